@@ -1,0 +1,48 @@
+"""The root of streammesh's exception tree.
+
+Every error streammesh raises on purpose derives from :class:`MeshError`; each package
+has its own base, and leaves carry structured attributes and build their own message
+(what failed, the names in quotes, and what to do next)::
+
+    MeshError
+    ├── ConfigError                  configuration or URL that cannot be used
+    ├── MissingDependency            an optional extra is not installed
+    └── LogError                     streammesh.log (see streammesh.log.errors)
+        ├── InvalidTopicName, InvalidTopicConfig, TopicNotFound, TopicAlreadyExists
+        ├── InvalidRecord, RecordTooLarge, InvalidPartition
+        ├── ConsumerStateError, OffsetOutOfRange
+        ├── DeliveryFailed, LogTimeout
+        └── LogUnavailable
+
+The CLI maps these to one-line messages and exit codes; the server maps them to HTTP
+statuses. Nothing else catches them wholesale.
+"""
+
+from __future__ import annotations
+
+
+class MeshError(Exception):
+    """Base of every error streammesh raises deliberately."""
+
+    exit_code: int = 1
+    """The CLI's exit code for this class of error."""
+
+
+class ConfigError(MeshError):
+    """A configuration value, URL or option cannot be used as given."""
+
+    exit_code = 2
+
+
+class MissingDependency(MeshError):
+    """An optional extra that a feature needs is not installed."""
+
+    exit_code = 3
+
+    def __init__(self, feature: str, extra: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs the optional extra '{extra}': "
+            f"run `pip install 'streammesh[{extra}]'`"
+        )

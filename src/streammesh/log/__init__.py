@@ -1,0 +1,104 @@
+"""The event log: topics of partitioned, replayable records, on an embedded or a Kafka backend.
+
+>>> log = open_log("embedded:///tmp/mesh/log")
+>>> log.create_topic(TopicSpec("execution.stocktrades.v1", partitions=4))
+>>> with log.producer() as producer:
+...     producer.send("execution.stocktrades.v1", b'{"symbol": "ZTEST"}', key=b"acct-1")
+"""
+
+from __future__ import annotations
+
+from streammesh.errors import MissingDependency
+from streammesh.log.base import (
+    DEFAULT_MAX_RECORD_BYTES,
+    Capability,
+    CleanReport,
+    CleanupPolicy,
+    Consumer,
+    ConsumerOptions,
+    EventLog,
+    Header,
+    Maintainable,
+    OffsetReset,
+    Producer,
+    ProducerOptions,
+    Record,
+    TopicDescription,
+    TopicPartition,
+    TopicSpec,
+)
+from streammesh.log.config import KafkaSecurity, LogConfig, SecurityProtocol, parse_log_url
+from streammesh.log.errors import (
+    ConsumerStateError,
+    DeliveryFailed,
+    InvalidPartition,
+    InvalidRecord,
+    InvalidTopicConfig,
+    InvalidTopicName,
+    LogError,
+    LogTimeout,
+    LogUnavailable,
+    OffsetOutOfRange,
+    RecordTooLarge,
+    TopicAlreadyExists,
+    TopicNotFound,
+)
+from streammesh.log.partitioner import murmur2, partition_for_key
+
+
+def open_log(url: str, config: LogConfig | None = None) -> EventLog:
+    """Open the event log at ``url``: ``embedded:///path/to/dir`` or ``kafka://host:port``.
+
+    The embedded directory is created if missing. Security settings for Kafka come in
+    ``config``, never in the URL.
+    """
+    location = parse_log_url(url)
+    config = config or LogConfig()
+    if location.scheme == "embedded":
+        from streammesh.log.embedded import EmbeddedLog
+
+        return EmbeddedLog(location.directory, config)
+    try:
+        from streammesh.log.kafka import KafkaLog
+    except ImportError as exc:  # confluent-kafka is the [kafka] extra
+        raise MissingDependency("the Kafka event log", "kafka") from exc
+    return KafkaLog(location.target, config)
+
+
+__all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
+    "Capability",
+    "CleanReport",
+    "CleanupPolicy",
+    "Consumer",
+    "ConsumerOptions",
+    "ConsumerStateError",
+    "DeliveryFailed",
+    "EventLog",
+    "Header",
+    "InvalidPartition",
+    "InvalidRecord",
+    "InvalidTopicConfig",
+    "InvalidTopicName",
+    "KafkaSecurity",
+    "LogConfig",
+    "LogError",
+    "LogTimeout",
+    "LogUnavailable",
+    "Maintainable",
+    "OffsetOutOfRange",
+    "OffsetReset",
+    "Producer",
+    "ProducerOptions",
+    "Record",
+    "RecordTooLarge",
+    "SecurityProtocol",
+    "TopicAlreadyExists",
+    "TopicDescription",
+    "TopicNotFound",
+    "TopicPartition",
+    "TopicSpec",
+    "murmur2",
+    "open_log",
+    "partition_for_key",
+]

@@ -1,0 +1,333 @@
+"""The event-log interface: the types every backend speaks and the Protocols it implements.
+
+A backend (``embedded``, ``kafka``) is opened with :func:`streammesh.log.open_log` and returns
+these types only, never driver objects. Offsets follow Kafka's conventions: a partition's
+*end offset* is the offset the next record will get, a consumer's *position* is the offset
+of the next record it will read, and a committed offset is the position to resume from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from types import TracebackType
+from typing import NamedTuple, Protocol, Self, runtime_checkable
+
+DEFAULT_MAX_RECORD_BYTES = 1_048_576
+"""Kafka's default ``message.max.bytes``: the largest key + value + headers accepted."""
+
+Header = tuple[str, bytes]
+
+
+class CleanupPolicy(str, Enum):
+    """What a topic does with old records: delete them by age/size, or keep the newest per key."""
+
+    DELETE = "delete"
+    COMPACT = "compact"
+
+
+class OffsetReset(str, Enum):
+    """Where a consumer starts in a partition that has no (valid) committed offset."""
+
+    EARLIEST = "earliest"
+    LATEST = "latest"
+
+
+class Capability(str, Enum):
+    """Optional abilities a backend may lack; conformance tests skip what is not declared."""
+
+    ON_DEMAND_CLEANING = "on-demand-cleaning"
+    """Retention and compaction can be run by the caller (``Maintainable.clean``)."""
+
+    ACLS = "acls"
+    """The cluster accepts ACL requests."""
+
+    DELETE_RECORDS = "delete-records"
+    """The cluster accepts DeleteRecords requests."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """What a topic should be: its name, partition count and retention settings.
+
+    ``retention_ms``/``retention_bytes`` of ``None`` mean unlimited; ``retention_bytes`` is per
+    partition, as in Kafka. ``delete_retention_ms`` is how long a compacted topic keeps a
+    tombstone after compaction reached it, so consumers that are behind still see the delete.
+    """
+
+    name: str
+    partitions: int = 1
+    cleanup_policy: CleanupPolicy = CleanupPolicy.DELETE
+    retention_ms: int | None = 7 * 24 * 3_600_000
+    retention_bytes: int | None = None
+    min_compaction_lag_ms: int = 0
+    delete_retention_ms: int = 24 * 3_600_000
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDescription:
+    """A topic as the log holds it: its spec plus the offsets of each partition."""
+
+    spec: TopicSpec
+    beginning_offsets: Mapping[int, int] = field(default_factory=dict)
+    end_offsets: Mapping[int, int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def partitions(self) -> int:
+        return self.spec.partitions
+
+
+class TopicPartition(NamedTuple):
+    """One partition of one topic."""
+
+    topic: str
+    partition: int
+
+
+class Record(NamedTuple):
+    """One record read from the log.
+
+    ``value`` of ``None`` is a tombstone (a delete of ``key`` on compacted topics).
+    ``timestamp_ms`` is UTC milliseconds set by the producer (or at send time if it set none).
+    A NamedTuple rather than a dataclass because consumers build hundreds of thousands per
+    second, and tuple construction is several times cheaper.
+    """
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Header, ...]
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerOptions:
+    """How a producer batches. ``linger_ms`` is how long a record may wait to share a batch."""
+
+    linger_ms: float = 5.0
+    batch_max_bytes: int = 1_048_576
+    buffer_max_bytes: int = 64 * 1_048_576
+    client_id: str = "streammesh-producer"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerOptions:
+    """How a consumer joins its group and where it starts.
+
+    Without a ``group`` the consumer can only ``assign`` partitions and cannot commit.
+    With ``auto_commit`` the consumer commits its positions every ``auto_commit_interval_ms``
+    (on ``poll``) and on ``close``, so records returned by a poll count as processed once the
+    next poll is made — Kafka's at-least-once default.
+    """
+
+    group: str | None = None
+    auto_offset_reset: OffsetReset = OffsetReset.EARLIEST
+    auto_commit: bool = True
+    auto_commit_interval_ms: int = 5_000
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 1_000
+    max_poll_records: int = 500
+    client_id: str = "streammesh-consumer"
+
+
+class Producer(Protocol):
+    """Sends records; batched and asynchronous, durable once :meth:`flush` returns."""
+
+    def send(
+        self,
+        topic: str,
+        value: bytes | None,
+        *,
+        key: bytes | None = None,
+        headers: Sequence[Header] = (),
+        timestamp_ms: int | None = None,
+        partition: int | None = None,
+    ) -> None:
+        """Queue one record. Raises on bad input before anything is queued.
+
+        Without ``partition``, a keyed record goes where Kafka's default partitioner puts it
+        (murmur2 of the key) and keyless records are spread over the partitions.
+        """
+        ...
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once every record sent so far is durable; raise ``DeliveryFailed`` if any
+        could not be, ``LogTimeout`` if that takes longer than ``timeout`` seconds."""
+        ...
+
+    def close(self) -> None:
+        """Flush and release resources."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class Consumer(Protocol):
+    """Reads records, as a member of a consumer group or from manually assigned partitions."""
+
+    def subscribe(self, topics: Sequence[str]) -> None:
+        """Join the group for these topics; partitions are assigned (and rebalanced) by the
+        group, and :meth:`assignment` shows them after a :meth:`poll`."""
+        ...
+
+    def assign(self, partitions: Sequence[TopicPartition]) -> None:
+        """Read exactly these partitions, outside any group rebalancing."""
+        ...
+
+    def assignment(self) -> frozenset[TopicPartition]:
+        """The partitions this consumer currently reads."""
+        ...
+
+    def poll(self, timeout: float = 1.0, max_records: int | None = None) -> list[Record]:
+        """Return the next records (possibly none after ``timeout`` seconds)."""
+        ...
+
+    def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        """Commit positions (the next offset to read) for the group; default: current ones."""
+        ...
+
+    def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int | None]:
+        """The group's committed offsets, ``None`` where nothing was committed."""
+        ...
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        """Make ``offset`` the next one read from an assigned ``partition``."""
+        ...
+
+    def seek_to_beginning(self, partitions: Sequence[TopicPartition] | None = None) -> None:
+        """Go to the first retained record (default: all assigned partitions)."""
+        ...
+
+    def seek_to_end(self, partitions: Sequence[TopicPartition] | None = None) -> None:
+        """Go past the last record, to read only new ones."""
+        ...
+
+    def seek_to_timestamp(
+        self, timestamp_ms: int, partitions: Sequence[TopicPartition] | None = None
+    ) -> None:
+        """Go to the first record whose timestamp is at or after ``timestamp_ms`` (or the
+        end, where there is none)."""
+        ...
+
+    def position(self, partition: TopicPartition) -> int:
+        """The offset of the next record this consumer will read from ``partition``."""
+        ...
+
+    def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        """The offset the next record appended to each partition will get."""
+        ...
+
+    def lag(self) -> dict[TopicPartition, int]:
+        """Per assigned partition, how many records lie between position and end."""
+        ...
+
+    def close(self) -> None:
+        """Commit (with auto-commit), leave the group, release resources."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class EventLog(Protocol):
+    """A partitioned, replayable event log: topics, producers and consumers."""
+
+    @property
+    def url(self) -> str:
+        """The URL this log was opened with (credentials removed)."""
+        ...
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Optional abilities of this backend."""
+        ...
+
+    def create_topic(self, spec: TopicSpec) -> TopicDescription:
+        """Create a topic; ``TopicAlreadyExists`` if it exists."""
+        ...
+
+    def describe_topic(self, name: str) -> TopicDescription:
+        """A topic's spec and partition offsets; ``TopicNotFound`` if missing."""
+        ...
+
+    def list_topics(self) -> list[TopicDescription]:
+        """Every topic, sorted by name, without the backend's own internal topics."""
+        ...
+
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic and its records; ``TopicNotFound`` if missing."""
+        ...
+
+    def producer(self, options: ProducerOptions | None = None) -> Producer:
+        """A new producer."""
+        ...
+
+    def consumer(self, options: ConsumerOptions | None = None) -> Consumer:
+        """A new consumer."""
+        ...
+
+    def committed_offsets(self, group: str, topic: str) -> dict[int, int | None]:
+        """A group's committed offset per partition of ``topic`` (``None`` = none)."""
+        ...
+
+    def close(self) -> None:
+        """Release every resource the log holds."""
+        ...
+
+
+@runtime_checkable
+class Maintainable(Protocol):
+    """A log whose retention and compaction the caller can run (``Capability.ON_DEMAND_CLEANING``)."""
+
+    def clean(self, now_ms: int | None = None) -> CleanReport:
+        """Apply retention and compaction to every topic as of ``now_ms`` (default: now)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CleanReport:
+    """What one cleaning pass removed."""
+
+    records_removed_by_retention: int = 0
+    records_removed_by_compaction: int = 0
+    tombstones_removed: int = 0
+
+
+__all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
+    "Capability",
+    "CleanReport",
+    "CleanupPolicy",
+    "Consumer",
+    "ConsumerOptions",
+    "EventLog",
+    "Header",
+    "Maintainable",
+    "OffsetReset",
+    "Producer",
+    "ProducerOptions",
+    "Record",
+    "TopicDescription",
+    "TopicPartition",
+    "TopicSpec",
+]

@@ -1,0 +1,135 @@
+"""Errors raised by event logs, whatever the backend.
+
+Backends translate their driver's exceptions into these at the boundary, so callers
+never see a ``sqlite3`` or ``confluent_kafka`` exception.
+"""
+
+from __future__ import annotations
+
+from streammesh.errors import MeshError
+
+
+class LogError(MeshError):
+    """Base of every event-log error."""
+
+
+class InvalidTopicName(LogError):
+    """A topic name breaks Kafka's naming rules."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(
+            f"invalid topic name '{name}': {reason}; use 1-249 characters from "
+            "letters, digits, '.', '_' and '-'"
+        )
+
+
+class InvalidTopicConfig(LogError):
+    """A topic setting (partition count, retention, ...) is out of range."""
+
+    def __init__(self, topic: str, setting: str, reason: str) -> None:
+        self.topic = topic
+        self.setting = setting
+        self.reason = reason
+        super().__init__(f"topic '{topic}': invalid {setting}: {reason}")
+
+
+class TopicNotFound(LogError):
+    """The named topic does not exist."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        super().__init__(
+            f"topic '{topic}' does not exist; create it first "
+            f"(`streammesh topics create {topic}`)"
+        )
+
+
+class TopicAlreadyExists(LogError):
+    """A topic of that name exists already."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        super().__init__(f"topic '{topic}' already exists")
+
+
+class InvalidRecord(LogError):
+    """A record's key, value, headers or timestamp has the wrong type or value."""
+
+    def __init__(self, topic: str, field: str, reason: str) -> None:
+        self.topic = topic
+        self.field = field
+        self.reason = reason
+        super().__init__(f"invalid record for topic '{topic}': {field} {reason}")
+
+
+class RecordTooLarge(LogError):
+    """A record is larger than the configured maximum."""
+
+    def __init__(self, topic: str, size: int, limit: int) -> None:
+        self.topic = topic
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"record for topic '{topic}' is {size} bytes, above the limit of {limit} "
+            "bytes; split it or raise max_record_bytes"
+        )
+
+
+class InvalidPartition(LogError):
+    """A partition number outside the topic's range."""
+
+    def __init__(self, topic: str, partition: int, partitions: int) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.partitions = partitions
+        super().__init__(
+            f"topic '{topic}' has no partition {partition}; "
+            f"it has partitions 0..{partitions - 1}"
+        )
+
+
+class ConsumerStateError(LogError):
+    """A consumer call that its current state does not allow."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class OffsetOutOfRange(LogError):
+    """A seek or commit to an offset that is not a valid position."""
+
+    def __init__(self, topic: str, partition: int, offset: int, reason: str) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        super().__init__(f"offset {offset} of '{topic}' partition {partition}: {reason}")
+
+
+class DeliveryFailed(LogError):
+    """Some sent records could not be made durable."""
+
+    def __init__(self, failed: int, first_reason: str) -> None:
+        self.failed = failed
+        self.first_reason = first_reason
+        super().__init__(f"{failed} record(s) were not delivered; first failure: {first_reason}")
+
+
+class LogTimeout(LogError):
+    """An operation did not complete within its timeout."""
+
+    def __init__(self, operation: str, timeout_s: float) -> None:
+        self.operation = operation
+        self.timeout_s = timeout_s
+        super().__init__(f"{operation} did not complete within {timeout_s:g} s")
+
+
+class LogUnavailable(LogError):
+    """The log's storage or cluster cannot be reached or opened."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"event log '{url}' is unavailable: {reason}")
