@@ -43,6 +43,5 @@ class MissingDependency(MeshError):
         self.feature = feature
         self.extra = extra
         super().__init__(
-            f"{feature} needs the optional extra '{extra}': "
-            f"run `pip install 'streammesh[{extra}]'`"
+            f"{feature} needs the optional extra '{extra}': run `pip install 'streammesh[{extra}]'`"
         )

@@ -84,6 +84,5 @@ def parse_log_url(url: str) -> LogLocation:
                 )
         return LogLocation("kafka", parts.netloc)
     raise ConfigError(
-        f"event log URL '{url}' has unknown scheme '{parts.scheme}'; "
-        "use 'embedded' or 'kafka'"
+        f"event log URL '{url}' has unknown scheme '{parts.scheme}'; use 'embedded' or 'kafka'"
     )

@@ -41,8 +41,7 @@ class TopicNotFound(LogError):
     def __init__(self, topic: str) -> None:
         self.topic = topic
         super().__init__(
-            f"topic '{topic}' does not exist; create it first "
-            f"(`streammesh topics create {topic}`)"
+            f"topic '{topic}' does not exist; create it first (`streammesh topics create {topic}`)"
         )
 
 
@@ -85,8 +84,7 @@ class InvalidPartition(LogError):
         self.partition = partition
         self.partitions = partitions
         super().__init__(
-            f"topic '{topic}' has no partition {partition}; "
-            f"it has partitions 0..{partitions - 1}"
+            f"topic '{topic}' has no partition {partition}; it has partitions 0..{partitions - 1}"
         )
 
 

@@ -1,0 +1,180 @@
+"""``streammesh consume``: print a topic's records as they arrive.
+
+With ``--group`` the command is a member of that consumer group and commits the position after
+the last printed record of each partition when it exits (also on Ctrl-C), so the next run of the
+same group continues there. Without a group it reads every partition (or ``--partition``) by
+assignment, from the end, or from the beginning with ``--from-beginning``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from streammesh.cli.output import stderr_is_terminal
+from streammesh.cli.record_output import record_document, record_text
+from streammesh.cli.settings import CliSettings
+from streammesh.log.base import (
+    Consumer,
+    ConsumerOptions,
+    OffsetReset,
+    Record,
+    TopicPartition,
+)
+from streammesh.log.errors import InvalidPartition
+
+POLL_INTERVAL_S = 0.5
+"""Longest single wait for records, so --timeout and Ctrl-C are noticed promptly."""
+
+# A console consumer joins and leaves often; short session and heartbeat intervals make the
+# group rebalance in seconds instead of tens of seconds (Kafka's defaults suit long-lived apps).
+_SESSION_TIMEOUT_MS = 6_000
+_HEARTBEAT_INTERVAL_MS = 500
+
+
+def _write(records: Sequence[Record], json_output: bool) -> None:
+    if json_output:
+        lines = [
+            json.dumps(record_document(record), ensure_ascii=False, separators=(",", ":"))
+            for record in records
+        ]
+    else:
+        lines = [record_text(record) for record in records]
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+
+
+def _read(
+    consumer: Consumer,
+    max_records: int | None,
+    timeout: float | None,
+    json_output: bool,
+    positions: dict[TopicPartition, int],
+) -> int:
+    """Print records until ``max_records`` or ``timeout`` idle seconds; return how many."""
+    printed = 0
+    last_activity = time.monotonic()
+    while max_records is None or printed < max_records:
+        wait = POLL_INTERVAL_S
+        if timeout is not None:
+            idle = time.monotonic() - last_activity
+            if idle >= timeout:
+                break
+            wait = min(wait, timeout - idle)
+        remaining = None if max_records is None else max_records - printed
+        records = consumer.poll(timeout=wait, max_records=remaining)
+        if remaining is not None:
+            records = records[:remaining]
+        if not records:
+            continue
+        _write(records, json_output)
+        for record in records:
+            positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        printed += len(records)
+        last_activity = time.monotonic()
+    return printed
+
+
+def consume(
+    ctx: typer.Context,
+    topic: Annotated[str, typer.Argument(help="Topic to read.")],
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            "-g",
+            metavar="GROUP",
+            show_default=False,
+            help="Consume as a member of this consumer group; commits on exit.",
+        ),
+    ] = None,
+    from_beginning: Annotated[
+        bool,
+        typer.Option(
+            "--from-beginning",
+            help="Start at the oldest record (with --group: where the group has no "
+            "committed offset yet); default: only new records.",
+        ),
+    ] = False,
+    max_records: Annotated[
+        int | None,
+        typer.Option(
+            "--max", "-n", min=1, metavar="N", show_default=False, help="Stop after N records."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.0,
+            metavar="SECONDS",
+            show_default=False,
+            help="Stop when nothing new arrived for SECONDS.",
+        ),
+    ] = None,
+    partition: Annotated[
+        int | None,
+        typer.Option(
+            "--partition",
+            "-p",
+            metavar="P",
+            show_default=False,
+            help="Read only partition P (not with --group).",
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="One JSON object per line: topic, partition, offset, timestamp_ms, key, "
+            "value, headers (non-UTF-8 bytes as base64, see *_encoding).",
+        ),
+    ] = False,
+) -> None:
+    """Print records of a topic as they arrive, until --max, --timeout or Ctrl-C."""
+    if group is not None and partition is not None:
+        raise typer.BadParameter(
+            "--partition reads by assignment and cannot be combined with --group",
+            param_hint="'--partition'",
+        )
+    settings = ctx.ensure_object(CliSettings)
+    options = ConsumerOptions(
+        group=group,
+        auto_offset_reset=OffsetReset.EARLIEST if from_beginning else OffsetReset.LATEST,
+        auto_commit=False,
+        session_timeout_ms=_SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=_HEARTBEAT_INTERVAL_MS,
+        client_id="streammesh-cli",
+    )
+    positions: dict[TopicPartition, int] = {}
+    printed = 0
+    with settings.open_log() as log:
+        partitions = log.describe_topic(topic).partitions
+        if partition is not None and not 0 <= partition < partitions:
+            raise InvalidPartition(topic, partition, partitions)
+        with log.consumer(options) as consumer:
+            if group is not None:
+                consumer.subscribe([topic])
+            else:
+                assigned = [
+                    TopicPartition(topic, number)
+                    for number in ([partition] if partition is not None else range(partitions))
+                ]
+                consumer.assign(assigned)
+                if from_beginning:
+                    consumer.seek_to_beginning(assigned)
+                else:
+                    consumer.seek_to_end(assigned)
+            try:
+                printed = _read(consumer, max_records, timeout, json_output, positions)
+            finally:
+                # Commit what was printed even when interrupted, so the group resumes after it.
+                if group is not None and positions:
+                    consumer.commit(positions)
+    if stderr_is_terminal():
+        typer.echo(f"consumed {printed:,} record{'s' if printed != 1 else ''}", err=True)

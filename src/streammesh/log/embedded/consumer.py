@@ -1,0 +1,363 @@
+"""The embedded consumer: reads batches from the log database, alone or in a group."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from streammesh.log.base import ConsumerOptions, OffsetReset, Record, TopicPartition
+from streammesh.log.embedded.codec import decode_batch
+from streammesh.log.embedded.database import connect
+from streammesh.log.embedded.groups import GroupMembership, write_offsets
+from streammesh.log.embedded.topic_rows import TopicRow, load_topic
+from streammesh.log.errors import (
+    ConsumerStateError,
+    InvalidPartition,
+    OffsetOutOfRange,
+)
+from streammesh.log.topics import validate_topic_name
+
+# How long an idle poll sleeps between checks for new data (SQLite's data_version is cheap).
+_IDLE_SLEEP_S = 0.001
+_BATCHES_PER_FETCH = 2
+
+
+@dataclass(slots=True)
+class _PartitionState:
+    topic_id: int
+    position: int | None = None
+    buffered: list[Record] = field(default_factory=list)
+
+
+class EmbeddedConsumer:
+    """A consumer of an embedded log; see :class:`streammesh.log.base.Consumer`."""
+
+    def __init__(self, directory: Path, url: str, options: ConsumerOptions) -> None:
+        self._directory = directory
+        self._url = url
+        self._options = options
+        self._conn = connect(directory, url)
+        self._membership: GroupMembership | None = None
+        self._manual = False
+        self._partitions: dict[TopicPartition, _PartitionState] = {}
+        self._topics: dict[str, TopicRow] = {}
+        self._heartbeat_s = options.heartbeat_interval_ms / 1000
+        self._next_sync = 0.0
+        self._next_auto_commit = time.monotonic() + options.auto_commit_interval_ms / 1000
+        self._turn = 0
+        self._closed = False
+
+    # -- assignment -------------------------------------------------------------------------
+
+    def subscribe(self, topics: Sequence[str]) -> None:
+        self._check_open()
+        if self._options.group is None:
+            raise ConsumerStateError(
+                "subscribe needs a consumer group: pass ConsumerOptions(group=...), "
+                "or use assign() to read partitions directly"
+            )
+        if self._manual:
+            raise ConsumerStateError("this consumer uses assign(); it cannot also subscribe")
+        if isinstance(topics, str) or not topics:
+            raise ConsumerStateError("subscribe needs a non-empty list of topic names")
+        for topic in topics:
+            self._topic(validate_topic_name(topic))
+        if self._membership is None:
+            self._membership = GroupMembership(
+                self._conn,
+                connect(self._directory, self._url),
+                self._options.group,
+                self._options.session_timeout_ms,
+                self._options.heartbeat_interval_ms,
+            )
+        self._membership.join(list(topics))
+        self._next_sync = 0.0
+
+    def assign(self, partitions: Sequence[TopicPartition]) -> None:
+        self._check_open()
+        if self._membership is not None:
+            raise ConsumerStateError("this consumer subscribed to a group; it cannot also assign")
+        wanted = {TopicPartition(*tp) for tp in partitions}
+        for tp in wanted:
+            self._check_partition(tp)
+        self._manual = True
+        self._partitions = {
+            tp: self._partitions.get(tp) or _PartitionState(self._topic(tp.topic).topic_id)
+            for tp in wanted
+        }
+
+    def assignment(self) -> frozenset[TopicPartition]:
+        return frozenset(self._partitions)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def poll(self, timeout: float = 1.0, max_records: int | None = None) -> list[Record]:
+        self._check_open()
+        limit = max_records if max_records is not None else self._options.max_poll_records
+        if limit < 1:
+            raise ConsumerStateError(f"max_records must be at least 1, not {limit}")
+        deadline = time.monotonic() + max(timeout, 0.0)
+        version = -1
+        while True:
+            if self._maintain_group():
+                version = -1  # new partitions to read, whatever other writers did
+            current = self._data_version()
+            if current != version:
+                version = current
+                records = self._collect(limit)
+                if records:
+                    return records
+            now = time.monotonic()
+            if now >= deadline:
+                return []
+            time.sleep(min(_IDLE_SLEEP_S, deadline - now))
+
+    def _collect(self, limit: int) -> list[Record]:
+        states = list(self._partitions.items())
+        if not states:
+            return []
+        self._turn = (self._turn + 1) % len(states)
+        records: list[Record] = []
+        for tp, state in states[self._turn :] + states[: self._turn]:
+            if len(records) >= limit:
+                break
+            if not state.buffered:
+                self._fetch(tp, state)
+            if state.buffered:
+                taken = state.buffered[: limit - len(records)]
+                del state.buffered[: len(taken)]
+                records.extend(taken)
+                state.position = taken[-1].offset + 1
+        return records
+
+    def _fetch(self, tp: TopicPartition, state: _PartitionState) -> None:
+        position = self._resolve(tp, state)
+        start, end = self._bounds(state.topic_id, tp.partition)
+        if position < start or position > end:
+            position = state.position = self._reset_target(start, end)
+        if position >= end:
+            return
+        rows = self._conn.execute(
+            "SELECT base_offset, data FROM batches WHERE topic_id = ? AND partition = ? "
+            "AND last_offset >= ? ORDER BY last_offset LIMIT ?",
+            (state.topic_id, tp.partition, position, _BATCHES_PER_FETCH),
+        ).fetchall()
+        for base_offset, data in rows:
+            batch = decode_batch(tp.topic, tp.partition, base_offset, data)
+            if batch[0].offset < position:
+                batch = [r for r in batch if r.offset >= position]
+            state.buffered.extend(batch)
+
+    # -- positions --------------------------------------------------------------------------
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        state = self._assigned(partition)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise OffsetOutOfRange(
+                partition.topic, partition.partition, offset, "must be a non-negative int"
+            )
+        state.position = offset
+        state.buffered.clear()
+
+    def seek_to_beginning(self, partitions: Sequence[TopicPartition] | None = None) -> None:
+        for tp, state in self._targets(partitions):
+            self.seek(tp, self._bounds(state.topic_id, tp.partition)[0])
+
+    def seek_to_end(self, partitions: Sequence[TopicPartition] | None = None) -> None:
+        for tp, state in self._targets(partitions):
+            self.seek(tp, self._bounds(state.topic_id, tp.partition)[1])
+
+    def seek_to_timestamp(
+        self, timestamp_ms: int, partitions: Sequence[TopicPartition] | None = None
+    ) -> None:
+        for tp, state in self._targets(partitions):
+            self.seek(tp, self._offset_for_time(tp, state, timestamp_ms))
+
+    def position(self, partition: TopicPartition) -> int:
+        state = self._assigned(partition)
+        return self._resolve(partition, state)
+
+    def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        result: dict[TopicPartition, int] = {}
+        for tp in partitions:
+            row = self._check_partition(TopicPartition(*tp))
+            result[TopicPartition(*tp)] = self._bounds(row.topic_id, tp.partition)[1]
+        return result
+
+    def lag(self) -> dict[TopicPartition, int]:
+        return {
+            tp: max(self._bounds(state.topic_id, tp.partition)[1] - self._resolve(tp, state), 0)
+            for tp, state in self._partitions.items()
+        }
+
+    # -- committing -------------------------------------------------------------------------
+
+    def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        group = self._require_group("commit")
+        if offsets is None:
+            offsets = self._positions()
+        for tp, offset in offsets.items():
+            self._check_partition(tp)
+            if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+                raise OffsetOutOfRange(tp.topic, tp.partition, offset, "cannot be committed")
+        if self._membership is not None:
+            self._membership.commit(offsets, strict=True)
+        else:
+            write_offsets(self._conn, group, offsets, _now_ms())
+
+    def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int | None]:
+        group = self._require_group("committed")
+        result: dict[TopicPartition, int | None] = {}
+        for tp in partitions:
+            found = self._conn.execute(
+                "SELECT committed FROM group_offsets WHERE group_id = ? AND topic = ? "
+                "AND partition = ?",
+                (group, tp.topic, tp.partition),
+            ).fetchone()
+            result[TopicPartition(*tp)] = None if found is None else found[0]
+        return result
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            if self._membership is not None:
+                final = self._positions() if self._options.auto_commit else {}
+                self._membership.leave(final)
+            elif self._options.group is not None and self._options.auto_commit:
+                write_offsets(self._conn, self._options.group, self._positions(), _now_ms())
+        finally:
+            self._closed = True
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _maintain_group(self) -> bool:
+        """Heartbeat-time group work: rebalance and auto-commit. True if partitions changed."""
+        now = time.monotonic()
+        membership = self._membership
+        auto_commit_due = self._options.auto_commit and now >= self._next_auto_commit
+        if membership is None:
+            if auto_commit_due and self._options.group is not None:
+                write_offsets(self._conn, self._options.group, self._positions(), _now_ms())
+                self._next_auto_commit = now + self._options.auto_commit_interval_ms / 1000
+            return False
+        if now < self._next_sync and not auto_commit_due:
+            return False
+        offsets = self._positions() if self._options.auto_commit else {}
+        result = membership.sync(offsets)
+        self._next_sync = now + self._heartbeat_s
+        if auto_commit_due:
+            self._next_auto_commit = now + self._options.auto_commit_interval_ms / 1000
+        for tp in result.lost:
+            self._partitions.pop(tp, None)
+        for tp in result.gained:
+            self._partitions[tp] = _PartitionState(self._topic(tp.topic).topic_id)
+        return bool(result.lost or result.gained)
+
+    def _positions(self) -> dict[TopicPartition, int]:
+        return {
+            tp: state.position
+            for tp, state in self._partitions.items()
+            if state.position is not None
+        }
+
+    def _resolve(self, tp: TopicPartition, state: _PartitionState) -> int:
+        """The partition's position, from the group's commit or the reset policy if unset."""
+        if state.position is None:
+            committed = None
+            if self._options.group is not None:
+                committed = self.committed([tp])[tp]
+            start, end = self._bounds(state.topic_id, tp.partition)
+            if committed is not None and start <= committed <= end:
+                state.position = committed
+            else:
+                state.position = self._reset_target(start, end)
+        return state.position
+
+    def _reset_target(self, start: int, end: int) -> int:
+        return start if self._options.auto_offset_reset is OffsetReset.EARLIEST else end
+
+    def _offset_for_time(self, tp: TopicPartition, state: _PartitionState, ts: int) -> int:
+        rows = self._conn.execute(
+            "SELECT base_offset, data FROM batches WHERE topic_id = ? AND partition = ? "
+            "AND max_ts >= ? ORDER BY last_offset LIMIT 1",
+            (state.topic_id, tp.partition, ts),
+        ).fetchall()
+        for base_offset, data in rows:
+            for record in decode_batch(tp.topic, tp.partition, base_offset, data):
+                if record.timestamp_ms >= ts:
+                    return record.offset
+        return self._bounds(state.topic_id, tp.partition)[1]
+
+    def _bounds(self, topic_id: int, partition: int) -> tuple[int, int]:
+        found = self._conn.execute(
+            "SELECT start_offset, end_offset FROM partitions WHERE topic_id = ? AND partition = ?",
+            (topic_id, partition),
+        ).fetchone()
+        if found is None:
+            return 0, 0  # the topic was deleted; nothing more to read
+        return found[0], found[1]
+
+    def _data_version(self) -> int:
+        value: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        return value
+
+    def _topic(self, name: str) -> TopicRow:
+        row = self._topics.get(name)
+        if row is None:
+            row = self._topics[name] = load_topic(self._conn, name)
+        return row
+
+    def _check_partition(self, tp: TopicPartition) -> TopicRow:
+        row = self._topic(validate_topic_name(tp.topic))
+        if not 0 <= tp.partition < row.spec.partitions:
+            raise InvalidPartition(tp.topic, tp.partition, row.spec.partitions)
+        return row
+
+    def _assigned(self, tp: TopicPartition) -> _PartitionState:
+        state = self._partitions.get(TopicPartition(*tp))
+        if state is None:
+            raise ConsumerStateError(
+                f"'{tp[0]}' partition {tp[1]} is not assigned to this consumer; "
+                "assign it, or poll until the group assigns it"
+            )
+        return state
+
+    def _targets(
+        self, partitions: Sequence[TopicPartition] | None
+    ) -> list[tuple[TopicPartition, _PartitionState]]:
+        if partitions is None:
+            return list(self._partitions.items())
+        return [(TopicPartition(*tp), self._assigned(tp)) for tp in partitions]
+
+    def _require_group(self, operation: str) -> str:
+        if self._options.group is None:
+            raise ConsumerStateError(
+                f"{operation} needs a consumer group: pass ConsumerOptions(group=...)"
+            )
+        return self._options.group
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ConsumerStateError("this consumer is closed")
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000

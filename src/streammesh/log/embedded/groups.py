@@ -1,0 +1,270 @@
+"""Consumer-group membership on the embedded log, coordinated through the log database.
+
+There is no coordinator process. Each member keeps a row in ``group_members`` fresh with
+heartbeats (from a background thread), and every heartbeat interval runs :meth:`sync` in one
+write transaction: it expires members whose heartbeat is older than their session timeout,
+computes the group's target assignment from the live members (deterministic, so every member
+computes the same), gives up partitions it should no longer own and claims free ones it
+should. A partition has at most one owner (``group_claims``), and a member never takes a
+partition from a live member — the owner gives it up on its own next sync, after committing.
+So a rebalance completes within about two heartbeat intervals of a join or leave, and within
+the session timeout of a member that stopped heartbeating (``kill -9``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from streammesh.log.base import TopicPartition
+from streammesh.log.errors import ConsumerStateError
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """The partitions this member owns after a sync, and what changed."""
+
+    owned: frozenset[TopicPartition]
+    gained: frozenset[TopicPartition]
+    lost: frozenset[TopicPartition]
+
+
+def target_assignment(
+    members: Sequence[tuple[str, frozenset[str]]], partition_counts: Mapping[str, int]
+) -> dict[str, set[TopicPartition]]:
+    """Spread every partition of the subscribed topics over the members subscribed to it.
+
+    Partitions are dealt in (topic, partition) order to the least-loaded subscribed member
+    (ties: the member that joined first), which balances totals across topics.
+    """
+    assignment: dict[str, set[TopicPartition]] = {member: set() for member, _ in members}
+    for topic in sorted(partition_counts):
+        candidates = [member for member, topics in members if topic in topics]
+        if not candidates:
+            continue
+        for partition in range(partition_counts[topic]):
+            chosen = min(candidates, key=lambda m: len(assignment[m]))
+            assignment[chosen].add(TopicPartition(topic, partition))
+    return assignment
+
+
+class GroupMembership:
+    """One consumer's membership in a group stored in the embedded log's database."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        heartbeat_conn: sqlite3.Connection,
+        group: str,
+        session_timeout_ms: int,
+        heartbeat_interval_ms: int,
+    ) -> None:
+        self.group = group
+        self.member_id = f"member-{uuid.uuid4().hex[:12]}"
+        self._conn = conn
+        self._heartbeat_conn = heartbeat_conn
+        self._session_timeout_ms = session_timeout_ms
+        self._heartbeat_s = heartbeat_interval_ms / 1000
+        self._topics: frozenset[str] = frozenset()
+        self._owned: frozenset[TopicPartition] = frozenset()
+        self._stop = threading.Event()
+        self._heartbeats: threading.Thread | None = None
+
+    @property
+    def owned(self) -> frozenset[TopicPartition]:
+        return self._owned
+
+    def join(self, topics: Sequence[str]) -> None:
+        """Join (or change the subscription) and start heartbeating."""
+        self._topics = frozenset(topics)
+        now = _now_ms()
+        self._conn.execute(
+            "INSERT INTO group_members (group_id, member_id, topics, joined_ms, heartbeat_ms, "
+            "session_timeout_ms) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (group_id, member_id) DO UPDATE SET topics = excluded.topics, "
+            "heartbeat_ms = excluded.heartbeat_ms",
+            (
+                self.group,
+                self.member_id,
+                json.dumps(sorted(self._topics)),
+                now,
+                now,
+                self._session_timeout_ms,
+            ),
+        )
+        if self._heartbeats is None:
+            self._heartbeats = threading.Thread(
+                target=self._heartbeat_loop, name=f"{self.member_id}-heartbeat", daemon=True
+            )
+            self._heartbeats.start()
+
+    def sync(self, commit_offsets: Mapping[TopicPartition, int]) -> SyncResult:
+        """Expire dead members, rebalance, and commit ``commit_offsets`` of owned partitions."""
+        conn = self._conn
+        now = _now_ms()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "DELETE FROM group_members WHERE group_id = ? "
+                "AND heartbeat_ms + session_timeout_ms < ?",
+                (self.group, now),
+            )
+            conn.execute(
+                "DELETE FROM group_claims WHERE group_id = ?1 AND member_id NOT IN "
+                "(SELECT member_id FROM group_members WHERE group_id = ?1)",
+                (self.group,),
+            )
+            claims = {
+                TopicPartition(topic, partition): member
+                for topic, partition, member in conn.execute(
+                    "SELECT topic, partition, member_id FROM group_claims WHERE group_id = ?",
+                    (self.group,),
+                )
+            }
+            still_owned = {tp for tp, member in claims.items() if member == self.member_id}
+            self._write_offsets(
+                {tp: off for tp, off in commit_offsets.items() if tp in still_owned}, now
+            )
+            members = self._live_members(now)
+            counts = self._partition_counts({t for _, topics in members for t in topics})
+            target = target_assignment(members, counts).get(self.member_id, set())
+            for tp in still_owned - target:
+                conn.execute(
+                    "DELETE FROM group_claims WHERE group_id = ? AND topic = ? AND partition = ?",
+                    (self.group, tp.topic, tp.partition),
+                )
+            claimable = [tp for tp in target if tp not in claims]
+            conn.executemany(
+                "INSERT INTO group_claims (group_id, topic, partition, member_id) "
+                "VALUES (?, ?, ?, ?)",
+                [(self.group, tp.topic, tp.partition, self.member_id) for tp in claimable],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        owned = frozenset((still_owned & target) | set(claimable))
+        previous, self._owned = self._owned, owned
+        return SyncResult(owned, owned - previous, previous - owned)
+
+    def commit(self, offsets: Mapping[TopicPartition, int], *, strict: bool) -> None:
+        """Commit offsets of partitions this member owns; with ``strict``, refuse others."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            owned = {
+                TopicPartition(topic, partition)
+                for topic, partition in conn.execute(
+                    "SELECT topic, partition FROM group_claims "
+                    "WHERE group_id = ? AND member_id = ?",
+                    (self.group, self.member_id),
+                )
+            }
+            foreign = [tp for tp in offsets if tp not in owned]
+            if foreign and strict:
+                tp = foreign[0]
+                raise ConsumerStateError(
+                    f"cannot commit '{tp.topic}' partition {tp.partition}: it is no longer "
+                    f"assigned to this member of group '{self.group}' (a rebalance moved it); "
+                    "its records will be delivered to its new owner"
+                )
+            self._write_offsets({tp: o for tp, o in offsets.items() if tp in owned}, _now_ms())
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def leave(self, final_offsets: Mapping[TopicPartition, int]) -> None:
+        """Commit ``final_offsets``, give up every partition and leave the group."""
+        self._stop.set()
+        if self._heartbeats is not None:
+            self._heartbeats.join()
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._write_offsets(
+                {tp: o for tp, o in final_offsets.items() if tp in self._owned}, _now_ms()
+            )
+            conn.execute(
+                "DELETE FROM group_claims WHERE group_id = ? AND member_id = ?",
+                (self.group, self.member_id),
+            )
+            conn.execute(
+                "DELETE FROM group_members WHERE group_id = ? AND member_id = ?",
+                (self.group, self.member_id),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._owned = frozenset()
+        self._heartbeat_conn.close()
+
+    def _live_members(self, now: int) -> list[tuple[str, frozenset[str]]]:
+        rows = self._conn.execute(
+            "SELECT member_id, topics FROM group_members WHERE group_id = ? "
+            "ORDER BY joined_ms, member_id",
+            (self.group,),
+        ).fetchall()
+        members = [(member, frozenset(json.loads(topics))) for member, topics in rows]
+        if not any(member == self.member_id for member, _ in members):
+            # This member was expired (it stopped heartbeating for a while): join again.
+            self._conn.execute(
+                "INSERT INTO group_members (group_id, member_id, topics, joined_ms, "
+                "heartbeat_ms, session_timeout_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    self.group,
+                    self.member_id,
+                    json.dumps(sorted(self._topics)),
+                    now,
+                    now,
+                    self._session_timeout_ms,
+                ),
+            )
+            members.append((self.member_id, self._topics))
+        return members
+
+    def _partition_counts(self, topics: set[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for topic in topics:
+            row = self._conn.execute(
+                "SELECT partitions FROM topics WHERE name = ?", (topic,)
+            ).fetchone()
+            if row is not None:
+                counts[topic] = row[0]
+        return counts
+
+    def _write_offsets(self, offsets: Mapping[TopicPartition, int], now: int) -> None:
+        write_offsets(self._conn, self.group, offsets, now)
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.wait(self._heartbeat_s):
+            try:
+                self._heartbeat_conn.execute(
+                    "UPDATE group_members SET heartbeat_ms = ? "
+                    "WHERE group_id = ? AND member_id = ?",
+                    (_now_ms(), self.group, self.member_id),
+                )
+            except sqlite3.Error:
+                continue  # a busy database delays one heartbeat; the session timeout allows it
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def write_offsets(
+    conn: sqlite3.Connection, group: str, offsets: Mapping[TopicPartition, int], now_ms: int
+) -> None:
+    """Upsert a group's committed offsets (inside the caller's transaction, if any)."""
+    conn.executemany(
+        "INSERT INTO group_offsets (group_id, topic, partition, committed, committed_ms) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, partition) "
+        "DO UPDATE SET committed = excluded.committed, committed_ms = excluded.committed_ms",
+        [(group, tp.topic, tp.partition, offset, now_ms) for tp, offset in offsets.items()],
+    )

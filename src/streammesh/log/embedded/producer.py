@@ -1,0 +1,251 @@
+"""The embedded producer: buffers records per partition and commits them in batches.
+
+``send`` only validates and appends to an in-memory buffer. A background thread writes
+whatever has waited ``linger_ms``; ``flush`` writes the rest in the caller's thread. One write
+lock orders the writes, so records of a partition reach the log in the order they were sent
+(per-key ordering). A write is one SQLite transaction: offsets are assigned, batches inserted
+and the partition's end offset moved together, then fsync'd (``synchronous=FULL``) — once the
+commit returns the records survive ``kill -9`` or power loss, which is when ``flush`` returns.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+from streammesh.log.base import Header, ProducerOptions
+from streammesh.log.config import LogConfig
+from streammesh.log.embedded.codec import PendingRecord, encode_batch
+from streammesh.log.embedded.database import connect
+from streammesh.log.embedded.topic_rows import TopicRow, load_topic
+from streammesh.log.errors import (
+    DeliveryFailed,
+    InvalidPartition,
+    InvalidRecord,
+    LogTimeout,
+    LogUnavailable,
+)
+from streammesh.log.partitioner import KeyPartitioner
+from streammesh.log.records import check_headers, check_record
+
+# A batch row holds at most this many records, so a consumer decodes a bounded amount at once.
+_MAX_RECORDS_PER_BATCH = 8_192
+
+
+class EmbeddedProducer:
+    """A producer writing to an embedded log (see the module docstring for the guarantees)."""
+
+    def __init__(
+        self,
+        log_url: str,
+        directory_conn: sqlite3.Connection,
+        config: LogConfig,
+        options: ProducerOptions,
+    ) -> None:
+        self._url = log_url
+        self._conn = directory_conn
+        self._max_record_bytes = config.max_record_bytes
+        self._options = options
+        self._linger_s = options.linger_ms / 1000
+        self._partitioner = KeyPartitioner()
+        self._topics: dict[str, TopicRow] = {}
+        self._rows: dict[int, TopicRow] = {}
+        self._pending: dict[tuple[int, int], list[PendingRecord]] = {}
+        self._pending_bytes = 0
+        self._oldest_pending = 0.0
+        self._buffer_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._failures: list[str] = []
+        self._failed_count = 0
+        self._closed = False
+        self._wake = threading.Event()
+        self._flusher = threading.Thread(
+            target=self._linger_loop, name=f"{options.client_id}-flusher", daemon=True
+        )
+        self._flusher.start()
+
+    def send(
+        self,
+        topic: str,
+        value: bytes | None,
+        *,
+        key: bytes | None = None,
+        headers: Sequence[Header] = (),
+        timestamp_ms: int | None = None,
+        partition: int | None = None,
+    ) -> None:
+        """Queue one record; see :class:`streammesh.log.base.Producer`."""
+        if self._closed:
+            raise InvalidRecord(topic, "producer", "is closed")
+        row = self._topics.get(topic)
+        if row is None:
+            row = self._topic(topic)
+        checked_headers = check_headers(topic, headers) if headers else ()
+        size = check_record(
+            topic, key, value, checked_headers, timestamp_ms, self._max_record_bytes
+        )
+        partitions = row.spec.partitions
+        if partition is None:
+            partition = self._partitioner.partition(topic, key, partitions)
+        elif isinstance(partition, bool) or not isinstance(partition, int):
+            raise InvalidRecord(topic, "partition", f"must be an int, not {partition!r}")
+        elif not 0 <= partition < partitions:
+            raise InvalidPartition(topic, partition, partitions)
+        if key is None and row.compacted:
+            raise InvalidRecord(
+                topic, "key", "is required: the topic is compacted, which keeps records by key"
+            )
+        if timestamp_ms is None:
+            timestamp_ms = time.time_ns() // 1_000_000
+        with self._buffer_lock:
+            if not self._pending_bytes:
+                self._oldest_pending = time.monotonic()
+            buffer = self._pending.get((row.topic_id, partition))
+            if buffer is None:
+                buffer = self._pending[(row.topic_id, partition)] = []
+            buffer.append((key, value, checked_headers, timestamp_ms))
+            self._pending_bytes += size + 16
+            pending_bytes = self._pending_bytes
+        if pending_bytes >= self._options.buffer_max_bytes:
+            self._write_pending()  # backpressure: the caller pays for the write
+        elif pending_bytes >= self._options.batch_max_bytes:
+            self._wake.set()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once every record sent so far is durable in the log."""
+        if timeout is not None and not self._write_lock.acquire(timeout=timeout):
+            raise LogTimeout("flush", timeout)
+        if timeout is None:
+            self._write_lock.acquire()
+        try:
+            self._write_pending_locked()
+        finally:
+            self._write_lock.release()
+        self._raise_failures()
+
+    def close(self) -> None:
+        """Flush, stop the background writer, and release the connection."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            self._wake.set()
+            self._flusher.join()
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _topic(self, name: str) -> TopicRow:
+        row = load_topic(self._conn, name)
+        self._topics[name] = row
+        self._rows[row.topic_id] = row
+        return row
+
+    def _linger_loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self._linger_s)
+            self._wake.clear()
+            if self._closed:
+                return
+            if self._pending_bytes and (
+                self._pending_bytes >= self._options.batch_max_bytes
+                or time.monotonic() - self._oldest_pending >= self._linger_s
+            ):
+                self._write_pending()
+
+    def _write_pending(self) -> None:
+        with self._write_lock:
+            self._write_pending_locked()
+
+    def _write_pending_locked(self) -> None:
+        # Taking the buffer inside the write lock keeps writes in the order records were sent.
+        with self._buffer_lock:
+            pending, self._pending = self._pending, {}
+            self._pending_bytes = 0
+        if not pending:
+            return
+        try:
+            self._commit(pending)
+        except (sqlite3.Error, LogUnavailable, DeliveryFailed) as exc:
+            count = sum(len(records) for records in pending.values())
+            self._failed_count += count
+            self._failures.append(str(exc))
+            self._topics.clear()  # a deleted or re-created topic is looked up afresh
+
+    def _commit(self, pending: dict[tuple[int, int], list[PendingRecord]]) -> None:
+        conn = self._conn
+        now_ms = time.time_ns() // 1_000_000
+        encoded = {
+            target: [
+                encode_batch(records[i : i + _MAX_RECORDS_PER_BATCH])
+                for i in range(0, len(records), _MAX_RECORDS_PER_BATCH)
+            ]
+            for target, records in pending.items()
+        }
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for (topic_id, partition), batches in encoded.items():
+                row = self._rows[topic_id]
+                found = conn.execute(
+                    "SELECT end_offset FROM partitions WHERE topic_id = ? AND partition = ?",
+                    (row.topic_id, partition),
+                ).fetchone()
+                if found is None:
+                    raise DeliveryFailed(
+                        sum(b.count for b in batches),
+                        f"topic '{row.spec.name}' was deleted before its records were written",
+                    )
+                offset = found[0]
+                rows = []
+                for batch in batches:
+                    rows.append(
+                        (
+                            row.topic_id,
+                            partition,
+                            offset,
+                            offset + batch.count - 1,
+                            batch.count,
+                            batch.min_ts,
+                            batch.max_ts,
+                            now_ms,
+                            len(batch.data),
+                            batch.data,
+                        )
+                    )
+                    offset += batch.count
+                conn.executemany(
+                    "INSERT INTO batches (topic_id, partition, base_offset, last_offset, "
+                    "record_count, min_ts, max_ts, append_ms, size, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                conn.execute(
+                    "UPDATE partitions SET end_offset = ? WHERE topic_id = ? AND partition = ?",
+                    (offset, row.topic_id, partition),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _raise_failures(self) -> None:
+        if self._failures:
+            failed, first = self._failed_count, self._failures[0]
+            self._failures.clear()
+            self._failed_count = 0
+            raise DeliveryFailed(failed, first)
