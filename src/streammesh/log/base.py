@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self, runtime_checkable
 
@@ -20,21 +20,21 @@ DEFAULT_MAX_RECORD_BYTES = 1_048_576
 Header = tuple[str, bytes]
 
 
-class CleanupPolicy(str, Enum):
+class CleanupPolicy(StrEnum):
     """What a topic does with old records: delete them by age/size, or keep the newest per key."""
 
     DELETE = "delete"
     COMPACT = "compact"
 
 
-class OffsetReset(str, Enum):
+class OffsetReset(StrEnum):
     """Where a consumer starts in a partition that has no (valid) committed offset."""
 
     EARLIEST = "earliest"
     LATEST = "latest"
 
 
-class Capability(str, Enum):
+class Capability(StrEnum):
     """Optional abilities a backend may lack; conformance tests skip what is not declared."""
 
     ON_DEMAND_CLEANING = "on-demand-cleaning"
@@ -297,7 +297,7 @@ class EventLog(Protocol):
 
 @runtime_checkable
 class Maintainable(Protocol):
-    """A log whose retention and compaction the caller can run (``Capability.ON_DEMAND_CLEANING``)."""
+    """A log whose retention and compaction the caller runs (``Capability.ON_DEMAND_CLEANING``)."""
 
     def clean(self, now_ms: int | None = None) -> CleanReport:
         """Apply retention and compaction to every topic as of ``now_ms`` (default: now)."""

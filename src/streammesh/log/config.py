@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,7 +12,7 @@ from streammesh.errors import ConfigError
 from streammesh.log.base import DEFAULT_MAX_RECORD_BYTES
 
 
-class SecurityProtocol(str, Enum):
+class SecurityProtocol(StrEnum):
     """Kafka's ``security.protocol`` values."""
 
     PLAINTEXT = "PLAINTEXT"

@@ -17,7 +17,7 @@ DB_FILE = "log.db"
 SCHEMA_VERSION = 1
 
 # Bigger pages mean fewer overflow pages per batch blob (batches are ~hundreds of KiB).
-_PAGE_SIZE = 16_384
+_PAGE_SIZE = 65536
 _BUSY_TIMEOUT_MS = 60_000
 
 _DDL = """
@@ -108,7 +108,7 @@ def connect(directory: Path, url: str) -> sqlite3.Connection:
         if mode != "wal":
             raise LogUnavailable(url, f"SQLite refused WAL mode (got '{mode}')")
         conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA wal_autocheckpoint = 4096")
+        conn.execute("PRAGMA wal_autocheckpoint = 2048")
         conn.executescript(_DDL)
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",

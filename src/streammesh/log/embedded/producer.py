@@ -20,7 +20,6 @@ from typing import Self
 from streammesh.log.base import Header, ProducerOptions
 from streammesh.log.config import LogConfig
 from streammesh.log.embedded.codec import PendingRecord, encode_batch
-from streammesh.log.embedded.database import connect
 from streammesh.log.embedded.topic_rows import TopicRow, load_topic
 from streammesh.log.errors import (
     DeliveryFailed,
@@ -42,12 +41,12 @@ class EmbeddedProducer:
     def __init__(
         self,
         log_url: str,
-        directory_conn: sqlite3.Connection,
+        conn: sqlite3.Connection,
         config: LogConfig,
         options: ProducerOptions,
     ) -> None:
         self._url = log_url
-        self._conn = directory_conn
+        self._conn = conn
         self._max_record_bytes = config.max_record_bytes
         self._options = options
         self._linger_s = options.linger_ms / 1000
@@ -63,6 +62,7 @@ class EmbeddedProducer:
         self._failed_count = 0
         self._closed = False
         self._wake = threading.Event()
+        self._wake_requested = False
         self._flusher = threading.Thread(
             target=self._linger_loop, name=f"{options.client_id}-flusher", daemon=True
         )
@@ -84,10 +84,21 @@ class EmbeddedProducer:
         row = self._topics.get(topic)
         if row is None:
             row = self._topic(topic)
-        checked_headers = check_headers(topic, headers) if headers else ()
-        size = check_record(
-            topic, key, value, checked_headers, timestamp_ms, self._max_record_bytes
-        )
+        if (
+            type(value) is bytes
+            and (key is None or type(key) is bytes)
+            and not headers
+            and timestamp_ms is None
+        ):  # the common case, checked inline: send() is the producer's hot path
+            checked_headers: tuple[Header, ...] = ()
+            size = len(value) + (len(key) if key else 0)
+            if size > self._max_record_bytes:
+                check_record(topic, key, value, (), None, self._max_record_bytes)
+        else:
+            checked_headers = check_headers(topic, headers) if headers else ()
+            size = check_record(
+                topic, key, value, checked_headers, timestamp_ms, self._max_record_bytes
+            )
         partitions = row.spec.partitions
         if partition is None:
             partition = self._partitioner.partition(topic, key, partitions)
@@ -112,7 +123,8 @@ class EmbeddedProducer:
             pending_bytes = self._pending_bytes
         if pending_bytes >= self._options.buffer_max_bytes:
             self._write_pending()  # backpressure: the caller pays for the write
-        elif pending_bytes >= self._options.batch_max_bytes:
+        elif pending_bytes >= self._options.batch_max_bytes and not self._wake_requested:
+            self._wake_requested = True
             self._wake.set()
 
     def flush(self, timeout: float | None = None) -> None:
@@ -160,6 +172,7 @@ class EmbeddedProducer:
         while not self._closed:
             self._wake.wait(self._linger_s)
             self._wake.clear()
+            self._wake_requested = False
             if self._closed:
                 return
             if self._pending_bytes and (
