@@ -46,7 +46,7 @@ def partition_for_key(key: bytes, partitions: int) -> int:
 
 
 class KeyPartitioner:
-    """Partition choice for one producer: murmur2 for keys, round-robin for keyless records.
+    """Partition choice for one topic: murmur2 for keys, round-robin for keyless records.
 
     Keys of a stream repeat (they name entities), so results are memoised in a bounded dict:
     pure-Python murmur2 costs a few microseconds, a dict hit a few dozen nanoseconds.
@@ -54,20 +54,19 @@ class KeyPartitioner:
 
     _CACHE_LIMIT = 65_536
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[bytes, int], int] = {}
-        self._next_keyless: dict[str, int] = {}
+    def __init__(self, partitions: int) -> None:
+        self.partitions = partitions
+        self._cache: dict[bytes, int] = {}
+        self._next_keyless = 0
 
-    def partition(self, topic: str, key: bytes | None, partitions: int) -> int:
+    def partition(self, key: bytes | None) -> int:
         if key is None:
-            turn = self._next_keyless.get(topic, 0)
-            self._next_keyless[topic] = turn + 1
-            return turn % partitions
-        cache_key = (key, partitions)
-        chosen = self._cache.get(cache_key)
+            self._next_keyless += 1
+            return self._next_keyless % self.partitions
+        chosen = self._cache.get(key)
         if chosen is None:
-            chosen = partition_for_key(key, partitions)
+            chosen = partition_for_key(key, self.partitions)
             if len(self._cache) >= self._CACHE_LIMIT:
                 self._cache.clear()
-            self._cache[cache_key] = chosen
+            self._cache[key] = chosen
         return chosen

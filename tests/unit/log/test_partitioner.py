@@ -33,7 +33,7 @@ def test_partition_is_positive_hash_modulo_partitions() -> None:
 def test_partition_is_in_range_and_stable(key: bytes, partitions: int) -> None:
     chosen = partition_for_key(key, partitions)
     assert 0 <= chosen < partitions
-    assert KeyPartitioner().partition("t", key, partitions) == chosen
+    assert KeyPartitioner(partitions).partition(key) == chosen
 
 
 @given(key=st.binary(max_size=64))
@@ -42,7 +42,7 @@ def test_murmur2_is_a_signed_32_bit_int(key: bytes) -> None:
 
 
 def test_keyless_records_spread_over_every_partition() -> None:
-    partitioner = KeyPartitioner()
-    chosen = [partitioner.partition("t", None, 4) for _ in range(8)]
+    partitioner = KeyPartitioner(4)
+    chosen = [partitioner.partition(None) for _ in range(8)]
     assert sorted(set(chosen)) == [0, 1, 2, 3]
     assert chosen.count(0) == 2

@@ -30,9 +30,30 @@ from streammesh.log.errors import (
 )
 from streammesh.log.partitioner import KeyPartitioner
 from streammesh.log.records import check_headers, check_record
+from streammesh.log.topics import validate_topic_name
 
 # A batch row holds at most this many records, so a consumer decodes a bounded amount at once.
 _MAX_RECORDS_PER_BATCH = 8_192
+# Bytes counted per record on top of key, value and headers (offset, timestamp, lengths).
+_RECORD_OVERHEAD = 24
+
+
+class _TopicBuffer:
+    """The records of one topic waiting to be written, per partition."""
+
+    __slots__ = ("partitioner", "pending", "row")
+
+    def __init__(self, row: TopicRow) -> None:
+        self.row = row
+        self.partitioner = KeyPartitioner(row.spec.partitions)
+        self.pending: list[list[PendingRecord]] = [[] for _ in range(row.spec.partitions)]
+
+    def take(self) -> list[tuple[int, list[PendingRecord]]]:
+        """Remove and return the non-empty partition buffers."""
+        taken = [(p, records) for p, records in enumerate(self.pending) if records]
+        for p, _ in taken:
+            self.pending[p] = []
+        return taken
 
 
 class EmbeddedProducer:
@@ -50,10 +71,7 @@ class EmbeddedProducer:
         self._max_record_bytes = config.max_record_bytes
         self._options = options
         self._linger_s = options.linger_ms / 1000
-        self._partitioner = KeyPartitioner()
-        self._topics: dict[str, TopicRow] = {}
-        self._rows: dict[int, TopicRow] = {}
-        self._pending: dict[tuple[int, int], list[PendingRecord]] = {}
+        self._topics: dict[str, _TopicBuffer] = {}
         self._pending_bytes = 0
         self._oldest_pending = 0.0
         self._buffer_lock = threading.Lock()
@@ -81,9 +99,9 @@ class EmbeddedProducer:
         """Queue one record; see :class:`streammesh.log.base.Producer`."""
         if self._closed:
             raise InvalidRecord(topic, "producer", "is closed")
-        row = self._topics.get(topic)
-        if row is None:
-            row = self._topic(topic)
+        buffer = self._topics.get(topic)
+        if buffer is None:
+            buffer = self._topic(topic)
         if (
             type(value) is bytes
             and (key is None or type(key) is bytes)
@@ -99,14 +117,13 @@ class EmbeddedProducer:
             size = check_record(
                 topic, key, value, checked_headers, timestamp_ms, self._max_record_bytes
             )
-        partitions = row.spec.partitions
         if partition is None:
-            partition = self._partitioner.partition(topic, key, partitions)
+            partition = buffer.partitioner.partition(key)
         elif isinstance(partition, bool) or not isinstance(partition, int):
             raise InvalidRecord(topic, "partition", f"must be an int, not {partition!r}")
-        elif not 0 <= partition < partitions:
-            raise InvalidPartition(topic, partition, partitions)
-        if key is None and row.compacted:
+        elif not 0 <= partition < buffer.partitioner.partitions:
+            raise InvalidPartition(topic, partition, buffer.partitioner.partitions)
+        if key is None and buffer.row.compacted:
             raise InvalidRecord(
                 topic, "key", "is required: the topic is compacted, which keeps records by key"
             )
@@ -115,11 +132,8 @@ class EmbeddedProducer:
         with self._buffer_lock:
             if not self._pending_bytes:
                 self._oldest_pending = time.monotonic()
-            buffer = self._pending.get((row.topic_id, partition))
-            if buffer is None:
-                buffer = self._pending[(row.topic_id, partition)] = []
-            buffer.append((key, value, checked_headers, timestamp_ms))
-            self._pending_bytes += size + 16
+            buffer.pending[partition].append((key, value, checked_headers, timestamp_ms))
+            self._pending_bytes += size + _RECORD_OVERHEAD
             pending_bytes = self._pending_bytes
         if pending_bytes >= self._options.buffer_max_bytes:
             self._write_pending()  # backpressure: the caller pays for the write
@@ -162,11 +176,13 @@ class EmbeddedProducer:
     ) -> None:
         self.close()
 
-    def _topic(self, name: str) -> TopicRow:
-        row = load_topic(self._conn, name)
-        self._topics[name] = row
-        self._rows[row.topic_id] = row
-        return row
+    def _topic(self, name: str) -> _TopicBuffer:
+        validate_topic_name(name)
+        with self._write_lock:  # the connection may be inside the writer's transaction
+            row = load_topic(self._conn, name)
+        with self._buffer_lock:
+            buffer = self._topics.setdefault(name, _TopicBuffer(row))
+        return buffer
 
     def _linger_loop(self) -> None:
         while not self._closed:
@@ -188,32 +204,40 @@ class EmbeddedProducer:
     def _write_pending_locked(self) -> None:
         # Taking the buffer inside the write lock keeps writes in the order records were sent.
         with self._buffer_lock:
-            pending, self._pending = self._pending, {}
+            pending = [(buffer.row, buffer.take()) for buffer in self._topics.values()]
             self._pending_bytes = 0
+        pending = [(row, partitions) for row, partitions in pending if partitions]
         if not pending:
             return
         try:
             self._commit(pending)
         except (sqlite3.Error, LogUnavailable, DeliveryFailed) as exc:
-            count = sum(len(records) for records in pending.values())
-            self._failed_count += count
+            self._failed_count += sum(len(r) for _, partitions in pending for _, r in partitions)
             self._failures.append(str(exc))
-            self._topics.clear()  # a deleted or re-created topic is looked up afresh
+            with self._buffer_lock:  # a deleted or re-created topic is looked up afresh
+                for row, _ in pending:
+                    self._topics.pop(row.spec.name, None)
 
-    def _commit(self, pending: dict[tuple[int, int], list[PendingRecord]]) -> None:
+    def _commit(
+        self, pending: list[tuple[TopicRow, list[tuple[int, list[PendingRecord]]]]]
+    ) -> None:
         conn = self._conn
         now_ms = time.time_ns() // 1_000_000
-        encoded = {
-            target: [
-                encode_batch(records[i : i + _MAX_RECORDS_PER_BATCH])
-                for i in range(0, len(records), _MAX_RECORDS_PER_BATCH)
-            ]
-            for target, records in pending.items()
-        }
+        encoded = [
+            (
+                row,
+                partition,
+                [
+                    encode_batch(records[i : i + _MAX_RECORDS_PER_BATCH])
+                    for i in range(0, len(records), _MAX_RECORDS_PER_BATCH)
+                ],
+            )
+            for row, partitions in pending
+            for partition, records in partitions
+        ]
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for (topic_id, partition), batches in encoded.items():
-                row = self._rows[topic_id]
+            for row, partition, batches in encoded:
                 found = conn.execute(
                     "SELECT end_offset FROM partitions WHERE topic_id = ? AND partition = ?",
                     (row.topic_id, partition),
