@@ -49,10 +49,18 @@ class _TopicBuffer:
         self.pending: list[list[PendingRecord]] = [[] for _ in range(row.spec.partitions)]
 
     def take(self) -> list[tuple[int, list[PendingRecord]]]:
-        """Remove and return the non-empty partition buffers."""
-        taken = [(p, records) for p, records in enumerate(self.pending) if records]
-        for p, _ in taken:
-            self.pending[p] = []
+        """Remove and return what the partition buffers hold.
+
+        ``send`` appends to these lists without a lock. That is safe because each list is
+        only ever appended to at its end by senders and cut at its front here: slicing and
+        ``del`` are single operations under the GIL, so a record appended between them stays.
+        """
+        taken = []
+        for partition, records in enumerate(self.pending):
+            count = len(records)
+            if count:
+                taken.append((partition, records[:count]))
+                del records[:count]
         return taken
 
 
@@ -71,6 +79,8 @@ class EmbeddedProducer:
         self._max_record_bytes = config.max_record_bytes
         self._options = options
         self._linger_s = options.linger_ms / 1000
+        self._batch_max_bytes = options.batch_max_bytes
+        self._buffer_max_bytes = options.buffer_max_bytes
         self._topics: dict[str, _TopicBuffer] = {}
         self._pending_bytes = 0
         self._oldest_pending = 0.0
@@ -129,15 +139,14 @@ class EmbeddedProducer:
             )
         if timestamp_ms is None:
             timestamp_ms = time.time_ns() // 1_000_000
-        with self._buffer_lock:
-            if not self._pending_bytes:
-                self._oldest_pending = time.monotonic()
-            buffer.pending[partition].append((key, value, checked_headers, timestamp_ms))
-            self._pending_bytes += size + _RECORD_OVERHEAD
-            pending_bytes = self._pending_bytes
-        if pending_bytes >= self._options.buffer_max_bytes:
+        if not self._pending_bytes:
+            self._oldest_pending = time.monotonic()
+        buffer.pending[partition].append((key, value, checked_headers, timestamp_ms))
+        # An estimate (the writer resets it without a lock): it only decides when to write.
+        pending_bytes = self._pending_bytes = self._pending_bytes + size + _RECORD_OVERHEAD
+        if pending_bytes >= self._buffer_max_bytes:
             self._write_pending()  # backpressure: the caller pays for the write
-        elif pending_bytes >= self._options.batch_max_bytes and not self._wake_requested:
+        elif pending_bytes >= self._batch_max_bytes and not self._wake_requested:
             self._wake_requested = True
             self._wake.set()
 
@@ -192,7 +201,7 @@ class EmbeddedProducer:
             if self._closed:
                 return
             if self._pending_bytes and (
-                self._pending_bytes >= self._options.batch_max_bytes
+                self._pending_bytes >= self._batch_max_bytes
                 or time.monotonic() - self._oldest_pending >= self._linger_s
             ):
                 self._write_pending()
