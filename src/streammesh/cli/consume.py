@@ -1,9 +1,10 @@
 """``streammesh consume``: print a topic's records as they arrive.
 
 With ``--group`` the command is a member of that consumer group and commits the position after
-the last printed record of each partition when it exits (also on Ctrl-C), so the next run of the
-same group continues there. Without a group it reads every partition (or ``--partition``) by
-assignment, from the end, or from the beginning with ``--from-beginning``.
+the last printed record of each partition when it exits (also on Ctrl-C, which stops it between
+batches and exits 130), so the next run of the same group continues there. Without a group it
+reads every partition (or ``--partition``) by assignment, from the end, or from the beginning
+with ``--from-beginning``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from streammesh.cli.interrupt import EXIT_INTERRUPTED, GracefulInterrupt
 from streammesh.cli.output import stderr_is_terminal
 from streammesh.cli.record_output import record_document, record_text
 from streammesh.cli.settings import CliSettings
@@ -30,6 +32,9 @@ from streammesh.log.errors import InvalidPartition
 
 POLL_INTERVAL_S = 0.5
 """Longest single wait for records, so --timeout and Ctrl-C are noticed promptly."""
+
+JOIN_GRACE_S = 30.0
+"""Longest wait for a group to assign partitions before --timeout starts counting anyway."""
 
 # A console consumer joins and leaves often; short session and heartbeat intervals make the
 # group rebalance in seconds instead of tens of seconds (Kafka's defaults suit long-lived apps).
@@ -55,17 +60,26 @@ def _read(
     timeout: float | None,
     json_output: bool,
     positions: dict[TopicPartition, int],
+    interrupt: GracefulInterrupt,
 ) -> int:
-    """Print records until ``max_records`` or ``timeout`` idle seconds; return how many."""
+    """Print records until ``max_records``, or until ``timeout`` seconds pass without one.
+
+    The idle clock starts once the consumer has partitions (joining a Kafka group takes
+    seconds, which must not count as "nothing new"), or after ``JOIN_GRACE_S`` at the latest.
+    """
     printed = 0
-    last_activity = time.monotonic()
-    while max_records is None or printed < max_records:
+    started = time.monotonic()
+    idle_since: float | None = None
+    while (max_records is None or printed < max_records) and not interrupt.requested:
         wait = POLL_INTERVAL_S
         if timeout is not None:
-            idle = time.monotonic() - last_activity
-            if idle >= timeout:
-                break
-            wait = min(wait, timeout - idle)
+            now = time.monotonic()
+            if idle_since is None and (consumer.assignment() or now - started >= JOIN_GRACE_S):
+                idle_since = now
+            if idle_since is not None:
+                if now - idle_since >= timeout:
+                    break
+                wait = min(wait, timeout - (now - idle_since))
         remaining = None if max_records is None else max_records - printed
         records = consumer.poll(timeout=wait, max_records=remaining)
         if remaining is not None:
@@ -76,13 +90,14 @@ def _read(
         for record in records:
             positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
         printed += len(records)
-        last_activity = time.monotonic()
+        if idle_since is not None:
+            idle_since = time.monotonic()
     return printed
 
 
 def consume(
     ctx: typer.Context,
-    topic: Annotated[str, typer.Argument(help="Topic to read.")],
+    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="Topic to read.")],
     group: Annotated[
         str | None,
         typer.Option(
@@ -114,7 +129,8 @@ def consume(
             min=0.0,
             metavar="SECONDS",
             show_default=False,
-            help="Stop when nothing new arrived for SECONDS.",
+            help="Stop when nothing new arrived for SECONDS (counted once partitions "
+            "are assigned).",
         ),
     ] = None,
     partition: Annotated[
@@ -152,7 +168,6 @@ def consume(
         client_id="streammesh-cli",
     )
     positions: dict[TopicPartition, int] = {}
-    printed = 0
     with settings.open_log() as log:
         partitions = log.describe_topic(topic).partitions
         if partition is not None and not 0 <= partition < partitions:
@@ -170,11 +185,12 @@ def consume(
                     consumer.seek_to_beginning(assigned)
                 else:
                     consumer.seek_to_end(assigned)
-            try:
-                printed = _read(consumer, max_records, timeout, json_output, positions)
-            finally:
-                # Commit what was printed even when interrupted, so the group resumes after it.
+            with GracefulInterrupt() as interrupt:
+                printed = _read(consumer, max_records, timeout, json_output, positions, interrupt)
+                # Also after Ctrl-C: the group resumes right after the last printed record.
                 if group is not None and positions:
                     consumer.commit(positions)
     if stderr_is_terminal():
         typer.echo(f"consumed {printed:,} record{'s' if printed != 1 else ''}", err=True)
+    if interrupt.requested:
+        raise typer.Exit(EXIT_INTERRUPTED)

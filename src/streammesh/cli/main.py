@@ -17,14 +17,13 @@ from rich.console import Console
 
 import streammesh
 from streammesh.cli import consume, demo, produce, topics
+from streammesh.cli.interrupt import EXIT_INTERRUPTED
 from streammesh.cli.settings import LOG_ENV, CliSettings
 from streammesh.errors import MeshError
 from streammesh.log.base import DEFAULT_MAX_RECORD_BYTES
 from streammesh.log.config import parse_log_url
 
 PROG_NAME = "streammesh"
-EXIT_INTERRUPTED = 130
-"""What shells report for a process stopped by SIGINT (128 + 2)."""
 
 app = typer.Typer(
     name=PROG_NAME,
@@ -132,6 +131,8 @@ def run(args: Sequence[str] | None = None) -> int:
         return 1
     except typer.TyperException as exc:  # usage errors: bad options, missing arguments
         hint = ""
+        # Usage errors carry the Click context of the command they are about; Typer does not
+        # export their class, so the attribute is read rather than the type checked.
         context = getattr(exc, "ctx", None)
         if context is not None:
             hint = f" (see '{context.command_path} --help')"

@@ -22,7 +22,7 @@ from streammesh.cli.record_input import InputFormat, InputRecord, parse_records
 from streammesh.cli.settings import CliSettings
 from streammesh.log.base import Producer
 from streammesh.log.errors import InvalidPartition, InvalidRecord, RecordTooLarge
-from streammesh.log.partitioner import KeyPartitioner
+from streammesh.log.partitioner import partition_for_key
 from streammesh.log.records import check_headers, check_record
 
 STDIN_NAME = "<stdin>"
@@ -73,8 +73,8 @@ def _send_all(
     partitions: int,
     partition: int | None,
 ) -> Counter[int]:
-    partitioner = KeyPartitioner()
     written: Counter[int] = Counter()
+    keyless = 0
     show_progress = stderr_is_terminal() and len(records) >= PROGRESS_THRESHOLD
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -87,13 +87,15 @@ def _send_all(
     ) as progress:
         task = progress.add_task(f"producing to {topic}", total=len(records))
         for index, record in enumerate(records, start=1):
-            # Choosing the partition here (with Kafka's partitioner for keys) lets the command
-            # report exactly where every record went.
-            chosen = (
-                partition
-                if partition is not None
-                else partitioner.partition(topic, record.key, partitions)
-            )
+            # Choosing the partition here (Kafka's partitioner for keys, round-robin without)
+            # lets the command report exactly where every record went.
+            if partition is not None:
+                chosen = partition
+            elif record.key is not None:
+                chosen = partition_for_key(record.key, partitions)
+            else:
+                chosen = keyless % partitions
+                keyless += 1
             producer.send(
                 topic,
                 record.value,
@@ -112,7 +114,7 @@ def _send_all(
 
 def produce(
     ctx: typer.Context,
-    topic: Annotated[str, typer.Argument(help="Topic to write to.")],
+    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="Topic to write to.")],
     file: Annotated[
         Path | None,
         typer.Option(

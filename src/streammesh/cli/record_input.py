@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from streammesh.cli.errors import InputError
@@ -25,7 +25,7 @@ from streammesh.log.base import Header
 _JSONL_FIELDS = frozenset({"key", "value", "headers", "timestamp_ms"})
 
 
-class InputFormat(str, Enum):
+class InputFormat(StrEnum):
     """How ``streammesh produce`` reads its input."""
 
     LINES = "lines"

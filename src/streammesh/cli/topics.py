@@ -6,6 +6,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from streammesh.cli.durations import DurationSyntaxError, format_duration_ms, parse_duration_ms
@@ -106,7 +107,9 @@ def _retention_text(spec: TopicSpec) -> str:
 @app.command("create")
 def create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Topic name, e.g. execution.stocktrades.v1.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Topic name, e.g. execution.stocktrades.v1.")
+    ],
     partitions: Annotated[int, typer.Option("--partitions", "-p", help="Partition count.")] = 1,
     cleanup_policy: Annotated[
         CleanupPolicy,
@@ -173,14 +176,15 @@ def list_topics(ctx: typer.Context, json_output: JsonOption = False) -> None:
         print_json([summary_document(description) for description in descriptions])
         return
     table = Table(box=None, header_style="bold")
-    for column, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("TOPIC", "left"),
         ("PARTITIONS", "right"),
         ("POLICY", "left"),
         ("RETENTION", "left"),
         ("RECORDS", "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    )
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
     for description in descriptions:
         table.add_row(
             description.name,
@@ -199,7 +203,7 @@ def list_topics(ctx: typer.Context, json_output: JsonOption = False) -> None:
 @app.command("describe")
 def describe(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Topic name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Topic name.")],
     json_output: JsonOption = False,
 ) -> None:
     """Show a topic's settings and the offsets of each partition."""
@@ -240,7 +244,7 @@ def describe(
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Topic name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Topic name.")],
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Delete without asking for confirmation.")
     ] = False,
