@@ -1,0 +1,140 @@
+"""``KafkaAdmin``: the topic and group requests the Kafka backend makes, typed and translated.
+
+A thin layer over confluent-kafka's ``AdminClient``: every call is bounded by
+``LogConfig.request_timeout_s`` and raises streammesh errors only.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Sequence
+from typing import Any
+
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException
+from confluent_kafka import TopicPartition as KafkaTopicPartition
+from confluent_kafka.admin import (  # type: ignore[attr-defined]  # the stubs do not re-export it
+    AdminClient,
+    ConfigResource,
+)
+from confluent_kafka.cimpl import NewTopic
+
+from streammesh.log.base import TopicPartition, TopicSpec
+from streammesh.log.config import LogConfig
+from streammesh.log.errors import LogError, LogUnavailable, TopicNotFound
+from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, admin_config
+from streammesh.log.kafka.topic_configs import SPEC_CONFIGS, spec_to_configs
+from streammesh.log.kafka.translate import translate_error, translate_exception
+
+TopicConfigs = dict[str, str | None]
+
+_OFFSET_INVALID = -1001
+"""librdkafka's "no offset" (nothing committed)."""
+
+_CLUSTER_DEFAULT_REPLICATION = -1
+"""Ask the cluster for its ``default.replication.factor`` (KIP-464)."""
+
+
+class KafkaAdmin:
+    """Topic metadata, topic configs, topic creation/deletion and group offsets."""
+
+    def __init__(self, url: str, bootstrap: str, config: LogConfig) -> None:
+        self._url = url
+        self._timeout_s = config.request_timeout_s
+        self._client: Any = AdminClient(admin_config(bootstrap, config), logger=LIBRDKAFKA_LOGGER)
+
+    @property
+    def timeout_s(self) -> float:
+        """The bound on every request, ``LogConfig.request_timeout_s``."""
+        return self._timeout_s
+
+    def partition_counts(self) -> dict[str, int]:
+        """Every topic of the cluster (internal ones too) and its number of partitions."""
+        try:
+            metadata = self._client.list_topics(timeout=self._timeout_s)
+        except KafkaException as exc:
+            raise translate_exception(exc, url=self._url, operation="listing topics") from exc
+        return {name: len(topic.partitions) for name, topic in metadata.topics.items()}
+
+    def partitions(self, topic: str) -> int:
+        """``topic``'s number of partitions; ``TopicNotFound`` if there is no such topic.
+
+        Asks for every topic's metadata, not just this one's: a request naming a missing topic
+        would create it on clusters with ``auto.create.topics.enable``.
+        """
+        count = self.partition_counts().get(topic)
+        if count is None:
+            raise TopicNotFound(topic)
+        return count
+
+    def configs(self, topics: Sequence[str]) -> dict[str, TopicConfigs]:
+        """The spec-related configs of each topic, as the cluster reports them (maybe none)."""
+        if not topics:
+            return {}
+        resources = [ConfigResource("topic", topic) for topic in topics]
+        futures = self._client.describe_configs(resources, request_timeout=self._timeout_s)
+        found: dict[str, TopicConfigs] = {}
+        for resource, future in futures.items():
+            entries = self._result(future, "describing topic configs", resource.name)
+            found[resource.name] = {
+                name: entry.value for name, entry in entries.items() if name in SPEC_CONFIGS
+            }
+        return found
+
+    def create(self, spec: TopicSpec) -> None:
+        """Create the topic ``spec`` describes (validated by the caller)."""
+        new_topic = NewTopic(
+            spec.name,
+            num_partitions=spec.partitions,
+            replication_factor=_CLUSTER_DEFAULT_REPLICATION,
+            config=spec_to_configs(spec),
+        )
+        futures = self._client.create_topics(
+            [new_topic], request_timeout=self._timeout_s, operation_timeout=self._timeout_s
+        )
+        self._result(futures[spec.name], "creating a topic", spec.name)
+
+    def delete(self, topic: str) -> None:
+        """Delete ``topic``; ``TopicNotFound`` if it does not exist."""
+        futures = self._client.delete_topics(
+            [topic], request_timeout=self._timeout_s, operation_timeout=self._timeout_s
+        )
+        self._result(futures[topic], "deleting a topic", topic)
+
+    def committed(
+        self, group: str, partitions: Sequence[TopicPartition]
+    ) -> dict[TopicPartition, int | None]:
+        """``group``'s committed offset of each partition, ``None`` where there is none."""
+        request = ConsumerGroupTopicPartitions(
+            group, [KafkaTopicPartition(tp.topic, tp.partition) for tp in partitions]
+        )
+        futures = self._client.list_consumer_group_offsets(
+            [request], request_timeout=self._timeout_s
+        )
+        answer = self._result(futures[group], "reading committed offsets", None)
+        result: dict[TopicPartition, int | None] = {}
+        for entry in answer.topic_partitions:
+            if entry.error is not None:
+                raise translate_error(
+                    entry.error,
+                    url=self._url,
+                    operation="reading committed offsets",
+                    topic=entry.topic,
+                    partition=entry.partition,
+                )
+            offset = int(entry.offset)
+            result[TopicPartition(entry.topic, entry.partition)] = offset if offset >= 0 else None
+        return result
+
+    def _result(self, future: Any, operation: str, topic: str | None) -> Any:
+        # The request already carries the timeout; the margin only guards against a future
+        # that is never completed, so nothing can hang forever.
+        try:
+            return future.result(timeout=self._timeout_s + 5.0)
+        except KafkaException as exc:
+            raise translate_exception(exc, url=self._url, operation=operation, topic=topic) from exc
+        except concurrent.futures.TimeoutError as exc:
+            raise LogUnavailable(
+                self._url, f"{operation}: no answer within {self._timeout_s:g} s"
+            ) from exc
+        except (ValueError, TypeError) as exc:  # confluent-kafka's own argument checks
+            raise LogError(f"Kafka log '{self._url}': {operation} failed: {exc}") from exc

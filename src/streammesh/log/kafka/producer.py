@@ -1,0 +1,214 @@
+"""The Kafka producer: idempotent, acks=all, Java-compatible key partitioning.
+
+``send`` validates everything before librdkafka queues the record, so bad input raises and
+nothing is written. librdkafka batches and sends in its own threads; ``flush`` waits until the
+cluster acknowledged every queued record (acks=all: every in-sync replica has it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Producer as LibrdkafkaProducer
+
+from streammesh.log.base import CleanupPolicy, Header, ProducerOptions
+from streammesh.log.config import LogConfig
+from streammesh.log.errors import DeliveryFailed, InvalidPartition, InvalidRecord, LogTimeout
+from streammesh.log.kafka.admin import KafkaAdmin
+from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, producer_config
+from streammesh.log.kafka.topic_configs import CLEANUP_POLICY, spec_from_configs
+from streammesh.log.kafka.translate import describe_error, translate_exception
+from streammesh.log.records import check_headers, check_record
+from streammesh.log.topics import validate_topic_name
+
+_UNASSIGNED_PARTITION = -1
+"""librdkafka's RD_KAFKA_PARTITION_UA: let the configured partitioner choose."""
+
+_BACKPRESSURE_POLL_S = 0.05
+_SERVE_EVERY = 1_024
+"""Serve librdkafka's event queue (failed deliveries, log lines) every this many sends."""
+
+_STALE_TOPIC_CODES = frozenset(
+    {KafkaError._UNKNOWN_TOPIC, KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_PARTITION}
+)
+"""Delivery errors meaning the topic was deleted or re-created: look it up afresh."""
+
+
+@dataclass(frozen=True, slots=True)
+class _TopicInfo:
+    partitions: int
+    compacted: bool
+
+
+class KafkaProducer:
+    """A producer on a Kafka cluster; see :class:`streammesh.log.base.Producer`."""
+
+    def __init__(
+        self,
+        url: str,
+        bootstrap: str,
+        config: LogConfig,
+        options: ProducerOptions,
+        admin: KafkaAdmin,
+    ) -> None:
+        self._url = url
+        self._admin = admin
+        self._max_record_bytes = config.max_record_bytes
+        self._block_timeout_s = config.request_timeout_s
+        self._topics: dict[str, _TopicInfo] = {}
+        self._failure_lock = threading.Lock()
+        self._failed = 0
+        self._first_failure: str | None = None
+        self._sends = 0
+        self._closed = False
+        settings: dict[str, Any] = {
+            **producer_config(bootstrap, config, options),
+            "on_delivery": self._on_delivery,
+        }
+        self._client: Any = LibrdkafkaProducer(settings, logger=LIBRDKAFKA_LOGGER)
+
+    def send(
+        self,
+        topic: str,
+        value: bytes | None,
+        *,
+        key: bytes | None = None,
+        headers: Sequence[Header] = (),
+        timestamp_ms: int | None = None,
+        partition: int | None = None,
+    ) -> None:
+        """Queue one record; see :class:`streammesh.log.base.Producer`."""
+        if self._closed:
+            raise InvalidRecord(topic, "producer", "is closed")
+        info = self._topics.get(topic)
+        if info is None:
+            info = self._lookup(topic)
+        if (
+            partition is None
+            and not headers
+            and timestamp_ms is None
+            and type(value) is bytes
+            and (type(key) is bytes or (key is None and not info.compacted))
+            and len(value) + (len(key) if key else 0) <= self._max_record_bytes
+        ):  # the common case, checked inline: send() is the producer's hot path
+            self._produce(
+                topic, value, key, _UNASSIGNED_PARTITION, time.time_ns() // 1_000_000, None
+            )
+            return
+        checked_headers = check_headers(topic, headers) if headers else ()
+        check_record(topic, key, value, checked_headers, timestamp_ms, self._max_record_bytes)
+        if partition is None:
+            target = _UNASSIGNED_PARTITION
+        elif isinstance(partition, bool) or not isinstance(partition, int):
+            raise InvalidRecord(topic, "partition", f"must be an int, not {partition!r}")
+        elif not 0 <= partition < info.partitions:
+            raise InvalidPartition(topic, partition, info.partitions)
+        else:
+            target = partition
+        if key is None and info.compacted:
+            # Kafka would reject the batch later (and fail every record in it); refuse now.
+            raise InvalidRecord(
+                topic, "key", "is required: the topic is compacted, which keeps records by key"
+            )
+        if timestamp_ms is None:
+            timestamp_ms = time.time_ns() // 1_000_000
+        self._produce(topic, value, key, target, timestamp_ms, list(checked_headers) or None)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once the cluster acknowledged every record sent so far."""
+        try:
+            remaining = self._client.flush(-1 if timeout is None else max(timeout, 0.0))
+        except KafkaException as exc:
+            raise translate_exception(exc, url=self._url, operation="flushing") from exc
+        if remaining:
+            raise LogTimeout(f"flush ({remaining} record(s) not yet acknowledged)", timeout or 0)
+        self._raise_failures()
+
+    def close(self) -> None:
+        """Flush, then release the producer."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _lookup(self, topic: str) -> _TopicInfo:
+        validate_topic_name(topic)
+        partitions = self._admin.partitions(topic)
+        configs = self._admin.configs([topic]).get(topic, {})
+        policy = spec_from_configs(topic, partitions, {CLEANUP_POLICY: configs.get(CLEANUP_POLICY)})
+        info = _TopicInfo(partitions, policy.cleanup_policy is CleanupPolicy.COMPACT)
+        self._topics[topic] = info
+        return info
+
+    def _produce(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        partition: int,
+        timestamp_ms: int,
+        headers: list[Header] | None,
+    ) -> None:
+        client = self._client
+        deadline: float | None = None
+        while True:
+            try:
+                client.produce(
+                    topic, value, key, partition=partition, timestamp=timestamp_ms, headers=headers
+                )
+                break
+            except BufferError:
+                # The local queue is full: wait for acknowledgements to make room, never drop.
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self._block_timeout_s
+                elif now >= deadline:
+                    raise LogTimeout(
+                        "send (the producer's buffer stayed full)", self._block_timeout_s
+                    ) from None
+                client.poll(_BACKPRESSURE_POLL_S)
+            except KafkaException as exc:
+                raise translate_exception(
+                    exc, url=self._url, operation="sending a record", topic=topic
+                ) from exc
+        self._sends += 1
+        if self._sends % _SERVE_EVERY == 0:
+            client.poll(0)
+
+    def _on_delivery(self, error: Any, message: Any) -> None:
+        # Called by librdkafka (inside poll/flush) for failed deliveries only.
+        if error is None:
+            return
+        reason = f"'{message.topic()}': {describe_error(error)}"
+        with self._failure_lock:
+            self._failed += 1
+            if self._first_failure is None:
+                self._first_failure = reason
+        if error.code() in _STALE_TOPIC_CODES:
+            self._topics.pop(message.topic(), None)
+
+    def _raise_failures(self) -> None:
+        with self._failure_lock:
+            failed, first = self._failed, self._first_failure
+            self._failed, self._first_failure = 0, None
+        if failed:
+            raise DeliveryFailed(failed, first or "unknown")

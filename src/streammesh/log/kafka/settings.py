@@ -1,0 +1,153 @@
+"""librdkafka configuration built from streammesh settings (``LogConfig`` and option objects).
+
+Every client starts from :func:`client_config` (bootstrap servers, security, timeouts); the
+producer and consumer add what their options say. ``LogConfig.kafka_overrides`` is applied
+last, so a deliberate override always wins over what streammesh chose.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from streammesh.log.base import ConsumerOptions, ProducerOptions
+from streammesh.log.config import KafkaSecurity, LogConfig, SecurityProtocol
+
+ClientConfig = dict[str, str | int | float | bool]
+"""A librdkafka configuration as confluent-kafka takes it."""
+
+LIBRDKAFKA_LOGGER = logging.getLogger("streammesh.log.kafka.librdkafka")
+"""librdkafka's own log lines (connection refused, ...) go here instead of stderr: pass it
+as every client's ``logger`` keyword."""
+
+DEFAULT_MESSAGE_MAX_BYTES = 1_000_000
+"""librdkafka's default ``message.max.bytes``, the size of one produce request."""
+
+_FRAMING_BYTES = 64 * 1024
+"""Room for record and batch framing above ``max_record_bytes`` in one request."""
+
+_DEFAULT_FETCH_MAX_BYTES = 52_428_800
+_DEFAULT_RECEIVE_MAX_BYTES = 100_000_000
+
+_MAX_QUEUED_MESSAGES = 10_000_000
+"""High enough that the producer's buffer is bounded by bytes (``buffer_max_bytes``) only."""
+
+
+def security_config(security: KafkaSecurity) -> ClientConfig:
+    """librdkafka's ``security.protocol``, SASL and SSL properties for ``security``."""
+    config: ClientConfig = {"security.protocol": security.protocol.value}
+    if security.protocol in (SecurityProtocol.SASL_PLAINTEXT, SecurityProtocol.SASL_SSL):
+        config["sasl.mechanism"] = security.sasl_mechanism or "PLAIN"
+        if security.sasl_username is not None:
+            config["sasl.username"] = security.sasl_username
+        if security.sasl_password is not None:
+            config["sasl.password"] = security.sasl_password
+    if security.protocol in (SecurityProtocol.SSL, SecurityProtocol.SASL_SSL):
+        for name, value in (
+            ("ssl.ca.location", security.ssl_ca_location),
+            ("ssl.certificate.location", security.ssl_certificate_location),
+            ("ssl.key.location", security.ssl_key_location),
+        ):
+            if value is not None:
+                config[name] = value
+    return config
+
+
+def client_config(bootstrap: str, config: LogConfig) -> ClientConfig:
+    """What every client (admin, producer, consumer) is configured with, before overrides."""
+    timeout_ms = max(int(config.request_timeout_s * 1000), 1)
+    return {
+        "bootstrap.servers": bootstrap,
+        **security_config(config.security),
+        "socket.timeout.ms": max(timeout_ms, 10),
+        # A metadata request for a missing topic must not create it (brokers default to yes).
+        "allow.auto.create.topics": False,
+    }
+
+
+def message_max_bytes(config: LogConfig) -> int:
+    """librdkafka's request size limit: never below what ``max_record_bytes`` lets through."""
+    return max(DEFAULT_MESSAGE_MAX_BYTES, config.max_record_bytes + _FRAMING_BYTES)
+
+
+def admin_config(bootstrap: str, config: LogConfig) -> ClientConfig:
+    """Configuration of the AdminClient behind topic operations."""
+    return _with_overrides(client_config(bootstrap, config), config.kafka_overrides)
+
+
+def producer_config(bootstrap: str, config: LogConfig, options: ProducerOptions) -> ClientConfig:
+    """An idempotent, acks=all producer that partitions keys like Java Kafka's default."""
+    return _with_overrides(
+        {
+            **client_config(bootstrap, config),
+            "client.id": options.client_id,
+            "enable.idempotence": True,
+            "acks": "all",
+            # Java's partitioner: murmur2 of the key, so a key keeps its partition across
+            # backends (streammesh.log.partitioner); keyless records are spread.
+            "partitioner": "murmur2_random",
+            # The Producer Protocol spreads keyless records over the partitions; librdkafka's
+            # sticky default would send a whole burst of them to one partition.
+            "sticky.partitioning.linger.ms": 0,
+            "linger.ms": options.linger_ms,
+            "batch.size": options.batch_max_bytes,
+            "queue.buffering.max.kbytes": max(options.buffer_max_bytes // 1024, 1),
+            "queue.buffering.max.messages": _MAX_QUEUED_MESSAGES,
+            "message.max.bytes": message_max_bytes(config),
+            # Only failures call back: a callback per acknowledged record costs throughput.
+            "delivery.report.only.error": True,
+        },
+        config.kafka_overrides,
+    )
+
+
+def consumer_config(
+    bootstrap: str, config: LogConfig, options: ConsumerOptions, group_id: str
+) -> ClientConfig:
+    """A consumer in ``group_id`` that stores offsets only for records the caller has seen.
+
+    ``enable.auto.offset.store`` is off: the consumer stores the offsets of a poll's records
+    when the *next* poll starts, so librdkafka's background auto-commit only ever commits
+    records the caller has finished with (Kafka's at-least-once contract).
+    """
+    fetch_max = max(_DEFAULT_FETCH_MAX_BYTES, message_max_bytes(config))
+    return _with_overrides(
+        {
+            **client_config(bootstrap, config),
+            "client.id": options.client_id,
+            "group.id": group_id,
+            "session.timeout.ms": options.session_timeout_ms,
+            "heartbeat.interval.ms": options.heartbeat_interval_ms,
+            "auto.offset.reset": options.auto_offset_reset.value,
+            "enable.auto.commit": options.auto_commit and options.group is not None,
+            "auto.commit.interval.ms": options.auto_commit_interval_ms,
+            "enable.auto.offset.store": False,
+            # librdkafka insists on message <= fetch < receive limits; keep its defaults
+            # unless max_record_bytes needs more.
+            "message.max.bytes": message_max_bytes(config),
+            "fetch.max.bytes": fetch_max,
+            "receive.message.max.bytes": max(_DEFAULT_RECEIVE_MAX_BYTES, fetch_max + 512),
+        },
+        config.kafka_overrides,
+    )
+
+
+def probe_config(bootstrap: str, config: LogConfig, group_id: str) -> ClientConfig:
+    """A consumer that only fetches to learn offsets: it reports the end of a partition and
+    waits for no new data."""
+    return _with_overrides(
+        {
+            **client_config(bootstrap, config),
+            "client.id": "streammesh-offset-probe",
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "enable.partition.eof": True,
+            "fetch.wait.max.ms": 10,
+        },
+        config.kafka_overrides,
+    )
+
+
+def _with_overrides(config: ClientConfig, overrides: Mapping[str, str]) -> ClientConfig:
+    return {**config, **overrides}

