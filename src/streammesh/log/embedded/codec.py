@@ -68,8 +68,8 @@ def encode_batch(
         flags |= HEADERS
         header_blobs = [_encode_headers(h) for h in headers]
         parts.append(array("i", map(len, header_blobs)).tobytes())
-    parts.append(b"".join(keys) if None not in keys else b"".join(k for k in keys if k))
-    parts.append(b"".join(values) if None not in values else b"".join(v for v in values if v))
+    parts.append(_joined(keys))
+    parts.append(_joined(values))
     if header_blobs:
         parts.append(b"".join(header_blobs))
     parts[0] = _PREFIX.pack(VERSION, flags, len(records))
@@ -113,10 +113,22 @@ def decode_batch(topic: str, partition: int, base_offset: int, data: bytes) -> l
     )
 
 
+# Keys and values are rarely None, so the C fast paths below are tried first and the
+# None-aware Python loop runs only when they fail (scanning for None up front costs more).
+
+
 def _lengths(items: Sequence[bytes | None]) -> bytes:
-    if None not in items:
+    try:
         return array("i", map(len, items)).tobytes()  # type: ignore[arg-type]
-    return array("i", [-1 if item is None else len(item) for item in items]).tobytes()
+    except TypeError:
+        return array("i", [-1 if item is None else len(item) for item in items]).tobytes()
+
+
+def _joined(items: Sequence[bytes | None]) -> bytes:
+    try:
+        return b"".join(items)  # type: ignore[arg-type]
+    except TypeError:
+        return b"".join(item for item in items if item)
 
 
 def _column(typecode: str, data: bytes, pos: int, count: int) -> list[int]:

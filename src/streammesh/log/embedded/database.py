@@ -108,7 +108,7 @@ def connect(directory: Path, url: str) -> sqlite3.Connection:
         if mode != "wal":
             raise LogUnavailable(url, f"SQLite refused WAL mode (got '{mode}')")
         conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA wal_autocheckpoint = 2048")
+        conn.execute("PRAGMA wal_autocheckpoint = 1000")
         conn.executescript(_DDL)
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",

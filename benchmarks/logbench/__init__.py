@@ -1,0 +1,1 @@
+"""The pieces of ``benchmarks/log_throughput.py``: workload, measurements, broker, report."""
