@@ -105,6 +105,61 @@ def test_round_trip_keeps_headers_timestamps_and_tombstones(
     assert (empty.key, empty.value) == (b"k2", b"")
 
 
+def test_every_combination_of_partition_timestamp_and_headers_is_delivered(
+    log: EventLog, unique: Callable[[str], str]
+) -> None:
+    # Each optional argument takes its own path to librdkafka's produce(); a None partition or
+    # timestamp reaching it would raise TypeError instead of sending.
+    topic = unique("topic")
+    log.create_topic(TopicSpec(topic, partitions=2))
+    stamp = time.time_ns() // 1_000_000 - 60_000
+    header = ("h", b"1")
+    sends: list[tuple[int | None, int | None, tuple[tuple[str, bytes], ...]]] = [
+        (partition, timestamp, headers)
+        for partition in (None, 1)
+        for timestamp in (None, stamp)
+        for headers in ((), (header,))
+    ]
+    with log.producer() as producer:
+        for n, (partition, timestamp, headers) in enumerate(sends):
+            producer.send(
+                topic,
+                str(n).encode(),
+                key=b"k",
+                headers=headers,
+                timestamp_ms=timestamp,
+                partition=partition,
+            )
+
+    with log.consumer() as consumer:
+        consumer.assign([TopicPartition(topic, p) for p in range(2)])
+        records = {int(record.value or b""): record for record in read_until(consumer, len(sends))}
+
+    assert sorted(records) == list(range(len(sends)))
+    keyed_partition = partition_for_key(b"k", 2)
+    for n, (partition, timestamp, headers) in enumerate(sends):
+        record = records[n]
+        assert record.partition == (keyed_partition if partition is None else partition)
+        assert record.headers == headers
+        if timestamp is not None:
+            assert record.timestamp_ms == timestamp
+        else:
+            assert record.timestamp_ms > stamp
+
+
+def test_timestamp_beyond_64_bits_is_refused_before_sending(
+    log: EventLog, unique: Callable[[str], str]
+) -> None:
+    topic = unique("topic")
+    log.create_topic(TopicSpec(topic, partitions=1))
+
+    with log.producer() as producer, pytest.raises(InvalidRecord) as refused:
+        producer.send(topic, b"v", key=b"k", timestamp_ms=2**63)
+
+    assert refused.value.field == "timestamp_ms"
+    assert dict(log.describe_topic(topic).end_offsets) == {0: 0}
+
+
 def test_end_offsets_count_every_record_of_a_multi_record_batch(
     log: EventLog, unique: Callable[[str], str]
 ) -> None:

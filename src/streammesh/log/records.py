@@ -8,6 +8,8 @@ from streammesh.log.base import Header
 from streammesh.log.errors import InvalidRecord, RecordTooLarge
 
 _HEADER_OVERHEAD = 8
+_MAX_TIMESTAMP_MS = 2**63 - 1
+"""Kafka stores timestamps as signed 64-bit integers."""
 
 
 def check_headers(topic: str, headers: Sequence[Header]) -> tuple[Header, ...]:
@@ -43,10 +45,14 @@ def check_record(
     if value is not None and not isinstance(value, bytes):
         raise InvalidRecord(topic, "value", f"must be bytes or None, not {type(value).__name__}")
     if timestamp_ms is not None and (
-        isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int) or timestamp_ms < 0
+        isinstance(timestamp_ms, bool)
+        or not isinstance(timestamp_ms, int)
+        or not 0 <= timestamp_ms <= _MAX_TIMESTAMP_MS
     ):
         raise InvalidRecord(
-            topic, "timestamp_ms", f"must be a non-negative int (UTC ms), not {timestamp_ms!r}"
+            topic,
+            "timestamp_ms",
+            f"must be an int of UTC milliseconds in 0..2**63-1, not {timestamp_ms!r}",
         )
     size = (len(key) if key else 0) + (len(value) if value else 0)
     for name, data in headers:

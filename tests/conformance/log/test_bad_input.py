@@ -70,6 +70,7 @@ def test_partition_outside_the_topic_is_refused_and_nothing_written(
         pytest.param("timestamp_ms", {"timestamp_ms": 1.5}, id="float-timestamp"),
         pytest.param("timestamp_ms", {"timestamp_ms": -1}, id="negative-timestamp"),
         pytest.param("timestamp_ms", {"timestamp_ms": True}, id="bool-timestamp"),
+        pytest.param("timestamp_ms", {"timestamp_ms": 2**63}, id="timestamp-beyond-int64"),
     ],
 )
 def test_wrong_type_is_refused_and_nothing_written(

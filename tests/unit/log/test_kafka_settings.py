@@ -139,6 +139,33 @@ def test_consumer_maps_group_options_and_stores_offsets_itself() -> None:
     assert config["enable.auto.offset.store"] is False
 
 
+def test_consumer_prefetches_again_before_a_poll_loop_drains_the_queue() -> None:
+    # librdkafka pauses prefetching at 100,000 queued records and by default looks again only
+    # after 1 s; a Python poll loop (~1M records/s) drains them in ~0.1 s and then waited
+    # ~0.9 s for more (1M records took 3-6 s to read instead of ~1 s).
+    config = consumer_config(BOOTSTRAP, LogConfig(), ConsumerOptions(), "g")
+
+    assert config["fetch.queue.backoff.ms"] < 100  # type: ignore[operator]
+
+
+def test_consumer_fetch_wait_bounds_latency_without_spinning_when_idle() -> None:
+    config = consumer_config(BOOTSTRAP, LogConfig(), ConsumerOptions(), "g")
+
+    # librdkafka's 500 ms let a broker that holds fetches for the whole wait (tansu) delay
+    # records by up to 500 ms; a few ms would send hundreds of empty fetches a second.
+    assert 50 <= config["fetch.wait.max.ms"] <= 100  # type: ignore[operator]
+
+
+def test_overrides_win_over_the_consumers_fetch_settings() -> None:
+    overrides = {"fetch.wait.max.ms": "5", "fetch.queue.backoff.ms": "1000"}
+
+    config = consumer_config(
+        BOOTSTRAP, LogConfig(kafka_overrides=overrides), ConsumerOptions(), "g"
+    )
+
+    assert (config["fetch.wait.max.ms"], config["fetch.queue.backoff.ms"]) == ("5", "1000")
+
+
 def test_group_less_consumer_never_auto_commits() -> None:
     config = consumer_config(BOOTSTRAP, LogConfig(), ConsumerOptions(), "private-id")
 

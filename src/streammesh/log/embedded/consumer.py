@@ -10,12 +10,12 @@ from types import TracebackType
 from typing import Self
 
 from streammesh.log.base import ConsumerOptions, OffsetReset, Record, TopicPartition
+from streammesh.log.consumer_rules import ConsumerRules, not_assigned
 from streammesh.log.embedded.codec import decode_batch
 from streammesh.log.embedded.database import connect
 from streammesh.log.embedded.groups import GroupMembership, write_offsets
 from streammesh.log.embedded.topic_rows import TopicRow, load_topic
 from streammesh.log.errors import (
-    ConsumerStateError,
     InvalidPartition,
     OffsetOutOfRange,
 )
@@ -42,49 +42,38 @@ class EmbeddedConsumer:
         self._options = options
         self._conn = connect(directory, url)
         self._membership: GroupMembership | None = None
-        self._manual = False
+        self._rules = ConsumerRules(options)
         self._partitions: dict[TopicPartition, _PartitionState] = {}
         self._topics: dict[str, TopicRow] = {}
         self._heartbeat_s = options.heartbeat_interval_ms / 1000
         self._next_sync = 0.0
         self._next_auto_commit = time.monotonic() + options.auto_commit_interval_ms / 1000
         self._turn = 0
-        self._closed = False
 
     # -- assignment -------------------------------------------------------------------------
 
     def subscribe(self, topics: Sequence[str]) -> None:
-        self._check_open()
-        if self._options.group is None:
-            raise ConsumerStateError(
-                "subscribe needs a consumer group: pass ConsumerOptions(group=...), "
-                "or use assign() to read partitions directly"
-            )
-        if self._manual:
-            raise ConsumerStateError("this consumer uses assign(); it cannot also subscribe")
-        if isinstance(topics, str) or not topics:
-            raise ConsumerStateError("subscribe needs a non-empty list of topic names")
-        for topic in topics:
-            self._topic(validate_topic_name(topic))
+        names = self._rules.subscription(topics)
+        for topic in names:
+            self._topic(topic)
+        group = self._rules.group("subscribe")
         if self._membership is None:
             self._membership = GroupMembership(
                 self._conn,
                 connect(self._directory, self._url),
-                self._options.group,
+                group,
                 self._options.session_timeout_ms,
                 self._options.heartbeat_interval_ms,
             )
-        self._membership.join(list(topics))
+        self._membership.join(names)
+        self._rules.subscribed = True
         self._next_sync = 0.0
 
     def assign(self, partitions: Sequence[TopicPartition]) -> None:
-        self._check_open()
-        if self._membership is not None:
-            raise ConsumerStateError("this consumer subscribed to a group; it cannot also assign")
-        wanted = {TopicPartition(*tp) for tp in partitions}
+        wanted = self._rules.assignment(partitions)
         for tp in wanted:
             self._check_partition(tp)
-        self._manual = True
+        self._rules.manual = True
         self._partitions = {
             tp: self._partitions.get(tp) or _PartitionState(self._topic(tp.topic).topic_id)
             for tp in wanted
@@ -96,10 +85,7 @@ class EmbeddedConsumer:
     # -- reading ----------------------------------------------------------------------------
 
     def poll(self, timeout: float = 1.0, max_records: int | None = None) -> list[Record]:
-        self._check_open()
-        limit = max_records if max_records is not None else self._options.max_poll_records
-        if limit < 1:
-            raise ConsumerStateError(f"max_records must be at least 1, not {limit}")
+        limit = self._rules.poll_limit(max_records)
         deadline = time.monotonic() + max(timeout, 0.0)
         version = -1
         while True:
@@ -197,7 +183,7 @@ class EmbeddedConsumer:
     # -- committing -------------------------------------------------------------------------
 
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
-        group = self._require_group("commit")
+        group = self._rules.group("commit")
         if offsets is None:
             offsets = self._positions()
         for tp, offset in offsets.items():
@@ -210,7 +196,7 @@ class EmbeddedConsumer:
             write_offsets(self._conn, group, offsets, _now_ms())
 
     def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int | None]:
-        group = self._require_group("committed")
+        group = self._rules.group("committed")
         result: dict[TopicPartition, int | None] = {}
         for tp in partitions:
             found = self._conn.execute(
@@ -222,7 +208,7 @@ class EmbeddedConsumer:
         return result
 
     def close(self) -> None:
-        if self._closed:
+        if self._rules.closed:
             return
         try:
             if self._membership is not None:
@@ -231,7 +217,7 @@ class EmbeddedConsumer:
             elif self._options.group is not None and self._options.auto_commit:
                 write_offsets(self._conn, self._options.group, self._positions(), _now_ms())
         finally:
-            self._closed = True
+            self._rules.closed = True
             self._conn.close()
 
     def __enter__(self) -> Self:
@@ -333,10 +319,7 @@ class EmbeddedConsumer:
     def _assigned(self, tp: TopicPartition) -> _PartitionState:
         state = self._partitions.get(TopicPartition(*tp))
         if state is None:
-            raise ConsumerStateError(
-                f"'{tp[0]}' partition {tp[1]} is not assigned to this consumer; "
-                "assign it, or poll until the group assigns it"
-            )
+            raise not_assigned(TopicPartition(*tp))
         return state
 
     def _targets(
@@ -345,17 +328,6 @@ class EmbeddedConsumer:
         if partitions is None:
             return list(self._partitions.items())
         return [(TopicPartition(*tp), self._assigned(tp)) for tp in partitions]
-
-    def _require_group(self, operation: str) -> str:
-        if self._options.group is None:
-            raise ConsumerStateError(
-                f"{operation} needs a consumer group: pass ConsumerOptions(group=...)"
-            )
-        return self._options.group
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ConsumerStateError("this consumer is closed")
 
 
 def _now_ms() -> int:

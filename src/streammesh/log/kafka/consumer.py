@@ -24,6 +24,7 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from streammesh.log.base import ConsumerOptions, OffsetReset, Record, TopicPartition
 from streammesh.log.config import LogConfig
+from streammesh.log.consumer_rules import ConsumerRules, not_assigned
 from streammesh.log.errors import (
     ConsumerStateError,
     InvalidPartition,
@@ -81,46 +82,32 @@ class KafkaConsumer:
         self._probe: OffsetProbe | None = None
         self._positions: dict[TopicPartition, int] = {}
         self._unstored: set[TopicPartition] = set()
-        self._subscribed = False
-        self._manual = False
-        self._closed = False
+        self._rules = ConsumerRules(options)
 
     # -- assignment -------------------------------------------------------------------------
 
     def subscribe(self, topics: Sequence[str]) -> None:
-        self._check_open()
-        if self._options.group is None:
-            raise ConsumerStateError(
-                "subscribe needs a consumer group: pass ConsumerOptions(group=...), "
-                "or use assign() to read partitions directly"
-            )
-        if self._manual:
-            raise ConsumerStateError("this consumer uses assign(); it cannot also subscribe")
-        if isinstance(topics, str) or not topics:
-            raise ConsumerStateError("subscribe needs a non-empty list of topic names")
-        for topic in topics:
-            self._admin.partitions(validate_topic_name(topic))
+        names = self._rules.subscription(topics)
+        for topic in names:
+            self._admin.partitions(topic)
         try:
             self._client.subscribe(
-                list(topics),
+                names,
                 on_assign=self._on_assign,
                 on_revoke=self._on_revoke,
                 on_lost=self._on_lost,
             )
         except KafkaException as exc:
             raise translate_exception(exc, url=self._url, operation="subscribing") from exc
-        self._subscribed = True
+        self._rules.subscribed = True
 
     def assign(self, partitions: Sequence[TopicPartition]) -> None:
-        self._check_open()
-        if self._subscribed:
-            raise ConsumerStateError("this consumer subscribed to a group; it cannot also assign")
-        wanted = list(dict.fromkeys(TopicPartition(*tp) for tp in partitions))
+        wanted = self._rules.assignment(partitions)
         self._check_partitions(wanted)
         kept = {tp: self._positions[tp] for tp in wanted if tp in self._positions}
         starts = {**self._starting_offsets([tp for tp in wanted if tp not in kept]), **kept}
         self._assign_at(starts)
-        self._manual = True
+        self._rules.manual = True
 
     def assignment(self) -> frozenset[TopicPartition]:
         return frozenset(self._positions)
@@ -128,10 +115,7 @@ class KafkaConsumer:
     # -- reading ----------------------------------------------------------------------------
 
     def poll(self, timeout: float = 1.0, max_records: int | None = None) -> list[Record]:
-        self._check_open()
-        limit = self._options.max_poll_records if max_records is None else max_records
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ConsumerStateError(f"max_records must be at least 1, not {limit!r}")
+        limit = self._rules.poll_limit(max_records)
         self._store_consumed()
         client = self._client
         deadline = time.monotonic() + max(timeout, 0.0)
@@ -261,8 +245,8 @@ class KafkaConsumer:
     # -- committing -------------------------------------------------------------------------
 
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
-        self._require_group("commit")
-        self._check_open()
+        self._rules.group("commit")
+        self._rules.check_open()
         if offsets is None:
             chosen = dict(self._positions)
         else:
@@ -274,13 +258,13 @@ class KafkaConsumer:
         self._commit(chosen)
 
     def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int | None]:
-        self._require_group("committed")
-        self._check_open()
+        self._rules.group("committed")
+        self._rules.check_open()
         wanted = [TopicPartition(*tp) for tp in partitions]
         return self._committed(wanted)
 
     def close(self) -> None:
-        if self._closed:
+        if self._rules.closed:
             return
         try:
             if self._auto_commit and self._positions:
@@ -293,7 +277,7 @@ class KafkaConsumer:
                 except LogError as exc:  # leaving the group matters more than this commit
                     _log.warning("Kafka consumer: final commit failed: %s", exc)
         finally:
-            self._closed = True
+            self._rules.closed = True
             self._positions.clear()
             try:
                 self._client.close()
@@ -460,28 +444,14 @@ class KafkaConsumer:
     def _assigned(self, tp: TopicPartition) -> int:
         position = self._positions.get(tp)
         if position is None:
-            raise ConsumerStateError(
-                f"'{tp.topic}' partition {tp.partition} is not assigned to this consumer; "
-                "assign it, or poll until the group assigns it"
-            )
+            raise not_assigned(tp)
         return position
 
     def _targets(self, partitions: Sequence[TopicPartition] | None) -> list[TopicPartition]:
-        self._check_open()
+        self._rules.check_open()
         if partitions is None:
             return list(self._positions)
         targets = [TopicPartition(*tp) for tp in partitions]
         for tp in targets:
             self._assigned(tp)
         return targets
-
-    def _require_group(self, operation: str) -> str:
-        if self._options.group is None:
-            raise ConsumerStateError(
-                f"{operation} needs a consumer group: pass ConsumerOptions(group=...)"
-            )
-        return self._options.group
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ConsumerStateError("this consumer is closed")

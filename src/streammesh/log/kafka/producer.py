@@ -30,6 +30,9 @@ from streammesh.log.topics import validate_topic_name
 _UNASSIGNED_PARTITION = -1
 """librdkafka's RD_KAFKA_PARTITION_UA: let the configured partitioner choose."""
 
+_MAX_TIMESTAMP_MS = 2**63 - 1
+"""A record timestamp is a signed 64-bit integer on the wire."""
+
 _BACKPRESSURE_POLL_S = 0.05
 _SERVE_EVERY = 1_024
 """Serve librdkafka's event queue (failed deliveries, log lines) every this many sends."""
@@ -98,11 +101,21 @@ class KafkaProducer:
             and len(value) + (len(key) if key else 0) <= self._max_record_bytes
         ):  # the common case, checked inline: send() is the producer's hot path
             self._produce(
-                topic, value, key, _UNASSIGNED_PARTITION, time.time_ns() // 1_000_000, None
+                topic,
+                value,
+                key,
+                partition=_UNASSIGNED_PARTITION,
+                timestamp_ms=time.time_ns() // 1_000_000,
+                headers=None,
             )
             return
         checked_headers = check_headers(topic, headers) if headers else ()
         check_record(topic, key, value, checked_headers, timestamp_ms, self._max_record_bytes)
+        if timestamp_ms is not None and timestamp_ms > _MAX_TIMESTAMP_MS:
+            # librdkafka would raise OverflowError from inside produce().
+            raise InvalidRecord(
+                topic, "timestamp_ms", f"must fit in 64 bits (UTC ms), not {timestamp_ms!r}"
+            )
         if partition is None:
             target = _UNASSIGNED_PARTITION
         elif isinstance(partition, bool) or not isinstance(partition, int):
@@ -118,7 +131,14 @@ class KafkaProducer:
             )
         if timestamp_ms is None:
             timestamp_ms = time.time_ns() // 1_000_000
-        self._produce(topic, value, key, target, timestamp_ms, list(checked_headers) or None)
+        self._produce(
+            topic,
+            value,
+            key,
+            partition=target,
+            timestamp_ms=timestamp_ms,
+            headers=list(checked_headers) or None,
+        )
 
     def flush(self, timeout: float | None = None) -> None:
         """Return once the cluster acknowledged every record sent so far."""
@@ -164,10 +184,18 @@ class KafkaProducer:
         topic: str,
         value: bytes | None,
         key: bytes | None,
+        *,
         partition: int,
         timestamp_ms: int,
         headers: list[Header] | None,
     ) -> None:
+        """Queue one validated record; ``partition`` and ``timestamp_ms`` are resolved ints.
+
+        librdkafka's ``produce`` gets partition, timestamp and headers by keyword: its positional
+        order has a ``callback`` slot before ``on_delivery``, so a positional call shifts the
+        headers into ``timestamp`` and fails with "'NoneType' object cannot be interpreted as
+        an integer".
+        """
         client = self._client
         deadline: float | None = None
         while True:
