@@ -1,0 +1,572 @@
+"""The compatibility table: can every document the writer accepts be read by the reader?"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from streammesh.schemas import InvalidSchema
+from streammesh.schemas.json_schema import JsonSchemaFormat
+
+FORMAT = JsonSchemaFormat()
+DRAFT7 = "http://json-schema.org/draft-07/schema#"
+
+
+def obj(properties: dict[str, Any] | None = None, **keywords: Any) -> dict[str, Any]:
+    """An object schema with ``properties`` and other keywords."""
+    return {"type": "object", "properties": properties or {}, **keywords}
+
+
+def prop(schema: dict[str, Any], **keywords: Any) -> dict[str, Any]:
+    """An object schema with one property ``p``."""
+    return obj({"p": schema}, **keywords)
+
+
+CASES: list[tuple[str, Any, Any, list[str]]] = [
+    # id, reader, writer, expected rules (empty: compatible)
+    ("identical", prop({"type": "string"}), prop({"type": "string"}), []),
+    ("type-changed", prop({"type": "string"}), prop({"type": "integer"}), ["TYPE_CHANGED"]),
+    (
+        "type-narrowed-null-dropped",
+        prop({"type": "string"}),
+        prop({"type": ["string", "null"]}),
+        ["TYPE_NARROWED"],
+    ),
+    ("type-widened", prop({"type": ["string", "null"]}), prop({"type": "string"}), []),
+    ("integer-read-as-number", prop({"type": "number"}), prop({"type": "integer"}), []),
+    (
+        "number-read-as-integer",
+        prop({"type": "integer"}),
+        prop({"type": "number"}),
+        ["TYPE_NARROWED"],
+    ),
+    ("type-spellings-equal", prop({"type": ["string"]}), prop({"type": "string"}), []),
+    ("type-added-to-untyped", prop({"type": "string"}), prop({}), ["TYPE_NARROWED"]),
+    (
+        "required-added",
+        prop({"type": "string"}, required=["p"]),
+        prop({"type": "string"}),
+        ["REQUIRED_ATTRIBUTE_ADDED"],
+    ),
+    ("required-removed", prop({"type": "string"}), prop({"type": "string"}, required=["p"]), []),
+    (
+        "required-added-to-closed-writer",
+        obj({"p": {"type": "string"}, "q": {"type": "string"}}, required=["q"]),
+        prop({"type": "string"}, additionalProperties=False),
+        ["REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL"],
+    ),
+    (
+        "property-added-to-open-content-model",
+        obj({"p": {"type": "string"}, "q": {"type": "string"}}),
+        prop({"type": "string"}),
+        ["PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"],
+    ),
+    (
+        "property-with-empty-schema-added-to-open",
+        obj({"p": {"type": "string"}, "q": {"description": "anything"}}),
+        prop({"type": "string"}),
+        [],
+    ),
+    (
+        "property-added-writer-closed",
+        obj({"p": {"type": "string"}, "q": {"type": "string"}}, additionalProperties=False),
+        prop({"type": "string"}, additionalProperties=False),
+        [],
+    ),
+    (
+        "property-added-covered-by-partially-open",
+        obj({"p": {"type": "string"}, "q": {"type": "string"}}),
+        prop({"type": "string"}, additionalProperties={"type": "string"}),
+        [],
+    ),
+    (
+        "property-added-not-covered-by-partially-open",
+        obj({"p": {"type": "string"}, "q": {"type": "integer"}}),
+        prop({"type": "string"}, additionalProperties={"type": "string"}),
+        ["PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"],
+    ),
+    (
+        "property-removed-from-closed-reader",
+        obj({}, additionalProperties=False),
+        prop({"type": "string"}, additionalProperties=False),
+        ["PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"],
+    ),
+    ("property-removed-from-open-reader", obj({}), prop({"type": "string"}), []),
+    (
+        "property-removed-not-covered-by-partially-open-reader",
+        obj({}, additionalProperties={"type": "integer"}),
+        prop({"type": "string"}, additionalProperties={"type": "integer"}),
+        ["PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"],
+    ),
+    (
+        "property-removed-covered-by-partially-open-reader",
+        obj({}, additionalProperties={"type": "string"}),
+        prop({"type": "string"}, additionalProperties={"type": "string"}),
+        [],
+    ),
+    (
+        "additional-properties-removed",
+        prop({"type": "string"}, additionalProperties=False),
+        prop({"type": "string"}),
+        ["ADDITIONAL_PROPERTIES_REMOVED"],
+    ),
+    (
+        "additional-properties-narrowed-from-true",
+        prop({"type": "string"}, additionalProperties={"type": "string"}),
+        prop({"type": "string"}),
+        ["ADDITIONAL_PROPERTIES_NARROWED"],
+    ),
+    (
+        "additional-properties-narrowed-schema",
+        prop({"type": "string"}, additionalProperties={"type": "integer"}),
+        prop({"type": "string"}, additionalProperties={"type": "number"}),
+        ["ADDITIONAL_PROPERTIES_NARROWED"],
+    ),
+    (
+        "additional-properties-extended",
+        prop({"type": "string"}),
+        prop({"type": "string"}, additionalProperties=False),
+        [],
+    ),
+    (
+        "enum-narrowed",
+        prop({"enum": ["BUY"]}),
+        prop({"enum": ["BUY", "SELL"]}),
+        ["ENUM_ARRAY_NARROWED"],
+    ),
+    ("enum-extended", prop({"enum": ["BUY", "SELL"]}), prop({"enum": ["BUY"]}), []),
+    (
+        "enum-added-to-free-string",
+        prop({"type": "string", "enum": ["BUY"]}),
+        prop({"type": "string"}),
+        ["ENUM_ARRAY_NARROWED"],
+    ),
+    ("const-within-enum", prop({"enum": ["BUY", "SELL"]}), prop({"const": "BUY"}), []),
+    (
+        "enum-true-is-not-1",
+        prop({"enum": [1]}),
+        prop({"enum": [True]}),
+        ["ENUM_ARRAY_NARROWED", "TYPE_CHANGED"],
+    ),
+    (
+        "enum-value-breaks-reader-bound",
+        prop({"type": "string", "maxLength": 3}),
+        prop({"type": "string", "enum": ["BUY", "SELL"]}),
+        ["MAX_LENGTH_DECREASED"],
+    ),
+    (
+        "maximum-decreased",
+        prop({"type": "number", "maximum": 10}),
+        prop({"type": "number", "maximum": 100}),
+        ["MAXIMUM_DECREASED"],
+    ),
+    (
+        "maximum-added",
+        prop({"type": "number", "maximum": 10}),
+        prop({"type": "number"}),
+        ["MAXIMUM_ADDED"],
+    ),
+    (
+        "maximum-increased",
+        prop({"type": "number", "maximum": 100}),
+        prop({"type": "number", "maximum": 10}),
+        [],
+    ),
+    (
+        "minimum-increased",
+        prop({"type": "number", "minimum": 5}),
+        prop({"type": "number", "minimum": 0}),
+        ["MINIMUM_INCREASED"],
+    ),
+    (
+        "minimum-decreased",
+        prop({"type": "number", "minimum": 0}),
+        prop({"type": "number", "minimum": 5}),
+        [],
+    ),
+    (
+        "exclusive-maximum-decreased",
+        prop({"type": "number", "exclusiveMaximum": 10}),
+        prop({"type": "number", "maximum": 10}),
+        ["EXCLUSIVE_MAXIMUM_DECREASED"],
+    ),
+    (
+        "exclusive-maximum-covers-maximum",
+        prop({"type": "number", "maximum": 10}),
+        prop({"type": "number", "exclusiveMaximum": 10}),
+        [],
+    ),
+    (
+        "exclusive-minimum-increased",
+        prop({"type": "number", "exclusiveMinimum": 0}),
+        prop({"type": "number", "minimum": 0}),
+        ["EXCLUSIVE_MINIMUM_INCREASED"],
+    ),
+    (
+        "multiple-of-changed",
+        prop({"type": "number", "multipleOf": 0.5}),
+        prop({"type": "number", "multipleOf": 0.2}),
+        ["MULTIPLE_OF_CHANGED"],
+    ),
+    (
+        "multiple-of-a-divisor",
+        prop({"type": "number", "multipleOf": 0.01}),
+        prop({"type": "number", "multipleOf": 0.05}),
+        [],
+    ),
+    (
+        "multiple-of-added",
+        prop({"type": "integer", "multipleOf": 2}),
+        prop({"type": "integer"}),
+        ["MULTIPLE_OF_ADDED"],
+    ),
+    (
+        "max-length-decreased",
+        prop({"type": "string", "maxLength": 5}),
+        prop({"type": "string", "maxLength": 10}),
+        ["MAX_LENGTH_DECREASED"],
+    ),
+    (
+        "max-length-added",
+        prop({"type": "string", "maxLength": 5}),
+        prop({"type": "string"}),
+        ["MAX_LENGTH_ADDED"],
+    ),
+    (
+        "min-length-increased",
+        prop({"type": "string", "minLength": 3}),
+        prop({"type": "string", "minLength": 1}),
+        ["MIN_LENGTH_INCREASED"],
+    ),
+    (
+        "min-length-decreased",
+        prop({"type": "string", "minLength": 1}),
+        prop({"type": "string", "minLength": 3}),
+        [],
+    ),
+    (
+        "pattern-changed",
+        prop({"type": "string", "pattern": "^[A-Z]+$"}),
+        prop({"type": "string", "pattern": "^[A-Z]{3}$"}),
+        ["PATTERN_CHANGED"],
+    ),
+    (
+        "pattern-removed",
+        prop({"type": "string"}),
+        prop({"type": "string", "pattern": "^[A-Z]+$"}),
+        [],
+    ),
+    (
+        "bounds-ignored-when-types-differ",
+        prop({"type": ["string", "integer"], "maxLength": 3}),
+        prop({"type": "integer"}),
+        [],
+    ),
+    (
+        "items-type-changed",
+        prop({"type": "array", "items": {"type": "string"}}),
+        prop({"type": "array", "items": {"type": "integer"}}),
+        ["TYPE_CHANGED"],
+    ),
+    (
+        "max-items-decreased",
+        prop({"type": "array", "maxItems": 2}),
+        prop({"type": "array", "maxItems": 5}),
+        ["MAX_ITEMS_DECREASED"],
+    ),
+    (
+        "min-items-increased",
+        prop({"type": "array", "minItems": 2}),
+        prop({"type": "array", "minItems": 1}),
+        ["MIN_ITEMS_INCREASED"],
+    ),
+    (
+        "unique-items-added",
+        prop({"type": "array", "uniqueItems": True}),
+        prop({"type": "array"}),
+        ["UNIQUE_ITEMS_ADDED"],
+    ),
+    (
+        "unique-items-removed",
+        prop({"type": "array"}),
+        prop({"type": "array", "uniqueItems": True}),
+        [],
+    ),
+    (
+        "tuple-closed",
+        prop({"type": "array", "prefixItems": [{"type": "string"}], "items": False}),
+        prop({"type": "array", "prefixItems": [{"type": "string"}]}),
+        ["ADDITIONAL_ITEMS_REMOVED"],
+    ),
+    (
+        "tuple-position-changed",
+        prop({"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}]}),
+        prop({"type": "array", "prefixItems": [{"type": "string"}, {"type": "number"}]}),
+        ["TYPE_CHANGED"],
+    ),
+    (
+        "sum-type-extended",
+        prop({"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        prop({"type": "string"}),
+        [],
+    ),
+    (
+        "sum-type-narrowed",
+        prop({"oneOf": [{"type": "string"}]}),
+        prop({"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        ["SUM_TYPE_NARROWED"],
+    ),
+    (
+        "sum-branch-changed",
+        prop({"anyOf": [{"type": "string"}, {"type": "boolean"}]}),
+        prop({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+        ["COMBINED_TYPE_SUBSCHEMAS_CHANGED"],
+    ),
+    (
+        "sum-branches-reordered",
+        prop({"anyOf": [{"type": "integer"}, {"type": "string"}]}),
+        prop({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+        [],
+    ),
+    (
+        "any-of-became-one-of",
+        prop({"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        prop({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+        ["COMBINED_TYPE_CHANGED"],
+    ),
+    (
+        "nullable-via-sum-narrowed",
+        prop({"type": "string"}),
+        prop({"oneOf": [{"type": "string"}, {"type": "null"}]}),
+        ["TYPE_CHANGED"],
+    ),
+    (
+        "product-type-extended",
+        {"type": "object", "allOf": [prop({"type": "string"}), obj(required=["p"])]},
+        {"type": "object", "allOf": [prop({"type": "string"})]},
+        ["PRODUCT_TYPE_EXTENDED"],
+    ),
+    (
+        "product-type-narrowed",
+        {"type": "object", "allOf": [prop({"type": "string"})]},
+        {"type": "object", "allOf": [prop({"type": "string"}), obj(required=["p"])]},
+        [],
+    ),
+    (
+        "all-of-writer-read-by-flat-reader",
+        obj({"p": {"type": "string"}, "q": {"type": "integer"}}, required=["p", "q"]),
+        {
+            "type": "object",
+            "allOf": [
+                obj({"p": {"type": "string"}}, required=["p"]),
+                obj({"q": {"type": "integer"}}, required=["q"]),
+            ],
+        },
+        [],
+    ),
+    (
+        "not-extended",
+        prop({"type": "string", "not": {"enum": ["X"]}}),
+        prop({"type": "string"}),
+        ["NOT_TYPE_EXTENDED"],
+    ),
+    (
+        "not-narrowed",
+        prop({"type": "string", "not": {"enum": ["X"]}}),
+        prop({"type": "string", "not": {"enum": ["X", "Y"]}}),
+        [],
+    ),
+    (
+        "nested-object-property",
+        prop(prop({"type": "integer"})),
+        prop(prop({"type": "number"})),
+        ["TYPE_NARROWED"],
+    ),
+    (
+        "ref-to-defs-followed",
+        {
+            "type": "object",
+            "properties": {"p": {"$ref": "#/$defs/money"}},
+            "$defs": {"money": {"type": "integer"}},
+        },
+        prop({"type": "string"}),
+        ["TYPE_CHANGED"],
+    ),
+    (
+        "ref-and-inline-equal",
+        {
+            "type": "object",
+            "properties": {"p": {"$ref": "#/$defs/money"}},
+            "$defs": {"money": {"type": "number", "minimum": 0}},
+        },
+        prop({"type": "integer", "minimum": 0}),
+        [],
+    ),
+    (
+        "draft7-definitions",
+        {
+            "$schema": DRAFT7,
+            "type": "object",
+            "properties": {"p": {"$ref": "#/definitions/id", "type": "integer"}},
+            "definitions": {"id": {"type": "string"}},
+        },
+        prop({"type": "string"}),
+        [],  # draft 7 ignores keywords next to $ref
+    ),
+    (
+        "draft-2020-ref-siblings-apply",
+        {
+            "type": "object",
+            "properties": {"p": {"$ref": "#/$defs/id", "maxLength": 3}},
+            "$defs": {"id": {"type": "string"}},
+        },
+        prop({"type": "string"}),
+        ["MAX_LENGTH_ADDED"],
+    ),
+    (
+        "dependency-added",
+        obj({}, dependentRequired={"a": ["b"]}),
+        obj({}),
+        ["DEPENDENCY_ARRAY_ADDED"],
+    ),
+    (
+        "unevaluated-properties-sees-all-of",
+        {"type": "object", "allOf": [prop({"type": "integer"})], "unevaluatedProperties": False},
+        {"type": "object", "allOf": [prop({"type": "number"})], "unevaluatedProperties": False},
+        ["TYPE_NARROWED"],
+    ),
+    (
+        "unevaluated-properties-closes",
+        {"type": "object", "allOf": [obj({})], "unevaluatedProperties": False},
+        {"type": "object", "allOf": [prop({"type": "number"})]},
+        ["PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL", "ADDITIONAL_PROPERTIES_REMOVED"],
+    ),
+    (
+        "max-properties-decreased",
+        obj(maxProperties=2),
+        obj(maxProperties=3),
+        ["MAX_PROPERTIES_DECREASED"],
+    ),
+]
+
+RECURSIVE_TREE = {
+    "type": "object",
+    "properties": {"root": {"$ref": "#/$defs/node"}},
+    "$defs": {
+        "node": {
+            "type": "object",
+            "properties": {
+                "value": {"type": "VALUE"},
+                "children": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+            },
+        }
+    },
+}
+
+
+def recursive(value_type: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(json.dumps(RECURSIVE_TREE).replace("VALUE", value_type))
+    return schema
+
+
+CASES += [
+    ("recursive-identical", recursive("string"), recursive("string"), []),
+    ("recursive-changed", recursive("string"), recursive("integer"), ["TYPE_CHANGED"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("reader", "writer", "expected"),
+    [pytest.param(r, w, e, id=i) for i, r, w, e in CASES],
+)
+def test_compatibility_table(reader: Any, writer: Any, expected: list[str]) -> None:
+    found = FORMAT.check_compatibility(
+        FORMAT.parse(json.dumps(reader)), FORMAT.parse(json.dumps(writer))
+    )
+    assert sorted({problem.rule for problem in found}) == sorted(expected), found
+
+
+def test_every_problem_is_listed_with_its_path() -> None:
+    writer = obj({"a": {"type": "integer"}, "b": {"type": "string", "maxLength": 10}})
+    reader = obj({"a": {"type": "string"}, "b": {"type": "string", "maxLength": 5}}, required=["a"])
+    found = FORMAT.check_compatibility(
+        FORMAT.parse(json.dumps(reader)), FORMAT.parse(json.dumps(writer))
+    )
+    assert {(p.path, p.rule) for p in found} == {
+        ("#/properties/a", "TYPE_CHANGED"),
+        ("#/properties/a", "REQUIRED_ATTRIBUTE_ADDED"),
+        ("#/properties/b", "MAX_LENGTH_DECREASED"),
+    }
+    assert all(problem.reason for problem in found)
+
+
+def test_reference_to_another_schema_is_compared_through() -> None:
+    money_v1 = FORMAT.parse(
+        json.dumps({"type": "object", "properties": {"cents": {"type": "integer"}}})
+    )
+    money_v2 = FORMAT.parse(
+        json.dumps({"type": "object", "properties": {"cents": {"type": "string"}}})
+    )
+    trade = json.dumps(prop({"$ref": "money.json"}))
+    writer = FORMAT.parse(trade, {"money.json": money_v1})
+    reader = FORMAT.parse(trade, {"money.json": money_v2})
+    assert [(p.path, p.rule) for p in FORMAT.check_compatibility(reader, writer)] == [
+        ("#/properties/p/properties/cents", "TYPE_CHANGED")
+    ]
+    assert FORMAT.check_compatibility(writer, writer) == []
+
+
+SELF_COMPATIBLE = [
+    {"type": "object", "allOf": [prop({"type": "integer"})], "unevaluatedProperties": False},
+    recursive("string"),
+    {
+        "$schema": DRAFT7,
+        "type": "object",
+        "properties": {
+            "pair": {"type": "array", "items": [{"type": "string"}, {"type": "integer"}]},
+            "id": {"$ref": "#/definitions/id"},
+        },
+        "definitions": {"id": {"type": "string", "pattern": "^[a-z]+$"}},
+        "dependencies": {"id": ["pair"]},
+    },
+    {
+        "type": "object",
+        "allOf": [{"$ref": "#/$defs/base"}, {"properties": {"x": {"not": {"type": "null"}}}}],
+        "$defs": {"base": {"type": "object", "properties": {"b": {"type": "boolean"}}}},
+        "patternProperties": {"^tag_": {"type": "string"}},
+        "if": {"required": ["x"]},
+        "then": {"required": ["b"]},
+    },
+]
+
+
+@pytest.mark.parametrize("schema", SELF_COMPATIBLE, ids=range(len(SELF_COMPATIBLE)))
+def test_every_schema_is_compatible_with_itself(schema: dict[str, Any]) -> None:
+    parsed = FORMAT.parse(json.dumps(schema))
+    assert FORMAT.check_compatibility(parsed, parsed) == []
+
+
+def test_confluent_style_extension_through_a_referenced_base() -> None:
+    base = FORMAT.parse(json.dumps(obj({"id": {"type": "string"}}, required=["id"])))
+    extended = {
+        "type": "object",
+        "allOf": [{"$ref": "base.json"}, obj({"qty": {"type": "integer"}})],
+    }
+    writer = FORMAT.parse(json.dumps(extended), {"base.json": base})
+    flat_reader = FORMAT.parse(
+        json.dumps(obj({"id": {"type": "string"}, "qty": {"type": "number"}}, required=["id"]))
+    )
+    assert FORMAT.check_compatibility(flat_reader, writer) == []
+    found = FORMAT.check_compatibility(writer, flat_reader)
+    assert [(p.path, p.rule) for p in found] == [("#/allOf/1/properties/qty", "TYPE_NARROWED")]
+
+
+def test_schemas_of_other_formats_are_refused() -> None:
+    class Foreign:
+        schema_type = "AVRO"
+
+    parsed = FORMAT.parse('{"type": "object"}')
+    with pytest.raises(InvalidSchema, match="AVRO"):
+        FORMAT.check_compatibility(parsed, Foreign())  # type: ignore[arg-type]

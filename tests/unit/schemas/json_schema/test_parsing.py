@@ -1,0 +1,206 @@
+"""Parsing JSON Schemas: errors with locations, canonical form, fingerprints, references."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+
+from streammesh.schemas import InvalidSchema, SchemaType, UnresolvedReference
+from streammesh.schemas.json_schema import Dialect, JsonSchemaFormat
+
+FORMAT = JsonSchemaFormat()
+
+TRADE: dict[str, Any] = {
+    "title": "Trade",
+    "type": "object",
+    "properties": {
+        "symbol": {"type": "string", "description": "Ticker", "maxLength": 8},
+        "price": {"type": "number", "minimum": 0},
+        "side": {"enum": ["BUY", "SELL"]},
+        "legs": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"qty": {"type": "integer"}}},
+        },
+    },
+    "required": ["symbol", "price"],
+    "additionalProperties": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "location", "in_reason"),
+    [
+        pytest.param(
+            '{"type": "object",\n  "properties": }',
+            "line 2, column 17",
+            "not valid JSON",
+            id="malformed-json",
+        ),
+        pytest.param("{}", "", "schemaless JSON is not accepted", id="empty-schema"),
+        pytest.param("true", "", "schemaless JSON is not accepted", id="true-schema"),
+        pytest.param('"object"', "", "is a JSON object", id="not-an-object"),
+        pytest.param('{"type": "string"}', "/type", "must describe an object", id="scalar-root"),
+        pytest.param(
+            '{"type": ["object", "null"]}', "/type", "admits null|object", id="nullable-root"
+        ),
+        pytest.param('{"properties": {"a": {}}}', "/type", "admits any", id="untyped-root"),
+        pytest.param(
+            '{"anyOf": [{"type": "object"}, {"type": "string"}]}',
+            "/type",
+            "object|string",
+            id="root-sum-with-scalar",
+        ),
+        pytest.param(
+            '{"type": "object", "properties": {"a": {"type": "strng"}}}',
+            "/properties/a/type",
+            "'strng' is not a valid value for 'type'",
+            id="bad-type-name",
+        ),
+        pytest.param(
+            '{"type": "object", "properties": {"a": {"type": "string", "maxLength": -1}}}',
+            "/properties/a/maxLength",
+            "minimum of 0",
+            id="negative-max-length",
+        ),
+        pytest.param(
+            '{"type": "object", "properties": {"a": {"type": "string", "pattern": "(["}}}',
+            "/properties/a/pattern",
+            "not a valid regular expression",
+            id="bad-regex",
+        ),
+        pytest.param(
+            '{"type": "object", "required": "a"}',
+            "/required",
+            "is not of type 'array'",
+            id="required-not-a-list",
+        ),
+        pytest.param(
+            '{"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}}',
+            "/properties/a/$ref",
+            "points to nothing",
+            id="dangling-local-ref",
+        ),
+        pytest.param(
+            '{"$schema": "http://json-schema.org/draft-04/schema#", "type": "object"}',
+            "/$schema",
+            "unsupported dialect",
+            id="unsupported-dialect",
+        ),
+        pytest.param(
+            '{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", '
+            '"properties": {"a": {"type": "string", "maxLength": "5"}}}',
+            "/properties/a/maxLength",
+            "is not of type 'integer'",
+            id="draft7-metaschema",
+        ),
+    ],
+)
+def test_invalid_schema_says_where_and_why(text: str, location: str, in_reason: str) -> None:
+    with pytest.raises(InvalidSchema) as caught:
+        FORMAT.parse(text)
+    assert caught.value.location == location
+    assert in_reason in caught.value.reason
+    assert caught.value.schema_type == "JSON"
+
+
+def test_root_object_through_ref_and_all_of_is_accepted() -> None:
+    through_ref = {"$ref": "#/$defs/trade", "$defs": {"trade": {"type": "object"}}}
+    through_all_of = {"allOf": [{"type": "object"}, {"required": ["a"]}]}
+    assert FORMAT.parse(json.dumps(through_ref)).name == "record"
+    assert FORMAT.parse(json.dumps(through_all_of)).name == "record"
+
+
+def _shuffled(value: Any, rng: random.Random) -> Any:
+    if isinstance(value, dict):
+        items = [(k, _shuffled(v, rng)) for k, v in value.items()]
+        rng.shuffle(items)
+        return dict(items)
+    if isinstance(value, list):
+        return [_shuffled(v, rng) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_layout_and_key_order_do_not_change_canonical_form(seed: int) -> None:
+    minified = FORMAT.parse(json.dumps(TRADE, separators=(",", ":")))
+    other = FORMAT.parse(json.dumps(_shuffled(TRADE, random.Random(seed)), indent=seed + 1))
+    assert other.canonical == minified.canonical
+    assert other.fingerprint == minified.fingerprint
+    assert other.text != minified.text
+    assert json.loads(other.canonical) == TRADE
+    assert " " not in minified.canonical.replace("Ticker", "")
+
+
+def test_any_semantic_change_changes_the_fingerprint() -> None:
+    changed = json.loads(json.dumps(TRADE))
+    changed["properties"]["price"]["minimum"] = 1
+    assert (
+        FORMAT.parse(json.dumps(changed)).fingerprint != FORMAT.parse(json.dumps(TRADE)).fingerprint
+    )
+
+
+def test_equivalent_type_spellings_keep_their_own_canonical_form() -> None:
+    one = FORMAT.parse('{"type": "object", "properties": {"a": {"type": "string"}}}')
+    listed = FORMAT.parse('{"type": "object", "properties": {"a": {"type": ["string"]}}}')
+    assert one.canonical != listed.canonical
+    assert FORMAT.check_compatibility(one, listed) == []
+    assert FORMAT.check_compatibility(listed, one) == []
+
+
+def test_name_is_title_or_record() -> None:
+    assert FORMAT.parse(json.dumps(TRADE)).name == "Trade"
+    assert FORMAT.parse('{"type": "object"}').name == "record"
+    assert FORMAT.parse(json.dumps(TRADE)).schema_type is SchemaType.JSON
+
+
+def test_dialect_comes_from_schema_keyword() -> None:
+    draft7 = FORMAT.parse(
+        '{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}'
+    )
+    default = FORMAT.parse('{"type": "object"}')
+    assert draft7.dialect is Dialect.DRAFT7
+    assert default.dialect is Dialect.DRAFT202012
+
+
+MONEY = '{"type": "object", "properties": {"cents": {"type": "integer"}}, "required": ["cents"]}'
+USES_MONEY = '{"type": "object", "properties": {"price": {"$ref": "money.json"}}}'
+
+
+def test_missing_reference_is_unresolved() -> None:
+    with pytest.raises(UnresolvedReference) as caught:
+        FORMAT.parse(USES_MONEY)
+    assert caught.value.name == "money.json"
+
+
+def test_reference_is_used_for_validation_and_fingerprint() -> None:
+    money = FORMAT.parse(MONEY)
+    trade = FORMAT.parse(USES_MONEY, {"money.json": money})
+    assert trade.references == {"money.json": money}
+    other_money = FORMAT.parse(MONEY.replace("integer", "number"))
+    assert FORMAT.parse(USES_MONEY, {"money.json": other_money}).fingerprint != trade.fingerprint
+    FORMAT.validate(trade, {"price": {"cents": 5}})
+    with pytest.raises(Exception, match="cents"):
+        FORMAT.validate(trade, {"price": {}})
+
+
+def test_reference_relative_to_the_schema_id() -> None:
+    money = FORMAT.parse(MONEY)
+    text = json.dumps(
+        {
+            "$id": "https://example.com/schemas/trade.json",
+            "type": "object",
+            "properties": {"price": {"$ref": "money.json#/properties/cents"}},
+        }
+    )
+    trade = FORMAT.parse(text, {"money.json": money})
+    with pytest.raises(Exception, match="price"):
+        FORMAT.validate(trade, {"price": "x"})
+
+
+def test_parsed_schema_is_immutable() -> None:
+    schema = FORMAT.parse(json.dumps(TRADE))
+    with pytest.raises(AttributeError):
+        schema.name = "other"  # type: ignore[misc]
