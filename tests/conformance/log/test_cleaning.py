@@ -330,3 +330,27 @@ def test_compacted_topic_refuses_keyless_records(
     producer.send(topic, b"keyed", key=b"k")
     producer.flush()
     assert kept(read_all(topic)) == [(0, b"k", b"keyed")]
+
+
+def test_seek_into_a_compacted_gap_reads_the_next_surviving_record(
+    log: EventLog, new_topic: Callable[..., str], cleaner: Maintainable
+) -> None:
+    """Offsets removed by compaction are skipped, as a Kafka consumer skips them."""
+    topic = new_topic(partitions=1, cleanup_policy=CleanupPolicy.COMPACT)
+    tp = TopicPartition(topic, 0)
+    with log.producer() as producer:
+        producer.send(topic, b"x1", key=b"x")
+        producer.send(topic, b"a1", key=b"a")
+        producer.flush()
+        producer.send(topic, b"a2", key=b"a")
+        producer.flush()
+    cleaner.clean(now_ms=int(time.time() * 1000) + 60_000)
+    with log.consumer() as consumer:
+        consumer.assign([tp])
+        consumer.seek(tp, 1)  # a1, removed: a2 at offset 2 supersedes it
+        seen: list[Record] = []
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            seen.extend(consumer.poll(timeout=0.5))
+        assert [(r.offset, r.value) for r in seen] == [(2, b"a2")]
+        assert consumer.position(tp) == 3

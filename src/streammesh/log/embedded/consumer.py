@@ -127,16 +127,23 @@ class EmbeddedConsumer:
             position = state.position = self._reset_target(start, end)
         if position >= end:
             return
-        rows = self._conn.execute(
-            "SELECT base_offset, data FROM batches WHERE topic_id = ? AND partition = ? "
-            "AND last_offset >= ? ORDER BY last_offset LIMIT ?",
-            (state.topic_id, tp.partition, position, _BATCHES_PER_FETCH),
-        ).fetchall()
-        for base_offset, data in rows:
-            batch = decode_batch(tp.topic, tp.partition, base_offset, data)
-            if batch[0].offset < position:
-                batch = [r for r in batch if r.offset >= position]
-            state.buffered.extend(batch)
+        while not state.buffered:
+            rows = self._conn.execute(
+                "SELECT base_offset, last_offset, data FROM batches WHERE topic_id = ? "
+                "AND partition = ? AND last_offset >= ? ORDER BY last_offset LIMIT ?",
+                (state.topic_id, tp.partition, position, _BATCHES_PER_FETCH),
+            ).fetchall()
+            if not rows:
+                return
+            for base_offset, _, data in rows:
+                batch = decode_batch(tp.topic, tp.partition, base_offset, data)
+                if batch[0].offset < position:
+                    batch = [r for r in batch if r.offset >= position]
+                state.buffered.extend(batch)
+            if not state.buffered:
+                # Compaction removed every record at or after the position in these batches:
+                # step over them (Kafka consumers skip such gaps the same way).
+                position = state.position = rows[-1][1] + 1
 
     # -- positions --------------------------------------------------------------------------
 
