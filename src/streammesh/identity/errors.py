@@ -1,0 +1,25 @@
+"""Errors of identity: tokens that cannot be issued or found."""
+
+from __future__ import annotations
+
+from streammesh.errors import MeshError
+
+
+class IdentityError(MeshError):
+    """Base of every identity error."""
+
+
+class TokenNotFound(IdentityError):
+    def __init__(self, token_id: str) -> None:
+        self.token_id = token_id
+        super().__init__(f"token '{token_id}' not found; `streammesh token list` shows the ids")
+
+
+class InvalidTokenRequest(IdentityError):
+    """A token that cannot be issued as asked (empty principal, expiry in the past, ...)."""
+
+    exit_code = 2
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"cannot create the token: {reason}")

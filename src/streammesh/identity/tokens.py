@@ -1,0 +1,232 @@
+"""API tokens: issued to a principal with a role, shown once, stored only as a hash.
+
+A secret is ``sm_`` + 32 random bytes (URL-safe base64). Because secrets are random and long,
+an unsalted SHA-256 is enough to store them (nothing to brute-force, unlike passwords), and
+it lets ``verify`` find the token by an indexed lookup; the final comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from streammesh.identity import tables
+from streammesh.identity.errors import InvalidTokenRequest, TokenNotFound
+from streammesh.identity.roles import Role
+from streammesh.store import MetadataStore
+
+SECRET_PREFIX = "sm_"
+ADMIN_PRINCIPAL = "admin"
+_LOCK = "identity-tokens"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a verified token speaks for."""
+
+    name: str
+    role: Role
+    token_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A newly created token. ``secret`` exists only here: show it once, it is not stored."""
+
+    token_id: str
+    secret: str
+    principal: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as listed: everything but the secret."""
+
+    token_id: str
+    principal: str
+    role: Role
+    description: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def active(self, now: datetime | None = None) -> bool:
+        """Whether the token is neither revoked nor expired at ``now`` (default: now)."""
+        moment = now or datetime.now(UTC)
+        expired = self.expires_at is not None and self.expires_at <= moment
+        return self.revoked_at is None and not expired
+
+
+class TokenStore:
+    """Tokens in the metadata store.
+
+    Example:
+        >>> tokens = TokenStore(open_store("sqlite:///meta.db"))
+        >>> issued = tokens.create("ci-bot", Role.MEMBER, description="domain CI")
+        >>> tokens.verify(issued.secret)
+        Principal(name='ci-bot', role=<Role.MEMBER: 'member'>, token_id='...')
+    """
+
+    def __init__(self, store: MetadataStore) -> None:
+        self._store = store
+
+    def create(
+        self,
+        principal: str,
+        role: Role,
+        *,
+        expires_at: datetime | None = None,
+        description: str = "",
+    ) -> IssuedToken:
+        """Issue a token for ``principal`` with ``role``.
+
+        Raises:
+            InvalidTokenRequest: empty principal, unknown role, naive or past ``expires_at``.
+        """
+        with self._store.write(_LOCK) as connection:
+            return _insert(connection, principal, role, expires_at, description)
+
+    def verify(self, secret: str) -> Principal | None:
+        """The principal of an active token with this secret; ``None`` for an unknown,
+        revoked or expired one (callers must not tell these apart to the outside)."""
+        if not secret.startswith(SECRET_PREFIX):
+            return None
+        wanted = _hash(secret)
+        t = tables.tokens.c
+        with self._store.read() as connection:
+            row = connection.execute(
+                sa.select(
+                    t.id, t.principal, t.role, t.secret_hash, t.expires_at, t.revoked_at
+                ).where(t.secret_hash == wanted)
+            ).first()
+        if row is None or not hmac.compare_digest(row.secret_hash, wanted):
+            return None
+        expires_at = _aware(row.expires_at)
+        if row.revoked_at is not None or (
+            expires_at is not None and expires_at <= datetime.now(UTC)
+        ):
+            return None
+        return Principal(name=row.principal, role=Role(row.role), token_id=row.id)
+
+    def revoke(self, token_id: str) -> None:
+        """Revoke a token at once (``TokenNotFound`` for an unknown id). Revoking twice keeps
+        the first revocation time."""
+        t = tables.tokens.c
+        with self._store.write(_LOCK) as connection:
+            found = connection.scalar(sa.select(sa.func.count()).where(t.id == token_id))
+            if not found:
+                raise TokenNotFound(token_id)
+            connection.execute(
+                tables.tokens.update()
+                .where(t.id == token_id, t.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+
+    def list(self) -> builtins.list[TokenInfo]:
+        """Every token, oldest first, revoked and expired ones included."""
+        t = tables.tokens.c
+        with self._store.read() as connection:
+            found = connection.execute(
+                sa.select(
+                    t.id,
+                    t.principal,
+                    t.role,
+                    t.description,
+                    t.created_at,
+                    t.expires_at,
+                    t.revoked_at,
+                ).order_by(t.created_at, t.id)
+            ).all()
+        return [
+            TokenInfo(
+                token_id=row.id,
+                principal=row.principal,
+                role=Role(row.role),
+                description=row.description,
+                created_at=_required(row.created_at),
+                expires_at=_aware(row.expires_at),
+                revoked_at=_aware(row.revoked_at),
+            )
+            for row in found
+        ]
+
+    def ensure_admin(self) -> IssuedToken | None:
+        """Create the first platform-admin token of a store that has no tokens at all;
+        ``None`` if it has some. Safe when several servers start on one store at once."""
+        with self._store.write(_LOCK) as connection:
+            if connection.scalar(sa.select(sa.func.count()).select_from(tables.tokens)):
+                return None
+            return _insert(
+                connection,
+                ADMIN_PRINCIPAL,
+                Role.PLATFORM_ADMIN,
+                None,
+                "created at the first start of the mesh",
+            )
+
+
+def _insert(
+    connection: sa.Connection,
+    principal: str,
+    role: Role,
+    expires_at: datetime | None,
+    description: str,
+) -> IssuedToken:
+    if not principal.strip():
+        raise InvalidTokenRequest("the principal name is empty")
+    try:
+        checked_role = Role(role)
+    except ValueError as exc:
+        choices = ", ".join(member.value for member in Role)
+        raise InvalidTokenRequest(f"unknown role {role!r}; use one of {choices}") from exc
+    now = datetime.now(UTC)
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise InvalidTokenRequest("expires_at has no time zone; give an aware datetime")
+        if expires_at <= now:
+            raise InvalidTokenRequest(f"expires_at {expires_at.isoformat()} is in the past")
+    token_id = secrets.token_hex(8)
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    connection.execute(
+        tables.tokens.insert().values(
+            id=token_id,
+            principal=principal,
+            role=checked_role.value,
+            secret_hash=_hash(secret),
+            description=description,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return IssuedToken(token_id, secret, principal, checked_role, now, expires_at, description)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without their zone; every stored one is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _required(moment: datetime | None) -> datetime:
+    aware = _aware(moment)
+    if aware is None:
+        raise TypeError("a token row has no creation time")
+    return aware
+
+
+__all__ = ["IssuedToken", "Principal", "Role", "TokenInfo", "TokenStore"]

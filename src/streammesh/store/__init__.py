@@ -1,0 +1,26 @@
+"""The metadata store: the control plane's database (SQLite by default, PostgreSQL at scale).
+
+SQLAlchemy 2 Core over the URL's database, with Alembic migrations shipped in this package
+and applied by ``open_store``. Errors::
+
+    StoreError
+    ├── InvalidStoreUrl      the URL names no supported database
+    └── StoreUnavailable     the database cannot be opened, reached or migrated
+"""
+
+from __future__ import annotations
+
+from streammesh.store.errors import InvalidStoreUrl, StoreError, StoreUnavailable
+from streammesh.store.open import open_store
+from streammesh.store.store import Backend, MetadataStore
+from streammesh.store.urls import default_store_url
+
+__all__ = [
+    "Backend",
+    "InvalidStoreUrl",
+    "MetadataStore",
+    "StoreError",
+    "StoreUnavailable",
+    "default_store_url",
+    "open_store",
+]
