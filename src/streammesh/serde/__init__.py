@@ -1,0 +1,15 @@
+"""Serializers: events to Confluent wire-format bytes (magic byte 0, 4-byte schema id,
+Protobuf message indexes, payload) and back, with schema ids resolved through a cache."""
+
+from streammesh.serde.errors import UnregisteredSchema, WireFormatError
+from streammesh.serde.resolver import RegistryResolver, SchemaResolver
+from streammesh.serde.serializer import Deserializer, Serializer
+
+__all__ = [
+    "Deserializer",
+    "RegistryResolver",
+    "SchemaResolver",
+    "Serializer",
+    "UnregisteredSchema",
+    "WireFormatError",
+]

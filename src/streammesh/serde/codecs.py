@@ -1,0 +1,78 @@
+"""Per-schema codecs between events and framed bytes, built once per schema id.
+
+The generic codec calls the schema's ``SchemaFormat`` and adds or strips the header. Avro,
+the format where serde overhead matters most (fastavro's writer takes ~3 µs for a 10-field
+record), gets a codec that writes the header and the payload into one buffer and reads the
+payload in place, skipping a copy and the format's per-call dispatch. It uses the same
+compiled check as ``AvroFormat`` and, whenever something fails, defers to the format itself,
+so errors are exactly the format's (``InvalidEvent`` with the field path and rule,
+``UndecodablePayload``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import partial
+
+import fastavro
+
+from streammesh.schemas.avro.schema import AvroSchema
+from streammesh.schemas.base import ParsedSchema
+from streammesh.schemas.formats import format_for
+
+Encode = Callable[[object], bytes]
+Decode = Callable[[bytes], object]
+
+
+def encoder(schema: ParsedSchema, header: bytes) -> Encode:
+    """A function from an event to ``header`` + the event's payload under ``schema``."""
+    if type(schema) is AvroSchema:
+        return _avro_encoder(schema, header)
+    serialize = partial(format_for(schema.schema_type).serialize, schema)
+    return lambda event: header + serialize(event)
+
+
+def decoder(writer: ParsedSchema, offset: int, reader: ParsedSchema | None) -> Decode:
+    """A function from framed bytes (payload at ``offset``) to the event they hold."""
+    if type(writer) is AvroSchema and (reader is None or type(reader) is AvroSchema):
+        return _avro_decoder(writer, offset, reader)
+    deserialize = partial(format_for(writer.schema_type).deserialize, writer, reader=reader)
+    return lambda data: deserialize(data[offset:])
+
+
+def _avro_encoder(schema: AvroSchema, header: bytes) -> Encode:
+    check, parsed, write = schema.check, schema.parsed, fastavro.schemaless_writer
+    avro = format_for(schema.schema_type)
+
+    def encode(event: object) -> bytes:
+        if not check(event):
+            avro.validate(schema, event)  # raises InvalidEvent naming the field and rule
+        buffer = io.BytesIO()
+        buffer.write(header)
+        try:
+            write(buffer, parsed, event)
+        except Exception:  # the format translates whatever fastavro raised into InvalidEvent
+            return header + avro.serialize(schema, event)
+        return buffer.getvalue()
+
+    return encode
+
+
+def _avro_decoder(writer: AvroSchema, offset: int, reader: AvroSchema | None) -> Decode:
+    avro = format_for(writer.schema_type)
+    read, parsed = fastavro.schemaless_reader, writer.parsed
+    reader_parsed = None if reader is None or reader is writer else reader.parsed
+
+    def decode(data: bytes) -> object:
+        buffer = io.BytesIO(data)
+        buffer.seek(offset)
+        try:
+            event = read(buffer, parsed, reader_parsed)
+        except Exception:  # the format raises the UndecodablePayload that explains it
+            return avro.deserialize(writer, data[offset:], reader)
+        if buffer.tell() != len(data):  # bytes left over: the format names the problem
+            return avro.deserialize(writer, data[offset:], reader)
+        return event
+
+    return decode
