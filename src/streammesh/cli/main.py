@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 import streammesh
-from streammesh.cli import consume, demo, produce, topics
+from streammesh.cli import consume, demo, produce, tokens, topics, up
 from streammesh.cli.interrupt import EXIT_INTERRUPTED
 from streammesh.cli.settings import LOG_ENV, CliSettings
 from streammesh.errors import MeshError
@@ -37,6 +37,8 @@ app.add_typer(topics.app, name="topics")
 app.command("produce")(produce.produce)
 app.command("consume")(consume.consume)
 app.command("demo")(demo.demo)
+app.command("up")(up.up)
+app.add_typer(tokens.app, name="token")
 
 
 def _settings(ctx: typer.Context) -> CliSettings:

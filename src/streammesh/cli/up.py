@@ -1,0 +1,130 @@
+"""``streammesh up``: serve the mesh's API (the schema registry under ``/registry``) over HTTP.
+
+On the first start of a mesh it creates the admin token and prints it once. The socket is
+bound before the server starts, so the URL printed is the one listening (also with
+``--port 0``). Ctrl-C stops the server after the requests in flight are answered.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from streammesh.cli.errors import CliError
+from streammesh.cli.settings import mesh_home
+from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+
+if TYPE_CHECKING:
+    from streammesh.identity import IssuedToken
+
+MeshOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--mesh",
+        metavar="DIR",
+        show_default=False,
+        help="The mesh directory. Default: $STREAMMESH_HOME, else ./.streammesh.",
+    ),
+]
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="STREAMMESH_STORE",
+        metavar="URL",
+        show_default=False,
+        help="Metadata store URL (sqlite:///path or postgresql+psycopg://...). "
+        "Default: sqlite:///<mesh>/meta.db.",
+    ),
+]
+
+
+class CannotListen(CliError):
+    """The address to serve on cannot be bound (in use, or not an address of this host)."""
+
+    exit_code = 2
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        self.host = host
+        self.port = port
+        self.reason = reason
+        super().__init__(
+            f"cannot listen on {host}:{port}: {reason}; pick another --port (0 picks a free one)"
+        )
+
+
+def server_settings(
+    mesh: Path | None, store: str | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+) -> ServerSettings:
+    """Settings from the command line's options, with the mesh directory made absolute."""
+    directory = mesh.expanduser().resolve() if mesh is not None else mesh_home()
+    return ServerSettings(mesh=directory, host=host, port=port, store_url=store)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise CannotListen(host, port, exc.strerror or str(exc)) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _announce_admin(issued: IssuedToken, url: str) -> None:
+    typer.echo(
+        "Created the admin token of this mesh. It is shown only this once; keep it safe:\n"
+        f"\n    {issued.secret}\n\n"
+        "Send it as 'Authorization: Bearer <token>'; Confluent clients use\n"
+        f"    {{'url': '{url}/registry', 'basic.auth.user.info': 'admin:<token>'}}\n"
+        "More tokens: 'streammesh token create --role ROLE'.\n"
+    )
+
+
+def up(
+    mesh: MeshOption = None,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Address to listen on.")
+    ] = DEFAULT_HOST,
+    port: Annotated[
+        int,
+        typer.Option("--port", min=0, max=65535, metavar="N", help="Port (0: a free one)."),
+    ] = DEFAULT_PORT,
+    store: StoreOption = None,
+) -> None:
+    """Serve the mesh's API: the Confluent-compatible schema registry under /registry."""
+    # Imported here: the web stack is heavy, and every other command starts without it.
+    import uvicorn
+
+    from streammesh.identity import TokenStore
+    from streammesh.server.app import create_app
+    from streammesh.store import open_store
+
+    settings = server_settings(mesh, store, host, port)
+    settings.mesh.mkdir(parents=True, exist_ok=True)
+    with open_store(settings.resolved_store_url) as metadata:
+        issued = TokenStore(metadata).ensure_admin()
+    sock = _bind(settings.host, settings.port)
+    bound = ServerSettings(
+        mesh=settings.mesh, host=settings.host, port=sock.getsockname()[1], store_url=store
+    )
+    app = create_app(bound)
+    if issued is not None:
+        _announce_admin(issued, bound.url)
+    typer.echo(f"streammesh serving {bound.mesh} on {bound.url} (registry: {bound.url}/registry)")
+    typer.echo("Press Ctrl-C to stop.")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn already shut down gracefully; it re-raises the signal afterwards
+    finally:
+        sock.close()
+    typer.echo("streammesh stopped.")

@@ -1,0 +1,30 @@
+"""The streammesh server: FastAPI over the metadata store and the event log.
+
+Started by ``streammesh up``. ``create_app(settings)`` builds the application; the routes
+are grouped by API (``registry_api`` for the Confluent-compatible schema registry under
+``/registry``, ``health``), ``auth`` resolves tokens to principals, and ``errors`` is the one
+table that maps streammesh errors to HTTP statuses and Confluent ``error_code`` values.
+
+``create_app`` and ``build_app`` are loaded on first use: the command line imports
+``ServerSettings`` for every command, and must not pay for the web stack each time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from streammesh.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from streammesh.server.app import build_app, create_app
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("build_app", "create_app"):
+        from streammesh.server import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'streammesh.server' has no attribute '{name}'")
+
+
+__all__ = ["ServerSettings", "build_app", "create_app"]

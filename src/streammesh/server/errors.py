@@ -1,0 +1,186 @@
+"""The server's error table: every streammesh error class -> HTTP status and ``error_code``.
+
+This is one of the two places where errors meet the outside (the other is the CLI's
+``main()``). Under ``/registry`` the body is Confluent's shape, ``{"error_code": 40401,
+"message": "..."}``, because ``confluent_kafka.schema_registry`` clients read exactly that;
+the rest of the server answers ``{"error": "<kind>", "message": "..."}``. An unexpected
+exception is logged with its traceback and answered with 500/50001 and a message that names
+nothing internal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from streammesh.errors import MeshError
+from streammesh.identity.errors import InvalidTokenRequest, TokenNotFound
+from streammesh.registry import errors as registry
+from streammesh.schemas.errors import InvalidSchema, UnresolvedReference
+from streammesh.store.errors import StoreError, StoreUnavailable
+
+REGISTRY_PREFIX = "/registry"
+REGISTRY_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
+
+_log = logging.getLogger("streammesh.server")
+
+
+class ServerError(MeshError):
+    """Base of errors the HTTP layer raises itself (credentials and permissions)."""
+
+
+class AuthenticationRequired(ServerError):
+    """No credentials, or a token that is unknown, revoked or expired."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"{reason}; send 'Authorization: Bearer <token>' or HTTP basic auth with the token "
+            "as the password (create one with 'streammesh token create')"
+        )
+
+
+class PermissionDenied(ServerError):
+    """A valid token whose role may not perform the operation."""
+
+    def __init__(self, principal: str, role: str, allowed: Sequence[str]) -> None:
+        self.principal = principal
+        self.role = role
+        self.allowed = tuple(allowed)
+        super().__init__(
+            f"'{principal}' has role '{role}', which may not do this; it needs one of "
+            f"{', '.join(repr(str(r)) for r in self.allowed)}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """How one error class looks from the outside."""
+
+    status: int
+    code: int
+    kind: str
+
+
+# Exact classes, looked up along the MRO so a subclass inherits its parent's row.
+ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
+    AuthenticationRequired: ErrorCode(401, 40101, "unauthenticated"),
+    PermissionDenied: ErrorCode(403, 40301, "forbidden"),
+    registry.SubjectNotFound: ErrorCode(404, 40401, "subject-not-found"),
+    registry.VersionNotFound: ErrorCode(404, 40402, "version-not-found"),
+    registry.SchemaNotFound: ErrorCode(404, 40403, "schema-not-found"),
+    registry.SubjectSoftDeleted: ErrorCode(404, 40404, "subject-soft-deleted"),
+    registry.SubjectNotSoftDeleted: ErrorCode(404, 40405, "subject-not-soft-deleted"),
+    registry.VersionSoftDeleted: ErrorCode(404, 40406, "version-soft-deleted"),
+    registry.VersionNotSoftDeleted: ErrorCode(404, 40407, "version-not-soft-deleted"),
+    registry.CompatibilityNotConfigured: ErrorCode(404, 40408, "compatibility-not-configured"),
+    registry.ModeNotConfigured: ErrorCode(404, 40409, "mode-not-configured"),
+    registry.IncompatibleSchema: ErrorCode(409, 409, "incompatible-schema"),
+    registry.InvalidSchemaSubmission: ErrorCode(422, 42201, "invalid-schema"),
+    # The registry should wrap these, but a format error reaching the edge is still the
+    # client's invalid schema, not a server fault.
+    InvalidSchema: ErrorCode(422, 42201, "invalid-schema"),
+    UnresolvedReference: ErrorCode(422, 42201, "invalid-schema"),
+    registry.InvalidVersion: ErrorCode(422, 42202, "invalid-version"),
+    registry.InvalidCompatibilityLevel: ErrorCode(422, 42203, "invalid-compatibility-level"),
+    registry.InvalidMode: ErrorCode(422, 42204, "invalid-mode"),
+    registry.OperationNotPermitted: ErrorCode(422, 42205, "operation-not-permitted"),
+    registry.ReferenceExists: ErrorCode(422, 42206, "reference-exists"),
+    TokenNotFound: ErrorCode(404, 404, "token-not-found"),
+    InvalidTokenRequest: ErrorCode(422, 422, "invalid-token-request"),
+    RequestValidationError: ErrorCode(422, 422, "invalid-request"),
+    # Confluent's 50001 is "error in the backend data store"; 503 tells clients to retry.
+    StoreUnavailable: ErrorCode(503, 50001, "store-unavailable"),
+    StoreError: ErrorCode(500, 50001, "store-error"),
+}
+
+INTERNAL_ERROR = ErrorCode(500, 50001, "internal-error")
+UNMAPPED_MESH_ERROR = ErrorCode(400, 400, "bad-request")
+"""A deliberate streammesh error without a row of its own: the client's mistake, not ours."""
+
+
+def code_for(exc: BaseException) -> ErrorCode:
+    """The table row of ``exc``'s class or its nearest listed ancestor."""
+    for cls in type(exc).__mro__:
+        row = ERROR_TABLE.get(cls)
+        if row is not None:
+            return row
+    if isinstance(exc, MeshError):
+        return UNMAPPED_MESH_ERROR
+    return INTERNAL_ERROR
+
+
+def is_registry_path(request: Request) -> bool:
+    """Whether the request is for the Confluent-compatible API (Confluent's error shape)."""
+    path = request.url.path
+    return path == REGISTRY_PREFIX or path.startswith(REGISTRY_PREFIX + "/")
+
+
+def error_response(
+    request: Request, row: ErrorCode, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The JSON body of an error, in the shape of the API the request went to."""
+    if is_registry_path(request):
+        return JSONResponse(
+            {"error_code": row.code, "message": message},
+            status_code=row.status,
+            media_type=REGISTRY_MEDIA_TYPE,
+            headers=headers,
+        )
+    return JSONResponse(
+        {"error": row.kind, "message": message}, status_code=row.status, headers=headers
+    )
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "invalid request: " + "; ".join(problems)
+
+
+async def _mesh_error(request: Request, exc: Exception) -> JSONResponse:
+    row = code_for(exc)
+    headers = None
+    if isinstance(exc, AuthenticationRequired):
+        headers = {"WWW-Authenticate": 'Bearer realm="streammesh", Basic realm="streammesh"'}
+    return error_response(request, row, str(exc), headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(request, ERROR_TABLE[RequestValidationError], _validation_message(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette raises these for unknown paths (404) and wrong methods (405).
+    assert isinstance(exc, StarletteHTTPException)
+    kind = "not-found" if exc.status_code == 404 else "http-error"
+    row = ErrorCode(exc.status_code, exc.status_code, kind)
+    headers: dict[str, Any] | None = dict(exc.headers) if exc.headers else None
+    return error_response(request, row, str(exc.detail), headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        request,
+        INTERNAL_ERROR,
+        "internal server error; the server log has the details",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make ``app`` answer every error through the table above."""
+    app.add_exception_handler(MeshError, _mesh_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

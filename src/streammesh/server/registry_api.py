@@ -1,0 +1,539 @@
+"""The Confluent Schema Registry API, served under ``/registry``.
+
+Each route is a thin translation between Confluent's JSON shapes and the
+:class:`~streammesh.registry.base.SchemaRegistry` Protocol; errors go through the server's
+error table. Like Confluent: ``schemaType`` omitted means AVRO and AVRO responses omit it,
+versions are a positive number, ``latest`` or ``-1``, and responses are
+``application/vnd.schemaregistry.v1+json``. Reads need any valid token; changes (register,
+delete, config, mode) need a writer role (:data:`streammesh.server.auth.WRITER_ROLES`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from streammesh.registry.base import (
+    CompatibilityLevel,
+    RegistryMode,
+    SchemaReference,
+    SchemaRegistry,
+    SchemaSubmission,
+    VersionSelector,
+)
+from streammesh.registry.errors import (
+    InvalidCompatibilityLevel,
+    InvalidMode,
+    InvalidSchemaSubmission,
+    InvalidVersion,
+    SubjectNotFound,
+)
+from streammesh.schemas.base import SchemaType
+from streammesh.server.auth import Reader, Writer
+from streammesh.server.context import server_context
+from streammesh.server.errors import REGISTRY_MEDIA_TYPE
+from streammesh.server.protobuf_descriptors import (
+    is_serialized_descriptor,
+    proto_text_from_serialized,
+    serialized_from_proto_text,
+)
+from streammesh.server.registry_models import (
+    CompatibilityReply,
+    ConfigBody,
+    ConfigReply,
+    ConfigUpdateReply,
+    ModeBody,
+    ModeReply,
+    RegisteredReply,
+    SchemaBody,
+    SchemaReply,
+    SubjectVersionPair,
+    SubjectVersionReply,
+)
+
+
+class RegistryJSONResponse(JSONResponse):
+    """JSON with Confluent's media type, which its clients ask for first."""
+
+    media_type = REGISTRY_MEDIA_TYPE
+
+
+router = APIRouter(default_response_class=RegistryJSONResponse, tags=["schema registry"])
+
+# --- translation ---------------------------------------------------------------------------
+
+Subject = Annotated[str, Path(description="The subject, e.g. `execution.stocktrades.v1-value`.")]
+VersionPath = Annotated[str, Path(description="A version number, `latest` or `-1`.")]
+Deleted = Annotated[bool, Query(description="Include soft-deleted subjects or versions.")]
+DeletedOnly = Annotated[
+    bool, Query(alias="deleted_only", description="Only soft-deleted subjects or versions.")
+]
+Offset = Annotated[int, Query(ge=0, description="Skip this many results.")]
+Limit = Annotated[int, Query(description="At most this many results; negative: all.")]
+Normalize = Annotated[bool, Query(description="Register or look up the canonical form.")]
+Format = Annotated[
+    str | None,
+    Query(description="`serialized`: Protobuf schemas as a base64 FileDescriptorProto."),
+]
+Permanent = Annotated[bool, Query(description="Delete for good (after a soft delete).")]
+DefaultToGlobal = Annotated[
+    bool, Query(alias="defaultToGlobal", description="Fall back to the global setting.")
+]
+
+
+def _registry(request: Request) -> SchemaRegistry:
+    return server_context(request).registry
+
+
+def parse_version(raw: str) -> VersionSelector:
+    """A version path segment: a positive number, ``latest`` or ``-1``."""
+    if raw in ("latest", "-1"):
+        return "latest"
+    try:
+        number = int(raw)
+    except ValueError:
+        raise InvalidVersion(raw) from None
+    if number < 1:
+        raise InvalidVersion(raw)
+    return number
+
+
+def _schema_type(raw: str | None) -> SchemaType:
+    if raw is None:
+        return SchemaType.AVRO
+    try:
+        return SchemaType(raw.upper())
+    except ValueError:
+        raise InvalidSchemaSubmission(
+            f"unknown schemaType {raw!r}: use AVRO, JSON or PROTOBUF"
+        ) from None
+
+
+def submission_of(body: SchemaBody) -> SchemaSubmission:
+    """The registry's view of a request body (base64 Protobuf descriptors become text)."""
+    if body.metadata or body.rule_set:
+        raise InvalidSchemaSubmission(
+            "schema metadata and rule sets are not supported by streammesh; "
+            "send the schema without 'metadata' and 'ruleSet'"
+        )
+    schema_type = _schema_type(body.schema_type)
+    text = body.schema_text
+    if schema_type is SchemaType.PROTOBUF and is_serialized_descriptor(text):
+        text = proto_text_from_serialized(text)
+    references = tuple(
+        SchemaReference(name=r.name, subject=r.subject, version=r.version)
+        for r in body.references or ()
+    )
+    return SchemaSubmission(schema=text, schema_type=schema_type, references=references)
+
+
+def _references_json(references: tuple[SchemaReference, ...]) -> list[dict[str, Any]]:
+    return [{"name": r.name, "subject": r.subject, "version": r.version} for r in references]
+
+
+def _schema_json(
+    registry: SchemaRegistry,
+    schema_type: SchemaType,
+    text: str,
+    references: tuple[SchemaReference, ...],
+    fmt: str | None,
+) -> dict[str, Any]:
+    if fmt == "serialized" and schema_type is SchemaType.PROTOBUF:
+        text = serialized_from_proto_text(registry, text, references)
+    body: dict[str, Any] = {"schema": text}
+    if schema_type is not SchemaType.AVRO:
+        body["schemaType"] = schema_type.value
+    if references:
+        body["references"] = _references_json(references)
+    return body
+
+
+def _page(items: list[Any], offset: int, limit: int) -> list[Any]:
+    return items[offset:] if limit < 0 else items[offset : offset + limit]
+
+
+def _compatibility_level(body: ConfigBody) -> CompatibilityLevel:
+    raw = body.compatibility if body.compatibility is not None else body.compatibilityLevel
+    if raw is None:
+        raise InvalidCompatibilityLevel(None)
+    try:
+        return CompatibilityLevel(raw.upper())
+    except ValueError:
+        raise InvalidCompatibilityLevel(raw) from None
+
+
+def _mode(body: ModeBody) -> RegistryMode:
+    try:
+        return RegistryMode(body.mode.upper())
+    except ValueError:
+        raise InvalidMode(body.mode) from None
+
+
+def _raw_schema(text: str) -> Response:
+    # Confluent answers /schema routes with the schema text itself as the body.
+    return Response(content=text, media_type=REGISTRY_MEDIA_TYPE)
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+@router.get("/schemas/types", response_model=list[str])
+def schema_types(request: Request, _: Reader) -> list[str]:
+    """The schema formats this registry accepts."""
+    return [t.value for t in _registry(request).schema_types()]
+
+
+@router.get(
+    "/schemas/ids/{schema_id}",
+    response_model=SchemaReply,
+    response_model_exclude_none=True,
+    response_model_by_alias=True,
+)
+def schema_by_id(
+    request: Request, schema_id: int, _: Reader, format: Format = None
+) -> dict[str, Any]:
+    """A schema by its global id."""
+    registry = _registry(request)
+    stored = registry.schema(schema_id)
+    return _schema_json(registry, stored.schema_type, stored.schema, stored.references, format)
+
+
+@router.get("/schemas/ids/{schema_id}/schema", response_class=Response)
+def raw_schema_by_id(request: Request, schema_id: int, _: Reader) -> Response:
+    """The schema text of a global id, unwrapped."""
+    return _raw_schema(_registry(request).schema(schema_id).schema)
+
+
+@router.get("/schemas/ids/{schema_id}/subjects", response_model=list[str])
+def subjects_of_schema(
+    request: Request,
+    schema_id: int,
+    _: Reader,
+    deleted: Deleted = False,
+    subject: Annotated[str | None, Query(description="Only this subject.")] = None,
+    offset: Offset = 0,
+    limit: Limit = -1,
+) -> list[str]:
+    """The subjects holding a schema."""
+    pairs = _registry(request).subject_versions_of(schema_id, deleted=deleted)
+    names = sorted({s for s, _ in pairs if subject is None or s == subject})
+    return _page(names, offset, limit)
+
+
+@router.get("/schemas/ids/{schema_id}/versions", response_model=list[SubjectVersionPair])
+def versions_of_schema(
+    request: Request,
+    schema_id: int,
+    _: Reader,
+    deleted: Deleted = False,
+    subject: Annotated[str | None, Query(description="Only this subject.")] = None,
+    offset: Offset = 0,
+    limit: Limit = -1,
+) -> list[dict[str, Any]]:
+    """The (subject, version) pairs holding a schema."""
+    pairs = _registry(request).subject_versions_of(schema_id, deleted=deleted)
+    rows = [{"subject": s, "version": v} for s, v in pairs if subject is None or s == subject]
+    return _page(rows, offset, limit)
+
+
+# --- subjects --------------------------------------------------------------------------------
+
+
+@router.get("/subjects", response_model=list[str])
+def subjects(
+    request: Request,
+    _: Reader,
+    deleted: Deleted = False,
+    deleted_only: DeletedOnly = False,
+    subject_prefix: Annotated[str, Query(alias="subjectPrefix")] = "",
+    offset: Offset = 0,
+    limit: Limit = -1,
+) -> list[str]:
+    """Subject names, sorted."""
+    registry = _registry(request)
+    names = registry.subjects(prefix=subject_prefix, deleted=deleted or deleted_only)
+    if deleted_only:
+        live = set(registry.subjects(prefix=subject_prefix))
+        names = [n for n in names if n not in live]
+    return _page(names, offset, limit)
+
+
+@router.get("/subjects/{subject}/versions", response_model=list[int])
+def subject_versions(
+    request: Request,
+    subject: Subject,
+    _: Reader,
+    deleted: Deleted = False,
+    deleted_only: DeletedOnly = False,
+    offset: Offset = 0,
+    limit: Limit = -1,
+) -> list[int]:
+    """A subject's version numbers, ascending."""
+    registry = _registry(request)
+    numbers = registry.versions(subject, deleted=deleted or deleted_only)
+    if deleted_only:
+        try:
+            live = set(registry.versions(subject))
+        except SubjectNotFound:  # every version is soft-deleted
+            live = set()
+        numbers = [n for n in numbers if n not in live]
+    return _page(numbers, offset, limit)
+
+
+@router.get(
+    "/subjects/{subject}/versions/{version}",
+    response_model=SubjectVersionReply,
+    response_model_exclude_none=True,
+    response_model_by_alias=True,
+)
+def subject_version(
+    request: Request,
+    subject: Subject,
+    version: VersionPath,
+    _: Reader,
+    deleted: Deleted = False,
+    format: Format = None,
+) -> dict[str, Any]:
+    """One version of a subject."""
+    registry = _registry(request)
+    found = registry.version(subject, parse_version(version), deleted=deleted)
+    body = {"subject": found.subject, "version": found.version, "id": found.id}
+    body.update(_schema_json(registry, found.schema_type, found.schema, found.references, format))
+    return body
+
+
+@router.get("/subjects/{subject}/versions/{version}/schema", response_class=Response)
+def raw_subject_version(
+    request: Request, subject: Subject, version: VersionPath, _: Reader, deleted: Deleted = False
+) -> Response:
+    """The schema text of one version, unwrapped."""
+    found = _registry(request).version(subject, parse_version(version), deleted=deleted)
+    return _raw_schema(found.schema)
+
+
+@router.get("/subjects/{subject}/versions/{version}/referencedby", response_model=list[int])
+def referenced_by(
+    request: Request,
+    subject: Subject,
+    version: VersionPath,
+    _: Reader,
+    offset: Offset = 0,
+    limit: Limit = -1,
+) -> list[int]:
+    """Ids of the schemas that reference this version."""
+    ids = _registry(request).referenced_by(subject, parse_version(version))
+    return _page(ids, offset, limit)
+
+
+@router.post("/subjects/{subject}/versions", response_model=RegisteredReply)
+def register(
+    request: Request,
+    subject: Subject,
+    body: Annotated[SchemaBody, Body()],
+    _: Writer,
+    normalize: Normalize = False,
+) -> dict[str, int]:
+    """Register a schema under a subject (idempotent); answers its global id."""
+    found = _registry(request).register(subject, submission_of(body), normalize=normalize)
+    return {"id": found.id}
+
+
+@router.post(
+    "/subjects/{subject}",
+    response_model=SubjectVersionReply,
+    response_model_exclude_none=True,
+    response_model_by_alias=True,
+)
+def lookup(
+    request: Request,
+    subject: Subject,
+    body: Annotated[SchemaBody, Body()],
+    _: Reader,
+    normalize: Normalize = False,
+    deleted: Deleted = False,
+    format: Format = None,
+) -> dict[str, Any]:
+    """The version of a subject that holds a schema."""
+    registry = _registry(request)
+    found = registry.lookup(subject, submission_of(body), normalize=normalize, deleted=deleted)
+    reply = {"subject": found.subject, "version": found.version, "id": found.id}
+    reply.update(_schema_json(registry, found.schema_type, found.schema, found.references, format))
+    return reply
+
+
+@router.delete("/subjects/{subject}", response_model=list[int])
+def delete_subject(
+    request: Request, subject: Subject, _: Writer, permanent: Permanent = False
+) -> list[int]:
+    """Soft-delete a subject (or, after that, delete it for good); answers the versions."""
+    return _registry(request).delete_subject(subject, permanent=permanent)
+
+
+@router.delete("/subjects/{subject}/versions/{version}", response_model=int)
+def delete_version(
+    request: Request,
+    subject: Subject,
+    version: VersionPath,
+    _: Writer,
+    permanent: Permanent = False,
+) -> int:
+    """Soft- or permanently delete one version; answers its number."""
+    return _registry(request).delete_version(subject, parse_version(version), permanent=permanent)
+
+
+@router.get("/associations/resources/{namespace}/{resource}", response_model=list[Any])
+def associations(request: Request, namespace: str, resource: str, _: Reader) -> list[Any]:
+    """Always empty: streammesh names subjects by topic (``<topic>-value``) and keeps no
+    topic-subject associations. Confluent's serializers ask before falling back to that."""
+    return []
+
+
+# --- compatibility ---------------------------------------------------------------------------
+
+
+def _compatibility_reply(
+    request: Request,
+    subject: str,
+    body: SchemaBody,
+    version: VersionSelector | None,
+    normalize: bool,
+    verbose: bool,
+) -> dict[str, Any]:
+    report = _registry(request).check_compatibility(
+        subject, submission_of(body), version=version, normalize=normalize
+    )
+    return {"is_compatible": report.compatible, "messages": report.messages if verbose else []}
+
+
+Verbose = Annotated[bool, Query(description="List every incompatibility in `messages`.")]
+
+
+@router.post(
+    "/compatibility/subjects/{subject}/versions/{version}", response_model=CompatibilityReply
+)
+def check_against_version(
+    request: Request,
+    subject: Subject,
+    version: VersionPath,
+    body: Annotated[SchemaBody, Body()],
+    _: Reader,
+    normalize: Normalize = False,
+    verbose: Verbose = False,
+) -> dict[str, Any]:
+    """Whether a schema is compatible with one version of a subject."""
+    return _compatibility_reply(request, subject, body, parse_version(version), normalize, verbose)
+
+
+@router.post("/compatibility/subjects/{subject}/versions", response_model=CompatibilityReply)
+def check_against_subject(
+    request: Request,
+    subject: Subject,
+    body: Annotated[SchemaBody, Body()],
+    _: Reader,
+    normalize: Normalize = False,
+    verbose: Verbose = False,
+) -> dict[str, Any]:
+    """Whether a schema is compatible with the versions the subject's level covers."""
+    return _compatibility_reply(request, subject, body, None, normalize, verbose)
+
+
+# --- config and mode ---------------------------------------------------------------------------
+
+
+@router.get("/config", response_model=ConfigReply)
+def global_config(request: Request, _: Reader) -> dict[str, str]:
+    """The global compatibility level."""
+    return {"compatibilityLevel": _registry(request).compatibility().value}
+
+
+@router.put("/config", response_model=ConfigUpdateReply)
+def set_global_config(
+    request: Request, body: Annotated[ConfigBody, Body()], _: Writer
+) -> dict[str, str]:
+    """Set the global compatibility level."""
+    level = _registry(request).set_compatibility(_compatibility_level(body))
+    return {"compatibility": level.value}
+
+
+@router.delete("/config", response_model=ConfigReply)
+def delete_global_config(request: Request, _: Writer) -> dict[str, str]:
+    """Reset the global compatibility level to the mesh's default; answers the old one."""
+    return {"compatibilityLevel": _registry(request).delete_compatibility().value}
+
+
+@router.get("/config/{subject}", response_model=ConfigReply)
+def subject_config(
+    request: Request, subject: Subject, _: Reader, default_to_global: DefaultToGlobal = False
+) -> dict[str, str]:
+    """A subject's own compatibility level (or the global one with ``defaultToGlobal``)."""
+    level = _registry(request).compatibility(subject, fallback=default_to_global)
+    return {"compatibilityLevel": level.value}
+
+
+@router.put("/config/{subject}", response_model=ConfigUpdateReply)
+def set_subject_config(
+    request: Request, subject: Subject, body: Annotated[ConfigBody, Body()], _: Writer
+) -> dict[str, str]:
+    """Set a subject's compatibility level."""
+    level = _registry(request).set_compatibility(_compatibility_level(body), subject)
+    return {"compatibility": level.value}
+
+
+@router.delete("/config/{subject}", response_model=ConfigReply)
+def delete_subject_config(request: Request, subject: Subject, _: Writer) -> dict[str, str]:
+    """Remove a subject's own compatibility level; answers it."""
+    return {"compatibilityLevel": _registry(request).delete_compatibility(subject).value}
+
+
+Force = Annotated[bool, Query(description="Accepted for Confluent clients; has no effect.")]
+
+
+@router.get("/mode", response_model=ModeReply)
+def global_mode(request: Request, _: Reader) -> dict[str, str]:
+    """The global mode."""
+    return {"mode": _registry(request).mode().value}
+
+
+@router.put("/mode", response_model=ModeReply)
+def set_global_mode(
+    request: Request, body: Annotated[ModeBody, Body()], _: Writer, force: Force = False
+) -> dict[str, str]:
+    """Set the global mode."""
+    return {"mode": _registry(request).set_mode(_mode(body)).value}
+
+
+@router.delete("/mode", response_model=ModeReply)
+def delete_global_mode(request: Request, _: Writer) -> dict[str, str]:
+    """Reset the global mode to READWRITE; answers the old one."""
+    return {"mode": _registry(request).delete_mode().value}
+
+
+@router.get("/mode/{subject}", response_model=ModeReply)
+def subject_mode(
+    request: Request, subject: Subject, _: Reader, default_to_global: DefaultToGlobal = False
+) -> dict[str, str]:
+    """A subject's own mode (or the global one with ``defaultToGlobal``)."""
+    return {"mode": _registry(request).mode(subject, fallback=default_to_global).value}
+
+
+@router.put("/mode/{subject}", response_model=ModeReply)
+def set_subject_mode(
+    request: Request,
+    subject: Subject,
+    body: Annotated[ModeBody, Body()],
+    _: Writer,
+    force: Force = False,
+) -> dict[str, str]:
+    """Set a subject's mode."""
+    return {"mode": _registry(request).set_mode(_mode(body), subject).value}
+
+
+@router.delete("/mode/{subject}", response_model=ModeReply)
+def delete_subject_mode(request: Request, subject: Subject, _: Writer) -> dict[str, str]:
+    """Remove a subject's own mode; answers it."""
+    return {"mode": _registry(request).delete_mode(subject).value}
+
+
+__all__ = ["parse_version", "router", "submission_of"]

@@ -1,0 +1,109 @@
+"""The JSON bodies of the Confluent Schema Registry API, as pydantic models.
+
+Requests are validated with them; responses are declared with them so the OpenAPI document
+describes what the routes answer. Field names are Confluent's (``schemaType``,
+``compatibilityLevel``), aliases where they would shadow pydantic's own names (``schema``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReferenceBody(BaseModel):
+    """A reference to another registered schema version."""
+
+    name: str = Field(description="The name the schema imports it by.")
+    subject: str
+    version: int
+
+
+class SchemaBody(BaseModel):
+    """A schema as Confluent clients send it. Unknown properties are ignored, as Confluent
+    clients ask with ``Confluent-Accept-Unknown-Properties``."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    schema_text: str = Field(alias="schema", description="The schema text.")
+    schema_type: str | None = Field(
+        default=None, alias="schemaType", description="AVRO (default), JSON or PROTOBUF."
+    )
+    references: list[ReferenceBody] | None = None
+    metadata: dict[str, Any] | None = None
+    rule_set: dict[str, Any] | None = Field(default=None, alias="ruleSet")
+
+
+class ConfigBody(BaseModel):
+    """A compatibility level (``compatibility``, or ``compatibilityLevel`` as some send it)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    compatibility: str | None = None
+    compatibilityLevel: str | None = None
+
+
+class ModeBody(BaseModel):
+    """A registry mode."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    mode: str
+
+
+class SchemaReply(BaseModel):
+    """A schema by id."""
+
+    schema_text: str = Field(alias="schema")
+    schemaType: str | None = None
+    references: list[ReferenceBody] | None = None
+
+
+class SubjectVersionReply(BaseModel):
+    """One version of a subject (fields in Confluent's order)."""
+
+    subject: str
+    version: int
+    id: int
+    schema_text: str = Field(alias="schema")
+    schemaType: str | None = None
+    references: list[ReferenceBody] | None = None
+
+
+class RegisteredReply(BaseModel):
+    """The id of a registered schema."""
+
+    id: int
+
+
+class SubjectVersionPair(BaseModel):
+    """A subject and version holding a schema."""
+
+    subject: str
+    version: int
+
+
+class CompatibilityReply(BaseModel):
+    """The result of a compatibility check; ``messages`` are filled with ``verbose``."""
+
+    is_compatible: bool
+    messages: list[str] = []
+
+
+class ConfigReply(BaseModel):
+    """A compatibility level, as GET and DELETE answer it."""
+
+    compatibilityLevel: str
+
+
+class ConfigUpdateReply(BaseModel):
+    """A compatibility level, as PUT answers it."""
+
+    compatibility: str
+
+
+class ModeReply(BaseModel):
+    """A registry mode."""
+
+    mode: str

@@ -1,0 +1,105 @@
+"""``StreammeshServer``: a real ``streammesh up`` process on a free loopback port.
+
+It starts the console entry point in a subprocess over a fresh mesh directory, reads the
+admin token and the URL from what it prints (the way a person would), waits for
+``/healthz``, and stops it with SIGINT (Ctrl-C) on exit, checking it stopped cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+_TOKEN = re.compile(r"^\s+(sm_\S+)\s*$")
+_URL = re.compile(r" on (http://\S+) \(registry: ")
+
+
+class StreammeshServer:
+    """``with StreammeshServer(mesh) as server:`` -> ``server.url``, ``server.admin_token``."""
+
+    def __init__(self, mesh: Path, *extra_args: str, startup_timeout: float = 30.0) -> None:
+        self.mesh = mesh
+        self.extra_args = extra_args
+        self.startup_timeout = startup_timeout
+        self.url = ""
+        self.admin_token: str | None = None
+        self.output: list[str] = []
+        self._process: subprocess.Popen[str] | None = None
+
+    @property
+    def registry_url(self) -> str:
+        return f"{self.url}/registry"
+
+    def __enter__(self) -> StreammeshServer:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streammesh.cli",
+                "up",
+                "--mesh",
+                str(self.mesh),
+                "--port",
+                "0",
+                *self.extra_args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        assert self._process.stdout is not None
+        deadline = time.monotonic() + self.startup_timeout
+        while not self.url:
+            line = self._process.stdout.readline()
+            if not line:
+                raise AssertionError(f"streammesh up exited early: {''.join(self.output)}")
+            self.output.append(line)
+            token = _TOKEN.match(line)
+            if token:
+                self.admin_token = token.group(1)
+            found = _URL.search(line)
+            if found:
+                self.url = found.group(1)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"streammesh up did not start: {''.join(self.output)}")
+        while httpx.get(f"{self.url}/healthz").status_code != 200:
+            if time.monotonic() > deadline:
+                raise AssertionError("streammesh up never became healthy")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> int:
+        """Press Ctrl-C and wait; the exit code."""
+        assert self._process is not None
+        if self._process.stdout is None or self._process.stdout.closed:
+            return self._process.returncode  # already stopped
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGINT)
+        try:
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        assert self._process.stdout is not None
+        # Read through the buffered pipe: it may hold lines that readline() already fetched.
+        self.output.append(self._process.stdout.read())
+        self._process.stdout.close()
+        return self._process.returncode
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
