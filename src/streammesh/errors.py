@@ -7,12 +7,21 @@ has its own base, and leaves carry structured attributes and build their own mes
     MeshError
     ├── ConfigError                  configuration or URL that cannot be used
     ├── MissingDependency            an optional extra is not installed
-    └── LogError                     streammesh.log (see streammesh.log.errors)
-        ├── InvalidTopicName, InvalidTopicConfig, TopicNotFound, TopicAlreadyExists
-        ├── InvalidRecord, RecordTooLarge, InvalidPartition
-        ├── ConsumerStateError, OffsetOutOfRange
-        ├── DeliveryFailed, LogTimeout
-        └── LogUnavailable
+    ├── LogError                     streammesh.log (see streammesh.log.errors)
+    │   ├── InvalidTopicName, InvalidTopicConfig, TopicNotFound, TopicAlreadyExists
+    │   ├── InvalidRecord, RecordTooLarge, InvalidPartition
+    │   ├── ConsumerStateError, OffsetOutOfRange
+    │   ├── DeliveryFailed, LogTimeout
+    │   └── LogUnavailable
+    ├── SchemaError                  streammesh.schemas, streammesh.serde
+    │   ├── InvalidSchema, UnresolvedReference, InvalidEvent, UndecodablePayload
+    │   └── WireFormatError, UnregisteredSchema
+    ├── RegistryError                streammesh.registry (see streammesh.registry.errors)
+    │   ├── SubjectNotFound, VersionNotFound, SchemaNotFound, ...SoftDeleted
+    │   ├── IncompatibleSchema, InvalidSchemaSubmission, InvalidVersion
+    │   └── OperationNotPermitted, ReferenceExists, ...
+    ├── StoreError                   streammesh.store: InvalidStoreUrl, StoreUnavailable
+    └── IdentityError                streammesh.identity: TokenNotFound, InvalidTokenRequest
 
 The CLI maps these to one-line messages and exit codes; the server maps them to HTTP
 statuses. Nothing else catches them wholesale.
