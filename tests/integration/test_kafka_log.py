@@ -26,7 +26,7 @@ from streammesh.log import (
     open_log,
     partition_for_key,
 )
-from tests.support.tansu import free_port
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.kafka
 

@@ -28,7 +28,7 @@ from typing import IO, Self
 
 import psycopg
 
-from tests.support.tansu import free_port
+from tests.support.processes import free_port, stop_process
 
 _START_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 10.0
@@ -155,13 +155,8 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         """Stop the server (fast shutdown, then kill if it lingers) and delete its files."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)  # PostgreSQL's "fast" shutdown
-            try:
-                process.wait(timeout=_STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:  # SIGINT is PostgreSQL's "fast" shutdown
+            stop_process(process, signum=signal.SIGINT, timeout_s=_STOP_TIMEOUT_S)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -18,6 +18,8 @@ from types import TracebackType
 
 import httpx
 
+from tests.support.processes import stop_process
+
 _TOKEN = re.compile(r"^\s+(sm_\S+)\s*$")
 _URL = re.compile(r" on (http://\S+) \(registry: ")
 
@@ -83,13 +85,7 @@ class StreammeshServer:
         assert self._process is not None
         if self._process.stdout is None or self._process.stdout.closed:
             return self._process.returncode  # already stopped
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGINT)
-        try:
-            self._process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_process(self._process, signum=signal.SIGINT, timeout_s=20)  # Ctrl-C
         assert self._process.stdout is not None
         # Read through the buffered pipe: it may hold lines that readline() already fetched.
         self.output.append(self._process.stdout.read())

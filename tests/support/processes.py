@@ -1,0 +1,31 @@
+"""Helpers the test servers (tansu, PostgreSQL, ``streammesh up``) share: ports and stopping."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def stop_process(
+    process: subprocess.Popen[bytes] | subprocess.Popen[str],
+    *,
+    signum: int = signal.SIGTERM,
+    timeout_s: float = 10.0,
+) -> None:
+    """Ask ``process`` to stop with ``signum``; kill it if it is still there after ``timeout_s``."""
+    if process.poll() is None:
+        process.send_signal(signum)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
