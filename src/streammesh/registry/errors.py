@@ -143,3 +143,42 @@ class ReferenceExists(RegistryError):
             f"version {version} of subject '{subject}' is referenced by schema ids "
             f"{list(self.referenced_by)}; delete those first"
         )
+
+
+class RemoteRegistryError(RegistryError):
+    """Base of the errors only a registry reached over HTTP raises."""
+
+
+class RegistryAuthenticationFailed(RemoteRegistryError):
+    """The server refused the credentials (HTTP 401)."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(
+            f"the registry at {url} refused the token ({detail}); pass a valid one with "
+            "--token or $STREAMMESH_TOKEN (create one with 'streammesh token create')"
+        )
+
+
+class RegistryPermissionDenied(RemoteRegistryError):
+    """The token is valid but its role may not perform the operation (HTTP 403)."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(
+            f"the registry at {url} refused the operation: {detail}; use a token with that role"
+        )
+
+
+class RegistryUnreachable(RemoteRegistryError):
+    """No answer (connection refused, timeout) or a server-side failure."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(
+            f"cannot use the registry at {url}: {reason}; check that 'streammesh up' is "
+            "running there and the URL is right"
+        )
