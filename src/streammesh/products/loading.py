@@ -26,7 +26,7 @@ from streammesh.products.sizes import PartitionSize, size_table
 Location = tuple[int | str, ...]
 
 
-def load_descriptor(path: Path, *, check_files: bool = True) -> Descriptor:
+def load_descriptor(path: str | Path, *, check_files: bool = True) -> Descriptor:
     """Read the descriptor at ``path``.
 
     Args:
@@ -37,6 +37,7 @@ def load_descriptor(path: Path, *, check_files: bool = True) -> Descriptor:
         DescriptorInvalid: The file cannot be read, is not YAML, or breaks descriptor rules;
             the error lists every problem found.
     """
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
