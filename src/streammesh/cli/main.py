@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 import streammesh
-from streammesh.cli import consume, demo, init, produce, schemas, tokens, topics, up
+from streammesh.cli import consume, demo, init, produce, schemas, tokens, topics, up, validate
 from streammesh.cli.interrupt import EXIT_INTERRUPTED
 from streammesh.cli.settings import LOG_ENV, CliSettings
 from streammesh.errors import MeshError
@@ -39,6 +39,7 @@ app.command("consume")(consume.consume)
 app.command("demo")(demo.demo)
 app.command("up")(up.up)
 app.command("init")(init.init)
+app.command("validate")(validate.validate)
 app.add_typer(tokens.app, name="token")
 app.add_typer(schemas.app, name="schemas")
 
