@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from streammesh.catalog import facets as facet_counts
 from streammesh.catalog import postgres_index, sqlite_index
 from streammesh.catalog.document import SearchDocument
 from streammesh.catalog.entry import CatalogEntry
@@ -37,16 +37,6 @@ Values = str | Iterable[str] | None
 """A filter: one value, several (any of them matches) or ``None`` (no filter)."""
 
 _HIDDEN_BY_DEFAULT = (Status.DEPRECATED.value, Status.RETIRED.value)
-_FACET_COLUMNS: dict[Facet, sa.Column[Any]] = {
-    Facet.DOMAIN: entries.c.domain,
-    Facet.OWNER: entries.c.owner_email,
-    Facet.TEAM: entries.c.team,
-    Facet.TAGS: entries.c.tags,
-    Facet.QUALITY: entries.c.quality,
-    Facet.SLA_TIER: entries.c.sla_tier,
-    Facet.ALIGNMENT: entries.c.alignment,
-    Facet.STATUS: entries.c.status,
-}
 
 
 class Catalog:
@@ -195,8 +185,39 @@ class Catalog:
             conditions.append(entries.c.status != Status.RETIRED.value)
         else:
             conditions.append(entries.c.status.not_in(_HIDDEN_BY_DEFAULT))
-        rows = self._matches(query_terms(query), conditions)
-        page = rows[offset : offset + limit]
+        terms = query_terms(query)
+        source: sa.FromClause = entries
+        score: sa.ColumnElement[float] = sa.literal(0.0, sa.Float)
+        if terms:
+            if self._store.backend == "sqlite":
+                source, condition, score = sqlite_index.matching(source, entries.c.id, terms)
+            else:
+                source, condition, score = postgres_index.matching(source, terms)
+            conditions = [condition, *conditions]
+        with self._store.read() as connection:
+            # Paging and counting happen in the database: only the page and the distinct
+            # facet values reach Python, not every match (thousands for a broad query).
+            facets = facet_counts.count(connection, source, conditions)
+            total = sum(facets[Facet.STATUS].values())  # every entry has exactly one status
+            page = (
+                connection.execute(
+                    sa.select(
+                        entries.c.name,
+                        entries.c.version,
+                        entries.c.description,
+                        entries.c.domain,
+                        entries.c.status,
+                        score.label("score"),
+                    )
+                    .select_from(source)
+                    .where(*conditions)
+                    .order_by(sa.desc("score"), entries.c.name, entries.c.version.desc())
+                    .limit(limit)
+                    .offset(offset)
+                ).all()
+                if offset < total
+                else []
+            )
         return SearchResult(
             hits=tuple(
                 SearchHit(
@@ -209,37 +230,11 @@ class Catalog:
                 )
                 for row in page
             ),
-            total=len(rows),
-            facets=_facet_counts(rows),
+            total=total,
+            facets=facets,
             limit=limit,
             offset=offset,
         )
-
-    def _matches(
-        self, terms: list[str], conditions: list[sa.ColumnElement[bool]]
-    ) -> Sequence[Row[*tuple[Any, ...]]]:
-        source: sa.FromClause = entries
-        score: sa.ColumnElement[float] = sa.literal(0.0, sa.Float)
-        if terms:
-            if self._store.backend == "sqlite":
-                source, condition, score = sqlite_index.matching(source, entries.c.id, terms)
-            else:
-                source, condition, score = postgres_index.matching(source, terms)
-            conditions = [condition, *conditions]
-        statement = (
-            sa.select(
-                entries.c.name,
-                entries.c.version,
-                entries.c.description,
-                *_FACET_COLUMNS.values(),
-                score.label("score"),
-            )
-            .select_from(source)
-            .where(*conditions)
-            .order_by(sa.desc("score"), entries.c.name, entries.c.version.desc())
-        )
-        with self._store.read() as connection:
-            return connection.execute(statement).all()
 
 
 def _values(value: str | int | Iterable[str] | Iterable[int] | None) -> tuple[str, ...]:
@@ -286,25 +281,6 @@ def _filters(
             )
         )
     return conditions
-
-
-def _facet_counts(rows: Sequence[Row[*tuple[Any, ...]]]) -> dict[Facet, dict[str, int]]:
-    counters: dict[Facet, Counter[str]] = {facet: Counter() for facet in Facet}
-    for row in rows:
-        counters[Facet.DOMAIN][row.domain] += 1
-        counters[Facet.OWNER][row.owner_email] += 1
-        counters[Facet.TEAM][row.team] += 1
-        counters[Facet.QUALITY][row.quality] += 1
-        counters[Facet.SLA_TIER][str(row.sla_tier)] += 1
-        counters[Facet.ALIGNMENT][row.alignment] += 1
-        counters[Facet.STATUS][row.status] += 1
-        if row.tags:
-            counters[Facet.TAGS].update(row.tags.split(" "))
-    # Most frequent first, then alphabetical: the order a facet sidebar shows.
-    return {
-        facet: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
-        for facet, counter in counters.items()
-    }
 
 
 def _identity(name: str, version: int | None) -> list[sa.ColumnElement[bool]]:

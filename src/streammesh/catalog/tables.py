@@ -1,10 +1,10 @@
 """The catalog's tables (created by the store migration ``0002``).
 
 ``catalog_entries`` holds one row per product version with every facet as a column;
-``catalog_tags`` one row per tag, for tag filters. The full-text index is per database:
-SQLite an FTS5 table ``catalog_search`` whose rowid is the entry's id, PostgreSQL a weighted
-``tsvector`` column ``catalog_entries.search_vector`` (not declared here, because SQLite has
-no such column) with a GIN index.
+``catalog_tags`` one row per tag, for tag filters and tag counts. The full-text index is per
+database: SQLite an FTS5 table ``catalog_search`` whose rowid is the entry's id, PostgreSQL a
+weighted ``tsvector`` column ``catalog_entries.search_vector`` (not declared here, because SQLite
+has no such column) with a GIN index.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ entries = sa.Table(
     sa.Column("owner_email", sa.Text, nullable=False),
     sa.Column("team", sa.Text, nullable=False),
     sa.Column("description", sa.Text, nullable=False),
-    sa.Column("tags", sa.Text, nullable=False),  # space-separated slugs, for facet counts
+    sa.Column("tags", sa.Text, nullable=False),  # space-separated slugs, in declared order
     sa.Column("quality", sa.String(32), nullable=False),
     sa.Column("sla_tier", sa.Integer, nullable=False),
     sa.Column("alignment", sa.String(32), nullable=False),
