@@ -30,6 +30,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/log_throughput.py --quick
 	$(BIN)/python benchmarks/serde.py --quick
+	$(BIN)/python benchmarks/catalog.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
