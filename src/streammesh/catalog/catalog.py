@@ -26,6 +26,7 @@ from streammesh.products.descriptor import (
     SlaTier,
     Status,
 )
+from streammesh.products.lifecycle import HIDDEN_FROM_DEFAULT_SEARCH
 from streammesh.schemas.base import SchemaField
 from streammesh.store import MetadataStore
 
@@ -36,7 +37,7 @@ MAX_LIMIT = 1000
 Values = str | Iterable[str] | None
 """A filter: one value, several (any of them matches) or ``None`` (no filter)."""
 
-_HIDDEN_BY_DEFAULT = (Status.DEPRECATED.value, Status.RETIRED.value)
+_HIDDEN_BY_DEFAULT = sorted(status.value for status in HIDDEN_FROM_DEFAULT_SEARCH)
 
 
 class Catalog:
