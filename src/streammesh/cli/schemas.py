@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,6 +27,7 @@ from streammesh.cli.registry_connection import (
     open_registry,
 )
 from streammesh.cli.up import MeshOption, StoreOption
+from streammesh.products.descriptor import SCHEMA_EXTENSIONS, SchemaFormatName
 from streammesh.registry.base import (
     CompatibilityLevel,
     SchemaReference,
@@ -55,25 +55,6 @@ app = typer.Typer(
 )
 
 
-class SchemaFileType(StrEnum):
-    """``--type`` values."""
-
-    AVRO = "avro"
-    JSON = "json"
-    PROTOBUF = "protobuf"
-
-    @property
-    def schema_type(self) -> SchemaType:
-        return SchemaType(self.value.upper())
-
-
-_BY_EXTENSION = {
-    ".avsc": SchemaType.AVRO,
-    ".json": SchemaType.JSON,
-    ".proto": SchemaType.PROTOBUF,
-}
-
-
 class IncompatibleChange(CliError):
     """A schema file breaks its subject's compatibility level (the findings are printed)."""
 
@@ -96,7 +77,7 @@ SubjectArgument = Annotated[
 ]
 FileArgument = Annotated[Path, typer.Argument(metavar="FILE", help="The schema file.")]
 TypeOption = Annotated[
-    SchemaFileType | None,
+    SchemaFormatName | None,
     typer.Option(
         "--type",
         case_sensitive=False,
@@ -121,10 +102,10 @@ NormalizeOption = Annotated[
 # --- reading schema files ------------------------------------------------------------------
 
 
-def _schema_type(path: Path, given: SchemaFileType | None) -> SchemaType:
+def _schema_type(path: Path, given: SchemaFormatName | None) -> SchemaType:
     if given is not None:
         return given.schema_type
-    found = _BY_EXTENSION.get(path.suffix.lower())
+    found = SCHEMA_EXTENSIONS.get(path.suffix.lower())
     if found is None:
         raise InputError(
             str(path),
@@ -132,7 +113,7 @@ def _schema_type(path: Path, given: SchemaFileType | None) -> SchemaType:
             f"cannot tell the schema format from the extension '{path.suffix}'; "
             "pass --type avro, json or protobuf",
         )
-    return found
+    return found.schema_type
 
 
 def _reference(raw: str) -> SchemaReference:
@@ -147,7 +128,7 @@ def _reference(raw: str) -> SchemaReference:
 
 
 def _submission(
-    path: Path, given: SchemaFileType | None, references: list[str] | None
+    path: Path, given: SchemaFormatName | None, references: list[str] | None
 ) -> SchemaSubmission:
     schema_type = _schema_type(path, given)
     parsed_references = tuple(_reference(raw) for raw in references or ())
