@@ -23,7 +23,7 @@ from streammesh.log.config import LogConfig
 from streammesh.log.errors import LogError, LogUnavailable, TopicNotFound
 from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, admin_config
 from streammesh.log.kafka.topic_configs import SPEC_CONFIGS, spec_to_configs
-from streammesh.log.kafka.translate import translate_error, translate_exception
+from streammesh.log.kafka.translate import committed_offsets, translate_exception
 
 TopicConfigs = dict[str, str | None]
 
@@ -111,19 +111,7 @@ class KafkaAdmin:
             [request], request_timeout=self._timeout_s
         )
         answer = self._result(futures[group], "reading committed offsets", None)
-        result: dict[TopicPartition, int | None] = {}
-        for entry in answer.topic_partitions:
-            if entry.error is not None:
-                raise translate_error(
-                    entry.error,
-                    url=self._url,
-                    operation="reading committed offsets",
-                    topic=entry.topic,
-                    partition=entry.partition,
-                )
-            offset = int(entry.offset)
-            result[TopicPartition(entry.topic, entry.partition)] = offset if offset >= 0 else None
-        return result
+        return committed_offsets(answer.topic_partitions, url=self._url)
 
     def _result(self, future: Any, operation: str, topic: str | None) -> Any:
         # The request already carries the timeout; the margin only guards against a future

@@ -34,7 +34,7 @@ from streammesh.log.errors import (
 from streammesh.log.kafka.admin import KafkaAdmin
 from streammesh.log.kafka.offsets import OffsetProbe
 from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, consumer_config
-from streammesh.log.kafka.translate import translate_error, translate_exception
+from streammesh.log.kafka.translate import committed_offsets, translate_error, translate_exception
 from streammesh.log.topics import validate_topic_name
 
 _log = logging.getLogger(__name__)
@@ -409,19 +409,7 @@ class KafkaConsumer:
             raise translate_exception(
                 exc, url=self._url, operation="reading committed offsets"
             ) from exc
-        result: dict[TopicPartition, int | None] = {}
-        for entry in answer:
-            if entry.error is not None:
-                raise translate_error(
-                    entry.error,
-                    url=self._url,
-                    operation="reading committed offsets",
-                    topic=entry.topic,
-                    partition=entry.partition,
-                )
-            offset = int(entry.offset)
-            result[TopicPartition(entry.topic, entry.partition)] = offset if offset >= 0 else None
-        return result
+        return committed_offsets(answer, url=self._url)
 
     def _offset_probe(self) -> OffsetProbe:
         if self._probe is None:

@@ -6,10 +6,12 @@ attached as ``__cause__`` for debugging (``raise translate(...) from exc``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 
+from streammesh.log.base import TopicPartition
 from streammesh.log.errors import (
     InvalidTopicConfig,
     InvalidTopicName,
@@ -115,3 +117,21 @@ def translate_exception(
     return translate_error(
         error, url=url, operation=operation, topic=topic, partition=partition, offset=offset
     )
+
+
+def committed_offsets(entries: Iterable[Any], *, url: str) -> dict[TopicPartition, int | None]:
+    """Committed offsets from librdkafka's answer (``None`` where nothing is committed);
+    a per-partition error is raised as the matching ``LogError``."""
+    result: dict[TopicPartition, int | None] = {}
+    for entry in entries:
+        if entry.error is not None:
+            raise translate_error(
+                entry.error,
+                url=url,
+                operation="reading committed offsets",
+                topic=entry.topic,
+                partition=entry.partition,
+            )
+        offset = int(entry.offset)
+        result[TopicPartition(entry.topic, entry.partition)] = offset if offset >= 0 else None
+    return result
