@@ -82,21 +82,7 @@ class GroupMembership:
     def join(self, topics: Sequence[str]) -> None:
         """Join (or change the subscription) and start heartbeating."""
         self._topics = frozenset(topics)
-        now = _now_ms()
-        self._conn.execute(
-            "INSERT INTO group_members (group_id, member_id, topics, joined_ms, heartbeat_ms, "
-            "session_timeout_ms) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (group_id, member_id) DO UPDATE SET topics = excluded.topics, "
-            "heartbeat_ms = excluded.heartbeat_ms",
-            (
-                self.group,
-                self.member_id,
-                json.dumps(sorted(self._topics)),
-                now,
-                now,
-                self._session_timeout_ms,
-            ),
-        )
+        self._upsert_member(_now_ms())
         if self._heartbeats is None:
             self._heartbeats = threading.Thread(
                 target=self._heartbeat_loop, name=f"{self.member_id}-heartbeat", daemon=True
@@ -214,20 +200,26 @@ class GroupMembership:
         members = [(member, frozenset(json.loads(topics))) for member, topics in rows]
         if not any(member == self.member_id for member, _ in members):
             # This member was expired (it stopped heartbeating for a while): join again.
-            self._conn.execute(
-                "INSERT INTO group_members (group_id, member_id, topics, joined_ms, "
-                "heartbeat_ms, session_timeout_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    self.group,
-                    self.member_id,
-                    json.dumps(sorted(self._topics)),
-                    now,
-                    now,
-                    self._session_timeout_ms,
-                ),
-            )
+            self._upsert_member(now)
             members.append((self.member_id, self._topics))
         return members
+
+    def _upsert_member(self, now: int) -> None:
+        """Insert this member (joined now), or refresh its subscription and heartbeat."""
+        self._conn.execute(
+            "INSERT INTO group_members (group_id, member_id, topics, joined_ms, heartbeat_ms, "
+            "session_timeout_ms) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (group_id, member_id) DO UPDATE SET topics = excluded.topics, "
+            "heartbeat_ms = excluded.heartbeat_ms",
+            (
+                self.group,
+                self.member_id,
+                json.dumps(sorted(self._topics)),
+                now,
+                now,
+                self._session_timeout_ms,
+            ),
+        )
 
     def _partition_counts(self, topics: set[str]) -> dict[str, int]:
         counts: dict[str, int] = {}
