@@ -21,7 +21,15 @@ has its own base, and leaves carry structured attributes and build their own mes
     │   ├── IncompatibleSchema, InvalidSchemaSubmission, InvalidVersion
     │   └── OperationNotPermitted, ReferenceExists, ...
     ├── StoreError                   streammesh.store: InvalidStoreUrl, StoreUnavailable
-    └── IdentityError                streammesh.identity: TokenNotFound, InvalidTokenRequest
+    ├── IdentityError                streammesh.identity: TokenNotFound, InvalidTokenRequest
+    ├── ProductError                 streammesh.products: DescriptorInvalid, LifecycleError, ...
+    ├── CatalogError                 streammesh.catalog: ProductNotInCatalog, InvalidSearch
+    ├── AuditError                   streammesh.audit: InvalidAuditEntry, InvalidAuditQuery,
+    │                                MalformedMeshEvent
+    ├── ControlError                 streammesh.control: ProductNotFound, PlanRefused,
+    │                                NotAcceptingConsumers, InvalidProductSource, ConcurrentChange
+    └── SdkError                     streammesh.sdk: InvalidEvent, InvalidKey, UnreadableEvent,
+                                     ClientClosed
 
 The CLI maps these to one-line messages and exit codes; the server maps them to HTTP
 statuses. Nothing else catches them wholesale.

@@ -67,9 +67,11 @@ class Catalog:
         """Upsert several entries in one transaction: all of them or, on error, none."""
         with self._store.write(_LOCK) as connection:
             for entry in entries_:
-                self._upsert(connection, entry)
+                self.upsert_in(connection, entry)
 
-    def _upsert(self, connection: Connection, entry: CatalogEntry) -> None:
+    def upsert_in(self, connection: Connection, entry: CatalogEntry) -> None:
+        """Upsert ``entry`` inside the caller's transaction on this catalog's store, so that
+        the entry commits together with the change it reflects (e.g. a product's state)."""
         row = _row_of(entry)
         entry_id = connection.execute(
             sa.select(entries.c.id).where(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -51,3 +52,48 @@ class SearchResult:
     facets: Mapping[Facet, Mapping[str, int]]
     limit: int
     offset: int
+
+    def document(self) -> dict[str, Any]:
+        """The JSON shape of the result (REST API, ``--json``)."""
+        return {
+            "hits": [
+                {
+                    "name": hit.name,
+                    "version": hit.version,
+                    "reference": f"{hit.name}.v{hit.version}",
+                    "description": hit.description,
+                    "domain": hit.domain,
+                    "status": hit.status.value,
+                    "score": hit.score,
+                }
+                for hit in self.hits
+            ],
+            "total": self.total,
+            "facets": {facet.value: dict(counts) for facet, counts in self.facets.items()},
+            "limit": self.limit,
+            "offset": self.offset,
+        }
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> SearchResult:
+        """The result back from :meth:`document` (REST clients)."""
+        return cls(
+            hits=tuple(
+                SearchHit(
+                    hit["name"],
+                    int(hit["version"]),
+                    hit["description"],
+                    hit["domain"],
+                    Status(hit["status"]),
+                    float(hit["score"]),
+                )
+                for hit in document["hits"]
+            ),
+            total=int(document["total"]),
+            facets={
+                Facet(facet): {str(value): int(count) for value, count in counts.items()}
+                for facet, counts in document["facets"].items()
+            },
+            limit=int(document["limit"]),
+            offset=int(document["offset"]),
+        )

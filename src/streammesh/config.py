@@ -1,0 +1,146 @@
+"""``MeshConfig``: where a mesh keeps its data and metadata, and its configurable rules.
+
+A mesh is a directory (``$STREAMMESH_HOME``, else ``./.streammesh``). By default it holds the
+embedded event log (``<home>/log``) and the SQLite metadata store (``<home>/meta.db``), so it
+needs no services. A ``mesh.yaml`` in the directory can point it at Kafka and PostgreSQL and
+set the lifecycle rules::
+
+    log: kafka://broker-1:9092
+    store: postgresql+psycopg://mesh@db/mesh
+    lifecycle:
+      min_published_before_deprecate: 0d
+      min_deprecated_before_retire: 30d
+    consumers:
+      active_window: 7d
+
+Explicit arguments (command-line options) win over the environment (``$STREAMMESH_LOG``,
+``$STREAMMESH_STORE``), which wins over ``mesh.yaml``, which wins over the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
+
+from streammesh.durations import parse_ms
+from streammesh.errors import ConfigError
+from streammesh.products.durations import Duration
+from streammesh.products.lifecycle import DEFAULT_POLICY, LifecyclePolicy
+
+HOME_ENV = "STREAMMESH_HOME"
+LOG_ENV = "STREAMMESH_LOG"
+STORE_ENV = "STREAMMESH_STORE"
+DEFAULT_HOME = ".streammesh"
+CONFIG_FILE = "mesh.yaml"
+
+
+def _minimum_time(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} has no unit; write a duration such as '0d', '12h' or '30d'")
+    return timedelta(milliseconds=parse_ms(value))
+
+
+MinimumTime = Annotated[timedelta, PlainValidator(_minimum_time)]
+"""A minimum time between lifecycle stages; unlike descriptor durations, it may be zero."""
+
+
+class _Lifecycle(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min_published_before_deprecate: MinimumTime = DEFAULT_POLICY.min_published_before_deprecate
+    min_deprecated_before_retire: MinimumTime = DEFAULT_POLICY.min_deprecated_before_retire
+
+
+class _Consumers(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    active_window: Duration = timedelta(days=7)
+
+
+class _ConfigFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    log: str | None = None
+    store: str | None = None
+    lifecycle: _Lifecycle = _Lifecycle()
+    consumers: _Consumers = _Consumers()
+
+
+def mesh_home(home: Path | None = None) -> Path:
+    """``home``, else ``$STREAMMESH_HOME``, else ``./.streammesh``; made absolute."""
+    chosen = home if home is not None else Path(os.environ.get(HOME_ENV) or DEFAULT_HOME)
+    return chosen.expanduser().resolve()
+
+
+@dataclass(frozen=True, slots=True)
+class MeshConfig:
+    """The resolved configuration of one mesh.
+
+    Attributes:
+        home: The mesh directory.
+        log_url: The event log (``embedded:///<home>/log`` by default).
+        store_url: The metadata store (``sqlite:///<home>/meta.db`` by default).
+        lifecycle: Minimum times between lifecycle stages.
+        consumer_active_window: How recently a consumer must have been seen to be active.
+    """
+
+    home: Path
+    log_url: str
+    store_url: str
+    lifecycle: LifecyclePolicy = field(default_factory=lambda: DEFAULT_POLICY)
+    consumer_active_window: timedelta = timedelta(days=7)
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the event log is the embedded one (remote clients then go through REST)."""
+        return self.log_url.startswith("embedded:")
+
+    @classmethod
+    def load(
+        cls,
+        home: Path | None = None,
+        *,
+        log_url: str | None = None,
+        store_url: str | None = None,
+    ) -> MeshConfig:
+        """The configuration of the mesh at ``home`` (see the module docstring for precedence).
+
+        Raises:
+            ConfigError: ``mesh.yaml`` is not valid YAML or has unknown or invalid settings.
+        """
+        directory = mesh_home(home)
+        file = _read(directory / CONFIG_FILE)
+        log = log_url or os.environ.get(LOG_ENV) or file.log
+        store = store_url or os.environ.get(STORE_ENV) or file.store
+        return cls(
+            home=directory,
+            log_url=log or f"embedded://{(directory / 'log').as_posix()}",
+            store_url=store or f"sqlite:///{(directory / 'meta.db').as_posix()}",
+            lifecycle=LifecyclePolicy(
+                file.lifecycle.min_published_before_deprecate,
+                file.lifecycle.min_deprecated_before_retire,
+            ),
+            consumer_active_window=file.consumers.active_window,
+        )
+
+
+def _read(path: Path) -> _ConfigFile:
+    if not path.is_file():
+        return _ConfigFile()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from None
+    try:
+        return _ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '(top)'}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"{path}: {problems}") from None

@@ -1,0 +1,77 @@
+"""The control plane of the mesh: plan and apply data products, their lifecycle and versions,
+the domains and teams that own them, and the applications that use them.
+
+``ControlPlane`` is the one implementation of these operations; the CLI, the REST API and the
+SDK call it (in-process through ``LocalMesh``, or over HTTP through the server). Errors::
+
+    ControlError
+    ├── ProductNotFound         no product (version) of that name was applied
+    ├── PlanRefused             the plan has errors; nothing was changed
+    ├── NotAcceptingConsumers   a new consumer of a deprecated or retired product
+    ├── InvalidProductSource    a descriptor/schema pair or a name that cannot be used
+    └── ConcurrentChange        the product changed between plan and apply
+"""
+
+from __future__ import annotations
+
+from streammesh.control.contract import ProductContract
+from streammesh.control.errors import (
+    ConcurrentChange,
+    ControlError,
+    InvalidProductSource,
+    NotAcceptingConsumers,
+    PlanRefused,
+    ProductNotFound,
+)
+from streammesh.control.local import LocalMesh
+from streammesh.control.plan import (
+    Action,
+    Change,
+    Plan,
+    PlanProblem,
+    ProductPlan,
+    Resource,
+    Severity,
+)
+from streammesh.control.plane import ApplyResult, ControlPlane
+from streammesh.control.records import (
+    ApplicationRecord,
+    ApplicationRole,
+    DomainRecord,
+    ProductRecord,
+    TeamRecord,
+    product_from_document,
+)
+from streammesh.control.settings import ControlSettings
+from streammesh.control.sources import ProductSource, read_sources
+
+__all__ = [
+    "Action",
+    "ApplicationRecord",
+    "ApplicationRole",
+    "ApplyResult",
+    "Change",
+    "ConcurrentChange",
+    "ControlError",
+    "ControlPlane",
+    "ControlSettings",
+    "DomainRecord",
+    "InvalidProductSource",
+    "LocalMesh",
+    "NotAcceptingConsumers",
+    "Plan",
+    "PlanProblem",
+    "PlanRefused",
+    "PlanSummary",
+    "ProductContract",
+    "ProductNotFound",
+    "ProductPlan",
+    "ProductPlanSummary",
+    "ProductRecord",
+    "ProductSource",
+    "Resource",
+    "Severity",
+    "TeamRecord",
+    "product_from_document",
+    "read_sources",
+]

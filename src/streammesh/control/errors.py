@@ -1,0 +1,86 @@
+"""Errors of the control plane. Each names the product (and version) and what to do next.
+
+::
+
+    ControlError
+    ├── ProductNotFound         no product (version) of that name was applied
+    ├── PlanRefused             apply/plan found problems that block it; nothing was changed
+    ├── NotAcceptingConsumers   a new consumer of a deprecated or retired product
+    ├── InvalidProductSource    a descriptor/schema pair sent to the API is unusable
+    └── ConcurrentChange        the product changed between plan and apply
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from streammesh.errors import MeshError
+
+if TYPE_CHECKING:
+    from streammesh.control.plan import PlanProblem
+    from streammesh.products.descriptor import Status
+
+
+class ControlError(MeshError):
+    """Base of the control plane's errors."""
+
+
+class ProductNotFound(ControlError):
+    """No product of that name (and version) has been applied to the mesh."""
+
+    exit_code = 3
+
+    def __init__(self, reference: str, known: Sequence[str] = ()) -> None:
+        self.reference = reference
+        hint = "; 'streammesh products list' shows the products of the mesh"
+        if known:
+            hint = f"; did you mean {', '.join(repr(name) for name in known)}?"
+        super().__init__(f"product '{reference}' is not in the mesh{hint}")
+
+
+class PlanRefused(ControlError):
+    """The plan has errors; apply changed nothing."""
+
+    def __init__(self, problems: Sequence[PlanProblem]) -> None:
+        self.problems = tuple(problems)
+        listed = "; ".join(problem.render() for problem in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(f"nothing was applied: {len(self.problems)} problem(s): {listed}{more}")
+
+
+class NotAcceptingConsumers(ControlError):
+    """A new application asked to consume a deprecated or retired product."""
+
+    def __init__(
+        self, reference: str, status: Status, application: str, replacement: str | None
+    ) -> None:
+        self.reference = reference
+        self.status = status
+        self.application = application
+        self.replacement = replacement
+        move = f"; consume '{replacement}' instead" if replacement else ""
+        super().__init__(
+            f"product '{reference}' is {status} and takes no new consumers, so application "
+            f"'{application}' cannot start reading it{move}"
+        )
+
+
+class InvalidProductSource(ControlError):
+    """A descriptor and schema sent for planning cannot be used."""
+
+    def __init__(self, origin: str, reason: str) -> None:
+        self.origin = origin
+        self.reason = reason
+        super().__init__(f"{origin}: {reason}")
+
+
+class ConcurrentChange(ControlError):
+    """The product changed between planning and applying (another apply ran at once)."""
+
+    def __init__(self, reference: str) -> None:
+        self.reference = reference
+        super().__init__(
+            f"product '{reference}' was changed by someone else while this apply ran; "
+            "run plan and apply again"
+        )

@@ -1,0 +1,58 @@
+"""``LocalMesh``: a mesh's services opened in this process (store, log, registry, control)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streammesh.config import MeshConfig
+from streammesh.control.plane import ControlPlane
+from streammesh.control.settings import ControlSettings
+from streammesh.log import EventLog, LogConfig, open_log
+from streammesh.registry.sql import SqlSchemaRegistry
+from streammesh.store import MetadataStore, open_store
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMesh:
+    """The open services of one mesh; close it when done (it is a context manager)."""
+
+    config: MeshConfig
+    store: MetadataStore
+    log: EventLog
+    registry: SqlSchemaRegistry
+    plane: ControlPlane
+
+    @classmethod
+    def open(cls, config: MeshConfig, log_config: LogConfig | None = None) -> LocalMesh:
+        """Open (creating when missing) the mesh ``config`` describes.
+
+        Raises:
+            StoreError: The metadata store cannot be opened or migrated.
+            LogError: The event log cannot be opened.
+        """
+        if config.store_url.startswith("sqlite:") or config.embedded:
+            config.home.mkdir(parents=True, exist_ok=True)
+        store = open_store(config.store_url)
+        try:
+            log = open_log(config.log_url, log_config or LogConfig())
+        except BaseException:
+            store.close()
+            raise
+        registry = SqlSchemaRegistry(store)
+        settings = ControlSettings(config.lifecycle, config.consumer_active_window)
+        return cls(
+            config, store, log, registry, ControlPlane(store, log, registry, settings=settings)
+        )
+
+    def close(self) -> None:
+        """Close the log and the store."""
+        try:
+            self.log.close()
+        finally:
+            self.store.close()
+
+    def __enter__(self) -> LocalMesh:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,475 @@
+"""``ControlPlane``: plan and apply products, move them through their lifecycle, register
+the applications that use them, and list what the mesh holds.
+
+It is the one implementation of these operations; the CLI (in-process on a mesh directory),
+the REST API and the SDK all call it. Every change is audited in its own transaction and then
+relayed to ``_mesh.events``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy.engine import Connection
+
+from streammesh.audit import AuditAction, AuditEntry, AuditLog, EventRelay
+from streammesh.catalog import Catalog
+from streammesh.control import inventory
+from streammesh.control.applying import (
+    CONTROL_LOCK,
+    Applier,
+    catalog_entry,
+    status_action,
+    status_document,
+)
+from streammesh.control.errors import (
+    ControlError,
+    InvalidProductSource,
+    NotAcceptingConsumers,
+    PlanRefused,
+    ProductNotFound,
+)
+from streammesh.control.plan import Plan
+from streammesh.control.planner import Planner
+from streammesh.control.records import (
+    ApplicationRecord,
+    ApplicationRole,
+    DomainRecord,
+    ProductRecord,
+    TeamRecord,
+)
+from streammesh.control.settings import ControlSettings
+from streammesh.control.sources import ProductSource
+from streammesh.log.base import EventLog
+from streammesh.log.errors import LogError, TopicNotFound
+from streammesh.products.descriptor import Status
+from streammesh.products.lifecycle import (
+    LifecycleState,
+    accepts_new_consumers,
+    deprecate,
+    retire,
+)
+from streammesh.products.names import check_segment
+from streammesh.registry.base import SchemaRegistry
+from streammesh.schemas.base import SchemaField
+from streammesh.schemas.formats import format_for
+from streammesh.store import MetadataStore
+
+_LOGGER = logging.getLogger(__name__)
+_VERSIONED = re.compile(r"^(?P<name>[^.]+\.[^.]+)\.v(?P<version>[1-9][0-9]*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What ``apply`` did: the plan it carried out and the records it stored."""
+
+    plan: Plan
+    applied: tuple[ProductRecord, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied)
+
+
+class ControlPlane:
+    """The mesh's control plane over its store, log and registry.
+
+    Example:
+        >>> plane = ControlPlane(store, log, SqlSchemaRegistry(store))
+        >>> plane.apply(read_sources([Path("execution/stocktrades.yaml")]), actor="alice")
+        >>> plane.product("execution.stocktrades").status
+        <Status.PUBLISHED: 'published'>
+    """
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        log: EventLog,
+        registry: SchemaRegistry,
+        *,
+        settings: ControlSettings | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._store = store
+        self._log = log
+        self._registry = registry
+        self._settings = settings or ControlSettings()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.catalog = Catalog(store)
+        """The product catalog (search)."""
+        self.audit = AuditLog(store)
+        """The audit log of every change."""
+        self._relay = EventRelay(store, log)
+
+    @property
+    def settings(self) -> ControlSettings:
+        return self._settings
+
+    # -- plan and apply ------------------------------------------------------------------------
+
+    def plan(self, sources: Sequence[ProductSource]) -> Plan:
+        """What ``apply(sources)`` would change, and every problem that stops it."""
+        with self._store.read() as connection:
+            return self._planner(connection).plan(sources)
+
+    def apply(self, sources: Sequence[ProductSource], *, actor: str) -> ApplyResult:
+        """Make the mesh match ``sources``; a second run with the same sources changes nothing.
+
+        Raises:
+            PlanRefused: The plan has errors; nothing was changed (for any product).
+            ConcurrentChange: Another apply changed a product meanwhile; run again.
+        """
+        if not sources:
+            raise InvalidProductSource("apply", "no product given; give descriptor files")
+        plan = self.plan(sources)
+        if plan.errors:
+            raise PlanRefused(plan.errors)
+        applier = Applier(
+            self._store,
+            self._log,
+            self._registry,
+            self.catalog,
+            self.audit,
+            self._settings,
+            self._clock,
+        )
+        applied = []
+        try:
+            for product_plan in plan.products:
+                if product_plan.has_changes:
+                    record = applier.apply(product_plan, actor)
+                    applied.append(record)
+                    if record.status is Status.RETIRED:
+                        self._delete_topic(record)
+        finally:
+            self._publish_events()
+        return ApplyResult(plan, tuple(applied))
+
+    def _planner(self, connection: Connection) -> Planner:
+        return Planner(
+            connection,
+            self._log,
+            self._registry,
+            self._settings,
+            self._clock(),
+            lambda c, record: self._active_consumers(c, record),
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def deprecate(
+        self,
+        reference: str,
+        *,
+        reason: str,
+        sunset: date,
+        replacement: str | None = None,
+        actor: str,
+    ) -> ProductRecord:
+        """Deprecate a published product: it takes no new consumers and leaves default search.
+
+        Raises:
+            ProductNotFound: No such product, or the replacement is not in the mesh.
+            LifecycleError: Not published, too early, or the details are invalid.
+        """
+        now = self._clock()
+        with self._store.write(CONTROL_LOCK) as connection:
+            record = self._resolve(connection, reference)
+            if replacement is not None:
+                self._resolve(connection, replacement)
+            state = deprecate(
+                record.lifecycle,
+                reason=reason,
+                sunset=sunset,
+                replacement=replacement,
+                now=now,
+                policy=self._settings.lifecycle,
+            )
+            updated = self._save_status(connection, record, state, actor, now)
+        self._publish_events()
+        return updated
+
+    def retire(self, reference: str, *, actor: str, force: bool = False) -> ProductRecord:
+        """Retire a deprecated product and delete its topic; this is final.
+
+        Args:
+            reference: The product (``name`` or ``name.vN``).
+            actor: Who retires it.
+            force: Retire although consumers are active; ``actor`` is recorded as who forced.
+
+        Raises:
+            ProductNotFound: No such product.
+            LifecycleError: Not deprecated, too early, or consumers are active without force.
+        """
+        now = self._clock()
+        with self._store.write(CONTROL_LOCK) as connection:
+            record = self._resolve(connection, reference)
+            state = retire(
+                record.lifecycle,
+                active_consumers=self._active_consumers(connection, record),
+                force_by=actor if force else None,
+                now=now,
+                policy=self._settings.lifecycle,
+            )
+            updated = self._save_status(connection, record, state, actor, now)
+        self._delete_topic(updated)
+        self._publish_events()
+        return updated
+
+    def _save_status(
+        self,
+        connection: Connection,
+        record: ProductRecord,
+        state: LifecycleState,
+        actor: str,
+        now: datetime,
+    ) -> ProductRecord:
+        updated = dataclasses.replace(
+            record,
+            status=state.status,
+            status_since=state.since,
+            deprecation=state.deprecation,
+            forced_by=state.forced_by,
+            updated_at=now,
+        )
+        inventory.save_product(connection, updated)
+        fields = self._registry_fields(record)
+        self.catalog.upsert_in(connection, catalog_entry(updated, fields))
+        note = f"forced by {state.forced_by}" if state.forced_by else None
+        self.audit.record(
+            connection,
+            AuditEntry(
+                status_action(state.status),
+                record.reference,
+                actor,
+                before=status_document(record.lifecycle),
+                after=status_document(state),
+                note=note,
+            ),
+            at=now,
+        )
+        return updated
+
+    def _registry_fields(self, record: ProductRecord) -> tuple[SchemaField, ...]:
+        stored = self._registry.schema(record.schema_id)
+        return tuple(format_for(stored.schema_type).parse(stored.schema).fields())
+
+    def _delete_topic(self, record: ProductRecord) -> None:
+        with contextlib.suppress(TopicNotFound):
+            self._log.delete_topic(record.topic)
+
+    # -- applications ----------------------------------------------------------------------------
+
+    def register_application(
+        self,
+        reference: str,
+        application: str,
+        *,
+        role: ApplicationRole,
+        principal: str,
+        group: str | None = None,
+    ) -> ApplicationRecord:
+        """Record that ``application`` consumes (or produces to) a product; returns the
+        registration. Seen again, an application's ``last_seen`` moves on.
+
+        Raises:
+            ProductNotFound: No such product.
+            NotAcceptingConsumers: A new consumer of a deprecated or retired product.
+            InvalidProductSource: The application name is not a valid name.
+        """
+        problem = check_segment("application", application)
+        if problem is not None:
+            raise InvalidProductSource("application", problem)
+        now = self._clock()
+        with self._store.write(CONTROL_LOCK) as connection:
+            record = self._resolve(connection, reference)
+            key = (record.name, record.version)
+            existing = inventory.application(connection, key, application, role)
+            if existing is not None:
+                return inventory.touch_application(connection, existing, now)
+            if role is ApplicationRole.CONSUMER and not accepts_new_consumers(record.lifecycle):
+                replacement = record.deprecation.replacement if record.deprecation else None
+                raise NotAcceptingConsumers(
+                    record.reference, record.status, application, replacement or record.replaced_by
+                )
+            registered = ApplicationRecord(
+                record.name, record.version, application, role, group, principal, now, now
+            )
+            inventory.save_application(connection, registered)
+            self.audit.record(
+                connection,
+                AuditEntry(
+                    AuditAction.APPLICATION_REGISTERED,
+                    record.reference,
+                    principal,
+                    after=registered.document(active=True),
+                ),
+                at=now,
+            )
+        self._publish_events()
+        return registered
+
+    def applications(self, reference: str) -> list[tuple[ApplicationRecord, bool]]:
+        """The applications registered with a product version, each with whether it is active."""
+        with self._store.read() as connection:
+            record = self._resolve(connection, reference)
+            found = inventory.product_applications(connection, record.name, record.version)
+        cutoff = self._clock() - self._settings.consumer_active_window
+        return [(app, app.last_seen >= cutoff) for app in found]
+
+    def _active_consumers(self, connection: Connection, record: ProductRecord) -> int:
+        cutoff = self._clock() - self._settings.consumer_active_window
+        return sum(
+            1
+            for app in inventory.product_applications(connection, record.name, record.version)
+            if app.role is ApplicationRole.CONSUMER and app.last_seen >= cutoff
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def product(self, reference: str) -> ProductRecord:
+        """A product version: ``name.vN`` exactly, or for a bare ``name`` its current version
+        (the highest published one, else the highest that is not retired, else the highest).
+
+        Raises:
+            ProductNotFound: No such product (with close names as hints).
+        """
+        with self._store.read() as connection:
+            return self._resolve(connection, reference)
+
+    def versions(self, name: str) -> list[ProductRecord]:
+        """Every version of product ``name`` (``ProductNotFound`` when none)."""
+        with self._store.read() as connection:
+            found = inventory.product_versions(connection, name)
+            if not found:
+                raise ProductNotFound(name, self._close_names(connection, name))
+            return found
+
+    def products(
+        self, *, domain: str | None = None, statuses: frozenset[Status] | None = None
+    ) -> list[ProductRecord]:
+        """Every product version of the mesh, by name and version, optionally filtered."""
+        with self._store.read() as connection:
+            return inventory.all_products(connection, domain=domain, statuses=statuses)
+
+    def _resolve(self, connection: Connection, reference: str) -> ProductRecord:
+        match = _VERSIONED.match(reference)
+        if match is not None:
+            found = inventory.product(connection, match["name"], int(match["version"]))
+            if found is None:
+                raise ProductNotFound(reference, self._close_names(connection, match["name"]))
+            return found
+        versions = inventory.product_versions(connection, reference)
+        if not versions:
+            raise ProductNotFound(reference, self._close_names(connection, reference))
+        published = [record for record in versions if record.status is Status.PUBLISHED]
+        living = [record for record in versions if record.status is not Status.RETIRED]
+        return (published or living or versions)[-1]
+
+    @staticmethod
+    def _close_names(connection: Connection, name: str) -> list[str]:
+        return difflib.get_close_matches(name, inventory.product_names(connection), n=3)
+
+    # -- domains and teams -----------------------------------------------------------------------
+
+    def register_domain(self, name: str, *, description: str | None, actor: str) -> DomainRecord:
+        """Register (or describe again) a domain."""
+        _check_name("domain", name)
+        now = self._clock()
+        with self._store.write(CONTROL_LOCK) as connection:
+            before = inventory.domain(connection, name)
+            record = DomainRecord(
+                name,
+                description,
+                before.created_at if before else now,
+                before.created_by if before else actor,
+            )
+            inventory.save_domain(connection, record)
+            self.audit.record(
+                connection,
+                AuditEntry(
+                    AuditAction.DOMAIN_REGISTERED,
+                    f"domain:{name}",
+                    actor,
+                    before=before.document() if before else None,
+                    after=record.document(),
+                ),
+                at=now,
+            )
+        self._publish_events()
+        return record
+
+    def register_team(
+        self,
+        name: str,
+        *,
+        domain: str | None,
+        email: str | None,
+        description: str | None,
+        actor: str,
+    ) -> TeamRecord:
+        """Register (or describe again) a team, optionally of a registered domain."""
+        _check_name("team", name)
+        now = self._clock()
+        with self._store.write(CONTROL_LOCK) as connection:
+            if domain is not None and inventory.domain(connection, domain) is None:
+                raise InvalidProductSource(
+                    "team", f"domain '{domain}' is not registered; register it first"
+                )
+            before = inventory.team(connection, name)
+            record = TeamRecord(
+                name,
+                domain,
+                email,
+                description,
+                before.created_at if before else now,
+                before.created_by if before else actor,
+            )
+            inventory.save_team(connection, record)
+            self.audit.record(
+                connection,
+                AuditEntry(
+                    AuditAction.TEAM_REGISTERED,
+                    f"team:{name}",
+                    actor,
+                    before=before.document() if before else None,
+                    after=record.document(),
+                ),
+                at=now,
+            )
+        self._publish_events()
+        return record
+
+    def domains(self) -> list[DomainRecord]:
+        with self._store.read() as connection:
+            return inventory.all_domains(connection)
+
+    def teams(self, *, domain: str | None = None) -> list[TeamRecord]:
+        with self._store.read() as connection:
+            return inventory.all_teams(connection, domain_name=domain)
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def _publish_events(self) -> None:
+        # The change is committed with its audit rows; if the log cannot take the events now,
+        # the next command (or server start) relays them, so the command still succeeds.
+        try:
+            self._relay.relay()
+        except LogError as exc:
+            _LOGGER.warning("mesh events not relayed yet (will retry): %s", exc)
+
+
+def _check_name(kind: str, name: str) -> None:
+    problem = check_segment(kind, name)
+    if problem is not None:
+        raise InvalidProductSource(kind, problem)
+
+
+__all__ = ["ApplyResult", "ControlError", "ControlPlane"]

@@ -1,0 +1,430 @@
+"""Computing a :class:`~streammesh.control.plan.Plan`: sources against the mesh's state.
+
+Planning reads and never writes: the stored product versions, the log's topics and the
+registry's subjects. Every problem of every product is collected, so one ``plan`` run lists
+everything that stands between the descriptors and the mesh.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from streammesh.control import inventory
+from streammesh.control.plan import (
+    Action,
+    Change,
+    Plan,
+    PlanProblem,
+    ProductPlan,
+    Resource,
+    Severity,
+    Target,
+)
+from streammesh.control.records import ProductRecord
+from streammesh.control.settings import ControlSettings
+from streammesh.control.sources import ProductSource
+from streammesh.errors import MissingDependency
+from streammesh.log.base import CleanupPolicy, EventLog, TopicSpec
+from streammesh.log.errors import TopicNotFound
+from streammesh.products.descriptor import Descriptor, Status
+from streammesh.products.lifecycle import LifecycleError, LifecycleState, deprecate, publish, retire
+from streammesh.registry.base import SchemaRegistry, subject_for
+from streammesh.registry.errors import SchemaNotFound, SubjectNotFound
+from streammesh.schemas.base import ParsedSchema
+from streammesh.schemas.errors import SchemaError
+from streammesh.schemas.formats import format_for
+
+_ORDER = (Status.DRAFT, Status.PUBLISHED, Status.DEPRECATED, Status.RETIRED)
+
+ActiveConsumers = Callable[[Connection, ProductRecord], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Planner:
+    """Plans sources against one mesh (its store connection, log and registry)."""
+
+    connection: Connection
+    log: EventLog
+    registry: SchemaRegistry
+    settings: ControlSettings
+    now: datetime
+    active_consumers: ActiveConsumers
+
+    def plan(self, sources: Sequence[ProductSource]) -> Plan:
+        """The plan of ``sources`` (each product version once)."""
+        duplicates = [ref for ref, n in Counter(s.reference for s in sources).items() if n > 1]
+        problems = tuple(
+            PlanProblem(
+                ref,
+                ", ".join(s.origin for s in sources if s.reference == ref),
+                Severity.ERROR,
+                "product.duplicate",
+                f"'{ref}' is defined by more than one descriptor",
+                "keep one descriptor per product version",
+            )
+            for ref in duplicates
+        )
+        new_domains: set[str] = set()
+        new_teams: set[str] = set()
+        plans = []
+        for source in sources:
+            plans.append(self._plan_product(source, new_domains, new_teams))
+        return Plan(tuple(plans), problems)
+
+    def _plan_product(
+        self, source: ProductSource, new_domains: set[str], new_teams: set[str]
+    ) -> ProductPlan:
+        descriptor = source.descriptor
+        stored = inventory.product(self.connection, descriptor.name, descriptor.version)
+        problem = _Problems(source)
+
+        changes = [*self._owners(descriptor, new_domains, new_teams)]
+        if stored is not None and stored.status is Status.RETIRED:
+            problem(
+                "product.retired",
+                f"'{source.reference}' is retired, which is final",
+                f"publish it as a new major version (version: {descriptor.version + 1})",
+            )
+            return ProductPlan(source, stored, tuple(changes), problem.found, None)
+
+        spec = descriptor.retention.topic_spec(descriptor.topic, descriptor.partition_count)
+        changes.append(self._topic(spec, problem))
+        schema = self._parse_schema(source, problem)
+        schema_change, schema_id, schema_version = (
+            self._schema(source, problem) if schema is not None else (None, None, None)
+        )
+        if schema_change is not None:
+            changes.append(schema_change)
+        if schema is not None:
+            self._check_key(descriptor, schema, problem)
+        changes.append(self._catalog(descriptor, stored, schema_change))
+        status, transitions, status_change = self._status(descriptor, stored, problem)
+        changes.append(status_change)
+        replaces = self._replaces(descriptor, stored)
+        if replaces is not None:
+            changes.append(
+                Change(
+                    Resource.REPLACEMENT,
+                    Action.CREATE,
+                    replaces.reference,
+                    f"'{replaces.reference}' is replaced by '{source.reference}' "
+                    "(both run side by side)",
+                )
+            )
+        for upstream in descriptor.upstreams:
+            name = upstream.rsplit(".v", 1)[0] if ".v" in upstream else upstream
+            if not inventory.product_versions(self.connection, name):
+                problem(
+                    "upstream.unknown",
+                    f"upstream '{upstream}' is not in the mesh",
+                    "apply the upstream product first, or fix its name",
+                    severity=Severity.WARNING,
+                )
+        target = None
+        if schema is not None and not problem.has_errors:
+            target = Target(spec, schema, schema_id, schema_version, status, transitions, replaces)
+        return ProductPlan(source, stored, tuple(changes), problem.found, target)
+
+    def _owners(
+        self, descriptor: Descriptor, new_domains: set[str], new_teams: set[str]
+    ) -> list[Change]:
+        changes = []
+        if inventory.domain(self.connection, descriptor.domain) is None:
+            first = descriptor.domain not in new_domains
+            new_domains.add(descriptor.domain)
+            changes.append(
+                Change(
+                    Resource.DOMAIN,
+                    Action.CREATE if first else Action.NONE,
+                    descriptor.domain,
+                    "new domain" if first else "created by another product of this plan",
+                )
+            )
+        if inventory.team(self.connection, descriptor.team) is None:
+            first = descriptor.team not in new_teams
+            new_teams.add(descriptor.team)
+            changes.append(
+                Change(
+                    Resource.TEAM,
+                    Action.CREATE if first else Action.NONE,
+                    descriptor.team,
+                    f"new team of domain '{descriptor.domain}'"
+                    if first
+                    else "created by another product of this plan",
+                )
+            )
+        return changes
+
+    def _topic(self, spec: TopicSpec, problem: _Problems) -> Change:
+        try:
+            existing = self.log.describe_topic(spec.name).spec
+        except TopicNotFound:
+            return Change(Resource.TOPIC, Action.CREATE, spec.name, _describe_spec(spec))
+        if existing.partitions != spec.partitions:
+            problem(
+                "topic.partitions-changed",
+                f"topic '{spec.name}' has {existing.partitions} partitions and the descriptor "
+                f"asks for {spec.partitions}",
+                "the partition count of a product version cannot change (keys would move to "
+                "other partitions and lose their order); keep the size, or publish a new major "
+                "version",
+            )
+        elif (existing.cleanup_policy, existing.retention_ms) != (
+            spec.cleanup_policy,
+            spec.retention_ms,
+        ):
+            problem(
+                "topic.retention-differs",
+                f"topic '{spec.name}' keeps data as {_describe_spec(existing)}, the descriptor "
+                f"says {_describe_spec(spec)}; apply does not change an existing topic's "
+                "retention",
+                "change the topic's settings with your Kafka tools, or keep the descriptor's "
+                "retention as it was",
+                severity=Severity.WARNING,
+            )
+        return Change(Resource.TOPIC, Action.NONE, spec.name, _describe_spec(existing))
+
+    def _parse_schema(self, source: ProductSource, problem: _Problems) -> ParsedSchema | None:
+        schema_format = source.descriptor.schema_ref.format
+        try:
+            return format_for(schema_format.schema_type).parse(source.schema)
+        except MissingDependency as exc:
+            problem("schema.format-unavailable", str(exc))
+        except SchemaError as exc:
+            problem(
+                "schema.invalid",
+                f"the {schema_format.value} schema '{source.descriptor.schema_ref.path}' is "
+                f"invalid: {exc}",
+                "run 'streammesh validate' for the location of each problem",
+            )
+        return None
+
+    def _schema(
+        self, source: ProductSource, problem: _Problems
+    ) -> tuple[Change | None, int | None, int | None]:
+        subject = subject_for(source.descriptor.topic)
+        try:
+            found = self.registry.lookup(subject, source.submission)
+        except SubjectNotFound:
+            return (
+                Change(Resource.SCHEMA, Action.CREATE, subject, "new subject, version 1"),
+                None,
+                None,
+            )
+        except SchemaNotFound:
+            pass
+        else:
+            latest = self.registry.versions(subject)[-1]
+            summary = f"version {found.version} (id {found.id})"
+            if found.version != latest:
+                summary += f"; the subject's latest is version {latest}"
+            return Change(Resource.SCHEMA, Action.NONE, subject, summary), found.id, found.version
+        report = self.registry.check_compatibility(subject, source.submission)
+        if not report.compatible:
+            level = self.registry.compatibility(subject)
+            bump = source.descriptor.version + 1
+            problem(
+                "schema.incompatible",
+                f"the schema is incompatible with subject '{subject}' under {level.value} "
+                f"({len(report.incompatibilities)} incompatibilities)",
+                f"make the change compatible, or publish it as the next major version "
+                f"(version: {bump} -> topic '{source.descriptor.name}.v{bump}', which runs "
+                "side by side with this one)",
+                details=tuple(report.messages),
+            )
+            return None, None, None
+        latest = self.registry.versions(subject)[-1]
+        return (
+            Change(Resource.SCHEMA, Action.CREATE, subject, f"version {latest + 1} (compatible)"),
+            None,
+            None,
+        )
+
+    def _check_key(self, descriptor: Descriptor, schema: ParsedSchema, problem: _Problems) -> None:
+        fields = {field.path for field in schema.fields()}
+        if descriptor.key.field not in fields:
+            problem(
+                "key.missing-field",
+                f"the key field '{descriptor.key.field}' is not a field of the schema",
+                "name a field of the schema in key.field; 'streammesh validate' lists them",
+            )
+        for path in descriptor.classifications:
+            if path not in fields:
+                problem(
+                    "classification.unknown-field",
+                    f"classified field '{path}' is not a field of the schema",
+                    "classify fields of the schema only",
+                )
+
+    def _catalog(
+        self, descriptor: Descriptor, stored: ProductRecord | None, schema: Change | None
+    ) -> Change:
+        reference = descriptor.topic
+        if stored is None:
+            return Change(Resource.CATALOG, Action.CREATE, reference, "new entry")
+        differences = _descriptor_differences(stored.descriptor, descriptor)
+        if schema is not None and schema.action is Action.CREATE:
+            differences.append("schema fields")
+        if not differences:
+            return Change(Resource.CATALOG, Action.NONE, reference, "unchanged")
+        return Change(
+            Resource.CATALOG, Action.UPDATE, reference, "changed: " + ", ".join(differences)
+        )
+
+    def _status(
+        self, descriptor: Descriptor, stored: ProductRecord | None, problem: _Problems
+    ) -> tuple[Status, tuple[Status, ...], Change]:
+        wanted = descriptor.status
+        reference = descriptor.topic
+        current = stored.status if stored is not None else None
+        if current is None and wanted in (Status.DEPRECATED, Status.RETIRED):
+            problem(
+                "status.not-applied-yet",
+                f"a new product cannot start as {wanted}",
+                "apply it as draft or published first",
+            )
+            return Status.DRAFT, (), Change(Resource.STATUS, Action.NONE, reference, str(wanted))
+        if current is None:
+            steps: tuple[Status, ...] = (
+                (Status.DRAFT,) if wanted is Status.DRAFT else (Status.DRAFT, Status.PUBLISHED)
+            )
+            return (
+                wanted,
+                steps,
+                Change(
+                    Resource.STATUS, Action.CREATE, reference, " -> ".join(s.value for s in steps)
+                ),
+            )
+        assert stored is not None
+        if _ORDER.index(wanted) < _ORDER.index(current):
+            problem(
+                "status.behind-mesh",
+                f"the mesh has it {current} since {stored.status_since:%Y-%m-%d %H:%M} UTC and "
+                f"the descriptor says {wanted}; the status stays {current}",
+                f"set `status: {current}` (and its deprecation block) in the descriptor",
+                severity=Severity.WARNING,
+            )
+            return current, (), Change(Resource.STATUS, Action.NONE, reference, str(current))
+        if wanted is current:
+            return current, (), Change(Resource.STATUS, Action.NONE, reference, str(current))
+        steps = _ORDER[_ORDER.index(current) + 1 : _ORDER.index(wanted) + 1]
+        try:
+            self._check_transitions(descriptor, stored, steps)
+        except LifecycleError as exc:
+            problem("lifecycle.refused", str(exc), "")
+        summary = " -> ".join(s.value for s in (current, *steps))
+        return wanted, steps, Change(Resource.STATUS, Action.UPDATE, reference, summary)
+
+    def _check_transitions(
+        self, descriptor: Descriptor, stored: ProductRecord, steps: Sequence[Status]
+    ) -> LifecycleState:
+        state = stored.lifecycle
+        for step in steps:
+            state = transition(
+                state,
+                step,
+                descriptor,
+                now=self.now,
+                settings=self.settings,
+                active_consumers=lambda: self.active_consumers(self.connection, stored),
+            )
+        return state
+
+    def _replaces(
+        self, descriptor: Descriptor, stored: ProductRecord | None
+    ) -> ProductRecord | None:
+        if stored is not None or descriptor.version == 1:
+            return None
+        lower = [
+            record
+            for record in inventory.product_versions(self.connection, descriptor.name)
+            if record.version < descriptor.version
+        ]
+        if not lower or lower[-1].replaced_by == descriptor.topic:
+            return None
+        return lower[-1]
+
+
+def transition(
+    state: LifecycleState,
+    step: Status,
+    descriptor: Descriptor,
+    *,
+    now: datetime,
+    settings: ControlSettings,
+    active_consumers: Callable[[], int],
+) -> LifecycleState:
+    """Apply one lifecycle step that a descriptor asks for (raises ``LifecycleError``)."""
+    if step is Status.PUBLISHED:
+        return publish(state, now=now)
+    if step is Status.DEPRECATED:
+        details = descriptor.deprecation
+        assert details is not None  # the descriptor model requires it for this status
+        return deprecate(
+            state,
+            reason=details.reason,
+            sunset=details.sunset,
+            replacement=details.replacement,
+            now=now,
+            policy=settings.lifecycle,
+        )
+    if step is Status.RETIRED:
+        return retire(
+            state, active_consumers=active_consumers(), now=now, policy=settings.lifecycle
+        )
+    raise ValueError(f"no transition leads to {step}")
+
+
+class _Problems:
+    """Collects the problems of one product's plan; call it to add one."""
+
+    def __init__(self, source: ProductSource) -> None:
+        self._source = source
+        self._found: list[PlanProblem] = []
+
+    def __call__(
+        self,
+        rule: str,
+        message: str,
+        hint: str = "",
+        *,
+        severity: Severity = Severity.ERROR,
+        details: tuple[str, ...] = (),
+    ) -> None:
+        source = self._source
+        self._found.append(
+            PlanProblem(source.reference, source.origin, severity, rule, message, hint, details)
+        )
+
+    @property
+    def found(self) -> tuple[PlanProblem, ...]:
+        return tuple(self._found)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(problem.severity is Severity.ERROR for problem in self._found)
+
+
+_IGNORED = {"status", "deprecation"}
+
+
+def _descriptor_differences(before: Descriptor, after: Descriptor) -> list[str]:
+    old = before.model_dump(mode="json", by_alias=True)
+    new = after.model_dump(mode="json", by_alias=True)
+    return [key for key in new if key not in _IGNORED and old.get(key) != new[key]]
+
+
+def _describe_spec(spec: TopicSpec) -> str:
+    partitions = f"{spec.partitions} partition{'s' if spec.partitions != 1 else ''}"
+    if spec.cleanup_policy is CleanupPolicy.COMPACT:
+        return f"{partitions}, compacted"
+    if spec.retention_ms is None:
+        return f"{partitions}, full history"
+    hours = spec.retention_ms / 3_600_000
+    window = f"{hours / 24:g}d" if hours >= 24 else f"{hours:g}h"
+    return f"{partitions}, recent {window}"
