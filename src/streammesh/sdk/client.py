@@ -1,0 +1,79 @@
+"""``MeshClient``: what every SDK mesh offers, in-process or over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from streammesh.catalog import SearchResult
+from streammesh.control.plan import PlanSummary
+from streammesh.control.records import (
+    ApplicationRecord,
+    DomainRecord,
+    ProductRecord,
+    TeamRecord,
+)
+from streammesh.products.descriptor import Status
+
+
+class MeshClient(Protocol):
+    """The SDK's view of a mesh. :class:`~streammesh.sdk.Mesh` opens one.
+
+    Products are named ``domain.product`` (their current version: the highest published one)
+    or ``domain.product.vN`` (one major version).
+    """
+
+    def product(self, reference: str) -> ProductRecord:
+        """A product version (``ProductNotFound`` when there is none)."""
+        ...
+
+    def products(
+        self, *, domain: str | None = None, statuses: frozenset[Status] | None = None
+    ) -> list[ProductRecord]:
+        """Every product version, optionally of one domain or some statuses."""
+        ...
+
+    def search(self, query: str = "", **filters: Any) -> SearchResult:
+        """Full-text search with facets (filters as :meth:`Catalog.search` takes them)."""
+        ...
+
+    def plan(self, paths: Sequence[str | Path]) -> PlanSummary:
+        """What applying the descriptors under ``paths`` would change."""
+        ...
+
+    def apply(self, paths: Sequence[str | Path]) -> PlanSummary:
+        """Apply the descriptors under ``paths`` (``PlanRefused`` when the plan has errors)."""
+        ...
+
+    def deprecate(
+        self, reference: str, *, reason: str, sunset: date, replacement: str | None = None
+    ) -> ProductRecord:
+        """Deprecate a published product."""
+        ...
+
+    def retire(self, reference: str, *, force: bool = False) -> ProductRecord:
+        """Retire a deprecated product (deletes its stream)."""
+        ...
+
+    def applications(self, reference: str) -> list[tuple[ApplicationRecord, bool]]:
+        """Applications registered with a product version, each with whether it is active."""
+        ...
+
+    def domains(self) -> list[DomainRecord]: ...
+
+    def teams(self, *, domain: str | None = None) -> list[TeamRecord]: ...
+
+    def register_domain(self, name: str, *, description: str | None = None) -> DomainRecord: ...
+
+    def register_team(
+        self,
+        name: str,
+        *,
+        domain: str | None = None,
+        email: str | None = None,
+        description: str | None = None,
+    ) -> TeamRecord: ...
+
+    def close(self) -> None: ...

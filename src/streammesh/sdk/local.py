@@ -1,0 +1,193 @@
+"""``InProcessMesh``: the SDK over a mesh opened in this process (no server needed)."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from streammesh.catalog import SearchResult
+from streammesh.config import MeshConfig
+from streammesh.control.errors import InvalidProductSource
+from streammesh.control.local import LocalMesh
+from streammesh.control.plan import PlanSummary
+from streammesh.control.records import (
+    ApplicationRecord,
+    ApplicationRole,
+    DomainRecord,
+    ProductRecord,
+    TeamRecord,
+)
+from streammesh.control.sources import ProductSource, read_sources
+from streammesh.log.base import ConsumerOptions, ProducerOptions
+from streammesh.products.descriptor import Status
+from streammesh.products.validation import find_descriptors
+from streammesh.sdk.consumer import ProductConsumer
+from streammesh.sdk.producer import ProductProducer
+from streammesh.serde.resolver import RegistryResolver
+
+
+class InProcessMesh:
+    """A mesh directory (or configured Kafka + PostgreSQL) used directly from Python.
+
+    Produce and consume go straight to the event log; control-plane operations run the
+    :class:`~streammesh.control.ControlPlane` in this process, audited as ``actor``.
+
+    Example:
+        >>> with Mesh.open("/tmp/mesh") as mesh:  # doctest: +SKIP
+        ...     mesh.apply(["execution/"])
+        ...     with mesh.producer("execution.stocktrades") as producer:
+        ...         producer.send({"trade_id": "t-1", "symbol": "ACME", "price": 12.5})
+    """
+
+    def __init__(self, mesh: LocalMesh, *, actor: str) -> None:
+        self._mesh = mesh
+        self._resolver = RegistryResolver(mesh.registry)
+        self.actor = actor
+        """Who the audit log records as making changes."""
+
+    @classmethod
+    def open(
+        cls,
+        home: str | Path | None = None,
+        *,
+        log_url: str | None = None,
+        store_url: str | None = None,
+        actor: str | None = None,
+    ) -> InProcessMesh:
+        """Open the mesh at ``home`` (see :class:`~streammesh.config.MeshConfig`)."""
+        config = MeshConfig.load(
+            Path(home) if home is not None else None, log_url=log_url, store_url=store_url
+        )
+        return cls(LocalMesh.open(config), actor=actor or f"sdk:{getpass.getuser()}")
+
+    @property
+    def local(self) -> LocalMesh:
+        """The opened services (store, log, registry, control plane)."""
+        return self._mesh
+
+    # -- data plane --------------------------------------------------------------------------
+
+    def producer(
+        self, reference: str, *, options: ProducerOptions | None = None
+    ) -> ProductProducer:
+        """A producer of the product's current (or named) version.
+
+        Raises:
+            ProductNotFound: No such product.
+        """
+        record = self._mesh.plane.product(reference)
+        return ProductProducer(self._mesh.log, self._resolver, record.contract, options)
+
+    def consumer(
+        self,
+        reference: str,
+        group: str,
+        *,
+        from_beginning: bool = True,
+        options: ConsumerOptions | None = None,
+    ) -> ProductConsumer:
+        """A consumer of the product in consumer group ``group``, registered with the product
+        as the consuming application ``group`` (what "active consumers" and lineage count).
+
+        Raises:
+            ProductNotFound: No such product.
+            NotAcceptingConsumers: ``group`` is new and the product is deprecated or retired.
+        """
+        record = self._mesh.plane.product(reference)
+
+        def register() -> None:
+            self._mesh.plane.register_application(
+                record.reference,
+                group,
+                role=ApplicationRole.CONSUMER,
+                principal=self.actor,
+                group=group,
+            )
+
+        register()
+        return ProductConsumer(
+            self._mesh.log,
+            self._resolver,
+            record.contract,
+            group,
+            options,
+            from_beginning=from_beginning,
+            on_alive=register,
+        )
+
+    # -- control plane -----------------------------------------------------------------------
+
+    def product(self, reference: str) -> ProductRecord:
+        return self._mesh.plane.product(reference)
+
+    def products(
+        self, *, domain: str | None = None, statuses: frozenset[Status] | None = None
+    ) -> list[ProductRecord]:
+        return self._mesh.plane.products(domain=domain, statuses=statuses)
+
+    def search(self, query: str = "", **filters: Any) -> SearchResult:
+        return self._mesh.plane.catalog.search(query, **filters)
+
+    def plan(self, paths: Sequence[str | Path]) -> PlanSummary:
+        return PlanSummary.of(self._mesh.plane.plan(_sources(paths)))
+
+    def apply(self, paths: Sequence[str | Path]) -> PlanSummary:
+        result = self._mesh.plane.apply(_sources(paths), actor=self.actor)
+        return PlanSummary.of(result.plan, tuple(record.reference for record in result.applied))
+
+    def deprecate(
+        self, reference: str, *, reason: str, sunset: date, replacement: str | None = None
+    ) -> ProductRecord:
+        return self._mesh.plane.deprecate(
+            reference, reason=reason, sunset=sunset, replacement=replacement, actor=self.actor
+        )
+
+    def retire(self, reference: str, *, force: bool = False) -> ProductRecord:
+        return self._mesh.plane.retire(reference, actor=self.actor, force=force)
+
+    def applications(self, reference: str) -> list[tuple[ApplicationRecord, bool]]:
+        return self._mesh.plane.applications(reference)
+
+    def domains(self) -> list[DomainRecord]:
+        return self._mesh.plane.domains()
+
+    def teams(self, *, domain: str | None = None) -> list[TeamRecord]:
+        return self._mesh.plane.teams(domain=domain)
+
+    def register_domain(self, name: str, *, description: str | None = None) -> DomainRecord:
+        return self._mesh.plane.register_domain(name, description=description, actor=self.actor)
+
+    def register_team(
+        self,
+        name: str,
+        *,
+        domain: str | None = None,
+        email: str | None = None,
+        description: str | None = None,
+    ) -> TeamRecord:
+        return self._mesh.plane.register_team(
+            name, domain=domain, email=email, description=description, actor=self.actor
+        )
+
+    def close(self) -> None:
+        """Close the log and the store."""
+        self._mesh.close()
+
+    def __enter__(self) -> InProcessMesh:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _sources(paths: Sequence[str | Path]) -> list[ProductSource]:
+    """The product sources of every descriptor under ``paths``."""
+    found, problems = find_descriptors(list(paths))
+    if problems:
+        first = problems[0]
+        where = f"{first.file}: " if first.file else ""
+        raise InvalidProductSource("apply", f"{where}{first.message}; {first.hint}".rstrip("; "))
+    return read_sources(found)

@@ -1,0 +1,54 @@
+"""``Mesh``: where SDK users start — open a mesh in-process, or connect to a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from streammesh.sdk.local import InProcessMesh
+
+if TYPE_CHECKING:
+    from streammesh.sdk.remote import RemoteMesh
+
+
+class Mesh:
+    """The two ways into a mesh.
+
+    Example:
+        >>> mesh = Mesh.open(".streammesh")  # embedded, in this process  # doctest: +SKIP
+        >>> mesh = Mesh.connect("http://mesh.internal:8080", token=token)  # doctest: +SKIP
+        >>> with mesh.producer("execution.stocktrades") as producer:  # doctest: +SKIP
+        ...     producer.send({"trade_id": "t-1", "symbol": "ACME", "price": 12.5})
+    """
+
+    def __init__(self) -> None:
+        raise TypeError("use Mesh.open(path) or Mesh.connect(url, token=...)")
+
+    @staticmethod
+    def open(
+        home: str | Path | None = None,
+        *,
+        log_url: str | None = None,
+        store_url: str | None = None,
+        actor: str | None = None,
+    ) -> InProcessMesh:
+        """The mesh at directory ``home`` (default ``$STREAMMESH_HOME``, else ``./.streammesh``),
+        created when missing, used in this process.
+
+        Args:
+            home: The mesh directory.
+            log_url: Event log URL, overriding ``mesh.yaml`` and ``$STREAMMESH_LOG``.
+            store_url: Metadata store URL, overriding ``mesh.yaml`` and ``$STREAMMESH_STORE``.
+            actor: Who the audit log records for changes (default ``sdk:<user>``).
+        """
+        return InProcessMesh.open(home, log_url=log_url, store_url=store_url, actor=actor)
+
+    @staticmethod
+    def connect(url: str, *, token: str) -> RemoteMesh:
+        """The mesh served by the streammesh server at ``url``, used with API token ``token``.
+
+        Produce and consume go through the server's REST API.
+        """
+        from streammesh.sdk.remote import RemoteMesh
+
+        return RemoteMesh(url, token)

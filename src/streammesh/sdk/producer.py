@@ -1,0 +1,190 @@
+"""``ProductProducer``: writes events to a data product, refusing any that break its contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+from streammesh.control.contract import ProductContract
+from streammesh.log.base import EventLog, Header, ProducerOptions
+from streammesh.schemas.errors import InvalidEvent as SchemaInvalidEvent
+from streammesh.sdk.errors import ClientClosed, EventProblem, InvalidEvent, InvalidKey
+from streammesh.sdk.events import event_fields
+from streammesh.sdk.keys import KeyCodec
+from streammesh.serde import SchemaResolver, Serializer
+
+
+class ProductProducer:
+    """Validates, keys and serializes events of one data product and writes them to its topic.
+
+    Events are checked against the product's current value schema (its subject's latest
+    version when the producer is built) and serialized in the Confluent wire format; the key
+    is taken from the contract's key field and encoded per its key type (see
+    :mod:`streammesh.sdk.keys`), so each event lands in the partition a Kafka client would
+    choose. An event that breaks the schema or lacks a key raises :class:`InvalidEvent` and
+    is not written. Sending is asynchronous and batched; :meth:`flush` returning means every
+    event sent so far is durable.
+
+    Example:
+        >>> with mesh.producer("execution.stocktrades") as producer:  # doctest: +SKIP
+        ...     producer.send({"trade_id": "t-1", "symbol": "ACME", "price": 12.5})
+    """
+
+    def __init__(
+        self,
+        log: EventLog,
+        resolver: SchemaResolver,
+        contract: ProductContract,
+        options: ProducerOptions | None = None,
+    ) -> None:
+        """Args:
+        log: The event log holding the product's topic.
+        resolver: Where the product's value schema is found.
+        contract: The product version to write to.
+        options: How the underlying log producer batches.
+
+        Raises:
+            TopicNotFound: the product's topic does not exist (the product is not applied).
+            SubjectNotFound: the product has no registered value schema.
+        """
+        log.describe_topic(contract.topic)  # fail here, not at the first flush
+        self.contract = contract
+        self._serializer = Serializer(resolver, contract.value_subject)
+        self._keys = KeyCodec(contract.key_field, contract.key_type)
+        self._producer = log.producer(options)
+        self._closed = False
+
+    @property
+    def schema_id(self) -> int:
+        """The registry id of the schema events are written with."""
+        return self._serializer.schema_id
+
+    def send(
+        self,
+        event: Mapping[str, Any] | object,
+        *,
+        headers: Mapping[str, bytes] | None = None,
+        timestamp_ms: int | None = None,
+    ) -> None:
+        """Validate ``event`` and queue it for the product's topic.
+
+        Args:
+            event: A mapping of fields, or a dataclass or pydantic model instance.
+            headers: Record headers, name to bytes.
+            timestamp_ms: The event's time in UTC milliseconds; default: now.
+
+        Raises:
+            InvalidEvent: ``event`` breaks the schema, or its key is missing, null or does
+                not fit the key type; nothing is written.
+            InvalidRecord: ``headers`` or ``timestamp_ms`` are malformed; nothing is written.
+            ClientClosed: the producer is closed.
+        """
+        self._check_open()
+        try:
+            key, value = self._encode(event)
+        except (SchemaInvalidEvent, InvalidKey) as exc:
+            raise self._invalid([_problem(exc, None)], 1) from exc
+        self._producer.send(
+            self.contract.topic,
+            value,
+            key=key,
+            headers=_headers(headers),
+            timestamp_ms=timestamp_ms,
+        )
+
+    def send_many(self, events: Iterable[Mapping[str, Any] | object]) -> int:
+        """Validate every event, then queue them all; if any is invalid, queue none.
+
+        Returns:
+            How many events were queued.
+
+        Raises:
+            InvalidEvent: listing each invalid event with its index in ``events`` (the
+                message shows the first few); nothing is written.
+            ClientClosed: the producer is closed.
+        """
+        self._check_open()
+        encoded: list[tuple[bytes, bytes]] = []
+        problems: list[EventProblem] = []
+        count = 0
+        for index, event in enumerate(events):
+            count += 1
+            try:
+                encoded.append(self._encode(event))
+            except (SchemaInvalidEvent, InvalidKey) as exc:
+                problems.append(_problem(exc, index))
+        if problems:
+            raise self._invalid(problems, count)
+        topic, send = self.contract.topic, self._producer.send
+        for key, value in encoded:
+            send(topic, value, key=key)
+        return count
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once every event sent so far is durable (on disk, or acknowledged by Kafka).
+
+        Raises:
+            DeliveryFailed: some events could not be made durable.
+            LogTimeout: that took longer than ``timeout`` seconds.
+
+        After :meth:`close` it returns at once: closing flushed.
+        """
+        if self._closed:  # close() flushed everything already
+            return
+        self._producer.flush(timeout)
+
+    def close(self) -> None:
+        """Flush and release the log producer; a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        self._producer.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() flushes: events sent before an exception in the block were accepted, and
+        # dropping them silently would be worse than writing them.
+        self.close()
+
+    def _encode(self, event: object) -> tuple[bytes, bytes]:
+        """The key and value bytes of ``event``; raises the schema's ``InvalidEvent`` or
+        ``InvalidKey``."""
+        fields = event_fields(event)
+        if fields is None:
+            raise SchemaInvalidEvent(
+                self._serializer.schema.name,
+                "",
+                "event.type",
+                f"is a {type(event).__name__}; give a mapping of fields, a dataclass or a "
+                "pydantic model",
+            )
+        value = self._serializer.serialize(fields)  # first: the schema names problems best
+        return self._keys.key_of(fields), value
+
+    def _invalid(self, problems: list[EventProblem], events: int) -> InvalidEvent:
+        return InvalidEvent(self.contract.reference, self._serializer.schema.name, problems, events)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosed("producer", self.contract.reference)
+
+
+def _problem(exc: SchemaInvalidEvent | InvalidKey, index: int | None) -> EventProblem:
+    return EventProblem(exc.path, exc.rule, exc.reason, index)
+
+
+def _headers(headers: Mapping[str, bytes] | None) -> tuple[Header, ...]:
+    # The log checks names and values and raises InvalidRecord naming the bad one.
+    if not headers:
+        return ()
+    if isinstance(headers, Mapping):
+        return tuple(headers.items())
+    return tuple(headers)
