@@ -27,7 +27,7 @@ def test_open_uses_streammesh_home_and_mesh_yaml(
         assert mesh.local.config.home == tmp_path / "home"
         assert (tmp_path / "home" / "meta.db").is_file()
     (tmp_path / "home" / "mesh.yaml").write_text("lifecycle: {min_deprecated_before_retire: 1}\n")
-    with pytest.raises(ConfigError, match="mesh.yaml: lifecycle.min_deprecated_before_retire"):
+    with pytest.raises(ConfigError, match=r"mesh\.yaml: lifecycle\.min_deprecated_before_retire"):
         Mesh.open()
     (tmp_path / "home" / "mesh.yaml").write_text("logs: kafka://x:1\n")
     with pytest.raises(ConfigError, match="logs"):

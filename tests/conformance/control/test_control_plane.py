@@ -17,9 +17,9 @@ from streammesh.control import (
     NotAcceptingConsumers,
     PlanRefused,
     ProductNotFound,
-    Resource,
     Severity,
 )
+from streammesh.log.errors import TopicNotFound
 from streammesh.products.descriptor import Status
 from streammesh.products.lifecycle import ConsumersActive, TooEarly, TransitionNotAllowed
 from tests.conformance.control.conftest import SCHEMA, Clock, SourceFactory
@@ -208,7 +208,7 @@ def test_deprecate_then_retire(
     clock.advance(timedelta(days=8))  # risk was last seen 8 days ago: no longer active
     retired = plane.retire(name, actor="alice")
     assert retired.status is Status.RETIRED and retired.forced_by is None
-    with pytest.raises(Exception, match="does not exist|not found|unknown"):
+    with pytest.raises(TopicNotFound):
         mesh.log.describe_topic(source().reference)
     assert problems(plane, source()) == {"product.retired": Severity.ERROR}
     with pytest.raises(TransitionNotAllowed):
