@@ -47,6 +47,7 @@ class LocalMesh:
     def close(self) -> None:
         """Close the log and the store."""
         try:
+            self.plane.close()
             self.log.close()
         finally:
             self.store.close()

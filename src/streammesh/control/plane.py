@@ -457,6 +457,15 @@ class ControlPlane:
 
     # -- events ----------------------------------------------------------------------------------
 
+    def relay_events(self) -> int:
+        """Append audit rows not relayed yet to ``_mesh.events`` (e.g. left by a crash);
+        returns how many."""
+        return self._relay.relay()
+
+    def close(self) -> None:
+        """Release the event relay's producer (the store and the log stay open)."""
+        self._relay.close()
+
     def _publish_events(self) -> None:
         # The change is committed with its audit rows; if the log cannot take the events now,
         # the next command (or server start) relays them, so the command still succeeds.

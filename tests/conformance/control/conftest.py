@@ -78,6 +78,7 @@ def mesh(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterat
     )
     plane = ControlPlane(opened.store, opened.log, opened.registry, settings=settings, clock=clock)
     yield LocalMesh(config, opened.store, opened.log, opened.registry, plane)
+    plane.close()
     opened.close()
 
 
