@@ -2,14 +2,17 @@
 
 By default the registry is used in-process on the mesh's metadata store (``--mesh`` /
 ``--store``, the same defaults as ``streammesh up``), which needs no server and no token.
-With ``--server URL`` it goes through that server's Confluent-compatible API with a token
-(``--token`` or ``$STREAMMESH_TOKEN``), which is what a CI job or a laptop away from the
-mesh does. Both give a :class:`~streammesh.registry.base.SchemaRegistry`, so every command is
-written once.
+With ``--server URL`` (or ``$STREAMMESH_SERVER``) it goes through that server's
+Confluent-compatible API with a token: ``--token``, ``$STREAMMESH_TOKEN``, or else the one
+``streammesh login`` stored for that server. That is what a CI job or a laptop away from the
+mesh does. ``--mesh``/``--store`` on the command line win over ``$STREAMMESH_SERVER``, so an
+exported server does not stop anyone working on a local mesh. Both give a
+:class:`~streammesh.registry.base.SchemaRegistry`, so every command is written once.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,14 +21,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from streammesh.cli.credentials import load_credentials, normalise_server
 from streammesh.cli.up import server_settings
 from streammesh.errors import ConfigError
+from streammesh.registry.errors import RegistryAuthenticationFailed
 
 if TYPE_CHECKING:
     from streammesh.registry.base import SchemaRegistry
 
 TOKEN_ENV = "STREAMMESH_TOKEN"
 """Environment variable holding the API token used with ``--server``."""
+SERVER_ENV = "STREAMMESH_SERVER"
+"""Environment variable naming the server, as ``--server`` does."""
 
 ServerOption = Annotated[
     str | None,
@@ -34,7 +41,8 @@ ServerOption = Annotated[
         metavar="URL",
         show_default=False,
         help="Work on the registry of this streammesh server (e.g. http://127.0.0.1:8080) "
-        "instead of the local mesh's store.",
+        f"instead of the local mesh's store. Default: ${SERVER_ENV}, unless --mesh or --store "
+        "is given.",
     ),
 ]
 TokenOption = Annotated[
@@ -45,7 +53,7 @@ TokenOption = Annotated[
         metavar="TOKEN",
         show_default=False,
         show_envvar=True,
-        help="API token for --server.",
+        help="API token for --server (default: the one 'streammesh login' stored for it).",
     ),
 ]
 
@@ -57,8 +65,10 @@ class RegistryTarget:
     Attributes:
         mesh: ``--mesh`` (in-process only).
         store: ``--store`` (in-process only).
-        server: ``--server``; ``None`` means in-process.
-        token: ``--token`` / ``$STREAMMESH_TOKEN`` (with ``server`` only).
+        server: ``--server``; ``None`` means ``$STREAMMESH_SERVER`` when neither ``mesh``
+            nor ``store`` is given, else in-process.
+        token: ``--token`` / ``$STREAMMESH_TOKEN`` (with ``server`` only); ``None`` means
+            the token stored by ``streammesh login`` for ``server``.
     """
 
     mesh: Path | None = None
@@ -68,9 +78,46 @@ class RegistryTarget:
 
     def describe(self) -> str:
         """Where changes go, for messages: the server URL or the store URL."""
-        if self.server is not None:
-            return self.server
+        server = self.remote_server()
+        if server is not None:
+            return server
         return server_settings(self.mesh, self.store).resolved_store_url
+
+    def remote_server(self) -> str | None:
+        """The server to go through (without a trailing slash), or ``None`` for in-process.
+
+        ``--server``, else ``$STREAMMESH_SERVER`` unless ``--mesh``/``--store`` name a local
+        store: an exported server must not stop anyone working on a local mesh. (Not a Typer
+        ``envvar``, which could not tell an exported server from a typed one.)
+
+        Raises:
+            InvalidServerUrl: the server is not an http(s) URL.
+        """
+        server = self.server
+        if server is None and self.mesh is None and self.store is None:
+            server = os.environ.get(SERVER_ENV) or None
+        return normalise_server(server) if server is not None else None
+
+
+class StoredTokenRefused(ConfigError):
+    """The token ``streammesh login`` stored for a server is no longer accepted by it."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        super().__init__(
+            f"the token stored for {server} was refused (revoked or expired); run "
+            f"'streammesh login {server}' with a valid one, or pass --token"
+        )
+
+
+def _stored_token(server: str) -> str:
+    stored = load_credentials().token_for(server)
+    if stored is None:
+        raise ConfigError(
+            f"--server {server} needs an API token: run 'streammesh login {server}', pass "
+            f"--token or set ${TOKEN_ENV} (create one with 'streammesh token create')"
+        )
+    return stored
 
 
 @contextmanager
@@ -78,21 +125,28 @@ def open_registry(target: RegistryTarget) -> Iterator[SchemaRegistry]:
     """The registry ``target`` names, open for the duration of the ``with`` block.
 
     Raises:
-        ConfigError: ``--server`` without a token, or together with ``--mesh``/``--store``.
+        ConfigError: ``--server`` without a token (given or stored), or together with
+            ``--mesh``/``--store``.
+        StoredTokenRefused: the server refused the token stored by ``streammesh login``.
+        CredentialsFileError: the stored logins are needed but cannot be read.
     """
     # Imported here: SQLAlchemy and httpx are heavy, and most commands need neither.
-    if target.server is not None:
+    server = target.remote_server()
+    if server is not None:
         from streammesh.registry.http import HttpSchemaRegistry
 
         if target.mesh is not None or target.store is not None:
             raise ConfigError("give --server, or --mesh/--store for the local store, not both")
-        if not target.token:
-            raise ConfigError(
-                f"--server needs an API token: pass --token or set ${TOKEN_ENV} "
-                "(create one with 'streammesh token create')"
-            )
-        with HttpSchemaRegistry(target.server, target.token) as remote:
-            yield remote
+        if target.token:
+            with HttpSchemaRegistry(server, target.token) as remote:
+                yield remote
+            return
+        try:
+            with HttpSchemaRegistry(server, _stored_token(server)) as remote:
+                yield remote
+        except RegistryAuthenticationFailed as exc:
+            # The generic message says to pass --token; a stale login needs a new login.
+            raise StoredTokenRefused(server) from exc
         return
 
     from streammesh.registry.sql import SqlSchemaRegistry

@@ -40,6 +40,8 @@ from streammesh.server.protobuf_descriptors import (
     serialized_from_proto_text,
 )
 from streammesh.server.registry_models import (
+    JAVA_INT_MAX,
+    JAVA_INT_MIN,
     CompatibilityReply,
     ConfigBody,
     ConfigReply,
@@ -51,6 +53,7 @@ from streammesh.server.registry_models import (
     SchemaReply,
     SubjectVersionPair,
     SubjectVersionReply,
+    registry_errors,
 )
 
 
@@ -60,12 +63,40 @@ class RegistryJSONResponse(JSONResponse):
     media_type = REGISTRY_MEDIA_TYPE
 
 
-router = APIRouter(default_response_class=RegistryJSONResponse, tags=["schema registry"])
+class RawSchemaResponse(Response):
+    """A schema's text as the whole body, with Confluent's media type."""
+
+    media_type = REGISTRY_MEDIA_TYPE
+
+
+# What each kind of route can answer besides success; every route needs a token (401).
+_READ = registry_errors(401, 422)
+_LOOKUP = registry_errors(401, 404, 422)
+_WRITE = registry_errors(401, 403, 422)
+_WRITE_EXISTING = registry_errors(401, 403, 404, 422)
+_RESET = registry_errors(401, 403)
+# Routes that read a JSON body: FastAPI answers 400 when its bytes are not UTF-8 at all.
+_READ_BODY = registry_errors(400, 401, 404, 422)
+_WRITE_BODY = registry_errors(400, 401, 403, 422)
+
+router = APIRouter(
+    default_response_class=RegistryJSONResponse,
+    tags=["schema registry"],
+    responses=registry_errors(401),
+)
 
 # --- translation ---------------------------------------------------------------------------
 
 Subject = Annotated[str, Path(description="The subject, e.g. `execution.stocktrades.v1-value`.")]
 VersionPath = Annotated[str, Path(description="A version number, `latest` or `-1`.")]
+SchemaId = Annotated[
+    int,
+    Path(
+        ge=JAVA_INT_MIN,
+        le=JAVA_INT_MAX,
+        description="A global schema id (a Java int, as Confluent's).",
+    ),
+]
 Deleted = Annotated[bool, Query(description="Include soft-deleted subjects or versions.")]
 DeletedOnly = Annotated[
     bool, Query(alias="deleted_only", description="Only soft-deleted subjects or versions.")
@@ -95,7 +126,7 @@ def parse_version(raw: str) -> VersionSelector:
         number = int(raw)
     except ValueError:
         raise InvalidVersion(raw) from None
-    if number < 1:
+    if not 1 <= number <= JAVA_INT_MAX:  # Confluent's versions are Java ints
         raise InvalidVersion(raw)
     return number
 
@@ -173,7 +204,7 @@ def _mode(body: ModeBody) -> RegistryMode:
 
 def _raw_schema(text: str) -> Response:
     # Confluent answers /schema routes with the schema text itself as the body.
-    return Response(content=text, media_type=REGISTRY_MEDIA_TYPE)
+    return RawSchemaResponse(content=text)
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -187,12 +218,13 @@ def schema_types(request: Request, _: Reader) -> list[str]:
 
 @router.get(
     "/schemas/ids/{schema_id}",
+    responses=_LOOKUP,
     response_model=SchemaReply,
     response_model_exclude_none=True,
     response_model_by_alias=True,
 )
 def schema_by_id(
-    request: Request, schema_id: int, _: Reader, format: Format = None
+    request: Request, schema_id: SchemaId, _: Reader, format: Format = None
 ) -> dict[str, Any]:
     """A schema by its global id."""
     registry = _registry(request)
@@ -200,16 +232,16 @@ def schema_by_id(
     return _schema_json(registry, stored.schema_type, stored.schema, stored.references, format)
 
 
-@router.get("/schemas/ids/{schema_id}/schema", response_class=Response)
-def raw_schema_by_id(request: Request, schema_id: int, _: Reader) -> Response:
+@router.get("/schemas/ids/{schema_id}/schema", response_class=RawSchemaResponse, responses=_LOOKUP)
+def raw_schema_by_id(request: Request, schema_id: SchemaId, _: Reader) -> Response:
     """The schema text of a global id, unwrapped."""
     return _raw_schema(_registry(request).schema(schema_id).schema)
 
 
-@router.get("/schemas/ids/{schema_id}/subjects", response_model=list[str])
+@router.get("/schemas/ids/{schema_id}/subjects", response_model=list[str], responses=_LOOKUP)
 def subjects_of_schema(
     request: Request,
-    schema_id: int,
+    schema_id: SchemaId,
     _: Reader,
     deleted: Deleted = False,
     subject: Annotated[str | None, Query(description="Only this subject.")] = None,
@@ -222,10 +254,12 @@ def subjects_of_schema(
     return _page(names, offset, limit)
 
 
-@router.get("/schemas/ids/{schema_id}/versions", response_model=list[SubjectVersionPair])
+@router.get(
+    "/schemas/ids/{schema_id}/versions", response_model=list[SubjectVersionPair], responses=_LOOKUP
+)
 def versions_of_schema(
     request: Request,
-    schema_id: int,
+    schema_id: SchemaId,
     _: Reader,
     deleted: Deleted = False,
     subject: Annotated[str | None, Query(description="Only this subject.")] = None,
@@ -241,7 +275,7 @@ def versions_of_schema(
 # --- subjects --------------------------------------------------------------------------------
 
 
-@router.get("/subjects", response_model=list[str])
+@router.get("/subjects", response_model=list[str], responses=_READ)
 def subjects(
     request: Request,
     _: Reader,
@@ -260,7 +294,7 @@ def subjects(
     return _page(names, offset, limit)
 
 
-@router.get("/subjects/{subject}/versions", response_model=list[int])
+@router.get("/subjects/{subject}/versions", response_model=list[int], responses=_LOOKUP)
 def subject_versions(
     request: Request,
     subject: Subject,
@@ -284,6 +318,7 @@ def subject_versions(
 
 @router.get(
     "/subjects/{subject}/versions/{version}",
+    responses=_LOOKUP,
     response_model=SubjectVersionReply,
     response_model_exclude_none=True,
     response_model_by_alias=True,
@@ -304,7 +339,11 @@ def subject_version(
     return body
 
 
-@router.get("/subjects/{subject}/versions/{version}/schema", response_class=Response)
+@router.get(
+    "/subjects/{subject}/versions/{version}/schema",
+    response_class=RawSchemaResponse,
+    responses=_LOOKUP,
+)
 def raw_subject_version(
     request: Request, subject: Subject, version: VersionPath, _: Reader, deleted: Deleted = False
 ) -> Response:
@@ -313,7 +352,11 @@ def raw_subject_version(
     return _raw_schema(found.schema)
 
 
-@router.get("/subjects/{subject}/versions/{version}/referencedby", response_model=list[int])
+@router.get(
+    "/subjects/{subject}/versions/{version}/referencedby",
+    response_model=list[int],
+    responses=_LOOKUP,
+)
 def referenced_by(
     request: Request,
     subject: Subject,
@@ -327,7 +370,11 @@ def referenced_by(
     return _page(ids, offset, limit)
 
 
-@router.post("/subjects/{subject}/versions", response_model=RegisteredReply)
+@router.post(
+    "/subjects/{subject}/versions",
+    response_model=RegisteredReply,
+    responses=registry_errors(400, 401, 403, 404, 409, 422),
+)
 def register(
     request: Request,
     subject: Subject,
@@ -342,6 +389,7 @@ def register(
 
 @router.post(
     "/subjects/{subject}",
+    responses=_READ_BODY,
     response_model=SubjectVersionReply,
     response_model_exclude_none=True,
     response_model_by_alias=True,
@@ -363,7 +411,7 @@ def lookup(
     return reply
 
 
-@router.delete("/subjects/{subject}", response_model=list[int])
+@router.delete("/subjects/{subject}", response_model=list[int], responses=_WRITE_EXISTING)
 def delete_subject(
     request: Request, subject: Subject, _: Writer, permanent: Permanent = False
 ) -> list[int]:
@@ -371,7 +419,9 @@ def delete_subject(
     return _registry(request).delete_subject(subject, permanent=permanent)
 
 
-@router.delete("/subjects/{subject}/versions/{version}", response_model=int)
+@router.delete(
+    "/subjects/{subject}/versions/{version}", response_model=int, responses=_WRITE_EXISTING
+)
 def delete_version(
     request: Request,
     subject: Subject,
@@ -383,7 +433,9 @@ def delete_version(
     return _registry(request).delete_version(subject, parse_version(version), permanent=permanent)
 
 
-@router.get("/associations/resources/{namespace}/{resource}", response_model=list[Any])
+@router.get(
+    "/associations/resources/{namespace}/{resource}", response_model=list[Any], responses=_READ
+)
 def associations(request: Request, namespace: str, resource: str, _: Reader) -> list[Any]:
     """Always empty: streammesh names subjects by topic (``<topic>-value``) and keeps no
     topic-subject associations. Confluent's serializers ask before falling back to that."""
@@ -411,7 +463,9 @@ Verbose = Annotated[bool, Query(description="List every incompatibility in `mess
 
 
 @router.post(
-    "/compatibility/subjects/{subject}/versions/{version}", response_model=CompatibilityReply
+    "/compatibility/subjects/{subject}/versions/{version}",
+    response_model=CompatibilityReply,
+    responses=_READ_BODY,
 )
 def check_against_version(
     request: Request,
@@ -426,7 +480,11 @@ def check_against_version(
     return _compatibility_reply(request, subject, body, parse_version(version), normalize, verbose)
 
 
-@router.post("/compatibility/subjects/{subject}/versions", response_model=CompatibilityReply)
+@router.post(
+    "/compatibility/subjects/{subject}/versions",
+    response_model=CompatibilityReply,
+    responses=_READ_BODY,
+)
 def check_against_subject(
     request: Request,
     subject: Subject,
@@ -448,7 +506,7 @@ def global_config(request: Request, _: Reader) -> dict[str, str]:
     return {"compatibilityLevel": _registry(request).compatibility().value}
 
 
-@router.put("/config", response_model=ConfigUpdateReply)
+@router.put("/config", response_model=ConfigUpdateReply, responses=_WRITE_BODY)
 def set_global_config(
     request: Request, body: Annotated[ConfigBody, Body()], _: Writer
 ) -> dict[str, str]:
@@ -457,13 +515,13 @@ def set_global_config(
     return {"compatibility": level.value}
 
 
-@router.delete("/config", response_model=ConfigReply)
+@router.delete("/config", response_model=ConfigReply, responses=_RESET)
 def delete_global_config(request: Request, _: Writer) -> dict[str, str]:
     """Reset the global compatibility level to the mesh's default; answers the old one."""
     return {"compatibilityLevel": _registry(request).delete_compatibility().value}
 
 
-@router.get("/config/{subject}", response_model=ConfigReply)
+@router.get("/config/{subject}", response_model=ConfigReply, responses=_LOOKUP)
 def subject_config(
     request: Request, subject: Subject, _: Reader, default_to_global: DefaultToGlobal = False
 ) -> dict[str, str]:
@@ -472,7 +530,7 @@ def subject_config(
     return {"compatibilityLevel": level.value}
 
 
-@router.put("/config/{subject}", response_model=ConfigUpdateReply)
+@router.put("/config/{subject}", response_model=ConfigUpdateReply, responses=_WRITE_BODY)
 def set_subject_config(
     request: Request, subject: Subject, body: Annotated[ConfigBody, Body()], _: Writer
 ) -> dict[str, str]:
@@ -481,7 +539,7 @@ def set_subject_config(
     return {"compatibility": level.value}
 
 
-@router.delete("/config/{subject}", response_model=ConfigReply)
+@router.delete("/config/{subject}", response_model=ConfigReply, responses=_WRITE_EXISTING)
 def delete_subject_config(request: Request, subject: Subject, _: Writer) -> dict[str, str]:
     """Remove a subject's own compatibility level; answers it."""
     return {"compatibilityLevel": _registry(request).delete_compatibility(subject).value}
@@ -496,7 +554,7 @@ def global_mode(request: Request, _: Reader) -> dict[str, str]:
     return {"mode": _registry(request).mode().value}
 
 
-@router.put("/mode", response_model=ModeReply)
+@router.put("/mode", response_model=ModeReply, responses=_WRITE_BODY)
 def set_global_mode(
     request: Request, body: Annotated[ModeBody, Body()], _: Writer, force: Force = False
 ) -> dict[str, str]:
@@ -504,13 +562,13 @@ def set_global_mode(
     return {"mode": _registry(request).set_mode(_mode(body)).value}
 
 
-@router.delete("/mode", response_model=ModeReply)
+@router.delete("/mode", response_model=ModeReply, responses=_RESET)
 def delete_global_mode(request: Request, _: Writer) -> dict[str, str]:
     """Reset the global mode to READWRITE; answers the old one."""
     return {"mode": _registry(request).delete_mode().value}
 
 
-@router.get("/mode/{subject}", response_model=ModeReply)
+@router.get("/mode/{subject}", response_model=ModeReply, responses=_LOOKUP)
 def subject_mode(
     request: Request, subject: Subject, _: Reader, default_to_global: DefaultToGlobal = False
 ) -> dict[str, str]:
@@ -518,7 +576,7 @@ def subject_mode(
     return {"mode": _registry(request).mode(subject, fallback=default_to_global).value}
 
 
-@router.put("/mode/{subject}", response_model=ModeReply)
+@router.put("/mode/{subject}", response_model=ModeReply, responses=_WRITE_BODY)
 def set_subject_mode(
     request: Request,
     subject: Subject,
@@ -530,7 +588,7 @@ def set_subject_mode(
     return {"mode": _registry(request).set_mode(_mode(body), subject).value}
 
 
-@router.delete("/mode/{subject}", response_model=ModeReply)
+@router.delete("/mode/{subject}", response_model=ModeReply, responses=_WRITE_EXISTING)
 def delete_subject_mode(request: Request, subject: Subject, _: Writer) -> dict[str, str]:
     """Remove a subject's own mode; answers it."""
     return {"mode": _registry(request).delete_mode(subject).value}

@@ -11,13 +11,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+JAVA_INT_MAX = 2**31 - 1
+"""Confluent's ids and versions are Java ints; larger numbers name nothing (and would
+overflow the store's integer columns)."""
+JAVA_INT_MIN = -(2**31)
+
 
 class ReferenceBody(BaseModel):
     """A reference to another registered schema version."""
 
     name: str = Field(description="The name the schema imports it by.")
     subject: str
-    version: int
+    version: int = Field(ge=JAVA_INT_MIN, le=JAVA_INT_MAX)
 
 
 class SchemaBody(BaseModel):
@@ -107,3 +112,28 @@ class ModeReply(BaseModel):
     """A registry mode."""
 
     mode: str
+
+
+class RegistryErrorReply(BaseModel):
+    """An error, in Confluent's shape: ``error_code`` refines the HTTP status (40401, ...)."""
+
+    error_code: int = Field(description="Confluent's error code, e.g. 40401: subject not found.")
+    message: str
+
+
+_ERROR_MEANINGS = {
+    400: "The body is not UTF-8 encoded JSON.",
+    401: "No token, or one that is unknown, revoked or expired (40101).",
+    403: "The token's role may not change the registry (40301).",
+    404: "No such subject, version, schema id or setting, or a reference to none (40401-40409).",
+    409: "The schema is incompatible with the subject's compatibility level (409).",
+    422: "Invalid schema, version, level, mode or request (42201-42206, 422).",
+}
+
+
+def registry_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route can give, for its ``responses=`` in the OpenAPI document."""
+    return {
+        status: {"model": RegistryErrorReply, "description": _ERROR_MEANINGS[status]}
+        for status in statuses
+    }
