@@ -117,7 +117,7 @@ def test_every_documented_route_but_health_needs_a_token(anonymous: httpx.Client
             assert body["error_code"] == 40101, (method, path)
             assert "token" in body["message"]
         else:
-            assert body["error"] == "unauthenticated"
+            assert body["error"]["code"] == "unauthenticated"
 
 
 @pytest.mark.parametrize(

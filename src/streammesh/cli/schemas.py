@@ -8,8 +8,6 @@ reason) and exit code 1; ``schemas check`` gives the same verdict without regist
 
 from __future__ import annotations
 
-import difflib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -43,6 +41,7 @@ from streammesh.registry.errors import (
     VersionNotFound,
 )
 from streammesh.schemas.base import Incompatibility, SchemaType
+from streammesh.schemas.diff import SchemaSide, diff_schemas, pretty_schema
 
 if TYPE_CHECKING:
     from streammesh.registry.base import SchemaRegistry
@@ -152,16 +151,6 @@ def _version(raw: str) -> VersionSelector:
 
 
 # --- presenting ----------------------------------------------------------------------------
-
-
-def pretty_schema(schema_type: SchemaType, text: str) -> str:
-    """The schema laid out for reading: JSON-based formats indented, Protobuf as written."""
-    if schema_type is SchemaType.PROTOBUF:
-        return text.strip() + "\n"
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
-    except ValueError:
-        return text.strip() + "\n"
 
 
 def _references_json(references: tuple[SchemaReference, ...]) -> list[dict[str, Any]]:
@@ -363,6 +352,10 @@ def _direction_json(problems: list[Incompatibility]) -> dict[str, Any]:
     }
 
 
+def _label(found: SubjectVersion) -> str:
+    return f"version {found.version} (id {found.id})"
+
+
 @app.command("diff")
 def diff(
     subject: SubjectArgument,
@@ -378,31 +371,17 @@ def diff(
 
     BACKWARD means V2 can read data written with V1; FORWARD means V1 can read V2's.
     """
-    from streammesh.schemas.formats import format_for
-
     selected = (_version(first), _version(second))
     with open_registry(_target(mesh, store, server, token)) as registry:
         old = registry.version(subject, selected[0], deleted=True)
         new = registry.version(subject, selected[1], deleted=True)
         seen: dict[tuple[str, int], ParsedSchema] = {}
         old_parsed, new_parsed = _parsed(registry, old, seen), _parsed(registry, new, seen)
-    if old.schema_type is new.schema_type:
-        schema_format = format_for(old.schema_type)
-        backward = schema_format.check_compatibility(reader=new_parsed, writer=old_parsed)
-        forward = schema_format.check_compatibility(reader=old_parsed, writer=new_parsed)
-    else:
-        changed = Incompatibility(
-            "", "SCHEMA_TYPE_CHANGED", f"{old.schema_type.value} -> {new.schema_type.value}"
-        )
-        backward, forward = [changed], [changed]
-    text_diff = "".join(
-        difflib.unified_diff(
-            pretty_schema(old.schema_type, old.schema).splitlines(keepends=True),
-            pretty_schema(new.schema_type, new.schema).splitlines(keepends=True),
-            fromfile=f"{subject} version {old.version} (id {old.id})",
-            tofile=f"{subject} version {new.version} (id {new.id})",
-        )
+    compared = diff_schemas(
+        SchemaSide(old.schema_type, old.schema, old_parsed, f"{subject} {_label(old)}"),
+        SchemaSide(new.schema_type, new.schema, new_parsed, f"{subject} {_label(new)}"),
     )
+    backward, forward, text_diff = list(compared.backward), list(compared.forward), compared.text
     if as_json:
         print_json(
             {

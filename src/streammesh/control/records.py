@@ -205,3 +205,41 @@ def product_from_document(document: dict[str, Any]) -> ProductRecord:
         created_at=datetime.fromisoformat(document["created_at"]),
         updated_at=datetime.fromisoformat(document["updated_at"]),
     )
+
+
+def application_from_document(document: dict[str, Any]) -> tuple[ApplicationRecord, bool]:
+    """An application and whether it is active, back from :meth:`ApplicationRecord.document`."""
+    name, _, version = str(document["product"]).rpartition(".v")
+    record = ApplicationRecord(
+        product=name,
+        version=int(version),
+        name=document["application"],
+        role=ApplicationRole(document["role"]),
+        group=document.get("group"),
+        principal=document["principal"],
+        first_seen=datetime.fromisoformat(document["first_seen"]),
+        last_seen=datetime.fromisoformat(document["last_seen"]),
+    )
+    return record, bool(document["active"])
+
+
+def domain_from_document(document: dict[str, Any]) -> DomainRecord:
+    """A domain back from :meth:`DomainRecord.document`."""
+    return DomainRecord(
+        document["name"],
+        document.get("description"),
+        datetime.fromisoformat(document["created_at"]),
+        document["created_by"],
+    )
+
+
+def team_from_document(document: dict[str, Any]) -> TeamRecord:
+    """A team back from :meth:`TeamRecord.document`."""
+    return TeamRecord(
+        document["name"],
+        document.get("domain"),
+        document.get("email"),
+        document.get("description"),
+        datetime.fromisoformat(document["created_at"]),
+        document["created_by"],
+    )

@@ -13,10 +13,15 @@ from __future__ import annotations
 from streammesh.sdk.client import MeshClient
 from streammesh.sdk.consumer import ProductConsumer
 from streammesh.sdk.errors import (
+    AuthenticationFailed,
     ClientClosed,
     EventProblem,
     InvalidEvent,
     InvalidKey,
+    MeshUnreachable,
+    RemoteError,
+    RemotePermissionDenied,
+    RemoteRequestFailed,
     SdkError,
     UnreadableEvent,
 )
@@ -27,6 +32,7 @@ from streammesh.sdk.mesh import Mesh
 from streammesh.sdk.producer import ProductProducer
 
 __all__ = [
+    "AuthenticationFailed",
     "ClientClosed",
     "EventProblem",
     "InProcessMesh",
@@ -36,9 +42,13 @@ __all__ = [
     "KeyCodec",
     "Mesh",
     "MeshClient",
+    "MeshUnreachable",
     "ProductConsumer",
     "ProductEvent",
     "ProductProducer",
+    "RemoteError",
+    "RemotePermissionDenied",
+    "RemoteRequestFailed",
     "SdkError",
     "UnreadableEvent",
 ]

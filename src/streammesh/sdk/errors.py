@@ -1,4 +1,5 @@
-"""Errors of the SDK's data plane: events a producer refuses and records a consumer cannot read.
+"""Errors of the SDK: events a producer refuses, records a consumer cannot read, and what only
+a mesh reached over HTTP can fail with.
 
 ::
 
@@ -8,7 +9,12 @@
     ├── InvalidKey          a key value that cannot be encoded, or key bytes that cannot be
     │                       decoded, as the product's key type (reported inside the two others)
     ├── UnreadableEvent     a record of a product's topic that is not an event of the product
-    └── ClientClosed        a producer or consumer used after ``close()``
+    ├── ClientClosed        a producer or consumer used after ``close()``
+    └── RemoteError         a mesh reached over HTTP (``Mesh.connect``)
+        ├── MeshUnreachable          no answer from the server
+        ├── AuthenticationFailed     the token was refused (401)
+        ├── RemotePermissionDenied   the token's role may not do this (403)
+        └── RemoteRequestFailed      any other refusal, with status and error code
 """
 
 from __future__ import annotations
@@ -152,3 +158,46 @@ class ClientClosed(SdkError):
         super().__init__(
             f"the {client} of product '{product}' is closed; open a new one to continue"
         )
+
+
+class RemoteError(SdkError):
+    """Base of the errors only a mesh reached over HTTP raises."""
+
+
+class MeshUnreachable(RemoteError):
+    """No answer from the server (connection refused, timeout)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(
+            f"cannot reach the mesh at {url}: {reason}; check that 'streammesh up' runs there"
+        )
+
+
+class AuthenticationFailed(RemoteError):
+    """The server refused the token (HTTP 401)."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(f"the mesh at {url} refused the token: {detail}")
+
+
+class RemotePermissionDenied(RemoteError):
+    """The token is valid but its role may not do this (HTTP 403)."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(f"the mesh at {url} refused the operation: {detail}")
+
+
+class RemoteRequestFailed(RemoteError):
+    """Any other refusal or failure the server answered, with its status and error code."""
+
+    def __init__(self, url: str, status: int, code: str, message: str) -> None:
+        self.url = url
+        self.status = status
+        self.code = code
+        super().__init__(f"{message} (HTTP {status} {code} from {url})")

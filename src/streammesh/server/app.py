@@ -1,34 +1,48 @@
 """``create_app``: the streammesh server as a FastAPI application.
 
-It opens the metadata store named by the settings, builds the schema registry and the token
-store on it, and mounts the routes: the Confluent-compatible registry under ``/registry``,
+It opens the mesh the settings name (its metadata store and event log, as ``LocalMesh``),
+builds the control plane, the schema registry and the token store on them, and mounts the
+routes: the REST API under ``/api/v1``, the Confluent-compatible registry under ``/registry``,
 ``/healthz`` and the OpenAPI document (both without credentials). The server keeps no state
-of its own, so several processes can serve one store.
+of its own, so several processes can serve one store and log.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 import streammesh
+from streammesh.audit import EventRelay
+from streammesh.control import LocalMesh
 from streammesh.identity import TokenStore
-from streammesh.registry.sql import SqlSchemaRegistry
+from streammesh.log import LogError
+from streammesh.server.api import API_PREFIX
+from streammesh.server.api import router as api_router
 from streammesh.server.context import ServerContext, attach_context
 from streammesh.server.errors import REGISTRY_PREFIX, install_error_handlers
 from streammesh.server.health import router as health_router
 from streammesh.server.registry_api import router as registry_router
 from streammesh.server.settings import ServerSettings
-from streammesh.store import open_store
+
+_LOGGER = logging.getLogger(__name__)
 
 
-def build_app(context: ServerContext, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
-    """The application over already built services; ``on_shutdown`` runs when it stops."""
+def build_app(
+    context: ServerContext,
+    on_shutdown: Callable[[], None] | None = None,
+    on_startup: Callable[[FastAPI], None] | None = None,
+) -> FastAPI:
+    """The application over already built services; ``on_startup`` runs when it starts (with
+    the app, e.g. to reopen services a previous stop closed), ``on_shutdown`` when it stops."""
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if on_startup is not None:
+            on_startup(app)
         try:
             yield
         finally:
@@ -39,7 +53,9 @@ def build_app(context: ServerContext, on_shutdown: Callable[[], None] | None = N
         title="streammesh",
         version=streammesh.__version__,
         description="Event streams as data products. The schema registry under `/registry` "
-        "speaks the Confluent Schema Registry API. Every endpoint but `/healthz` and "
+        "speaks the Confluent Schema Registry API; `/api/v1` is the mesh's REST API (data "
+        "products, plan and apply, lifecycle, applications, events, domains, teams, audit). "
+        "Every endpoint but `/healthz` and "
         "`/openapi.json` needs an API token (Bearer, or HTTP basic with the token as the "
         "password).",
         lifespan=lifespan,
@@ -49,21 +65,65 @@ def build_app(context: ServerContext, on_shutdown: Callable[[], None] | None = N
     attach_context(app, context)
     install_error_handlers(app)
     app.include_router(health_router)
+    app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(registry_router, prefix=REGISTRY_PREFIX)
     return app
 
 
+def _relay_pending(mesh: LocalMesh) -> None:
+    # Like the control plane after each change: a log that cannot take the events now
+    # does not stop the server; the next change relays them.
+    try:
+        with EventRelay(mesh.store, mesh.log) as relay:
+            relay.relay()
+    except LogError as exc:
+        _LOGGER.warning("mesh events not relayed at start (will retry): %s", exc)
+
+
+class _MeshLifetime:
+    """The mesh behind an app: opened by ``create_app``, closed when the app stops, and
+    opened again if the same app is started again (test clients start it per session)."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self._settings = settings
+        self._mesh: LocalMesh | None = None
+
+    def open(self) -> ServerContext:
+        self._settings.mesh.mkdir(parents=True, exist_ok=True)
+        mesh = LocalMesh.open(self._settings.mesh_config())
+        try:
+            _relay_pending(mesh)
+            context = ServerContext(
+                registry=mesh.registry,
+                tokens=TokenStore(mesh.store),
+                plane=mesh.plane,
+                log=mesh.log,
+            )
+        except BaseException:
+            mesh.close()
+            raise
+        self._mesh = mesh
+        return context
+
+    def start(self, app: FastAPI) -> None:
+        if self._mesh is None:
+            attach_context(app, self.open())
+
+    def close(self) -> None:
+        mesh, self._mesh = self._mesh, None
+        if mesh is not None:
+            mesh.close()
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
-    """Open the mesh's metadata store (migrating it) and build the application on it.
+    """Open the mesh (store migrated, log opened) and build the application on it.
+
+    Mesh events left unrelayed by a process that stopped early are relayed at each start.
 
     Raises:
+        ConfigError: the mesh's ``mesh.yaml`` cannot be used.
         StoreError: the store URL is invalid or the database cannot be opened.
+        LogError: the event log cannot be opened.
     """
-    settings.mesh.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.resolved_store_url)
-    try:
-        context = ServerContext(registry=SqlSchemaRegistry(store), tokens=TokenStore(store))
-    except BaseException:
-        store.close()
-        raise
-    return build_app(context, on_shutdown=store.close)
+    lifetime = _MeshLifetime(settings)
+    return build_app(lifetime.open(), on_shutdown=lifetime.close, on_startup=lifetime.start)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import FastAPI, Request
 
 from streammesh.identity import Principal
 from streammesh.registry.base import SchemaRegistry
+
+if TYPE_CHECKING:
+    from streammesh.control import ControlPlane
+    from streammesh.log import EventLog
 
 
 class TokenVerifier(Protocol):
@@ -19,10 +23,20 @@ class TokenVerifier(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ServerContext:
-    """What the routes call: the schema registry and the token verifier."""
+    """What the routes call.
+
+    Attributes:
+        registry: The schema registry (``/registry`` and the product routes).
+        tokens: The token verifier.
+        plane: The control plane behind ``/api/v1``; ``None`` in an app built for the
+            registry alone, whose ``/api/v1`` routes then answer 503.
+        log: The event log the product routes produce to and read from.
+    """
 
     registry: SchemaRegistry
     tokens: TokenVerifier
+    plane: ControlPlane | None = None
+    log: EventLog | None = None
 
 
 def attach_context(app: FastAPI, context: ServerContext) -> None:

@@ -3,7 +3,9 @@
 This is one of the two places where errors meet the outside (the other is the CLI's
 ``main()``). Under ``/registry`` the body is Confluent's shape, ``{"error_code": 40401,
 "message": "..."}``, because ``confluent_kafka.schema_registry`` clients read exactly that;
-the rest of the server answers ``{"error": "<kind>", "message": "..."}``. An unexpected
+the rest of the server (``/api/v1``) answers ``{"error": {"code": "<kind>", "message": "...",
+"details": [...]}}``, ``details`` itemising what was wrong (plan problems, descriptor fields,
+refused events, request fields) where the error carries such a list. An unexpected
 exception is logged with its traceback and answered with 500/50001 and a message that names
 nothing internal.
 """
@@ -20,10 +22,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from streammesh.audit.errors import InvalidAuditQuery
+from streammesh.catalog.errors import InvalidSearch, ProductNotInCatalog
+from streammesh.control import errors as control
 from streammesh.errors import MeshError
 from streammesh.identity.errors import InvalidTokenRequest, TokenNotFound
+from streammesh.log import errors as log
+from streammesh.products.errors import DescriptorInvalid
+from streammesh.products.lifecycle import LifecycleError
 from streammesh.registry import errors as registry
 from streammesh.schemas.errors import InvalidSchema, UnresolvedReference
+from streammesh.sdk.errors import InvalidEvent, UnreadableEvent
 from streammesh.store.errors import StoreError, StoreUnavailable
 
 REGISTRY_PREFIX = "/registry"
@@ -57,6 +66,16 @@ class PermissionDenied(ServerError):
         super().__init__(
             f"'{principal}' has role '{role}', which may not do this; it needs one of "
             f"{', '.join(repr(str(r)) for r in self.allowed)}"
+        )
+
+
+class ServiceNotConfigured(ServerError):
+    """The server was built without a service a route needs (e.g. no event log)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        super().__init__(
+            f"this server has no {service}; start it with 'streammesh up' over a mesh directory"
         )
 
 
@@ -99,6 +118,27 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     # Confluent's 50001 is "error in the backend data store"; 503 tells clients to retry.
     StoreUnavailable: ErrorCode(503, 50001, "store-unavailable"),
     StoreError: ErrorCode(500, 50001, "store-error"),
+    ServiceNotConfigured: ErrorCode(503, 503, "service-not-configured"),
+    # The control plane and data plane behind /api/v1.
+    control.ProductNotFound: ErrorCode(404, 404, "product-not-found"),
+    ProductNotInCatalog: ErrorCode(404, 404, "product-not-found"),
+    control.PlanRefused: ErrorCode(422, 422, "plan-refused"),
+    control.InvalidProductSource: ErrorCode(422, 422, "invalid-product-source"),
+    control.NotAcceptingConsumers: ErrorCode(409, 409, "not-accepting-consumers"),
+    control.ConcurrentChange: ErrorCode(409, 409, "concurrent-change"),
+    DescriptorInvalid: ErrorCode(422, 422, "invalid-descriptor"),
+    LifecycleError: ErrorCode(409, 409, "lifecycle-refused"),
+    InvalidSearch: ErrorCode(422, 422, "invalid-search"),
+    InvalidAuditQuery: ErrorCode(422, 422, "invalid-audit-query"),
+    InvalidEvent: ErrorCode(422, 422, "invalid-event"),
+    # A record someone else wrote to the product's topic: the product's state, not the request.
+    UnreadableEvent: ErrorCode(409, 409, "unreadable-event"),
+    log.TopicNotFound: ErrorCode(404, 404, "topic-not-found"),
+    log.InvalidRecord: ErrorCode(422, 422, "invalid-record"),
+    log.RecordTooLarge: ErrorCode(422, 422, "record-too-large"),
+    log.LogTimeout: ErrorCode(503, 503, "log-timeout"),
+    log.DeliveryFailed: ErrorCode(503, 503, "delivery-failed"),
+    log.LogUnavailable: ErrorCode(503, 503, "log-unavailable"),
 }
 
 INTERNAL_ERROR = ErrorCode(500, 50001, "internal-error")
@@ -117,6 +157,38 @@ def code_for(exc: BaseException) -> ErrorCode:
     return INTERNAL_ERROR
 
 
+def details_of(exc: BaseException) -> list[dict[str, Any]]:
+    """The itemised specifics an error carries, for the ``details`` of an ``/api/v1`` error."""
+    if isinstance(exc, control.PlanRefused):
+        return [problem.document() for problem in exc.problems]
+    if isinstance(exc, DescriptorInvalid):
+        return [
+            {
+                "source": exc.source,
+                "path": problem.path,
+                "message": problem.message,
+                "hint": problem.hint,
+                "line": problem.line,
+                "column": problem.column,
+            }
+            for problem in exc.problems
+        ]
+    if isinstance(exc, InvalidEvent):
+        return [
+            {"index": p.index, "path": p.path, "rule": p.rule, "reason": p.reason}
+            for p in exc.problems
+        ]
+    if isinstance(exc, RequestValidationError):
+        return [
+            {
+                "path": ".".join(str(part) for part in error.get("loc", ())),
+                "message": str(error.get("msg", "invalid")),
+            }
+            for error in exc.errors()
+        ]
+    return []
+
+
 def is_registry_path(request: Request) -> bool:
     """Whether the request is for the Confluent-compatible API (Confluent's error shape)."""
     path = request.url.path
@@ -124,7 +196,11 @@ def is_registry_path(request: Request) -> bool:
 
 
 def error_response(
-    request: Request, row: ErrorCode, message: str, headers: dict[str, str] | None = None
+    request: Request,
+    row: ErrorCode,
+    message: str,
+    headers: dict[str, str] | None = None,
+    details: list[dict[str, Any]] | None = None,
 ) -> JSONResponse:
     """The JSON body of an error, in the shape of the API the request went to."""
     if is_registry_path(request):
@@ -135,7 +211,9 @@ def error_response(
             headers=headers,
         )
     return JSONResponse(
-        {"error": row.kind, "message": message}, status_code=row.status, headers=headers
+        {"error": {"code": row.kind, "message": message, "details": details or []}},
+        status_code=row.status,
+        headers=headers,
     )
 
 
@@ -152,12 +230,17 @@ async def _mesh_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, AuthenticationRequired):
         headers = {"WWW-Authenticate": 'Bearer realm="streammesh", Basic realm="streammesh"'}
-    return error_response(request, row, str(exc), headers)
+    return error_response(request, row, str(exc), headers, details_of(exc))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(request, ERROR_TABLE[RequestValidationError], _validation_message(exc))
+    return error_response(
+        request,
+        ERROR_TABLE[RequestValidationError],
+        _validation_message(exc),
+        details=details_of(exc),
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

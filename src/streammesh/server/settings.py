@@ -1,10 +1,14 @@
-"""``ServerSettings``: where the mesh is, where to listen, which metadata store to use."""
+"""``ServerSettings``: where the mesh is, where to listen, which log and metadata store to use."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from streammesh.config import MeshConfig
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -18,8 +22,10 @@ class ServerSettings(BaseModel):
             ``streammesh up``); created if missing.
         host: the address to listen on; loopback unless told otherwise.
         port: the TCP port (0 picks a free one).
-        store_url: the metadata store's SQLAlchemy URL; ``None`` means the SQLite file
-            ``<mesh>/meta.db``.
+        log_url: the event log's URL; ``None`` means what the mesh's configuration says
+            (``$STREAMMESH_LOG``, ``mesh.yaml``, else the embedded log ``<mesh>/log``).
+        store_url: the metadata store's SQLAlchemy URL; ``None`` means what the mesh's
+            configuration says (``$STREAMMESH_STORE``, ``mesh.yaml``, else ``<mesh>/meta.db``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -27,16 +33,26 @@ class ServerSettings(BaseModel):
     mesh: Path
     host: str = DEFAULT_HOST
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
+    log_url: str | None = None
     store_url: str | None = None
+
+    def mesh_config(self) -> MeshConfig:
+        """The mesh's configuration, these settings' URLs winning over the environment and
+        ``mesh.yaml``.
+
+        Raises:
+            ConfigError: the mesh's ``mesh.yaml`` cannot be used.
+        """
+        # Imported here so that settings can be built (and validated) without reading
+        # configuration files, e.g. by ``--help``.
+        from streammesh.config import MeshConfig
+
+        return MeshConfig.load(self.mesh, log_url=self.log_url, store_url=self.store_url)
 
     @property
     def resolved_store_url(self) -> str:
-        """``store_url``, or the default SQLite file inside the mesh directory."""
-        # Imported here so that settings can be built (and validated) without the store's
-        # SQLAlchemy import cost, e.g. by ``--help``.
-        from streammesh.store import default_store_url
-
-        return self.store_url or default_store_url(self.mesh)
+        """The metadata store the server uses (see :attr:`store_url`)."""
+        return self.mesh_config().store_url
 
     @property
     def url(self) -> str:

@@ -1,0 +1,96 @@
+"""Refusals of the REST API back into the ``MeshError`` classes a local mesh raises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from streammesh.control.errors import (
+    InvalidProductSource,
+    NotAcceptingConsumers,
+    PlanRefused,
+    ProductNotFound,
+)
+from streammesh.control.plan import PlanProblem, Severity
+from streammesh.errors import MeshError
+from streammesh.products.errors import DescriptorInvalid, DescriptorProblem
+from streammesh.products.lifecycle import LifecycleError
+from streammesh.sdk.errors import (
+    AuthenticationFailed,
+    EventProblem,
+    InvalidEvent,
+    RemotePermissionDenied,
+)
+
+if TYPE_CHECKING:
+    from streammesh.sdk.remote.mesh import RemoteMesh
+
+
+def _plan_problem(item: Mapping[str, Any]) -> PlanProblem:
+    return PlanProblem(
+        item["product"],
+        item["origin"],
+        Severity(item["severity"]),
+        item["rule"],
+        item["message"],
+        item.get("hint") or "",
+        tuple(item.get("details") or ()),
+    )
+
+
+class Refusal:
+    """One error answer: its code, message, details, and the reference the call was about."""
+
+    def __init__(self, mesh: RemoteMesh, reference: str, status: int, body: Any) -> None:
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            error = {"code": f"http-{status}", "message": f"HTTP {status}", "details": []}
+        self.mesh = mesh
+        self.reference = reference
+        self.status = status
+        self.code = str(error.get("code"))
+        self.message = str(error.get("message"))
+        self.details: list[dict[str, Any]] = list(error.get("details") or [])
+
+    def lifecycle(self) -> MeshError:
+        return LifecycleError(self.mesh.product(self.reference).lifecycle, self.message)
+
+    def not_accepting(self) -> MeshError:
+        record = self.mesh.product(self.reference)
+        return NotAcceptingConsumers(record.reference, record.status, "", record.replaced_by)
+
+    def invalid_event(self) -> MeshError:
+        problems = [
+            EventProblem(d.get("path", ""), d.get("rule", ""), d.get("reason", ""), d.get("index"))
+            for d in self.details
+        ] or [EventProblem("", "event", self.message)]
+        return InvalidEvent(self.reference, "", problems, len(problems))
+
+    def descriptor(self) -> MeshError:
+        source = self.details[0].get("source", "request") if self.details else "request"
+        problems = [
+            DescriptorProblem(
+                d.get("path", ""),
+                d.get("message", ""),
+                d.get("hint"),
+                d.get("line"),
+                d.get("column"),
+            )
+            for d in self.details
+        ]
+        return DescriptorInvalid(source, problems)
+
+
+ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
+    "unauthenticated": lambda r: AuthenticationFailed(r.mesh.url, r.message),
+    "forbidden": lambda r: RemotePermissionDenied(r.mesh.url, r.message),
+    "product-not-found": lambda r: ProductNotFound(r.reference),
+    "plan-refused": lambda r: PlanRefused([_plan_problem(d) for d in r.details]),
+    "invalid-descriptor": Refusal.descriptor,
+    "invalid-product-source": lambda r: InvalidProductSource("request", r.message),
+    "lifecycle-refused": Refusal.lifecycle,
+    "not-accepting-consumers": Refusal.not_accepting,
+    "invalid-event": Refusal.invalid_event,
+}
+"""Error codes of the server's error table -> the ``MeshError`` a local mesh raises; the
+server's message replaces the rebuilt one, so both read the same."""

@@ -1,0 +1,154 @@
+"""Remote produce and consume, for clients of a mesh whose log they cannot reach (embedded).
+
+``POST /products/{reference}/events`` validates and writes a batch all or nothing and answers
+once it is durable. ``GET /products/{reference}/events?group=G`` reads up to ``max`` events as
+consumer group ``G`` (registered as a consuming application of the product), commits the
+group's offsets past them, and answers: each request is one short-lived group member.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from streammesh.control import ApplicationRole
+from streammesh.log import ConsumerOptions
+from streammesh.log.partitioner import partition_for_key
+from streammesh.sdk import ProductConsumer, ProductEvent, ProductProducer, UnreadableEvent
+from streammesh.sdk.keys import KeyCodec
+from streammesh.serde import RegistryResolver
+from streammesh.server.api.event_json import event_document
+from streammesh.server.api.models.events import ConsumeReply, ProduceBody, ProduceReply
+from streammesh.server.api.products import Reference
+from streammesh.server.api.responses import errors
+from streammesh.server.api.roles import ProducerPrincipal
+from streammesh.server.api.services import Log, Plane, Registry
+from streammesh.server.auth import Reader
+
+router = APIRouter(tags=["events"])
+_LOGGER = logging.getLogger(__name__)
+
+MAX_TAKE = 10_000
+MAX_WAIT_S = 30.0
+_MORE_S = 0.05
+"""Once events arrived, how long to wait for more before answering."""
+
+
+@router.post(
+    "/products/{reference}/events",
+    response_model=ProduceReply,
+    responses=errors(400, 403, 404),
+)
+def produce(
+    reference: Reference,
+    body: ProduceBody,
+    _: ProducerPrincipal,
+    plane: Plane,
+    log: Log,
+    registry: Registry,
+) -> dict[str, Any]:
+    """Validate every event against the product's current schema and key, then write them
+    all; one invalid event refuses the batch (422 `invalid-event`, each refused event's
+    index and field path in `details`) and nothing is written. Answers once the events are
+    durable."""
+    contract = plane.product(reference).contract
+    producer = ProductProducer(log, RegistryResolver(registry), contract)
+    try:
+        accepted = producer.send_many(body.events)
+        producer.flush()
+        schema_id = producer.schema_id
+    finally:
+        producer.close()
+    keys = KeyCodec(contract.key_field, contract.key_type)
+    partitions = log.describe_topic(contract.topic).partitions
+    return {
+        "product": contract.reference,
+        "accepted": accepted,
+        "schema_id": schema_id,
+        "partitions": [partition_for_key(keys.key_of(event), partitions) for event in body.events],
+    }
+
+
+@router.get(
+    "/products/{reference}/events",
+    response_model=ConsumeReply,
+    responses=errors(404, 409),
+)
+def consume(
+    reference: Reference,
+    principal: Reader,
+    plane: Plane,
+    log: Log,
+    registry: Registry,
+    group: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="The consumer group, registered as an application of the product.",
+        ),
+    ],
+    max_events: Annotated[
+        int, Query(alias="max", ge=1, le=MAX_TAKE, description="At most this many events.")
+    ] = 100,
+    timeout: Annotated[
+        float,
+        Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for the first event."),
+    ] = 1.0,
+) -> dict[str, Any]:
+    """Up to `max` events for consumer group `group`, from where the group left off (a new
+    group starts at the oldest event). Answers as soon as events arrived (or after `timeout`
+    seconds without any), with the group's offsets committed past them. A deprecated
+    product refuses a new group (409 `not-accepting-consumers`)."""
+    record = plane.product(reference)
+    plane.register_application(
+        record.reference,
+        group,
+        role=ApplicationRole.CONSUMER,
+        principal=principal.name,
+        group=group,
+    )
+    # Each request is a short-lived member that leaves when it answers; a short session
+    # frees the partitions of one that could not leave (a server killed mid-request) soon.
+    options = ConsumerOptions(
+        auto_commit=False,
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=500,
+        client_id="streammesh-rest-consumer",
+    )
+    with ProductConsumer(
+        log, RegistryResolver(registry), record.contract, group, options
+    ) as consumer:
+        events = _take(consumer, max_events, timeout)
+        consumer.commit()
+    return {
+        "product": record.reference,
+        "group": group,
+        "events": [event_document(event) for event in events],
+    }
+
+
+def _take(consumer: ProductConsumer, count: int, timeout: float) -> list[ProductEvent]:
+    """Long polling: wait up to ``timeout`` for a first event, then only for what is ready."""
+    events: list[ProductEvent] = []
+    deadline = time.monotonic() + timeout
+    while len(events) < count:
+        wait = _MORE_S if events else max(deadline - time.monotonic(), 0.0)
+        try:
+            event = consumer.poll(wait)
+        except UnreadableEvent as exc:
+            if not events:
+                consumer.commit()  # past the record, so the group is not stuck on it
+                raise
+            # Answer what was read; the record counts as read, like the SDK consumer's.
+            _LOGGER.warning("skipped a record of %s: %s", exc.product, exc)
+            break
+        if event is None:
+            if events or time.monotonic() >= deadline:
+                break
+            continue
+        events.append(event)
+    return events

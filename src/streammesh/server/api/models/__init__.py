@@ -1,0 +1,1 @@
+"""Pydantic models of the ``/api/v1`` request and response bodies, one module per resource."""

@@ -1,0 +1,45 @@
+"""``POST /plan`` and ``POST /apply``: products as code, sent as descriptor and schema text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from streammesh.control import ProductSource
+from streammesh.control.plan import PlanSummary
+from streammesh.server.api.models.plan import PlanBody, PlanReply
+from streammesh.server.api.responses import errors
+from streammesh.server.api.roles import Changer
+from streammesh.server.api.services import Plane
+from streammesh.server.auth import Reader
+
+router = APIRouter(tags=["plan and apply"])
+
+
+def _sources(body: PlanBody) -> list[ProductSource]:
+    # Every source is parsed before anything is planned: a bad descriptor is refused (422,
+    # every problem with its field path) with nothing read from or written to the mesh.
+    return [
+        ProductSource.parse(item.descriptor, item.schema_text, origin=item.origin)
+        for item in body.products
+    ]
+
+
+@router.post("/plan", response_model=PlanReply, responses=errors(400))
+def plan(body: PlanBody, _: Reader, plane: Plane) -> dict[str, Any]:
+    """What `apply` would change (topic, schema, catalog entry, status) and every problem
+    that would stop it; changes nothing."""
+    return PlanSummary.of(plane.plan(_sources(body))).document()
+
+
+@router.post("/apply", response_model=PlanReply, responses=errors(400, 403, 409))
+def apply(body: PlanBody, principal: Changer, plane: Plane) -> dict[str, Any]:
+    """Make the mesh match the products sent; a second identical call changes nothing.
+
+    A plan with errors is refused (422 `plan-refused`, every problem in `details`) and
+    nothing is written.
+    """
+    result = plane.apply(_sources(body), actor=principal.name)
+    applied = tuple(record.reference for record in result.applied)
+    return PlanSummary.of(result.plan, applied).document()
