@@ -1,4 +1,14 @@
-"""``streammesh consume``: print a topic's records as they arrive.
+"""``streammesh consume``: print a data product's events, or a topic's records, as they arrive.
+
+The argument names a data product of the mesh (``execution.stocktrades``, or one version
+``execution.stocktrades.v2``) or else a topic. A product is read as a consumer group
+(``--group`` is required: the group is the application registered with the product as its
+consumer, which is what "active consumers" mean); each event is deserialized with the schema it
+was written with and printed as one JSON object per line (product, key, value, partition,
+offset, timestamp, schema_id). A deprecated or retired product refuses a new group. ``--raw``,
+or ``--partition``, reads the name as a topic instead.
+
+For a topic:
 
 With ``--group`` the command is a member of that consumer group and commits the position after
 the last printed record of each partition when it exits (also on Ctrl-C, which stops it between
@@ -9,15 +19,20 @@ with ``--from-beginning``.
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 import time
+import uuid
 from collections.abc import Sequence
-from typing import Annotated
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from streammesh.cli.interrupt import EXIT_INTERRUPTED, GracefulInterrupt
+from streammesh.cli.mesh_connection import MeshSession, MeshTarget, open_product
 from streammesh.cli.output import stderr_is_terminal
 from streammesh.cli.record_output import record_document, record_text
 from streammesh.cli.settings import CliSettings
@@ -29,6 +44,10 @@ from streammesh.log.base import (
     TopicPartition,
 )
 from streammesh.log.errors import InvalidPartition
+
+if TYPE_CHECKING:
+    from streammesh.control import ProductRecord
+    from streammesh.sdk import ProductConsumer, ProductEvent
 
 POLL_INTERVAL_S = 0.5
 """Longest single wait for records, so --timeout and Ctrl-C are noticed promptly."""
@@ -95,9 +114,105 @@ def _read(
     return printed
 
 
+def _plain(value: object) -> Any:
+    """JSON for the values schemas decode to that JSON has no type for."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def event_document(event: ProductEvent) -> dict[str, Any]:
+    """One line of ``consume PRODUCT``'s output (bytes as base64, times in ISO 8601)."""
+    return {
+        "product": event.product,
+        "key": event.key,
+        "value": event.value,
+        "partition": event.partition,
+        "offset": event.offset,
+        "timestamp": event.timestamp.isoformat(),
+        "schema_id": event.schema_id,
+    }
+
+
+def _read_events(
+    consumer: ProductConsumer,
+    max_events: int | None,
+    timeout: float | None,
+    interrupt: GracefulInterrupt,
+) -> int:
+    """Print events until ``max_events``, or until ``timeout`` seconds pass without one."""
+    printed = 0
+    idle_since = time.monotonic()
+    while (max_events is None or printed < max_events) and not interrupt.requested:
+        wait = POLL_INTERVAL_S
+        if timeout is not None:
+            idle = time.monotonic() - idle_since
+            if idle >= timeout:
+                break
+            wait = min(wait, timeout - idle)
+        event = consumer.poll(wait)
+        if event is None:
+            continue
+        line = json.dumps(
+            event_document(event), ensure_ascii=False, separators=(",", ":"), default=_plain
+        )
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        printed += 1
+        idle_since = time.monotonic()
+    return printed
+
+
+def _consume_events(
+    session: MeshSession,
+    record: ProductRecord,
+    group: str | None,
+    from_beginning: bool,
+    max_events: int | None,
+    timeout: float | None,
+) -> None:
+    if group is None:
+        raise typer.BadParameter(
+            f"'{record.reference}' is a data product: read it as a consumer group with "
+            "--group NAME (the group is registered as the product's consumer); --raw reads "
+            "its topic's records as they are",
+            param_hint="'--group'",
+        )
+    # Commits are explicit, after what was printed (also on Ctrl-C), as for topics.
+    options = ConsumerOptions(
+        auto_commit=False,
+        session_timeout_ms=_SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=_HEARTBEAT_INTERVAL_MS,
+        client_id="streammesh-cli",
+    )
+    with (
+        session.mesh.consumer(
+            record.reference, group, from_beginning=from_beginning, options=options
+        ) as consumer,
+        GracefulInterrupt() as interrupt,
+    ):
+        printed = _read_events(consumer, max_events, timeout, interrupt)
+        # Also after Ctrl-C: the group resumes right after the last printed event.
+        consumer.commit()
+    if stderr_is_terminal():
+        typer.echo(f"consumed {printed:,} event{'s' if printed != 1 else ''}", err=True)
+    if interrupt.requested:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
 def consume(
     ctx: typer.Context,
-    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="Topic to read.")],
+    topic: Annotated[
+        str,
+        typer.Argument(
+            metavar="PRODUCT|TOPIC",
+            help="Data product to read events of (name or name.vN), or else a topic.",
+        ),
+    ],
     group: Annotated[
         str | None,
         typer.Option(
@@ -130,7 +245,7 @@ def consume(
             metavar="SECONDS",
             show_default=False,
             help="Stop when nothing new arrived for SECONDS (counted once partitions "
-            "are assigned).",
+            "are assigned; for a product: counted from the start).",
         ),
     ] = None,
     partition: Annotated[
@@ -147,18 +262,29 @@ def consume(
         bool,
         typer.Option(
             "--json",
-            help="One JSON object per line: topic, partition, offset, timestamp_ms, key, "
-            "value, headers (non-UTF-8 bytes as base64, see *_encoding).",
+            help="Topics: one JSON object per line: topic, partition, offset, timestamp_ms, "
+            "key, value, headers (non-UTF-8 bytes as base64, see *_encoding). Products are "
+            "always printed as JSON.",
         ),
     ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="Read the name as a topic, even if it names a data product."),
+    ] = False,
 ) -> None:
-    """Print records of a topic as they arrive, until --max, --timeout or Ctrl-C."""
+    """Print a product's events, or a topic's records, until --max, --timeout or Ctrl-C."""
+    settings = ctx.ensure_object(CliSettings)
+    if not raw and partition is None:
+        with open_product(MeshTarget(log=settings.log_url), topic) as found:
+            if found is not None:
+                session, record = found
+                _consume_events(session, record, group, from_beginning, max_records, timeout)
+                return
     if group is not None and partition is not None:
         raise typer.BadParameter(
             "--partition reads by assignment and cannot be combined with --group",
             param_hint="'--partition'",
         )
-    settings = ctx.ensure_object(CliSettings)
     options = ConsumerOptions(
         group=group,
         auto_offset_reset=OffsetReset.EARLIEST if from_beginning else OffsetReset.LATEST,

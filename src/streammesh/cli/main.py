@@ -16,7 +16,22 @@ import typer
 from rich.console import Console
 
 import streammesh
-from streammesh.cli import consume, demo, init, produce, schemas, tokens, topics, up, validate
+from streammesh.cli import (
+    consume,
+    demo,
+    init,
+    lifecycle,
+    login,
+    owners,
+    plan,
+    produce,
+    products,
+    schemas,
+    tokens,
+    topics,
+    up,
+    validate,
+)
 from streammesh.cli.interrupt import EXIT_INTERRUPTED
 from streammesh.cli.settings import LOG_ENV, CliSettings
 from streammesh.errors import MeshError
@@ -42,6 +57,15 @@ app.command("init")(init.init)
 app.command("validate")(validate.validate)
 app.add_typer(tokens.app, name="token")
 app.add_typer(schemas.app, name="schemas")
+app.command("login")(login.login)
+app.command("logout")(login.logout)
+app.command("plan")(plan.plan)
+app.command("apply")(plan.apply)
+app.command("deprecate")(lifecycle.deprecate)
+app.command("retire")(lifecycle.retire)
+app.add_typer(products.app, name="products")
+app.add_typer(owners.domains_app, name="domains")
+app.add_typer(owners.teams_app, name="teams")
 
 
 def _settings(ctx: typer.Context) -> CliSettings:

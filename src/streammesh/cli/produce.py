@@ -1,22 +1,32 @@
-"""``streammesh produce``: write records from a file or stdin to a topic.
+"""``streammesh produce``: write events to a data product, or records to a topic.
 
-The whole input is parsed and checked (format, UTF-8, size limit, partition) before the first
-record is sent, so a bad line writes nothing. Records are then sent, flushed (durable when the
-command reports success) and counted per partition.
+The argument names a data product of the mesh (``execution.stocktrades`` for its current
+version, ``execution.stocktrades.v2`` for one version) or else a topic. For a product each
+input line is one event, a JSON object; the whole input is validated against the product's
+schema and key before the first event is written (a bad event is reported with its line and
+field path, and nothing is written), then serialized in the Confluent wire format, keyed by the
+product's key field and flushed. ``--raw`` writes to the name as a topic even if it is a
+product's.
+
+For a topic, the whole input is parsed and checked (format, UTF-8, size limit, partition)
+before the first record is sent, so a bad line writes nothing. Records are then sent, flushed
+(durable when the command reports success) and counted per partition.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from streammesh.cli.errors import InputError
+from streammesh.cli.mesh_connection import MeshSession, MeshTarget, open_product
 from streammesh.cli.output import print_json, stderr_console, stderr_is_terminal, stdout_console
 from streammesh.cli.record_input import InputFormat, InputRecord, parse_records
 from streammesh.cli.settings import CliSettings
@@ -24,11 +34,16 @@ from streammesh.log.base import Producer
 from streammesh.log.errors import InvalidPartition, InvalidRecord, RecordTooLarge
 from streammesh.log.partitioner import partition_for_key
 from streammesh.log.records import check_headers, check_record
+from streammesh.sdk import InvalidEvent
+
+if TYPE_CHECKING:
+    from streammesh.control import ProductRecord
 
 STDIN_NAME = "<stdin>"
 PROGRESS_THRESHOLD = 10_000
 """Inputs with at least this many records get a progress bar (on a terminal)."""
 _PROGRESS_STEP = 1_000
+_SHOWN_PROBLEMS = 5
 
 
 def _read_input(file: Path | None) -> tuple[bytes, str]:
@@ -112,9 +127,110 @@ def _send_all(
     return written
 
 
+def _parse_events(data: bytes, source: str) -> list[tuple[int, dict[str, Any]]]:
+    """Every event of ``data`` (one JSON object per line) with its line number."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(source, line, "is not valid UTF-8") from None
+    events: list[tuple[int, dict[str, Any]]] = []
+    for number, content in enumerate(text.splitlines(), start=1):
+        if not content.strip():
+            continue
+        try:
+            event = json.loads(content)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                source, number, f"is not JSON: {exc.msg} (column {exc.colno})"
+            ) from None
+        if not isinstance(event, dict):
+            raise InputError(
+                source, number, f"is a JSON {type(event).__name__}; an event is a JSON object"
+            )
+        events.append((number, event))
+    return events
+
+
+def _refused(exc: InvalidEvent, lines: Sequence[int], source: str) -> InputError:
+    """The producer's refusal, with each event's line instead of its index."""
+
+    def where(index: int | None) -> int | None:
+        return lines[index] if index is not None else None
+
+    described = []
+    for problem in exc.problems[:_SHOWN_PROBLEMS]:
+        field = f"field '{problem.path}'" if problem.path else "the event"
+        described.append(f"line {where(problem.index)}: {field} {problem.reason} ({problem.rule})")
+    hidden = len(exc.problems) - _SHOWN_PROBLEMS
+    more = f"; and {hidden} more" if hidden > 0 else ""
+    count = len(exc.problems)
+    head = (
+        f"{count} event{'s' if count != 1 else ''} refused by product '{exc.product}' "
+        f"(schema '{exc.schema_name}')"
+    )
+    return InputError(source, where(exc.problems[0].index), f"{head}: {'; '.join(described)}{more}")
+
+
+def _produce_events(
+    session: MeshSession, record: ProductRecord, data: bytes, source: str, json_output: bool
+) -> None:
+    events = _parse_events(data, source)
+    lines = [number for number, _ in events]
+    with session.mesh.producer(record.reference) as producer:
+        try:
+            count = producer.send_many(event for _, event in events)
+        except InvalidEvent as exc:
+            raise _refused(exc, lines, source) from None
+        producer.flush()
+        schema_id = producer.schema_id
+    if json_output:
+        print_json(
+            {
+                "product": record.reference,
+                "topic": record.topic,
+                "events": count,
+                "schema_id": schema_id,
+            }
+        )
+        return
+    noun = "event" if count == 1 else "events"
+    stdout_console().print(f"wrote {count:,} {noun} to product [bold]{record.reference}[/]")
+
+
+def _refuse_topic_options(
+    reference: str,
+    input_format: InputFormat | None,
+    key_separator: str | None,
+    partition: int | None,
+) -> None:
+    given = [
+        flag
+        for flag, value in (
+            ("--format", input_format),
+            ("--key-separator", key_separator),
+            ("--partition", partition),
+        )
+        if value is not None
+    ]
+    if given:
+        raise typer.BadParameter(
+            f"'{reference}' is a data product: each line is an event (a JSON object), keyed "
+            f"and partitioned by the product's key field; {given[0]} applies to topics (use "
+            "--raw to write to the product's topic as raw records)",
+            param_hint=f"'{given[0]}'",
+        )
+
+
 def produce(
     ctx: typer.Context,
-    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="Topic to write to.")],
+    topic: Annotated[
+        str,
+        typer.Argument(
+            metavar="PRODUCT|TOPIC",
+            help="Data product to write events to (name or name.vN), or else a topic.",
+        ),
+    ],
     file: Annotated[
         Path | None,
         typer.Option(
@@ -126,13 +242,14 @@ def produce(
         ),
     ] = None,
     input_format: Annotated[
-        InputFormat,
+        InputFormat | None,
         typer.Option(
             "--format",
-            help="lines: one value per line; jsonl: one JSON object per line with "
-            "key, value, headers, timestamp_ms.",
+            show_default=False,
+            help="Topics only. lines (default): one value per line; jsonl: one JSON object "
+            "per line with key, value, headers, timestamp_ms.",
         ),
-    ] = InputFormat.LINES,
+    ] = None,
     key_separator: Annotated[
         str | None,
         typer.Option(
@@ -154,11 +271,26 @@ def produce(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON (counts per partition).")
     ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw", help="Write to the name as a topic, even if it names a data product."
+        ),
+    ] = False,
 ) -> None:
-    """Write records to a topic from a file or stdin; nothing is written if any line is bad."""
+    """Write events to a data product (or records to a topic) from a file or stdin.
+
+    Nothing is written if any line is bad.
+    """
     settings = ctx.ensure_object(CliSettings)
     data, source = _read_input(file)
-    records = parse_records(data, source, input_format, key_separator)
+    if not raw:
+        with open_product(MeshTarget(log=settings.log_url), topic) as found:
+            if found is not None:
+                _refuse_topic_options(topic, input_format, key_separator, partition)
+                _produce_events(*found, data, source, json_output)
+                return
+    records = parse_records(data, source, input_format or InputFormat.LINES, key_separator)
     with settings.open_log() as log:
         partitions = log.describe_topic(topic).partitions
         if partition is not None and not 0 <= partition < partitions:

@@ -1,28 +1,21 @@
-"""The settings of one ``streammesh`` invocation: where the log is and how to report errors."""
+"""The settings of one ``streammesh`` invocation: where the log is and how to report errors.
+
+Where the mesh is (``$STREAMMESH_HOME``) and how its log is found (``--log``,
+``$STREAMMESH_LOG``, ``mesh.yaml``) are :mod:`streammesh.config`'s rules; the command line
+only adds its options.
+"""
 
 from __future__ import annotations
 
-import os
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from streammesh.config import HOME_ENV, LOG_ENV, MeshConfig, mesh_home
 from streammesh.log import EventLog, LogConfig, open_log
 from streammesh.log.base import DEFAULT_MAX_RECORD_BYTES
 
-HOME_ENV = "STREAMMESH_HOME"
-"""Environment variable naming the mesh directory (default ``./.streammesh``)."""
-
-LOG_ENV = "STREAMMESH_LOG"
-"""Environment variable naming the event log URL (default: the mesh directory's embedded log)."""
-
-DEFAULT_HOME = ".streammesh"
-
-
-def mesh_home() -> Path:
-    """The mesh directory: ``$STREAMMESH_HOME`` if set, else ``./.streammesh``, made absolute."""
-    configured = os.environ.get(HOME_ENV)
-    return Path(configured or DEFAULT_HOME).expanduser().resolve()
+__all__ = ["HOME_ENV", "LOG_ENV", "CliSettings", "embedded_log_url", "mesh_home"]
 
 
 def embedded_log_url(mesh: Path) -> str:
@@ -44,8 +37,13 @@ class CliSettings:
 
     @property
     def resolved_log_url(self) -> str:
-        """``--log``/``$STREAMMESH_LOG`` if given, else the embedded log in the mesh home."""
-        return self.log_url or embedded_log_url(mesh_home())
+        """``--log``/``$STREAMMESH_LOG`` if given, else the mesh's (``mesh.yaml``, or the
+        embedded log in the mesh home).
+
+        Raises:
+            ConfigError: the mesh's ``mesh.yaml`` is invalid.
+        """
+        return self.log_url or MeshConfig.load(log_url=self.log_url).log_url
 
     @property
     def log_config(self) -> LogConfig:

@@ -1,5 +1,8 @@
 """``streammesh up``: serve the mesh's API (the schema registry under ``/registry``) over HTTP.
 
+The mesh is a directory (``--mesh``, ``$STREAMMESH_HOME``, else ``./.streammesh``) whose
+``mesh.yaml`` may point at Kafka and PostgreSQL; ``--log`` and ``--store`` (or
+``$STREAMMESH_LOG``/``$STREAMMESH_STORE``) override it (see :mod:`streammesh.config`).
 On the first start of a mesh it creates the admin token and prints it once. The socket is
 bound before the server starts, so the URL printed is the one listening (also with
 ``--port 0``). Ctrl-C stops the server after the requests in flight are answered.
@@ -14,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from streammesh.cli.errors import CliError
-from streammesh.cli.settings import mesh_home
+from streammesh.cli.settings import CliSettings
+from streammesh.config import LOG_ENV, STORE_ENV, MeshConfig
 from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
@@ -33,11 +37,22 @@ StoreOption = Annotated[
     str | None,
     typer.Option(
         "--store",
-        envvar="STREAMMESH_STORE",
+        envvar=STORE_ENV,
         metavar="URL",
         show_default=False,
         help="Metadata store URL (sqlite:///path or postgresql+psycopg://...). "
-        "Default: sqlite:///<mesh>/meta.db.",
+        "Default: mesh.yaml's, else sqlite:///<mesh>/meta.db.",
+    ),
+]
+LogOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log",
+        envvar=LOG_ENV,
+        metavar="URL",
+        show_default=False,
+        help="Event log URL (embedded:///path or kafka://host:port). "
+        "Default: mesh.yaml's, else the embedded log <mesh>/log.",
     ),
 ]
 
@@ -57,11 +72,22 @@ class CannotListen(CliError):
 
 
 def server_settings(
-    mesh: Path | None, store: str | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+    mesh: Path | None,
+    store: str | None,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    log: str | None = None,
 ) -> ServerSettings:
-    """Settings from the command line's options, with the mesh directory made absolute."""
-    directory = mesh.expanduser().resolve() if mesh is not None else mesh_home()
-    return ServerSettings(mesh=directory, host=host, port=port, store_url=store)
+    """Settings from the command line's options, resolved as :class:`MeshConfig` resolves
+    them (options, then the environment, then ``mesh.yaml``), the mesh directory absolute.
+
+    Raises:
+        ConfigError: The mesh's ``mesh.yaml`` is invalid.
+    """
+    config = MeshConfig.load(mesh, log_url=log, store_url=store)
+    return ServerSettings(
+        mesh=config.home, host=host, port=port, log_url=config.log_url, store_url=config.store_url
+    )
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -89,6 +115,7 @@ def _announce_admin(issued: IssuedToken, url: str) -> None:
 
 
 def up(
+    ctx: typer.Context,
     mesh: MeshOption = None,
     host: Annotated[
         str, typer.Option("--host", metavar="HOST", help="Address to listen on.")
@@ -98,6 +125,7 @@ def up(
         typer.Option("--port", min=0, max=65535, metavar="N", help="Port (0: a free one)."),
     ] = DEFAULT_PORT,
     store: StoreOption = None,
+    log: LogOption = None,
 ) -> None:
     """Serve the mesh's API: the Confluent-compatible schema registry under /registry."""
     # Imported here: the web stack is heavy, and every other command starts without it.
@@ -107,14 +135,14 @@ def up(
     from streammesh.server.app import create_app
     from streammesh.store import open_store
 
-    settings = server_settings(mesh, store, host, port)
+    # `streammesh --log URL up` names the log too: the global option applies to every command.
+    log = log or ctx.ensure_object(CliSettings).log_url
+    settings = server_settings(mesh, store, host, port, log)
     settings.mesh.mkdir(parents=True, exist_ok=True)
     with open_store(settings.resolved_store_url) as metadata:
         issued = TokenStore(metadata).ensure_admin()
     sock = _bind(settings.host, settings.port)
-    bound = ServerSettings(
-        mesh=settings.mesh, host=settings.host, port=sock.getsockname()[1], store_url=store
-    )
+    bound = settings.model_copy(update={"port": sock.getsockname()[1]})
     app = create_app(bound)
     if issued is not None:
         _announce_admin(issued, bound.url)

@@ -62,7 +62,7 @@ def _registry(offline: bool, target: RegistryTarget) -> Iterator[_Registry]:
             raise ConfigError("--offline skips the registry: give it or --server/--store, not both")
         yield _Registry(None)
         return
-    if target.server is None and target.store is None:
+    if target.remote_server() is None and target.store is None:
         exists, url = _local_store_exists(target.mesh)
         if not exists:
             # Creating a mesh just to find it empty would leave a stray .streammesh behind.
@@ -90,7 +90,8 @@ def _where(finding: Finding) -> str:
     return f"{finding.line}:{finding.column}" if finding.column is not None else str(finding.line)
 
 
-def _print_report(report: ValidationReport) -> None:
+def print_report(report: ValidationReport) -> None:
+    """Print ``report`` for people: findings grouped by file, then the summary line."""
     console = stdout_console()
     # One finding per line, never wrapped: CI logs are read (and grepped) line by line.
     console.soft_wrap = True
@@ -169,6 +170,6 @@ def validate(
     if as_json:
         print_json(report.document())
     else:
-        _print_report(report)
+        print_report(report)
     if not report.ok:
         raise typer.Exit(1)

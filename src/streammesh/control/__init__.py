@@ -29,7 +29,9 @@ from streammesh.control.plan import (
     Change,
     Plan,
     PlanProblem,
+    PlanSummary,
     ProductPlan,
+    ProductPlanSummary,
     Resource,
     Severity,
 )

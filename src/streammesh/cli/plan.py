@@ -1,0 +1,256 @@
+"""``streammesh plan`` and ``streammesh apply``: data products as code, like infrastructure.
+
+Both first run the checks of ``streammesh validate`` against the mesh (descriptors, schemas,
+keys, compatibility with what is published); when they fail, the validation report is printed
+and nothing else happens. ``plan`` then shows what ``apply`` would change per product and every
+problem that stops it; ``apply`` shows the same plan, asks for confirmation (``--yes`` skips it;
+without a terminal it is required), and makes the mesh match the descriptors. With nothing to
+change, ``apply`` writes nothing at all, so running it twice is harmless.
+
+Exit codes: 0 the plan is applicable (or was applied), 1 validation or plan problems (or the
+confirmation was declined), 2 usage (including ``apply`` without ``--yes`` and no terminal).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from streammesh.cli.errors import ConfirmationRequired
+from streammesh.cli.mesh_connection import MeshSession, command_target, open_mesh
+from streammesh.cli.output import print_json, stdout_console
+from streammesh.cli.up import MeshOption, StoreOption
+from streammesh.cli.validate import print_report as print_validation_report
+from streammesh.control.errors import PlanRefused
+from streammesh.control.plan import Action, PlanProblem, PlanSummary, Severity
+from streammesh.products.validation import validate_products
+
+if TYPE_CHECKING:
+    from streammesh.control.plan import Change, ProductPlanSummary
+    from streammesh.products.report import ValidationReport
+
+NO_CHANGES = "No changes. The mesh matches the descriptors."
+
+_MARKS = {
+    Action.CREATE: ("+", "green"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.DELETE: ("-", "red"),
+    Action.NONE: ("=", "dim"),
+}
+_SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow"}
+
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        metavar="PATH",
+        show_default=False,
+        help="Descriptor files or folders (searched recursively). Default: '.'.",
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the plan as one JSON document on stdout.")
+]
+AllOption = Annotated[bool, typer.Option("--all", help="Also show what stays unchanged.")]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Checked:
+    """The validation of the descriptors, and the descriptor files it found."""
+
+    report: ValidationReport
+    files: list[Path]
+
+
+def _validate(session: MeshSession, paths: list[Path]) -> _Checked:
+    report = validate_products(paths, session.registry, registry_name=session.location)
+    return _Checked(report, [Path(file) for file in report.descriptors])
+
+
+def _document(summary: PlanSummary, report: ValidationReport) -> dict[str, Any]:
+    document: dict[str, Any] = summary.document()
+    document["ok"] = document["ok"] and report.ok
+    document["validation"] = report.document()
+    return document
+
+
+def _refuse_invalid(report: ValidationReport, as_json: bool) -> None:
+    """Print the validation report and exit 1 (nothing is planned for invalid products)."""
+    if as_json:
+        print_json(_document(PlanSummary((), ()), report))
+    else:
+        print_validation_report(report)
+        stdout_console().print(Text("Nothing was planned: fix the problems above first.", "bold"))
+    raise typer.Exit(1)
+
+
+def _change_line(change: Change, width: int) -> Text:
+    mark, style = _MARKS[change.action]
+    line = Text("  ")
+    line.append(f"{mark} {change.action.value:<7}", style=style)
+    line.append(
+        f" {change.resource.value:<12}", style=style if change.action is Action.NONE else ""
+    )
+    line.append(
+        f"{change.target:<{width}}", style="dim" if change.action is Action.NONE else "bold"
+    )
+    line.append(f"  {change.summary}", style="dim")
+    return line
+
+
+def _print_problem(console: Console, problem: PlanProblem) -> None:
+    line = Text("  ")
+    line.append(f"{problem.severity.value:<7}", style=_SEVERITY_STYLES[problem.severity])
+    line.append(f" {problem.message} ")
+    line.append(f"[{problem.rule}]", style="dim")
+    console.print(line)
+    for detail in problem.details:
+        console.print(Text(f"          - {detail}"))
+    if problem.hint:
+        console.print(Text(f"          fix: {problem.hint}"))
+
+
+def _print_product(console: Console, plan: ProductPlanSummary, show_all: bool) -> None:
+    shown = [c for c in plan.changes if show_all or c.action is not Action.NONE]
+    heading = Text(plan.product, style="bold")
+    heading.append(f"  ({plan.origin})", style="dim")
+    if not shown and not plan.problems:
+        heading.append("  unchanged", style="dim")
+        console.print(heading)
+        return
+    console.print(heading)
+    width = max(len(change.target) for change in shown) if shown else 0
+    for change in shown:
+        console.print(_change_line(change, width))
+    for problem in plan.problems:
+        _print_problem(console, problem)
+
+
+def summary_line(summary: PlanSummary) -> str:
+    """The plan's last line: what it would do, that it does nothing, or that it is refused."""
+    errors = len(summary.errors)
+    if errors:
+        return (
+            f"Plan refused: {errors} error{'s' if errors != 1 else ''}; "
+            "nothing can be applied until they are fixed."
+        )
+    if not summary.has_changes:
+        return NO_CHANGES
+    counts = summary.document()["counts"]
+    return (
+        f"Plan: {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['delete']} to delete."
+    )
+
+
+def print_plan(summary: PlanSummary, *, show_all: bool = False) -> None:
+    """Print ``summary`` for people: per product its changes and problems, then one line."""
+    console = stdout_console()
+    console.soft_wrap = True  # one change per line, never wrapped: logs are grepped
+    for problem in summary.problems:
+        _print_problem(console, problem)
+    for plan in summary.products:
+        _print_product(console, plan, show_all)
+    console.print()
+    style = "bold red" if summary.errors else "bold"
+    console.print(Text(summary_line(summary), style=style))
+
+
+def plan(
+    ctx: typer.Context,
+    paths: PathsArgument = None,
+    as_json: JsonOption = False,
+    show_all: AllOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Show what 'apply' would change in the mesh, and every problem that stops it.
+
+    Exit code 0 when the plan can be applied, 1 when the descriptors or the plan have errors.
+    """
+    with open_mesh(command_target(ctx, mesh, store)) as session:
+        checked = _validate(session, paths or [Path(".")])
+        if not checked.report.ok:
+            _refuse_invalid(checked.report, as_json)
+        summary = session.mesh.plan(checked.files)
+    if as_json:
+        print_json(_document(summary, checked.report))
+    else:
+        print_plan(summary, show_all=show_all)
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+def _confirm(summary: PlanSummary) -> bool:
+    if not sys.stdin.isatty():
+        raise ConfirmationRequired("apply these changes to the mesh")
+    return typer.confirm(f"{summary_line(summary)} Apply?", default=False, err=True)
+
+
+def _print_applied(summary: PlanSummary) -> None:
+    console = stdout_console()
+    for reference in summary.applied:
+        console.print(Text.assemble(("applied ", "green"), (reference, "bold")))
+    counts = summary.document()["counts"]
+    console.print(
+        Text(
+            f"Apply complete: {counts['create']} created, {counts['update']} updated, "
+            f"{counts['delete']} deleted.",
+            style="bold green",
+        )
+    )
+
+
+def apply(
+    ctx: typer.Context,
+    paths: PathsArgument = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Apply without asking for confirmation.")
+    ] = False,
+    as_json: JsonOption = False,
+    show_all: AllOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Make the mesh match the descriptors: topics, schemas, catalog entries, lifecycle.
+
+    Shows the plan first and asks before changing anything (--yes does not ask). Running it
+    again with the same descriptors changes nothing.
+    """
+    with open_mesh(command_target(ctx, mesh, store)) as session:
+        checked = _validate(session, paths or [Path(".")])
+        if not checked.report.ok:
+            _refuse_invalid(checked.report, as_json)
+        planned = session.mesh.plan(checked.files)
+        if not as_json:
+            print_plan(planned, show_all=show_all)
+        if planned.errors:
+            if as_json:
+                print_json(_document(planned, checked.report))
+            raise typer.Exit(1)
+        if not planned.has_changes:
+            if as_json:
+                print_json(_document(planned, checked.report))
+            return
+        if not yes and not _confirm(planned):
+            typer.echo("Nothing was applied.", err=True)
+            raise typer.Exit(1)
+        try:
+            applied = session.mesh.apply(checked.files)
+        except PlanRefused as refused:
+            # The mesh changed since the plan was shown (another apply ran meanwhile).
+            current = PlanSummary((), refused.problems)
+            if as_json:
+                print_json(_document(current, checked.report))
+            else:
+                print_plan(current)
+            raise typer.Exit(1) from None
+    if as_json:
+        print_json(_document(applied, checked.report))
+    else:
+        _print_applied(applied)

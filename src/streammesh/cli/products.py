@@ -1,0 +1,322 @@
+"""``streammesh products``: list, show and search the mesh's data products, and see who reads them.
+
+Tables for people, ``--json`` for scripts (a list for ``list`` and ``consumers``, one object
+for ``show`` and ``search``, the same record shape as the REST API).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.output import print_json, stdout_console
+from streammesh.cli.up import MeshOption, StoreOption
+from streammesh.products.descriptor import Alignment, QualityTier, Status
+
+if TYPE_CHECKING:
+    from streammesh.catalog import SearchResult
+    from streammesh.control import ApplicationRecord, ProductRecord
+
+app = typer.Typer(
+    help="List, show and search data products, and see their consumers.",
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON (stable keys) instead of a table.")
+]
+ProductArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="PRODUCT",
+        help="The product: its name (current version) or name.vN, e.g. execution.stocktrades.v1.",
+    ),
+]
+_STATUS_STYLES = {
+    Status.DRAFT: "cyan",
+    Status.PUBLISHED: "green",
+    Status.DEPRECATED: "yellow",
+    Status.RETIRED: "red",
+}
+
+
+@app.callback()
+def _group(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+def _status(status: Status) -> Text:
+    return Text(status.value, style=_STATUS_STYLES[status])
+
+
+@app.command("list")
+def list_products(
+    ctx: typer.Context,
+    domain: Annotated[
+        str | None,
+        typer.Option("--domain", metavar="DOMAIN", show_default=False, help="Only this domain."),
+    ] = None,
+    statuses: Annotated[
+        list[Status] | None,
+        typer.Option("--status", show_default=False, help="Only these statuses (repeatable)."),
+    ] = None,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """List every product version of the mesh (all statuses unless --status says otherwise)."""
+    with open_mesh(command_target(ctx, mesh, store)) as session:
+        records = session.mesh.products(
+            domain=domain, statuses=frozenset(statuses) if statuses else None
+        )
+    if as_json:
+        print_json([record.document() for record in records])
+        return
+    if not records:
+        stdout_console().print(
+            "No data products. Define one with 'streammesh init', then apply it."
+        )
+        return
+    table = Table(box=None, expand=True)
+    table.add_column("product", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("team", no_wrap=True)
+    table.add_column("schema version", no_wrap=True, justify="right")
+    table.add_column("description", no_wrap=True, overflow="ellipsis", ratio=1)
+    for record in records:
+        table.add_row(
+            Text(record.reference, style="bold"),
+            _status(record.status),
+            record.descriptor.team,
+            str(record.schema_version),
+            record.descriptor.description,
+        )
+    stdout_console().print(table)
+
+
+def _consumers_document(apps: list[tuple[ApplicationRecord, bool]]) -> list[dict[str, Any]]:
+    return [app.document(active=active) for app, active in apps]
+
+
+def _show_document(
+    record: ProductRecord, apps: list[tuple[ApplicationRecord, bool]]
+) -> dict[str, Any]:
+    return {**record.document(), "consumers": _consumers_document(apps)}
+
+
+def _print_record(record: ProductRecord, apps: list[tuple[ApplicationRecord, bool]]) -> None:
+    descriptor = record.descriptor
+    console = stdout_console()
+    console.print(Text.assemble((record.reference, "bold"), "  ", _status(record.status)))
+    console.print(Text(descriptor.description))
+    details = Table(box=None, show_header=False)
+    details.add_column(style="dim")
+    details.add_column()
+    rows: list[tuple[str, str]] = [
+        ("topic", record.topic),
+        ("status since", f"{record.status_since:%Y-%m-%d %H:%M} UTC"),
+        ("domain", descriptor.domain),
+        ("team", descriptor.team),
+        ("owner", f"{descriptor.owner.name} <{descriptor.owner.email}>"),
+        ("kind", descriptor.kind.value),
+        ("alignment", descriptor.alignment.value),
+        ("key", f"{descriptor.key.field} ({descriptor.key.type.value})"),
+        (
+            "schema",
+            f"{record.value_subject} version {record.schema_version} (id {record.schema_id})",
+        ),
+        ("partitions", str(descriptor.partition_count)),
+        ("quality", descriptor.quality.value),
+        ("sla tier", str(int(descriptor.sla.tier))),
+    ]
+    if descriptor.tags:
+        rows.append(("tags", ", ".join(descriptor.tags)))
+    if record.deprecation is not None:
+        rows.append(("deprecated", record.deprecation.reason))
+        rows.append(("sunset", record.deprecation.sunset.isoformat()))
+        if record.deprecation.replacement:
+            rows.append(("replacement", record.deprecation.replacement))
+    if record.replaced_by is not None:
+        rows.append(("replaced by", record.replaced_by))
+    if record.forced_by is not None:
+        rows.append(("forced by", record.forced_by))
+    for name, value in rows:
+        details.add_row(name, Text(value))
+    console.print(details)
+    console.print()
+    _print_consumers(apps)
+
+
+def _print_consumers(apps: list[tuple[ApplicationRecord, bool]]) -> None:
+    console = stdout_console()
+    if not apps:
+        console.print(Text("No registered consumers.", style="dim"))
+        return
+    table = Table("application", "role", "group", "principal", "last seen", "active", box=None)
+    for app_record, active in apps:
+        table.add_row(
+            Text(app_record.name, style="bold"),
+            app_record.role.value,
+            app_record.group or "",
+            app_record.principal,
+            f"{app_record.last_seen:%Y-%m-%d %H:%M}",
+            Text("yes", style="green") if active else Text("no", style="dim"),
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    product: ProductArgument,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Show a product version: its contract, status, schema and consumers."""
+    with open_mesh(command_target(ctx, mesh, store)) as session:
+        record = session.mesh.product(product)
+        apps = session.mesh.applications(record.reference)
+    if as_json:
+        print_json(_show_document(record, apps))
+    else:
+        _print_record(record, apps)
+
+
+@app.command("consumers")
+def consumers(
+    ctx: typer.Context,
+    product: ProductArgument,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """List the applications registered with a product version, and whether they are active."""
+    with open_mesh(command_target(ctx, mesh, store)) as session:
+        record = session.mesh.product(product)
+        apps = session.mesh.applications(record.reference)
+    if as_json:
+        print_json(_consumers_document(apps))
+    else:
+        _print_consumers(apps)
+
+
+def search_document(query: str, result: SearchResult) -> dict[str, Any]:
+    """The document ``products search --json`` prints."""
+    return {
+        "query": query,
+        "total": result.total,
+        "limit": result.limit,
+        "offset": result.offset,
+        "hits": [
+            {
+                "product": f"{hit.name}.v{hit.version}",
+                "name": hit.name,
+                "version": hit.version,
+                "domain": hit.domain,
+                "status": hit.status.value,
+                "description": hit.description,
+                "score": hit.score,
+            }
+            for hit in result.hits
+        ],
+        "facets": {facet.value: dict(counts) for facet, counts in result.facets.items()},
+    }
+
+
+def _print_search(result: SearchResult) -> None:
+    console = stdout_console()
+    if not result.hits:
+        console.print(
+            "No product matches. Deprecated and retired products are hidden unless "
+            "--all-statuses or --status says otherwise."
+        )
+        return
+    table = Table(box=None, expand=True)
+    table.add_column("product", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("domain", no_wrap=True)
+    table.add_column("description", no_wrap=True, overflow="ellipsis", ratio=1)
+    for hit in result.hits:
+        table.add_row(
+            Text(f"{hit.name}.v{hit.version}", style="bold"),
+            _status(hit.status),
+            hit.domain,
+            hit.description,
+        )
+    console.print(table)
+    shown = len(result.hits)
+    more = f" (showing {shown}; --limit shows more)" if result.total > shown else ""
+    console.print(Text(f"{result.total} match{'es' if result.total != 1 else ''}{more}", "dim"))
+    for facet, counts in result.facets.items():
+        if counts:
+            listed = ", ".join(f"{value} {count}" for value, count in counts.items())
+            console.print(Text.assemble((f"{facet.value}: ", "dim"), listed))
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    query: Annotated[
+        str,
+        typer.Argument(
+            metavar="QUERY",
+            show_default=False,
+            help="Words to find in names, descriptions, tags, owners and schema fields "
+            "('' lists every product).",
+        ),
+    ] = "",
+    domain: Annotated[list[str] | None, typer.Option("--domain", metavar="DOMAIN")] = None,
+    owner: Annotated[list[str] | None, typer.Option("--owner", metavar="EMAIL")] = None,
+    team: Annotated[list[str] | None, typer.Option("--team", metavar="TEAM")] = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tag", metavar="TAG", help="Carries this tag (repeat: every one)."),
+    ] = None,
+    quality: Annotated[list[QualityTier] | None, typer.Option("--quality")] = None,
+    sla_tier: Annotated[
+        list[int] | None, typer.Option("--sla-tier", min=1, max=4, metavar="1-4")
+    ] = None,
+    alignment: Annotated[list[Alignment] | None, typer.Option("--alignment")] = None,
+    statuses: Annotated[
+        list[Status] | None,
+        typer.Option("--status", help="Only these statuses; names deprecated/retired ones too."),
+    ] = None,
+    all_statuses: Annotated[
+        bool,
+        typer.Option(
+            "--all-statuses", help="Also find deprecated and retired products (hidden by default)."
+        ),
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, metavar="N")] = 20,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Search the catalog; shows the hits, best first, and how many matches each facet has."""
+    if all_statuses and statuses:
+        raise typer.BadParameter("give --status or --all-statuses, not both")
+    wanted = list(Status) if all_statuses else statuses
+    filters: dict[str, Any] = {
+        "domain": domain or None,
+        "owner": owner or None,
+        "team": team or None,
+        "tags": tags or None,
+        "quality": [q.value for q in quality] if quality else None,
+        "sla_tier": sla_tier or None,
+        "alignment": [a.value for a in alignment] if alignment else None,
+        "status": [s.value for s in wanted] if wanted else None,
+    }
+    with open_mesh(command_target(ctx, mesh, store)) as session:
+        result = session.mesh.search(query, limit=limit, **filters)
+    if as_json:
+        print_json(search_document(query, result))
+    else:
+        _print_search(result)
