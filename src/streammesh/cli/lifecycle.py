@@ -17,6 +17,7 @@ from rich.text import Text
 
 from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.output import print_json, stdout_console
+from streammesh.cli.registry_connection import ServerOption, TokenOption
 from streammesh.cli.up import MeshOption, StoreOption
 
 ProductArgument = Annotated[
@@ -66,10 +67,12 @@ def deprecate(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Deprecate a published product: it leaves default search and takes no new consumers."""
     day = _parse_sunset(sunset)
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         record = session.mesh.deprecate(product, reason=reason, sunset=day, replacement=replacement)
     if as_json:
         print_json(record.document())
@@ -104,9 +107,11 @@ def retire(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Retire a deprecated product and delete its topic; this is final."""
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         record = session.mesh.retire(product, force=force)
     if as_json:
         print_json(record.document())

@@ -1,12 +1,17 @@
 """How a command gets its mesh: :func:`open_mesh` is the one place that decides.
 
-Today every command works in-process on the local mesh through the SDK's
+By default a command works in-process on the local mesh through the SDK's
 :meth:`streammesh.sdk.Mesh.open`, with the same defaults as ``streammesh up`` (``--mesh``,
-``--store``, the global ``--log``, ``$STREAMMESH_*``, ``mesh.yaml``). The commands only see
-:class:`MeshSession`, so going through a server instead (``Mesh.connect`` with ``--server URL
---token T`` or a stored login) changes this module and no command.
+``--store``, the global ``--log``, ``$STREAMMESH_*``, ``mesh.yaml``); changes are recorded as
+made by ``cli:<OS user name>``. With ``--server URL`` it goes through that server instead
+(:meth:`streammesh.sdk.Mesh.connect`), which records the token's principal. Which server and
+token follow the rules of the ``schemas`` commands (:class:`RegistryTarget`): ``--server``, else
+``$STREAMMESH_SERVER`` unless ``--mesh``/``--store`` is given; ``--token``, else
+``$STREAMMESH_TOKEN``, else the token ``streammesh login`` stored for the server. The commands
+only see :class:`MeshSession`, so each is written once for both.
 
-In-process changes are recorded as made by ``cli:<OS user name>``.
+``produce`` and ``consume`` by product name stay in-process (:func:`open_product`): they write
+to and read from the local log directly, like a Kafka client.
 """
 
 from __future__ import annotations
@@ -17,16 +22,32 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol
 
 import typer
+from typing_extensions import TypeVar
 
+from streammesh.cli.errors import CliError
+from streammesh.cli.registry_connection import (
+    TOKEN_ENV,
+    RegistryTarget,
+    StoredTokenRefused,
+    open_registry,
+    stored_token,
+)
 from streammesh.cli.settings import CliSettings
 from streammesh.config import MeshConfig
 from streammesh.control import ProductNotFound
 from streammesh.products.names import SEGMENT_PATTERN
-from streammesh.sdk import Mesh
+from streammesh.registry.errors import RegistryAuthenticationFailed, RegistryPermissionDenied
+from streammesh.sdk import (
+    AuthenticationFailed,
+    Mesh,
+    RemotePermissionDenied,
+    RemoteRequestFailed,
+)
 from streammesh.sdk.client import MeshClient
 
 if TYPE_CHECKING:
@@ -34,8 +55,11 @@ if TYPE_CHECKING:
     from streammesh.log.base import ConsumerOptions
     from streammesh.registry.base import SchemaRegistry
     from streammesh.sdk import ProductConsumer, ProductProducer
+    from streammesh.sdk.remote import RemoteMesh
 
 ACTOR_PREFIX = "cli:"
+WHOAMI = "/whoami"
+"""The API path (under ``/api/v1``) that names a token's principal; asked to check it."""
 _PRODUCT_REFERENCE = re.compile(rf"{SEGMENT_PATTERN}\.{SEGMENT_PATTERN}(?:\.v[1-9][0-9]*)?")
 
 
@@ -49,7 +73,8 @@ def cli_actor() -> str:
 
 
 class CommandMesh(MeshClient, Protocol):
-    """The SDK's mesh as commands use it: the control plane, plus producers and consumers."""
+    """The SDK's in-process mesh as ``produce``/``consume`` use it: the control plane, plus
+    producers and consumers on the local log."""
 
     def producer(self, reference: str) -> ProductProducer: ...
 
@@ -63,19 +88,54 @@ class CommandMesh(MeshClient, Protocol):
     ) -> ProductConsumer: ...
 
 
+# A bare ``MeshSession`` is the in-process one that ``produce``/``consume`` are typed with;
+# ``open_mesh`` answers the narrower ``MeshSession[MeshClient]``, in-process or remote.
+MeshT = TypeVar("MeshT", bound=MeshClient, default=CommandMesh, covariant=True)
+
+
 @dataclass(frozen=True, slots=True)
-class MeshSession:
+class MeshSession(Generic[MeshT]):
     """An open mesh and what the command line needs next to it.
 
     Attributes:
-        mesh: The SDK's mesh.
+        mesh: The SDK's mesh (in-process, or a server's through ``--server``).
         registry: Its schema registry, which ``plan``/``apply`` validate against first.
         location: Where the mesh is, for messages (its directory or server URL).
     """
 
-    mesh: CommandMesh
+    mesh: MeshT
     registry: SchemaRegistry
     location: str
+
+
+class ServerRefusedToken(CliError):
+    """The server refused the token given with ``--token`` or ``$STREAMMESH_TOKEN`` (401)."""
+
+    def __init__(self, server: str, detail: str) -> None:
+        self.server = server
+        self.detail = detail
+        super().__init__(
+            f"the mesh at {server} refused the token ({_reason(detail)}); pass a valid one "
+            f"with --token or ${TOKEN_ENV}, or store one with 'streammesh login {server}' "
+            "(an admin creates tokens with 'streammesh token create')"
+        )
+
+
+class ServerRefusedOperation(CliError):
+    """The server accepted the token, but its role may not do what the command asked (403)."""
+
+    def __init__(self, server: str, detail: str) -> None:
+        self.server = server
+        self.detail = detail
+        super().__init__(
+            f"the mesh at {server} refused the operation: {detail}; nothing was changed. Use "
+            "a token of a role that may do it (see 'streammesh token create --help')"
+        )
+
+
+def _reason(detail: str) -> str:
+    # The server's message goes on to explain HTTP headers, which is no help on a command line.
+    return detail.split(";", 1)[0].strip() or detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +145,40 @@ class MeshTarget:
     Attributes:
         mesh: ``--mesh`` (default ``$STREAMMESH_HOME``, else ``./.streammesh``).
         store: ``--store`` / ``$STREAMMESH_STORE``.
-        log: The global ``--log`` / ``$STREAMMESH_LOG``.
+        log: The global ``--log`` / ``$STREAMMESH_LOG`` (in-process only).
+        server: ``--server``; ``None`` means ``$STREAMMESH_SERVER`` when neither ``mesh``
+            nor ``store`` is given, else in-process.
+        token: ``--token`` / ``$STREAMMESH_TOKEN`` (with a server only); ``None`` means the
+            token ``streammesh login`` stored for the server.
     """
 
     mesh: Path | None = None
     store: str | None = None
     log: str | None = None
+    server: str | None = None
+    token: str | None = None
+
+    def registry_target(self) -> RegistryTarget:
+        """The same choice for the schema registry (the ``schemas`` commands' rules)."""
+        return RegistryTarget(
+            mesh=self.mesh, store=self.store, server=self.server, token=self.token
+        )
+
+    def remote_server(self) -> str | None:
+        """The server to go through (without a trailing slash), or ``None`` for in-process.
+
+        Raises:
+            InvalidServerUrl: the server is not an http(s) URL.
+        """
+        return self.registry_target().remote_server()
 
     def config(self) -> MeshConfig:
-        """The mesh's configuration (``ConfigError`` when ``mesh.yaml`` is invalid)."""
+        """The local mesh's configuration (``ConfigError`` when ``mesh.yaml`` is invalid)."""
         return MeshConfig.load(self.mesh, log_url=self.log, store_url=self.store)
 
     def exists(self) -> bool:
-        """Whether the mesh has been created (its SQLite store exists, or it is a server's).
+        """Whether the local mesh has been created (its SQLite store exists, or its store is
+        a database server's).
 
         Commands that only look (``produce``/``consume`` deciding whether a name is a
         product) ask first, so they never leave a stray ``.streammesh`` behind.
@@ -111,20 +192,73 @@ class MeshTarget:
         return database is not None and Path(database).is_file()
 
 
-def command_target(ctx: typer.Context, mesh: Path | None, store: str | None) -> MeshTarget:
-    """The mesh a command's ``--mesh``/``--store`` and the global ``--log`` name."""
-    return MeshTarget(mesh=mesh, store=store, log=ctx.ensure_object(CliSettings).log_url)
+def command_target(
+    ctx: typer.Context,
+    mesh: Path | None,
+    store: str | None,
+    *,
+    server: str | None = None,
+    token: str | None = None,
+) -> MeshTarget:
+    """The mesh a command's ``--mesh``/``--store``/``--server``/``--token`` and the global
+    ``--log`` name."""
+    log = ctx.ensure_object(CliSettings).log_url
+    return MeshTarget(mesh=mesh, store=store, log=log, server=server, token=token)
 
 
 @contextmanager
-def open_mesh(target: MeshTarget) -> Iterator[MeshSession]:
-    """The mesh ``target`` names, open for the ``with`` block (created when missing).
+def open_mesh(target: MeshTarget) -> Iterator[MeshSession[MeshClient]]:
+    """The mesh ``target`` names, open for the ``with`` block: the local one (created when
+    missing), or a server's.
 
     Raises:
-        ConfigError: ``mesh.yaml`` is invalid.
-        StoreError: The metadata store cannot be opened or migrated.
-        LogError: The event log cannot be opened.
+        ConfigError: ``mesh.yaml`` is invalid; ``--server`` without a token (given or
+            stored), or together with ``--mesh``/``--store``.
+        StoreError: The local metadata store cannot be opened or migrated.
+        LogError: The local event log cannot be opened.
+        StoredTokenRefused: The server refused the token ``streammesh login`` stored.
+        ServerRefusedToken: The server refused the token given.
+        ServerRefusedOperation: The token's role may not do what the command asked.
+        MeshUnreachable: The server does not answer (``RegistryUnreachable`` when the
+            registry is asked first).
     """
+    server = target.remote_server()
+    if server is None:
+        with _open_local(target) as session:
+            yield session
+        return
+    # open_registry checks the options and that a token is given or stored.
+    with open_registry(target.registry_target()) as registry:
+        token = target.token or stored_token(server)
+        remote = Mesh.connect(server, token=token)
+        try:
+            _check_token(remote)
+            yield MeshSession(remote, registry, server)
+        except (AuthenticationFailed, RegistryAuthenticationFailed) as exc:
+            if not target.token:
+                raise StoredTokenRefused(server) from exc
+            raise ServerRefusedToken(server, exc.detail) from exc
+        except (RemotePermissionDenied, RegistryPermissionDenied) as exc:
+            raise ServerRefusedOperation(server, exc.detail) from exc
+        finally:
+            remote.close()
+
+
+def _check_token(remote: RemoteMesh) -> None:
+    """Ask the server who the token is before the command starts.
+
+    Without it, ``plan``/``apply`` would meet a refused token first in their validation,
+    which reports it as one finding among others; this makes it the command's one error.
+    """
+    try:
+        remote.request("GET", WHOAMI)
+    except RemoteRequestFailed as exc:
+        if exc.status != HTTPStatus.NOT_FOUND:  # a server from before whoami: checked later
+            raise
+
+
+@contextmanager
+def _open_local(target: MeshTarget) -> Iterator[MeshSession[CommandMesh]]:
     config = target.config()
     mesh = Mesh.open(
         config.home, log_url=config.log_url, store_url=config.store_url, actor=cli_actor()
@@ -139,16 +273,19 @@ def open_mesh(target: MeshTarget) -> Iterator[MeshSession]:
 def open_product(
     target: MeshTarget, name: str
 ) -> Iterator[tuple[MeshSession, ProductRecord] | None]:
-    """The mesh and the product ``name`` names, or ``None`` when ``name`` is no product of it.
+    """The local mesh and the product ``name`` names, or ``None`` when ``name`` is no product
+    of it.
 
     ``produce`` and ``consume`` take a product or a topic: a name not shaped like a product
     reference (``domain.product`` or ``domain.product.vN``), a mesh not created yet, or a
-    name the mesh does not know, is a topic; no mesh is created to find that out.
+    name the mesh does not know, is a topic; no mesh is created to find that out. The mesh is
+    always the local one (``target``'s server is not used): the data plane goes straight to
+    the log.
     """
     if not _PRODUCT_REFERENCE.fullmatch(name) or not target.exists():
         yield None
         return
-    with open_mesh(target) as session:
+    with _open_local(target) as session:
         try:
             record = session.mesh.product(name)
         except ProductNotFound:
@@ -162,6 +299,8 @@ __all__ = [
     "CommandMesh",
     "MeshSession",
     "MeshTarget",
+    "ServerRefusedOperation",
+    "ServerRefusedToken",
     "cli_actor",
     "command_target",
     "open_mesh",

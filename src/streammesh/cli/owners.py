@@ -14,6 +14,7 @@ from rich.text import Text
 
 from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.output import print_json, stdout_console
+from streammesh.cli.registry_connection import ServerOption, TokenOption
 from streammesh.cli.up import MeshOption, StoreOption
 
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -47,9 +48,11 @@ def list_domains(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """List the registered domains."""
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         found = session.mesh.domains()
     if as_json:
         print_json([domain.document() for domain in found])
@@ -76,9 +79,11 @@ def create_domain(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Register a domain (again: update its description)."""
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         domain = session.mesh.register_domain(name, description=description)
     if as_json:
         print_json(domain.document())
@@ -92,9 +97,11 @@ def list_teams(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """List the registered teams."""
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         found = session.mesh.teams()
     if as_json:
         print_json([team.document() for team in found])
@@ -131,9 +138,11 @@ def create_team(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Register a team (again: update it)."""
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         team = session.mesh.register_team(name, domain=domain, email=email, description=description)
     if as_json:
         print_json(team.document())

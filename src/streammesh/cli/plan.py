@@ -25,6 +25,7 @@ from rich.text import Text
 from streammesh.cli.errors import ConfirmationRequired
 from streammesh.cli.mesh_connection import MeshSession, command_target, open_mesh
 from streammesh.cli.output import print_json, stdout_console
+from streammesh.cli.registry_connection import ServerOption, TokenOption
 from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.cli.validate import print_report as print_validation_report
 from streammesh.control.errors import PlanRefused
@@ -34,6 +35,7 @@ from streammesh.products.validation import validate_products
 if TYPE_CHECKING:
     from streammesh.control.plan import Change, ProductPlanSummary
     from streammesh.products.report import ValidationReport
+    from streammesh.sdk.client import MeshClient
 
 NO_CHANGES = "No changes. The mesh matches the descriptors."
 
@@ -67,7 +69,7 @@ class _Checked:
     files: list[Path]
 
 
-def _validate(session: MeshSession, paths: list[Path]) -> _Checked:
+def _validate(session: MeshSession[MeshClient], paths: list[Path]) -> _Checked:
     report = validate_products(paths, session.registry, registry_name=session.location)
     return _Checked(report, [Path(file) for file in report.descriptors])
 
@@ -168,12 +170,14 @@ def plan(
     show_all: AllOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Show what 'apply' would change in the mesh, and every problem that stops it.
 
     Exit code 0 when the plan can be applied, 1 when the descriptors or the plan have errors.
     """
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         checked = _validate(session, paths or [Path(".")])
         if not checked.report.ok:
             _refuse_invalid(checked.report, as_json)
@@ -216,13 +220,15 @@ def apply(
     show_all: AllOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Make the mesh match the descriptors: topics, schemas, catalog entries, lifecycle.
 
     Shows the plan first and asks before changing anything (--yes does not ask). Running it
     again with the same descriptors changes nothing.
     """
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         checked = _validate(session, paths or [Path(".")])
         if not checked.report.ok:
             _refuse_invalid(checked.report, as_json)

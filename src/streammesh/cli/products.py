@@ -14,6 +14,7 @@ from rich.text import Text
 
 from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.output import print_json, stdout_console
+from streammesh.cli.registry_connection import ServerOption, TokenOption
 from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.products.descriptor import Alignment, QualityTier, Status
 
@@ -70,9 +71,11 @@ def list_products(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """List every product version of the mesh (all statuses unless --status says otherwise)."""
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         records = session.mesh.products(
             domain=domain, statuses=frozenset(statuses) if statuses else None
         )
@@ -179,9 +182,11 @@ def show(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Show a product version: its contract, status, schema and consumers."""
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         record = session.mesh.product(product)
         apps = session.mesh.applications(record.reference)
     if as_json:
@@ -197,9 +202,11 @@ def consumers(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """List the applications registered with a product version, and whether they are active."""
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         record = session.mesh.product(product)
         apps = session.mesh.applications(record.reference)
     if as_json:
@@ -299,6 +306,8 @@ def search(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Search the catalog; shows the hits, best first, and how many matches each facet has."""
     if all_statuses and statuses:
@@ -314,7 +323,7 @@ def search(
         "alignment": [a.value for a in alignment] if alignment else None,
         "status": [s.value for s in wanted] if wanted else None,
     }
-    with open_mesh(command_target(ctx, mesh, store)) as session:
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         result = session.mesh.search(query, limit=limit, **filters)
     if as_json:
         print_json(search_document(query, result))

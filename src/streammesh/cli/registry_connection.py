@@ -40,9 +40,8 @@ ServerOption = Annotated[
         "--server",
         metavar="URL",
         show_default=False,
-        help="Work on the registry of this streammesh server (e.g. http://127.0.0.1:8080) "
-        f"instead of the local mesh's store. Default: ${SERVER_ENV}, unless --mesh or --store "
-        "is given.",
+        help="Work through this streammesh server (e.g. http://127.0.0.1:8080) instead of the "
+        f"local mesh. Default: ${SERVER_ENV}, unless --mesh or --store is given.",
     ),
 ]
 TokenOption = Annotated[
@@ -110,7 +109,12 @@ class StoredTokenRefused(ConfigError):
         )
 
 
-def _stored_token(server: str) -> str:
+def stored_token(server: str) -> str:
+    """The token ``streammesh login`` stored for ``server``.
+
+    Raises:
+        ConfigError: None is stored; the message says how to log in or pass one.
+    """
     stored = load_credentials().token_for(server)
     if stored is None:
         raise ConfigError(
@@ -142,7 +146,7 @@ def open_registry(target: RegistryTarget) -> Iterator[SchemaRegistry]:
                 yield remote
             return
         try:
-            with HttpSchemaRegistry(server, _stored_token(server)) as remote:
+            with HttpSchemaRegistry(server, stored_token(server)) as remote:
                 yield remote
         except RegistryAuthenticationFailed as exc:
             # The generic message says to pass --token; a stale login needs a new login.
