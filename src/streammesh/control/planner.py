@@ -29,6 +29,7 @@ from streammesh.control.records import ProductRecord
 from streammesh.control.settings import ControlSettings
 from streammesh.control.sources import ProductSource
 from streammesh.errors import MissingDependency
+from streammesh.governance.review import MeshReview
 from streammesh.log.base import CleanupPolicy, EventLog, TopicSpec
 from streammesh.log.errors import TopicNotFound
 from streammesh.products.descriptor import Descriptor, Status
@@ -72,12 +73,18 @@ class Planner:
         new_domains: set[str] = set()
         new_teams: set[str] = set()
         plans = []
+        # Governance: the mesh's policies and products, read once for the whole plan.
+        review = MeshReview.load(self.connection, self.registry)
         for source in sources:
-            plans.append(self._plan_product(source, new_domains, new_teams))
+            plans.append(self._plan_product(source, new_domains, new_teams, review))
         return Plan(tuple(plans), problems)
 
     def _plan_product(
-        self, source: ProductSource, new_domains: set[str], new_teams: set[str]
+        self,
+        source: ProductSource,
+        new_domains: set[str],
+        new_teams: set[str],
+        review: MeshReview,
     ) -> ProductPlan:
         descriptor = source.descriptor
         stored = inventory.product(self.connection, descriptor.name, descriptor.version)
@@ -102,6 +109,15 @@ class Planner:
             changes.append(schema_change)
         if schema is not None:
             self._check_key(descriptor, schema, problem)
+        # --- governance: policy findings become plan problems (errors block apply) ---
+        for finding in review.findings(descriptor, schema.fields() if schema is not None else None):
+            problem(
+                finding.rule,
+                f"{finding.field}: {finding.message}" if finding.field else finding.message,
+                finding.hint,
+                severity=Severity.ERROR if finding.is_error else Severity.WARNING,
+            )
+        # --- end governance ---
         changes.append(self._catalog(descriptor, stored, schema_change))
         status, transitions, status_change = self._status(descriptor, stored, problem)
         changes.append(status_change)

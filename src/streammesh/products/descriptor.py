@@ -125,6 +125,15 @@ class Classification(StrEnum):
     HEALTH = "health"
 
 
+class Visibility(StrEnum):
+    """Who a product is published for."""
+
+    MESH = "mesh"
+    """Every domain of the mesh: a cross-domain product (the default)."""
+    DOMAIN = "domain"
+    """The owning domain only: an internal product, e.g. a ``delta`` stream behind a state one."""
+
+
 class PortKind(StrEnum):
     """Other modes in which the same product is served."""
 
@@ -329,6 +338,11 @@ class Descriptor(_Model):
     )
     upstreams: tuple[ProductReference, ...] = Field(
         default=(), description="Products this one is derived from."
+    )
+    visibility: Visibility = Field(
+        default=Visibility.MESH,
+        description="mesh: offered to every domain (cross-domain); domain: the owning "
+        "domain's internal product.",
     )
     ports: tuple[Port, ...] = ()
     links: Links = Field(default_factory=Links)

@@ -13,6 +13,9 @@ stopping at the first:
   event, a warning otherwise);
 - that every classified field is a field of the schema (``classification.unknown-field``);
 - that no two descriptors define the same product version (``product.duplicate``);
+- with a policy reviewer (``streammesh validate`` always passes one: the mesh's policies when
+  a mesh is at hand, else the built-in baseline or ``--policy FILE``), every governance rule
+  (rule ids of :mod:`streammesh.governance`, e.g. ``fields.personal-data``);
 - with a registry, the schema against what is published under the topic's value subject at
   that subject's compatibility level (``compatibility.incompatible`` per incompatibility,
   ``compatibility.new-subject`` / ``compatibility.ok`` as notes, ``compatibility.skipped``
@@ -35,7 +38,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import yaml
 
@@ -60,7 +63,17 @@ from streammesh.schemas.errors import InvalidSchema, SchemaError, UnresolvedRefe
 from streammesh.schemas.formats import format_for
 
 if TYPE_CHECKING:
+    from streammesh.governance.findings import PolicyFinding
     from streammesh.schemas.base import ParsedSchema, SchemaField
+
+
+class PolicyReviewer(Protocol):
+    """Governance as validation needs it (``streammesh.governance.MeshReview``)."""
+
+    def findings(
+        self, descriptor: Descriptor, fields: Sequence[SchemaField] | None
+    ) -> Sequence[PolicyFinding]: ...
+
 
 DESCRIPTOR_SUFFIXES = (".yaml", ".yml")
 """Extensions of descriptor files."""
@@ -96,6 +109,7 @@ def validate_products(
     registry: SchemaRegistry | None,
     *,
     registry_name: str | None = None,
+    governance: PolicyReviewer | None = None,
 ) -> ValidationReport:
     """Check every descriptor under ``paths`` and, with ``registry``, its compatibility.
 
@@ -103,6 +117,7 @@ def validate_products(
         paths: Descriptor files and directories (searched recursively).
         registry: Where published schemas are; ``None`` skips the compatibility check.
         registry_name: How the report names the registry (its store or server URL).
+        governance: Evaluates the governance policy; ``None`` skips policies.
 
     Returns:
         Every finding; :attr:`ValidationReport.ok` is false when any of them is an error.
@@ -116,7 +131,7 @@ def validate_products(
     builder = ReportBuilder(registry_name if registry is not None else None)
     descriptors, problems = find_descriptors(paths)
     builder.add(problems)
-    validator = _Validator(builder, registry)
+    validator = _Validator(builder, registry, governance)
     for path in descriptors:
         validator.check(path)
     return builder.build()
@@ -225,9 +240,15 @@ class _Context:
 
 
 class _Validator:
-    def __init__(self, builder: ReportBuilder, registry: SchemaRegistry | None) -> None:
+    def __init__(
+        self,
+        builder: ReportBuilder,
+        registry: SchemaRegistry | None,
+        governance: PolicyReviewer | None = None,
+    ) -> None:
         self._builder = builder
         self._registry = registry
+        self._governance = governance
         self._topics: dict[str, str] = {}
         self._registry_failed = False
 
@@ -272,6 +293,13 @@ class _Validator:
         fields = {field.path: field for field in parsed.fields()}
         self._builder.add(_key_findings(context, fields))
         self._builder.add(_classification_findings(context, fields))
+        # --- governance: policy findings (rule ids of streammesh.governance) ---
+        if self._governance is not None:
+            self._builder.add(
+                _policy_finding(context, finding)
+                for finding in self._governance.findings(descriptor, list(fields.values()))
+            )
+        # --- end governance ---
         self._builder.add(self._compatibility(context, str(schema_file), text))
 
     def _check_duplicate(self, context: _Context) -> None:
@@ -527,6 +555,17 @@ def _classification_findings(
         )
 
 
+def _policy_finding(context: _Context, finding: PolicyFinding) -> Finding:
+    return context.finding(
+        finding.field,
+        Severity.ERROR if finding.is_error else Severity.WARNING,
+        finding.rule,
+        finding.message,
+        finding.hint,
+        at=tuple(finding.field.split(".")) if finding.field else (),
+    )
+
+
 def _field_hint(path: str, fields: dict[str, SchemaField]) -> str:
     if not fields:
         return "the schema has no fields: its root must be a record, object or message"
@@ -564,4 +603,10 @@ def _position(root: yaml.Node | None, keys: Sequence[str]) -> tuple[int | None, 
     return mark.line + 1, mark.column + 1
 
 
-__all__ = ["ValidationReport", "find_descriptors", "looks_like_descriptor", "validate_products"]
+__all__ = [
+    "PolicyReviewer",
+    "ValidationReport",
+    "find_descriptors",
+    "looks_like_descriptor",
+    "validate_products",
+]

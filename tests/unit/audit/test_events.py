@@ -52,6 +52,22 @@ def test_action_values_are_the_published_event_types() -> None:
         "application.registered",
         "token.created",
         "token.revoked",
+        "account.created",
+        "access.requested",
+        "access.approved",
+        "access.rejected",
+        "access.revoked",
+        "access.expired",
+        "privacy.key-handed-out",
+        "privacy.key-destroyed",
+        "privacy.token-revealed",
+        "policy.changed",
+        "proposal.created",
+        "proposal.moved",
+        "incident.declared",
+        "product.owner-changed",
+        "slo.breached",
+        "slo.recovered",
     }
 
 
