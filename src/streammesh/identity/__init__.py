@@ -4,17 +4,34 @@ Errors::
 
     IdentityError
     ├── TokenNotFound
-    └── InvalidTokenRequest
+    ├── InvalidTokenRequest
+    ├── AccountNotFound
+    ├── AccountExists
+    └── InvalidAccount
 """
 
 from __future__ import annotations
 
-from streammesh.identity.errors import IdentityError, InvalidTokenRequest, TokenNotFound
+from streammesh.identity.accounts import Account, AccountKind, AccountStore
+from streammesh.identity.errors import (
+    AccountExists,
+    AccountNotFound,
+    IdentityError,
+    InvalidAccount,
+    InvalidTokenRequest,
+    TokenNotFound,
+)
 from streammesh.identity.roles import Role
 from streammesh.identity.tokens import IssuedToken, Principal, TokenInfo, TokenStore
 
 __all__ = [
+    "Account",
+    "AccountExists",
+    "AccountKind",
+    "AccountNotFound",
+    "AccountStore",
     "IdentityError",
+    "InvalidAccount",
     "InvalidTokenRequest",
     "IssuedToken",
     "Principal",

@@ -23,3 +23,33 @@ class InvalidTokenRequest(IdentityError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"cannot create the token: {reason}")
+
+
+class AccountNotFound(IdentityError):
+    """No user or service account of that name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"principal '{name}' not found; 'streammesh accounts list' shows them, "
+            f"'streammesh accounts create {name} --kind ...' creates it"
+        )
+
+
+class AccountExists(IdentityError):
+    """An account of that name exists already."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"principal '{name}' exists already; pick another name")
+
+
+class InvalidAccount(IdentityError):
+    """An account that cannot be created as asked."""
+
+    exit_code = 2
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"cannot create principal '{name}': {reason}")

@@ -1,8 +1,10 @@
-"""The identity tables (created by the store's migration ``0001``)."""
+"""The identity tables: tokens (store migration ``0001``) and accounts (migration ``0006``)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+
+from streammesh.store.types import UtcDateTime
 
 metadata = sa.MetaData()
 
@@ -18,4 +20,15 @@ tokens = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+accounts = sa.Table(
+    "identity_accounts",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("team", sa.Text, nullable=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
 )

@@ -160,6 +160,22 @@ class TokenStore:
             for row in found
         ]
 
+    def roles_of(self, principal: str) -> frozenset[Role]:
+        """The roles ``principal`` holds through its active tokens (empty when none)."""
+        t = tables.tokens.c
+        now = datetime.now(UTC)
+        with self._store.read() as connection:
+            rows = connection.execute(
+                sa.select(t.role, t.expires_at).where(
+                    t.principal == principal, t.revoked_at.is_(None)
+                )
+            ).all()
+        return frozenset(
+            Role(row.role)
+            for row in rows
+            if (expires_at := _aware(row.expires_at)) is None or expires_at > now
+        )
+
     def ensure_admin(self) -> IssuedToken | None:
         """Create the first platform-admin token of a store that has no tokens at all;
         ``None`` if it has some. Safe when several servers start on one store at once."""

@@ -1,0 +1,87 @@
+"""Access to data products: requests, grants, and the checks the data plane makes.
+
+Access is off by default: an application (a service account) requests read access to a
+product version with a purpose, saying whether it needs classified fields in clear. A product
+that needs no approval (by default: one without classified fields) is approved at once by
+policy; otherwise a domain owner of the owning team, governance or a platform admin approves
+or rejects it. Grants can expire and be revoked. States::
+
+    requested → approved | rejected        approved → revoked | expired
+
+Errors::
+
+    AccessError
+    ├── AccessDenied            no grant to read / not a writer of the product
+    ├── NotAllowedToDecide      the caller may not request / approve / reject / revoke
+    ├── AccessRequestNotFound
+    ├── AccessStateError        a step the request's state does not allow
+    ├── AccessRefused           a deprecated or retired product
+    ├── AccessRequestExists     a pending request or active grant covers it
+    └── InvalidAccessRequest
+"""
+
+from __future__ import annotations
+
+from streammesh.access.acl_bindings import (
+    AclBinding,
+    AclChange,
+    AclOperation,
+    AclPatternType,
+    AclResourceType,
+    Writer,
+    acl_change,
+    desired_bindings,
+    read_bindings,
+    write_bindings,
+)
+from streammesh.access.authority import Caller
+from streammesh.access.control import AccessControl
+from streammesh.access.errors import (
+    AccessDenied,
+    AccessError,
+    AccessRefused,
+    AccessRequestExists,
+    AccessRequestNotFound,
+    AccessStateError,
+    InvalidAccessRequest,
+    NotAllowedToDecide,
+)
+from streammesh.access.model import AccessRequest, AccessState, Grant
+from streammesh.access.service import (
+    AUTO_APPROVER,
+    AccessPolicy,
+    AccessService,
+    AclAdmin,
+    has_classified_fields,
+)
+
+__all__ = [
+    "AUTO_APPROVER",
+    "AccessControl",
+    "AccessDenied",
+    "AccessError",
+    "AccessPolicy",
+    "AccessRefused",
+    "AccessRequest",
+    "AccessRequestExists",
+    "AccessRequestNotFound",
+    "AccessService",
+    "AccessState",
+    "AccessStateError",
+    "AclAdmin",
+    "AclBinding",
+    "AclChange",
+    "AclOperation",
+    "AclPatternType",
+    "AclResourceType",
+    "Caller",
+    "Grant",
+    "InvalidAccessRequest",
+    "NotAllowedToDecide",
+    "Writer",
+    "acl_change",
+    "desired_bindings",
+    "has_classified_fields",
+    "read_bindings",
+    "write_bindings",
+]

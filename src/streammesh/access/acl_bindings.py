@@ -1,0 +1,135 @@
+"""Grants as Kafka ACL bindings: what the platform creates and deletes on a Kafka cluster.
+
+Pure translation, no cluster: :func:`desired_bindings` is the set of bindings that a set of
+active grants and producing service accounts needs; callers diff two such sets, so a binding
+two grants share (an application's consumer-group prefix) is deleted only with the last one.
+
+- a reader (a service account with a grant): ``READ`` and ``DESCRIBE`` on the product's topic,
+  and ``READ`` on consumer groups whose names start with the application's name (prefixed);
+- a writer (a service account of the owning team): ``WRITE`` and ``DESCRIBE`` on the topic.
+
+The principal is ``User:<name>``, Kafka's default principal type for SASL and mTLS users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from streammesh.access.model import Grant
+
+PRINCIPAL_TYPE = "User"
+
+
+class AclResourceType(StrEnum):
+    TOPIC = "topic"
+    GROUP = "group"
+
+
+class AclPatternType(StrEnum):
+    LITERAL = "literal"
+    PREFIXED = "prefixed"
+
+
+class AclOperation(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    DESCRIBE = "describe"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class AclBinding:
+    """One ALLOW binding: ``principal`` may do ``operation`` on a resource (any host)."""
+
+    principal: str
+    resource_type: AclResourceType
+    resource_name: str
+    pattern_type: AclPatternType
+    operation: AclOperation
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """A service account that produces to ``topic`` (one of the owning team's)."""
+
+    principal: str
+    topic: str
+
+
+def kafka_principal(name: str) -> str:
+    """``User:<name>``."""
+    return f"{PRINCIPAL_TYPE}:{name}"
+
+
+def read_bindings(grant: Grant) -> frozenset[AclBinding]:
+    """What one read grant needs (the topic is the product reference ``<name>.v<N>``)."""
+    who = kafka_principal(grant.principal)
+    topic = AclResourceType.TOPIC
+    literal = AclPatternType.LITERAL
+    return frozenset(
+        {
+            AclBinding(who, topic, grant.product, literal, AclOperation.READ),
+            AclBinding(who, topic, grant.product, literal, AclOperation.DESCRIBE),
+            AclBinding(
+                who,
+                AclResourceType.GROUP,
+                grant.principal,
+                AclPatternType.PREFIXED,
+                AclOperation.READ,
+            ),
+        }
+    )
+
+
+def write_bindings(writer: Writer) -> frozenset[AclBinding]:
+    """What a producing service account needs on its team's topic."""
+    who = kafka_principal(writer.principal)
+    return frozenset(
+        AclBinding(who, AclResourceType.TOPIC, writer.topic, AclPatternType.LITERAL, operation)
+        for operation in (AclOperation.WRITE, AclOperation.DESCRIBE)
+    )
+
+
+def desired_bindings(
+    grants: Iterable[Grant], writers: Iterable[Writer] = ()
+) -> frozenset[AclBinding]:
+    """Every binding the active ``grants`` and ``writers`` need, without duplicates."""
+    found: set[AclBinding] = set()
+    for grant in grants:
+        found |= read_bindings(grant)
+    for writer in writers:
+        found |= write_bindings(writer)
+    return frozenset(found)
+
+
+@dataclass(frozen=True, slots=True)
+class AclChange:
+    """Bindings to create and to delete to go from one set of grants to another."""
+
+    create: tuple[AclBinding, ...]
+    delete: tuple[AclBinding, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.create and not self.delete
+
+
+def acl_change(before: frozenset[AclBinding], after: frozenset[AclBinding]) -> AclChange:
+    """The bindings to create (in ``after`` only) and delete (in ``before`` only), sorted."""
+    return AclChange(tuple(sorted(after - before)), tuple(sorted(before - after)))
+
+
+__all__ = [
+    "AclBinding",
+    "AclChange",
+    "AclOperation",
+    "AclPatternType",
+    "AclResourceType",
+    "Writer",
+    "acl_change",
+    "desired_bindings",
+    "kafka_principal",
+    "read_bindings",
+    "write_bindings",
+]

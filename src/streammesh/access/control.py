@@ -1,0 +1,112 @@
+"""``AccessControl``: the data plane's question — may this principal read or write this product?
+
+It only reads: an approved grant past its expiry already counts as gone here, before
+:meth:`AccessService.expire_due` records the expiry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from streammesh.access import tables
+from streammesh.access.errors import AccessDenied
+from streammesh.access.model import AccessState, Grant, request_from_row
+from streammesh.identity import tables as identity_tables
+from streammesh.identity.accounts import AccountKind
+from streammesh.identity.roles import Role
+from streammesh.identity.tokens import TokenStore
+from streammesh.store import MetadataStore
+
+_REFERENCE = re.compile(r"^(?P<name>.+)\.v(?P<version>[1-9][0-9]*)$")
+
+
+def split_reference(product: str) -> tuple[str, int] | None:
+    """``("execution.stocktrades", 1)`` for ``"execution.stocktrades.v1"``; ``None`` for a
+    reference without a version."""
+    match = _REFERENCE.match(product)
+    if match is None:
+        return None
+    return match["name"], int(match["version"])
+
+
+class AccessControl:
+    """Who may read and write which product version.
+
+    Example:
+        >>> access = AccessControl(store)
+        >>> grant = access.check_read("fraud-detector", "execution.stocktrades.v1")
+        >>> grant.classified
+        False
+    """
+
+    def __init__(
+        self, store: MetadataStore, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._tokens = TokenStore(store)
+
+    def read_grant(self, principal: str, product: str) -> Grant | None:
+        """The active grant of ``principal`` on ``product`` (``<name>.v<N>``), or ``None``.
+
+        With several (e.g. one without and one with classified fields), the one with
+        classified fields wins.
+        """
+        parsed = split_reference(product)
+        if parsed is None:
+            return None
+        name, version = parsed
+        r = tables.requests.c
+        with self._store.read() as connection:
+            rows = connection.execute(
+                sa.select(tables.requests).where(
+                    r.principal == principal,
+                    r.product == name,
+                    r.version == version,
+                    r.state == AccessState.APPROVED.value,
+                )
+            ).all()
+        now = self._clock()
+        active = [request for request in map(request_from_row, rows) if request.active(now)]
+        if not active:
+            return None
+        best = max(active, key=lambda request: (request.classified, request.decided_at))
+        return best.grant()
+
+    def check_read(self, principal: str, product: str) -> Grant:
+        """The grant that lets ``principal`` read ``product``.
+
+        Raises:
+            AccessDenied: No active grant; the message names the command that requests one.
+        """
+        grant = self.read_grant(principal, product)
+        if grant is None:
+            raise AccessDenied(principal, product)
+        return grant
+
+    def check_write(self, principal: str, product: str, owning_team: str) -> None:
+        """Let through a service account of ``owning_team``, or a principal holding an active
+        platform-admin token.
+
+        Raises:
+            AccessDenied: Anyone else.
+        """
+        a = identity_tables.accounts.c
+        with self._store.read() as connection:
+            row = connection.execute(sa.select(a.kind, a.team).where(a.name == principal)).first()
+        if (
+            row is not None
+            and row.kind == AccountKind.SERVICE_ACCOUNT.value
+            and row.team == owning_team
+        ):
+            return
+        if Role.PLATFORM_ADMIN in self._tokens.roles_of(principal):
+            return
+        raise AccessDenied(principal, product, write=True)
+
+
+__all__ = ["AccessControl", "split_reference"]

@@ -1,0 +1,95 @@
+"""Errors of access control: refused reads and writes, and requests that cannot proceed."""
+
+from __future__ import annotations
+
+from streammesh.errors import MeshError
+
+
+class AccessError(MeshError):
+    """Base of every access error."""
+
+
+class AccessDenied(AccessError):
+    """A principal may not read from (or write to) a product."""
+
+    def __init__(self, principal: str, product: str, *, write: bool = False) -> None:
+        self.principal = principal
+        self.product = product
+        self.write = write
+        if write:
+            message = (
+                f"'{principal}' may not write to '{product}': only service accounts of the "
+                "owning team (or a platform admin) produce to a product; create one with "
+                "'streammesh accounts create NAME --kind service-account --team TEAM'"
+            )
+        else:
+            message = (
+                f"'{principal}' has no access grant for '{product}'; request one with "
+                f"'streammesh access request {product} --as {principal} --purpose TEXT'"
+            )
+        super().__init__(message)
+
+
+class NotAllowedToDecide(AccessError):
+    """The caller may not request, approve, reject or revoke this access."""
+
+    def __init__(self, caller: str, action: str, product: str, who: str) -> None:
+        self.caller = caller
+        self.action = action
+        self.product = product
+        super().__init__(f"'{caller}' may not {action} access to '{product}'; {who} may")
+
+
+class AccessRequestNotFound(AccessError):
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(
+            f"access request '{request_id}' not found; 'streammesh access list' shows the ids"
+        )
+
+
+class AccessStateError(AccessError):
+    """A step the request's state does not allow (approving a rejected one, ...)."""
+
+    def __init__(self, request_id: str, state: str, action: str) -> None:
+        self.request_id = request_id
+        self.state = state
+        self.action = action
+        super().__init__(f"cannot {action} access request '{request_id}': it is {state}")
+
+
+class AccessRefused(AccessError):
+    """The product takes no new access requests (deprecated or retired)."""
+
+    def __init__(self, product: str, status: str, replacement: str | None) -> None:
+        self.product = product
+        self.status = status
+        self.replacement = replacement
+        hint = (
+            f"request access to '{replacement}' instead"
+            if replacement
+            else "ask its owners what replaces it"
+        )
+        super().__init__(f"'{product}' is {status} and takes no new access requests; {hint}")
+
+
+class AccessRequestExists(AccessError):
+    """The principal already has a pending request or an active grant covering this one."""
+
+    def __init__(self, principal: str, product: str, existing: str, state: str) -> None:
+        self.principal = principal
+        self.product = product
+        self.existing = existing
+        super().__init__(
+            f"'{principal}' already has access request '{existing}' ({state}) for '{product}'"
+        )
+
+
+class InvalidAccessRequest(AccessError):
+    """A request or decision with invalid details (empty purpose, expiry in the past, ...)."""
+
+    exit_code = 2
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid access request: {reason}")
