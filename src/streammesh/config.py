@@ -69,6 +69,8 @@ class _ConfigFile(BaseModel):
     store: str | None = None
     lifecycle: _Lifecycle = _Lifecycle()
     consumers: _Consumers = _Consumers()
+    notifications: dict[str, Any] | None = None
+    """SMTP and delivery settings, validated by ``streammesh.notify`` (``load_notify_settings``)."""
 
 
 def mesh_home(home: Path | None = None) -> Path:

@@ -28,8 +28,18 @@ has its own base, and leaves carry structured attributes and build their own mes
     │                                MalformedMeshEvent
     ├── ControlError                 streammesh.control: ProductNotFound, PlanRefused,
     │                                NotAcceptingConsumers, InvalidProductSource, ConcurrentChange
-    └── SdkError                     streammesh.sdk: InvalidEvent, InvalidKey, UnreadableEvent,
-                                     ClientClosed
+    ├── SdkError                     streammesh.sdk: InvalidEvent, InvalidKey, UnreadableEvent,
+    │                                ClientClosed, RemoteError (MeshUnreachable, ...)
+    ├── GovernanceError              streammesh.governance (alias PolicyViolation): PolicyInvalid,
+    │                                PolicyLoosened, CustomRuleUnavailable, Proposal...
+    ├── AccessError                  streammesh.access: AccessDenied, NotAllowedToDecide,
+    │                                AccessRefused, AccessRequestExists, ...
+    ├── PrivacyError                 streammesh.privacy: UndecryptableField, NoPlaceholder,
+    │                                KmsError, TokenNotGranted, ...
+    ├── NotifyError                  streammesh.notify: InvalidSubscription, SubscriptionNotFound,
+    │                                DeliveryNotFound, InboxItemNotFound, InvalidIncident,
+    │                                DeliveryAttemptFailed
+    └── ObserveError                 streammesh.observe: InvalidOffsets, InvalidGroup
 
 The CLI maps these to one-line messages and exit codes; the server maps them to HTTP
 statuses. Nothing else catches them wholesale.

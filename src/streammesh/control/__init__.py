@@ -2,7 +2,8 @@
 the domains and teams that own them, and the applications that use them.
 
 ``ControlPlane`` is the one implementation of these operations; the CLI, the REST API and the
-SDK call it (in-process through ``LocalMesh``, or over HTTP through the server). Errors::
+SDK call it (in-process through ``streammesh.control.local.LocalMesh``, which also opens the
+access control and the key store, or over HTTP through the server). Errors::
 
     ControlError
     ├── ProductNotFound         no product (version) of that name was applied
@@ -23,7 +24,6 @@ from streammesh.control.errors import (
     PlanRefused,
     ProductNotFound,
 )
-from streammesh.control.local import LocalMesh
 from streammesh.control.plan import (
     Action,
     Change,
@@ -59,7 +59,6 @@ __all__ = [
     "ControlSettings",
     "DomainRecord",
     "InvalidProductSource",
-    "LocalMesh",
     "NotAcceptingConsumers",
     "Plan",
     "PlanProblem",

@@ -1,13 +1,16 @@
-"""``LocalMesh``: a mesh's services opened in this process (store, log, registry, control)."""
+"""``LocalMesh``: a mesh's services opened in this process (store, log, registry, control plane,
+access control and the privacy key store)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from streammesh.access import AccessControl
 from streammesh.config import MeshConfig
 from streammesh.control.plane import ControlPlane
 from streammesh.control.settings import ControlSettings
 from streammesh.log import EventLog, LogConfig, open_log
+from streammesh.privacy import KeyStore, LocalKms
 from streammesh.registry.sql import SqlSchemaRegistry
 from streammesh.store import MetadataStore, open_store
 
@@ -21,6 +24,10 @@ class LocalMesh:
     log: EventLog
     registry: SqlSchemaRegistry
     plane: ControlPlane
+    access: AccessControl
+    """Grants: who may read and write which product version."""
+    keys: KeyStore
+    """Data keys of encrypted fields: one per process, so its cache and audit batching work."""
 
     @classmethod
     def open(cls, config: MeshConfig, log_config: LogConfig | None = None) -> LocalMesh:
@@ -40,9 +47,9 @@ class LocalMesh:
             raise
         registry = SqlSchemaRegistry(store)
         settings = ControlSettings(config.lifecycle, config.consumer_active_window)
-        return cls(
-            config, store, log, registry, ControlPlane(store, log, registry, settings=settings)
-        )
+        plane = ControlPlane(store, log, registry, settings=settings)
+        keys = KeyStore(store, LocalKms.for_mesh(config.home))
+        return cls(config, store, log, registry, plane, AccessControl(store), keys)
 
     def close(self) -> None:
         """Close the log and the store."""

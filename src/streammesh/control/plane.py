@@ -112,6 +112,12 @@ class ControlPlane:
     def settings(self) -> ControlSettings:
         return self._settings
 
+    @property
+    def store(self) -> MetadataStore:
+        """The metadata store the control plane keeps its state in (services that read the
+        same mesh — lineage, access — share it)."""
+        return self._store
+
     # -- plan and apply ------------------------------------------------------------------------
 
     def plan(self, sources: Sequence[ProductSource]) -> Plan:

@@ -20,6 +20,8 @@ from streammesh.log.base import (
     Record,
     TopicPartition,
 )
+from streammesh.privacy.errors import UndecryptableField
+from streammesh.privacy.protection import FieldProtection
 from streammesh.registry.errors import SchemaNotFound
 from streammesh.schemas.errors import SchemaError
 from streammesh.sdk.errors import ClientClosed, InvalidKey, UnreadableEvent
@@ -63,6 +65,9 @@ class ProductConsumer:
         *,
         from_beginning: bool = True,
         on_alive: Callable[[], None] | None = None,
+        protection: FieldProtection | None = None,
+        clear: bool = False,
+        principal: str = "",
     ) -> None:
         """Args:
         log: The event log holding the product's topic.
@@ -77,6 +82,10 @@ class ProductConsumer:
         on_alive: Called from ``poll`` at most every ``ALIVE_EVERY_S`` seconds while the
             consumer is used, so that a long-running application stays "active" for the
             product's lifecycle rules (the mesh passes its registration refresh here).
+        protection: Reveals or masks the product's encrypted fields.
+        clear: With ``protection``, decrypt classified fields (a grant that includes them);
+            otherwise they read as their placeholders.
+        principal: Who the decryption keys are handed out to, for the audit log.
 
         Raises:
             ConfigError: ``options.group`` names another group than ``group``.
@@ -93,6 +102,9 @@ class ProductConsumer:
         self.group = group
         self._deserializer = Deserializer(resolver)
         self._keys = KeyCodec(contract.key_field, contract.key_type)
+        self._protection = protection
+        self._clear = clear
+        self._principal = principal
         self._consumer: Consumer = log.consumer(
             dataclasses.replace(options, group=group, auto_offset_reset=reset)
         )
@@ -243,6 +255,17 @@ class ProductConsumer:
             raise self._unreadable(
                 record, f"its value is a {type(value).__name__}, not a record of fields"
             )
+        if self._protection is not None and value is not None:
+            try:
+                value = self._protection.reveal(
+                    value,
+                    dict(record.headers),
+                    record.key or b"",
+                    clear=self._clear,
+                    principal=self._principal,
+                )
+            except UndecryptableField as exc:
+                raise self._unreadable(record, str(exc)) from exc
         return ProductEvent(
             product=self.contract.reference,
             key=key,

@@ -21,11 +21,13 @@ from streammesh.control.records import (
     TeamRecord,
 )
 from streammesh.control.sources import ProductSource, read_sources
+from streammesh.governance.policies import PolicyRegistry
 from streammesh.log.base import ConsumerOptions, ProducerOptions
 from streammesh.products.descriptor import Status
 from streammesh.products.validation import find_descriptors
 from streammesh.sdk.consumer import ProductConsumer
 from streammesh.sdk.producer import ProductProducer
+from streammesh.sdk.protection import protection_for
 from streammesh.serde.resolver import RegistryResolver
 
 
@@ -42,11 +44,15 @@ class InProcessMesh:
         ...         producer.send({"trade_id": "t-1", "symbol": "ACME", "price": 12.5})
     """
 
-    def __init__(self, mesh: LocalMesh, *, actor: str) -> None:
+    def __init__(self, mesh: LocalMesh, *, actor: str, principal: str | None = None) -> None:
         self._mesh = mesh
         self._resolver = RegistryResolver(mesh.registry)
         self.actor = actor
         """Who the audit log records as making changes."""
+        self._policies = PolicyRegistry(mesh.store)
+        self.principal = principal
+        """The application (service account) producing and consuming, whose grants are
+        checked; ``None`` is the mesh's operator, who holds its keys and is not checked."""
 
     @classmethod
     def open(
@@ -56,12 +62,18 @@ class InProcessMesh:
         log_url: str | None = None,
         store_url: str | None = None,
         actor: str | None = None,
+        principal: str | None = None,
     ) -> InProcessMesh:
-        """Open the mesh at ``home`` (see :class:`~streammesh.config.MeshConfig`)."""
+        """Open the mesh at ``home`` (see :class:`~streammesh.config.MeshConfig`); with
+        ``principal``, produce and consume as that application, checked against its grants."""
         config = MeshConfig.load(
             Path(home) if home is not None else None, log_url=log_url, store_url=store_url
         )
-        return cls(LocalMesh.open(config), actor=actor or f"sdk:{getpass.getuser()}")
+        return cls(
+            LocalMesh.open(config),
+            actor=actor or principal or f"sdk:{getpass.getuser()}",
+            principal=principal,
+        )
 
     @property
     def local(self) -> LocalMesh:
@@ -73,13 +85,23 @@ class InProcessMesh:
     def producer(
         self, reference: str, *, options: ProducerOptions | None = None
     ) -> ProductProducer:
-        """A producer of the product's current (or named) version.
+        """A producer of the product's current (or named) version; fields governance asks to
+        encrypt are encrypted per entity key.
 
         Raises:
             ProductNotFound: No such product.
+            AccessDenied: ``principal`` is not a service account of the owning team.
         """
         record = self._mesh.plane.product(reference)
-        return ProductProducer(self._mesh.log, self._resolver, record.contract, options)
+        if self.principal is not None:
+            self._mesh.access.check_write(self.principal, record.reference, record.descriptor.team)
+        return ProductProducer(
+            self._mesh.log,
+            self._resolver,
+            record.contract,
+            options,
+            protection=protection_for(self._mesh.keys, self._policies, record),
+        )
 
     def consumer(
         self,
@@ -92,11 +114,18 @@ class InProcessMesh:
         """A consumer of the product in consumer group ``group``, registered with the product
         as the consuming application ``group`` (what "active consumers" and lineage count).
 
+        Classified fields are decrypted when the grant includes them (always for the
+        operator), and masked otherwise.
+
         Raises:
             ProductNotFound: No such product.
+            AccessDenied: ``principal`` has no grant to read the product.
             NotAcceptingConsumers: ``group`` is new and the product is deprecated or retired.
         """
         record = self._mesh.plane.product(reference)
+        clear = True
+        if self.principal is not None:
+            clear = self._mesh.access.check_read(self.principal, record.reference).classified
 
         def register() -> None:
             self._mesh.plane.register_application(
@@ -116,6 +145,9 @@ class InProcessMesh:
             options,
             from_beginning=from_beginning,
             on_alive=register,
+            protection=protection_for(self._mesh.keys, self._policies, record),
+            clear=clear,
+            principal=self.actor,
         )
 
     # -- control plane -----------------------------------------------------------------------

@@ -31,6 +31,7 @@ class Mesh:
         log_url: str | None = None,
         store_url: str | None = None,
         actor: str | None = None,
+        principal: str | None = None,
     ) -> InProcessMesh:
         """The mesh at directory ``home`` (default ``$STREAMMESH_HOME``, else ``./.streammesh``),
         created when missing, used in this process.
@@ -39,9 +40,15 @@ class Mesh:
             home: The mesh directory.
             log_url: Event log URL, overriding ``mesh.yaml`` and ``$STREAMMESH_LOG``.
             store_url: Metadata store URL, overriding ``mesh.yaml`` and ``$STREAMMESH_STORE``.
-            actor: Who the audit log records for changes (default ``sdk:<user>``).
+            actor: Who the audit log records for changes (default: ``principal``, else
+                ``sdk:<user>``).
+            principal: The application (a service account) to produce and consume as; its
+                grants are checked and decide whether classified fields are readable. Without
+                it you act as the mesh's operator (you hold its directory and keys).
         """
-        return InProcessMesh.open(home, log_url=log_url, store_url=store_url, actor=actor)
+        return InProcessMesh.open(
+            home, log_url=log_url, store_url=store_url, actor=actor, principal=principal
+        )
 
     @staticmethod
     def connect(url: str, *, token: str) -> RemoteMesh:

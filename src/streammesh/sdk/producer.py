@@ -8,7 +8,9 @@ from typing import Any, Self
 
 from streammesh.control.contract import ProductContract
 from streammesh.log.base import EventLog, Header, ProducerOptions
+from streammesh.privacy.protection import FieldProtection
 from streammesh.schemas.errors import InvalidEvent as SchemaInvalidEvent
+from streammesh.schemas.formats import format_for
 from streammesh.sdk.errors import ClientClosed, EventProblem, InvalidEvent, InvalidKey
 from streammesh.sdk.events import event_fields
 from streammesh.sdk.keys import KeyCodec
@@ -37,12 +39,16 @@ class ProductProducer:
         resolver: SchemaResolver,
         contract: ProductContract,
         options: ProducerOptions | None = None,
+        *,
+        protection: FieldProtection | None = None,
     ) -> None:
         """Args:
         log: The event log holding the product's topic.
         resolver: Where the product's value schema is found.
         contract: The product version to write to.
         options: How the underlying log producer batches.
+        protection: Encrypts the product's classified fields into record headers (the
+            event is validated as given first, then written with placeholders).
 
         Raises:
             TopicNotFound: the product's topic does not exist (the product is not applied).
@@ -52,6 +58,8 @@ class ProductProducer:
         self.contract = contract
         self._serializer = Serializer(resolver, contract.value_subject)
         self._keys = KeyCodec(contract.key_field, contract.key_type)
+        self._protection = protection
+        self._format = format_for(self._serializer.schema.schema_type)
         self._producer = log.producer(options)
         self._closed = False
 
@@ -82,14 +90,14 @@ class ProductProducer:
         """
         self._check_open()
         try:
-            key, value = self._encode(event)
+            key, value, protected = self._encode(event)
         except (SchemaInvalidEvent, InvalidKey) as exc:
             raise self._invalid([_problem(exc, None)], 1) from exc
         self._producer.send(
             self.contract.topic,
             value,
             key=key,
-            headers=_headers(headers),
+            headers=_headers(headers) + tuple(protected.items()),
             timestamp_ms=timestamp_ms,
         )
 
@@ -105,7 +113,7 @@ class ProductProducer:
             ClientClosed: the producer is closed.
         """
         self._check_open()
-        encoded: list[tuple[bytes, bytes]] = []
+        encoded: list[tuple[bytes, bytes, dict[str, bytes]]] = []
         problems: list[EventProblem] = []
         count = 0
         for index, event in enumerate(events):
@@ -117,8 +125,8 @@ class ProductProducer:
         if problems:
             raise self._invalid(problems, count)
         topic, send = self.contract.topic, self._producer.send
-        for key, value in encoded:
-            send(topic, value, key=key)
+        for key, value, protected in encoded:
+            send(topic, value, key=key, headers=tuple(protected.items()))
         return count
 
     def flush(self, timeout: float | None = None) -> None:
@@ -154,9 +162,9 @@ class ProductProducer:
         # dropping them silently would be worse than writing them.
         self.close()
 
-    def _encode(self, event: object) -> tuple[bytes, bytes]:
-        """The key and value bytes of ``event``; raises the schema's ``InvalidEvent`` or
-        ``InvalidKey``."""
+    def _encode(self, event: object) -> tuple[bytes, bytes, dict[str, bytes]]:
+        """The key and value bytes of ``event`` and the headers protection adds; raises the
+        schema's ``InvalidEvent`` or ``InvalidKey``."""
         fields = event_fields(event)
         if fields is None:
             raise SchemaInvalidEvent(
@@ -166,8 +174,17 @@ class ProductProducer:
                 f"is a {type(event).__name__}; give a mapping of fields, a dataclass or a "
                 "pydantic model",
             )
-        value = self._serializer.serialize(fields)  # first: the schema names problems best
-        return self._keys.key_of(fields), value
+        if self._protection is None:
+            value = self._serializer.serialize(fields)  # first: the schema names problems best
+            return self._keys.key_of(fields), value, {}
+        self._check(fields)  # the event as given: errors name real problems, not placeholders
+        key = self._keys.key_of(fields)
+        protected, headers = self._protection.protect(fields, key, check=self._check)
+        return key, self._serializer.serialize(protected), headers
+
+    def _check(self, event: Mapping[str, Any]) -> None:
+        """Raise the schema's ``InvalidEvent`` unless ``event`` is valid."""
+        self._format.validate(self._serializer.schema, event)
 
     def _invalid(self, problems: list[EventProblem], events: int) -> InvalidEvent:
         return InvalidEvent(self.contract.reference, self._serializer.schema.name, problems, events)

@@ -3,6 +3,7 @@ on Kafka (the tansu broker) with PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from streammesh.config import MeshConfig
-from streammesh.control import ControlPlane, ControlSettings, LocalMesh, ProductSource
+from streammesh.control import ControlPlane, ControlSettings, ProductSource
+from streammesh.control.local import LocalMesh
 from streammesh.products.lifecycle import LifecyclePolicy
 
 _counter = itertools.count()
@@ -77,7 +79,7 @@ def mesh(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterat
         LifecyclePolicy(timedelta(0), timedelta(days=30)), consumer_active_window=timedelta(days=7)
     )
     plane = ControlPlane(opened.store, opened.log, opened.registry, settings=settings, clock=clock)
-    yield LocalMesh(config, opened.store, opened.log, opened.registry, plane)
+    yield dataclasses.replace(opened, plane=plane)
     plane.close()
     opened.close()
 

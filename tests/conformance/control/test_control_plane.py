@@ -13,12 +13,12 @@ from streammesh.control import (
     ApplicationRole,
     ControlPlane,
     InvalidProductSource,
-    LocalMesh,
     NotAcceptingConsumers,
     PlanRefused,
     ProductNotFound,
     Severity,
 )
+from streammesh.control.local import LocalMesh
 from streammesh.log.errors import TopicNotFound
 from streammesh.products.descriptor import Status
 from streammesh.products.lifecycle import ConsumersActive, TooEarly, TransitionNotAllowed

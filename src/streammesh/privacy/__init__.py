@@ -1,0 +1,64 @@
+"""Privacy: field-level encryption, masking, crypto-shredding and tokenization.
+
+``FieldProtection`` encrypts a product's classified fields at produce time into record
+headers (the event keeps a schema-valid placeholder) and reveals them to consumers granted
+classified fields; ``KeyStore`` keeps one data key per (product, entity key), wrapped by a
+``Kms``, and destroys it on ``forget``; ``Tokenizer`` makes deterministic, reversible tokens.
+See docs/privacy.md.
+"""
+
+from __future__ import annotations
+
+from streammesh.privacy.envelope import HEADER_PREFIX, header_name
+from streammesh.privacy.errors import (
+    InvalidEntityKey,
+    KmsError,
+    NoPlaceholder,
+    PrivacyError,
+    TokenNotGranted,
+    UndecryptableField,
+    UnknownToken,
+    UnsupportedFieldPath,
+    UnsupportedFieldValue,
+)
+from streammesh.privacy.forgetting import Forgotten, entity_key_bytes, forget
+from streammesh.privacy.keys import DataKey, KeyStore, entity_label, product_name
+from streammesh.privacy.kms import Kms
+from streammesh.privacy.local_kms import LocalKms
+from streammesh.privacy.placeholders import MASK_TEXT
+from streammesh.privacy.protection import (
+    ENCRYPTED_CLASSIFICATIONS,
+    FieldProtection,
+    SchemaCheck,
+    encrypted_fields,
+)
+from streammesh.privacy.tokens import Tokenizer
+
+__all__ = [
+    "ENCRYPTED_CLASSIFICATIONS",
+    "HEADER_PREFIX",
+    "MASK_TEXT",
+    "DataKey",
+    "FieldProtection",
+    "Forgotten",
+    "InvalidEntityKey",
+    "KeyStore",
+    "Kms",
+    "KmsError",
+    "LocalKms",
+    "NoPlaceholder",
+    "PrivacyError",
+    "SchemaCheck",
+    "TokenNotGranted",
+    "Tokenizer",
+    "UndecryptableField",
+    "UnknownToken",
+    "UnsupportedFieldPath",
+    "UnsupportedFieldValue",
+    "encrypted_fields",
+    "entity_key_bytes",
+    "entity_label",
+    "forget",
+    "header_name",
+    "product_name",
+]

@@ -1,0 +1,322 @@
+"""``KeyStore``: one data key per (product, entity key), wrapped by a KMS, destroyable.
+
+Data keys belong to the product *name* (``customers.profiles``), not to a major version: an
+entity that is forgotten is forgotten in v1 and v2 alike, which is what a person asking to be
+forgotten expects. Each key has versions: ``forget`` destroys every version, and an event of
+the same entity produced afterwards gets a new version, so new data stays readable while
+everything written before stays shredded.
+
+Unwrapped keys are cached in the process for ``cache_ttl`` (default five minutes) so that a
+consumer reading 10,000 events of one user unwraps once; :meth:`KeyStore.destroy` clears this
+process's cache at once, other processes stop using a destroyed key within the TTL. Every
+key handed out for decryption is audited (``privacy.key-handed-out``) at most once per
+principal, product version, entity key and clock hour in a process.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from streammesh.audit import AuditAction, AuditEntry, AuditLog
+from streammesh.privacy.errors import KmsError
+from streammesh.privacy.kms import Kms
+from streammesh.privacy.tables import data_keys, product_keys
+from streammesh.store import MetadataStore
+
+KEYS_LOCK = "privacy-keys"
+"""The store lock serialising data-key creation and destruction."""
+
+DEFAULT_CACHE_TTL = timedelta(minutes=5)
+CURRENT_RECHECK = timedelta(seconds=30)
+"""How long a producer trusts its cached current key version before re-reading it."""
+_KEY_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class DataKey:
+    """An unwrapped data key of one entity of a product."""
+
+    product: str
+    entity_key: bytes
+    version: int
+    material: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLookup:
+    """What the store knows of one data-key version: ``key`` is ``None`` once destroyed."""
+
+    exists: bool
+    key: DataKey | None
+
+
+def product_name(product: str) -> str:
+    """``customers.profiles`` for ``customers.profiles.v2`` (and for itself)."""
+    name, _, version = product.rpartition(".v")
+    return name if name and version.isdigit() else product
+
+
+def entity_label(entity_key: bytes) -> str:
+    """An entity key as people read it: its text when it is printable UTF-8, else hex."""
+    try:
+        text = entity_key.decode("utf-8")
+    except UnicodeDecodeError:
+        return "0x" + entity_key.hex()
+    return text if text.isprintable() else "0x" + entity_key.hex()
+
+
+class KeyStore:
+    """Data keys in the metadata store, wrapped by ``kms``.
+
+    Example:
+        >>> keys = KeyStore(store, LocalKms.for_mesh(home))  # doctest: +SKIP
+        >>> keys.destroy("customers.profiles", b"user-2", actor="cli:alice")  # doctest: +SKIP
+        1
+    """
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        kms: Kms | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        cache_ttl: timedelta = DEFAULT_CACHE_TTL,
+    ) -> None:
+        self._store = store
+        self._kms = kms
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._ttl = cache_ttl.total_seconds()
+        self._audit = AuditLog(store)
+        self._cache: dict[tuple[str, bytes, int], tuple[DataKey, float]] = {}
+        self._current: dict[tuple[str, bytes], tuple[int, float]] = {}
+        self._handed_out: set[tuple[str, str, bytes]] = set()
+        self._handout_hour: datetime | None = None
+
+    @property
+    def store(self) -> MetadataStore:
+        """The metadata store holding the keys."""
+        return self._store
+
+    @property
+    def kms(self) -> Kms:
+        """The KMS wrapping this store's keys.
+
+        Raises:
+            KmsError: the store was opened without one (enough for ``destroy``).
+        """
+        if self._kms is None:
+            raise KmsError("none", "this key store was opened without a KMS; pass one to use keys")
+        return self._kms
+
+    def current(self, product: str, entity_key: bytes) -> DataKey:
+        """The key new events of the entity are encrypted with; created on first use.
+
+        Which version is current is re-read at least every ``CURRENT_RECHECK`` so that a
+        producer in another process stops encrypting with a destroyed key soon after
+        ``forget`` (events it wrote meanwhile read as forgotten).
+        """
+        name = product_name(product)
+        now = time.monotonic()
+        known = self._current.get((name, entity_key))
+        if known is not None and known[1] > now:
+            cached = self._cache.get((name, entity_key, known[0]))
+            if cached is not None and cached[1] > now:
+                return cached[0]
+        with self._store.read() as connection:
+            row = _latest(connection, name, entity_key)
+        if row is None or row.wrapped is None:
+            with self._store.write(KEYS_LOCK) as connection:
+                row = _latest(connection, name, entity_key)  # another process may have won
+                if row is None or row.wrapped is None:
+                    version = 1 if row is None else row.version + 1
+                    key = self._create(connection, name, entity_key, version)
+                else:
+                    key = self._live(name, entity_key, row.version, row.wrapped, row.kek_id)
+        else:
+            key = self._live(name, entity_key, row.version, row.wrapped, row.kek_id)
+        self._remember(key)
+        recheck = min(self._ttl, CURRENT_RECHECK.total_seconds())
+        self._current[(name, entity_key)] = (key.version, time.monotonic() + recheck)
+        return key
+
+    def _live(
+        self, name: str, entity_key: bytes, version: int, wrapped: bytes, kek_id: str
+    ) -> DataKey:
+        cached = self._cache.get((name, entity_key, version))
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        return self._unwrap(name, entity_key, version, wrapped, kek_id)
+
+    def _create(
+        self, connection: Connection, name: str, entity_key: bytes, version: int
+    ) -> DataKey:
+        material = secrets.token_bytes(_KEY_BYTES)
+        connection.execute(
+            data_keys.insert().values(
+                product=name,
+                entity_key=entity_key,
+                version=version,
+                wrapped=self.kms.wrap(material, _context(name, entity_key, version)),
+                kek_id=self.kms.key_id,
+                created_at=self._clock(),
+            )
+        )
+        return DataKey(name, entity_key, version, material)
+
+    def for_reading(
+        self, product: str, entity_key: bytes, version: int, *, principal: str
+    ) -> KeyLookup:
+        """Version ``version`` of the entity's key, handed out to ``principal`` (audited).
+
+        ``product`` is the product version being read (``<name>.v<N>``), which the audit
+        entry names.
+        """
+        name = product_name(product)
+        cached = self._cache.get((name, entity_key, version))
+        if cached is not None and cached[1] > time.monotonic():
+            key: DataKey | None = cached[0]
+        else:
+            with self._store.read() as connection:
+                row = connection.execute(
+                    sa.select(data_keys.c.wrapped, data_keys.c.kek_id).where(
+                        data_keys.c.product == name,
+                        data_keys.c.entity_key == entity_key,
+                        data_keys.c.version == version,
+                    )
+                ).first()
+            if row is None:
+                return KeyLookup(exists=False, key=None)
+            if row.wrapped is None:
+                return KeyLookup(exists=True, key=None)
+            key = self._unwrap(name, entity_key, version, row.wrapped, row.kek_id)
+            self._remember(key)
+        self._record_handout(product, entity_key, version, principal)
+        return KeyLookup(exists=True, key=key)
+
+    def destroy(self, product: str, entity_key: bytes, *, actor: str) -> int:
+        """Destroy every version of the entity's key (crypto-shredding); audited.
+
+        Returns:
+            How many key versions were destroyed (0: the entity had no live key).
+        """
+        name = product_name(product)
+        at = self._clock()
+        with self._store.write(KEYS_LOCK) as connection:
+            destroyed = connection.execute(
+                data_keys.update()
+                .where(
+                    data_keys.c.product == name,
+                    data_keys.c.entity_key == entity_key,
+                    data_keys.c.wrapped.is_not(None),
+                )
+                .values(wrapped=None, destroyed_at=at, destroyed_by=actor)
+            ).rowcount
+            self._audit.record(
+                connection,
+                AuditEntry(
+                    AuditAction.KEY_DESTROYED,
+                    name,
+                    actor,
+                    after={"entity_key": entity_label(entity_key), "versions": destroyed},
+                ),
+                at=at,
+            )
+        for cached in [k for k in self._cache if k[0] == name and k[1] == entity_key]:
+            del self._cache[cached]
+        self._current.pop((name, entity_key), None)
+        return int(destroyed)
+
+    def product_secret(self, product: str) -> bytes:
+        """The product name's secret (tokenization and vault keys derive from it)."""
+        name = product_name(product)
+        context = b"streammesh/product-secret\x00" + name.encode()
+        with self._store.write(KEYS_LOCK) as connection:
+            row = connection.execute(
+                sa.select(product_keys.c.wrapped, product_keys.c.kek_id).where(
+                    product_keys.c.product == name
+                )
+            ).first()
+            if row is not None:
+                return self.kms.unwrap(row.wrapped, context, row.kek_id)
+            secret = secrets.token_bytes(_KEY_BYTES)
+            connection.execute(
+                product_keys.insert().values(
+                    product=name,
+                    wrapped=self.kms.wrap(secret, context),
+                    kek_id=self.kms.key_id,
+                    created_at=self._clock(),
+                )
+            )
+            return secret
+
+    def _unwrap(
+        self, name: str, entity_key: bytes, version: int, wrapped: bytes, kek_id: str
+    ) -> DataKey:
+        material = self.kms.unwrap(wrapped, _context(name, entity_key, version), kek_id)
+        return DataKey(name, entity_key, version, material)
+
+    def _remember(self, key: DataKey) -> None:
+        self._cache[(key.product, key.entity_key, key.version)] = (
+            key,
+            time.monotonic() + self._ttl,
+        )
+
+    def _record_handout(
+        self, product: str, entity_key: bytes, version: int, principal: str
+    ) -> None:
+        at = self._clock()
+        hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if hour != self._handout_hour:
+            self._handed_out.clear()
+            self._handout_hour = hour
+        seen = (principal, product, entity_key)
+        if seen in self._handed_out:
+            return
+        with self._store.write(KEYS_LOCK) as connection:
+            self._audit.record(
+                connection,
+                AuditEntry(
+                    AuditAction.KEY_HANDED_OUT,
+                    product,
+                    principal or "anonymous",
+                    after={"entity_key": entity_label(entity_key), "key_version": version},
+                ),
+                at=at,
+            )
+        self._handed_out.add(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyRow:
+    version: int
+    wrapped: bytes | None
+    kek_id: str
+
+
+def _latest(connection: Connection, name: str, entity_key: bytes) -> _KeyRow | None:
+    """The newest version row of an entity's key."""
+    row = connection.execute(
+        sa.select(data_keys.c.version, data_keys.c.wrapped, data_keys.c.kek_id)
+        .where(data_keys.c.product == name, data_keys.c.entity_key == entity_key)
+        .order_by(data_keys.c.version.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _KeyRow(row.version, row.wrapped, row.kek_id)
+
+
+def _context(name: str, entity_key: bytes, version: int) -> bytes:
+    """What a wrapped key is bound to, so a wrapped key moved to another row does not open."""
+    return (
+        b"streammesh/data-key\x00"
+        + name.encode()
+        + b"\x00"
+        + version.to_bytes(4, "big")
+        + (entity_key)
+    )

@@ -1,0 +1,221 @@
+"""``FieldProtection``: classified fields encrypted at produce time, revealed or masked on read.
+
+A protected field's value moves out of the event into a record header,
+``streammesh-enc-<field path>``, sealed with the entity's data key (see
+:mod:`streammesh.privacy.envelope`); in the event it is replaced by a schema-valid placeholder
+(see :mod:`streammesh.privacy.placeholders`). So every record — and every copy of it, in a
+compacted topic, a backup or a file — validates under the product's schema for any format,
+keeps its other fields in clear, and holds the classified values only as ciphertext. Once
+the entity's key is destroyed (``streammesh forget``), every copy reads as masked.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from streammesh.privacy.envelope import (
+    FieldBinding,
+    SealBroken,
+    header_name,
+    key_version_of,
+    open_sealed,
+    seal,
+)
+from streammesh.privacy.errors import (
+    NoPlaceholder,
+    UndecryptableField,
+    UnsupportedFieldPath,
+    UnsupportedFieldValue,
+)
+from streammesh.privacy.keys import KeyStore, entity_label
+from streammesh.privacy.placeholders import candidates, type_tokens
+from streammesh.privacy.values import UnsupportedValue, decode_value, encode_value
+from streammesh.products.descriptor import Classification
+from streammesh.schemas.errors import InvalidEvent
+
+ENCRYPTED_CLASSIFICATIONS = frozenset({Classification.PII, Classification.FINANCIAL})
+"""Classifications whose fields are encrypted unless a policy names others."""
+
+SchemaCheck = Callable[[Mapping[str, Any]], None]
+"""Raises ``InvalidEvent`` unless an event is valid under the product's schema."""
+
+_MISSING = object()
+
+
+def encrypted_fields(classified: Mapping[str, Collection[Classification]]) -> frozenset[str]:
+    """The fields classified ``pii`` or ``financial`` (what is encrypted by default)."""
+    return frozenset(
+        path for path, labels in classified.items() if ENCRYPTED_CLASSIFICATIONS & set(labels)
+    )
+
+
+class FieldProtection:
+    """Encrypts and reveals the protected fields of one product version.
+
+    Example:
+        >>> protection = FieldProtection(keys, "customers.profiles.v1",  # doctest: +SKIP
+        ...                              {"email": (Classification.PII,)}, encrypted={"email"})
+        >>> event, headers = protection.protect({"id": "u1", "email": "a@b.c"}, b"u1")
+        >>> event["email"]
+        '***'
+        >>> protection.reveal(event, headers, b"u1", clear=True, principal="app")["email"]
+        'a@b.c'
+    """
+
+    def __init__(
+        self,
+        keys: KeyStore,
+        product: str,
+        classified: Mapping[str, tuple[Classification, ...]],
+        *,
+        encrypted: Collection[str] | None = None,
+    ) -> None:
+        """Args:
+        keys: Where data keys are found and made.
+        product: The product version, ``<name>.v<N>``.
+        classified: The descriptor's classifications, field path → labels.
+        encrypted: The fields to encrypt (governance's ``fields_to_encrypt``); ``None``
+            takes the fields of ``classified`` labelled ``pii`` or ``financial``.
+
+        Raises:
+            UnsupportedFieldPath: a field to encrypt lies inside an array or map.
+        """
+        self.product = product
+        self.classified = dict(classified)
+        self.encrypted = tuple(
+            sorted(encrypted_fields(classified) if encrypted is None else set(encrypted))
+        )
+        for path in self.encrypted:
+            if "[]" in path or "{}" in path:  # fail closed: never leave such a field in clear
+                raise UnsupportedFieldPath(product, path)
+        self._keys = keys
+        self._placeholders: dict[tuple[str, type], object] = {}
+        """Per field and value type, the placeholder found valid under the schema."""
+
+    def protect(
+        self, event: Mapping[str, Any], key: bytes, *, check: SchemaCheck | None = None
+    ) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """The event to write, with protected fields replaced by placeholders, and the
+        headers carrying their ciphertext.
+
+        Args:
+            event: A valid event of the product (validate it first: errors then name the
+                real problem, not a placeholder).
+            key: The event's key bytes: the entity whose data key encrypts.
+            check: The schema's validation, used to pick placeholders that keep the event
+                valid (once per field and type); ``None`` uses each type's token.
+
+        Raises:
+            NoPlaceholder: no placeholder of a field keeps the event valid.
+            UnsupportedFieldValue: a protected field holds a type that cannot be encrypted.
+        """
+        protected: dict[str, Any] = copy.deepcopy(dict(event))
+        headers: dict[str, bytes] = {}
+        for path in self.encrypted:
+            value = _get(protected, path)
+            if value is _MISSING or value is None:
+                continue  # nothing to hide
+            try:
+                plaintext = encode_value(value)
+            except UnsupportedValue:
+                raise UnsupportedFieldValue(self.product, path, type(value).__name__) from None
+            data_key = self._keys.current(self.product, key)
+            binding = FieldBinding(self.product, path, key)
+            headers[header_name(path)] = seal(
+                data_key.material, data_key.version, binding, plaintext
+            )
+            _set(protected, path, self._placeholder(protected, path, value, check))
+        return protected, headers
+
+    def reveal(
+        self,
+        value: dict[str, Any],
+        headers: Mapping[str, bytes],
+        key: bytes,
+        *,
+        clear: bool,
+        principal: str,
+    ) -> dict[str, Any]:
+        """The event as ``principal`` may see it.
+
+        With ``clear``, each protected field whose entity key still exists is decrypted
+        (the key handout is audited) and restored; a field whose key was destroyed stays
+        masked. Without ``clear``, protected fields stay masked; a protected field found in
+        clear (written without protection) is masked too.
+
+        Raises:
+            UndecryptableField: a header was altered, or moved from another field, entity
+                or product — never a wrong value.
+        """
+        revealed: dict[str, Any] | None = None
+        for path in self.encrypted:
+            sealed = headers.get(header_name(path))
+            current = _get(value, path)
+            if sealed is None:
+                if clear or current is _MISSING or current is None:
+                    continue
+                revealed = copy.deepcopy(value) if revealed is None else revealed
+                tokens = type_tokens(current)
+                _set(revealed, path, self._placeholders.get((path, type(current)), _first(tokens)))
+                continue
+            if not clear or current is _MISSING:
+                continue  # masked, or a reader schema without the field
+            plain = self._open(path, sealed, key, principal)
+            if plain is not _MISSING:
+                revealed = copy.deepcopy(value) if revealed is None else revealed
+                _set(revealed, path, plain)
+        return value if revealed is None else revealed
+
+    def _open(self, path: str, sealed: bytes, key: bytes, principal: str) -> Any:
+        binding = FieldBinding(self.product, path, key)
+        try:
+            version = key_version_of(sealed)
+            lookup = self._keys.for_reading(self.product, key, version, principal=principal)
+            if not lookup.exists:
+                raise SealBroken(f"the entity has no data key version {version}")
+            if lookup.key is None:
+                return _MISSING  # forgotten: the placeholder stays
+            return decode_value(open_sealed(lookup.key.material, binding, sealed))
+        except (SealBroken, ValueError, KeyError) as exc:
+            raise UndecryptableField(self.product, path, entity_label(key), str(exc)) from None
+
+    def _placeholder(
+        self, event: dict[str, Any], path: str, value: object, check: SchemaCheck | None
+    ) -> object:
+        chosen = self._placeholders.get((path, type(value)), _MISSING)
+        if chosen is not _MISSING:
+            return copy.deepcopy(chosen)
+        options = candidates(value) if check is not None else type_tokens(value)
+        for option in options:
+            if check is not None:
+                _set(event, path, option)
+                try:
+                    check(event)
+                except InvalidEvent:
+                    continue
+            self._placeholders[(path, type(value))] = option
+            return copy.deepcopy(option)
+        raise NoPlaceholder(self.product, path, type(value).__name__)
+
+
+def _first(tokens: tuple[object, ...]) -> object:
+    return tokens[0] if tokens else None
+
+
+def _get(event: Mapping[str, Any], path: str) -> Any:
+    node: Any = event
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _set(event: dict[str, Any], path: str, value: object) -> None:
+    *parents, last = path.split(".")
+    node: Any = event
+    for part in parents:
+        node = node[part]
+    node[last] = value

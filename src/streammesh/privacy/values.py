@@ -1,0 +1,78 @@
+"""The plaintext of an encrypted field: any event value, as tagged JSON bytes.
+
+Field values are plain Python data (see :mod:`streammesh.schemas.base`) plus the types Avro's
+logical types give (``Decimal``, ``datetime``, ``date``, ``time``, ``UUID``). JSON carries the
+first kind; the others, ``bytes`` and every mapping are tagged (``{"$": type, "v": ...}``) so
+a value comes back with exactly its type. No pickle: decoding must never run code.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+_ENCODERS: dict[type, tuple[str, Callable[[Any], str]]] = {
+    bytes: ("bytes", lambda value: base64.b64encode(value).decode("ascii")),
+    Decimal: ("decimal", str),
+    dt.datetime: ("datetime", lambda value: value.isoformat()),
+    dt.date: ("date", lambda value: value.isoformat()),
+    dt.time: ("time", lambda value: value.isoformat()),
+    uuid.UUID: ("uuid", str),
+}
+_DECODERS: dict[str, Callable[[str], Any]] = {
+    "bytes": base64.b64decode,
+    "decimal": Decimal,
+    "datetime": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+    "time": dt.time.fromisoformat,
+    "uuid": uuid.UUID,
+}
+
+
+class UnsupportedValue(TypeError):
+    """A value of a type the codec cannot carry (the caller names the field)."""
+
+
+def encode_value(value: object) -> bytes:
+    """The bytes that :func:`decode_value` turns back into ``value``.
+
+    Raises:
+        UnsupportedValue: ``value`` holds a type that is not event data.
+    """
+    return json.dumps(_tag(value), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_value(data: bytes) -> Any:
+    """The value :func:`encode_value` encoded (``ValueError`` on bytes it did not write)."""
+    return _untag(json.loads(data))
+
+
+def _tag(value: object) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_tag(item) for item in value]
+    if isinstance(value, Mapping):
+        return {"$": "map", "v": {str(key): _tag(item) for key, item in value.items()}}
+    # datetime before date: a datetime is a date too.
+    for kind in (bytes, Decimal, dt.datetime, dt.date, dt.time, uuid.UUID):
+        if isinstance(value, kind):
+            name, encode = _ENCODERS[kind]
+            return {"$": name, "v": encode(value)}
+    raise UnsupportedValue(type(value).__name__)
+
+
+def _untag(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_untag(item) for item in value]
+    if isinstance(value, dict):
+        kind, inner = value["$"], value["v"]
+        if kind == "map":
+            return {key: _untag(item) for key, item in inner.items()}
+        return _DECODERS[kind](inner)
+    return value
