@@ -1,0 +1,74 @@
+"""Errors of the notification service."""
+
+from __future__ import annotations
+
+from streammesh.errors import MeshError
+
+
+class NotifyError(MeshError):
+    """Base of the notification errors."""
+
+
+class InvalidSubscription(NotifyError):
+    """A subscription cannot be stored as asked; nothing was written."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"Subscription field '{field}' {problem}.")
+
+
+class SubscriptionNotFound(NotifyError):
+    """No subscription has this id."""
+
+    def __init__(self, subscription_id: str) -> None:
+        self.subscription_id = subscription_id
+        super().__init__(
+            f"No subscription '{subscription_id}'; 'streammesh subscriptions list' shows them."
+        )
+
+
+class DeliveryNotFound(NotifyError):
+    """No dead-lettered delivery has this id."""
+
+    def __init__(self, delivery_id: str) -> None:
+        self.delivery_id = delivery_id
+        super().__init__(
+            f"No dead-lettered delivery '{delivery_id}'; "
+            "'streammesh notify dead-letters' lists them."
+        )
+
+
+class InboxItemNotFound(NotifyError):
+    """No inbox item with this id is addressed to the caller."""
+
+    def __init__(self, item_id: int, principal: str) -> None:
+        self.item_id = item_id
+        self.principal = principal
+        super().__init__(
+            f"No inbox item {item_id} for '{principal}'; 'streammesh inbox' lists them."
+        )
+
+
+class InvalidIncident(NotifyError):
+    """An incident without a message (or with one too long); nothing was recorded."""
+
+    exit_code = 2
+
+    def __init__(self, product: str, problem: str) -> None:
+        self.product = product
+        self.problem = problem
+        super().__init__(f"Incident on '{product}' not declared: the message {problem}.")
+
+
+class DeliveryAttemptFailed(NotifyError):
+    """One attempt to deliver a notification failed; the notifier retries it with backoff
+    and dead-letters it after the last attempt."""
+
+    def __init__(self, channel: str, address: str, reason: str) -> None:
+        self.channel = channel
+        self.address = address
+        self.reason = reason
+        super().__init__(f"Could not deliver by {channel} to '{address}': {reason}.")

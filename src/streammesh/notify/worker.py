@@ -1,0 +1,333 @@
+"""``Notifier``: the delivery worker reading ``_mesh.events`` as a consumer group.
+
+For each batch of events it records, in one transaction, the deliveries and inbox items each
+event makes (skipping those recorded already: the log delivers at least once), then tries the
+deliveries that are due (new ones and retries), then commits the group's offsets. A worker
+killed anywhere in between re-reads the batch on restart and finds its deliveries recorded,
+so no receiver gets an event twice — except one whose delivery succeeded in the instant
+before its row was marked delivered, which no sender can rule out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from streammesh.audit import AuditRecord, MalformedMeshEvent, mesh_events_spec
+from streammesh.audit.events import decode_event
+from streammesh.control import ControlPlane
+from streammesh.control.local import LocalMesh
+from streammesh.log import (
+    Consumer,
+    ConsumerOptions,
+    EventLog,
+    OffsetReset,
+    TopicAlreadyExists,
+    TopicNotFound,
+    TopicPartition,
+)
+from streammesh.notify.audience import AudienceFinder
+from streammesh.notify.deliveries import DELIVERIES_LOCK, ClaimedDelivery, Deliveries
+from streammesh.notify.email import EmailSender
+from streammesh.notify.errors import DeliveryAttemptFailed
+from streammesh.notify.inbox import Inbox
+from streammesh.notify.messages import notice_of
+from streammesh.notify.model import Channel, DeliveryState
+from streammesh.notify.routing import routes
+from streammesh.notify.settings import NotifySettings, load_notify_settings
+from streammesh.notify.subscriptions import Subscriptions
+from streammesh.notify.webhook import WebhookSender
+from streammesh.store import MetadataStore
+
+_LOGGER = logging.getLogger(__name__)
+_BATCH = 100
+_POLL_S = 0.2
+_RELAY_EVERY_S = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one round of the notifier did.
+
+    Attributes:
+        events: Mesh events read from the log.
+        planned: New deliveries recorded (redelivered events add none).
+        delivered: Deliveries that succeeded.
+        failed: Attempts that failed (and were rescheduled or dead-lettered).
+        dead: Deliveries moved to the dead-letter list.
+    """
+
+    events: int = 0
+    planned: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(
+            self.events + other.events,
+            self.planned + other.planned,
+            self.delivered + other.delivered,
+            self.failed + other.failed,
+            self.dead + other.dead,
+        )
+
+
+class Stoppable(Protocol):
+    """Background work the server starts and stops."""
+
+    def stop(self) -> None: ...
+
+
+class Notifier:
+    """Reads mesh events as the consumer group ``settings.group`` and delivers them.
+
+    Example:
+        >>> with Notifier(mesh.store, mesh.log, mesh.plane, NotifySettings()) as notifier:
+        ...     offsets, report = notifier.read_and_deliver()
+        ...     notifier.commit(offsets)
+    """
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        log: EventLog,
+        plane: ControlPlane,
+        settings: NotifySettings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._log = log
+        self._settings = settings
+        self._subscriptions = Subscriptions(store, clock)
+        self._deliveries = Deliveries(store, settings, clock)
+        self._inbox = Inbox(store, clock)
+        self._audience = AudienceFinder(store, plane)
+        self._store = store
+        self._webhooks: WebhookSender | None = None
+        self._email = EmailSender(settings.smtp)
+        self._consumer: Consumer | None = None
+
+    def read_and_deliver(
+        self, timeout: float = 1.0
+    ) -> tuple[dict[TopicPartition, int], DeliveryReport]:
+        """Read the next batch of events, record what they make, and try every due delivery.
+
+        Returns:
+            The offsets to :meth:`commit` once the caller is done, and what happened.
+        """
+        consumer = self._open_consumer()
+        records = consumer.poll(timeout, _BATCH)
+        offsets: dict[TopicPartition, int] = {}
+        planned = 0
+        for record in records:
+            offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            try:
+                event = decode_event(record)
+            except MalformedMeshEvent as exc:
+                _LOGGER.warning("skipping a record the relay did not write: %s", exc)
+                continue
+            planned += self._record(event)
+        report = DeliveryReport(events=len(records), planned=planned)
+        return offsets, report + self.deliver_due()
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Commit the group's offsets past the events :meth:`read_and_deliver` handled."""
+        if offsets and self._consumer is not None:
+            self._consumer.commit(dict(offsets))
+
+    def run_once(self, timeout: float = 1.0) -> DeliveryReport:
+        """One round: read, record, deliver, commit."""
+        offsets, report = self.read_and_deliver(timeout)
+        self.commit(offsets)
+        return report
+
+    def caught_up(self) -> bool:
+        """Whether the group has read every event the log holds now."""
+        consumer = self._open_consumer()
+        partitions = consumer.assignment()
+        if not partitions:
+            return False
+        ends = consumer.end_offsets(list(partitions))
+        return all(consumer.position(partition) >= end for partition, end in ends.items())
+
+    def deliver_due(self) -> DeliveryReport:
+        """Try every delivery whose time has come (new ones and retries)."""
+        delivered = failed = dead = 0
+        for claimed in self._deliveries.claim_due():
+            try:
+                self._send(claimed)
+            except DeliveryAttemptFailed as exc:
+                failed += 1
+                state = self._deliveries.failed(claimed.delivery.id, exc.reason)
+                dead += state is DeliveryState.DEAD
+                _LOGGER.info("delivery %s failed (%s): %s", claimed.delivery.id, state, exc)
+            else:
+                delivered += 1
+                self._deliveries.succeeded(claimed.delivery.id)
+        return DeliveryReport(delivered=delivered, failed=failed, dead=dead)
+
+    def close(self) -> None:
+        """Leave the consumer group without committing and release the senders."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.close()
+        webhooks, self._webhooks = self._webhooks, None
+        if webhooks is not None:
+            webhooks.close()
+
+    def _record(self, event: AuditRecord) -> int:
+        notice = notice_of(event)
+        audience = self._audience.audience(notice)
+        every = self._subscriptions.list()
+        directed = self._subscriptions.of(sorted(audience.teams)) if audience else []
+        found = routes(notice, every, audience, directed)
+        with self._store.write(DELIVERIES_LOCK) as connection:
+            for recipient in found.inbox:
+                self._inbox.add_in(connection, recipient, notice)
+            return self._deliveries.plan_in(connection, found.deliveries)
+
+    def _send(self, claimed: ClaimedDelivery) -> None:
+        delivery = claimed.delivery
+        if delivery.channel is Channel.WEBHOOK:
+            body = json.dumps(claimed.payload, separators=(",", ":"), ensure_ascii=False)
+            self._webhook_sender().send(
+                delivery.address,
+                body.encode(),
+                secret=claimed.secret,
+                event_type=delivery.event_type,
+                delivery_id=delivery.id,
+            )
+            return
+        notification = claimed.payload.get("notification") or {}
+        text = str(notification.get("body") or json.dumps(claimed.payload, indent=2))
+        self._email.send(delivery.address, claimed.title, text, delivery_id=delivery.id)
+
+    def _webhook_sender(self) -> WebhookSender:
+        if self._webhooks is None:
+            self._webhooks = WebhookSender(self._settings.webhook_timeout_s)
+        return self._webhooks
+
+    def _open_consumer(self) -> Consumer:
+        if self._consumer is None:
+            with contextlib.suppress(TopicAlreadyExists):
+                try:
+                    self._log.describe_topic(self._settings.topic)
+                except TopicNotFound:
+                    self._log.create_topic(mesh_events_spec(self._settings.topic))
+            options = ConsumerOptions(
+                group=self._settings.group,
+                auto_offset_reset=OffsetReset.EARLIEST,
+                auto_commit=False,
+                session_timeout_ms=6000,
+                heartbeat_interval_ms=500,
+                client_id="streammesh-notify",
+            )
+            consumer = self._log.consumer(options)
+            consumer.subscribe([self._settings.topic])
+            self._consumer = consumer
+        return self._consumer
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def deliver_pending(
+    mesh: LocalMesh,
+    settings: NotifySettings | None = None,
+    *,
+    timeout: float = 10.0,
+) -> DeliveryReport:
+    """Relay pending mesh events, read every event the group has not handled, and try every
+    due delivery, once; for tests and cron-style runs.
+
+    Args:
+        mesh: The open mesh.
+        settings: How to deliver (default: ``NotifySettings()``).
+        timeout: Stop reading after this many seconds even if not caught up.
+    """
+    mesh.plane.relay_events()
+    report = DeliveryReport()
+    deadline = time.monotonic() + timeout
+    with Notifier(mesh.store, mesh.log, mesh.plane, settings or NotifySettings()) as notifier:
+        while time.monotonic() < deadline:
+            report += notifier.run_once(timeout=0.5)
+            if notifier.caught_up():
+                break
+    return report
+
+
+class _NotifierThread:
+    """The notifier's loop in a daemon thread; ``stop()`` ends it and waits."""
+
+    def __init__(self, notifier: Notifier, relay: Callable[[], object], interval_s: float) -> None:
+        self._notifier = notifier
+        self._relay = relay
+        self._interval_s = interval_s
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="streammesh-notify", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        relayed_at = float("-inf")
+        try:
+            while not self._stopping.is_set():
+                try:
+                    # Changes relay their own events; this only picks up what a process that
+                    # died before relaying left behind, so it need not take the store's write
+                    # lock every round.
+                    if time.monotonic() - relayed_at >= _RELAY_EVERY_S:
+                        relayed_at = time.monotonic()
+                        self._relay()
+                    report = self._notifier.run_once(timeout=_POLL_S)
+                except Exception:  # keep delivering: the next round retries what failed
+                    _LOGGER.exception("notification round failed; retrying")
+                    report = DeliveryReport()
+                if not (report.events or report.delivered or report.failed):
+                    self._stopping.wait(self._interval_s)
+        finally:
+            self._notifier.close()
+
+    def stop(self) -> None:
+        """Stop after the current round and release the consumer group."""
+        self._stopping.set()
+        self._thread.join(timeout=30)
+
+
+def start_notifier(
+    mesh: LocalMesh,
+    settings: NotifySettings | None = None,
+    *,
+    interval_s: float = 1.0,
+) -> Stoppable:
+    """Start delivering notifications in a background thread.
+
+    Several processes may run one each: they share the work as one consumer group.
+
+    Args:
+        mesh: The open mesh (it must stay open until ``stop()`` returns).
+        settings: How to deliver (default: ``mesh.yaml``'s ``notifications`` section).
+        interval_s: How long to wait after a round that found nothing to do.
+
+    Returns:
+        Something to ``stop()`` when the server shuts down.
+    """
+    chosen = settings or load_notify_settings(mesh.config.home)
+    notifier = Notifier(mesh.store, mesh.log, mesh.plane, chosen)
+    return _NotifierThread(notifier, mesh.plane.relay_events, interval_s)
