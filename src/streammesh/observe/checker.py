@@ -1,0 +1,165 @@
+"""The SLO checker: evaluates every monitored product's SLOs now and then, in the background.
+
+Each pass probes the log for every published or deprecated product with an ``sla.freshness``
+or ``sla.availability`` (describe its topic, read its newest events), counts the probe for
+availability, judges the SLOs (:mod:`streammesh.observe.slo`) and records them in the
+:class:`~streammesh.observe.ledger.SloLedger`; a status change is audited in the same
+transaction and then relayed to ``_mesh.events``, where notifications pick it up. Several
+checkers (server replicas) may run at once: the ledger's lock makes a breach recorded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from streammesh.control import ControlPlane
+from streammesh.control.local import LocalMesh
+from streammesh.control.records import ProductRecord
+from streammesh.errors import MeshError
+from streammesh.log import EventLog, LogError
+from streammesh.observe.ledger import SloLedger
+from streammesh.observe.slo import (
+    MONITORED,
+    Evaluation,
+    judge_availability,
+    judge_freshness,
+)
+from streammesh.observe.throughput import measure_product
+
+_LOGGER = logging.getLogger(__name__)
+DEFAULT_INTERVAL_S = 30.0
+
+
+class Stoppable(Protocol):
+    """Background work that runs until stopped."""
+
+    def stop(self) -> None:
+        """Stop and wait for the work to end."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CheckerSettings:
+    """How the checker judges availability.
+
+    Attributes:
+        availability_window: How far back the probes count.
+        min_probes: Probes the window must hold before availability is judged.
+    """
+
+    availability_window: timedelta = timedelta(days=1)
+    min_probes: int = 10
+
+
+class SloChecker:
+    """One mesh's SLO checks; :meth:`check` runs one pass.
+
+    Example:
+        >>> checker = SloChecker(mesh.plane, mesh.log, SloLedger(mesh.store))
+        >>> [e.status for e in checker.check()]
+        [<SloStatus.MET: 'met'>]
+    """
+
+    def __init__(
+        self,
+        plane: ControlPlane,
+        log: EventLog,
+        ledger: SloLedger,
+        *,
+        settings: CheckerSettings | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._plane = plane
+        self._log = log
+        self._ledger = ledger
+        self._settings = settings or CheckerSettings()
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def check(self) -> list[Evaluation]:
+        """Judge every monitored product's SLOs once; returns the evaluations made.
+
+        Status changes are audited and relayed to ``_mesh.events`` before this returns (a
+        log that cannot take the events now gets them on the next relay).
+        """
+        now = self._clock()
+        evaluations: list[Evaluation] = []
+        changed = False
+        for record in self._plane.products(statuses=MONITORED):
+            sla = record.descriptor.sla
+            if sla.freshness is None and sla.availability is None:
+                continue
+            for evaluation in self._judge(record, now):
+                evaluations.append(evaluation)
+                changed = self._ledger.record(evaluation, now) or changed
+        self._ledger.forget_probes_before(now - self._settings.availability_window)
+        if changed:
+            try:
+                self._plane.relay_events()
+            except LogError as exc:
+                _LOGGER.warning("SLO events not relayed yet (will retry): %s", exc)
+        return evaluations
+
+    def _judge(self, record: ProductRecord, now: datetime) -> list[Evaluation]:
+        last_event_at: datetime | None = None
+        try:
+            last_event_at = measure_product(
+                self._log, record.reference, record.topic, now=now, max_read=0
+            ).last_event_at
+            reachable = True
+        except LogError as exc:
+            _LOGGER.info("SLO probe of '%s' failed: %s", record.reference, exc)
+            reachable = False
+        found: list[Evaluation | None] = []
+        if record.descriptor.sla.availability is not None:
+            self._ledger.count_probe(record.name, record.version, ok=reachable, at=now)
+            since = now - self._settings.availability_window
+            probes, failures = self._ledger.probe_counts(record.name, record.version, since)
+            found.append(
+                judge_availability(record, probes, failures, min_probes=self._settings.min_probes)
+            )
+        if reachable:  # an unreadable log says nothing about how fresh the data is
+            found.append(judge_freshness(record, last_event_at, now))
+        return [evaluation for evaluation in found if evaluation is not None]
+
+
+class _Running:
+    """The checker's thread; ``stop`` ends it after the pass under way."""
+
+    def __init__(self, checker: SloChecker, interval: float) -> None:
+        self._checker = checker
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="streammesh-slo", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._checker.check()
+            except MeshError as exc:  # the store or log is down: try again next interval
+                _LOGGER.warning("SLO check failed (will retry): %s", exc)
+            self._stopped.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+
+def start_slo_checker(
+    mesh: LocalMesh,
+    interval: float = DEFAULT_INTERVAL_S,
+    *,
+    settings: CheckerSettings | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Stoppable:
+    """Check ``mesh``'s SLOs every ``interval`` seconds in a background thread, the first
+    pass at once; call ``stop()`` on the result before closing the mesh."""
+    checker = SloChecker(
+        mesh.plane, mesh.log, SloLedger(mesh.store), settings=settings, clock=clock
+    )
+    return _Running(checker, interval)

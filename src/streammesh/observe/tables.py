@@ -1,0 +1,36 @@
+"""The monitoring tables (created by the store migration ``0010``).
+
+``observe_slo_states`` holds each product version's current SLO status, one row per SLO, so
+a breach is recorded once — when the status changes — however often it is checked.
+``observe_probes`` counts the availability checker's probes per product version and minute;
+the availability ratio over a window is the sum of its buckets.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+slo_states = sa.Table(
+    "observe_slo_states",
+    metadata,
+    sa.Column("product", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("slo", sa.String(32), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("observed", sa.Text, nullable=False),
+)
+
+probes = sa.Table(
+    "observe_probes",
+    metadata,
+    sa.Column("product", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("minute", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("probes", sa.Integer, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+)
