@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from streammesh.identity import Role
+from streammesh.identity import Role, TokenStore
+from streammesh.store import open_store
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
 
 PRODUCT = "/api/v1/products/execution.stocktrades"
@@ -135,8 +136,22 @@ def test_a_wrong_role_is_403_and_changes_nothing(
 
 def test_roles_that_may_produce_and_plan(served: Served) -> None:
     one = {"events": [{"trade_id": "m-1", "symbol": "ACME", "price": 2.0}]}
+    # A member who is a person is refused: only the owning team's applications write.
     member = served.client.post(f"{PRODUCT}/events", json=one, headers=served.headers(Role.MEMBER))
-    assert member.status_code == 200 and member.json()["accepted"] == 1
+    _error(member, 403, "access-denied")
+    admin = served.headers()
+    created = served.client.post(
+        "/api/v1/principals",
+        json={"name": "ingest", "kind": "service-account", "team": "execution-team"},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    with open_store(f"sqlite:///{served.mesh / 'meta.db'}") as store:
+        secret = TokenStore(store).create("ingest", Role.MEMBER).secret
+    writer = served.client.post(
+        f"{PRODUCT}/events", json=one, headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert writer.status_code == 200 and writer.json()["accepted"] == 1
     plan = sources((descriptor("execution.y"), avro()))
     planned = served.client.post("/api/v1/plan", json=plan, headers=served.headers(Role.CONSUMER))
     assert planned.status_code == 200 and planned.json()["ok"]

@@ -20,7 +20,9 @@ from streammesh.server import build_app
 from streammesh.server.context import ServerContext
 from tests.support.streammesh_server import StreammeshServer
 
-OPEN_PATHS = {"/healthz", "/openapi.json"}
+# /metrics is open on purpose, like health: Prometheus scrapes it without credentials, and it
+# holds counts and names, never event data (ARCHITECTURE.md, security model).
+OPEN_PATHS = {"/healthz", "/openapi.json", "/metrics"}
 SAMPLE_PATH_VALUES = {"schema_id": "1", "version": "1"}
 
 TRADE = '{"type": "record", "name": "Trade", "fields": [{"name": "symbol", "type": "string"}]}'

@@ -17,11 +17,18 @@ from rich.console import Console
 
 import streammesh
 from streammesh.cli import (
+    access,
+    accounts,
     consume,
     demo,
+    forget,
+    governance,
     init,
     lifecycle,
+    lineage,
     login,
+    notify,
+    observe,
     owners,
     plan,
     produce,
@@ -66,6 +73,18 @@ app.command("retire")(lifecycle.retire)
 app.add_typer(products.app, name="products")
 app.add_typer(owners.domains_app, name="domains")
 app.add_typer(owners.teams_app, name="teams")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(access.app, name="access")
+app.command("forget")(forget.forget)
+app.add_typer(governance.app, name="governance")
+app.add_typer(lineage.app, name="lineage")
+app.add_typer(notify.subscriptions_app, name="subscriptions")
+app.command("inbox")(notify.inbox)
+app.add_typer(notify.incident_app, name="incident")
+app.add_typer(notify.notify_app, name="notify")
+app.command("status")(observe.status)
+app.command("lag")(observe.lag)
+app.add_typer(observe.slo_app, name="slo")
 
 
 def _settings(ctx: typer.Context) -> CliSettings:

@@ -7,6 +7,10 @@ no colour codes when the output is not a terminal), or one JSON document with ``
 Compatibility is checked against the local mesh's registry when that mesh exists (validation
 never creates one), against a server's with ``--server URL --token T``, and not at all with
 ``--offline``.
+
+Governance policies: ``--policy FILE`` evaluates that file (as the global policy); else the
+mesh's stored policies (the local mesh's when it exists, the server's with ``--server``); else
+(``--offline``, or no local mesh) the built-in baseline.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
+from streammesh.cli.governance_review import policy_review
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.registry_connection import (
     RegistryTarget,
@@ -155,15 +160,30 @@ def validate(
     store: StoreOption = None,
     server: ServerOption = None,
     token: TokenOption = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            metavar="FILE",
+            show_default=False,
+            help="Evaluate this governance policy file instead of the mesh's (or the baseline).",
+        ),
+    ] = None,
 ) -> None:
     """Check descriptors, their schemas, and compatibility with what is published.
 
     Exit code 0 when nothing is an error (warnings are allowed), 1 otherwise.
     """
     target = RegistryTarget(mesh=mesh, store=store, server=server, token=token)
-    with _registry(offline, target) as selected:
+    with (
+        _registry(offline, target) as selected,
+        policy_review(policy, target, selected.registry, offline=offline) as review,
+    ):
         report = validate_products(
-            paths or [Path(".")], selected.registry, registry_name=selected.name
+            paths or [Path(".")],
+            selected.registry,
+            registry_name=selected.name,
+            governance=review,
         )
     if selected.missing is not None:
         report = dataclasses.replace(report, findings=(selected.missing, *report.findings))

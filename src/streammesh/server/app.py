@@ -16,17 +16,25 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import streammesh
+from streammesh.access import AccessService
 from streammesh.audit import EventRelay
-from streammesh.control import LocalMesh
+from streammesh.control.local import LocalMesh
+from streammesh.governance import GovernanceService
 from streammesh.identity import TokenStore
+from streammesh.lineage import MeshLineage
 from streammesh.log import LogError
+from streammesh.notify import NotificationService, start_notifier
+from streammesh.observe import Stoppable, start_slo_checker
 from streammesh.server.api import API_PREFIX
 from streammesh.server.api import router as api_router
 from streammesh.server.context import ServerContext, attach_context
 from streammesh.server.errors import REGISTRY_PREFIX, install_error_handlers
 from streammesh.server.health import router as health_router
+from streammesh.server.metrics import install_http_metrics
+from streammesh.server.metrics import router as metrics_router
 from streammesh.server.registry_api import router as registry_router
 from streammesh.server.settings import ServerSettings
+from streammesh.server.ui import router as ui_router
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,7 +63,7 @@ def build_app(
         description="Event streams as data products. The schema registry under `/registry` "
         "speaks the Confluent Schema Registry API; `/api/v1` is the mesh's REST API (data "
         "products, plan and apply, lifecycle, applications, events, domains, teams, audit). "
-        "Every endpoint but `/healthz` and "
+        "Every endpoint but `/healthz`, `/metrics` and "
         "`/openapi.json` needs an API token (Bearer, or HTTP basic with the token as the "
         "password).",
         lifespan=lifespan,
@@ -67,6 +75,9 @@ def build_app(
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(registry_router, prefix=REGISTRY_PREFIX)
+    app.include_router(metrics_router)  # /metrics, without a token
+    app.include_router(ui_router)  # the web UI under /ui, and / redirecting there
+    install_http_metrics(app)
     return app
 
 
@@ -87,6 +98,8 @@ class _MeshLifetime:
     def __init__(self, settings: ServerSettings) -> None:
         self._settings = settings
         self._mesh: LocalMesh | None = None
+        self._slo_checker: Stoppable | None = None
+        self._notifier: Stoppable | None = None
 
     def open(self) -> ServerContext:
         self._settings.mesh.mkdir(parents=True, exist_ok=True)
@@ -98,6 +111,12 @@ class _MeshLifetime:
                 tokens=TokenStore(mesh.store),
                 plane=mesh.plane,
                 log=mesh.log,
+                access=AccessService(mesh.store, mesh.plane),
+                access_control=mesh.access,
+                privacy=mesh.keys,
+                governance=GovernanceService(mesh.store, mesh.plane, mesh.registry),
+                lineage=MeshLineage(mesh.plane, mesh.store, mesh.log),
+                notifications=NotificationService(mesh.store, mesh.plane),
             )
         except BaseException:
             mesh.close()
@@ -108,8 +127,18 @@ class _MeshLifetime:
     def start(self, app: FastAPI) -> None:
         if self._mesh is None:
             attach_context(app, self.open())
+        if self._mesh is not None:  # SLO checks (observe), stopped in close()
+            self._slo_checker = start_slo_checker(self._mesh)
+        if self._mesh is not None:  # notification delivery (notify), stopped in close()
+            self._notifier = start_notifier(self._mesh)
 
     def close(self) -> None:
+        notifier, self._notifier = self._notifier, None
+        if notifier is not None:  # notification delivery (notify), started in start()
+            notifier.stop()
+        checker, self._slo_checker = self._slo_checker, None
+        if checker is not None:  # SLO checks (observe), started in start()
+            checker.stop()
         mesh, self._mesh = self._mesh, None
         if mesh is not None:
             mesh.close()

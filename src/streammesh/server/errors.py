@@ -22,12 +22,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from streammesh.access import errors as access
 from streammesh.audit.errors import InvalidAuditQuery
 from streammesh.catalog.errors import InvalidSearch, ProductNotInCatalog
 from streammesh.control import errors as control
 from streammesh.errors import MeshError
+from streammesh.governance import errors as governance
+from streammesh.identity import errors as identity
 from streammesh.identity.errors import InvalidTokenRequest, TokenNotFound
 from streammesh.log import errors as log
+from streammesh.notify import errors as notify
+from streammesh.observe import errors as observe
+from streammesh.privacy import errors as privacy
 from streammesh.products.errors import DescriptorInvalid
 from streammesh.products.lifecycle import LifecycleError
 from streammesh.registry import errors as registry
@@ -133,12 +139,47 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     InvalidEvent: ErrorCode(422, 422, "invalid-event"),
     # A record someone else wrote to the product's topic: the product's state, not the request.
     UnreadableEvent: ErrorCode(409, 409, "unreadable-event"),
+    # Principals and access to products.
+    identity.AccountNotFound: ErrorCode(404, 404, "principal-not-found"),
+    identity.AccountExists: ErrorCode(409, 409, "principal-exists"),
+    identity.InvalidAccount: ErrorCode(422, 422, "invalid-principal"),
+    access.AccessDenied: ErrorCode(403, 40302, "access-denied"),
+    access.NotAllowedToDecide: ErrorCode(403, 40303, "not-allowed"),
+    access.AccessRequestNotFound: ErrorCode(404, 404, "access-request-not-found"),
+    access.AccessStateError: ErrorCode(409, 409, "access-state"),
+    access.AccessRefused: ErrorCode(409, 409, "access-refused"),
+    access.AccessRequestExists: ErrorCode(409, 409, "access-request-exists"),
+    access.InvalidAccessRequest: ErrorCode(422, 422, "invalid-access-request"),
+    # Governance: policies and proposals.
+    governance.PolicyInvalid: ErrorCode(422, 422, "invalid-policy"),
+    governance.PolicyLoosened: ErrorCode(422, 422, "policy-loosened"),
+    governance.ProposalNotFound: ErrorCode(404, 404, "proposal-not-found"),
+    governance.ProposalTransitionRefused: ErrorCode(409, 409, "proposal-transition-refused"),
+    # Privacy: field encryption, crypto-shredding, tokens.
+    privacy.InvalidEntityKey: ErrorCode(422, 422, "invalid-entity-key"),
+    privacy.NoPlaceholder: ErrorCode(422, 422, "no-placeholder"),
+    privacy.UnsupportedFieldValue: ErrorCode(422, 422, "unsupported-field-value"),
+    privacy.UnsupportedFieldPath: ErrorCode(422, 422, "unsupported-field-path"),
+    privacy.TokenNotGranted: ErrorCode(403, 40304, "token-not-granted"),
+    privacy.UnknownToken: ErrorCode(404, 404, "token-unknown"),
+    # A record's ciphertext header was altered or moved: the product's data, not the request.
+    privacy.UndecryptableField: ErrorCode(409, 409, "undecryptable-field"),
+    privacy.KmsError: ErrorCode(500, 50001, "kms-error"),
     log.TopicNotFound: ErrorCode(404, 404, "topic-not-found"),
     log.InvalidRecord: ErrorCode(422, 422, "invalid-record"),
     log.RecordTooLarge: ErrorCode(422, 422, "record-too-large"),
     log.LogTimeout: ErrorCode(503, 503, "log-timeout"),
     log.DeliveryFailed: ErrorCode(503, 503, "delivery-failed"),
     log.LogUnavailable: ErrorCode(503, 503, "log-unavailable"),
+    # Notifications: subscriptions, dead letters, the inbox, incidents.
+    notify.InvalidSubscription: ErrorCode(422, 422, "invalid-subscription"),
+    notify.SubscriptionNotFound: ErrorCode(404, 404, "subscription-not-found"),
+    notify.DeliveryNotFound: ErrorCode(404, 404, "dead-letter-not-found"),
+    notify.InboxItemNotFound: ErrorCode(404, 404, "inbox-item-not-found"),
+    notify.InvalidIncident: ErrorCode(422, 422, "invalid-incident"),
+    # Monitoring: lag and caught-up questions.
+    observe.InvalidOffsets: ErrorCode(422, 422, "invalid-offsets"),
+    observe.InvalidGroup: ErrorCode(422, 422, "invalid-group"),
 }
 
 INTERNAL_ERROR = ErrorCode(500, 50001, "internal-error")
@@ -161,6 +202,10 @@ def details_of(exc: BaseException) -> list[dict[str, Any]]:
     """The itemised specifics an error carries, for the ``details`` of an ``/api/v1`` error."""
     if isinstance(exc, control.PlanRefused):
         return [problem.document() for problem in exc.problems]
+    if isinstance(exc, governance.PolicyLoosened):
+        return [finding.document() for finding in exc.findings]
+    if isinstance(exc, governance.PolicyInvalid):
+        return [{"path": "", "message": problem} for problem in exc.problems]
     if isinstance(exc, DescriptorInvalid):
         return [
             {

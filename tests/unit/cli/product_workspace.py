@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from streammesh.config import MeshConfig
-from streammesh.control import LocalMesh
+from streammesh.control.local import LocalMesh
 from tests.unit.cli.invoking import CliResult, invoke_cli
 
 DOMAIN = "execution"

@@ -10,12 +10,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from streammesh.server.api import (
+    access,
+    accounts,
     applications,
     audit,
     domains,
     events,
+    governance,
     lifecycle,
+    lineage,
+    notify,
+    observe,
     plan,
+    privacy,
     products,
     schemas,
     streams,
@@ -38,6 +45,13 @@ for module in (
     plan,
     domains,
     audit,
+    accounts,
+    access,
+    governance,
+    privacy,
+    lineage,
+    observe,
+    notify,
 ):
     router.include_router(module.router)
 

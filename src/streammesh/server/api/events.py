@@ -14,18 +14,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from streammesh.access import AccessControl
 from streammesh.control import ApplicationRole
+from streammesh.identity import Principal, Role
 from streammesh.log import ConsumerOptions
 from streammesh.log.partitioner import partition_for_key
 from streammesh.sdk import ProductConsumer, ProductEvent, ProductProducer, UnreadableEvent
 from streammesh.sdk.keys import KeyCodec
+from streammesh.sdk.protection import protection_for
 from streammesh.serde import RegistryResolver
 from streammesh.server.api.event_json import event_document
 from streammesh.server.api.models.events import ConsumeReply, ProduceBody, ProduceReply
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors
 from streammesh.server.api.roles import ProducerPrincipal
-from streammesh.server.api.services import Log, Plane, Registry
+from streammesh.server.api.services import Access, Keys, Log, Plane, Policies, Registry
 from streammesh.server.auth import Reader
 
 router = APIRouter(tags=["events"])
@@ -45,37 +48,45 @@ _MORE_S = 0.05
 def produce(
     reference: Reference,
     body: ProduceBody,
-    _: ProducerPrincipal,
+    principal: ProducerPrincipal,
     plane: Plane,
     log: Log,
     registry: Registry,
+    access: Access,
+    keys: Keys,
+    policies: Policies,
 ) -> dict[str, Any]:
     """Validate every event against the product's current schema and key, then write them
     all; one invalid event refuses the batch (422 `invalid-event`, each refused event's
     index and field path in `details`) and nothing is written. Answers once the events are
-    durable."""
-    contract = plane.product(reference).contract
-    producer = ProductProducer(log, RegistryResolver(registry), contract)
+    durable. Only service accounts of the owning team (and platform admins) may write
+    (403 `access-denied`); classified fields governance protects are encrypted."""
+    record = plane.product(reference)
+    access.check_write(principal.name, record.reference, record.descriptor.team)
+    contract = record.contract
+    producer = ProductProducer(
+        log, RegistryResolver(registry), contract, protection=protection_for(keys, policies, record)
+    )
     try:
         accepted = producer.send_many(body.events)
         producer.flush()
         schema_id = producer.schema_id
     finally:
         producer.close()
-    keys = KeyCodec(contract.key_field, contract.key_type)
+    codec = KeyCodec(contract.key_field, contract.key_type)
     partitions = log.describe_topic(contract.topic).partitions
     return {
         "product": contract.reference,
         "accepted": accepted,
         "schema_id": schema_id,
-        "partitions": [partition_for_key(keys.key_of(event), partitions) for event in body.events],
+        "partitions": [partition_for_key(codec.key_of(event), partitions) for event in body.events],
     }
 
 
 @router.get(
     "/products/{reference}/events",
     response_model=ConsumeReply,
-    responses=errors(404, 409),
+    responses=errors(403, 404, 409),
 )
 def consume(
     reference: Reference,
@@ -83,6 +94,9 @@ def consume(
     plane: Plane,
     log: Log,
     registry: Registry,
+    access: Access,
+    keys: Keys,
+    policies: Policies,
     group: Annotated[
         str,
         Query(
@@ -102,8 +116,11 @@ def consume(
     """Up to `max` events for consumer group `group`, from where the group left off (a new
     group starts at the oldest event). Answers as soon as events arrived (or after `timeout`
     seconds without any), with the group's offsets committed past them. A deprecated
-    product refuses a new group (409 `not-accepting-consumers`)."""
+    product refuses a new group (409 `not-accepting-consumers`). Reading needs a grant (403
+    `access-denied`); classified fields are in clear only when the grant includes them.
+    Platform admins without a grant may read, with classified fields masked."""
     record = plane.product(reference)
+    clear = _read_access(access, principal, record.reference)
     plane.register_application(
         record.reference,
         group,
@@ -120,7 +137,14 @@ def consume(
         client_id="streammesh-rest-consumer",
     )
     with ProductConsumer(
-        log, RegistryResolver(registry), record.contract, group, options
+        log,
+        RegistryResolver(registry),
+        record.contract,
+        group,
+        options,
+        protection=protection_for(keys, policies, record),
+        clear=clear,
+        principal=principal.name,
     ) as consumer:
         events = _take(consumer, max_events, timeout)
         consumer.commit()
@@ -129,6 +153,22 @@ def consume(
         "group": group,
         "events": [event_document(event) for event in events],
     }
+
+
+def _read_access(access: AccessControl, principal: Principal, product: str) -> bool:
+    """Whether ``principal`` may read ``product``'s classified fields in clear; raises
+    ``AccessDenied`` when it may not read the product at all.
+
+    Platform admins operate the mesh (they look at streams to support them) but see no
+    classified data without a grant that includes it.
+    """
+    grant = access.read_grant(principal.name, product)
+    if grant is not None:
+        return grant.classified
+    if principal.role is Role.PLATFORM_ADMIN:
+        return False
+    access.check_read(principal.name, product)  # raises AccessDenied, naming what to do
+    return False
 
 
 def _take(consumer: ProductConsumer, count: int, timeout: float) -> list[ProductEvent]:

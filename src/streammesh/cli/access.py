@@ -1,0 +1,231 @@
+"""``streammesh access``: request read access to a product for an application, approve,
+reject, revoke and list.
+
+These work in-process on the mesh's store, as ``cli:<user>`` with a platform admin's rights
+(whoever can open the store could change it anyway); through the server, the REST API
+``/api/v1/access`` applies the owners' rules to the caller's token.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from streammesh.cli.accounts import JsonOption, open_access
+from streammesh.cli.durations import DurationSyntaxError, parse_duration_ms
+from streammesh.cli.mesh_connection import cli_actor, command_target
+from streammesh.cli.output import print_json, stdout_console
+from streammesh.cli.up import MeshOption, StoreOption
+
+if TYPE_CHECKING:
+    from streammesh.access import AccessRequest, Caller
+
+STATE_NAMES = ("requested", "approved", "rejected", "revoked", "expired")
+
+app = typer.Typer(
+    help="Access to data products: request, approve, reject, revoke, list.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+NoteOption = Annotated[
+    str | None,
+    typer.Option("--note", metavar="TEXT", show_default=False, help="Why; kept with the request."),
+]
+
+
+def _caller() -> Caller:
+    from streammesh.access import Caller
+    from streammesh.identity import Role
+
+    return Caller(cli_actor(), Role.PLATFORM_ADMIN)
+
+
+def parse_expiry(value: str, now: datetime) -> datetime:
+    """``--expires``: a duration from now (``30d``), a date (the grant ends at the start of
+    that day, UTC) or an ISO 8601 moment."""
+    try:
+        ms = parse_duration_ms(value)
+    except DurationSyntaxError:
+        pass
+    else:
+        if ms is not None:
+            return now + timedelta(milliseconds=ms)
+        raise typer.BadParameter(
+            "leave --expires out for a grant without end", param_hint="'--expires'"
+        )
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is neither a duration (30d, 12h) nor a date (2027-06-30)",
+            param_hint="'--expires'",
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _show(request: AccessRequest, verb: str) -> None:
+    line = Text.assemble(
+        (f"{verb} ", "green" if request.state.value == "approved" else "yellow"),
+        (request.id, "bold"),
+        f": {request.principal} → {request.reference} ({request.state.value})",
+    )
+    if request.expires_at is not None:
+        line.append(f", expires {request.expires_at:%Y-%m-%d %H:%M} UTC")
+    stdout_console().print(line)
+
+
+@app.command("request")
+def request(
+    ctx: typer.Context,
+    product: Annotated[
+        str, typer.Argument(metavar="PRODUCT", help="name (current version) or name.vN.")
+    ],
+    application: Annotated[
+        str, typer.Option("--as", metavar="APP", help="The application's service account.")
+    ],
+    purpose: Annotated[str, typer.Option("--purpose", metavar="TEXT", help="What it is for.")],
+    classified: Annotated[
+        bool, typer.Option("--classified", help="Classified fields are needed in clear.")
+    ] = False,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Request read access; approved at once when the product needs no approval."""
+    with open_access(command_target(ctx, mesh, store)) as access:
+        created = access.request(
+            product, application, purpose=purpose, classified=classified, caller=_caller()
+        )
+    if as_json:
+        print_json(created.document())
+        return
+    _show(created, "approved" if created.state.value == "approved" else "requested")
+    if created.state.value == "requested":
+        stdout_console().print(
+            f"The owners decide: 'streammesh access approve {created.id}' or 'reject'."
+        )
+
+
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID")],
+    note: NoteOption = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            "--expires",
+            metavar="DURATION|DATE",
+            show_default=False,
+            help="When the grant ends: 90d, or 2027-06-30 (default: until revoked).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Approve a pending request."""
+    expires_at = None if expires is None else parse_expiry(expires, datetime.now(UTC))
+    with open_access(command_target(ctx, mesh, store)) as access:
+        done = access.approve(request_id, caller=_caller(), note=note, expires_at=expires_at)
+    if as_json:
+        print_json(done.document())
+    else:
+        _show(done, "approved")
+
+
+@app.command("reject")
+def reject(
+    ctx: typer.Context,
+    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID")],
+    note: NoteOption = None,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Reject a pending request."""
+    with open_access(command_target(ctx, mesh, store)) as access:
+        done = access.reject(request_id, caller=_caller(), note=note)
+    if as_json:
+        print_json(done.document())
+    else:
+        _show(done, "rejected")
+
+
+@app.command("revoke")
+def revoke(
+    ctx: typer.Context,
+    grant_id: Annotated[str, typer.Argument(metavar="GRANT_ID")],
+    note: NoteOption = None,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Revoke a grant at once."""
+    with open_access(command_target(ctx, mesh, store)) as access:
+        done = access.revoke(grant_id, caller=_caller(), note=note)
+    if as_json:
+        print_json(done.document())
+    else:
+        _show(done, "revoked")
+
+
+@app.command("list")
+def list_requests(
+    ctx: typer.Context,
+    product: Annotated[
+        str | None,
+        typer.Option("--product", metavar="PRODUCT", show_default=False, help="name or name.vN."),
+    ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            "--state", metavar="STATE", show_default=False, help=f"One of {', '.join(STATE_NAMES)}."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """List access requests and grants (records the expiries that are due first)."""
+    from streammesh.access import AccessState
+
+    if state is not None and state not in STATE_NAMES:
+        raise typer.BadParameter(
+            f"'{state}' is not a state; use one of {', '.join(STATE_NAMES)}",
+            param_hint="'--state'",
+        )
+    with open_access(command_target(ctx, mesh, store)) as access:
+        found = access.list(
+            product=product, state=AccessState(state) if state is not None else None
+        )
+    if as_json:
+        print_json([item.document() for item in found])
+        return
+    if not found:
+        stdout_console().print("No access requests.")
+        return
+    table = Table(box=None)
+    for column in ("id", "application", "product", "classified", "state", "expires", "purpose"):
+        # Ids and names are copied into the next command: wrap them, never cut them.
+        table.add_column(column, overflow="fold")
+    for item in found:
+        table.add_row(
+            Text(item.id, style="bold"),
+            item.principal,
+            item.reference,
+            "yes" if item.classified else "no",
+            item.state.value,
+            f"{item.expires_at:%Y-%m-%d %H:%M}" if item.expires_at else "",
+            item.purpose,
+        )
+    stdout_console().print(table)

@@ -1,0 +1,309 @@
+"""``streammesh subscriptions``, ``inbox``, ``incident`` and ``notify``: notifications.
+
+These work in-process on the mesh's store, like ``streammesh access``; through the server,
+the REST API (``/api/v1/subscriptions``, ``/api/v1/inbox``, ...) applies the caller's token.
+``streammesh notify run`` is a delivery worker: it joins the ``streammesh-notify`` consumer
+group on ``_mesh.events``, so it shares the work with servers and other workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from streammesh.cli.accounts import JsonOption
+from streammesh.cli.interrupt import EXIT_INTERRUPTED, GracefulInterrupt
+from streammesh.cli.mesh_connection import MeshTarget, cli_actor, command_target
+from streammesh.cli.output import print_json, stdout_console
+from streammesh.cli.up import MeshOption, StoreOption
+
+if TYPE_CHECKING:
+    from streammesh.control.local import LocalMesh
+    from streammesh.notify import Delivery, NotificationService, Subscription
+
+SCOPES = ("product", "domain", "mesh")
+_HELP = {"help_option_names": ["-h", "--help"]}
+
+subscriptions_app = typer.Typer(
+    help="Subscriptions to mesh events: add, list, remove.",
+    no_args_is_help=True,
+    context_settings=_HELP,
+)
+incident_app = typer.Typer(
+    help="Incidents on data products.", no_args_is_help=True, context_settings=_HELP
+)
+notify_app = typer.Typer(
+    help="Notification delivery: run a worker, dead letters, re-drive.",
+    no_args_is_help=True,
+    context_settings=_HELP,
+)
+
+
+@contextmanager
+def _open(target: MeshTarget) -> Iterator[tuple[LocalMesh, NotificationService]]:
+    from streammesh.control.local import LocalMesh
+    from streammesh.notify import NotificationService, load_notify_settings
+
+    config = target.config()
+    with LocalMesh.open(config) as mesh:
+        settings = load_notify_settings(config.home)
+        yield mesh, NotificationService(mesh.store, mesh.plane, settings)
+
+
+def _subscription_line(sub: Subscription) -> Text:
+    channels = [
+        name
+        for name, on in (
+            (f"webhook {sub.webhook_url}", sub.webhook_url),
+            (f"email {sub.email}", sub.email),
+            ("inbox", sub.inbox),
+        )
+        if on
+    ]
+    scope = sub.scope.value + (f" {sub.target}" if sub.target else "")
+    return Text.assemble((sub.id, "bold"), f": {sub.subscriber} ← {scope} → {', '.join(channels)}")
+
+
+@subscriptions_app.command("add")
+def add(
+    ctx: typer.Context,
+    subscriber: Annotated[
+        str, typer.Argument(metavar="WHO", help="The principal or team to notify.")
+    ],
+    product: Annotated[
+        str | None,
+        typer.Option("--product", metavar="PRODUCT", help="A product: name or name.vN."),
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", metavar="DOMAIN", help="Every product of a domain.")
+    ] = None,
+    events: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            metavar="TYPE",
+            help="An event type, e.g. product.deprecated (repeat; default: the notifiable ones).",
+        ),
+    ] = None,
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", metavar="URL", help="POST events to this URL.")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", metavar="ADDRESS", help="E-mail events here.")
+    ] = None,
+    inbox: Annotated[bool, typer.Option("--inbox", help="Write to the in-app inbox.")] = False,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Subscribe a principal or team to a product's, a domain's or (neither given) the
+    whole mesh's events; prints the webhook's signing secret once."""
+    from streammesh.audit import AuditAction
+    from streammesh.notify import InvalidSubscription, ScopeKind
+
+    if product and domain:
+        raise typer.BadParameter("give --product or --domain, not both", param_hint="'--domain'")
+    scope = ScopeKind.PRODUCT if product else ScopeKind.DOMAIN if domain else ScopeKind.MESH
+    try:
+        kinds = [AuditAction(value) for value in events or ()]
+    except ValueError as exc:
+        raise InvalidSubscription("events", f"holds an unknown type ({exc})") from None
+    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
+        created = service.subscribe(
+            subscriber,
+            scope,
+            product or domain,
+            events=kinds,
+            webhook_url=webhook,
+            email=email,
+            inbox=inbox,
+            actor=cli_actor(),
+        )
+    if as_json:
+        print_json(created.document(reveal_secret=True))
+        return
+    console = stdout_console()
+    console.print(Text.assemble(("subscribed ", "green"), _subscription_line(created)))
+    if created.webhook_secret:
+        console.print(f"Webhook signing secret (shown once): {created.webhook_secret}")
+
+
+@subscriptions_app.command("list")
+def list_subscriptions(
+    ctx: typer.Context,
+    subscriber: Annotated[
+        str | None, typer.Option("--subscriber", metavar="WHO", help="Only this one's.")
+    ] = None,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """List subscriptions, oldest first."""
+    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
+        found = service.subscriptions.list(subscriber=subscriber)
+    if as_json:
+        print_json([sub.document() for sub in found])
+        return
+    table = Table("id", "subscriber", "scope", "events", "channels")
+    for sub in found:
+        channels = ", ".join(
+            filter(None, (sub.webhook_url, sub.email, "inbox" if sub.inbox else None))
+        )
+        events = ", ".join(action.value for action in sub.events) or "(notifiable)"
+        scope = sub.scope.value + (f" {sub.target}" if sub.target else "")
+        table.add_row(sub.id, sub.subscriber, scope, events, channels)
+    stdout_console().print(table if found else "No subscriptions.")
+
+
+@subscriptions_app.command("remove")
+def remove(
+    ctx: typer.Context,
+    subscription_id: Annotated[str, typer.Argument(metavar="ID", help="The subscription.")],
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Remove a subscription."""
+    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
+        removed = service.subscriptions.remove(subscription_id)
+    stdout_console().print(Text.assemble(("removed ", "yellow"), _subscription_line(removed)))
+
+
+def inbox(
+    ctx: typer.Context,
+    principal: Annotated[
+        str | None,
+        typer.Option("--as", metavar="PRINCIPAL", help="Whose inbox (default: cli:<user>)."),
+    ] = None,
+    unread: Annotated[bool, typer.Option("--unread", help="Only unread items.")] = False,
+    mark_read: Annotated[
+        int | None, typer.Option("--mark-read", metavar="ID", help="Mark this item read.")
+    ] = None,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Show a principal's in-app notifications (and its team's), newest first."""
+    who = principal or cli_actor()
+    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
+        if mark_read is not None:
+            service.mark_read(who, mark_read)
+        items = service.inbox(who, unread_only=unread)
+    if as_json:
+        print_json([item.document() for item in items])
+        return
+    if not items:
+        stdout_console().print(f"No notifications for {who}.")
+        return
+    table = Table("id", "when", "to", "notification", "")
+    for item in items:
+        table.add_row(
+            str(item.id),
+            f"{item.created_at:%Y-%m-%d %H:%M}",
+            item.recipient,
+            item.title,
+            "" if item.read_at else "unread",
+        )
+    stdout_console().print(table)
+
+
+@incident_app.command("declare")
+def declare(
+    ctx: typer.Context,
+    product: Annotated[str, typer.Argument(metavar="PRODUCT", help="name or name.vN.")],
+    message: Annotated[
+        str, typer.Option("--message", "-m", metavar="TEXT", help="What consumers see.")
+    ],
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Declare an incident on a product: its consumers and subscribers are notified."""
+    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
+        record = service.declare_incident(product, message=message, actor=cli_actor())
+    if as_json:
+        print_json(record.document())
+        return
+    stdout_console().print(
+        Text.assemble(("incident declared ", "red"), (record.subject, "bold"), f": {message}")
+    )
+
+
+@notify_app.command("run")
+def run(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is pending, then exit.")
+    ] = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Deliver notifications from _mesh.events until Ctrl-C (a worker of the
+    streammesh-notify consumer group)."""
+    from streammesh.notify import Notifier, deliver_pending, load_notify_settings
+
+    target = command_target(ctx, mesh, store)
+    with _open(target) as (local, _service):
+        settings = load_notify_settings(local.config.home)
+        if once:
+            report = deliver_pending(local, settings)
+            stdout_console().print(
+                f"{report.events} events read, {report.delivered} delivered, "
+                f"{report.failed} failed attempts, {report.dead} dead-lettered"
+            )
+            return
+        console = stdout_console()
+        console.print(f"Delivering notifications (group {settings.group}); Ctrl-C stops.")
+        with (
+            GracefulInterrupt() as interrupt,
+            Notifier(local.store, local.log, local.plane, settings) as notifier,
+        ):
+            while not interrupt.requested:
+                local.plane.relay_events()
+                report = notifier.run_once(timeout=1.0)
+                if report.delivered or report.dead:
+                    console.print(f"{report.delivered} delivered, {report.dead} dead-lettered")
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@notify_app.command("dead-letters")
+def dead_letters(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """List deliveries that failed every attempt."""
+    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
+        found = service.dead_letters()
+    if as_json:
+        print_json([delivery.document() for delivery in found])
+        return
+    table = Table("id", "event", "channel", "address", "attempts", "last error")
+    for delivery in found:
+        table.add_row(
+            delivery.id,
+            f"{delivery.event_id} {delivery.event_type}",
+            delivery.channel.value,
+            delivery.address,
+            str(delivery.attempts),
+            delivery.last_error or "",
+        )
+    stdout_console().print(table if found else "No dead letters.")
+
+
+@notify_app.command("redrive")
+def redrive(
+    ctx: typer.Context,
+    delivery_id: Annotated[str, typer.Argument(metavar="ID", help="The dead letter.")],
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Queue a dead letter again with a fresh set of attempts."""
+    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
+        queued: Delivery = service.redrive(delivery_id)
+    stdout_console().print(f"re-queued {queued.id} ({queued.channel.value} to {queued.address})")

@@ -1,0 +1,190 @@
+"""``/subscriptions``, ``/inbox``, ``/notifications/dead-letters`` and
+``/products/{reference}/incidents``.
+
+Any token may subscribe itself and read its own inbox (and its team's); subscribing someone
+else, listing every subscription and handling dead letters need a role that changes the mesh;
+declaring an incident needs a role that owns products.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+
+from streammesh.identity import Principal
+from streammesh.notify import NotificationService
+from streammesh.server.api.access import access_errors
+from streammesh.server.api.models.notify import (
+    DeliveryDocument,
+    InboxItemDocument,
+    IncidentBody,
+    IncidentDocument,
+    SubscriptionBody,
+    SubscriptionDocument,
+)
+from streammesh.server.api.products import Reference
+from streammesh.server.api.roles import CHANGER_ROLES, Changer
+from streammesh.server.auth import Reader
+from streammesh.server.context import server_context
+from streammesh.server.errors import PermissionDenied, ServiceNotConfigured
+
+
+def _notifications(request: Request) -> NotificationService:
+    service = server_context(request).notifications
+    if service is None:
+        raise ServiceNotConfigured("notifications")
+    return service
+
+
+Notifications = Annotated[NotificationService, Depends(_notifications)]
+"""The mesh's subscriptions, inboxes, dead letters and incidents."""
+
+router = APIRouter(tags=["notifications"])
+
+_SUB_NOT_FOUND = "No such subscription (`subscription-not-found`)."
+_FORBIDDEN = "Only a platform admin, governance or a domain owner may do this (`forbidden`)."
+
+
+def _may_manage(principal: Principal, subscriber: str) -> None:
+    if principal.name != subscriber and principal.role not in CHANGER_ROLES:
+        raise PermissionDenied(principal.name, str(principal.role), sorted(CHANGER_ROLES))
+
+
+@router.post(
+    "/subscriptions",
+    response_model=SubscriptionDocument,
+    status_code=status.HTTP_201_CREATED,
+    responses=access_errors(
+        400,
+        s403=_FORBIDDEN,
+        s422="Invalid fields, no channel, a bad URL or address (`invalid-subscription`).",
+    ),
+)
+def subscribe(
+    body: SubscriptionBody, principal: Reader, notifications: Notifications
+) -> dict[str, Any]:
+    """Subscribe a principal or team (default: the caller) to events; the answer holds the
+    webhook's signing secret, shown only here."""
+    subscriber = body.subscriber or principal.name
+    _may_manage(principal, subscriber)
+    created = notifications.subscribe(
+        subscriber,
+        body.scope,
+        body.target,
+        events=body.events,
+        webhook_url=body.webhook_url,
+        email=body.email,
+        inbox=body.inbox,
+        actor=principal.name,
+    )
+    return created.document(reveal_secret=True)
+
+
+@router.get(
+    "/subscriptions",
+    response_model=list[SubscriptionDocument],
+    responses=access_errors(403, s403=_FORBIDDEN),
+)
+def list_subscriptions(
+    principal: Reader,
+    notifications: Notifications,
+    subscriber: Annotated[
+        str | None, Query(description="Only this subscriber's (default: the caller's).")
+    ] = None,
+    every: Annotated[
+        bool, Query(alias="all", description="Every subscription (changer roles only).")
+    ] = False,
+) -> list[dict[str, Any]]:
+    """Subscriptions, oldest first: the caller's, a subscriber's, or all of them."""
+    if every:
+        _may_manage(principal, "")
+        return [sub.document() for sub in notifications.subscriptions.list()]
+    chosen = subscriber or principal.name
+    _may_manage(principal, chosen)
+    return [sub.document() for sub in notifications.subscriptions.list(subscriber=chosen)]
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    response_model=SubscriptionDocument,
+    responses=access_errors(403, 404, s403=_FORBIDDEN, s404=_SUB_NOT_FOUND),
+)
+def unsubscribe(
+    subscription_id: str, principal: Reader, notifications: Notifications
+) -> dict[str, Any]:
+    """Remove a subscription (the caller's own, or any with a changer role)."""
+    found = notifications.subscriptions.get(subscription_id)
+    _may_manage(principal, found.subscriber)
+    return notifications.subscriptions.remove(subscription_id).document()
+
+
+@router.get("/inbox", response_model=list[InboxItemDocument], responses=access_errors())
+def inbox(
+    principal: Reader,
+    notifications: Notifications,
+    unread: Annotated[bool, Query(description="Only items not marked read.")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
+) -> list[dict[str, Any]]:
+    """The caller's inbox and its team's, newest first."""
+    items = notifications.inbox(principal.name, unread_only=unread, limit=limit)
+    return [item.document() for item in items]
+
+
+@router.post(
+    "/inbox/{item_id}/read",
+    response_model=InboxItemDocument,
+    responses=access_errors(
+        404, s404="No such item in the caller's inbox (`inbox-item-not-found`)."
+    ),
+)
+def mark_read(
+    item_id: Annotated[int, Path(ge=1, le=2**62, description="The item's id.")],
+    principal: Reader,
+    notifications: Notifications,
+) -> dict[str, Any]:
+    """Mark an item of the caller's inbox read."""
+    return notifications.mark_read(principal.name, item_id).document()
+
+
+@router.get(
+    "/notifications/dead-letters",
+    response_model=list[DeliveryDocument],
+    responses=access_errors(403, s403=_FORBIDDEN),
+)
+def dead_letters(_: Changer, notifications: Notifications) -> list[dict[str, Any]]:
+    """Deliveries that failed every attempt, oldest first."""
+    return [delivery.document() for delivery in notifications.dead_letters()]
+
+
+@router.post(
+    "/notifications/dead-letters/{delivery_id}/redrive",
+    response_model=DeliveryDocument,
+    responses=access_errors(
+        403, 404, s403=_FORBIDDEN, s404="No such dead letter (`dead-letter-not-found`)."
+    ),
+)
+def redrive(delivery_id: str, _: Changer, notifications: Notifications) -> dict[str, Any]:
+    """Queue a dead letter again with a fresh set of attempts."""
+    return notifications.redrive(delivery_id).document()
+
+
+@router.post(
+    "/products/{reference}/incidents",
+    response_model=IncidentDocument,
+    status_code=status.HTTP_201_CREATED,
+    responses=access_errors(
+        400,
+        403,
+        404,
+        s403=_FORBIDDEN,
+        s422="Invalid fields or an empty message (`invalid-incident`).",
+    ),
+)
+def declare_incident(
+    reference: Reference, body: IncidentBody, principal: Changer, notifications: Notifications
+) -> dict[str, Any]:
+    """Declare an incident on a product: its consumers (registered applications' teams and
+    grant holders) and its subscribers are notified."""
+    record = notifications.declare_incident(reference, message=body.message, actor=principal.name)
+    return record.document()

@@ -1,0 +1,107 @@
+"""Monitoring routes: product metrics, consumer-group lag, "has this group caught up?" and
+the SLO states the server's checker records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from streammesh.observe import MeshMonitor, SloLedger
+from streammesh.server.api.models.observe import (
+    CaughtUpBody,
+    CaughtUpReply,
+    GroupLagReply,
+    ProductMetricsReply,
+    SloStateDocument,
+)
+from streammesh.server.api.products import Reference
+from streammesh.server.api.responses import errors
+from streammesh.server.auth import Reader
+from streammesh.server.context import ServerContext, server_context
+from streammesh.server.errors import ServiceNotConfigured
+
+router = APIRouter(tags=["monitoring"])
+
+Group = Annotated[str, Path(min_length=1, max_length=255, description="A consumer group.")]
+
+
+def mesh_monitor(context: ServerContext) -> MeshMonitor | None:
+    """The monitor over a server's control plane, log and metadata store (``None`` when the
+    server lacks one of them)."""
+    if context.plane is None or context.log is None:
+        return None
+    return MeshMonitor(context.plane, context.log, SloLedger(context.plane.store))
+
+
+def _monitor(request: Request) -> MeshMonitor:
+    monitor = mesh_monitor(server_context(request))
+    if monitor is None:
+        raise ServiceNotConfigured("monitoring")
+    return monitor
+
+
+Monitor = Annotated[MeshMonitor, Depends(_monitor)]
+
+
+@router.get(
+    "/products/{reference}/metrics", response_model=ProductMetricsReply, responses=errors(404)
+)
+def product_metrics(
+    reference: Reference,
+    _: Reader,
+    monitor: Monitor,
+    window: Annotated[int, Query(ge=1, le=3600, description="Seconds the rates look back.")] = 60,
+) -> dict[str, Any]:
+    """Events/s and bytes/s over the last `window` seconds, the newest event's time, the end
+    offset of each partition and the SLO states of a product version."""
+    metrics = monitor.product_metrics(reference, window=timedelta(seconds=window))
+    document = metrics.document()
+    document["slos"] = [state.document() for state in monitor.slo_states(metrics.product)]
+    return document
+
+
+@router.get("/groups/{group}/lag", response_model=GroupLagReply, responses=errors(404))
+def group_lag(
+    group: Group,
+    _: Reader,
+    monitor: Monitor,
+    product: Annotated[
+        str | None,
+        Query(
+            description="Only this product (`name` or `name.vN`); default: every product "
+            "version the group committed on or is registered with."
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """A consumer group's lag by offsets (committed offset vs end offset), per partition."""
+    lags = monitor.lag(group, product)
+    return {
+        "group": group,
+        "total_lag": sum(lag.total for lag in lags),
+        "caught_up": all(lag.caught_up for lag in lags),
+        "products": [lag.document() for lag in lags],
+    }
+
+
+@router.post("/groups/{group}/caught-up", response_model=CaughtUpReply, responses=errors(400, 404))
+def caught_up(group: Group, body: CaughtUpBody, _: Reader, monitor: Monitor) -> dict[str, Any]:
+    """Whether a consumer group has committed at least the given offsets of a product — for
+    a service that must tell its callers how fresh its answers are (read your writes).
+
+    With `wait`, the answer waits until the group catches up or `wait` seconds pass."""
+    answer = monitor.caught_up(group, body.product, body.offsets, wait_s=body.wait)
+    return answer.document()
+
+
+@router.get("/slo", response_model=list[SloStateDocument], responses=errors(404))
+def slo_states(
+    _: Reader,
+    monitor: Monitor,
+    product: Annotated[
+        str | None, Query(description="Only this product (`name` or `name.vN`).")
+    ] = None,
+) -> list[dict[str, Any]]:
+    """The SLO states (freshness, availability) the server's checker recorded."""
+    return [state.document() for state in monitor.slo_states(product)]

@@ -1,0 +1,44 @@
+"""Crypto-shredding over REST: ``POST /api/v1/products/{reference}/forget``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from streammesh.privacy import KeyStore, forget
+from streammesh.server.api.models.privacy import ForgetBody, ForgetReply
+from streammesh.server.api.products import Reference
+from streammesh.server.api.responses import errors
+from streammesh.server.api.roles import Changer
+from streammesh.server.api.services import Plane
+from streammesh.server.context import server_context
+from streammesh.server.errors import ServiceNotConfigured
+
+router = APIRouter(tags=["privacy"])
+
+
+def _keys(request: Request) -> KeyStore:
+    keys = server_context(request).privacy
+    if keys is None:
+        raise ServiceNotConfigured("privacy key store")
+    return keys
+
+
+Keys = Annotated[KeyStore, Depends(_keys)]
+"""The mesh's data keys."""
+
+
+@router.post(
+    "/products/{reference}/forget",
+    response_model=ForgetReply,
+    responses=errors(400, 403, 404),
+)
+def forget_entity(
+    reference: Reference, body: ForgetBody, principal: Changer, plane: Plane, keys: Keys
+) -> dict[str, Any]:
+    """Destroy one entity's data keys (every major version of the product): from then on
+    every copy of its encrypted fields reads as masked. Final, and audited."""
+    record = plane.product(reference)
+    done = forget(keys, record.reference, record.contract.key_type, body.key, actor=principal.name)
+    return {"product": done.product, "key": done.key, "versions": done.versions}

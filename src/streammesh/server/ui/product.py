@@ -1,0 +1,158 @@
+"""The product page: contract, schema versions and diffs, recent events, consumers, lineage
+neighbours, and the Request access form."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from streammesh.access import Caller
+from streammesh.control.errors import ProductNotFound
+from streammesh.control.records import ApplicationRole, ProductRecord
+from streammesh.errors import MeshError
+from streammesh.identity import AccountKind
+from streammesh.lineage import Node
+from streammesh.registry.errors import SchemaNotFound
+from streammesh.server.api.schemas import diff_schema_versions, list_schemas
+from streammesh.server.context import ServerContext
+from streammesh.server.ui.samples import clear_grantees, recent_events
+from streammesh.server.ui.viewer import (
+    UI_PREFIX,
+    Context,
+    CurrentViewer,
+    Viewer,
+    access_service,
+    render,
+    require_csrf,
+)
+
+router = APIRouter(include_in_schema=False)
+
+SchemaVersion = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+
+
+def _record(context: ServerContext, reference: str) -> ProductRecord:
+    if context.plane is None:
+        raise HTTPException(503, "the control plane is not available on this server")
+    try:
+        return context.plane.product(reference)
+    except ProductNotFound:
+        raise HTTPException(404, f"no data product '{reference}'") from None
+
+
+@router.get(f"{UI_PREFIX}/products/{{reference}}", response_class=HTMLResponse)
+def product_page(
+    request: Request,
+    reference: str,
+    viewer: CurrentViewer,
+    context: Context,
+    diff_from: Annotated[int | None, Query(alias="from", ge=1, le=2**31 - 1)] = None,
+    diff_to: Annotated[int | None, Query(alias="to", ge=1, le=2**31 - 1)] = None,
+    message: str = "",
+) -> HTMLResponse:
+    """Everything a consumer needs to judge and ask for a product."""
+    record = _record(context, reference)
+    plane = context.plane
+    assert plane is not None  # _record checked it
+    schemas = list_schemas(record.reference, viewer.principal, plane, context.registry)
+    diff = None
+    if diff_from is not None and diff_to is not None:
+        try:
+            diff = diff_schema_versions(
+                record.reference,
+                viewer.principal,
+                plane,
+                context.registry,
+                from_version=diff_from,
+                to_version=diff_to,
+            )
+        except SchemaNotFound:
+            diff = None
+    grantees = clear_grantees(context, viewer, record.reference)
+    events = recent_events(context, viewer, record, clear=bool(grantees))
+    applications = [
+        {"app": app, "active": active}
+        for app, active in plane.applications(record.reference)
+        if app.role is ApplicationRole.CONSUMER
+    ]
+    requests = context.access.list(product=record.reference) if context.access is not None else []
+    return render(
+        request,
+        "product.html",
+        viewer,
+        title=record.reference,
+        record=record,
+        contract=record.descriptor.model_dump(mode="json", by_alias=True),
+        schemas=schemas,
+        diff=diff,
+        diff_from=diff_from,
+        diff_to=diff_to,
+        events=events,
+        clear_through=grantees,
+        applications=applications,
+        grants=[r for r in requests if r.state.value == "approved"],
+        lineage=_neighbours(context, record),
+        applicants=_applicants(context, viewer),
+        message=message,
+    )
+
+
+def _applicants(context: ServerContext, viewer: Viewer) -> list[str]:
+    """The service accounts the viewer may ask access for (their team's; every one for
+    overseers)."""
+    if context.access is None:
+        return []
+    accounts = context.access.accounts.list(kind=AccountKind.SERVICE_ACCOUNT)
+    return [
+        account.name
+        for account in accounts
+        if viewer.overseer or (viewer.team is not None and account.team == viewer.team)
+    ]
+
+
+def _neighbours(context: ServerContext, record: ProductRecord) -> dict[str, list[Node]]:
+    """The nodes one step upstream and downstream of the product in the lineage graph."""
+    if context.lineage is None:
+        return {"upstream": [], "downstream": []}
+    start = context.lineage.product_node(record.reference)
+    graph = context.lineage.graph()
+    return {
+        "upstream": [graph.nodes[edge.source] for edge in graph.upstream_of(start)],
+        "downstream": [graph.nodes[edge.target] for edge in graph.downstream_of(start)],
+    }
+
+
+@router.post(f"{UI_PREFIX}/products/{{reference}}/access-requests")
+def request_access(
+    reference: str,
+    viewer: CurrentViewer,
+    context: Context,
+    request: Request,
+    application: Annotated[str, Form()],
+    purpose: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    classified: Annotated[bool, Form()] = False,
+) -> Response:
+    """Ask for one of the viewer's team's applications to read the product."""
+    require_csrf(request, viewer, csrf)
+    record = _record(context, reference)
+    access = access_service(context)
+    try:
+        made = access.request(
+            record.reference,
+            application,
+            purpose=purpose,
+            classified=classified,
+            caller=Caller(viewer.principal.name, viewer.principal.role),
+        )
+        message = f"Access for '{application}' is {made.state.value}."
+    except MeshError as exc:
+        message = f"Access not requested: {exc}"
+    return RedirectResponse(
+        f"{UI_PREFIX}/products/{record.reference}?" + urlencode({"message": message}),
+        status_code=303,
+    )

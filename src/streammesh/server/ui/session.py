@@ -1,0 +1,124 @@
+"""Web UI sessions: the API token sealed in an HttpOnly cookie, and CSRF tokens for forms.
+
+The cookie holds the token encrypted and authenticated with AES-GCM under a key the browser
+never sees, together with an expiry and a random CSRF seed. Each request opens it and checks
+the token with the token store again, so revoking a token ends its UI sessions at once, and
+the server keeps no session state (any replica sharing the key can serve any request).
+
+The key comes from ``STREAMMESH_UI_SESSION_KEY`` (URL-safe base64 of 32 bytes; set the same
+value on every replica) or is drawn at random when the app first needs it (sessions then end
+when the process stops).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from streammesh.errors import ConfigError
+
+SESSION_COOKIE = "streammesh_ui_session"
+"""The sealed session."""
+PRE_SESSION_COOKIE = "streammesh_ui_presession"
+"""A random seed that binds the sign-in form's CSRF token to this browser."""
+KEY_VARIABLE = "STREAMMESH_UI_SESSION_KEY"
+SESSION_SECONDS = 12 * 3600
+_AAD = b"streammesh-ui-session-v1"
+_NONCE_BYTES = 12
+
+
+class SessionKeyInvalid(ConfigError):
+    """``STREAMMESH_UI_SESSION_KEY`` is not URL-safe base64 of 32 bytes."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"{KEY_VARIABLE} must be URL-safe base64 of 32 random bytes; make one with "
+            "\"python -c 'import secrets; print(secrets.token_urlsafe(32))'\""
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """An opened session cookie: the token it carries and its CSRF seed."""
+
+    token: str
+    csrf_seed: str
+    expires_at: float
+
+
+class SessionKeys:
+    """Seals and opens session cookies and makes and checks CSRF tokens."""
+
+    def __init__(self, secret: bytes) -> None:
+        # Separate keys per use, derived from the one secret.
+        self._sealing = AESGCM(hashlib.sha256(b"seal:" + secret).digest())
+        self._signing = hashlib.sha256(b"csrf:" + secret).digest()
+
+    @classmethod
+    def from_environment(cls) -> SessionKeys:
+        """Keys from ``STREAMMESH_UI_SESSION_KEY``, or random ones when it is unset.
+
+        Raises:
+            SessionKeyInvalid: the variable is set but is not base64 of 32 bytes.
+        """
+        configured = os.environ.get(KEY_VARIABLE)
+        if not configured:
+            return cls(secrets.token_bytes(32))
+        try:
+            secret = base64.urlsafe_b64decode(configured + "=" * (-len(configured) % 4))
+        except (binascii.Error, ValueError):
+            raise SessionKeyInvalid() from None
+        if len(secret) != 32:
+            raise SessionKeyInvalid()
+        return cls(secret)
+
+    def seal(self, token: str, *, now: float | None = None) -> str:
+        """A cookie value carrying ``token`` for :data:`SESSION_SECONDS`."""
+        moment = time.time() if now is None else now
+        payload = json.dumps(
+            {"t": token, "c": secrets.token_urlsafe(16), "e": moment + SESSION_SECONDS}
+        ).encode()
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        sealed = nonce + self._sealing.encrypt(nonce, payload, _AAD)
+        return base64.urlsafe_b64encode(sealed).decode("ascii")
+
+    def open(self, value: str, *, now: float | None = None) -> Session | None:
+        """The session in a cookie value; ``None`` when it was altered, made under another
+        key, or has expired."""
+        try:
+            sealed = base64.urlsafe_b64decode(value.encode("ascii"))
+            nonce, body = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
+            payload = json.loads(self._sealing.decrypt(nonce, body, _AAD))
+            session = Session(str(payload["t"]), str(payload["c"]), float(payload["e"]))
+        except (binascii.Error, ValueError, InvalidTag, KeyError, TypeError, UnicodeError):
+            return None
+        moment = time.time() if now is None else now
+        return session if session.expires_at > moment else None
+
+    def csrf_token(self, seed: str) -> str:
+        """The CSRF token forms carry for a session (or pre-session) with ``seed``."""
+        return hmac.new(self._signing, seed.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_valid(self, seed: str, token: str) -> bool:
+        """Whether ``token`` is the CSRF token of ``seed`` (constant-time)."""
+        return bool(seed) and hmac.compare_digest(self.csrf_token(seed), token)
+
+
+__all__ = [
+    "KEY_VARIABLE",
+    "PRE_SESSION_COOKIE",
+    "SESSION_COOKIE",
+    "Session",
+    "SessionKeyInvalid",
+    "SessionKeys",
+]

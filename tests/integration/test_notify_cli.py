@@ -1,0 +1,117 @@
+"""``streammesh subscriptions``, ``inbox``, ``incident declare`` and ``notify`` on a local mesh."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from streammesh.config import MeshConfig
+from streammesh.control.local import LocalMesh
+from streammesh.notify import deliver_pending
+from tests.unit.cli.invoking import CliResult, invoke_cli
+from tests.unit.notify.servers import (
+    TRADES,
+    WebhookReceiver,
+    open_mesh,
+    run_receiver,
+    settings_for,
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    mesh = open_mesh(tmp_path / "mesh")
+    mesh.close()
+    return tmp_path / "mesh"
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    yield from run_receiver(WebhookReceiver())
+
+
+def cli(home: Path, *args: str, code: int = 0) -> CliResult:
+    result = invoke_cli(*args, "--mesh", str(home))
+    assert result.exit_code == code, result.stdout + result.stderr
+    return result
+
+
+def test_subscribe_declare_incident_deliver_and_read_the_inbox(
+    home: Path, receiver: WebhookReceiver
+) -> None:
+    added = cli(
+        home,
+        "subscriptions",
+        "add",
+        "ada",
+        "--product",
+        TRADES,
+        "--webhook",
+        receiver.url,
+        "--inbox",
+        "--event",
+        "incident.declared",
+        "--json",
+    )
+    sub = json.loads(added.stdout)
+    assert sub["webhook_secret"].startswith("whsec_")
+    listed = json.loads(cli(home, "subscriptions", "list", "--json").stdout)
+    assert [item["id"] for item in listed] == [sub["id"]]
+
+    declared = cli(home, "incident", "declare", TRADES, "--message", "duplicates since 10:00")
+    assert "incident declared" in declared.stdout
+    ran = cli(home, "notify", "run", "--once")
+    assert "1 delivered" in ran.stdout
+    assert receiver.bodies()[0]["note"] == "duplicates since 10:00"
+
+    inbox = json.loads(cli(home, "inbox", "--as", "ada", "--json").stdout)
+    assert [item["event_type"] for item in inbox] == ["incident.declared"]
+    cli(home, "inbox", "--as", "ada", "--mark-read", str(inbox[0]["id"]))
+    assert json.loads(cli(home, "inbox", "--as", "ada", "--unread", "--json").stdout) == []
+
+    cli(home, "subscriptions", "remove", sub["id"])
+    missing = cli(home, "subscriptions", "remove", sub["id"], code=1)
+    assert f"No subscription '{sub['id']}'" in missing.stderr
+
+
+def test_dead_letters_are_listed_and_redriven(home: Path, receiver: WebhookReceiver) -> None:
+    receiver.statuses[:] = [500]
+    cli(
+        home,
+        "subscriptions",
+        "add",
+        "ops",
+        "--webhook",
+        receiver.url,
+        "--event",
+        "incident.declared",
+    )
+    cli(home, "incident", "declare", TRADES, "-m", "down")
+    # One attempt only, so the failed one is dead at once (the CLI worker reads mesh.yaml).
+    with _local(home) as mesh:
+        deliver_pending(mesh, settings_for(None, max_attempts=1))
+    (dead,) = json.loads(cli(home, "notify", "dead-letters", "--json").stdout)
+    assert dead["last_error"] == "HTTP 500"
+    assert dead["address"] == receiver.url
+
+    assert f"re-queued {dead['id']}" in cli(home, "notify", "redrive", dead["id"]).stdout
+    cli(home, "notify", "run", "--once")
+    assert len(receiver.received) == 2
+    assert "No dead letters." in cli(home, "notify", "dead-letters").stdout
+    redriven = cli(home, "notify", "redrive", "nope", code=1)
+    assert "No dead-lettered delivery 'nope'" in redriven.stderr
+
+
+@contextmanager
+def _local(home: Path) -> Iterator[LocalMesh]:
+    with LocalMesh.open(MeshConfig.load(home)) as mesh:
+        yield mesh
+
+
+def test_subscription_without_channel_is_refused(home: Path) -> None:
+    refused = cli(home, "subscriptions", "add", "ops", "--domain", "execution", code=2)
+    assert "channels" in refused.stderr
