@@ -284,15 +284,3 @@ def test_delete_without_yes_and_without_a_terminal_refuses(log_url: str, topic: 
     assert result.exit_code == 2
     assert "pass --yes" in result.stderr
     assert describe(log_url, topic)["name"] == topic
-
-
-def test_demo_runs_twice_on_the_same_mesh(log_url: str) -> None:
-    first = ok(log_url, "demo")
-    assert "execution.stocktrades.v1" in first.stdout
-    assert "round trip" in first.stdout
-    before = describe(log_url, "execution.stocktrades.v1")
-    assert before["partitions"] == 4
-    assert before["records"] >= 300
-    second = ok(log_url, "demo")
-    assert "round trip" in second.stdout
-    assert describe(log_url, "execution.stocktrades.v1")["records"] == before["records"] + 300

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import queue
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -15,16 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import streammesh_command
 
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("streammesh")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("streammesh")
-    return [found] if found else [sys.executable, "-m", "streammesh.cli"]
-
-
-STREAMMESH = _command()
+STREAMMESH = streammesh_command()
 
 
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])

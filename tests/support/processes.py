@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+from pathlib import Path
+
+
+def streammesh_command() -> list[str]:
+    """How to run the installed ``streammesh`` command (the venv's script, else PATH, else
+    ``python -m``)."""
+    script = Path(sys.executable).with_name("streammesh")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("streammesh")
+    return [found] if found else [sys.executable, "-m", "streammesh.cli"]
 
 
 def free_port() -> int:

@@ -1,199 +1,148 @@
-"""``streammesh demo``: a local mesh and a produce/consume round trip of stock trades.
+"""``streammesh demo``: a local mesh with realistic content and live traffic, served.
 
-Safe to run again: the topic is reused, each run tags its events with a run id header and
-reads back exactly those through the demo's consumer group.
+It creates (or reuses) a mesh directory, seeds it through the platform's own services
+(:mod:`streammesh.demo`), starts event generators and consuming applications in background
+threads, and serves the API and UI like ``streammesh up``. Ctrl-C stops the traffic (generators
+flush, consumers commit) and the server, and exits 0. Running it again on the same mesh reuses
+everything and only adds events.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from streammesh.cli.output import stdout_console
-from streammesh.cli.settings import CliSettings, embedded_log_url
-from streammesh.cli.stock_trades import StockTrade, generate_trades
-from streammesh.log.base import (
-    ConsumerOptions,
-    EventLog,
-    OffsetReset,
-    Record,
-    TopicDescription,
-    TopicPartition,
-    TopicSpec,
-)
-from streammesh.log.errors import LogTimeout, TopicAlreadyExists, TopicNotFound
-from streammesh.log.partitioner import partition_for_key
+from streammesh.cli.settings import CliSettings
+from streammesh.cli.up import MeshOption, bind_socket, server_settings
+from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
-DEMO_TOPIC = "execution.stocktrades.v1"
-DEMO_PARTITIONS = 4
-DEMO_GROUP = "streammesh-demo"
-RUN_HEADER = "demo-run"
-READ_BACK_TIMEOUT_S = 60.0
+if TYPE_CHECKING:
+
+    from streammesh.demo import Seeded, TrafficReport
+    from streammesh.identity import IssuedToken
+
+DEMO_FOLDER = "demo-products"
+"""Where, under the mesh directory, the demo writes the descriptors it applies."""
 
 
-@dataclass(frozen=True, slots=True)
-class RoundTrip:
-    """What one demo run measured."""
+def _print_seeded(seeded: Seeded, mesh: Path) -> None:
+    from streammesh.demo import APPLICATIONS, PRODUCTS
 
-    produced_per_partition: Counter[int]
-    consumed_per_partition: Counter[int]
-    samples: list[dict[str, object]]
-    produce_s: float
-    consume_s: float
-    total_s: float
-
-
-def _ensure_topic(log: EventLog) -> TopicDescription:
-    try:
-        return log.describe_topic(DEMO_TOPIC)
-    except TopicNotFound:
-        pass
-    try:
-        return log.create_topic(TopicSpec(DEMO_TOPIC, partitions=DEMO_PARTITIONS))
-    except TopicAlreadyExists:  # another demo created it meanwhile
-        return log.describe_topic(DEMO_TOPIC)
-
-
-def _produce(log: EventLog, trades: list[StockTrade], run_id: bytes) -> None:
-    with log.producer() as producer:
-        for trade in trades:
-            producer.send(
-                DEMO_TOPIC,
-                json.dumps(trade.document(), separators=(",", ":")).encode(),
-                key=trade.account_id.encode(),
-                headers=[(RUN_HEADER, run_id), ("content-type", b"application/json")],
-                timestamp_ms=int(trade.executed_at.timestamp() * 1000),
-            )
-        producer.flush()
-
-
-def _is_from_run(record: Record, run_id: bytes) -> bool:
-    return (RUN_HEADER, run_id) in record.headers
-
-
-def _consume(log: EventLog, expected: int, run_id: bytes) -> list[Record]:
-    options = ConsumerOptions(
-        group=DEMO_GROUP,
-        auto_offset_reset=OffsetReset.EARLIEST,
-        auto_commit=False,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=500,
-        client_id="streammesh-demo",
+    verb = "Seeded" if seeded.first_run else "Reusing"
+    typer.echo(
+        f"{verb} the demo mesh in {mesh}: {len(PRODUCTS)} product versions, "
+        f"{len(APPLICATIONS)} consuming applications."
     )
-    mine: list[Record] = []
-    positions: dict[TopicPartition, int] = {}
-    deadline = time.monotonic() + READ_BACK_TIMEOUT_S
-    with log.consumer(options) as consumer:
-        consumer.subscribe([DEMO_TOPIC])
-        while len(mine) < expected:
-            if time.monotonic() > deadline:
-                raise LogTimeout(f"reading back {expected} demo events", READ_BACK_TIMEOUT_S)
-            for record in consumer.poll(timeout=0.5):
-                positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
-                # Events of an earlier, interrupted run may still be unread by the group.
-                if _is_from_run(record, run_id):
-                    mine.append(record)
-        consumer.commit(positions)
-    return mine
-
-
-def run_round_trip(log: EventLog, events: int) -> tuple[TopicDescription, RoundTrip]:
-    """Create the demo topic if needed, produce ``events`` trades and read them back."""
-    _ensure_topic(log)
-    run_id = uuid.uuid4().hex.encode()
-    trades = generate_trades(events)
-    started = time.perf_counter()
-    _produce(log, trades, run_id)
-    produced_at = time.perf_counter()
-    records = _consume(log, len(trades), run_id)
-    finished = time.perf_counter()
-    description = log.describe_topic(DEMO_TOPIC)
-    partitions = description.partitions
-    produced = Counter(partition_for_key(t.account_id.encode(), partitions) for t in trades)
-    consumed = Counter(record.partition for record in records)
-    samples = [json.loads(record.value) for record in records[:3] if record.value is not None]
-    return description, RoundTrip(
-        produced_per_partition=produced,
-        consumed_per_partition=consumed,
-        samples=samples,
-        produce_s=produced_at - started,
-        consume_s=finished - produced_at,
-        total_s=finished - started,
+    typer.echo(f"Descriptors: {seeded.products} (try 'streammesh validate {seeded.products}').")
+    typer.echo(
+        f"Pending access request {seeded.pending.id}: {seeded.pending.principal} asks for "
+        f"{seeded.pending.reference} (approve: 'streammesh access approve {seeded.pending.id}')."
     )
 
 
-def _print_summary(log_url: str, description: TopicDescription, trip: RoundTrip) -> None:
-    console = stdout_console()
-    console.print(f"[bold]streammesh demo[/] on [cyan]{log_url}[/]")
-    console.print(
-        f"produced {sum(trip.produced_per_partition.values())} stock trades to "
-        f"[bold]{DEMO_TOPIC}[/], keyed by account, and read them back as group "
-        f"[bold]{DEMO_GROUP}[/]\n"
-    )
-    partitions = Table(title="records per partition", box=None, header_style="bold")
-    for column in ("PARTITION", "PRODUCED", "CONSUMED", "IN TOPIC"):
-        partitions.add_column(column, justify="right")
-    for number in range(description.partitions):
-        in_topic = description.end_offsets.get(number, 0) - description.beginning_offsets.get(
-            number, 0
+def _print_token(issued: IssuedToken | None) -> None:
+    if issued is not None:
+        typer.echo(f"Admin token (shown only this once; keep it): {issued.secret}")
+    else:
+        typer.echo(
+            "This mesh has tokens already (they are shown only when created); make another "
+            "with 'streammesh token create --role platform-admin'."
         )
-        partitions.add_row(
-            str(number),
-            str(trip.produced_per_partition[number]),
-            str(trip.consumed_per_partition[number]),
-            f"{in_topic:,}",
-        )
-    console.print(partitions)
-    samples = Table(title="sample events", header_style="bold")
-    for column in ("ACCOUNT", "SYMBOL", "SIDE", "QTY", "PRICE", "VENUE", "EXECUTED AT"):
-        samples.add_column(column)
-    for event in trip.samples:
-        samples.add_row(
-            str(event["account_id"]),
-            str(event["symbol"]),
-            str(event["side"]),
-            str(event["quantity"]),
-            f"{event['price']:.2f}",
-            str(event["venue"]),
-            str(event["executed_at"]),
-        )
-    console.print(samples)
-    console.print(
-        f"round trip: {trip.total_s * 1000:,.0f} ms "
-        f"(produce + durable flush {trip.produce_s * 1000:,.0f} ms, "
-        f"consume {trip.consume_s * 1000:,.0f} ms)\n"
-    )
-    console.print("next:")
-    console.print(f"  streammesh topics describe {DEMO_TOPIC}")
-    console.print(f"  streammesh consume {DEMO_TOPIC} --from-beginning --max 5 --json")
+
+
+def _print_report(report: TrafficReport) -> None:
+    produced = sum(report.produced.values())
+    consumed = sum(report.consumed.values())
+    typer.echo(f"Demo traffic: {produced} events produced, {consumed} read by the applications.")
+    for failure in report.failures:
+        typer.echo(f"  stopped early: {failure}", err=True)
 
 
 def demo(
     ctx: typer.Context,
-    mesh: Annotated[
-        Path | None,
+    mesh: MeshOption = None,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Address to listen on.")
+    ] = DEFAULT_HOST,
+    port: Annotated[
+        int,
+        typer.Option("--port", min=0, max=65535, metavar="N", help="Port (0: a free one)."),
+    ] = DEFAULT_PORT,
+    rate: Annotated[
+        float,
         typer.Option(
-            "--mesh",
-            metavar="DIR",
-            show_default=False,
-            help="Mesh directory to use (default: $STREAMMESH_HOME or ./.streammesh, or --log).",
+            "--rate",
+            min=0.1,
+            max=1000.0,
+            metavar="EVENTS_PER_S",
+            help="Events per second each product's generator produces.",
         ),
-    ] = None,
-    events: Annotated[
-        int, typer.Option("--events", min=1, max=100_000, help="How many trades to produce.")
-    ] = 300,
+    ] = 2.0,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Serve the API and UI; --no-serve seeds, runs the traffic for --duration "
+            "seconds and exits (for scripts and tests).",
+        ),
+    ] = True,
+    duration: Annotated[
+        float,
+        typer.Option(
+            "--duration",
+            min=0.0,
+            metavar="S",
+            help="With --no-serve: how long the traffic runs.",
+        ),
+    ] = 10.0,
 ) -> None:
-    """Create a local mesh with a stock-trades topic and show a produce/consume round trip."""
-    settings = ctx.ensure_object(CliSettings)
-    log_url = embedded_log_url(mesh) if mesh is not None else settings.resolved_log_url
-    with settings.open_log(log_url) as log:
-        description, trip = run_round_trip(log, events)
-    _print_summary(log_url, description, trip)
+    """Start a local mesh with demo products, live events and consumers, and serve it."""
+    # Imported here: the web stack and the services are heavy for every other command.
+    from streammesh.demo import Traffic, seed
+    from streammesh.identity import TokenStore
+    from streammesh.sdk import Mesh
+
+    settings = server_settings(mesh, None, host, port, ctx.ensure_object(CliSettings).log_url)
+    settings.mesh.mkdir(parents=True, exist_ok=True)
+    with Mesh.open(
+        settings.mesh, log_url=settings.log_url, store_url=settings.store_url, actor="demo"
+    ) as opened:
+        seeded = seed(opened, settings.mesh / DEMO_FOLDER)
+        _print_seeded(seeded, settings.mesh)
+        issued = TokenStore(opened.local.store).ensure_admin()
+        traffic = Traffic(opened, rate=rate)
+        traffic.start()
+        try:
+            if serve:
+                _serve(settings, issued)
+            else:
+                _print_token(issued)
+                time.sleep(duration)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how the demo is meant to end
+        finally:
+            _print_report(traffic.stop())
+    typer.echo("streammesh demo stopped.")
+
+
+def _serve(settings: ServerSettings, issued: IssuedToken | None) -> None:
+    """Serve the mesh until Ctrl-C, printing where and with which token."""
+    import uvicorn
+
+    from streammesh.server.app import create_app
+
+    sock = bind_socket(settings.host, settings.port)
+    try:
+        bound = settings.model_copy(update={"port": sock.getsockname()[1]})
+        app = create_app(bound)
+        typer.echo(f"Web UI: {bound.url}/ui")
+        typer.echo(f"API:    {bound.url}/api/v1 (schema registry: {bound.url}/registry)")
+        _print_token(issued)
+        typer.echo("Press Ctrl-C to stop.")
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

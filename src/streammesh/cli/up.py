@@ -90,7 +90,13 @@ def server_settings(
     )
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (0: a free port), bound before the server starts so
+    the URL printed is the one listening.
+
+    Raises:
+        CannotListen: The address is in use or not one of this host's.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -141,7 +147,7 @@ def up(
     settings.mesh.mkdir(parents=True, exist_ok=True)
     with open_store(settings.resolved_store_url) as metadata:
         issued = TokenStore(metadata).ensure_admin()
-    sock = _bind(settings.host, settings.port)
+    sock = bind_socket(settings.host, settings.port)
     bound = settings.model_copy(update={"port": sock.getsockname()[1]})
     app = create_app(bound)
     if issued is not None:

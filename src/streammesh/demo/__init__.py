@@ -1,0 +1,18 @@
+"""The content of ``streammesh demo``: a small company's data mesh, seeded through the
+platform's own services and kept busy by generators and consuming applications."""
+
+from streammesh.demo.cast import APPLICATIONS
+from streammesh.demo.products import PRODUCTS, DemoProduct, write_products
+from streammesh.demo.seeding import Seeded, seed
+from streammesh.demo.traffic import Traffic, TrafficReport
+
+__all__ = [
+    "APPLICATIONS",
+    "PRODUCTS",
+    "DemoProduct",
+    "Seeded",
+    "Traffic",
+    "TrafficReport",
+    "seed",
+    "write_products",
+]

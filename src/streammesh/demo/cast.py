@@ -1,0 +1,115 @@
+"""Who is in the demo mesh: domains, teams, their service accounts, and the applications that
+read products."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streammesh.demo.products import ORDERS, PAGEVIEWS_1, PAGEVIEWS_2, STOCKTRADES, USERS
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """A registered team of the demo, in its domain."""
+
+    name: str
+    domain: str
+    email: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """A consuming application: a service account of ``team`` reading ``reads`` as consumer
+    group ``name``.
+
+    Attributes:
+        classified: Whether its grants include classified fields (unmasked).
+        purpose: What it reads the data for, as its access requests say.
+    """
+
+    name: str
+    team: str
+    description: str
+    reads: tuple[str, ...]
+    purpose: str
+    classified: bool = False
+
+
+DOMAINS: dict[str, str] = {
+    "execution": "Trading: orders, executions and positions on the exchange.",
+    "edge": "The web site's edge: what visitors do on our pages.",
+    "membership": "Members: registration and profiles.",
+    "shop": "The web shop: carts, orders and payments.",
+    "marketing": "Campaigns, ads and their results.",
+    "risk": "Fraud and risk controls.",
+    "personalization": "Recommendations and personalised content.",
+    "finance": "Billing, invoicing and the ledger.",
+}
+
+TEAMS: tuple[Team, ...] = (
+    Team("trading-platform", "execution", "trading@example.com", "Runs the exchange gateway."),
+    Team("web-analytics", "edge", "web-analytics@example.com", "Collects web events."),
+    Team("membership", "membership", "membership@example.com", "Owns sign-up and profiles."),
+    Team("storefront", "shop", "storefront@example.com", "Builds the web shop and checkout."),
+    Team("growth-marketing", "marketing", "growth@example.com", "Runs paid campaigns."),
+    Team("risk", "risk", "risk@example.com", "Detects fraud and market abuse."),
+    Team("personalization", "personalization", "reco@example.com", "Recommends content."),
+    Team("finance", "finance", "finance@example.com", "Bills customers and keeps the books."),
+)
+
+APPLICATIONS: tuple[Application, ...] = (
+    Application(
+        "fraud-detector",
+        "risk",
+        "Scores every trade for market abuse.",
+        (STOCKTRADES.reference,),
+        "score trades for market abuse, with the account and price",
+        classified=True,
+    ),
+    Application(
+        "recommendations",
+        "personalization",
+        "Suggests pages from what similar members viewed.",
+        (PAGEVIEWS_2.reference, USERS.reference),
+        "recommend pages from viewing history by region (no personal data needed)",
+    ),
+    Application(
+        "billing",
+        "finance",
+        "Invoices paid orders and e-mails the receipts.",
+        (ORDERS.reference,),
+        "invoice paid orders and send receipts to the customer's e-mail",
+        classified=True,
+    ),
+    Application(
+        "legacy-dashboard",
+        "web-analytics",
+        "The old traffic dashboard, still on page views v1 until it moves to v2.",
+        (PAGEVIEWS_1.reference,),
+        "traffic dashboard per page",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    """An access request the demo leaves for the owner to decide."""
+
+    application: str
+    team: str
+    description: str
+    product: str
+    purpose: str
+    classified: bool
+
+
+PENDING = PendingRequest(
+    "ad-attribution",
+    "growth-marketing",
+    "Attributes orders to the ad clicks that led to them.",
+    ORDERS.name,
+    "attribute orders to ad campaigns; the amount is needed for return on ad spend",
+    classified=True,
+)
+"""The request waiting in ``shop.orders``'s owners' inbox."""

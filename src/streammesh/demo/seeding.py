@@ -1,0 +1,162 @@
+"""Put the demo's content into a mesh through the platform's own services; safe to repeat.
+
+The first run replays a short history: the products are published, the applications are given
+access and registered as consumers, then ``edge.pageviews`` v2 is published and v1 deprecated in
+its favour (so the legacy dashboard already reading v1 keeps reading it). A later run applies
+the same descriptors again, which changes nothing, and skips what exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from streammesh.access import (
+    AccessRequest,
+    AccessRequestExists,
+    AccessService,
+    AccessState,
+    Caller,
+)
+from streammesh.control.errors import ProductNotFound
+from streammesh.control.records import ApplicationRole
+from streammesh.demo.cast import APPLICATIONS, DOMAINS, PENDING, TEAMS
+from streammesh.demo.generators import now
+from streammesh.demo.products import (
+    INITIAL,
+    PAGEVIEWS_V1,
+    PAGEVIEWS_V2,
+    PRODUCTS,
+    Deprecation,
+    write_products,
+)
+from streammesh.identity import AccountKind, Role
+from streammesh.products.descriptor import Status
+from streammesh.sdk.local import InProcessMesh
+
+SEEDER = "demo"
+"""Who the audit log records for the demo's changes."""
+SUNSET_AFTER = timedelta(days=90)
+"""How long ``edge.pageviews`` v1 stays after its deprecation: one quarter to move."""
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    """What seeding found or did.
+
+    Attributes:
+        products: The descriptor folder applied (under the mesh directory).
+        first_run: Whether the mesh had no demo content before.
+        pending: The access request left for the owners to decide.
+    """
+
+    products: Path
+    first_run: bool
+    pending: AccessRequest
+
+
+def seed(mesh: InProcessMesh, directory: Path) -> Seeded:
+    """Register the demo's domains, teams and accounts, publish its products from descriptor
+    files written under ``directory``, grant the applications access and register them, and
+    leave one access request pending.
+
+    Raises:
+        MeshError: A step was refused (for a mesh whose content contradicts the demo's).
+    """
+    local = mesh.local
+    access = AccessService(local.store, local.plane)
+    admin = Caller(SEEDER, Role.PLATFORM_ADMIN)
+    for domain, description in DOMAINS.items():
+        mesh.register_domain(domain, description=description)
+    for team in TEAMS:
+        mesh.register_team(
+            team.name, domain=team.domain, email=team.email, description=team.description
+        )
+    _service_accounts(access)
+    deprecation = _deprecation(mesh)
+    first_run = deprecation is None
+    if deprecation is None:
+        # History first: v1 was published (and read) before v2 existed.
+        mesh.apply([write_products(directory, INITIAL, None)])
+        _grant_and_register(mesh, access, admin)
+        deprecation = Deprecation(sunset=now().date() + SUNSET_AFTER)
+    mesh.apply([write_products(directory, PRODUCTS, deprecation)])
+    _grant_and_register(mesh, access, admin)
+    for product in PRODUCTS:
+        local.plane.register_application(
+            product.reference, product.producer, role=ApplicationRole.PRODUCER, principal=SEEDER
+        )
+    return Seeded(directory, first_run, _pending(access, admin))
+
+
+def _service_accounts(access: AccessService) -> None:
+    wanted = [(p.producer, str(p.descriptor["team"]), f"Produces {p.name}.") for p in PRODUCTS]
+    wanted += [(app.name, app.team, app.description) for app in APPLICATIONS]
+    wanted.append((PENDING.application, PENDING.team, PENDING.description))
+    for name, team, description in wanted:
+        if access.accounts.find(name) is None:
+            access.create_account(
+                name, AccountKind.SERVICE_ACCOUNT, team=team, description=description, actor=SEEDER
+            )
+
+
+def _deprecation(mesh: InProcessMesh) -> Deprecation | None:
+    """The deprecation already recorded for ``edge.pageviews`` v1, or ``None`` on a new mesh."""
+    try:
+        record = mesh.product(PAGEVIEWS_V1)
+    except ProductNotFound:
+        return None
+    if record.status is Status.PUBLISHED or record.deprecation is None:
+        # Seeding stopped between the two applies: finish the story with a new sunset.
+        return Deprecation(sunset=now().date() + SUNSET_AFTER)
+    return Deprecation(
+        sunset=record.deprecation.sunset,
+        reason=record.deprecation.reason,
+        replacement=record.deprecation.replacement or PAGEVIEWS_V2,
+    )
+
+
+def _grant_and_register(mesh: InProcessMesh, access: AccessService, admin: Caller) -> None:
+    for app in APPLICATIONS:
+        for reference in app.reads:
+            try:
+                record = mesh.product(reference)
+            except ProductNotFound:
+                continue  # v2 of page views, before it is published
+            if record.status is not Status.PUBLISHED:
+                continue  # a deprecated product takes no new readers; its old ones stay
+            request = _ensure_request(access, reference, app.name, app.purpose, app.classified)
+            if request.state is AccessState.REQUESTED:
+                access.approve(request.id, caller=admin, note="demo: approved by the owner")
+            # Opening the consumer registers the application; the traffic reads later.
+            as_app = InProcessMesh(mesh.local, actor=app.name, principal=app.name)
+            as_app.consumer(reference, app.name).close()
+
+
+def _ensure_request(
+    access: AccessService, reference: str, application: str, purpose: str, classified: bool
+) -> AccessRequest:
+    for existing in access.list(product=reference, principal=application):
+        if existing.state in (AccessState.REQUESTED, AccessState.APPROVED):
+            return existing
+    return access.request(
+        reference,
+        application,
+        purpose=purpose,
+        classified=classified,
+        caller=Caller(application, Role.CONSUMER),
+    )
+
+
+def _pending(access: AccessService, admin: Caller) -> AccessRequest:
+    try:
+        return access.request(
+            PENDING.product,
+            PENDING.application,
+            purpose=PENDING.purpose,
+            classified=PENDING.classified,
+            caller=admin,
+        )
+    except AccessRequestExists as exists:
+        return access.get(exists.existing)
