@@ -1,6 +1,77 @@
 // streammesh web UI: small enhancements only; every page works without JavaScript.
 "use strict";
 
+const SVG = "http://www.w3.org/2000/svg";
+
+function svgElement(name, attributes) {
+  const element = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  return element;
+}
+
+// The lineage graph: columns by the layer the server computed, nodes in each column in the
+// order sent; edges as curves from a node's right side to the next node's left side.
+function drawLineage(section) {
+  const data = JSON.parse(section.querySelector("#lineage-data").textContent);
+  if (!data.nodes.length) return;
+  const column = 230, row = 54, width = 180, height = 34, margin = 12;
+  const counts = new Map();
+  const places = new Map();
+  for (const node of data.nodes) {
+    const index = counts.get(node.layer) || 0;
+    counts.set(node.layer, index + 1);
+    places.set(node.id, { x: margin + node.layer * column, y: margin + index * row });
+  }
+  const columns = Math.max(...data.nodes.map((node) => node.layer)) + 1;
+  const rows = Math.max(...counts.values());
+  const svg = svgElement("svg", {
+    class: "lineage",
+    width: margin * 2 + (columns - 1) * column + width,
+    height: margin * 2 + (rows - 1) * row + height,
+    role: "img",
+    "aria-label": "lineage graph",
+  });
+  for (const edge of data.edges) {
+    const from = places.get(edge.source), to = places.get(edge.target);
+    if (!from || !to) continue;
+    const x1 = from.x + width, y1 = from.y + height / 2, x2 = to.x, y2 = to.y + height / 2;
+    const bend = Math.max(Math.abs(x2 - x1) / 2, 30);
+    const path = svgElement("path", {
+      class: `edge edge-${edge.kind}`,
+      d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`,
+    });
+    const title = svgElement("title", {});
+    title.textContent = edge.kind;
+    path.appendChild(title);
+    svg.appendChild(path);
+  }
+  for (const node of data.nodes) {
+    const place = places.get(node.id);
+    const group = svgElement("g", {
+      class: `node kind-${node.kind}${node.id === data.center ? " center" : ""}`,
+      "data-node": node.id,
+    });
+    group.appendChild(svgElement("rect", { x: place.x, y: place.y, width, height, rx: 5 }));
+    const label = svgElement("text", { x: place.x + 8, y: place.y + 21 });
+    label.textContent = node.name.length > 26 ? node.name.slice(0, 25) + "…" : node.name;
+    group.appendChild(label);
+    const title = svgElement("title", {});
+    title.textContent = `${node.kind} ${node.name}` + (node.team ? ` (team ${node.team})` : "") +
+      (node.status ? `, ${node.status}` : "");
+    group.appendChild(title);
+    if (node.href) {
+      const link = svgElement("a", { href: node.href });
+      link.appendChild(group);
+      svg.appendChild(link);
+    } else {
+      svg.appendChild(group);
+    }
+  }
+  const fallback = section.querySelector(".lineage-fallback");
+  if (fallback) fallback.hidden = true;
+  section.appendChild(svg);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   // Comparing schema versions: show the diff as soon as a version is picked.
   for (const form of document.querySelectorAll("form.diff-form")) {
@@ -8,4 +79,6 @@ document.addEventListener("DOMContentLoaded", () => {
       select.addEventListener("change", () => form.requestSubmit());
     }
   }
+  const lineage = document.querySelector("#lineage-graph");
+  if (lineage) drawLineage(lineage);
 });

@@ -2,20 +2,39 @@
 
 Sign-in is by API token (see :mod:`streammesh.server.ui.session` for the session cookie);
 pages: Explore (search and facets), a product page (contract, schema versions and diffs,
-recent events, consumers, lineage neighbours, Request access), the access requests inbox,
-governance compliance and the activity feed. ``/`` redirects to the UI.
+recent events, throughput and freshness, consumers, lineage neighbours, Request access), the
+access requests inbox, the lineage graph, publish (plan and apply), governance compliance,
+the activity feed and the notifications inbox. ``/`` redirects to the UI.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from streammesh.server.ui import entry, explore, inbox, overview, product
+from streammesh.server.ui import (
+    entry,
+    explore,
+    inbox,
+    lineage,
+    notifications,
+    overview,
+    product,
+    publish,
+)
 from streammesh.server.ui.viewer import UI_PREFIX
 
 router = APIRouter(include_in_schema=False)
 """Every UI route; the app includes it without a prefix (the routes carry ``/ui``)."""
-for _part in (entry.router, explore.router, product.router, inbox.router, overview.router):
+for _part in (
+    entry.router,
+    explore.router,
+    product.router,
+    inbox.router,
+    overview.router,
+    lineage.router,
+    notifications.router,
+    publish.router,
+):
     router.include_router(_part)
 
 __all__ = ["UI_PREFIX", "router"]

@@ -1,5 +1,5 @@
-"""The product page: contract, schema versions and diffs, recent events, consumers, lineage
-neighbours, and the Request access form."""
+"""The product page: contract, schema versions and diffs, recent events, throughput and
+freshness, consumers, lineage neighbours, and the Request access form."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from streammesh.lineage import Node
 from streammesh.registry.errors import SchemaNotFound
 from streammesh.server.api.schemas import diff_schema_versions, list_schemas
 from streammesh.server.context import ServerContext
+from streammesh.server.ui.health import product_health
 from streammesh.server.ui.samples import clear_grantees, recent_events
 from streammesh.server.ui.viewer import (
     UI_PREFIX,
@@ -96,6 +97,7 @@ def product_page(
         applications=applications,
         grants=[r for r in requests if r.state.value == "approved"],
         lineage=_neighbours(context, record),
+        health=product_health(context, record),
         applicants=_applicants(context, viewer),
         message=message,
     )
