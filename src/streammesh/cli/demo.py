@@ -20,7 +20,6 @@ from streammesh.cli.up import MeshOption, bind_socket, server_settings
 from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
-
     from streammesh.demo import Seeded, TrafficReport
     from streammesh.identity import IssuedToken
 
