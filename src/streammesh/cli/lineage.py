@@ -7,21 +7,23 @@ routes; both print the same JSON with ``--json``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.mesh_connection import command_target, open_service
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.registry_connection import ServerOption, TokenOption
 from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.lineage import Direction, MeshLineage, dependents
+
+if TYPE_CHECKING:
+    from streammesh.control.local import LocalMesh
 
 
 class _ShowByDefault(typer.core.TyperGroup):
@@ -96,23 +98,19 @@ class _Remote:
         return found
 
 
-@contextmanager
+def _in_process(local: LocalMesh) -> _Backend:
+    return _InProcess(MeshLineage(local.plane, local.store, local.log))
+
+
 def _lineage(
     ctx: typer.Context,
     mesh: Path | None,
     store: str | None,
     server: str | None,
     token: str | None,
-) -> Iterator[_Backend]:
-    from streammesh.sdk.local import InProcessMesh
-
-    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
-        opened = session.mesh
-        if isinstance(opened, InProcessMesh):
-            local = opened.local
-            yield _InProcess(MeshLineage(local.plane, local.store, local.log))
-        else:
-            yield _Remote(opened)
+) -> AbstractContextManager[_Backend]:
+    target = command_target(ctx, mesh, store, server=server, token=token)
+    return open_service(target, _in_process, _Remote)
 
 
 @app.command("show")

@@ -7,8 +7,7 @@ as ``/api/v1`` — so ``--json`` prints the same shape either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -17,13 +16,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.mesh_connection import command_target, open_service
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.registry_connection import ServerOption, TokenOption
 from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.observe import MeshMonitor, SloChecker, SloLedger
 
 if TYPE_CHECKING:
+    from streammesh.control.local import LocalMesh
     from streammesh.sdk.remote import RemoteMesh
 
 slo_app = typer.Typer(
@@ -100,25 +100,18 @@ class _Remote:
         return found
 
 
-@contextmanager
+def _in_process(local: LocalMesh) -> _Backend:
+    ledger = SloLedger(local.store)
+    return _InProcess(
+        MeshMonitor(local.plane, local.log, ledger), SloChecker(local.plane, local.log, ledger)
+    )
+
+
 def _backend(
     ctx: typer.Context, mesh: Path | None, store: str | None, server: str | None, token: str | None
-) -> Iterator[_Backend]:
-    from streammesh.sdk.local import InProcessMesh
-    from streammesh.sdk.remote import RemoteMesh
-
-    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
-        opened = session.mesh
-        if isinstance(opened, InProcessMesh):
-            local = opened.local
-            ledger = SloLedger(local.store)
-            yield _InProcess(
-                MeshMonitor(local.plane, local.log, ledger),
-                SloChecker(local.plane, local.log, ledger),
-            )
-        else:
-            assert isinstance(opened, RemoteMesh)  # open_mesh gives one of the two
-            yield _Remote(opened)
+) -> AbstractContextManager[_Backend]:
+    target = command_target(ctx, mesh, store, server=server, token=token)
+    return open_service(target, _in_process, _Remote)
 
 
 def status(
