@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from streammesh.access import AccessControl
+from streammesh.access import AccessControl, AccessDenied
 from streammesh.control import ApplicationRole
 from streammesh.identity import Principal, Role
 from streammesh.log import ConsumerOptions
@@ -167,8 +167,7 @@ def _read_access(access: AccessControl, principal: Principal, product: str) -> b
         return grant.classified
     if principal.role is Role.PLATFORM_ADMIN:
         return False
-    access.check_read(principal.name, product)  # raises AccessDenied, naming what to do
-    return False
+    raise AccessDenied(principal.name, product)
 
 
 def _take(consumer: ProductConsumer, count: int, timeout: float) -> list[ProductEvent]:
