@@ -17,9 +17,9 @@ tokens = sa.Table(
     # sha256 of the secret: the secret itself is shown once and never stored.
     sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("description", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=True),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
 )
 
 accounts = sa.Table(

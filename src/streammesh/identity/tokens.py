@@ -111,9 +111,8 @@ class TokenStore:
             ).first()
         if row is None or not hmac.compare_digest(row.secret_hash, wanted):
             return None
-        expires_at = _aware(row.expires_at)
         if row.revoked_at is not None or (
-            expires_at is not None and expires_at <= datetime.now(UTC)
+            row.expires_at is not None and row.expires_at <= datetime.now(UTC)
         ):
             return None
         return Principal(name=row.principal, role=Role(row.role), token_id=row.id)
@@ -153,9 +152,9 @@ class TokenStore:
                 principal=row.principal,
                 role=Role(row.role),
                 description=row.description,
-                created_at=_required(row.created_at),
-                expires_at=_aware(row.expires_at),
-                revoked_at=_aware(row.revoked_at),
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+                revoked_at=row.revoked_at,
             )
             for row in found
         ]
@@ -171,9 +170,7 @@ class TokenStore:
                 )
             ).all()
         return frozenset(
-            Role(row.role)
-            for row in rows
-            if (expires_at := _aware(row.expires_at)) is None or expires_at > now
+            Role(row.role) for row in rows if row.expires_at is None or row.expires_at > now
         )
 
     def ensure_admin(self) -> IssuedToken | None:
@@ -229,20 +226,6 @@ def _insert(
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back without their zone; every stored one is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
-def _required(moment: datetime | None) -> datetime:
-    aware = _aware(moment)
-    if aware is None:
-        raise TypeError("a token row has no creation time")
-    return aware
 
 
 __all__ = ["IssuedToken", "Principal", "Role", "TokenInfo", "TokenStore"]

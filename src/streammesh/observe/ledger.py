@@ -186,13 +186,8 @@ def _state(row: RowMapping) -> SloState:
         version=row["version"],
         slo=SloKind(row["slo"]),
         status=SloStatus(row["status"]),
-        since=_utc(row["since"]),
-        checked_at=_utc(row["checked_at"]),
+        since=row["since"],
+        checked_at=row["checked_at"],
         target=row["target"],
         observed=row["observed"],
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite keeps no offset: every stored moment is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from streammesh.store.types import UtcDateTime
+
 metadata = sa.MetaData()
 
 slo_states = sa.Table(
@@ -19,8 +21,8 @@ slo_states = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("slo", sa.String(32), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("since", UtcDateTime(), nullable=False),
+    sa.Column("checked_at", UtcDateTime(), nullable=False),
     sa.Column("target", sa.Text, nullable=False),
     sa.Column("observed", sa.Text, nullable=False),
 )
@@ -30,7 +32,7 @@ probes = sa.Table(
     metadata,
     sa.Column("product", sa.String(255), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("minute", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("minute", UtcDateTime(), primary_key=True),
     sa.Column("probes", sa.Integer, nullable=False),
     sa.Column("failures", sa.Integer, nullable=False),
 )

@@ -11,9 +11,9 @@ from sqlalchemy.engine import Dialect
 class UtcDateTime(sa.TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on both databases.
 
-    SQLite stores datetimes as text and hands them back without their zone; PostgreSQL keeps
-    the zone. Values are converted to UTC on the way in and made aware on the way out, so code
-    never compares a naive datetime with an aware one.
+    SQLite stores datetimes as text and hands them back without their zone; PostgreSQL hands
+    them back in the session's zone. Values are converted to UTC on the way in and come back as
+    aware UTC datetimes on both, so code never compares a naive datetime with an aware one.
     """
 
     impl = sa.DateTime(timezone=True)
@@ -27,6 +27,7 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None or value.tzinfo is not None:
-            return value
-        return value.replace(tzinfo=UTC)
+        if value is None:
+            return None
+        # SQLite keeps no offset: every stored moment is UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
