@@ -13,6 +13,7 @@ Errors::
     AccessError
     ├── AccessDenied            no grant to read / not a writer of the product
     ├── NotAllowedToDecide      the caller may not request / approve / reject / revoke
+    ├── OutsideDomain           a change outside the domains of the caller's teams
     ├── AccessRequestNotFound
     ├── AccessStateError        a step the request's state does not allow
     ├── AccessRefused           a deprecated or retired product
@@ -45,8 +46,10 @@ from streammesh.access.errors import (
     AccessStateError,
     InvalidAccessRequest,
     NotAllowedToDecide,
+    OutsideDomain,
 )
 from streammesh.access.model import AccessRequest, AccessState, Grant
+from streammesh.access.scope import DomainScope, domain_scope
 from streammesh.access.service import (
     AUTO_APPROVER,
     AccessPolicy,
@@ -75,12 +78,15 @@ __all__ = [
     "AclPatternType",
     "AclResourceType",
     "Caller",
+    "DomainScope",
     "Grant",
     "InvalidAccessRequest",
     "NotAllowedToDecide",
+    "OutsideDomain",
     "Writer",
     "acl_change",
     "desired_bindings",
+    "domain_scope",
     "has_classified_fields",
     "read_bindings",
     "write_bindings",

@@ -40,6 +40,25 @@ class NotAllowedToDecide(AccessError):
         super().__init__(f"'{caller}' may not {action} access to '{product}'; {who} may")
 
 
+class OutsideDomain(AccessError):
+    """A principal tried to change something of a domain that is not one of its teams'."""
+
+    def __init__(
+        self, principal: str, action: str, subject: str, domain: str, domains: list[str]
+    ) -> None:
+        self.principal = principal
+        self.action = action
+        self.subject = subject
+        self.domain = domain
+        self.domains = domains
+        mine = ", ".join(f"'{name}'" for name in domains) if domains else "none"
+        super().__init__(
+            f"'{principal}' may not {action} '{subject}': it belongs to domain '{domain}', and "
+            f"'{principal}' acts only in the domains of its teams ({mine}); ask an owner of "
+            f"'{domain}', governance or a platform admin"
+        )
+
+
 class AccessRequestNotFound(AccessError):
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id

@@ -145,6 +145,7 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     identity.InvalidAccount: ErrorCode(422, 422, "invalid-principal"),
     access.AccessDenied: ErrorCode(403, 40302, "access-denied"),
     access.NotAllowedToDecide: ErrorCode(403, 40303, "not-allowed"),
+    access.OutsideDomain: ErrorCode(403, 40306, "outside-domain"),
     access.AccessRequestNotFound: ErrorCode(404, 404, "access-request-not-found"),
     access.AccessStateError: ErrorCode(409, 409, "access-state"),
     access.AccessRefused: ErrorCode(409, 409, "access-refused"),
