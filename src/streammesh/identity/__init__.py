@@ -1,4 +1,5 @@
-"""Identity: API tokens for principals (users, teams, service accounts) and their roles.
+"""Identity: API tokens for principals (users, teams, service accounts), their roles, and the
+web UI's server-side sessions.
 
 Errors::
 
@@ -22,9 +23,11 @@ from streammesh.identity.errors import (
     TokenNotFound,
 )
 from streammesh.identity.roles import Role
+from streammesh.identity.sessions import SESSION_LIFETIME, SessionStore
 from streammesh.identity.tokens import IssuedToken, Principal, TokenInfo, TokenStore
 
 __all__ = [
+    "SESSION_LIFETIME",
     "Account",
     "AccountExists",
     "AccountKind",
@@ -36,6 +39,7 @@ __all__ = [
     "IssuedToken",
     "Principal",
     "Role",
+    "SessionStore",
     "TokenInfo",
     "TokenNotFound",
     "TokenStore",

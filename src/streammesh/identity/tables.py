@@ -1,4 +1,5 @@
-"""The identity tables: tokens (store migration ``0001``) and accounts (migration ``0006``)."""
+"""The identity tables: tokens (store migration ``0001``), accounts (migration ``0006``) and
+web UI sessions (migration ``0011``)."""
 
 from __future__ import annotations
 
@@ -31,4 +32,14 @@ accounts = sa.Table(
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("created_by", sa.Text, nullable=False),
+)
+
+sessions = sa.Table(
+    "identity_sessions",
+    metadata,
+    # sha256 of the session id: the id itself travels only inside the sealed cookie.
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("token_id", sa.String(32), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
 )

@@ -3,6 +3,11 @@
 A secret is ``sm_`` + 32 random bytes (URL-safe base64). Because secrets are random and long,
 an unsalted SHA-256 is enough to store them (nothing to brute-force, unlike passwords), and
 it lets ``verify`` find the token by an indexed lookup; the final comparison is constant-time.
+
+Creating and revoking a token is audited (``token.created``, ``token.revoked``: who, when, the
+token's id, principal and role, never its secret) in the same transaction, so the change and
+its entry on ``_mesh.events`` commit together; whoever holds a log relays it
+(``ControlPlane.relay_events``, or the next server start).
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
+from streammesh.audit import AuditAction, AuditEntry, AuditLog
 from streammesh.identity import tables
 from streammesh.identity.errors import InvalidTokenRequest, TokenNotFound
 from streammesh.identity.roles import Role
@@ -23,6 +30,8 @@ from streammesh.store import MetadataStore
 
 SECRET_PREFIX = "sm_"
 ADMIN_PRINCIPAL = "admin"
+SYSTEM_ACTOR = "streammesh"
+"""Who the audit names for tokens the platform issues itself (the first admin token)."""
 _LOCK = "identity-tokens"
 
 
@@ -47,6 +56,18 @@ class IssuedToken:
     expires_at: datetime | None
     description: str
 
+    def info(self) -> TokenInfo:
+        """The token as listed (everything but the secret)."""
+        return TokenInfo(
+            self.token_id,
+            self.principal,
+            self.role,
+            self.description,
+            self.created_at,
+            self.expires_at,
+            None,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class TokenInfo:
@@ -66,6 +87,30 @@ class TokenInfo:
         expired = self.expires_at is not None and self.expires_at <= moment
         return self.revoked_at is None and not expired
 
+    def status(self, now: datetime | None = None) -> str:
+        """``active``, ``revoked`` or ``expired``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.active(now) else "expired"
+
+    def document(self) -> dict[str, Any]:
+        """The JSON shape of the token in the REST API, ``--json`` output and the audit log
+        (never the secret, which is not stored)."""
+
+        def moment(value: datetime | None) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        return {
+            "id": self.token_id,
+            "principal": self.principal,
+            "role": self.role.value,
+            "description": self.description,
+            "created_at": moment(self.created_at),
+            "expires_at": moment(self.expires_at),
+            "revoked_at": moment(self.revoked_at),
+            "active": self.active(),
+        }
+
 
 class TokenStore:
     """Tokens in the metadata store.
@@ -79,6 +124,7 @@ class TokenStore:
 
     def __init__(self, store: MetadataStore) -> None:
         self._store = store
+        self._audit = AuditLog(store)
 
     def create(
         self,
@@ -87,14 +133,18 @@ class TokenStore:
         *,
         expires_at: datetime | None = None,
         description: str = "",
+        actor: str = SYSTEM_ACTOR,
     ) -> IssuedToken:
-        """Issue a token for ``principal`` with ``role``.
+        """Issue a token for ``principal`` with ``role`` (audited as ``token.created`` by
+        ``actor``).
 
         Raises:
             InvalidTokenRequest: empty principal, unknown role, naive or past ``expires_at``.
         """
         with self._store.write(_LOCK) as connection:
-            return _insert(connection, principal, role, expires_at, description)
+            issued = _insert(connection, principal, role, expires_at, description)
+            self._record(connection, AuditAction.TOKEN_CREATED, issued.info(), actor)
+            return issued
 
     def verify(self, secret: str) -> Principal | None:
         """The principal of an active token with this secret; ``None`` for an unknown,
@@ -117,47 +167,63 @@ class TokenStore:
             return None
         return Principal(name=row.principal, role=Role(row.role), token_id=row.id)
 
-    def revoke(self, token_id: str) -> None:
-        """Revoke a token at once (``TokenNotFound`` for an unknown id). Revoking twice keeps
-        the first revocation time."""
+    def principal_of(self, token_id: str) -> Principal | None:
+        """The principal of the active token ``token_id``; ``None`` when it is unknown,
+        revoked or expired (what a web UI session re-checks on every request)."""
+        found = self.find(token_id)
+        if found is None or not found.active():
+            return None
+        return Principal(name=found.principal, role=found.role, token_id=found.token_id)
+
+    def revoke(self, token_id: str, *, actor: str = SYSTEM_ACTOR) -> TokenInfo:
+        """Revoke a token at once, ending its web UI sessions too (audited as
+        ``token.revoked`` by ``actor``). Revoking twice keeps the first revocation time and
+        records nothing the second time.
+
+        Returns:
+            The token as it is now (revoked).
+
+        Raises:
+            TokenNotFound: no token has this id.
+        """
         t = tables.tokens.c
         with self._store.write(_LOCK) as connection:
-            found = connection.scalar(sa.select(sa.func.count()).where(t.id == token_id))
-            if not found:
+            before = _info(connection, token_id)
+            if before is None:
                 raise TokenNotFound(token_id)
+            if before.revoked_at is not None:
+                return before
             connection.execute(
                 tables.tokens.update()
                 .where(t.id == token_id, t.revoked_at.is_(None))
                 .values(revoked_at=datetime.now(UTC))
             )
+            connection.execute(
+                tables.sessions.delete().where(tables.sessions.c.token_id == token_id)
+            )
+            after = _info(connection, token_id)
+            assert after is not None  # the row was just read and tokens are never deleted
+            self._record(connection, AuditAction.TOKEN_REVOKED, after, actor, before=before)
+            return after
+
+    def get(self, token_id: str) -> TokenInfo:
+        """The token ``token_id`` (``TokenNotFound`` when there is none)."""
+        found = self.find(token_id)
+        if found is None:
+            raise TokenNotFound(token_id)
+        return found
+
+    def find(self, token_id: str) -> TokenInfo | None:
+        """The token ``token_id``, or ``None``."""
+        with self._store.read() as connection:
+            return _info(connection, token_id)
 
     def list(self) -> builtins.list[TokenInfo]:
         """Every token, oldest first, revoked and expired ones included."""
         t = tables.tokens.c
         with self._store.read() as connection:
-            found = connection.execute(
-                sa.select(
-                    t.id,
-                    t.principal,
-                    t.role,
-                    t.description,
-                    t.created_at,
-                    t.expires_at,
-                    t.revoked_at,
-                ).order_by(t.created_at, t.id)
-            ).all()
-        return [
-            TokenInfo(
-                token_id=row.id,
-                principal=row.principal,
-                role=Role(row.role),
-                description=row.description,
-                created_at=row.created_at,
-                expires_at=row.expires_at,
-                revoked_at=row.revoked_at,
-            )
-            for row in found
-        ]
+            found = connection.execute(_SELECT_INFO.order_by(t.created_at, t.id)).all()
+        return [_info_of(row) for row in found]
 
     def roles_of(self, principal: str) -> frozenset[Role]:
         """The roles ``principal`` holds through its active tokens (empty when none)."""
@@ -179,13 +245,60 @@ class TokenStore:
         with self._store.write(_LOCK) as connection:
             if connection.scalar(sa.select(sa.func.count()).select_from(tables.tokens)):
                 return None
-            return _insert(
+            issued = _insert(
                 connection,
                 ADMIN_PRINCIPAL,
                 Role.PLATFORM_ADMIN,
                 None,
                 "created at the first start of the mesh",
             )
+            self._record(connection, AuditAction.TOKEN_CREATED, issued.info(), SYSTEM_ACTOR)
+            return issued
+
+    def _record(
+        self,
+        connection: sa.Connection,
+        action: AuditAction,
+        token: TokenInfo,
+        actor: str,
+        *,
+        before: TokenInfo | None = None,
+    ) -> None:
+        self._audit.record(
+            connection,
+            AuditEntry(
+                action,
+                f"token:{token.token_id}",
+                actor,
+                before=None if before is None else before.document(),
+                after=token.document(),
+                note=f"{token.role.value} token of '{token.principal}'",
+            ),
+            at=datetime.now(UTC),
+        )
+
+
+_t = tables.tokens.c
+_SELECT_INFO = sa.select(
+    _t.id, _t.principal, _t.role, _t.description, _t.created_at, _t.expires_at, _t.revoked_at
+)
+
+
+def _info(connection: sa.Connection, token_id: str) -> TokenInfo | None:
+    row = connection.execute(_SELECT_INFO.where(_t.id == token_id)).first()
+    return None if row is None else _info_of(row)
+
+
+def _info_of(row: sa.Row[Any, Any, Any, Any, Any, Any, Any]) -> TokenInfo:
+    return TokenInfo(
+        token_id=row.id,
+        principal=row.principal,
+        role=Role(row.role),
+        description=row.description,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
 
 
 def _insert(
@@ -228,4 +341,4 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-__all__ = ["IssuedToken", "Principal", "Role", "TokenInfo", "TokenStore"]
+__all__ = ["SYSTEM_ACTOR", "IssuedToken", "Principal", "Role", "TokenInfo", "TokenStore"]
