@@ -18,6 +18,9 @@ MESH_YAML = """\
 lifecycle:
   min_published_before_deprecate: 0d
   min_deprecated_before_retire: 0d
+notifications:
+  webhooks:
+    allow: ["127.0.0.1"]  # the tests' webhook receivers listen on loopback
 """
 
 FIELDS = [

@@ -66,7 +66,7 @@ def test_deprecating_a_demo_product_notifies_exactly_its_downstream_owners(
     # The mesh's history (the demo's own deprecation of page views v1) is handled first, so
     # what follows is this deprecation's doing only.
     deliver_pending(local, settings)
-    service = NotificationService(local.store, local.plane)
+    service = NotificationService(local.store, local.plane, settings)
     secrets = {}
     for team in mesh.teams():
         # Each team listens to incidents in its own domain only: a deprecation elsewhere can

@@ -131,3 +131,29 @@ def test_roles_and_validation(served: Served) -> None:
 )
 def test_every_notification_route_needs_a_token(served: Served, method: str, path: str) -> None:
     assert served.client.request(method, f"{API}{path}").status_code == 401
+
+
+def test_a_webhook_to_the_metadata_service_or_loopback_is_refused(served: Served) -> None:
+    for url, named in (
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[::1]:2375/containers/json", "loopback"),  # 127.0.0.1 alone is allowed
+        ("http://10.1.2.3/admin", "private-network"),
+    ):
+        body = {"scope": "mesh", "webhook_url": url}
+        error = call(served, "POST", "/subscriptions", 422, Role.CONSUMER, json=body)
+        assert error["error"]["code"] == "invalid-subscription"
+        assert named in error["error"]["message"]
+    assert call(served, "GET", "/subscriptions", 200, Role.CONSUMER) == []
+
+
+def test_subscription_changes_appear_on_the_audit_feed(served: Served) -> None:
+    created = call(
+        served, "POST", "/subscriptions", 201, Role.CONSUMER, json={"scope": "mesh", "inbox": True}
+    )
+    call(served, "DELETE", f"/subscriptions/{created['id']}", 200, Role.CONSUMER)
+    feed = call(served, "GET", "/mesh-events?limit=1000", 200, Role.PLATFORM_ADMIN)
+    mine = [e for e in feed["events"] if e["subject"] == f"subscription:{created['id']}"]
+    assert [(e["type"], e["actor"]) for e in mine] == [
+        ("subscription.created", "consumer-user"),
+        ("subscription.deleted", "consumer-user"),
+    ]

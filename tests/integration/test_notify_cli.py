@@ -14,6 +14,7 @@ from streammesh.control.local import LocalMesh
 from streammesh.notify import deliver_pending
 from tests.unit.cli.invoking import CliResult, invoke_cli
 from tests.unit.notify.servers import (
+    LOCAL_HOOKS_YAML,
     TRADES,
     WebhookReceiver,
     open_mesh,
@@ -26,6 +27,7 @@ from tests.unit.notify.servers import (
 def home(tmp_path: Path) -> Path:
     mesh = open_mesh(tmp_path / "mesh")
     mesh.close()
+    (tmp_path / "mesh" / "mesh.yaml").write_text(LOCAL_HOOKS_YAML, encoding="utf-8")
     return tmp_path / "mesh"
 
 

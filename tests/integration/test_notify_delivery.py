@@ -15,11 +15,13 @@ import pytest
 from streammesh.audit import AuditAction
 from streammesh.control.local import LocalMesh
 from streammesh.notify import (
+    AllowedTarget,
     Channel,
     DeliveryState,
     NotificationService,
     Notifier,
     ScopeKind,
+    WebhookTargets,
     deliver_pending,
     start_notifier,
 )
@@ -72,7 +74,7 @@ def _round(notifier: Notifier) -> bool:
 def test_webhook_body_is_the_event_signed_with_the_subscription_secret(
     mesh: LocalMesh, receiver: WebhookReceiver, smtp: SmtpSink
 ) -> None:
-    service = NotificationService(mesh.store, mesh.plane)
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     sub = service.subscribe(
         "ops",
         ScopeKind.PRODUCT,
@@ -104,7 +106,7 @@ def test_failed_webhook_is_retried_with_backoff_then_delivered(
     mesh: LocalMesh, receiver: WebhookReceiver
 ) -> None:
     receiver.statuses[:] = [500, 500]
-    service = NotificationService(mesh.store, mesh.plane)
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
         "ops",
         ScopeKind.MESH,
@@ -133,7 +135,7 @@ def test_webhook_failing_every_attempt_is_dead_lettered_and_can_be_redriven(
     mesh: LocalMesh, receiver: WebhookReceiver
 ) -> None:
     receiver.statuses[:] = [500, 502, 503]
-    service = NotificationService(mesh.store, mesh.plane)
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
         "ops",
         ScopeKind.MESH,
@@ -161,7 +163,7 @@ def test_webhook_failing_every_attempt_is_dead_lettered_and_can_be_redriven(
 def test_no_duplicate_delivery_when_the_worker_dies_before_committing(
     mesh: LocalMesh, receiver: WebhookReceiver
 ) -> None:
-    service = NotificationService(mesh.store, mesh.plane)
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
         "ops",
         ScopeKind.MESH,
@@ -191,7 +193,7 @@ def test_no_duplicate_delivery_when_the_worker_dies_before_committing(
 
 
 def test_email_and_inbox_reach_the_subscriber(mesh: LocalMesh, smtp: SmtpSink) -> None:
-    service = NotificationService(mesh.store, mesh.plane)
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
         "ada",
         ScopeKind.DOMAIN,
@@ -219,7 +221,7 @@ def test_email_and_inbox_reach_the_subscriber(mesh: LocalMesh, smtp: SmtpSink) -
 def test_deprecation_notifies_downstream_team_by_webhook_and_email(
     mesh: LocalMesh, receiver: WebhookReceiver, smtp: SmtpSink
 ) -> None:
-    service = NotificationService(mesh.store, mesh.plane)
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     # The consumer's team listens to its own domain only: the deprecation of an upstream
     # product reaches it because impact analysis finds its application downstream.
     service.subscribe(
@@ -248,7 +250,7 @@ def test_deprecation_notifies_downstream_team_by_webhook_and_email(
 def test_incident_notifies_the_products_consumers(
     mesh: LocalMesh, receiver: WebhookReceiver, smtp: SmtpSink
 ) -> None:
-    service = NotificationService(mesh.store, mesh.plane)
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
         CONSUMER_TEAM, ScopeKind.DOMAIN, "risk", webhook_url=receiver.url, actor="admin"
     )
@@ -268,7 +270,7 @@ def test_incident_notifies_the_products_consumers(
 def test_background_notifier_delivers_new_events(
     mesh: LocalMesh, receiver: WebhookReceiver
 ) -> None:
-    service = NotificationService(mesh.store, mesh.plane)
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
         "ops",
         ScopeKind.MESH,
@@ -293,7 +295,7 @@ def test_delivery_from_a_kafka_log(
     # subscription of this test's own keep other meshes' events out.
     group = f"notify-{tmp_path.name}"
     with open_mesh(tmp_path / "mesh", log_url=f"kafka://{kafka_bootstrap}") as mesh:
-        service = NotificationService(mesh.store, mesh.plane)
+        service = NotificationService(mesh.store, mesh.plane, settings_for(None))
         service.subscribe(
             "ops",
             ScopeKind.MESH,
@@ -308,3 +310,71 @@ def test_delivery_from_a_kafka_log(
 
     mine = [body for body in receiver.bodies() if body["note"] == f"kafka {group}"]
     assert [body["id"] for body in mine] == [record.id]
+
+
+def test_delivery_checks_the_target_again_and_refuses_loopback_once_not_allowed(
+    mesh: LocalMesh, receiver: WebhookReceiver
+) -> None:
+    # Subscribed while the admin allowed loopback; the allow entry is gone at delivery time
+    # (or the name now resolves elsewhere): the POST is not sent.
+    allowed = NotificationService(mesh.store, mesh.plane, settings_for(None))
+    allowed.subscribe(
+        "ops",
+        ScopeKind.MESH,
+        webhook_url=receiver.url,
+        actor="admin",
+        events=[AuditAction.PRODUCT_DEPRECATED],
+    )
+    strict = dataclasses.replace(
+        settings_for(None, max_attempts=1), webhook_targets=WebhookTargets()
+    )
+    _deprecate(mesh)
+    report = deliver_pending(mesh, strict)
+
+    assert report.delivered == 0
+    assert receiver.received == []
+    (dead,) = [d for d in allowed.dead_letters() if d.channel is Channel.WEBHOOK]
+    assert dead.last_error is not None
+    assert "refused" in dead.last_error and "loopback" in dead.last_error
+
+
+def test_a_redirect_is_not_followed(mesh: LocalMesh, receiver: WebhookReceiver) -> None:
+    receiver.statuses[:] = [307]
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
+    service.subscribe(
+        "ops",
+        ScopeKind.MESH,
+        webhook_url=receiver.url,
+        actor="admin",
+        events=[AuditAction.PRODUCT_DEPRECATED],
+    )
+    _deprecate(mesh)
+    deliver_pending(mesh, settings_for(None, max_attempts=1))
+
+    assert len(receiver.received) == 1
+    (dead,) = [d for d in service.dead_letters() if d.channel is Channel.WEBHOOK]
+    assert dead.last_error == "HTTP 307: redirects are not followed"
+
+
+def test_an_allowed_name_is_delivered_to_the_address_that_was_checked(
+    mesh: LocalMesh, receiver: WebhookReceiver
+) -> None:
+    settings = dataclasses.replace(
+        settings_for(None),
+        webhook_targets=WebhookTargets((AllowedTarget.parse(f"localhost:{receiver.port}"),)),
+    )
+    service = NotificationService(mesh.store, mesh.plane, settings)
+    url = f"http://localhost:{receiver.port}/hooks/by-name"
+    service.subscribe(
+        "ops",
+        ScopeKind.MESH,
+        webhook_url=url,
+        actor="admin",
+        events=[AuditAction.PRODUCT_DEPRECATED],
+    )
+    _deprecate(mesh)
+    assert deliver_pending(mesh, settings).delivered == 1
+
+    (hook,) = receiver.received
+    assert hook.path == "/hooks/by-name"
+    assert hook.headers["Host"] == f"localhost:{receiver.port}"  # the URL's, not the address

@@ -58,3 +58,8 @@ class AuditAction(StrEnum):
     """A product version's SLO (freshness or availability) stopped being met."""
     SLO_RECOVERED = "slo.recovered"
     """A breached SLO is met again."""
+    # -- subscriptions (issue 10) --------------------------------------------------------------
+    SUBSCRIPTION_CREATED = "subscription.created"
+    """A notification subscription was added (its webhook secret is never recorded)."""
+    SUBSCRIPTION_DELETED = "subscription.deleted"
+    """A notification subscription was removed."""

@@ -169,7 +169,7 @@ def remove(
 ) -> None:
     """Remove a subscription."""
     with _open(command_target(ctx, mesh, store)) as (_mesh, service):
-        removed = service.subscriptions.remove(subscription_id)
+        removed = service.unsubscribe(subscription_id, actor=cli_actor())
     stdout_console().print(Text.assemble(("removed ", "yellow"), _subscription_line(removed)))
 
 

@@ -12,6 +12,7 @@ consumers. Errors::
 
     NotifyError
     ├── InvalidSubscription     a subscription that cannot be stored; nothing written
+    │   └── WebhookTargetRefused  a webhook on a non-public address mesh.yaml does not allow
     ├── SubscriptionNotFound    no subscription with that id
     ├── DeliveryNotFound        no dead letter with that id (re-drive)
     ├── InboxItemNotFound       no inbox item with that id for the caller
@@ -35,6 +36,7 @@ from streammesh.notify.errors import (
     InvalidSubscription,
     NotifyError,
     SubscriptionNotFound,
+    WebhookTargetRefused,
 )
 from streammesh.notify.incidents import declare_incident
 from streammesh.notify.model import (
@@ -52,6 +54,7 @@ from streammesh.notify.settings import (
     SmtpSettings,
     load_notify_settings,
 )
+from streammesh.notify.targets import AllowedTarget, WebhookTargets
 from streammesh.notify.webhook import SIGNATURE_HEADER, sign
 from streammesh.notify.worker import (
     DeliveryReport,
@@ -64,6 +67,7 @@ from streammesh.notify.worker import (
 __all__ = [
     "NOTIFIABLE_EVENTS",
     "SIGNATURE_HEADER",
+    "AllowedTarget",
     "Channel",
     "Delivery",
     "DeliveryAttemptFailed",
@@ -83,6 +87,8 @@ __all__ = [
     "Stoppable",
     "Subscription",
     "SubscriptionNotFound",
+    "WebhookTargetRefused",
+    "WebhookTargets",
     "declare_incident",
     "deliver_pending",
     "load_notify_settings",

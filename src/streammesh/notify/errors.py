@@ -20,6 +20,30 @@ class InvalidSubscription(NotifyError):
         super().__init__(f"Subscription field '{field}' {problem}.")
 
 
+class WebhookTargetRefused(InvalidSubscription):
+    """A webhook URL the notifier will not call: not http(s), or a host on a loopback,
+    link-local, private or other non-public address that ``mesh.yaml`` does not allow.
+
+    Raised when a subscription is created (nothing is written) and, before each delivery,
+    after resolving the name (the attempt fails and is retried, then dead-lettered).
+    """
+
+    def __init__(self, url: str, host: str, address: str | None, reason: str) -> None:
+        self.url = url
+        self.host = host
+        self.address = address
+        self.reason = reason
+        if address is None:
+            problem = f"is {url!r}: {reason}"
+        else:
+            said = f"{address} is" if address == host else f"'{host}' resolves to {address},"
+            problem = (
+                f"is {url!r}: {said} {reason}; an admin may allow it under "
+                f"notifications.webhooks.allow in mesh.yaml (e.g. '{host}')"
+            )
+        super().__init__("webhook_url", problem)
+
+
 class SubscriptionNotFound(NotifyError):
     """No subscription has this id."""
 

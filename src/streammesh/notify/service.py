@@ -4,11 +4,13 @@ principal's inbox, the dead-letter list and incidents."""
 from __future__ import annotations
 
 import builtins
+import logging
 from collections.abc import Sequence
 
 from streammesh.audit import AuditAction, AuditRecord
 from streammesh.control import ControlPlane
 from streammesh.identity.accounts import AccountStore
+from streammesh.log import LogError
 from streammesh.notify.deliveries import Deliveries
 from streammesh.notify.inbox import Inbox
 from streammesh.notify.incidents import declare_incident
@@ -16,6 +18,8 @@ from streammesh.notify.model import Delivery, DeliveryState, InboxItem, ScopeKin
 from streammesh.notify.settings import NotifySettings
 from streammesh.notify.subscriptions import Subscriptions
 from streammesh.store import MetadataStore
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class NotificationService:
@@ -32,11 +36,13 @@ class NotificationService:
     def __init__(
         self, store: MetadataStore, plane: ControlPlane, settings: NotifySettings | None = None
     ) -> None:
+        chosen = settings or NotifySettings()
         self._store = store
         self._plane = plane
-        self.subscriptions = Subscriptions(store)
-        """Add, list, get and remove subscriptions."""
-        self.deliveries = Deliveries(store, settings or NotifySettings())
+        self.subscriptions = Subscriptions(store, targets=chosen.webhook_targets)
+        """Add, list, get and remove subscriptions (use :meth:`subscribe` and
+        :meth:`unsubscribe` to have the change on ``_mesh.events`` at once)."""
+        self.deliveries = Deliveries(store, chosen)
         """Every delivery, the dead letters, re-driving."""
         self._inbox = Inbox(store)
         self._accounts = AccountStore(store)
@@ -53,8 +59,9 @@ class NotificationService:
         inbox: bool = False,
         actor: str,
     ) -> Subscription:
-        """Add a subscription (see :meth:`Subscriptions.add`)."""
-        return self.subscriptions.add(
+        """Add a subscription (see :meth:`Subscriptions.add`) and relay its
+        ``subscription.created`` event."""
+        created = self.subscriptions.add(
             subscriber,
             scope,
             target,
@@ -64,6 +71,15 @@ class NotificationService:
             inbox=inbox,
             actor=actor,
         )
+        self._relay()
+        return created
+
+    def unsubscribe(self, subscription_id: str, *, actor: str) -> Subscription:
+        """Remove a subscription (``SubscriptionNotFound``) and relay its
+        ``subscription.deleted`` event; returns what was removed."""
+        removed = self.subscriptions.remove(subscription_id, actor=actor)
+        self._relay()
+        return removed
 
     def inbox(
         self, principal: str, *, unread_only: bool = False, limit: int = 100
@@ -86,6 +102,12 @@ class NotificationService:
     def declare_incident(self, product: str, *, message: str, actor: str) -> AuditRecord:
         """Declare an incident on a product (see :func:`declare_incident`)."""
         return declare_incident(self._store, self._plane, product, message=message, actor=actor)
+
+    def _relay(self) -> None:
+        try:
+            self._plane.relay_events()
+        except LogError as exc:  # recorded in the audit log; the next relay sends it
+            _LOGGER.warning("subscription event not relayed yet (will retry): %s", exc)
 
     def _recipients(self, principal: str) -> list[str]:
         account = self._accounts.find(principal)

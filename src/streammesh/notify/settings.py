@@ -9,21 +9,26 @@ consumer group shares the work; read from the ``notifications`` section of ``mes
       max_attempts: 5
       backoff: 2s          # first retry; doubles per attempt up to backoff_max
       backoff_max: 10m
+      webhooks:
+        allow: ["127.0.0.1:8099", "hooks.internal.example"]   # see notify/targets.py
+
+Webhooks go only to public addresses unless ``webhooks.allow`` names the target.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from streammesh.audit import MESH_EVENTS_TOPIC
 from streammesh.config import CONFIG_FILE
 from streammesh.errors import ConfigError
+from streammesh.notify.targets import AllowedTarget, WebhookTargets
 from streammesh.products.durations import Duration
 
 DEFAULT_GROUP = "streammesh-notify"
@@ -52,6 +57,8 @@ class NotifySettings:
         backoff: Wait before the first retry; doubled per failed attempt.
         backoff_max: The longest wait between attempts.
         webhook_timeout_s: How long a webhook receiver may take to answer.
+        webhook_targets: Which webhook URLs may be called (public addresses, and what the
+            admin allowed).
         claim_lease: How long a claimed delivery is left to the replica that claimed it
             before another one may try it (a replica that died mid-delivery).
         group: The consumer group on ``_mesh.events``: replicas in one group share the work.
@@ -63,6 +70,7 @@ class NotifySettings:
     backoff: timedelta = timedelta(seconds=2)
     backoff_max: timedelta = timedelta(minutes=10)
     webhook_timeout_s: float = 10.0
+    webhook_targets: WebhookTargets = field(default_factory=WebhookTargets)
     claim_lease: timedelta = timedelta(minutes=1)
     group: str = DEFAULT_GROUP
     topic: str = MESH_EVENTS_TOPIC
@@ -71,6 +79,18 @@ class NotifySettings:
         """The wait before the next attempt after ``attempts`` failed ones (exponential)."""
         wait: timedelta = self.backoff * (2 ** max(attempts - 1, 0))
         return min(wait, self.backoff_max)
+
+
+class _Webhooks(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    allow: list[str] = Field(default_factory=list, max_length=1000)
+
+    @field_validator("allow")
+    @classmethod
+    def _entries(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            AllowedTarget.parse(entry)  # a ValueError names the bad entry
+        return entries
 
 
 class _Section(BaseModel):
@@ -85,6 +105,7 @@ class _Section(BaseModel):
     backoff: Duration = timedelta(seconds=2)
     backoff_max: Duration = timedelta(minutes=10)
     webhook_timeout: Duration = timedelta(seconds=10)
+    webhooks: _Webhooks = _Webhooks()
 
 
 def load_notify_settings(home: Path) -> NotifySettings:
@@ -127,4 +148,7 @@ def load_notify_settings(home: Path) -> NotifySettings:
         backoff=parsed.backoff,
         backoff_max=parsed.backoff_max,
         webhook_timeout_s=parsed.webhook_timeout.total_seconds(),
+        webhook_targets=WebhookTargets(
+            tuple(AllowedTarget.parse(entry) for entry in parsed.webhooks.allow)
+        ),
     )

@@ -1,4 +1,8 @@
-"""``Subscriptions``: add, list, get and remove who wants to hear about what."""
+"""``Subscriptions``: add, list, get and remove who wants to hear about what.
+
+Adding and removing are audited (``subscription.created`` / ``subscription.deleted``) in the
+same transaction as the change, so they reach ``_mesh.events`` with the next relay; the
+webhook's signing secret never appears in them."""
 
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from streammesh.audit import AuditAction
+from streammesh.audit import AuditAction, AuditEntry, AuditLog
 from streammesh.notify import tables
 from streammesh.notify.errors import InvalidSubscription, SubscriptionNotFound
 from streammesh.notify.model import ScopeKind, Subscription
+from streammesh.notify.targets import WebhookTargets
 from streammesh.store import MetadataStore
 
 SUBSCRIPTIONS_LOCK = "notify-subscriptions"
@@ -32,9 +37,17 @@ class Subscriptions:
         'whsec_...'
     """
 
-    def __init__(self, store: MetadataStore, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        targets: WebhookTargets | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._targets = targets or WebhookTargets()
+        self._audit = AuditLog(store)
 
     def add(
         self,
@@ -48,14 +61,19 @@ class Subscriptions:
         inbox: bool = False,
         actor: str,
     ) -> Subscription:
-        """Store a subscription; a webhook gets a fresh signing secret.
+        """Store a subscription (audited); a webhook gets a fresh signing secret.
 
         Raises:
             InvalidSubscription: No channel, an empty subscriber, a target missing (or given
                 for the whole mesh), a URL that is not http(s), an address without ``@``, or
                 an unknown event type; nothing is written.
+            WebhookTargetRefused: The webhook's host is (or resolves to) a loopback,
+                link-local, private or other non-public address that ``mesh.yaml`` does not
+                allow; nothing is written.
         """
         _check(subscriber, scope, target, webhook_url, email, inbox)
+        if webhook_url is not None:
+            self._targets.check(webhook_url)
         kinds = tuple(dict.fromkeys(_action(value) for value in events))
         subscription = Subscription(
             id=secrets.token_hex(8),
@@ -72,6 +90,16 @@ class Subscriptions:
         )
         with self._store.write(SUBSCRIPTIONS_LOCK) as connection:
             connection.execute(tables.subscriptions.insert().values(**_values(subscription)))
+            self._audit.record(
+                connection,
+                AuditEntry(
+                    AuditAction.SUBSCRIPTION_CREATED,
+                    f"subscription:{subscription.id}",
+                    actor,
+                    after=subscription.document(),
+                ),
+                at=subscription.created_at,
+            )
         return subscription
 
     def get(self, subscription_id: str) -> Subscription:
@@ -105,12 +133,25 @@ class Subscriptions:
         with self._store.read() as connection:
             return [_subscription(row) for row in connection.execute(query).mappings()]
 
-    def remove(self, subscription_id: str) -> Subscription:
-        """Delete a subscription; returns it (``SubscriptionNotFound`` when unknown)."""
+    def remove(self, subscription_id: str, *, actor: str) -> Subscription:
+        """Delete a subscription (audited); returns it (``SubscriptionNotFound`` when
+        unknown)."""
         found = self.get(subscription_id)
         with self._store.write(SUBSCRIPTIONS_LOCK) as connection:
-            connection.execute(
+            deleted = connection.execute(
                 tables.subscriptions.delete().where(tables.subscriptions.c.id == subscription_id)
+            )
+            if deleted.rowcount == 0:  # removed by someone else meanwhile
+                raise SubscriptionNotFound(subscription_id)
+            self._audit.record(
+                connection,
+                AuditEntry(
+                    AuditAction.SUBSCRIPTION_DELETED,
+                    f"subscription:{subscription_id}",
+                    actor,
+                    before=found.document(),
+                ),
+                at=self._clock(),
             )
         return found
 

@@ -5,6 +5,11 @@ HMAC-SHA256 of the exact body bytes with the subscription's secret, so a receive
 sender knew the secret and that the body was not changed (compare with
 ``hmac.compare_digest``). ``X-Streammesh-Delivery`` is stable across retries of one delivery,
 so a receiver can drop a retry it already processed.
+
+Before each attempt the URL's host is resolved and checked (``WebhookTargets.pin``) and the
+connection goes to the checked address (the ``Host`` header and TLS server name stay the
+URL's), so neither a changed DNS answer nor a redirect can point the POST elsewhere:
+redirects are never followed, a 3xx answer is a failed attempt.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import hmac
 
 import httpx
 
-from streammesh.notify.errors import DeliveryAttemptFailed
+from streammesh.notify.errors import DeliveryAttemptFailed, WebhookTargetRefused
+from streammesh.notify.targets import WebhookTargets
 
 SIGNATURE_HEADER = "X-Streammesh-Signature"
 EVENT_HEADER = "X-Streammesh-Event"
@@ -30,8 +36,9 @@ def sign(body: bytes, secret: str) -> str:
 class WebhookSender:
     """POSTs notifications to webhook URLs (one connection pool, reused)."""
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, timeout_s: float, targets: WebhookTargets | None = None) -> None:
         self._client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+        self._targets = targets or WebhookTargets()
 
     def send(
         self, url: str, body: bytes, *, secret: str | None, event_type: str, delivery_id: str
@@ -39,8 +46,14 @@ class WebhookSender:
         """POST ``body``; any 2xx answer is a delivery.
 
         Raises:
-            DeliveryAttemptFailed: no answer, or a status other than 2xx.
+            DeliveryAttemptFailed: a target the mesh does not call, no answer, or a status
+                other than 2xx (a redirect included: it is not followed).
         """
+        try:
+            pinned = self._targets.pin(url)
+        except WebhookTargetRefused as exc:
+            raise DeliveryAttemptFailed("webhook", url, f"refused: {exc.problem}") from exc
+        target = httpx.URL(url)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "streammesh-notify",
@@ -50,9 +63,20 @@ class WebhookSender:
         if secret:
             headers[SIGNATURE_HEADER] = sign(body, secret)
         try:
-            answer = self._client.post(url, content=body, headers=headers)
+            request = self._client.build_request(
+                "POST",
+                target.copy_with(host=pinned.address),
+                content=body,
+                headers={"Host": target.netloc.decode("ascii"), **headers},
+                extensions={"sni_hostname": pinned.host} if target.scheme == "https" else None,
+            )
+            answer = self._client.send(request)
         except httpx.HTTPError as exc:
             raise DeliveryAttemptFailed("webhook", url, f"{type(exc).__name__}: {exc}") from exc
+        if 300 <= answer.status_code < 400:
+            raise DeliveryAttemptFailed(
+                "webhook", url, f"HTTP {answer.status_code}: redirects are not followed"
+            )
         if not answer.is_success:
             raise DeliveryAttemptFailed("webhook", url, f"HTTP {answer.status_code}")
 

@@ -213,7 +213,9 @@ class Notifier:
 
     def _webhook_sender(self) -> WebhookSender:
         if self._webhooks is None:
-            self._webhooks = WebhookSender(self._settings.webhook_timeout_s)
+            self._webhooks = WebhookSender(
+                self._settings.webhook_timeout_s, self._settings.webhook_targets
+            )
         return self._webhooks
 
     def _open_consumer(self) -> Consumer:

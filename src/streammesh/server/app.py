@@ -23,7 +23,7 @@ from streammesh.governance import GovernanceService
 from streammesh.identity import TokenStore
 from streammesh.lineage import MeshLineage
 from streammesh.log import LogError
-from streammesh.notify import NotificationService, start_notifier
+from streammesh.notify import NotificationService, load_notify_settings, start_notifier
 from streammesh.observe import Stoppable, start_slo_checker
 from streammesh.server.api import API_PREFIX
 from streammesh.server.api import router as api_router
@@ -116,7 +116,9 @@ class _MeshLifetime:
                 privacy=mesh.keys,
                 governance=GovernanceService(mesh.store, mesh.plane, mesh.registry),
                 lineage=MeshLineage(mesh.plane, mesh.store, mesh.log),
-                notifications=NotificationService(mesh.store, mesh.plane),
+                notifications=NotificationService(
+                    mesh.store, mesh.plane, load_notify_settings(mesh.config.home)
+                ),
             )
         except BaseException:
             mesh.close()

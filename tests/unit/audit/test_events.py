@@ -68,6 +68,8 @@ def test_action_values_are_the_published_event_types() -> None:
         "product.owner-changed",
         "slo.breached",
         "slo.recovered",
+        "subscription.created",
+        "subscription.deleted",
     }
 
 

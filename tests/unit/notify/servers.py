@@ -24,7 +24,7 @@ from streammesh.control import ProductSource
 from streammesh.control.local import LocalMesh
 from streammesh.control.records import ApplicationRole
 from streammesh.identity import AccountKind, AccountStore
-from streammesh.notify import NotifySettings, SmtpSettings
+from streammesh.notify import AllowedTarget, NotifySettings, SmtpSettings, WebhookTargets
 from streammesh.products.lifecycle import LifecyclePolicy
 from streammesh.products.loading import parse_descriptor
 from tests.support.processes import free_port
@@ -33,6 +33,11 @@ TRADES = "execution.trades"
 CONSUMER_APP = "fraud-detector"
 CONSUMER_TEAM = "risk-team"
 CONSUMER_TEAM_EMAIL = "risk@example.com"
+
+LOCAL_HOOKS = WebhookTargets((AllowedTarget.parse("127.0.0.1"),))
+"""The receivers here listen on loopback, which webhooks may reach only when an admin allows
+it; tests allow it the way ``mesh.yaml`` does (:data:`LOCAL_HOOKS_YAML`)."""
+LOCAL_HOOKS_YAML = 'notifications:\n  webhooks:\n    allow: ["127.0.0.1"]\n'
 
 _SCHEMA = json.dumps(
     {
@@ -141,6 +146,7 @@ def settings_for(sink: SmtpSink | None, *, max_attempts: int = 3) -> NotifySetti
         backoff=timedelta(milliseconds=50),
         backoff_max=timedelta(seconds=1),
         webhook_timeout_s=5.0,
+        webhook_targets=LOCAL_HOOKS,
     )
 
 

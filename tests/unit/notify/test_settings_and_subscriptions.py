@@ -88,6 +88,6 @@ def test_subscriptions_round_trip(mesh: LocalMesh) -> None:
     assert added.events == (AuditAction.PRODUCT_DEPRECATED,)
     assert subs.get(added.id) == added
     assert subs.list(subscriber="someone") == []
-    assert subs.remove(added.id) == added
+    assert subs.remove(added.id, actor="admin") == added
     with pytest.raises(SubscriptionNotFound):
         subs.get(added.id)

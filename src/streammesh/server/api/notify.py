@@ -58,7 +58,9 @@ def _may_manage(principal: Principal, subscriber: str) -> None:
     responses=access_errors(
         400,
         s403=_FORBIDDEN,
-        s422="Invalid fields, no channel, a bad URL or address (`invalid-subscription`).",
+        s422="Invalid fields, no channel, a bad URL or address, or a webhook on a loopback, "
+        "link-local or private address that `mesh.yaml` does not allow "
+        "(`invalid-subscription`).",
     ),
 )
 def subscribe(
@@ -116,7 +118,7 @@ def unsubscribe(
     """Remove a subscription (the caller's own, or any with a changer role)."""
     found = notifications.subscriptions.get(subscription_id)
     _may_manage(principal, found.subscriber)
-    return notifications.subscriptions.remove(subscription_id).document()
+    return notifications.unsubscribe(subscription_id, actor=principal.name).document()
 
 
 @router.get("/inbox", response_model=list[InboxItemDocument], responses=access_errors())
