@@ -6,6 +6,7 @@ Errors::
     IdentityError
     ├── TokenNotFound
     ├── InvalidTokenRequest
+    ├── TokenChangeRefused
     ├── AccountNotFound
     ├── AccountExists
     └── InvalidAccount
@@ -20,6 +21,7 @@ from streammesh.identity.errors import (
     IdentityError,
     InvalidAccount,
     InvalidTokenRequest,
+    TokenChangeRefused,
     TokenNotFound,
 )
 from streammesh.identity.roles import Role
@@ -40,6 +42,7 @@ __all__ = [
     "Principal",
     "Role",
     "SessionStore",
+    "TokenChangeRefused",
     "TokenInfo",
     "TokenNotFound",
     "TokenStore",

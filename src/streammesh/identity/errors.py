@@ -53,3 +53,26 @@ class InvalidAccount(IdentityError):
         self.name = name
         self.reason = reason
         super().__init__(f"cannot create principal '{name}': {reason}")
+
+
+class TokenChangeRefused(IdentityError):
+    """The caller may not create, revoke or see this token (HTTP 403).
+
+    Attributes:
+        actor: Who asked.
+        action: ``create`` or ``revoke``.
+        principal: The principal of the token.
+        role: The role of the token.
+        reason: What the rule allows instead.
+    """
+
+    def __init__(self, actor: str, action: str, principal: str, role: str, reason: str) -> None:
+        self.actor = actor
+        self.action = action
+        self.principal = principal
+        self.role = role
+        self.reason = reason
+        super().__init__(
+            f"'{actor}' may not {action} a {role} token of '{principal}': {reason}; "
+            "nothing was changed"
+        )

@@ -4,12 +4,25 @@ A token travels as ``Authorization: Bearer <token>``, or as the password of HTTP
 (the user name is ignored), which is what Confluent clients send from ``basic.auth.user.info``
 — so ``confluent_kafka.schema_registry`` works against ``/registry`` unchanged. Both schemes
 are declared to FastAPI, so the OpenAPI document says how to authenticate.
+
+Failed sign-ins (a request whose credentials are refused, or a refused token on the web UI's
+sign-in form) are logged with the client address, never the secret, and counted per client
+address: after :data:`FAILED_SIGN_IN_LIMIT` failures within :data:`FAILED_SIGN_IN_WINDOW_S`
+seconds, every further attempt with credentials from that address is answered 429 with
+``Retry-After`` until the oldest failure leaves the window. The count is kept in each server
+process's memory (see ``docs/decisions.md``): behind a load balancer with N replicas an
+address gets up to N times the limit, and a restart forgets it.
 """
 
 from __future__ import annotations
 
 import binascii
+import logging
+import math
+import threading
+import time
 from base64 import b64decode
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from typing import Annotated
 
@@ -20,7 +33,20 @@ from starlette.requests import HTTPConnection
 
 from streammesh.identity import Principal, Role
 from streammesh.server.context import server_context
-from streammesh.server.errors import AuthenticationRequired, PermissionDenied
+from streammesh.server.errors import (
+    AuthenticationRequired,
+    PermissionDenied,
+    TooManyFailedSignIns,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+FAILED_SIGN_IN_LIMIT = 10
+"""Failed sign-ins one client address may make within the window before it gets 429."""
+FAILED_SIGN_IN_WINDOW_S = 60.0
+"""The sliding window failed sign-ins are counted in."""
+_MAX_ADDRESSES = 10_000
+"""Addresses remembered at once; the least recently failing are forgotten first."""
 
 
 class _DeclaredBasic(HTTPBasic):
@@ -42,6 +68,79 @@ _basic_scheme = _DeclaredBasic(
 
 WRITER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.GOVERNANCE, Role.DOMAIN_OWNER})
 """Roles that may change the registry (register, delete, config, mode)."""
+
+
+class FailedSignIns:
+    """Failed sign-ins per client address over a sliding window, in this process's memory.
+
+    Args:
+        limit: Failures allowed within ``window_s`` seconds.
+        window_s: The window.
+        clock: Seconds from a monotonic clock (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        limit: int = FAILED_SIGN_IN_LIMIT,
+        window_s: float = FAILED_SIGN_IN_WINDOW_S,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limit = limit
+        self._window_s = window_s
+        self._clock = clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()  # sync routes run in a thread pool
+
+    def retry_after(self, address: str) -> int | None:
+        """Seconds until ``address`` may try again, or ``None`` when it may try now."""
+        now = self._clock()
+        with self._lock:
+            failures = self._failures.get(address)
+            if failures is None:
+                return None
+            while failures and failures[0] <= now - self._window_s:
+                failures.popleft()
+            if not failures:
+                del self._failures[address]
+                return None
+            if len(failures) < self._limit:
+                return None
+            return max(1, math.ceil(failures[0] + self._window_s - now))
+
+    def failed(self, address: str, where: str, reason: str) -> None:
+        """Count and log one failed sign-in of ``address`` at ``where`` (a path)."""
+        _LOGGER.warning("failed sign-in from %s to %s: %s", address, where, reason)
+        with self._lock:
+            failures = self._failures.pop(address, None) or deque()
+            failures.append(self._clock())
+            while len(failures) > self._limit:
+                failures.popleft()
+            self._failures[address] = failures  # most recent last
+            while len(self._failures) > _MAX_ADDRESSES:
+                self._failures.popitem(last=False)
+
+
+def failed_sign_ins(request: HTTPConnection) -> FailedSignIns:
+    """The failed sign-in counter of the app serving ``request`` (made when first needed)."""
+    counter = getattr(request.app.state, "streammesh_failed_sign_ins", None)
+    if not isinstance(counter, FailedSignIns):
+        counter = FailedSignIns()
+        request.app.state.streammesh_failed_sign_ins = counter
+    return counter
+
+
+def client_address(request: HTTPConnection) -> str:
+    """The address the request came from (the proxy's, behind one)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def check_sign_in_allowed(request: HTTPConnection) -> None:
+    """Raise :class:`TooManyFailedSignIns` when the client's address failed too often."""
+    address = client_address(request)
+    wait = failed_sign_ins(request).retry_after(address)
+    if wait is not None:
+        raise TooManyFailedSignIns(address, wait)
 
 
 def token_from_header(authorization: str | None) -> str:
@@ -73,11 +172,25 @@ def authenticate(
     _bearer: Annotated[object, Depends(_bearer_scheme)] = None,
     _basic: Annotated[object, Depends(_basic_scheme)] = None,
 ) -> Principal:
-    """FastAPI dependency: the caller's :class:`Principal`, or ``AuthenticationRequired``."""
-    secret = token_from_header(request.headers.get("Authorization"))
-    principal = server_context(request).tokens.verify(secret)
-    if principal is None:
-        raise AuthenticationRequired("the token is unknown, revoked or expired")
+    """FastAPI dependency: the caller's :class:`Principal`.
+
+    Raises:
+        AuthenticationRequired: no credentials, or refused ones (counted and logged).
+        TooManyFailedSignIns: credentials from an address that failed too often lately
+            (not even checked).
+    """
+    authorization = request.headers.get("Authorization")
+    if not authorization:
+        raise AuthenticationRequired("no credentials")
+    check_sign_in_allowed(request)
+    try:
+        secret = token_from_header(authorization)
+        principal = server_context(request).tokens.verify(secret)
+        if principal is None:
+            raise AuthenticationRequired("the token is unknown, revoked or expired")
+    except AuthenticationRequired as refused:
+        failed_sign_ins(request).failed(client_address(request), request.url.path, refused.reason)
+        raise
     return principal
 
 

@@ -75,6 +75,18 @@ class PermissionDenied(ServerError):
         )
 
 
+class TooManyFailedSignIns(ServerError):
+    """Too many failed sign-ins from one client address lately (HTTP 429, ``Retry-After``)."""
+
+    def __init__(self, address: str, retry_after_s: int) -> None:
+        self.address = address
+        self.retry_after_s = retry_after_s
+        super().__init__(
+            f"too many failed sign-ins from {address}; try again in {retry_after_s} s "
+            "with a valid token"
+        )
+
+
 class ServiceNotConfigured(ServerError):
     """The server was built without a service a route needs (e.g. no event log)."""
 
@@ -98,6 +110,8 @@ class ErrorCode:
 ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     AuthenticationRequired: ErrorCode(401, 40101, "unauthenticated"),
     PermissionDenied: ErrorCode(403, 40301, "forbidden"),
+    TooManyFailedSignIns: ErrorCode(429, 42901, "too-many-failed-sign-ins"),
+    identity.TokenChangeRefused: ErrorCode(403, 40310, "token-change-refused"),
     registry.SubjectNotFound: ErrorCode(404, 40401, "subject-not-found"),
     registry.VersionNotFound: ErrorCode(404, 40402, "version-not-found"),
     registry.SchemaNotFound: ErrorCode(404, 40403, "schema-not-found"),
@@ -276,6 +290,8 @@ async def _mesh_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, AuthenticationRequired):
         headers = {"WWW-Authenticate": 'Bearer realm="streammesh", Basic realm="streammesh"'}
+    elif isinstance(exc, TooManyFailedSignIns):
+        headers = {"Retry-After": str(exc.retry_after_s)}
     return error_response(request, row, str(exc), headers, details_of(exc))
 
 

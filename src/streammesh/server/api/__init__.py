@@ -26,6 +26,7 @@ from streammesh.server.api import (
     products,
     schemas,
     streams,
+    tokens,
     whoami,
 )
 
@@ -52,6 +53,7 @@ for module in (
     lineage,
     observe,
     notify,
+    tokens,
 ):
     router.include_router(module.router)
 
