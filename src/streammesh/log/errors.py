@@ -131,3 +131,23 @@ class LogUnavailable(LogError):
         self.url = url
         self.reason = reason
         super().__init__(f"event log '{url}' is unavailable: {reason}")
+
+
+class LogCorrupt(LogUnavailable):
+    """A file of the log is damaged: not a database, truncated, or a page that does not read."""
+
+    def __init__(self, url: str, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            url,
+            f"the log file '{path}' is damaged ({reason}); stop every streammesh process using "
+            "this mesh and restore the log directory from a backup (or, for a log that holds "
+            "nothing yet, delete the file to start empty)",
+        )
+
+
+class LogDiskFull(LogUnavailable):
+    """A write failed because the disk (or a quota or file size limit) is full."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url, f"disk full ({reason}); nothing was written — free space and retry")

@@ -30,3 +30,23 @@ class StoreUnavailable(StoreError):
         self.url = url
         self.reason = reason
         super().__init__(f"cannot open metadata store '{url}': {reason}")
+
+
+class StoreCorrupt(StoreUnavailable):
+    """The database file is damaged (not a database, truncated, or a page that does not read)."""
+
+    def __init__(self, url: str, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            url,
+            f"the database file '{path}' is damaged ({reason}); stop every streammesh process "
+            "using this mesh and restore the file from a backup (or, for a mesh that holds "
+            "nothing yet, delete it to start empty)",
+        )
+
+
+class StoreDiskFull(StoreUnavailable):
+    """A write failed because the disk (or the database's quota) is full; nothing was written."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url, f"disk full ({reason}); nothing was written — free space and retry")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,12 +10,17 @@ from typing import Literal
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from streammesh.sqlite_file import SqliteFile, classify
 from streammesh.store.engine import IMMEDIATE
-from streammesh.store.errors import StoreUnavailable
+from streammesh.store.errors import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
 
 Backend = Literal["sqlite", "postgresql"]
+
+# PostgreSQL's SQLSTATEs for a full disk and for damaged data files.
+_PG_DISK_FULL = frozenset({"53100"})
+_PG_CORRUPT = frozenset({"XX001", "XX002"})
 
 
 class MetadataStore:
@@ -25,10 +31,12 @@ class MetadataStore:
     ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-scoped advisory lock named by ``lock``).
     """
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, file: SqliteFile | None = None) -> None:
         self._engine = engine
         self.url = url
         """The store's URL with the password hidden."""
+        self._file = file
+        self._damage: StoreCorrupt | None = None
 
     @property
     def engine(self) -> Engine:
@@ -43,6 +51,7 @@ class MetadataStore:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection in a transaction that is committed when the block ends."""
+        self.check()
         with self._translated(), self._engine.connect() as connection, connection.begin():
             yield connection
 
@@ -50,6 +59,7 @@ class MetadataStore:
     def write(self, lock: str) -> Iterator[Connection]:
         """A transaction that holds the exclusive lock ``lock`` from its first statement to
         its commit, so a check-then-insert inside it cannot race another process."""
+        self.check()
         with self._translated(), self._engine.connect() as connection:
             if self.backend == "sqlite":
                 connection = connection.execution_options(**{IMMEDIATE: True})
@@ -59,6 +69,31 @@ class MetadataStore:
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock)}
                     )
                 yield connection
+                # Last look before the commit: a change written into a deleted or damaged
+                # file would be acknowledged and then lost (raising here rolls it back).
+                self.check()
+
+    def check(self) -> None:
+        """Raise if the store cannot serve: its file was deleted, replaced, truncated or found
+        damaged, or its directory is not writable (SQLite; a few system calls, no SQL).
+
+        Raises:
+            StoreCorrupt: the database file is damaged (once seen, until the store is reopened).
+            StoreUnavailable: the file is gone or its directory cannot be written.
+        """
+        if self._damage is not None:
+            raise self._damage
+        if self._file is None:
+            return
+        problem = self._file.problem()
+        if problem is None:
+            return
+        if problem.corrupt:
+            self._damage = StoreCorrupt(self.url, str(self._file.path), problem.reason)
+            raise self._damage
+        raise StoreUnavailable(
+            self.url, f"{problem.reason}; restore the mesh directory and restart the server"
+        )
 
     def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
@@ -68,8 +103,27 @@ class MetadataStore:
     def _translated(self) -> Iterator[None]:
         try:
             yield
-        except (OperationalError, InterfaceError) as exc:
-            raise StoreUnavailable(self.url, str(exc.orig or exc).strip()) from exc
+        except DBAPIError as exc:
+            translated = self._translate(exc)
+            if translated is None:
+                raise  # constraint violations and the like: the caller's to handle
+            raise translated from exc
+
+    def _translate(self, exc: DBAPIError) -> StoreError | None:
+        reason = str(exc.orig or exc).strip()
+        orig = exc.orig
+        sqlstate = getattr(orig, "sqlstate", None)
+        kind = classify(orig) if isinstance(orig, sqlite3.Error) else None
+        if kind == "corrupt" or sqlstate in _PG_CORRUPT:
+            path = str(self._file.path) if self._file is not None else self.url
+            # Remembered: every later call and the health check refuse the damaged file.
+            self._damage = StoreCorrupt(self.url, path, reason)
+            return self._damage
+        if kind == "full" or sqlstate in _PG_DISK_FULL:
+            return StoreDiskFull(self.url, reason)
+        if kind == "io" or isinstance(exc, (OperationalError, InterfaceError)):
+            return StoreUnavailable(self.url, reason)
+        return None
 
     def __enter__(self) -> MetadataStore:
         return self

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from streammesh.log.base import CleanReport, CleanupPolicy
 from streammesh.log.embedded.codec import PendingRecord, decode_batch, encode_batch
+from streammesh.log.embedded.database import rollback
 from streammesh.log.embedded.topic_rows import TopicRow, all_topics
 
 _REWRITES_PER_TRANSACTION = 16
@@ -107,7 +108,7 @@ def _apply_retention(conn: sqlite3.Connection, row: TopicRow, partition: int, no
         )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     return sum(b.record_count for b in doomed)
 
@@ -186,5 +187,5 @@ def _rewrite(conn: sqlite3.Connection, rewrites: list[_Rewrite]) -> None:
             )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise

@@ -12,7 +12,7 @@ from typing import Self
 from streammesh.log.base import ConsumerOptions, OffsetReset, Record, TopicPartition
 from streammesh.log.consumer_rules import ConsumerRules, not_assigned
 from streammesh.log.embedded.codec import decode_batch
-from streammesh.log.embedded.database import connect
+from streammesh.log.embedded.database import connect, log_file, translating
 from streammesh.log.embedded.groups import GroupMembership, write_offsets
 from streammesh.log.embedded.topic_rows import TopicRow, load_topic
 from streammesh.log.errors import (
@@ -20,6 +20,7 @@ from streammesh.log.errors import (
     OffsetOutOfRange,
 )
 from streammesh.log.topics import validate_topic_name
+from streammesh.sqlite_file import SqliteFile
 
 # How long an idle poll sleeps between checks for new data (SQLite's data_version is cheap).
 _IDLE_SLEEP_S = 0.001
@@ -36,11 +37,18 @@ class _PartitionState:
 class EmbeddedConsumer:
     """A consumer of an embedded log; see :class:`streammesh.log.base.Consumer`."""
 
-    def __init__(self, directory: Path, url: str, options: ConsumerOptions) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        url: str,
+        options: ConsumerOptions,
+        file: SqliteFile | None = None,
+    ) -> None:
         self._directory = directory
         self._url = url
         self._options = options
-        self._conn = connect(directory, url)
+        self._file = file or log_file(directory, url)
+        self._conn = connect(directory, url, self._file)
         self._membership: GroupMembership | None = None
         self._rules = ConsumerRules(options)
         self._partitions: dict[TopicPartition, _PartitionState] = {}
@@ -52,6 +60,7 @@ class EmbeddedConsumer:
 
     # -- assignment -------------------------------------------------------------------------
 
+    @translating
     def subscribe(self, topics: Sequence[str]) -> None:
         names = self._rules.subscription(topics)
         for topic in names:
@@ -60,7 +69,7 @@ class EmbeddedConsumer:
         if self._membership is None:
             self._membership = GroupMembership(
                 self._conn,
-                connect(self._directory, self._url),
+                connect(self._directory, self._url, self._file),
                 group,
                 self._options.session_timeout_ms,
                 self._options.heartbeat_interval_ms,
@@ -69,6 +78,7 @@ class EmbeddedConsumer:
         self._rules.subscribed = True
         self._next_sync = 0.0
 
+    @translating
     def assign(self, partitions: Sequence[TopicPartition]) -> None:
         wanted = self._rules.assignment(partitions)
         for tp in wanted:
@@ -84,6 +94,7 @@ class EmbeddedConsumer:
 
     # -- reading ----------------------------------------------------------------------------
 
+    @translating
     def poll(self, timeout: float = 1.0, max_records: int | None = None) -> list[Record]:
         limit = self._rules.poll_limit(max_records)
         deadline = time.monotonic() + max(timeout, 0.0)
@@ -147,6 +158,7 @@ class EmbeddedConsumer:
 
     # -- positions --------------------------------------------------------------------------
 
+    @translating
     def seek(self, partition: TopicPartition, offset: int) -> None:
         state = self._assigned(partition)
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
@@ -156,24 +168,29 @@ class EmbeddedConsumer:
         state.position = offset
         state.buffered.clear()
 
+    @translating
     def seek_to_beginning(self, partitions: Sequence[TopicPartition] | None = None) -> None:
         for tp, state in self._targets(partitions):
             self.seek(tp, self._bounds(state.topic_id, tp.partition)[0])
 
+    @translating
     def seek_to_end(self, partitions: Sequence[TopicPartition] | None = None) -> None:
         for tp, state in self._targets(partitions):
             self.seek(tp, self._bounds(state.topic_id, tp.partition)[1])
 
+    @translating
     def seek_to_timestamp(
         self, timestamp_ms: int, partitions: Sequence[TopicPartition] | None = None
     ) -> None:
         for tp, state in self._targets(partitions):
             self.seek(tp, self._offset_for_time(tp, state, timestamp_ms))
 
+    @translating
     def position(self, partition: TopicPartition) -> int:
         state = self._assigned(partition)
         return self._resolve(partition, state)
 
+    @translating
     def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         result: dict[TopicPartition, int] = {}
         for tp in partitions:
@@ -181,6 +198,7 @@ class EmbeddedConsumer:
             result[TopicPartition(*tp)] = self._bounds(row.topic_id, tp.partition)[1]
         return result
 
+    @translating
     def lag(self) -> dict[TopicPartition, int]:
         return {
             tp: max(self._bounds(state.topic_id, tp.partition)[1] - self._resolve(tp, state), 0)
@@ -189,6 +207,7 @@ class EmbeddedConsumer:
 
     # -- committing -------------------------------------------------------------------------
 
+    @translating
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
         group = self._rules.group("commit")
         if offsets is None:
@@ -202,6 +221,7 @@ class EmbeddedConsumer:
         else:
             write_offsets(self._conn, group, offsets, _now_ms())
 
+    @translating
     def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int | None]:
         group = self._rules.group("committed")
         result: dict[TopicPartition, int | None] = {}
@@ -214,6 +234,7 @@ class EmbeddedConsumer:
             result[TopicPartition(*tp)] = None if found is None else found[0]
         return result
 
+    @translating
     def close(self) -> None:
         if self._rules.closed:
             return

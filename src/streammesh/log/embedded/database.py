@@ -8,10 +8,21 @@ cost of SQLite disappears and a commit carries thousands of records.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-from streammesh.log.errors import LogUnavailable
+from streammesh.log.errors import LogCorrupt, LogDiskFull, LogUnavailable
+from streammesh.sqlite_file import (
+    FileProblemError,
+    SqliteFile,
+    classify,
+    is_disk_full,
+    private_directory,
+)
 
 DB_FILE = "log.db"
 SCHEMA_VERSION = 1
@@ -85,22 +96,90 @@ CREATE TABLE IF NOT EXISTS group_claims (
 """
 
 
-def connect(directory: Path, url: str) -> sqlite3.Connection:
+def log_file(directory: Path, url: str) -> SqliteFile:
+    """The log database file of ``directory``, created (directory 0700, file 0600) on first use.
+
+    Raises:
+        LogCorrupt: the file exists but is empty (0 bytes): it is never started afresh over.
+        LogDiskFull: there is no space to create it.
+        LogUnavailable: it cannot be created.
+    """
+    file = SqliteFile(directory / DB_FILE)
+    try:
+        private_directory(directory)
+        # The page size only applies to a new database, so it is set before the file exists.
+        file.prepare(f"PRAGMA page_size = {_PAGE_SIZE}; PRAGMA journal_mode = WAL;")
+    except FileProblemError as exc:
+        raise LogCorrupt(url, str(file.path), exc.problem.reason) from exc
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise LogDiskFull(url, exc.strerror or str(exc)) from exc
+        raise LogUnavailable(url, f"'{file.path}': {exc.strerror or exc}") from exc
+    return file
+
+
+def log_error(exc: sqlite3.Error, url: str, file: SqliteFile) -> LogUnavailable:
+    """The streammesh error for a SQLite error on the log's ``file``.
+
+    A damaged file is remembered on ``file``: writes through it are refused from then on.
+    """
+    kind = classify(exc)
+    if kind == "corrupt":
+        file.mark_damaged(str(exc))
+        return LogCorrupt(url, str(file.path), str(exc))
+    if kind == "full":
+        return LogDiskFull(url, str(exc))
+    return LogUnavailable(url, str(exc))
+
+
+@contextmanager
+def translated(url: str, file: SqliteFile) -> Iterator[None]:
+    """Raise SQLite's errors on ``file`` as streammesh's (``LogCorrupt``, ``LogDiskFull``...)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise log_error(exc, url, file) from exc
+
+
+def check_file(url: str, file: SqliteFile) -> None:
+    """Raise if ``file`` cannot take writes now (deleted, replaced, damaged; a few syscalls).
+
+    Raises:
+        LogCorrupt: the file is damaged.
+        LogUnavailable: it was deleted or replaced, or its directory cannot be written.
+    """
+    problem = file.problem()
+    if problem is None:
+        return
+    if problem.corrupt:
+        raise LogCorrupt(url, str(file.path), problem.reason)
+    raise LogUnavailable(url, f"{problem.reason}; restore the mesh directory and restart")
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already (it does on a full disk, and a
+    second ``ROLLBACK`` would then hide the real error behind "no transaction is active")."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def connect(directory: Path, url: str, file: SqliteFile | None = None) -> sqlite3.Connection:
     """Open a connection to the log database in ``directory``, creating it on first use.
 
     Connections are in autocommit mode; writers use explicit ``BEGIN IMMEDIATE`` so that a
     transaction takes the write lock up front instead of failing half-way on a busy database.
     """
+    if file is None:
+        file = log_file(directory, url)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
-            directory / DB_FILE,
+            file.path,
             timeout=_BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
             check_same_thread=False,
         )
-    except (OSError, sqlite3.Error) as exc:
-        raise LogUnavailable(url, str(exc)) from exc
+    except sqlite3.Error as exc:
+        raise log_error(exc, url, file) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")
@@ -121,8 +200,32 @@ def connect(directory: Path, url: str) -> sqlite3.Connection:
             )
     except sqlite3.Error as exc:
         conn.close()
-        raise LogUnavailable(url, str(exc)) from exc
+        raise log_error(exc, url, file) from exc
     except LogUnavailable:
         conn.close()
         raise
     return conn
+
+
+class _OnLogFile(Protocol):
+    _url: str
+    _file: SqliteFile
+
+
+_Owner = TypeVar("_Owner", bound=_OnLogFile)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def translating(
+    method: Callable[Concatenate[_Owner, _P], _R],
+) -> Callable[Concatenate[_Owner, _P], _R]:
+    """Decorate a method of a class with ``_url`` and ``_file`` so SQLite's errors leave it as
+    streammesh's (see :func:`translated`)."""
+
+    @functools.wraps(method)
+    def wrapper(self: _Owner, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with translated(self._url, self._file):
+            return method(self, *args, **kwargs)
+
+    return wrapper

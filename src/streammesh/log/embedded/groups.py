@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from streammesh.log.base import TopicPartition
+from streammesh.log.embedded.database import rollback
 from streammesh.log.errors import ConsumerStateError
 
 
@@ -132,7 +133,7 @@ class GroupMembership:
             )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
         owned = frozenset((still_owned & target) | set(claimable))
         previous, self._owned = self._owned, owned
@@ -162,7 +163,7 @@ class GroupMembership:
             self._write_offsets({tp: o for tp, o in offsets.items() if tp in owned}, _now_ms())
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
 
     def leave(self, final_offsets: Mapping[TopicPartition, int]) -> None:
@@ -186,7 +187,7 @@ class GroupMembership:
             )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
         self._owned = frozenset()
         self._heartbeat_conn.close()

@@ -18,7 +18,13 @@ from streammesh.log.base import (
 from streammesh.log.config import LogConfig
 from streammesh.log.embedded.cleaner import clean_log
 from streammesh.log.embedded.consumer import EmbeddedConsumer
-from streammesh.log.embedded.database import connect
+from streammesh.log.embedded.database import (
+    check_file,
+    connect,
+    log_file,
+    rollback,
+    translating,
+)
 from streammesh.log.embedded.producer import EmbeddedProducer
 from streammesh.log.embedded.topic_rows import (
     TopicRow,
@@ -50,7 +56,8 @@ class EmbeddedLog:
         self._directory = directory.resolve()
         self._url = f"embedded://{self._directory}"
         self._config = config or LogConfig()
-        self._conn = connect(self._directory, self._url)
+        self._file = log_file(self._directory, self._url)
+        self._conn = connect(self._directory, self._url, self._file)
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._clean_interval_s = clean_interval_s
@@ -68,6 +75,7 @@ class EmbeddedLog:
     def capabilities(self) -> frozenset[Capability]:
         return frozenset({Capability.ON_DEMAND_CLEANING})
 
+    @translating
     def create_topic(self, spec: TopicSpec) -> TopicDescription:
         validate_topic_spec(spec)
         with self._lock:
@@ -79,19 +87,22 @@ class EmbeddedLog:
                 insert_topic(conn, spec, _now_ms())
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
         return self.describe_topic(spec.name)
 
+    @translating
     def describe_topic(self, name: str) -> TopicDescription:
         validate_topic_name(name)
         with self._lock:
             return self._describe(load_topic(self._conn, name))
 
+    @translating
     def list_topics(self) -> list[TopicDescription]:
         with self._lock:
             return [self._describe(row) for row in all_topics(self._conn)]
 
+    @translating
     def delete_topic(self, name: str) -> None:
         validate_topic_name(name)
         with self._lock:
@@ -105,21 +116,25 @@ class EmbeddedLog:
                     conn.execute(f"DELETE FROM {table} WHERE topic = ?", (name,))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
 
     def producer(self, options: ProducerOptions | None = None) -> EmbeddedProducer:
         self._start_cleaner()
         return EmbeddedProducer(
             self._url,
-            connect(self._directory, self._url),
+            self._file,
+            connect(self._directory, self._url, self._file),
             self._config,
             options or ProducerOptions(),
         )
 
     def consumer(self, options: ConsumerOptions | None = None) -> EmbeddedConsumer:
-        return EmbeddedConsumer(self._directory, self._url, options or ConsumerOptions())
+        return EmbeddedConsumer(
+            self._directory, self._url, options or ConsumerOptions(), self._file
+        )
 
+    @translating
     def committed_offsets(self, group: str, topic: str) -> dict[int, int | None]:
         with self._lock:
             row = load_topic(self._conn, topic)
@@ -132,13 +147,30 @@ class EmbeddedLog:
             )
         return {p: found.get(p) for p in range(row.spec.partitions)}
 
+    @translating
     def clean(self, now_ms: int | None = None) -> CleanReport:
         """Apply retention and compaction to every topic as of ``now_ms`` (default: now)."""
-        conn = connect(self._directory, self._url)
+        conn = connect(self._directory, self._url, self._file)
         try:
             return clean_log(conn, _now_ms() if now_ms is None else now_ms)
         finally:
             conn.close()
+
+    def check(self) -> None:
+        """Raise if the log cannot take writes now: its file was deleted, replaced, truncated
+        or found damaged, or its directory is not writable (a few system calls, no SQL).
+
+        Raises:
+            LogCorrupt: the log file is damaged.
+            LogUnavailable: the file or its directory is gone or cannot be written.
+        """
+        if not self._directory.is_dir():
+            raise LogUnavailable(
+                self._url,
+                f"the log directory '{self._directory}' was deleted while in use; restore the "
+                "mesh directory and restart",
+            )
+        check_file(self._url, self._file)
 
     def close(self) -> None:
         self._closed.set()

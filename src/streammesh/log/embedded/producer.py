@@ -20,17 +20,20 @@ from typing import Self
 from streammesh.log.base import Header, ProducerOptions
 from streammesh.log.config import LogConfig
 from streammesh.log.embedded.codec import PendingRecord, encode_batch
+from streammesh.log.embedded.database import check_file, log_error, rollback, translated
 from streammesh.log.embedded.topic_rows import TopicRow, load_topic
 from streammesh.log.errors import (
     DeliveryFailed,
     InvalidPartition,
     InvalidRecord,
+    LogError,
     LogTimeout,
     LogUnavailable,
 )
 from streammesh.log.partitioner import KeyPartitioner
 from streammesh.log.records import check_headers, check_record
 from streammesh.log.topics import validate_topic_name
+from streammesh.sqlite_file import SqliteFile
 
 # A batch row holds at most this many records, so a consumer decodes a bounded amount at once.
 _MAX_RECORDS_PER_BATCH = 8_192
@@ -72,11 +75,13 @@ class EmbeddedProducer:
     def __init__(
         self,
         log_url: str,
+        file: SqliteFile,
         conn: sqlite3.Connection,
         config: LogConfig,
         options: ProducerOptions,
     ) -> None:
         self._url = log_url
+        self._file = file
         self._conn = conn
         self._max_record_bytes = config.max_record_bytes
         self._options = options
@@ -88,7 +93,7 @@ class EmbeddedProducer:
         self._oldest_pending = 0.0
         self._buffer_lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._failures: list[str] = []
+        self._failures: list[LogError] = []
         self._failed_count = 0
         self._closed = False
         self._wake = threading.Event()
@@ -189,7 +194,8 @@ class EmbeddedProducer:
 
     def _topic(self, name: str) -> _TopicBuffer:
         validate_topic_name(name)
-        with self._write_lock:  # the connection may be inside the writer's transaction
+        # The write lock: the connection may be inside the writer's transaction.
+        with self._write_lock, translated(self._url, self._file):
             row = load_topic(self._conn, name)
         with self._buffer_lock:
             buffer = self._topics.setdefault(name, _TopicBuffer(row))
@@ -221,10 +227,13 @@ class EmbeddedProducer:
         if not pending:
             return
         try:
-            self._commit(pending)
-        except (sqlite3.Error, LogUnavailable, DeliveryFailed) as exc:
+            try:
+                self._commit(pending)
+            except sqlite3.Error as exc:
+                raise log_error(exc, self._url, self._file) from exc
+        except (LogUnavailable, DeliveryFailed) as exc:
             self._failed_count += sum(len(r) for _, partitions in pending for _, r in partitions)
-            self._failures.append(str(exc))
+            self._failures.append(exc)
             with self._buffer_lock:  # a deleted or re-created topic is looked up afresh
                 for row, _ in pending:
                     self._topics.pop(row.spec.name, None)
@@ -286,9 +295,12 @@ class EmbeddedProducer:
                     "UPDATE partitions SET end_offset = ? WHERE topic_id = ? AND partition = ?",
                     (offset, row.topic_id, partition),
                 )
+            # Last look before the commit: records written into a deleted, replaced or
+            # damaged file would be acknowledged and then lost.
+            check_file(self._url, self._file)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
 
     def _raise_failures(self) -> None:
@@ -296,4 +308,4 @@ class EmbeddedProducer:
             failed, first = self._failed_count, self._failures[0]
             self._failures.clear()
             self._failed_count = 0
-            raise DeliveryFailed(failed, first)
+            raise DeliveryFailed(failed, str(first)) from first
