@@ -10,7 +10,8 @@ access control and the key store, or over HTTP through the server). Errors::
     ├── PlanRefused             the plan has errors; nothing was changed
     ├── NotAcceptingConsumers   a new consumer of a deprecated or retired product
     ├── InvalidProductSource    a descriptor/schema pair or a name that cannot be used
-    └── ConcurrentChange        the product changed between plan and apply
+    ├── ConcurrentChange        the product changed between plan and apply
+    └── ConsumerGroupTaken      a consumer group another principal registered
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from streammesh.control.contract import ProductContract
 from streammesh.control.errors import (
     ConcurrentChange,
+    ConsumerGroupTaken,
     ControlError,
     InvalidProductSource,
     NotAcceptingConsumers,
@@ -54,6 +56,7 @@ __all__ = [
     "ApplyResult",
     "Change",
     "ConcurrentChange",
+    "ConsumerGroupTaken",
     "ControlError",
     "ControlPlane",
     "ControlSettings",

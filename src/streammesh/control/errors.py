@@ -6,6 +6,7 @@
     ├── ProductNotFound         no product (version) of that name was applied
     ├── PlanRefused             apply/plan found problems that block it; nothing was changed
     ├── NotAcceptingConsumers   a new consumer of a deprecated or retired product
+    ├── ConsumerGroupTaken      a consumer group another principal registered
     ├── InvalidProductSource    a descriptor/schema pair sent to the API is unusable
     └── ConcurrentChange        the product changed between plan and apply
 """
@@ -83,4 +84,20 @@ class ConcurrentChange(ControlError):
         super().__init__(
             f"product '{reference}' was changed by someone else while this apply ran; "
             "run plan and apply again"
+        )
+
+
+class ConsumerGroupTaken(ControlError):
+    """A principal asked to read (or commit) under a consumer group that another principal
+    registered with the product: the group's offsets are its owner's."""
+
+    def __init__(self, reference: str, group: str, owner: str, principal: str) -> None:
+        self.reference = reference
+        self.group = group
+        self.owner = owner
+        self.principal = principal
+        super().__init__(
+            f"consumer group '{group}' of '{reference}' belongs to '{owner}', who registered "
+            f"it; '{principal}' may not read or commit under it: use a group of its own "
+            "(e.g. named after the application)"
         )

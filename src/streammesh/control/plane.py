@@ -36,6 +36,7 @@ from streammesh.control.errors import (
     PlanRefused,
     ProductNotFound,
 )
+from streammesh.control.groups import check_group_owner
 from streammesh.control.plan import Plan
 from streammesh.control.planner import Planner
 from streammesh.control.records import (
@@ -289,6 +290,8 @@ class ControlPlane:
             ProductNotFound: No such product.
             NotAcceptingConsumers: A new consumer of a deprecated or retired product.
             InvalidProductSource: The application name is not a valid name.
+            ConsumerGroupTaken: ``group`` was registered with the product by another
+                principal.
         """
         problem = check_segment("application", application)
         if problem is not None:
@@ -297,6 +300,8 @@ class ControlPlane:
         with self._store.write(CONTROL_LOCK) as connection:
             record = self._resolve(connection, reference)
             key = (record.name, record.version)
+            if role is ApplicationRole.CONSUMER:  # a group's offsets are its owner's
+                check_group_owner(connection, key, record.reference, group, principal)
             existing = inventory.application(connection, key, application, role)
             if existing is not None:
                 return inventory.touch_application(connection, existing, now)

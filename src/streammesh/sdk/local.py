@@ -121,6 +121,8 @@ class InProcessMesh:
             ProductNotFound: No such product.
             AccessDenied: ``principal`` has no grant to read the product.
             NotAcceptingConsumers: ``group`` is new and the product is deprecated or retired.
+            ConsumerGroupTaken: ``group`` was registered with the product by another
+                principal (the operator included: the group belongs to who registered it).
         """
         record = self._mesh.plane.product(reference)
         clear = True

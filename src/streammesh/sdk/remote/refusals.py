@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from streammesh.control.errors import (
+    ConsumerGroupTaken,
     InvalidProductSource,
     NotAcceptingConsumers,
     PlanRefused,
@@ -90,6 +91,7 @@ ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
     "invalid-product-source": lambda r: InvalidProductSource("request", r.message),
     "lifecycle-refused": Refusal.lifecycle,
     "not-accepting-consumers": Refusal.not_accepting,
+    "consumer-group-taken": lambda r: ConsumerGroupTaken(r.reference, "", "", ""),
     "invalid-event": Refusal.invalid_event,
 }
 """Error codes of the server's error table -> the ``MeshError`` a local mesh raises; the

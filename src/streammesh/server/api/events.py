@@ -2,8 +2,9 @@
 
 ``POST /products/{reference}/events`` validates and writes a batch all or nothing and answers
 once it is durable. ``GET /products/{reference}/events?group=G`` reads up to ``max`` events as
-consumer group ``G`` (registered as a consuming application of the product), commits the
-group's offsets past them, and answers: each request is one short-lived group member.
+consumer group ``G`` (registered as a consuming application of the product, and owned by the
+principal that registered it first), commits the group's offsets past them, and answers: each
+request is one short-lived group member.
 """
 
 from __future__ import annotations
@@ -118,7 +119,10 @@ def consume(
     seconds without any), with the group's offsets committed past them. A deprecated
     product refuses a new group (409 `not-accepting-consumers`). Reading needs a grant (403
     `access-denied`); classified fields are in clear only when the grant includes them.
-    Platform admins without a grant may read, with classified fields masked."""
+    Platform admins without a grant may read, with classified fields masked. A group belongs
+    to the principal that registered it with the product first: reading (and so committing)
+    under another principal's group is refused, platform admins included (403
+    `consumer-group-taken`)."""
     record = plane.product(reference)
     clear = _read_access(access, principal, record.reference)
     plane.register_application(
