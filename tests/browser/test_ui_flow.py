@@ -1,9 +1,9 @@
 """The web UI in a real headless Chromium against a real ``streammesh up``.
 
-A consumer team's user searches, opens a product with a PII field, asks access for their
-application; the owning team's user approves it in another browser session; the consumer
-then sees the field in clear where it was masked before. Screenshots of each step are kept
-under ``test-artifacts/browser/`` (the path is printed).
+A consumer team's user searches, opens a product with a PII field (its events are not shown
+without a grant), asks access for their application; the owning team's user approves it in
+another browser session; the consumer then sees the events, the PII field in clear.
+Screenshots of each step are kept under ``test-artifacts/browser/`` (the path is printed).
 """
 
 from __future__ import annotations
@@ -36,9 +36,12 @@ def test_request_approve_then_unmasked(
     shot(consumer, "1-explore")
     expect(consumer.locator("[data-facet=domain]")).to_contain_text("sales")
     consumer.click(f"a:has-text('{PRODUCT}.v1')")
-    expect(consumer.locator("#events")).to_contain_text(MASK_TEXT)
-    expect(consumer.locator("#events")).not_to_contain_text("user1@example.com")
-    shot(consumer, "2-product-masked")
+    # No grant yet: the page shows the contract and schema, no events, and how to ask.
+    expect(consumer.locator("#events")).to_contain_text("request access")
+    expect(consumer.locator("#events")).not_to_contain_text("placed")
+    expect(consumer.locator("#events")).not_to_contain_text(MASK_TEXT)
+    expect(consumer.locator("#schemas")).to_contain_text("customer_email")
+    shot(consumer, "2-product-no-access")
 
     consumer.select_option("select[name=application]", "ledger-app")
     consumer.fill("input[name=purpose]", "reconcile payments")

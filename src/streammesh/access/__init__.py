@@ -12,6 +12,7 @@ Errors::
 
     AccessError
     ├── AccessDenied            no grant to read / not a writer of the product
+    │   └── EventsNotReadable   no grant, team or overseer role to read a product's events
     ├── NotAllowedToDecide      the caller may not request / approve / reject / revoke
     ├── OutsideDomain           a change outside the domains of the caller's teams
     ├── AccessRequestNotFound
@@ -36,6 +37,7 @@ from streammesh.access.acl_bindings import (
     write_bindings,
 )
 from streammesh.access.authority import Caller
+from streammesh.access.contents import ContentAccess, ReadBasis, content_access
 from streammesh.access.control import AccessControl
 from streammesh.access.errors import (
     AccessDenied,
@@ -44,6 +46,7 @@ from streammesh.access.errors import (
     AccessRequestExists,
     AccessRequestNotFound,
     AccessStateError,
+    EventsNotReadable,
     InvalidAccessRequest,
     NotAllowedToDecide,
     OutsideDomain,
@@ -78,13 +81,17 @@ __all__ = [
     "AclPatternType",
     "AclResourceType",
     "Caller",
+    "ContentAccess",
     "DomainScope",
+    "EventsNotReadable",
     "Grant",
     "InvalidAccessRequest",
     "NotAllowedToDecide",
     "OutsideDomain",
+    "ReadBasis",
     "Writer",
     "acl_change",
+    "content_access",
     "desired_bindings",
     "domain_scope",
     "has_classified_fields",

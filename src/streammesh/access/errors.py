@@ -30,6 +30,26 @@ class AccessDenied(AccessError):
         super().__init__(message)
 
 
+class EventsNotReadable(AccessDenied):
+    """A principal may not read a product's event contents (its sample, the product page's
+    recent events): no grant covers it, it is not in the owning team, and it is neither
+    governance nor a platform admin. The schema and metadata stay readable."""
+
+    def __init__(self, principal: str, product: str, team: str, *, application: str) -> None:
+        self.principal = principal
+        self.product = product
+        self.write = False
+        self.team = team
+        self.application = application
+        AccessError.__init__(
+            self,
+            f"'{principal}' may not read the events of '{product}': neither it nor an "
+            f"application of its team holds an access grant, and it is not in the owning team "
+            f"'{team}' (its schema and metadata stay readable); request access with "
+            f"'streammesh access request {product} --as {application} --purpose TEXT'",
+        )
+
+
 class NotAllowedToDecide(AccessError):
     """The caller may not request, approve, reject or revoke this access."""
 

@@ -1,5 +1,13 @@
 """A product's stream at a glance: recent sample events and throughput, read without a
-consumer group (so looking at a product never moves any application's offsets)."""
+consumer group (so looking at a product never moves any application's offsets).
+
+The stats (offsets, counts, when the last event was written) are metadata, open to every
+token like the contract and the schema. The sample is event contents: it needs a grant on the
+product, membership of the owning team, or the governance or platform-admin role (see
+:mod:`streammesh.access.contents`); anyone else gets 403 ``access-denied`` saying how to request
+access. Protected fields stay masked unless a grant includes classified fields, also those
+written in clear before they were protected.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +16,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from streammesh.control import ProductContract
+from streammesh.access import AccessControl, ContentAccess, content_access
+from streammesh.control import ControlPlane, ProductContract, ProductRecord
+from streammesh.governance.policies import PolicyRegistry
+from streammesh.identity import Principal
 from streammesh.log import ConsumerOptions, EventLog, Record, TopicPartition
+from streammesh.privacy import FieldProtection, KeyStore, PrivacyError
+from streammesh.registry.base import SchemaRegistry
 from streammesh.registry.errors import SchemaNotFound
 from streammesh.schemas.errors import SchemaError
 from streammesh.sdk import InvalidKey, ProductEvent
 from streammesh.sdk.events import timestamp_of
 from streammesh.sdk.keys import KeyCodec
+from streammesh.sdk.protection import protection_for
 from streammesh.serde import Deserializer, RegistryResolver
 from streammesh.serde.wire import decode_schema_id
 from streammesh.server.api.event_json import event_document
 from streammesh.server.api.models.events import SampleReply, StatsReply
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors
-from streammesh.server.api.services import Log, Plane, Registry
+from streammesh.server.api.services import Access, Keys, Log, Plane, Policies, Registry
 from streammesh.server.auth import Reader
 
 router = APIRouter(tags=["products"])
@@ -32,24 +46,71 @@ _READ_S = 2.0
 _MINUTE_MS = 60_000
 
 
-@router.get("/products/{reference}/sample", response_model=SampleReply, responses=errors(404))
+@router.get("/products/{reference}/sample", response_model=SampleReply, responses=errors(403, 404))
 def sample(
     reference: Reference,
-    _: Reader,
+    principal: Reader,
     plane: Plane,
     log: Log,
     registry: Registry,
+    access: Access,
+    keys: Keys,
+    policies: Policies,
     limit: Annotated[int, Query(ge=1, le=MAX_SAMPLE)] = 10,
 ) -> dict[str, Any]:
     """The most recent events of the product (at most `limit`, newest last), deserialized.
 
-    Records that are not events of the product are left out of a sample.
+    Reading them needs a grant on the product (held by the caller or an application of its
+    team), membership of the owning team, or the governance or platform-admin role; anyone
+    else gets 403 `access-denied`, whose message says how to request access. Classified
+    fields are masked unless such a grant includes them. Records that are not events of the
+    product are left out of a sample.
     """
-    contract = plane.product(reference).contract
-    records = _latest_records(log, contract.topic, limit)
-    decoder = _Decoder(contract, Deserializer(RegistryResolver(registry)))
-    events = [event for event in map(decoder.event, records) if event is not None]
-    return {"product": contract.reference, "events": [event_document(e) for e in events]}
+    record = plane.product(reference)
+    reading = event_access(access, plane, principal, record)
+    events = sample_events(log, registry, keys, policies, record, reading, limit=limit)
+    return {"product": record.reference, "events": [event_document(e) for e in events]}
+
+
+def event_access(
+    access: AccessControl, plane: ControlPlane, principal: Principal, record: ProductRecord
+) -> ContentAccess:
+    """What ``principal`` may see of ``record``'s events (see :mod:`streammesh.access.contents`).
+
+    Raises:
+        EventsNotReadable: It may not read them at all.
+    """
+    return content_access(
+        access,
+        plane.store,
+        principal.name,
+        principal.role,
+        record.reference,
+        record.descriptor.team,
+    )
+
+
+def sample_events(
+    log: EventLog,
+    registry: SchemaRegistry,
+    keys: KeyStore,
+    policies: PolicyRegistry,
+    record: ProductRecord,
+    reading: ContentAccess,
+    *,
+    limit: int,
+) -> list[ProductEvent]:
+    """The latest ``limit`` events of ``record``'s product (newest last), as ``reading``
+    allows: classified fields in clear only through a grant that includes them (each key
+    handout audited under the reader's name), masked otherwise."""
+    records = _latest_records(log, record.topic, limit)
+    decoder = _Decoder(
+        record.contract,
+        Deserializer(RegistryResolver(registry)),
+        protection_for(keys, policies, record),
+        reading,
+    )
+    return [event for event in map(decoder.event, records) if event is not None]
 
 
 @router.get("/products/{reference}/stats", response_model=StatsReply, responses=errors(404))
@@ -117,12 +178,21 @@ def _count_since(log: EventLog, topic: str, end: dict[int, int], since_ms: int) 
 
 
 class _Decoder:
-    """Turns records of one product into events; ``None`` for what is not one."""
+    """Turns records of one product into events as a reader may see them; ``None`` for what
+    is not one."""
 
-    def __init__(self, contract: ProductContract, deserializer: Deserializer) -> None:
+    def __init__(
+        self,
+        contract: ProductContract,
+        deserializer: Deserializer,
+        protection: FieldProtection | None,
+        reading: ContentAccess,
+    ) -> None:
         self._contract = contract
         self._keys = KeyCodec(contract.key_field, contract.key_type)
         self._deserializer = deserializer
+        self._protection = protection
+        self._reading = reading
 
     def event(self, record: Record) -> ProductEvent | None:
         try:
@@ -136,6 +206,8 @@ class _Decoder:
             return None
         if value is not None and not isinstance(value, dict):
             return None
+        if value is not None and self._protection is not None:
+            value = self._shown(value, record)
         return ProductEvent(
             product=self._contract.reference,
             key=key,
@@ -146,3 +218,17 @@ class _Decoder:
             schema_id=schema_id,
             headers=record.headers,
         )
+
+    def _shown(self, value: dict[str, Any], record: Record) -> dict[str, Any]:
+        """``value`` with protected fields revealed or masked for the reader."""
+        assert self._protection is not None  # checked by the caller
+        headers = dict(record.headers)
+        key = record.key or b""
+        reveal = self._protection.reveal
+        principal = self._reading.principal
+        if self._reading.clear:
+            try:
+                return reveal(value, headers, key, clear=True, principal=principal)
+            except PrivacyError:
+                pass  # an event that cannot be revealed stays masked
+        return reveal(value, headers, key, clear=False, principal=principal)

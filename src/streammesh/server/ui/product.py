@@ -1,5 +1,6 @@
-"""The product page: contract, schema versions and diffs, recent events, throughput and
-freshness, consumers, lineage neighbours, and the Request access form."""
+"""The product page: contract, schema versions and diffs, recent events (for viewers who may
+read them), throughput and freshness, consumers, lineage neighbours, and the Request access
+form."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from streammesh.registry.errors import SchemaNotFound
 from streammesh.server.api.schemas import diff_schema_versions, list_schemas
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.health import product_health
-from streammesh.server.ui.samples import clear_grantees, recent_events
+from streammesh.server.ui.samples import recent_events
 from streammesh.server.ui.viewer import (
     UI_PREFIX,
     Context,
@@ -73,8 +74,7 @@ def product_page(
             )
         except SchemaNotFound:
             diff = None
-    grantees = clear_grantees(context, viewer, record.reference)
-    events = recent_events(context, viewer, record, clear=bool(grantees))
+    recent = recent_events(context, viewer, record)
     applications = [
         {"app": app, "active": active}
         for app, active in plane.applications(record.reference)
@@ -92,8 +92,8 @@ def product_page(
         diff=diff,
         diff_from=diff_from,
         diff_to=diff_to,
-        events=events,
-        clear_through=grantees,
+        events=recent.events,
+        reading=recent.reading,
         applications=applications,
         grants=[r for r in requests if r.state.value == "approved"],
         lineage=_neighbours(context, record),
