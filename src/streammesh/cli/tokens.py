@@ -1,35 +1,139 @@
-"""``streammesh token``: create and list API tokens, directly in the mesh's metadata store.
+"""``streammesh token``: create, list and revoke API tokens.
 
-These work on the store itself (as whoever can read the mesh directory or the store URL),
-not through the server, so they also work before the server ever ran and when every token
-is lost. The identity and store packages are imported inside the commands: they bring
-SQLAlchemy, which the other commands do not need at startup.
+Like other commands, these work in-process on the local mesh (as whoever can open its
+directory or store URL: every token, recorded as made by ``cli:<user>``), so they work before
+the server ever ran and when every token is lost; or, with ``--server``, through the server's
+``/api/v1/tokens`` with a token of a role that may (a platform admin; a domain owner for its
+own teams' principals; anyone for revoking its own). Creating and revoking is audited and
+appears on ``_mesh.events``. The identity and store packages are imported inside the
+commands: they bring SQLAlchemy, which the other commands do not need at startup.
 """
 
 from __future__ import annotations
 
+import logging
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.table import Table
 
 from streammesh.cli.durations import DurationSyntaxError, parse_duration_ms
+from streammesh.cli.mesh_connection import cli_actor, command_target, open_service
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.up import MeshOption, StoreOption, server_settings
+from streammesh.cli.registry_connection import ServerOption, TokenOption
+from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.errors import ConfigError
 
 if TYPE_CHECKING:
-    from streammesh.identity import Role, TokenInfo
+    from streammesh.control.local import LocalMesh
+    from streammesh.identity import Role
+    from streammesh.sdk.remote import RemoteMesh
 
 ROLE_NAMES = ("platform-admin", "governance", "domain-owner", "member", "consumer")
 """The values of :class:`streammesh.identity.Role`, for the option's help and completion
 (a test checks they match)."""
 
+_LOGGER = logging.getLogger(__name__)
+
 app = typer.Typer(
-    help="API tokens: create them (the secret is shown once) and list them.",
+    help="API tokens: create them (the secret is shown once), list and revoke them.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+
+
+class _Backend(Protocol):
+    """Tokens as the commands use them: JSON documents (``TokenInfo.document``), in-process
+    or from a server."""
+
+    def create(
+        self, principal: str, role: Role, expires_at: datetime | None, description: str
+    ) -> dict[str, Any]:
+        """The new token's document with its ``secret``."""
+        ...
+
+    def list(self) -> list[dict[str, Any]]: ...
+
+    def revoke(self, token_id: str) -> dict[str, Any]: ...
+
+
+class _InProcess:
+    def __init__(self, local: LocalMesh) -> None:
+        from streammesh.identity import TokenStore
+
+        self._local = local
+        self._tokens = TokenStore(local.store)
+        self._actor = cli_actor()
+
+    def create(
+        self, principal: str, role: Role, expires_at: datetime | None, description: str
+    ) -> dict[str, Any]:
+        issued = self._tokens.create(
+            principal, role, expires_at=expires_at, description=description, actor=self._actor
+        )
+        self._relay()
+        return issued.info().document() | {"secret": issued.secret}
+
+    def list(self) -> list[dict[str, Any]]:
+        return [info.document() for info in self._tokens.list()]
+
+    def revoke(self, token_id: str) -> dict[str, Any]:
+        revoked = self._tokens.revoke(token_id, actor=self._actor)
+        self._relay()
+        return revoked.document()
+
+    def _relay(self) -> None:
+        from streammesh.log import LogError
+
+        # Committed with its audit row; a log that cannot take the event now gets it with the
+        # next change or server start.
+        try:
+            self._local.plane.relay_events()
+        except LogError as exc:
+            _LOGGER.warning("mesh events not relayed yet (will retry): %s", exc)
+
+
+class _Remote:
+    def __init__(self, mesh: RemoteMesh) -> None:
+        self._mesh = mesh
+
+    def create(
+        self, principal: str, role: Role, expires_at: datetime | None, description: str
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "principal": principal,
+            "role": role.value,
+            "description": description,
+            "expires_at": expires_at.isoformat() if expires_at is not None else None,
+        }
+        found: dict[str, Any] = self._mesh.request("POST", "/tokens", body=body)
+        return found
+
+    def list(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._mesh.request("GET", "/tokens")
+        return found
+
+    def revoke(self, token_id: str) -> dict[str, Any]:
+        from streammesh.sdk.remote.wire import path_segment
+
+        found: dict[str, Any] = self._mesh.request("DELETE", f"/tokens/{path_segment(token_id)}")
+        return found
+
+
+def _tokens(
+    ctx: typer.Context,
+    mesh: Path | None,
+    store: str | None,
+    server: str | None,
+    token: str | None,
+) -> AbstractContextManager[_Backend]:
+    target = command_target(ctx, mesh, store, server=server, token=token)
+    return open_service(target, _InProcess, _Remote)
 
 
 def _role(value: str) -> Role:
@@ -56,6 +160,7 @@ def _expiry(expires_in: str | None) -> datetime | None:
 
 @app.command("create")
 def create(
+    ctx: typer.Context,
     role: Annotated[
         str,
         typer.Option(
@@ -79,68 +184,81 @@ def create(
     ] = "",
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Create a token and print its secret (only this once)."""
-    from streammesh.identity import TokenStore
-    from streammesh.store import open_store
-
     checked = _role(role)
-    settings = server_settings(mesh, store)
     expires_at = _expiry(expires_in)
-    with open_store(settings.resolved_store_url) as metadata:
-        issued = TokenStore(metadata).create(
-            name or checked.value, checked, expires_at=expires_at, description=description
-        )
+    with _tokens(ctx, mesh, store, server, token) as tokens:
+        issued = tokens.create(name or checked.value, checked, expires_at, description)
     typer.echo(
-        f"Created token {issued.token_id} for '{issued.principal}' ({issued.role.value}). "
+        f"Created token {issued['id']} for '{issued['principal']}' ({issued['role']}). "
         "The secret is shown only this once:",
         err=True,
     )
-    typer.echo(issued.secret)
+    typer.echo(issued["secret"])
 
 
-def _json(info: TokenInfo) -> dict[str, object]:
-    def moment(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
+def _status(document: dict[str, Any]) -> str:
+    if document["revoked_at"]:
+        return "revoked"
+    return "active" if document["active"] else "expired"
 
-    return {
-        "id": info.token_id,
-        "principal": info.principal,
-        "role": info.role.value,
-        "description": info.description,
-        "created_at": moment(info.created_at),
-        "expires_at": moment(info.expires_at),
-        "revoked_at": moment(info.revoked_at),
-        "active": info.active(),
-    }
+
+def _moment(text: str | None, default: str = "") -> str:
+    return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M") if text else default
 
 
 @app.command("list")
 def list_tokens(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+    ctx: typer.Context,
+    as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
-    """List every token (never the secrets)."""
-    from streammesh.identity import TokenStore
-    from streammesh.store import open_store
-
-    settings = server_settings(mesh, store)
-    with open_store(settings.resolved_store_url) as metadata:
-        found = TokenStore(metadata).list()
+    """List tokens (never the secrets): every one locally, those the token may manage through
+    a server."""
+    with _tokens(ctx, mesh, store, server, token) as tokens:
+        found = tokens.list()
     if as_json:
-        print_json([_json(info) for info in found])
+        print_json(found)
         return
     table = Table("id", "principal", "role", "created", "expires", "status", "description")
-    for info in found:
-        status = "revoked" if info.revoked_at else ("active" if info.active() else "expired")
+    for document in found:
         table.add_row(
-            info.token_id,
-            info.principal,
-            info.role.value,
-            info.created_at.strftime("%Y-%m-%d %H:%M"),
-            info.expires_at.strftime("%Y-%m-%d %H:%M") if info.expires_at else "never",
-            status,
-            info.description,
+            document["id"],
+            document["principal"],
+            document["role"],
+            _moment(document["created_at"]),
+            _moment(document["expires_at"], "never"),
+            _status(document),
+            document["description"],
         )
     stdout_console().print(table)
+
+
+@app.command("revoke")
+def revoke(
+    ctx: typer.Context,
+    token_id: Annotated[
+        str, typer.Argument(metavar="TOKEN_ID", help="The token's id ('streammesh token list').")
+    ],
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Revoke a token: it is refused from its next request on, and its UI sessions end."""
+    with _tokens(ctx, mesh, store, server, token) as tokens:
+        revoked = tokens.revoke(token_id)
+    if as_json:
+        print_json(revoked)
+        return
+    stdout_console().print(
+        f"revoked token {revoked['id']} of '{revoked['principal']}' ({revoked['role']}) "
+        f"at {_moment(revoked['revoked_at'])}"
+    )
