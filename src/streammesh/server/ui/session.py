@@ -1,9 +1,12 @@
-"""Web UI sessions: the API token sealed in an HttpOnly cookie, and CSRF tokens for forms.
+"""Web UI sessions: a server-side session id sealed in an HttpOnly cookie, and CSRF tokens.
 
-The cookie holds the token encrypted and authenticated with AES-GCM under a key the browser
-never sees, together with an expiry and a random CSRF seed. Each request opens it and checks
-the token with the token store again, so revoking a token ends its UI sessions at once, and
-the server keeps no session state (any replica sharing the key can serve any request).
+Signing in starts a session in the metadata store (:class:`streammesh.identity.SessionStore`:
+a random id bound to the token's id, with an expiry). The cookie holds that id, encrypted and
+authenticated with AES-GCM under a key the browser never sees, with an expiry and a random
+CSRF seed; the token itself never leaves the sign-in request. Each request opens the cookie,
+looks the session up and re-checks its token, so signing out (the row is deleted), the session
+expiring, or the token being revoked ends the session at once, and a copy of an old cookie is
+refused. Sessions live in the store, so any replica sharing the key serves any request.
 
 The key comes from ``STREAMMESH_UI_SESSION_KEY`` (URL-safe base64 of 32 bytes; set the same
 value on every replica) or is drawn at random when the app first needs it (sessions then end
@@ -24,16 +27,21 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 
 from streammesh.errors import ConfigError
+from streammesh.identity import SESSION_LIFETIME, Principal, SessionStore
+from streammesh.server.context import server_context
 
 SESSION_COOKIE = "streammesh_ui_session"
 """The sealed session."""
 PRE_SESSION_COOKIE = "streammesh_ui_presession"
 """A random seed that binds the sign-in form's CSRF token to this browser."""
 KEY_VARIABLE = "STREAMMESH_UI_SESSION_KEY"
-SESSION_SECONDS = 12 * 3600
-_AAD = b"streammesh-ui-session-v1"
+SESSION_SECONDS = int(SESSION_LIFETIME.total_seconds())
+# v2: the cookie carries a server-side session id, no longer the token (v1 cookies do not open).
+_AAD = b"streammesh-ui-session-v2"
 _NONCE_BYTES = 12
 
 
@@ -49,9 +57,9 @@ class SessionKeyInvalid(ConfigError):
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """An opened session cookie: the token it carries and its CSRF seed."""
+    """An opened session cookie: the server-side session id it carries and its CSRF seed."""
 
-    token: str
+    session_id: str
     csrf_seed: str
     expires_at: float
 
@@ -82,11 +90,11 @@ class SessionKeys:
             raise SessionKeyInvalid()
         return cls(secret)
 
-    def seal(self, token: str, *, now: float | None = None) -> str:
-        """A cookie value carrying ``token`` for :data:`SESSION_SECONDS`."""
+    def seal(self, session_id: str, *, now: float | None = None) -> str:
+        """A cookie value carrying ``session_id`` for :data:`SESSION_SECONDS`."""
         moment = time.time() if now is None else now
         payload = json.dumps(
-            {"t": token, "c": secrets.token_urlsafe(16), "e": moment + SESSION_SECONDS}
+            {"s": session_id, "c": secrets.token_urlsafe(16), "e": moment + SESSION_SECONDS}
         ).encode()
         nonce = secrets.token_bytes(_NONCE_BYTES)
         sealed = nonce + self._sealing.encrypt(nonce, payload, _AAD)
@@ -99,7 +107,7 @@ class SessionKeys:
             sealed = base64.urlsafe_b64decode(value.encode("ascii"))
             nonce, body = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
             payload = json.loads(self._sealing.decrypt(nonce, body, _AAD))
-            session = Session(str(payload["t"]), str(payload["c"]), float(payload["e"]))
+            session = Session(str(payload["s"]), str(payload["c"]), float(payload["e"]))
         except (binascii.Error, ValueError, InvalidTag, KeyError, TypeError, UnicodeError):
             return None
         moment = time.time() if now is None else now
@@ -114,6 +122,21 @@ class SessionKeys:
         return bool(seed) and hmac.compare_digest(self.csrf_token(seed), token)
 
 
+def session_store(request: Request) -> SessionStore:
+    """The server-side sessions of the mesh serving ``request`` (503 without a control plane,
+    as in an app built for the registry alone)."""
+    plane = server_context(request).plane
+    if plane is None:
+        raise HTTPException(503, "the web UI is not available on this server")
+    return SessionStore(plane.store)
+
+
+def session_principal(request: Request, session: Session) -> Principal | None:
+    """Who an opened cookie's session speaks for; ``None`` once it was signed out, expired,
+    or its token is no longer active."""
+    return session_store(request).principal(session.session_id)
+
+
 __all__ = [
     "KEY_VARIABLE",
     "PRE_SESSION_COOKIE",
@@ -121,4 +144,6 @@ __all__ = [
     "Session",
     "SessionKeyInvalid",
     "SessionKeys",
+    "session_principal",
+    "session_store",
 ]

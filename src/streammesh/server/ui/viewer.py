@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from streammesh.access import AccessService
 from streammesh.identity import Account, Principal, Role
 from streammesh.server.context import ServerContext, server_context
-from streammesh.server.ui.session import SESSION_COOKIE, SessionKeys
+from streammesh.server.ui.session import SESSION_COOKIE, SessionKeys, session_principal
 
 UI_PREFIX = "/ui"
 OVERSEER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.GOVERNANCE})
@@ -70,7 +70,7 @@ def find_viewer(request: Request) -> Viewer | None:
     if session is None:
         return None
     context = server_context(request)
-    principal = context.tokens.verify(session.token)
+    principal = session_principal(request, session)
     if principal is None:
         return None
     account = context.access.accounts.find(principal.name) if context.access else None

@@ -7,18 +7,18 @@ import pytest
 from streammesh.server.ui.session import SESSION_SECONDS, SessionKeyInvalid, SessionKeys
 
 
-def test_a_sealed_token_opens_with_the_same_key_only() -> None:
+def test_a_sealed_session_id_opens_with_the_same_key_only() -> None:
     keys = SessionKeys(b"k" * 32)
-    cookie = keys.seal("sm_secret", now=1000.0)
-    assert "sm_secret" not in cookie
+    cookie = keys.seal("session-id", now=1000.0)
+    assert "session-id" not in cookie
     opened = keys.open(cookie, now=1001.0)
-    assert opened is not None and opened.token == "sm_secret"
+    assert opened is not None and opened.session_id == "session-id"
     assert SessionKeys(b"x" * 32).open(cookie, now=1001.0) is None
 
 
 def test_an_altered_or_expired_cookie_is_refused() -> None:
     keys = SessionKeys(b"k" * 32)
-    cookie = keys.seal("sm_secret", now=1000.0)
+    cookie = keys.seal("session-id", now=1000.0)
     flipped = cookie[:20] + ("A" if cookie[20] != "A" else "B") + cookie[21:]
     assert keys.open(flipped, now=1001.0) is None
     assert keys.open("not a cookie", now=1001.0) is None
