@@ -321,6 +321,12 @@ def _insert(
             raise InvalidTokenRequest("expires_at has no time zone; give an aware datetime")
         if expires_at <= now:
             raise InvalidTokenRequest(f"expires_at {expires_at.isoformat()} is in the past")
+        try:
+            expires_at = expires_at.astimezone(UTC)  # stored in UTC
+        except OverflowError:
+            raise InvalidTokenRequest(
+                f"expires_at {expires_at.isoformat()} is beyond the year 9999 in UTC"
+            ) from None
     token_id = secrets.token_hex(8)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     connection.execute(

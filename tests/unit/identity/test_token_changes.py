@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from streammesh.audit import AuditAction, AuditLog
-from streammesh.identity import Role, SessionStore, TokenNotFound, TokenStore
+from streammesh.identity import InvalidTokenRequest, Role, SessionStore, TokenNotFound, TokenStore
 from streammesh.store import MetadataStore, default_store_url, open_store
 
 
@@ -111,3 +111,10 @@ def test_revoking_the_token_ends_its_sessions(store: MetadataStore) -> None:
     assert sessions.principal(ada) is None
     assert sessions.principal(bob) is not None
     assert sessions.end(ada) is False  # its row went with the revocation
+
+
+def test_an_expiry_beyond_the_last_utc_moment_is_refused(store: MetadataStore) -> None:
+    far = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-23)))
+    with pytest.raises(InvalidTokenRequest, match="beyond the year 9999"):
+        TokenStore(store).create("ci-bot", Role.MEMBER, expires_at=far)
+    assert TokenStore(store).list() == []
