@@ -8,12 +8,15 @@
   ``sla.availability`` judged continuously; breaches and recoveries are audited once and
   relayed to ``_mesh.events`` (:mod:`streammesh.observe.slo`, :mod:`streammesh.observe.ledger`).
 - :class:`MeshMonitor` — the same questions asked by product reference (API, CLI, metrics).
+- :func:`await_caught_up`, :class:`WaitSlots` — waiting for a group on an event loop, and how
+  many such waits a token and a server may hold at once (:mod:`streammesh.observe.waits`).
 
 Errors::
 
     ObserveError
     ├── InvalidOffsets   caught-up targets that do not fit the topic
-    └── InvalidGroup     an empty or over-long consumer group name
+    ├── InvalidGroup     an empty or over-long consumer group name
+    └── TooManyWaits     more concurrent caught-up waits than a token or the server may hold
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ from streammesh.observe.checker import (
     Stoppable,
     start_slo_checker,
 )
-from streammesh.observe.errors import InvalidGroup, InvalidOffsets, ObserveError
+from streammesh.observe.errors import InvalidGroup, InvalidOffsets, ObserveError, TooManyWaits
 from streammesh.observe.lag import (
     MAX_WAIT_S,
     CaughtUp,
     GroupLag,
     PartitionLag,
+    await_caught_up,
     caught_up,
     group_lag,
     wait_caught_up,
@@ -43,6 +47,7 @@ from streammesh.observe.throughput import (
     ProductMetrics,
     measure_product,
 )
+from streammesh.observe.waits import WaitLimits, WaitSlots
 
 __all__ = [
     "CHECKER_ACTOR",
@@ -66,6 +71,10 @@ __all__ = [
     "SloState",
     "SloStatus",
     "Stoppable",
+    "TooManyWaits",
+    "WaitLimits",
+    "WaitSlots",
+    "await_caught_up",
     "caught_up",
     "freshness_applies",
     "group_lag",

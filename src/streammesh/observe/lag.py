@@ -11,8 +11,9 @@ the offset ``o`` of a record it wrote asks for ``o + 1``.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +187,25 @@ def wait_caught_up(
         if answer.caught_up or remaining <= 0:
             return answer
         sleep(min(_POLL_S, remaining))
+
+
+async def await_caught_up(
+    check: Callable[[], Awaitable[CaughtUp]],
+    *,
+    wait_s: float,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> CaughtUp:
+    """Like :func:`wait_caught_up` for an event loop: ``check`` is awaited every 0.2 s (it
+    should run :func:`caught_up` off the loop, e.g. in a worker thread) and the loop is free
+    in between, so a waiting question holds no thread. Returns the last answer, caught up or
+    not, when ``wait_s`` seconds (at most 30) are over."""
+    deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
+    while True:
+        answer = await check()
+        remaining = deadline - time.monotonic()
+        if answer.caught_up or remaining <= 0:
+            return answer
+        await sleep(min(_POLL_S, remaining))
 
 
 def _check_targets(product: str, targets: Mapping[int, int], partitions: set[int]) -> None:

@@ -7,7 +7,8 @@ control plane and measures with the log, keeping nothing of its own.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -102,6 +103,22 @@ class MeshMonitor:
         if wait_s <= 0:
             return caught_up(self._log, group, record.reference, record.topic, offsets)
         return _wait(self._log, group, record.reference, record.topic, offsets, wait_s=wait_s)
+
+    def caught_up_check(
+        self, group: str, reference: str, offsets: Mapping[int, int]
+    ) -> Callable[[], CaughtUp]:
+        """A function answering :meth:`caught_up` (without waiting) each time it is called,
+        the product resolved once — for a caller that waits on its own terms (an event loop).
+
+        Raises:
+            InvalidGroup: The group name is blank or too long.
+            ProductNotFound: No such product.
+        """
+        check_group(group)
+        record = self._plane.product(reference)
+        return functools.partial(
+            caught_up, self._log, group, record.reference, record.topic, dict(offsets)
+        )
 
     def slo_states(self, reference: str | None = None) -> list[SloState]:
         """The SLO states the checker recorded, of every product or of one version."""

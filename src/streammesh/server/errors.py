@@ -196,6 +196,7 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     # Monitoring: lag and caught-up questions.
     observe.InvalidOffsets: ErrorCode(422, 422, "invalid-offsets"),
     observe.InvalidGroup: ErrorCode(422, 422, "invalid-group"),
+    observe.TooManyWaits: ErrorCode(429, 42902, "too-many-waits"),
 }
 
 INTERNAL_ERROR = ErrorCode(500, 50001, "internal-error")
@@ -291,7 +292,7 @@ async def _mesh_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, AuthenticationRequired):
         headers = {"WWW-Authenticate": 'Bearer realm="streammesh", Basic realm="streammesh"'}
-    elif isinstance(exc, TooManyFailedSignIns):
+    elif isinstance(exc, TooManyFailedSignIns | observe.TooManyWaits):
         headers = {"Retry-After": str(exc.retry_after_s)}
     return error_response(request, row, str(exc), headers, details_of(exc))
 

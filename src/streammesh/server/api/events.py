@@ -9,11 +9,13 @@ request is one short-lived group member.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from streammesh.access import AccessControl, AccessDenied
 from streammesh.control import ApplicationRole
@@ -31,6 +33,7 @@ from streammesh.server.api.responses import errors
 from streammesh.server.api.roles import ProducerPrincipal
 from streammesh.server.api.services import Access, Keys, Log, Plane, Policies, Registry
 from streammesh.server.auth import Reader
+from streammesh.server.waiting import server_waits
 
 router = APIRouter(tags=["events"])
 _LOGGER = logging.getLogger(__name__)
@@ -84,12 +87,7 @@ def produce(
     }
 
 
-@router.get(
-    "/products/{reference}/events",
-    response_model=ConsumeReply,
-    responses=errors(403, 404, 409),
-)
-def consume(
+def _consume(
     reference: Reference,
     principal: Reader,
     plane: Plane,
@@ -157,6 +155,48 @@ def consume(
         "group": group,
         "events": [event_document(event) for event in events],
     }
+
+
+@router.get(
+    "/products/{reference}/events",
+    response_model=ConsumeReply,
+    responses=errors(403, 404, 409),
+    description=inspect.cleandoc(_consume.__doc__ or ""),
+)
+async def consume(
+    request: Request,
+    reference: Reference,
+    principal: Reader,
+    plane: Plane,
+    log: Log,
+    registry: Registry,
+    access: Access,
+    keys: Keys,
+    policies: Policies,
+    group: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="The consumer group, registered as an application of the product.",
+        ),
+    ],
+    max_events: Annotated[
+        int, Query(alias="max", ge=1, le=MAX_TAKE, description="At most this many events.")
+    ] = 100,
+    timeout: Annotated[
+        float,
+        Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for the first event."),
+    ] = 1.0,
+) -> dict[str, Any]:
+    # A consume may wait up to `timeout` for events: it runs in the server's pool for
+    # blocking waits, never in the worker threads every other route needs.
+    consume_now = functools.partial(
+        _consume, reference, principal, plane, log, registry, access, keys, policies
+    )
+    return await server_waits(request).run_blocking(
+        functools.partial(consume_now, group, max_events, timeout)
+    )
 
 
 def _read_access(access: AccessControl, principal: Principal, product: str) -> bool:

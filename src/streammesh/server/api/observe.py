@@ -3,12 +3,13 @@ the SLO states the server's checker records."""
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from streammesh.observe import MeshMonitor, SloLedger
+from streammesh.observe import MeshMonitor, SloLedger, await_caught_up
 from streammesh.server.api.models.observe import (
     CaughtUpBody,
     CaughtUpReply,
@@ -21,6 +22,7 @@ from streammesh.server.api.responses import errors
 from streammesh.server.auth import Reader
 from streammesh.server.context import ServerContext, server_context
 from streammesh.server.errors import ServiceNotConfigured
+from streammesh.server.waiting import server_waits
 
 router = APIRouter(tags=["monitoring"])
 
@@ -85,13 +87,30 @@ def group_lag(
     }
 
 
-@router.post("/groups/{group}/caught-up", response_model=CaughtUpReply, responses=errors(400, 404))
-def caught_up(group: Group, body: CaughtUpBody, _: Reader, monitor: Monitor) -> dict[str, Any]:
+@router.post(
+    "/groups/{group}/caught-up", response_model=CaughtUpReply, responses=errors(400, 404, 429)
+)
+async def caught_up(
+    request: Request, group: Group, body: CaughtUpBody, principal: Reader, monitor: Monitor
+) -> dict[str, Any]:
     """Whether a consumer group has committed at least the given offsets of a product — for
     a service that must tell its callers how fresh its answers are (read your writes).
 
-    With `wait`, the answer waits until the group catches up or `wait` seconds pass."""
-    answer = monitor.caught_up(group, body.product, body.offsets, wait_s=body.wait)
+    With `wait`, the answer waits until the group catches up or `wait` seconds pass. A token
+    may have 4 such waits in progress at once (the server 64 in all); one more answers 429
+    `too-many-waits` with `Retry-After`. A question already answered (caught up, or asked
+    without `wait`) counts against no limit."""
+    waits = server_waits(request)
+    # The checks read the log and the store: a thread each, briefly; the wait itself is a
+    # sleep on the event loop, so waiting questions hold no worker thread.
+    check = await waits.check(
+        functools.partial(monitor.caught_up_check, group, body.product, body.offsets)
+    )
+    answer = await waits.check(check)
+    if answer.caught_up or body.wait <= 0:
+        return answer.document()
+    with waits.slots.hold(principal.token_id, body.wait):
+        answer = await await_caught_up(lambda: waits.check(check), wait_s=body.wait)
     return answer.document()
 
 

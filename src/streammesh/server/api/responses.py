@@ -17,6 +17,8 @@ _MEANINGS = {
     422: "The request is invalid: fields (`invalid-request`), a descriptor "
     "(`invalid-descriptor`), a plan with errors (`plan-refused`), events that break the "
     "schema (`invalid-event`); `details` lists every problem.",
+    429: "Too many waiting requests at once (`too-many-waits`); retry after the "
+    "`Retry-After` header's seconds.",
     503: "The metadata store or the event log is unavailable; retry.",
 }
 
