@@ -36,7 +36,6 @@ from streammesh.access.acl_bindings import (
     read_bindings,
     write_bindings,
 )
-from streammesh.access.acl_sync import AclInventory, AclSyncReport, sync_acls
 from streammesh.access.authority import Caller
 from streammesh.access.contents import ContentAccess, ReadBasis, content_access
 from streammesh.access.control import AccessControl
@@ -78,11 +77,9 @@ __all__ = [
     "AclAdmin",
     "AclBinding",
     "AclChange",
-    "AclInventory",
     "AclOperation",
     "AclPatternType",
     "AclResourceType",
-    "AclSyncReport",
     "Caller",
     "ContentAccess",
     "DomainScope",
@@ -99,6 +96,5 @@ __all__ = [
     "domain_scope",
     "has_classified_fields",
     "read_bindings",
-    "sync_acls",
     "write_bindings",
 ]
