@@ -12,6 +12,8 @@ set the lifecycle rules::
       min_deprecated_before_retire: 30d
     consumers:
       active_window: 7d
+    kafka:
+      acls: true      # grants become ACL bindings on the cluster (docs/access.md)
 
 Explicit arguments (command-line options) win over the environment (``$STREAMMESH_LOG``,
 ``$STREAMMESH_STORE``), which wins over ``mesh.yaml``, which wins over the defaults.
@@ -63,12 +65,18 @@ class _Consumers(BaseModel):
     active_window: Duration = timedelta(days=7)
 
 
+class _Kafka(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    acls: bool = False
+
+
 class _ConfigFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     log: str | None = None
     store: str | None = None
     lifecycle: _Lifecycle = _Lifecycle()
     consumers: _Consumers = _Consumers()
+    kafka: _Kafka = _Kafka()
     notifications: dict[str, Any] | None = None
     """SMTP and delivery settings, validated by ``streammesh.notify`` (``load_notify_settings``)."""
 
@@ -89,6 +97,8 @@ class MeshConfig:
         store_url: The metadata store (``sqlite:///<home>/meta.db`` by default).
         lifecycle: Minimum times between lifecycle stages.
         consumer_active_window: How recently a consumer must have been seen to be active.
+        kafka_acls: Whether grants are kept as ACL bindings on the Kafka cluster
+            (``kafka.acls``; a Kafka log only).
     """
 
     home: Path
@@ -96,6 +106,7 @@ class MeshConfig:
     store_url: str
     lifecycle: LifecyclePolicy = field(default_factory=lambda: DEFAULT_POLICY)
     consumer_active_window: timedelta = timedelta(days=7)
+    kafka_acls: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -128,6 +139,7 @@ class MeshConfig:
                 file.lifecycle.min_deprecated_before_retire,
             ),
             consumer_active_window=file.consumers.active_window,
+            kafka_acls=file.kafka.acls,
         )
 
 

@@ -36,6 +36,7 @@ from streammesh.access.acl_bindings import (
     read_bindings,
     write_bindings,
 )
+from streammesh.access.acl_sync import AclInventory, AclSyncReport, sync_acls
 from streammesh.access.authority import Caller
 from streammesh.access.contents import ContentAccess, ReadBasis, content_access
 from streammesh.access.control import AccessControl
@@ -77,9 +78,11 @@ __all__ = [
     "AclAdmin",
     "AclBinding",
     "AclChange",
+    "AclInventory",
     "AclOperation",
     "AclPatternType",
     "AclResourceType",
+    "AclSyncReport",
     "Caller",
     "ContentAccess",
     "DomainScope",
@@ -96,5 +99,6 @@ __all__ = [
     "domain_scope",
     "has_classified_fields",
     "read_bindings",
+    "sync_acls",
     "write_bindings",
 ]

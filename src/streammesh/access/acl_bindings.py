@@ -9,13 +9,19 @@ two grants share (an application's consumer-group prefix) is deleted only with t
 - a writer (a service account of the owning team): ``WRITE`` and ``DESCRIBE`` on the topic.
 
 The principal is ``User:<name>``, Kafka's default principal type for SASL and mTLS users.
+
+:func:`reconcile` compares what a cluster holds with what the grants need (``streammesh
+access sync``). It touches only the bindings the platform manages — those on a product's
+topic, and a principal's prefixed group binding named after it — and leaves every other
+binding on the cluster alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from streammesh.access.model import Grant
 
@@ -120,16 +126,94 @@ def acl_change(before: frozenset[AclBinding], after: frozenset[AclBinding]) -> A
     return AclChange(tuple(sorted(after - before)), tuple(sorted(before - after)))
 
 
+class HeldBinding(Protocol):
+    """A binding as a cluster reports it (``streammesh.log.kafka.acls.BrokerAcl``): plain
+    lower-case names, possibly ones the platform never uses (``all``, ``cluster``)."""
+
+    @property
+    def principal(self) -> str: ...
+    @property
+    def resource_type(self) -> str: ...
+    @property
+    def resource_name(self) -> str: ...
+    @property
+    def pattern_type(self) -> str: ...
+    @property
+    def operation(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AclReconciliation:
+    """What a cluster needs to match the grants.
+
+    Attributes:
+        change: Bindings to create (needed, missing) and delete (managed, not needed).
+        kept: Managed bindings already right.
+        unmanaged: Bindings on the cluster the platform does not manage (left alone).
+    """
+
+    change: AclChange
+    kept: int
+    unmanaged: int
+
+
+def reconcile(
+    desired: frozenset[AclBinding], held: Iterable[HeldBinding], topics: Collection[str]
+) -> AclReconciliation:
+    """Compare the bindings a cluster ``held`` with the ``desired`` ones.
+
+    A held binding is managed when it is on one of the mesh's product ``topics`` (literal) or
+    is a prefixed group binding named after its own principal (``User:app`` on ``app``);
+    only managed bindings are ever deleted.
+    """
+    managed: set[AclBinding] = set()
+    unmanaged = 0
+    for raw in held:
+        binding = _binding(raw)
+        if binding is not None and _is_managed(binding, topics):
+            managed.add(binding)
+        else:
+            unmanaged += 1
+    change = acl_change(frozenset(managed), desired)
+    return AclReconciliation(change, len(managed & desired), unmanaged)
+
+
+def _binding(raw: HeldBinding) -> AclBinding | None:
+    try:
+        return AclBinding(
+            raw.principal,
+            AclResourceType(raw.resource_type),
+            raw.resource_name,
+            AclPatternType(raw.pattern_type),
+            AclOperation(raw.operation),
+        )
+    except ValueError:  # an operation or resource type the platform never grants
+        return None
+
+
+def _is_managed(binding: AclBinding, topics: Collection[str]) -> bool:
+    if binding.resource_type is AclResourceType.TOPIC:
+        return binding.pattern_type is AclPatternType.LITERAL and binding.resource_name in topics
+    return (
+        binding.pattern_type is AclPatternType.PREFIXED
+        and binding.principal == kafka_principal(binding.resource_name)
+        and binding.operation is AclOperation.READ
+    )
+
+
 __all__ = [
     "AclBinding",
     "AclChange",
     "AclOperation",
     "AclPatternType",
+    "AclReconciliation",
     "AclResourceType",
+    "HeldBinding",
     "Writer",
     "acl_change",
     "desired_bindings",
     "kafka_principal",
     "read_bindings",
+    "reconcile",
     "write_bindings",
 ]

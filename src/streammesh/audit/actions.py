@@ -63,3 +63,15 @@ class AuditAction(StrEnum):
     """A notification subscription was added (its webhook secret is never recorded)."""
     SUBSCRIPTION_DELETED = "subscription.deleted"
     """A notification subscription was removed."""
+    # -- the schema registry's own API (issue 10) ----------------------------------------------
+    REGISTRY_SCHEMA_REGISTERED = "registry.schema-registered"
+    """A new schema version was registered through ``/registry`` (not by ``apply``, which
+    records ``schema.registered`` for the product); an idempotent re-register records nothing."""
+    REGISTRY_SUBJECT_DELETED = "registry.subject-deleted"
+    """A subject's versions were soft- or permanently deleted through ``/registry``."""
+    REGISTRY_VERSION_DELETED = "registry.version-deleted"
+    """One version of a subject was soft- or permanently deleted through ``/registry``."""
+    REGISTRY_CONFIG_CHANGED = "registry.config-changed"
+    """A subject's or the global compatibility level was set or removed."""
+    REGISTRY_MODE_CHANGED = "registry.mode-changed"
+    """A subject's or the global mode was set or removed."""

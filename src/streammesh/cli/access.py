@@ -1,5 +1,5 @@
 """``streammesh access``: request read access to a product for an application, approve,
-reject, revoke and list.
+reject, revoke and list; ``sync`` reconciles the Kafka cluster's ACL bindings with the grants.
 
 These work in-process on the mesh's store, as ``cli:<user>`` with a platform admin's rights
 (whoever can open the store could change it anyway); through the server, the REST API
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 STATE_NAMES = ("requested", "approved", "rejected", "revoked", "expired")
 
 app = typer.Typer(
-    help="Access to data products: request, approve, reject, revoke, list.",
+    help="Access to data products: request, approve, reject, revoke, list; sync Kafka ACLs.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -229,3 +229,56 @@ def list_requests(
             item.purpose,
         )
     stdout_console().print(table)
+
+
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the changes only; change nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Make the Kafka cluster's ACL bindings match the grants (kafka.acls in mesh.yaml): list
+    the bindings to create and to delete, then apply them unless --dry-run."""
+    from streammesh.access import AccessService, sync_acls
+    from streammesh.control.local import LocalMesh
+    from streammesh.errors import ConfigError
+
+    config = command_target(ctx, mesh, store).config()
+    with LocalMesh.open(config) as local:
+        if local.acls is None:
+            raise ConfigError(
+                f"ACL management is off for the mesh at {config.home}: set 'kafka: {{acls: "
+                "true}' in its mesh.yaml (the log must be Kafka) and run the sync again"
+            )
+        access = AccessService(local.store, local.plane, acls=local.acls)
+        report = sync_acls(access, local.plane, local.acls, dry_run=dry_run)
+    if as_json:
+        print_json(report.document())
+        return
+    console = stdout_console()
+    if report.in_sync:
+        console.print(
+            f"The cluster's ACL bindings match the grants ({report.kept} managed, "
+            f"{report.unmanaged} others left alone)."
+        )
+        return
+    table = Table("change", "principal", "resource", "pattern", "operation", box=None)
+    for verb, bindings in (("create", report.create), ("delete", report.delete)):
+        for binding in bindings:
+            table.add_row(
+                Text(verb, style="green" if verb == "create" else "red"),
+                binding.principal,
+                f"{binding.resource_type.value} {binding.resource_name}",
+                binding.pattern_type.value,
+                binding.operation.value.upper(),
+            )
+    console.print(table)
+    done = "applied" if report.applied else "not applied (--dry-run)"
+    console.print(
+        f"{len(report.create)} to create, {len(report.delete)} to delete: {done}; "
+        f"{report.kept} already right, {report.unmanaged} others left alone."
+    )

@@ -42,7 +42,7 @@ def open_access(target: MeshTarget) -> Iterator[AccessService]:
 
     config = target.config()
     with LocalMesh.open(config) as mesh:
-        yield AccessService(mesh.store, mesh.plane)
+        yield AccessService(mesh.store, mesh.plane, acls=mesh.acls)
 
 
 @app.command("create")

@@ -13,11 +13,15 @@ from streammesh.registry.base import (
     VersionSelector,
     subject_for,
 )
+from streammesh.registry.changes import ChangeKind, ChangeRecorder, RegistryChange
 
 __all__ = [
     "DEFAULT_COMPATIBILITY",
+    "ChangeKind",
+    "ChangeRecorder",
     "CompatibilityLevel",
     "CompatibilityReport",
+    "RegistryChange",
     "RegistryMode",
     "SchemaReference",
     "SchemaRegistry",

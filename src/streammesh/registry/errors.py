@@ -132,6 +132,34 @@ class OperationNotPermitted(RegistryError):
         super().__init__(reason)
 
 
+class SubjectInUse(OperationNotPermitted):
+    """A delete that would break a data product that is not retired: the product's events are
+    written and read with its subject's schemas (its producers look the subject up)."""
+
+    def __init__(
+        self,
+        subject: str,
+        version: int | None,
+        product: str,
+        status: str,
+        *,
+        permanent: bool,
+    ) -> None:
+        self.subject = subject
+        self.version = version
+        self.product = product
+        self.status = status
+        self.permanent = permanent
+        how = "permanently delete" if permanent else "delete"
+        what = f"subject '{subject}'" if version is None else f"version {version} of '{subject}'"
+        super().__init__(
+            f"cannot {how} {what}: data product '{product}' ({status}) writes and reads its "
+            f"events with it; retire the product instead ('streammesh deprecate {product} "
+            f"--reason TEXT --sunset YYYY-MM-DD', then 'streammesh retire {product}'), after "
+            "which its subject can be deleted"
+        )
+
+
 class ReferenceExists(RegistryError):
     """A schema version other schemas reference cannot be deleted."""
 
@@ -161,15 +189,21 @@ class RegistryAuthenticationFailed(RemoteRegistryError):
         )
 
 
-class RegistryPermissionDenied(RemoteRegistryError):
-    """The token is valid but its role may not perform the operation (HTTP 403)."""
+OUTSIDE_DOMAIN_CODE = 40306
+"""The ``error_code`` of a write to a subject of another domain than the caller's teams'."""
 
-    def __init__(self, url: str, detail: str) -> None:
+
+class RegistryPermissionDenied(RemoteRegistryError):
+    """The token is valid but may not perform the operation (HTTP 403): its role may not
+    (40301), or the subject belongs to a domain that is not one of its teams' (40306)."""
+
+    def __init__(self, url: str, detail: str, *, code: int | None = None) -> None:
         self.url = url
         self.detail = detail
-        super().__init__(
-            f"the registry at {url} refused the operation: {detail}; use a token with that role"
-        )
+        self.code = code
+        # The server's message already says who may write another domain's subject.
+        hint = "" if code == OUTSIDE_DOMAIN_CODE else "; use a token with that role"
+        super().__init__(f"the registry at {url} refused the operation: {detail}{hint}")
 
 
 class RegistryUnreachable(RemoteRegistryError):

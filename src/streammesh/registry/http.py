@@ -9,7 +9,7 @@ only a remote registry can suffer gets its own errors, defined here::
     RegistryError
     └── RemoteRegistryError            the server could not be used as asked
         ├── RegistryAuthenticationFailed   401: the token is missing, unknown, revoked or expired
-        ├── RegistryPermissionDenied       403: the token's role may not do this
+        ├── RegistryPermissionDenied       403: the token's role (or domain) may not do this
         └── RegistryUnreachable            no connection, a timeout, or a server fault (5xx)
 """
 
@@ -294,7 +294,8 @@ class HttpSchemaRegistry:
         if status == 401:
             return RegistryAuthenticationFailed(self.url, message.split(";")[0] or "401")
         if status == 403:
-            return RegistryPermissionDenied(self.url, message or "403 forbidden")
+            code_403 = code if isinstance(code, int) else None
+            return RegistryPermissionDenied(self.url, message or "403 forbidden", code=code_403)
         factory = _ERRORS.get(code) if isinstance(code, int) else None
         if factory is not None:
             return factory(message, call)

@@ -9,9 +9,13 @@ Schema Registry semantics.
   if it only holds it in a soft-deleted version, a new version is created (as Confluent does).
 - Every write runs under one registry-wide store lock (``MetadataStore.write``), so two
   processes registering the same new schema get one id and one version.
+- A registry made ``recording(recorder)`` hands every write that changed something to the
+  recorder inside that write's transaction (see :mod:`streammesh.registry.changes`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -27,6 +31,7 @@ from streammesh.registry.base import (
     SubjectVersion,
     VersionSelector,
 )
+from streammesh.registry.changes import ChangeKind, ChangeRecorder, RegistryChange
 from streammesh.registry.compatibility import ExistingVersion, incompatibilities, versions_to_check
 from streammesh.registry.errors import (
     CompatibilityNotConfigured,
@@ -66,9 +71,22 @@ class SqlSchemaRegistry:
         1
     """
 
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: MetadataStore, *, recorder: ChangeRecorder | None = None) -> None:
         self._store = store
         self._resolution = SchemaResolution()
+        self._recorder = recorder
+
+    @property
+    def store(self) -> MetadataStore:
+        """The metadata store the registry keeps its schemas in."""
+        return self._store
+
+    def recording(self, recorder: ChangeRecorder) -> SqlSchemaRegistry:
+        """This registry (same store and caches), handing each change to ``recorder`` in the
+        transaction that makes it; a recorder that raises rolls the change back."""
+        sibling = SqlSchemaRegistry(self._store, recorder=recorder)
+        sibling._resolution = self._resolution
+        return sibling
 
     def schema_types(self) -> list[SchemaType]:
         available = []
@@ -110,9 +128,19 @@ class SqlSchemaRegistry:
                 )
             version = existing[-1].version + 1 if existing else 1
             rows.insert_version(connection, subject, version, schema_id)
-            return self._subject_version(
+            registered = self._subject_version(
                 connection, VersionRow(subject, version, schema_id, deleted=False)
             )
+            after = {
+                "subject": subject,
+                "version": version,
+                "id": schema_id,
+                "schema_type": registered.schema_type.value,
+            }
+            self._changed(
+                connection, RegistryChange(ChangeKind.SCHEMA_REGISTERED, subject, None, after)
+            )
+            return registered
 
     def lookup(
         self,
@@ -196,6 +224,14 @@ class SqlSchemaRegistry:
                 rows.clear_settings(connection, subject)
             else:
                 rows.soft_delete_versions(connection, subject, numbers)
+            before = {"versions": [_version_document(row) for row in targets]}
+            after = None
+            if not permanent:
+                after = {"versions": [_version_document(row, deleted=True) for row in targets]}
+            self._changed(
+                connection,
+                RegistryChange(ChangeKind.SUBJECT_DELETED, subject, before, after, permanent),
+            )
             return numbers
 
     def delete_version(
@@ -226,6 +262,11 @@ class SqlSchemaRegistry:
                     rows.clear_settings(connection, subject)
             else:
                 rows.soft_delete_versions(connection, subject, [row.version])
+            after = None if permanent else _version_document(row, deleted=True)
+            change = RegistryChange(
+                ChangeKind.VERSION_DELETED, subject, _version_document(row), after, permanent
+            )
+            self._changed(connection, change)
             return row.version
 
     # -- compatibility --------------------------------------------------------------------
@@ -265,13 +306,13 @@ class SqlSchemaRegistry:
     ) -> CompatibilityLevel:
         checked = _level(level)
         with self._store.write(_LOCK) as connection:
-            rows.put_setting(connection, _scope(subject), _COMPATIBILITY, checked.value)
+            self._put_setting(connection, subject, _COMPATIBILITY, checked.value)
         return checked
 
     def delete_compatibility(self, subject: str | None = None) -> CompatibilityLevel:
         with self._store.write(_LOCK) as connection:
             previous = self._compatibility(connection, subject, fallback=subject is None)
-            rows.put_setting(connection, _scope(subject), _COMPATIBILITY, None)
+            self._put_setting(connection, subject, _COMPATIBILITY, None)
             return previous
 
     def _compatibility(
@@ -295,13 +336,13 @@ class SqlSchemaRegistry:
     def set_mode(self, mode: RegistryMode, subject: str | None = None) -> RegistryMode:
         checked = _mode(mode)
         with self._store.write(_LOCK) as connection:
-            rows.put_setting(connection, _scope(subject), _MODE, checked.value)
+            self._put_setting(connection, subject, _MODE, checked.value)
         return checked
 
     def delete_mode(self, subject: str | None = None) -> RegistryMode:
         with self._store.write(_LOCK) as connection:
             previous = self._mode(connection, subject, fallback=subject is None)
-            rows.put_setting(connection, _scope(subject), _MODE, None)
+            self._put_setting(connection, subject, _MODE, None)
             return previous
 
     def _mode(self, connection: Connection, subject: str | None, *, fallback: bool) -> RegistryMode:
@@ -320,6 +361,27 @@ class SqlSchemaRegistry:
                 f"subject '{subject}' is in READONLY mode; set its mode (or the global mode) "
                 "to READWRITE to change it"
             )
+
+    # -- recording changes ----------------------------------------------------------------
+
+    def _put_setting(
+        self, connection: Connection, subject: str | None, column: str, value: str | None
+    ) -> None:
+        """Set (or with ``None`` remove) a subject's or the global setting; a change that
+        changes something is recorded."""
+        scope = _scope(subject)
+        previous = rows.setting(connection, scope, column)
+        rows.put_setting(connection, scope, column, value)
+        if previous == value:
+            return  # setting what is already set changes nothing: nothing to record
+        kind = ChangeKind.CONFIG_CHANGED if column == _COMPATIBILITY else ChangeKind.MODE_CHANGED
+        before = {column: previous}
+        after = {column: value}
+        self._changed(connection, RegistryChange(kind, subject, before, after))
+
+    def _changed(self, connection: Connection, change: RegistryChange) -> None:
+        if self._recorder is not None:
+            self._recorder(connection, change)
 
     # -- reading rows ---------------------------------------------------------------------
 
@@ -358,6 +420,15 @@ class SqlSchemaRegistry:
             references=schema.references,
             deleted=row.deleted,
         )
+
+
+def _version_document(row: VersionRow, *, deleted: bool | None = None) -> dict[str, Any]:
+    """A version as audit records show it."""
+    return {
+        "version": row.version,
+        "id": row.schema_id,
+        "deleted": row.deleted if deleted is None else deleted,
+    }
 
 
 def _selected(version: object) -> int | None:

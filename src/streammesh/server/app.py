@@ -111,7 +111,7 @@ class _MeshLifetime:
                 tokens=TokenStore(mesh.store),
                 plane=mesh.plane,
                 log=mesh.log,
-                access=AccessService(mesh.store, mesh.plane),
+                access=AccessService(mesh.store, mesh.plane, acls=mesh.acls),
                 access_control=mesh.access,
                 privacy=mesh.keys,
                 governance=GovernanceService(mesh.store, mesh.plane, mesh.registry),

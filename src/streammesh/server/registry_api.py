@@ -5,16 +5,20 @@ Each route is a thin translation between Confluent's JSON shapes and the
 error table. Like Confluent: ``schemaType`` omitted means AVRO and AVRO responses omit it,
 versions are a positive number, ``latest`` or ``-1``, and responses are
 ``application/vnd.schemaregistry.v1+json``. Reads need any valid token; changes (register,
-delete, config, mode) need a writer role (:data:`streammesh.server.auth.WRITER_ROLES`).
+delete, config, mode) need a writer role (:data:`streammesh.server.auth.WRITER_ROLES`), only
+within the caller's domains, and are audited (:class:`~streammesh.server.registry_writes.
+RegistryWrites`); the global compatibility level and mode belong to platform admins and
+governance.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from streammesh.identity import Principal, Role
 from streammesh.registry.base import (
     CompatibilityLevel,
     RegistryMode,
@@ -30,10 +34,11 @@ from streammesh.registry.errors import (
     InvalidVersion,
     SubjectNotFound,
 )
+from streammesh.registry.sql import SqlSchemaRegistry
 from streammesh.schemas.base import SchemaType
-from streammesh.server.auth import Reader, Writer
+from streammesh.server.auth import Reader, Writer, require_role
 from streammesh.server.context import server_context
-from streammesh.server.errors import REGISTRY_MEDIA_TYPE
+from streammesh.server.errors import REGISTRY_MEDIA_TYPE, ServiceNotConfigured
 from streammesh.server.protobuf_descriptors import (
     is_serialized_descriptor,
     proto_text_from_serialized,
@@ -55,6 +60,11 @@ from streammesh.server.registry_models import (
     SubjectVersionReply,
     registry_errors,
 )
+from streammesh.server.registry_writes import RegistryWrites
+
+# The mesh-wide settings (global compatibility level and mode) belong to the roles that act on
+# every domain; a domain owner changes only its own subjects' settings.
+Overseer = Annotated[Principal, Depends(require_role((Role.PLATFORM_ADMIN, Role.GOVERNANCE)))]
 
 
 class RegistryJSONResponse(JSONResponse):
@@ -116,6 +126,15 @@ DefaultToGlobal = Annotated[
 
 def _registry(request: Request) -> SchemaRegistry:
     return server_context(request).registry
+
+
+def _writes(request: Request, principal: Principal) -> RegistryWrites:
+    """The registry's writes as ``principal`` makes them (domains, products in use, audit)."""
+    context = server_context(request)
+    if not isinstance(context.registry, SqlSchemaRegistry):  # pragma: no cover - wiring
+        raise ServiceNotConfigured("schema registry in the mesh's metadata store")
+    relay = context.plane.relay_events if context.plane is not None else None
+    return RegistryWrites(context.registry, principal, relay)
 
 
 def parse_version(raw: str) -> VersionSelector:
@@ -379,11 +398,13 @@ def register(
     request: Request,
     subject: Subject,
     body: Annotated[SchemaBody, Body()],
-    _: Writer,
+    principal: Writer,
     normalize: Normalize = False,
 ) -> dict[str, int]:
-    """Register a schema under a subject (idempotent); answers its global id."""
-    found = _registry(request).register(subject, submission_of(body), normalize=normalize)
+    """Register a schema under a subject of the caller's domains (idempotent); answers its
+    global id."""
+    writes = _writes(request, principal)
+    found = writes.register(subject, submission_of(body), normalize=normalize)
     return {"id": found.id}
 
 
@@ -413,10 +434,11 @@ def lookup(
 
 @router.delete("/subjects/{subject}", response_model=list[int], responses=_WRITE_EXISTING)
 def delete_subject(
-    request: Request, subject: Subject, _: Writer, permanent: Permanent = False
+    request: Request, subject: Subject, principal: Writer, permanent: Permanent = False
 ) -> list[int]:
-    """Soft-delete a subject (or, after that, delete it for good); answers the versions."""
-    return _registry(request).delete_subject(subject, permanent=permanent)
+    """Soft-delete a subject (or, after that, delete it for good); answers the versions.
+    Refused for a subject of a data product that is not retired."""
+    return _writes(request, principal).delete_subject(subject, permanent=permanent)
 
 
 @router.delete(
@@ -426,11 +448,13 @@ def delete_version(
     request: Request,
     subject: Subject,
     version: VersionPath,
-    _: Writer,
+    principal: Writer,
     permanent: Permanent = False,
 ) -> int:
-    """Soft- or permanently delete one version; answers its number."""
-    return _registry(request).delete_version(subject, parse_version(version), permanent=permanent)
+    """Soft- or permanently delete one version; answers its number. Refused for the version a
+    data product that is not retired uses, and for any permanent delete of its subject's."""
+    writes = _writes(request, principal)
+    return writes.delete_version(subject, parse_version(version), permanent=permanent)
 
 
 @router.get(
@@ -508,17 +532,18 @@ def global_config(request: Request, _: Reader) -> dict[str, str]:
 
 @router.put("/config", response_model=ConfigUpdateReply, responses=_WRITE_BODY)
 def set_global_config(
-    request: Request, body: Annotated[ConfigBody, Body()], _: Writer
+    request: Request, body: Annotated[ConfigBody, Body()], principal: Overseer
 ) -> dict[str, str]:
-    """Set the global compatibility level."""
-    level = _registry(request).set_compatibility(_compatibility_level(body))
+    """Set the global compatibility level (platform admins and governance)."""
+    level = _writes(request, principal).set_compatibility(_compatibility_level(body), None)
     return {"compatibility": level.value}
 
 
 @router.delete("/config", response_model=ConfigReply, responses=_RESET)
-def delete_global_config(request: Request, _: Writer) -> dict[str, str]:
-    """Reset the global compatibility level to the mesh's default; answers the old one."""
-    return {"compatibilityLevel": _registry(request).delete_compatibility().value}
+def delete_global_config(request: Request, principal: Overseer) -> dict[str, str]:
+    """Reset the global compatibility level to the mesh's default; answers the old one
+    (platform admins and governance)."""
+    return {"compatibilityLevel": _writes(request, principal).delete_compatibility(None).value}
 
 
 @router.get("/config/{subject}", response_model=ConfigReply, responses=_LOOKUP)
@@ -532,17 +557,18 @@ def subject_config(
 
 @router.put("/config/{subject}", response_model=ConfigUpdateReply, responses=_WRITE_BODY)
 def set_subject_config(
-    request: Request, subject: Subject, body: Annotated[ConfigBody, Body()], _: Writer
+    request: Request, subject: Subject, body: Annotated[ConfigBody, Body()], principal: Writer
 ) -> dict[str, str]:
-    """Set a subject's compatibility level."""
-    level = _registry(request).set_compatibility(_compatibility_level(body), subject)
+    """Set the compatibility level of a subject of the caller's domains."""
+    level = _writes(request, principal).set_compatibility(_compatibility_level(body), subject)
     return {"compatibility": level.value}
 
 
 @router.delete("/config/{subject}", response_model=ConfigReply, responses=_WRITE_EXISTING)
-def delete_subject_config(request: Request, subject: Subject, _: Writer) -> dict[str, str]:
-    """Remove a subject's own compatibility level; answers it."""
-    return {"compatibilityLevel": _registry(request).delete_compatibility(subject).value}
+def delete_subject_config(request: Request, subject: Subject, principal: Writer) -> dict[str, str]:
+    """Remove the own compatibility level of a subject of the caller's domains; answers it."""
+    level = _writes(request, principal).delete_compatibility(subject)
+    return {"compatibilityLevel": level.value}
 
 
 Force = Annotated[bool, Query(description="Accepted for Confluent clients; has no effect.")]
@@ -556,16 +582,17 @@ def global_mode(request: Request, _: Reader) -> dict[str, str]:
 
 @router.put("/mode", response_model=ModeReply, responses=_WRITE_BODY)
 def set_global_mode(
-    request: Request, body: Annotated[ModeBody, Body()], _: Writer, force: Force = False
+    request: Request, body: Annotated[ModeBody, Body()], principal: Overseer, force: Force = False
 ) -> dict[str, str]:
-    """Set the global mode."""
-    return {"mode": _registry(request).set_mode(_mode(body)).value}
+    """Set the global mode (platform admins and governance)."""
+    return {"mode": _writes(request, principal).set_mode(_mode(body), None).value}
 
 
 @router.delete("/mode", response_model=ModeReply, responses=_RESET)
-def delete_global_mode(request: Request, _: Writer) -> dict[str, str]:
-    """Reset the global mode to READWRITE; answers the old one."""
-    return {"mode": _registry(request).delete_mode().value}
+def delete_global_mode(request: Request, principal: Overseer) -> dict[str, str]:
+    """Reset the global mode to READWRITE; answers the old one (platform admins and
+    governance)."""
+    return {"mode": _writes(request, principal).delete_mode(None).value}
 
 
 @router.get("/mode/{subject}", response_model=ModeReply, responses=_LOOKUP)
@@ -581,17 +608,17 @@ def set_subject_mode(
     request: Request,
     subject: Subject,
     body: Annotated[ModeBody, Body()],
-    _: Writer,
+    principal: Writer,
     force: Force = False,
 ) -> dict[str, str]:
-    """Set a subject's mode."""
-    return {"mode": _registry(request).set_mode(_mode(body), subject).value}
+    """Set the mode of a subject of the caller's domains."""
+    return {"mode": _writes(request, principal).set_mode(_mode(body), subject).value}
 
 
 @router.delete("/mode/{subject}", response_model=ModeReply, responses=_WRITE_EXISTING)
-def delete_subject_mode(request: Request, subject: Subject, _: Writer) -> dict[str, str]:
-    """Remove a subject's own mode; answers it."""
-    return {"mode": _registry(request).delete_mode(subject).value}
+def delete_subject_mode(request: Request, subject: Subject, principal: Writer) -> dict[str, str]:
+    """Remove the own mode of a subject of the caller's domains; answers it."""
+    return {"mode": _writes(request, principal).delete_mode(subject).value}
 
 
 __all__ = ["parse_version", "router", "submission_of"]

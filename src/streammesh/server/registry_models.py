@@ -124,10 +124,12 @@ class RegistryErrorReply(BaseModel):
 _ERROR_MEANINGS = {
     400: "The body is not UTF-8 encoded JSON.",
     401: "No token, or one that is unknown, revoked or expired (40101).",
-    403: "The token's role may not change the registry (40301).",
+    403: "The token's role may not do this (40301), or the subject belongs to a domain that "
+    "is not one of the caller's teams' (40306).",
     404: "No such subject, version, schema id or setting, or a reference to none (40401-40409).",
     409: "The schema is incompatible with the subject's compatibility level (409).",
-    422: "Invalid schema, version, level, mode or request (42201-42206, 422).",
+    422: "Invalid schema, version, level, mode or request (42201-42206, 422); or a delete "
+    "that would break a data product that is not retired (42205).",
 }
 
 

@@ -15,12 +15,17 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from streammesh.access import AclBinding, AclOperation, AclPatternType, AclResourceType
+from streammesh.errors import ConfigError
 from streammesh.log.errors import LogError, LogUnavailable
+from streammesh.log.kafka.acls import AclBinding as KafkaBinding
 from streammesh.log.kafka.acls import (
     AclRefused,
     AclsUnsupported,
+    BrokerAcl,
+    KafkaAcls,
     acl_error,
     describe_binding,
+    from_kafka,
     to_filter,
     to_kafka,
 )
@@ -80,3 +85,45 @@ def test_driver_errors_become_log_errors(code: int, expected: type[LogError]) ->
 @pytest.mark.kafka
 def test_create_and_delete_against_a_broker(kafka_bootstrap: str) -> None:
     pytest.skip("tansu 0.6 crashes librdkafka on CreateAcls; run against a real Kafka with ACLs")
+
+
+def test_bindings_the_cluster_lists_come_back_in_the_access_layers_terms() -> None:
+    assert from_kafka(to_kafka(GROUP_READ)) == BrokerAcl(
+        "User:app", "group", "app", "prefixed", "read"
+    )
+    every = KafkaBinding(
+        ResourceType.BROKER,
+        "kafka-cluster",
+        ResourcePatternType.LITERAL,
+        "User:ops",
+        "*",
+        KafkaOperation.ALL,
+        AclPermissionType.ALLOW,
+    )
+    assert from_kafka(every) == BrokerAcl("User:ops", "broker", "kafka-cluster", "literal", "all")
+    deny = KafkaBinding(
+        ResourceType.TOPIC,
+        "a.b.v1",
+        ResourcePatternType.LITERAL,
+        "User:x",
+        "*",
+        KafkaOperation.READ,
+        AclPermissionType.DENY,
+    )
+    one_host = KafkaBinding(
+        ResourceType.TOPIC,
+        "a.b.v1",
+        ResourcePatternType.LITERAL,
+        "User:x",
+        "10.0.0.1",
+        KafkaOperation.READ,
+        AclPermissionType.ALLOW,
+    )
+    assert from_kafka(deny) is None  # never the platform's: left alone
+    assert from_kafka(one_host) is None
+
+
+def test_the_acl_admin_is_only_for_a_kafka_log() -> None:
+    with pytest.raises(ConfigError, match=r"kafka\.acls is on but the event log is 'embedded"):
+        KafkaAcls.for_log("embedded:///tmp/mesh/log")
+    assert isinstance(KafkaAcls.for_log("kafka://127.0.0.1:9"), KafkaAcls)  # sends nothing

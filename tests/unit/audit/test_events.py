@@ -70,6 +70,11 @@ def test_action_values_are_the_published_event_types() -> None:
         "slo.recovered",
         "subscription.created",
         "subscription.deleted",
+        "registry.schema-registered",
+        "registry.subject-deleted",
+        "registry.version-deleted",
+        "registry.config-changed",
+        "registry.mode-changed",
     }
 
 

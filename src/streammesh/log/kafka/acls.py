@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, KafkaException
@@ -26,7 +27,8 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # the stubs d
     ResourceType,
 )
 
-from streammesh.log.config import LogConfig
+from streammesh.errors import ConfigError
+from streammesh.log.config import LogConfig, parse_log_url
 from streammesh.log.errors import LogError, LogUnavailable
 from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, admin_config
 from streammesh.log.kafka.translate import describe_error, kafka_error_of, translate_exception
@@ -74,6 +76,32 @@ class AclRefused(LogError):
         )
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class BrokerAcl:
+    """One ALLOW binding for any host as the cluster holds it (lower-case names, like the
+    access layer's ``AclBinding``; operations or types it does not use keep Kafka's name)."""
+
+    principal: str
+    resource_type: str
+    resource_name: str
+    pattern_type: str
+    operation: str
+
+
+def from_kafka(binding: Any) -> BrokerAcl | None:
+    """The :class:`BrokerAcl` of a confluent-kafka ``AclBinding``; ``None`` for a DENY binding
+    or one limited to a host (the platform never creates those, so it leaves them alone)."""
+    if binding.permission_type != AclPermissionType.ALLOW or binding.host != ANY_HOST:
+        return None
+    return BrokerAcl(
+        str(binding.principal),
+        binding.restype.name.lower(),
+        str(binding.name),
+        binding.resource_pattern_type.name.lower(),
+        binding.operation.name.lower(),
+    )
+
+
 def to_kafka(spec: AclBindingSpec) -> Any:
     """confluent-kafka's ``AclBinding`` for ``spec``."""
     return AclBinding(
@@ -109,7 +137,26 @@ def describe_binding(spec: AclBindingSpec) -> str:
 
 
 class KafkaAcls:
-    """ACL bindings of one Kafka cluster."""
+    """ACL bindings of one Kafka cluster.
+
+    Creating the client sends nothing; only :meth:`create`, :meth:`delete` and :meth:`list`
+    talk to the cluster.
+    """
+
+    @classmethod
+    def for_log(cls, url: str, config: LogConfig | None = None) -> KafkaAcls:
+        """The ACL admin of the cluster behind log URL ``kafka://host:port[,host:port]``.
+
+        Raises:
+            ConfigError: ``url`` is not a Kafka log URL.
+        """
+        location = parse_log_url(url)
+        if location.scheme != "kafka":
+            raise ConfigError(
+                f"kafka.acls is on but the event log is '{url}'; ACL bindings exist only on a "
+                "Kafka log (log: kafka://host:port in mesh.yaml); turn kafka.acls off"
+            )
+        return cls(url, location.target, config or LogConfig())
 
     def __init__(self, url: str, bootstrap: str, config: LogConfig) -> None:
         self._url = url
@@ -127,6 +174,34 @@ class KafkaAcls:
         except (KafkaException, ValueError, TypeError) as exc:
             raise translate_exception(exc, url=self._url, operation="creating ACLs") from exc
         self._wait(futures, dict(zip(kafka, specs, strict=True)), "creating ACLs")
+
+    def list(self) -> list[BrokerAcl]:
+        """Every ALLOW binding for any host the cluster holds, sorted.
+
+        Raises:
+            AclsUnsupported: The cluster has no authorizer.
+            LogUnavailable: No answer in time.
+        """
+        anything: Any = None  # a filter's None matches any name (the stubs say str only)
+        every = AclBindingFilter(
+            ResourceType.ANY,
+            anything,
+            ResourcePatternType.ANY,
+            anything,
+            anything,
+            AclOperation.ANY,
+            AclPermissionType.ANY,
+        )
+        try:
+            future = self._client.describe_acls(every, request_timeout=self._timeout_s)
+            found = future.result(timeout=self._timeout_s + 5.0)
+        except KafkaException as exc:
+            raise acl_error(exc, self._url, "(every binding)", "listing ACLs") from exc
+        except concurrent.futures.TimeoutError as exc:
+            raise LogUnavailable(
+                self._url, f"listing ACLs: no answer within {self._timeout_s:g} s"
+            ) from exc
+        return sorted(acl for acl in map(from_kafka, found) if acl is not None)
 
     def delete(self, bindings: Iterable[AclBindingSpec]) -> None:
         """Delete exactly ``bindings`` (deleting a missing one is a no-op)."""
@@ -179,9 +254,11 @@ __all__: Sequence[str] = [
     "AclBindingSpec",
     "AclRefused",
     "AclsUnsupported",
+    "BrokerAcl",
     "KafkaAcls",
     "acl_error",
     "describe_binding",
+    "from_kafka",
     "to_filter",
     "to_kafka",
 ]
