@@ -12,6 +12,8 @@ set the lifecycle rules::
       min_deprecated_before_retire: 30d
     consumers:
       active_window: 7d
+    server:
+      metrics: loopback   # /metrics without a token: loopback | token | open
     kafka:
       acls: true      # grants become ACL bindings on the cluster (docs/access.md)
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,12 +73,29 @@ class _Kafka(BaseModel):
     acls: bool = False
 
 
+class MetricsAccess(StrEnum):
+    """Who may read the server's ``/metrics`` (``server.metrics`` in ``mesh.yaml``)."""
+
+    LOOPBACK = "loopback"
+    """Clients on the server's own machine without a token, others with one (the default)."""
+    TOKEN = "token"
+    """Only with a token, whoever asks."""
+    OPEN = "open"
+    """Anyone, without a token."""
+
+
+class _Server(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    metrics: MetricsAccess = MetricsAccess.LOOPBACK
+
+
 class _ConfigFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     log: str | None = None
     store: str | None = None
     lifecycle: _Lifecycle = _Lifecycle()
     consumers: _Consumers = _Consumers()
+    server: _Server = _Server()
     kafka: _Kafka = _Kafka()
     notifications: dict[str, Any] | None = None
     """SMTP and delivery settings, validated by ``streammesh.notify`` (``load_notify_settings``)."""
@@ -97,6 +117,7 @@ class MeshConfig:
         store_url: The metadata store (``sqlite:///<home>/meta.db`` by default).
         lifecycle: Minimum times between lifecycle stages.
         consumer_active_window: How recently a consumer must have been seen to be active.
+        metrics_access: Who may read the server's ``/metrics`` without a token.
         kafka_acls: Whether grants are kept as ACL bindings on the Kafka cluster
             (``kafka.acls``; a Kafka log only).
     """
@@ -106,6 +127,7 @@ class MeshConfig:
     store_url: str
     lifecycle: LifecyclePolicy = field(default_factory=lambda: DEFAULT_POLICY)
     consumer_active_window: timedelta = timedelta(days=7)
+    metrics_access: MetricsAccess = MetricsAccess.LOOPBACK
     kafka_acls: bool = False
 
     @property
@@ -139,6 +161,7 @@ class MeshConfig:
                 file.lifecycle.min_deprecated_before_retire,
             ),
             consumer_active_window=file.consumers.active_window,
+            metrics_access=file.server.metrics,
             kafka_acls=file.kafka.acls,
         )
 

@@ -1,5 +1,5 @@
 """Monitoring over HTTP: product metrics, group lag, caught-up answers (with a long poll),
-SLO states, and ``/metrics`` in Prometheus' format without a token."""
+SLO states, and ``/metrics`` in Prometheus' format (a token needed but from loopback)."""
 
 from __future__ import annotations
 
@@ -156,7 +156,9 @@ def test_prometheus_metrics_name_products_and_registered_groups(served: Served) 
     _produce(served, 2)
     _check_slos(served)
 
-    answer = served.client.get("/metrics")  # no token
+    # The test client is not a loopback address: /metrics wants a token by default.
+    assert served.client.get("/metrics").status_code == 401
+    answer = served.client.get("/metrics", headers=served.headers(Role.MEMBER))
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(answer.text)}

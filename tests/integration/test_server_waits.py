@@ -1,6 +1,6 @@
 """Long polls against a real ``streammesh up``: caught-up waits hold no worker thread (the
-server keeps answering while dozens wait), a token may hold only a few at once, and REST
-consumes waiting for events hold no worker thread either."""
+server keeps answering while dozens wait), a token may hold only a few at once, and
+``/metrics`` is open to loopback clients only unless ``mesh.yaml`` says otherwise."""
 
 from __future__ import annotations
 
@@ -214,3 +214,22 @@ def test_the_server_answers_while_45_rest_consumes_wait_for_events(
             thread.join()
     assert [a.status_code for a in answers] == [200] * POLLS
     assert all(a.json()["events"] == [] for a in answers)
+
+
+def test_metrics_answer_loopback_clients_without_a_token(server: StreammeshServer) -> None:
+    answer = httpx.get(f"{server.url}/metrics", timeout=30)
+    assert answer.status_code == 200
+    assert "streammesh_up 1.0" in answer.text
+
+
+def test_metrics_need_a_token_when_mesh_yaml_says_so(tmp_path: Path) -> None:
+    (tmp_path / "mesh.yaml").write_text("server:\n  metrics: token\n", encoding="utf-8")
+    with StreammeshServer(tmp_path) as running:
+        refused = httpx.get(f"{running.url}/metrics", timeout=30)
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["error"]["code"] == "unauthenticated"
+        answered = httpx.get(
+            f"{running.url}/metrics", headers=_headers(running.admin_token), timeout=30
+        )
+        assert answered.status_code == 200
+        assert "streammesh_up 1.0" in answered.text

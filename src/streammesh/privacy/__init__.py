@@ -13,7 +13,6 @@ from streammesh.privacy.envelope import HEADER_PREFIX, header_name
 from streammesh.privacy.errors import (
     InvalidEntityKey,
     KmsError,
-    MasterKeyMissing,
     NoPlaceholder,
     PrivacyError,
     TokenNotGranted,
@@ -32,7 +31,6 @@ from streammesh.privacy.protection import (
     FieldProtection,
     SchemaCheck,
     encrypted_fields,
-    fields_in_clear,
 )
 from streammesh.privacy.tokens import Tokenizer
 
@@ -48,7 +46,6 @@ __all__ = [
     "Kms",
     "KmsError",
     "LocalKms",
-    "MasterKeyMissing",
     "NoPlaceholder",
     "PrivacyError",
     "SchemaCheck",
@@ -61,7 +58,6 @@ __all__ = [
     "encrypted_fields",
     "entity_key_bytes",
     "entity_label",
-    "fields_in_clear",
     "forget",
     "header_name",
     "product_name",

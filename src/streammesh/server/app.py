@@ -119,6 +119,7 @@ class _MeshLifetime:
                 notifications=NotificationService(
                     mesh.store, mesh.plane, load_notify_settings(mesh.config.home)
                 ),
+                metrics_access=mesh.config.metrics_access,
             )
         except BaseException:
             mesh.close()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from fastapi import FastAPI, Request
 
+from streammesh.config import MetricsAccess
 from streammesh.identity import Principal
 from streammesh.registry.base import SchemaRegistry
 
@@ -48,6 +49,8 @@ class ServerContext:
             (``/api/v1/subscriptions``, ``/api/v1/inbox``, ...); ``None`` answers 503 there.
         lineage: The lineage graph and OpenLineage runs (``/api/v1/lineage``,
             ``/api/v1/openlineage``); ``None`` answers 503 there.
+        metrics_access: Who may read ``/metrics`` without a token (``server.metrics`` in
+            ``mesh.yaml``; loopback clients by default).
     """
 
     registry: SchemaRegistry
@@ -60,6 +63,7 @@ class ServerContext:
     governance: GovernanceService | None = None
     lineage: MeshLineage | None = None
     notifications: NotificationService | None = None
+    metrics_access: MetricsAccess = MetricsAccess.LOOPBACK
 
 
 def attach_context(app: FastAPI, context: ServerContext) -> None:

@@ -4,13 +4,16 @@ A custom collector asks the mesh for current values at each scrape (the server k
 state of its own, so any replica answers the same): per product version its partitions' end
 offsets, the events of the last minute, the newest event's time and its SLO statuses; per
 consumer group registered by an application, its lag. HTTP request counts and latencies of
-this process come from a middleware. Like ``/healthz``, ``/metrics`` needs no token: it
-holds counts and names, never event data.
+this process come from a middleware. ``/metrics`` holds counts and names, never event data;
+who may read it without a token is ``server.metrics`` in ``mesh.yaml``: ``loopback`` (the
+default: a Prometheus on the server's machine scrapes without one, anyone else needs a token),
+``token`` (always a token) or ``open`` (no token, from anywhere).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -21,11 +24,13 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
+from streammesh.config import MetricsAccess
 from streammesh.errors import MeshError
 from streammesh.log import TopicNotFound
 from streammesh.observe import MeshMonitor, SloStatus
 from streammesh.observe.monitor import RegisteredGroup
 from streammesh.server.api.observe import mesh_monitor
+from streammesh.server.auth import authenticate
 from streammesh.server.context import server_context
 
 _LOGGER = logging.getLogger(__name__)
@@ -174,7 +179,10 @@ def install_http_metrics(app: FastAPI) -> None:
     },
 )
 def metrics(request: Request) -> Response:
-    """The mesh's metrics in Prometheus' text format (no token needed)."""
+    """The mesh's metrics in Prometheus' text format. By default clients on the server's own
+    machine (loopback) need no token and others do; `server.metrics` in `mesh.yaml` makes it
+    `token` (always needs one) or `open` (never does)."""
+    _check_access(request)
     registry = CollectorRegistry(auto_describe=False)
     monitor = mesh_monitor(server_context(request))
     if monitor is not None:
@@ -185,3 +193,28 @@ def metrics(request: Request) -> Response:
         with contextlib.suppress(ValueError):
             body += generate_latest(http.registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def _check_access(request: Request) -> None:
+    """Let the request through if the server's ``metrics_access`` allows it without a token,
+    else authenticate it (``AuthenticationRequired``: 401)."""
+    access = server_context(request).metrics_access
+    if access is MetricsAccess.OPEN:
+        return
+    if access is MetricsAccess.LOOPBACK and _from_loopback(request):
+        return
+    authenticate(request)
+
+
+def _from_loopback(request: Request) -> bool:
+    # The TCP peer's address: a reverse proxy on the same machine makes every client look
+    # local, which is why the documentation says to choose ``token`` behind one.
+    if request.client is None:
+        return False
+    try:
+        address = ipaddress.ip_address(request.client.host)
+    except ValueError:  # not an address (e.g. a test client's name)
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback  # ::ffff:127.0.0.1 on a dual-stack socket
+    return address.is_loopback
