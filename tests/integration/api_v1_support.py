@@ -92,3 +92,18 @@ def serve(
         }
     with TestClient(app) as client:
         yield Served(mesh, client, tokens)
+
+
+def own_domain(served: Served, domain: str = "execution", team: str = "execution-team") -> None:
+    """Make the ``domain-owner`` token's principal an owner of ``domain``: register the domain
+    and ``team`` (as a platform admin) and give the principal a user account in the team —
+    a domain owner changes only the domains of its teams."""
+    admin = served.headers()
+    calls = (
+        ("/api/v1/domains", {"name": domain}),
+        ("/api/v1/teams", {"name": team, "domain": domain}),
+        ("/api/v1/principals", {"name": "domain-owner-user", "kind": "user", "team": team}),
+    )
+    for path, body in calls:
+        answer = served.client.post(path, headers=admin, json=body)
+        assert answer.status_code in (200, 201), answer.text

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from streammesh.identity import Role
-from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
+from tests.integration.api_v1_support import Served, avro, descriptor, own_domain, serve, sources
 
 API = "/api/v1/governance"
 EMAIL = {"name": "buyer_email", "type": "string", "doc": "Who bought."}
@@ -18,7 +18,9 @@ EMAIL = {"name": "buyer_email", "type": "string", "doc": "Who bought."}
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    yield from serve(tmp_path / "mesh")
+    for running in serve(tmp_path / "mesh"):
+        own_domain(running)
+        yield running
 
 
 def call(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from streammesh.identity import Role
-from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
+from tests.integration.api_v1_support import Served, avro, descriptor, own_domain, serve, sources
 from tests.unit.notify.servers import WebhookReceiver, run_receiver, wait_for
 
 API = "/api/v1"
@@ -24,6 +24,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
             f"{API}/apply", headers=running.headers(), json=sources((descriptor(TRADES), avro()))
         )
         assert applied.status_code == 200, applied.text
+        own_domain(running)
         yield running
 
 
@@ -100,8 +101,11 @@ def test_roles_and_validation(served: Served) -> None:
     call(served, "GET", "/subscriptions?all=true", 403, Role.CONSUMER)
     assert len(call(served, "GET", "/subscriptions?all=true", 200, Role.GOVERNANCE)) == 1
     call(served, "GET", "/notifications/dead-letters", 403, Role.CONSUMER)
-    assert call(served, "GET", "/notifications/dead-letters", 200, Role.DOMAIN_OWNER) == []
-    call(served, "POST", "/notifications/dead-letters/nope/redrive", 404, Role.DOMAIN_OWNER)
+    # Dead letters are mesh-wide: governance and platform admins only.
+    call(served, "GET", "/notifications/dead-letters", 403, Role.DOMAIN_OWNER)
+    assert call(served, "GET", "/notifications/dead-letters", 200, Role.GOVERNANCE) == []
+    call(served, "POST", "/notifications/dead-letters/nope/redrive", 403, Role.DOMAIN_OWNER)
+    call(served, "POST", "/notifications/dead-letters/nope/redrive", 404, Role.GOVERNANCE)
     call(served, "POST", f"/products/{TRADES}/incidents", 403, Role.CONSUMER, json={"message": "x"})
     call(
         served, "POST", "/products/no.such/incidents", 404, Role.DOMAIN_OWNER, json={"message": "x"}

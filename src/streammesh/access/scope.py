@@ -56,6 +56,14 @@ class DomainScope:
         if not self.covers(domain):
             raise OutsideDomain(self.principal, action, subject, domain, sorted(self.domains))
 
+    def check_team(self, team: str, domain: str | None, action: str, subject: str) -> None:
+        """Raise :class:`OutsideDomain` unless the principal may ``action`` ``subject`` of
+        ``team`` (registered under ``domain``): one of its own teams, or a team of one of its
+        domains."""
+        if self.covers_team(team) or (domain is not None and self.covers(domain)):
+            return
+        raise OutsideDomain(self.principal, action, subject, domain or "none", sorted(self.domains))
+
 
 def domain_scope(store: MetadataStore, principal: str, role: Role) -> DomainScope:
     """The :class:`DomainScope` of ``principal`` acting with ``role``, read from the store."""

@@ -28,11 +28,14 @@ from streammesh.access.errors import (
     AccessRequestNotFound,
     AccessStateError,
     InvalidAccessRequest,
+    OutsideDomain,
 )
 from streammesh.access.model import AccessRequest, AccessState, Grant, request_from_row
+from streammesh.access.scope import domain_scope
 from streammesh.audit import AuditAction, AuditEntry, AuditLog
-from streammesh.control import ControlPlane
+from streammesh.control import ControlPlane, inventory
 from streammesh.identity.accounts import Account, AccountKind, AccountStore
+from streammesh.identity.errors import InvalidAccount
 from streammesh.log.errors import LogError
 from streammesh.products.descriptor import Descriptor, Status
 from streammesh.store import MetadataStore
@@ -112,13 +115,47 @@ class AccessService:
         self._audit = AuditLog(store)
 
     def create_account(
-        self, name: str, kind: AccountKind, *, team: str | None, description: str, actor: str
+        self,
+        name: str,
+        kind: AccountKind,
+        *,
+        team: str | None,
+        description: str,
+        actor: str,
+        caller: Caller | None = None,
     ) -> Account:
         """Create a user or service account and relay its audit entry (see
-        :meth:`AccountStore.create` for the errors)."""
+        :meth:`AccountStore.create` for the other errors).
+
+        ``caller`` (``None``: the command line on a mesh directory, which may do anything)
+        that is not governance or a platform admin creates accounts only in its own teams.
+
+        Raises:
+            InvalidAccount: A caller that is not mesh-wide gave no team.
+            OutsideDomain: The team is not one of the caller's.
+        """
+        if caller is not None:
+            scope = domain_scope(self._store, caller.name, caller.role)
+            if not scope.mesh_wide:
+                if team is None:
+                    mine = ", ".join(sorted(scope.teams)) or "none"
+                    raise InvalidAccount(name, f"give the account's team (yours: {mine})")
+                if not scope.covers_team(team):
+                    raise OutsideDomain(
+                        caller.name,
+                        "create an account in",
+                        f"team:{team}",
+                        self._team_domain(team),
+                        sorted(scope.domains),
+                    )
         account = self.accounts.create(name, kind, team=team, description=description, actor=actor)
         self._relay()
         return account
+
+    def _team_domain(self, team: str) -> str:
+        with self._store.read() as connection:
+            found = inventory.team(connection, team)
+        return (found.domain if found is not None else None) or "none"
 
     def request(
         self, product: str, application: str, *, purpose: str, classified: bool, caller: Caller
@@ -318,6 +355,12 @@ class AccessService:
             record.descriptor.team,
             action,
             current.reference,
+        )
+        # The access rule proper (a domain owner of the owning team) and then the rule every
+        # change of a domain follows: its team must be of the product's domain, which guards
+        # against a team registered under another domain than its products'.
+        domain_scope(self._store, caller.name, caller.role).check(
+            record.descriptor.domain, f"{action} access to", current.reference
         )
         now = self._clock()
         with self._store.write(ACCESS_LOCK) as connection:

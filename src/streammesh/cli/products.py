@@ -329,3 +329,36 @@ def search(
         print_json(search_document(query, result))
     else:
         _print_search(result)
+
+
+@app.command("transfer")
+def transfer(
+    ctx: typer.Context,
+    product: ProductArgument,
+    team: Annotated[
+        str,
+        typer.Option("--team", metavar="TEAM", help="The new owning team, of the same domain."),
+    ],
+    note: Annotated[
+        str | None,
+        typer.Option("--note", metavar="TEXT", show_default=False, help="Why (audited)."),
+    ] = None,
+    as_json: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Give a product (every version) to another team of its domain; audited as
+    product.owner-changed. Over --server it needs a governance or platform-admin token.
+    'apply' never changes a product's team."""
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        record = session.mesh.transfer(product, team=team, note=note)
+    if as_json:
+        print_json(record.document())
+        return
+    console = stdout_console()
+    console.soft_wrap = True
+    console.print(
+        Text.assemble(("transferred ", "green"), (record.name, "bold"), f" to team {team}")
+    )

@@ -3,6 +3,9 @@ access control and the privacy key store)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +16,7 @@ from streammesh.control.settings import ControlSettings
 from streammesh.log import EventLog, LogConfig, open_log
 from streammesh.privacy import KeyStore, LocalKms
 from streammesh.registry.sql import SqlSchemaRegistry
+from streammesh.sqlite_file import private_directory
 from streammesh.store import MetadataStore, open_store
 
 if TYPE_CHECKING:
@@ -39,24 +43,38 @@ class LocalMesh:
     def open(cls, config: MeshConfig, log_config: LogConfig | None = None) -> LocalMesh:
         """Open (creating when missing) the mesh ``config`` describes.
 
+        The mesh directory is made private (0700) and what is created in it while opening is
+        private too (0600 files, 0700 directories), whatever the process umask.
+
         Raises:
-            StoreError: The metadata store cannot be opened or migrated.
-            LogError: The event log cannot be opened.
+            StoreError: The metadata store cannot be opened or migrated, or is damaged.
+            LogError: The event log cannot be opened, or is damaged.
+            MasterKeyMissing: ``privacy/master.key`` is missing while the store holds keys
+                wrapped by it (restore it from a backup).
             ConfigError: ``kafka.acls`` is on and the log is not Kafka.
         """
         acls = _kafka_acls(config, log_config)  # a bad setting fails before anything opens
-        if config.store_url.startswith("sqlite:") or config.embedded:
-            config.home.mkdir(parents=True, exist_ok=True)
-        store = open_store(config.store_url)
+        with _private_files():
+            if config.store_url.startswith("sqlite:") or config.embedded:
+                private_directory(config.home)
+                config.home.chmod(0o700)  # an existing mesh made before files were private
+            store = open_store(config.store_url)
+            try:
+                log = open_log(config.log_url, log_config or LogConfig())
+            except BaseException:
+                store.close()
+                raise
         try:
-            log = open_log(config.log_url, log_config or LogConfig())
+            kms = LocalKms.for_mesh(config.home, KeyStore(store).wrapped_keys)
+            kms.check_present()  # refuse to start rather than lose every encrypted field
         except BaseException:
+            log.close()
             store.close()
             raise
         registry = SqlSchemaRegistry(store)
         settings = ControlSettings(config.lifecycle, config.consumer_active_window)
         plane = ControlPlane(store, log, registry, settings=settings)
-        keys = KeyStore(store, LocalKms.for_mesh(config.home))
+        keys = KeyStore(store, kms)
         return cls(config, store, log, registry, plane, AccessControl(store), keys, acls)
 
     def close(self) -> None:
@@ -81,3 +99,14 @@ def _kafka_acls(config: MeshConfig, log_config: LogConfig | None) -> KafkaAcls |
     from streammesh.log.kafka.acls import KafkaAcls  # the [kafka] extra; only when asked
 
     return KafkaAcls.for_log(config.log_url, log_config)
+
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    """Create files 0600 and directories 0700 inside the block (the umask is per process, so
+    threads creating files meanwhile get private ones too, which is the safe side)."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)

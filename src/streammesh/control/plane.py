@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
@@ -62,6 +63,10 @@ from streammesh.registry.base import SchemaRegistry
 from streammesh.schemas.base import SchemaField
 from streammesh.schemas.formats import format_for
 from streammesh.store import MetadataStore
+
+if TYPE_CHECKING:
+    # Only for annotations: the access package imports the control plane at run time.
+    from streammesh.access.scope import DomainScope
 
 _LOGGER = logging.getLogger(__name__)
 _VERSIONED = re.compile(r"^(?P<name>[^.]+\.[^.]+)\.v(?P<version>[1-9][0-9]*)$")
@@ -126,15 +131,31 @@ class ControlPlane:
         with self._store.read() as connection:
             return self._planner(connection).plan(sources)
 
-    def apply(self, sources: Sequence[ProductSource], *, actor: str) -> ApplyResult:
+    def apply(
+        self,
+        sources: Sequence[ProductSource],
+        *,
+        actor: str,
+        scope: DomainScope | None = None,
+    ) -> ApplyResult:
         """Make the mesh match ``sources``; a second run with the same sources changes nothing.
+
+        Args:
+            sources: The products (descriptor and schema each).
+            actor: Who applies them (recorded in the audit log).
+            scope: The domains ``actor`` may change; ``None`` (the command line on a mesh
+                directory) changes any. Every product must be of a registered domain in the
+                scope and owned by a team of it: a new domain is created only mesh-wide.
 
         Raises:
             PlanRefused: The plan has errors; nothing was changed (for any product).
+            OutsideDomain: A product (or its team) is outside ``scope``; nothing was changed.
             ConcurrentChange: Another apply changed a product meanwhile; run again.
         """
         if not sources:
             raise InvalidProductSource("apply", "no product given; give descriptor files")
+        if scope is not None and not scope.mesh_wide:
+            self._check_apply_scope(sources, scope)
         plan = self.plan(sources)
         if plan.errors:
             raise PlanRefused(plan.errors)
@@ -159,6 +180,19 @@ class ControlPlane:
             self._publish_events()
         return ApplyResult(plan, tuple(applied))
 
+    def _check_apply_scope(self, sources: Sequence[ProductSource], scope: DomainScope) -> None:
+        # Every product of the plan is checked before anything is planned or written: one
+        # product outside the caller's domains refuses the whole apply.
+        with self._store.read() as connection:
+            for source in sources:
+                descriptor = source.descriptor
+                scope.check(descriptor.domain, "apply", source.reference)
+                team = inventory.team(connection, descriptor.team)
+                if team is not None:
+                    scope.check_team(
+                        team.name, team.domain, "give ownership of", f"team:{team.name}"
+                    )
+
     def _planner(self, connection: Connection) -> Planner:
         return Planner(
             connection,
@@ -179,16 +213,21 @@ class ControlPlane:
         sunset: date,
         replacement: str | None = None,
         actor: str,
+        scope: DomainScope | None = None,
     ) -> ProductRecord:
         """Deprecate a published product: it takes no new consumers and leaves default search.
 
+        ``scope`` (``None``: any domain) must cover the product's domain.
+
         Raises:
             ProductNotFound: No such product, or the replacement is not in the mesh.
+            OutsideDomain: The product is outside ``scope``.
             LifecycleError: Not published, too early, or the details are invalid.
         """
         now = self._clock()
         with self._store.write(CONTROL_LOCK) as connection:
             record = self._resolve(connection, reference)
+            _check_product(scope, record, "deprecate")
             if replacement is not None:
                 self._resolve(connection, replacement)
             state = deprecate(
@@ -203,21 +242,31 @@ class ControlPlane:
         self._publish_events()
         return updated
 
-    def retire(self, reference: str, *, actor: str, force: bool = False) -> ProductRecord:
+    def retire(
+        self,
+        reference: str,
+        *,
+        actor: str,
+        force: bool = False,
+        scope: DomainScope | None = None,
+    ) -> ProductRecord:
         """Retire a deprecated product and delete its topic; this is final.
 
         Args:
             reference: The product (``name`` or ``name.vN``).
             actor: Who retires it.
             force: Retire although consumers are active; ``actor`` is recorded as who forced.
+            scope: The domains ``actor`` may change (``None``: any).
 
         Raises:
             ProductNotFound: No such product.
+            OutsideDomain: The product is outside ``scope``.
             LifecycleError: Not deprecated, too early, or consumers are active without force.
         """
         now = self._clock()
         with self._store.write(CONTROL_LOCK) as connection:
             record = self._resolve(connection, reference)
+            _check_product(scope, record, "retire")
             state = retire(
                 record.lifecycle,
                 active_consumers=self._active_consumers(connection, record),
@@ -229,6 +278,77 @@ class ControlPlane:
         self._delete_topic(updated)
         self._publish_events()
         return updated
+
+    def transfer(
+        self, reference: str, team: str, *, actor: str, note: str | None = None
+    ) -> list[ProductRecord]:
+        """Give every version of a product to another team of its domain (audited as
+        ``product.owner-changed`` per version); the same team again changes nothing.
+
+        Who may do it is the caller's business (the REST API lets governance and platform
+        admins); ``apply`` never changes a product's team.
+
+        Args:
+            reference: The product (``name`` or ``name.vN``: every version moves).
+            team: The new owning team, registered under the product's domain.
+            actor: Who transfers it.
+            note: Why (recorded with the audit entries).
+
+        Returns:
+            Every version of the product, lowest first, as stored now.
+
+        Raises:
+            ProductNotFound: No such product.
+            InvalidProductSource: The team is not registered, or is of another domain.
+        """
+        _check_name("team", team)
+        now = self._clock()
+        with self._store.write(CONTROL_LOCK) as connection:
+            current = self._resolve(connection, reference)
+            domain = current.descriptor.domain
+            found = inventory.team(connection, team)
+            if found is None:
+                raise InvalidProductSource(
+                    "team",
+                    f"team '{team}' is not registered; 'streammesh teams create {team} "
+                    f"--domain {domain}' first",
+                )
+            if found.domain != domain:
+                raise InvalidProductSource(
+                    "team",
+                    f"team '{team}' is of domain '{found.domain or 'none'}' and product "
+                    f"'{current.name}' of domain '{domain}'; a product belongs to a team of its "
+                    "own domain",
+                )
+            versions = inventory.product_versions(connection, current.name)
+            moved = []
+            for record in versions:
+                if record.descriptor.team == team:
+                    moved.append(record)
+                    continue
+                updated = dataclasses.replace(
+                    record,
+                    descriptor=record.descriptor.model_copy(update={"team": team}),
+                    updated_at=now,
+                )
+                inventory.save_product(connection, updated)
+                fields = self._registry_fields(updated)
+                self.catalog.upsert_in(connection, catalog_entry(updated, fields))
+                self.audit.record(
+                    connection,
+                    AuditEntry(
+                        AuditAction.PRODUCT_OWNER_CHANGED,
+                        record.reference,
+                        actor,
+                        before={"team": record.descriptor.team},
+                        after={"team": team},
+                        note=note,
+                    ),
+                    at=now,
+                )
+                moved.append(updated)
+        self._publish_events()
+        return moved
 
     def _save_status(
         self,
@@ -390,12 +510,28 @@ class ControlPlane:
 
     # -- domains and teams -----------------------------------------------------------------------
 
-    def register_domain(self, name: str, *, description: str | None, actor: str) -> DomainRecord:
-        """Register (or describe again) a domain."""
+    def register_domain(
+        self,
+        name: str,
+        *,
+        description: str | None,
+        actor: str,
+        scope: DomainScope | None = None,
+    ) -> DomainRecord:
+        """Register (or describe again) a domain.
+
+        ``scope`` (``None``: any domain) must cover the domain, so a new domain is registered
+        only mesh-wide (governance, platform admin) and a domain owner describes its own.
+
+        Raises:
+            OutsideDomain: The domain is outside ``scope``.
+        """
         _check_name("domain", name)
         now = self._clock()
         with self._store.write(CONTROL_LOCK) as connection:
             before = inventory.domain(connection, name)
+            if scope is not None:
+                scope.check(name, "describe" if before else "register", f"domain:{name}")
             record = DomainRecord(
                 name,
                 description,
@@ -425,8 +561,18 @@ class ControlPlane:
         email: str | None,
         description: str | None,
         actor: str,
+        scope: DomainScope | None = None,
     ) -> TeamRecord:
-        """Register (or describe again) a team, optionally of a registered domain."""
+        """Register (or describe again) a team, optionally of a registered domain.
+
+        ``scope`` (``None``: any) must cover the team's stored domain (or the team itself) and
+        the domain it is registered under now: a domain owner registers and describes only
+        its own domains' teams, and cannot move a team out of them.
+
+        Raises:
+            InvalidProductSource: A bad name, or the domain is not registered.
+            OutsideDomain: The team (or the domain given) is outside ``scope``.
+        """
         _check_name("team", name)
         now = self._clock()
         with self._store.write(CONTROL_LOCK) as connection:
@@ -435,6 +581,18 @@ class ControlPlane:
                     "team", f"domain '{domain}' is not registered; register it first"
                 )
             before = inventory.team(connection, name)
+            if scope is not None and not scope.mesh_wide:
+                subject = f"team:{name}"
+                if before is not None:
+                    scope.check_team(name, before.domain, "describe", subject)
+                if domain is None:
+                    mine = ", ".join(sorted(scope.domains)) or "none"
+                    raise InvalidProductSource(
+                        "team", f"give the domain of team '{name}' (yours: {mine})"
+                    )
+                # Membership of the team is not enough here: it would let an owner move its
+                # own team into a domain it does not own.
+                scope.check(domain, "register", subject)
             record = TeamRecord(
                 name,
                 domain,
@@ -484,6 +642,11 @@ class ControlPlane:
             self._relay.relay()
         except LogError as exc:
             _LOGGER.warning("mesh events not relayed yet (will retry): %s", exc)
+
+
+def _check_product(scope: DomainScope | None, record: ProductRecord, action: str) -> None:
+    if scope is not None:
+        scope.check(record.descriptor.domain, action, record.reference)
 
 
 def _check_name(kind: str, name: str) -> None:

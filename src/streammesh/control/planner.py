@@ -91,6 +91,7 @@ class Planner:
         problem = _Problems(source)
 
         changes = [*self._owners(descriptor, new_domains, new_teams)]
+        self._check_team(descriptor, stored, problem)
         if stored is not None and stored.status is Status.RETIRED:
             problem(
                 "product.retired",
@@ -145,6 +146,26 @@ class Planner:
         if schema is not None and not problem.has_errors:
             target = Target(spec, schema, schema_id, schema_version, status, transitions, replaces)
         return ProductPlan(source, stored, tuple(changes), problem.found, target)
+
+    def _check_team(
+        self, descriptor: Descriptor, stored: ProductRecord | None, problem: _Problems
+    ) -> None:
+        # The owning team changes only by a transfer (its own audited operation, with its own
+        # rules on who may), never as a side effect of re-applying a descriptor.
+        if stored is None:
+            versions = inventory.product_versions(self.connection, descriptor.name)
+            stored = versions[-1] if versions else None
+        if stored is None or stored.descriptor.team == descriptor.team:
+            return
+        problem(
+            "product.team-changed",
+            f"'{descriptor.name}' is owned by team '{stored.descriptor.team}' and the "
+            f"descriptor names team '{descriptor.team}'; apply does not change a product's owner",
+            f"transfer it first: 'streammesh products transfer {descriptor.name} --team "
+            f"{descriptor.team}' (POST /api/v1/products/{descriptor.name}/owner, by governance "
+            "or a platform admin), or keep team: "
+            f"{stored.descriptor.team}",
+        )
 
     def _owners(
         self, descriptor: Descriptor, new_domains: set[str], new_teams: set[str]

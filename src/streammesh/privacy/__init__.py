@@ -13,6 +13,7 @@ from streammesh.privacy.envelope import HEADER_PREFIX, header_name
 from streammesh.privacy.errors import (
     InvalidEntityKey,
     KmsError,
+    MasterKeyMissing,
     NoPlaceholder,
     PrivacyError,
     TokenNotGranted,
@@ -31,6 +32,7 @@ from streammesh.privacy.protection import (
     FieldProtection,
     SchemaCheck,
     encrypted_fields,
+    fields_in_clear,
 )
 from streammesh.privacy.tokens import Tokenizer
 
@@ -46,6 +48,7 @@ __all__ = [
     "Kms",
     "KmsError",
     "LocalKms",
+    "MasterKeyMissing",
     "NoPlaceholder",
     "PrivacyError",
     "SchemaCheck",
@@ -58,6 +61,7 @@ __all__ = [
     "encrypted_fields",
     "entity_key_bytes",
     "entity_label",
+    "fields_in_clear",
     "forget",
     "header_name",
     "product_name",

@@ -66,6 +66,25 @@ class KmsError(PrivacyError):
         super().__init__(f"key management '{kms}': {reason}")
 
 
+class MasterKeyMissing(KmsError):
+    """The local master key file is gone while the store holds keys wrapped by it.
+
+    Never answered by making a new key: a new key would open none of the stored data keys, so
+    every encrypted field would be lost for good (and new ones written under a second key).
+    """
+
+    def __init__(self, path: str, wrapped_keys: int) -> None:
+        self.path = path
+        self.wrapped_keys = wrapped_keys
+        super().__init__(
+            f"local:{path}",
+            f"the master key file '{path}' is missing, but this mesh holds {wrapped_keys} "
+            "key(s) wrapped by it: without it no encrypted field can be read. Restore the "
+            "file from your backup to that path (mode 0600) and start again; streammesh does "
+            "not create a new master key over existing encrypted data",
+        )
+
+
 class TokenNotGranted(PrivacyError):
     """A principal asked to reverse a token of a product it is not granted to reverse."""
 

@@ -115,6 +115,20 @@ class KeyStore:
             raise KmsError("none", "this key store was opened without a KMS; pass one to use keys")
         return self._kms
 
+    def wrapped_keys(self) -> int:
+        """How many keys this store holds wrapped by a KMS (live data keys and product
+        secrets): while it is 0, losing the master key loses nothing."""
+        with self._store.read() as connection:
+            live = connection.execute(
+                sa.select(sa.func.count())
+                .select_from(data_keys)
+                .where(data_keys.c.wrapped.is_not(None))
+            ).scalar_one()
+            secrets_ = connection.execute(
+                sa.select(sa.func.count()).select_from(product_keys)
+            ).scalar_one()
+        return int(live) + int(secrets_)
+
     def current(self, product: str, entity_key: bytes) -> DataKey:
         """The key new events of the entity are encrypted with; created on first use.
 

@@ -4,6 +4,10 @@ The master key lives in a file (``<home>/privacy/master.key``, mode 0600), not i
 metadata database: a copy of the database (a backup, a replica, a dump) then holds only
 wrapped keys and ciphertext, and reading classified data needs both the database and the
 file. Production deployments should use a real KMS behind :class:`~streammesh.privacy.kms.Kms`.
+
+A missing file is created only while nothing is wrapped yet (``wrapped_keys`` answers 0): a
+new key over existing wrapped keys would make every encrypted field unreadable, so the KMS
+then raises :class:`~streammesh.privacy.errors.MasterKeyMissing` instead.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import hashlib
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from streammesh.privacy.errors import KmsError
+from streammesh.privacy.errors import KmsError, MasterKeyMissing
 
 MASTER_KEY_FILE = Path("privacy") / "master.key"
 """Where :meth:`LocalKms.for_mesh` keeps the master key, relative to the mesh directory."""
@@ -34,27 +39,43 @@ class LocalKms:
         >>> kms.unwrap(kms.wrap(b"k" * 32, b"ctx"), b"ctx", kms.key_id)  # doctest: +SKIP
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, wrapped_keys: Callable[[], int] | None = None) -> None:
         """Args:
         path: The master key file; created (mode 0600) with a new random key when a key is
             first wrapped or unwrapped, so a mesh that never protects a field has none.
+        wrapped_keys: How many keys the mesh holds wrapped by this KMS; a missing file is
+            created only when it answers 0 (``None``: the caller vouches that none exist).
 
         Members raise ``KmsError`` when the file is accessible to others than its owner, or
-        does not hold a key.
+        does not hold a key, and ``MasterKeyMissing`` when it is missing and keys exist.
         """
         self.path = path
+        self._wrapped_keys = wrapped_keys
         self._loaded: tuple[AESGCM, str] | None = None
+
+    def check_present(self) -> None:
+        """Raise if the master key file is missing while keys wrapped by it exist (start-up).
+
+        Raises:
+            MasterKeyMissing: the file is missing and the mesh holds wrapped keys.
+        """
+        if self._wrapped_keys is not None and not self.path.exists():
+            count = self._wrapped_keys()
+            if count:
+                raise MasterKeyMissing(str(self.path), count)
 
     def _master(self) -> tuple[AESGCM, str]:
         if self._loaded is None:
+            if not self.path.exists():
+                self.check_present()
             master = _load_or_create(self.path)
             self._loaded = (AESGCM(master), "local:" + hashlib.sha256(master).hexdigest()[:16])
         return self._loaded
 
     @classmethod
-    def for_mesh(cls, home: Path) -> LocalKms:
-        """The local KMS of the mesh directory ``home``."""
-        return cls(home / MASTER_KEY_FILE)
+    def for_mesh(cls, home: Path, wrapped_keys: Callable[[], int] | None = None) -> LocalKms:
+        """The local KMS of the mesh directory ``home`` (see ``__init__`` for the arguments)."""
+        return cls(home / MASTER_KEY_FILE, wrapped_keys)
 
     @property
     def key_id(self) -> str:
@@ -94,7 +115,8 @@ def _load_or_create(path: Path) -> bytes:
         return _read(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)  # mkdir's mode is filtered by the umask
     key = secrets.token_bytes(_KEY_BYTES)
     try:
         # O_EXCL: two processes starting at once must not each write their own key.

@@ -57,6 +57,11 @@ class MeshClient(Protocol):
         """Retire a deprecated product (deletes its stream)."""
         ...
 
+    def transfer(self, reference: str, *, team: str, note: str | None = None) -> ProductRecord:
+        """Give a product (every version) to another team of its domain; returns its current
+        version. Over HTTP it needs a governance or platform-admin token."""
+        ...
+
     def applications(self, reference: str) -> list[tuple[ApplicationRecord, bool]]:
         """Applications registered with a product version, each with whether it is active."""
         ...

@@ -182,6 +182,10 @@ class InProcessMesh:
     def retire(self, reference: str, *, force: bool = False) -> ProductRecord:
         return self._mesh.plane.retire(reference, actor=self.actor, force=force)
 
+    def transfer(self, reference: str, *, team: str, note: str | None = None) -> ProductRecord:
+        self._mesh.plane.transfer(reference, team, actor=self.actor, note=note)
+        return self._mesh.plane.product(reference)
+
     def applications(self, reference: str) -> list[tuple[ApplicationRecord, bool]]:
         return self._mesh.plane.applications(reference)
 

@@ -39,7 +39,7 @@ from streammesh.products.lifecycle import LifecycleError
 from streammesh.registry import errors as registry
 from streammesh.schemas.errors import InvalidSchema, UnresolvedReference
 from streammesh.sdk.errors import InvalidEvent, UnreadableEvent
-from streammesh.store.errors import StoreError, StoreUnavailable
+from streammesh.store.errors import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
 
 REGISTRY_PREFIX = "/registry"
 REGISTRY_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -137,6 +137,9 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     RequestValidationError: ErrorCode(422, 422, "invalid-request"),
     # Confluent's 50001 is "error in the backend data store"; 503 tells clients to retry.
     StoreUnavailable: ErrorCode(503, 50001, "store-unavailable"),
+    # A damaged file or a full disk: the mesh cannot serve until an operator acts.
+    StoreCorrupt: ErrorCode(503, 50001, "store-corrupt"),
+    StoreDiskFull: ErrorCode(503, 50001, "disk-full"),
     StoreError: ErrorCode(500, 50001, "store-error"),
     ServiceNotConfigured: ErrorCode(503, 503, "service-not-configured"),
     # The control plane and data plane behind /api/v1.
@@ -181,12 +184,15 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     # A record's ciphertext header was altered or moved: the product's data, not the request.
     privacy.UndecryptableField: ErrorCode(409, 409, "undecryptable-field"),
     privacy.KmsError: ErrorCode(500, 50001, "kms-error"),
+    privacy.MasterKeyMissing: ErrorCode(503, 50001, "master-key-missing"),
     log.TopicNotFound: ErrorCode(404, 404, "topic-not-found"),
     log.InvalidRecord: ErrorCode(422, 422, "invalid-record"),
     log.RecordTooLarge: ErrorCode(422, 422, "record-too-large"),
     log.LogTimeout: ErrorCode(503, 503, "log-timeout"),
     log.DeliveryFailed: ErrorCode(503, 503, "delivery-failed"),
     log.LogUnavailable: ErrorCode(503, 503, "log-unavailable"),
+    log.LogCorrupt: ErrorCode(503, 503, "log-corrupt"),
+    log.LogDiskFull: ErrorCode(503, 503, "disk-full"),
     # Notifications: subscriptions, dead letters, the inbox, incidents.
     notify.InvalidSubscription: ErrorCode(422, 422, "invalid-subscription"),
     notify.SubscriptionNotFound: ErrorCode(404, 404, "subscription-not-found"),

@@ -213,6 +213,13 @@ class RemoteMesh:
         answer = self.request("POST", path, reference=reference, body={"force": force})
         return product_from_document(answer)
 
+    def transfer(self, reference: str, *, team: str, note: str | None = None) -> ProductRecord:
+        """Give a product (every version) to another team of its domain (governance or
+        platform-admin token); returns its current version."""
+        path = f"/products/{path_segment(reference)}/owner"
+        answer = self.request("POST", path, reference=reference, body={"team": team, "note": note})
+        return product_from_document(answer)
+
     # -- data plane -------------------------------------------------------------------------------
 
     def producer(self, reference: str, *, batch_size: int = DEFAULT_BATCH) -> RemoteProducer:

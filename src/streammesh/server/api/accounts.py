@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from streammesh.identity import AccountKind
-from streammesh.server.api.access import Access, access_errors
+from streammesh.server.api.access import Access, access_errors, caller_of
 from streammesh.server.api.models.access import PrincipalBody, PrincipalDocument
 from streammesh.server.api.roles import Changer
 from streammesh.server.auth import Reader
@@ -36,14 +36,22 @@ def list_principals(
     responses=access_errors(
         400,
         403,
+        s403="The caller's role may not create principals (`forbidden`), or the team is not "
+        "one of a domain owner's own teams (`outside-domain`).",
         s409="A principal of that name exists (`principal-exists`).",
         s422="Invalid fields, name, kind or team (`invalid-principal`, `invalid-request`).",
     ),
 )
 def create_principal(body: PrincipalBody, principal: Changer, access: Access) -> dict[str, Any]:
-    """Create a user or a service account (a service account belongs to a team)."""
+    """Create a user or a service account (a service account belongs to a team). A domain
+    owner creates principals only in its own teams."""
     account = access.create_account(
-        body.name, body.kind, team=body.team, description=body.description, actor=principal.name
+        body.name,
+        body.kind,
+        team=body.team,
+        description=body.description,
+        actor=principal.name,
+        caller=caller_of(principal),
     )
     return account.document()
 

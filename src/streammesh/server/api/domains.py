@@ -13,7 +13,7 @@ from streammesh.server.api.models.organisation import (
     TeamDocument,
 )
 from streammesh.server.api.responses import errors
-from streammesh.server.api.roles import Changer
+from streammesh.server.api.roles import Changer, Scope
 from streammesh.server.api.services import Plane
 from streammesh.server.auth import Reader
 
@@ -27,9 +27,14 @@ def list_domains(_: Reader, plane: Plane) -> list[dict[str, Any]]:
 
 
 @router.post("/domains", response_model=DomainDocument, responses=errors(400, 403))
-def register_domain(body: DomainBody, principal: Changer, plane: Plane) -> dict[str, Any]:
-    """Register a domain, or describe an existing one again."""
-    record = plane.register_domain(body.name, description=body.description, actor=principal.name)
+def register_domain(
+    body: DomainBody, principal: Changer, scope: Scope, plane: Plane
+) -> dict[str, Any]:
+    """Register a domain (governance, platform admin), or describe an existing one again (also
+    a domain owner of it; 403 `outside-domain` otherwise)."""
+    record = plane.register_domain(
+        body.name, description=body.description, actor=principal.name, scope=scope
+    )
     return record.document()
 
 
@@ -44,13 +49,16 @@ def list_teams(
 
 
 @router.post("/teams", response_model=TeamDocument, responses=errors(400, 403))
-def register_team(body: TeamBody, principal: Changer, plane: Plane) -> dict[str, Any]:
-    """Register a team (of a registered domain, if given), or describe one again."""
+def register_team(body: TeamBody, principal: Changer, scope: Scope, plane: Plane) -> dict[str, Any]:
+    """Register a team (of a registered domain, if given), or describe one again. A domain
+    owner registers and describes only teams of its own domains, and must name the domain
+    (403 `outside-domain`, 422 without a domain)."""
     record = plane.register_team(
         body.name,
         domain=body.domain,
         email=body.email,
         description=body.description,
         actor=principal.name,
+        scope=scope,
     )
     return record.document()

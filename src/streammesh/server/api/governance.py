@@ -1,9 +1,9 @@
 """Governance: the mesh's policies, the compliance report and governance proposals.
 
 Anyone with a token reads them. Setting the global policy needs the ``governance`` or
-``platform-admin`` role, a domain's policy also ``domain-owner``; proposals are written by
-those roles and ``member``, and moved (reviewed, accepted, ...) by ``governance`` and
-``platform-admin``.
+``platform-admin`` role, a domain's policy also a ``domain-owner`` of that domain; proposals
+are written by those roles and ``member``, and moved (reviewed, accepted, ...) by
+``governance`` and ``platform-admin``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from streammesh.server.api.models.governance import (
     ProposalDocument,
 )
 from streammesh.server.api.responses import errors
+from streammesh.server.api.roles import Scope
 from streammesh.server.auth import Reader, require_role
 from streammesh.server.context import server_context
 from streammesh.server.errors import PermissionDenied, ServiceNotConfigured
@@ -104,11 +105,18 @@ def list_policies(_: Reader, service: Governance) -> dict[str, Any]:
     },
 )
 def set_policy(
-    body: PolicyBody, principal: PolicySetter, service: Governance, domain: DomainQuery = None
+    body: PolicyBody,
+    principal: PolicySetter,
+    scope: Scope,
+    service: Governance,
+    domain: DomainQuery = None,
 ) -> dict[str, Any]:
-    """Set the global policy (governance, platform-admin) or a domain's (also domain-owner)."""
+    """Set the global policy (governance, platform-admin) or a domain's (also a domain owner
+    of that domain; 403 `outside-domain` for another's)."""
     if domain is None and principal.role not in GLOBAL_POLICY_ROLES:
         raise PermissionDenied(principal.name, str(principal.role), sorted(GLOBAL_POLICY_ROLES))
+    if domain is not None:
+        scope.check(domain, "set the policy of", f"domain:{domain}")
     policy = policy_from(body.policy, origin=f"policy of '{domain}'" if domain else "policy")
     service.policies.set(policy, actor=principal.name, domain=domain)
     return _policy_document(service, domain)

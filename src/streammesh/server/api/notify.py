@@ -24,7 +24,8 @@ from streammesh.server.api.models.notify import (
     SubscriptionDocument,
 )
 from streammesh.server.api.products import Reference
-from streammesh.server.api.roles import CHANGER_ROLES, Changer
+from streammesh.server.api.roles import CHANGER_ROLES, Changer, Overseer, Scope
+from streammesh.server.api.services import Plane
 from streammesh.server.auth import Reader
 from streammesh.server.context import server_context
 from streammesh.server.errors import PermissionDenied, ServiceNotConfigured
@@ -44,6 +45,7 @@ router = APIRouter(tags=["notifications"])
 
 _SUB_NOT_FOUND = "No such subscription (`subscription-not-found`)."
 _FORBIDDEN = "Only a platform admin, governance or a domain owner may do this (`forbidden`)."
+_OVERSEERS_ONLY = "Only a platform admin or governance may do this (`forbidden`)."
 
 
 def _may_manage(principal: Principal, subscriber: str) -> None:
@@ -152,10 +154,11 @@ def mark_read(
 @router.get(
     "/notifications/dead-letters",
     response_model=list[DeliveryDocument],
-    responses=access_errors(403, s403=_FORBIDDEN),
+    responses=access_errors(403, s403=_OVERSEERS_ONLY),
 )
-def dead_letters(_: Changer, notifications: Notifications) -> list[dict[str, Any]]:
-    """Deliveries that failed every attempt, oldest first."""
+def dead_letters(_: Overseer, notifications: Notifications) -> list[dict[str, Any]]:
+    """Deliveries that failed every attempt, oldest first (governance, platform admin: dead
+    letters are mesh-wide)."""
     return [delivery.document() for delivery in notifications.dead_letters()]
 
 
@@ -163,11 +166,11 @@ def dead_letters(_: Changer, notifications: Notifications) -> list[dict[str, Any
     "/notifications/dead-letters/{delivery_id}/redrive",
     response_model=DeliveryDocument,
     responses=access_errors(
-        403, 404, s403=_FORBIDDEN, s404="No such dead letter (`dead-letter-not-found`)."
+        403, 404, s403=_OVERSEERS_ONLY, s404="No such dead letter (`dead-letter-not-found`)."
     ),
 )
-def redrive(delivery_id: str, _: Changer, notifications: Notifications) -> dict[str, Any]:
-    """Queue a dead letter again with a fresh set of attempts."""
+def redrive(delivery_id: str, _: Overseer, notifications: Notifications) -> dict[str, Any]:
+    """Queue a dead letter again with a fresh set of attempts (governance, platform admin)."""
     return notifications.redrive(delivery_id).document()
 
 
@@ -179,14 +182,22 @@ def redrive(delivery_id: str, _: Changer, notifications: Notifications) -> dict[
         400,
         403,
         404,
-        s403=_FORBIDDEN,
+        s403=_FORBIDDEN + " A domain owner declares incidents only on its domains' products "
+        "(`outside-domain`).",
         s422="Invalid fields or an empty message (`invalid-incident`).",
     ),
 )
 def declare_incident(
-    reference: Reference, body: IncidentBody, principal: Changer, notifications: Notifications
+    reference: Reference,
+    body: IncidentBody,
+    principal: Changer,
+    scope: Scope,
+    plane: Plane,
+    notifications: Notifications,
 ) -> dict[str, Any]:
     """Declare an incident on a product: its consumers (registered applications' teams and
     grant holders) and its subscribers are notified."""
+    product = plane.product(reference)
+    scope.check(product.descriptor.domain, "declare an incident on", product.reference)
     record = notifications.declare_incident(reference, message=body.message, actor=principal.name)
     return record.document()

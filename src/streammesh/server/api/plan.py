@@ -10,7 +10,7 @@ from streammesh.control import ProductSource
 from streammesh.control.plan import PlanSummary
 from streammesh.server.api.models.plan import PlanBody, PlanReply
 from streammesh.server.api.responses import errors
-from streammesh.server.api.roles import Changer
+from streammesh.server.api.roles import Changer, Scope
 from streammesh.server.api.services import Plane
 from streammesh.server.auth import Reader
 
@@ -34,12 +34,16 @@ def plan(body: PlanBody, _: Reader, plane: Plane) -> dict[str, Any]:
 
 
 @router.post("/apply", response_model=PlanReply, responses=errors(400, 403, 409))
-def apply(body: PlanBody, principal: Changer, plane: Plane) -> dict[str, Any]:
+def apply(body: PlanBody, principal: Changer, scope: Scope, plane: Plane) -> dict[str, Any]:
     """Make the mesh match the products sent; a second identical call changes nothing.
 
     A plan with errors is refused (422 `plan-refused`, every problem in `details`) and
-    nothing is written.
+    nothing is written; so is a descriptor whose team differs from the product's owning
+    team (`product.team-changed`: transfer it with `POST /products/{reference}/owner`).
+    A domain owner applies only products of the domains of its teams, owned by teams of
+    those domains (403 `outside-domain`, nothing written); a new domain is created only by
+    governance or a platform admin.
     """
-    result = plane.apply(_sources(body), actor=principal.name)
+    result = plane.apply(_sources(body), actor=principal.name, scope=scope)
     applied = tuple(record.reference for record in result.applied)
     return PlanSummary.of(result.plan, applied).document()

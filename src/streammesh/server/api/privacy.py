@@ -10,7 +10,7 @@ from streammesh.privacy import KeyStore, forget
 from streammesh.server.api.models.privacy import ForgetBody, ForgetReply
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors
-from streammesh.server.api.roles import Changer
+from streammesh.server.api.roles import Changer, Scope
 from streammesh.server.api.services import Plane
 from streammesh.server.context import server_context
 from streammesh.server.errors import ServiceNotConfigured
@@ -35,10 +35,17 @@ Keys = Annotated[KeyStore, Depends(_keys)]
     responses=errors(400, 403, 404),
 )
 def forget_entity(
-    reference: Reference, body: ForgetBody, principal: Changer, plane: Plane, keys: Keys
+    reference: Reference,
+    body: ForgetBody,
+    principal: Changer,
+    scope: Scope,
+    plane: Plane,
+    keys: Keys,
 ) -> dict[str, Any]:
     """Destroy one entity's data keys (every major version of the product): from then on
-    every copy of its encrypted fields reads as masked. Final, and audited."""
+    every copy of its encrypted fields reads as masked. Final, and audited. A domain owner
+    forgets keys only of its domains' products (403 `outside-domain`)."""
     record = plane.product(reference)
+    scope.check(record.descriptor.domain, "forget an entity of", record.reference)
     done = forget(keys, record.reference, record.contract.key_type, body.key, actor=principal.name)
     return {"product": done.product, "key": done.key, "versions": done.versions}

@@ -111,6 +111,19 @@ class RetireBody(BaseModel):
     )
 
 
+class TransferBody(BaseModel):
+    """Give a product (every version) to another team of its domain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: str = Field(
+        min_length=1, max_length=64, description="The new owning team, of the product's domain."
+    )
+    note: str | None = Field(
+        default=None, max_length=2000, description="Why (recorded in the audit log)."
+    )
+
+
 class ApplicationBody(BaseModel):
     """Register an application with a product version."""
 

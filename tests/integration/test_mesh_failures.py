@@ -1,0 +1,152 @@
+"""A real ``streammesh up`` whose mesh files are damaged or deleted while it runs: ``/healthz``
+answers 503 (and stays fast), the API answers 503 naming the file, and a produce is refused
+instead of acknowledged into a file that is gone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.api_v1_support import MESH_YAML, avro, descriptor, sources
+from tests.support.streammesh_server import StreammeshServer
+
+PRODUCT = "execution.stocktrades.v1"
+# /healthz must not queue behind requests. On a loaded test machine single answers may be
+# slow, so each must come within HEALTH_MAX_S and their median within HEALTH_BUDGET_S.
+HEALTH_BUDGET_S = 0.1
+HEALTH_MAX_S = 0.5
+
+
+def _headers(server: StreammeshServer) -> dict[str, str]:
+    assert server.admin_token is not None
+    return {"Authorization": f"Bearer {server.admin_token}"}
+
+
+def _events(count: int) -> dict[str, object]:
+    return {"events": [{"trade_id": f"t{i}", "symbol": "ACME", "price": 1.0} for i in range(count)]}
+
+
+def _apply_and_produce(server: StreammeshServer) -> None:
+    applied = httpx.post(
+        f"{server.url}/api/v1/apply",
+        json=sources((descriptor(), avro())),
+        headers=_headers(server),
+        timeout=30,
+    )
+    assert applied.status_code == 200, applied.text
+    produced = httpx.post(
+        f"{server.url}/api/v1/products/{PRODUCT}/events",
+        json=_events(3),
+        headers=_headers(server),
+        timeout=30,
+    )
+    assert produced.status_code == 200, produced.text
+
+
+def _health(server: StreammeshServer, took: list[float] | None = None) -> httpx.Response:
+    started = time.monotonic()
+    answer = httpx.get(f"{server.url}/healthz", timeout=5)
+    elapsed = time.monotonic() - started
+    assert elapsed < HEALTH_MAX_S, f"/healthz took {elapsed * 1000:.0f} ms"
+    if took is not None:
+        took.append(elapsed)
+    return answer
+
+
+def _unhealthy(server: StreammeshServer, within_s: float = 5.0) -> httpx.Response:
+    deadline = time.monotonic() + within_s
+    took: list[float] = []
+    while True:
+        answer = _health(server, took)
+        if answer.status_code == 503 or time.monotonic() > deadline:
+            assert statistics.median(took) < HEALTH_BUDGET_S
+            return answer
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def mesh(tmp_path: Path) -> Path:
+    home = tmp_path / "mesh"
+    home.mkdir()
+    (home / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    return home
+
+
+def test_a_deleted_mesh_directory_is_unhealthy_and_refuses_produce(mesh: Path) -> None:
+    with StreammeshServer(mesh) as server:
+        _apply_and_produce(server)
+        assert _health(server).status_code == 200
+
+        shutil.rmtree(mesh)
+
+        health = _unhealthy(server)
+        assert health.status_code == 503, health.text
+        assert health.json()["status"] == "unavailable"
+        assert any("deleted" in problem for problem in health.json()["problems"])
+
+        produced = httpx.post(
+            f"{server.url}/api/v1/products/{PRODUCT}/events",
+            json=_events(2),
+            headers=_headers(server),
+            timeout=30,
+        )
+        assert produced.status_code == 503, produced.text
+        error = produced.json()["error"]
+        assert "deleted" in error["message"]
+        assert str(mesh) in error["message"]
+
+
+def test_a_damaged_metadata_database_is_unhealthy_and_named(mesh: Path) -> None:
+    with StreammeshServer(mesh) as server:
+        _apply_and_produce(server)
+        with (mesh / "meta.db").open("r+b") as file:
+            file.write(b"\x00garbage\x00" * 20)  # over the header: not a database any more
+
+        health = _unhealthy(server)
+        assert health.status_code == 503, health.text
+        assert any("meta.db' is damaged" in problem for problem in health.json()["problems"])
+
+        listed = httpx.get(f"{server.url}/api/v1/products", headers=_headers(server), timeout=30)
+        assert listed.status_code == 503, listed.text
+        error = listed.json()["error"]
+        assert error["code"] == "store-corrupt"
+        assert str(mesh / "meta.db") in error["message"]
+        assert "backup" in error["message"]
+
+
+def test_health_is_fast_and_ok_on_a_healthy_mesh(mesh: Path) -> None:
+    with StreammeshServer(mesh) as server:
+        _apply_and_produce(server)
+        took: list[float] = []
+        for _ in range(20):
+            answer = _health(server, took)
+            assert answer.status_code == 200
+            assert answer.json() == {"status": "ok"}
+        assert statistics.median(took) < HEALTH_BUDGET_S
+
+
+def test_mesh_files_are_private_whatever_the_umask(mesh: Path) -> None:
+    previous = os.umask(0o022)  # the server process inherits it
+    try:
+        with StreammeshServer(mesh) as server:
+            _apply_and_produce(server)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(mesh.stat().st_mode) == 0o700
+    found = sorted(mesh.rglob("*"))
+    assert any(path.name == "meta.db" for path in found)
+    assert any(path.name == "log.db" for path in found)
+    loose = [
+        f"{path} {stat.S_IMODE(path.stat().st_mode):o}"
+        for path in found
+        if path.name != "mesh.yaml"  # written by the test, not by streammesh
+        and stat.S_IMODE(path.stat().st_mode) != (0o700 if path.is_dir() else 0o600)
+    ]
+    assert loose == []
