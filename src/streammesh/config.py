@@ -33,6 +33,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 
+from streammesh.bounded_yaml import load_yaml
 from streammesh.durations import parse_ms
 from streammesh.errors import ConfigError
 from streammesh.products.durations import Duration
@@ -99,6 +100,8 @@ class _ConfigFile(BaseModel):
     kafka: _Kafka = _Kafka()
     notifications: dict[str, Any] | None = None
     """SMTP and delivery settings, validated by ``streammesh.notify`` (``load_notify_settings``)."""
+    request_limits: dict[str, Any] | None = None
+    """Request body limits, validated by ``streammesh.server`` (``RequestLimits``)."""
 
 
 def mesh_home(home: Path | None = None) -> Path:
@@ -170,7 +173,7 @@ def _read(path: Path) -> _ConfigFile:
     if not path.is_file():
         return _ConfigFile()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from None
     try:

@@ -32,6 +32,7 @@ from pydantic import (
     field_validator,
 )
 
+from streammesh.bounded_yaml import load_yaml
 from streammesh.governance.errors import PolicyInvalid
 from streammesh.governance.findings import FindingSeverity
 from streammesh.products.descriptor import Classification, SchemaFormatName
@@ -256,7 +257,7 @@ def parse_policy(text: str, *, origin: str = "policy") -> Policy:
         PolicyInvalid: It is not YAML, or breaks the policy's shape; every problem is listed.
     """
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise PolicyInvalid(origin, [f"not YAML: {exc}"]) from exc
     return policy_from(data if data is not None else {}, origin=origin)

@@ -2,7 +2,9 @@
 
 The YAML is composed into nodes first (not loaded straight to dicts) so that each problem can
 point at the line of the field it is about, and so that duplicate keys, which YAML loaders
-silently resolve to the last one, are reported instead.
+silently resolve to the last one, are reported instead. Composing goes through
+:mod:`streammesh.bounded_yaml`, so alias bombs, deep nesting and ``!!python`` tags are refused
+as descriptor problems before anything walks the nodes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from streammesh.bounded_yaml import YamlLimit, YamlRefused, compose_yaml
 from streammesh.products.descriptor import Descriptor
 from streammesh.products.errors import DescriptorInvalid, DescriptorProblem
 from streammesh.products.sizes import PartitionSize, size_table
@@ -72,6 +75,20 @@ def parse_descriptor(text: str, *, source: str = "<descriptor>") -> Descriptor:
     """
     try:
         root = _compose(text)
+    except YamlRefused as exc:
+        mark = exc.problem_mark
+        raise DescriptorInvalid(
+            source,
+            [
+                DescriptorProblem(
+                    "",
+                    f"refused YAML: {exc.problem}",
+                    _REFUSED_HINTS[exc.limit],
+                    mark.line + 1 if mark else None,
+                    mark.column + 1 if mark else None,
+                )
+            ],
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "cannot be parsed"
@@ -120,7 +137,17 @@ class _Constructor(yaml.SafeLoader):
 
 
 def _compose(text: str) -> yaml.Node | None:
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    return compose_yaml(text)
+
+
+_REFUSED_HINTS = {
+    YamlLimit.SIZE: "a descriptor is a few kilobytes; keep schemas and data in their own files",
+    YamlLimit.DEPTH: "a descriptor nests a few levels; flatten the structure",
+    YamlLimit.NODES: "write the values out instead of repeating aliases",
+    YamlLimit.ALIASES: "write the values out instead of repeating aliases",
+    YamlLimit.CYCLE: "an alias cannot refer to the node that contains it",
+    YamlLimit.TAG: "remove the tag; descriptors are plain YAML",
+}
 
 
 def _children(node: yaml.Node) -> Iterator[tuple[int | str, yaml.Node, yaml.Node]]:

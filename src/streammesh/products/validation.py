@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import yaml
 
+from streammesh.bounded_yaml import compose_yaml
 from streammesh.errors import MeshError, MissingDependency
 from streammesh.products.descriptor import Descriptor, EventKind, KeyType
 from streammesh.products.errors import DescriptorInvalid
@@ -580,7 +581,7 @@ def _field_hint(path: str, fields: dict[str, SchemaField]) -> str:
 def _compose(path: Path) -> yaml.Node | None:
     # The descriptor loaded, so it is readable YAML; positions are a nicety, never a failure.
     try:
-        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        return compose_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
 

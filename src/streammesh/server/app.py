@@ -33,6 +33,7 @@ from streammesh.server.health import router as health_router
 from streammesh.server.metrics import install_http_metrics
 from streammesh.server.metrics import router as metrics_router
 from streammesh.server.registry_api import router as registry_router
+from streammesh.server.request_limits import limit_requests
 from streammesh.server.settings import ServerSettings
 from streammesh.server.ui import router as ui_router
 
@@ -158,4 +159,5 @@ def create_app(settings: ServerSettings) -> FastAPI:
         LogError: the event log cannot be opened.
     """
     lifetime = _MeshLifetime(settings)
-    return build_app(lifetime.open(), on_shutdown=lifetime.close, on_startup=lifetime.start)
+    app = build_app(lifetime.open(), on_shutdown=lifetime.close, on_startup=lifetime.start)
+    return limit_requests(app, settings.request_limits())  # body size and JSON depth

@@ -87,6 +87,32 @@ class TooManyFailedSignIns(ServerError):
         )
 
 
+class RequestTooLarge(ServerError):
+    """A request body over the size limit of its route family (HTTP 413)."""
+
+    def __init__(self, family: str, limit: int, size: int | None = None) -> None:
+        self.family = family
+        self.limit = limit
+        self.size = size
+        sent = f"{size} bytes" if size is not None else "more"
+        super().__init__(
+            f"the request body is {sent}, over the {limit} bytes allowed for {family} "
+            f"requests; send less (the limit is 'request_limits.{family}' in mesh.yaml)"
+        )
+
+
+class RequestTooDeep(ServerError):
+    """A JSON request body nested deeper than allowed (HTTP 422)."""
+
+    def __init__(self, limit: int, offset: int) -> None:
+        self.limit = limit
+        self.offset = offset
+        super().__init__(
+            f"the JSON body is nested deeper than {limit} levels (at byte {offset}); "
+            "flatten it (the limit is 'request_limits.json_depth' in mesh.yaml)"
+        )
+
+
 class ServiceNotConfigured(ServerError):
     """The server was built without a service a route needs (e.g. no event log)."""
 
@@ -110,6 +136,8 @@ class ErrorCode:
 ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     AuthenticationRequired: ErrorCode(401, 40101, "unauthenticated"),
     PermissionDenied: ErrorCode(403, 40301, "forbidden"),
+    RequestTooLarge: ErrorCode(413, 41301, "request-too-large"),
+    RequestTooDeep: ErrorCode(422, 42201, "request-too-deep"),
     TooManyFailedSignIns: ErrorCode(429, 42901, "too-many-failed-sign-ins"),
     identity.TokenChangeRefused: ErrorCode(403, 40310, "token-change-refused"),
     registry.SubjectNotFound: ErrorCode(404, 40401, "subject-not-found"),

@@ -1,17 +1,53 @@
-"""``ServerSettings``: where the mesh is, where to listen, which log and metadata store to use."""
+"""``ServerSettings``: where the mesh is, where to listen, which log and metadata store to use,
+and how large a request may be (``RequestLimits``, the ``request_limits`` section of
+``mesh.yaml``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+import yaml
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:
     from streammesh.config import MeshConfig
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+LIMITS_SECTION = "request_limits"
+"""The section of ``mesh.yaml`` that sets :class:`RequestLimits`."""
+
+_MIB = 1024 * 1024
+
+
+class RequestLimits(BaseModel):
+    """The largest request body per route family, and the deepest JSON body.
+
+    Sizes are bytes, or a size such as ``2MiB`` in ``mesh.yaml``::
+
+        request_limits:
+          registry: 1MiB      # /registry (Confluent-compatible schema registry)
+          api: 1MiB           # /api/v1, but producing events
+          events: 16MiB       # POST /api/v1/products/{reference}/events
+          ui: 1MiB            # the web UI's forms, and every other path
+          json_depth: 64      # nesting of a JSON body, any route
+
+    Attributes:
+        registry: Bodies under ``/registry``.
+        api: Bodies under ``/api/v1`` other than event batches.
+        events: Event batches produced through ``POST /api/v1/products/{reference}/events``.
+        ui: Every other body (the web UI's forms).
+        json_depth: Levels of nested arrays and objects in a JSON body.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    registry: ByteSize = Field(default=ByteSize(_MIB), gt=0)
+    api: ByteSize = Field(default=ByteSize(_MIB), gt=0)
+    events: ByteSize = Field(default=ByteSize(16 * _MIB), gt=0)
+    ui: ByteSize = Field(default=ByteSize(_MIB), gt=0)
+    json_depth: int = Field(default=64, ge=2, le=512)
 
 
 class ServerSettings(BaseModel):
@@ -26,6 +62,8 @@ class ServerSettings(BaseModel):
             (``$STREAMMESH_LOG``, ``mesh.yaml``, else the embedded log ``<mesh>/log``).
         store_url: the metadata store's SQLAlchemy URL; ``None`` means what the mesh's
             configuration says (``$STREAMMESH_STORE``, ``mesh.yaml``, else ``<mesh>/meta.db``).
+        limits: request size limits; ``None`` means ``mesh.yaml``'s ``request_limits``,
+            else the defaults of :class:`RequestLimits`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -35,6 +73,35 @@ class ServerSettings(BaseModel):
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
     log_url: str | None = None
     store_url: str | None = None
+    limits: RequestLimits | None = None
+
+    def request_limits(self) -> RequestLimits:
+        """:attr:`limits` if given, else the ``request_limits`` section of the mesh's
+        ``mesh.yaml``, else the defaults.
+
+        Raises:
+            ConfigError: ``mesh.yaml`` cannot be read, or the section is invalid.
+        """
+        if self.limits is not None:
+            return self.limits
+        from streammesh.bounded_yaml import load_yaml
+        from streammesh.config import CONFIG_FILE
+        from streammesh.errors import ConfigError
+
+        path = self.mesh / CONFIG_FILE
+        try:
+            raw = load_yaml(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from None
+        section = raw.get(LIMITS_SECTION) if isinstance(raw, dict) else None
+        try:
+            return RequestLimits.model_validate(section or {})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                for error in exc.errors(include_url=False)
+            )
+            raise ConfigError(f"'{LIMITS_SECTION}' in {path} is invalid ({problems})") from None
 
     def mesh_config(self) -> MeshConfig:
         """The mesh's configuration, these settings' URLs winning over the environment and

@@ -29,6 +29,7 @@ from streammesh.schemas.avro.names import (
 )
 from streammesh.schemas.base import SchemaType
 from streammesh.schemas.errors import InvalidSchema, UnresolvedReference
+from streammesh.schemas.nesting import check_schema_text
 
 _FIELD_ORDERS = ("ascending", "descending", "ignore")
 _KINDS = ", ".join(sorted(PRIMITIVES | {"record", "enum", "fixed", "array", "map"}))
@@ -44,7 +45,9 @@ class SchemaTree:
 
 
 def decode_json(text: str) -> Any:
-    """The JSON value of ``text``; ``InvalidSchema`` with line and column if it is not JSON."""
+    """The JSON value of ``text``; ``InvalidSchema`` with line and column if it is not JSON,
+    or is too large or nested too deep to parse (see :mod:`streammesh.schemas.nesting`)."""
+    check_schema_text(text, SchemaType.AVRO)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

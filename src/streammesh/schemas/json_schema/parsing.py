@@ -26,6 +26,7 @@ from streammesh.schemas.json_schema.nodes import Node
 from streammesh.schemas.json_schema.object_root import require_object_root
 from streammesh.schemas.json_schema.schema import JsonSchema
 from streammesh.schemas.json_schema.subschemas import direct_subschemas, pointer
+from streammesh.schemas.nesting import check_schema_text
 
 _JSON = "JSON"
 
@@ -66,6 +67,7 @@ def parse_schema(text: str, references: Mapping[str, ParsedSchema] | None) -> Js
 
 
 def _decode(text: str) -> Any:
+    check_schema_text(text, _JSON)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -17,6 +17,7 @@ from proto_schema_parser.parser import Parser
 
 from streammesh.schemas.base import SchemaType
 from streammesh.schemas.errors import InvalidSchema
+from streammesh.schemas.nesting import check_schema_text
 
 _PROTOBUF = SchemaType.PROTOBUF.value
 
@@ -70,8 +71,10 @@ def parse_proto(text: str) -> ast.File:
 
     Raises:
         InvalidSchema: on a syntax error (located by line and column), a missing
-            ``syntax`` declaration, or an edition/syntax other than proto2 and proto3.
+            ``syntax`` declaration, an edition/syntax other than proto2 and proto3, or
+            text too large or nested too deep (see :mod:`streammesh.schemas.nesting`).
     """
+    check_schema_text(text, _PROTOBUF, proto=True)
     try:
         tree = _PARSER.parse(text)
     except InvalidSchema:

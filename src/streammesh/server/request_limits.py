@@ -1,0 +1,142 @@
+"""Bounded request bodies: an ASGI middleware in front of every route.
+
+Each route family has its body limit (:class:`~streammesh.server.settings.RequestLimits`):
+the schema registry, the REST API, event batches produced through the REST API, and the web
+UI. A body over its limit is answered 413 in the error shape of the route (Confluent's under
+``/registry``), before it is read: at once when ``Content-Length`` says so, else as soon as
+the bytes received (chunked bodies included) pass the limit. A JSON body nested deeper than
+``json_depth`` is answered 422 before any JSON parser (recursive, all of them) sees it.
+
+A body within the limits is handed to the application unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from streammesh.server.errors import (
+    REGISTRY_PREFIX,
+    RequestTooDeep,
+    RequestTooLarge,
+    ServerError,
+    code_for,
+    error_response,
+)
+from streammesh.server.settings import RequestLimits
+
+__all__ = ["RequestLimiter", "limit_requests"]
+
+Family = Literal["registry", "api", "events", "ui"]
+
+_API_PREFIX = "/api/v1/"
+# POST /api/v1/products/{reference}/events: the one route that takes batches of events.
+_PRODUCE = re.compile(r"/api/v1/products/[^/]+/events/?")
+# A JSON string (escapes included) or one bracket; strings are matched whole so that
+# brackets inside them are not counted.
+_JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+
+
+def family_of(method: str, path: str) -> Family:
+    """Which limit applies to a request."""
+    if path == REGISTRY_PREFIX or path.startswith(REGISTRY_PREFIX + "/"):
+        return "registry"
+    if method == "POST" and _PRODUCE.fullmatch(path):
+        return "events"
+    if path.startswith(_API_PREFIX):
+        return "api"
+    return "ui"
+
+
+def json_too_deep(body: bytes, max_depth: int) -> int | None:
+    """The offset in ``body`` where its brackets nest deeper than ``max_depth``, else ``None``.
+
+    Linear and without recursion; invalid JSON is left to the parser to refuse.
+    """
+    depth = 0
+    for token in _JSON_TOKENS.finditer(body):
+        bracket = token.group()
+        if bracket in (b"{", b"["):
+            depth += 1
+            if depth > max_depth:
+                return token.start()
+        elif bracket in (b"}", b"]"):
+            depth -= 1
+    return None
+
+
+def _is_json(headers: Headers) -> bool:
+    # FastAPI reads a body without a content type as JSON too.
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "" or media_type.endswith("/json") or media_type.endswith("+json")
+
+
+class RequestLimiter:
+    """The ASGI middleware (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, limits: RequestLimits) -> None:
+        self._app = app
+        self._limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        family = family_of(scope["method"], scope["path"])
+        limit = int(getattr(self._limits, family))
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse(scope, receive, send, RequestTooLarge(family, limit, int(declared)))
+            return
+        messages: list[Message] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":  # the client went away: let the app see it
+                break
+            size += len(message.get("body", b""))
+            if size > limit:
+                await _refuse(scope, receive, send, RequestTooLarge(family, limit))
+                return
+            more = bool(message.get("more_body", False))
+        if size and _is_json(headers):
+            body = b"".join(m.get("body", b"") for m in messages)
+            offset = json_too_deep(body, self._limits.json_depth)
+            if offset is not None:
+                await _refuse(scope, receive, send, RequestTooDeep(self._limits.json_depth, offset))
+                return
+        await self._app(scope, _replay(messages, receive), send)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """``receive`` that first gives back the messages already read."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, error: ServerError) -> None:
+    request = Request(scope)
+    response = error_response(request, code_for(error), str(error))
+    # The rest of the body is not wanted: ask the client not to reuse the connection for it.
+    response.headers["Connection"] = "close"
+    await response(scope, receive, send)
+
+
+def limit_requests(app: FastAPI, limits: RequestLimits) -> FastAPI:
+    """Install the request limits on ``app`` (outermost, before any route reads a body)."""
+    app.add_middleware(RequestLimiter, limits=limits)
+    return app
