@@ -12,7 +12,7 @@ has its own base, and leaves carry structured attributes and build their own mes
     │   ├── InvalidRecord, RecordTooLarge, InvalidPartition
     │   ├── ConsumerStateError, OffsetOutOfRange
     │   ├── DeliveryFailed, LogTimeout
-    │   └── LogUnavailable
+    │   └── LogUnavailable       (LogCorrupt: a damaged or empty file, LogDiskFull)
     ├── SchemaError                  streammesh.schemas, streammesh.serde
     │   ├── InvalidSchema, UnresolvedReference, InvalidEvent, UndecodablePayload
     │   └── WireFormatError, UnregisteredSchema
@@ -21,6 +21,7 @@ has its own base, and leaves carry structured attributes and build their own mes
     │   ├── IncompatibleSchema, InvalidSchemaSubmission, InvalidVersion
     │   └── OperationNotPermitted, ReferenceExists, ...
     ├── StoreError                   streammesh.store: InvalidStoreUrl, StoreUnavailable
+    │                                (StoreCorrupt, StoreDiskFull)
     ├── IdentityError                streammesh.identity: TokenNotFound, InvalidTokenRequest
     ├── ProductError                 streammesh.products: DescriptorInvalid, LifecycleError, ...
     ├── CatalogError                 streammesh.catalog: ProductNotInCatalog, InvalidSearch
@@ -35,7 +36,7 @@ has its own base, and leaves carry structured attributes and build their own mes
     ├── AccessError                  streammesh.access: AccessDenied, NotAllowedToDecide,
     │                                AccessRefused, AccessRequestExists, ...
     ├── PrivacyError                 streammesh.privacy: UndecryptableField, NoPlaceholder,
-    │                                KmsError, TokenNotGranted, ...
+    │                                KmsError (MasterKeyMissing), TokenNotGranted, ...
     ├── NotifyError                  streammesh.notify: InvalidSubscription, SubscriptionNotFound,
     │                                DeliveryNotFound, InboxItemNotFound, InvalidIncident,
     │                                DeliveryAttemptFailed

@@ -47,15 +47,22 @@ class FileProblem:
 
 
 def private_directory(directory: Path) -> None:
-    """Create ``directory`` (and parents) if missing and make it 0700, whatever the umask."""
+    """Create ``directory`` (and parents) if missing and make it 0700, whatever the umask.
+
+    A directory of another user (a mesh shared through group permissions) is left as it is:
+    only its owner may change its mode.
+    """
     directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
-    if stat.S_IMODE(directory.stat().st_mode) != DIRECTORY_MODE:
+    found = directory.stat()
+    if stat.S_IMODE(found.st_mode) != DIRECTORY_MODE and found.st_uid == os.geteuid():
         directory.chmod(DIRECTORY_MODE)
 
 
 def private_file(path: Path) -> None:
-    """Make the existing file ``path`` 0600 (SQLite gives its -wal and -shm files the same)."""
-    if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
+    """Make the existing file ``path`` 0600 (SQLite gives its -wal and -shm files the same);
+    another user's file is left as it is."""
+    found = path.stat()
+    if stat.S_IMODE(found.st_mode) != FILE_MODE and found.st_uid == os.geteuid():
         path.chmod(FILE_MODE)
 
 

@@ -56,8 +56,8 @@ class LocalMesh:
         acls = _kafka_acls(config, log_config)  # a bad setting fails before anything opens
         with _private_files():
             if config.store_url.startswith("sqlite:") or config.embedded:
+                # Also tightens an existing mesh made before its files were private.
                 private_directory(config.home)
-                config.home.chmod(0o700)  # an existing mesh made before files were private
             store = open_store(config.store_url)
             try:
                 log = open_log(config.log_url, log_config or LogConfig())

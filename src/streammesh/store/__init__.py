@@ -6,11 +6,19 @@ and applied by ``open_store``. Errors::
     StoreError
     ├── InvalidStoreUrl      the URL names no supported database
     └── StoreUnavailable     the database cannot be opened, reached or migrated
+        ├── StoreCorrupt     the database file is damaged or empty (restore it from a backup)
+        └── StoreDiskFull    a write found no space left
 """
 
 from __future__ import annotations
 
-from streammesh.store.errors import InvalidStoreUrl, StoreError, StoreUnavailable
+from streammesh.store.errors import (
+    InvalidStoreUrl,
+    StoreCorrupt,
+    StoreDiskFull,
+    StoreError,
+    StoreUnavailable,
+)
 from streammesh.store.open import open_store
 from streammesh.store.store import Backend, MetadataStore
 from streammesh.store.urls import default_store_url
@@ -19,6 +27,8 @@ __all__ = [
     "Backend",
     "InvalidStoreUrl",
     "MetadataStore",
+    "StoreCorrupt",
+    "StoreDiskFull",
     "StoreError",
     "StoreUnavailable",
     "default_store_url",
