@@ -240,6 +240,36 @@ def test_access_decisions_forget_and_incidents_stay_in_the_owners_domain(mesh: M
     mesh.call("ada", "POST", f"/products/{TRADES}/incidents", 201, json={"message": "late"})
 
 
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+def test_the_web_ui_publish_page_keeps_to_the_owners_domains(mesh: Mesh) -> None:
+    client = mesh.client
+    form = client.get("/ui/sign-in")
+    signed_in = client.post(
+        "/ui/sign-in",
+        data={"token": mesh.tokens["rob"], "csrf": _csrf(form.text)},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    csrf = _csrf(client.get("/ui/publish").text)
+    takeover = {
+        "descriptor": _in_team(descriptor(TRADES), "risk-team"),
+        "schema_text": avro(),
+        "action": "apply",
+        "csrf": csrf,
+    }
+
+    refused = client.post("/ui/publish", data=takeover)
+
+    assert refused.status_code == 422
+    assert "may not apply" in refused.text and "execution.stocktrades.v1" in refused.text
+    assert mesh.team_of(TRADES) == "execution-team"
+
+
 # -- the command line ---------------------------------------------------------------------------
 
 

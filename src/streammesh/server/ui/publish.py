@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException
 
+from streammesh.access import domain_scope
 from streammesh.control import ControlPlane, ProductSource
 from streammesh.control.errors import ProductNotFound
 from streammesh.control.plan import Plan
@@ -137,7 +138,10 @@ def publish(
         source = ProductSource.parse(descriptor, schema_text, origin="publish form")
         if action == "plan":
             return _page(request, viewer, plane, **texts, plan=plane.plan([source]))
-        result = plane.apply([source], actor=viewer.principal.name)
+        # The same domain rule as POST /api/v1/apply: a domain owner publishes only in the
+        # domains of its teams.
+        scope = domain_scope(plane.store, viewer.principal.name, viewer.principal.role)
+        result = plane.apply([source], actor=viewer.principal.name, scope=scope)
     except MeshError as exc:
         return _page(request, viewer, plane, **texts, error=str(exc), status_code=422)
     return _page(
