@@ -18,6 +18,8 @@ import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
+from streammesh.audit import AuditLog
+from streammesh.cli.mesh_connection import cli_actor
 from streammesh.identity import Role, TokenStore
 from streammesh.registry.base import CompatibilityLevel
 from streammesh.registry.errors import OperationNotPermitted, RegistryPermissionDenied
@@ -26,6 +28,7 @@ from streammesh.server.settings import ServerSettings
 from streammesh.store import open_store
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
 from tests.support.streammesh_server import StreammeshServer
+from tests.unit.cli.invoking import invoke_cli
 
 PRODUCT = "execution.stocktrades.v1"
 PRODUCT_SUBJECT = f"{PRODUCT}-value"
@@ -428,3 +431,24 @@ def test_the_mesh_registry_client_names_the_domain_without_a_role_hint(
             admin.compatibility(PRODUCT_SUBJECT, fallback=True)
             is CompatibilityLevel.FULL_TRANSITIVE
         )
+
+
+def test_local_command_line_registry_writes_are_audited_as_the_operator(tmp_path: Path) -> None:
+    mesh_dir = tmp_path / "mesh"
+    schema = tmp_path / "trade.avsc"
+    schema.write_text(TRADE, encoding="utf-8")
+    subject = "execution.local-value"
+    for args in (
+        ("schemas", "register", subject, str(schema)),
+        ("schemas", "register", subject, str(schema)),  # idempotent: not a change
+        ("schemas", "config", subject, "--set", "BACKWARD"),
+    ):
+        result = invoke_cli(*args, "--mesh", str(mesh_dir))
+        assert result.exit_code == 0, result.stderr
+    with open_store(ServerSettings(mesh=mesh_dir).resolved_store_url) as store:
+        entries = AuditLog(store).entries(subject=subject)
+    assert [entry.action.value for entry in entries] == [
+        "registry.schema-registered",
+        "registry.config-changed",
+    ]
+    assert {entry.actor for entry in entries} == {cli_actor()}

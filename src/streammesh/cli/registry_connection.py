@@ -153,6 +153,9 @@ def open_registry(target: RegistryTarget) -> Iterator[SchemaRegistry]:
             raise StoredTokenRefused(server) from exc
         return
 
+    from streammesh.audit import AuditLog
+    from streammesh.cli.mesh_connection import cli_actor  # that module imports this one
+    from streammesh.registry.audited import AuditRecorder
     from streammesh.registry.sql import SqlSchemaRegistry
     from streammesh.store import open_store
 
@@ -160,4 +163,7 @@ def open_registry(target: RegistryTarget) -> Iterator[SchemaRegistry]:
     if target.store is None:
         settings.mesh.mkdir(parents=True, exist_ok=True)  # the default store lives in it
     with open_store(settings.resolved_store_url) as metadata:
-        yield SqlSchemaRegistry(metadata)
+        # Changes are audited as the local operator; the next relay (a server start or any
+        # control-plane change) appends them to _mesh.events.
+        recorder = AuditRecorder(AuditLog(metadata), cli_actor())
+        yield SqlSchemaRegistry(metadata).recording(recorder)

@@ -11,8 +11,8 @@ Three rules hold on top of the registry's own (see ``docs/schema-registry.md``):
   subjects: deleting such a subject (soft or permanent), deleting for good any of its versions,
   or soft-deleting the version the product uses is refused (``SubjectInUse``).
 - **Audit.** Every write that changes something is recorded in the transaction that makes it
-  (``registry.*`` actions, the subject's name as the audit subject, ``registry:global`` for the
-  global level and mode) and relayed to ``_mesh.events`` after the commit.
+  (:class:`~streammesh.registry.audited.AuditRecorder`) and relayed to ``_mesh.events`` after
+  the commit.
 
 Global compatibility and mode are platform-admin and governance only; the routes check the role.
 """
@@ -22,18 +22,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from streammesh.access import DomainScope, domain_scope
-from streammesh.audit import AuditAction, AuditEntry, AuditLog
+from streammesh.audit import AuditLog
 from streammesh.control import tables as control_tables
 from streammesh.identity import Principal
 from streammesh.log import LogError
 from streammesh.products.descriptor import Status
+from streammesh.registry.audited import AuditRecorder
 from streammesh.registry.base import (
     CompatibilityLevel,
     RegistryMode,
@@ -41,7 +41,6 @@ from streammesh.registry.base import (
     SubjectVersion,
     VersionSelector,
 )
-from streammesh.registry.changes import ChangeKind, RegistryChange
 from streammesh.registry.errors import SubjectInUse, SubjectNotFound, VersionNotFound
 from streammesh.registry.sql import SqlSchemaRegistry
 from streammesh.store import MetadataStore
@@ -49,18 +48,7 @@ from streammesh.store import MetadataStore
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-GLOBAL_AUDIT_SUBJECT = "registry:global"
-"""The audit subject of changes to the global compatibility level and mode."""
-
 _SUFFIXES = ("-value", "-key")
-
-_ACTIONS = {
-    ChangeKind.SCHEMA_REGISTERED: AuditAction.REGISTRY_SCHEMA_REGISTERED,
-    ChangeKind.SUBJECT_DELETED: AuditAction.REGISTRY_SUBJECT_DELETED,
-    ChangeKind.VERSION_DELETED: AuditAction.REGISTRY_VERSION_DELETED,
-    ChangeKind.CONFIG_CHANGED: AuditAction.REGISTRY_CONFIG_CHANGED,
-    ChangeKind.MODE_CHANGED: AuditAction.REGISTRY_MODE_CHANGED,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +139,7 @@ class RegistryWrites:
         self._store: MetadataStore = registry.store
         self._principal = principal
         self._relay = relay
-        self._audit = AuditLog(self._store)
-        self._registry = registry.recording(self._record)
+        self._registry = registry.recording(AuditRecorder(AuditLog(self._store), principal.name))
 
     # -- the writes -----------------------------------------------------------------------------
 
@@ -246,20 +233,6 @@ class RegistryWrites:
         except (SubjectNotFound, VersionNotFound):
             return None
 
-    def _record(self, connection: Connection, change: RegistryChange) -> None:
-        note = None
-        if change.kind in (ChangeKind.SUBJECT_DELETED, ChangeKind.VERSION_DELETED):
-            note = "permanent delete" if change.permanent else "soft delete"
-        entry = AuditEntry(
-            _ACTIONS[change.kind],
-            GLOBAL_AUDIT_SUBJECT if change.subject is None else change.subject,
-            self._principal.name,
-            before=change.before,
-            after=change.after,
-            note=note,
-        )
-        self._audit.record(connection, entry, at=datetime.now(UTC))
-
     def _relayed(self, write: Callable[[], _T]) -> _T:
         result = write()
         if self._relay is not None:
@@ -275,7 +248,6 @@ def _number(version: VersionSelector) -> int | None:
 
 
 __all__ = [
-    "GLOBAL_AUDIT_SUBJECT",
     "ProductUse",
     "RegistryWrites",
     "product_uses",
