@@ -147,7 +147,7 @@ class _Remote:
 
 
 def _in_process(local: LocalMesh) -> _Backend:
-    return _InProcess(GovernanceService(local.store, local.plane, local.registry))
+    return _InProcess(GovernanceService(local.store, local.plane, local.registry, log=local.log))
 
 
 def _governance(

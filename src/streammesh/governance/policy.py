@@ -141,7 +141,8 @@ class ProtectedFields(RuleSettings):
     """``fields.protected``: fields with these classifications need an access approval and
     field-level encryption (so they cannot be the event key, which stays in clear)."""
 
-    classifications: ClassificationSet = frozenset({Classification.PII, Classification.FINANCIAL})
+    # Every label: each names a sensitivity (a public field is just not classified).
+    classifications: ClassificationSet = frozenset(Classification)
 
 
 class UpstreamSla(RuleSettings):

@@ -1,9 +1,10 @@
 """What access and privacy need to know of a product's classified fields.
 
-The ``fields.protected`` rule names the classifications (``pii`` and ``financial`` by
-default) whose fields need an owner's approval before anyone reads them and field-level
-encryption when they are produced. Access control asks :func:`requires_approval`; the
-privacy layer's ``FieldProtection`` is given :func:`fields_to_encrypt`.
+The ``fields.protected`` rule names the classifications (every label by default: ``pii``,
+``financial``, ``health``, ``confidential``, ``restricted``) whose fields need an owner's
+approval before anyone reads them and field-level encryption when they are produced. Access
+control asks :func:`requires_approval`; the privacy layer's ``FieldProtection`` is given
+:func:`fields_to_encrypt`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def fields_to_encrypt(descriptor: Descriptor, policy: Policy = BASELINE) -> froz
 
     Example:
         >>> fields_to_encrypt(customers)  # classifications: {email: [pii], tier: [confidential]}
-        frozenset({'email'})
+        frozenset({'email', 'tier'})
     """
     protected = policy.rules.protected_fields.classifications
     return frozenset(

@@ -62,7 +62,7 @@ def personal_data(context: RuleContext) -> Iterator[PolicyFinding]:
 def protected_fields(context: RuleContext) -> Iterator[PolicyFinding]:
     """``fields.protected``: a field that must be encrypted is not the event key.
 
-    Protected fields (``pii``/``financial`` by default) are encrypted field by field when
+    Protected fields (every classification by default) are encrypted field by field when
     produced; the key stays in clear (it picks the partition and keys compaction), so it
     cannot be one of them.
     """

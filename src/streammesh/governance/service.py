@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from streammesh.governance.policies import PolicyRegistry
 from streammesh.governance.proposals import ProposalRegistry
 from streammesh.governance.report import ComplianceReport, compliance_report
+from streammesh.log import EventLog
 from streammesh.registry.base import SchemaRegistry
 from streammesh.store import MetadataStore
 
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
 
 class GovernanceService:
-    """The governance of one mesh (its store, control plane and registry).
+    """The governance of one mesh (its store, control plane and registry; with its event log,
+    the report also scans streams for protected fields held in clear).
 
     Attributes:
         policies: The global and domain policies.
@@ -32,8 +34,10 @@ class GovernanceService:
         registry: SchemaRegistry,
         *,
         clock: Callable[[], datetime] | None = None,
+        log: EventLog | None = None,
     ) -> None:
         self._store = store
+        self._log = log
         self._plane = plane
         self._registry = registry
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -42,4 +46,6 @@ class GovernanceService:
 
     def report(self) -> ComplianceReport:
         """Every published product's compliance with its domain's policy."""
-        return compliance_report(self._store, self._plane, self._registry, now=self._clock())
+        return compliance_report(
+            self._store, self._plane, self._registry, now=self._clock(), log=self._log
+        )

@@ -35,8 +35,13 @@ from streammesh.privacy.values import UnsupportedValue, decode_value, encode_val
 from streammesh.products.descriptor import Classification
 from streammesh.schemas.errors import InvalidEvent
 
-ENCRYPTED_CLASSIFICATIONS = frozenset({Classification.PII, Classification.FINANCIAL})
-"""Classifications whose fields are encrypted unless a policy names others."""
+ENCRYPTED_CLASSIFICATIONS = frozenset(Classification)
+"""Classifications whose fields are encrypted unless a policy names others: every label.
+
+Each label of the descriptor's vocabulary (``pii``, ``financial``, ``health``,
+``confidential``, ``restricted``) names a sensitivity, so none is public: a field that is
+public is simply not classified. Only the governance group's global policy can narrow the
+set (``fields.protected``); a domain may only add to it."""
 
 SchemaCheck = Callable[[Mapping[str, Any]], None]
 """Raises ``InvalidEvent`` unless an event is valid under the product's schema."""
@@ -45,9 +50,28 @@ _MISSING = object()
 
 
 def encrypted_fields(classified: Mapping[str, Collection[Classification]]) -> frozenset[str]:
-    """The fields classified ``pii`` or ``financial`` (what is encrypted by default)."""
+    """The classified fields, whatever the label (what is encrypted by default)."""
     return frozenset(
         path for path, labels in classified.items() if ENCRYPTED_CLASSIFICATIONS & set(labels)
+    )
+
+
+def fields_in_clear(
+    value: Mapping[str, Any], headers: Mapping[str, bytes], paths: Collection[str]
+) -> tuple[str, ...]:
+    """The ``paths`` that ``value`` holds in clear: a value, and no ciphertext header.
+
+    A field protected when the event was written has a placeholder and its header; one
+    written before it was protected (or while a policy did not protect it) has neither.
+
+    Example:
+        >>> fields_in_clear({"id": "u1", "diagnosis": "flu"}, {}, ["diagnosis"])
+        ('diagnosis',)
+    """
+    return tuple(
+        path
+        for path in sorted(paths)
+        if _get(value, path) not in (_MISSING, None) and header_name(path) not in headers
     )
 
 
@@ -77,7 +101,7 @@ class FieldProtection:
         product: The product version, ``<name>.v<N>``.
         classified: The descriptor's classifications, field path → labels.
         encrypted: The fields to encrypt (governance's ``fields_to_encrypt``); ``None``
-            takes the fields of ``classified`` labelled ``pii`` or ``financial``.
+            takes every field of ``classified`` (see ``ENCRYPTED_CLASSIFICATIONS``).
 
         Raises:
             UnsupportedFieldPath: a field to encrypt lies inside an array or map.

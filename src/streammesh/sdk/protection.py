@@ -12,8 +12,8 @@ def protection_for(
     keys: KeyStore, policies: PolicyRegistry, record: ProductRecord
 ) -> FieldProtection | None:
     """The field protection of ``record``'s product version, or ``None`` when the mesh's
-    governance policy asks to encrypt none of its fields (the baseline: fields classified
-    pii or financial)."""
+    governance policy asks to encrypt none of its fields (the baseline encrypts every
+    classified field)."""
     encrypted = mesh_fields_to_encrypt(policies, record.descriptor)
     if not encrypted:
         return None

@@ -115,7 +115,7 @@ class _MeshLifetime:
                 access=AccessService(mesh.store, mesh.plane, acls=mesh.acls),
                 access_control=mesh.access,
                 privacy=mesh.keys,
-                governance=GovernanceService(mesh.store, mesh.plane, mesh.registry),
+                governance=GovernanceService(mesh.store, mesh.plane, mesh.registry, log=mesh.log),
                 lineage=MeshLineage(mesh.plane, mesh.store, mesh.log),
                 notifications=NotificationService(
                     mesh.store, mesh.plane, load_notify_settings(mesh.config.home)

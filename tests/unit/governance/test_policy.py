@@ -144,13 +144,18 @@ def test_protected_fields_need_approval_and_encryption() -> None:
         DESCRIPTOR
         + "classifications: {email: [pii], iban: [financial, confidential], tier: [confidential]}\n"
     )
-    assert fields_to_encrypt(descriptor) == frozenset({"email", "iban"})
+    # Every label is protected by default, health, confidential and restricted included.
+    assert fields_to_encrypt(descriptor) == frozenset({"email", "iban", "tier"})
     assert requires_approval(descriptor)
     plain = parse_descriptor(DESCRIPTOR + "classifications: {tier: [confidential]}\n")
-    assert fields_to_encrypt(plain) == frozenset()
-    assert not requires_approval(plain)
-    stricter = policy_from({"rules": {"fields.protected": {"classifications": ["confidential"]}}})
-    assert fields_to_encrypt(plain, stricter) == frozenset({"tier"})
+    assert fields_to_encrypt(plain) == frozenset({"tier"})
+    assert requires_approval(plain)
+    unclassified = parse_descriptor(DESCRIPTOR)
+    assert fields_to_encrypt(unclassified) == frozenset()
+    assert not requires_approval(unclassified)
+    narrower = policy_from({"rules": {"fields.protected": {"classifications": ["pii"]}}})
+    assert fields_to_encrypt(descriptor, narrower) == frozenset({"email"})
+    assert not requires_approval(plain, narrower)
 
 
 @pytest.mark.parametrize(

@@ -134,19 +134,23 @@ def test_a_field_written_in_clear_is_masked_for_consumers_without_the_grant(
     )
 
 
-def test_only_pii_and_financial_fields_are_encrypted_by_default(keys: KeyStore) -> None:
+def test_every_classified_field_is_encrypted_by_default(keys: KeyStore) -> None:
     classified = {
         "email": PII,
         "iban": (Classification.FINANCIAL, Classification.CONFIDENTIAL),
         "notes": (Classification.CONFIDENTIAL,),
+        "diagnosis": (Classification.HEALTH,),
+        "verdict": (Classification.RESTRICTED,),
     }
-    assert encrypted_fields(classified) == {"email", "iban"}
+    assert encrypted_fields(classified) == set(classified)
     protection = FieldProtection(keys, "customers.profiles.v1", classified)
-    _, headers = protection.protect({"email": "a", "iban": "CH00", "notes": "n"}, b"u1")
-    assert sorted(headers) == [header_name("email"), header_name("iban")]
+    event = {"email": "a", "iban": "CH00", "notes": "n", "diagnosis": "flu", "verdict": "v"}
+    protected, headers = protection.protect(event, b"u1")
+    assert sorted(headers) == sorted(header_name(path) for path in classified)
+    assert set(protected.values()) == {MASK_TEXT}
     chosen = FieldProtection(keys, "customers.profiles.v1", classified, encrypted={"notes"})
-    protected, headers = chosen.protect({"email": "a", "iban": "CH00", "notes": "n"}, b"u1")
-    assert protected == {"email": "a", "iban": "CH00", "notes": MASK_TEXT}
+    protected, headers = chosen.protect(event, b"u1")
+    assert protected == {**event, "notes": MASK_TEXT}
 
 
 def test_a_ciphertext_of_one_product_version_does_not_open_in_another(keys: KeyStore) -> None:
