@@ -117,3 +117,13 @@ def _local(home: Path) -> Iterator[LocalMesh]:
 def test_subscription_without_channel_is_refused(home: Path) -> None:
     refused = cli(home, "subscriptions", "add", "ops", "--domain", "execution", code=2)
     assert "channels" in refused.stderr
+
+
+def test_a_webhook_to_the_cloud_metadata_service_is_refused(home: Path) -> None:
+    refused = cli(
+        home, "subscriptions", "add", "ops", "--webhook", "http://169.254.169.254/latest", code=2
+    )
+    assert refused.stderr.startswith("error: Subscription field 'webhook_url'")
+    assert "link-local" in refused.stderr
+    assert "notifications.webhooks.allow" in refused.stderr
+    assert json.loads(cli(home, "subscriptions", "list", "--json").stdout) == []
