@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,9 @@ from streammesh.store.engine import IMMEDIATE
 from streammesh.store.errors import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
 
 Backend = Literal["sqlite", "postgresql"]
+
+READ_CHECK_INTERVAL_S = 0.2
+"""How often reads look at the database file; writes look before every commit."""
 
 # PostgreSQL's SQLSTATEs for a full disk and for damaged data files.
 _PG_DISK_FULL = frozenset({"53100"})
@@ -37,6 +41,7 @@ class MetadataStore:
         """The store's URL with the password hidden."""
         self._file = file
         self._damage: StoreCorrupt | None = None
+        self._read_checked = -READ_CHECK_INTERVAL_S
 
     @property
     def engine(self) -> Engine:
@@ -51,7 +56,12 @@ class MetadataStore:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection in a transaction that is committed when the block ends."""
-        self.check()
+        # Reads check the file at most every READ_CHECK_INTERVAL_S: reading a deleted file
+        # loses nothing, and a check costs about a tenth of a small read.
+        now = time.monotonic()
+        if self._damage is not None or now - self._read_checked >= READ_CHECK_INTERVAL_S:
+            self.check()
+            self._read_checked = now
         with self._translated(), self._engine.connect() as connection, connection.begin():
             yield connection
 
