@@ -51,8 +51,9 @@ class AuditAction(StrEnum):
     INCIDENT_DECLARED = "incident.declared"
     """An owner declared an incident on a product; its consumers are notified."""
     PRODUCT_OWNER_CHANGED = "product.owner-changed"
-    """Not recorded itself: the notifier delivers a ``product.updated`` event whose owner or
-    team changed under this type too, so subscribers can ask for owner changes alone."""
+    """A product version was transferred to another team (``before``/``after`` hold the team).
+    The notifier also delivers a ``product.updated`` event whose owner contact changed under
+    this type, so subscribers can ask for owner changes alone."""
     # -- monitoring (issue 6) ------------------------------------------------------------------
     SLO_BREACHED = "slo.breached"
     """A product version's SLO (freshness or availability) stopped being met."""

@@ -9,7 +9,8 @@ from streammesh.server.api.models.errors import ErrorReply
 _MEANINGS = {
     400: "The body is not UTF-8 encoded JSON.",
     401: "No token, or one that is unknown, revoked or expired (`unauthenticated`).",
-    403: "The token's role may not do this (`forbidden`).",
+    403: "The token's role may not do this (`forbidden`), or what it would change is outside "
+    "the domains of the caller's teams (`outside-domain`).",
     404: "No such product (version) in the mesh (`product-not-found`), or its stream is gone.",
     409: "The product's state refuses it: a lifecycle rule (`lifecycle-refused`), a deprecated "
     "product taking no new consumers (`not-accepting-consumers`), a concurrent change, or a "
