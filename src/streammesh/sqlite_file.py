@@ -7,7 +7,7 @@ taking writes into an unlinked inode. A ``SqliteFile`` therefore:
 - creates the database under a temporary name (mode 0600, header written) and links it into
   place, so a file at the path is never legitimately empty — a 0-byte file is a damaged one;
 - remembers which file (device and inode) it opened, so :meth:`SqliteFile.problem` can say
-  when it was deleted or replaced, and checks the header and the directory cheaply (a few
+  when it was deleted or replaced, and checks its size and the directory cheaply (a few
   system calls: callers may run it before every commit and for every health probe).
 """
 
@@ -23,7 +23,6 @@ from pathlib import Path
 
 FILE_MODE = 0o600
 DIRECTORY_MODE = 0o700
-_HEADER = b"SQLite format 3\x00"
 
 # SQLite's primary result codes (the low byte of an extended code).
 _SQLITE_IOERR = 10
@@ -163,13 +162,11 @@ class SqliteFile:
             )
         if found.st_size == 0:
             return FileProblem("corrupt", "the file is empty (0 bytes): it was truncated")
-        try:
-            with self.path.open("rb") as file:
-                header = file.read(len(_HEADER))
-        except OSError as exc:
-            return FileProblem("gone", f"the file '{self.path}' cannot be read: {exc.strerror}")
-        if header != _HEADER:
-            return FileProblem("corrupt", "its header is not a SQLite database's")
+        # No read of the header here: opening and closing any descriptor of the file drops
+        # every POSIX lock SQLite holds on it in this process, so another process would take
+        # this one's connections for gone, checkpoint and delete the -wal/-shm files under
+        # them, and this process would stop seeing other processes' commits. A damaged header
+        # is reported by SQLite itself on the next statement (``classify``: corrupt).
         if not os.access(self.path.parent, os.W_OK):
             return FileProblem(
                 "gone", f"the directory '{self.path.parent}' is not writable by this process"

@@ -4,6 +4,7 @@ revoked token is refused on its next request, and each change is on ``_mesh.even
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,7 +27,12 @@ def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=check,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "COLUMNS": "200"},
+        # No stored login or server from the environment; wide enough for the table.
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("STREAMMESH_")},
+            "HOME": "/nonexistent",
+            "COLUMNS": "200",
+        },
     )
 
 
