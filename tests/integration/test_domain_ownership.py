@@ -240,6 +240,20 @@ def test_access_decisions_forget_and_incidents_stay_in_the_owners_domain(mesh: M
     mesh.call("ada", "POST", f"/products/{TRADES}/incidents", 201, json={"message": "late"})
 
 
+def test_subscriptions_of_a_team_are_managed_by_its_own_domain_owner(mesh: Mesh) -> None:
+    body = {"subscriber": "execution-team", "scope": "domain", "target": "execution", "inbox": True}
+    refused = mesh.call("rob", "POST", "/subscriptions", 403, json=body)["error"]
+    assert refused["code"] == "outside-domain"
+    assert "'rob' may not manage the subscriptions of 'execution-team'" in refused["message"]
+    created = mesh.call("ada", "POST", "/subscriptions", 201, json=body)
+
+    mesh.call("rob", "DELETE", f"/subscriptions/{created['id']}", 403)
+    mesh.call("rob", "GET", "/subscriptions", 403, params={"subscriber": "execution-team"})
+    mesh.call("rob", "GET", "/subscriptions", 403, params={"all": "true"})
+    assert len(mesh.call("gov", "GET", "/subscriptions", 200, params={"all": "true"})) == 1
+    mesh.call("ada", "DELETE", f"/subscriptions/{created['id']}", 200)
+
+
 def _csrf(page: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found is not None, page

@@ -2,8 +2,9 @@
 ``/products/{reference}/incidents``.
 
 Any token may subscribe itself and read its own inbox (and its team's); subscribing someone
-else, listing every subscription and handling dead letters need a role that changes the mesh;
-declaring an incident needs a role that owns products.
+else needs governance, a platform admin, or a domain owner of the subscriber's team; listing
+every subscription and handling dead letters (mesh-wide) need governance or a platform admin;
+declaring an incident needs a domain owner of the product's domain, governance or an admin.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
-from streammesh.identity import Principal
+from streammesh.access import DomainScope, OutsideDomain, domain_scope
+from streammesh.control import ControlPlane
+from streammesh.identity import Principal, Role
 from streammesh.notify import NotificationService
 from streammesh.server.api.access import access_errors
 from streammesh.server.api.models.notify import (
@@ -24,7 +27,7 @@ from streammesh.server.api.models.notify import (
     SubscriptionDocument,
 )
 from streammesh.server.api.products import Reference
-from streammesh.server.api.roles import CHANGER_ROLES, Changer, Overseer, Scope
+from streammesh.server.api.roles import CHANGER_ROLES, OVERSEER_ROLES, Changer, Overseer, Scope
 from streammesh.server.api.services import Plane
 from streammesh.server.auth import Reader
 from streammesh.server.context import server_context
@@ -48,9 +51,26 @@ _FORBIDDEN = "Only a platform admin, governance or a domain owner may do this (`
 _OVERSEERS_ONLY = "Only a platform admin or governance may do this (`forbidden`)."
 
 
-def _may_manage(principal: Principal, subscriber: str) -> None:
-    if principal.name != subscriber and principal.role not in CHANGER_ROLES:
+def _may_manage(
+    principal: Principal, subscriber: str, scope: DomainScope, plane: ControlPlane
+) -> None:
+    """Anyone manages its own subscriptions; governance and platform admins everyone's; a
+    domain owner those of its own teams and of accounts in them."""
+    if principal.name == subscriber or scope.mesh_wide:
+        return
+    if principal.role not in CHANGER_ROLES:
         raise PermissionDenied(principal.name, str(principal.role), sorted(CHANGER_ROLES))
+    # The subscriber's teams, read as the scope reads a principal's: its account's team, or
+    # itself when it is a team.
+    theirs = domain_scope(plane.store, subscriber, Role.MEMBER)
+    if not scope.teams & theirs.teams:
+        raise OutsideDomain(
+            principal.name,
+            "manage the subscriptions of",
+            subscriber,
+            min(theirs.domains, default="none"),
+            sorted(scope.domains),
+        )
 
 
 @router.post(
@@ -66,12 +86,18 @@ def _may_manage(principal: Principal, subscriber: str) -> None:
     ),
 )
 def subscribe(
-    body: SubscriptionBody, principal: Reader, notifications: Notifications
+    body: SubscriptionBody,
+    principal: Reader,
+    scope: Scope,
+    plane: Plane,
+    notifications: Notifications,
 ) -> dict[str, Any]:
     """Subscribe a principal or team (default: the caller) to events; the answer holds the
-    webhook's signing secret, shown only here."""
+    webhook's signing secret, shown only here. Subscribing someone else: governance and
+    platform admins anyone, a domain owner its own teams and their accounts (403
+    `outside-domain` otherwise)."""
     subscriber = body.subscriber or principal.name
-    _may_manage(principal, subscriber)
+    _may_manage(principal, subscriber, scope, plane)
     created = notifications.subscribe(
         subscriber,
         body.scope,
@@ -92,20 +118,23 @@ def subscribe(
 )
 def list_subscriptions(
     principal: Reader,
+    scope: Scope,
+    plane: Plane,
     notifications: Notifications,
     subscriber: Annotated[
         str | None, Query(description="Only this subscriber's (default: the caller's).")
     ] = None,
     every: Annotated[
-        bool, Query(alias="all", description="Every subscription (changer roles only).")
+        bool, Query(alias="all", description="Every subscription (governance, platform-admin).")
     ] = False,
 ) -> list[dict[str, Any]]:
     """Subscriptions, oldest first: the caller's, a subscriber's, or all of them."""
     if every:
-        _may_manage(principal, "")
+        if not scope.mesh_wide:
+            raise PermissionDenied(principal.name, str(principal.role), sorted(OVERSEER_ROLES))
         return [sub.document() for sub in notifications.subscriptions.list()]
     chosen = subscriber or principal.name
-    _may_manage(principal, chosen)
+    _may_manage(principal, chosen, scope, plane)
     return [sub.document() for sub in notifications.subscriptions.list(subscriber=chosen)]
 
 
@@ -115,11 +144,16 @@ def list_subscriptions(
     responses=access_errors(403, 404, s403=_FORBIDDEN, s404=_SUB_NOT_FOUND),
 )
 def unsubscribe(
-    subscription_id: str, principal: Reader, notifications: Notifications
+    subscription_id: str,
+    principal: Reader,
+    scope: Scope,
+    plane: Plane,
+    notifications: Notifications,
 ) -> dict[str, Any]:
-    """Remove a subscription (the caller's own, or any with a changer role)."""
+    """Remove a subscription (the caller's own; a domain owner also its teams' and their
+    accounts'; governance and platform admins any)."""
     found = notifications.subscriptions.get(subscription_id)
-    _may_manage(principal, found.subscriber)
+    _may_manage(principal, found.subscriber, scope, plane)
     return notifications.unsubscribe(subscription_id, actor=principal.name).document()
 
 
