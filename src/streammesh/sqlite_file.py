@@ -109,10 +109,19 @@ class SqliteFile:
                 only a new database takes, such as its page size).
 
         Raises:
-            FileProblemError: the file is empty (damaged).
+            FileProblemError: the file is empty, or missing while its write-ahead log remains.
             OSError: the file cannot be created (no space, no permission, no directory, ...).
         """
         if not self.path.exists():
+            wal = self.path.with_name(self.path.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                # SQLite would replay the old database's log into the new, empty one.
+                raise FileProblemError(
+                    FileProblem(
+                        "corrupt",
+                        f"the file is missing but its write-ahead log '{wal}' remains",
+                    )
+                )
             self._create(initialize)
         found = self.path.stat()
         if found.st_size == 0:

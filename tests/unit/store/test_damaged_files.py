@@ -36,6 +36,17 @@ def test_an_empty_database_file_is_refused_naming_it(tmp_path: Path) -> None:
     assert db.stat().st_size == 0  # not migrated into a new, empty mesh
 
 
+def test_a_deleted_database_with_its_wal_left_is_refused(tmp_path: Path) -> None:
+    db = _made(tmp_path)
+    wal = Path(f"{db}-wal")
+    wal.write_bytes(b"\x37\x7f\x06\x82" + b"\x00" * 4000)  # what a WAL left behind looks like
+    db.unlink()
+    with pytest.raises(StoreCorrupt, match="write-ahead log") as caught:
+        open_store(default_store_url(tmp_path))
+    assert str(wal) in str(caught.value)
+    assert not db.exists()
+
+
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     db = _made(tmp_path)
     for suffix in ("-wal", "-shm"):
