@@ -335,6 +335,10 @@ def test_products_transfer_through_a_server(
         )
         assert re.search(r"'ada'.*domain-owner", error_line(refused))
 
+        deprecate = ("deprecate", NAME, "--reason", "x", "--sunset", "2099-01-01")
+        outside = invoke_cli(*deprecate, "--server", server.url, "--token", owner)
+        assert "'ada' may not deprecate 'execution.stocktrades.v1'" in error_line(outside)
+
         moved = json_of("products", "transfer", NAME, "--team", "ops-team", *remote)
 
         assert moved["team"] == "ops-team"

@@ -85,6 +85,7 @@ class Refusal:
 ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
     "unauthenticated": lambda r: AuthenticationFailed(r.mesh.url, r.message),
     "forbidden": lambda r: RemotePermissionDenied(r.mesh.url, r.message),
+    "outside-domain": lambda r: RemotePermissionDenied(r.mesh.url, r.message),
     "product-not-found": lambda r: ProductNotFound(r.reference),
     "plan-refused": lambda r: PlanRefused([_plan_problem(d) for d in r.details]),
     "invalid-descriptor": Refusal.descriptor,
