@@ -5,10 +5,10 @@ Each route is a thin translation between Confluent's JSON shapes and the
 error table. Like Confluent: ``schemaType`` omitted means AVRO and AVRO responses omit it,
 versions are a positive number, ``latest`` or ``-1``, and responses are
 ``application/vnd.schemaregistry.v1+json``. Reads need any valid token; changes (register,
-delete, config, mode) need a writer role (:data:`streammesh.server.auth.WRITER_ROLES`), only
-within the caller's domains, and are audited (:class:`~streammesh.server.registry_writes.
-RegistryWrites`); the global compatibility level and mode belong to platform admins and
-governance.
+delete, config, mode) need a writer role (:data:`streammesh.server.auth.WRITER_ROLES`), act
+only within the caller's domains and are audited (see
+:class:`~streammesh.server.registry_writes.RegistryWrites`); the global compatibility level and
+mode belong to platform admins and governance.
 """
 
 from __future__ import annotations
