@@ -83,6 +83,12 @@ class YamlRefused(yaml.MarkedYAMLError):
         super().__init__(problem=problem, problem_mark=mark)
         self.limit = limit
 
+    def __str__(self) -> str:
+        # One line (PyYAML's own form quotes a snippet of the document over three lines).
+        mark = self.problem_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return f"{self.problem}{where}"
+
 
 _PLAIN_TAGS = frozenset(tag for tag in yaml.SafeLoader.yaml_constructors if tag is not None)
 # "!" is YAML's non-specific tag (a quoted or plain string); resolving it needs no constructor.

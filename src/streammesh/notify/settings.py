@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from streammesh.audit import MESH_EVENTS_TOPIC
+from streammesh.bounded_yaml import load_yaml
 from streammesh.config import CONFIG_FILE
 from streammesh.errors import ConfigError
 from streammesh.notify.targets import AllowedTarget, WebhookTargets
@@ -118,7 +119,7 @@ def load_notify_settings(home: Path) -> NotifySettings:
     raw: Any = None
     if path.is_file():
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = load_yaml(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path} is not valid YAML ({exc}); fix it") from exc
     section = raw.get("notifications") if isinstance(raw, dict) else None

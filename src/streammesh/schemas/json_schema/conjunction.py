@@ -9,11 +9,11 @@ alternatives ``A and B``, ``A and C``, each compared on its own.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from streammesh.schemas.json_schema.nodes import Node
+from streammesh.schemas.json_schema.patterns import search
 from streammesh.schemas.json_schema.typesets import ALL_TYPES, enum_values, local_types
 
 # Past this many alternatives a writer's nested anyOf/oneOf stop being distributed
@@ -140,7 +140,7 @@ def member(node: Node, name: str, *, evaluated: bool = False) -> Node | None:
     if name in properties:
         return node.child(properties[name])
     for pattern, subschema in (node.get("patternProperties") or {}).items():
-        if re.search(pattern, name):
+        if search(pattern, name):
             return node.child(subschema)
     if evaluated and node.get("additionalProperties") is None:
         return None

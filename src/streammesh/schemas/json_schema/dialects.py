@@ -10,6 +10,7 @@ from jsonschema.protocols import Validator
 from referencing import Specification
 
 from streammesh.schemas.errors import InvalidSchema
+from streammesh.schemas.json_schema.patterns import LINEAR_KEYWORDS
 
 # Both the http and https spellings, with and without the empty fragment, are in use.
 _DRAFT7_URIS = frozenset(
@@ -29,6 +30,14 @@ _DRAFT202012_URIS = frozenset(
     }
 )
 
+# The library's validators, matching patterns in linear time (see patterns.py).
+_DRAFT7_VALIDATOR: type[Validator] = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft7Validator, LINEAR_KEYWORDS
+)
+_DRAFT202012_VALIDATOR: type[Validator] = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, LINEAR_KEYWORDS
+)
+
 
 class Dialect(Enum):
     """A JSON Schema dialect, valued by its canonical ``$schema`` URI."""
@@ -38,10 +47,11 @@ class Dialect(Enum):
 
     @property
     def validator_class(self) -> type[Validator]:
-        """The ``jsonschema`` validator class implementing this dialect."""
+        """The ``jsonschema`` validator class implementing this dialect, its patterns
+        matched in linear time."""
         if self is Dialect.DRAFT7:
-            return jsonschema.Draft7Validator
-        return jsonschema.Draft202012Validator
+            return _DRAFT7_VALIDATOR
+        return _DRAFT202012_VALIDATOR
 
     @property
     def specification(self) -> Specification[object]:

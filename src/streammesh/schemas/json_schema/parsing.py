@@ -24,6 +24,7 @@ from streammesh.schemas.json_schema.canonical import canonical_text, fingerprint
 from streammesh.schemas.json_schema.dialects import Dialect
 from streammesh.schemas.json_schema.nodes import Node
 from streammesh.schemas.json_schema.object_root import require_object_root
+from streammesh.schemas.json_schema.patterns import check_patterns
 from streammesh.schemas.json_schema.schema import JsonSchema
 from streammesh.schemas.json_schema.subschemas import direct_subschemas, pointer
 from streammesh.schemas.nesting import check_schema_text
@@ -43,6 +44,7 @@ def parse_schema(text: str, references: Mapping[str, ParsedSchema] | None) -> Js
     canonical = canonical_text(document)
     dialect = Dialect.of(document)
     _check_against_metaschema(document, dialect)
+    check_patterns(document)
     registry, base_uri = _registry(document, dialect, refs)
     root = Node(document, registry.resolver(base_uri=base_uri), dialect)
     _check_refs(root, "")

@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError, best_match
 
 from streammesh.schemas.errors import InvalidEvent
+from streammesh.schemas.json_schema.patterns import search
 from streammesh.schemas.json_schema.schema import JsonSchema
 from streammesh.schemas.json_schema.typesets import json_type
 
@@ -92,7 +93,7 @@ def _unexpected(schema: Any, instance: dict[str, Any]) -> str | None:
     declared = schema.get("properties") or {}
     patterns = schema.get("patternProperties") or {}
     for name in instance:
-        if name not in declared and not any(re.search(p, name) for p in patterns):
+        if name not in declared and not any(search(p, name) for p in patterns):
             return name
     return None
 
