@@ -4,7 +4,8 @@ It answers 503 while the metadata store or the event log cannot serve: a file de
 replaced, truncated or found damaged, a directory that cannot be written, a database that does
 not answer a read. And it answers fast, whatever the rest of the server is doing: the handler
 is ``async`` (it never waits for the request thread pool, which slow requests may fill) and
-only reads the result of the last probe. A probe runs in a thread of its own, at most once a
+only reads the result of the last probe, whose store read uses a connection of its own (not
+the pool's, which busy requests may all hold). A probe runs in a thread of its own, at most once a
 second; the handler waits for a fresh one at most :data:`FRESH_WAIT_S`, and a probe still
 running after :data:`STUCK_AFTER_S` is itself reported as a problem (a database that hangs
 cannot serve either).
@@ -46,7 +47,7 @@ class Health(BaseModel):
 
 @runtime_checkable
 class _Checked(Protocol):
-    """A service that can say cheaply whether it can serve (the store, the embedded log)."""
+    """A log that can say cheaply whether it can serve (the embedded log)."""
 
     def check(self) -> None: ...
 
@@ -54,23 +55,20 @@ class _Checked(Protocol):
 def mesh_problems(context: ServerContext) -> list[str]:
     """What keeps the mesh behind ``context`` from serving, as messages (empty: healthy).
 
-    File checks first (a few system calls each), then one read of the metadata store.
+    The store: its file checks, then one read on a connection of its own; the embedded log:
+    its directory and file checks (a few system calls).
     """
     problems: list[str] = []
-    services: list[object] = []
+    checks: list[Callable[[], object]] = []
     if context.plane is not None:
-        services.append(context.plane.store)
-    if context.log is not None:
-        services.append(context.log)
-    for service in services:
-        if isinstance(service, _Checked):
-            try:
-                service.check()
-            except MeshError as exc:
-                problems.append(str(exc))
-    if not problems:
+        checks.append(context.plane.store.probe)
+    else:
+        checks.append(context.registry.mode)  # a registry-only app: the store answers a read
+    if isinstance(context.log, _Checked):
+        checks.append(context.log.check)
+    for check in checks:
         try:
-            context.registry.mode()  # the store answers a read
+            check()
         except MeshError as exc:
             problems.append(str(exc))
     return problems

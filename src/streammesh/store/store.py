@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from streammesh.sqlite_file import SqliteFile, classify
 from streammesh.store.engine import IMMEDIATE
@@ -21,6 +22,7 @@ Backend = Literal["sqlite", "postgresql"]
 
 READ_CHECK_INTERVAL_S = 0.2
 """How often reads look at the database file; writes look before every commit."""
+_PROBE_TABLE = "streammesh_schema_version"  # migrate.VERSION_TABLE: on every migrated store
 
 # PostgreSQL's SQLSTATEs for a full disk and for damaged data files.
 _PG_DISK_FULL = frozenset({"53100"})
@@ -42,6 +44,7 @@ class MetadataStore:
         self._file = file
         self._damage: StoreCorrupt | None = None
         self._read_checked = -READ_CHECK_INTERVAL_S
+        self._probe_engine: Engine | None = None
 
     @property
     def engine(self) -> Engine:
@@ -105,9 +108,28 @@ class MetadataStore:
             self.url, f"{problem.reason}; restore the mesh directory and restart the server"
         )
 
+    def probe(self) -> None:
+        """Raise unless the store can serve: :meth:`check`, then one read on a connection of
+        its own (not the pool's, which busy requests may all hold), for health checks.
+
+        Raises:
+            StoreCorrupt: the database file is damaged.
+            StoreUnavailable: the file is gone, or the database does not answer.
+        """
+        self.check()
+        if self._probe_engine is None:
+            timeout = {"timeout": 5} if self.backend == "sqlite" else {"connect_timeout": 5}
+            self._probe_engine = create_engine(
+                self._engine.url, poolclass=NullPool, connect_args=timeout
+            )
+        with self._translated(), self._probe_engine.connect() as connection:
+            connection.execute(text(f"SELECT count(*) FROM {_PROBE_TABLE}")).scalar()
+
     def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
         self._engine.dispose()
+        if self._probe_engine is not None:
+            self._probe_engine.dispose()
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
