@@ -147,14 +147,14 @@ class RegistryWrites:
         self, subject: str, submission: SchemaSubmission, *, normalize: bool
     ) -> SubjectVersion:
         """Register a schema under a subject of the caller's domains."""
-        self._check_domain(subject, "register a schema under")
+        self._check_domain(subject, "register a schema under subject")
         return self._relayed(
             lambda: self._registry.register(subject, submission, normalize=normalize)
         )
 
     def delete_subject(self, subject: str, *, permanent: bool) -> list[int]:
         """Delete a subject of the caller's domains that no live product uses."""
-        self._check_domain(subject, "delete")
+        self._check_domain(subject, "delete subject")
         with self._store.read() as connection:
             for use in product_uses(connection, subject):
                 if use.live:
@@ -166,7 +166,7 @@ class RegistryWrites:
     def delete_version(self, subject: str, version: VersionSelector, *, permanent: bool) -> int:
         """Delete a version of a subject of the caller's domains, unless a live product needs
         it: any version for good, or the product's own version softly."""
-        self._check_domain(subject, "delete a version of")
+        self._check_domain(subject, "delete a version of subject")
         with self._store.read() as connection:
             live = [use for use in product_uses(connection, subject) if use.live]
         for use in live:
@@ -190,25 +190,25 @@ class RegistryWrites:
     ) -> CompatibilityLevel:
         """Set a subject's (or, for ``None``, the global) compatibility level."""
         if subject is not None:
-            self._check_domain(subject, "change the compatibility level of")
+            self._check_domain(subject, "change the compatibility level of subject")
         return self._relayed(lambda: self._registry.set_compatibility(level, subject))
 
     def delete_compatibility(self, subject: str | None) -> CompatibilityLevel:
         """Remove a subject's own level (or reset the global one); answers the old one."""
         if subject is not None:
-            self._check_domain(subject, "change the compatibility level of")
+            self._check_domain(subject, "change the compatibility level of subject")
         return self._relayed(lambda: self._registry.delete_compatibility(subject))
 
     def set_mode(self, mode: RegistryMode, subject: str | None) -> RegistryMode:
         """Set a subject's (or, for ``None``, the global) mode."""
         if subject is not None:
-            self._check_domain(subject, "change the mode of")
+            self._check_domain(subject, "change the mode of subject")
         return self._relayed(lambda: self._registry.set_mode(mode, subject))
 
     def delete_mode(self, subject: str | None) -> RegistryMode:
         """Remove a subject's own mode (or reset the global one); answers the old one."""
         if subject is not None:
-            self._check_domain(subject, "change the mode of")
+            self._check_domain(subject, "change the mode of subject")
         return self._relayed(lambda: self._registry.delete_mode(subject))
 
     # -- the rules ------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ class RegistryWrites:
         with self._store.read() as connection:
             domain = subject_domain(connection, subject)
         if domain is not None:
-            scope.check(domain, action, f"subject '{subject}'")
+            scope.check(domain, action, subject)
 
     def _soft_delete_target(self, subject: str, version: VersionSelector) -> SubjectVersion | None:
         """The version a soft delete of ``version`` would hit (``None``: the registry answers
