@@ -7,9 +7,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Connection
 
+from streammesh.audit import AuditLog
 from streammesh.registry import ChangeKind, RegistryChange, SchemaSubmission
+from streammesh.registry.audited import GLOBAL_AUDIT_SUBJECT, AuditRecorder
 from streammesh.registry.base import CompatibilityLevel, RegistryMode
+from streammesh.registry.errors import IncompatibleSchema
 from streammesh.registry.sql import SqlSchemaRegistry
+from streammesh.store import MetadataStore
 from tests.conformance.registry.examples import Contract
 
 SUBJECT = "execution.recorded-value"
@@ -90,3 +94,22 @@ def test_a_failing_recorder_undoes_the_write(
 
     assert registry.versions(SUBJECT) == [1]
     assert registry.compatibility() is CompatibilityLevel.FULL_TRANSITIVE
+
+
+def test_the_audit_recorder_writes_rows_that_commit_with_the_change(
+    registry: SqlSchemaRegistry, store: MetadataStore, contract: Contract
+) -> None:
+    audit = AuditLog(store)
+    audited = registry.recording(AuditRecorder(audit, "ada"))
+    audited.register(SUBJECT, SchemaSubmission(contract.original, contract.schema_type))
+    audited.set_compatibility(CompatibilityLevel.NONE)
+    audited.set_compatibility(CompatibilityLevel.FULL, SUBJECT)
+    with pytest.raises(IncompatibleSchema):  # refused by the registry: nothing is recorded
+        audited.register(SUBJECT, SchemaSubmission(contract.breaking, contract.schema_type))
+
+    entries = audit.entries(subject_prefix=SUBJECT) + audit.entries(subject=GLOBAL_AUDIT_SUBJECT)
+    assert [(entry.action.value, entry.subject, entry.actor) for entry in entries] == [
+        ("registry.schema-registered", SUBJECT, "ada"),
+        ("registry.config-changed", SUBJECT, "ada"),
+        ("registry.config-changed", GLOBAL_AUDIT_SUBJECT, "ada"),
+    ]
