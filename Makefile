@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/log_throughput.py --quick
 	$(BIN)/python benchmarks/serde.py --quick
 	$(BIN)/python benchmarks/catalog.py --quick
+	$(BIN)/python benchmarks/server.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -12,9 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from streammesh.config import MeshConfig
-from streammesh.identity import Role, TokenStore
-from streammesh.store import open_store
+from streammesh.identity import Role
 from tests.integration.api_v1_support import MESH_YAML, avro, descriptor, sources
 from tests.support.streammesh_server import StreammeshServer
 
@@ -55,9 +53,17 @@ def _headers(token: str | None) -> dict[str, str]:
 
 
 def _tokens(server: StreammeshServer, count: int, prefix: str) -> list[str]:
-    with open_store(MeshConfig.load(server.mesh).store_url) as store:
-        tokens = TokenStore(store)
-        return [tokens.create(f"{prefix}-{i}", Role.MEMBER).secret for i in range(count)]
+    tokens = []
+    for i in range(count):
+        created = httpx.post(
+            f"{server.url}/api/v1/tokens",
+            json={"principal": f"{prefix}-{i}", "role": Role.MEMBER.value},
+            headers=_headers(server.admin_token),
+            timeout=30,
+        )
+        assert created.status_code == 201, created.text
+        tokens.append(created.json()["secret"])
+    return tokens
 
 
 def _end_offsets(server: StreammeshServer) -> dict[str, int]:

@@ -23,6 +23,8 @@ from streammesh.observe.errors import InvalidGroup, InvalidOffsets
 MAX_WAIT_S = 30.0
 """The longest a caught-up question may wait for the group."""
 _POLL_S = 0.2
+_SLOW_POLL_AFTER_S = 2.0
+_SLOWEST_POLL_S = 1.0
 _MAX_GROUP = 255
 
 
@@ -197,15 +199,21 @@ async def await_caught_up(
 ) -> CaughtUp:
     """Like :func:`wait_caught_up` for an event loop: ``check`` is awaited every 0.2 s (it
     should run :func:`caught_up` off the loop, e.g. in a worker thread) and the loop is free
-    in between, so a waiting question holds no thread. Returns the last answer, caught up or
+    in between, so a waiting question holds no thread. After 2 s the checks slow down to one
+    a second: a group that has not caught up by then is rarely seconds away, and dozens of
+    waiting questions should not keep the server busy. Returns the last answer, caught up or
     not, when ``wait_s`` seconds (at most 30) are over."""
-    deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
+    started = time.monotonic()
+    deadline = started + min(max(wait_s, 0.0), MAX_WAIT_S)
+    interval = _POLL_S
     while True:
         answer = await check()
-        remaining = deadline - time.monotonic()
-        if answer.caught_up or remaining <= 0:
+        now = time.monotonic()
+        if answer.caught_up or now >= deadline:
             return answer
-        await sleep(min(_POLL_S, remaining))
+        if now - started >= _SLOW_POLL_AFTER_S:
+            interval = min(interval * 1.5, _SLOWEST_POLL_S)
+        await sleep(min(interval, deadline - now))
 
 
 def _check_targets(product: str, targets: Mapping[int, int], partitions: set[int]) -> None:

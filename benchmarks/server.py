@@ -1,0 +1,436 @@
+"""The server under a small company's load: REST produce, consume and registry reads at once.
+
+Starts a real ``streammesh up`` on a free loopback port over a fresh embedded mesh (the way
+``tests/support/streammesh_server.py`` does), applies one data product, creates tokens, then
+runs two scenarios of the same workload, each for a fixed time:
+
+- ``embedded``: producer threads POST batches of 100 events, consumer threads GET events as
+  their own consumer groups (``max=500``, ``timeout=1``), registry readers GET
+  ``/registry/schemas/ids/{id}``; each kind in its own client process (no shared GIL), with
+  httpx. A separate process polls ``/healthz`` every 50 ms throughout.
+- ``embedded+long-polls``: the same while 45 caught-up long polls (``wait: 30``, from 12
+  tokens, 4 each) wait for a group that never reads.
+
+Reports requests/s, events/s and p50/p99 latency per operation, and the ``/healthz`` poller's
+p50/p99/max (the target: under 100 ms). See ``benchmarks/README.md``.
+
+    python benchmarks/server.py --quick --json
+    python benchmarks/server.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).resolve().parent
+# Standalone script: make the repository's ``tests.support`` and ``logbench`` importable.
+for _path in (_HERE, _HERE.parent):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import httpx  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+from tests.support.streammesh_server import StreammeshServer  # noqa: E402
+
+from logbench.results import Row, machine, progress  # noqa: E402
+from streammesh.identity import Role  # noqa: E402
+
+BENCH = "server"
+PRODUCT = "execution.stocktrades.v1"
+BATCH = 100
+CONSUME_MAX = 500
+HEALTH_EVERY_S = 0.05
+HEALTH_TARGET_MS = 100.0
+LONG_POLLS = 45
+LONG_POLL_TOKENS = 12
+IDLE_S = 3.0
+
+SCHEMA = json.dumps(
+    {
+        "type": "record",
+        "name": "Trade",
+        "namespace": "acme",
+        "fields": [
+            {"name": "trade_id", "type": "string", "doc": "Identifier."},
+            {"name": "symbol", "type": "string", "doc": "Ticker."},
+            {"name": "price", "type": "double", "doc": "Price."},
+            {"name": "quantity", "type": "long", "doc": "Shares."},
+            {"name": "venue", "type": "string", "doc": "Market identifier code."},
+        ],
+    }
+)
+DESCRIPTOR = """\
+name: execution.stocktrades
+owner: {name: Ada Lovelace, email: ada@example.com}
+team: execution-team
+description: Executed stock trades, one event per fill.
+tags: [trading, equities]
+alignment: source
+kind: measurement
+key: {field: trade_id, type: string}
+schema: stocktrades.avsc
+version: 1
+partitions: s
+retention: full-history
+sla: {tier: 2}
+status: published
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """How many client threads of each kind, and for how long."""
+
+    seconds: float
+    producers: int = 4
+    consumers: int = 2
+    registry_readers: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What one client process does: ``threads`` threads of ``kind`` in a time window."""
+
+    kind: str
+    url: str
+    tokens: tuple[str, ...]
+    threads: int
+    start_at: float  # wall clock, shared by every process
+    seconds: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a client process saw: latencies (s) of answered requests in the window, events
+    they carried, and the statuses of every request."""
+
+    kind: str
+    latencies: list[float] = field(default_factory=list)
+    events: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    samples: dict[str, str] = field(default_factory=dict)
+    """The first answer of each status that is not 200 (to say what went wrong)."""
+
+
+def _events(worker: int, start: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "trade_id": f"w{worker}-{start + i}",
+            "symbol": ("ACME", "INIT", "GLOBX", "UMBR")[i % 4],
+            "price": 100.0 + (i % 50) / 10,
+            "quantity": 10 + i % 90,
+            "venue": "XNAS",
+        }
+        for i in range(BATCH)
+    ]
+
+
+def _request(client: httpx.Client, job: Job, worker: int, sent: int) -> httpx.Response:
+    """One request of ``job.kind``."""
+    if job.kind == "produce":
+        return client.post(
+            f"/api/v1/products/{PRODUCT}/events", json={"events": _events(worker, sent)}
+        )
+    if job.kind == "consume":
+        return client.get(
+            f"/api/v1/products/{PRODUCT}/events",
+            params={"group": f"bench-reader-{worker}", "max": CONSUME_MAX, "timeout": 1},
+        )
+    if job.kind == "registry":
+        return client.get(f"/registry/schemas/ids/{job.params['schema_id']}")
+    if job.kind == "healthz":
+        return client.get("/healthz")
+    if job.kind == "long-poll":
+        return client.post(
+            "/api/v1/groups/bench-never-reads/caught-up",
+            json={"product": PRODUCT, "offsets": job.params["offsets"], "wait": job.params["wait"]},
+        )
+    raise ValueError(f"unknown kind {job.kind!r}")
+
+
+def _events_in(kind: str, answer: httpx.Response) -> int:
+    if kind == "produce":
+        return int(answer.json()["accepted"])
+    if kind == "consume":
+        return len(answer.json()["events"])
+    return 0
+
+
+def run_job(job: Job) -> Outcome:
+    """Run in a client process: the job's threads until the window closes."""
+    outcome = Outcome(job.kind)
+    lock = threading.Lock()
+    end_at = job.start_at + job.seconds
+
+    def work(worker: int) -> None:
+        token = job.tokens[worker % len(job.tokens)]
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=job.url, headers=headers, timeout=120) as client:
+            time.sleep(max(job.start_at - time.time(), 0.0))
+            sent = 0
+            while time.time() < end_at:
+                started = time.perf_counter()
+                try:
+                    answer = _request(client, job, worker, sent)
+                    status, text = str(answer.status_code), answer.text
+                except httpx.HTTPError as exc:
+                    answer, status, text = None, type(exc).__name__, str(exc)
+                elapsed = time.perf_counter() - started
+                sent += BATCH
+                with lock:
+                    outcome.statuses[status] += 1
+                    if answer is None or answer.status_code != 200:
+                        outcome.samples.setdefault(status, text[:300])
+                    elif time.time() <= end_at:
+                        outcome.latencies.append(elapsed)
+                        outcome.events += _events_in(job.kind, answer)
+                if job.kind == "healthz":
+                    time.sleep(max(HEALTH_EVERY_S - elapsed, 0.0))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(job.threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcome
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(round(pct / 100 * (len(ordered) - 1)), len(ordered) - 1)
+    return ordered[index]
+
+
+@dataclass
+class Mesh:
+    """The running server and what the workload needs from it."""
+
+    server: StreammeshServer
+    admin: str
+    writers: tuple[str, ...]
+    members: tuple[str, ...]
+    pollers: tuple[str, ...]
+    schema_id: int
+
+
+def prepare(directory: Path) -> Mesh:
+    """Start ``streammesh up`` over a fresh mesh, apply the product, create tokens."""
+    server = StreammeshServer(directory)
+    server.__enter__()
+    assert server.admin_token is not None
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    body = {
+        "products": [
+            {"descriptor": DESCRIPTOR, "schema": SCHEMA, "origin": "execution/trades.yaml"}
+        ]
+    }
+    applied = httpx.post(f"{server.url}/api/v1/apply", json=body, headers=admin, timeout=60)
+    applied.raise_for_status()
+
+    def token(name: str, role: Role) -> str:
+        created = httpx.post(
+            f"{server.url}/api/v1/tokens",
+            json={"principal": name, "role": role.value, "description": "benchmarks/server.py"},
+            headers=admin,
+            timeout=30,
+        )
+        created.raise_for_status()
+        return str(created.json()["secret"])
+
+    writers = tuple(token(f"bench-writer-{i}", Role.PLATFORM_ADMIN) for i in range(2))
+    members = tuple(token(f"bench-member-{i}", Role.MEMBER) for i in range(2))
+    pollers = tuple(token(f"bench-poller-{i}", Role.MEMBER) for i in range(LONG_POLL_TOKENS))
+    # The product's value subject is its only one in this fresh mesh.
+    subjects = httpx.get(f"{server.url}/registry/subjects", headers=admin, timeout=30)
+    [subject] = subjects.json()
+    latest = httpx.get(
+        f"{server.url}/registry/subjects/{subject}/versions/latest", headers=admin, timeout=30
+    )
+    latest.raise_for_status()
+    return Mesh(server, server.admin_token, writers, members, pollers, latest.json()["id"])
+
+
+def _warm_up(mesh: Mesh, load: Load) -> None:
+    """Some events to read, and each consumer group registered before the clock runs."""
+    with httpx.Client(
+        base_url=mesh.server.url,
+        headers={"Authorization": f"Bearer {mesh.writers[0]}"},
+        timeout=60,
+    ) as client:
+        produce = Job("produce", mesh.server.url, mesh.writers, 1, 0, 0)
+        for start in range(0, 5 * BATCH, BATCH):
+            _request(client, produce, 99, start).raise_for_status()
+        consume = Job("consume", mesh.server.url, mesh.writers, 1, 0, 0)
+        for worker in range(load.consumers):
+            _request(client, consume, worker, 0).raise_for_status()
+
+
+def _end_offsets(mesh: Mesh) -> dict[str, int]:
+    answer = httpx.get(
+        f"{mesh.server.url}/api/v1/products/{PRODUCT}/metrics",
+        headers={"Authorization": f"Bearer {mesh.admin}"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    # Offsets the group "bench-never-reads" will not reach: the polls wait their full time.
+    return {str(p["partition"]): p["end_offset"] + 1 for p in answer.json()["partitions"]}
+
+
+def run_scenario(
+    mesh: Mesh, load: Load, pool: ProcessPoolExecutor, *, long_polls: bool
+) -> dict[str, Outcome]:
+    """One timed window of the workload; the outcomes by kind."""
+    url = mesh.server.url
+    start_at = time.time() + 1.0  # every process connected by then
+    jobs = [
+        Job("produce", url, mesh.writers, load.producers, start_at, load.seconds),
+        # One principal for every group: a group belongs to whoever registered it.
+        Job("consume", url, mesh.writers[:1], load.consumers, start_at, load.seconds),
+        Job(
+            "registry",
+            url,
+            mesh.members,
+            load.registry_readers,
+            start_at,
+            load.seconds,
+            {"schema_id": mesh.schema_id},
+        ),
+        Job("healthz", url, (mesh.admin,), 1, start_at, load.seconds),
+    ]
+    if long_polls:
+        # The polls start a second early, so all of them wait while the others are timed.
+        polls = Job(
+            "long-poll",
+            url,
+            tuple(t for t in mesh.pollers for _ in range(4))[:LONG_POLLS],
+            LONG_POLLS,
+            start_at - 1.0,
+            load.seconds + 1.0,
+            # Waits that end just after the window, so the scenario does not outlast it.
+            {"offsets": _end_offsets(mesh), "wait": min(load.seconds + 2.0, 30.0)},
+        )
+        jobs.append(polls)
+    futures: dict[str, Future[Outcome]] = {job.kind: pool.submit(run_job, job) for job in jobs}
+    return {kind: future.result() for kind, future in futures.items()}
+
+
+def rows_of(outcomes: dict[str, Outcome], backend: str, seconds: float) -> list[Row]:
+    rows = []
+    for kind, rate_metric in (
+        ("produce", "produce"),
+        ("consume", "consume"),
+        ("registry", "registry_read"),
+    ):
+        outcome = outcomes[kind]
+        ms = [s * 1000 for s in outcome.latencies]
+        rows.append(Row(f"{rate_metric}_request_rate", backend, len(ms) / seconds, "requests/s"))
+        if kind != "registry":
+            rows.append(
+                Row(f"{rate_metric}_throughput", backend, outcome.events / seconds, "events/s")
+            )
+        rows.append(Row(f"{rate_metric}_latency_p50", backend, percentile(ms, 50), "ms"))
+        rows.append(Row(f"{rate_metric}_latency_p99", backend, percentile(ms, 99), "ms"))
+    health = [s * 1000 for s in outcomes["healthz"].latencies]
+    rows.append(Row("healthz_latency_p50", backend, percentile(health, 50), "ms"))
+    rows.append(Row("healthz_latency_p99", backend, percentile(health, 99), "ms"))
+    rows.append(Row("healthz_latency_max", backend, max(health, default=float("nan")), "ms"))
+    return [Row(r.metric, r.backend, r.value, r.unit, bench=BENCH) for r in rows]
+
+
+def _notes(outcomes: dict[str, Outcome], backend: str) -> list[str]:
+    notes = []
+    for kind, outcome in outcomes.items():
+        answered = dict(sorted(outcome.statuses.items()))
+        notes.append(f"{backend} {kind}: answers by status {answered}")
+        notes.extend(f"  {status}: {text}" for status, text in outcome.samples.items())
+    return notes
+
+
+def _load_average() -> str:
+    """The machine's 1-minute load average: other work skews every latency here."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="6 s per scenario (under 60 s)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--seconds", type=float, help="seconds per scenario (default 6 / 30)")
+    args = parser.parse_args(argv)
+    load = Load(seconds=args.seconds or (6.0 if args.quick else 30.0))
+
+    rows: list[Row] = []
+    notes: list[str] = []
+    failed = False
+    context = multiprocessing.get_context("spawn")
+    notes.append(f"load average before the run {_load_average()} (2 cores: 2.0 is busy)")
+    with tempfile.TemporaryDirectory(prefix="streammesh-bench-") as directory:
+        progress("starting streammesh up over a fresh embedded mesh ...")
+        mesh = prepare(Path(directory) / "mesh")
+        try:
+            _warm_up(mesh, load)
+            with ProcessPoolExecutor(max_workers=5, mp_context=context) as pool:
+                # Start (and import in) every client process before any clock runs.
+                for ready in [pool.submit(time.sleep, 1.0) for _ in range(5)]:
+                    ready.result()
+                progress(f"idle: {IDLE_S:.0f} s of /healthz alone ...")
+                idle = Job("healthz", mesh.server.url, (mesh.admin,), 1, time.time() + 0.5, IDLE_S)
+                health = [s * 1000 for s in pool.submit(run_job, idle).result().latencies]
+                rows.append(Row("healthz_latency_p50", "idle", percentile(health, 50), "ms", BENCH))
+                rows.append(Row("healthz_latency_p99", "idle", percentile(health, 99), "ms", BENCH))
+                for backend, long_polls in (("embedded", False), ("embedded+long-polls", True)):
+                    progress(f"{backend}: {load.seconds:.0f} s of load ...")
+                    outcomes = run_scenario(mesh, load, pool, long_polls=long_polls)
+                    rows.extend(rows_of(outcomes, backend, load.seconds))
+                    notes.extend(_notes(outcomes, backend))
+                    notes.append(f"{backend}: load average after it {_load_average()}")
+                    health_max = max(outcomes["healthz"].latencies, default=float("inf"))
+                    failed |= health_max * 1000 >= HEALTH_TARGET_MS
+        finally:
+            code = mesh.server.stop()
+            if code != 0:
+                progress(f"streammesh up exited with {code}")
+
+    if args.json:
+        for row in rows:
+            print(row.to_json(), flush=True)
+    else:
+        console = Console()
+        console.print(f"machine: {machine()}; {load.seconds:.0f} s per scenario")
+        table = Table(title=BENCH)
+        for column in ("metric", "backend", "value", "unit"):
+            table.add_column(column, justify="right" if column == "value" else "left")
+        for row in rows:
+            value = f"{row.value:,.1f}" if row.unit == "ms" else f"{row.value:,.0f}"
+            table.add_row(row.metric, row.backend, value, row.unit)
+        console.print(table)
+        for note in notes:
+            console.print(f"[dim]{note}[/dim]")
+    for note in notes:
+        if args.json:
+            progress(note)
+    if failed:
+        progress(f"/healthz took {HEALTH_TARGET_MS:.0f} ms or more at least once (see max)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
