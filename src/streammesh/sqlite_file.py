@@ -51,7 +51,10 @@ def private_directory(directory: Path) -> None:
     A directory of another user (a mesh shared through group permissions) is left as it is:
     only its owner may change its mode.
     """
-    directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    for created in reversed(missing):  # parents first, each private (mkdir's parents are not)
+        created.mkdir(mode=DIRECTORY_MODE, exist_ok=True)
+        created.chmod(DIRECTORY_MODE)  # mkdir's mode is filtered by the umask
     found = directory.stat()
     if stat.S_IMODE(found.st_mode) != DIRECTORY_MODE and found.st_uid == os.geteuid():
         directory.chmod(DIRECTORY_MODE)
