@@ -64,9 +64,10 @@ def build_app(
         description="Event streams as data products. The schema registry under `/registry` "
         "speaks the Confluent Schema Registry API; `/api/v1` is the mesh's REST API (data "
         "products, plan and apply, lifecycle, applications, events, domains, teams, audit). "
-        "Every endpoint but `/healthz`, `/metrics` and "
+        "Every endpoint but `/healthz` and "
         "`/openapi.json` needs an API token (Bearer, or HTTP basic with the token as the "
-        "password).",
+        "password); `/metrics` too, except from the server's own machine by default "
+        "(`server.metrics` in `mesh.yaml`).",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
