@@ -169,3 +169,47 @@ def test_a_body_within_the_limits_goes_through(served: Served) -> None:
         headers=served.headers(),
     )
     assert response.status_code == 200, response.text
+
+
+def test_a_pattern_without_a_linear_match_is_refused_at_registration(served: Served) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"code": {"type": "string", "pattern": "^(?=.*[0-9])[a-z0-9]+$"}},
+    }
+    response = served.client.post(
+        REGISTER,
+        json={"schemaType": "JSON", "schema": json.dumps(schema)},
+        headers=served.headers(),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error_code"] == 42201
+    assert "cannot be matched in linear time" in response.json()["message"]
+    assert "bounded-value" not in _subjects(served)
+
+
+@pytest.mark.timeout(30)
+def test_an_event_against_a_backtracking_pattern_is_refused_within_seconds(served: Served) -> None:
+    schema = {
+        "title": "Code",
+        "type": "object",
+        "properties": {
+            "trade_id": {"type": "string"},
+            "code": {"type": "string", "pattern": "^(a+)+$"},
+        },
+        "required": ["trade_id"],
+    }
+    text = descriptor("execution.codes").replace("stocktrades.avsc", "codes.json")
+    applied = served.client.post(
+        "/api/v1/apply", json=sources((text, json.dumps(schema))), headers=served.headers()
+    )
+    assert applied.status_code == 200, applied.text
+    started = time.monotonic()
+    response = served.client.post(
+        "/api/v1/products/execution.codes.v1/events",
+        json={"events": [{"trade_id": "t-1", "code": "a" * 5000 + "!"}]},
+        headers=served.headers(),
+    )
+    assert time.monotonic() - started < 5
+    error = _api_error(response, 422)
+    assert error["code"] == "invalid-event"
+    assert [(d["path"], d["rule"]) for d in error["details"]] == [("code", "pattern")]
