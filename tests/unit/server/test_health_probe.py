@@ -40,7 +40,8 @@ def test_a_hanging_check_never_makes_health_wait() -> None:
         took = asyncio.run(scenario())
     finally:
         release.set()
-    assert max(took) < health.FRESH_WAIT_S + 0.05
+    # The check hangs for 30 s; each answer waited at most FRESH_WAIT_S (slack for a busy CI).
+    assert max(took) < 0.5
     assert calls == 2  # one probe running, not one per request
 
 
