@@ -14,6 +14,7 @@ set the lifecycle rules::
       active_window: 7d
     server:
       metrics: loopback   # /metrics without a token: loopback | token | open
+      request_limits: {registry: 1MiB, api: 1MiB, events: 16MiB}   # bodies (docs/rest-api.md)
     kafka:
       acls: true      # grants become ACL bindings on the cluster (docs/access.md)
 
@@ -88,6 +89,8 @@ class MetricsAccess(StrEnum):
 class _Server(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     metrics: MetricsAccess = MetricsAccess.LOOPBACK
+    request_limits: dict[str, Any] | None = None
+    """Request body limits, validated by ``streammesh.server`` (``RequestLimits``)."""
 
 
 class _ConfigFile(BaseModel):
@@ -100,8 +103,6 @@ class _ConfigFile(BaseModel):
     kafka: _Kafka = _Kafka()
     notifications: dict[str, Any] | None = None
     """SMTP and delivery settings, validated by ``streammesh.notify`` (``load_notify_settings``)."""
-    request_limits: dict[str, Any] | None = None
-    """Request body limits, validated by ``streammesh.server`` (``RequestLimits``)."""
 
 
 def mesh_home(home: Path | None = None) -> Path:

@@ -145,7 +145,7 @@ def test_a_50_mb_schema_is_refused_with_413_and_not_stored(served: Served) -> No
     assert response.status_code == 413, response.text
     refused = response.json()
     assert refused["error_code"] == 41301
-    assert "request_limits.registry" in refused["message"]
+    assert "server.request_limits.registry" in refused["message"]
     assert "bounded-value" not in _subjects(served)
 
 
@@ -159,7 +159,7 @@ def test_a_chunked_body_without_length_is_cut_off_at_the_limit(served: Served) -
     )
     error = _api_error(response, 413)
     assert error["code"] == "request-too-large"
-    assert "request_limits.api" in error["message"]
+    assert "server.request_limits.api" in error["message"]
 
 
 def test_a_body_within_the_limits_goes_through(served: Served) -> None:

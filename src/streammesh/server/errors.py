@@ -97,7 +97,7 @@ class RequestTooLarge(ServerError):
         sent = f"{size} bytes" if size is not None else "more"
         super().__init__(
             f"the request body is {sent}, over the {limit} bytes allowed for {family} "
-            f"requests; send less (the limit is 'request_limits.{family}' in mesh.yaml)"
+            f"requests; send less (the limit is 'server.request_limits.{family}' in mesh.yaml)"
         )
 
 
@@ -109,7 +109,7 @@ class RequestTooDeep(ServerError):
         self.offset = offset
         super().__init__(
             f"the JSON body is nested deeper than {limit} levels (at byte {offset}); "
-            "flatten it (the limit is 'request_limits.json_depth' in mesh.yaml)"
+            "flatten it (the limit is 'server.request_limits.json_depth' in mesh.yaml)"
         )
 
 

@@ -1,6 +1,5 @@
 """``ServerSettings``: where the mesh is, where to listen, which log and metadata store to use,
-and how large a request may be (``RequestLimits``, the ``request_limits`` section of
-``mesh.yaml``)."""
+and how large a request may be (``RequestLimits``, ``server.request_limits`` in ``mesh.yaml``)."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 LIMITS_SECTION = "request_limits"
-"""The section of ``mesh.yaml`` that sets :class:`RequestLimits`."""
+"""The key under ``server`` in ``mesh.yaml`` that sets :class:`RequestLimits`."""
 
 _MIB = 1024 * 1024
 
@@ -26,12 +25,13 @@ class RequestLimits(BaseModel):
 
     Sizes are bytes, or a size such as ``2MiB`` in ``mesh.yaml``::
 
-        request_limits:
-          registry: 1MiB      # /registry (Confluent-compatible schema registry)
-          api: 1MiB           # /api/v1, but producing events
-          events: 16MiB       # POST /api/v1/products/{reference}/events
-          ui: 1MiB            # the web UI's forms, and every other path
-          json_depth: 64      # nesting of a JSON body, any route
+        server:
+          request_limits:
+            registry: 1MiB      # /registry (Confluent-compatible schema registry)
+            api: 1MiB           # /api/v1, but producing events
+            events: 16MiB       # POST /api/v1/products/{reference}/events
+            ui: 1MiB            # the web UI's forms, and every other path
+            json_depth: 64      # nesting of a JSON body, any route
 
     Attributes:
         registry: Bodies under ``/registry``.
@@ -62,8 +62,8 @@ class ServerSettings(BaseModel):
             (``$STREAMMESH_LOG``, ``mesh.yaml``, else the embedded log ``<mesh>/log``).
         store_url: the metadata store's SQLAlchemy URL; ``None`` means what the mesh's
             configuration says (``$STREAMMESH_STORE``, ``mesh.yaml``, else ``<mesh>/meta.db``).
-        limits: request size limits; ``None`` means ``mesh.yaml``'s ``request_limits``,
-            else the defaults of :class:`RequestLimits`.
+        limits: request size limits; ``None`` means ``server.request_limits`` in
+            ``mesh.yaml``, else the defaults of :class:`RequestLimits`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -76,7 +76,7 @@ class ServerSettings(BaseModel):
     limits: RequestLimits | None = None
 
     def request_limits(self) -> RequestLimits:
-        """:attr:`limits` if given, else the ``request_limits`` section of the mesh's
+        """:attr:`limits` if given, else ``server.request_limits`` in the mesh's
         ``mesh.yaml``, else the defaults.
 
         Raises:
@@ -93,7 +93,8 @@ class ServerSettings(BaseModel):
             raw = load_yaml(path.read_text(encoding="utf-8")) if path.is_file() else None
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from None
-        section = raw.get(LIMITS_SECTION) if isinstance(raw, dict) else None
+        server = raw.get("server") if isinstance(raw, dict) else None
+        section = server.get(LIMITS_SECTION) if isinstance(server, dict) else None
         try:
             return RequestLimits.model_validate(section or {})
         except ValidationError as exc:
@@ -101,7 +102,9 @@ class ServerSettings(BaseModel):
                 f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
                 for error in exc.errors(include_url=False)
             )
-            raise ConfigError(f"'{LIMITS_SECTION}' in {path} is invalid ({problems})") from None
+            raise ConfigError(
+                f"'server.{LIMITS_SECTION}' in {path} is invalid ({problems})"
+            ) from None
 
     def mesh_config(self) -> MeshConfig:
         """The mesh's configuration, these settings' URLs winning over the environment and

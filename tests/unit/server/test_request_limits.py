@@ -38,7 +38,7 @@ def test_json_depth_counts_brackets_outside_strings_only() -> None:
 
 def test_limits_come_from_mesh_yaml(tmp_path: Path) -> None:
     (tmp_path / "mesh.yaml").write_text(
-        "request_limits:\n  registry: 2KiB\n  events: 32MiB\n  json_depth: 16\n",
+        "server:\n  request_limits: {registry: 2KiB, events: 32MiB, json_depth: 16}\n",
         encoding="utf-8",
     )
     limits = ServerSettings(mesh=tmp_path).request_limits()
@@ -50,8 +50,10 @@ def test_limits_come_from_mesh_yaml(tmp_path: Path) -> None:
     )
     MeshConfig.load(tmp_path)  # the section is a known one for the mesh's own settings
 
-    (tmp_path / "mesh.yaml").write_text("request_limits:\n  registry: lots\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"'request_limits' in .* is invalid"):
+    (tmp_path / "mesh.yaml").write_text(
+        "server:\n  request_limits: {registry: lots}\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"'server.request_limits' in .* is invalid"):
         ServerSettings(mesh=tmp_path).request_limits()
 
 
