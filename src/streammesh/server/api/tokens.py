@@ -115,7 +115,7 @@ def list_tokens(caller: Reader, tokens: Tokens, plane: Plane) -> list[dict[str, 
     "",
     response_model=IssuedTokenDocument,
     status_code=status.HTTP_201_CREATED,
-    responses=errors()
+    responses=errors(400)
     | _refused(403, "The caller may not issue this token (`token-change-refused`).")
     | _refused(
         422, "Invalid fields, an empty principal or a past expiry (`invalid-token-request`)."
