@@ -73,6 +73,7 @@ class _TokenRights:
             if caller.role is Role.DOMAIN_OWNER
             else frozenset()
         )
+        self._teams_of: dict[str, frozenset[str]] = {}  # one lookup per principal when listing
 
     def may_issue(self, principal: str, role: Role) -> bool:
         """Whether the caller may create (or revoke) a ``role`` token of ``principal``."""
@@ -81,7 +82,10 @@ class _TokenRights:
         if self._caller.role is not Role.DOMAIN_OWNER or role not in DELEGABLE_ROLES:
             return False
         # The principal's own teams, read the way the caller's are (account team, or a team).
-        theirs = domain_scope(self._plane.store, principal, Role.MEMBER).teams
+        theirs = self._teams_of.get(principal)
+        if theirs is None:
+            theirs = domain_scope(self._plane.store, principal, Role.MEMBER).teams
+            self._teams_of[principal] = theirs
         return bool(theirs & self._teams)
 
     def may_see(self, token: TokenInfo) -> bool:
