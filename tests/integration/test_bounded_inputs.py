@@ -5,6 +5,7 @@ bodies, deeply nested schemas."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,3 +214,31 @@ def test_an_event_against_a_backtracking_pattern_is_refused_within_seconds(serve
     error = _api_error(response, 422)
     assert error["code"] == "invalid-event"
     assert [(d["path"], d["rule"]) for d in error["details"]] == [("code", "pattern")]
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+@pytest.mark.timeout(30)
+def test_the_publish_form_refuses_an_alias_bomb_within_seconds(served: Served) -> None:
+    client = served.client
+    signed_in = client.post(
+        "/ui/sign-in",
+        data={"token": served.tokens[Role.MEMBER], "csrf": _csrf(client.get("/ui/sign-in").text)},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    form = {
+        "descriptor": alias_bomb(),
+        "schema_text": avro(),
+        "action": "plan",
+        "csrf": _csrf(client.get("/ui/publish").text),
+    }
+    started = time.monotonic()
+    response = client.post("/ui/publish", data=form)
+    assert time.monotonic() - started < 5
+    assert response.status_code == 422
+    assert "aliases are expanded" in response.text
