@@ -133,8 +133,8 @@ def test_a_transfer_moves_every_version_and_is_audited(mesh: Mesh) -> None:
     mesh.call("root", "POST", "/teams", 200, json={"name": "ops-team", "domain": "execution"})
     body = {"team": "ops-team", "note": "desk reorganised"}
 
-    refused = mesh.call("ada", "POST", f"/products/{TRADES}/owner", 403, json=body)
-    assert refused["error"]["code"] == "forbidden"
+    refused = mesh.call("rob", "POST", f"/products/{TRADES}/owner", 403, json=body)
+    assert refused["error"]["code"] == "outside-domain"
     wrong_domain = mesh.call(
         "gov", "POST", f"/products/{TRADES}/owner", 422, json={"team": "risk-team"}
     )
@@ -166,6 +166,52 @@ def test_a_transfer_moves_every_version_and_is_audited(mesh: Mesh) -> None:
         200,
         json=sources((_in_team(descriptor(TRADES), "ops-team"), avro())),
     )
+
+
+def test_domain_owners_transfer_when_both_teams_agree(mesh: Mesh) -> None:
+    mesh.call("root", "POST", "/teams", 200, json={"name": "ops-team", "domain": "execution"})
+    mesh.call(
+        "root",
+        "POST",
+        "/principals",
+        201,
+        json={"name": "oscar", "kind": "user", "team": "ops-team"},
+    )
+    issued = mesh.call(
+        "root", "POST", "/tokens", 201, json={"principal": "oscar", "role": "domain-owner"}
+    )
+    mesh.tokens["oscar"] = issued["secret"]
+    owner = f"/products/{TRADES}/owner"
+    body = {"team": "ops-team", "note": "desk reorganised"}
+
+    taken = mesh.call("oscar", "POST", owner, 409, json=body)["error"]
+    assert taken["code"] == "transfer-not-offered"
+    assert (
+        "team 'execution-team' has not offered product 'execution.stocktrades'" in taken["message"]
+    )
+
+    offered = mesh.client.post(
+        f"{API}{owner}", json=body, headers={"Authorization": f"Bearer {mesh.tokens['ada']}"}
+    )
+    assert offered.status_code == 202, offered.text
+    assert offered.json()["team"] == "execution-team" == mesh.team_of(TRADES)
+    assert mesh.call("rob", "POST", owner, 403, json=body)["error"]["code"] == "outside-domain"
+
+    moved = mesh.call("oscar", "POST", owner, 200, json={"team": "ops-team"})
+
+    assert moved["team"] == "ops-team" == mesh.team_of(TRADES)
+    kinds = [
+        (e["type"], e["actor"], e["note"])
+        for e in _events(mesh)
+        if e["type"].startswith("product.owner")
+    ]
+    assert kinds == [
+        ("product.owner-offered", "ada", "desk reorganised"),
+        ("product.owner-changed", "oscar", "offered by ada"),
+    ]
+    # The offer is used up: ada (no longer of the owning team) cannot take it back alone.
+    back = mesh.call("ada", "POST", owner, 409, json={"team": "execution-team"})["error"]
+    assert back["code"] == "transfer-not-offered"
 
 
 def _events(mesh: Mesh) -> list[dict[str, Any]]:
@@ -333,7 +379,7 @@ def test_products_transfer_through_a_server(
             "--token",
             owner,
         )
-        assert re.search(r"'ada'.*domain-owner", error_line(refused))
+        assert "'ada' may not transfer 'execution.stocktrades'" in error_line(refused)
 
         deprecate = ("deprecate", NAME, "--reason", "x", "--sunset", "2099-01-01")
         outside = invoke_cli(*deprecate, "--server", server.url, "--token", owner)

@@ -449,7 +449,7 @@ ROWS: tuple[Row, ...] = (
     Row(
         "POST",
         "/api/v1/products/{reference}/owner",
-        overseers(),
+        owners(),  # to its own team: nothing moves (a domain owner's real transfer needs both)
         _with(f"/products/{TRADES}/owner", json={"team": "execution-team"}),
     ),
     Row(

@@ -9,6 +9,7 @@ it was registered under (``streammesh teams create NAME --domain DOMAIN``, or by
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -55,6 +56,13 @@ class DomainScope:
         ``domain``."""
         if not self.covers(domain):
             raise OutsideDomain(self.principal, action, subject, domain, sorted(self.domains))
+
+    def check_member(self, teams: Collection[str], domain: str, action: str, subject: str) -> None:
+        """Raise :class:`OutsideDomain` unless the principal is in one of ``teams`` (or acts
+        mesh-wide); ``domain`` is the one the refusal names."""
+        if self.mesh_wide or self.teams.intersection(teams):
+            return
+        raise OutsideDomain(self.principal, action, subject, domain, sorted(self.domains))
 
     def check_team(self, team: str, domain: str | None, action: str, subject: str) -> None:
         """Raise :class:`OutsideDomain` unless the principal may ``action`` ``subject`` of

@@ -50,6 +50,9 @@ class AuditAction(StrEnum):
     # -- notifications (issue 6) ---------------------------------------------------------------
     INCIDENT_DECLARED = "incident.declared"
     """An owner declared an incident on a product; its consumers are notified."""
+    PRODUCT_OWNER_OFFERED = "product.owner-offered"
+    """A domain owner of a product's team offered the product to another team of its domain;
+    a domain owner of that team completes the transfer (``product.owner-changed``)."""
     PRODUCT_OWNER_CHANGED = "product.owner-changed"
     """A product version was transferred to another team (``before``/``after`` hold the team).
     The notifier also delivers a ``product.updated`` event whose owner contact changed under

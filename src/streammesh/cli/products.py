@@ -350,8 +350,9 @@ def transfer(
     token: TokenOption = None,
 ) -> None:
     """Give a product (every version) to another team of its domain; audited as
-    product.owner-changed. Over --server it needs a governance or platform-admin token.
-    'apply' never changes a product's team."""
+    product.owner-changed. Over --server, governance and platform-admin tokens transfer at
+    once; a domain owner of the current team offers it, and a domain owner of the new team
+    completes it with the same command. 'apply' never changes a product's team."""
     with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         record = session.mesh.transfer(product, team=team, note=note)
     if as_json:
@@ -359,6 +360,19 @@ def transfer(
         return
     console = stdout_console()
     console.soft_wrap = True
+    if record.descriptor.team != team:
+        # A domain owner of the current team offered it: the new team's owner completes it.
+        console.print(
+            Text.assemble(("offered ", "yellow"), (record.name, "bold"), f" to team {team}")
+        )
+        console.print(
+            Text(
+                f"A domain owner of team '{team}' completes the transfer with 'streammesh "
+                f"products transfer {record.name} --team {team}'.",
+                style="dim",
+            )
+        )
+        return
     console.print(
         Text.assemble(("transferred ", "green"), (record.name, "bold"), f" to team {team}")
     )

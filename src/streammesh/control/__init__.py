@@ -11,7 +11,8 @@ access control and the key store, or over HTTP through the server). Errors::
     ├── NotAcceptingConsumers   a new consumer of a deprecated or retired product
     ├── InvalidProductSource    a descriptor/schema pair or a name that cannot be used
     ├── ConcurrentChange        the product changed between plan and apply
-    └── ConsumerGroupTaken      a consumer group another principal registered
+    ├── ConsumerGroupTaken      a consumer group another principal registered
+    └── TransferNotOffered      a new team's owner accepts a transfer nobody offered
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from streammesh.control.errors import (
     NotAcceptingConsumers,
     PlanRefused,
     ProductNotFound,
+    TransferNotOffered,
 )
 from streammesh.control.plan import (
     Action,
@@ -76,6 +78,7 @@ __all__ = [
     "Resource",
     "Severity",
     "TeamRecord",
+    "TransferNotOffered",
     "product_from_document",
     "read_sources",
 ]

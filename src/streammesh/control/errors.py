@@ -8,7 +8,8 @@
     ├── NotAcceptingConsumers   a new consumer of a deprecated or retired product
     ├── ConsumerGroupTaken      a consumer group another principal registered
     ├── InvalidProductSource    a descriptor/schema pair sent to the API is unusable
-    └── ConcurrentChange        the product changed between plan and apply
+    ├── ConcurrentChange        the product changed between plan and apply
+    └── TransferNotOffered      a new team's owner accepts a transfer nobody offered
 """
 
 from __future__ import annotations
@@ -100,4 +101,18 @@ class ConsumerGroupTaken(ControlError):
             f"consumer group '{group}' of '{reference}' belongs to '{owner}', who registered "
             f"it; '{principal}' may not read or commit under it: use a group of its own "
             "(e.g. named after the application)"
+        )
+
+
+class TransferNotOffered(ControlError):
+    """A domain owner of the new team asked for a product its current team did not offer."""
+
+    def __init__(self, reference: str, current_team: str, team: str) -> None:
+        self.reference = reference
+        self.current_team = current_team
+        self.team = team
+        super().__init__(
+            f"team '{current_team}' has not offered product '{reference}' to team '{team}'; a "
+            f"domain owner of '{current_team}' offers it first (the same transfer), or "
+            "governance or a platform admin transfers it"
         )

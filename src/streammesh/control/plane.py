@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
-from streammesh.audit import AuditAction, AuditEntry, AuditLog, EventRelay
+from streammesh.audit import AuditAction, AuditEntry, AuditLog, AuditRecord, EventRelay
 from streammesh.catalog import Catalog
 from streammesh.control import inventory
 from streammesh.control.applying import (
@@ -36,6 +36,7 @@ from streammesh.control.errors import (
     NotAcceptingConsumers,
     PlanRefused,
     ProductNotFound,
+    TransferNotOffered,
 )
 from streammesh.control.groups import check_group_owner
 from streammesh.control.plan import Plan
@@ -82,6 +83,23 @@ class ApplyResult:
     @property
     def changed(self) -> bool:
         return bool(self.applied)
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """What a transfer did.
+
+    Attributes:
+        product: The product's name.
+        team: The team it was given (or offered) to.
+        done: Whether it moved; ``False``: offered, waiting for a member of ``team``.
+        versions: Every version of the product, lowest first, as stored now.
+    """
+
+    product: str
+    team: str
+    done: bool
+    versions: tuple[ProductRecord, ...]
 
 
 class ControlPlane:
@@ -280,75 +298,142 @@ class ControlPlane:
         return updated
 
     def transfer(
-        self, reference: str, team: str, *, actor: str, note: str | None = None
-    ) -> list[ProductRecord]:
+        self,
+        reference: str,
+        team: str,
+        *,
+        actor: str,
+        note: str | None = None,
+        scope: DomainScope | None = None,
+    ) -> Transfer:
         """Give every version of a product to another team of its domain (audited as
         ``product.owner-changed`` per version); the same team again changes nothing.
 
-        Who may do it is the caller's business (the REST API lets governance and platform
-        admins); ``apply`` never changes a product's team.
+        Mesh-wide callers (``scope`` ``None``, governance, platform admins) transfer at once.
+        Anyone else needs both teams' agreement: a member of the current team offers
+        (``product.owner-offered``; nothing moves), then a member of the new team makes the
+        same transfer, which completes it. ``apply`` never changes a product's team.
 
         Args:
             reference: The product (``name`` or ``name.vN``: every version moves).
             team: The new owning team, registered under the product's domain.
             actor: Who transfers it.
             note: Why (recorded with the audit entries).
+            scope: The caller's teams and domains (``None``: mesh-wide).
 
         Returns:
-            Every version of the product, lowest first, as stored now.
+            What happened: moved, or offered and waiting for the new team.
 
         Raises:
             ProductNotFound: No such product.
             InvalidProductSource: The team is not registered, or is of another domain.
+            OutsideDomain: The caller is in neither team.
+            TransferNotOffered: A member of the new team asked, and nobody offered.
         """
         _check_name("team", team)
         now = self._clock()
         with self._store.write(CONTROL_LOCK) as connection:
-            current = self._resolve(connection, reference)
-            domain = current.descriptor.domain
-            found = inventory.team(connection, team)
-            if found is None:
-                raise InvalidProductSource(
-                    "team",
-                    f"team '{team}' is not registered; 'streammesh teams create {team} "
-                    f"--domain {domain}' first",
-                )
-            if found.domain != domain:
-                raise InvalidProductSource(
-                    "team",
-                    f"team '{team}' is of domain '{found.domain or 'none'}' and product "
-                    f"'{current.name}' of domain '{domain}'; a product belongs to a team of its "
-                    "own domain",
-                )
-            versions = inventory.product_versions(connection, current.name)
-            moved = []
-            for record in versions:
-                if record.descriptor.team == team:
-                    moved.append(record)
-                    continue
-                updated = dataclasses.replace(
-                    record,
-                    descriptor=record.descriptor.model_copy(update={"team": team}),
-                    updated_at=now,
-                )
-                inventory.save_product(connection, updated)
-                fields = self._registry_fields(updated)
-                self.catalog.upsert_in(connection, catalog_entry(updated, fields))
+            done = self._transfer_in(connection, reference, team, actor, note, scope, now)
+        self._publish_events()
+        return done
+
+    def _transfer_in(
+        self,
+        connection: Connection,
+        reference: str,
+        team: str,
+        actor: str,
+        note: str | None,
+        scope: DomainScope | None,
+        now: datetime,
+    ) -> Transfer:
+        current = self._resolve(connection, reference)
+        domain = current.descriptor.domain
+        found = inventory.team(connection, team)
+        if found is None:
+            raise InvalidProductSource(
+                "team",
+                f"team '{team}' is not registered; 'streammesh teams create {team} "
+                f"--domain {domain}' first",
+            )
+        if found.domain != domain:
+            raise InvalidProductSource(
+                "team",
+                f"team '{team}' is of domain '{found.domain or 'none'}' and product "
+                f"'{current.name}' of domain '{domain}'; a product belongs to a team of its "
+                "own domain",
+            )
+        old = current.descriptor.team
+        if scope is not None and not scope.mesh_wide:
+            scope.check_member((old, team), domain, "transfer", current.name)
+        if scope is not None and not scope.mesh_wide and old != team:
+            if old in scope.teams:
                 self.audit.record(
                     connection,
                     AuditEntry(
-                        AuditAction.PRODUCT_OWNER_CHANGED,
-                        record.reference,
+                        AuditAction.PRODUCT_OWNER_OFFERED,
+                        current.reference,
                         actor,
-                        before={"team": record.descriptor.team},
+                        before={"team": old},
                         after={"team": team},
                         note=note,
                     ),
                     at=now,
                 )
-                moved.append(updated)
-        self._publish_events()
-        return moved
+                offered = inventory.product_versions(connection, current.name)
+                return Transfer(current.name, team, False, tuple(offered))
+            offer = self._offer(current.name, old, team)
+            if offer is None:
+                raise TransferNotOffered(current.name, old, team)
+            note = note or f"offered by {offer.actor}"
+        versions = inventory.product_versions(connection, current.name)
+        moved = []
+        for record in versions:
+            if record.descriptor.team == team:
+                moved.append(record)
+                continue
+            updated = dataclasses.replace(
+                record,
+                descriptor=record.descriptor.model_copy(update={"team": team}),
+                updated_at=now,
+            )
+            inventory.save_product(connection, updated)
+            fields = self._registry_fields(updated)
+            self.catalog.upsert_in(connection, catalog_entry(updated, fields))
+            self.audit.record(
+                connection,
+                AuditEntry(
+                    AuditAction.PRODUCT_OWNER_CHANGED,
+                    record.reference,
+                    actor,
+                    before={"team": record.descriptor.team},
+                    after={"team": team},
+                    note=note,
+                ),
+                at=now,
+            )
+            moved.append(updated)
+        return Transfer(current.name, team, True, tuple(moved))
+
+    def _offer(self, name: str, old: str, team: str) -> AuditRecord | None:
+        """The standing offer of product ``name`` from team ``old`` to ``team``: the latest
+        offer or transfer of the product, if it is that offer."""
+        latest = None
+        after = None
+        while True:
+            page = self.audit.entries(
+                subject_prefix=f"{name}.v",
+                actions=(AuditAction.PRODUCT_OWNER_OFFERED, AuditAction.PRODUCT_OWNER_CHANGED),
+                after_id=after,
+                limit=1000,
+            )
+            if not page:
+                break
+            latest, after = page[-1], page[-1].id
+        if latest is None or latest.action is not AuditAction.PRODUCT_OWNER_OFFERED:
+            return None
+        before, after_team = latest.before or {}, latest.after or {}
+        return latest if (before.get("team"), after_team.get("team")) == (old, team) else None
 
     def _save_status(
         self,
@@ -655,4 +740,4 @@ def _check_name(kind: str, name: str) -> None:
         raise InvalidProductSource(kind, problem)
 
 
-__all__ = ["ApplyResult", "ControlError", "ControlPlane"]
+__all__ = ["ApplyResult", "ControlError", "ControlPlane", "Transfer"]

@@ -59,7 +59,8 @@ class MeshClient(Protocol):
 
     def transfer(self, reference: str, *, team: str, note: str | None = None) -> ProductRecord:
         """Give a product (every version) to another team of its domain; returns its current
-        version. Over HTTP it needs a governance or platform-admin token."""
+        version. Over HTTP a domain owner's call offers it (the team stays) until a domain
+        owner of the new team makes the same call; governance and admins transfer at once."""
         ...
 
     def applications(self, reference: str) -> list[tuple[ApplicationRecord, bool]]:

@@ -177,6 +177,7 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     control.InvalidProductSource: ErrorCode(422, 422, "invalid-product-source"),
     control.NotAcceptingConsumers: ErrorCode(409, 409, "not-accepting-consumers"),
     control.ConcurrentChange: ErrorCode(409, 409, "concurrent-change"),
+    control.TransferNotOffered: ErrorCode(409, 409, "transfer-not-offered"),
     control.ConsumerGroupTaken: ErrorCode(403, 40307, "consumer-group-taken"),
     DescriptorInvalid: ErrorCode(422, 422, "invalid-descriptor"),
     LifecycleError: ErrorCode(409, 409, "lifecycle-refused"),

@@ -65,6 +65,7 @@ def test_action_values_are_the_published_event_types() -> None:
         "proposal.created",
         "proposal.moved",
         "incident.declared",
+        "product.owner-offered",
         "product.owner-changed",
         "slo.breached",
         "slo.recovered",

@@ -214,8 +214,8 @@ class RemoteMesh:
         return product_from_document(answer)
 
     def transfer(self, reference: str, *, team: str, note: str | None = None) -> ProductRecord:
-        """Give a product (every version) to another team of its domain (governance or
-        platform-admin token); returns its current version."""
+        """Give a product (every version) to another team of its domain; returns its current
+        version (still of the old team when a domain owner's call only offered it)."""
         path = f"/products/{path_segment(reference)}/owner"
         answer = self.request("POST", path, reference=reference, body={"team": team, "note": note})
         return product_from_document(answer)

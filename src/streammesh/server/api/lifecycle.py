@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response, status
 
 from streammesh.server.api.models.products import (
     DeprecateBody,
@@ -15,7 +15,7 @@ from streammesh.server.api.models.products import (
 )
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors
-from streammesh.server.api.roles import Changer, Overseer, Scope
+from streammesh.server.api.roles import Changer, Scope
 from streammesh.server.api.services import Plane
 
 router = APIRouter(tags=["lifecycle"])
@@ -60,14 +60,32 @@ def retire(
 @router.post(
     "/products/{reference}/owner",
     response_model=ProductDocument,
-    responses=errors(400, 403, 404),
+    responses={
+        **errors(400, 403, 404, 409),
+        202: {
+            "model": ProductDocument,
+            "description": "Offered: a domain owner of the current team offered the product "
+            "to the new team; nothing moved until a domain owner of that team makes the same "
+            "call.",
+        },
+    },
 )
 def transfer(
-    reference: Reference, body: TransferBody, principal: Overseer, plane: Plane
+    reference: Reference,
+    body: TransferBody,
+    principal: Changer,
+    scope: Scope,
+    plane: Plane,
+    response: Response,
 ) -> dict[str, Any]:
     """Give the product (every version) to another team of its domain, audited as
-    `product.owner-changed`; governance and platform admins only. `apply` never changes a
-    product's team. Answers the product's current version; the same team again changes
+    `product.owner-changed`; `apply` never changes a product's team. Governance and platform
+    admins transfer at once. Domain owners need both teams: an owner of the current team
+    offers (202, `product.owner-offered`), then an owner of the new team makes the same call
+    (200); without an offer it is 409 `transfer-not-offered`, for anyone else 403
+    `outside-domain`. Answers the product's current version; the same team again changes
     nothing."""
-    plane.transfer(reference, body.team, actor=principal.name, note=body.note)
+    done = plane.transfer(reference, body.team, actor=principal.name, note=body.note, scope=scope)
+    if not done.done:
+        response.status_code = status.HTTP_202_ACCEPTED
     return plane.product(reference).document()
