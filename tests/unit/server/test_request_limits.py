@@ -34,6 +34,10 @@ def test_json_depth_counts_brackets_outside_strings_only() -> None:
     assert json_too_deep(b'{"a": [[1]]}', 3) is None
     assert json_too_deep(b'{"a": [[[1]]]}', 3) == 8
     assert json_too_deep(b'{"a": "[[[[[[\\"[[[["}', 2) is None
+    assert json_too_deep(b'[{"a": "]]]]"}, ' + b"[" * 5000, 64) == 79  # never closed
+    batch = b'{"events": [' + b'{"id": "e", "tags": ["x"]}, ' * 10_000 + b"{}]}"
+    assert json_too_deep(batch, 4) is None
+    assert json_too_deep(batch, 3) == 32
 
 
 def test_limits_come_from_mesh_yaml(tmp_path: Path) -> None:
