@@ -365,9 +365,10 @@ class ControlPlane:
             )
         old = current.descriptor.team
         if scope is not None and not scope.mesh_wide:
+            # Between domain owners both teams agree: the current team's owner offers, the
+            # new team's owner completes the same transfer.
             scope.check_member((old, team), domain, "transfer", current.name)
-        if scope is not None and not scope.mesh_wide and old != team:
-            if old in scope.teams:
+            if old != team and old in scope.teams:
                 self.audit.record(
                     connection,
                     AuditEntry(
@@ -382,10 +383,11 @@ class ControlPlane:
                 )
                 offered = inventory.product_versions(connection, current.name)
                 return Transfer(current.name, team, False, tuple(offered))
-            offer = self._offer(current.name, old, team)
-            if offer is None:
-                raise TransferNotOffered(current.name, old, team)
-            note = note or f"offered by {offer.actor}"
+            if old != team:
+                offer = self._offer(current.name, old, team)
+                if offer is None:
+                    raise TransferNotOffered(current.name, old, team)
+                note = note or f"offered by {offer.actor}"
         versions = inventory.product_versions(connection, current.name)
         moved = []
         for record in versions:
