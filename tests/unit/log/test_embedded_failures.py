@@ -91,18 +91,19 @@ def test_a_damaged_page_is_a_named_error_and_later_writes_are_refused(tmp_path: 
     _damage_table(directory / "log.db", "batches")
     log = _log(directory)
     try:
+        producer = log.producer()  # opened before anyone read the damaged page
         with pytest.raises(LogCorrupt) as caught:
             _read_all(log)
         assert str(directory / "log.db") in str(caught.value)
         assert "damaged" in str(caught.value)
-        assert not isinstance(caught.value.__cause__, LogCorrupt)
         assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
 
-        producer = log.producer()
         producer.send(TOPIC, b"after the damage")
         with pytest.raises(DeliveryFailed, match="damaged"):
             producer.flush()
         producer.close()
+        with pytest.raises(LogCorrupt):
+            log.producer()  # a new producer is refused at once
         with pytest.raises(LogCorrupt):
             log.check()
     finally:

@@ -171,6 +171,8 @@ def connect(directory: Path, url: str, file: SqliteFile | None = None) -> sqlite
     """
     if file is None:
         file = log_file(directory, url)
+    else:  # a file opened earlier: say it was deleted rather than "unable to open"
+        check_file(url, file)
     try:
         conn = sqlite3.connect(
             file.path,
