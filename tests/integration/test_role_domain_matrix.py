@@ -299,7 +299,15 @@ ROWS: tuple[Row, ...] = (
     # Nothing was delivered to anyone's inbox: the documented answer is 404 for every caller.
     Row("POST", "/api/v1/inbox/{item_id}/read", anyone(404), _with("/inbox/999/read")),
     # -- event contents: the owning team's service accounts write, grant holders read ---------
-    Row("GET", "/api/v1/products/{reference}/sample", anyone()),
+    # Every caller may read the execution product's events (its team, a grant, or a team whose
+    # application holds one), so the row reads the RISK product: the execution team's users
+    # hold no grant on it and are refused; the risk team (rob, trade-reader) owns it.
+    Row(
+        "GET",
+        "/api/v1/products/{reference}/sample",
+        {**anyone(), "member": 403, "owner": 403},
+        _with(f"/products/{EXPOSURES}/sample"),
+    ),
     Row(
         "POST",
         "/api/v1/products/{reference}/events",
