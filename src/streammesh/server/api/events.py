@@ -9,13 +9,12 @@ request is one short-lived group member.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from streammesh.access import AccessControl, AccessDenied
 from streammesh.control import ApplicationRole
@@ -188,15 +187,20 @@ async def consume(
         float,
         Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for the first event."),
     ] = 1.0,
-) -> dict[str, Any]:
+) -> Response:
     # A consume may wait up to `timeout` for events: it runs in the server's pool for
     # blocking waits, never in the worker threads every other route needs.
-    consume_now = functools.partial(
-        _consume, reference, principal, plane, log, registry, access, keys, policies
-    )
-    return await server_waits(request).run_blocking(
-        functools.partial(consume_now, group, max_events, timeout)
-    )
+    def consume_now() -> Response:
+        document = _consume(
+            reference, principal, plane, log, registry, access, keys, policies,
+            group, max_events, timeout,
+        )  # fmt: skip
+        # Rendered in this thread too: for an async route FastAPI would validate and
+        # serialize up to 10,000 events on the event loop, which every request needs.
+        reply = ConsumeReply.model_validate(document).model_dump_json(by_alias=True)
+        return Response(reply, media_type="application/json")
+
+    return await server_waits(request).run_blocking(consume_now)
 
 
 def _read_access(access: AccessControl, principal: Principal, product: str) -> bool:
