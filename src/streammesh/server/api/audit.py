@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from streammesh.audit import MAX_LIMIT, AuditAction, read_mesh_events
 from streammesh.server.api.models.audit import AuditDocument, MeshEventsReply
 from streammesh.server.api.responses import errors
 from streammesh.server.api.services import Log, Plane
 from streammesh.server.auth import Reader
+from streammesh.server.waiting import server_waits
 
 router = APIRouter(tags=["audit"])
 
@@ -41,7 +43,8 @@ def audit(
 
 
 @router.get("/mesh-events", response_model=MeshEventsReply, responses=errors())
-def mesh_events(
+async def mesh_events(
+    request: Request,
     _: Reader,
     log: Log,
     from_offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
@@ -49,7 +52,12 @@ def mesh_events(
 ) -> dict[str, Any]:
     """A page of the mesh's own event stream `_mesh.events`, in order; the next page starts
     at `next_offset` (events may repeat after a crash: de-duplicate by `id`)."""
-    found = read_mesh_events(log, from_offset=from_offset, max_events=limit, timeout=_FEED_WAIT_S)
+    # At the end of the feed the read waits up to a second for more: not in the shared pool.
+    found = await server_waits(request).run_blocking(
+        functools.partial(
+            read_mesh_events, log, from_offset=from_offset, max_events=limit, timeout=_FEED_WAIT_S
+        )
+    )
     return {
         "events": [event.document() for event in found],
         "next_offset": from_offset + len(found),
