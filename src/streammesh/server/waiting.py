@@ -7,9 +7,9 @@ included). So the routes that may wait do it elsewhere:
 - a caught-up question waits on the event loop, running each cheap check in a thread of its
   own small pool (:meth:`ServerWaits.check`), and holds a :class:`WaitSlots` slot while it
   waits (4 per token and 64 per server process by default; more answer 429);
-- work that must block while it waits (a REST consume's poll) runs in threads of a separate,
-  bounded pool (:meth:`ServerWaits.run_blocking`); requests beyond it queue there, holding
-  no thread.
+- work that must block while it waits (a REST consume's poll, a read at the end of the
+  mesh-events feed) runs in threads of a separate, bounded pool
+  (:meth:`ServerWaits.run_blocking`); requests beyond it queue there, holding no thread.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CHECK_THREADS = 4
 """Threads for the checks of waiting caught-up questions: enough to keep them flowing,
 few enough that thousands of checks a second cannot crowd out the other routes."""
 BLOCKING_WAIT_THREADS = 32
-"""Threads for work that blocks while it waits (REST consume with a timeout)."""
+"""Threads for work that blocks while it waits (REST consume, the mesh-events feed)."""
 
 
 class ServerWaits:
