@@ -42,6 +42,21 @@ MAX_WAIT_S = 30.0
 _MORE_S = 0.05
 """Once events arrived, how long to wait for more before answering."""
 
+GroupQuery = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=200,
+        description="The consumer group, registered as an application of the product.",
+    ),
+]
+MaxEventsQuery = Annotated[
+    int, Query(alias="max", ge=1, le=MAX_TAKE, description="At most this many events.")
+]
+TimeoutQuery = Annotated[
+    float, Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for the first event.")
+]
+
 
 @router.post(
     "/products/{reference}/events",
@@ -95,21 +110,9 @@ def _consume(
     access: Access,
     keys: Keys,
     policies: Policies,
-    group: Annotated[
-        str,
-        Query(
-            min_length=1,
-            max_length=200,
-            description="The consumer group, registered as an application of the product.",
-        ),
-    ],
-    max_events: Annotated[
-        int, Query(alias="max", ge=1, le=MAX_TAKE, description="At most this many events.")
-    ] = 100,
-    timeout: Annotated[
-        float,
-        Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for the first event."),
-    ] = 1.0,
+    group: GroupQuery,
+    max_events: MaxEventsQuery = 100,
+    timeout: TimeoutQuery = 1.0,
 ) -> dict[str, Any]:
     """Up to `max` events for consumer group `group`, from where the group left off (a new
     group starts at the oldest event). Answers as soon as events arrived (or after `timeout`
@@ -172,21 +175,9 @@ async def consume(
     access: Access,
     keys: Keys,
     policies: Policies,
-    group: Annotated[
-        str,
-        Query(
-            min_length=1,
-            max_length=200,
-            description="The consumer group, registered as an application of the product.",
-        ),
-    ],
-    max_events: Annotated[
-        int, Query(alias="max", ge=1, le=MAX_TAKE, description="At most this many events.")
-    ] = 100,
-    timeout: Annotated[
-        float,
-        Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for the first event."),
-    ] = 1.0,
+    group: GroupQuery,
+    max_events: MaxEventsQuery = 100,
+    timeout: TimeoutQuery = 1.0,
 ) -> Response:
     # A consume may wait up to `timeout` for events: it runs in the server's pool for
     # blocking waits, never in the worker threads every other route needs.
