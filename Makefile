@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/serde.py --quick
 	$(BIN)/python benchmarks/catalog.py --quick
 	$(BIN)/python benchmarks/server.py --quick
+	$(BIN)/python benchmarks/registry.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
