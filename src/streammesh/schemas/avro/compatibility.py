@@ -17,6 +17,14 @@ checkers use:
   are skipped, so they are fine.
 - ``MISSING_UNION_BRANCH``: a writer type (or writer union branch) that no branch of the
   reader's union can read.
+- ``DECIMAL_SCALE_MISMATCH`` / ``DECIMAL_PRECISION_MISMATCH``: both sides are ``decimal``
+  (on ``bytes`` or ``fixed``) and the reader's scale differs from the writer's, or the reader's
+  precision is smaller than the writer's. The bytes hold the unscaled integer only, so another
+  scale reads every value multiplied or divided by a power of ten, and a smaller precision
+  cannot hold the writer's larger values. A larger reader precision loses nothing and is
+  accepted. (The specification makes decimals match only when both are equal; Apache Avro's
+  Java checker, and so Confluent's, does not look at decimals at all.) A ``decimal`` whose
+  parameters are invalid is, as the specification says, its underlying type.
 
 Paths point into the reader schema by field name (``/fields/price/type``); where the writer is
 a union, the writer's branch index follows (``/fields/venue/type/1``), as in Confluent's
@@ -37,6 +45,8 @@ MISSING_ENUM_SYMBOLS = "MISSING_ENUM_SYMBOLS"
 READER_FIELD_MISSING_DEFAULT_VALUE = "READER_FIELD_MISSING_DEFAULT_VALUE"
 TYPE_MISMATCH = "TYPE_MISMATCH"
 MISSING_UNION_BRANCH = "MISSING_UNION_BRANCH"
+DECIMAL_SCALE_MISMATCH = "DECIMAL_SCALE_MISMATCH"
+DECIMAL_PRECISION_MISMATCH = "DECIMAL_PRECISION_MISMATCH"
 
 _PROMOTIONS = frozenset(
     {
@@ -84,6 +94,46 @@ def _label(node: Any) -> str:
     return f"'{_kind(node)}'"
 
 
+def _decimal(node: Any) -> tuple[int, int] | None:
+    """A valid ``decimal``'s (precision, scale); None for anything else.
+
+    Invalid parameters make the logical type fall back to its underlying type (the spec).
+    """
+    if not isinstance(node, dict) or node.get("logicalType") != "decimal":
+        return None
+    precision, scale = node.get("precision"), node.get("scale", 0)
+    valid = (
+        type(precision) is int and type(scale) is int and precision > 0 and 0 <= scale <= precision
+    )
+    return (precision, scale) if valid else None
+
+
+def _decimal_issues(reader: Any, writer: Any, path: str) -> list[Incompatibility]:
+    read, written = _decimal(reader), _decimal(writer)
+    if read is None or written is None:
+        return []
+    issues: list[Incompatibility] = []
+    if read[1] != written[1]:
+        issues.append(
+            Incompatibility(
+                f"{path}/scale",
+                DECIMAL_SCALE_MISMATCH,
+                f"the reader's decimal has scale {read[1]}, the writer's {written[1]}: every "
+                "value would be read scaled by a power of ten; keep the scale",
+            )
+        )
+    if read[0] < written[0]:
+        issues.append(
+            Incompatibility(
+                f"{path}/precision",
+                DECIMAL_PRECISION_MISMATCH,
+                f"the reader's decimal has precision {read[0]}, smaller than the writer's "
+                f"{written[0]}: larger values would not fit; keep or raise the precision",
+            )
+        )
+    return issues
+
+
 class _Checker:
     def __init__(self, reader_named: Mapping[str, Any], writer_named: Mapping[str, Any]) -> None:
         self.reader_named = reader_named
@@ -121,7 +171,7 @@ class _Checker:
         if reader_kind == "map":
             return self.check(reader["values"], writer["values"], f"{path}/values")
         if reader_kind in PRIMITIVES:
-            return []
+            return _decimal_issues(reader, writer, path)
         issues = self.names(reader, writer, path)
         if reader_kind == "fixed" and reader["size"] != writer["size"]:
             issues.append(
@@ -132,6 +182,8 @@ class _Checker:
                     f"writer's has {writer['size']}",
                 )
             )
+        if reader_kind == "fixed":
+            issues += _decimal_issues(reader, writer, path)
         elif reader_kind == "enum":
             issues += self.enum_symbols(reader, writer, path)
         elif reader_kind == "record":

@@ -37,6 +37,12 @@ def fixed(size: int, name: str = "Id") -> dict[str, Any]:
     return {"type": "fixed", "name": name, "size": size}
 
 
+def decimal(precision: int, scale: int, **on: Any) -> dict[str, Any]:
+    """A ``decimal`` on ``bytes``, or on what ``on`` says (a fixed's type, name and size)."""
+    base = on or {"type": "bytes"}
+    return {**base, "logicalType": "decimal", "precision": precision, "scale": scale}
+
+
 AMOUNT = record(field("amount", "double"), name="Money")
 LINKED = record(field("value", "int"), field("next", ["null", "Node"]), name="Node")
 
@@ -250,6 +256,53 @@ CASES: list[tuple[str, Any, Any, list[tuple[str, str]]]] = [
             ("/fields/venue", "READER_FIELD_MISSING_DEFAULT_VALUE"),
             ("/fields/id/type/size", "FIXED_SIZE_MISMATCH"),
         ],
+    ),
+    ("decimal-same", record(field("x", decimal(9, 2))), record(field("x", decimal(9, 2))), []),
+    (
+        "decimal-precision-widened",
+        record(field("x", decimal(12, 2))),
+        record(field("x", decimal(9, 2))),
+        [],
+    ),
+    (
+        "decimal-precision-narrowed",
+        record(field("x", decimal(7, 2))),
+        record(field("x", decimal(9, 2))),
+        [("/fields/x/type/precision", "DECIMAL_PRECISION_MISMATCH")],
+    ),
+    (
+        "decimal-scale-changed",
+        record(field("x", decimal(9, 3))),
+        record(field("x", decimal(9, 2))),
+        [("/fields/x/type/scale", "DECIMAL_SCALE_MISMATCH")],
+    ),
+    (
+        "decimal-scale-and-precision-changed",
+        record(field("x", decimal(6, 0))),
+        record(field("x", decimal(9, 2))),
+        [
+            ("/fields/x/type/scale", "DECIMAL_SCALE_MISMATCH"),
+            ("/fields/x/type/precision", "DECIMAL_PRECISION_MISMATCH"),
+        ],
+    ),
+    (
+        "decimal-on-fixed-scale-changed",
+        record(field("x", decimal(9, 4, type="fixed", name="Amount", size=8))),
+        record(field("x", decimal(9, 2, type="fixed", name="Amount", size=8))),
+        [("/fields/x/type/scale", "DECIMAL_SCALE_MISMATCH")],
+    ),
+    (
+        "decimal-in-reader-union-scale-changed",
+        record(field("x", ["null", decimal(9, 3)])),
+        record(field("x", decimal(9, 2))),
+        [("/fields/x/type", "MISSING_UNION_BRANCH")],
+    ),
+    ("decimal-read-as-bytes", record(field("x", "bytes")), record(field("x", decimal(9, 2))), []),
+    (
+        "invalid-decimal-is-its-bytes",
+        record(field("x", decimal(0, 2))),
+        record(field("x", decimal(9, 2))),
+        [],
     ),
     ("top-level-primitive-mismatch", "string", "int", [("/", "TYPE_MISMATCH")]),
 ]
