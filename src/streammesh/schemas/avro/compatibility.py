@@ -102,10 +102,9 @@ def _decimal(node: Any) -> tuple[int, int] | None:
     if not isinstance(node, dict) or node.get("logicalType") != "decimal":
         return None
     precision, scale = node.get("precision"), node.get("scale", 0)
-    valid = (
-        type(precision) is int and type(scale) is int and precision > 0 and 0 <= scale <= precision
-    )
-    return (precision, scale) if valid else None
+    if type(precision) is not int or type(scale) is not int:
+        return None
+    return (precision, scale) if precision > 0 and 0 <= scale <= precision else None
 
 
 def _decimal_issues(reader: Any, writer: Any, path: str) -> list[Incompatibility]:
