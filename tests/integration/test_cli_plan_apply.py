@@ -274,3 +274,19 @@ def test_the_workflow_on_kafka_and_postgresql(
     ok("deprecate", v1, "--reason", "moving on", "--sunset", "2027-06-30")
     assert json_of("retire", v1, "--force")["forced_by"] is not None
     assert not (workspace.home / "meta.db").exists()  # the store was PostgreSQL
+
+
+def test_plan_refuses_a_json_value_schema_that_is_not_an_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any JSON Schema registers at /registry, but a product's value schema is an object."""
+    workspace = make_workspace(tmp_path, monkeypatch)
+    ok("init", "ledger", "--product", "balances", "--format", "json", "--dir", str(tmp_path / "j"))
+    (schema,) = (tmp_path / "j").rglob("*.json")
+    schema.write_text('{"type": "number"}', encoding="utf-8")
+
+    result = invoke_cli("plan", str(tmp_path / "j"))
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "must describe an object" in result.stdout
+    assert "admits number" in result.stdout
+    assert workspace.root.exists()

@@ -237,6 +237,51 @@ def test_json_events_round_trip(client: SchemaRegistryClient) -> None:
     assert JSONDeserializer(None, schema_registry_client=client)(data, context) == event
 
 
+@pytest.mark.parametrize(
+    ("subject_topic", "field", "schema", "value"),
+    [
+        pytest.param(
+            "execution.json-keys.v1",
+            MessageField.KEY,
+            {"type": "string", "pattern": "^[A-Z]+$"},
+            "ACME",
+            id="string-key",
+        ),
+        pytest.param(
+            "execution.json-prices.v1",
+            MessageField.VALUE,
+            {"type": "array", "items": {"type": "number"}, "minItems": 1},
+            [101.25, 99.5],
+            id="array-value",
+        ),
+        pytest.param(
+            "execution.json-either.v1",
+            MessageField.VALUE,
+            {"oneOf": [{"type": "integer"}, {"type": "null"}]},
+            7,
+            id="combined-root",
+        ),
+    ],
+)
+def test_json_schema_with_a_non_object_root_registers_and_serializes(
+    client: SchemaRegistryClient,
+    subject_topic: str,
+    field: str,
+    schema: dict[str, Any],
+    value: Any,
+) -> None:
+    """Keys, references and other tools' subjects have any root, as Confluent allows."""
+    context = SerializationContext(subject_topic, field)
+    data = JSONSerializer(json.dumps(schema), client)(value, context)
+    assert data is not None and data[0] == 0
+    suffix = "key" if field == MessageField.KEY else "value"
+    registered = client.get_latest_version(f"{subject_topic}-{suffix}")
+    assert registered.schema.schema_type == "JSON"
+    assert json.loads(registered.schema.schema_str) == schema
+    assert int.from_bytes(data[1:5], "big") == registered.schema_id
+    assert JSONDeserializer(None, schema_registry_client=client)(data, context) == value
+
+
 def _runtime_message_class() -> type[Message]:
     """A generated-style message class built at runtime from a FileDescriptorProto, as
     protoc's output would register it (no generated module needed in the test tree)."""

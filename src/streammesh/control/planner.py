@@ -39,6 +39,7 @@ from streammesh.registry.errors import SchemaNotFound, SubjectNotFound
 from streammesh.schemas.base import ParsedSchema
 from streammesh.schemas.errors import SchemaError
 from streammesh.schemas.formats import format_for
+from streammesh.schemas.json_schema.object_root import require_object_root
 
 _ORDER = (Status.DRAFT, Status.PUBLISHED, Status.DEPRECATED, Status.RETIRED)
 
@@ -229,7 +230,9 @@ class Planner:
     def _parse_schema(self, source: ProductSource, problem: _Problems) -> ParsedSchema | None:
         schema_format = source.descriptor.schema_ref.format
         try:
-            return format_for(schema_format.schema_type).parse(source.schema)
+            parsed = format_for(schema_format.schema_type).parse(source.schema)
+            require_object_root(parsed)
+            return parsed
         except MissingDependency as exc:
             problem("schema.format-unavailable", str(exc))
         except SchemaError as exc:

@@ -62,6 +62,7 @@ from streammesh.registry.errors import (
 )
 from streammesh.schemas.errors import InvalidSchema, SchemaError, UnresolvedReference
 from streammesh.schemas.formats import format_for
+from streammesh.schemas.json_schema.object_root import require_object_root
 
 if TYPE_CHECKING:
     from streammesh.governance.findings import PolicyFinding
@@ -358,6 +359,7 @@ class _Validator:
             return None
         try:
             parsed = format_for(schema_type).parse(text)
+            require_object_root(parsed)
         except MissingDependency as exc:
             finding = context.finding(
                 "schema.format", Severity.ERROR, "schema.format-unavailable", str(exc)

@@ -314,3 +314,23 @@ def test_json_document_has_stable_keys(orders: Scaffold) -> None:
         "product",
     }
     json.dumps(document)  # serializable as is
+
+
+@pytest.mark.parametrize(
+    ("root", "admits"),
+    [
+        pytest.param({"type": "string"}, "string", id="string-root"),
+        pytest.param({"type": "array", "items": {"type": "object"}}, "array", id="array-root"),
+    ],
+)
+def test_json_value_schema_must_describe_an_object(
+    tmp_path: Path, root: dict[str, object], admits: str
+) -> None:
+    """The registry takes any JSON Schema; a product's value schema stays an object."""
+    scaffold = write_scaffold(tmp_path, "sales", "orders", SchemaFormatName.JSON)
+    scaffold.schema.write_text(json.dumps(root), encoding="utf-8")
+    finding = only_error(validate_products([scaffold.descriptor], None))
+    assert finding.rule == "schema.invalid"
+    assert "must describe an object" in finding.message
+    assert f"admits {admits}" in finding.message
+    assert finding.file == str(scaffold.schema)

@@ -2,8 +2,9 @@
 
 The checks, in order: the text is JSON; ``$schema`` names a supported dialect; the
 schema is valid against its dialect's metaschema; every ``$ref`` resolves (locally or
-to a supplied reference); the root describes a JSON object (data products carry
-objects, so schemaless JSON such as ``{}`` or ``true`` is refused).
+to a supplied reference). Any root is accepted, as Confluent's registry does (``{}``,
+``true``, a string or an array schema): that a data product's value schema describes an
+object is checked where products are validated (:mod:`.object_root`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from streammesh.schemas.errors import InvalidSchema, UnresolvedReference
 from streammesh.schemas.json_schema.canonical import canonical_text, fingerprint
 from streammesh.schemas.json_schema.dialects import Dialect
 from streammesh.schemas.json_schema.nodes import Node
-from streammesh.schemas.json_schema.object_root import require_object_root
 from streammesh.schemas.json_schema.patterns import check_patterns
 from streammesh.schemas.json_schema.schema import JsonSchema
 from streammesh.schemas.json_schema.subschemas import direct_subschemas, pointer
@@ -48,12 +48,11 @@ def parse_schema(text: str, references: Mapping[str, ParsedSchema] | None) -> Js
     registry, base_uri = _registry(document, dialect, refs)
     root = Node(document, registry.resolver(base_uri=base_uri), dialect)
     _check_refs(root, "")
-    require_object_root(root)
     # The validator works on the key-sorted form, so it reports the same first error
     # whatever the key order of the text was.
     sorted_document = json.loads(canonical)
     sorted_registry, _ = _registry(sorted_document, dialect, refs)
-    title = document.get("title")
+    title = document.get("title") if isinstance(document, dict) else None
     return JsonSchema(
         text=text,
         canonical=canonical,
@@ -78,24 +77,17 @@ def _decode(text: str) -> Any:
             f"line {exc.lineno}, column {exc.colno}",
             f"not valid JSON: {exc.msg}; a JSON Schema is a JSON object",
         ) from exc
-    if document is True or document == {}:
+    if not isinstance(document, dict | bool):
         raise InvalidSchema(
             _JSON,
             "",
-            "schemaless JSON is not accepted for a data product: this schema accepts any "
-            'document; declare "type": "object" and the event\'s "properties"',
-        )
-    if not isinstance(document, dict):
-        raise InvalidSchema(
-            _JSON,
-            "",
-            f"a JSON Schema is a JSON object, got {type(document).__name__} "
+            f"a JSON Schema is a JSON object (or true/false), got {type(document).__name__} "
             f"{json.dumps(document)[:40]}",
         )
     return document
 
 
-def _check_against_metaschema(document: dict[str, Any], dialect: Dialect) -> None:
+def _check_against_metaschema(document: dict[str, Any] | bool, dialect: Dialect) -> None:
     validator_class = dialect.validator_class
     metaschema_validator = validator_class(
         validator_class.META_SCHEMA, format_checker=validator_class.FORMAT_CHECKER
@@ -117,7 +109,7 @@ def _metaschema_reason(error: ValidationError) -> str:
 
 
 def _registry(
-    document: dict[str, Any], dialect: Dialect, refs: Mapping[str, ParsedSchema]
+    document: dict[str, Any] | bool, dialect: Dialect, refs: Mapping[str, ParsedSchema]
 ) -> tuple[Registry[Any], str]:
     resource: Resource[Any] = dialect.specification.create_resource(document)
     base_uri = resource.id() or ""

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from streammesh.schemas import InvalidSchema, SchemaType, UnresolvedReference
+from streammesh.schemas import InvalidEvent, InvalidSchema, SchemaType, UnresolvedReference
 from streammesh.schemas.json_schema import Dialect, JsonSchemaFormat
+from streammesh.schemas.json_schema.object_root import require_object_root
 
 FORMAT = JsonSchemaFormat()
 
@@ -39,20 +40,8 @@ TRADE: dict[str, Any] = {
             "not valid JSON",
             id="malformed-json",
         ),
-        pytest.param("{}", "", "schemaless JSON is not accepted", id="empty-schema"),
-        pytest.param("true", "", "schemaless JSON is not accepted", id="true-schema"),
-        pytest.param('"object"', "", "is a JSON object", id="not-an-object"),
-        pytest.param('{"type": "string"}', "/type", "must describe an object", id="scalar-root"),
-        pytest.param(
-            '{"type": ["object", "null"]}', "/type", "admits null|object", id="nullable-root"
-        ),
-        pytest.param('{"properties": {"a": {}}}', "/type", "admits any", id="untyped-root"),
-        pytest.param(
-            '{"anyOf": [{"type": "object"}, {"type": "string"}]}',
-            "/type",
-            "object|string",
-            id="root-sum-with-scalar",
-        ),
+        pytest.param('"object"', "", "is a JSON object (or true/false)", id="not-an-object"),
+        pytest.param("[]", "", "got list", id="array-document"),
         pytest.param(
             '{"type": "object", "properties": {"a": {"type": "strng"}}}',
             "/properties/a/type",
@@ -84,7 +73,7 @@ TRADE: dict[str, Any] = {
             id="dangling-local-ref",
         ),
         pytest.param(
-            '{"$schema": "http://json-schema.org/draft-04/schema#", "type": "object"}',
+            '{"$schema": "http://json-schema.org/draft-03/schema#", "type": "object"}',
             "/$schema",
             "unsupported dialect",
             id="unsupported-dialect",
@@ -106,11 +95,60 @@ def test_invalid_schema_says_where_and_why(text: str, location: str, in_reason: 
     assert caught.value.schema_type == "JSON"
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        pytest.param("{}", {"any": 1}, id="empty-schema"),
+        pytest.param("true", 5, id="true-schema"),
+        pytest.param('{"type": "string", "maxLength": 8}', "k-1", id="string-root"),
+        pytest.param('{"type": "number", "minimum": 0}', 1.5, id="number-root"),
+        pytest.param('{"type": "array", "items": {"type": "integer"}}', [1, 2], id="array-root"),
+        pytest.param('{"type": ["object", "null"]}', None, id="nullable-root"),
+        pytest.param(
+            '{"anyOf": [{"type": "object"}, {"type": "string"}]}', "s", id="root-sum-with-scalar"
+        ),
+    ],
+)
+def test_any_valid_root_is_accepted_and_carries_its_values(text: str, value: Any) -> None:
+    """Keys, references and other tools' subjects have non-object roots (as in Confluent)."""
+    schema = FORMAT.parse(text)
+    payload = FORMAT.serialize(schema, value)
+    assert FORMAT.deserialize(schema, payload) == value
+
+
+def test_false_schema_parses_and_refuses_every_value() -> None:
+    schema = FORMAT.parse("false")
+    with pytest.raises(InvalidEvent):
+        FORMAT.serialize(schema, "anything")
+
+
+@pytest.mark.parametrize(
+    ("text", "in_reason"),
+    [
+        pytest.param("{}", "schemaless JSON is not accepted", id="empty-schema"),
+        pytest.param("true", "schemaless JSON is not accepted", id="true-schema"),
+        pytest.param('{"type": "string"}', "must describe an object", id="scalar-root"),
+        pytest.param('{"type": ["object", "null"]}', "admits null|object", id="nullable-root"),
+        pytest.param('{"properties": {"a": {}}}', "admits any", id="untyped-root"),
+        pytest.param(
+            '{"anyOf": [{"type": "object"}, {"type": "string"}]}',
+            "object|string",
+            id="root-sum-with-scalar",
+        ),
+    ],
+)
+def test_product_value_schema_must_describe_an_object(text: str, in_reason: str) -> None:
+    with pytest.raises(InvalidSchema) as caught:
+        require_object_root(FORMAT.parse(text))
+    assert in_reason in caught.value.reason
+    assert caught.value.location in ("", "/type")
+
+
 def test_root_object_through_ref_and_all_of_is_accepted() -> None:
     through_ref = {"$ref": "#/$defs/trade", "$defs": {"trade": {"type": "object"}}}
     through_all_of = {"allOf": [{"type": "object"}, {"required": ["a"]}]}
-    assert FORMAT.parse(json.dumps(through_ref)).name == "record"
-    assert FORMAT.parse(json.dumps(through_all_of)).name == "record"
+    require_object_root(FORMAT.parse(json.dumps(through_ref)))
+    require_object_root(FORMAT.parse(json.dumps(through_all_of)))
 
 
 def _shuffled(value: Any, rng: random.Random) -> Any:
