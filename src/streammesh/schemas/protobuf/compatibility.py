@@ -7,8 +7,7 @@ either compatible (``FIELD_NAME_CHANGED``, ``FIELD_ADDED``, ``MESSAGE_MOVED`` ..
 :func:`differences` lists both kinds (for a human diff), :func:`incompatibilities` only the
 second. Beyond Confluent (which misses them), streammesh also refuses:
 
-- ``FIELD_LABEL_CHANGED``: a message field turned repeated or singular (a singular reader
-  merges the writer's list into one message), or a field a proto2 reader now requires;
+- ``FIELD_LABEL_CHANGED``: a field a proto2 reader now requires;
 - ``FIELD_NUMERIC_LABEL_CHANGED`` also when one side is a proto3 field without a label
   (Confluent compares labels only when both are written);
 - ``RESERVED_FIELD_REUSED``: the reader declares a field with a number the writer reserved
@@ -16,7 +15,18 @@ second. Beyond Confluent (which misses them), streammesh also refuses:
 - ``ENUM_CONST_REMOVED`` when the reader's enum is closed (proto2): the value would be lost;
 - ``SYNTAX_VERSION_CHANGED``: proto2 and proto3 differ in presence and enum semantics.
 
-Moving a field out of a oneof is compatible on the wire and not reported.
+A message field turned repeated or singular is compatible, as in Confluent and protobuf's
+own rules (a singular reader merges the writer's messages into one), and not reported.
+
+Oneofs follow Confluent's current rules: each oneof of the reader may gather fields that
+were, in the writer, at most one "group" of fields the writer could not set together (one
+field outside any oneof, or members of one oneof); brand-new fields do not count. A oneof
+that gathers two groups is ``MULTIPLE_FIELDS_MOVED_TO_ONEOF`` when two or more of them were
+fields outside any oneof, else ``FIELD_MOVED_TO_EXISTING_ONEOF`` (a field joined an existing
+oneof, oneofs were merged, a member moved to another oneof): the writer may set two of them,
+the reader keeps only the last. Renaming a oneof, splitting one, or moving a field out of a
+oneof loses nothing: ``ONEOF_REMOVED``/``ONEOF_ADDED`` at most. A member dropped from a
+oneof that remains is ``ONEOF_FIELD_REMOVED``.
 """
 
 from __future__ import annotations
@@ -363,24 +373,39 @@ class _Comparison:
     ) -> None:
         w_names = [o.name for o in writer.oneof_decl if o.name in w_oneofs.values()]
         r_names = [o.name for o in reader.oneof_decl if o.name in r_oneofs.values()]
-        w_regular = {f.number for f in writer.field} - w_oneofs.keys()
+        w_names_by_number = {f.number: f.name for f in writer.field}
         for name in r_names:
-            members = [n for n, o in r_oneofs.items() if o == name]
-            moved = [n for n in members if n in w_regular]
-            existing = [n for n in members if n in w_oneofs]
-            if len(moved) > 1:
+            # Where the oneof's members were in the writer: each origin is a set of fields
+            # the writer could never set together (one field outside any oneof, or one
+            # oneof's members). Brand-new fields have no origin: old data never sets them.
+            origins: list[str] = []
+            outside = 0
+            for number in (n for n, o in r_oneofs.items() if o == name):
+                if number in w_oneofs:
+                    origin = f"oneof '{w_oneofs[number]}'"
+                elif number in w_names_by_number:
+                    origin = f"field '{w_names_by_number[number]}' ({number})"
+                    outside += 1
+                else:
+                    continue
+                if origin not in origins:
+                    origins.append(origin)
+            if len(origins) < 2:
+                continue
+            listed = ", ".join(origins)
+            if outside > 1:
                 self._add(
                     f"{path}.{name}",
                     Rule.MULTIPLE_FIELDS_MOVED_TO_ONEOF,
-                    f"fields {moved} moved into oneof '{name}': the writer may set several of "
-                    "them, the reader keeps only one",
+                    f"oneof '{name}' gathers fields the writer may set together ({listed}): "
+                    "the reader keeps only the last one set",
                 )
-            elif moved and existing:
+            else:
                 self._add(
                     f"{path}.{name}",
                     Rule.FIELD_MOVED_TO_EXISTING_ONEOF,
-                    f"field {moved[0]} moved into the existing oneof '{name}': the writer may "
-                    "set it together with another member",
+                    f"oneof '{name}' gathers fields the writer may set together ({listed}): "
+                    "the reader keeps only the last one set",
                 )
         for name in [*w_names, *(n for n in r_names if n not in w_names)]:
             if name not in r_names:
@@ -407,17 +432,13 @@ class _Comparison:
         repeated_changed = (writer.label == _F.LABEL_REPEATED) != (
             reader.label == _F.LABEL_REPEATED
         )
-        if not repeated_changed or self._r.kind(reader) == "map":
+        if not repeated_changed or self._r.kind(reader) != "scalar":
+            # Message fields: a repeated reader reads one message as a list of one, a
+            # singular reader merges the list into one message (protobuf's and Confluent's
+            # rule: compatible, not reported).
             return
         change = f"changed from {_describe(writer)} to {_describe(reader)}"
-        if self._r.kind(reader) == "message":
-            self._add(
-                path,
-                Rule.FIELD_LABEL_CHANGED,
-                f"{change}: a singular reader merges a repeated writer's messages into one",
-                compatible=False,
-            )
-        elif _WIRE_GROUPS[reader.type] == "string/bytes":
+        if _WIRE_GROUPS[reader.type] == "string/bytes":
             self._add(path, Rule.FIELD_STRING_OR_BYTES_LABEL_CHANGED, change)
         else:
             self._add(

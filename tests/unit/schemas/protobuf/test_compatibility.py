@@ -36,6 +36,9 @@ def edit(*pairs: tuple[str, str]) -> str:
     return text
 
 
+# BASE with a second oneof, for merging oneofs and moving members between them.
+ROUTED = edit(("  map<", "  oneof route { string broker = 11; string direct = 12; }\n  map<"))
+
 # (id, writer, reader, expected incompatible rule ids, a compatible difference expected)
 CASES = [
     ("identical", BASE, BASE, [], None),
@@ -151,11 +154,36 @@ CASES = [
         [],
         Rule.FIELD_STRING_OR_BYTES_LABEL_CHANGED,
     ),
+    # Confluent: "Detect compatible field label change for message" (no difference at all);
+    # protobuf: singular and repeated are compatible for strings, bytes and messages.
+    ("message-singular-to-repeated", BASE, edit(("  Leg leg", "  repeated Leg leg")), [], None),
+    ("message-repeated-to-singular", edit(("  Leg leg", "  repeated Leg leg")), BASE, [], None),
     (
-        "message-repeated-to-singular",
-        edit(("  Leg leg = 5;", "  repeated Leg leg = 5;")),
+        "message-optional-to-repeated",
+        edit(("  Leg leg", "  optional Leg leg")),
+        edit(("  Leg leg", "  repeated Leg leg")),
+        [],
+        None,
+    ),
+    (
+        "bytes-optional-to-repeated",
+        edit(("string symbol", "optional bytes symbol")),
+        edit(("string symbol", "repeated bytes symbol")),
+        [],
+        Rule.FIELD_STRING_OR_BYTES_LABEL_CHANGED,
+    ),
+    (
+        "numeric-optional-to-repeated",
+        edit(("int32 quantity", "optional int32 quantity")),
+        edit(("int32 quantity", "repeated int32 quantity")),
+        [Rule.FIELD_NUMERIC_LABEL_CHANGED],
+        None,
+    ),
+    (
+        "enum-singular-to-repeated",
         BASE,
-        [Rule.FIELD_LABEL_CHANGED],
+        edit(("Side side", "repeated Side side")),
+        [Rule.FIELD_NUMERIC_LABEL_CHANGED],
         None,
     ),
     ("optional-added", BASE, edit(("int32 quantity", "optional int32 quantity")), [], None),
@@ -248,6 +276,105 @@ CASES = [
         ),
         [Rule.FIELD_MOVED_TO_EXISTING_ONEOF],
         None,
+    ),
+    (
+        "field-and-new-field-moved-to-new-oneof",
+        BASE,
+        edit(("  string symbol = 3;", "  oneof ident { string symbol = 3; int32 isin = 12; }")),
+        [],
+        Rule.ONEOF_ADDED,
+    ),
+    (
+        "multiple-fields-moved-to-existing-oneof",
+        BASE,
+        edit(
+            ("  double price = 1;\n  int32 quantity = 2;\n", ""),
+            (
+                "string dark_pool = 8; }",
+                "string dark_pool = 8; double price = 1; int32 quantity = 2; }",
+            ),
+        ),
+        [Rule.MULTIPLE_FIELDS_MOVED_TO_ONEOF],
+        None,
+    ),
+    (
+        "field-moved-to-renamed-oneof",
+        BASE,
+        edit(
+            ("  string symbol = 3;\n", ""),
+            (
+                "oneof venue { string exchange = 7; string dark_pool = 8; }",
+                "oneof place { string exchange = 7; string dark_pool = 8; string symbol = 3; }",
+            ),
+        ),
+        [Rule.FIELD_MOVED_TO_EXISTING_ONEOF],
+        Rule.ONEOF_REMOVED,
+    ),
+    (
+        "oneofs-merged",
+        ROUTED,
+        edit(
+            (
+                "string dark_pool = 8; }",
+                "string dark_pool = 8; string broker = 11; string direct = 12; }",
+            )
+        ),
+        [Rule.FIELD_MOVED_TO_EXISTING_ONEOF],
+        Rule.ONEOF_REMOVED,
+    ),
+    (
+        "field-moved-between-oneofs",
+        ROUTED,
+        edit(
+            (" string dark_pool = 8; }", " }"),
+            (
+                "  map<",
+                "  oneof route { string broker = 11; string direct = 12; string dark_pool = 8; }"
+                "\n  map<",
+            ),
+        ),
+        [Rule.FIELD_MOVED_TO_EXISTING_ONEOF],
+        None,
+    ),
+    (
+        "oneof-split",
+        BASE,
+        edit((" string dark_pool = 8; }", " }\n  oneof pool { string dark_pool = 8; }")),
+        [],
+        Rule.ONEOF_ADDED,
+    ),
+    (
+        "oneof-renamed",
+        BASE,
+        edit(("oneof venue", "oneof place")),
+        [],
+        Rule.ONEOF_REMOVED,
+    ),
+    (
+        "oneof-renamed-member-type-changed",
+        BASE,
+        edit(("oneof venue", "oneof place"), ("string dark_pool", "int64 dark_pool")),
+        [Rule.FIELD_SCALAR_KIND_CHANGED],
+        Rule.ONEOF_ADDED,
+    ),
+    (
+        "oneof-renamed-member-dropped",
+        BASE,
+        edit(("oneof venue", "oneof place"), (" string dark_pool = 8; }", " }")),
+        [],
+        Rule.ONEOF_ADDED,
+    ),
+    (
+        "oneof-removed-members-kept",
+        BASE,
+        edit(
+            (
+                "oneof venue { string exchange = 7; string dark_pool = 8; }",
+                "string exchange = 7;\n  string dark_pool = 8;",
+            )
+        ),
+        [],
+        Rule.ONEOF_REMOVED,
     ),
     (
         "enum-const-added",
