@@ -3,7 +3,8 @@
 The two files are compared the way Confluent Schema Registry's Protobuf checker does
 (``io.confluent.kafka.schemaregistry.protobuf.diff``), with its rule names: messages and
 enums by name (nested ones too), fields by number, oneofs by name. Each difference is
-either compatible (``FIELD_NAME_CHANGED``, ``FIELD_ADDED``, ``MESSAGE_MOVED`` ...) or not;
+either compatible (``FIELD_NAME_CHANGED``, ``FIELD_ADDED``, ``MESSAGE_MOVED``,
+``PACKAGE_CHANGED`` ...) or not;
 :func:`differences` lists both kinds (for a human diff), :func:`incompatibilities` only the
 second. Beyond Confluent (which misses them), streammesh also refuses:
 
@@ -80,6 +81,9 @@ class Rule(StrEnum):
 
 COMPATIBLE_RULES = frozenset(
     {
+        # Names are not on the wire (Confluent's serializers send message indexes), so a
+        # new package reads the same bytes; Confluent counts it compatible too.
+        Rule.PACKAGE_CHANGED,
         Rule.MESSAGE_ADDED,
         Rule.MESSAGE_MOVED,
         Rule.ENUM_ADDED,
@@ -216,8 +220,8 @@ class _Comparison:
             self._add(
                 "package",
                 Rule.PACKAGE_CHANGED,
-                f"the package changed from '{w.package}' to '{r.package}', which renames "
-                "every message",
+                f"the package changed from '{w.package}' to '{r.package}': every message "
+                "has a new full name, the bytes read the same",
             )
         if w.syntax != r.syntax:
             self._add(

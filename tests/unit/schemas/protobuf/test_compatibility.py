@@ -191,8 +191,8 @@ CASES = [
         "package-changed",
         BASE,
         edit(("package acme;", "package acme.v2;")),
-        [Rule.PACKAGE_CHANGED],
-        None,
+        [],
+        Rule.PACKAGE_CHANGED,
     ),
     (
         "record-message-renamed",
@@ -396,8 +396,8 @@ CASES = [
     (
         "several-problems-all-listed",
         BASE,
-        edit(("double price", "string price"), ("package acme;", "package other;")),
-        [Rule.PACKAGE_CHANGED, Rule.FIELD_SCALAR_KIND_CHANGED],
+        edit(("double price", "string price"), ("  Leg leg = 5;", "  Audit leg = 5;")),
+        [Rule.FIELD_NAMED_TYPE_CHANGED, Rule.FIELD_SCALAR_KIND_CHANGED],
         None,
     ),
 ]
