@@ -8,6 +8,12 @@ Creating and revoking a token is audited (``token.created``, ``token.revoked``: 
 token's id, principal and role, never its secret) in the same transaction, so the change and
 its entry on ``_mesh.events`` commit together; whoever holds a log relays it
 (``ControlPlane.relay_events``, or the next server start).
+
+A server verifies the same tokens thousands of times a second, so its store remembers tokens
+it verified for a few seconds (``TokenStore(store, remember_s=...)``, :data:`SERVER_REMEMBER_S`
+in ``streammesh up``). A revocation made in this process forgets every remembered token before
+``revoke`` returns, so the revoked token is refused at once here; another process (a replica
+behind a load balancer, the CLI's own process) refuses it within ``remember_s`` seconds.
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from __future__ import annotations
 import builtins
 import hashlib
 import hmac
+import math
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +42,32 @@ ADMIN_PRINCIPAL = "admin"
 SYSTEM_ACTOR = "streammesh"
 """Who the audit names for tokens the platform issues itself (the first admin token)."""
 _LOCK = "identity-tokens"
+SERVER_REMEMBER_S = 5.0
+"""How long a server trusts a token it verified before asking the store again: how late a
+revocation made in another process may reach it."""
+_REMEMBERED_MAX = 10_000
+"""Tokens remembered at once per store; when full, the oldest are forgotten first."""
+
+
+class _Revocations:
+    """How many revocations this process has made: a remembered token is trusted only while
+    the count is what it was when the token was read from the store, so a revocation in any
+    ``TokenStore`` of this process (the REST API's, the web UI's) is seen by all of them."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def happened(self) -> None:
+        with self._lock:
+            self._count += 1
+
+
+_REVOCATIONS = _Revocations()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +157,19 @@ class TokenStore:
         Principal(name='ci-bot', role=<Role.MEMBER: 'member'>, token_id='...')
     """
 
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: MetadataStore, *, remember_s: float = 0.0) -> None:
+        """Args:
+        store: The metadata store holding the tokens.
+        remember_s: Seconds to trust a verified token without asking the store again
+            (0: ask every time). A revocation in this process ends that at once.
+        """
         self._store = store
         self._audit = AuditLog(store)
+        self._remember_s = remember_s
+        # hash of the secret -> (principal, trusted until (monotonic), expiry (Unix
+        # seconds, inf for none), revocations counted when it was read)
+        self._remembered: dict[str, tuple[Principal, float, float, int]] = {}
+        self._remembered_lock = threading.Lock()
 
     def create(
         self,
@@ -152,6 +197,10 @@ class TokenStore:
         if not secret.startswith(SECRET_PREFIX):
             return None
         wanted = _hash(secret)
+        remembered = self._recall(wanted)
+        if remembered is not None:
+            return remembered
+        revocations = _REVOCATIONS.count  # before reading: a revocation after it voids this
         t = tables.tokens.c
         with self._store.read() as connection:
             row = connection.execute(
@@ -165,7 +214,33 @@ class TokenStore:
             row.expires_at is not None and row.expires_at <= datetime.now(UTC)
         ):
             return None
-        return Principal(name=row.principal, role=Role(row.role), token_id=row.id)
+        principal = Principal(name=row.principal, role=Role(row.role), token_id=row.id)
+        if self._remember_s > 0:
+            expiry = math.inf if row.expires_at is None else row.expires_at.timestamp()
+            until = time.monotonic() + self._remember_s
+            with self._remembered_lock:
+                while len(self._remembered) >= _REMEMBERED_MAX:
+                    del self._remembered[next(iter(self._remembered))]
+                self._remembered[wanted] = (principal, until, expiry, revocations)
+        return principal
+
+    def remembered(self, secret: str) -> Principal | None:
+        """The principal of a token this store verified within ``remember_s`` seconds, without
+        asking the store (``None``: not remembered; call :meth:`verify`)."""
+        if self._remember_s <= 0 or not secret.startswith(SECRET_PREFIX):
+            return None
+        return self._recall(_hash(secret))
+
+    def _recall(self, wanted: str) -> Principal | None:
+        found = self._remembered.get(wanted)
+        if found is None:
+            return None
+        principal, until, expiry, revocations = found
+        if revocations != _REVOCATIONS.count or until <= time.monotonic() or expiry <= time.time():
+            with self._remembered_lock:
+                self._remembered.pop(wanted, None)
+            return None
+        return principal
 
     def principal_of(self, token_id: str) -> Principal | None:
         """The principal of the active token ``token_id``; ``None`` when it is unknown,
@@ -204,7 +279,9 @@ class TokenStore:
             after = _info(connection, token_id)
             assert after is not None  # the row was just read and tokens are never deleted
             self._record(connection, AuditAction.TOKEN_REVOKED, after, actor, before=before)
-            return after
+        # Committed: every token remembered in this process is read from the store again.
+        _REVOCATIONS.happened()
+        return after
 
     def get(self, token_id: str) -> TokenInfo:
         """The token ``token_id`` (``TokenNotFound`` when there is none)."""
@@ -347,4 +424,12 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-__all__ = ["SYSTEM_ACTOR", "IssuedToken", "Principal", "Role", "TokenInfo", "TokenStore"]
+__all__ = [
+    "SERVER_REMEMBER_S",
+    "SYSTEM_ACTOR",
+    "IssuedToken",
+    "Principal",
+    "Role",
+    "TokenInfo",
+    "TokenStore",
+]

@@ -31,6 +31,7 @@ from streammesh.registry.base import (
     SubjectVersion,
     VersionSelector,
 )
+from streammesh.registry.cache import SchemaCache
 from streammesh.registry.changes import ChangeKind, ChangeRecorder, RegistryChange
 from streammesh.registry.compatibility import ExistingVersion, incompatibilities, versions_to_check
 from streammesh.registry.errors import (
@@ -74,6 +75,7 @@ class SqlSchemaRegistry:
     def __init__(self, store: MetadataStore, *, recorder: ChangeRecorder | None = None) -> None:
         self._store = store
         self._resolution = SchemaResolution()
+        self._schemas = SchemaCache()
         self._recorder = recorder
 
     @property
@@ -86,6 +88,7 @@ class SqlSchemaRegistry:
         transaction that makes it; a recorder that raises rolls the change back."""
         sibling = SqlSchemaRegistry(self._store, recorder=recorder)
         sibling._resolution = self._resolution
+        sibling._schemas = self._schemas
         return sibling
 
     def schema_types(self) -> list[SchemaType]:
@@ -164,9 +167,21 @@ class SqlSchemaRegistry:
             return self._subject_version(connection, best)
 
     def schema(self, schema_id: int) -> StoredSchema:
+        remembered = self._schemas.get(schema_id)
+        if remembered is not None:
+            return remembered
+        epoch = self._schemas.epoch()
         with self._store.read() as connection:
             row = self._schema_row(connection, schema_id)
-            return StoredSchema(row.id, row.schema_type, row.text, row.references)
+        stored = StoredSchema(row.id, row.schema_type, row.text, row.references)
+        self._schemas.put(stored, epoch)
+        return stored
+
+    def remembered_schema(self, schema_id: int) -> StoredSchema | None:
+        """The schema ``schema_id`` if it was read within the last few seconds (no store
+        query, so safe on an event loop); ``None`` means: ask :meth:`schema`. See
+        :mod:`streammesh.registry.cache`."""
+        return self._schemas.get(schema_id)
 
     def subject_versions_of(
         self, schema_id: int, *, deleted: bool = False
@@ -232,7 +247,9 @@ class SqlSchemaRegistry:
                 connection,
                 RegistryChange(ChangeKind.SUBJECT_DELETED, subject, before, after, permanent),
             )
-            return numbers
+        if permanent:  # committed: its schema ids may no longer be answered
+            SchemaCache.forget_all()
+        return numbers
 
     def delete_version(
         self, subject: str, version: VersionSelector, *, permanent: bool = False
@@ -267,7 +284,9 @@ class SqlSchemaRegistry:
                 ChangeKind.VERSION_DELETED, subject, _version_document(row), after, permanent
             )
             self._changed(connection, change)
-            return row.version
+        if permanent:  # committed: its schema id may no longer be answered
+            SchemaCache.forget_all()
+        return row.version
 
     # -- compatibility --------------------------------------------------------------------
 

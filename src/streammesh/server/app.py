@@ -21,6 +21,7 @@ from streammesh.audit import EventRelay
 from streammesh.control.local import LocalMesh
 from streammesh.governance import GovernanceService
 from streammesh.identity import TokenStore
+from streammesh.identity.tokens import SERVER_REMEMBER_S
 from streammesh.lineage import MeshLineage
 from streammesh.log import LogError
 from streammesh.notify import NotificationService, load_notify_settings, start_notifier
@@ -110,7 +111,7 @@ class _MeshLifetime:
             _relay_pending(mesh)
             context = ServerContext(
                 registry=mesh.registry,
-                tokens=TokenStore(mesh.store),
+                tokens=TokenStore(mesh.store, remember_s=SERVER_REMEMBER_S),
                 plane=mesh.plane,
                 log=mesh.log,
                 access=AccessService(mesh.store, mesh.plane, acls=mesh.acls),

@@ -12,6 +12,12 @@ seconds, every further attempt with credentials from that address is answered 42
 ``Retry-After`` until the oldest failure leaves the window. The count is kept in each server
 process's memory (see ``docs/decisions.md``): behind a load balancer with N replicas an
 address gets up to N times the limit, and a restart forgets it.
+
+Checking a token is on every request's path: :func:`authenticate` runs on the event loop and
+answers from the tokens the server's :class:`~streammesh.identity.TokenStore` verified in the
+last few seconds (:data:`~streammesh.identity.tokens.SERVER_REMEMBER_S`); only a token it does
+not remember is looked up in the store, in a worker thread. A revocation in this process is
+seen at once; one made by another process within those seconds.
 """
 
 from __future__ import annotations
@@ -23,15 +29,16 @@ import threading
 import time
 from base64 import b64decode
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBasic, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from streammesh.identity import Principal, Role
+from streammesh.identity import Principal, Role, TokenStore
 from streammesh.server.context import server_context
 from streammesh.server.errors import (
     AuthenticationRequired,
@@ -166,7 +173,19 @@ def token_from_header(authorization: str | None) -> str:
     raise AuthenticationRequired("unsupported authorization scheme; use Bearer or Basic")
 
 
-def authenticate(
+def authenticate_now(request: Request) -> Principal:
+    """The caller's :class:`Principal`, asking the token store on this thread (for sync code
+    outside the dependency system, e.g. ``/metrics``).
+
+    Raises:
+        AuthenticationRequired: no credentials, or refused ones (counted and logged).
+        TooManyFailedSignIns: credentials from an address that failed too often lately.
+    """
+    secret = _secret_of(request)
+    return _accepted(request, server_context(request).tokens.verify(secret))
+
+
+async def authenticate(
     request: Request,
     # Declared only so the OpenAPI document lists both schemes; the header is parsed below.
     _bearer: Annotated[object, Depends(_bearer_scheme)] = None,
@@ -174,31 +193,54 @@ def authenticate(
 ) -> Principal:
     """FastAPI dependency: the caller's :class:`Principal`.
 
+    A token the server verified in the last few seconds is accepted without a store query;
+    any other is looked up in a worker thread, so the event loop never waits for the store.
+
     Raises:
         AuthenticationRequired: no credentials, or refused ones (counted and logged).
         TooManyFailedSignIns: credentials from an address that failed too often lately
             (not even checked).
     """
+    secret = _secret_of(request)
+    tokens = server_context(request).tokens
+    if isinstance(tokens, TokenStore):
+        remembered = tokens.remembered(secret)
+        if remembered is not None:
+            return remembered
+    return _accepted(request, await run_in_threadpool(tokens.verify, secret))
+
+
+def _secret_of(request: HTTPConnection) -> str:
+    """The token of the request's ``Authorization`` header, once the address may sign in."""
     authorization = request.headers.get("Authorization")
     if not authorization:
         raise AuthenticationRequired("no credentials")
     check_sign_in_allowed(request)
     try:
-        secret = token_from_header(authorization)
-        principal = server_context(request).tokens.verify(secret)
-        if principal is None:
-            raise AuthenticationRequired("the token is unknown, revoked or expired")
+        return token_from_header(authorization)
     except AuthenticationRequired as refused:
-        failed_sign_ins(request).failed(client_address(request), request.url.path, refused.reason)
+        _count_failure(request, refused)
         raise
+
+
+def _accepted(request: HTTPConnection, principal: Principal | None) -> Principal:
+    if principal is None:
+        refused = AuthenticationRequired("the token is unknown, revoked or expired")
+        _count_failure(request, refused)
+        raise refused
     return principal
 
 
-def require_role(allowed: Iterable[Role]) -> Callable[[Principal], Principal]:
+def _count_failure(request: HTTPConnection, refused: AuthenticationRequired) -> None:
+    failed_sign_ins(request).failed(client_address(request), request.url.path, refused.reason)
+
+
+def require_role(allowed: Iterable[Role]) -> Callable[[Principal], Awaitable[Principal]]:
     """A FastAPI dependency that lets through only principals with one of ``allowed``."""
     roles = frozenset(allowed)
 
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    # Async: nothing here blocks, and a sync dependency would cost a worker-thread hop.
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in roles:
             raise PermissionDenied(principal.name, str(principal.role), sorted(roles))
         return principal

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from streammesh.identity import Principal, Role
 from streammesh.registry.base import (
@@ -25,6 +26,7 @@ from streammesh.registry.base import (
     SchemaReference,
     SchemaRegistry,
     SchemaSubmission,
+    StoredSchema,
     VersionSelector,
 )
 from streammesh.registry.errors import (
@@ -235,6 +237,14 @@ def schema_types(request: Request, _: Reader) -> list[str]:
     return [t.value for t in _registry(request).schema_types()]
 
 
+def _stored_schema(registry: SchemaRegistry, schema_id: int) -> StoredSchema | None:
+    """The schema ``schema_id`` if the registry has it in memory (no store query): the hot
+    path of every deserializing client, answered on the event loop."""
+    if isinstance(registry, SqlSchemaRegistry):
+        return registry.remembered_schema(schema_id)
+    return None
+
+
 @router.get(
     "/schemas/ids/{schema_id}",
     responses=_LOOKUP,
@@ -242,19 +252,36 @@ def schema_types(request: Request, _: Reader) -> list[str]:
     response_model_exclude_none=True,
     response_model_by_alias=True,
 )
-def schema_by_id(
+async def schema_by_id(
     request: Request, schema_id: SchemaId, _: Reader, format: Format = None
-) -> dict[str, Any]:
+) -> Response:
     """A schema by its global id."""
     registry = _registry(request)
+    if format == "serialized":
+        # A Protobuf descriptor is built from the store (its references): a worker thread.
+        return RegistryJSONResponse(
+            await run_in_threadpool(_schema_json_by_id, registry, schema_id, format)
+        )
+    stored = _stored_schema(registry, schema_id)
+    if stored is None:
+        stored = await run_in_threadpool(registry.schema, schema_id)
+    body = _schema_json(registry, stored.schema_type, stored.schema, stored.references, None)
+    return RegistryJSONResponse(body)
+
+
+def _schema_json_by_id(registry: SchemaRegistry, schema_id: int, fmt: str | None) -> dict[str, Any]:
     stored = registry.schema(schema_id)
-    return _schema_json(registry, stored.schema_type, stored.schema, stored.references, format)
+    return _schema_json(registry, stored.schema_type, stored.schema, stored.references, fmt)
 
 
 @router.get("/schemas/ids/{schema_id}/schema", response_class=RawSchemaResponse, responses=_LOOKUP)
-def raw_schema_by_id(request: Request, schema_id: SchemaId, _: Reader) -> Response:
+async def raw_schema_by_id(request: Request, schema_id: SchemaId, _: Reader) -> Response:
     """The schema text of a global id, unwrapped."""
-    return _raw_schema(_registry(request).schema(schema_id).schema)
+    registry = _registry(request)
+    stored = _stored_schema(registry, schema_id)
+    if stored is None:
+        stored = await run_in_threadpool(registry.schema, schema_id)
+    return _raw_schema(stored.schema)
 
 
 @router.get("/schemas/ids/{schema_id}/subjects", response_model=list[str], responses=_LOOKUP)
