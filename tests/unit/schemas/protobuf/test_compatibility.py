@@ -490,3 +490,31 @@ def test_every_incompatible_rule_is_covered_by_the_table() -> None:
     noted = {case[4] for case in CASES if case[4] is not None}
     untested = set(Rule) - covered - noted
     assert untested == set()
+
+
+def _read(writer: str, reader: str, event: dict[str, object]) -> dict[str, object]:
+    old, new = FMT.parse(writer), FMT.parse(reader)
+    return FMT.deserialize(old, FMT.serialize(old, event), reader=new)
+
+
+def test_message_field_label_changes_really_read() -> None:
+    """What the table calls compatible for message fields holds on the wire."""
+    repeated = edit(("  Leg leg", "  repeated Leg leg"))
+    as_list = _read(BASE, repeated, {"leg": {"size": 3}})
+    assert as_list["leg"] == [{"size": 3}]
+    merged = _read(repeated, BASE, {"leg": [{"size": 3}, {"size": 5}]})
+    assert merged["leg"] == {"size": 5}  # a singular reader merges the writer's messages
+
+
+def test_merged_oneofs_really_lose_a_field() -> None:
+    """Why merging oneofs is refused: the writer sets both, the reader keeps one."""
+    merged = edit(
+        (
+            "string dark_pool = 8; }",
+            "string dark_pool = 8; string broker = 11; string direct = 12; }",
+        )
+    )
+    read = _read(ROUTED, merged, {"exchange": "XNYS", "broker": "B1"})
+    assert FMT.check_compatibility(reader=FMT.parse(merged), writer=FMT.parse(ROUTED))
+    assert _read(ROUTED, ROUTED, {"exchange": "XNYS", "broker": "B1"})["exchange"] == "XNYS"
+    assert read["broker"] == "B1" and "exchange" not in read
