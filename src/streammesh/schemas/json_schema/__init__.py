@@ -1,4 +1,4 @@
-"""JSON Schema (draft 7 and 2020-12) as a streammesh schema format."""
+"""JSON Schema (draft-04, draft-06, draft-07, 2019-09, 2020-12) as a streammesh schema format."""
 
 from __future__ import annotations
 

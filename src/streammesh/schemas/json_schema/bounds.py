@@ -11,6 +11,7 @@ from typing import Any
 
 from streammesh.schemas.base import Incompatibility
 from streammesh.schemas.json_schema.conjunction import Conjunction
+from streammesh.schemas.json_schema.dialects import Dialect
 from streammesh.schemas.json_schema.nodes import Node
 
 # (reader keyword, rule prefix, is an upper bound) for counts where absent means unbounded.
@@ -74,7 +75,7 @@ def numeric_bounds(reader: Node, writer: Conjunction, path: str) -> list[Incompa
         ("minimum", "MINIMUM", False, False),
         ("exclusiveMinimum", "EXCLUSIVE_MINIMUM", True, False),
     ):
-        limit = reader.get(keyword)
+        limit = _numeric(reader, keyword)
         if not _number(limit):
             continue
         written = upper if is_upper else lower
@@ -109,14 +110,26 @@ def _tightest(
     writer: Conjunction, inclusive: str, exclusive: str, *, upper: bool
 ) -> tuple[Any, bool] | None:
     """The writer's tightest bound on one side, as ``(value, is_exclusive)``."""
-    candidates = [(v, False) for v in writer.values(inclusive) if _number(v)]
-    candidates += [(v, True) for v in writer.values(exclusive) if _number(v)]
+    candidates = [(v, False) for n in writer.nodes if _number(v := _numeric(n, inclusive))]
+    candidates += [(v, True) for n in writer.nodes if _number(v := _numeric(n, exclusive))]
     if not candidates:
         return None
     # An exclusive bound is tighter than an inclusive one at the same value.
     if upper:
         return min(candidates, key=lambda c: (c[0], not c[1]))
     return max(candidates, key=lambda c: (c[0], c[1]))
+
+
+def _numeric(node: Node, keyword: str) -> Any:
+    """A numeric bound; draft-04's ``exclusiveMaximum: true`` makes ``maximum`` exclusive
+    (later drafts spell it ``exclusiveMaximum: 5``)."""
+    if node.dialect is not Dialect.DRAFT4:
+        return node.get(keyword)
+    base = "maximum" if keyword.lower().endswith("maximum") else "minimum"
+    flagged = node.get("exclusive" + base.capitalize()) is True
+    if keyword == base:
+        return None if flagged else node.get(base)
+    return node.get(base) if flagged else None
 
 
 def _number(value: object) -> bool:

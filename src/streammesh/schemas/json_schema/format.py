@@ -1,4 +1,4 @@
-"""``JsonSchemaFormat``: JSON Schema (draft 7 and 2020-12) behind the ``SchemaFormat`` Protocol."""
+"""``JsonSchemaFormat``: JSON Schema (draft-04 to 2020-12) behind the ``SchemaFormat`` Protocol."""
 
 from __future__ import annotations
 

@@ -60,8 +60,9 @@ class Node:
 
     def get(self, keyword: str) -> Any:
         """The value of ``keyword``, ``None`` when absent, in a boolean schema, or ignored
-        (draft 7 ignores every keyword next to ``$ref``)."""
-        if not isinstance(self.contents, dict):
+        (draft-04 to draft-07 ignore every keyword next to ``$ref``; a keyword of another
+        dialect, such as ``prefixItems`` in draft-07, is ignored too)."""
+        if not isinstance(self.contents, dict) or not self.dialect.knows(keyword):
             return None
         if (
             self.dialect.ref_overrides_siblings

@@ -12,6 +12,8 @@ from streammesh.schemas.json_schema import JsonSchemaFormat
 
 FORMAT = JsonSchemaFormat()
 DRAFT7 = "http://json-schema.org/draft-07/schema#"
+DRAFT2020 = "https://json-schema.org/draft/2020-12/schema"
+DRAFT4 = "http://json-schema.org/draft-04/schema#"
 
 
 def obj(properties: dict[str, Any] | None = None, **keywords: Any) -> dict[str, Any]:
@@ -22,6 +24,25 @@ def obj(properties: dict[str, Any] | None = None, **keywords: Any) -> dict[str, 
 def prop(schema: dict[str, Any], **keywords: Any) -> dict[str, Any]:
     """An object schema with one property ``p``."""
     return obj({"p": schema}, **keywords)
+
+
+def d2020(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` declaring 2020-12 (draft-07 is the default, as in Confluent)."""
+    return {"$schema": DRAFT2020, **schema}
+
+
+STR = {"type": "string"}
+NUM = {"type": "number"}
+
+
+def arr(items: list[Any], **keywords: Any) -> dict[str, Any]:
+    """A draft-07 object whose property ``p`` is a tuple of ``items``."""
+    return prop({"type": "array", "items": items, **keywords})
+
+
+def contains(schema: dict[str, Any], **keywords: Any) -> dict[str, Any]:
+    """An object whose property ``p`` is an array that must contain ``schema``."""
+    return prop({"type": "array", "contains": schema, **keywords})
 
 
 CASES: list[tuple[str, Any, Any, list[str]]] = [
@@ -302,8 +323,8 @@ CASES: list[tuple[str, Any, Any, list[str]]] = [
     ),
     (
         "tuple-position-changed",
-        prop({"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}]}),
-        prop({"type": "array", "prefixItems": [{"type": "string"}, {"type": "number"}]}),
+        d2020(prop({"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}]})),
+        d2020(prop({"type": "array", "prefixItems": [{"type": "string"}, {"type": "number"}]})),
         ["TYPE_CHANGED"],
     ),
     (
@@ -417,31 +438,195 @@ CASES: list[tuple[str, Any, Any, list[str]]] = [
     ),
     (
         "draft-2020-ref-siblings-apply",
-        {
-            "type": "object",
-            "properties": {"p": {"$ref": "#/$defs/id", "maxLength": 3}},
-            "$defs": {"id": {"type": "string"}},
-        },
+        d2020(
+            {
+                "type": "object",
+                "properties": {"p": {"$ref": "#/$defs/id", "maxLength": 3}},
+                "$defs": {"id": {"type": "string"}},
+            }
+        ),
         prop({"type": "string"}),
         ["MAX_LENGTH_ADDED"],
     ),
     (
         "dependency-added",
-        obj({}, dependentRequired={"a": ["b"]}),
+        d2020(obj({}, dependentRequired={"a": ["b"]})),
         obj({}),
         ["DEPENDENCY_ARRAY_ADDED"],
     ),
     (
         "unevaluated-properties-sees-all-of",
-        {"type": "object", "allOf": [prop({"type": "integer"})], "unevaluatedProperties": False},
-        {"type": "object", "allOf": [prop({"type": "number"})], "unevaluatedProperties": False},
+        d2020(
+            {"type": "object", "allOf": [prop({"type": "integer"})], "unevaluatedProperties": False}
+        ),
+        d2020(
+            {"type": "object", "allOf": [prop({"type": "number"})], "unevaluatedProperties": False}
+        ),
         ["TYPE_NARROWED"],
     ),
     (
         "unevaluated-properties-closes",
-        {"type": "object", "allOf": [obj({})], "unevaluatedProperties": False},
-        {"type": "object", "allOf": [prop({"type": "number"})]},
+        d2020({"type": "object", "allOf": [obj({})], "unevaluatedProperties": False}),
+        d2020({"type": "object", "allOf": [prop({"type": "number"})]}),
         ["PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL", "ADDITIONAL_PROPERTIES_REMOVED"],
+    ),
+    (
+        "draft4-exclusive-maximum-made-exclusive",
+        {"$schema": DRAFT4, **prop({"type": "number", "maximum": 5, "exclusiveMaximum": True})},
+        {"$schema": DRAFT4, **prop({"type": "number", "maximum": 5})},
+        ["EXCLUSIVE_MAXIMUM_DECREASED"],
+    ),
+    (
+        "draft4-exclusive-maximum-removed",
+        {"$schema": DRAFT4, **prop({"type": "number", "maximum": 5})},
+        {"$schema": DRAFT4, **prop({"type": "number", "maximum": 5, "exclusiveMaximum": True})},
+        [],
+    ),
+    (
+        "draft7-ignores-prefix-items",
+        prop({"type": "array", "prefixItems": [{"type": "string"}]}),
+        prop({"type": "array", "prefixItems": [{"type": "number"}]}),
+        [],
+    ),
+    (
+        "draft7-tuple-position-changed",
+        prop({"type": "array", "items": [{"type": "string"}, {"type": "string"}]}),
+        prop({"type": "array", "items": [{"type": "string"}, {"type": "number"}]}),
+        ["TYPE_CHANGED"],
+    ),
+    # Tuples (draft-07 items array + additionalItems; 2020-12 prefixItems + items), with
+    # Confluent's item content-model names.
+    (
+        "item-added-to-closed-content-model",
+        arr([STR, NUM], additionalItems=False),
+        arr([STR], additionalItems=False),
+        [],
+    ),
+    (
+        "item-added-to-open-content-model",
+        arr([STR, NUM]),
+        arr([STR]),
+        ["ITEM_ADDED_TO_OPEN_CONTENT_MODEL"],
+    ),
+    ("item-with-empty-schema-added-to-open-content-model", arr([STR, {}]), arr([STR]), []),
+    (
+        "item-added-is-covered-by-partially-open-content-model",
+        arr([STR, NUM]),
+        arr([STR], additionalItems={"type": "integer"}),
+        [],
+    ),
+    (
+        "item-added-not-covered-by-partially-open-content-model",
+        arr([STR, {"type": "integer"}]),
+        arr([STR], additionalItems=NUM),
+        ["ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"],
+    ),
+    ("item-removed-from-open-content-model", arr([STR]), arr([STR, NUM]), []),
+    (
+        "item-removed-from-closed-content-model",
+        arr([STR], additionalItems=False),
+        arr([STR, NUM], additionalItems=False),
+        ["ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL"],
+    ),
+    (
+        "item-removed-is-covered-by-partially-open-content-model",
+        arr([STR], additionalItems=NUM),
+        arr([STR, {"type": "integer"}], additionalItems=NUM),
+        [],
+    ),
+    (
+        "item-removed-not-covered-by-partially-open-content-model",
+        arr([STR], additionalItems={"type": "integer"}),
+        arr([STR, NUM], additionalItems={"type": "integer"}),
+        ["ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"],
+    ),
+    (
+        "additional-items-removed",
+        arr([STR], additionalItems=False),
+        arr([STR]),
+        ["ADDITIONAL_ITEMS_REMOVED"],
+    ),
+    ("additional-items-added", arr([STR]), arr([STR], additionalItems=False), []),
+    (
+        "additional-items-narrowed",
+        arr([STR], additionalItems=NUM),
+        arr([STR]),
+        ["ADDITIONAL_ITEMS_NARROWED"],
+    ),
+    ("additional-items-extended", arr([STR]), arr([STR], additionalItems=NUM), []),
+    (
+        "additional-items-schema-changed",
+        arr([STR], additionalItems={"type": "integer"}),
+        arr([STR], additionalItems=NUM),
+        ["TYPE_NARROWED"],
+    ),
+    (
+        "2020-12-item-added-to-open-content-model",
+        d2020(prop({"type": "array", "prefixItems": [STR, NUM]})),
+        d2020(prop({"type": "array", "prefixItems": [STR]})),
+        ["ITEM_ADDED_TO_OPEN_CONTENT_MODEL"],
+    ),
+    (
+        "2020-12-item-added-to-closed-content-model",
+        d2020(prop({"type": "array", "prefixItems": [STR, NUM], "items": False})),
+        d2020(prop({"type": "array", "prefixItems": [STR], "items": False})),
+        [],
+    ),
+    (
+        "2020-12-additional-items-removed",
+        d2020(prop({"type": "array", "prefixItems": [STR], "items": False})),
+        d2020(prop({"type": "array", "prefixItems": [STR]})),
+        ["ADDITIONAL_ITEMS_REMOVED"],
+    ),
+    # contains / minContains / maxContains (the counts from 2019-09 on).
+    ("contains-identical", contains(STR), contains(STR), []),
+    ("contains-added", contains(STR), prop({"type": "array"}), ["SCHEMA_ADDED"]),
+    ("contains-removed", prop({"type": "array"}), contains(STR), []),
+    ("contains-narrowed", contains({"type": "integer"}), contains(NUM), ["TYPE_NARROWED"]),
+    ("contains-widened", contains(NUM), contains({"type": "integer"}), []),
+    (
+        "min-contains-added",
+        d2020(contains(STR, minContains=2)),
+        d2020(contains(STR)),
+        ["MIN_CONTAINS_ADDED"],
+    ),
+    (
+        "min-contains-increased",
+        d2020(contains(STR, minContains=3)),
+        d2020(contains(STR, minContains=2)),
+        ["MIN_CONTAINS_INCREASED"],
+    ),
+    (
+        "min-contains-decreased",
+        d2020(contains(STR, minContains=1)),
+        d2020(contains(STR, minContains=2)),
+        [],
+    ),
+    ("min-contains-removed", d2020(contains(STR)), d2020(contains(STR, minContains=2)), []),
+    (
+        "max-contains-added",
+        d2020(contains(STR, maxContains=2)),
+        d2020(contains(STR)),
+        ["MAX_CONTAINS_ADDED"],
+    ),
+    (
+        "max-contains-decreased",
+        d2020(contains(STR, maxContains=2)),
+        d2020(contains(STR, maxContains=3)),
+        ["MAX_CONTAINS_DECREASED"],
+    ),
+    (
+        "max-contains-increased",
+        d2020(contains(STR, maxContains=3)),
+        d2020(contains(STR, maxContains=2)),
+        [],
+    ),
+    ("max-contains-removed", d2020(contains(STR)), d2020(contains(STR, maxContains=2)), []),
+    (
+        "draft7-ignores-min-contains",
+        contains(STR, minContains=3),
+        contains(STR),
+        [],
     ),
     (
         "max-properties-decreased",

@@ -200,7 +200,76 @@ def test_dialect_comes_from_schema_keyword() -> None:
     )
     default = FORMAT.parse('{"type": "object"}')
     assert draft7.dialect is Dialect.DRAFT7
-    assert default.dialect is Dialect.DRAFT202012
+    assert default.dialect is Dialect.DRAFT7  # as Confluent: draft-07 unless $schema says
+
+
+@pytest.mark.parametrize(
+    ("uri", "dialect"),
+    [
+        ("http://json-schema.org/draft-04/schema#", Dialect.DRAFT4),
+        ("http://json-schema.org/draft-06/schema#", Dialect.DRAFT6),
+        ("https://json-schema.org/draft-07/schema", Dialect.DRAFT7),
+        ("https://json-schema.org/draft/2019-09/schema", Dialect.DRAFT201909),
+        ("https://json-schema.org/draft/2020-12/schema", Dialect.DRAFT202012),
+    ],
+)
+def test_every_draft_from_04_to_2020_12_is_accepted(uri: str, dialect: Dialect) -> None:
+    schema = FORMAT.parse(json.dumps({"$schema": uri, "type": "object"}))
+    assert schema.dialect is dialect
+
+
+def test_draft7_tuple_items_are_valid_and_enforced() -> None:
+    """Without $schema, items: [...] is a draft-07 tuple, not an invalid 2020-12 schema."""
+    schema = FORMAT.parse(
+        '{"type": "array", "items": [{"type": "string"}, {"type": "number"}], '
+        '"additionalItems": false}'
+    )
+    FORMAT.validate(schema, ["ACME", 1.5])
+    with pytest.raises(InvalidEvent):
+        FORMAT.validate(schema, ["ACME", "x"])
+    with pytest.raises(InvalidEvent):
+        FORMAT.validate(schema, ["ACME", 1.5, "extra"])
+
+
+@pytest.mark.parametrize(
+    ("uri", "schema", "location"),
+    [
+        pytest.param(
+            "http://json-schema.org/draft-04/schema#",
+            {"type": "number", "maximum": 5, "exclusiveMaximum": 5},
+            "/exclusiveMaximum",
+            id="draft4-exclusive-is-boolean",
+        ),
+        pytest.param(
+            "https://json-schema.org/draft/2020-12/schema",
+            {"type": "array", "items": [{"type": "string"}]},
+            "/items",
+            id="2020-12-items-is-one-schema",
+        ),
+        pytest.param(
+            "https://json-schema.org/draft/2019-09/schema",
+            {"type": "array", "minContains": -1},
+            "/minContains",
+            id="2019-09-min-contains",
+        ),
+    ],
+)
+def test_each_draft_is_checked_against_its_own_metaschema(
+    uri: str, schema: dict[str, Any], location: str
+) -> None:
+    with pytest.raises(InvalidSchema) as caught:
+        FORMAT.parse(json.dumps({"$schema": uri, **schema}))
+    assert caught.value.location == location
+
+
+def test_draft4_exclusive_maximum_is_enforced() -> None:
+    schema = FORMAT.parse(
+        '{"$schema": "http://json-schema.org/draft-04/schema#", "type": "number", '
+        '"maximum": 5, "exclusiveMaximum": true}'
+    )
+    FORMAT.validate(schema, 4.9)
+    with pytest.raises(InvalidEvent):
+        FORMAT.validate(schema, 5)
 
 
 MONEY = '{"type": "object", "properties": {"cents": {"type": "integer"}}, "required": ["cents"]}'
