@@ -84,6 +84,10 @@ def resolver() -> MemoryResolver:
         (SchemaType.AVRO, TRADE_V1, {"symbol": "ACME", "price": 12.5}),
         (SchemaType.JSON, TRADE_JSON, {"symbol": "ACME", "legs": [{"qty": 3}]}),
         (SchemaType.PROTOBUF, TRADE_PROTO, {"symbol": "ACME", "price": 12.5}),
+        # JSON subjects that are not a product's value (keys, references) have any root.
+        (SchemaType.JSON, '{"type": "string", "maxLength": 8}', "ACME"),
+        (SchemaType.JSON, '{"type": "array", "items": [{"type": "string"}, {}]}', ["A", 1]),
+        (SchemaType.JSON, '{"oneOf": [{"type": "integer"}, {"type": "null"}]}', None),
     ],
 )
 def test_events_round_trip_through_the_wire_format(

@@ -73,8 +73,9 @@ class Node:
         return self.contents.get(keyword)
 
     def child(self, contents: Any) -> Node:
-        """A subschema of this node (entering its ``$id`` scope, if it declares one)."""
-        if isinstance(contents, dict) and "$id" in contents:
+        """A subschema of this node (entering its ``$id`` scope, draft-04's ``id``, if it
+        declares one)."""
+        if isinstance(contents, dict) and self.dialect.specification.id_of(contents):
             resource = self.dialect.specification.create_resource(contents)
             return Node(contents, self.resolver.in_subresource(resource), self.dialect)
         return Node(contents, self.resolver, self.dialect)

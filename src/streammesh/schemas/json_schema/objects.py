@@ -4,7 +4,9 @@ A writer's *content model* is open when it lets undeclared properties through wi
 value (``additionalProperties`` absent or ``true``), closed when it refuses them
 (``false``), partially open when a schema constrains them. A property the reader
 declares but the writer does not is only safe when the writer could never write it with
-a value the reader refuses.
+a value the reader refuses. Property dependencies (draft-07 ``dependencies``, 2019-09
+``dependentRequired``/``dependentSchemas``, compared across dialects) and ``propertyNames``
+(a string schema over the names the writer may write) are compared too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def object_rules(
         *_additional(reader, writer, path, check),
         *_required(reader, writer, path),
         *_dependencies(reader, writer, path, check),
+        *_property_names(reader, writer, path, check),
     ]
 
 
@@ -120,7 +123,9 @@ def _required(reader: Node, writer: Conjunction, path: str) -> list[Incompatibil
     required = writer.required()
     problems = []
     for name in reader.get("required") or ():
-        if name in required:
+        if name in required or _has_default(reader, name):
+            # Confluent: REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED and
+            # REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL are compatible.
             continue
         at = pointer(path, "properties", name)
         if writer.property(name).never() or (
@@ -145,24 +150,31 @@ def _required(reader: Node, writer: Conjunction, path: str) -> list[Incompatibil
     return problems
 
 
+def _has_default(reader: Node, name: str) -> bool:
+    declared = (reader.get("properties") or {}).get(name)
+    return isinstance(declared, dict) and "default" in declared
+
+
+# Where each dialect keeps property dependencies: draft-04 to -07 in "dependencies" (a list
+# of names or a schema), 2019-09 on in "dependentRequired" and "dependentSchemas".
+_DEPENDENCY_KEYWORDS = ("dependentRequired", "dependencies", "dependentSchemas")
+
+
 def _dependencies(
     reader: Node, writer: Conjunction, path: str, check: Check
 ) -> list[Incompatibility]:
     problems = []
-    for keyword in ("dependentRequired", "dependencies", "dependentSchemas"):
+    for keyword in _DEPENDENCY_KEYWORDS:
         for trigger, needed in (reader.get(keyword) or {}).items():
             at = pointer(path, keyword, trigger)
-            written = [deps[trigger] for deps in writer.values(keyword) if trigger in deps]
+            written = [
+                deps[trigger]
+                for other in _DEPENDENCY_KEYWORDS
+                for deps in writer.values(other)
+                if isinstance(deps, dict) and trigger in deps
+            ]
             if isinstance(needed, list):
-                covered = writer.required().union(*(w for w in written if isinstance(w, list)))
-                missing = [name for name in needed if name not in covered]
-                if missing:
-                    rule = "DEPENDENCY_ARRAY_EXTENDED" if written else "DEPENDENCY_ARRAY_ADDED"
-                    problems.append(
-                        Incompatibility(
-                            at, rule, f"with {trigger!r} the reader also requires {missing!r}"
-                        )
-                    )
+                problems.extend(_dependency_array(trigger, needed, written, writer, at))
                 continue
             schemas = [reader.child(w) for w in written if not isinstance(w, list)]
             if not schemas:
@@ -176,3 +188,40 @@ def _dependencies(
             else:
                 problems.extend(check(reader.child(needed), Conjunction.of(*schemas), at))
     return problems
+
+
+def _dependency_array(
+    trigger: str, needed: list[Any], written: list[Any], writer: Conjunction, at: str
+) -> list[Incompatibility]:
+    lists = [set(w) for w in written if isinstance(w, list)]
+    covered = writer.required().union(*lists)
+    missing = [name for name in needed if name not in covered]
+    if not missing:
+        return []
+    if not lists:
+        rule = "DEPENDENCY_ARRAY_ADDED"
+    elif set(needed) >= set().union(*lists):
+        rule = "DEPENDENCY_ARRAY_EXTENDED"
+    else:
+        rule = "DEPENDENCY_ARRAY_CHANGED"
+    return [Incompatibility(at, rule, f"with {trigger!r} the reader also requires {missing!r}")]
+
+
+def _property_names(
+    reader: Node, writer: Conjunction, path: str, check: Check
+) -> list[Incompatibility]:
+    """A reader ``propertyNames`` must accept every name the writer may write: the names its
+    own ``propertyNames`` allow, or, for a closed writer, the names it declares."""
+    wanted = reader.get("propertyNames")
+    if wanted is None:
+        return []
+    at = pointer(path, "propertyNames")
+    read = reader.child(wanted)
+    written = [node.child(n) for node in writer.nodes if (n := node.get("propertyNames"))]
+    if written:
+        return check(read, Conjunction.of(*written), at)
+    names: dict[str, Any] = {"type": "string"}
+    if writer.additional().never() and not writer.values("patternProperties"):
+        # A closed writer only writes the names it declares.
+        names["enum"] = sorted({name for values in writer.values("properties") for name in values})
+    return check(read, Conjunction.of(Node(names, reader.resolver, reader.dialect)), at)

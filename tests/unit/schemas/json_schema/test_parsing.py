@@ -311,3 +311,22 @@ def test_parsed_schema_is_immutable() -> None:
     schema = FORMAT.parse(json.dumps(TRADE))
     with pytest.raises(AttributeError):
         schema.name = "other"  # type: ignore[misc]
+
+
+def test_draft4_id_scopes_the_refs_inside_it() -> None:
+    """draft-04 spells ``$id`` as ``id``; a ``$ref`` under it resolves against it."""
+    document = {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "type": "object",
+        "properties": {
+            "p": {
+                "id": "http://example.com/p.json",
+                "definitions": {"s": {"type": "integer"}},
+                "allOf": [{"$ref": "#/definitions/s"}],
+            }
+        },
+    }
+    schema = FORMAT.parse(json.dumps(document))
+    FORMAT.validate(schema, {"p": 1})
+    with pytest.raises(InvalidEvent):
+        FORMAT.validate(schema, {"p": "x"})
