@@ -57,7 +57,12 @@ def enum_values(node: Node) -> list[Any] | None:
     enum = node.get("enum")
     if isinstance(enum, list):
         values = list(enum)
-    if isinstance(node.contents, dict) and "const" in node.contents and node.get("$ref") is None:
+    if (
+        isinstance(node.contents, dict)
+        and "const" in node.contents
+        and node.dialect.knows("const")  # draft-04 has no const
+        and node.get("$ref") is None
+    ):
         const = node.contents["const"]
         values = [const] if values is None or const in values else []
     return values

@@ -14,6 +14,8 @@ FORMAT = JsonSchemaFormat()
 DRAFT7 = "http://json-schema.org/draft-07/schema#"
 DRAFT2020 = "https://json-schema.org/draft/2020-12/schema"
 DRAFT4 = "http://json-schema.org/draft-04/schema#"
+DRAFT6 = "http://json-schema.org/draft-06/schema#"
+DRAFT2019 = "https://json-schema.org/draft/2019-09/schema"
 
 
 def obj(properties: dict[str, Any] | None = None, **keywords: Any) -> dict[str, Any]:
@@ -786,6 +788,54 @@ CASES: list[tuple[str, Any, Any, list[str]]] = [
         obj({"x_a": {"type": "integer"}}),
         obj({}, patternProperties={"^x_": STR}),
         ["PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"],
+    ),
+    (
+        "draft4-has-no-const",
+        {"$schema": DRAFT4, **prop({"type": "string", "const": "a"})},
+        {"$schema": DRAFT4, **prop({"type": "string"})},
+        [],
+    ),
+    (
+        "draft7-const-narrowed",
+        prop({"type": "string", "const": "a"}),
+        prop(STR),
+        ["ENUM_ARRAY_NARROWED"],
+    ),
+    (
+        "2019-09-item-added-to-open-content-model",
+        {"$schema": DRAFT2019, **arr([STR, NUM])},
+        {"$schema": DRAFT2019, **arr([STR])},
+        ["ITEM_ADDED_TO_OPEN_CONTENT_MODEL"],
+    ),
+    (
+        "2019-09-ref-siblings-apply",
+        {
+            "$schema": DRAFT2019,
+            "type": "object",
+            "properties": {"p": {"$ref": "#/$defs/id", "maxLength": 3}},
+            "$defs": {"id": STR},
+        },
+        {"$schema": DRAFT2019, **prop(STR)},
+        ["MAX_LENGTH_ADDED"],
+    ),
+    (
+        "draft7-ref-siblings-ignored",
+        {
+            "type": "object",
+            "properties": {"p": {"$ref": "#/definitions/id", "maxLength": 3}},
+            "definitions": {"id": STR},
+        },
+        prop(STR),
+        [],
+    ),
+    (
+        "draft6-ignores-if-then-else",
+        {
+            "$schema": DRAFT6,
+            **prop(STR, **{"if": {"required": ["p"]}, "then": {"required": ["q"]}}),
+        },
+        {"$schema": DRAFT6, **prop(STR)},
+        [],
     ),
     (
         "max-properties-decreased",
