@@ -200,3 +200,22 @@ def test_a_foreign_record_is_named_and_then_skipped(served: Served) -> None:
         "/api/v1/products/execution.quotes/sample", headers=served.headers()
     ).json()
     assert [e["key"] for e in sample["events"]] == ["q-1"]  # the foreign record is left out
+
+
+def test_a_json_value_schema_that_is_not_an_object_is_refused_by_apply(served: Served) -> None:
+    """/registry takes any JSON Schema; a product's value schema must still be an object."""
+    priced = descriptor("execution.prices").replace(
+        "schema: stocktrades.avsc", "schema: prices.json"
+    )
+    error = _error(
+        served.client.post(
+            "/api/v1/apply", json=sources((priced, '{"type": "number"}')), headers=served.headers()
+        ),
+        422,
+        "plan-refused",
+    )
+    [detail] = error["details"]
+    assert detail["rule"] == "schema.invalid"
+    assert "must describe an object" in detail["message"] and "admits number" in detail["message"]
+    subjects = served.client.get("/registry/subjects", headers=served.headers()).json()
+    assert "execution.prices.v1-value" not in subjects
