@@ -102,8 +102,12 @@ def _tail(reader: Node, writer: Conjunction, path: str, check: Check) -> list[In
     written = Conjunction.of(*(i for node in writer.nodes if (i := _rest(node))))
     if read is None or written.never():
         return []
-    tuple_tail = bool(_prefix(reader)) and reader.dialect.tuple_keyword == "items"
-    at = pointer(path, "additionalItems" if tuple_tail else "items")
+    tuple_tail = bool(_prefix(reader))
+    # Before 2020-12 a tuple is an "items" array and its tail "additionalItems".
+    spelled = (
+        "additionalItems" if tuple_tail and reader.dialect.tuple_keyword == "items" else "items"
+    )
+    at = pointer(path, spelled)
     found = check(read, written, at)
     if not found:
         return []
@@ -123,6 +127,14 @@ def _tail(reader: Node, writer: Conjunction, path: str, check: Check) -> list[In
                 "ADDITIONAL_ITEMS_NARROWED",
                 "the reader constrains items past its tuple, the writer allows any: "
                 f"{found[0].reason}",
+            )
+        ]
+    if not written.nodes:
+        return [
+            Incompatibility(
+                at,
+                "SCHEMA_ADDED",
+                f"the reader constrains the array's items, the writer allows any: {found[0].reason}",
             )
         ]
     return found

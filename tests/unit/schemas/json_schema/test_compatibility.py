@@ -319,9 +319,22 @@ CASES: list[tuple[str, Any, Any, list[str]]] = [
     ),
     (
         "tuple-closed",
-        prop({"type": "array", "prefixItems": [{"type": "string"}], "items": False}),
-        prop({"type": "array", "prefixItems": [{"type": "string"}]}),
+        d2020(prop({"type": "array", "prefixItems": [{"type": "string"}], "items": False})),
+        d2020(prop({"type": "array", "prefixItems": [{"type": "string"}]})),
         ["ADDITIONAL_ITEMS_REMOVED"],
+    ),
+    (
+        "items-schema-added",
+        prop({"type": "array", "items": STR}),
+        prop({"type": "array"}),
+        ["SCHEMA_ADDED"],
+    ),
+    ("items-schema-removed", prop({"type": "array"}), prop({"type": "array", "items": STR}), []),
+    (
+        "2020-12-additional-items-narrowed",
+        d2020(prop({"type": "array", "prefixItems": [STR], "items": NUM})),
+        d2020(prop({"type": "array", "prefixItems": [STR]})),
+        ["ADDITIONAL_ITEMS_NARROWED"],
     ),
     (
         "tuple-position-changed",
