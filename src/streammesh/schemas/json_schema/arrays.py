@@ -134,7 +134,8 @@ def _tail(reader: Node, writer: Conjunction, path: str, check: Check) -> list[In
             Incompatibility(
                 at,
                 "SCHEMA_ADDED",
-                f"the reader constrains the array's items, the writer allows any: {found[0].reason}",
+                "the reader constrains the array's items, the writer allows any: "
+                f"{found[0].reason}",
             )
         ]
     return found
