@@ -151,7 +151,9 @@ def _contains(reader: Node, writer: Conjunction, path: str, check: Check) -> lis
     read = reader.child(wanted)
     least = _count(reader, "minContains", 1)
     most = _count(reader, "maxContains", None)
-    sources = [(node, node.child(c)) for node in writer.nodes if (c := node.get("contains"))]
+    sources = [
+        (node, node.child(c)) for node in writer.nodes if (c := node.get("contains")) is not None
+    ]
     if least > 0:
         # Some writer "contains" whose matches all match the reader's, with enough of them.
         covering = [n for n, c in sources if not check(read, Conjunction.of(c), at)]

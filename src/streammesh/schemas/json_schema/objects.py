@@ -217,7 +217,9 @@ def _property_names(
         return []
     at = pointer(path, "propertyNames")
     read = reader.child(wanted)
-    written = [node.child(n) for node in writer.nodes if (n := node.get("propertyNames"))]
+    written = [
+        node.child(n) for node in writer.nodes if (n := node.get("propertyNames")) is not None
+    ]
     if written:
         return check(read, Conjunction.of(*written), at)
     names: dict[str, Any] = {"type": "string"}

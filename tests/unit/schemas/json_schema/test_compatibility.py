@@ -850,6 +850,13 @@ CASES: list[tuple[str, Any, Any, list[str]]] = [
         {"$schema": DRAFT6, **prop(STR)},
         [],
     ),
+    ("contains-anything-kept", contains({}), contains({}), []),
+    (
+        "property-names-false-writer-has-no-properties",
+        obj({}, propertyNames={"maxLength": 3}),
+        obj({}, propertyNames=False),
+        [],
+    ),
     (
         "max-properties-decreased",
         obj(maxProperties=2),
