@@ -9,6 +9,8 @@ Schema Registry semantics.
   if it only holds it in a soft-deleted version, a new version is created (as Confluent does).
 - Every write runs under one registry-wide store lock (``MetadataStore.write``), so two
   processes registering the same new schema get one id and one version.
+- Schemas read by id are answered from memory for a few seconds (:mod:`.cache`); a permanent
+  delete in this process forgets them at once, one in another process within those seconds.
 - A registry made ``recording(recorder)`` hands every write that changed something to the
   recorder inside that write's transaction (see :mod:`streammesh.registry.changes`).
 """
@@ -31,7 +33,7 @@ from streammesh.registry.base import (
     SubjectVersion,
     VersionSelector,
 )
-from streammesh.registry.cache import SchemaCache
+from streammesh.registry.cache import REMEMBER_S, SchemaCache
 from streammesh.registry.changes import ChangeKind, ChangeRecorder, RegistryChange
 from streammesh.registry.compatibility import ExistingVersion, incompatibilities, versions_to_check
 from streammesh.registry.errors import (
@@ -72,10 +74,22 @@ class SqlSchemaRegistry:
         1
     """
 
-    def __init__(self, store: MetadataStore, *, recorder: ChangeRecorder | None = None) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        recorder: ChangeRecorder | None = None,
+        remember_s: float = REMEMBER_S,
+    ) -> None:
+        """Args:
+        store: The metadata store holding the registry.
+        recorder: Handed every change, in its transaction (see :meth:`recording`).
+        remember_s: Seconds a schema read by id is answered from memory (0: never); see
+            :mod:`streammesh.registry.cache`.
+        """
         self._store = store
         self._resolution = SchemaResolution()
-        self._schemas = SchemaCache()
+        self._schemas = SchemaCache(remember_s)
         self._recorder = recorder
 
     @property

@@ -76,8 +76,10 @@ def build_app(
     attach_context(app, context)
     install_error_handlers(app)
     app.include_router(health_router)
-    app.include_router(api_router, prefix=API_PREFIX)
+    # The registry first: FastAPI tries routes in order, and schema reads by id (every
+    # deserializing client's hot path) would otherwise be matched against all of /api/v1.
     app.include_router(registry_router, prefix=REGISTRY_PREFIX)
+    app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(metrics_router)  # /metrics, without a token
     app.include_router(ui_router)  # the web UI under /ui, and / redirecting there
     install_http_metrics(app)
