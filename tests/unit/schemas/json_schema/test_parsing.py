@@ -330,3 +330,15 @@ def test_draft4_id_scopes_the_refs_inside_it() -> None:
     FORMAT.validate(schema, {"p": 1})
     with pytest.raises(InvalidEvent):
         FORMAT.validate(schema, {"p": "x"})
+
+
+def test_a_reference_may_have_a_scalar_root() -> None:
+    """Referenced schemas are often scalars (an amount, an id); they parse and apply."""
+    cents = FORMAT.parse('{"type": "integer", "minimum": 0}')
+    trade = FORMAT.parse(
+        '{"type": "object", "properties": {"price": {"$ref": "cents.json"}}}', {"cents.json": cents}
+    )
+    require_object_root(trade)
+    FORMAT.validate(trade, {"price": 5})
+    with pytest.raises(InvalidEvent):
+        FORMAT.validate(trade, {"price": -1})
