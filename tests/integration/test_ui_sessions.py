@@ -18,6 +18,7 @@ from streammesh.server.auth import FailedSignIns
 from streammesh.server.settings import ServerSettings
 from streammesh.server.ui.session import KEY_VARIABLE, SESSION_COOKIE
 from tests.integration.api_v1_support import Served, serve
+from tests.unit.cli.invoking import invoke_cli
 
 SHARED_KEY = "A" * 43  # URL-safe base64 of 32 bytes, as replicas share it
 
@@ -107,3 +108,15 @@ def test_the_eleventh_bad_sign_in_in_a_minute_gets_429_and_each_is_logged(
         "testclient" in line and "/ui/sign-in" in line for line in lines
     )
     assert not any("sm_guessed" in line for line in lines)
+
+
+def test_the_sign_in_page_and_its_docs_name_a_command_that_exists(served: Served) -> None:
+    # A new user copies the command from the page; it must run.
+    page = served.client.get("/ui/sign-in").text
+    docs = (Path(__file__).parents[2] / "docs" / "ui.md").read_text(encoding="utf-8")
+    for where, text in (("sign-in page", page), ("docs/ui.md", docs)):
+        named = re.findall(r"streammesh (\w+) create", text)
+        assert named, where
+        for group in named:
+            result = invoke_cli(group, "create", "--help")
+            assert result.exit_code == 0, f"{where}: 'streammesh {group} create' {result.stderr}"
