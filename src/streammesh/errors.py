@@ -63,9 +63,10 @@ class ConfigError(MeshError):
 
 
 class MissingDependency(MeshError):
-    """An optional extra that a feature needs is not installed."""
+    """An optional extra that a feature needs is not installed (exit 2: the setup, like a
+    configuration, is to be changed; the README documents only 0, 1 and 2)."""
 
-    exit_code = 3
+    exit_code = 2
 
     def __init__(self, feature: str, extra: str) -> None:
         self.feature = feature

@@ -65,7 +65,7 @@ def test_list_and_show(workspace: Workspace) -> None:
 
 def test_an_unknown_product_is_one_clear_error(workspace: Workspace) -> None:
     result = invoke_cli("products", "show", "execution.stocktrade")
-    assert result.exit_code == 3
+    assert result.exit_code == 1  # the README's "refused"; 3 is not a documented code
     line = error_line(result)
     assert "product 'execution.stocktrade' is not in the mesh" in line
     assert f"did you mean '{NAME}'" in line

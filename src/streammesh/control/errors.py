@@ -31,8 +31,6 @@ class ControlError(MeshError):
 class ProductNotFound(ControlError):
     """No product of that name (and version) has been applied to the mesh."""
 
-    exit_code = 3
-
     def __init__(self, reference: str, known: Sequence[str] = ()) -> None:
         self.reference = reference
         hint = "; 'streammesh products list' shows the products of the mesh"

@@ -74,8 +74,6 @@ class CustomRuleUnavailable(GovernanceError):
 class ProposalNotFound(GovernanceError):
     """No governance proposal has that id."""
 
-    exit_code = 3
-
     def __init__(self, proposal_id: int) -> None:
         self.proposal_id = proposal_id
         super().__init__(

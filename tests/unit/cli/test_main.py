@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import streammesh
 from streammesh.cli.settings import CliSettings
-from streammesh.errors import MissingDependency
+from streammesh.errors import MeshError, MissingDependency
 from tests.unit.cli.invoking import CliResult, invoke_cli
 
 
@@ -60,8 +63,28 @@ def test_a_mesh_error_exits_with_its_own_code(
 
     monkeypatch.setattr(CliSettings, "open_log", missing_extra)
     result = invoke_cli("--log", log_url, "topics", "list")
-    assert result.exit_code == 3
+    assert result.exit_code == 2  # the README's codes: 0 done, 1 refused, 2 usage/setup
     assert "pip install 'streammesh[kafka]'" in _one_error_line(result)
+
+
+def test_every_error_exits_with_a_code_the_readme_documents() -> None:
+    # The README promises 0 (done), 1 (refused, not found, problems found) and 2 (usage or
+    # configuration); a script checking those must not meet a 3 for an unknown product.
+    for module in pkgutil.walk_packages(streammesh.__path__, "streammesh."):
+        if not module.name.endswith("__main__"):  # that one runs the command line
+            importlib.import_module(module.name)
+    undocumented = {
+        f"{error.__module__}.{error.__name__}": error.exit_code
+        for error in _subclasses(MeshError)
+        if error.exit_code not in (1, 2)
+    }
+    assert undocumented == {}
+
+
+def _subclasses(base: type[MeshError]) -> Iterator[type[MeshError]]:
+    for subclass in base.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)
 
 
 def _explode(self: CliSettings, url: str | None = None) -> None:
