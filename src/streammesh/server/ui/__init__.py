@@ -16,6 +16,7 @@ from streammesh.server.ui import (
     explore,
     inbox,
     lineage,
+    not_found,
     notifications,
     overview,
     product,
@@ -34,6 +35,7 @@ for _part in (
     lineage.router,
     notifications.router,
     publish.router,
+    not_found.router,  # last: it answers every /ui path no page above takes
 ):
     router.include_router(_part)
 

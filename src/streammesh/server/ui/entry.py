@@ -22,7 +22,12 @@ from streammesh.server.ui.viewer import UI_PREFIX, find_viewer, render, session_
 
 router = APIRouter(include_in_schema=False)
 
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+FAVICON = "favicon.svg"
 
 
 @router.get("/")
@@ -31,9 +36,16 @@ def root() -> RedirectResponse:
     return RedirectResponse(f"{UI_PREFIX}/", status_code=307)
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """The UI's icon, for browsers and tools that ask for ``/favicon.ico`` without reading
+    the page's ``<link rel="icon">`` (an SVG: every current browser shows it)."""
+    return static_file(FAVICON)
+
+
 @router.get(f"{UI_PREFIX}/static/{{name}}")
 def static_file(name: str) -> Response:
-    """One of the UI's own stylesheets or scripts (a flat directory; nothing else)."""
+    """One of the UI's own stylesheets, scripts or icons (a flat directory; nothing else)."""
     suffix = name[name.rfind(".") :] if "." in name else ""
     folder = resources.files("streammesh.server") / "static"
     if "/" in name or name.startswith(".") or suffix not in _STATIC_TYPES:

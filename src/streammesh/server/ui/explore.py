@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -23,6 +23,9 @@ SHOWN_FACETS = (
     Facet.STATUS,
 )
 PAGE_SIZE = 20
+PAGER_SPAN = 2
+"""Page links shown either side of the current page (plus the first and the last)."""
+SHOW_DEPRECATED = ("deprecated", "true")
 
 Filter = Annotated[list[str] | None, Query()]
 
@@ -40,9 +43,15 @@ def explore(
     sla_tier: Filter = None,
     alignment: Filter = None,
     status: Filter = None,
+    deprecated: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
-    """Search results, each facet's values with counts as links that narrow the search."""
+    """Search results, each facet's values with counts as links that narrow the search.
+
+    Deprecated products are hidden unless ``deprecated`` is set (or the status facet asks
+    for them), as in the CLI's and the API's default search; page links and facet links
+    keep the query, the filters and that choice.
+    """
     if context.plane is None:
         raise HTTPException(503, "the catalog is not available on this server")
     tiers = [int(tier) for tier in sla_tier or [] if tier.isdigit()]
@@ -55,7 +64,7 @@ def explore(
         sla_tier=tiers or None,
         alignment=alignment,
         status=status,
-        include_deprecated=True,
+        include_deprecated=deprecated,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
@@ -70,6 +79,7 @@ def explore(
     }
     base = [("q", q)] if q else []
     base += [(facet.value, value) for facet, values in chosen.items() for value in values]
+    shown = [*base, SHOW_DEPRECATED] if deprecated else base
     facets = [
         {
             "name": facet.value,
@@ -78,7 +88,7 @@ def explore(
                     "value": value,
                     "count": count,
                     "selected": value in chosen[facet],
-                    "query": _toggle(base, facet.value, value),
+                    "query": _toggle(shown, facet.value, value),
                 }
                 for value, count in sorted(
                     result.facets.get(facet, {}).items(), key=lambda item: (-item[1], item[0])
@@ -87,6 +97,7 @@ def explore(
         }
         for facet in SHOWN_FACETS
     ]
+    pages = max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render(
         request,
         "explore.html",
@@ -96,9 +107,39 @@ def explore(
         result=result,
         facets=facets,
         page=page,
-        pages=max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=pages,
+        pager=pager(shown, page, pages),
+        deprecated=deprecated,
+        deprecated_toggle=_toggle(shown, *SHOW_DEPRECATED),
         filters=[pair for pair in base if pair[0] != "q"],
     )
+
+
+def pager(query: list[tuple[str, str]], page: int, pages: int) -> dict[str, Any]:
+    """Links to the previous, next, first, last and nearby pages, each keeping ``query``.
+
+    Returns:
+        ``previous`` and ``next`` (a query, or None at either end) and ``numbers``: the page
+        numbers to show (the first, the last, and two either side of ``page``), each with its
+        query and whether it is the current one; None stands for a gap.
+    """
+
+    def at(number: int) -> list[tuple[str, str]]:
+        return [*query, ("page", str(number))] if number > 1 else list(query)
+
+    wanted = sorted(
+        {1, pages, *range(max(page - PAGER_SPAN, 1), min(page + PAGER_SPAN, pages) + 1)}
+    )
+    numbers: list[dict[str, Any] | None] = []
+    for number in wanted:
+        if numbers and (last := numbers[-1]) is not None and number > last["number"] + 1:
+            numbers.append(None)
+        numbers.append({"number": number, "query": at(number), "current": number == page})
+    return {
+        "previous": at(page - 1) if page > 1 else None,
+        "next": at(page + 1) if page < pages else None,
+        "numbers": numbers if pages > 1 else [],
+    }
 
 
 def _toggle(base: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:

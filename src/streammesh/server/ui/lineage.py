@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from streammesh.control.errors import ProductNotFound
 from streammesh.lineage import Direction, LineageGraph, NodeKind
+from streammesh.server.ui.not_found import close_products, not_found_page
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render
 
 router = APIRouter(include_in_schema=False)
@@ -89,7 +90,12 @@ def lineage_page(
             else context.lineage.around(product, Direction.BOTH, None)
         )
     except ProductNotFound:
-        raise HTTPException(404, f"no data product '{product}'") from None
+        return not_found_page(
+            request,
+            f"There is no data product '{product}' to centre the lineage on.",
+            suggestions=close_products(context, product or ""),
+            link=f"{UI_PREFIX}/lineage?product=",
+        )
     view = graph_view(graph)
     names = {node["id"]: node["name"] for node in view["nodes"]}
     return render(

@@ -21,6 +21,7 @@ from streammesh.registry.errors import SchemaNotFound
 from streammesh.server.api.schemas import diff_schema_versions, list_schemas
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.health import product_health
+from streammesh.server.ui.not_found import close_products, not_found_page
 from streammesh.server.ui.samples import recent_events
 from streammesh.server.ui.viewer import (
     UI_PREFIX,
@@ -37,13 +38,23 @@ router = APIRouter(include_in_schema=False)
 SchemaVersion = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
-def _record(context: ServerContext, reference: str) -> ProductRecord:
+def _record(context: ServerContext, reference: str) -> ProductRecord | None:
+    """The product version, or None when the mesh has no such product."""
     if context.plane is None:
         raise HTTPException(503, "the control plane is not available on this server")
     try:
         return context.plane.product(reference)
     except ProductNotFound:
-        raise HTTPException(404, f"no data product '{reference}'") from None
+        return None
+
+
+def _missing(request: Request, context: ServerContext, reference: str) -> HTMLResponse:
+    """The not-found page for an unknown product, with close names to follow."""
+    return not_found_page(
+        request,
+        f"There is no data product '{reference}' in the mesh.",
+        suggestions=close_products(context, reference),
+    )
 
 
 @router.get(f"{UI_PREFIX}/products/{{reference}}", response_class=HTMLResponse)
@@ -58,6 +69,8 @@ def product_page(
 ) -> HTMLResponse:
     """Everything a consumer needs to judge and ask for a product."""
     record = _record(context, reference)
+    if record is None:
+        return _missing(request, context, reference)
     plane = context.plane
     assert plane is not None  # _record checked it
     schemas = list_schemas(record.reference, viewer.principal, plane, context.registry)
@@ -142,6 +155,8 @@ def request_access(
     """Ask for one of the viewer's team's applications to read the product."""
     require_csrf(request, viewer, csrf)
     record = _record(context, reference)
+    if record is None:
+        return _missing(request, context, reference)
     access = access_service(context)
     try:
         made = access.request(

@@ -1,0 +1,62 @@
+"""The UI's "not found" page: an unknown product, lineage centre or path answers a page
+with the navigation (and close product names as "did you mean" links), not a bare JSON
+error; ``/api/v1`` and ``/registry`` keep their JSON errors."""
+
+from __future__ import annotations
+
+import difflib
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from streammesh.server.context import ServerContext
+from streammesh.server.ui.viewer import UI_PREFIX, find_viewer, render
+
+router = APIRouter(include_in_schema=False)
+
+SUGGESTIONS = 3
+
+
+def close_products(context: ServerContext, reference: str) -> list[str]:
+    """Up to three product names close to ``reference`` (its ``.vN`` suffix ignored)."""
+    if context.plane is None:
+        return []
+    name = reference.rsplit(".v", 1)[0] if _versioned(reference) else reference
+    names = sorted({record.name for record in context.plane.products()})
+    return difflib.get_close_matches(name, names, n=SUGGESTIONS)
+
+
+def _versioned(reference: str) -> bool:
+    head, _, tail = reference.rpartition(".v")
+    return bool(head) and tail.isdigit()
+
+
+def not_found_page(
+    request: Request,
+    message: str,
+    *,
+    suggestions: list[str] | None = None,
+    link: str = f"{UI_PREFIX}/products/",
+) -> HTMLResponse:
+    """A 404 page naming what was not found, with "did you mean" links (``link`` + name).
+
+    The navigation shows when the request carries a live session; otherwise the page
+    offers the sign-in form.
+    """
+    return render(
+        request,
+        "not_found.html",
+        find_viewer(request),
+        status_code=404,
+        title="Not found",
+        problem=message,
+        suggestions=[{"name": name, "href": f"{link}{name}"} for name in suggestions or []],
+    )
+
+
+@router.api_route(
+    f"{UI_PREFIX}/{{rest:path}}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+)
+def unknown_page(request: Request, rest: str) -> HTMLResponse:
+    """Any path under ``/ui`` no page answers (the UI router includes this route last)."""
+    return not_found_page(request, f"There is no page at {UI_PREFIX}/{rest}.")
