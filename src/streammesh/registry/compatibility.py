@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from streammesh.registry.base import CompatibilityLevel
 from streammesh.schemas.base import Incompatibility, ParsedSchema
@@ -30,6 +31,9 @@ _TRANSITIVE = {
 }
 
 
+_Version = TypeVar("_Version")
+
+
 @dataclass(frozen=True, slots=True)
 class ExistingVersion:
     """A live version of the subject, parsed."""
@@ -38,10 +42,9 @@ class ExistingVersion:
     schema: ParsedSchema
 
 
-def versions_to_check(
-    level: CompatibilityLevel, existing: Sequence[ExistingVersion]
-) -> list[ExistingVersion]:
-    """The versions ``level`` checks a new schema against (``existing`` ascending)."""
+def versions_to_check(level: CompatibilityLevel, existing: Sequence[_Version]) -> list[_Version]:
+    """The versions ``level`` checks a new schema against (``existing`` ascending; parsed
+    or not, so that only these need parsing)."""
     if level is CompatibilityLevel.NONE or not existing:
         return []
     return list(existing) if level in _TRANSITIVE else [existing[-1]]

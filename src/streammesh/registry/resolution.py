@@ -81,6 +81,12 @@ class SchemaResolution:
             self._by_id[schema_id] = parsed
         return parsed
 
+    def remember(self, schema_id: int, parsed: ParsedSchema) -> None:
+        """Keep ``parsed`` as the parsed form of the committed schema ``schema_id`` (what
+        :meth:`parse_stored` would return for it)."""
+        with self._lock:
+            self._by_id[schema_id] = parsed
+
     def _referenced(
         self, connection: Connection, ref: SchemaReference, *, live_only: bool
     ) -> ParsedSchema:

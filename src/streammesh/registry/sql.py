@@ -56,7 +56,7 @@ from streammesh.registry.errors import (
 from streammesh.registry.resolution import SchemaResolution, identity
 from streammesh.registry.rows import VersionRow
 from streammesh.registry.tables import GLOBAL_SCOPE
-from streammesh.schemas.base import SchemaType
+from streammesh.schemas.base import ParsedSchema, SchemaType
 from streammesh.schemas.formats import format_for
 from streammesh.store import MetadataStore
 
@@ -130,24 +130,38 @@ class SqlSchemaRegistry:
                 if row.schema_id == schema_id and not row.deleted:
                     return self._subject_version(connection, row)
             level = self._compatibility(connection, subject, fallback=True)
-            live = self._live(connection, existing)
-            problems = incompatibilities(level, parsed, versions_to_check(level, live))
+            # Only the versions the level checks against are parsed.
+            against = self._live(connection, versions_to_check(level, _live_rows(existing)))
+            problems = incompatibilities(level, parsed, against)
             if problems:
                 raise IncompatibleSchema(subject, level.value, problems)
+            version = existing[-1].version + 1 if existing else 1
             if schema_id is None:
+                text = parsed.canonical if normalize else submission.schema
                 schema_id = rows.insert_schema(
                     connection,
                     schema_type=submission.schema_type,
                     identity=schema_identity,
                     fingerprint=parsed.fingerprint,
-                    text=parsed.canonical if normalize else submission.schema,
+                    text=text,
                     references=submission.references,
                 )
-            version = existing[-1].version + 1 if existing else 1
+                inserted: ParsedSchema | None = None if normalize else parsed
+                registered = SubjectVersion(
+                    subject=subject,
+                    version=version,
+                    id=schema_id,
+                    schema_type=submission.schema_type,
+                    schema=text,
+                    references=submission.references,
+                    deleted=False,
+                )
+            else:
+                inserted = None
+                registered = self._subject_version(
+                    connection, VersionRow(subject, version, schema_id, deleted=False)
+                )
             rows.insert_version(connection, subject, version, schema_id)
-            registered = self._subject_version(
-                connection, VersionRow(subject, version, schema_id, deleted=False)
-            )
             after = {
                 "subject": subject,
                 "version": version,
@@ -157,7 +171,11 @@ class SqlSchemaRegistry:
             self._changed(
                 connection, RegistryChange(ChangeKind.SCHEMA_REGISTERED, subject, None, after)
             )
-            return registered
+        if inserted is not None:
+            # Committed: the next version's compatibility check reads this one without
+            # parsing it again (only after the commit: a rolled-back id may be reused).
+            self._resolution.remember(schema_id, inserted)
+        return registered
 
     def lookup(
         self,
@@ -316,15 +334,14 @@ class SqlSchemaRegistry:
         with self._store.read() as connection:
             parsed = self._resolution.parse_submission(connection, submission)
             level = self._compatibility(connection, subject, fallback=True)
-            existing = rows.subject_versions(connection, subject)
-            live = self._live(connection, existing)
+            live = _live_rows(rows.subject_versions(connection, subject))
             if version is None:
-                against = versions_to_check(level, live)
+                against = self._live(connection, versions_to_check(level, live))
             else:
-                picked = _pick(subject, [row for row in existing if not row.deleted], number)
-                against = [entry for entry in live if entry.version == picked.version]
-                if level is CompatibilityLevel.NONE:
-                    against = []
+                picked = _pick(subject, live, number)
+                against = (
+                    [] if level is CompatibilityLevel.NONE else self._live(connection, [picked])
+                )
             problems = incompatibilities(level, parsed, against)
         return CompatibilityReport(not problems, tuple(problems))
 
@@ -426,11 +443,11 @@ class SqlSchemaRegistry:
             raise SubjectNotFound(subject)
         return visible
 
-    def _live(self, connection: Connection, existing: list[VersionRow]) -> list[ExistingVersion]:
+    def _live(self, connection: Connection, chosen: list[VersionRow]) -> list[ExistingVersion]:
+        """``chosen`` (live versions), parsed."""
         return [
             ExistingVersion(row.version, self._resolution.parse_stored(connection, row.schema_id))
-            for row in existing
-            if not row.deleted
+            for row in chosen
         ]
 
     def _schema_row(self, connection: Connection, schema_id: int) -> rows.SchemaRow:
@@ -453,6 +470,10 @@ class SqlSchemaRegistry:
             references=schema.references,
             deleted=row.deleted,
         )
+
+
+def _live_rows(existing: list[VersionRow]) -> list[VersionRow]:
+    return [row for row in existing if not row.deleted]
 
 
 def _version_document(row: VersionRow, *, deleted: bool | None = None) -> dict[str, Any]:
