@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import signal
 import subprocess
 import time
@@ -222,3 +223,24 @@ def test_grants_decide_who_reads_classified_fields_in_clear(mesh: InProcessMesh)
     assert user.value is not None
     assert user.value["gender"] not in {"FEMALE", "MALE", "OTHER"}
     assert user.value["regionid"].startswith("Region_")
+
+
+def test_a_rerun_tells_the_state_of_a_request_approved_meanwhile(tmp_path: Path) -> None:
+    home = tmp_path / "mesh"
+    first = invoke_cli("demo", "--mesh", str(home), "--no-serve", "--duration", "0")
+    assert first.exit_code == 0, first.stderr
+    announced = re.search(r"Pending access request (\S+):.*\(approve: '([^']+)'\)", first.stdout)
+    assert announced, first.stdout
+    request_id, command = announced.groups()
+    # The command the demo suggests works as printed, from anywhere.
+    approve = shlex.split(command)
+    assert approve[0] == "streammesh"
+    approved = invoke_cli(*approve[1:])
+    assert approved.exit_code == 0, approved.stderr
+
+    second = invoke_cli("demo", "--mesh", str(home), "--no-serve", "--duration", "0")
+    assert second.exit_code == 0, second.stderr
+    assert f"Pending access request {request_id}" not in second.stdout
+    assert "access approve" not in second.stdout
+    assert f"Access request {request_id}" in second.stdout
+    assert "approved" in second.stdout.split(f"Access request {request_id}", 1)[1].splitlines()[0]

@@ -9,6 +9,7 @@ everything and only adds events.
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -28,6 +29,7 @@ DEMO_FOLDER = "demo-products"
 
 
 def _print_seeded(seeded: Seeded, mesh: Path) -> None:
+    from streammesh.access import AccessState
     from streammesh.demo import APPLICATIONS, PRODUCTS
 
     verb = "Seeded" if seeded.first_run else "Reusing"
@@ -36,10 +38,19 @@ def _print_seeded(seeded: Seeded, mesh: Path) -> None:
         f"{len(APPLICATIONS)} consuming applications."
     )
     typer.echo(f"Descriptors: {seeded.products} (try 'streammesh validate {seeded.products}').")
-    typer.echo(
-        f"Pending access request {seeded.pending.id}: {seeded.pending.principal} asks for "
-        f"{seeded.pending.reference} (approve: 'streammesh access approve {seeded.pending.id}')."
-    )
+    request = seeded.request
+    # The mesh named explicitly: the command works as printed from any directory.
+    where = f"--mesh {shlex.quote(str(mesh))}"
+    if request.state is AccessState.REQUESTED:
+        typer.echo(
+            f"Pending access request {request.id}: {request.principal} asks for "
+            f"{request.reference} (approve: 'streammesh access approve {request.id} {where}')."
+        )
+    else:  # decided since an earlier run: announcing it as pending would mislead
+        typer.echo(
+            f"Access request {request.id}: {request.principal} for {request.reference} is "
+            f"{request.state.value} (see 'streammesh access list {where}')."
+        )
 
 
 def _print_token(issued: IssuedToken | None) -> None:

@@ -48,18 +48,20 @@ class Seeded:
     Attributes:
         products: The descriptor folder applied (under the mesh directory).
         first_run: Whether the mesh had no demo content before.
-        pending: The access request left for the owners to decide.
+        request: The demo's access request for the owners to decide: pending on a new mesh;
+            on a rerun, as decided since (a new pending one when the last was rejected,
+            revoked or expired).
     """
 
     products: Path
     first_run: bool
-    pending: AccessRequest
+    request: AccessRequest
 
 
 def seed(mesh: InProcessMesh, directory: Path) -> Seeded:
     """Register the demo's domains, teams and accounts, publish its products from descriptor
     files written under ``directory``, grant the applications access and register them, and
-    leave one access request pending.
+    leave one access request pending (unless the owners approved it since the last run).
 
     Raises:
         MeshError: A step was refused (for a mesh whose content contradicts the demo's).
