@@ -3,15 +3,19 @@
 The mesh is a directory (``--mesh``, ``$STREAMMESH_HOME``, else ``./.streammesh``) whose
 ``mesh.yaml`` may point at Kafka and PostgreSQL; ``--log`` and ``--store`` (or
 ``$STREAMMESH_LOG``/``$STREAMMESH_STORE``) override it (see :mod:`streammesh.config`).
-On the first start of a mesh it creates the admin token and prints it once. The socket is
-bound before the server starts, so the URL printed is the one listening (also with
-``--port 0``). Ctrl-C stops the server after the requests in flight are answered.
+The first start that can serve (socket bound, mesh opened) creates the admin token and prints
+it once; a start that fails before creates none. Every start of a mesh with no usable
+platform-admin token prints the command that makes one. The socket is bound before the
+server starts, so the URL printed is the one listening (also with ``--port 0``). Ctrl-C stops
+the server after the requests in flight are answered.
 """
 
 from __future__ import annotations
 
+import shlex
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -124,6 +128,73 @@ def _announce_admin(issued: IssuedToken, url: str) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AdminAccess:
+    """Who can administer a mesh once it starts.
+
+    Attributes:
+        issued: The mesh's first admin token, created by this start (print it once).
+        usable: Whether an active platform-admin token exists (the one just issued counts).
+    """
+
+    issued: IssuedToken | None
+    usable: bool
+
+
+def ensure_admin_access(store_url: str) -> AdminAccess:
+    """Create the first admin token of a mesh that has no tokens, and tell whether any
+    platform-admin token is usable (neither revoked nor expired).
+
+    Called only once the server can serve (socket bound, mesh opened): a start that fails
+    before creates no token that nobody would ever see.
+
+    Raises:
+        StoreError: The store cannot be opened or written.
+    """
+    from streammesh.identity import Role, TokenStore
+    from streammesh.store import open_store
+
+    with open_store(store_url) as metadata:
+        tokens = TokenStore(metadata)
+        issued = tokens.ensure_admin()
+        usable = issued is not None or any(
+            found.role is Role.PLATFORM_ADMIN and found.active() for found in tokens.list()
+        )
+    return AdminAccess(issued, usable)
+
+
+def admin_token_command(settings: ServerSettings) -> str:
+    """The command that makes a platform-admin token on this mesh, in-process (whoever can
+    open the mesh directory and its store may), naming what differs from the mesh's own
+    configuration so that it works as printed from any directory."""
+    from sqlalchemy.engine import make_url
+
+    served = settings.mesh_config()
+    own = MeshConfig.load(settings.mesh)
+    words = ["streammesh"]
+    if served.log_url != own.log_url:
+        words += ["--log", served.log_url]
+    words += ["token", "create", "--role", "platform-admin", "--name", "admin"]
+    words += ["--mesh", str(served.home)]
+    if served.store_url != own.store_url:
+        # Never print the store's password (this output often ends up in a log).
+        words += ["--store", make_url(served.store_url).render_as_string(hide_password=True)]
+    return shlex.join(words)
+
+
+def announce_admin_access(access: AdminAccess, settings: ServerSettings) -> None:
+    """Print the admin token just created, or how to make one when none is usable (every
+    start says it until there is one, so nobody stays locked out)."""
+    if access.issued is not None:
+        _announce_admin(access.issued, settings.url)
+    elif not access.usable:
+        typer.echo(
+            "This mesh has no usable platform-admin token (none, or all revoked or expired).\n"
+            "Make one (its secret is printed once) with:\n"
+            f"\n    {admin_token_command(settings)}\n"
+        )
+
+
 def up(
     ctx: typer.Context,
     mesh: MeshOption = None,
@@ -141,21 +212,22 @@ def up(
     # Imported here: the web stack is heavy, and every other command starts without it.
     import uvicorn
 
-    from streammesh.identity import TokenStore
     from streammesh.server.app import create_app
-    from streammesh.store import open_store
 
     # `streammesh --log URL up` names the log too: the global option applies to every command.
     log = log or ctx.ensure_object(CliSettings).log_url
     settings = server_settings(mesh, store, host, port, log)
     settings.mesh.mkdir(parents=True, exist_ok=True)
-    with open_store(settings.resolved_store_url) as metadata:
-        issued = TokenStore(metadata).ensure_admin()
     sock = bind_socket(settings.host, settings.port)
-    bound = settings.model_copy(update={"port": sock.getsockname()[1]})
-    app = create_app(bound)
-    if issued is not None:
-        _announce_admin(issued, bound.url)
+    try:
+        bound = settings.model_copy(update={"port": sock.getsockname()[1]})
+        app = create_app(bound)
+        # Only now that it can serve: a start that failed before created no unseen token.
+        access = ensure_admin_access(bound.resolved_store_url)
+    except BaseException:
+        sock.close()
+        raise
+    announce_admin_access(access, bound)
     typer.echo(f"streammesh serving {bound.mesh} on {bound.url} (registry: {bound.url}/registry)")
     typer.echo("Press Ctrl-C to stop.")
     config = uvicorn.Config(
