@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from streammesh.config import MeshConfig
 from streammesh.control.local import LocalMesh
 from streammesh.notify import deliver_pending
+from streammesh.notify import tables as notify_tables
 from tests.unit.cli.invoking import CliResult, invoke_cli
 from tests.unit.notify.servers import (
     LOCAL_HOOKS_YAML,
@@ -106,6 +108,33 @@ def test_dead_letters_are_listed_and_redriven(home: Path, receiver: WebhookRecei
     assert "No dead letters." in cli(home, "notify", "dead-letters").stdout
     redriven = cli(home, "notify", "redrive", "nope", code=1)
     assert "No dead-lettered delivery 'nope'" in redriven.stderr
+
+
+def test_run_once_reports_what_each_channel_did(home: Path, receiver: WebhookReceiver) -> None:
+    receiver.statuses[:] = [500]  # the webhook's first attempt fails; it is retried later
+    cli(
+        home,
+        "subscriptions",
+        "add",
+        "ada",
+        "--product",
+        TRADES,
+        "--webhook",
+        receiver.url,
+        "--inbox",
+        "--event",
+        "incident.declared",
+    )
+    cli(home, "incident", "declare", TRADES, "-m", "down")
+    ran = cli(home, "notify", "run", "--once").stdout
+    with _local(home) as mesh, mesh.store.read() as connection:
+        filled = connection.scalar(sa.select(sa.func.count()).select_from(notify_tables.inbox))
+    assert filled and filled >= 1
+    # Every inbox row the run filled is reported, and a failed webhook attempt says it is
+    # retried; nothing reads as if no notification went out.
+    assert f"inbox: {filled} added" in ran, ran
+    assert "webhook: 0 delivered, 1 failed attempt (retried later)" in ran, ran
+    assert "email" not in ran, ran  # no e-mail subscription: no line for it
 
 
 @contextmanager

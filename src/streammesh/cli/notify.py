@@ -24,7 +24,7 @@ from streammesh.cli.up import MeshOption, StoreOption
 
 if TYPE_CHECKING:
     from streammesh.control.local import LocalMesh
-    from streammesh.notify import Delivery, NotificationService, Subscription
+    from streammesh.notify import Delivery, DeliveryReport, NotificationService, Subscription
 
 SCOPES = ("product", "domain", "mesh")
 _HELP = {"help_option_names": ["-h", "--help"]}
@@ -233,6 +233,34 @@ def declare(
     )
 
 
+def _report_lines(report: DeliveryReport) -> list[str]:
+    """What a round did, one line per channel that had something to do (the first line: the
+    events read)."""
+    lines = [f"{report.events} {_plural(report.events, 'event')} read"]
+    if report.inbox:
+        lines.append(f"inbox: {report.inbox} added")
+    for name, channel in (("webhook", report.webhook), ("email", report.email)):
+        if not channel.attempted:
+            continue
+        line = f"{name}: {channel.delivered} delivered"
+        if channel.failed:
+            outcomes = []
+            if channel.retried:
+                outcomes.append("retried later")
+            if channel.dead:
+                outcomes.append(f"{channel.dead} dead-lettered")
+            attempts = _plural(channel.failed, "failed attempt")
+            line += f", {channel.failed} {attempts} ({', '.join(outcomes)})"
+        lines.append(line)
+    if len(lines) == 1:
+        lines.append("nothing to deliver")
+    return lines
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else f"{noun}s"
+
+
 @notify_app.command("run")
 def run(
     ctx: typer.Context,
@@ -251,10 +279,7 @@ def run(
         settings = load_notify_settings(local.config.home)
         if once:
             report = deliver_pending(local, settings)
-            stdout_console().print(
-                f"{report.events} events read, {report.delivered} delivered, "
-                f"{report.failed} failed attempts, {report.dead} dead-lettered"
-            )
+            typer.echo("\n".join(_report_lines(report)))
             return
         console = stdout_console()
         console.print(f"Delivering notifications (group {settings.group}); Ctrl-C stops.")
@@ -265,8 +290,8 @@ def run(
             while not interrupt.requested:
                 local.plane.relay_events()
                 report = notifier.run_once(timeout=1.0)
-                if report.delivered or report.dead:
-                    console.print(f"{report.delivered} delivered, {report.dead} dead-lettered")
+                if report.inbox or report.webhook.attempted or report.email.attempted:
+                    typer.echo("; ".join(_report_lines(report)[1:]))
     raise typer.Exit(EXIT_INTERRUPTED)
 
 

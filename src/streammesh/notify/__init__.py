@@ -57,6 +57,7 @@ from streammesh.notify.settings import (
 from streammesh.notify.targets import AllowedTarget, WebhookTargets
 from streammesh.notify.webhook import SIGNATURE_HEADER, sign
 from streammesh.notify.worker import (
+    ChannelReport,
     DeliveryReport,
     Notifier,
     Stoppable,
@@ -69,6 +70,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "AllowedTarget",
     "Channel",
+    "ChannelReport",
     "Delivery",
     "DeliveryAttemptFailed",
     "DeliveryNotFound",

@@ -54,30 +54,76 @@ _RELAY_EVERY_S = 15.0
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelReport:
+    """What one round did on one sending channel (webhook or e-mail).
+
+    Attributes:
+        delivered: Deliveries that succeeded.
+        failed: Attempts that failed (each rescheduled, or dead-lettered when it was the last).
+        dead: Deliveries moved to the dead-letter list.
+    """
+
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    @property
+    def retried(self) -> int:
+        """Failed attempts whose delivery is tried again later."""
+        return self.failed - self.dead
+
+    @property
+    def attempted(self) -> bool:
+        """Whether anything was tried on the channel."""
+        return bool(self.delivered or self.failed)
+
+    def __add__(self, other: ChannelReport) -> ChannelReport:
+        return ChannelReport(
+            self.delivered + other.delivered, self.failed + other.failed, self.dead + other.dead
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """What one round of the notifier did.
+    """What one round of the notifier did, per channel.
 
     Attributes:
         events: Mesh events read from the log.
-        planned: New deliveries recorded (redelivered events add none).
-        delivered: Deliveries that succeeded.
-        failed: Attempts that failed (and were rescheduled or dead-lettered).
-        dead: Deliveries moved to the dead-letter list.
+        planned: New webhook and e-mail deliveries recorded (redelivered events add none).
+        inbox: Inbox items added (they are written with the event, not sent; a redelivered
+            event adds none).
+        webhook: Attempts on webhooks.
+        email: Attempts on e-mail.
     """
 
     events: int = 0
     planned: int = 0
-    delivered: int = 0
-    failed: int = 0
-    dead: int = 0
+    inbox: int = 0
+    webhook: ChannelReport = ChannelReport()
+    email: ChannelReport = ChannelReport()
+
+    @property
+    def delivered(self) -> int:
+        """Webhook and e-mail deliveries that succeeded (inbox items are not counted)."""
+        return self.webhook.delivered + self.email.delivered
+
+    @property
+    def failed(self) -> int:
+        """Failed webhook and e-mail attempts."""
+        return self.webhook.failed + self.email.failed
+
+    @property
+    def dead(self) -> int:
+        """Deliveries moved to the dead-letter list."""
+        return self.webhook.dead + self.email.dead
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
         return DeliveryReport(
             self.events + other.events,
             self.planned + other.planned,
-            self.delivered + other.delivered,
-            self.failed + other.failed,
-            self.dead + other.dead,
+            self.inbox + other.inbox,
+            self.webhook + other.webhook,
+            self.email + other.email,
         )
 
 
@@ -127,7 +173,7 @@ class Notifier:
         consumer = self._open_consumer()
         records = consumer.poll(timeout, _BATCH)
         offsets: dict[TopicPartition, int] = {}
-        planned = 0
+        planned = inbox = 0
         for record in records:
             offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
             try:
@@ -135,8 +181,10 @@ class Notifier:
             except MalformedMeshEvent as exc:
                 _LOGGER.warning("skipping a record the relay did not write: %s", exc)
                 continue
-            planned += self._record(event)
-        report = DeliveryReport(events=len(records), planned=planned)
+            added, new_deliveries = self._record(event)
+            inbox += added
+            planned += new_deliveries
+        report = DeliveryReport(events=len(records), planned=planned, inbox=inbox)
         return offsets, report + self.deliver_due()
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
@@ -161,19 +209,25 @@ class Notifier:
 
     def deliver_due(self) -> DeliveryReport:
         """Try every delivery whose time has come (new ones and retries)."""
-        delivered = failed = dead = 0
+        per_channel = {Channel.WEBHOOK: ChannelReport(), Channel.EMAIL: ChannelReport()}
         for claimed in self._deliveries.claim_due():
+            # Anything not a webhook is sent as e-mail (see _send).
+            channel = (
+                Channel.WEBHOOK if claimed.delivery.channel is Channel.WEBHOOK else Channel.EMAIL
+            )
             try:
                 self._send(claimed)
             except DeliveryAttemptFailed as exc:
-                failed += 1
                 state = self._deliveries.failed(claimed.delivery.id, exc.reason)
-                dead += state is DeliveryState.DEAD
+                dead = int(state is DeliveryState.DEAD)
+                per_channel[channel] += ChannelReport(failed=1, dead=dead)
                 _LOGGER.info("delivery %s failed (%s): %s", claimed.delivery.id, state, exc)
             else:
-                delivered += 1
+                per_channel[channel] += ChannelReport(delivered=1)
                 self._deliveries.succeeded(claimed.delivery.id)
-        return DeliveryReport(delivered=delivered, failed=failed, dead=dead)
+        return DeliveryReport(
+            webhook=per_channel[Channel.WEBHOOK], email=per_channel[Channel.EMAIL]
+        )
 
     def close(self) -> None:
         """Leave the consumer group without committing and release the senders."""
@@ -184,16 +238,18 @@ class Notifier:
         if webhooks is not None:
             webhooks.close()
 
-    def _record(self, event: AuditRecord) -> int:
+    def _record(self, event: AuditRecord) -> tuple[int, int]:
+        """Record what ``event`` makes: (inbox items added, deliveries planned)."""
         notice = notice_of(event)
         audience = self._audience.audience(notice)
         every = self._subscriptions.list()
         directed = self._subscriptions.of(sorted(audience.teams)) if audience else []
         found = routes(notice, every, audience, directed)
         with self._store.write(DELIVERIES_LOCK) as connection:
-            for recipient in found.inbox:
-                self._inbox.add_in(connection, recipient, notice)
-            return self._deliveries.plan_in(connection, found.deliveries)
+            added = sum(
+                self._inbox.add_in(connection, recipient, notice) for recipient in found.inbox
+            )
+            return added, self._deliveries.plan_in(connection, found.deliveries)
 
     def _send(self, claimed: ClaimedDelivery) -> None:
         delivery = claimed.delivery
