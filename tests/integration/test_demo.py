@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -244,3 +245,19 @@ def test_a_rerun_tells_the_state_of_a_request_approved_meanwhile(tmp_path: Path)
     assert "access approve" not in second.stdout
     assert f"Access request {request_id}" in second.stdout
     assert "approved" in second.stdout.split(f"Access request {request_id}", 1)[1].splitlines()[0]
+
+
+def test_a_demo_on_a_taken_port_leaves_the_admin_token_to_the_next_run(tmp_path: Path) -> None:
+    home = tmp_path / "mesh"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        taken = other.getsockname()[1]
+        failed = invoke_cli("demo", "--mesh", str(home), "--port", str(taken))
+    assert failed.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{taken}" in failed.stderr
+
+    rerun = invoke_cli("demo", "--mesh", str(home), "--no-serve", "--duration", "0")
+    assert rerun.exit_code == 0, rerun.stderr
+    assert "Seeded the demo mesh" in rerun.stdout  # the failed start seeded nothing
+    assert "Admin token (shown only this once; keep it): sm_" in rerun.stdout

@@ -10,6 +10,7 @@ everything and only adds events.
 from __future__ import annotations
 
 import shlex
+import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,12 +18,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from streammesh.cli.settings import CliSettings
-from streammesh.cli.up import MeshOption, bind_socket, server_settings
+from streammesh.cli.up import (
+    AdminAccess,
+    MeshOption,
+    admin_token_command,
+    bind_socket,
+    ensure_admin_access,
+    server_settings,
+)
 from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
     from streammesh.demo import Seeded, TrafficReport
-    from streammesh.identity import IssuedToken
 
 DEMO_FOLDER = "demo-products"
 """Where, under the mesh directory, the demo writes the descriptors it applies."""
@@ -53,13 +60,18 @@ def _print_seeded(seeded: Seeded, mesh: Path) -> None:
         )
 
 
-def _print_token(issued: IssuedToken | None) -> None:
-    if issued is not None:
-        typer.echo(f"Admin token (shown only this once; keep it): {issued.secret}")
+def _print_token(access: AdminAccess, settings: ServerSettings) -> None:
+    if access.issued is not None:
+        typer.echo(f"Admin token (shown only this once; keep it): {access.issued.secret}")
+    elif not access.usable:
+        typer.echo(
+            "This mesh has no usable admin token (none, or all revoked or expired); make one "
+            f"with '{admin_token_command(settings)}'."
+        )
     else:
         typer.echo(
-            "This mesh has tokens already (they are shown only when created); make another "
-            "with 'streammesh token create --role platform-admin'."
+            "This mesh has an admin token already (tokens are shown only when created); make "
+            f"another with '{admin_token_command(settings)}'."
         )
 
 
@@ -112,47 +124,48 @@ def demo(
     """Start a local mesh with demo products, live events and consumers, and serve it."""
     # Imported here: the web stack and the services are heavy for every other command.
     from streammesh.demo import Traffic, seed
-    from streammesh.identity import TokenStore
     from streammesh.sdk import Mesh
 
     settings = server_settings(mesh, None, host, port, ctx.ensure_object(CliSettings).log_url)
     settings.mesh.mkdir(parents=True, exist_ok=True)
-    with Mesh.open(
-        settings.mesh, log_url=settings.log_url, store_url=settings.store_url, actor="demo"
-    ) as opened:
-        seeded = seed(opened, settings.mesh / DEMO_FOLDER)
-        _print_seeded(seeded, settings.mesh)
-        issued = TokenStore(opened.local.store).ensure_admin()
-        traffic = Traffic(opened, rate=rate)
-        traffic.start()
-        try:
-            if serve:
-                _serve(settings, issued)
-            else:
-                _print_token(issued)
-                time.sleep(duration)
-        except KeyboardInterrupt:
-            pass  # Ctrl-C is how the demo is meant to end
-        finally:
-            _print_report(traffic.stop())
+    # Bound before anything is seeded: a taken port fails the run before it creates the admin
+    # token (which nobody would see) or any content.
+    sock = bind_socket(settings.host, settings.port) if serve else None
+    try:
+        with Mesh.open(
+            settings.mesh, log_url=settings.log_url, store_url=settings.store_url, actor="demo"
+        ) as opened:
+            seeded = seed(opened, settings.mesh / DEMO_FOLDER)
+            _print_seeded(seeded, settings.mesh)
+            traffic = Traffic(opened, rate=rate)
+            traffic.start()
+            try:
+                if sock is not None:
+                    _serve(settings, sock)
+                else:
+                    _print_token(ensure_admin_access(settings.resolved_store_url), settings)
+                    time.sleep(duration)
+            except KeyboardInterrupt:
+                pass  # Ctrl-C is how the demo is meant to end
+            finally:
+                _print_report(traffic.stop())
+    finally:
+        if sock is not None:
+            sock.close()
     typer.echo("streammesh demo stopped.")
 
 
-def _serve(settings: ServerSettings, issued: IssuedToken | None) -> None:
-    """Serve the mesh until Ctrl-C, printing where and with which token."""
+def _serve(settings: ServerSettings, sock: socket.socket) -> None:
+    """Serve the mesh on ``sock`` until Ctrl-C, printing where and with which token."""
     import uvicorn
 
     from streammesh.server.app import create_app
 
-    sock = bind_socket(settings.host, settings.port)
-    try:
-        bound = settings.model_copy(update={"port": sock.getsockname()[1]})
-        app = create_app(bound)
-        typer.echo(f"Web UI: {bound.url}/ui")
-        typer.echo(f"API:    {bound.url}/api/v1 (schema registry: {bound.url}/registry)")
-        _print_token(issued)
-        typer.echo("Press Ctrl-C to stop.")
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
+    bound = settings.model_copy(update={"port": sock.getsockname()[1]})
+    app = create_app(bound)
+    typer.echo(f"Web UI: {bound.url}/ui")
+    typer.echo(f"API:    {bound.url}/api/v1 (schema registry: {bound.url}/registry)")
+    _print_token(ensure_admin_access(bound.resolved_store_url), bound)
+    typer.echo("Press Ctrl-C to stop.")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
