@@ -37,7 +37,9 @@ def _error_line(result: CliResult) -> str:
 def _suggested_command(output: str) -> list[str]:
     """The command the hint of ``up`` prints, as a person would copy it."""
     lines = [line.strip() for line in output.splitlines()]
-    [command] = [line for line in lines if line.startswith("streammesh ") and " token create " in line]
+    [command] = [
+        line for line in lines if line.startswith("streammesh ") and " token create " in line
+    ]
     return shlex.split(command)[1:]
 
 
