@@ -158,10 +158,12 @@ class TokenStore:
     """
 
     def __init__(self, store: MetadataStore, *, remember_s: float = 0.0) -> None:
-        """Args:
-        store: The metadata store holding the tokens.
-        remember_s: Seconds to trust a verified token without asking the store again
-            (0: ask every time). A revocation in this process ends that at once.
+        """Open the tokens of ``store``.
+
+        Args:
+            store: The metadata store holding the tokens.
+            remember_s: Seconds to trust a verified token without asking the store again
+                (0: ask every time). A revocation in this process ends that at once.
         """
         self._store = store
         self._audit = AuditLog(store)

@@ -81,11 +81,13 @@ class SqlSchemaRegistry:
         recorder: ChangeRecorder | None = None,
         remember_s: float = REMEMBER_S,
     ) -> None:
-        """Args:
-        store: The metadata store holding the registry.
-        recorder: Handed every change, in its transaction (see :meth:`recording`).
-        remember_s: Seconds a schema read by id is answered from memory (0: never); see
-            :mod:`streammesh.registry.cache`.
+        """Open the registry kept in ``store``.
+
+        Args:
+            store: The metadata store holding the registry.
+            recorder: Handed every change, in its transaction (see :meth:`recording`).
+            remember_s: Seconds a schema read by id is answered from memory (0: never); see
+                :mod:`streammesh.registry.cache`.
         """
         self._store = store
         self._resolution = SchemaResolution()
