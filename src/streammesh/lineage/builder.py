@@ -20,10 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from streammesh.access import AccessService, AccessState
+from streammesh.catalog import CatalogEntry, ProductNotInCatalog
 from streammesh.control import ControlPlane, ProductNotFound, ProductRecord
 from streammesh.control.records import ApplicationRecord, ApplicationRole
 from streammesh.identity.accounts import AccountStore
 from streammesh.lineage.export import export_events
+from streammesh.lineage.facets import Datasource, product_facets
 from streammesh.lineage.graph import (
     Activity,
     Direction,
@@ -155,8 +157,27 @@ class MeshLineage:
         :func:`~streammesh.lineage.export.export_events`)."""
         jobs = self.runs.jobs() if self.runs is not None else []
         return export_events(
-            self.graph(), jobs, now=self._clock(), dataset_namespace=dataset_namespace
+            self.graph(),
+            jobs,
+            now=self._clock(),
+            dataset_namespace=dataset_namespace,
+            facets=self.dataset_facets(),
         )
+
+    def dataset_facets(self) -> dict[str, dict[str, Any]]:
+        """The standard OpenLineage dataset facets of every product version, by topic."""
+        source = Datasource(
+            MESH_NAMESPACE, self._log.url if self._log is not None else f"{MESH_NAMESPACE}:"
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for record in self.plane.products():
+            try:
+                entry = self.plane.catalog.get(record.name, record.version)
+            except ProductNotInCatalog:
+                # Not yet indexed (an apply in flight): the descriptor alone, no fields.
+                entry = CatalogEntry.from_descriptor(record.descriptor)
+            found[record.topic] = product_facets(entry, source)
+        return found
 
     def product_node(self, reference: str) -> str:
         """The node id of a product (``name`` for its current version, or ``name.vN``).

@@ -4,12 +4,13 @@ Each application node becomes one run event of its job: the datasets upstream of
 inputs and those downstream the outputs; products are datasets named by their topic. A job
 that OpenLineage told the mesh about keeps its last run id, state and time; an application
 the mesh saw register gets a stable run id, ``RUNNING`` while active and ``COMPLETE``
-otherwise.
+otherwise. A product dataset carries its standard facets (schema, ownership, documentation,
+datasource, symlinks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ def export_events(
     *,
     now: datetime,
     dataset_namespace: str = MESH_NAMESPACE,
+    facets: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One OpenLineage run event per application of ``graph``, by job namespace and name.
 
@@ -39,6 +41,8 @@ def export_events(
         jobs: The OpenLineage jobs the mesh recorded (for their run ids and states).
         now: The event time of applications never seen (no activity recorded).
         dataset_namespace: The namespace of the mesh's products as datasets.
+        facets: The dataset facets of each product, by topic (see
+            :func:`~streammesh.lineage.facets.product_facets`); external datasets have none.
     """
     observed = {(job.job.namespace, job.job.name): job for job in jobs}
 
@@ -76,6 +80,7 @@ def export_events(
                 job=job,
                 inputs=inputs,
                 outputs=outputs,
+                facets=facets or {},
             )
         )
     return sorted(events, key=lambda event: (event["job"]["namespace"], event["job"]["name"]))

@@ -10,6 +10,7 @@ there); any other dataset is an external system's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -111,8 +112,18 @@ def run_event_document(
     inputs: tuple[DatasetRef, ...],
     outputs: tuple[DatasetRef, ...],
     producer: str = OPENLINEAGE_PRODUCER,
+    facets: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The OpenLineage JSON of a run event (the RunEvent shape of the spec)."""
+    """The OpenLineage JSON of a run event (the RunEvent shape of the spec); a dataset named
+    in ``facets`` (by dataset name) carries those dataset facets."""
+    known = facets or {}
+
+    def dataset(ref: DatasetRef) -> dict[str, Any]:
+        document: dict[str, Any] = {"namespace": ref.namespace, "name": ref.name}
+        if ref.name in known:
+            document["facets"] = known[ref.name]
+        return document
+
     return {
         "eventType": state.value,
         "eventTime": time.isoformat(),
@@ -120,8 +131,8 @@ def run_event_document(
         "schemaURL": RUN_EVENT_SCHEMA_URL,
         "run": {"runId": run_id},
         "job": {"namespace": job.namespace, "name": job.name},
-        "inputs": [{"namespace": d.namespace, "name": d.name} for d in inputs],
-        "outputs": [{"namespace": d.namespace, "name": d.name} for d in outputs],
+        "inputs": [dataset(d) for d in inputs],
+        "outputs": [dataset(d) for d in outputs],
     }
 
 

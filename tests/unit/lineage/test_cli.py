@@ -81,7 +81,15 @@ def test_export_prints_openlineage_events(home: Path) -> None:
     by_job = {event["job"]["name"]: event for event in events}
     assert set(by_job) == {"dashboard", "fraud-detector"}
     fraud = by_job["fraud-detector"]
-    assert fraud["inputs"] == [{"namespace": "streammesh", "name": f"{TRADES}.v1"}]
+    (trades,) = fraud["inputs"]
+    assert (trades["namespace"], trades["name"]) == ("streammesh", f"{TRADES}.v1")
+    assert set(trades["facets"]) == {
+        "schema",
+        "ownership",
+        "documentation",
+        "datasource",
+        "symlinks",
+    }
     assert fraud["eventType"] == "RUNNING" and fraud["schemaURL"].startswith(
         "https://openlineage.io"
     )

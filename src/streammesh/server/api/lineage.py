@@ -98,15 +98,21 @@ def lineage_impact(_: Reader, lineage: Lineage, product: ProductQuery) -> dict[s
 def post_run_event(body: OpenLineageRunEvent, _: RunReporter, lineage: Lineage) -> dict[str, Any]:
     """Record an OpenLineage run event: its job becomes an application of the lineage graph,
     its datasets the products (topics `<name>.v<N>`) or external datasets it reads and
-    writes. Answers the job as now known."""
+    writes. Events from OpenLineage clients are taken as sent (spec 2-0-x, facets included:
+    each facet needs `_producer` and `_schemaURL`). Answers the job as now known."""
     if lineage.runs is None:
         raise ServiceNotConfigured("lineage store")
     return lineage.runs.record(body.event()).document()
 
 
 @router.get(
-    "/openlineage/export", response_model=list[OpenLineageEventDocument], responses=errors()
+    "/openlineage/export",
+    response_model=list[OpenLineageEventDocument],
+    response_model_exclude_none=True,
+    responses=errors(),
 )
 def export_run_events(_: Reader, lineage: Lineage) -> list[dict[str, Any]]:
-    """The lineage graph's jobs and datasets as OpenLineage run events, one per application."""
+    """The lineage graph's jobs and datasets as OpenLineage run events, one per application;
+    each product dataset carries the standard facets `schema`, `ownership`,
+    `documentation`, `datasource` and `symlinks`."""
     return lineage.export()

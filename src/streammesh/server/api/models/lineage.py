@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -81,13 +81,33 @@ class _OpenLineagePart(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class OpenLineageFacet(BaseModel):
+    """A facet of any kind: the spec's ``BaseFacet`` requires ``_producer`` and
+    ``_schemaURL``; the rest is the facet's own and kept as sent."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    producer: AnyUrl = Field(alias="_producer", description="URI of the code that made it.")
+    schemaURL: AnyUrl = Field(alias="_schemaURL", description="URL of the facet's spec.")
+
+
+Facets = Annotated[
+    dict[Name, OpenLineageFacet],
+    Field(
+        default_factory=dict, description="Facets by name, each with `_producer` and `_schemaURL`."
+    ),
+]
+
+
 class OpenLineageRun(_OpenLineagePart):
     runId: uuid.UUID = Field(description="The run's UUID.")
+    facets: Facets
 
 
 class OpenLineageJob(_OpenLineagePart):
     namespace: Name = Field(description="The job's namespace, e.g. `airflow`.")
     name: Name = Field(description="The job's name, unique in its namespace.")
+    facets: Facets
 
 
 class OpenLineageDataset(_OpenLineagePart):
@@ -97,6 +117,9 @@ class OpenLineageDataset(_OpenLineagePart):
     name: Name = Field(
         description="The dataset's name; a product topic `<name>.v<N>` is that product."
     )
+    facets: Facets
+    inputFacets: Facets
+    outputFacets: Facets
 
     def reference(self) -> DatasetRef:
         return DatasetRef(self.namespace, self.name)
@@ -135,6 +158,14 @@ class OpenLineageDatasetDocument(BaseModel):
     name: str
 
 
+class OpenLineageExportedDataset(OpenLineageDatasetDocument):
+    facets: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        description="A product's standard dataset facets: `schema`, `ownership`, "
+        "`documentation`, `datasource` and `symlinks` (none on external datasets).",
+    )
+
+
 class OpenLineageRunDocument(BaseModel):
     runId: str
 
@@ -153,8 +184,8 @@ class OpenLineageEventDocument(BaseModel):
     schemaURL: str
     run: OpenLineageRunDocument
     job: OpenLineageJobDocument
-    inputs: list[OpenLineageDatasetDocument]
-    outputs: list[OpenLineageDatasetDocument]
+    inputs: list[OpenLineageExportedDataset]
+    outputs: list[OpenLineageExportedDataset]
 
 
 class ObservedJobDocument(BaseModel):
