@@ -164,6 +164,14 @@ def _shape(graph: dict[str, Any]) -> set[tuple[str, str, str]]:
         ({"job": {"namespace": "airflow"}}, "job.name"),
         ({"inputs": [{"namespace": "kafka://b:9092", "name": ""}]}, "inputs.0.name"),
         ({"producer": "not a uri"}, "producer"),
+        (
+            {"inputs": [{"namespace": "k", "name": "t", "facets": {"schema": {"fields": []}}}]},
+            "inputs.0.facets.schema._producer",
+        ),
+        (
+            {"run": {"runId": RUN_ID, "facets": {"nominalTime": {"_producer": "https://x"}}}},
+            "run.facets.nominalTime._schemaURL",
+        ),
     ],
 )
 def test_a_bad_event_is_refused_naming_the_field_and_nothing_is_stored(
