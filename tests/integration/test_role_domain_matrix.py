@@ -221,6 +221,7 @@ ROWS: tuple[Row, ...] = (
         _with(f"/products/{TRADES}/schemas/diff", params={"from": 1, "to": 1}),
     ),
     Row("GET", "/api/v1/products/{reference}/stats", anyone()),
+    Row("GET", "/api/v1/products/{reference}/connection", anyone()),
     Row("GET", "/api/v1/products/{reference}/metrics", anyone()),
     Row("GET", "/api/v1/domains", anyone()),
     Row("GET", "/api/v1/teams", anyone()),

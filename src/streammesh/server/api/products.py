@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
 
 from streammesh.catalog.catalog import MAX_LIMIT
+from streammesh.products.connection import connection_details, endpoint_of
 from streammesh.products.descriptor import Alignment, QualityTier, SlaTier, Status
 from streammesh.server.api.models.products import (
     ApplicationDocument,
@@ -15,7 +17,7 @@ from streammesh.server.api.models.products import (
     SearchReply,
 )
 from streammesh.server.api.responses import errors
-from streammesh.server.api.services import Plane
+from streammesh.server.api.services import Log, Plane
 from streammesh.server.auth import Reader
 
 router = APIRouter(tags=["products"])
@@ -105,3 +107,74 @@ def list_applications(reference: Reference, _: Reader, plane: Plane) -> list[dic
 
 def _applications(plane: Plane, reference: str) -> list[dict[str, Any]]:
     return [app.document(active=active) for app, active in plane.applications(reference)]
+
+
+class ConnectionSchema(BaseModel):
+    """The product's value schema in the registry."""
+
+    subject: str
+    id: int
+    format: str = Field(description="avro, json or protobuf.")
+
+
+class ConnectionKey(BaseModel):
+    """The event key."""
+
+    field: str = Field(description="Field of the event the key is taken from.")
+    type: str
+    format: str = Field(description="How the key is encoded on the wire.")
+
+
+class ConnectionGroup(BaseModel):
+    """Which consumer group to use."""
+
+    suggested: str = Field(description="`<principal>-<product name>`.")
+    rule: str
+
+
+class ConnectionSnippets(BaseModel):
+    """Ready-to-run snippets; the Kafka ones are null on an embedded mesh."""
+
+    python_sdk: str
+    python_confluent_kafka: str | None
+    java_properties: str | None
+    kcat: str | None
+
+
+class ConnectionDocument(BaseModel):
+    """What a consumer needs to read a product version, for the calling principal."""
+
+    product: str
+    principal: str = Field(description="The caller, filled into the snippets.")
+    rest_url: str = Field(description="The server's base URL (what `Mesh.connect` takes).")
+    bootstrap_servers: str | None = Field(description="Kafka bootstrap servers; null if embedded.")
+    registry_url: str
+    topic: str
+    schema_: ConnectionSchema = Field(alias="schema")
+    key: ConnectionKey
+    consumer_group: ConnectionGroup
+    token_env: str = Field(description="The environment variable the snippets read the token from.")
+    snippets: ConnectionSnippets
+
+
+@router.get(
+    "/products/{reference}/connection",
+    response_model=ConnectionDocument,
+    response_model_by_alias=True,
+    responses=errors(404),
+)
+def connection(
+    reference: Reference, principal: Reader, plane: Plane, log: Log, request: Request
+) -> dict[str, Any]:
+    """How to connect to a product version: the REST URL (embedded mesh) or Kafka bootstrap
+    servers, topic, schema subject and id, key format, the consumer group rule, and snippets
+    (Python SDK, confluent-kafka, Java properties, kcat) with the caller's principal filled in
+    and the token read from `$STREAMMESH_TOKEN` (never included)."""
+    record = plane.product(reference)
+    details = connection_details(
+        record.descriptor,
+        schema_id=record.schema_id,
+        endpoint=endpoint_of(log.url, str(request.base_url)),
+        principal=principal.name,
+    )
+    return details.document()

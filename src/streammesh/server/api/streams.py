@@ -11,10 +11,11 @@ written in clear before they were protected.
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from streammesh.access import AccessControl, ContentAccess, content_access
 from streammesh.control import ControlPlane, ProductContract, ProductRecord
@@ -32,7 +33,7 @@ from streammesh.sdk.protection import protection_for
 from streammesh.serde import Deserializer, RegistryResolver
 from streammesh.serde.wire import decode_schema_id
 from streammesh.server.api.event_json import event_document
-from streammesh.server.api.models.events import SampleReply, StatsReply
+from streammesh.server.api.models.events import EventDocument, SampleReply, StatsReply
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors
 from streammesh.server.api.services import Access, Keys, Log, Plane, Policies, Registry
@@ -46,7 +47,23 @@ _READ_S = 2.0
 _MINUTE_MS = 60_000
 
 
-@router.get("/products/{reference}/sample", response_model=SampleReply, responses=errors(403, 404))
+JSONL_MEDIA_TYPE = "application/x-ndjson"
+"""The media type of the sample's download: one event document per line."""
+
+
+@router.get(
+    "/products/{reference}/sample",
+    response_model=SampleReply,
+    responses={
+        **errors(403, 404),
+        200: {
+            "content": {
+                JSONL_MEDIA_TYPE: {"schema": {"type": "string"}},
+            },
+            "description": "The sample; with `format=jsonl` a download, one event per line.",
+        },
+    },
+)
 def sample(
     reference: Reference,
     principal: Reader,
@@ -57,7 +74,11 @@ def sample(
     keys: Keys,
     policies: Policies,
     limit: Annotated[int, Query(ge=1, le=MAX_SAMPLE)] = 10,
-) -> dict[str, Any]:
+    format: Annotated[
+        Literal["json", "jsonl"],
+        Query(description="`jsonl`: the events as a JSON lines download (`<product>.jsonl`)."),
+    ] = "json",
+) -> dict[str, Any] | Response:
     """The most recent events of the product (at most `limit`, newest last), deserialized.
 
     Reading them needs a grant on the product (held by the caller or an application of its
@@ -69,7 +90,18 @@ def sample(
     record = plane.product(reference)
     reading = event_access(access, plane, principal, record)
     events = sample_events(log, registry, keys, policies, record, reading, limit=limit)
-    return {"product": record.reference, "events": [event_document(e) for e in events]}
+    documents = [event_document(e) for e in events]
+    if format == "jsonl":
+        return Response(
+            # Through the reply's model, so each line is exactly an event of the JSON sample.
+            content="".join(
+                json.dumps(EventDocument.model_validate(d).model_dump(mode="json")) + "\n"
+                for d in documents
+            ),
+            media_type=JSONL_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{record.reference}.jsonl"'},
+        )
+    return {"product": record.reference, "events": documents}
 
 
 def event_access(

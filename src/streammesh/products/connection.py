@@ -1,0 +1,287 @@
+"""Connection details of a data product: what a consumer needs to read it, and ready snippets.
+
+One module builds them for the three edges (REST ``/products/{reference}/connection``,
+``streammesh products show`` and the web UI's product page), so they always agree. It is pure:
+the caller says where the mesh is (Kafka bootstrap servers, or the server's base URL for an
+embedded mesh) and who asks; nothing here reads a token. The caller's principal is filled in,
+the secret never: every snippet reads it from ``$STREAMMESH_TOKEN``.
+
+A consumer group belongs to the application that registers it first (see ``docs/access.md``),
+and on Kafka an application's ACLs cover only the groups that start with its own name, so the
+snippets use ``<principal>-<product name>`` as the group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from streammesh.log.config import parse_log_url
+from streammesh.products.descriptor import Descriptor, KeyType, SchemaFormatName
+
+TOKEN_ENV = "STREAMMESH_TOKEN"
+"""The environment variable every snippet reads the caller's API token from."""
+REGISTRY_PATH = "/registry"
+"""Where the streammesh server serves the Confluent-compatible schema registry."""
+GROUP_RULE = (
+    "A consumer group belongs to the application that registers it first; other applications "
+    "are refused it. Name your groups after your application: they must start with its name "
+    "(on Kafka its ACLs allow only those)."
+)
+
+_KEY_FORMATS: dict[KeyType, str] = {
+    KeyType.STRING: "UTF-8 string (Kafka StringSerializer)",
+    KeyType.UUID: "UUID as canonical lowercase text, UTF-8 (Kafka UUIDSerializer)",
+    KeyType.INT: "4-byte big-endian signed integer (Kafka IntegerSerializer)",
+    KeyType.LONG: "8-byte big-endian signed integer (Kafka LongSerializer)",
+    KeyType.BYTES: "raw bytes (Kafka ByteArraySerializer)",
+}
+_JAVA_KEY_DESERIALIZERS: dict[KeyType, str] = {
+    KeyType.STRING: "org.apache.kafka.common.serialization.StringDeserializer",
+    KeyType.UUID: "org.apache.kafka.common.serialization.UUIDDeserializer",
+    KeyType.INT: "org.apache.kafka.common.serialization.IntegerDeserializer",
+    KeyType.LONG: "org.apache.kafka.common.serialization.LongDeserializer",
+    KeyType.BYTES: "org.apache.kafka.common.serialization.ByteArrayDeserializer",
+}
+_JAVA_VALUE_DESERIALIZERS: dict[SchemaFormatName, str] = {
+    SchemaFormatName.AVRO: "io.confluent.kafka.serializers.KafkaAvroDeserializer",
+    SchemaFormatName.JSON: "io.confluent.kafka.serializers.json.KafkaJsonSchemaDeserializer",
+    SchemaFormatName.PROTOBUF: "io.confluent.kafka.serializers.protobuf.KafkaProtobufDeserializer",
+}
+_PYTHON_DESERIALIZERS: dict[SchemaFormatName, tuple[str, str]] = {
+    # format -> (import line, constructor call)
+    SchemaFormatName.AVRO: (
+        "from confluent_kafka.schema_registry.avro import AvroDeserializer",
+        "AvroDeserializer(registry)",
+    ),
+    SchemaFormatName.JSON: (
+        "from confluent_kafka.schema_registry.json_schema import JSONDeserializer",
+        "JSONDeserializer(None, schema_registry_client=registry)",
+    ),
+    SchemaFormatName.PROTOBUF: (
+        "from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer\n"
+        "from my_generated_pb2 import MyMessage  # protoc's class for the product's schema",
+        'ProtobufDeserializer(MyMessage, {"use.deprecated.format": False})',
+    ),
+}
+_PYTHON_KEY_DESERIALIZERS: dict[KeyType, str | None] = {
+    KeyType.STRING: 'StringDeserializer("utf_8")',
+    KeyType.UUID: 'StringDeserializer("utf_8")',
+    KeyType.INT: "IntegerDeserializer()",
+    KeyType.LONG: None,  # confluent-kafka has none: int.from_bytes(key, "big", signed=True)
+    KeyType.BYTES: None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MeshEndpoint:
+    """Where consumers reach a mesh.
+
+    Attributes:
+        server_url: The streammesh server's base URL (REST API and ``/registry``).
+        bootstrap_servers: The Kafka bootstrap servers (``host:port,...``) when the mesh's log
+            is Kafka; ``None`` for an embedded mesh, which is read through the REST API only.
+    """
+
+    server_url: str
+    bootstrap_servers: str | None = None
+
+    @property
+    def registry_url(self) -> str:
+        """The schema registry's URL, for Confluent clients."""
+        return f"{self.server_url.rstrip('/')}{REGISTRY_PATH}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionDetails:
+    """What a consumer needs to read one product version.
+
+    Attributes:
+        product: The product version, ``<name>.v<N>``.
+        endpoint: Where the mesh is.
+        principal: Who asked; filled into the snippets (the secret never is).
+        topic: The product's topic.
+        schema_subject: The registry subject of the value schema.
+        schema_id: The registry id of the value schema applied last.
+        schema_format: Its format (avro, json, protobuf).
+        key_field: The field each event's key is taken from.
+        key_type: How the key is encoded.
+    """
+
+    product: str
+    endpoint: MeshEndpoint
+    principal: str
+    topic: str
+    schema_subject: str
+    schema_id: int
+    schema_format: SchemaFormatName
+    key_field: str
+    key_type: KeyType
+
+    @property
+    def group(self) -> str:
+        """The suggested consumer group: the principal's name, then the product's name."""
+        return f"{self.principal}-{self.product.rsplit('.v', 1)[0]}"
+
+    @property
+    def key_format(self) -> str:
+        """How the key is encoded on the wire, in words."""
+        return _KEY_FORMATS[self.key_type]
+
+    def snippets(self) -> dict[str, str | None]:
+        """The generated snippets by name; the Kafka ones are ``None`` on an embedded mesh."""
+        kafka = self.endpoint.bootstrap_servers is not None
+        return {
+            "python_sdk": self._python_sdk(),
+            "python_confluent_kafka": self._python_confluent() if kafka else None,
+            "java_properties": self._java() if kafka else None,
+            "kcat": self._kcat() if kafka else None,
+        }
+
+    def document(self) -> dict[str, Any]:
+        """The JSON document of the REST API and ``products show --json``."""
+        return {
+            "product": self.product,
+            "principal": self.principal,
+            "rest_url": self.endpoint.server_url,
+            "bootstrap_servers": self.endpoint.bootstrap_servers,
+            "registry_url": self.endpoint.registry_url,
+            "topic": self.topic,
+            "schema": {
+                "subject": self.schema_subject,
+                "id": self.schema_id,
+                "format": self.schema_format.value,
+            },
+            "key": {
+                "field": self.key_field,
+                "type": self.key_type.value,
+                "format": self.key_format,
+            },
+            "consumer_group": {"suggested": self.group, "rule": GROUP_RULE},
+            "token_env": TOKEN_ENV,
+            "snippets": self.snippets(),
+        }
+
+    def _python_sdk(self) -> str:
+        return (
+            "import os\n"
+            "\n"
+            "from streammesh.sdk import Mesh\n"
+            "\n"
+            f"# API token of {self.principal}: 'streammesh token create', kept in ${TOKEN_ENV}\n"
+            f'with Mesh.connect("{self.endpoint.server_url}", '
+            f'token=os.environ["{TOKEN_ENV}"]) as mesh:\n'
+            f'    with mesh.consumer("{self.product}", "{self.group}") as consumer:\n'
+            "        for event in consumer.take(10, timeout=5):\n"
+            "            print(event.key, event.value)\n"
+        )
+
+    def _python_confluent(self) -> str:
+        deserializer_import, deserializer = _PYTHON_DESERIALIZERS[self.schema_format]
+        key = _PYTHON_KEY_DESERIALIZERS[self.key_type]
+        key_import = ""
+        key_line = ""
+        if key is not None:
+            key_import = f"from confluent_kafka.serialization import {key.split('(')[0]}\n"
+            key_line = f'        "key.deserializer": {key},\n'
+        return (
+            "import os\n"
+            "\n"
+            "from confluent_kafka import DeserializingConsumer\n"
+            "from confluent_kafka.schema_registry import SchemaRegistryClient\n"
+            f"{deserializer_import}\n"
+            f"{key_import}"
+            "\n"
+            "registry = SchemaRegistryClient(\n"
+            "    {\n"
+            f'        "url": "{self.endpoint.registry_url}",\n'
+            f'        "basic.auth.user.info": "{self.principal}:" + os.environ["{TOKEN_ENV}"],\n'
+            "    }\n"
+            ")\n"
+            "consumer = DeserializingConsumer(\n"
+            "    {\n"
+            f'        "bootstrap.servers": "{self.endpoint.bootstrap_servers}",\n'
+            f'        "group.id": "{self.group}",\n'
+            '        "auto.offset.reset": "earliest",\n'
+            f"{key_line}"
+            f'        "value.deserializer": {deserializer},\n'
+            "    }\n"
+            ")\n"
+            f'consumer.subscribe(["{self.topic}"])\n'
+            "try:\n"
+            "    while (message := consumer.poll(5.0)) is not None:\n"
+            "        print(message.key(), message.value())\n"
+            "finally:\n"
+            "    consumer.close()\n"
+        )
+
+    def _java(self) -> str:
+        return (
+            f"bootstrap.servers={self.endpoint.bootstrap_servers}\n"
+            f"group.id={self.group}\n"
+            "auto.offset.reset=earliest\n"
+            f"key.deserializer={_JAVA_KEY_DESERIALIZERS[self.key_type]}\n"
+            f"value.deserializer={_JAVA_VALUE_DESERIALIZERS[self.schema_format]}\n"
+            f"schema.registry.url={self.endpoint.registry_url}\n"
+            "basic.auth.credentials.source=USER_INFO\n"
+            f"basic.auth.user.info={self.principal}:${{{TOKEN_ENV}}}\n"
+        )
+
+    def _kcat(self) -> str:
+        command = (
+            f"kcat -C -b {self.endpoint.bootstrap_servers} -G {self.group} {self.topic} \\\n"
+            "  -f 'key=%k partition=%p offset=%o %s\\n'"
+        )
+        if self.schema_format is SchemaFormatName.AVRO:
+            registry = self.endpoint.registry_url.replace(
+                "://", f"://{self.principal}:${TOKEN_ENV}@", 1
+            )
+            return f"{command} \\\n  -s value=avro -r '{registry}'\n"
+        # kcat decodes only Avro through a registry; other values print in the Confluent
+        # wire format (a 5-byte schema id header, then the payload).
+        return f"{command}\n"
+
+
+def connection_details(
+    descriptor: Descriptor,
+    *,
+    schema_id: int,
+    endpoint: MeshEndpoint,
+    principal: str,
+) -> ConnectionDetails:
+    """The connection details of ``descriptor``'s product version for ``principal``.
+
+    Args:
+        descriptor: The product version's descriptor (topic, key, schema format).
+        schema_id: The registry id of its value schema applied last.
+        endpoint: Where the mesh is.
+        principal: Who asks (an application's service account, usually).
+    """
+    return ConnectionDetails(
+        product=descriptor.topic,
+        endpoint=endpoint,
+        principal=principal,
+        topic=descriptor.topic,
+        schema_subject=f"{descriptor.topic}-value",
+        schema_id=schema_id,
+        schema_format=descriptor.schema_ref.format,
+        key_field=descriptor.key.field,
+        key_type=descriptor.key.type,
+    )
+
+
+def endpoint_of(log_url: str, server_url: str) -> MeshEndpoint:
+    """The endpoint of a mesh whose log is at ``log_url``, served at ``server_url``."""
+    location = parse_log_url(log_url)
+    bootstrap = location.target if location.scheme == "kafka" else None
+    return MeshEndpoint(server_url=server_url.rstrip("/"), bootstrap_servers=bootstrap)
+
+
+__all__ = [
+    "GROUP_RULE",
+    "TOKEN_ENV",
+    "ConnectionDetails",
+    "MeshEndpoint",
+    "connection_details",
+    "endpoint_of",
+]

@@ -1,0 +1,179 @@
+"""Connection details of a product (``GET /api/v1/products/{reference}/connection``): where to
+connect, the topic, the schema subject and id, the key format, the consumer group rule and
+snippets with the caller's principal filled in and never its secret; and the sample as a JSON
+lines download, masked and refused like the sample."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streammesh.identity import Role, TokenStore
+from streammesh.privacy import MASK_TEXT
+from streammesh.server.settings import ServerSettings
+from streammesh.store import open_store
+from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
+
+API = "/api/v1"
+TRADES = "execution.stocktrades"
+PRICES = "execution.prices"
+NOTE = {"name": "note", "type": "string", "doc": "Free text about the client."}
+SECRET_NOTE = "client asked about margin calls"
+PRICES_SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "properties": {
+            "quote_id": {"type": "integer", "description": "Identifier."},
+            "price": {"type": "number", "description": "Price."},
+        },
+        "required": ["quote_id", "price"],
+    }
+)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """An Avro trades product (``note`` classified financial) with one event, a JSON Schema
+    prices product keyed by a long, and ``risk-app`` in risk-team (no grant yet)."""
+    for server in serve(tmp_path / "mesh"):
+        trades = descriptor(extra="classifications: {note: [financial]}\n")
+        prices = (
+            descriptor(PRICES)
+            .replace("schema: stocktrades.avsc", "schema: prices.json")
+            .replace("key: {field: trade_id, type: string}", "key: {field: quote_id, type: long}")
+        )
+        body = sources((trades, avro(NOTE)), (prices, PRICES_SCHEMA))
+        _call(server, "POST", "/apply", 200, json=body)
+        event = {"trade_id": "t-1", "symbol": "ACME", "price": 10.5, "note": SECRET_NOTE}
+        _call(server, "POST", f"/products/{TRADES}/events", 200, json={"events": [event]})
+        _call(server, "POST", "/teams", 200, json={"name": "risk-team"})
+        _call(
+            server,
+            "POST",
+            "/principals",
+            201,
+            json={"name": "risk-app", "kind": "service-account", "team": "risk-team"},
+        )
+        yield server
+
+
+def _call(served: Served, method: str, path: str, status: int, **kwargs: Any) -> Any:
+    response = served.client.request(method, f"{API}{path}", headers=served.headers(), **kwargs)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def _token(served: Served, principal: str, role: Role) -> tuple[str, dict[str, str]]:
+    with open_store(ServerSettings(mesh=served.mesh).resolved_store_url) as store:
+        secret = TokenStore(store).create(principal, role).secret
+    return secret, {"Authorization": f"Bearer {secret}"}
+
+
+def _schema_id(served: Served, subject: str) -> int:
+    answer = served.client.get(
+        f"/registry/subjects/{subject}/versions/latest", headers=served.headers()
+    )
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["id"])
+
+
+def test_the_connection_of_an_avro_product_names_everything_with_the_callers_principal(
+    served: Served,
+) -> None:
+    secret, headers = _token(served, "risk-app", Role.CONSUMER)
+
+    answer = served.client.get(f"{API}/products/{TRADES}/connection", headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert document["product"] == f"{TRADES}.v1"
+    assert document["principal"] == "risk-app"
+    assert document["rest_url"] == "http://testserver"
+    assert document["bootstrap_servers"] is None  # an embedded mesh is read over REST
+    assert document["registry_url"] == "http://testserver/registry"
+    assert document["topic"] == f"{TRADES}.v1"
+    assert document["schema"] == {
+        "subject": f"{TRADES}.v1-value",
+        "id": _schema_id(served, f"{TRADES}.v1-value"),
+        "format": "avro",
+    }
+    assert document["key"]["field"] == "trade_id"
+    assert document["key"]["type"] == "string"
+    assert "UTF-8" in document["key"]["format"]
+    assert document["consumer_group"]["suggested"] == f"risk-app-{TRADES}"
+    assert "registers it first" in document["consumer_group"]["rule"]
+    sdk = document["snippets"]["python_sdk"]
+    assert 'Mesh.connect("http://testserver", token=os.environ["STREAMMESH_TOKEN"])' in sdk
+    assert f'mesh.consumer("{TRADES}.v1", "risk-app-{TRADES}")' in sdk
+    assert document["snippets"]["python_confluent_kafka"] is None  # no Kafka to connect to
+    assert secret not in answer.text
+    for token in served.tokens.values():
+        assert token not in answer.text
+
+
+def test_the_connection_of_a_json_schema_product_names_its_format_and_key(
+    served: Served,
+) -> None:
+    secret, headers = _token(served, "risk-app", Role.CONSUMER)
+
+    answer = served.client.get(f"{API}/products/{PRICES}/connection", headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert document["schema"] == {
+        "subject": f"{PRICES}.v1-value",
+        "id": _schema_id(served, f"{PRICES}.v1-value"),
+        "format": "json",
+    }
+    assert document["key"]["type"] == "long"
+    assert "8-byte big-endian" in document["key"]["format"]
+    assert secret not in answer.text
+
+
+def test_the_connection_of_an_unknown_product_is_404(served: Served) -> None:
+    answer = served.client.get(
+        f"{API}/products/execution.nope/connection", headers=served.headers()
+    )
+
+    assert answer.status_code == 404, answer.text
+
+
+def _download(served: Served, headers: dict[str, str]) -> Any:
+    return served.client.get(
+        f"{API}/products/{TRADES}/sample", params={"format": "jsonl"}, headers=headers
+    )
+
+
+def test_the_sample_downloads_as_json_lines_masked_like_the_sample(served: Served) -> None:
+    body = {"product": TRADES, "application": "risk-app", "purpose": "risk checks"}
+    request = _call(served, "POST", "/access/requests", 201, json={**body, "classified": False})
+    _call(served, "POST", f"/access/requests/{request['id']}/approve", 200, json={})
+    _, headers = _token(served, "risk-app", Role.CONSUMER)
+
+    answer = _download(served, headers)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/x-ndjson")
+    assert 'filename="execution.stocktrades.v1.jsonl"' in answer.headers["content-disposition"]
+    lines = answer.text.splitlines()
+    [event] = [json.loads(line) for line in lines]
+    assert event["key"] == "t-1"
+    assert event["value"]["symbol"] == "ACME"
+    assert event["value"]["note"] == MASK_TEXT
+    assert SECRET_NOTE not in answer.text
+    sample = served.client.get(f"{API}/products/{TRADES}/sample", headers=headers).json()
+    assert sample["events"] == [event]
+
+
+def test_the_download_without_access_is_refused_like_the_sample(served: Served) -> None:
+    _, headers = _token(served, "risk-app", Role.CONSUMER)
+
+    answer = _download(served, headers)
+
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"]["code"] == "access-denied"
+    assert SECRET_NOTE not in answer.text and "ACME" not in answer.text
