@@ -6,10 +6,14 @@ lines download, masked and refused like the sample."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from streammesh.identity import Role, TokenStore
@@ -17,6 +21,7 @@ from streammesh.privacy import MASK_TEXT
 from streammesh.server.settings import ServerSettings
 from streammesh.store import open_store
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
+from tests.support.streammesh_server import StreammeshServer
 
 API = "/api/v1"
 TRADES = "execution.stocktrades"
@@ -104,11 +109,11 @@ def test_the_connection_of_an_avro_product_names_everything_with_the_callers_pri
     assert document["key"]["field"] == "trade_id"
     assert document["key"]["type"] == "string"
     assert "UTF-8" in document["key"]["format"]
-    assert document["consumer_group"]["suggested"] == f"risk-app-{TRADES}"
+    assert document["consumer_group"]["suggested"] == "risk-app-execution-stocktrades"
     assert "registers it first" in document["consumer_group"]["rule"]
     sdk = document["snippets"]["python_sdk"]
     assert 'Mesh.connect("http://testserver", token=os.environ["STREAMMESH_TOKEN"])' in sdk
-    assert f'mesh.consumer("{TRADES}.v1", "risk-app-{TRADES}")' in sdk
+    assert f'mesh.consumer("{TRADES}.v1", "risk-app-execution-stocktrades")' in sdk
     assert document["snippets"]["python_confluent_kafka"] is None  # no Kafka to connect to
     assert secret not in answer.text
     for token in served.tokens.values():
@@ -177,3 +182,35 @@ def test_the_download_without_access_is_refused_like_the_sample(served: Served) 
     assert answer.status_code == 403, answer.text
     assert answer.json()["error"]["code"] == "access-denied"
     assert SECRET_NOTE not in answer.text and "ACME" not in answer.text
+
+
+def test_the_python_sdk_snippet_reads_the_product_from_a_real_server(tmp_path: Path) -> None:
+    """The snippet as the connection document gives it, run as a script against ``streammesh
+    up`` with only ``$STREAMMESH_TOKEN`` set, prints the product's event."""
+    with StreammeshServer(tmp_path / "mesh") as server:
+        assert server.admin_token is not None
+        headers = {"Authorization": f"Bearer {server.admin_token}"}
+        with httpx.Client(base_url=f"{server.url}{API}", headers=headers, timeout=30) as http:
+            applied = http.post("/apply", json=sources((descriptor(), avro())))
+            assert applied.status_code == 200, applied.text
+            event = {"trade_id": "t-42", "symbol": "ACME", "price": 10.5}
+            sent = http.post(f"/products/{TRADES}/events", json={"events": [event]})
+            assert sent.status_code == 200, sent.text
+            answer = http.get(f"/products/{TRADES}/connection")
+        assert answer.status_code == 200, answer.text
+        assert server.admin_token not in answer.text
+        snippet = answer.json()["snippets"]["python_sdk"]
+        script = tmp_path / "connect.py"
+        script.write_text(snippet, encoding="utf-8")
+
+        ran = subprocess.run(
+            [sys.executable, str(script)],
+            env={**os.environ, "STREAMMESH_TOKEN": server.admin_token},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert ran.returncode == 0, ran.stderr
+    assert "t-42" in ran.stdout and "ACME" in ran.stdout

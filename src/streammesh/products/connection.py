@@ -8,7 +8,7 @@ the secret never: every snippet reads it from ``$STREAMMESH_TOKEN``.
 
 A consumer group belongs to the application that registers it first (see ``docs/access.md``),
 and on Kafka an application's ACLs cover only the groups that start with its own name, so the
-snippets use ``<principal>-<product name>`` as the group.
+snippets use ``<principal>-<domain>-<product>`` as the group.
 """
 
 from __future__ import annotations
@@ -120,8 +120,9 @@ class ConnectionDetails:
 
     @property
     def group(self) -> str:
-        """The suggested consumer group: the principal's name, then the product's name."""
-        return f"{self.principal}-{self.product.rsplit('.v', 1)[0]}"
+        """The suggested consumer group: the principal's name, then the product's name (its
+        dots as dashes: group names are application names, which take no dots)."""
+        return f"{self.principal}-{self.product.rsplit('.v', 1)[0].replace('.', '-')}"
 
     @property
     def key_format(self) -> str:

@@ -128,7 +128,7 @@ class ConnectionKey(BaseModel):
 class ConnectionGroup(BaseModel):
     """Which consumer group to use."""
 
-    suggested: str = Field(description="`<principal>-<product name>`.")
+    suggested: str = Field(description="`<principal>-<domain>-<product>`.")
     rule: str
 
 

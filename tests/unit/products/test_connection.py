@@ -1,0 +1,103 @@
+"""The connection snippets of a product on a Kafka mesh: the deserializer matches the schema
+format and the key type, the principal is filled in, the secret is read from the environment,
+and the Python snippet's imports exist in confluent-kafka."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+import yaml
+
+from streammesh.products.connection import (
+    MeshEndpoint,
+    connection_details,
+    endpoint_of,
+)
+from streammesh.products.descriptor import Descriptor
+from tests.integration.api_v1_support import descriptor
+
+KAFKA = MeshEndpoint("http://mesh.example.com:8080", "broker-1:9092,broker-2:9092")
+
+
+def _descriptor(schema: str, key: str) -> Descriptor:
+    text = (
+        descriptor()
+        .replace("schema: stocktrades.avsc", f"schema: {schema}")
+        .replace("type: string}", f"type: {key}}}")
+    )
+    return Descriptor.model_validate(yaml.safe_load(text))
+
+
+@pytest.mark.parametrize(
+    ("schema", "key", "python", "java"),
+    [
+        ("trades.avsc", "string", "AvroDeserializer(registry)", "KafkaAvroDeserializer"),
+        ("trades.json", "long", "JSONDeserializer(", "json.KafkaJsonSchemaDeserializer"),
+        ("trades.proto", "uuid", "ProtobufDeserializer(", "protobuf.KafkaProtobufDeserializer"),
+    ],
+)
+def test_kafka_snippets_use_the_deserializer_of_the_schema_format(
+    schema: str, key: str, python: str, java: str
+) -> None:
+    details = connection_details(
+        _descriptor(schema, key), schema_id=7, endpoint=KAFKA, principal="risk-app"
+    )
+    snippets = details.snippets()
+
+    confluent = snippets["python_confluent_kafka"]
+    assert confluent is not None
+    assert python in confluent
+    assert '"bootstrap.servers": "broker-1:9092,broker-2:9092"' in confluent
+    assert '"url": "http://mesh.example.com:8080/registry"' in confluent
+    assert '"basic.auth.user.info": "risk-app:" + os.environ["STREAMMESH_TOKEN"]' in confluent
+    assert '"group.id": "risk-app-execution-stocktrades"' in confluent
+    assert 'consumer.subscribe(["execution.stocktrades.v1"])' in confluent
+    java_properties = snippets["java_properties"]
+    assert java_properties is not None
+    assert f"value.deserializer=io.confluent.kafka.serializers.{java}\n" in java_properties
+    assert "basic.auth.user.info=risk-app:${STREAMMESH_TOKEN}\n" in java_properties
+    kcat = snippets["kcat"]
+    assert kcat is not None
+    assert "-b broker-1:9092,broker-2:9092 -G risk-app-execution-stocktrades" in kcat
+    assert ("-s value=avro" in kcat) == (schema == "trades.avsc")
+    assert details.document()["bootstrap_servers"] == "broker-1:9092,broker-2:9092"
+
+
+@pytest.mark.parametrize("schema", ["trades.avsc", "trades.json"])
+def test_the_confluent_snippet_is_python_whose_imports_exist(schema: str) -> None:
+    details = connection_details(
+        _descriptor(schema, "string"), schema_id=1, endpoint=KAFKA, principal="risk-app"
+    )
+    source = details.snippets()["python_confluent_kafka"]
+    assert source is not None
+    tree = ast.parse(source)
+    imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+
+    exec(compile(ast.Module(body=imports, type_ignores=[]), "<snippet>", "exec"), {})
+
+
+def test_java_key_deserializer_follows_the_key_type() -> None:
+    details = connection_details(
+        _descriptor("trades.avsc", "int"), schema_id=1, endpoint=KAFKA, principal="a"
+    )
+    java_properties = details.snippets()["java_properties"]
+
+    assert java_properties is not None
+    assert "key.deserializer=org.apache.kafka.common.serialization.IntegerDeserializer" in (
+        java_properties
+    )
+
+
+def test_an_embedded_mesh_is_reached_over_rest_only() -> None:
+    endpoint = endpoint_of("embedded:///var/mesh/log", "http://127.0.0.1:8080/")
+    details = connection_details(
+        _descriptor("trades.avsc", "string"), schema_id=1, endpoint=endpoint, principal="a"
+    )
+
+    document = details.document()
+    assert document["rest_url"] == "http://127.0.0.1:8080"
+    assert document["bootstrap_servers"] is None
+    assert document["snippets"]["python_confluent_kafka"] is None
+    assert document["snippets"]["kcat"] is None
+    assert endpoint_of("kafka://b:9092", "http://h").bootstrap_servers == "b:9092"
