@@ -200,3 +200,22 @@ def test_domains_and_teams(workspace: Workspace) -> None:
     assert "domain 'marketing' is not registered" in error_line(unknown)
     invalid = invoke_cli("domains", "create", "Bad Name")
     assert "is not a valid domain name" in error_line(invalid)
+
+
+def test_show_has_a_connect_section(workspace: Workspace) -> None:
+    connect = json_of("products", "show", NAME)["connect"]
+    assert connect["topic"] == V1
+    assert connect["bootstrap_servers"] is None  # the embedded log: read through the server
+    assert connect["rest_url"] == "http://127.0.0.1:8080"
+    assert connect["schema"]["subject"] == f"{V1}-value"
+    assert connect["key"]["field"] == "stocktrades_id"
+    assert connect["principal"] == "APP"  # in-process: the application that will read
+    assert (
+        f'mesh.consumer("{V1}", "APP-execution-stocktrades")' in (connect["snippets"]["python_sdk"])
+    )
+
+    page = ok("products", "show", V1).stdout
+    assert "Connect" in page
+    for expected in ("http://127.0.0.1:8080", "APP-execution-stocktrades", "Mesh.connect("):
+        assert expected in page
+    assert "$STREAMMESH_TOKEN (never shown)" in page

@@ -100,6 +100,13 @@ def test_a_ci_job_plans_applies_and_browses_through_the_server(
     assert shown["reference"] == v1
     assert shown["status"] == "published"
     assert shown["consumers"] == []
+    # The connection details are the server's: its URL, the token's principal, no secret.
+    assert shown["connect"]["rest_url"] == server.url
+    assert shown["connect"]["principal"] == ADMIN_PRINCIPAL
+    assert admin not in json.dumps(shown)
+    page = _remote(server, admin, "products", "show", workspace.name)
+    assert "Connect" in page.stdout and f'Mesh.connect("{server.url}"' in page.stdout
+    assert admin not in page.stdout
     found = _json(server, admin, "products", "search", workspace.domain)
     assert [hit["product"] for hit in found["hits"]] == [v1]
     # The server made the changes: the local mesh was never opened, let alone created.

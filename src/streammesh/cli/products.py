@@ -16,11 +16,15 @@ from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.registry_connection import ServerOption, TokenOption
 from streammesh.cli.up import MeshOption, StoreOption
+from streammesh.products.connection import connection_details, endpoint_of
 from streammesh.products.descriptor import Alignment, QualityTier, Status
+from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from streammesh.catalog import SearchResult
+    from streammesh.cli.mesh_connection import MeshSession
     from streammesh.control import ApplicationRecord, ProductRecord
+    from streammesh.sdk.client import MeshClient
 
 app = typer.Typer(
     help="List, show and search data products, and see their consumers.",
@@ -38,6 +42,8 @@ ProductArgument = Annotated[
         help="The product: its name (current version) or name.vN, e.g. execution.stocktrades.v1.",
     ),
 ]
+IN_PROCESS_PRINCIPAL = "APP"
+"""Who the snippets read as in-process: a placeholder for the application's service account."""
 _STATUS_STYLES = {
     Status.DRAFT: "cyan",
     Status.PUBLISHED: "green",
@@ -109,9 +115,69 @@ def _consumers_document(apps: list[tuple[ApplicationRecord, bool]]) -> list[dict
 
 
 def _show_document(
-    record: ProductRecord, apps: list[tuple[ApplicationRecord, bool]]
+    record: ProductRecord,
+    apps: list[tuple[ApplicationRecord, bool]],
+    connection: dict[str, Any],
 ) -> dict[str, Any]:
-    return {**record.document(), "consumers": _consumers_document(apps)}
+    return {**record.document(), "consumers": _consumers_document(apps), "connect": connection}
+
+
+def _connection(session: MeshSession[MeshClient], record: ProductRecord) -> dict[str, Any]:
+    """The product's connection document: the server's own (its URL, its log, the token's
+    principal) through ``--server``; in-process, built here for the local log, with the
+    default ``streammesh up`` URL and ``APP`` for the application that will read."""
+    from streammesh.sdk.local import InProcessMesh
+    from streammesh.sdk.remote import RemoteMesh
+
+    mesh = session.mesh
+    if isinstance(mesh, RemoteMesh):
+        document: dict[str, Any] = mesh.request(
+            "GET", f"/products/{record.reference}/connection", reference=record.reference
+        )
+        return document
+    assert isinstance(mesh, InProcessMesh)  # open_mesh opens one or the other
+    endpoint = endpoint_of(mesh.local.log.url, f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+    details = connection_details(
+        record.descriptor,
+        schema_id=record.schema_id,
+        endpoint=endpoint,
+        principal=mesh.principal or IN_PROCESS_PRINCIPAL,
+    )
+    return details.document()
+
+
+def _print_connection(connection: dict[str, Any]) -> None:
+    console = stdout_console()
+    console.print(Text("Connect", style="bold"))
+    details = Table(box=None, show_header=False)
+    details.add_column(style="dim")
+    details.add_column()
+    rows: list[tuple[str, str]] = []
+    if connection["bootstrap_servers"] is not None:
+        rows.append(("bootstrap servers", connection["bootstrap_servers"]))
+    rows += [
+        ("rest url", connection["rest_url"]),
+        ("registry url", connection["registry_url"]),
+        ("topic", connection["topic"]),
+        (
+            "schema",
+            f"{connection['schema']['subject']} (id {connection['schema']['id']}, "
+            f"{connection['schema']['format']})",
+        ),
+        ("key", f"{connection['key']['field']}: {connection['key']['format']}"),
+        ("consumer group", connection["consumer_group"]["suggested"]),
+        ("group rule", connection["consumer_group"]["rule"]),
+        ("principal", connection["principal"]),
+        ("token", f"${connection['token_env']} (never shown)"),
+    ]
+    for name, value in rows:
+        details.add_row(name, Text(value))
+    console.print(details)
+    for name, snippet in connection["snippets"].items():
+        if snippet is not None:
+            console.print(Text(name, style="dim"))
+            console.print(Text(snippet.rstrip("\n")), soft_wrap=True)  # copyable lines
+    console.print()
 
 
 def _print_record(record: ProductRecord, apps: list[tuple[ApplicationRecord, bool]]) -> None:
@@ -185,14 +251,16 @@ def show(
     server: ServerOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Show a product version: its contract, status, schema and consumers."""
+    """Show a product version: its contract, status, schema, consumers and how to connect."""
     with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         record = session.mesh.product(product)
         apps = session.mesh.applications(record.reference)
+        connection = _connection(session, record)
     if as_json:
-        print_json(_show_document(record, apps))
+        print_json(_show_document(record, apps, connection))
     else:
         _print_record(record, apps)
+        _print_connection(connection)
 
 
 @app.command("consumers")
