@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -214,3 +215,57 @@ def test_the_python_sdk_snippet_reads_the_product_from_a_real_server(tmp_path: P
 
     assert ran.returncode == 0, ran.stderr
     assert "t-42" in ran.stdout and "ACME" in ran.stdout
+
+
+def _signed_in(served: Served, principal: str, role: Role) -> str:
+    """Sign ``principal`` in through the web UI's form; its token's secret."""
+    client = served.client
+    client.cookies.clear()
+    secret, _ = _token(served, principal, role)
+    form = client.get("/ui/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None, form.text
+    signed_in = client.post(
+        "/ui/sign-in", data={"token": secret, "csrf": csrf.group(1)}, follow_redirects=False
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    return secret
+
+
+def test_the_product_page_has_a_connect_section_for_the_viewer(served: Served) -> None:
+    secret = _signed_in(served, "risk-app", Role.CONSUMER)
+
+    page = served.client.get(f"/ui/products/{TRADES}.v1")
+
+    assert page.status_code == 200, page.text
+    assert '<section class="card" id="connect">' in page.text
+    assert '<code data-testid="rest-url">http://testserver</code>' in page.text
+    assert '<code data-testid="group">risk-app-execution-stocktrades</code>' in page.text
+    assert 'data-testid="snippet-python_sdk"' in page.text
+    assert "Mesh.connect(&#34;http://testserver&#34;" in page.text
+    assert secret not in page.text
+    assert 'data-testid="download-sample"' not in page.text  # no grant: no events to download
+
+
+def test_the_product_page_download_is_masked_and_refused_like_the_sample(served: Served) -> None:
+    _signed_in(served, "risk-app", Role.CONSUMER)
+    download = f"/ui/products/{TRADES}.v1/sample.jsonl"
+
+    refused = served.client.get(download)
+    assert refused.status_code == 403, refused.text
+    assert "ACME" not in refused.text and SECRET_NOTE not in refused.text
+
+    body = {"product": TRADES, "application": "risk-app", "purpose": "risk checks"}
+    request = _call(served, "POST", "/access/requests", 201, json={**body, "classified": False})
+    _call(served, "POST", f"/access/requests/{request['id']}/approve", 200, json={})
+    _signed_in(served, "risk-app", Role.CONSUMER)
+    page = served.client.get(f"/ui/products/{TRADES}.v1")
+    assert f'href="/ui/products/{TRADES}.v1/sample.jsonl" download' in page.text
+
+    answer = served.client.get(download)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/x-ndjson")
+    [event] = [json.loads(line) for line in answer.text.splitlines()]
+    assert event["value"]["symbol"] == "ACME"
+    assert event["value"]["note"] == MASK_TEXT
+    assert SECRET_NOTE not in answer.text

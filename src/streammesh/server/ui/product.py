@@ -1,24 +1,34 @@
-"""The product page: contract, schema versions and diffs, recent events (for viewers who may
-read them), throughput and freshness, consumers, lineage neighbours, and the Request access
-form."""
+"""The product page: contract, how to connect, schema versions and diffs, recent events (for
+viewers who may read them, with a JSON lines download), throughput and freshness, consumers,
+lineage neighbours, and the Request access form."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from streammesh.access import Caller
+from streammesh.access import Caller, EventsNotReadable
 from streammesh.control.errors import ProductNotFound
 from streammesh.control.records import ApplicationRole, ProductRecord
 from streammesh.errors import MeshError
 from streammesh.identity import AccountKind
 from streammesh.lineage import Node
+from streammesh.products.connection import connection_details, endpoint_of
 from streammesh.registry.errors import SchemaNotFound
+from streammesh.server.api.event_json import event_document
+from streammesh.server.api.models.events import EventDocument
 from streammesh.server.api.schemas import diff_schema_versions, list_schemas
+from streammesh.server.api.streams import (
+    JSONL_MEDIA_TYPE,
+    MAX_SAMPLE,
+    event_access,
+    sample_events,
+)
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.health import product_health
 from streammesh.server.ui.not_found import close_products, not_found_page
@@ -112,7 +122,64 @@ def product_page(
         lineage=_neighbours(context, record),
         health=product_health(context, record),
         applicants=_applicants(context, viewer),
+        connection=_connection(request, context, viewer, record),
         message=message,
+    )
+
+
+def _connection(
+    request: Request, context: ServerContext, viewer: Viewer, record: ProductRecord
+) -> dict[str, Any] | None:
+    """The connection details for the viewer (``None`` on a server without an event log)."""
+    if context.log is None:
+        return None
+    details = connection_details(
+        record.descriptor,
+        schema_id=record.schema_id,
+        endpoint=endpoint_of(context.log.url, str(request.base_url)),
+        principal=viewer.principal.name,
+    )
+    return details.document()
+
+
+@router.get(f"{UI_PREFIX}/products/{{reference}}/sample.jsonl")
+def download_sample(
+    request: Request, reference: str, viewer: CurrentViewer, context: Context
+) -> Response:
+    """The latest events (up to the REST sample's maximum) as a JSON lines download, with the
+    REST sample's access rule and masking: 403 for a viewer who may not read the events."""
+    record = _record(context, reference)
+    if record is None:
+        return _missing(request, context, reference)
+    if (
+        context.access_control is None
+        or context.plane is None
+        or context.log is None
+        or context.privacy is None
+        or context.governance is None
+    ):
+        raise HTTPException(503, "the event log is not available on this server")
+    try:
+        reading = event_access(context.access_control, context.plane, viewer.principal, record)
+    except EventsNotReadable as exc:
+        return Response(str(exc), status_code=403, media_type="text/plain")
+    events = sample_events(
+        context.log,
+        context.registry,
+        context.privacy,
+        context.governance.policies,
+        record,
+        reading,
+        limit=MAX_SAMPLE,
+    )
+    lines = (
+        json.dumps(EventDocument.model_validate(event_document(e)).model_dump(mode="json")) + "\n"
+        for e in events
+    )
+    return Response(
+        "".join(lines),
+        media_type=JSONL_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{record.reference}.jsonl"'},
     )
 
 
