@@ -269,3 +269,69 @@ def test_the_product_page_download_is_masked_and_refused_like_the_sample(served:
     assert event["value"]["symbol"] == "ACME"
     assert event["value"]["note"] == MASK_TEXT
     assert SECRET_NOTE not in answer.text
+
+
+def test_the_confluent_kafka_snippet_reads_the_product_of_a_kafka_mesh(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    """On a mesh whose log is Kafka, the confluent-kafka snippet of the connection document,
+    run as a script with only ``$STREAMMESH_TOKEN`` set, reads and deserializes the event
+    (Avro through the server's ``/registry`` with basic auth)."""
+    mesh = tmp_path / "mesh"
+    mesh.mkdir()
+    (mesh / "mesh.yaml").write_text(f"log: kafka://{kafka_bootstrap}\n", encoding="utf-8")
+    name = "connect.kafkatrades"  # its own topic and groups on the session's broker
+    with StreammeshServer(mesh) as server:
+        assert server.admin_token is not None
+        headers = {"Authorization": f"Bearer {server.admin_token}"}
+        with httpx.Client(base_url=f"{server.url}{API}", headers=headers, timeout=30) as http:
+            text = descriptor(name).replace("team: execution-team", "team: connect-team")
+            assert http.post("/teams", json={"name": "connect-team"}).status_code == 200
+            applied = http.post("/apply", json=sources((text, avro())))
+            assert applied.status_code == 200, applied.text
+            event = {"trade_id": "t-7", "symbol": "KAFKA", "price": 1.5}
+            sent = http.post(f"/products/{name}/events", json={"events": [event]})
+            assert sent.status_code == 200, sent.text
+            answer = http.get(f"/products/{name}/connection")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["bootstrap_servers"] == kafka_bootstrap
+        snippet = answer.json()["snippets"]["python_confluent_kafka"]
+        script = tmp_path / "consume.py"
+        script.write_text(snippet, encoding="utf-8")
+        env = {**os.environ, "STREAMMESH_TOKEN": server.admin_token, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen(
+            [sys.executable, str(script)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            line = _first_line_with(process, "KAFKA", timeout=60)
+        finally:
+            process.kill()
+            process.communicate()  # reaps it and closes its pipe
+
+    assert "t-7" in line and "'price': 1.5" in line
+
+
+def _first_line_with(process: subprocess.Popen[str], text: str, *, timeout: float) -> str:
+    """The first line ``process`` prints that contains ``text`` (fails with its output)."""
+    import selectors
+    import time
+
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=1.0):
+                continue
+            line = process.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            if text in line:
+                return line
+    raise AssertionError(f"no line with {text!r}; output:\n{''.join(seen)}")

@@ -210,8 +210,10 @@ class ConnectionDetails:
             ")\n"
             f'consumer.subscribe(["{self.topic}"])\n'
             "try:\n"
-            "    while (message := consumer.poll(5.0)) is not None:\n"
-            "        print(message.key(), message.value())\n"
+            "    while True:  # Ctrl-C stops\n"
+            "        message = consumer.poll(1.0)\n"
+            "        if message is not None:\n"
+            "            print(message.key(), message.value(), flush=True)\n"
             "finally:\n"
             "    consumer.close()\n"
         )
