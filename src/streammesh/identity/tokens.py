@@ -35,7 +35,7 @@ from streammesh.audit import AuditAction, AuditEntry, AuditLog
 from streammesh.identity import tables
 from streammesh.identity.errors import InvalidTokenRequest, TokenNotFound
 from streammesh.identity.roles import Role
-from streammesh.store import MetadataStore
+from streammesh.store import Generation, MetadataStore
 
 SECRET_PREFIX = "sm_"
 ADMIN_PRINCIPAL = "admin"
@@ -49,25 +49,9 @@ _REMEMBERED_MAX = 10_000
 """Tokens remembered at once per store; when full, the oldest are forgotten first."""
 
 
-class _Revocations:
-    """How many revocations this process has made: a remembered token is trusted only while
-    the count is what it was when the token was read from the store, so a revocation in any
-    ``TokenStore`` of this process (the REST API's, the web UI's) is seen by all of them."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._lock = threading.Lock()
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    def happened(self) -> None:
-        with self._lock:
-            self._count += 1
-
-
-_REVOCATIONS = _Revocations()
+# A revocation in any ``TokenStore`` of this process (the REST API's, the web UI's) voids the
+# tokens every one of them remembers.
+_REVOCATIONS = Generation()
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +266,7 @@ class TokenStore:
             assert after is not None  # the row was just read and tokens are never deleted
             self._record(connection, AuditAction.TOKEN_REVOKED, after, actor, before=before)
         # Committed: every token remembered in this process is read from the store again.
-        _REVOCATIONS.happened()
+        _REVOCATIONS.bump()
         return after
 
     def get(self, token_id: str) -> TokenInfo:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from streammesh.registry.base import StoredSchema
+from streammesh.store import Generation
 
 REMEMBER_S = 5.0
 """How long a schema read by id is answered from memory before the store is asked again."""
@@ -22,25 +23,9 @@ _MAX_ENTRIES = 10_000
 """Schemas remembered at once per cache; when full, the oldest are forgotten first."""
 
 
-class _PermanentDeletes:
-    """How many permanent deletes this process has made: an entry is trusted only while the
-    count is what it was before the entry was read, so a delete in any registry of this process
-    (the server's, the control plane's) voids the entries of all of them."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._lock = threading.Lock()
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    def happened(self) -> None:
-        with self._lock:
-            self._count += 1
-
-
-_PERMANENT_DELETES = _PermanentDeletes()
+# A permanent delete in any registry of this process (the server's, the control plane's)
+# voids the entries of all of them.
+_PERMANENT_DELETES = Generation()
 
 
 class SchemaCache:
@@ -75,7 +60,7 @@ class SchemaCache:
     def forget_all() -> None:
         """Void every entry of every cache in this process (call after a permanent delete
         has committed)."""
-        _PERMANENT_DELETES.happened()
+        _PERMANENT_DELETES.bump()
 
     def get(self, schema_id: int) -> StoredSchema | None:
         """The schema ``schema_id`` if it is remembered and still trusted, else ``None``."""

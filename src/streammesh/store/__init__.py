@@ -19,12 +19,14 @@ from streammesh.store.errors import (
     StoreError,
     StoreUnavailable,
 )
+from streammesh.store.generation import Generation
 from streammesh.store.open import open_store
 from streammesh.store.store import Backend, MetadataStore
 from streammesh.store.urls import default_store_url
 
 __all__ = [
     "Backend",
+    "Generation",
     "InvalidStoreUrl",
     "MetadataStore",
     "StoreCorrupt",
