@@ -6,6 +6,9 @@ for ``show`` and ``search``, the same record shape as the REST API).
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -444,3 +447,68 @@ def transfer(
     console.print(
         Text.assemble(("transferred ", "green"), (record.name, "bold"), f" to team {team}")
     )
+
+
+def _print_odcs(session: MeshSession[MeshClient], product: str | None) -> None:
+    """Print one product's ODCS v3 contract (built by :mod:`streammesh.products.odcs`)."""
+    from streammesh.products.odcs import contract_yaml, export_contract
+
+    if product is None:
+        raise typer.BadParameter("--format odcs exports one PRODUCT", param_hint="'PRODUCT'")
+    record = session.mesh.product(product)
+    schema = session.registry.schema(record.schema_id).schema
+    contract = export_contract(
+        record.descriptor, schema, status=record.status.value, server=session.location
+    )
+    sys.stdout.write(contract_yaml(contract))
+    sys.stdout.flush()
+
+
+@app.command("import")
+def import_contract_command(
+    contract_file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="An ODCS v3 contract (YAML).")
+    ],
+    into: Annotated[
+        Path, typer.Option("--into", metavar="DIR", help="Folder to write the product into.")
+    ] = Path(),
+    schema_format: Annotated[
+        str, typer.Option("--schema-format", help="Schema file to write: avro or json.")
+    ] = "avro",
+) -> None:
+    """Write a descriptor and schema file from an ODCS contract; warn about what cannot fit."""
+    from streammesh.products.odcs import write_imported
+
+    for warning in write_imported(contract_file, into, schema_format=schema_format):
+        typer.echo(f"warning: {warning.path}: {warning.reason}", err=True)
+
+
+class ExportFormat(StrEnum):
+    """The contract formats ``products export`` writes."""
+
+    ODCS = "odcs"
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    product: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[PRODUCT]",
+            help="The product: its name (current version) or name.vN.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="The contract format.")
+    ] = ExportFormat.ODCS,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Export a product's contract (an ODCS v3 data contract)."""
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        if fmt is ExportFormat.ODCS:
+            _print_odcs(session, product)
+            return
