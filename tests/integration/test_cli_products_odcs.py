@@ -94,3 +94,17 @@ def test_an_invalid_contract_is_refused_and_nothing_written(
     assert "schema.0.properties.0.required" in error_line(result)
     assert not into.exists()
     assert _lint(contract).returncode != 0
+
+
+def test_a_deprecated_product_exports_and_imports_as_deprecated(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    ok("deprecate", NAME, "--reason", "status becomes a code", "--sunset", "2099-06-30")
+    contract = _export(workspace, tmp_path)
+    assert yaml.safe_load(contract.read_text("utf-8"))["status"] == "deprecated"
+    into = tmp_path / "imported"
+    ok("products", "import", str(contract), "--into", str(into))
+    back = load_descriptor(into / "stocktrades.yaml")
+    assert back.status.value == "deprecated"
+    assert back.deprecation is not None
+    assert back.deprecation.reason == "status becomes a code"

@@ -457,8 +457,12 @@ def _print_odcs(session: MeshSession[MeshClient], product: str | None) -> None:
         raise typer.BadParameter("--format odcs exports one PRODUCT", param_hint="'PRODUCT'")
     record = session.mesh.product(product)
     schema = session.registry.schema(record.schema_id).schema
+    # Where the product really is (after 'deprecate'), not what its owners last applied.
+    descriptor = record.descriptor.model_copy(
+        update={"status": record.status, "deprecation": record.deprecation}
+    )
     contract = export_contract(
-        record.descriptor, schema, status=record.status.value, server=session.location
+        descriptor, schema, status=record.status.value, server=session.location
     )
     sys.stdout.write(contract_yaml(contract))
     sys.stdout.flush()
