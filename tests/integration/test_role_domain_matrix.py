@@ -222,6 +222,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row("GET", "/api/v1/products/{reference}/stats", anyone()),
     Row("GET", "/api/v1/products/{reference}/connection", anyone()),
+    Row("GET", "/api/v1/products/{reference}/asyncapi", anyone()),
     Row("GET", "/api/v1/products/{reference}/metrics", anyone()),
     Row("GET", "/api/v1/domains", anyone()),
     Row("GET", "/api/v1/teams", anyone()),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import yaml
 from rich.table import Table
 from rich.text import Text
 
@@ -19,7 +19,8 @@ from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.registry_connection import ServerOption, TokenOption
 from streammesh.cli.up import MeshOption, StoreOption
-from streammesh.products.connection import connection_details, endpoint_of
+from streammesh.products.asyncapi import ExportedProduct, asyncapi_document, combine_documents
+from streammesh.products.connection import MeshEndpoint, connection_details, endpoint_of
 from streammesh.products.descriptor import Alignment, QualityTier, Status
 from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT
 
@@ -449,48 +450,76 @@ def transfer(
     )
 
 
-def _print_odcs(session: MeshSession[MeshClient], product: str | None) -> None:
-    """Print one product's ODCS v3 contract (built by :mod:`streammesh.products.odcs`)."""
-    from streammesh.products.odcs import contract_yaml, export_contract
-
-    if product is None:
-        raise typer.BadParameter("--format odcs exports one PRODUCT", param_hint="'PRODUCT'")
-    record = session.mesh.product(product)
-    schema = session.registry.schema(record.schema_id).schema
-    # Where the product really is (after 'deprecate'), not what its owners last applied.
-    descriptor = record.descriptor.model_copy(
-        update={"status": record.status, "deprecation": record.deprecation}
-    )
-    contract = export_contract(
-        descriptor, schema, status=record.status.value, server=session.location
-    )
-    sys.stdout.write(contract_yaml(contract))
-    sys.stdout.flush()
-
-
-@app.command("import")
-def import_contract_command(
-    contract_file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="An ODCS v3 contract (YAML).")
-    ],
-    into: Annotated[
-        Path, typer.Option("--into", metavar="DIR", help="Folder to write the product into.")
-    ] = Path(),
-    schema_format: Annotated[
-        str, typer.Option("--schema-format", help="Schema file to write: avro or json.")
-    ] = "avro",
-) -> None:
-    """Write a descriptor and schema file from an ODCS contract; warn about what cannot fit."""
-    from streammesh.products.odcs import write_imported
-
-    for warning in write_imported(contract_file, into, schema_format=schema_format):
-        typer.echo(f"warning: {warning.path}: {warning.reason}", err=True)
-
-
 class ExportFormat(StrEnum):
     """The contract formats ``products export`` writes."""
 
-    ODCS = "odcs"
+    ASYNCAPI = "asyncapi"
+
+
+class OutputFormat(StrEnum):
+    """How ``products export`` prints the document."""
+
+    YAML = "yaml"
+    JSON = "json"
+
+
+def _export_records(
+    session: MeshSession[MeshClient], product: str | None, domain: str | None, every: bool
+) -> tuple[list[ProductRecord], str | None]:
+    """The records to export and the combined document's title (``None``: one product)."""
+    chosen = sum((product is not None, domain is not None, every))
+    if chosen != 1:
+        raise typer.BadParameter(
+            "name exactly one of PRODUCT, --domain D or --all", param_hint="'PRODUCT'"
+        )
+    if product is not None:
+        return [session.mesh.product(product)], None
+    records = session.mesh.products(domain=domain)
+    if domain is not None and not records:
+        raise typer.BadParameter(
+            f"domain '{domain}' has no products (or none you may see)", param_hint="'--domain'"
+        )
+    return records, domain if domain is not None else "streammesh"
+
+
+def _asyncapi(
+    session: MeshSession[MeshClient], records: list[ProductRecord], title: str | None
+) -> dict[str, Any]:
+    """The AsyncAPI document: the server's own documents through ``--server`` (its URL, its
+    log), combined for several products; in-process, built here for the local log with the
+    default ``streammesh up`` URL."""
+    from streammesh.sdk.local import InProcessMesh
+    from streammesh.sdk.remote import RemoteMesh
+
+    mesh = session.mesh
+    if isinstance(mesh, RemoteMesh):
+        documents: list[dict[str, Any]] = [
+            mesh.request(
+                "GET", f"/products/{record.reference}/asyncapi", reference=record.reference
+            )
+            for record in records
+        ]
+        if title is None:
+            return documents[0]
+        server = documents[0]["servers"] if documents else {}
+        endpoint = _endpoint_of_servers(server, mesh.url)
+        return combine_documents(documents, endpoint, title=title)
+    assert isinstance(mesh, InProcessMesh)  # open_mesh opens one or the other
+    local = mesh.local
+    endpoint = endpoint_of(local.log.url, f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+    products = [
+        ExportedProduct(record=record, schema=local.registry.schema(record.schema_id).schema)
+        for record in records
+    ]
+    return asyncapi_document(products, endpoint, title=title)
+
+
+def _endpoint_of_servers(servers: dict[str, Any], server_url: str) -> MeshEndpoint:
+    """The mesh endpoint the server's own documents name (its Kafka brokers, if any)."""
+    brokers = [s["host"] for s in servers.values() if s.get("protocol") == "kafka"]
+    return MeshEndpoint(
+        server_url=server_url.rstrip("/"), bootstrap_servers=",".join(brokers) or None
+    )
 
 
 @app.command("export")
@@ -500,19 +529,30 @@ def export(
         str | None,
         typer.Argument(
             metavar="[PRODUCT]",
-            help="The product: its name (current version) or name.vN.",
+            help="The product: its name (current version) or name.vN; or --domain / --all.",
         ),
     ] = None,
     fmt: Annotated[
         ExportFormat, typer.Option("--format", help="The contract format.")
-    ] = ExportFormat.ODCS,
+    ] = ExportFormat.ASYNCAPI,
+    output: Annotated[
+        OutputFormat, typer.Option("--output", help="YAML (default) or JSON.")
+    ] = OutputFormat.YAML,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="One document for a whole domain.")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="One document for the whole mesh.")] = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
     server: ServerOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Export a product's contract (an ODCS v3 data contract)."""
+    """Export a product's contract (an AsyncAPI 3.0.0 document), or a domain's or the mesh's."""
     with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
-        if fmt is ExportFormat.ODCS:
-            _print_odcs(session, product)
-            return
+        records, title = _export_records(session, product, domain, every)
+        document = _asyncapi(session, records, title)
+    if output is OutputFormat.JSON:
+        print_json(document)
+    else:
+        sys.stdout.write(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+        sys.stdout.flush()

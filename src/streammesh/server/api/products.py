@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
+import yaml
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from streammesh.catalog.catalog import MAX_LIMIT
+from streammesh.products.asyncapi import ExportedProduct, asyncapi_document
 from streammesh.products.connection import connection_details, endpoint_of
 from streammesh.products.descriptor import Alignment, QualityTier, SlaTier, Status
 from streammesh.server.api.models.products import (
@@ -17,7 +21,7 @@ from streammesh.server.api.models.products import (
     SearchReply,
 )
 from streammesh.server.api.responses import errors
-from streammesh.server.api.services import Log, Plane
+from streammesh.server.api.services import Log, Plane, Registry
 from streammesh.server.auth import Reader
 
 router = APIRouter(tags=["products"])
@@ -178,3 +182,35 @@ def connection(
         principal=principal.name,
     )
     return details.document()
+
+
+_YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+
+
+@router.get(
+    "/products/{reference}/asyncapi",
+    responses={
+        **errors(404),
+        200: {
+            "description": "The AsyncAPI 3.0.0 document; YAML when `Accept` asks for it.",
+            "content": {"application/json": {}, "application/yaml": {}},
+        },
+    },
+)
+def asyncapi(
+    reference: Reference, _: Reader, plane: Plane, log: Log, registry: Registry, request: Request
+) -> Response:
+    """The product version's AsyncAPI 3.0.0 document: its server (Kafka bootstrap or this
+    server's REST API), channel (topic), receive and send operations, and message (key, payload
+    schema as registered, Kafka bindings), with owner, SLA, tags, classifications and lifecycle
+    as `x-streammesh-*` extensions. JSON, or YAML when `Accept` names `application/yaml`."""
+    record = plane.product(reference)
+    product = ExportedProduct(record=record, schema=registry.schema(record.schema_id).schema)
+    document = asyncapi_document([product], endpoint_of(log.url, str(request.base_url)))
+    accept = request.headers.get("accept", "")
+    if any(kind in accept for kind in _YAML_TYPES):
+        return Response(
+            yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
+            media_type="application/yaml",
+        )
+    return Response(json.dumps(document), media_type="application/json")

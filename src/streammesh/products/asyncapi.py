@@ -1,0 +1,267 @@
+"""AsyncAPI 3.0.0 documents of data products, for code generators and documentation portals.
+
+One module builds them for the CLI (``streammesh products export --format asyncapi``) and the
+REST API (``/products/{reference}/asyncapi``). It is pure: the caller gives the product
+records, their registered schema text and where the mesh is; the server URLs, schema subject
+and key encoding come from :mod:`streammesh.products.connection`, so the AsyncAPI document and
+the connection details always agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from streammesh.products.connection import MeshEndpoint, connection_details
+from streammesh.products.descriptor import KeyType, SchemaFormatName
+
+if TYPE_CHECKING:
+    from streammesh.control import ProductRecord
+
+ASYNCAPI_VERSION = "3.0.0"
+KAFKA_BINDING_VERSION = "0.5.0"
+SCHEMA_FORMATS: dict[SchemaFormatName, str] = {
+    SchemaFormatName.AVRO: "application/vnd.apache.avro;version=1.9.0",
+    SchemaFormatName.JSON: "application/schema+json;version=draft-07",
+    SchemaFormatName.PROTOBUF: "application/vnd.google.protobuf;version=3",
+}
+"""The AsyncAPI ``schemaFormat`` of each registry format."""
+_KEY_SCHEMAS: dict[KeyType, dict[str, Any]] = {
+    KeyType.STRING: {"type": "string"},
+    KeyType.UUID: {"type": "string", "format": "uuid"},
+    KeyType.INT: {"type": "integer", "format": "int32"},
+    KeyType.LONG: {"type": "integer", "format": "int64"},
+    KeyType.BYTES: {"type": "string", "contentEncoding": "binary"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedProduct:
+    """One product version to describe.
+
+    Attributes:
+        record: The product version as the control plane has it.
+        schema: Its value schema's text as registered (id ``record.schema_id``).
+    """
+
+    record: ProductRecord
+    schema: str
+
+
+def _servers(endpoint: MeshEndpoint) -> dict[str, Any]:
+    if endpoint.bootstrap_servers is not None:
+        brokers = [host.strip() for host in endpoint.bootstrap_servers.split(",") if host.strip()]
+        bindings = {
+            "kafka": {
+                "schemaRegistryUrl": endpoint.registry_url,
+                "schemaRegistryVendor": "confluent",
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        }
+        names = (
+            ["kafka"] if len(brokers) == 1 else [f"kafka-{n}" for n in range(1, len(brokers) + 1)]
+        )
+        return {
+            name: {
+                "host": broker,
+                "protocol": "kafka",
+                "description": "Kafka bootstrap server of the mesh.",
+                "bindings": bindings,
+            }
+            for name, broker in zip(names, brokers, strict=True)
+        }
+    url = urlsplit(endpoint.server_url)
+    return {
+        "mesh": {
+            "host": url.netloc,
+            "protocol": url.scheme or "http",
+            "pathname": f"{url.path.rstrip('/')}/api/v1",
+            "description": "The embedded mesh's REST API (consumers and producers by HTTP).",
+        }
+    }
+
+
+def _payload(fmt: SchemaFormatName, text: str) -> dict[str, Any]:
+    # Avro and JSON Schema are JSON documents: embedded as objects so tools read them
+    # directly; Protobuf stays the registered .proto text.
+    schema: Any = text if fmt is SchemaFormatName.PROTOBUF else json.loads(text)
+    return {"schemaFormat": SCHEMA_FORMATS[fmt], "schema": schema}
+
+
+def _message_id(topic: str) -> str:
+    return topic.replace(".", "-")
+
+
+def _pieces(product: ExportedProduct, endpoint: MeshEndpoint) -> dict[str, Any]:
+    record = product.record
+    descriptor = record.descriptor
+    details = connection_details(
+        descriptor, schema_id=record.schema_id, endpoint=endpoint, principal="consumer"
+    )
+    message_id = _message_id(details.topic)
+    sla = descriptor.sla.model_dump(mode="json", exclude_none=True)
+    message = {
+        "name": message_id,
+        "title": descriptor.name,
+        "summary": descriptor.description,
+        "contentType": "application/octet-stream",
+        "payload": _payload(details.schema_format, product.schema),
+        "bindings": {
+            "kafka": {
+                "key": {
+                    **_KEY_SCHEMAS[details.key_type],
+                    "description": f"From field '{details.key_field}': {details.key_format}.",
+                },
+                "schemaIdLocation": "payload",
+                "schemaIdPayloadEncoding": "confluent",
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
+        "x-streammesh-schema": {"subject": details.schema_subject, "id": details.schema_id},
+    }
+    channel = {
+        "address": details.topic,
+        "title": descriptor.name,
+        "description": descriptor.description,
+        "messages": {message_id: {"$ref": f"#/components/messages/{message_id}"}},
+        "bindings": {
+            "kafka": {
+                "topic": details.topic,
+                "partitions": descriptor.partition_count,
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
+        "x-streammesh-product": record.reference,
+        "x-streammesh-domain": descriptor.domain,
+        "x-streammesh-owner": {
+            "name": descriptor.owner.name,
+            "email": descriptor.owner.email,
+            "team": descriptor.team,
+        },
+        "x-streammesh-sla": sla,
+        "x-streammesh-tags": list(descriptor.tags),
+        "x-streammesh-classifications": {
+            path: [str(label) for label in labels]
+            for path, labels in descriptor.classifications.items()
+        },
+        "x-streammesh-lifecycle": {
+            "status": record.status.value,
+            "since": record.status_since.isoformat(),
+            "replaced_by": record.replaced_by,
+        },
+    }
+    # Ids are the topic with dashes: tools (and asyncapi3) accept only [\w-] in map keys.
+    channel_ref = {"$ref": f"#/channels/{message_id}"}
+    message_ref = {"$ref": f"#/channels/{message_id}/messages/{message_id}"}
+    operations = {
+        f"receive-{message_id}": {
+            "action": "receive",
+            "channel": channel_ref,
+            "summary": f"Consume {record.reference} (any application registered as its consumer).",
+            "messages": [message_ref],
+        },
+        f"send-{message_id}": {
+            "action": "send",
+            "channel": channel_ref,
+            "summary": f"Produce {record.reference} (the owning team {descriptor.team} only).",
+            "messages": [message_ref],
+        },
+    }
+    return {
+        "channel": (message_id, channel),
+        "operations": operations,
+        "message": (message_id, message),
+    }
+
+
+def asyncapi_document(
+    products: Sequence[ExportedProduct],
+    endpoint: MeshEndpoint,
+    *,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """The AsyncAPI 3.0.0 document of ``products`` (one product, a domain's or a mesh's).
+
+    Args:
+        products: The product versions with their registered value schemas.
+        endpoint: Where the mesh is (Kafka bootstrap servers or the server's REST URL).
+        title: The title of a domain's or the mesh's document; without one, a single
+            product's document is titled with its name.
+    """
+    documents = [_single(product, endpoint) for product in products]
+    if title is None and len(documents) == 1:
+        return documents[0]
+    return combine_documents(documents, endpoint, title=title or "streammesh")
+
+
+def _single(product: ExportedProduct, endpoint: MeshEndpoint) -> dict[str, Any]:
+    record = product.record
+    descriptor = record.descriptor
+    pieces = _pieces(product, endpoint)
+    channel_id, channel = pieces["channel"]
+    message_id, message = pieces["message"]
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {
+            "title": descriptor.name,
+            "version": f"{descriptor.version}.{record.schema_version}.0",
+            "description": descriptor.description,
+            "contact": {"name": descriptor.owner.name, "email": descriptor.owner.email},
+            "tags": [{"name": tag} for tag in descriptor.tags],
+        },
+        "defaultContentType": "application/octet-stream",
+        "servers": _servers(endpoint),
+        "channels": {channel_id: channel},
+        "operations": pieces["operations"],
+        "components": {"messages": {message_id: message}},
+    }
+
+
+def combine_documents(
+    documents: Sequence[Mapping[str, Any]], endpoint: MeshEndpoint, *, title: str
+) -> dict[str, Any]:
+    """One AsyncAPI document of several products from their single-product documents.
+
+    The CLI builds a domain's or the mesh's document this way through ``--server`` too, from
+    the server's ``/products/{reference}/asyncapi`` documents.
+
+    Args:
+        documents: Single-product documents, as :func:`asyncapi_document` builds them.
+        endpoint: Where the mesh is.
+        title: The combined document's title (the domain, or the mesh).
+    """
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    tags: set[str] = set()
+    for document in documents:
+        channels.update(document["channels"])
+        operations.update(document["operations"])
+        messages.update(document["components"]["messages"])
+        tags.update(tag["name"] for tag in document["info"].get("tags", ()))
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {
+            "title": title,
+            "version": "1.0.0",
+            "description": f"{len(documents)} data product version(s) of the mesh.",
+            "tags": [{"name": tag} for tag in sorted(tags)],
+        },
+        "defaultContentType": "application/octet-stream",
+        "servers": _servers(endpoint),
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+__all__ = [
+    "ASYNCAPI_VERSION",
+    "SCHEMA_FORMATS",
+    "ExportedProduct",
+    "asyncapi_document",
+    "combine_documents",
+]

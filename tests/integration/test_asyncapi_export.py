@@ -1,0 +1,219 @@
+"""AsyncAPI 3.0.0 documents of data products (``GET /api/v1/products/{reference}/asyncapi`` and
+``streammesh products export --format asyncapi``), each validated against the official AsyncAPI
+3.0.0 JSON Schema from the npm registry's ``@asyncapi/specs`` package and parsed with the
+independent ``asyncapi3`` object model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tarfile
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+
+from streammesh.identity import Role, TokenStore
+from streammesh.server.settings import ServerSettings
+from streammesh.store import open_store
+from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
+from tests.unit.cli.invoking import invoke_cli
+
+API = "/api/v1"
+TRADES = "execution.stocktrades"
+PRICES = "execution.prices"
+ORDERS = "execution.orders"
+PRICES_SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "properties": {"quote_id": {"type": "integer"}, "price": {"type": "number"}},
+        "required": ["quote_id", "price"],
+    }
+)
+ORDERS_SCHEMA = (
+    'syntax = "proto3";\n\nmessage Order {\n  string trade_id = 1;\n  double price = 2;\n}\n'
+)
+SPECS_PACKAGE = "@asyncapi/specs@6"
+
+Validate = Callable[[dict[str, Any]], None]
+
+
+@pytest.fixture(scope="session")
+def validate_asyncapi(tmp_path_factory: pytest.TempPathFactory) -> Validate:
+    """A validator of the official AsyncAPI 3.0.0 JSON Schema, fetched with ``npm pack`` at
+    test time (never kept in this repository). No npm is a failure, not a skip."""
+    npm = shutil.which("npm")
+    assert npm is not None, "npm is needed to fetch the official AsyncAPI schema"
+    folder = tmp_path_factory.mktemp("asyncapi-specs")
+    packed = subprocess.run(
+        [npm, "pack", SPECS_PACKAGE, "--silent", "--pack-destination", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert packed.returncode == 0, f"npm pack {SPECS_PACKAGE} failed: {packed.stderr}"
+    archive = folder / packed.stdout.strip().splitlines()[-1]
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile("package/schemas/3.0.0.json")
+        assert member is not None
+        schema = json.load(member)
+    # The bundle carries every definition under its http://asyncapi.com/... id.
+    registry: Registry[Any] = Registry().with_resources(
+        (uri, Resource.from_contents(contents, default_specification=DRAFT7))
+        for uri, contents in schema["definitions"].items()
+    )
+    validator = jsonschema.Draft7Validator(schema, registry=registry)
+
+    def validate(document: dict[str, Any]) -> None:
+        errors = [
+            f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+            for error in validator.iter_errors(document)
+        ]
+        assert not errors, errors
+
+    return validate
+
+
+def _parse(document: dict[str, Any]) -> Any:
+    """The document in the independent ``asyncapi3`` object model."""
+    with warnings.catch_warnings():
+        # asyncapi3's models shadow pydantic's ``schema`` attribute and warn at import.
+        warnings.simplefilter("ignore", UserWarning)
+        from asyncapi3 import AsyncAPI3
+
+        return AsyncAPI3.model_validate(document)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """An Avro, a JSON Schema (long key) and a Protobuf product in ``execution``."""
+    for server in serve(tmp_path / "mesh"):
+        trades = descriptor(extra="classifications: {note: [financial]}\n")
+        prices = (
+            descriptor(PRICES)
+            .replace("schema: stocktrades.avsc", "schema: prices.json")
+            .replace("key: {field: trade_id, type: string}", "key: {field: quote_id, type: long}")
+        )
+        orders = descriptor(ORDERS).replace("schema: stocktrades.avsc", "schema: orders.proto")
+        note = {"name": "note", "type": "string"}
+        body = sources((trades, avro(note)), (prices, PRICES_SCHEMA), (orders, ORDERS_SCHEMA))
+        answer = server.client.post(f"{API}/apply", headers=server.headers(), json=body)
+        assert answer.status_code == 200, answer.text
+        yield server
+
+
+def _consumer_headers(served: Served) -> dict[str, str]:
+    with open_store(ServerSettings(mesh=served.mesh).resolved_store_url) as store:
+        secret = TokenStore(store).create("admin", Role.CONSUMER).secret
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_an_avro_products_document_is_valid_asyncapi_with_its_contract(
+    served: Served, validate_asyncapi: Validate
+) -> None:
+    answer = served.client.get(f"{API}/products/{TRADES}/asyncapi", headers=served.headers())
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    document = answer.json()
+    validate_asyncapi(document)
+    parsed = _parse(document)
+    assert parsed.asyncapi == "3.0.0"
+    topic = f"{TRADES}.v1"
+    assert document["info"]["title"] == TRADES
+    assert document["info"]["version"] == "1.1.0"
+    assert document["info"]["contact"]["email"]
+    assert document["servers"]["mesh"]["protocol"] == "http"
+    assert document["servers"]["mesh"]["host"] == "testserver"
+    assert document["servers"]["mesh"]["pathname"] == "/api/v1"
+    channel = document["channels"]["execution-stocktrades-v1"]
+    assert channel["address"] == topic
+    assert channel["bindings"]["kafka"]["topic"] == topic
+    assert channel["bindings"]["kafka"]["partitions"] >= 1
+    assert channel["x-streammesh-classifications"] == {"note": ["financial"]}
+    assert channel["x-streammesh-lifecycle"]["status"]
+    assert channel["x-streammesh-sla"]["tier"]
+    actions = sorted(op["action"] for op in document["operations"].values())
+    assert actions == ["receive", "send"]
+    message = document["components"]["messages"]["execution-stocktrades-v1"]
+    assert message["payload"]["schemaFormat"] == "application/vnd.apache.avro;version=1.9.0"
+    assert {"name": "note", "type": "string"} in message["payload"]["schema"]["fields"]
+    kafka = message["bindings"]["kafka"]
+    assert kafka["key"]["type"] == "string"
+    assert kafka["schemaIdLocation"] == "payload"
+    assert kafka["schemaIdPayloadEncoding"] == "confluent"
+
+
+def test_json_schema_and_protobuf_products_carry_their_registered_schemas(
+    served: Served, validate_asyncapi: Validate
+) -> None:
+    prices = served.client.get(f"{API}/products/{PRICES}/asyncapi", headers=served.headers())
+    orders = served.client.get(
+        f"{API}/products/{ORDERS}/asyncapi",
+        headers={**served.headers(), "Accept": "application/yaml"},
+    )
+
+    assert prices.status_code == 200, prices.text
+    assert orders.status_code == 200, orders.text
+    assert orders.headers["content-type"].startswith("application/yaml")
+    json_document = prices.json()
+    proto_document = yaml.safe_load(orders.text)
+    for document in (json_document, proto_document):
+        validate_asyncapi(document)
+        _parse(document)
+    json_message = json_document["components"]["messages"]["execution-prices-v1"]
+    assert json_message["payload"] == {
+        "schemaFormat": "application/schema+json;version=draft-07",
+        "schema": json.loads(PRICES_SCHEMA),
+    }
+    assert json_message["bindings"]["kafka"]["key"]["format"] == "int64"
+    proto_message = proto_document["components"]["messages"]["execution-orders-v1"]
+    assert proto_message["payload"]["schemaFormat"] == "application/vnd.google.protobuf;version=3"
+    assert "message Order" in proto_message["payload"]["schema"]
+
+
+def test_a_product_that_does_not_exist_is_404(served: Served) -> None:
+    answer = served.client.get(
+        f"{API}/products/execution.nothing/asyncapi", headers=_consumer_headers(served)
+    )
+
+    assert answer.status_code == 404, answer.text
+
+
+def test_the_cli_exports_a_product_and_a_whole_domain(
+    served: Served, validate_asyncapi: Validate
+) -> None:
+    mesh = str(served.mesh)
+
+    one = invoke_cli("products", "export", TRADES, "--mesh", mesh)
+    domain = invoke_cli(
+        "products", "export", "--domain", "execution", "--output", "json", "--mesh", mesh
+    )
+    both = invoke_cli("products", "export", TRADES, "--all", "--mesh", mesh)
+
+    assert one.exit_code == 0, one.stderr
+    single = yaml.safe_load(one.stdout)
+    validate_asyncapi(single)
+    assert list(single["channels"]) == ["execution-stocktrades-v1"]
+    assert domain.exit_code == 0, domain.stderr
+    whole = json.loads(domain.stdout)
+    validate_asyncapi(whole)
+    _parse(whole)
+    assert whole["info"]["title"] == "execution"
+    assert sorted(channel["address"] for channel in whole["channels"].values()) == [
+        f"{ORDERS}.v1",
+        f"{PRICES}.v1",
+        f"{TRADES}.v1",
+    ]
+    assert len(whole["operations"]) == 6
+    assert both.exit_code != 0
+    assert "exactly one of PRODUCT, --domain D or --all" in " ".join(both.stderr.split())
+    assert both.stdout == ""
