@@ -203,6 +203,13 @@ def export_contract(
     )
     if descriptor.schema_ref.format is SchemaFormatName.PROTOBUF:
         custom.append(CustomProperty(property=f"{_PREFIX}schema", value=schema_text))
+        # No properties are derived from a .proto, so classifications have no property to sit on.
+        if document.get("classifications"):
+            custom.append(
+                CustomProperty(
+                    property=f"{_PREFIX}classifications", value=document["classifications"]
+                )
+            )
     sla = [ServiceLevelAgreementProperty(property="tier", value=int(descriptor.sla.tier))]
     if descriptor.sla.freshness is not None:
         sla.append(
@@ -408,6 +415,17 @@ def import_contract(
             indent=2,
         )
         schema_file = f"{product}.json"
+    proto = custom.get(f"{_PREFIX}schema")
+    if original_format == "protobuf" and isinstance(proto, str):
+        # The .proto travelled whole: write it back rather than a schema rebuilt from nothing.
+        schema_text, schema_file = proto.rstrip("\n"), f"{product}.proto"
+        if schema_format == "json":
+            warnings.append(
+                ImportWarning(
+                    f"customProperties.{_PREFIX}schema",
+                    "the product's schema is Protobuf; written as .proto, not JSON Schema",
+                )
+            )
     sla: dict[str, Any] = {}
     names = {"tier": "tier", "freshness": "freshness", "availability": "availability"}
     names |= {"supportHours": "support_hours", "contact": "contact"}
@@ -434,14 +452,17 @@ def import_contract(
         "schema": schema_file,
         "version": _major(contract.version),
         "sla": sla,
-        "classifications": classifications,
+        "classifications": classifications or custom.get(f"{_PREFIX}classifications", {}),
         "status": contract.status,
     }
     for field_name in _CUSTOM_FIELDS:
         if f"{_PREFIX}{field_name}" in custom and field_name not in descriptor:
             descriptor[field_name] = custom[f"{_PREFIX}{field_name}"]
     for index, extra in enumerate(contract.customProperties or []):
-        known = {f"{_PREFIX}{field}" for field in (*_CUSTOM_FIELDS, "schemaFormat", "schema")}
+        known = {
+            f"{_PREFIX}{field}"
+            for field in (*_CUSTOM_FIELDS, "schemaFormat", "schema", "classifications")
+        }
         if extra.property not in known:
             warnings.append(
                 ImportWarning(

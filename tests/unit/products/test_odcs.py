@@ -136,3 +136,16 @@ def test_an_invalid_contract_is_refused_with_each_path(tmp_path: Path) -> None:
     assert "slaProperties.1" in paths
     assert "schema.0.properties.0.required" in paths
     assert not into.exists()
+
+
+def test_a_protobuf_schema_travels_whole() -> None:
+    proto = 'syntax = "proto3";\npackage execution.v2;\nmessage Trade {\n  string trade_id = 1;\n}'
+    descriptor = Descriptor.model_validate({**DESCRIPTOR, "schema": "trades.proto"})
+    contract = export_contract(descriptor, proto, status="published", server="localhost:9092")
+    read = parse_contract(contract_yaml(contract), source="x")
+    imported = import_contract(read)
+    assert (imported.schema_file, imported.schema_text) == ("trades.proto", proto)
+    assert Descriptor.model_validate(imported.descriptor) == descriptor
+    as_json = import_contract(read, schema_format="json")
+    assert as_json.schema_file == "trades.proto"
+    assert [w.path for w in as_json.warnings] == ["customProperties.streammesh.schema"]
