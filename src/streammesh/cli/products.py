@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -450,10 +451,49 @@ def transfer(
     )
 
 
+def _print_odcs(session: MeshSession[MeshClient], product: str | None) -> None:
+    """Print one product's ODCS v3 contract (built by :mod:`streammesh.products.odcs`)."""
+    from streammesh.products.odcs import contract_yaml, export_contract
+
+    if product is None:
+        raise typer.BadParameter("--format odcs exports one PRODUCT", param_hint="'PRODUCT'")
+    record = session.mesh.product(product)
+    schema = session.registry.schema(record.schema_id).schema
+    # Where the product really is (after 'deprecate'), not what its owners last applied.
+    descriptor = record.descriptor.model_copy(
+        update={"status": record.status, "deprecation": record.deprecation}
+    )
+    contract = export_contract(
+        descriptor, schema, status=record.status.value, server=session.location
+    )
+    sys.stdout.write(contract_yaml(contract))
+    sys.stdout.flush()
+
+
+@app.command("import")
+def import_contract_command(
+    contract_file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="An ODCS v3 contract (YAML).")
+    ],
+    into: Annotated[
+        Path, typer.Option("--into", metavar="DIR", help="Folder to write the product into.")
+    ] = Path(),
+    schema_format: Annotated[
+        str, typer.Option("--schema-format", help="Schema file to write: avro or json.")
+    ] = "avro",
+) -> None:
+    """Write a descriptor and schema file from an ODCS contract; warn about what cannot fit."""
+    from streammesh.products.odcs import write_imported
+
+    for warning in write_imported(contract_file, into, schema_format=schema_format):
+        typer.echo(f"warning: {warning.path}: {warning.reason}", err=True)
+
+
 class ExportFormat(StrEnum):
     """The contract formats ``products export`` writes."""
 
     ASYNCAPI = "asyncapi"
+    ODCS = "odcs"
 
 
 class OutputFormat(StrEnum):
@@ -547,8 +587,12 @@ def export(
     server: ServerOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Export a product's contract (an AsyncAPI 3.0.0 document), or a domain's or the mesh's."""
+    """Export a contract: an AsyncAPI 3.0.0 document (of a product, --domain or --all), or a
+    product's ODCS v3 data contract (--format odcs)."""
     with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        if fmt is ExportFormat.ODCS:
+            _print_odcs(session, product)
+            return
         records, title = _export_records(session, product, domain, every)
         document = _asyncapi(session, records, title)
     if output is OutputFormat.JSON:
