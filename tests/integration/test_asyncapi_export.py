@@ -21,6 +21,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from streammesh.identity import Role, TokenStore
+from streammesh.products.asyncapi import ExportedProduct, asyncapi_document
+from streammesh.products.connection import endpoint_of
+from streammesh.sdk.local import InProcessMesh
 from streammesh.server.settings import ServerSettings
 from streammesh.store import open_store
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
@@ -217,3 +220,28 @@ def test_the_cli_exports_a_product_and_a_whole_domain(
     assert both.exit_code != 0
     assert "exactly one of PRODUCT, --domain D or --all" in " ".join(both.stderr.split())
     assert both.stdout == ""
+
+
+def test_a_kafka_mesh_is_described_by_its_brokers_and_registry(
+    served: Served, validate_asyncapi: Validate
+) -> None:
+    endpoint = endpoint_of("kafka://broker-1:9092,broker-2:9092", "https://mesh.example.com/")
+    with InProcessMesh.open(served.mesh, actor="admin") as mesh:
+        products = [
+            ExportedProduct(record, mesh.local.registry.schema(record.schema_id).schema)
+            for record in mesh.products(domain="execution")
+        ]
+
+    document = asyncapi_document(products, endpoint, title="execution")
+
+    validate_asyncapi(document)
+    _parse(document)
+    assert {name: server["host"] for name, server in document["servers"].items()} == {
+        "kafka-1": "broker-1:9092",
+        "kafka-2": "broker-2:9092",
+    }
+    for server in document["servers"].values():
+        assert server["protocol"] == "kafka"
+        registry = server["bindings"]["kafka"]["schemaRegistryUrl"]
+        assert registry == "https://mesh.example.com/registry"
+    assert len(document["components"]["messages"]) == 3
