@@ -27,7 +27,9 @@ from streammesh.sdk.local import InProcessMesh
 from streammesh.server.settings import ServerSettings
 from streammesh.store import open_store
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
+from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import invoke_cli
+from tests.unit.cli.product_workspace import MESH_YAML, make_workspace
 
 API = "/api/v1"
 TRADES = "execution.stocktrades"
@@ -245,3 +247,38 @@ def test_a_kafka_mesh_is_described_by_its_brokers_and_registry(
         registry = server["bindings"]["kafka"]["schemaRegistryUrl"]
         assert registry == "https://mesh.example.com/registry"
     assert len(document["components"]["messages"]) == 3
+
+
+def test_through_server_the_cli_exports_the_servers_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, validate_asyncapi: Validate
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("STREAMMESH_SERVER", raising=False)
+    monkeypatch.delenv("STREAMMESH_TOKEN", raising=False)
+    mesh = tmp_path / "server-mesh"
+    mesh.mkdir()
+    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    workspace = make_workspace(tmp_path, monkeypatch, "remoteapi")
+    with StreammeshServer(mesh) as server:
+        assert server.admin_token is not None
+        remote = ("--server", server.url, "--token", server.admin_token)
+        applied = invoke_cli("apply", str(workspace.root), "--yes", *remote)
+        assert applied.exit_code == 0, applied.stdout + applied.stderr
+
+        one = invoke_cli("products", "export", workspace.name, "--output", "json", *remote)
+        domain = invoke_cli("products", "export", "--domain", workspace.domain, *remote)
+
+    assert one.exit_code == 0, one.stderr
+    single = json.loads(one.stdout)
+    validate_asyncapi(single)
+    host = server.url.split("://", 1)[1]
+    assert single["servers"]["mesh"]["host"] == host  # the server's URL, not a default
+    assert domain.exit_code == 0, domain.stderr
+    whole = yaml.safe_load(domain.stdout)
+    validate_asyncapi(whole)
+    _parse(whole)
+    assert whole["info"]["title"] == workspace.domain
+    assert whole["servers"]["mesh"]["host"] == host
+    assert [channel["address"] for channel in whole["channels"].values()] == [
+        f"{workspace.name}.v1"
+    ]
