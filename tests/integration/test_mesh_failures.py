@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import stat
 import statistics
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -110,6 +112,11 @@ def test_a_deleted_mesh_directory_is_unhealthy_and_refuses_produce(mesh: Path) -
 def test_a_damaged_metadata_database_is_unhealthy_and_named(mesh: Path) -> None:
     with StreammeshServer(mesh) as server:
         _apply_and_produce(server)
+        # Move every page into the database file first: SQLite reads a page from the
+        # write-ahead log while it is there, so damage under a page the log still holds
+        # (the migrations' header page, say) stays invisible until the next checkpoint.
+        with closing(sqlite3.connect(mesh / "meta.db")) as other_process:
+            other_process.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         with (mesh / "meta.db").open("r+b") as file:
             file.write(b"\x00garbage\x00" * 20)  # over the header: not a database any more
 

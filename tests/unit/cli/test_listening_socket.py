@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from streammesh.cli.up import bind_socket
 
@@ -29,4 +30,7 @@ def test_connections_accepted_by_the_server_have_nagle_off() -> None:
             await writer.wait_closed()
         return nodelay
 
-    assert asyncio.run(accept_one()) != 0
+    # In a thread of its own: another test of the same worker (Playwright's sync API) may have
+    # an event loop running in this thread, where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(lambda: asyncio.run(accept_one())).result(timeout=30) != 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,4 +70,6 @@ def test_slo_check_lists_a_breach_and_exits_1(tmp_path: Path) -> None:
     stale = invoke_cli("slo", "check", TRADES, "--mesh", str(home))
 
     assert stale.exit_code == 1
-    assert "breached" in stale.stdout and "newest event 2h old" in stale.stdout
+    # The CLI may start a second or more after the event was produced on a loaded machine.
+    assert "breached" in stale.stdout
+    assert re.search(r"newest event 2h(\d+s)? old", stale.stdout), stale.stdout
