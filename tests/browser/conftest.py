@@ -93,7 +93,10 @@ def server(mesh: tuple[Path, dict[str, str]]) -> Iterator[StreammeshServer]:
         yield running
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop running in the
+# worker's main thread while it is open, and later tests of the same worker that call
+# asyncio.run() would find it running.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with pytest.importorskip("playwright.sync_api").sync_playwright() as playwright:
         launched = playwright.chromium.launch(

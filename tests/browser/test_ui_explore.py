@@ -58,10 +58,16 @@ def _watched(page: object, *expected_404: str) -> list[str]:
         if answer.status >= 400 and answer.url not in expected_404:  # type: ignore[attr-defined]
             problems.append(f"HTTP {answer.status} for {answer.url}")  # type: ignore[attr-defined]
 
+    def failed(request: object) -> None:
+        # A load the browser itself cancelled because the page moved on (the favicon of a
+        # page left at once) is not a failure of the server.
+        if request.failure != "net::ERR_ABORTED":  # type: ignore[attr-defined]
+            problems.append(f"failed: {request.url} ({request.failure})")  # type: ignore[attr-defined]
+
     page.on("console", console)  # type: ignore[attr-defined]
     page.on("response", response)  # type: ignore[attr-defined]
     page.on("pageerror", lambda error: problems.append(f"exception: {error}"))  # type: ignore[attr-defined]
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))  # type: ignore[attr-defined]
+    page.on("requestfailed", failed)  # type: ignore[attr-defined]
     return problems
 
 
