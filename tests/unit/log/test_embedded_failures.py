@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from streammesh.log.base import ConsumerOptions, TopicPartition, TopicSpec
 from streammesh.log.embedded.log import EmbeddedLog
 from streammesh.log.errors import DeliveryFailed, LogCorrupt, LogDiskFull, LogUnavailable
+from tests.support.tmpfs import small_tmpfs
 
 TOPIC = "orders"
 
@@ -132,19 +132,8 @@ def test_a_log_deleted_under_a_producer_acknowledges_nothing(tmp_path: Path) -> 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MiB tmpfs (needs root, or CAP_SYS_ADMIN): a disk that really fills up."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with small_tmpfs(tmp_path / "small", "4m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 def test_a_full_disk_says_disk_full_and_keeps_what_was_acknowledged(small_disk: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 
 from streammesh.store import StoreUnavailable, default_store_url, open_store
 from streammesh.store.errors import StoreCorrupt, StoreDiskFull
+from tests.support.tmpfs import small_tmpfs
 
 _NOTES = sa.text("CREATE TABLE IF NOT EXISTS notes (body BLOB)")
 
@@ -100,19 +100,8 @@ def test_a_new_database_is_private_whatever_the_umask(tmp_path: Path) -> None:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MiB tmpfs (needs root, or CAP_SYS_ADMIN): a disk that really fills up."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with small_tmpfs(tmp_path / "small", "2m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 def test_a_full_disk_says_disk_full(small_disk: Path) -> None:
