@@ -15,11 +15,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from streammesh.cli.accounts import JsonOption, open_access
+from streammesh.cli.accounts import open_access
 from streammesh.cli.durations import DurationSyntaxError, parse_duration_ms
 from streammesh.cli.mesh_connection import cli_actor, command_target
+from streammesh.cli.options import JsonOption, MeshOption, StoreOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.up import MeshOption, StoreOption
 
 if TYPE_CHECKING:
     from streammesh.access import AccessRequest, Caller

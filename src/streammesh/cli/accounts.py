@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from streammesh.cli.mesh_connection import MeshTarget, cli_actor, command_target
+from streammesh.cli.options import JsonOption, MeshOption, StoreOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.up import MeshOption, StoreOption
 
 if TYPE_CHECKING:
     from streammesh.access import AccessService
@@ -28,10 +28,6 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print JSON (stable keys) instead of a table.")
-]
 
 
 @contextmanager

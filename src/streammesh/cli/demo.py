@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from streammesh.cli.options import MeshOption
 from streammesh.cli.settings import CliSettings
 from streammesh.cli.up import (
     AdminAccess,
-    MeshOption,
     admin_token_command,
     bind_socket,
     ensure_admin_access,

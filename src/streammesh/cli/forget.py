@@ -13,8 +13,8 @@ import typer
 from rich.text import Text
 
 from streammesh.cli.mesh_connection import cli_actor, command_target
+from streammesh.cli.options import JsonOption, MeshOption, StoreOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.control.local import LocalMesh
 from streammesh.privacy import KeyStore
 from streammesh.privacy import forget as forget_entity
@@ -31,7 +31,7 @@ def forget(
     key: Annotated[
         str, typer.Argument(metavar="KEY", help="The entity's key as its events carry it.")
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
 ) -> None:

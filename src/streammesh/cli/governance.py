@@ -16,9 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from streammesh.cli.mesh_connection import cli_actor, command_target, open_service
+from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import ServerOption, TokenOption
-from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.errors import ConfigError
 from streammesh.governance import GovernanceService, ProposalStatus, parse_policy
 
@@ -38,7 +37,6 @@ proposals_app = typer.Typer(
 )
 app.add_typer(proposals_app, name="proposals")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 DomainOption = Annotated[
     str | None,
     typer.Option("--domain", metavar="DOMAIN", show_default=False, help="A domain's policy."),

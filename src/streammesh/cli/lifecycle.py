@@ -16,20 +16,15 @@ import typer
 from rich.text import Text
 
 from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.options import (
+    JsonOption,
+    MeshOption,
+    ProductArgument,
+    ServerOption,
+    StoreOption,
+    TokenOption,
+)
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import ServerOption, TokenOption
-from streammesh.cli.up import MeshOption, StoreOption
-
-ProductArgument = Annotated[
-    str,
-    typer.Argument(
-        metavar="PRODUCT",
-        help="The product: its name (current version) or name.vN, e.g. execution.stocktrades.v1.",
-    ),
-]
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print the product's record as JSON on stdout.")
-]
 
 
 def _parse_sunset(value: str) -> date:

@@ -17,9 +17,15 @@ from rich.text import Text
 from rich.tree import Tree
 
 from streammesh.cli.mesh_connection import command_target, open_service
+from streammesh.cli.options import (
+    JsonOption,
+    MeshOption,
+    ProductArgument,
+    ServerOption,
+    StoreOption,
+    TokenOption,
+)
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import ServerOption, TokenOption
-from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.lineage import Direction, MeshLineage, dependents
 
 if TYPE_CHECKING:
@@ -44,12 +50,6 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree/table.")]
-ProductArgument = Annotated[
-    str,
-    typer.Argument(metavar="PRODUCT", help="The product: its name (current version) or name.vN."),
-]
 
 
 class _Backend(Protocol):

@@ -28,7 +28,7 @@ from streammesh.cli.credentials import (
     save_login,
 )
 from streammesh.cli.errors import CliError
-from streammesh.cli.registry_connection import SERVER_ENV
+from streammesh.cli.options import SERVER_ENV
 from streammesh.errors import ConfigError
 from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT
 

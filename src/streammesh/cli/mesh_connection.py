@@ -30,8 +30,8 @@ import typer
 from typing_extensions import TypeVar
 
 from streammesh.cli.errors import CliError
+from streammesh.cli.options import TOKEN_ENV
 from streammesh.cli.registry_connection import (
-    TOKEN_ENV,
     RegistryTarget,
     StoredTokenRefused,
     open_registry,

@@ -16,11 +16,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from streammesh.cli.accounts import JsonOption
 from streammesh.cli.interrupt import EXIT_INTERRUPTED, GracefulInterrupt
 from streammesh.cli.mesh_connection import MeshTarget, cli_actor, command_target
+from streammesh.cli.options import JsonOption, MeshOption, StoreOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.up import MeshOption, StoreOption
 
 if TYPE_CHECKING:
     from streammesh.control.local import LocalMesh

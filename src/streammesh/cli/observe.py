@@ -17,9 +17,15 @@ from rich.table import Table
 from rich.text import Text
 
 from streammesh.cli.mesh_connection import command_target, open_service
+from streammesh.cli.options import (
+    JsonOption,
+    MeshOption,
+    ProductArgument,
+    ServerOption,
+    StoreOption,
+    TokenOption,
+)
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import ServerOption, TokenOption
-from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.observe import MeshMonitor, SloChecker, SloLedger
 
 if TYPE_CHECKING:
@@ -31,16 +37,6 @@ slo_app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print JSON (stable keys) instead of a table.")
-]
-ProductArgument = Annotated[
-    str,
-    typer.Argument(
-        metavar="PRODUCT",
-        help="The product: its name (current version) or name.vN, e.g. execution.stocktrades.v1.",
-    ),
-]
 _STATUS_STYLES = {"met": "green", "breached": "bold red"}
 
 

@@ -13,9 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import ServerOption, TokenOption
-from streammesh.cli.up import MeshOption, StoreOption
 
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
 domains_app = typer.Typer(
@@ -25,9 +24,6 @@ teams_app = typer.Typer(
     help="List and register teams.", invoke_without_command=True, context_settings=_CONTEXT
 )
 
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print JSON (stable keys) instead of a table.")
-]
 DescriptionOption = Annotated[
     str | None,
     typer.Option("--description", metavar="TEXT", show_default=False, help="What it is."),

@@ -24,9 +24,8 @@ from rich.text import Text
 
 from streammesh.cli.errors import ConfirmationRequired
 from streammesh.cli.mesh_connection import MeshSession, command_target, open_mesh
+from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import ServerOption, TokenOption
-from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.cli.validate import print_report as print_validation_report
 from streammesh.control.errors import PlanRefused
 from streammesh.control.plan import Action, PlanProblem, PlanSummary, Severity
@@ -54,9 +53,6 @@ PathsArgument = Annotated[
         show_default=False,
         help="Descriptor files or folders (searched recursively). Default: '.'.",
     ),
-]
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print the plan as one JSON document on stdout.")
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="Also show what stays unchanged.")]
 

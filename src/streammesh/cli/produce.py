@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from streammesh.cli.errors import InputError
 from streammesh.cli.mesh_connection import MeshSession, MeshTarget, open_product
+from streammesh.cli.options import JsonOption
 from streammesh.cli.output import print_json, stderr_console, stderr_is_terminal, stdout_console
 from streammesh.cli.record_input import InputFormat, InputRecord, parse_records
 from streammesh.cli.settings import CliSettings
@@ -268,9 +269,7 @@ def produce(
             help="Write every record to partition N (default: by key, keyless spread).",
         ),
     ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print the result as JSON (counts per partition).")
-    ] = False,
+    json_output: JsonOption = False,
     raw: Annotated[
         bool,
         typer.Option(

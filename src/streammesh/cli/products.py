@@ -17,9 +17,15 @@ from rich.table import Table
 from rich.text import Text
 
 from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.options import (
+    JsonOption,
+    MeshOption,
+    ProductArgument,
+    ServerOption,
+    StoreOption,
+    TokenOption,
+)
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import ServerOption, TokenOption
-from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.products.asyncapi import ExportedProduct, asyncapi_document, combine_documents
 from streammesh.products.connection import MeshEndpoint, connection_details, endpoint_of
 from streammesh.products.descriptor import Alignment, QualityTier, Status
@@ -37,16 +43,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print JSON (stable keys) instead of a table.")
-]
-ProductArgument = Annotated[
-    str,
-    typer.Argument(
-        metavar="PRODUCT",
-        help="The product: its name (current version) or name.vN, e.g. execution.stocktrades.v1.",
-    ),
-]
 IN_PROCESS_PRINCIPAL = "APP"
 """Who the snippets read as in-process: a placeholder for the application's service account."""
 _STATUS_STYLES = {

@@ -17,44 +17,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 from streammesh.cli.credentials import load_credentials, normalise_server
+from streammesh.cli.options import SERVER_ENV, TOKEN_ENV
 from streammesh.cli.up import server_settings
 from streammesh.errors import ConfigError
 from streammesh.registry.errors import RegistryAuthenticationFailed
 
 if TYPE_CHECKING:
     from streammesh.registry.base import SchemaRegistry
-
-TOKEN_ENV = "STREAMMESH_TOKEN"
-"""Environment variable holding the API token used with ``--server``."""
-SERVER_ENV = "STREAMMESH_SERVER"
-"""Environment variable naming the server, as ``--server`` does."""
-
-ServerOption = Annotated[
-    str | None,
-    typer.Option(
-        "--server",
-        metavar="URL",
-        show_default=False,
-        help="Work through this streammesh server (e.g. http://127.0.0.1:8080) instead of the "
-        f"local mesh. Default: ${SERVER_ENV}, unless --mesh or --store is given.",
-    ),
-]
-TokenOption = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar=TOKEN_ENV,
-        metavar="TOKEN",
-        show_default=False,
-        show_envvar=True,
-        help="API token for --server (default: the one 'streammesh login' stored for it).",
-    ),
-]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,14 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from streammesh.cli.errors import CliError, InputError
+from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import (
-    RegistryTarget,
-    ServerOption,
-    TokenOption,
-    open_registry,
-)
-from streammesh.cli.up import MeshOption, StoreOption
+from streammesh.cli.registry_connection import RegistryTarget, open_registry
 from streammesh.products.descriptor import SCHEMA_EXTENSIONS, SchemaFormatName
 from streammesh.registry.base import (
     CompatibilityLevel,
@@ -70,7 +65,6 @@ class IncompatibleChange(CliError):
 
 # --- options -------------------------------------------------------------------------------
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 SubjectArgument = Annotated[
     str, typer.Argument(metavar="SUBJECT", help="The subject, e.g. trades.v1-value.")
 ]

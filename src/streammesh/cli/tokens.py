@@ -22,9 +22,8 @@ from rich.table import Table
 
 from streammesh.cli.durations import DurationSyntaxError, parse_duration_ms
 from streammesh.cli.mesh_connection import cli_actor, command_target, open_service
+from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import ServerOption, TokenOption
-from streammesh.cli.up import MeshOption, StoreOption
 from streammesh.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -43,8 +42,6 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
 
 
 class _Backend(Protocol):

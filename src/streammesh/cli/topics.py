@@ -11,6 +11,7 @@ from rich.table import Table
 
 from streammesh.cli.durations import DurationSyntaxError, format_duration_ms, parse_duration_ms
 from streammesh.cli.errors import ConfirmationRequired
+from streammesh.cli.options import JsonOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.settings import CliSettings
 from streammesh.log.base import CleanupPolicy, TopicDescription, TopicSpec
@@ -22,9 +23,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print JSON (stable keys) instead of a table.")
-]
 _DEFAULT_RETENTION_MS = TopicSpec("defaults").retention_ms
 
 

@@ -22,44 +22,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from streammesh.cli.errors import CliError
+from streammesh.cli.options import LogOption, MeshOption, StoreOption
 from streammesh.cli.settings import CliSettings
-from streammesh.config import LOG_ENV, STORE_ENV, MeshConfig
+from streammesh.config import MeshConfig
 from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
     from streammesh.identity import IssuedToken
-
-MeshOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--mesh",
-        metavar="DIR",
-        show_default=False,
-        help="The mesh directory. Default: $STREAMMESH_HOME, else ./.streammesh.",
-    ),
-]
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar=STORE_ENV,
-        metavar="URL",
-        show_default=False,
-        help="Metadata store URL (sqlite:///path or postgresql+psycopg://...). "
-        "Default: mesh.yaml's, else sqlite:///<mesh>/meta.db.",
-    ),
-]
-LogOption = Annotated[
-    str | None,
-    typer.Option(
-        "--log",
-        envvar=LOG_ENV,
-        metavar="URL",
-        show_default=False,
-        help="Event log URL (embedded:///path or kafka://host:port). "
-        "Default: mesh.yaml's, else the embedded log <mesh>/log.",
-    ),
-]
 
 
 class CannotListen(CliError):

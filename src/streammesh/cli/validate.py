@@ -25,14 +25,10 @@ import typer
 from rich.text import Text
 
 from streammesh.cli.governance_review import policy_review
+from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.cli.registry_connection import (
-    RegistryTarget,
-    ServerOption,
-    TokenOption,
-    open_registry,
-)
-from streammesh.cli.up import MeshOption, StoreOption, server_settings
+from streammesh.cli.registry_connection import RegistryTarget, open_registry
+from streammesh.cli.up import server_settings
 from streammesh.errors import ConfigError
 from streammesh.products.report import Finding, Severity, ValidationReport
 from streammesh.products.validation import validate_products
@@ -149,9 +145,7 @@ def validate(
             help="Descriptor files or folders (searched recursively). Default: '.'.",
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the report as one JSON document on stdout.")
-    ] = False,
+    as_json: JsonOption = False,
     offline: Annotated[
         bool,
         typer.Option("--offline", help="Do not check compatibility with published schemas."),
