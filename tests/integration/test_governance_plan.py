@@ -14,7 +14,6 @@ import pytest
 from streammesh.audit import AuditAction
 from streammesh.config import MeshConfig
 from streammesh.control import PlanRefused, ProductSource, Severity
-from streammesh.control.local import LocalMesh
 from streammesh.governance import (
     GovernanceService,
     PolicyLoosened,
@@ -22,6 +21,7 @@ from streammesh.governance import (
     policy_from,
 )
 from streammesh.registry.base import CompatibilityLevel
+from streammesh.runtime import MeshRuntime
 
 FIELDS: list[dict[str, Any]] = [
     {"name": "trade_id", "type": "string", "doc": "Identifier."},
@@ -64,14 +64,14 @@ def source(
 
 
 @pytest.fixture
-def mesh(tmp_path: Path) -> Iterator[LocalMesh]:
-    opened = LocalMesh.open(MeshConfig.load(tmp_path / "mesh"))
+def mesh(tmp_path: Path) -> Iterator[MeshRuntime]:
+    opened = MeshRuntime.open(MeshConfig.load(tmp_path / "mesh"))
     yield opened
     opened.close()
 
 
 @pytest.fixture
-def governance(mesh: LocalMesh) -> GovernanceService:
+def governance(mesh: MeshRuntime) -> GovernanceService:
     return GovernanceService(mesh.store, mesh.plane, mesh.registry)
 
 
@@ -192,7 +192,7 @@ def test_every_built_in_rule_has_a_case() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.rule.value for case in CASES])
 def test_plan_and_apply_refuse_a_descriptor_breaking_the_rule(
-    case: Case, mesh: LocalMesh, governance: GovernanceService
+    case: Case, mesh: MeshRuntime, governance: GovernanceService
 ) -> None:
     if case.policy is not None:
         governance.policies.set(policy_from(case.policy), actor="gov")
@@ -216,7 +216,7 @@ def test_plan_and_apply_refuse_a_descriptor_breaking_the_rule(
     assert mesh.plane.products() == before
 
 
-def test_the_baseline_lets_a_well_formed_product_through(mesh: LocalMesh) -> None:
+def test_the_baseline_lets_a_well_formed_product_through(mesh: MeshRuntime) -> None:
     trades = source(
         fields=(EMAIL,),
         extra="classifications: {customer_email: [pii]}\n",
@@ -227,7 +227,7 @@ def test_the_baseline_lets_a_well_formed_product_through(mesh: LocalMesh) -> Non
 
 
 def test_a_rule_the_global_policy_makes_a_warning_lets_apply_go_ahead(
-    mesh: LocalMesh, governance: GovernanceService
+    mesh: MeshRuntime, governance: GovernanceService
 ) -> None:
     governance.policies.set(
         policy_from({"rules": {"fields.personal-data": {"severity": "warning"}}}), actor="gov"
@@ -239,7 +239,7 @@ def test_a_rule_the_global_policy_makes_a_warning_lets_apply_go_ahead(
 
 
 def test_a_domain_policy_tightens_only_its_own_domain(
-    mesh: LocalMesh, governance: GovernanceService
+    mesh: MeshRuntime, governance: GovernanceService
 ) -> None:
     governance.policies.set(
         policy_from({"rules": {"schema.formats": {"allowed": ["json"]}}}),
@@ -252,7 +252,7 @@ def test_a_domain_policy_tightens_only_its_own_domain(
 
 
 def test_a_domain_policy_cannot_loosen_a_global_rule(
-    mesh: LocalMesh, governance: GovernanceService
+    mesh: MeshRuntime, governance: GovernanceService
 ) -> None:
     governance.policies.set(
         policy_from(
@@ -294,7 +294,7 @@ def test_a_domain_policy_cannot_loosen_a_global_rule(
 
 
 def test_a_stored_domain_policy_loosened_by_a_later_global_one_is_reported(
-    mesh: LocalMesh, governance: GovernanceService
+    mesh: MeshRuntime, governance: GovernanceService
 ) -> None:
     governance.policies.set(
         policy_from({"rules": {"partitions.sizes": {"allowed": ["s", "m", "l"]}}}),
@@ -313,7 +313,7 @@ def test_a_stored_domain_policy_loosened_by_a_later_global_one_is_reported(
 
 
 def test_policy_changes_are_versioned_and_audited(
-    mesh: LocalMesh, governance: GovernanceService
+    mesh: MeshRuntime, governance: GovernanceService
 ) -> None:
     first = governance.policies.set(policy_from({}), actor="gov")
     second = governance.policies.set(

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from streammesh.config import MeshConfig
-from streammesh.control.local import LocalMesh
 from streammesh.notify import deliver_pending
 from streammesh.notify import tables as notify_tables
+from streammesh.runtime import MeshRuntime
 from tests.unit.cli.invoking import CliResult, invoke_cli
 from tests.unit.notify.servers import (
     LOCAL_HOOKS_YAML,
@@ -138,8 +138,8 @@ def test_run_once_reports_what_each_channel_did(home: Path, receiver: WebhookRec
 
 
 @contextmanager
-def _local(home: Path) -> Iterator[LocalMesh]:
-    with LocalMesh.open(MeshConfig.load(home)) as mesh:
+def _local(home: Path) -> Iterator[MeshRuntime]:
+    with MeshRuntime.open(MeshConfig.load(home)) as mesh:
         yield mesh
 
 

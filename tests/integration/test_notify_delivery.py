@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from streammesh.audit import AuditAction
-from streammesh.control.local import LocalMesh
 from streammesh.notify import (
     AllowedTarget,
     Channel,
@@ -25,6 +24,7 @@ from streammesh.notify import (
     deliver_pending,
     start_notifier,
 )
+from streammesh.runtime import MeshRuntime
 from tests.unit.notify.servers import (
     CONSUMER_TEAM,
     CONSUMER_TEAM_EMAIL,
@@ -50,13 +50,13 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def mesh(tmp_path: Path) -> Iterator[LocalMesh]:
+def mesh(tmp_path: Path) -> Iterator[MeshRuntime]:
     local = open_mesh(tmp_path / "mesh")
     yield local
     local.close()
 
 
-def _deprecate(mesh: LocalMesh) -> None:
+def _deprecate(mesh: MeshRuntime) -> None:
     mesh.plane.deprecate(
         f"{TRADES}.v1",
         reason="v2 carries the venue",
@@ -72,7 +72,7 @@ def _round(notifier: Notifier) -> bool:
 
 
 def test_webhook_body_is_the_event_signed_with_the_subscription_secret(
-    mesh: LocalMesh, receiver: WebhookReceiver, smtp: SmtpSink
+    mesh: MeshRuntime, receiver: WebhookReceiver, smtp: SmtpSink
 ) -> None:
     service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     sub = service.subscribe(
@@ -103,7 +103,7 @@ def test_webhook_body_is_the_event_signed_with_the_subscription_secret(
 
 
 def test_failed_webhook_is_retried_with_backoff_then_delivered(
-    mesh: LocalMesh, receiver: WebhookReceiver
+    mesh: MeshRuntime, receiver: WebhookReceiver
 ) -> None:
     receiver.statuses[:] = [500, 500]
     service = NotificationService(mesh.store, mesh.plane, settings_for(None))
@@ -132,7 +132,7 @@ def test_failed_webhook_is_retried_with_backoff_then_delivered(
 
 
 def test_webhook_failing_every_attempt_is_dead_lettered_and_can_be_redriven(
-    mesh: LocalMesh, receiver: WebhookReceiver
+    mesh: MeshRuntime, receiver: WebhookReceiver
 ) -> None:
     receiver.statuses[:] = [500, 502, 503]
     service = NotificationService(mesh.store, mesh.plane, settings_for(None))
@@ -161,7 +161,7 @@ def test_webhook_failing_every_attempt_is_dead_lettered_and_can_be_redriven(
 
 
 def test_no_duplicate_delivery_when_the_worker_dies_before_committing(
-    mesh: LocalMesh, receiver: WebhookReceiver
+    mesh: MeshRuntime, receiver: WebhookReceiver
 ) -> None:
     service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
@@ -192,7 +192,7 @@ def test_no_duplicate_delivery_when_the_worker_dies_before_committing(
     assert len(receiver.received) == 1
 
 
-def test_email_and_inbox_reach_the_subscriber(mesh: LocalMesh, smtp: SmtpSink) -> None:
+def test_email_and_inbox_reach_the_subscriber(mesh: MeshRuntime, smtp: SmtpSink) -> None:
     service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
         "ada",
@@ -219,7 +219,7 @@ def test_email_and_inbox_reach_the_subscriber(mesh: LocalMesh, smtp: SmtpSink) -
 
 
 def test_deprecation_notifies_downstream_team_by_webhook_and_email(
-    mesh: LocalMesh, receiver: WebhookReceiver, smtp: SmtpSink
+    mesh: MeshRuntime, receiver: WebhookReceiver, smtp: SmtpSink
 ) -> None:
     service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     # The consumer's team listens to its own domain only: the deprecation of an upstream
@@ -248,7 +248,7 @@ def test_deprecation_notifies_downstream_team_by_webhook_and_email(
 
 
 def test_incident_notifies_the_products_consumers(
-    mesh: LocalMesh, receiver: WebhookReceiver, smtp: SmtpSink
+    mesh: MeshRuntime, receiver: WebhookReceiver, smtp: SmtpSink
 ) -> None:
     service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
@@ -268,7 +268,7 @@ def test_incident_notifies_the_products_consumers(
 
 
 def test_background_notifier_delivers_new_events(
-    mesh: LocalMesh, receiver: WebhookReceiver
+    mesh: MeshRuntime, receiver: WebhookReceiver
 ) -> None:
     service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
@@ -313,7 +313,7 @@ def test_delivery_from_a_kafka_log(
 
 
 def test_delivery_checks_the_target_again_and_refuses_loopback_once_not_allowed(
-    mesh: LocalMesh, receiver: WebhookReceiver
+    mesh: MeshRuntime, receiver: WebhookReceiver
 ) -> None:
     # Subscribed while the admin allowed loopback; the allow entry is gone at delivery time
     # (or the name now resolves elsewhere): the POST is not sent.
@@ -338,7 +338,7 @@ def test_delivery_checks_the_target_again_and_refuses_loopback_once_not_allowed(
     assert "refused" in dead.last_error and "loopback" in dead.last_error
 
 
-def test_a_redirect_is_not_followed(mesh: LocalMesh, receiver: WebhookReceiver) -> None:
+def test_a_redirect_is_not_followed(mesh: MeshRuntime, receiver: WebhookReceiver) -> None:
     receiver.statuses[:] = [307]
     service = NotificationService(mesh.store, mesh.plane, settings_for(None))
     service.subscribe(
@@ -357,7 +357,7 @@ def test_a_redirect_is_not_followed(mesh: LocalMesh, receiver: WebhookReceiver) 
 
 
 def test_an_allowed_name_is_delivered_to_the_address_that_was_checked(
-    mesh: LocalMesh, receiver: WebhookReceiver
+    mesh: MeshRuntime, receiver: WebhookReceiver
 ) -> None:
     settings = dataclasses.replace(
         settings_for(None),

@@ -12,9 +12,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from streammesh.config import MeshConfig
-from streammesh.control.local import LocalMesh
 from streammesh.identity import Role
 from streammesh.observe import SloChecker, SloLedger
+from streammesh.runtime import MeshRuntime
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
 
 PRODUCT = "execution.stocktrades.v1"
@@ -56,7 +56,7 @@ def _consume(served: Served, group: str) -> int:
 
 def _check_slos(served: Served) -> None:
     """One pass of the SLO checker over the served mesh (the server's own runs every 30 s)."""
-    with LocalMesh.open(MeshConfig.load(served.mesh)) as mesh:
+    with MeshRuntime.open(MeshConfig.load(served.mesh)) as mesh:
         SloChecker(mesh.plane, mesh.log, SloLedger(mesh.store)).check()
 
 

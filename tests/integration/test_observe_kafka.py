@@ -11,10 +11,10 @@ import pytest
 
 from streammesh.config import MeshConfig
 from streammesh.control import ProductSource
-from streammesh.control.local import LocalMesh
 from streammesh.log import ConsumerOptions
 from streammesh.observe import MeshMonitor, SloLedger
 from streammesh.products.loading import parse_descriptor
+from streammesh.runtime import MeshRuntime
 from tests.unit.observe.meshes import GROUP_OPTIONS, descriptor_text, produce
 
 pytestmark = pytest.mark.kafka
@@ -23,15 +23,15 @@ SCHEMA = '{"type": "record", "name": "Row", "fields": [{"name": "id", "type": "s
 
 
 @pytest.fixture
-def mesh(tmp_path: Path, kafka_bootstrap: str, postgres_url: str) -> Iterator[LocalMesh]:
+def mesh(tmp_path: Path, kafka_bootstrap: str, postgres_url: str) -> Iterator[MeshRuntime]:
     config = MeshConfig.load(
         tmp_path / "mesh", log_url=f"kafka://{kafka_bootstrap}", store_url=postgres_url
     )
-    with LocalMesh.open(config) as opened:
+    with MeshRuntime.open(config) as opened:
         yield opened
 
 
-def test_lag_before_and_after_a_group_consumes(mesh: LocalMesh) -> None:
+def test_lag_before_and_after_a_group_consumes(mesh: MeshRuntime) -> None:
     # Topics of a broker shared by the whole session: a fresh domain keeps them apart.
     name = f"obs{uuid.uuid4().hex[:8]}.trades"
     text = descriptor_text(name, "obs-team", "measurement", "{tier: 2, freshness: 15m}")

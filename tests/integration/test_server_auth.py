@@ -3,11 +3,13 @@ document), writes need a writer role, and errors have Confluent's shapes and cod
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from streammesh.cli.tokens import ROLE_NAMES
+from streammesh.config import MeshConfig
 from streammesh.identity import Principal, Role
+from streammesh.runtime import MeshRuntime
 from streammesh.server import build_app
 from streammesh.server.context import ServerContext
 from tests.support.streammesh_server import StreammeshServer
@@ -253,8 +257,14 @@ class _Everyone:
         return Principal(name="tester", role=Role.PLATFORM_ADMIN, token_id="t-1")
 
 
-def test_unexpected_errors_are_500_without_internals() -> None:
-    app = build_app(ServerContext(registry=_FailingRegistry(), tokens=_Everyone()))  # type: ignore[arg-type]
+def test_unexpected_errors_are_500_without_internals(tmp_path: Path) -> None:
+    with MeshRuntime.open(MeshConfig.load(tmp_path)) as runtime:
+        broken = dataclasses.replace(runtime, registry=_FailingRegistry())  # type: ignore[arg-type]
+        app = build_app(ServerContext(broken, tokens=_Everyone()))
+        _assert_internal_error_hidden(app)
+
+
+def _assert_internal_error_hidden(app: Any) -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/registry/schemas/types", headers={"Authorization": "Bearer x"})
     assert response.status_code == 500

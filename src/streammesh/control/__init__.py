@@ -2,7 +2,7 @@
 the domains and teams that own them, and the applications that use them.
 
 ``ControlPlane`` is the one implementation of these operations; the CLI, the REST API and the
-SDK call it (in-process through ``streammesh.control.local.LocalMesh``, which also opens the
+SDK call it (in-process through ``streammesh.runtime.MeshRuntime``, which also opens the
 access control and the key store, or over HTTP through the server). Errors::
 
     ControlError

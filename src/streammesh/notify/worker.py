@@ -24,7 +24,7 @@ from typing import Protocol, Self
 from streammesh.audit import AuditRecord, MalformedMeshEvent, mesh_events_spec
 from streammesh.audit.events import decode_event
 from streammesh.control import ControlPlane
-from streammesh.control.local import LocalMesh
+from streammesh.control.open_mesh import OpenMesh
 from streammesh.log import (
     Consumer,
     ConsumerOptions,
@@ -307,7 +307,7 @@ class Notifier:
 
 
 def deliver_pending(
-    mesh: LocalMesh,
+    mesh: OpenMesh,
     settings: NotifySettings | None = None,
     *,
     timeout: float = 10.0,
@@ -369,7 +369,7 @@ class _NotifierThread:
 
 
 def start_notifier(
-    mesh: LocalMesh,
+    mesh: OpenMesh,
     settings: NotifySettings | None = None,
     *,
     interval_s: float = 1.0,

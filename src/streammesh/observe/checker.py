@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from streammesh.control import ControlPlane
-from streammesh.control.local import LocalMesh
+from streammesh.control.open_mesh import OpenMesh
 from streammesh.control.records import ProductRecord
 from streammesh.errors import MeshError
 from streammesh.log import EventLog, LogError
@@ -151,7 +151,7 @@ class _Running:
 
 
 def start_slo_checker(
-    mesh: LocalMesh,
+    mesh: OpenMesh,
     interval: float = DEFAULT_INTERVAL_S,
     *,
     settings: CheckerSettings | None = None,

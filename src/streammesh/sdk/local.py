@@ -11,7 +11,6 @@ from typing import Any
 from streammesh.catalog import SearchResult
 from streammesh.config import MeshConfig
 from streammesh.control.errors import InvalidProductSource
-from streammesh.control.local import LocalMesh
 from streammesh.control.plan import PlanSummary
 from streammesh.control.records import (
     ApplicationRecord,
@@ -25,6 +24,7 @@ from streammesh.governance.policies import PolicyRegistry
 from streammesh.log.base import ConsumerOptions, ProducerOptions
 from streammesh.products.descriptor import Status
 from streammesh.products.validation import find_descriptors
+from streammesh.runtime import MeshRuntime
 from streammesh.sdk.consumer import ProductConsumer
 from streammesh.sdk.producer import ProductProducer
 from streammesh.sdk.protection import protection_for
@@ -44,7 +44,7 @@ class InProcessMesh:
         ...         producer.send({"trade_id": "t-1", "symbol": "ACME", "price": 12.5})
     """
 
-    def __init__(self, mesh: LocalMesh, *, actor: str, principal: str | None = None) -> None:
+    def __init__(self, mesh: MeshRuntime, *, actor: str, principal: str | None = None) -> None:
         self._mesh = mesh
         self._resolver = RegistryResolver(mesh.registry)
         self.actor = actor
@@ -70,13 +70,13 @@ class InProcessMesh:
             Path(home) if home is not None else None, log_url=log_url, store_url=store_url
         )
         return cls(
-            LocalMesh.open(config),
+            MeshRuntime.open(config),
             actor=actor or principal or f"sdk:{getpass.getuser()}",
             principal=principal,
         )
 
     @property
-    def local(self) -> LocalMesh:
+    def local(self) -> MeshRuntime:
         """The opened services (store, log, registry, control plane)."""
         return self._mesh
 
@@ -94,7 +94,7 @@ class InProcessMesh:
         """
         record = self._mesh.plane.product(reference)
         if self.principal is not None:
-            self._mesh.access.check_write(self.principal, record.reference, record.descriptor.team)
+            self._mesh.grants.check_write(self.principal, record.reference, record.descriptor.team)
         return ProductProducer(
             self._mesh.log,
             self._resolver,
@@ -127,7 +127,7 @@ class InProcessMesh:
         record = self._mesh.plane.product(reference)
         clear = True
         if self.principal is not None:
-            clear = self._mesh.access.check_read(self.principal, record.reference).classified
+            clear = self._mesh.grants.check_read(self.principal, record.reference).classified
 
         def register() -> None:
             self._mesh.plane.register_application(

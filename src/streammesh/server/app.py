@@ -1,7 +1,7 @@
 """``create_app``: the streammesh server as a FastAPI application.
 
-It opens the mesh the settings name (its metadata store and event log, as ``LocalMesh``),
-builds the control plane, the schema registry and the token store on them, and mounts the
+It opens the mesh the settings name (:class:`~streammesh.runtime.MeshRuntime`: the store,
+the log, the registry and every service on them), adds the token store, and mounts the
 routes: the REST API under ``/api/v1``, the Confluent-compatible registry under ``/registry``,
 ``/healthz`` and the OpenAPI document (both without credentials). The server keeps no state
 of its own, so several processes can serve one store and log.
@@ -16,16 +16,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import streammesh
-from streammesh.access import AccessService
 from streammesh.audit import EventRelay
-from streammesh.control.local import LocalMesh
-from streammesh.governance import GovernanceService
-from streammesh.identity import TokenStore
 from streammesh.identity.tokens import SERVER_REMEMBER_S
-from streammesh.lineage import MeshLineage
 from streammesh.log import LogError
-from streammesh.notify import NotificationService, load_notify_settings, start_notifier
+from streammesh.notify import start_notifier
 from streammesh.observe import Stoppable, start_slo_checker
+from streammesh.runtime import MeshRuntime
 from streammesh.server.api import API_PREFIX
 from streammesh.server.api import router as api_router
 from streammesh.server.context import ServerContext, attach_context
@@ -86,7 +82,7 @@ def build_app(
     return app
 
 
-def _relay_pending(mesh: LocalMesh) -> None:
+def _relay_pending(mesh: MeshRuntime) -> None:
     # Like the control plane after each change: a log that cannot take the events now
     # does not stop the server; the next change relays them.
     try:
@@ -102,30 +98,16 @@ class _MeshLifetime:
 
     def __init__(self, settings: ServerSettings) -> None:
         self._settings = settings
-        self._mesh: LocalMesh | None = None
+        self._mesh: MeshRuntime | None = None
         self._slo_checker: Stoppable | None = None
         self._notifier: Stoppable | None = None
 
     def open(self) -> ServerContext:
         self._settings.mesh.mkdir(parents=True, exist_ok=True)
-        mesh = LocalMesh.open(self._settings.mesh_config())
+        mesh = MeshRuntime.open(self._settings.mesh_config())
         try:
             _relay_pending(mesh)
-            context = ServerContext(
-                registry=mesh.registry,
-                tokens=TokenStore(mesh.store, remember_s=SERVER_REMEMBER_S),
-                plane=mesh.plane,
-                log=mesh.log,
-                access=AccessService(mesh.store, mesh.plane, acls=mesh.acls),
-                access_control=mesh.access,
-                privacy=mesh.keys,
-                governance=GovernanceService(mesh.store, mesh.plane, mesh.registry, log=mesh.log),
-                lineage=MeshLineage(mesh.plane, mesh.store, mesh.log),
-                notifications=NotificationService(
-                    mesh.store, mesh.plane, load_notify_settings(mesh.config.home)
-                ),
-                metrics_access=mesh.config.metrics_access,
-            )
+            context = ServerContext(mesh, mesh.tokens(remember_s=SERVER_REMEMBER_S))
         except BaseException:
             mesh.close()
             raise

@@ -1,24 +1,14 @@
-"""``ServerContext``: the services one server process works with, reachable from a request."""
+"""``ServerContext``: the open mesh runtime and the token verifier, reachable from a request."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from fastapi import FastAPI, Request
 
-from streammesh.config import MetricsAccess
 from streammesh.identity import Principal
-from streammesh.registry.base import SchemaRegistry
-
-if TYPE_CHECKING:
-    from streammesh.access import AccessControl, AccessService
-    from streammesh.control import ControlPlane
-    from streammesh.governance import GovernanceService
-    from streammesh.lineage import MeshLineage
-    from streammesh.log import EventLog
-    from streammesh.notify import NotificationService
-    from streammesh.privacy import KeyStore
+from streammesh.runtime import MeshRuntime
 
 
 class TokenVerifier(Protocol):
@@ -32,38 +22,13 @@ class ServerContext:
     """What the routes call.
 
     Attributes:
-        registry: The schema registry (``/registry`` and the product routes).
+        runtime: The open mesh: every service the routes use (see
+            :class:`~streammesh.runtime.MeshRuntime`).
         tokens: The token verifier.
-        plane: The control plane behind ``/api/v1``; ``None`` in an app built for the
-            registry alone, whose ``/api/v1`` routes then answer 503.
-        log: The event log the product routes produce to and read from.
-        access: Accounts, access requests and grants (``/api/v1/principals``,
-            ``/api/v1/access``); ``None`` answers 503 there.
-        access_control: The grant checks of remote produce and consume; ``None`` answers 503
-            there.
-        privacy: The data keys (``/api/v1/products/{reference}/forget``); ``None`` answers
-            503 there.
-        governance: Policies, proposals and the compliance report (``/api/v1/governance``);
-            ``None`` answers 503 there.
-        notifications: Subscriptions, the inbox, dead letters and incidents
-            (``/api/v1/subscriptions``, ``/api/v1/inbox``, ...); ``None`` answers 503 there.
-        lineage: The lineage graph and OpenLineage runs (``/api/v1/lineage``,
-            ``/api/v1/openlineage``); ``None`` answers 503 there.
-        metrics_access: Who may read ``/metrics`` without a token (``server.metrics`` in
-            ``mesh.yaml``; loopback clients by default).
     """
 
-    registry: SchemaRegistry
+    runtime: MeshRuntime
     tokens: TokenVerifier
-    plane: ControlPlane | None = None
-    log: EventLog | None = None
-    access: AccessService | None = None
-    access_control: AccessControl | None = None
-    privacy: KeyStore | None = None
-    governance: GovernanceService | None = None
-    lineage: MeshLineage | None = None
-    notifications: NotificationService | None = None
-    metrics_access: MetricsAccess = MetricsAccess.LOOPBACK
 
 
 def attach_context(app: FastAPI, context: ServerContext) -> None:

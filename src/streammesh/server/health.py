@@ -60,12 +60,9 @@ def mesh_problems(context: ServerContext) -> list[str]:
     """
     problems: list[str] = []
     checks: list[Callable[[], object]] = []
-    if context.plane is not None:
-        checks.append(context.plane.store.probe)
-    else:
-        checks.append(context.registry.mode)  # a registry-only app: the store answers a read
-    if isinstance(context.log, _Checked):
-        checks.append(context.log.check)
+    checks.append(context.runtime.store.probe)
+    if isinstance(context.runtime.log, _Checked):
+        checks.append(context.runtime.log.check)
     for check in checks:
         try:
             check()

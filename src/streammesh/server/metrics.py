@@ -30,7 +30,6 @@ from streammesh.errors import MeshError
 from streammesh.log import TopicNotFound
 from streammesh.observe import MeshMonitor, SloStatus
 from streammesh.observe.monitor import RegisteredGroup
-from streammesh.server.api.observe import mesh_monitor
 from streammesh.server.auth import authenticate_now
 from streammesh.server.context import server_context
 
@@ -207,9 +206,7 @@ def metrics(request: Request) -> Response:
     `token` (always needs one) or `open` (never does)."""
     _check_access(request)
     registry = CollectorRegistry(auto_describe=False)
-    monitor = mesh_monitor(server_context(request))
-    if monitor is not None:
-        registry.register(MeshCollector(monitor))
+    registry.register(MeshCollector(server_context(request).runtime.monitor))
     body = generate_latest(registry)
     http = getattr(request.app.state, "streammesh_http_metrics", None)
     if isinstance(http, HttpMetrics):
@@ -221,7 +218,7 @@ def metrics(request: Request) -> Response:
 def _check_access(request: Request) -> None:
     """Let the request through if the server's ``metrics_access`` allows it without a token,
     else authenticate it (``AuthenticationRequired``: 401)."""
-    access = server_context(request).metrics_access
+    access = server_context(request).runtime.config.metrics_access
     if access is MetricsAccess.OPEN:
         return
     if access is MetricsAccess.LOOPBACK and _from_loopback(request):

@@ -40,7 +40,7 @@ from streammesh.registry.sql import SqlSchemaRegistry
 from streammesh.schemas.base import SchemaType
 from streammesh.server.auth import Reader, Writer, require_role
 from streammesh.server.context import server_context
-from streammesh.server.errors import REGISTRY_MEDIA_TYPE, ServiceNotConfigured
+from streammesh.server.errors import REGISTRY_MEDIA_TYPE
 from streammesh.server.protobuf_descriptors import (
     is_serialized_descriptor,
     proto_text_from_serialized,
@@ -127,16 +127,13 @@ DefaultToGlobal = Annotated[
 
 
 def _registry(request: Request) -> SchemaRegistry:
-    return server_context(request).registry
+    return server_context(request).runtime.registry
 
 
 def _writes(request: Request, principal: Principal) -> RegistryWrites:
     """The registry's writes as ``principal`` makes them (domains, products in use, audit)."""
-    context = server_context(request)
-    if not isinstance(context.registry, SqlSchemaRegistry):  # pragma: no cover - wiring
-        raise ServiceNotConfigured("schema registry in the mesh's metadata store")
-    relay = context.plane.relay_events if context.plane is not None else None
-    return RegistryWrites(context.registry, principal, relay)
+    runtime = server_context(request).runtime
+    return RegistryWrites(runtime.registry, principal, runtime.plane.relay_events)
 
 
 def parse_version(raw: str) -> VersionSelector:

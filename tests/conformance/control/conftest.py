@@ -14,8 +14,8 @@ import pytest
 
 from streammesh.config import MeshConfig
 from streammesh.control import ControlPlane, ControlSettings, ProductSource
-from streammesh.control.local import LocalMesh
 from streammesh.products.lifecycle import LifecyclePolicy
+from streammesh.runtime import MeshRuntime
 
 _counter = itertools.count()
 
@@ -64,7 +64,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture(params=["embedded+sqlite", pytest.param("kafka+postgres", marks=pytest.mark.kafka)])
-def mesh(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[LocalMesh]:
+def mesh(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[MeshRuntime]:
     if request.param == "embedded+sqlite":
         config = MeshConfig.load(tmp_path / "mesh")
     else:
@@ -74,7 +74,7 @@ def mesh(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterat
             log_url=f"kafka://{bootstrap}",
             store_url=request.getfixturevalue("postgres_url"),
         )
-    opened = LocalMesh.open(config)
+    opened = MeshRuntime.open(config)
     settings = ControlSettings(
         LifecyclePolicy(timedelta(0), timedelta(days=30)), consumer_active_window=timedelta(days=7)
     )
@@ -85,7 +85,7 @@ def mesh(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterat
 
 
 @pytest.fixture
-def plane(mesh: LocalMesh) -> ControlPlane:
+def plane(mesh: MeshRuntime) -> ControlPlane:
     return mesh.plane
 
 

@@ -18,10 +18,10 @@ from streammesh.control import (
     ProductNotFound,
     Severity,
 )
-from streammesh.control.local import LocalMesh
 from streammesh.log.errors import TopicNotFound
 from streammesh.products.descriptor import Status
 from streammesh.products.lifecycle import ConsumersActive, TooEarly, TransitionNotAllowed
+from streammesh.runtime import MeshRuntime
 from tests.conformance.control.conftest import SCHEMA, Clock, SourceFactory
 
 SUNSET = date(2027, 3, 1)
@@ -47,7 +47,7 @@ def audit_actions(plane: ControlPlane) -> list[AuditAction]:
 
 
 def test_apply_creates_everything_once(
-    plane: ControlPlane, mesh: LocalMesh, source: SourceFactory
+    plane: ControlPlane, mesh: MeshRuntime, source: SourceFactory
 ) -> None:
     trades = source()
     assert changes(plane, trades) == {
@@ -117,7 +117,7 @@ def test_partition_count_cannot_change(plane: ControlPlane, source: SourceFactor
 
 
 def test_retention_change_is_a_warning_and_not_applied(
-    plane: ControlPlane, mesh: LocalMesh, source: SourceFactory
+    plane: ControlPlane, mesh: MeshRuntime, source: SourceFactory
 ) -> None:
     plane.apply([source(retention="full-history")], actor="alice")
     assert problems(plane, source(retention="recent:7d")) == {
@@ -127,7 +127,7 @@ def test_retention_change_is_a_warning_and_not_applied(
 
 
 def test_incompatible_schema_is_refused_and_nothing_changes(
-    plane: ControlPlane, mesh: LocalMesh, source: SourceFactory
+    plane: ControlPlane, mesh: MeshRuntime, source: SourceFactory
 ) -> None:
     plane.apply([source()], actor="alice")
     broken = json.loads(SCHEMA)
@@ -163,7 +163,7 @@ def test_same_version_twice_is_refused(plane: ControlPlane, source: SourceFactor
 
 
 def test_new_major_version_runs_side_by_side_and_is_linked(
-    plane: ControlPlane, mesh: LocalMesh, source: SourceFactory
+    plane: ControlPlane, mesh: MeshRuntime, source: SourceFactory
 ) -> None:
     plane.apply([source()], actor="alice")
     plane.apply([source(version=2)], actor="alice")
@@ -183,7 +183,7 @@ def test_unknown_upstream_is_a_warning(plane: ControlPlane, source: SourceFactor
 
 
 def test_deprecate_then_retire(
-    plane: ControlPlane, mesh: LocalMesh, source: SourceFactory, clock: Clock
+    plane: ControlPlane, mesh: MeshRuntime, source: SourceFactory, clock: Clock
 ) -> None:
     plane.apply([source()], actor="alice")
     name = source().descriptor.name

@@ -12,10 +12,10 @@ from pathlib import Path
 from streammesh.access import AccessControl, AccessService, Caller
 from streammesh.config import MeshConfig
 from streammesh.control import ProductSource
-from streammesh.control.local import LocalMesh
 from streammesh.identity import AccountKind, AccountStore, Role
 from streammesh.products.lifecycle import LifecyclePolicy
 from streammesh.products.loading import parse_descriptor
+from streammesh.runtime import MeshRuntime
 
 TRADES = "execution.trades"
 PROFILES = "customers.profiles"
@@ -65,7 +65,7 @@ class Clock:
 
 @dataclass
 class AccessMesh:
-    mesh: LocalMesh
+    mesh: MeshRuntime
     clock: Clock
     access: AccessService
     control: AccessControl
@@ -89,7 +89,7 @@ def open_access_mesh(home: Path, store_url: str | None = None) -> AccessMesh:
         ),
     )
     home.mkdir(parents=True, exist_ok=True)
-    mesh = LocalMesh.open(config)
+    mesh = MeshRuntime.open(config)
     sources = [
         ProductSource(parse_descriptor(descriptor_text(name, team, classified=c)), _SCHEMA, name)
         for name, team, c in (

@@ -18,9 +18,9 @@ import pytest
 
 from streammesh.access import AccessService, AclBinding, sync_acls
 from streammesh.config import MeshConfig
-from streammesh.control.local import LocalMesh
 from streammesh.errors import ConfigError
 from streammesh.log.kafka.acls import BrokerAcl, KafkaAcls
+from streammesh.runtime import MeshRuntime
 from tests.unit.access.meshes import ADMIN, PROFILES, TRADES, AccessMesh, open_access_mesh
 from tests.unit.cli.invoking import invoke_cli
 
@@ -145,17 +145,17 @@ def test_kafka_acls_in_mesh_yaml_wires_the_clusters_acl_admin(
     config = MeshConfig.load(tmp_path)
     assert config.kafka_acls
     # Opening sends no ACL request (tansu would crash librdkafka); nothing is approved here.
-    with LocalMesh.open(config) as mesh:
+    with MeshRuntime.open(config) as mesh:
         assert isinstance(mesh.acls, KafkaAcls)
     (tmp_path / "mesh.yaml").write_text(f"log: kafka://{kafka_bootstrap}\n", encoding="utf-8")
-    with LocalMesh.open(MeshConfig.load(tmp_path)) as mesh:
+    with MeshRuntime.open(MeshConfig.load(tmp_path)) as mesh:
         assert mesh.acls is None
 
 
 def test_kafka_acls_on_an_embedded_log_is_refused_before_opening(tmp_path: Path) -> None:
     (tmp_path / "mesh.yaml").write_text("kafka:\n  acls: true\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"kafka\.acls is on but the event log is 'embedded"):
-        LocalMesh.open(MeshConfig.load(tmp_path))
+        MeshRuntime.open(MeshConfig.load(tmp_path))
     assert not (tmp_path / "meta.db").exists()
     (tmp_path / "mesh.yaml").write_text("kafka:\n  acls: maybe\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"kafka\.acls"):

@@ -11,7 +11,7 @@ import pytest
 from streammesh.access import AccessControl
 from streammesh.cli.access import parse_expiry
 from streammesh.config import MeshConfig
-from streammesh.control.local import LocalMesh
+from streammesh.runtime import MeshRuntime
 from tests.unit.access.meshes import PROFILES, TRADES, open_access_mesh
 from tests.unit.cli.invoking import invoke_cli
 
@@ -62,7 +62,7 @@ def test_request_approve_revoke_through_the_cli(home: Path) -> None:
                          "--expires", "30d")  # fmt: skip
     assert code == 0, err
     assert f"approved {request['id']}" in out and "expires" in out
-    with LocalMesh.open(MeshConfig.load(home)) as mesh:
+    with MeshRuntime.open(MeshConfig.load(home)) as mesh:
         grant = AccessControl(mesh.store).check_read("crm-sync", f"{PROFILES}.v1")
     assert grant.classified and grant.expires_at is not None
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from streammesh.config import MeshConfig
-from streammesh.control.local import LocalMesh
+from streammesh.runtime import MeshRuntime
 from tests.unit.cli.invoking import CliResult, invoke_cli
 
 DOMAIN = "execution"
@@ -113,9 +113,9 @@ class Workspace:
         return path
 
     @contextmanager
-    def mesh(self) -> Iterator[LocalMesh]:
+    def mesh(self) -> Iterator[MeshRuntime]:
         """The mesh opened directly, to check what commands did to it."""
-        with LocalMesh.open(MeshConfig.load(self.home)) as mesh:
+        with MeshRuntime.open(MeshConfig.load(self.home)) as mesh:
             yield mesh
 
 

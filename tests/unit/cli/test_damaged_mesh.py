@@ -9,12 +9,12 @@ import pytest
 
 from streammesh.cli.main import run
 from streammesh.config import MeshConfig
-from streammesh.control.local import LocalMesh
+from streammesh.runtime import MeshRuntime
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    LocalMesh.open(MeshConfig.load(tmp_path)).close()
+    MeshRuntime.open(MeshConfig.load(tmp_path)).close()
     return tmp_path
 
 

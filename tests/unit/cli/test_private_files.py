@@ -12,7 +12,7 @@ import pytest
 
 from streammesh.cli.main import run
 from streammesh.config import MeshConfig
-from streammesh.control.local import LocalMesh
+from streammesh.runtime import MeshRuntime
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,7 @@ def test_a_log_created_by_the_cli_is_private(tmp_path: Path) -> None:
 
 def test_a_mesh_opened_in_process_is_private(tmp_path: Path) -> None:
     home = tmp_path / "mesh"
-    with LocalMesh.open(MeshConfig.load(home)) as mesh:
+    with MeshRuntime.open(MeshConfig.load(home)) as mesh:
         mesh.keys.current("customers.profiles", b"user-1")  # makes privacy/master.key
     assert (home / "privacy" / "master.key").exists()
     assert _loose(home) == []

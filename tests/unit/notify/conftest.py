@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streammesh.control.local import LocalMesh
+from streammesh.runtime import MeshRuntime
 from tests.unit.notify.servers import SmtpSink, WebhookReceiver, open_mesh, run_receiver, run_smtp
 
 
@@ -22,7 +22,7 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def mesh(tmp_path: Path) -> Iterator[LocalMesh]:
+def mesh(tmp_path: Path) -> Iterator[MeshRuntime]:
     local = open_mesh(tmp_path / "mesh")
     yield local
     local.close()

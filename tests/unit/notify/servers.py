@@ -21,12 +21,12 @@ from aiosmtpd.controller import Controller
 
 from streammesh.config import MeshConfig
 from streammesh.control import ProductSource
-from streammesh.control.local import LocalMesh
 from streammesh.control.records import ApplicationRole
 from streammesh.identity import AccountKind, AccountStore
 from streammesh.notify import AllowedTarget, NotifySettings, SmtpSettings, WebhookTargets
 from streammesh.products.lifecycle import LifecyclePolicy
 from streammesh.products.loading import parse_descriptor
+from streammesh.runtime import MeshRuntime
 from tests.support.processes import free_port
 
 TRADES = "execution.trades"
@@ -168,7 +168,7 @@ def descriptor(name: str, team: str, *, version: int = 1, upstreams: str = "") -
     )
 
 
-def open_mesh(home: Path, *, log_url: str | None = None, topic_suffix: str = "") -> LocalMesh:
+def open_mesh(home: Path, *, log_url: str | None = None, topic_suffix: str = "") -> MeshRuntime:
     """A mesh with ``execution.trades`` v1 and v2 (team ``execution-team``), team
     ``risk-team`` (e-mail ``risk@example.com``) whose service account ``fraud-detector``
     consumes v1."""
@@ -181,7 +181,7 @@ def open_mesh(home: Path, *, log_url: str | None = None, topic_suffix: str = "")
             min_published_before_deprecate=timedelta(0), min_deprecated_before_retire=timedelta(0)
         ),
     )
-    mesh = LocalMesh.open(config)
+    mesh = MeshRuntime.open(config)
     mesh.plane.apply(
         [ProductSource(parse_descriptor(descriptor(TRADES, "execution-team")), _SCHEMA, "t1")],
         actor="admin",

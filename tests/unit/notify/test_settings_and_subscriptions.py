@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from streammesh.audit import AuditAction
-from streammesh.control.local import LocalMesh
 from streammesh.errors import ConfigError
 from streammesh.notify import (
     InvalidSubscription,
@@ -21,6 +20,7 @@ from streammesh.notify import (
     sign,
 )
 from streammesh.notify.subscriptions import Subscriptions
+from streammesh.runtime import MeshRuntime
 
 
 def test_settings_come_from_mesh_yaml(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_signature_is_hmac_sha256_of_the_body() -> None:
     ],
 )
 def test_invalid_subscriptions_are_refused(
-    mesh: LocalMesh, kwargs: dict[str, object], field: str
+    mesh: MeshRuntime, kwargs: dict[str, object], field: str
 ) -> None:
     subs = Subscriptions(mesh.store)
     with pytest.raises(InvalidSubscription) as caught:
@@ -75,7 +75,7 @@ def test_invalid_subscriptions_are_refused(
     assert subs.list() == []
 
 
-def test_subscriptions_round_trip(mesh: LocalMesh) -> None:
+def test_subscriptions_round_trip(mesh: MeshRuntime) -> None:
     subs = Subscriptions(mesh.store)
     added = subs.add(
         "risk-team",

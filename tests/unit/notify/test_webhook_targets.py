@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from streammesh.audit import AuditAction, read_mesh_events
-from streammesh.control.local import LocalMesh
 from streammesh.errors import ConfigError
 from streammesh.notify import (
     AllowedTarget,
@@ -21,13 +20,14 @@ from streammesh.notify import (
     WebhookTargets,
     load_notify_settings,
 )
+from streammesh.runtime import MeshRuntime
 from tests.unit.notify.servers import open_mesh
 
 STRICT = WebhookTargets()
 
 
 @pytest.fixture
-def mesh(tmp_path: Path) -> Iterator[LocalMesh]:
+def mesh(tmp_path: Path) -> Iterator[MeshRuntime]:
     local = open_mesh(tmp_path / "mesh")
     yield local
     local.close()
@@ -118,7 +118,7 @@ def test_a_bad_allow_entry_is_a_config_error(tmp_path: Path, entry: str) -> None
         load_notify_settings(tmp_path)
 
 
-def test_subscribing_a_metadata_service_webhook_writes_nothing(mesh: LocalMesh) -> None:
+def test_subscribing_a_metadata_service_webhook_writes_nothing(mesh: MeshRuntime) -> None:
     service = NotificationService(mesh.store, mesh.plane, NotifySettings())
     with pytest.raises(WebhookTargetRefused, match=r"169\.254\.169\.254"):
         service.subscribe(
@@ -133,7 +133,7 @@ def test_subscribing_a_metadata_service_webhook_writes_nothing(mesh: LocalMesh) 
     }
 
 
-def test_subscription_changes_are_audited_on_mesh_events(mesh: LocalMesh) -> None:
+def test_subscription_changes_are_audited_on_mesh_events(mesh: MeshRuntime) -> None:
     service = NotificationService(mesh.store, mesh.plane, NotifySettings())
     created = service.subscribe(
         "ops",

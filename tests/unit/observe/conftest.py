@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from streammesh.control.local import LocalMesh
+from streammesh.runtime import MeshRuntime
 from tests.unit.observe.meshes import Clock, open_observed_mesh
 
 
 @pytest.fixture
-def mesh(tmp_path: Path) -> Iterator[LocalMesh]:
+def mesh(tmp_path: Path) -> Iterator[MeshRuntime]:
     with open_observed_mesh(tmp_path / "mesh") as opened:
         yield opened
 

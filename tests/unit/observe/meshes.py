@@ -11,9 +11,9 @@ from pathlib import Path
 
 from streammesh.config import MeshConfig
 from streammesh.control import ProductSource
-from streammesh.control.local import LocalMesh
 from streammesh.log import ConsumerOptions, TopicPartition
 from streammesh.products.loading import parse_descriptor
+from streammesh.runtime import MeshRuntime
 
 TRADES = "execution.trades.v1"
 PROFILES = "customers.profiles.v1"
@@ -61,11 +61,11 @@ class Clock:
 
 def open_observed_mesh(
     home: Path, *, log_url: str | None = None, store_url: str | None = None
-) -> LocalMesh:
+) -> MeshRuntime:
     """The mesh with both products applied."""
     home.mkdir(parents=True, exist_ok=True)
     config = MeshConfig.load(home, log_url=log_url, store_url=store_url)
-    mesh = LocalMesh.open(config)
+    mesh = MeshRuntime.open(config)
     sources = [
         ProductSource(
             parse_descriptor(
@@ -98,7 +98,7 @@ def open_observed_mesh(
 
 
 def produce(
-    mesh: LocalMesh, topic: str, partition: int, count: int, *, at_ms: int, size: int = 100
+    mesh: MeshRuntime, topic: str, partition: int, count: int, *, at_ms: int, size: int = 100
 ) -> None:
     """``count`` records of ``size`` value bytes and a 2-byte key to one partition."""
     with mesh.log.producer() as producer:
@@ -107,7 +107,7 @@ def produce(
         producer.flush(10)
 
 
-def commit(mesh: LocalMesh, group: str, topic: str, offsets: dict[int, int]) -> None:
+def commit(mesh: MeshRuntime, group: str, topic: str, offsets: dict[int, int]) -> None:
     """Commit ``offsets`` for ``group`` as a consumer that read up to them would."""
     options = ConsumerOptions(group=group, auto_commit=False, **GROUP_OPTIONS)
     with mesh.log.consumer(options) as consumer:

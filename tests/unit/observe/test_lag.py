@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-from streammesh.control.local import LocalMesh
 from streammesh.observe import InvalidGroup, InvalidOffsets, caught_up, group_lag, wait_caught_up
+from streammesh.runtime import MeshRuntime
 from tests.unit.observe.meshes import PROFILES, TRADES, Clock, commit, produce
 
 
 def test_lag_is_the_distance_from_the_committed_offset_to_the_end(
-    mesh: LocalMesh, clock: Clock
+    mesh: MeshRuntime, clock: Clock
 ) -> None:
     produce(mesh, TRADES, 0, 7, at_ms=clock.ms)
     produce(mesh, TRADES, 3, 2, at_ms=clock.ms)
@@ -35,7 +35,7 @@ def test_lag_is_the_distance_from_the_committed_offset_to_the_end(
 
 
 def test_a_quiet_compacted_stream_read_to_its_end_is_caught_up(
-    mesh: LocalMesh, clock: Clock
+    mesh: MeshRuntime, clock: Clock
 ) -> None:
     produce(mesh, PROFILES, 0, 3, at_ms=clock.ms - 30 * 24 * 3_600_000)  # a month ago
     commit(mesh, "crm", PROFILES, {0: 3})
@@ -46,7 +46,7 @@ def test_a_quiet_compacted_stream_read_to_its_end_is_caught_up(
 
 
 def test_caught_up_compares_committed_offsets_with_the_targets(
-    mesh: LocalMesh, clock: Clock
+    mesh: MeshRuntime, clock: Clock
 ) -> None:
     produce(mesh, TRADES, 0, 12, at_ms=clock.ms)
     produce(mesh, TRADES, 1, 7, at_ms=clock.ms)
@@ -62,7 +62,7 @@ def test_caught_up_compares_committed_offsets_with_the_targets(
     assert never.behind == {0: 1} and never.committed == {0: None}
 
 
-def test_caught_up_refuses_offsets_that_do_not_fit_the_topic(mesh: LocalMesh) -> None:
+def test_caught_up_refuses_offsets_that_do_not_fit_the_topic(mesh: MeshRuntime) -> None:
     with pytest.raises(InvalidOffsets, match=r"partition\(s\) \[9\] the topic lacks"):
         caught_up(mesh.log, "risk", TRADES, TRADES, {9: 1})
     with pytest.raises(InvalidOffsets, match="negative offset"):
@@ -73,7 +73,7 @@ def test_caught_up_refuses_offsets_that_do_not_fit_the_topic(mesh: LocalMesh) ->
         group_lag(mesh.log, " ", TRADES, TRADES)
 
 
-def test_waiting_answers_as_soon_as_the_group_catches_up(mesh: LocalMesh, clock: Clock) -> None:
+def test_waiting_answers_as_soon_as_the_group_catches_up(mesh: MeshRuntime, clock: Clock) -> None:
     produce(mesh, TRADES, 0, 4, at_ms=clock.ms)
     later = threading.Timer(0.5, commit, (mesh, "risk", TRADES, {0: 4}))
     started = time.monotonic()
@@ -88,7 +88,7 @@ def test_waiting_answers_as_soon_as_the_group_catches_up(mesh: LocalMesh, clock:
 
 
 def test_waiting_gives_up_after_the_wait_and_says_how_far_behind(
-    mesh: LocalMesh, clock: Clock
+    mesh: MeshRuntime, clock: Clock
 ) -> None:
     produce(mesh, TRADES, 0, 4, at_ms=clock.ms)
     started = time.monotonic()

@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 from streammesh.audit import AuditAction, read_mesh_events
-from streammesh.control.local import LocalMesh
 from streammesh.observe import (
     CHECKER_ACTOR,
     CheckerSettings,
@@ -17,23 +16,24 @@ from streammesh.observe import (
     SloStatus,
     start_slo_checker,
 )
+from streammesh.runtime import MeshRuntime
 from tests.unit.observe.meshes import PROFILES, TRADES, Clock, produce
 
 SLO_ACTIONS = (AuditAction.SLO_BREACHED, AuditAction.SLO_RECOVERED)
 
 
-def _checker(mesh: LocalMesh, clock: Clock, min_probes: int = 100) -> SloChecker:
+def _checker(mesh: MeshRuntime, clock: Clock, min_probes: int = 100) -> SloChecker:
     settings = CheckerSettings(min_probes=min_probes)
     return SloChecker(mesh.plane, mesh.log, SloLedger(mesh.store), settings=settings, clock=clock)
 
 
-def _slo_entries(mesh: LocalMesh, subject: str = TRADES) -> list[tuple[str, str | None]]:
+def _slo_entries(mesh: MeshRuntime, subject: str = TRADES) -> list[tuple[str, str | None]]:
     found = mesh.plane.audit.entries(subject=subject, actions=SLO_ACTIONS)
     return [(entry.action.value, (entry.after or {}).get("slo")) for entry in found]
 
 
 def test_a_freshness_breach_is_recorded_once_then_its_recovery(
-    mesh: LocalMesh, clock: Clock
+    mesh: MeshRuntime, clock: Clock
 ) -> None:
     checker = _checker(mesh, clock)
     produce(mesh, TRADES, 0, 1, at_ms=clock.ms)
@@ -62,7 +62,7 @@ def test_a_freshness_breach_is_recorded_once_then_its_recovery(
     assert [(s.slo, s.status) for s in states] == [(SloKind.FRESHNESS, SloStatus.MET)]
 
 
-def test_breaches_are_relayed_to_the_mesh_events_stream(mesh: LocalMesh, clock: Clock) -> None:
+def test_breaches_are_relayed_to_the_mesh_events_stream(mesh: MeshRuntime, clock: Clock) -> None:
     checker = _checker(mesh, clock)
     produce(mesh, TRADES, 0, 1, at_ms=clock.ms - 3_600_000)
 
@@ -74,7 +74,7 @@ def test_breaches_are_relayed_to_the_mesh_events_stream(mesh: LocalMesh, clock: 
 
 
 def test_a_measurement_stream_without_any_event_breaches_once_published_long_enough(
-    mesh: LocalMesh, clock: Clock
+    mesh: MeshRuntime, clock: Clock
 ) -> None:
     checker = _checker(mesh, clock)
     checker.check()
@@ -86,7 +86,7 @@ def test_a_measurement_stream_without_any_event_breaches_once_published_long_eno
     assert _slo_entries(mesh) == [("slo.breached", "freshness")]
 
 
-def test_a_quiet_state_stream_is_not_stale(mesh: LocalMesh, clock: Clock) -> None:
+def test_a_quiet_state_stream_is_not_stale(mesh: MeshRuntime, clock: Clock) -> None:
     produce(mesh, PROFILES, 0, 2, at_ms=clock.ms)
     clock.advance(timedelta(days=3))
 
@@ -97,7 +97,7 @@ def test_a_quiet_state_stream_is_not_stale(mesh: LocalMesh, clock: Clock) -> Non
 
 
 def test_an_unreadable_stream_breaches_availability_once_enough_probes_count(
-    mesh: LocalMesh, clock: Clock
+    mesh: MeshRuntime, clock: Clock
 ) -> None:
     checker = _checker(mesh, clock, min_probes=4)
     produce(mesh, TRADES, 0, 1, at_ms=clock.ms)
@@ -116,7 +116,7 @@ def test_an_unreadable_stream_breaches_availability_once_enough_probes_count(
     assert states[SloKind.AVAILABILITY].target == "99%"
 
 
-def test_the_background_checker_checks_until_stopped(mesh: LocalMesh, clock: Clock) -> None:
+def test_the_background_checker_checks_until_stopped(mesh: MeshRuntime, clock: Clock) -> None:
     produce(mesh, TRADES, 0, 1, at_ms=clock.ms - 3_600_000)
     running = start_slo_checker(mesh, interval=0.05, clock=clock)
     try:

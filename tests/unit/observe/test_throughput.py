@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from streammesh.control.local import LocalMesh
 from streammesh.observe import measure_product
+from streammesh.runtime import MeshRuntime
 from tests.unit.observe.meshes import TRADES, Clock, produce
 
 TOPIC = TRADES  # a product version's topic is its reference
 
 
-def test_rates_count_only_the_window_and_size_the_records(mesh: LocalMesh, clock: Clock) -> None:
+def test_rates_count_only_the_window_and_size_the_records(mesh: MeshRuntime, clock: Clock) -> None:
     produce(mesh, TOPIC, 0, 30, at_ms=clock.ms - 10_000)
     produce(mesh, TOPIC, 2, 12, at_ms=clock.ms - 20_000)
     produce(mesh, TOPIC, 1, 50, at_ms=clock.ms - 5 * 60_000)  # before the window
@@ -26,7 +26,7 @@ def test_rates_count_only_the_window_and_size_the_records(mesh: LocalMesh, clock
     assert metrics.last_event_at == datetime.fromtimestamp((clock.ms - 10_000) / 1000, UTC)
 
 
-def test_a_wider_window_takes_older_events_in(mesh: LocalMesh, clock: Clock) -> None:
+def test_a_wider_window_takes_older_events_in(mesh: MeshRuntime, clock: Clock) -> None:
     produce(mesh, TOPIC, 1, 50, at_ms=clock.ms - 5 * 60_000)
 
     assert measure_product(mesh.log, TRADES, TOPIC, now=clock.now).events_in_window == 0
@@ -36,7 +36,7 @@ def test_a_wider_window_takes_older_events_in(mesh: LocalMesh, clock: Clock) -> 
 
 
 def test_bytes_beyond_the_read_limit_are_estimated_from_the_records_read(
-    mesh: LocalMesh, clock: Clock
+    mesh: MeshRuntime, clock: Clock
 ) -> None:
     produce(mesh, TOPIC, 0, 40, at_ms=clock.ms - 1_000, size=48)
 
@@ -47,7 +47,7 @@ def test_bytes_beyond_the_read_limit_are_estimated_from_the_records_read(
     assert metrics.bytes_in_window == 40 * 50
 
 
-def test_an_empty_stream_has_no_last_event_and_no_rate(mesh: LocalMesh, clock: Clock) -> None:
+def test_an_empty_stream_has_no_last_event_and_no_rate(mesh: MeshRuntime, clock: Clock) -> None:
     metrics = measure_product(mesh.log, TRADES, TOPIC, now=clock.now)
 
     assert metrics.last_event_at is None

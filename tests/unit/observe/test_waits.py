@@ -8,7 +8,6 @@ from contextlib import ExitStack
 
 import pytest
 
-from streammesh.control.local import LocalMesh
 from streammesh.observe import (
     CaughtUp,
     TooManyWaits,
@@ -17,6 +16,7 @@ from streammesh.observe import (
     await_caught_up,
     caught_up,
 )
+from streammesh.runtime import MeshRuntime
 from tests.unit.observe.meshes import TRADES, Clock, commit, produce
 
 
@@ -58,7 +58,7 @@ def test_a_refused_wait_holds_nothing() -> None:
 
 
 def test_waiting_on_an_event_loop_answers_once_the_group_commits(
-    mesh: LocalMesh, clock: Clock
+    mesh: MeshRuntime, clock: Clock
 ) -> None:
     produce(mesh, TRADES, 0, 4, at_ms=clock.ms)
     checks: list[CaughtUp] = []
@@ -76,7 +76,7 @@ def test_waiting_on_an_event_loop_answers_once_the_group_commits(
     assert not checks[0].caught_up and checks[0].behind == {0: 4}
 
 
-def test_waiting_on_an_event_loop_gives_up_after_the_wait(mesh: LocalMesh, clock: Clock) -> None:
+def test_waiting_on_an_event_loop_gives_up_after_the_wait(mesh: MeshRuntime, clock: Clock) -> None:
     produce(mesh, TRADES, 0, 4, at_ms=clock.ms)
 
     async def check() -> CaughtUp:

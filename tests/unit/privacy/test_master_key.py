@@ -10,15 +10,15 @@ import pytest
 
 from streammesh.cli.main import run
 from streammesh.config import MeshConfig
-from streammesh.control.local import LocalMesh
 from streammesh.privacy import LocalKms, MasterKeyMissing
 from streammesh.privacy.local_kms import MASTER_KEY_FILE
+from streammesh.runtime import MeshRuntime
 
 PRODUCT = "customers.profiles"
 
 
 def _mesh_with_encrypted_data(home: Path) -> Path:
-    with LocalMesh.open(MeshConfig.load(home)) as mesh:
+    with MeshRuntime.open(MeshConfig.load(home)) as mesh:
         mesh.keys.current(PRODUCT, b"user-1")  # what encrypting a classified field does first
     key = home / MASTER_KEY_FILE
     assert key.exists()
@@ -29,7 +29,7 @@ def test_a_missing_master_key_over_encrypted_data_refuses_to_start(tmp_path: Pat
     key = _mesh_with_encrypted_data(tmp_path)
     key.unlink()
     with pytest.raises(MasterKeyMissing) as caught:
-        LocalMesh.open(MeshConfig.load(tmp_path))
+        MeshRuntime.open(MeshConfig.load(tmp_path))
     message = str(caught.value)
     assert str(key) in message
     assert "backup" in message and "1 key(s)" in message
@@ -49,7 +49,7 @@ def test_the_cli_reports_the_missing_key_in_one_line(
 
 
 def test_a_mesh_that_never_encrypted_starts_without_a_key(tmp_path: Path) -> None:
-    with LocalMesh.open(MeshConfig.load(tmp_path)) as mesh:
+    with MeshRuntime.open(MeshConfig.load(tmp_path)) as mesh:
         assert not (tmp_path / MASTER_KEY_FILE).exists()
         mesh.keys.current(PRODUCT, b"user-1")  # the first encryption makes the key
     assert (tmp_path / MASTER_KEY_FILE).exists()

@@ -23,14 +23,10 @@ from streammesh.server.api.models.errors import ErrorReply
 from streammesh.server.api.responses import errors
 from streammesh.server.auth import Reader
 from streammesh.server.context import server_context
-from streammesh.server.errors import ServiceNotConfigured
 
 
 def _access(request: Request) -> AccessService:
-    access = server_context(request).access
-    if access is None:
-        raise ServiceNotConfigured("access service")
-    return access
+    return server_context(request).runtime.access
 
 
 Access = Annotated[AccessService, Depends(_access)]

@@ -28,7 +28,7 @@ from streammesh.server.api.responses import errors
 from streammesh.server.api.roles import Scope
 from streammesh.server.auth import Reader, require_role
 from streammesh.server.context import server_context
-from streammesh.server.errors import PermissionDenied, ServiceNotConfigured
+from streammesh.server.errors import PermissionDenied
 
 router = APIRouter(prefix="/governance", tags=["governance"])
 
@@ -39,10 +39,7 @@ REVIEWER_ROLES = GLOBAL_POLICY_ROLES
 
 
 def _governance(request: Request) -> GovernanceService:
-    service = server_context(request).governance
-    if service is None:
-        raise ServiceNotConfigured("governance")
-    return service
+    return server_context(request).runtime.governance
 
 
 Governance = Annotated[GovernanceService, Depends(_governance)]

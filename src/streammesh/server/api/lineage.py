@@ -33,10 +33,7 @@ RUN_EVENT_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.GOVERNANCE, Role.DOMAIN_O
 
 
 def _lineage(request: Request) -> MeshLineage:
-    lineage = server_context(request).lineage
-    if lineage is None:
-        raise ServiceNotConfigured("lineage")
-    return lineage
+    return server_context(request).runtime.lineage
 
 
 Lineage = Annotated[MeshLineage, Depends(_lineage)]

@@ -31,14 +31,11 @@ from streammesh.server.api.roles import CHANGER_ROLES, OVERSEER_ROLES, Changer, 
 from streammesh.server.api.services import Plane
 from streammesh.server.auth import Reader
 from streammesh.server.context import server_context
-from streammesh.server.errors import PermissionDenied, ServiceNotConfigured
+from streammesh.server.errors import PermissionDenied
 
 
 def _notifications(request: Request) -> NotificationService:
-    service = server_context(request).notifications
-    if service is None:
-        raise ServiceNotConfigured("notifications")
-    return service
+    return server_context(request).runtime.notifications
 
 
 Notifications = Annotated[NotificationService, Depends(_notifications)]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from streammesh.observe import MeshMonitor, SloLedger, await_caught_up
+from streammesh.observe import MeshMonitor, await_caught_up
 from streammesh.server.api.models.observe import (
     CaughtUpBody,
     CaughtUpReply,
@@ -20,8 +20,7 @@ from streammesh.server.api.models.observe import (
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors
 from streammesh.server.auth import Reader
-from streammesh.server.context import ServerContext, server_context
-from streammesh.server.errors import ServiceNotConfigured
+from streammesh.server.context import server_context
 from streammesh.server.waiting import server_waits
 
 router = APIRouter(tags=["monitoring"])
@@ -29,19 +28,8 @@ router = APIRouter(tags=["monitoring"])
 Group = Annotated[str, Path(min_length=1, max_length=255, description="A consumer group.")]
 
 
-def mesh_monitor(context: ServerContext) -> MeshMonitor | None:
-    """The monitor over a server's control plane, log and metadata store (``None`` when the
-    server lacks one of them)."""
-    if context.plane is None or context.log is None:
-        return None
-    return MeshMonitor(context.plane, context.log, SloLedger(context.plane.store))
-
-
 def _monitor(request: Request) -> MeshMonitor:
-    monitor = mesh_monitor(server_context(request))
-    if monitor is None:
-        raise ServiceNotConfigured("monitoring")
-    return monitor
+    return server_context(request).runtime.monitor
 
 
 Monitor = Annotated[MeshMonitor, Depends(_monitor)]

@@ -13,16 +13,12 @@ from streammesh.server.api.responses import errors
 from streammesh.server.api.roles import Changer, Scope
 from streammesh.server.api.services import Plane
 from streammesh.server.context import server_context
-from streammesh.server.errors import ServiceNotConfigured
 
 router = APIRouter(tags=["privacy"])
 
 
 def _keys(request: Request) -> KeyStore:
-    keys = server_context(request).privacy
-    if keys is None:
-        raise ServiceNotConfigured("privacy key store")
-    return keys
+    return server_context(request).runtime.keys
 
 
 Keys = Annotated[KeyStore, Depends(_keys)]

@@ -21,7 +21,6 @@ from streammesh.access.authority import OVERSEERS
 from streammesh.identity import Principal, Role
 from streammesh.server.auth import WRITER_ROLES, Reader, authenticate, require_role
 from streammesh.server.context import server_context
-from streammesh.server.errors import ServiceNotConfigured
 
 CHANGER_ROLES = WRITER_ROLES
 """Apply, deprecate, retire, register domains and teams: platform-admin, governance,
@@ -44,10 +43,7 @@ ProducerPrincipal = Annotated[Principal, Depends(require_role(PRODUCER_ROLES))]
 
 
 def _scope(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> DomainScope:
-    plane = server_context(request).plane
-    if plane is None:
-        raise ServiceNotConfigured("control plane")
-    return domain_scope(plane.store, principal.name, principal.role)
+    return domain_scope(server_context(request).runtime.store, principal.name, principal.role)
 
 
 Scope = Annotated[DomainScope, Depends(_scope)]

@@ -13,46 +13,30 @@ from streammesh.log import EventLog
 from streammesh.privacy import KeyStore
 from streammesh.registry.base import SchemaRegistry
 from streammesh.server.context import server_context
-from streammesh.server.errors import ServiceNotConfigured
 
 
 def _plane(request: Request) -> ControlPlane:
-    plane = server_context(request).plane
-    if plane is None:
-        raise ServiceNotConfigured("control plane")
-    return plane
+    return server_context(request).runtime.plane
 
 
 def _log(request: Request) -> EventLog:
-    log = server_context(request).log
-    if log is None:
-        raise ServiceNotConfigured("event log")
-    return log
+    return server_context(request).runtime.log
 
 
 def _access(request: Request) -> AccessControl:
-    access = server_context(request).access_control
-    if access is None:
-        raise ServiceNotConfigured("access control")
-    return access
+    return server_context(request).runtime.grants
 
 
 def _keys(request: Request) -> KeyStore:
-    keys = server_context(request).privacy
-    if keys is None:
-        raise ServiceNotConfigured("key store")
-    return keys
+    return server_context(request).runtime.keys
 
 
 def _policies(request: Request) -> PolicyRegistry:
-    governance = server_context(request).governance
-    if governance is None:
-        raise ServiceNotConfigured("governance")
-    return governance.policies
+    return server_context(request).runtime.policies
 
 
 def _registry(request: Request) -> SchemaRegistry:
-    return server_context(request).registry
+    return server_context(request).runtime.registry
 
 
 Plane = Annotated[ControlPlane, Depends(_plane)]

@@ -52,10 +52,7 @@ def _token_store(request: Request) -> TokenStore:
 
 
 def _control_plane(request: Request) -> ControlPlane:
-    plane = server_context(request).plane
-    if plane is None:
-        raise ServiceNotConfigured("control plane")
-    return plane
+    return server_context(request).runtime.plane
 
 
 Tokens = Annotated[TokenStore, Depends(_token_store)]

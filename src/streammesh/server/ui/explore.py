@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from starlette.exceptions import HTTPException
 
 from streammesh.catalog.model import Facet
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render
@@ -52,10 +51,8 @@ def explore(
     for them), as in the CLI's and the API's default search; page links and facet links
     keep the query, the filters and that choice.
     """
-    if context.plane is None:
-        raise HTTPException(503, "the catalog is not available on this server")
     tiers = [int(tier) for tier in sla_tier or [] if tier.isdigit()]
-    result = context.plane.catalog.search(
+    result = context.runtime.plane.catalog.search(
         q,
         domain=domain,
         owner=owner,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from streammesh.control.records import ApplicationRole, ProductRecord
 from streammesh.log import ConsumerOptions, EventLog, LogError, TopicPartition
-from streammesh.observe import GroupLag, MeshMonitor, ProductMetrics, SloLedger, SloState
+from streammesh.observe import GroupLag, ProductMetrics, SloState
 from streammesh.server.context import ServerContext
 
 BUCKETS = 6
@@ -88,20 +88,18 @@ def product_health(
     context: ServerContext, record: ProductRecord, *, now: datetime | None = None
 ) -> ProductHealth | None:
     """The panel for ``record``; ``None`` when the server has no log or the stream is gone."""
-    if context.plane is None or context.log is None:
-        return None
     moment = now or datetime.now(UTC)
-    monitor = MeshMonitor(context.plane, context.log, SloLedger(context.plane.store))
+    monitor = context.runtime.monitor
     try:
         # Sizing the window's records is not shown on the page; read none of them.
         metrics = monitor.product_metrics(record.reference, now=moment, max_read=0)
-        buckets = rate_buckets(context.log, record.topic, metrics.end_offsets, now=moment)
+        buckets = rate_buckets(context.runtime.log, record.topic, metrics.end_offsets, now=moment)
     except LogError:
         return None
     groups = sorted(
         {
             app.group
-            for app, _active in context.plane.applications(record.reference)
+            for app, _active in context.runtime.plane.applications(record.reference)
             if app.role is ApplicationRole.CONSUMER and app.group
         }
     )

@@ -27,12 +27,14 @@ router = APIRouter(include_in_schema=False)
 
 def _owned_pending(context: ServerContext, viewer: Viewer) -> list[AccessRequest]:
     pending = access_service(context).list(state=AccessState.REQUESTED)
-    if viewer.overseer or context.plane is None:
+    if viewer.overseer:
         return pending
     teams: dict[str, str] = {}
     for request in pending:
         if request.reference not in teams:
-            teams[request.reference] = context.plane.product(request.reference).descriptor.team
+            teams[request.reference] = context.runtime.plane.product(
+                request.reference
+            ).descriptor.team
     return [r for r in pending if viewer.team is not None and teams[r.reference] == viewer.team]
 
 

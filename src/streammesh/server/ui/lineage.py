@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from starlette.exceptions import HTTPException
 
 from streammesh.control.errors import ProductNotFound
 from streammesh.lineage import Direction, LineageGraph, NodeKind
@@ -81,13 +80,11 @@ def lineage_page(
     product: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
 ) -> HTMLResponse:
     """The lineage of the whole mesh, or of everything up- and downstream of ``product``."""
-    if context.lineage is None:
-        raise HTTPException(503, "lineage is not available on this server")
     try:
         graph = (
-            context.lineage.graph()
+            context.runtime.lineage.graph()
             if product is None
-            else context.lineage.around(product, Direction.BOTH, None)
+            else context.runtime.lineage.around(product, Direction.BOTH, None)
         )
     except ProductNotFound:
         return not_found_page(

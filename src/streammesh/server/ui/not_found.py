@@ -19,10 +19,8 @@ SUGGESTIONS = 3
 
 def close_products(context: ServerContext, reference: str) -> list[str]:
     """Up to three product names close to ``reference`` (its ``.vN`` suffix ignored)."""
-    if context.plane is None:
-        return []
     name = reference.rsplit(".v", 1)[0] if _versioned(reference) else reference
-    names = sorted({record.name for record in context.plane.products()})
+    names = sorted({record.name for record in context.runtime.plane.products()})
     return difflib.get_close_matches(name, names, n=SUGGESTIONS)
 
 

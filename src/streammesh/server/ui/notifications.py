@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.exceptions import HTTPException
 
 from streammesh.notify import NotificationService
 from streammesh.notify.errors import InboxItemNotFound
@@ -20,9 +19,7 @@ INBOX_SIZE = 100
 
 
 def _notifications(context: ServerContext) -> NotificationService:
-    if context.notifications is None:
-        raise HTTPException(503, "notifications are not available on this server")
-    return context.notifications
+    return context.runtime.notifications
 
 
 @router.get(f"{UI_PREFIX}/notifications", response_class=HTMLResponse)

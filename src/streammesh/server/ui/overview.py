@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from starlette.exceptions import HTTPException
 
 from streammesh.audit import MESH_EVENTS_TOPIC, read_mesh_events
 from streammesh.governance.report import ProductCompliance
@@ -23,9 +22,7 @@ ACTIVITY_SIZE = 100
 @router.get(f"{UI_PREFIX}/governance", response_class=HTMLResponse)
 def governance(request: Request, viewer: CurrentViewer, context: Context) -> HTMLResponse:
     """Compliance per domain, and per rule how many products break it."""
-    if context.governance is None:
-        raise HTTPException(503, "governance is not available on this server")
-    report = context.governance.report()
+    report = context.runtime.governance.report()
     domains: dict[str, list[ProductCompliance]] = defaultdict(list)
     for product in report.products:
         domains[product.domain].append(product)
@@ -48,12 +45,10 @@ def activity(
     before: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
     """What happened in the mesh, newest first, from ``_mesh.events``."""
-    if context.log is None:
-        raise HTTPException(503, "the event log is not available on this server")
     end = _end_offset(context)
     upto = end if before is None else min(before, end)
     start = max(upto - ACTIVITY_SIZE, 0)
-    events = read_mesh_events(context.log, from_offset=start, max_events=upto - start)
+    events = read_mesh_events(context.runtime.log, from_offset=start, max_events=upto - start)
     return render(
         request,
         "activity.html",
@@ -66,9 +61,8 @@ def activity(
 
 def _end_offset(context: ServerContext) -> int:
     """How many events ``_mesh.events`` holds (one partition; 0 before the first)."""
-    assert context.log is not None
     try:
-        description = context.log.describe_topic(MESH_EVENTS_TOPIC)
+        description = context.runtime.log.describe_topic(MESH_EVENTS_TOPIC)
     except LogError:
         return 0
     return sum(description.end_offsets.values())

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.exceptions import HTTPException
 
 from streammesh.access import Caller, EventsNotReadable
 from streammesh.control.errors import ProductNotFound
@@ -50,10 +49,8 @@ SchemaVersion = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 def _record(context: ServerContext, reference: str) -> ProductRecord | None:
     """The product version, or None when the mesh has no such product."""
-    if context.plane is None:
-        raise HTTPException(503, "the control plane is not available on this server")
     try:
-        return context.plane.product(reference)
+        return context.runtime.plane.product(reference)
     except ProductNotFound:
         return None
 
@@ -81,9 +78,9 @@ def product_page(
     record = _record(context, reference)
     if record is None:
         return _missing(request, context, reference)
-    plane = context.plane
+    plane = context.runtime.plane
     assert plane is not None  # _record checked it
-    schemas = list_schemas(record.reference, viewer.principal, plane, context.registry)
+    schemas = list_schemas(record.reference, viewer.principal, plane, context.runtime.registry)
     diff = None
     if diff_from is not None and diff_to is not None:
         try:
@@ -91,7 +88,7 @@ def product_page(
                 record.reference,
                 viewer.principal,
                 plane,
-                context.registry,
+                context.runtime.registry,
                 from_version=diff_from,
                 to_version=diff_to,
             )
@@ -103,7 +100,7 @@ def product_page(
         for app, active in plane.applications(record.reference)
         if app.role is ApplicationRole.CONSUMER
     ]
-    requests = context.access.list(product=record.reference) if context.access is not None else []
+    requests = context.runtime.access.list(product=record.reference)
     return render(
         request,
         "product.html",
@@ -130,13 +127,11 @@ def product_page(
 def _connection(
     request: Request, context: ServerContext, viewer: Viewer, record: ProductRecord
 ) -> dict[str, Any] | None:
-    """The connection details for the viewer (``None`` on a server without an event log)."""
-    if context.log is None:
-        return None
+    """The connection details for the viewer."""
     details = connection_details(
         record.descriptor,
         schema_id=record.schema_id,
-        endpoint=endpoint_of(context.log.url, str(request.base_url)),
+        endpoint=endpoint_of(context.runtime.log.url, str(request.base_url)),
         principal=viewer.principal.name,
     )
     return details.document()
@@ -151,23 +146,17 @@ def download_sample(
     record = _record(context, reference)
     if record is None:
         return _missing(request, context, reference)
-    if (
-        context.access_control is None
-        or context.plane is None
-        or context.log is None
-        or context.privacy is None
-        or context.governance is None
-    ):
-        raise HTTPException(503, "the event log is not available on this server")
     try:
-        reading = event_access(context.access_control, context.plane, viewer.principal, record)
+        reading = event_access(
+            context.runtime.grants, context.runtime.plane, viewer.principal, record
+        )
     except EventsNotReadable as exc:
         return Response(str(exc), status_code=403, media_type="text/plain")
     events = sample_events(
-        context.log,
-        context.registry,
-        context.privacy,
-        context.governance.policies,
+        context.runtime.log,
+        context.runtime.registry,
+        context.runtime.keys,
+        context.runtime.governance.policies,
         record,
         reading,
         limit=MAX_SAMPLE,
@@ -186,9 +175,7 @@ def download_sample(
 def _applicants(context: ServerContext, viewer: Viewer) -> list[str]:
     """The service accounts the viewer may ask access for (their team's; every one for
     overseers)."""
-    if context.access is None:
-        return []
-    accounts = context.access.accounts.list(kind=AccountKind.SERVICE_ACCOUNT)
+    accounts = context.runtime.access.accounts.list(kind=AccountKind.SERVICE_ACCOUNT)
     return [
         account.name
         for account in accounts
@@ -198,10 +185,8 @@ def _applicants(context: ServerContext, viewer: Viewer) -> list[str]:
 
 def _neighbours(context: ServerContext, record: ProductRecord) -> dict[str, list[Node]]:
     """The nodes one step upstream and downstream of the product in the lineage graph."""
-    if context.lineage is None:
-        return {"upstream": [], "downstream": []}
-    start = context.lineage.product_node(record.reference)
-    graph = context.lineage.graph()
+    start = context.runtime.lineage.product_node(record.reference)
+    graph = context.runtime.lineage.graph()
     return {
         "upstream": [graph.nodes[edge.source] for edge in graph.upstream_of(start)],
         "downstream": [graph.nodes[edge.target] for edge in graph.downstream_of(start)],

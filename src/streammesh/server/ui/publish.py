@@ -40,9 +40,7 @@ MAX_TEXT = 256 * 1024
 
 
 def _plane(context: ServerContext) -> ControlPlane:
-    if context.plane is None:
-        raise HTTPException(503, "the control plane is not available on this server")
-    return context.plane
+    return context.runtime.plane
 
 
 def team_products(plane: ControlPlane, viewer: Viewer) -> list[str]:
@@ -104,7 +102,7 @@ def publish_page(
         if product not in team_products(plane, viewer):
             raise HTTPException(404, f"no data product '{product}' of your team")
         try:
-            descriptor, schema = product_texts(plane, context.registry, product)
+            descriptor, schema = product_texts(plane, context.runtime.registry, product)
         except ProductNotFound:
             raise HTTPException(404, f"no data product '{product}'") from None
     return _page(request, viewer, plane, descriptor=descriptor, schema=schema)

@@ -37,21 +37,17 @@ class RecentEvents:
 
 def recent_events(context: ServerContext, viewer: Viewer, record: ProductRecord) -> RecentEvents:
     """The product's latest events as ``viewer`` may see them."""
-    control = context.access_control
-    plane = context.plane
-    if control is None or plane is None:
-        return RecentEvents(None, [])
     try:
-        reading = event_access(control, plane, viewer.principal, record)
+        reading = event_access(
+            context.runtime.grants, context.runtime.plane, viewer.principal, record
+        )
     except EventsNotReadable:
         return RecentEvents(None, [])
-    if context.log is None or context.privacy is None or context.governance is None:
-        return RecentEvents(reading, [])
     events = sample_events(
-        context.log,
-        context.registry,
-        context.privacy,
-        context.governance.policies,
+        context.runtime.log,
+        context.runtime.registry,
+        context.runtime.keys,
+        context.runtime.governance.policies,
         record,
         reading,
         limit=SAMPLE_SIZE,

@@ -125,7 +125,7 @@ class SessionKeys:
 def session_store(request: Request) -> SessionStore:
     """The server-side sessions of the mesh serving ``request`` (503 without a control plane,
     as in an app built for the registry alone)."""
-    plane = server_context(request).plane
+    plane = server_context(request).runtime.plane
     if plane is None:
         raise HTTPException(503, "the web UI is not available on this server")
     return SessionStore(plane.store)

@@ -73,7 +73,7 @@ def find_viewer(request: Request) -> Viewer | None:
     principal = session_principal(request, session)
     if principal is None:
         return None
-    account = context.access.accounts.find(principal.name) if context.access else None
+    account = context.runtime.access.accounts.find(principal.name)
     return Viewer(principal, account, keys.csrf_token(session.csrf_seed))
 
 
@@ -95,10 +95,8 @@ def require_csrf(request: Request, viewer: Viewer, token: str) -> None:
 
 
 def access_service(context: ServerContext) -> AccessService:
-    """The access service, or 503 when the app was built without it."""
-    if context.access is None:
-        raise HTTPException(503, "access requests are not available on this server")
-    return context.access
+    """The access service."""
+    return context.runtime.access
 
 
 def render(

@@ -1,0 +1,189 @@
+"""``MeshRuntime``: the composition root — the one place that opens a mesh and wires its services.
+
+The CLI, the server and the SDK all open a mesh through :meth:`MeshRuntime.open`: it opens the
+metadata store, the event log and the schema registry once, and builds every service on them
+(control plane, grants and access requests, data keys, policies, governance, lineage,
+notifications, monitoring, the data plane). A new service is added here and nowhere else; the
+edges (CLI commands, HTTP routes) only ask the runtime for it.
+
+Example:
+    >>> with MeshRuntime.open(MeshConfig.load(Path(".streammesh"))) as mesh:  # doctest: +SKIP
+    ...     mesh.plane.products()
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from streammesh.access import AccessControl, AccessService
+from streammesh.config import MeshConfig
+from streammesh.control.plane import ControlPlane
+from streammesh.control.settings import ControlSettings
+from streammesh.governance import GovernanceService
+from streammesh.governance.policies import PolicyRegistry
+from streammesh.identity import TokenStore
+from streammesh.lineage import MeshLineage
+from streammesh.log import EventLog, LogConfig, open_log
+from streammesh.notify import NotificationService, load_notify_settings
+from streammesh.observe import MeshMonitor, SloLedger
+from streammesh.privacy import KeyStore, LocalKms
+from streammesh.registry.sql import SqlSchemaRegistry
+from streammesh.sqlite_file import private_directory
+from streammesh.store import MetadataStore, open_store
+
+if TYPE_CHECKING:
+    from streammesh.log.kafka.acls import KafkaAcls
+
+__all__ = ["MeshRuntime"]
+
+
+@dataclass(frozen=True, slots=True)
+class MeshRuntime:
+    """Every service of one open mesh; close it when done (it is a context manager).
+
+    The foundations (``store``, ``log``, ``registry``) are opened once; the services are built
+    on them when the runtime opens, so every caller in a process shares one of each (one data
+    key cache, one policy cache, one grant cache).
+
+    Attributes:
+        config: The mesh's settings (``mesh.yaml``, environment, flags).
+        store: The metadata store.
+        log: The event log.
+        registry: The schema registry.
+        plane: The control plane: products, lifecycle, applications, domains and teams.
+        grants: The grant checks of produce and consume (who may read and write what).
+        access: Accounts, access requests and grants as users manage them.
+        keys: The data keys of encrypted fields (one per process, so its cache and audit
+            batching work).
+        policies: The global and per-domain governance policies.
+        governance: Policies, proposals and the compliance report.
+        lineage: The lineage graph and OpenLineage runs.
+        notifications: Subscriptions, the inbox, deliveries and incidents.
+        monitor: Throughput, consumer lag and SLO states of products.
+        acls: The Kafka cluster's ACL bindings when ``kafka.acls`` is on.
+    """
+
+    config: MeshConfig
+    store: MetadataStore
+    log: EventLog
+    registry: SqlSchemaRegistry
+    plane: ControlPlane
+    grants: AccessControl
+    access: AccessService
+    keys: KeyStore
+    policies: PolicyRegistry
+    governance: GovernanceService
+    lineage: MeshLineage
+    notifications: NotificationService
+    monitor: MeshMonitor
+    acls: KafkaAcls | None = field(default=None)
+
+    @classmethod
+    def open(cls, config: MeshConfig, log_config: LogConfig | None = None) -> MeshRuntime:
+        """Open (creating when missing) the mesh ``config`` describes.
+
+        The mesh directory is made private (0700) and what is created in it while opening is
+        private too (0600 files, 0700 directories), whatever the process umask.
+
+        Raises:
+            StoreError: The metadata store cannot be opened or migrated, or is damaged.
+            LogError: The event log cannot be opened, or is damaged.
+            MasterKeyMissing: ``privacy/master.key`` is missing while the store holds keys
+                wrapped by it (restore it from a backup).
+            ConfigError: ``kafka.acls`` is on and the log is not Kafka, or ``mesh.yaml``'s
+                notification settings are invalid.
+        """
+        acls = _kafka_acls(config, log_config)  # a bad setting fails before anything opens
+        store, log = _open_foundations(config, log_config)
+        try:
+            return cls._wire(config, store, log, acls)
+        except BaseException:
+            log.close()
+            store.close()
+            raise
+
+    @classmethod
+    def _wire(
+        cls, config: MeshConfig, store: MetadataStore, log: EventLog, acls: KafkaAcls | None
+    ) -> MeshRuntime:
+        """Build every service on the open store and log."""
+        kms = LocalKms.for_mesh(config.home, KeyStore(store).wrapped_keys)
+        kms.check_present()  # refuse to start rather than lose every encrypted field
+        registry = SqlSchemaRegistry(store)
+        settings = ControlSettings(config.lifecycle, config.consumer_active_window)
+        plane = ControlPlane(store, log, registry, settings=settings)
+        governance = GovernanceService(store, plane, registry, log=log)
+        return cls(
+            config=config,
+            store=store,
+            log=log,
+            registry=registry,
+            plane=plane,
+            grants=AccessControl(store),
+            access=AccessService(store, plane, acls=acls),
+            keys=KeyStore(store, kms),
+            policies=governance.policies,
+            governance=governance,
+            lineage=MeshLineage(plane, store, log),
+            notifications=NotificationService(store, plane, load_notify_settings(config.home)),
+            monitor=MeshMonitor(plane, log, SloLedger(store)),
+            acls=acls,
+        )
+
+    def tokens(self, *, remember_s: float = 0.0) -> TokenStore:
+        """The API token store; a server remembers verified tokens for ``remember_s``."""
+        return TokenStore(self.store, remember_s=remember_s)
+
+    def close(self) -> None:
+        """Close the control plane, the log and the store."""
+        try:
+            self.plane.close()
+            self.log.close()
+        finally:
+            self.store.close()
+
+    def __enter__(self) -> MeshRuntime:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _open_foundations(
+    config: MeshConfig, log_config: LogConfig | None
+) -> tuple[MetadataStore, EventLog]:
+    """The store and the log, their files private; the store is closed if the log fails."""
+    with _private_files():
+        if config.store_url.startswith("sqlite:") or config.embedded:
+            # Also tightens an existing mesh made before its files were private.
+            private_directory(config.home)
+        store = open_store(config.store_url)
+        try:
+            return store, open_log(config.log_url, log_config or LogConfig())
+        except BaseException:
+            store.close()
+            raise
+
+
+def _kafka_acls(config: MeshConfig, log_config: LogConfig | None) -> KafkaAcls | None:
+    """The ACL admin of the mesh's Kafka cluster when ``kafka.acls`` is on (sends nothing)."""
+    if not config.kafka_acls:
+        return None
+    from streammesh.log.kafka.acls import KafkaAcls  # the [kafka] extra; only when asked
+
+    return KafkaAcls.for_log(config.log_url, log_config)
+
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    """Create files 0600 and directories 0700 inside the block (the umask is per process, so
+    threads creating files meanwhile get private ones too, which is the safe side)."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
