@@ -244,11 +244,11 @@ def sync(
     """Make the Kafka cluster's ACL bindings match the grants (kafka.acls in mesh.yaml): list
     the bindings to create and to delete, then apply them unless --dry-run."""
     from streammesh.access import AccessService, sync_acls
-    from streammesh.control.local import LocalMesh
     from streammesh.errors import ConfigError
+    from streammesh.runtime import MeshRuntime
 
     config = command_target(ctx, mesh, store).config()
-    with LocalMesh.open(config) as local:
+    with MeshRuntime.open(config) as local:
         if local.acls is None:
             raise ConfigError(
                 f"ACL management is off for the mesh at {config.home}: set 'kafka: {{acls: "

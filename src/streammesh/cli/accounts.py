@@ -34,10 +34,10 @@ app = typer.Typer(
 def open_access(target: MeshTarget) -> Iterator[AccessService]:
     """The access service of the mesh ``target`` names, open for the ``with`` block."""
     from streammesh.access import AccessService
-    from streammesh.control.local import LocalMesh
+    from streammesh.runtime import MeshRuntime
 
     config = target.config()
-    with LocalMesh.open(config) as mesh:
+    with MeshRuntime.open(config) as mesh:
         yield AccessService(mesh.store, mesh.plane, acls=mesh.acls)
 
 

@@ -15,9 +15,9 @@ from rich.text import Text
 from streammesh.cli.mesh_connection import cli_actor, command_target
 from streammesh.cli.options import JsonOption, MeshOption, StoreOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.control.local import LocalMesh
 from streammesh.privacy import KeyStore
 from streammesh.privacy import forget as forget_entity
+from streammesh.runtime import MeshRuntime
 
 
 def forget(
@@ -37,7 +37,7 @@ def forget(
 ) -> None:
     """Destroy an entity's data keys: its classified fields become unreadable everywhere."""
     config = command_target(ctx, mesh, store).config()
-    with LocalMesh.open(config) as local:
+    with MeshRuntime.open(config) as local:
         record = local.plane.product(product)
         done = forget_entity(
             KeyStore(local.store),

@@ -22,7 +22,7 @@ from streammesh.errors import ConfigError
 from streammesh.governance import GovernanceService, ProposalStatus, parse_policy
 
 if TYPE_CHECKING:
-    from streammesh.control.local import LocalMesh
+    from streammesh.runtime import MeshRuntime
 
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -144,7 +144,7 @@ class _Remote:
         return found
 
 
-def _in_process(local: LocalMesh) -> _Backend:
+def _in_process(local: MeshRuntime) -> _Backend:
     return _InProcess(GovernanceService(local.store, local.plane, local.registry, log=local.log))
 
 

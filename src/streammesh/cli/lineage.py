@@ -29,7 +29,7 @@ from streammesh.cli.output import print_json, stdout_console
 from streammesh.lineage import Direction, MeshLineage, dependents
 
 if TYPE_CHECKING:
-    from streammesh.control.local import LocalMesh
+    from streammesh.runtime import MeshRuntime
 
 
 class _ShowByDefault(typer.core.TyperGroup):
@@ -98,7 +98,7 @@ class _Remote:
         return found
 
 
-def _in_process(local: LocalMesh) -> _Backend:
+def _in_process(local: MeshRuntime) -> _Backend:
     return _InProcess(MeshLineage(local.plane, local.store, local.log))
 
 

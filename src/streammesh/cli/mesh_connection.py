@@ -52,9 +52,9 @@ from streammesh.sdk.client import MeshClient
 
 if TYPE_CHECKING:
     from streammesh.control import ProductRecord
-    from streammesh.control.local import LocalMesh
     from streammesh.log.base import ConsumerOptions
     from streammesh.registry.base import SchemaRegistry
+    from streammesh.runtime import MeshRuntime
     from streammesh.sdk import ProductConsumer, ProductProducer
     from streammesh.sdk.remote import RemoteMesh
 
@@ -276,7 +276,7 @@ Service = TypeVar("Service")
 @contextmanager
 def open_service(
     target: MeshTarget,
-    local: Callable[[LocalMesh], Service],
+    local: Callable[[MeshRuntime], Service],
     remote: Callable[[RemoteMesh], Service],
 ) -> Iterator[Service]:
     """A command's service over the mesh ``target`` names: built by ``local`` from the

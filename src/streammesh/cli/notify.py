@@ -22,8 +22,8 @@ from streammesh.cli.options import JsonOption, MeshOption, StoreOption
 from streammesh.cli.output import print_json, stdout_console
 
 if TYPE_CHECKING:
-    from streammesh.control.local import LocalMesh
     from streammesh.notify import Delivery, DeliveryReport, NotificationService, Subscription
+    from streammesh.runtime import MeshRuntime
 
 SCOPES = ("product", "domain", "mesh")
 _HELP = {"help_option_names": ["-h", "--help"]}
@@ -44,12 +44,12 @@ notify_app = typer.Typer(
 
 
 @contextmanager
-def _open(target: MeshTarget) -> Iterator[tuple[LocalMesh, NotificationService]]:
-    from streammesh.control.local import LocalMesh
+def _open(target: MeshTarget) -> Iterator[tuple[MeshRuntime, NotificationService]]:
     from streammesh.notify import NotificationService, load_notify_settings
+    from streammesh.runtime import MeshRuntime
 
     config = target.config()
-    with LocalMesh.open(config) as mesh:
+    with MeshRuntime.open(config) as mesh:
         settings = load_notify_settings(config.home)
         yield mesh, NotificationService(mesh.store, mesh.plane, settings)
 

@@ -29,7 +29,7 @@ from streammesh.cli.output import print_json, stdout_console
 from streammesh.observe import MeshMonitor, SloChecker, SloLedger
 
 if TYPE_CHECKING:
-    from streammesh.control.local import LocalMesh
+    from streammesh.runtime import MeshRuntime
     from streammesh.sdk.remote import RemoteMesh
 
 slo_app = typer.Typer(
@@ -96,7 +96,7 @@ class _Remote:
         return found
 
 
-def _in_process(local: LocalMesh) -> _Backend:
+def _in_process(local: MeshRuntime) -> _Backend:
     ledger = SloLedger(local.store)
     return _InProcess(
         MeshMonitor(local.plane, local.log, ledger), SloChecker(local.plane, local.log, ledger)

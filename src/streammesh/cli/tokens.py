@@ -27,8 +27,8 @@ from streammesh.cli.output import print_json, stdout_console
 from streammesh.errors import ConfigError
 
 if TYPE_CHECKING:
-    from streammesh.control.local import LocalMesh
     from streammesh.identity import Role
+    from streammesh.runtime import MeshRuntime
     from streammesh.sdk.remote import RemoteMesh
 
 ROLE_NAMES = ("platform-admin", "governance", "domain-owner", "member", "consumer")
@@ -60,7 +60,7 @@ class _Backend(Protocol):
 
 
 class _InProcess:
-    def __init__(self, local: LocalMesh) -> None:
+    def __init__(self, local: MeshRuntime) -> None:
         from streammesh.identity import TokenStore
 
         self._local = local
