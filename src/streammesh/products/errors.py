@@ -56,6 +56,38 @@ class DescriptorInvalid(ProductError):
         super().__init__(f"descriptor '{self.source}' has {count} {noun}:\n{details}")
 
 
+class SchemaFileMissing(DescriptorInvalid):
+    """The schema file a descriptor names does not exist."""
+
+    def __init__(
+        self,
+        descriptor: Path | str,
+        schema_file: Path | str,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.schema_file = str(schema_file)
+        self.problem = DescriptorProblem(
+            "schema.path",
+            f"schema file '{self.schema_file}' does not exist",
+            "give the schema's path relative to the descriptor's folder",
+            line,
+            column,
+        )
+        super().__init__(descriptor, [self.problem])
+
+
+class SchemaFileUnreadable(ProductError):
+    """The schema file a descriptor names exists but cannot be read as UTF-8 text."""
+
+    def __init__(self, schema_file: Path | str, reason: str) -> None:
+        self.schema_file = str(schema_file)
+        self.reason = reason
+        super().__init__(
+            f"{self.schema_file}: cannot be read: {reason}; save it as a UTF-8 text file"
+        )
+
+
 class InvalidName(ProductError):
     """A domain or product name that does not follow the naming rules."""
 

@@ -13,7 +13,8 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +24,45 @@ from pydantic_core import ErrorDetails
 
 from streammesh.bounded_yaml import YamlLimit, YamlRefused, compose_yaml
 from streammesh.products.descriptor import Descriptor
-from streammesh.products.errors import DescriptorInvalid, DescriptorProblem
+from streammesh.products.errors import (
+    DescriptorInvalid,
+    DescriptorProblem,
+    SchemaFileMissing,
+    SchemaFileUnreadable,
+)
 from streammesh.products.sizes import PartitionSize, size_table
 
 Location = tuple[int | str, ...]
 
 
-def load_descriptor(path: str | Path, *, check_files: bool = True) -> Descriptor:
-    """Read the descriptor at ``path``.
+@dataclass(frozen=True, slots=True)
+class DescriptorFile:
+    """A descriptor as read from disk, read once.
 
-    Args:
-        path: The YAML file.
-        check_files: Also check that the schema file the descriptor names exists.
+    Attributes:
+        path: The descriptor file, as given.
+        text: Its text.
+        descriptor: The validated descriptor.
+        root: Its YAML node tree, for the line and column of a field.
+    """
+
+    path: Path
+    text: str
+    descriptor: Descriptor
+    root: yaml.Node | None
+
+    @property
+    def schema_path(self) -> Path:
+        """The schema file it names (a relative path is relative to the descriptor's folder)."""
+        return self.path.parent / self.descriptor.schema_ref.path
+
+    def position(self, keys: Sequence[str]) -> tuple[int | None, int | None]:
+        """1-based line and column of the field at ``keys`` (``None`` when not written)."""
+        return _position(self.root, tuple(keys))
+
+
+def read_descriptor(path: str | Path) -> DescriptorFile:
+    """Read and validate the descriptor file ``path``.
 
     Raises:
         DescriptorInvalid: The file cannot be read, is not YAML, or breaks descriptor rules;
@@ -50,21 +78,44 @@ def load_descriptor(path: str | Path, *, check_files: bool = True) -> Descriptor
             path, [DescriptorProblem("", f"cannot be read: {exc}", "save it as UTF-8 text")]
         ) from None
     descriptor = parse_descriptor(text, source=str(path))
-    if check_files:
-        schema_file = path.parent / descriptor.schema_ref.path
-        if not schema_file.is_file():
-            raise DescriptorInvalid(
-                path,
-                [
-                    DescriptorProblem(
-                        "schema.path",
-                        f"schema file '{schema_file}' does not exist",
-                        "give the path relative to the descriptor's folder",
-                        *_position(_compose(text), ("schema",)),
-                    )
-                ],
-            )
-    return descriptor
+    # It parsed, so it composes; the tree is kept for the positions of later findings.
+    return DescriptorFile(path, text, descriptor, _compose(text))
+
+
+def read_schema(descriptor: DescriptorFile) -> str:
+    """The text of the schema file ``descriptor`` names.
+
+    Raises:
+        SchemaFileMissing: The file does not exist.
+        SchemaFileUnreadable: It cannot be read as UTF-8 text.
+    """
+    schema_file = descriptor.schema_path
+    try:
+        return schema_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SchemaFileMissing(
+            descriptor.path, schema_file, *descriptor.position(("schema",))
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaFileUnreadable(schema_file, str(exc)) from None
+
+
+def load_descriptor(path: str | Path, *, check_files: bool = True) -> Descriptor:
+    """Read the descriptor at ``path``.
+
+    Args:
+        path: The YAML file.
+        check_files: Also check that the schema file the descriptor names exists.
+
+    Raises:
+        DescriptorInvalid: The file cannot be read, is not YAML, or breaks descriptor rules;
+            the error lists every problem found (``SchemaFileMissing`` when the schema file
+            is missing).
+    """
+    found = read_descriptor(path)
+    if check_files and not found.schema_path.is_file():
+        raise SchemaFileMissing(found.path, found.schema_path, *found.position(("schema",)))
+    return found.descriptor
 
 
 def parse_descriptor(text: str, *, source: str = "<descriptor>") -> Descriptor:
