@@ -122,7 +122,7 @@ def test_the_workflow(backend: Served) -> None:
     refused = _error(served, "POST", "/apply", 422, json=sources((descriptor(), PRICE_AS_TEXT)))
     assert refused["code"] == "plan-refused"
     rules = {problem["rule"] for problem in refused["details"]}
-    assert "schema.incompatible" in rules
+    assert "compatibility.incompatible" in rules
     assert any("price" in line for p in refused["details"] for line in p["details"])
     assert len(_ok(served, "GET", "/products/execution.stocktrades/schemas")) == 2
 

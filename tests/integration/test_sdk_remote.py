@@ -88,7 +88,7 @@ def test_plan_apply_produce_consume_and_lifecycle(mesh: RemoteMesh, tmp_path: Pa
     _write_product(tmp_path / "execution", PRICE_AS_TEXT)
     with pytest.raises(PlanRefused) as plan_refused:
         mesh.apply([path])
-    assert "schema.incompatible" in {p.rule for p in plan_refused.value.problems}
+    assert "compatibility.incompatible" in {p.rule for p in plan_refused.value.problems}
 
     v2 = _write_product(tmp_path / "v2", PRICE_AS_TEXT, version=2)
     assert mesh.apply([v2]).applied == ("execution.stocktrades.v2",)

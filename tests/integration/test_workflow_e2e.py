@@ -189,7 +189,7 @@ def test_from_init_to_retire(
     with pytest.raises(PlanRefused) as refused:
         mesh.apply([folder])
     problem = refused.value.problems[0]
-    assert problem.rule == "schema.incompatible"
+    assert problem.rule == "compatibility.incompatible"
     assert any("status" in line for line in problem.details)
     assert "version: 2" in problem.hint
     assert mesh.product(product).schema_version == 2  # nothing changed

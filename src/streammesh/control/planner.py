@@ -2,7 +2,9 @@
 
 Planning reads and never writes: the stored product versions, the log's topics and the
 registry's subjects. Every problem of every product is collected, so one ``plan`` run lists
-everything that stands between the descriptors and the mesh.
+everything that stands between the descriptors and the mesh. The descriptor itself is checked
+by the checker ``streammesh validate`` uses (:mod:`streammesh.products.checks`), so its
+findings come with the same rule ids; the registry is asked about each schema once.
 """
 
 from __future__ import annotations
@@ -28,18 +30,21 @@ from streammesh.control.plan import (
 from streammesh.control.records import ProductRecord
 from streammesh.control.settings import ControlSettings
 from streammesh.control.sources import ProductSource
-from streammesh.errors import MissingDependency
 from streammesh.governance.review import MeshReview
 from streammesh.log.base import CleanupPolicy, EventLog, TopicSpec
 from streammesh.log.errors import TopicNotFound
+from streammesh.products.checks import (
+    INCOMPATIBLE,
+    CheckedDescriptor,
+    Compatibility,
+    DescriptorChecker,
+    incompatible_hint,
+)
 from streammesh.products.descriptor import Descriptor, Status
 from streammesh.products.lifecycle import LifecycleError, LifecycleState, deprecate, publish, retire
-from streammesh.registry.base import SchemaRegistry, subject_for
-from streammesh.registry.errors import SchemaNotFound, SubjectNotFound
-from streammesh.schemas.base import ParsedSchema
-from streammesh.schemas.errors import SchemaError
-from streammesh.schemas.formats import format_for
-from streammesh.schemas.json_schema.object_root import require_object_root
+from streammesh.products.report import Finding
+from streammesh.products.report import Severity as FindingSeverity
+from streammesh.registry.base import SchemaRegistry
 
 _ORDER = (Status.DRAFT, Status.PUBLISHED, Status.DEPRECATED, Status.RETIRED)
 
@@ -75,9 +80,9 @@ class Planner:
         new_teams: set[str] = set()
         plans = []
         # Governance: the mesh's policies and products, read once for the whole plan.
-        review = MeshReview.load(self.connection, self.registry)
+        checker = DescriptorChecker(MeshReview.load(self.connection, self.registry))
         for source in sources:
-            plans.append(self._plan_product(source, new_domains, new_teams, review))
+            plans.append(self._plan_product(source, new_domains, new_teams, checker))
         return Plan(tuple(plans), problems)
 
     def _plan_product(
@@ -85,7 +90,7 @@ class Planner:
         source: ProductSource,
         new_domains: set[str],
         new_teams: set[str],
-        review: MeshReview,
+        checker: DescriptorChecker,
     ) -> ProductPlan:
         descriptor = source.descriptor
         stored = inventory.product(self.connection, descriptor.name, descriptor.version)
@@ -103,23 +108,16 @@ class Planner:
 
         spec = descriptor.retention.topic_spec(descriptor.topic, descriptor.partition_count)
         changes.append(self._topic(spec, problem))
-        schema = self._parse_schema(source, problem)
+        target = source.checked()
+        checked = checker.check(target)
+        for finding in checked.findings:
+            problem.finding(finding)
+        schema = checked.schema
         schema_change, schema_id, schema_version = (
-            self._schema(source, problem) if schema is not None else (None, None, None)
+            self._schema(target, checker, problem) if schema is not None else (None, None, None)
         )
         if schema_change is not None:
             changes.append(schema_change)
-        if schema is not None:
-            self._check_key(descriptor, schema, problem)
-        # --- governance: policy findings become plan problems (errors block apply) ---
-        for finding in review.findings(descriptor, schema.fields() if schema is not None else None):
-            problem(
-                finding.rule,
-                f"{finding.field}: {finding.message}" if finding.field else finding.message,
-                finding.hint,
-                severity=Severity.ERROR if finding.is_error else Severity.WARNING,
-            )
-        # --- end governance ---
         changes.append(self._catalog(descriptor, stored, schema_change))
         status, transitions, status_change = self._status(descriptor, stored, problem)
         changes.append(status_change)
@@ -143,10 +141,10 @@ class Planner:
                     "apply the upstream product first, or fix its name",
                     severity=Severity.WARNING,
                 )
-        target = None
+        planned = None
         if schema is not None and not problem.has_errors:
-            target = Target(spec, schema, schema_id, schema_version, status, transitions, replaces)
-        return ProductPlan(source, stored, tuple(changes), problem.found, target)
+            planned = Target(spec, schema, schema_id, schema_version, status, transitions, replaces)
+        return ProductPlan(source, stored, tuple(changes), problem.found, planned)
 
     def _check_team(
         self, descriptor: Descriptor, stored: ProductRecord | None, problem: _Problems
@@ -227,79 +225,36 @@ class Planner:
             )
         return Change(Resource.TOPIC, Action.NONE, spec.name, _describe_spec(existing))
 
-    def _parse_schema(self, source: ProductSource, problem: _Problems) -> ParsedSchema | None:
-        schema_format = source.descriptor.schema_ref.format
-        try:
-            parsed = format_for(schema_format.schema_type).parse(source.schema)
-            require_object_root(parsed)
-            return parsed
-        except MissingDependency as exc:
-            problem("schema.format-unavailable", str(exc))
-        except SchemaError as exc:
-            problem(
-                "schema.invalid",
-                f"the {schema_format.value} schema '{source.descriptor.schema_ref.path}' is "
-                f"invalid: {exc}",
-                "run 'streammesh validate' for the location of each problem",
-            )
-        return None
-
     def _schema(
-        self, source: ProductSource, problem: _Problems
+        self, target: CheckedDescriptor, checker: DescriptorChecker, problem: _Problems
     ) -> tuple[Change | None, int | None, int | None]:
-        subject = subject_for(source.descriptor.topic)
-        try:
-            found = self.registry.lookup(subject, source.submission)
-        except SubjectNotFound:
+        standing = checker.compatibility(target, self.registry)
+        subject = standing.subject
+        if standing.latest is None:
             return (
                 Change(Resource.SCHEMA, Action.CREATE, subject, "new subject, version 1"),
                 None,
                 None,
             )
-        except SchemaNotFound:
-            pass
-        else:
-            latest = self.registry.versions(subject)[-1]
+        found = standing.registered
+        if found is not None:
             summary = f"version {found.version} (id {found.id})"
-            if found.version != latest:
-                summary += f"; the subject's latest is version {latest}"
+            if found.version != standing.latest:
+                summary += f"; the subject's latest is version {standing.latest}"
             return Change(Resource.SCHEMA, Action.NONE, subject, summary), found.id, found.version
-        report = self.registry.check_compatibility(subject, source.submission)
-        if not report.compatible:
-            level = self.registry.compatibility(subject)
-            bump = source.descriptor.version + 1
-            problem(
-                "schema.incompatible",
-                f"the schema is incompatible with subject '{subject}' under {level.value} "
-                f"({len(report.incompatibilities)} incompatibilities)",
-                f"make the change compatible, or publish it as the next major version "
-                f"(version: {bump} -> topic '{source.descriptor.name}.v{bump}', which runs "
-                "side by side with this one)",
-                details=tuple(report.messages),
-            )
+        if not standing.compatible:
+            problem.incompatible(target, standing)
             return None, None, None
-        latest = self.registry.versions(subject)[-1]
         return (
-            Change(Resource.SCHEMA, Action.CREATE, subject, f"version {latest + 1} (compatible)"),
+            Change(
+                Resource.SCHEMA,
+                Action.CREATE,
+                subject,
+                f"version {standing.latest + 1} (compatible)",
+            ),
             None,
             None,
         )
-
-    def _check_key(self, descriptor: Descriptor, schema: ParsedSchema, problem: _Problems) -> None:
-        fields = {field.path for field in schema.fields()}
-        if descriptor.key.field not in fields:
-            problem(
-                "key.missing-field",
-                f"the key field '{descriptor.key.field}' is not a field of the schema",
-                "name a field of the schema in key.field; 'streammesh validate' lists them",
-            )
-        for path in descriptor.classifications:
-            if path not in fields:
-                problem(
-                    "classification.unknown-field",
-                    f"classified field '{path}' is not a field of the schema",
-                    "classify fields of the schema only",
-                )
 
     def _catalog(
         self, descriptor: Descriptor, stored: ProductRecord | None, schema: Change | None
@@ -439,6 +394,31 @@ class _Problems:
         source = self._source
         self._found.append(
             PlanProblem(source.reference, source.origin, severity, rule, message, hint, details)
+        )
+
+    def finding(self, finding: Finding) -> None:
+        """Add a finding of the descriptor checker (notes are not plan problems)."""
+        if finding.severity is FindingSeverity.INFO:
+            return
+        self(
+            finding.rule,
+            f"{finding.location}: {finding.message}" if finding.location else finding.message,
+            finding.hint or "",
+            severity=(
+                Severity.ERROR if finding.severity is FindingSeverity.ERROR else Severity.WARNING
+            ),
+        )
+
+    def incompatible(self, target: CheckedDescriptor, standing: Compatibility) -> None:
+        """Add one problem for every incompatibility of ``standing``, each a detail line."""
+        assert standing.report is not None and standing.level is not None
+        self(
+            INCOMPATIBLE,
+            f"the schema is incompatible with subject '{standing.subject}' under "
+            f"{standing.level.value} ({len(standing.report.incompatibilities)} "
+            "incompatibilities)",
+            incompatible_hint(target, standing.level),
+            details=tuple(standing.report.messages),
         )
 
     @property

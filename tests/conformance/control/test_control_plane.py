@@ -136,7 +136,7 @@ def test_incompatible_schema_is_refused_and_nothing_changes(
     refused = source(schema=json.dumps(broken), extra="tags: [changed]\n")
     plan = plane.plan([refused])
     (problem,) = plan.errors
-    assert problem.rule == "schema.incompatible"
+    assert problem.rule == "compatibility.incompatible"
     assert len(problem.details) == 3  # price both ways (FULL_TRANSITIVE), venue without default
     assert "version: 2" in problem.hint
     before = audit_actions(plane)

@@ -52,7 +52,7 @@ def test_each_detail_of_a_problem_has_its_own_line(capsys: pytest.CaptureFixture
         REFERENCE,
         "stocktrades.yaml",
         Severity.ERROR,
-        "schema.incompatible",
+        "compatibility.incompatible",
         "the schema is incompatible (2 incompatibilities)",
         "publish it as the next major version (version: 2)",
         ("field 'status' changed type", "field 'venue' has no default"),
@@ -62,7 +62,7 @@ def test_each_detail_of_a_problem_has_its_own_line(capsys: pytest.CaptureFixture
     assert lines[0] == f"{REFERENCE}  (stocktrades.yaml)"
     assert lines[1].split() == [
         "error", "the", "schema", "is", "incompatible", "(2", "incompatibilities)",
-        "[schema.incompatible]",
+        "[compatibility.incompatible]",
     ]  # fmt: skip
     assert lines[2].strip() == "- field 'status' changed type"
     assert lines[3].strip() == "- field 'venue' has no default"
