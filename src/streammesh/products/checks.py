@@ -49,6 +49,10 @@ if TYPE_CHECKING:
     from streammesh.schemas.base import ParsedSchema, SchemaField
 
 
+INCOMPATIBLE = "compatibility.incompatible"
+"""The rule id of an incompatibility with what is published (``plan`` lists them as one)."""
+
+
 class PolicyReviewer(Protocol):
     """Governance as the checker needs it (``streammesh.governance.MeshReview``)."""
 
@@ -264,7 +268,7 @@ def compatibility_findings(target: CheckedDescriptor, standing: Compatibility) -
         target.finding(
             problem.path,
             Severity.ERROR,
-            "compatibility.incompatible",
+            INCOMPATIBLE,
             f"incompatible with {under}: {problem.reason} ({problem.rule})",
             hint,
             in_schema=True,
@@ -425,6 +429,7 @@ def _field_hint(path: str, fields: dict[str, SchemaField]) -> str:
 
 
 __all__ = [
+    "INCOMPATIBLE",
     "CheckedDescriptor",
     "Compatibility",
     "DescriptorCheck",
