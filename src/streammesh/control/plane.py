@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
@@ -48,6 +47,7 @@ from streammesh.control.records import (
     ProductRecord,
     TeamRecord,
 )
+from streammesh.control.scope import ChangeScope
 from streammesh.control.settings import ControlSettings
 from streammesh.control.sources import ProductSource
 from streammesh.log.base import EventLog
@@ -64,10 +64,6 @@ from streammesh.registry.base import SchemaRegistry
 from streammesh.schemas.base import SchemaField
 from streammesh.schemas.formats import format_for
 from streammesh.store import MetadataStore
-
-if TYPE_CHECKING:
-    # Only for annotations: the access package imports the control plane at run time.
-    from streammesh.access.scope import DomainScope
 
 _LOGGER = logging.getLogger(__name__)
 _VERSIONED = re.compile(r"^(?P<name>[^.]+\.[^.]+)\.v(?P<version>[1-9][0-9]*)$")
@@ -154,7 +150,7 @@ class ControlPlane:
         sources: Sequence[ProductSource],
         *,
         actor: str,
-        scope: DomainScope | None = None,
+        scope: ChangeScope | None = None,
     ) -> ApplyResult:
         """Make the mesh match ``sources``; a second run with the same sources changes nothing.
 
@@ -198,7 +194,7 @@ class ControlPlane:
             self._publish_events()
         return ApplyResult(plan, tuple(applied))
 
-    def _check_apply_scope(self, sources: Sequence[ProductSource], scope: DomainScope) -> None:
+    def _check_apply_scope(self, sources: Sequence[ProductSource], scope: ChangeScope) -> None:
         # Every product of the plan is checked before anything is planned or written: one
         # product outside the caller's domains refuses the whole apply.
         with self._store.read() as connection:
@@ -231,7 +227,7 @@ class ControlPlane:
         sunset: date,
         replacement: str | None = None,
         actor: str,
-        scope: DomainScope | None = None,
+        scope: ChangeScope | None = None,
     ) -> ProductRecord:
         """Deprecate a published product: it takes no new consumers and leaves default search.
 
@@ -266,7 +262,7 @@ class ControlPlane:
         *,
         actor: str,
         force: bool = False,
-        scope: DomainScope | None = None,
+        scope: ChangeScope | None = None,
     ) -> ProductRecord:
         """Retire a deprecated product and delete its topic; this is final.
 
@@ -304,7 +300,7 @@ class ControlPlane:
         *,
         actor: str,
         note: str | None = None,
-        scope: DomainScope | None = None,
+        scope: ChangeScope | None = None,
     ) -> Transfer:
         """Give every version of a product to another team of its domain (audited as
         ``product.owner-changed`` per version); the same team again changes nothing.
@@ -344,7 +340,7 @@ class ControlPlane:
         team: str,
         actor: str,
         note: str | None,
-        scope: DomainScope | None,
+        scope: ChangeScope | None,
         now: datetime,
     ) -> Transfer:
         current = self._resolve(connection, reference)
@@ -603,7 +599,7 @@ class ControlPlane:
         *,
         description: str | None,
         actor: str,
-        scope: DomainScope | None = None,
+        scope: ChangeScope | None = None,
     ) -> DomainRecord:
         """Register (or describe again) a domain.
 
@@ -648,7 +644,7 @@ class ControlPlane:
         email: str | None,
         description: str | None,
         actor: str,
-        scope: DomainScope | None = None,
+        scope: ChangeScope | None = None,
     ) -> TeamRecord:
         """Register (or describe again) a team, optionally of a registered domain.
 
@@ -731,7 +727,7 @@ class ControlPlane:
             _LOGGER.warning("mesh events not relayed yet (will retry): %s", exc)
 
 
-def _check_product(scope: DomainScope | None, record: ProductRecord, action: str) -> None:
+def _check_product(scope: ChangeScope | None, record: ProductRecord, action: str) -> None:
     if scope is not None:
         scope.check(record.descriptor.domain, action, record.reference)
 

@@ -23,7 +23,7 @@ from streammesh.governance.errors import (
     ProposalTransitionRefused,
 )
 from streammesh.governance.evaluation import BUILT_IN_RULES, evaluate
-from streammesh.governance.findings import FindingSeverity, PolicyFinding, RuleId
+from streammesh.governance.findings import RuleId
 from streammesh.governance.merging import Loosening, effective_policy, satisfies
 from streammesh.governance.policies import PolicyRecord, PolicyRegistry, PolicySet, load_policies
 from streammesh.governance.policy import BASELINE, Policy, parse_policy, policy_from
@@ -38,6 +38,7 @@ from streammesh.governance.protection import fields_to_encrypt, requires_approva
 from streammesh.governance.report import ComplianceReport, ProductCompliance, compliance_report
 from streammesh.governance.review import MeshReview
 from streammesh.governance.service import GovernanceService
+from streammesh.products.findings import FindingSeverity, PolicyFinding
 
 __all__ = [
     "BASELINE",

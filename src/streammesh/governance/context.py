@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from streammesh.governance.findings import FindingSeverity, PolicyFinding
 from streammesh.governance.policy import Policy, RuleSettings
 from streammesh.products.descriptor import Classification, Descriptor
+from streammesh.products.findings import FindingSeverity, PolicyFinding
 from streammesh.registry.base import CompatibilityLevel
 from streammesh.schemas.base import SchemaField
 

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from streammesh.governance.context import RuleContext
-from streammesh.governance.findings import PolicyFinding, RuleId
+from streammesh.governance.findings import RuleId
 from streammesh.products.descriptor import EventKind, Visibility
 from streammesh.products.durations import format_duration
+from streammesh.products.findings import PolicyFinding
 from streammesh.products.retention import RetentionMode
 
 

@@ -15,7 +15,7 @@ from streammesh.governance.contract_rules import (
     schema_formats,
 )
 from streammesh.governance.custom import CustomRule, RuleFunction, custom_rules
-from streammesh.governance.findings import FindingSeverity, PolicyFinding, RuleId
+from streammesh.governance.findings import RuleId
 from streammesh.governance.merging import Loosening
 from streammesh.governance.mesh_rules import co_keyed_partitions, upstream_sla
 from streammesh.governance.policy import BASELINE, Policy, RuleSettings
@@ -26,6 +26,7 @@ from streammesh.governance.schema_rules import (
     protected_fields,
 )
 from streammesh.products.descriptor import Descriptor
+from streammesh.products.findings import FindingSeverity, PolicyFinding
 from streammesh.registry.base import CompatibilityLevel
 from streammesh.schemas.base import SchemaField
 

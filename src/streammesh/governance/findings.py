@@ -1,17 +1,17 @@
-"""What a policy rule reports: :class:`PolicyFinding`, with its rule id and severity."""
+"""The stable ids of the built-in policy rules (:class:`RuleId`).
+
+A rule reports a :class:`streammesh.products.findings.PolicyFinding`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
+# Re-exported only until ``products/validation.py`` imports them from
+# ``streammesh.products.findings`` (issue 11: the finding moved below governance).
+from streammesh.products.findings import FindingSeverity, PolicyFinding
 
-class FindingSeverity(StrEnum):
-    """Errors block ``apply`` and fail ``validate``; warnings are shown and let them go ahead."""
-
-    ERROR = "error"
-    WARNING = "warning"
+__all__ = ["FindingSeverity", "PolicyFinding", "RuleId"]
 
 
 class RuleId(StrEnum):
@@ -34,41 +34,3 @@ class RuleId(StrEnum):
     """Not a rule of the policy file: a domain policy that tries to relax a global rule."""
     CUSTOM_FAILED = "policy.custom-failed"
     """A custom rule raised instead of returning findings."""
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyFinding:
-    """One way a product breaks a policy rule.
-
-    Attributes:
-        rule: The rule's stable id, e.g. ``fields.personal-data`` (a :class:`RuleId` value for
-            built-in rules, any dotted id for custom ones).
-        severity: Whether it blocks ``apply``.
-        product: The product version it is about (``<name>.v<N>``).
-        field: The field path it is about: a schema field (``customer.email``) or a
-            descriptor field (``sla.tier``); empty when it is about the whole product.
-        message: What is wrong, with the names in quotes.
-        hint: What to do about it.
-    """
-
-    rule: str
-    severity: FindingSeverity
-    product: str
-    field: str
-    message: str
-    hint: str
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity is FindingSeverity.ERROR
-
-    def document(self) -> dict[str, Any]:
-        """The JSON shape of this finding (CLI ``--json`` and the REST API)."""
-        return {
-            "rule": self.rule,
-            "severity": self.severity.value,
-            "product": self.product,
-            "field": self.field,
-            "message": self.message,
-            "hint": self.hint,
-        }

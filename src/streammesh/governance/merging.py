@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streammesh.governance.findings import FindingSeverity, PolicyFinding, RuleId
+from streammesh.governance.findings import RuleId
 from streammesh.governance.policy import Policy, Rules, RuleSettings
+from streammesh.products.findings import FindingSeverity, PolicyFinding
 from streammesh.registry.base import CompatibilityLevel
 
 _DIRECTIONS = {

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from streammesh.governance.context import RuleContext
-from streammesh.governance.findings import PolicyFinding, RuleId
+from streammesh.governance.findings import RuleId
 from streammesh.products.descriptor import Descriptor
+from streammesh.products.findings import PolicyFinding
 
 
 def _upstream(mesh: Sequence[Descriptor], reference: str) -> Descriptor | None:

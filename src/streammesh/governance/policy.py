@@ -34,9 +34,9 @@ from pydantic import (
 
 from streammesh.bounded_yaml import load_yaml
 from streammesh.governance.errors import PolicyInvalid
-from streammesh.governance.findings import FindingSeverity
 from streammesh.products.descriptor import Classification, SchemaFormatName
 from streammesh.products.durations import parse_duration
+from streammesh.products.findings import FindingSeverity
 from streammesh.products.sizes import PartitionSize
 from streammesh.registry.base import CompatibilityLevel
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from streammesh.governance.findings import FindingSeverity, PolicyFinding, RuleId
+from streammesh.governance.findings import RuleId
 from streammesh.governance.policy import Policy
 from streammesh.governance.protection import fields_to_encrypt
 from streammesh.governance.report_exposure import SCAN_PER_PARTITION, scan_for_clear_fields
 from streammesh.governance.review import MeshReview
 from streammesh.log import EventLog
 from streammesh.products.descriptor import Descriptor, Status
+from streammesh.products.findings import FindingSeverity, PolicyFinding
 from streammesh.registry.base import SchemaRegistry
 from streammesh.schemas.formats import format_for
 from streammesh.store import MetadataStore

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Connection
 from streammesh.errors import MeshError
 from streammesh.governance.custom import CustomRule, custom_rules
 from streammesh.governance.evaluation import evaluate
-from streammesh.governance.findings import PolicyFinding
 from streammesh.governance.policies import PolicySet, load_policies
 from streammesh.products.descriptor import Descriptor, Status
+from streammesh.products.findings import PolicyFinding
 from streammesh.registry.base import CompatibilityLevel, SchemaRegistry, subject_for
 from streammesh.schemas.base import SchemaField
 

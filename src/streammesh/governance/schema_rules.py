@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterator
 
 from streammesh.governance.context import RuleContext
-from streammesh.governance.findings import PolicyFinding, RuleId
+from streammesh.governance.findings import RuleId
 from streammesh.governance.merging import satisfies
+from streammesh.products.findings import PolicyFinding
 from streammesh.registry.base import subject_for
 
 

@@ -28,6 +28,7 @@ from streammesh.products.errors import (
     ProductError,
     ScaffoldConflict,
 )
+from streammesh.products.findings import FindingSeverity, PolicyFinding
 from streammesh.products.json_schema import descriptor_json_schema
 from streammesh.products.loading import load_descriptor, parse_descriptor
 from streammesh.products.retention import Retention, RetentionMode
@@ -41,11 +42,13 @@ __all__ = [
     "DescriptorInvalid",
     "DescriptorProblem",
     "EventKind",
+    "FindingSeverity",
     "InvalidName",
     "Key",
     "KeyType",
     "Owner",
     "PartitionSize",
+    "PolicyFinding",
     "Port",
     "PortKind",
     "ProductError",

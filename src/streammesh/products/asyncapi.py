@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from streammesh.products.connection import MeshEndpoint, connection_details
-from streammesh.products.descriptor import KeyType, SchemaFormatName
-
-if TYPE_CHECKING:
-    from streammesh.control import ProductRecord
+from streammesh.products.descriptor import Descriptor, KeyType, SchemaFormatName, Status
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -38,6 +36,33 @@ _KEY_SCHEMAS: dict[KeyType, dict[str, Any]] = {
 }
 
 
+class ProductState(Protocol):
+    """What a document says of a product version's state (``streammesh.control.ProductRecord``
+    is the one implementation; the control plane sits above this package, so it is named by
+    shape here)."""
+
+    @property
+    def descriptor(self) -> Descriptor: ...
+
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def status_since(self) -> datetime: ...
+
+    @property
+    def replaced_by(self) -> str | None: ...
+
+    @property
+    def schema_id(self) -> int: ...
+
+    @property
+    def schema_version(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ExportedProduct:
     """One product version to describe.
@@ -47,7 +72,7 @@ class ExportedProduct:
         schema: Its value schema's text as registered (id ``record.schema_id``).
     """
 
-    record: ProductRecord
+    record: ProductState
     schema: str
 
 
