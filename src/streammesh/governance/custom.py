@@ -3,7 +3,7 @@
 
 A custom rule has the shape of a built-in one: it takes a
 :class:`~streammesh.governance.context.RuleContext` and returns (or yields) the
-:class:`~streammesh.governance.findings.PolicyFinding` objects it found. Register it in the
+:class:`~streammesh.products.findings.PolicyFinding` objects it found. Register it in the
 package's ``pyproject.toml``::
 
     [project.entry-points."streammesh.policies"]

@@ -7,12 +7,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-# Re-exported only until ``products/validation.py`` imports them from
-# ``streammesh.products.findings`` (issue 11: the finding moved below governance).
-from streammesh.products.findings import FindingSeverity, PolicyFinding
-
-__all__ = ["FindingSeverity", "PolicyFinding", "RuleId"]
-
 
 class RuleId(StrEnum):
     """The stable ids of the built-in rules (custom rules bring their own ids)."""

@@ -45,7 +45,7 @@ from streammesh.schemas.formats import format_for
 from streammesh.schemas.json_schema.object_root import require_object_root
 
 if TYPE_CHECKING:
-    from streammesh.governance.findings import PolicyFinding
+    from streammesh.products.findings import PolicyFinding
     from streammesh.schemas.base import ParsedSchema, SchemaField
 
 
