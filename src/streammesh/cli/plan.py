@@ -228,31 +228,70 @@ def apply(
         checked = _validate(session, paths or [Path(".")])
         if not checked.report.ok:
             _refuse_invalid(checked.report, as_json)
-        planned = session.mesh.plan(checked.files)
-        if not as_json:
-            print_plan(planned, show_all=show_all)
-        if planned.errors:
-            if as_json:
-                print_json(_document(planned, checked.report))
-            raise typer.Exit(1)
-        if not planned.has_changes:
-            if as_json:
-                print_json(_document(planned, checked.report))
-            return
-        if not yes and not _confirm(planned):
-            typer.echo("Nothing was applied.", err=True)
-            raise typer.Exit(1)
-        try:
-            applied = session.mesh.apply(checked.files)
-        except PlanRefused as refused:
-            # The mesh changed since the plan was shown (another apply ran meanwhile).
-            current = PlanSummary((), refused.problems)
-            if as_json:
-                print_json(_document(current, checked.report))
-            else:
-                print_plan(current)
-            raise typer.Exit(1) from None
+        if yes:
+            applied = _apply_at_once(session, checked, as_json, show_all)
+        else:
+            applied = _apply_confirmed(session, checked, as_json, show_all)
+    if applied is None:
+        return
     if as_json:
         print_json(_document(applied, checked.report))
     else:
         _print_applied(applied)
+
+
+def _apply_at_once(
+    session: MeshSession[MeshClient], checked: _Checked, as_json: bool, show_all: bool
+) -> PlanSummary | None:
+    """``apply --yes``: apply, then show the plan it carried out (``apply`` plans under its
+    own lock, so planning first would check every descriptor twice); ``None``: no changes."""
+    try:
+        applied = session.mesh.apply(checked.files)
+    except PlanRefused as refused:
+        # Nothing was applied; the whole plan shows the errors with the changes they stop.
+        current = session.mesh.plan(checked.files)
+        if not current.errors:  # another apply changed the mesh meanwhile
+            current = PlanSummary((), refused.problems)
+        if as_json:
+            print_json(_document(current, checked.report))
+        else:
+            print_plan(current, show_all=show_all)
+        raise typer.Exit(1) from None
+    if not as_json:
+        print_plan(applied, show_all=show_all)
+    if applied.has_changes:
+        return applied
+    if as_json:
+        print_json(_document(applied, checked.report))
+    return None
+
+
+def _apply_confirmed(
+    session: MeshSession[MeshClient], checked: _Checked, as_json: bool, show_all: bool
+) -> PlanSummary | None:
+    """``apply`` without ``--yes``: show the plan, ask, then apply; ``None``: no changes."""
+    planned = session.mesh.plan(checked.files)
+    if not as_json:
+        print_plan(planned, show_all=show_all)
+    if planned.errors:
+        if as_json:
+            print_json(_document(planned, checked.report))
+        raise typer.Exit(1)
+    if not planned.has_changes:
+        if as_json:
+            print_json(_document(planned, checked.report))
+        return None
+    if not _confirm(planned):
+        typer.echo("Nothing was applied.", err=True)
+        raise typer.Exit(1)
+    try:
+        applied = session.mesh.apply(checked.files)
+    except PlanRefused as refused:
+        # The mesh changed since the plan was shown (another apply ran meanwhile).
+        current = PlanSummary((), refused.problems)
+        if as_json:
+            print_json(_document(current, checked.report))
+        else:
+            print_plan(current)
+        raise typer.Exit(1) from None
+    return applied
