@@ -1,7 +1,7 @@
 """The streammesh server: FastAPI over the metadata store and the event log.
 
 Started by ``streammesh up``. ``create_app(settings)`` builds the application; the routes
-are grouped by API (``registry_api`` for the Confluent-compatible schema registry under
+are grouped by API (``registry`` for the Confluent-compatible schema registry under
 ``/registry``, ``health``), ``auth`` resolves tokens to principals, and ``errors`` is the one
 table that maps streammesh errors to HTTP statuses and Confluent ``error_code`` values.
 

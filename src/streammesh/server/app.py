@@ -29,7 +29,7 @@ from streammesh.server.errors import REGISTRY_PREFIX, install_error_handlers
 from streammesh.server.health import router as health_router
 from streammesh.server.metrics import install_http_metrics
 from streammesh.server.metrics import router as metrics_router
-from streammesh.server.registry_api import router as registry_router
+from streammesh.server.registry import router as registry_router
 from streammesh.server.request_limits import limit_requests
 from streammesh.server.settings import ServerSettings
 from streammesh.server.ui import router as ui_router

@@ -10,7 +10,7 @@ from streammesh.registry.errors import InvalidSchemaSubmission
 from streammesh.schemas.base import SchemaType
 from streammesh.schemas.formats import format_for
 from streammesh.schemas.protobuf.schema import ProtobufSchema
-from streammesh.server.protobuf_descriptors import (
+from streammesh.server.registry.protobuf_descriptors import (
     is_serialized_descriptor,
     proto_text_from_serialized,
 )
