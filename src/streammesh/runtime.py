@@ -23,6 +23,7 @@ from streammesh.access import AccessControl, AccessService
 from streammesh.config import MeshConfig
 from streammesh.control.plane import ControlPlane
 from streammesh.control.settings import ControlSettings
+from streammesh.dataplane import DataPlane
 from streammesh.governance import GovernanceService
 from streammesh.governance.policies import PolicyRegistry
 from streammesh.identity import TokenStore
@@ -64,6 +65,8 @@ class MeshRuntime:
         lineage: The lineage graph and OpenLineage runs.
         notifications: Subscriptions, the inbox, deliveries and incidents.
         monitor: Throughput, consumer lag and SLO states of products.
+        data: The data plane: producers, consumers and samples of products, with the grant
+            check and field protection around them.
         acls: The Kafka cluster's ACL bindings when ``kafka.acls`` is on.
     """
 
@@ -80,6 +83,7 @@ class MeshRuntime:
     lineage: MeshLineage
     notifications: NotificationService
     monitor: MeshMonitor
+    data: DataPlane
     acls: KafkaAcls | None = field(default=None)
 
     @classmethod
@@ -117,20 +121,23 @@ class MeshRuntime:
         settings = ControlSettings(config.lifecycle, config.consumer_active_window)
         plane = ControlPlane(store, log, registry, settings=settings)
         governance = GovernanceService(store, plane, registry, log=log)
+        grants = AccessControl(store)
+        keys = KeyStore(store, kms)
         return cls(
             config=config,
             store=store,
             log=log,
             registry=registry,
             plane=plane,
-            grants=AccessControl(store),
+            grants=grants,
             access=AccessService(store, plane, acls=acls),
-            keys=KeyStore(store, kms),
+            keys=keys,
             policies=governance.policies,
             governance=governance,
             lineage=MeshLineage(plane, store, log),
             notifications=NotificationService(store, plane, load_notify_settings(config.home)),
             monitor=MeshMonitor(plane, log, SloLedger(store)),
+            data=DataPlane(plane, log, registry, grants, keys, governance.policies),
             acls=acls,
         )
 

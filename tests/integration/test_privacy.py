@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from streammesh.audit import AuditAction, AuditLog
+from streammesh.dataplane import ProductConsumer, ProductProducer, UnreadableEvent
 from streammesh.log.base import ConsumerOptions, OffsetReset, Record, TopicSpec
 from streammesh.privacy import (
     MASK_TEXT,
@@ -31,10 +32,7 @@ from streammesh.privacy import (
 from streammesh.products.descriptor import Classification
 from streammesh.schemas.formats import format_for
 from streammesh.sdk import Mesh
-from streammesh.sdk.consumer import ProductConsumer
-from streammesh.sdk.errors import UnreadableEvent
 from streammesh.sdk.local import InProcessMesh
-from streammesh.sdk.producer import ProductProducer
 from streammesh.serde.resolver import RegistryResolver
 from tests.unit.cli.invoking import invoke_cli
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from streammesh.dataplane import consumer
 from streammesh.errors import ConfigError
-from streammesh.sdk import Mesh, consumer
+from streammesh.sdk import Mesh
 from tests.unit.cli.invoking import invoke_cli
 
 

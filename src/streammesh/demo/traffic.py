@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from streammesh.dataplane import UnreadableEvent
 from streammesh.demo.cast import APPLICATIONS
 from streammesh.demo.generators import event_factory, now
 from streammesh.demo.products import PRODUCTS, DemoProduct
 from streammesh.errors import MeshError
 from streammesh.log.base import ConsumerOptions
-from streammesh.sdk.errors import UnreadableEvent
 from streammesh.sdk.local import InProcessMesh
 
 _LOGGER = logging.getLogger(__name__)

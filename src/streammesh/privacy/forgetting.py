@@ -2,7 +2,7 @@
 
 ``streammesh forget PRODUCT KEY`` and ``POST /api/v1/products/{reference}/forget`` take the
 key as text; the data keys are filed under the key *bytes* of the records (see
-:mod:`streammesh.sdk.keys` for the encodings, which Kafka's serializers define).
+:mod:`streammesh.dataplane.keys` for the encodings, which Kafka's serializers define).
 """
 
 from __future__ import annotations

@@ -10,30 +10,37 @@
 
 from __future__ import annotations
 
-from streammesh.sdk.client import MeshClient
-from streammesh.sdk.consumer import ProductConsumer
-from streammesh.sdk.errors import (
-    AuthenticationFailed,
+# The producer, consumer, events, keys and their errors are the data plane's; the SDK hands
+# them out and re-exports them, so `from streammesh.sdk import ProductProducer` keeps working.
+from streammesh.dataplane import (
     ClientClosed,
+    DataPlaneError,
     EventProblem,
     InvalidEvent,
     InvalidKey,
+    Key,
+    KeyCodec,
+    ProductConsumer,
+    ProductEvent,
+    ProductProducer,
+    UnreadableEvent,
+)
+from streammesh.sdk.client import MeshClient
+from streammesh.sdk.errors import (
+    AuthenticationFailed,
     MeshUnreachable,
     RemoteError,
     RemotePermissionDenied,
     RemoteRequestFailed,
     SdkError,
-    UnreadableEvent,
 )
-from streammesh.sdk.events import ProductEvent
-from streammesh.sdk.keys import Key, KeyCodec
 from streammesh.sdk.local import InProcessMesh
 from streammesh.sdk.mesh import Mesh
-from streammesh.sdk.producer import ProductProducer
 
 __all__ = [
     "AuthenticationFailed",
     "ClientClosed",
+    "DataPlaneError",
     "EventProblem",
     "InProcessMesh",
     "InvalidEvent",

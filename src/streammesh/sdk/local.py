@@ -8,27 +8,24 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from streammesh.access import Caller
 from streammesh.catalog import SearchResult
 from streammesh.config import MeshConfig
 from streammesh.control.errors import InvalidProductSource
 from streammesh.control.plan import PlanSummary
 from streammesh.control.records import (
     ApplicationRecord,
-    ApplicationRole,
     DomainRecord,
     ProductRecord,
     TeamRecord,
 )
 from streammesh.control.sources import ProductSource, read_sources
-from streammesh.governance.policies import PolicyRegistry
+from streammesh.dataplane import ProductConsumer, ProductProducer
+from streammesh.identity import Role
 from streammesh.log.base import ConsumerOptions, ProducerOptions
 from streammesh.products.descriptor import Status
 from streammesh.products.validation import find_descriptors
 from streammesh.runtime import MeshRuntime
-from streammesh.sdk.consumer import ProductConsumer
-from streammesh.sdk.producer import ProductProducer
-from streammesh.sdk.protection import protection_for
-from streammesh.serde.resolver import RegistryResolver
 
 
 class InProcessMesh:
@@ -46,10 +43,8 @@ class InProcessMesh:
 
     def __init__(self, mesh: MeshRuntime, *, actor: str, principal: str | None = None) -> None:
         self._mesh = mesh
-        self._resolver = RegistryResolver(mesh.registry)
         self.actor = actor
         """Who the audit log records as making changes."""
-        self._policies = PolicyRegistry(mesh.store)
         self.principal = principal
         """The application (service account) producing and consuming, whose grants are
         checked; ``None`` is the mesh's operator, who holds its keys and is not checked."""
@@ -92,16 +87,7 @@ class InProcessMesh:
             ProductNotFound: No such product.
             AccessDenied: ``principal`` is not a service account of the owning team.
         """
-        record = self._mesh.plane.product(reference)
-        if self.principal is not None:
-            self._mesh.grants.check_write(self.principal, record.reference, record.descriptor.team)
-        return ProductProducer(
-            self._mesh.log,
-            self._resolver,
-            record.contract,
-            options,
-            protection=protection_for(self._mesh.keys, self._policies, record),
-        )
+        return self._mesh.data.producer(reference, principal=self.principal, options=options)
 
     def consumer(
         self,
@@ -124,32 +110,15 @@ class InProcessMesh:
             ConsumerGroupTaken: ``group`` was registered with the product by another
                 principal (the operator included: the group belongs to who registered it).
         """
-        record = self._mesh.plane.product(reference)
-        clear = True
-        if self.principal is not None:
-            clear = self._mesh.grants.check_read(self.principal, record.reference).classified
-
-        def register() -> None:
-            self._mesh.plane.register_application(
-                record.reference,
-                group,
-                role=ApplicationRole.CONSUMER,
-                principal=self.actor,
-                group=group,
-            )
-
-        register()
-        return ProductConsumer(
-            self._mesh.log,
-            self._resolver,
-            record.contract,
+        # An in-process application has no token: it reads through its grants only.
+        reader = None if self.principal is None else Caller(self.principal, Role.CONSUMER)
+        return self._mesh.data.consumer(
+            reference,
             group,
-            options,
+            reader=reader,
+            actor=self.actor,
             from_beginning=from_beginning,
-            on_alive=register,
-            protection=protection_for(self._mesh.keys, self._policies, record),
-            clear=clear,
-            principal=self.actor,
+            options=options,
         )
 
     # -- control plane -----------------------------------------------------------------------

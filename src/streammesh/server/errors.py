@@ -26,6 +26,7 @@ from streammesh.access import errors as access
 from streammesh.audit.errors import InvalidAuditQuery
 from streammesh.catalog.errors import InvalidSearch, ProductNotInCatalog
 from streammesh.control import errors as control
+from streammesh.dataplane import InvalidEvent, UnreadableEvent
 from streammesh.errors import MeshError
 from streammesh.governance import errors as governance
 from streammesh.identity import errors as identity
@@ -38,7 +39,6 @@ from streammesh.products.errors import DescriptorInvalid
 from streammesh.products.lifecycle import LifecycleError
 from streammesh.registry import errors as registry
 from streammesh.schemas.errors import InvalidSchema, UnresolvedReference
-from streammesh.sdk.errors import InvalidEvent, UnreadableEvent
 from streammesh.store.errors import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
 
 REGISTRY_PREFIX = "/registry"

@@ -11,8 +11,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from streammesh.control.records import ProductRecord
-from streammesh.sdk.errors import ClientClosed, EventProblem, InvalidEvent
-from streammesh.sdk.events import ProductEvent, event_fields
+from streammesh.dataplane import (
+    ClientClosed,
+    EventProblem,
+    InvalidEvent,
+    ProductEvent,
+    event_fields,
+)
 from streammesh.sdk.remote.wire import decode_key, path_segment
 
 if TYPE_CHECKING:

@@ -13,15 +13,11 @@ from streammesh.control.errors import (
     ProductNotFound,
 )
 from streammesh.control.plan import PlanProblem, Severity
+from streammesh.dataplane import EventProblem, InvalidEvent
 from streammesh.errors import MeshError
 from streammesh.products.errors import DescriptorInvalid, DescriptorProblem
 from streammesh.products.lifecycle import LifecycleError
-from streammesh.sdk.errors import (
-    AuthenticationFailed,
-    EventProblem,
-    InvalidEvent,
-    RemotePermissionDenied,
-)
+from streammesh.sdk.errors import AuthenticationFailed, RemotePermissionDenied
 
 if TYPE_CHECKING:
     from streammesh.sdk.remote.mesh import RemoteMesh

@@ -7,8 +7,8 @@ import uuid
 from datetime import date, datetime
 from urllib.parse import quote
 
+from streammesh.dataplane import Key
 from streammesh.products.descriptor import KeyType
-from streammesh.sdk.keys import Key
 
 API = "/api/v1"
 """Where the REST API lives on a server."""

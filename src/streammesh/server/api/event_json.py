@@ -14,8 +14,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from streammesh.sdk import ProductEvent
-from streammesh.sdk.keys import Key
+from streammesh.dataplane import Key, ProductEvent
 
 
 def json_value(value: Any) -> Any:

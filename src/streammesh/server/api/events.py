@@ -16,21 +16,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from streammesh.access import AccessControl, AccessDenied
-from streammesh.control import ApplicationRole
-from streammesh.identity import Principal, Role
+from streammesh.access import Caller
+from streammesh.dataplane import ProductConsumer, ProductEvent, UnreadableEvent
 from streammesh.log import ConsumerOptions
-from streammesh.log.partitioner import partition_for_key
-from streammesh.sdk import ProductConsumer, ProductEvent, ProductProducer, UnreadableEvent
-from streammesh.sdk.keys import KeyCodec
-from streammesh.sdk.protection import protection_for
-from streammesh.serde import RegistryResolver
 from streammesh.server.api.event_json import event_document
 from streammesh.server.api.models.events import ConsumeReply, ProduceBody, ProduceReply
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors
 from streammesh.server.api.roles import ProducerPrincipal
-from streammesh.server.api.services import Access, Keys, Log, Plane, Policies, Registry
+from streammesh.server.api.services import Data
 from streammesh.server.auth import Reader
 from streammesh.server.waiting import server_waits
 
@@ -64,52 +58,26 @@ TimeoutQuery = Annotated[
     responses=errors(400, 403, 404),
 )
 def produce(
-    reference: Reference,
-    body: ProduceBody,
-    principal: ProducerPrincipal,
-    plane: Plane,
-    log: Log,
-    registry: Registry,
-    access: Access,
-    keys: Keys,
-    policies: Policies,
+    reference: Reference, body: ProduceBody, principal: ProducerPrincipal, data: Data
 ) -> dict[str, Any]:
     """Validate every event against the product's current schema and key, then write them
     all; one invalid event refuses the batch (422 `invalid-event`, each refused event's
     index and field path in `details`) and nothing is written. Answers once the events are
     durable. Only service accounts of the owning team (and platform admins) may write
     (403 `access-denied`); classified fields governance protects are encrypted."""
-    record = plane.product(reference)
-    access.check_write(principal.name, record.reference, record.descriptor.team)
-    contract = record.contract
-    producer = ProductProducer(
-        log, RegistryResolver(registry), contract, protection=protection_for(keys, policies, record)
-    )
-    try:
-        accepted = producer.send_many(body.events)
-        producer.flush()
-        schema_id = producer.schema_id
-    finally:
-        producer.close()
-    codec = KeyCodec(contract.key_field, contract.key_type)
-    partitions = log.describe_topic(contract.topic).partitions
+    produced = data.produce(reference, body.events, principal=principal.name)
     return {
-        "product": contract.reference,
-        "accepted": accepted,
-        "schema_id": schema_id,
-        "partitions": [partition_for_key(codec.key_of(event), partitions) for event in body.events],
+        "product": produced.product,
+        "accepted": produced.accepted,
+        "schema_id": produced.schema_id,
+        "partitions": list(produced.partitions),
     }
 
 
 def _consume(
     reference: Reference,
     principal: Reader,
-    plane: Plane,
-    log: Log,
-    registry: Registry,
-    access: Access,
-    keys: Keys,
-    policies: Policies,
+    data: Data,
     group: GroupQuery,
     max_events: MaxEventsQuery = 100,
     timeout: TimeoutQuery = 1.0,
@@ -123,15 +91,6 @@ def _consume(
     to the principal that registered it with the product first: reading (and so committing)
     under another principal's group is refused, platform admins included (403
     `consumer-group-taken`)."""
-    record = plane.product(reference)
-    clear = _read_access(access, principal, record.reference)
-    plane.register_application(
-        record.reference,
-        group,
-        role=ApplicationRole.CONSUMER,
-        principal=principal.name,
-        group=group,
-    )
     # Each request is a short-lived member that leaves when it answers; a short session
     # frees the partitions of one that could not leave (a server killed mid-request) soon.
     options = ConsumerOptions(
@@ -140,20 +99,18 @@ def _consume(
         heartbeat_interval_ms=500,
         client_id="streammesh-rest-consumer",
     )
-    with ProductConsumer(
-        log,
-        RegistryResolver(registry),
-        record.contract,
+    with data.consumer(
+        reference,
         group,
-        options,
-        protection=protection_for(keys, policies, record),
-        clear=clear,
-        principal=principal.name,
+        reader=Caller(principal.name, principal.role),
+        actor=principal.name,
+        options=options,
     ) as consumer:
         events = _take(consumer, max_events, timeout)
         consumer.commit()
+        product = consumer.contract.reference
     return {
-        "product": record.reference,
+        "product": product,
         "group": group,
         "events": [event_document(event) for event in events],
     }
@@ -169,12 +126,7 @@ async def consume(
     request: Request,
     reference: Reference,
     principal: Reader,
-    plane: Plane,
-    log: Log,
-    registry: Registry,
-    access: Access,
-    keys: Keys,
-    policies: Policies,
+    data: Data,
     group: GroupQuery,
     max_events: MaxEventsQuery = 100,
     timeout: TimeoutQuery = 1.0,
@@ -182,31 +134,13 @@ async def consume(
     # A consume may wait up to `timeout` for events: it runs in the server's pool for
     # blocking waits, never in the worker threads every other route needs.
     def consume_now() -> Response:
-        document = _consume(
-            reference, principal, plane, log, registry, access, keys, policies,
-            group, max_events, timeout,
-        )  # fmt: skip
+        document = _consume(reference, principal, data, group, max_events, timeout)
         # Rendered in this thread too: for an async route FastAPI would validate and
         # serialize up to 10,000 events on the event loop, which every request needs.
         reply = ConsumeReply.model_validate(document).model_dump_json(by_alias=True)
         return Response(reply, media_type="application/json")
 
     return await server_waits(request).run_blocking(consume_now)
-
-
-def _read_access(access: AccessControl, principal: Principal, product: str) -> bool:
-    """Whether ``principal`` may read ``product``'s classified fields in clear; raises
-    ``AccessDenied`` when it may not read the product at all.
-
-    Platform admins operate the mesh (they look at streams to support them) but see no
-    classified data without a grant that includes it.
-    """
-    grant = access.read_grant(principal.name, product)
-    if grant is not None:
-        return grant.classified
-    if principal.role is Role.PLATFORM_ADMIN:
-        return False
-    raise AccessDenied(principal.name, product)
 
 
 def _take(consumer: ProductConsumer, count: int, timeout: float) -> list[ProductEvent]:

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from streammesh.access import AccessControl
 from streammesh.control import ControlPlane
+from streammesh.dataplane import DataPlane
 from streammesh.governance.policies import PolicyRegistry
 from streammesh.log import EventLog
 from streammesh.privacy import KeyStore
@@ -35,6 +36,10 @@ def _policies(request: Request) -> PolicyRegistry:
     return server_context(request).runtime.policies
 
 
+def _data(request: Request) -> DataPlane:
+    return server_context(request).runtime.data
+
+
 def _registry(request: Request) -> SchemaRegistry:
     return server_context(request).runtime.registry
 
@@ -56,3 +61,6 @@ Policies = Annotated[PolicyRegistry, Depends(_policies)]
 
 Keys = Annotated[KeyStore, Depends(_keys)]
 """The data keys of encrypted fields (one store per process: its cache is shared)."""
+
+Data = Annotated[DataPlane, Depends(_data)]
+"""The data plane: producers, consumers and samples, with the grant check and protection."""

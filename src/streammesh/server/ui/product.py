@@ -22,12 +22,7 @@ from streammesh.registry.errors import SchemaNotFound
 from streammesh.server.api.event_json import event_document
 from streammesh.server.api.models.events import EventDocument
 from streammesh.server.api.schemas import diff_schema_versions, list_schemas
-from streammesh.server.api.streams import (
-    JSONL_MEDIA_TYPE,
-    MAX_SAMPLE,
-    event_access,
-    sample_events,
-)
+from streammesh.server.api.streams import JSONL_MEDIA_TYPE, MAX_SAMPLE
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.health import product_health
 from streammesh.server.ui.not_found import close_products, not_found_page
@@ -146,24 +141,16 @@ def download_sample(
     record = _record(context, reference)
     if record is None:
         return _missing(request, context, reference)
+    principal = viewer.principal
     try:
-        reading = event_access(
-            context.runtime.grants, context.runtime.plane, viewer.principal, record
+        sample = context.runtime.data.sample(
+            record.reference, reader=Caller(principal.name, principal.role), limit=MAX_SAMPLE
         )
     except EventsNotReadable as exc:
         return Response(str(exc), status_code=403, media_type="text/plain")
-    events = sample_events(
-        context.runtime.log,
-        context.runtime.registry,
-        context.runtime.keys,
-        context.runtime.governance.policies,
-        record,
-        reading,
-        limit=MAX_SAMPLE,
-    )
     lines = (
         json.dumps(EventDocument.model_validate(event_document(e)).model_dump(mode="json")) + "\n"
-        for e in events
+        for e in sample.events
     )
     return Response(
         "".join(lines),

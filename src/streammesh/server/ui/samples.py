@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streammesh.access import ContentAccess, EventsNotReadable
+from streammesh.access import Caller, ContentAccess, EventsNotReadable
 from streammesh.control.records import ProductRecord
 from streammesh.server.api.event_json import event_document
-from streammesh.server.api.streams import event_access, sample_events
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.viewer import Viewer
 
@@ -37,19 +36,11 @@ class RecentEvents:
 
 def recent_events(context: ServerContext, viewer: Viewer, record: ProductRecord) -> RecentEvents:
     """The product's latest events as ``viewer`` may see them."""
+    principal = viewer.principal
     try:
-        reading = event_access(
-            context.runtime.grants, context.runtime.plane, viewer.principal, record
+        sample = context.runtime.data.sample(
+            record.reference, reader=Caller(principal.name, principal.role), limit=SAMPLE_SIZE
         )
     except EventsNotReadable:
         return RecentEvents(None, [])
-    events = sample_events(
-        context.runtime.log,
-        context.runtime.registry,
-        context.runtime.keys,
-        context.runtime.governance.policies,
-        record,
-        reading,
-        limit=SAMPLE_SIZE,
-    )
-    return RecentEvents(reading, [event_document(event) for event in events])
+    return RecentEvents(sample.reading, [event_document(event) for event in sample.events])

@@ -7,13 +7,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from streammesh.control.contract import ProductContract
+from streammesh.dataplane.errors import ClientClosed, EventProblem, InvalidEvent, InvalidKey
+from streammesh.dataplane.events import event_fields
+from streammesh.dataplane.keys import KeyCodec
 from streammesh.log.base import EventLog, Header, ProducerOptions
 from streammesh.privacy.protection import FieldProtection
 from streammesh.schemas.errors import InvalidEvent as SchemaInvalidEvent
 from streammesh.schemas.formats import format_for
-from streammesh.sdk.errors import ClientClosed, EventProblem, InvalidEvent, InvalidKey
-from streammesh.sdk.events import event_fields
-from streammesh.sdk.keys import KeyCodec
 from streammesh.serde import SchemaResolver, Serializer
 
 
@@ -23,7 +23,7 @@ class ProductProducer:
     Events are checked against the product's current value schema (its subject's latest
     version when the producer is built) and serialized in the Confluent wire format; the key
     is taken from the contract's key field and encoded per its key type (see
-    :mod:`streammesh.sdk.keys`), so each event lands in the partition a Kafka client would
+    :mod:`streammesh.dataplane.keys`), so each event lands in the partition a Kafka client would
     choose. An event that breaks the schema or lacks a key raises :class:`InvalidEvent` and
     is not written. Sending is asynchronous and batched; :meth:`flush` returning means every
     event sent so far is durable.

@@ -11,6 +11,9 @@ from types import TracebackType
 from typing import Self
 
 from streammesh.control.contract import ProductContract
+from streammesh.dataplane.errors import ClientClosed, InvalidKey, UnreadableEvent
+from streammesh.dataplane.events import ProductEvent, timestamp_of
+from streammesh.dataplane.keys import KeyCodec
 from streammesh.errors import ConfigError
 from streammesh.log.base import (
     Consumer,
@@ -24,9 +27,6 @@ from streammesh.privacy.errors import UndecryptableField
 from streammesh.privacy.protection import FieldProtection
 from streammesh.registry.errors import SchemaNotFound
 from streammesh.schemas.errors import SchemaError
-from streammesh.sdk.errors import ClientClosed, InvalidKey, UnreadableEvent
-from streammesh.sdk.events import ProductEvent, timestamp_of
-from streammesh.sdk.keys import KeyCodec
 from streammesh.serde import Deserializer, SchemaResolver
 from streammesh.serde.wire import decode_schema_id
 

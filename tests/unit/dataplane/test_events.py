@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pydantic
 
-from streammesh.sdk import ProductEvent
-from streammesh.sdk.events import event_fields, timestamp_of
+from streammesh.dataplane import ProductEvent
+from streammesh.dataplane.events import event_fields, timestamp_of
 
 
 @dataclass

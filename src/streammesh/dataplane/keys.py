@@ -27,8 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from streammesh.dataplane.errors import InvalidKey
 from streammesh.products.descriptor import KeyType
-from streammesh.sdk.errors import InvalidKey
 
 Key = str | int | uuid.UUID | bytes
 """A decoded key, by key type: ``str``, ``int`` (int and long), ``uuid.UUID``, ``bytes``."""

@@ -1,10 +1,10 @@
-"""The SDK's errors say what was refused, where, and that nothing was written."""
+"""The data plane's errors say what was refused, where, and that nothing was written."""
 
 from __future__ import annotations
 
+from streammesh.dataplane import EventProblem, InvalidEvent, UnreadableEvent
 from streammesh.errors import MeshError
 from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
-from streammesh.sdk import EventProblem, InvalidEvent, UnreadableEvent
 
 
 def test_invalid_event_names_product_field_and_rule_and_is_also_the_schema_error() -> None:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from streammesh.dataplane.keys import Key
 from streammesh.log.base import Header
-from streammesh.sdk.keys import Key
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

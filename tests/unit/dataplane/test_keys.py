@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from streammesh.dataplane import InvalidKey, KeyCodec
 from streammesh.products.descriptor import KeyType
-from streammesh.sdk import InvalidKey, KeyCodec
 
 
 def test_string_keys_are_utf8_like_kafkas_string_serializer() -> None:

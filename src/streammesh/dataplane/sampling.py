@@ -1,0 +1,119 @@
+"""A product's stream read without a consumer group: its latest events (a sample) and its
+offsets, so looking at a product never moves any application's offsets."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from streammesh.access import ContentAccess
+from streammesh.control.contract import ProductContract
+from streammesh.dataplane.errors import InvalidKey
+from streammesh.dataplane.events import ProductEvent, timestamp_of
+from streammesh.dataplane.keys import KeyCodec
+from streammesh.log.base import ConsumerOptions, EventLog, Record, TopicPartition
+from streammesh.privacy import FieldProtection, PrivacyError
+from streammesh.registry.errors import SchemaNotFound
+from streammesh.schemas.errors import SchemaError
+from streammesh.serde import Deserializer
+from streammesh.serde.wire import decode_schema_id
+
+READ_S = 2.0
+"""How long a sample or stats read may take at most."""
+
+
+def latest_records(
+    log: EventLog, topic: str, limit: int, *, per_partition: bool = False
+) -> list[Record]:
+    """The last ``limit`` records of ``topic`` by timestamp (or of each partition)."""
+    description = log.describe_topic(topic)
+    wanted: dict[TopicPartition, tuple[int, int]] = {}
+    for partition, end in description.end_offsets.items():
+        start = max(description.beginning_offsets.get(partition, 0), end - limit)
+        if start < end:
+            wanted[TopicPartition(topic, partition)] = (start, end)
+    if not wanted:
+        return []
+    found: list[Record] = []
+    with log.consumer(ConsumerOptions(auto_commit=False, client_id="streammesh-sample")) as c:
+        c.assign(list(wanted))
+        for tp, (start, _end) in wanted.items():
+            c.seek(tp, start)
+        deadline = time.monotonic() + READ_S
+        while time.monotonic() < deadline:
+            found.extend(c.poll(0.1))
+            if all(c.position(tp) >= end for tp, (_start, end) in wanted.items()):
+                break
+    # Compaction may leave records past the end we asked for; keep the asked range.
+    found = [r for r in found if r.offset < wanted[TopicPartition(r.topic, r.partition)][1]]
+    found.sort(key=lambda record: (record.timestamp_ms, record.partition, record.offset))
+    return found if per_partition else found[-limit:]
+
+
+def count_since(log: EventLog, topic: str, end: dict[int, int], since_ms: int) -> int:
+    """How many records of ``topic`` were written at or after ``since_ms``, up to ``end``."""
+    if not end:
+        return 0
+    partitions = [TopicPartition(topic, p) for p in end]
+    with log.consumer(ConsumerOptions(auto_commit=False, client_id="streammesh-stats")) as c:
+        c.assign(partitions)
+        c.seek_to_timestamp(since_ms, partitions)
+        return sum(max(end[tp.partition] - c.position(tp), 0) for tp in partitions)
+
+
+class SampleDecoder:
+    """Turns records of one product into events as a reader may see them; ``None`` for what
+    is not one (a sample leaves such records out rather than failing)."""
+
+    def __init__(
+        self,
+        contract: ProductContract,
+        deserializer: Deserializer,
+        protection: FieldProtection | None,
+        reading: ContentAccess,
+    ) -> None:
+        self._contract = contract
+        self._keys = KeyCodec(contract.key_field, contract.key_type)
+        self._deserializer = deserializer
+        self._protection = protection
+        self._reading = reading
+
+    def event(self, record: Record) -> ProductEvent | None:
+        """``record`` as an event of the product, or ``None`` if it is not one."""
+        try:
+            key = self._keys.decode(record.key) if record.key is not None else None
+            value = None
+            schema_id = None
+            if record.value is not None:
+                schema_id = decode_schema_id(record.value)
+                value = self._deserializer.deserialize(record.value)
+        except (SchemaError, SchemaNotFound, InvalidKey):
+            return None
+        if value is not None and not isinstance(value, dict):
+            return None
+        if value is not None and self._protection is not None:
+            value = self._shown(value, record)
+        return ProductEvent(
+            product=self._contract.reference,
+            key=key,
+            value=value,
+            partition=record.partition,
+            offset=record.offset,
+            timestamp=timestamp_of(record.timestamp_ms),
+            schema_id=schema_id,
+            headers=record.headers,
+        )
+
+    def _shown(self, value: dict[str, Any], record: Record) -> dict[str, Any]:
+        """``value`` with protected fields revealed or masked for the reader."""
+        assert self._protection is not None  # checked by the caller
+        headers = dict(record.headers)
+        key = record.key or b""
+        reveal = self._protection.reveal
+        principal = self._reading.principal
+        if self._reading.clear:
+            try:
+                return reveal(value, headers, key, clear=True, principal=principal)
+            except PrivacyError:
+                pass  # an event that cannot be revealed stays masked
+        return reveal(value, headers, key, clear=False, principal=principal)
