@@ -147,6 +147,24 @@ def test_incompatible_schema_is_refused_and_nothing_changes(
     assert plane.catalog.get(refused.descriptor.name).tags == ()
 
 
+def test_plan_refuses_what_validate_refuses_with_the_same_rule_ids(
+    plane: ControlPlane, mesh: MeshRuntime, source: SourceFactory
+) -> None:
+    schema = json.loads(SCHEMA)
+    schema["fields"][0]["type"] = ["null", "double"]  # the key field, trade_id
+    wrong = source(schema=json.dumps(schema), extra="classifications: {trader: [pii]}\n")
+    found = {problem.rule: problem for problem in plane.plan([wrong]).errors}
+    assert set(found) == {"key.type-mismatch", "classification.unknown-field"}
+    assert found["key.type-mismatch"].message == (
+        "key.type: key field 'trade_id' is double in the schema, which is not a string key"
+    )
+    assert "did you mean 'trade_id'?" in found["classification.unknown-field"].hint
+    assert problems(plane, wrong)["key.nullable"] is Severity.WARNING  # a measurement product
+    with pytest.raises(PlanRefused):
+        plane.apply([wrong], actor="alice")
+    assert mesh.registry.subjects() == []
+
+
 def test_one_bad_product_stops_the_whole_apply(plane: ControlPlane, source: SourceFactory) -> None:
     with pytest.raises(PlanRefused):
         plane.apply([source("good"), source("bad", schema='{"type": "record"')], actor="alice")
