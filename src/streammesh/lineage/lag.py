@@ -1,13 +1,12 @@
-"""Consumer-group lag by offsets: what a group has still to read of a topic.
+"""Consumer-group lag as lineage shows it: one number per consumer, or none.
 
-Lag is measured against offsets, never against the time of the last event: a compacted or
-quiet stream can be silent and its consumers current.
+The lag is the log's one definition (:func:`streammesh.log.partition_lags`, by offsets, never
+by the time of the last event), summed over the topic's partitions.
 """
 
 from __future__ import annotations
 
-from streammesh.log.base import EventLog
-from streammesh.log.errors import LogError
+from streammesh.log import EventLog, LogError, partition_lags
 
 
 def group_lag(log: EventLog, group: str, topic: str) -> int | None:
@@ -18,14 +17,6 @@ def group_lag(log: EventLog, group: str, topic: str) -> int | None:
     unreachable): lineage stays readable without it.
     """
     try:
-        description = log.describe_topic(topic)
-        committed = log.committed_offsets(group, topic)
+        return sum(p.lag for p in partition_lags(log, group, topic))
     except LogError:
         return None
-    total = 0
-    for partition, end in description.end_offsets.items():
-        start = committed.get(partition)
-        if start is None:
-            start = description.beginning_offsets.get(partition, 0)
-        total += max(0, end - start)
-    return total

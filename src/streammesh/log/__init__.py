@@ -45,6 +45,7 @@ from streammesh.log.errors import (
     TopicAlreadyExists,
     TopicNotFound,
 )
+from streammesh.log.lag import PartitionLag, partition_lags
 from streammesh.log.partitioner import murmur2, partition_for_key
 
 
@@ -92,6 +93,7 @@ __all__ = [
     "Maintainable",
     "OffsetOutOfRange",
     "OffsetReset",
+    "PartitionLag",
     "Producer",
     "ProducerOptions",
     "Record",
@@ -105,4 +107,5 @@ __all__ = [
     "murmur2",
     "open_log",
     "partition_for_key",
+    "partition_lags",
 ]

@@ -21,6 +21,7 @@ Errors::
 
 from __future__ import annotations
 
+from streammesh.log import PartitionLag  # a GroupLag's parts, the log's one lag definition
 from streammesh.observe.checker import (
     CheckerSettings,
     SloChecker,
@@ -32,7 +33,6 @@ from streammesh.observe.lag import (
     MAX_WAIT_S,
     CaughtUp,
     GroupLag,
-    PartitionLag,
     await_caught_up,
     caught_up,
     group_lag,

@@ -1,10 +1,9 @@
 """Consumer-group lag by offsets, and whether a group has caught up to given offsets.
 
-Lag is how many records lie between a group's committed offset and a partition's end offset
-— never the time since the last event, because a compacted or quiet stream can be current
-while nothing happens on it. A group that never committed on a partition is taken to start at
-the partition's beginning (everything retained is still to read). Offsets follow the log's
-conventions: an end offset and a committed offset are both *the next offset to read*, so a
+The lag itself is the log's one definition (:func:`streammesh.log.partition_lags`): how many
+records lie between a group's committed offset and a partition's end offset, a partition
+never committed on counting from its beginning; here it is named per product. Offsets follow
+the log's conventions: an end offset and a committed offset are both *the next offset to read*, so a
 group has caught up to an end offset ``E`` once it committed ``E`` or more; a caller holding
 the offset ``o`` of a record it wrote asks for ``o + 1``.
 """
@@ -17,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from streammesh.log import EventLog
+from streammesh.log import EventLog, PartitionLag, partition_lags
 from streammesh.observe.errors import InvalidGroup, InvalidOffsets
 
 MAX_WAIT_S = 30.0
@@ -26,16 +25,6 @@ _POLL_S = 0.2
 _SLOW_POLL_AFTER_S = 2.0
 _SLOWEST_POLL_S = 1.0
 _MAX_GROUP = 255
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionLag:
-    """One partition: the group's committed offset (``None``: never committed) and its lag."""
-
-    partition: int
-    committed: int | None
-    end: int
-    lag: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,17 +121,7 @@ def group_lag(log: EventLog, group: str, product: str, topic: str) -> GroupLag:
         LogError: The log cannot be read.
     """
     check_group(group)
-    description = log.describe_topic(topic)
-    committed = log.committed_offsets(group, topic)
-    partitions = []
-    for partition in sorted(description.end_offsets):
-        end = description.end_offsets[partition]
-        position = committed.get(partition)
-        start = (
-            position if position is not None else description.beginning_offsets.get(partition, 0)
-        )
-        partitions.append(PartitionLag(partition, position, end, max(end - start, 0)))
-    return GroupLag(group, product, topic, tuple(partitions))
+    return GroupLag(group, product, topic, partition_lags(log, group, topic))
 
 
 def caught_up(
