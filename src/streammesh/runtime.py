@@ -24,7 +24,7 @@ from streammesh.config import MeshConfig
 from streammesh.control.plane import ControlPlane
 from streammesh.control.settings import ControlSettings
 from streammesh.dataplane import DataPlane
-from streammesh.governance import GovernanceService
+from streammesh.governance import GovernanceService, MeshReview
 from streammesh.governance.policies import PolicyRegistry
 from streammesh.identity import TokenStore
 from streammesh.lineage import MeshLineage
@@ -119,7 +119,7 @@ class MeshRuntime:
         kms.check_present()  # refuse to start rather than lose every encrypted field
         registry = SqlSchemaRegistry(store)
         settings = ControlSettings(config.lifecycle, config.consumer_active_window)
-        plane = ControlPlane(store, log, registry, settings=settings)
+        plane = ControlPlane(store, log, registry, reviews=MeshReview.load, settings=settings)
         governance = GovernanceService(store, plane, registry, log=log)
         grants = AccessControl(store)
         keys = KeyStore(store, kms)

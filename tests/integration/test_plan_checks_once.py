@@ -17,6 +17,7 @@ import pytest
 from streammesh.config import MeshConfig
 from streammesh.control import ControlPlane, read_product_sources
 from streammesh.control.errors import InvalidProductSource
+from streammesh.governance import MeshReview
 from streammesh.registry.base import CompatibilityReport, SchemaRegistry, SchemaSubmission
 from streammesh.registry.sql import SqlSchemaRegistry
 from streammesh.runtime import MeshRuntime
@@ -77,7 +78,7 @@ def _add_optional_field(schema: Path) -> None:
 def counted(workspace: Workspace) -> Iterator[tuple[ControlPlane, CountingRegistry]]:
     with MeshRuntime.open(MeshConfig.load(workspace.home)) as mesh:
         registry = CountingRegistry(mesh.registry)
-        plane = ControlPlane(mesh.store, mesh.log, registry)
+        plane = ControlPlane(mesh.store, mesh.log, registry, reviews=MeshReview.load)
         yield plane, registry
         plane.close()
 

@@ -39,7 +39,7 @@ from streammesh.control.errors import (
 )
 from streammesh.control.groups import check_group_owner
 from streammesh.control.plan import Plan
-from streammesh.control.planner import Planner
+from streammesh.control.planner import Planner, PolicyReviews
 from streammesh.control.records import (
     ApplicationRecord,
     ApplicationRole,
@@ -102,8 +102,8 @@ class ControlPlane:
     """The mesh's control plane over its store, log and registry.
 
     Example:
-        >>> plane = ControlPlane(store, log, SqlSchemaRegistry(store))
-        >>> plane.apply(read_sources([Path("execution/stocktrades.yaml")]), actor="alice")
+        >>> plane = ControlPlane(store, log, SqlSchemaRegistry(store), reviews=MeshReview.load)
+        >>> plane.apply(read_product_sources(["execution/"]), actor="alice")
         >>> plane.product("execution.stocktrades").status
         <Status.PUBLISHED: 'published'>
     """
@@ -114,12 +114,14 @@ class ControlPlane:
         log: EventLog,
         registry: SchemaRegistry,
         *,
+        reviews: PolicyReviews,
         settings: ControlSettings | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._store = store
         self._log = log
         self._registry = registry
+        self._reviews = reviews
         self._settings = settings or ControlSettings()
         self._clock = clock or (lambda: datetime.now(UTC))
         self.catalog = Catalog(store)
@@ -215,6 +217,7 @@ class ControlPlane:
             self._settings,
             self._clock(),
             lambda c, record: self._active_consumers(c, record),
+            self._reviews,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------

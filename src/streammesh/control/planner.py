@@ -30,7 +30,6 @@ from streammesh.control.plan import (
 from streammesh.control.records import ProductRecord
 from streammesh.control.settings import ControlSettings
 from streammesh.control.sources import ProductSource
-from streammesh.governance.review import MeshReview
 from streammesh.log.base import CleanupPolicy, EventLog, TopicSpec
 from streammesh.log.errors import TopicNotFound
 from streammesh.products.checks import (
@@ -38,6 +37,7 @@ from streammesh.products.checks import (
     CheckedDescriptor,
     Compatibility,
     DescriptorChecker,
+    PolicyReviewer,
     incompatible_hint,
 )
 from streammesh.products.descriptor import Descriptor, Status
@@ -50,6 +50,10 @@ _ORDER = (Status.DRAFT, Status.PUBLISHED, Status.DEPRECATED, Status.RETIRED)
 
 ActiveConsumers = Callable[[Connection, ProductRecord], int]
 
+PolicyReviews = Callable[[Connection, SchemaRegistry], PolicyReviewer]
+"""Loads the mesh's policies (and what its rules read) in the plan's transaction; the runtime
+passes governance's ``MeshReview.load``, so the control plane does not import governance."""
+
 
 @dataclass(frozen=True, slots=True)
 class Planner:
@@ -61,6 +65,7 @@ class Planner:
     settings: ControlSettings
     now: datetime
     active_consumers: ActiveConsumers
+    reviews: PolicyReviews
 
     def plan(self, sources: Sequence[ProductSource]) -> Plan:
         """The plan of ``sources`` (each product version once)."""
@@ -80,7 +85,7 @@ class Planner:
         new_teams: set[str] = set()
         plans = []
         # Governance: the mesh's policies and products, read once for the whole plan.
-        checker = DescriptorChecker(MeshReview.load(self.connection, self.registry))
+        checker = DescriptorChecker(self.reviews(self.connection, self.registry))
         for source in sources:
             plans.append(self._plan_product(source, new_domains, new_teams, checker))
         return Plan(tuple(plans), problems)

@@ -14,6 +14,7 @@ import pytest
 
 from streammesh.config import MeshConfig
 from streammesh.control import ControlPlane, ControlSettings, ProductSource
+from streammesh.governance import MeshReview
 from streammesh.products.lifecycle import LifecyclePolicy
 from streammesh.runtime import MeshRuntime
 
@@ -78,7 +79,14 @@ def mesh(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterat
     settings = ControlSettings(
         LifecyclePolicy(timedelta(0), timedelta(days=30)), consumer_active_window=timedelta(days=7)
     )
-    plane = ControlPlane(opened.store, opened.log, opened.registry, settings=settings, clock=clock)
+    plane = ControlPlane(
+        opened.store,
+        opened.log,
+        opened.registry,
+        reviews=MeshReview.load,
+        settings=settings,
+        clock=clock,
+    )
     yield dataclasses.replace(opened, plane=plane)
     plane.close()
     opened.close()
