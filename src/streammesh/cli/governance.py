@@ -7,22 +7,23 @@ policy needs ``governance`` or ``platform-admin``, a domain's also ``domain-owne
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from streammesh.cli.mesh_connection import cli_actor, command_target, open_service
+from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.errors import ConfigError
-from streammesh.governance import GovernanceService, ProposalStatus, parse_policy
+from streammesh.governance import ProposalStatus, parse_policy
 
 if TYPE_CHECKING:
-    from streammesh.runtime import MeshRuntime
+    from streammesh.sdk.governance import GovernanceClient
 
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -43,120 +44,17 @@ DomainOption = Annotated[
 ]
 
 
-class _Backend(Protocol):
-    """Governance as the commands use it: JSON documents, in-process or from a server."""
-
-    def policy(self, domain: str | None) -> dict[str, Any]: ...
-    def set_policy(self, document: dict[str, Any], domain: str | None) -> dict[str, Any]: ...
-    def report(self) -> dict[str, Any]: ...
-    def proposals(self, text: str | None, status: ProposalStatus | None) -> list[Any]: ...
-    def create(self, title: str, body: str, rules: list[str]) -> dict[str, Any]: ...
-    def proposal(self, proposal_id: int) -> dict[str, Any]: ...
-    def move(
-        self, proposal_id: int, status: ProposalStatus, note: str | None
-    ) -> dict[str, Any]: ...
-
-
-class _InProcess:
-    def __init__(self, service: GovernanceService) -> None:
-        self._service = service
-        self._actor = cli_actor()
-
-    def policy(self, domain: str | None) -> dict[str, Any]:
-        record = self._service.policies.show(domain)
-        return {
-            "domain": domain,
-            "version": record.version if record else None,
-            "policy": record.policy.explicit() if record else None,
-            "created_at": record.created_at.isoformat() if record else None,
-            "created_by": record.created_by if record else None,
-            "effective": self._service.policies.effective(domain).document(),
-        }
-
-    def set_policy(self, document: dict[str, Any], domain: str | None) -> dict[str, Any]:
-        from streammesh.governance import policy_from
-
-        self._service.policies.set(policy_from(document), actor=self._actor, domain=domain)
-        return self.policy(domain)
-
-    def report(self) -> dict[str, Any]:
-        return self._service.report().document()
-
-    def proposals(self, text: str | None, status: ProposalStatus | None) -> list[Any]:
-        return [item.document() for item in self._service.proposals.search(text, status=status)]
-
-    def create(self, title: str, body: str, rules: list[str]) -> dict[str, Any]:
-        return self._service.proposals.create(
-            title, body, rules=rules, actor=self._actor
-        ).document()
-
-    def proposal(self, proposal_id: int) -> dict[str, Any]:
-        return self._service.proposals.get(proposal_id).document()
-
-    def move(self, proposal_id: int, status: ProposalStatus, note: str | None) -> dict[str, Any]:
-        moved = self._service.proposals.move(proposal_id, status, actor=self._actor, note=note)
-        return moved.document()
-
-
-class _Remote:
-    def __init__(self, mesh: Any) -> None:
-        self._mesh = mesh
-
-    def _domain(self, domain: str | None) -> dict[str, str]:
-        return {"domain": domain} if domain else {}
-
-    def policy(self, domain: str | None) -> dict[str, Any]:
-        found: dict[str, Any] = self._mesh.request(
-            "GET", "/governance/policy", params=self._domain(domain)
-        )
-        return found
-
-    def set_policy(self, document: dict[str, Any], domain: str | None) -> dict[str, Any]:
-        found: dict[str, Any] = self._mesh.request(
-            "PUT", "/governance/policy", params=self._domain(domain), body={"policy": document}
-        )
-        return found
-
-    def report(self) -> dict[str, Any]:
-        found: dict[str, Any] = self._mesh.request("GET", "/governance/report")
-        return found
-
-    def proposals(self, text: str | None, status: ProposalStatus | None) -> list[Any]:
-        params = {key: value for key, value in (("q", text), ("status", status)) if value}
-        found: list[Any] = self._mesh.request("GET", "/governance/proposals", params=params)
-        return found
-
-    def create(self, title: str, body: str, rules: list[str]) -> dict[str, Any]:
-        document = {"title": title, "body": body, "rules": rules}
-        found: dict[str, Any] = self._mesh.request("POST", "/governance/proposals", body=document)
-        return found
-
-    def proposal(self, proposal_id: int) -> dict[str, Any]:
-        found: dict[str, Any] = self._mesh.request("GET", f"/governance/proposals/{proposal_id}")
-        return found
-
-    def move(self, proposal_id: int, status: ProposalStatus, note: str | None) -> dict[str, Any]:
-        found: dict[str, Any] = self._mesh.request(
-            "POST",
-            f"/governance/proposals/{proposal_id}/move",
-            body={"status": status.value, "note": note},
-        )
-        return found
-
-
-def _in_process(local: MeshRuntime) -> _Backend:
-    return _InProcess(GovernanceService(local.store, local.plane, local.registry, log=local.log))
-
-
+@contextmanager
 def _governance(
     ctx: typer.Context,
     mesh: Path | None,
     store: str | None,
     server: str | None,
     token: str | None,
-) -> AbstractContextManager[_Backend]:
+) -> Iterator[GovernanceClient]:
     target = command_target(ctx, mesh, store, server=server, token=token)
-    return open_service(target, _in_process, _Remote)
+    with open_mesh(target) as session:
+        yield session.mesh.governance
 
 
 @app.callback()
@@ -185,7 +83,7 @@ def set_policy(
         raise ConfigError(f"cannot read policy file '{file}': {exc.strerror or exc}") from exc
     policy = parse_policy(text, origin=str(file))
     with _governance(ctx, mesh, store, server, token) as governance:
-        stored = governance.set_policy(policy.explicit(), domain)
+        stored = governance.set_policy(policy.explicit(), domain=domain)
     if as_json:
         print_json(stored)
         return
@@ -316,7 +214,7 @@ def create_proposal(
 ) -> None:
     """Write a governance proposal (it starts as a draft)."""
     with _governance(ctx, mesh, store, server, token) as governance:
-        document = governance.create(title, body, list(rules or ()))
+        document = governance.propose(title, body=body, rules=list(rules or ()))
     if as_json:
         print_json(document)
     else:
@@ -340,7 +238,7 @@ def list_proposals(
 ) -> None:
     """List (search) governance proposals, newest first."""
     with _governance(ctx, mesh, store, server, token) as governance:
-        found = governance.proposals(text, status)
+        found = governance.proposals(text, status=status)
     if as_json:
         print_json(found)
         return
@@ -388,7 +286,7 @@ def move_proposal(
 ) -> None:
     """Move a proposal: draft → in-review → accepted | rejected; accepted → implemented."""
     with _governance(ctx, mesh, store, server, token) as governance:
-        document = governance.move(proposal_id, status, note)
+        document = governance.move(proposal_id, status, note=note)
     if as_json:
         print_json(document)
     else:

@@ -63,17 +63,14 @@ def policy_review(
 
 
 def _server_policies(target: RegistryTarget) -> PolicySet:
-    """The policies stored in the server's mesh (``GET /api/v1/governance/policies``)."""
+    """The policies stored in the server's mesh, read through its governance client."""
     from streammesh.cli.mesh_connection import MeshTarget, open_mesh
     from streammesh.governance import BASELINE, PolicySet, policy_from
-    from streammesh.sdk.remote import RemoteMesh
 
     remote = MeshTarget(server=target.server, token=target.token)
     try:
         with open_mesh(remote) as session:
-            # A server target always opens the remote mesh; the check narrows the type.
-            assert isinstance(session.mesh, RemoteMesh)
-            found = session.mesh.request("GET", "/governance/policies")
+            found = session.mesh.governance.policies()
     except MeshError:
         # The same server is the registry: its failure is reported by the compatibility check
         # (``registry.unavailable``, an error), so validation fails either way.

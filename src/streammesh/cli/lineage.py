@@ -7,16 +7,17 @@ routes; both print the same JSON with ``--json``.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from streammesh.cli.mesh_connection import command_target, open_service
+from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.options import (
     JsonOption,
     MeshOption,
@@ -26,10 +27,10 @@ from streammesh.cli.options import (
     TokenOption,
 )
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.lineage import Direction, MeshLineage, dependents
+from streammesh.lineage import Direction
 
 if TYPE_CHECKING:
-    from streammesh.runtime import MeshRuntime
+    from streammesh.sdk.lineage import LineageClient
 
 
 class _ShowByDefault(typer.core.TyperGroup):
@@ -52,65 +53,17 @@ app = typer.Typer(
 )
 
 
-class _Backend(Protocol):
-    """Lineage as the commands use it: JSON documents, in-process or from a server."""
-
-    def graph(self, product: str, direction: Direction, depth: int | None) -> dict[str, Any]: ...
-    def impact(self, product: str) -> dict[str, Any]: ...
-    def export(self) -> list[dict[str, Any]]: ...
-
-
-class _InProcess:
-    def __init__(self, lineage: MeshLineage) -> None:
-        self._lineage = lineage
-
-    def graph(self, product: str, direction: Direction, depth: int | None) -> dict[str, Any]:
-        return self._lineage.around(product, direction, depth).document()
-
-    def impact(self, product: str) -> dict[str, Any]:
-        reference = self._lineage.plane.product(product).reference
-        found = dependents(self._lineage, reference)
-        return {"product": reference, "dependents": [item.document() for item in found]}
-
-    def export(self) -> list[dict[str, Any]]:
-        return self._lineage.export()
-
-
-class _Remote:
-    def __init__(self, mesh: Any) -> None:
-        self._mesh = mesh
-
-    def graph(self, product: str, direction: Direction, depth: int | None) -> dict[str, Any]:
-        params: dict[str, Any] = {"product": product, "direction": direction.value}
-        if depth is not None:
-            params["depth"] = depth
-        found: dict[str, Any] = self._mesh.request("GET", "/lineage", params=params)
-        return found
-
-    def impact(self, product: str) -> dict[str, Any]:
-        found: dict[str, Any] = self._mesh.request(
-            "GET", "/lineage/impact", params={"product": product}
-        )
-        return found
-
-    def export(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = self._mesh.request("GET", "/openlineage/export")
-        return found
-
-
-def _in_process(local: MeshRuntime) -> _Backend:
-    return _InProcess(MeshLineage(local.plane, local.store, local.log))
-
-
+@contextmanager
 def _lineage(
     ctx: typer.Context,
     mesh: Path | None,
     store: str | None,
     server: str | None,
     token: str | None,
-) -> AbstractContextManager[_Backend]:
+) -> Iterator[LineageClient]:
     target = command_target(ctx, mesh, store, server=server, token=token)
-    return open_service(target, _in_process, _Remote)
+    with open_mesh(target) as session:
+        yield session.mesh.lineage
 
 
 @app.command("show")
@@ -144,7 +97,7 @@ def show(
         Direction.UPSTREAM if upstream else Direction.DOWNSTREAM if downstream else Direction.BOTH
     )
     with _lineage(ctx, mesh, store, server, token) as lineage:
-        document = lineage.graph(product, direction, depth)
+        document = lineage.graph(product, direction=direction, depth=depth)
     if as_json:
         print_json(document)
         return

@@ -7,16 +7,17 @@ as ``/api/v1`` — so ``--json`` prints the same shape either way.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from streammesh.cli.mesh_connection import command_target, open_service
+from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.options import (
     JsonOption,
     MeshOption,
@@ -26,11 +27,9 @@ from streammesh.cli.options import (
     TokenOption,
 )
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.observe import MeshMonitor, SloChecker, SloLedger
 
 if TYPE_CHECKING:
-    from streammesh.runtime import MeshRuntime
-    from streammesh.sdk.remote import RemoteMesh
+    from streammesh.sdk.monitoring import MonitoringClient
 
 slo_app = typer.Typer(
     help="Check the SLOs (freshness, availability) the products' descriptors promise.",
@@ -40,74 +39,13 @@ slo_app = typer.Typer(
 _STATUS_STYLES = {"met": "green", "breached": "bold red"}
 
 
-class _Backend(Protocol):
-    """The monitoring documents, from a local mesh or a server."""
-
-    def metrics(self, product: str, window: int) -> dict[str, Any]: ...
-
-    def lag(self, group: str, product: str | None) -> dict[str, Any]: ...
-
-    def check(self, product: str | None) -> list[dict[str, Any]]: ...
-
-
-class _InProcess:
-    def __init__(self, monitor: MeshMonitor, checker: SloChecker) -> None:
-        self._monitor = monitor
-        self._checker = checker
-
-    def metrics(self, product: str, window: int) -> dict[str, Any]:
-        measured = self._monitor.product_metrics(product, window=timedelta(seconds=window))
-        states = self._monitor.slo_states(measured.product)
-        return {**measured.document(), "slos": [state.document() for state in states]}
-
-    def lag(self, group: str, product: str | None) -> dict[str, Any]:
-        lags = self._monitor.lag(group, product)
-        return {
-            "group": group,
-            "total_lag": sum(lag.total for lag in lags),
-            "caught_up": all(lag.caught_up for lag in lags),
-            "products": [lag.document() for lag in lags],
-        }
-
-    def check(self, product: str | None) -> list[dict[str, Any]]:
-        self._checker.check()  # judge now: a mesh directory has no server checking it
-        return [state.document() for state in self._monitor.slo_states(product)]
-
-
-class _Remote:
-    def __init__(self, mesh: RemoteMesh) -> None:
-        self._mesh = mesh
-
-    def metrics(self, product: str, window: int) -> dict[str, Any]:
-        found: dict[str, Any] = self._mesh.request(
-            "GET", f"/products/{product}/metrics", reference=product, params={"window": window}
-        )
-        return found
-
-    def lag(self, group: str, product: str | None) -> dict[str, Any]:
-        params = {"product": product} if product else None
-        found: dict[str, Any] = self._mesh.request("GET", f"/groups/{group}/lag", params=params)
-        return found
-
-    def check(self, product: str | None) -> list[dict[str, Any]]:
-        # The server's checker judges continuously; ask for what it recorded.
-        params = {"product": product} if product else None
-        found: list[dict[str, Any]] = self._mesh.request("GET", "/slo", params=params)
-        return found
-
-
-def _in_process(local: MeshRuntime) -> _Backend:
-    ledger = SloLedger(local.store)
-    return _InProcess(
-        MeshMonitor(local.plane, local.log, ledger), SloChecker(local.plane, local.log, ledger)
-    )
-
-
-def _backend(
+@contextmanager
+def _monitoring(
     ctx: typer.Context, mesh: Path | None, store: str | None, server: str | None, token: str | None
-) -> AbstractContextManager[_Backend]:
+) -> Iterator[MonitoringClient]:
     target = command_target(ctx, mesh, store, server=server, token=token)
-    return open_service(target, _in_process, _Remote)
+    with open_mesh(target) as session:
+        yield session.mesh.monitoring
 
 
 def status(
@@ -123,8 +61,8 @@ def status(
     token: TokenOption = None,
 ) -> None:
     """Show a product's throughput (events/s, bytes/s), newest event, end offsets and SLOs."""
-    with _backend(ctx, mesh, store, server, token) as backend:
-        document = backend.metrics(product, window)
+    with _monitoring(ctx, mesh, store, server, token) as monitoring:
+        document = monitoring.metrics(product, window=window)
     if as_json:
         print_json(document)
         return
@@ -162,8 +100,8 @@ def lag(
     token: TokenOption = None,
 ) -> None:
     """Show a consumer group's lag by offsets (committed vs end), per partition."""
-    with _backend(ctx, mesh, store, server, token) as backend:
-        document = backend.lag(group, product)
+    with _monitoring(ctx, mesh, store, server, token) as monitoring:
+        document = monitoring.lag(group, product)
     if as_json:
         print_json(document)
         return
@@ -204,8 +142,8 @@ def check(
 ) -> None:
     """Judge the SLOs now (on a mesh directory; a server's checker judges continuously) and
     list them. Exits with 1 when an SLO is breached."""
-    with _backend(ctx, mesh, store, server, token) as backend:
-        states = backend.check(product)
+    with _monitoring(ctx, mesh, store, server, token) as monitoring:
+        states = monitoring.check_slos(product)
     if as_json:
         print_json(states)
     elif not states:

@@ -16,6 +16,9 @@ from streammesh.control.records import (
     TeamRecord,
 )
 from streammesh.products.descriptor import Status
+from streammesh.sdk.governance import GovernanceClient
+from streammesh.sdk.lineage import LineageClient
+from streammesh.sdk.monitoring import MonitoringClient
 
 
 class MeshClient(Protocol):
@@ -81,5 +84,20 @@ class MeshClient(Protocol):
         email: str | None = None,
         description: str | None = None,
     ) -> TeamRecord: ...
+
+    @property
+    def governance(self) -> GovernanceClient:
+        """Policies, the compliance report and governance proposals."""
+        ...
+
+    @property
+    def lineage(self) -> LineageClient:
+        """The lineage graph, impact analysis and OpenLineage runs."""
+        ...
+
+    @property
+    def monitoring(self) -> MonitoringClient:
+        """Throughput, consumer lag and SLO states."""
+        ...
 
     def close(self) -> None: ...

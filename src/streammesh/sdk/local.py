@@ -26,6 +26,9 @@ from streammesh.log.base import ConsumerOptions, ProducerOptions
 from streammesh.products.descriptor import Status
 from streammesh.products.validation import find_descriptors
 from streammesh.runtime import MeshRuntime
+from streammesh.sdk.inprocess.governance import InProcessGovernance
+from streammesh.sdk.inprocess.lineage import InProcessLineage
+from streammesh.sdk.inprocess.monitoring import InProcessMonitoring
 
 
 class InProcessMesh:
@@ -178,6 +181,18 @@ class InProcessMesh:
         return self._mesh.plane.register_team(
             name, domain=domain, email=email, description=description, actor=self.actor
         )
+
+    @property
+    def governance(self) -> InProcessGovernance:
+        return InProcessGovernance(self._mesh, self.actor)
+
+    @property
+    def lineage(self) -> InProcessLineage:
+        return InProcessLineage(self._mesh)
+
+    @property
+    def monitoring(self) -> InProcessMonitoring:
+        return InProcessMonitoring(self._mesh)
 
     def close(self) -> None:
         """Close the log and the store."""

@@ -49,6 +49,9 @@ from streammesh.products.report import Severity as FindingSeverity
 from streammesh.products.validation import find_descriptors
 from streammesh.sdk.errors import MeshUnreachable, RemoteRequestFailed
 from streammesh.sdk.remote.clients import RemoteConsumer, RemoteProducer
+from streammesh.sdk.remote.governance import RemoteGovernance
+from streammesh.sdk.remote.lineage import RemoteLineage
+from streammesh.sdk.remote.monitoring import RemoteMonitoring
 from streammesh.sdk.remote.refusals import ERRORS, Refusal
 from streammesh.sdk.remote.wire import API, json_default, path_segment
 
@@ -232,6 +235,18 @@ class RemoteMesh:
         """A consumer of the product as member of consumer ``group`` (registered as a
         consuming application on the first read)."""
         return RemoteConsumer(self, self.product(reference), group, batch_size)
+
+    @property
+    def governance(self) -> RemoteGovernance:
+        return RemoteGovernance(self)
+
+    @property
+    def lineage(self) -> RemoteLineage:
+        return RemoteLineage(self)
+
+    @property
+    def monitoring(self) -> RemoteMonitoring:
+        return RemoteMonitoring(self)
 
     def close(self) -> None:
         """Release the HTTP connections (not a client given to the constructor)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,16 @@ from streammesh.control.errors import (
 from streammesh.control.plan import PlanProblem, Severity
 from streammesh.dataplane import EventProblem, InvalidEvent
 from streammesh.errors import MeshError
+from streammesh.governance import (
+    FindingSeverity,
+    PolicyFinding,
+    PolicyInvalid,
+    PolicyLoosened,
+    ProposalNotFound,
+    ProposalTransitionRefused,
+)
+from streammesh.log import TopicNotFound
+from streammesh.observe import InvalidGroup, InvalidOffsets
 from streammesh.products.errors import DescriptorInvalid, DescriptorProblem
 from streammesh.products.lifecycle import LifecycleError
 from streammesh.sdk.errors import AuthenticationFailed, RemotePermissionDenied
@@ -77,6 +88,35 @@ class Refusal:
         ]
         return DescriptorInvalid(source, problems)
 
+    def quoted(self, index: int) -> str:
+        """The ``index``-th 'quoted' name in the message (the local error's attributes are
+        read back from the words the server built from them)."""
+        names = re.findall(r"'([^']*)'", self.message)
+        return names[index] if index < len(names) else ""
+
+
+def _policy_loosened(refusal: Refusal) -> MeshError:
+    findings = [
+        PolicyFinding(
+            d.get("rule", ""),
+            FindingSeverity(d.get("severity", "error")),
+            d.get("product", ""),
+            d.get("field", ""),
+            d.get("message", ""),
+            d.get("hint", ""),
+        )
+        for d in refusal.details
+    ]
+    return PolicyLoosened(refusal.quoted(0), findings)
+
+
+def _transition_refused(refusal: Refusal) -> MeshError:
+    # "proposal '<id>' is '<current>' and cannot move to '<wanted>'; from '<current>' it
+    # can move to '<allowed>', ..."
+    allowed = re.findall(r"'([^']*)'", refusal.message)[4:]
+    current, wanted = refusal.quoted(1), refusal.quoted(2)
+    return ProposalTransitionRefused(int(refusal.reference or 0), current, wanted, allowed)
+
 
 ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
     "unauthenticated": lambda r: AuthenticationFailed(r.mesh.url, r.message),
@@ -90,6 +130,15 @@ ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
     "not-accepting-consumers": Refusal.not_accepting,
     "consumer-group-taken": lambda r: ConsumerGroupTaken(r.reference, "", "", ""),
     "invalid-event": Refusal.invalid_event,
+    "invalid-policy": lambda r: PolicyInvalid(
+        r.quoted(0), [str(d.get("message", "")) for d in r.details]
+    ),
+    "policy-loosened": _policy_loosened,
+    "proposal-not-found": lambda r: ProposalNotFound(int(r.reference or 0)),
+    "proposal-transition-refused": _transition_refused,
+    "invalid-group": lambda r: InvalidGroup(r.quoted(0), r.message),
+    "invalid-offsets": lambda r: InvalidOffsets(r.quoted(0), r.message),
+    "topic-not-found": lambda r: TopicNotFound(r.quoted(0)),
 }
 """Error codes of the server's error table -> the ``MeshError`` a local mesh raises; the
 server's message replaces the rebuilt one, so both read the same."""

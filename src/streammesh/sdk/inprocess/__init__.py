@@ -1,0 +1,1 @@
+"""In-process implementations of the SDK's client seams: each calls the mesh runtime's services."""
