@@ -182,7 +182,7 @@ def test_a_foreign_record_is_named_and_then_skipped(served: Served) -> None:
         json=sources((descriptor("execution.quotes"), avro())),
         headers=served.headers(),
     )
-    log = served.client.app.state.streammesh.log  # type: ignore[attr-defined]
+    log = served.client.app.state.streammesh.runtime.log  # type: ignore[attr-defined]
     with log.producer() as producer:
         producer.send("execution.quotes.v1", b"not the wire format", key=b"q-0", partition=0)
     events = "/api/v1/products/execution.quotes/events"

@@ -1,28 +1,25 @@
 """``streammesh access``: request read access to a product for an application, approve,
 reject, revoke and list; ``sync`` reconciles the Kafka cluster's ACL bindings with the grants.
 
-These work in-process on the mesh's store, as ``cli:<user>`` with a platform admin's rights
-(whoever can open the store could change it anyway); through the server, the REST API
-``/api/v1/access`` applies the owners' rules to the caller's token.
+These work in-process on the local mesh, as ``cli:<user>`` with a platform admin's rights
+(whoever can open the store could change it anyway), or with ``--server`` through the server's
+``/api/v1/access``, which applies the owners' rules to the token's principal. ``sync`` needs the
+Kafka cluster's admin credentials and runs on the mesh's host only.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from streammesh.cli.accounts import open_access
 from streammesh.cli.durations import DurationSyntaxError, parse_duration_ms
-from streammesh.cli.mesh_connection import cli_actor, command_target
-from streammesh.cli.options import JsonOption, MeshOption, StoreOption
+from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
-
-if TYPE_CHECKING:
-    from streammesh.access import AccessRequest, Caller
 
 STATE_NAMES = ("requested", "approved", "rejected", "revoked", "expired")
 
@@ -36,13 +33,6 @@ NoteOption = Annotated[
     str | None,
     typer.Option("--note", metavar="TEXT", show_default=False, help="Why; kept with the request."),
 ]
-
-
-def _caller() -> Caller:
-    from streammesh.access import Caller
-    from streammesh.identity import Role
-
-    return Caller(cli_actor(), Role.PLATFORM_ADMIN)
 
 
 def parse_expiry(value: str, now: datetime) -> datetime:
@@ -72,14 +62,22 @@ def parse_expiry(value: str, now: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _show(request: AccessRequest, verb: str) -> None:
+def _moment(text: str | None) -> str:
+    """An API document's moment as the tables show it (UTC, to the minute)."""
+    if not text:
+        return ""
+    return f"{datetime.fromisoformat(text).astimezone(UTC):%Y-%m-%d %H:%M}"
+
+
+def _show(request: dict[str, Any], verb: str) -> None:
+    state = request["state"]
     line = Text.assemble(
-        (f"{verb} ", "green" if request.state.value == "approved" else "yellow"),
-        (request.id, "bold"),
-        f": {request.principal} → {request.reference} ({request.state.value})",
+        (f"{verb} ", "green" if state == "approved" else "yellow"),
+        (request["id"], "bold"),
+        f": {request['principal']} → {request['product']} ({state})",
     )
-    if request.expires_at is not None:
-        line.append(f", expires {request.expires_at:%Y-%m-%d %H:%M} UTC")
+    if request["expires_at"]:
+        line.append(f", expires {_moment(request['expires_at'])} UTC")
     stdout_console().print(line)
 
 
@@ -99,19 +97,21 @@ def request(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Request read access; approved at once when the product needs no approval."""
-    with open_access(command_target(ctx, mesh, store)) as access:
-        created = access.request(
-            product, application, purpose=purpose, classified=classified, caller=_caller()
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        created = session.mesh.access.request(
+            product, application, purpose=purpose, classified=classified
         )
     if as_json:
-        print_json(created.document())
+        print_json(created)
         return
-    _show(created, "approved" if created.state.value == "approved" else "requested")
-    if created.state.value == "requested":
+    _show(created, "approved" if created["state"] == "approved" else "requested")
+    if created["state"] == "requested":
         stdout_console().print(
-            f"The owners decide: 'streammesh access approve {created.id}' or 'reject'."
+            f"The owners decide: 'streammesh access approve {created['id']}' or 'reject'."
         )
 
 
@@ -132,13 +132,15 @@ def approve(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Approve a pending request."""
     expires_at = None if expires is None else parse_expiry(expires, datetime.now(UTC))
-    with open_access(command_target(ctx, mesh, store)) as access:
-        done = access.approve(request_id, caller=_caller(), note=note, expires_at=expires_at)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        done = session.mesh.access.approve(request_id, note=note, expires_at=expires_at)
     if as_json:
-        print_json(done.document())
+        print_json(done)
     else:
         _show(done, "approved")
 
@@ -151,12 +153,14 @@ def reject(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Reject a pending request."""
-    with open_access(command_target(ctx, mesh, store)) as access:
-        done = access.reject(request_id, caller=_caller(), note=note)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        done = session.mesh.access.reject(request_id, note=note)
     if as_json:
-        print_json(done.document())
+        print_json(done)
     else:
         _show(done, "rejected")
 
@@ -169,12 +173,14 @@ def revoke(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Revoke a grant at once."""
-    with open_access(command_target(ctx, mesh, store)) as access:
-        done = access.revoke(grant_id, caller=_caller(), note=note)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        done = session.mesh.access.revoke(grant_id, note=note)
     if as_json:
-        print_json(done.document())
+        print_json(done)
     else:
         _show(done, "revoked")
 
@@ -195,6 +201,8 @@ def list_requests(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """List access requests and grants (records the expiries that are due first)."""
     from streammesh.access import AccessState
@@ -204,12 +212,12 @@ def list_requests(
             f"'{state}' is not a state; use one of {', '.join(STATE_NAMES)}",
             param_hint="'--state'",
         )
-    with open_access(command_target(ctx, mesh, store)) as access:
-        found = access.list(
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        found = session.mesh.access.requests(
             product=product, state=AccessState(state) if state is not None else None
         )
     if as_json:
-        print_json([item.document() for item in found])
+        print_json(found)
         return
     if not found:
         stdout_console().print("No access requests.")
@@ -220,13 +228,13 @@ def list_requests(
         table.add_column(column, overflow="fold")
     for item in found:
         table.add_row(
-            Text(item.id, style="bold"),
-            item.principal,
-            item.reference,
-            "yes" if item.classified else "no",
-            item.state.value,
-            f"{item.expires_at:%Y-%m-%d %H:%M}" if item.expires_at else "",
-            item.purpose,
+            Text(item["id"], style="bold"),
+            item["principal"],
+            item["product"],
+            "yes" if item["classified"] else "no",
+            item["state"],
+            _moment(item["expires_at"]),
+            item["purpose"],
         )
     stdout_console().print(table)
 
@@ -240,22 +248,13 @@ def sync(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Make the Kafka cluster's ACL bindings match the grants (kafka.acls in mesh.yaml): list
     the bindings to create and to delete, then apply them unless --dry-run."""
-    from streammesh.access import AccessService, sync_acls
-    from streammesh.errors import ConfigError
-    from streammesh.runtime import MeshRuntime
-
-    config = command_target(ctx, mesh, store).config()
-    with MeshRuntime.open(config) as local:
-        if local.acls is None:
-            raise ConfigError(
-                f"ACL management is off for the mesh at {config.home}: set 'kafka: {{acls: "
-                "true}' in its mesh.yaml (the log must be Kafka) and run the sync again"
-            )
-        access = AccessService(local.store, local.plane, acls=local.acls)
-        report = sync_acls(access, local.plane, local.acls, dry_run=dry_run)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        report = session.mesh.access.sync_acls(dry_run=dry_run)
     if as_json:
         print_json(report.document())
         return

@@ -1,25 +1,22 @@
 """``streammesh accounts``: the mesh's principals — users, and service accounts (one per
 application, each belonging to a team). Teams are registered with ``streammesh teams``.
 
-Like ``streammesh token``, these work in-process on the mesh's store (as whoever can open it).
+Like ``streammesh token``, these work in-process on the local mesh (as whoever can open it,
+in any team), or with ``--server`` through the server's ``/api/v1/principals`` (a domain owner
+creates accounts in its own teams only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from streammesh.cli.mesh_connection import MeshTarget, cli_actor, command_target
-from streammesh.cli.options import JsonOption, MeshOption, StoreOption
+from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
-
-if TYPE_CHECKING:
-    from streammesh.access import AccessService
 
 KIND_NAMES = ("user", "service-account")
 
@@ -28,17 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-@contextmanager
-def open_access(target: MeshTarget) -> Iterator[AccessService]:
-    """The access service of the mesh ``target`` names, open for the ``with`` block."""
-    from streammesh.access import AccessService
-    from streammesh.runtime import MeshRuntime
-
-    config = target.config()
-    with MeshRuntime.open(config) as mesh:
-        yield AccessService(mesh.store, mesh.plane, acls=mesh.acls)
 
 
 @app.command("create")
@@ -66,6 +52,8 @@ def create(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Create a user or a service account."""
     from streammesh.identity import AccountKind
@@ -74,16 +62,17 @@ def create(
         raise typer.BadParameter(
             f"'{kind}' is not a kind; use one of {', '.join(KIND_NAMES)}", param_hint="'--kind'"
         )
-    with open_access(command_target(ctx, mesh, store)) as access:
-        account = access.create_account(
-            name, AccountKind(kind), team=team, description=description, actor=cli_actor()
+    target = command_target(ctx, mesh, store, server=server, token=token)
+    with open_mesh(target) as session:
+        account = session.mesh.accounts.create(
+            name, AccountKind(kind), team=team, description=description
         )
     if as_json:
-        print_json(account.document())
+        print_json(account)
         return
-    of = f" of team {account.team}" if account.team else ""
+    of = f" of team {account['team']}" if account["team"] else ""
     stdout_console().print(
-        Text.assemble(f"created {account.kind.value} ", (account.name, "bold"), of)
+        Text.assemble(f"created {account['kind']} ", (account["name"], "bold"), of)
     )
 
 
@@ -93,12 +82,14 @@ def list_accounts(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """List users, service accounts and teams."""
-    with open_access(command_target(ctx, mesh, store)) as access:
-        found = access.accounts.list()
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        found = session.mesh.accounts.list()
     if as_json:
-        print_json([account.document() for account in found])
+        print_json(found)
         return
     if not found:
         stdout_console().print(
@@ -108,9 +99,9 @@ def list_accounts(
     table = Table("principal", "kind", "team", "description", box=None)
     for account in found:
         table.add_row(
-            Text(account.name, style="bold"),
-            account.kind.value,
-            account.team or "",
-            account.description,
+            Text(account["name"], style="bold"),
+            account["kind"],
+            account["team"] or "",
+            account["description"],
         )
     stdout_console().print(table)

@@ -5,132 +5,35 @@ directory or store URL: every token, recorded as made by ``cli:<user>``), so the
 the server ever ran and when every token is lost; or, with ``--server``, through the server's
 ``/api/v1/tokens`` with a token of a role that may (a platform admin; a domain owner for its
 own teams' principals; anyone for revoking its own). Creating and revoking is audited and
-appears on ``_mesh.events``. The identity and store packages are imported inside the
-commands: they bring SQLAlchemy, which the other commands do not need at startup.
+appears on ``_mesh.events``.
 """
 
 from __future__ import annotations
 
-import logging
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from streammesh.cli.durations import DurationSyntaxError, parse_duration_ms
-from streammesh.cli.mesh_connection import cli_actor, command_target, open_service
+from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.errors import ConfigError
 
 if TYPE_CHECKING:
     from streammesh.identity import Role
-    from streammesh.runtime import MeshRuntime
-    from streammesh.sdk.remote import RemoteMesh
 
 ROLE_NAMES = ("platform-admin", "governance", "domain-owner", "member", "consumer")
 """The values of :class:`streammesh.identity.Role`, for the option's help and completion
 (a test checks they match)."""
-
-_LOGGER = logging.getLogger(__name__)
 
 app = typer.Typer(
     help="API tokens: create them (the secret is shown once), list and revoke them.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class _Backend(Protocol):
-    """Tokens as the commands use them: JSON documents (``TokenInfo.document``), in-process
-    or from a server."""
-
-    def create(
-        self, principal: str, role: Role, expires_at: datetime | None, description: str
-    ) -> dict[str, Any]:
-        """The new token's document with its ``secret``."""
-        ...
-
-    def list(self) -> list[dict[str, Any]]: ...
-
-    def revoke(self, token_id: str) -> dict[str, Any]: ...
-
-
-class _InProcess:
-    def __init__(self, local: MeshRuntime) -> None:
-        from streammesh.identity import TokenStore
-
-        self._local = local
-        self._tokens = TokenStore(local.store)
-        self._actor = cli_actor()
-
-    def create(
-        self, principal: str, role: Role, expires_at: datetime | None, description: str
-    ) -> dict[str, Any]:
-        issued = self._tokens.create(
-            principal, role, expires_at=expires_at, description=description, actor=self._actor
-        )
-        self._relay()
-        return issued.info().document() | {"secret": issued.secret}
-
-    def list(self) -> list[dict[str, Any]]:
-        return [info.document() for info in self._tokens.list()]
-
-    def revoke(self, token_id: str) -> dict[str, Any]:
-        revoked = self._tokens.revoke(token_id, actor=self._actor)
-        self._relay()
-        return revoked.document()
-
-    def _relay(self) -> None:
-        from streammesh.log import LogError
-
-        # Committed with its audit row; a log that cannot take the event now gets it with the
-        # next change or server start.
-        try:
-            self._local.plane.relay_events()
-        except LogError as exc:
-            _LOGGER.warning("mesh events not relayed yet (will retry): %s", exc)
-
-
-class _Remote:
-    def __init__(self, mesh: RemoteMesh) -> None:
-        self._mesh = mesh
-
-    def create(
-        self, principal: str, role: Role, expires_at: datetime | None, description: str
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "principal": principal,
-            "role": role.value,
-            "description": description,
-            "expires_at": expires_at.isoformat() if expires_at is not None else None,
-        }
-        found: dict[str, Any] = self._mesh.request("POST", "/tokens", body=body)
-        return found
-
-    def list(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = self._mesh.request("GET", "/tokens")
-        return found
-
-    def revoke(self, token_id: str) -> dict[str, Any]:
-        from streammesh.sdk.remote.wire import path_segment
-
-        found: dict[str, Any] = self._mesh.request("DELETE", f"/tokens/{path_segment(token_id)}")
-        return found
-
-
-def _tokens(
-    ctx: typer.Context,
-    mesh: Path | None,
-    store: str | None,
-    server: str | None,
-    token: str | None,
-) -> AbstractContextManager[_Backend]:
-    target = command_target(ctx, mesh, store, server=server, token=token)
-    return open_service(target, _InProcess, _Remote)
 
 
 def _role(value: str) -> Role:
@@ -187,8 +90,10 @@ def create(
     """Create a token and print its secret (only this once)."""
     checked = _role(role)
     expires_at = _expiry(expires_in)
-    with _tokens(ctx, mesh, store, server, token) as tokens:
-        issued = tokens.create(name or checked.value, checked, expires_at, description)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        issued = session.mesh.tokens.create(
+            name or checked.value, checked, expires_at=expires_at, description=description
+        )
     typer.echo(
         f"Created token {issued['id']} for '{issued['principal']}' ({issued['role']}). "
         "The secret is shown only this once:",
@@ -218,8 +123,8 @@ def list_tokens(
 ) -> None:
     """List tokens (never the secrets): every one locally, those the token may manage through
     a server."""
-    with _tokens(ctx, mesh, store, server, token) as tokens:
-        found = tokens.list()
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        found = session.mesh.tokens.list()
     if as_json:
         print_json(found)
         return
@@ -250,8 +155,8 @@ def revoke(
     token: TokenOption = None,
 ) -> None:
     """Revoke a token: it is refused from its next request on, and its UI sessions end."""
-    with _tokens(ctx, mesh, store, server, token) as tokens:
-        revoked = tokens.revoke(token_id)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        revoked = session.mesh.tokens.revoke(token_id)
     if as_json:
         print_json(revoked)
         return

@@ -29,6 +29,7 @@ from streammesh.sdk.client import MeshClient
 from streammesh.sdk.errors import (
     AuthenticationFailed,
     MeshUnreachable,
+    NotServedRemotely,
     RemoteError,
     RemotePermissionDenied,
     RemoteRequestFailed,
@@ -50,6 +51,7 @@ __all__ = [
     "Mesh",
     "MeshClient",
     "MeshUnreachable",
+    "NotServedRemotely",
     "ProductConsumer",
     "ProductEvent",
     "ProductProducer",

@@ -11,7 +11,8 @@ raises those for in-process and remote meshes alike.
         ├── MeshUnreachable          no answer from the server
         ├── AuthenticationFailed     the token was refused (401)
         ├── RemotePermissionDenied   the token's role may not do this (403)
-        └── RemoteRequestFailed      any other refusal, with status and error code
+        ├── RemoteRequestFailed      any other refusal, with status and error code
+        └── NotServedRemotely        an operation only a mesh opened in-process offers
 """
 
 from __future__ import annotations
@@ -65,3 +66,13 @@ class RemoteRequestFailed(RemoteError):
         self.code = code
         super().__init__(f"{message} (HTTP {status} {code} from {url})")
 
+
+class NotServedRemotely(RemoteError):
+    """An operation a server does not offer: it runs only where the mesh is opened in-process
+    (e.g. the Kafka ACL sync, which needs the cluster's admin credentials)."""
+
+    def __init__(self, url: str, operation: str, reason: str) -> None:
+        self.url = url
+        self.operation = operation
+        self.reason = reason
+        super().__init__(f"{operation} is not offered through the mesh at {url}: {reason}")
