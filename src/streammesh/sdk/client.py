@@ -16,9 +16,12 @@ from streammesh.control.records import (
     TeamRecord,
 )
 from streammesh.products.descriptor import Status
+from streammesh.sdk.access import AccessClient
+from streammesh.sdk.accounts import AccountsClient
 from streammesh.sdk.governance import GovernanceClient
 from streammesh.sdk.lineage import LineageClient
 from streammesh.sdk.monitoring import MonitoringClient
+from streammesh.sdk.tokens import TokensClient
 
 
 class MeshClient(Protocol):
@@ -98,6 +101,21 @@ class MeshClient(Protocol):
     @property
     def monitoring(self) -> MonitoringClient:
         """Throughput, consumer lag and SLO states."""
+        ...
+
+    @property
+    def access(self) -> AccessClient:
+        """Access requests and grants: request, approve, reject, revoke, list."""
+        ...
+
+    @property
+    def accounts(self) -> AccountsClient:
+        """Users and service accounts."""
+        ...
+
+    @property
+    def tokens(self) -> TokensClient:
+        """API tokens: create, list, revoke."""
         ...
 
     def close(self) -> None: ...

@@ -26,9 +26,12 @@ from streammesh.log.base import ConsumerOptions, ProducerOptions
 from streammesh.products.descriptor import Status
 from streammesh.products.validation import find_descriptors
 from streammesh.runtime import MeshRuntime
+from streammesh.sdk.inprocess.access import InProcessAccess
+from streammesh.sdk.inprocess.accounts import InProcessAccounts
 from streammesh.sdk.inprocess.governance import InProcessGovernance
 from streammesh.sdk.inprocess.lineage import InProcessLineage
 from streammesh.sdk.inprocess.monitoring import InProcessMonitoring
+from streammesh.sdk.inprocess.tokens import InProcessTokens
 
 
 class InProcessMesh:
@@ -193,6 +196,21 @@ class InProcessMesh:
     @property
     def monitoring(self) -> InProcessMonitoring:
         return InProcessMonitoring(self._mesh)
+
+    @property
+    def access(self) -> InProcessAccess:
+        """Access requests and grants, decided as the operator (a platform admin's rights)."""
+        return InProcessAccess(self._mesh, self.actor)
+
+    @property
+    def accounts(self) -> InProcessAccounts:
+        """Users and service accounts, created as the operator (in any team)."""
+        return InProcessAccounts(self._mesh, self.actor)
+
+    @property
+    def tokens(self) -> InProcessTokens:
+        """API tokens, every one managed as the operator."""
+        return InProcessTokens(self._mesh, self.actor)
 
     def close(self) -> None:
         """Close the log and the store."""

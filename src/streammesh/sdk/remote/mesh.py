@@ -48,11 +48,14 @@ from streammesh.products.descriptor import Status
 from streammesh.products.report import Severity as FindingSeverity
 from streammesh.products.validation import find_descriptors
 from streammesh.sdk.errors import MeshUnreachable, RemoteRequestFailed
+from streammesh.sdk.remote.access import RemoteAccess
+from streammesh.sdk.remote.accounts import RemoteAccounts
 from streammesh.sdk.remote.clients import RemoteConsumer, RemoteProducer
 from streammesh.sdk.remote.governance import RemoteGovernance
 from streammesh.sdk.remote.lineage import RemoteLineage
 from streammesh.sdk.remote.monitoring import RemoteMonitoring
 from streammesh.sdk.remote.refusals import ERRORS, Refusal
+from streammesh.sdk.remote.tokens import RemoteTokens
 from streammesh.sdk.remote.wire import API, json_default, path_segment
 
 DEFAULT_BATCH = 500
@@ -247,6 +250,21 @@ class RemoteMesh:
     @property
     def monitoring(self) -> RemoteMonitoring:
         return RemoteMonitoring(self)
+
+    @property
+    def access(self) -> RemoteAccess:
+        """Access requests and grants, decided as the token's principal."""
+        return RemoteAccess(self)
+
+    @property
+    def accounts(self) -> RemoteAccounts:
+        """Users and service accounts, created as the token's principal."""
+        return RemoteAccounts(self)
+
+    @property
+    def tokens(self) -> RemoteTokens:
+        """API tokens the token's principal may manage."""
+        return RemoteTokens(self)
 
     def close(self) -> None:
         """Release the HTTP connections (not a client given to the constructor)."""

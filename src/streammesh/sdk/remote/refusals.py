@@ -6,6 +6,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from streammesh.access import (
+    AccessRefused,
+    AccessRequestExists,
+    AccessRequestNotFound,
+    AccessStateError,
+    InvalidAccessRequest,
+    NotAllowedToDecide,
+)
 from streammesh.control.errors import (
     ConsumerGroupTaken,
     InvalidProductSource,
@@ -23,6 +31,14 @@ from streammesh.governance import (
     PolicyLoosened,
     ProposalNotFound,
     ProposalTransitionRefused,
+)
+from streammesh.identity import (
+    AccountExists,
+    AccountNotFound,
+    InvalidAccount,
+    InvalidTokenRequest,
+    TokenChangeRefused,
+    TokenNotFound,
 )
 from streammesh.log import TopicNotFound
 from streammesh.observe import InvalidGroup, InvalidOffsets
@@ -118,6 +134,40 @@ def _transition_refused(refusal: Refusal) -> MeshError:
     return ProposalTransitionRefused(int(refusal.reference or 0), current, wanted, allowed)
 
 
+def _words(refusal: Refusal, pattern: str, count: int) -> list[str]:
+    """The ``count`` groups of ``pattern`` in the message (empty strings when it differs)."""
+    found = re.search(pattern, refusal.message)
+    return list(found.groups()) if found else [""] * count
+
+
+def _access_state(refusal: Refusal) -> MeshError:
+    action, state = _words(refusal, r"cannot (\w+) access request '[^']*': it is (\w+)", 2)
+    return AccessStateError(refusal.quoted(0), state, action)
+
+
+def _access_refused(refusal: Refusal) -> MeshError:
+    (status,) = _words(refusal, r"' is (\w+) and takes", 1)
+    replacement = refusal.quoted(1) if "instead" in refusal.message else None
+    return AccessRefused(refusal.quoted(0), status, replacement)
+
+
+def _access_request_exists(refusal: Refusal) -> MeshError:
+    (state,) = _words(refusal, r"\((\w+)\) for '", 1)
+    return AccessRequestExists(refusal.quoted(0), refusal.quoted(2), refusal.quoted(1), state)
+
+
+def _not_allowed(refusal: Refusal) -> MeshError:
+    action, who = _words(refusal, r"may not (\w+) access to '[^']*'; (.*) may$", 2)
+    return NotAllowedToDecide(refusal.quoted(0), action, refusal.quoted(1), who)
+
+
+def _token_change_refused(refusal: Refusal) -> MeshError:
+    action, role, reason = _words(
+        refusal, r"may not (\w+) an? (\S+) token of '[^']*': (.*); nothing was changed", 3
+    )
+    return TokenChangeRefused(refusal.quoted(0), action, refusal.quoted(1), role, reason)
+
+
 ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
     "unauthenticated": lambda r: AuthenticationFailed(r.mesh.url, r.message),
     "forbidden": lambda r: RemotePermissionDenied(r.mesh.url, r.message),
@@ -139,6 +189,22 @@ ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
     "invalid-group": lambda r: InvalidGroup(r.quoted(0), r.message),
     "invalid-offsets": lambda r: InvalidOffsets(r.quoted(0), r.message),
     "topic-not-found": lambda r: TopicNotFound(r.quoted(0)),
+    "principal-not-found": lambda r: AccountNotFound(r.quoted(0)),
+    "principal-exists": lambda r: AccountExists(r.quoted(0)),
+    "invalid-principal": lambda r: InvalidAccount(r.quoted(0), r.message.split(": ", 1)[-1]),
+    "access-request-not-found": lambda r: AccessRequestNotFound(r.quoted(0)),
+    "access-state": _access_state,
+    "access-refused": _access_refused,
+    "access-request-exists": _access_request_exists,
+    "invalid-access-request": lambda r: InvalidAccessRequest(
+        r.message.removeprefix("invalid access request: ")
+    ),
+    "not-allowed": _not_allowed,
+    "token-not-found": lambda r: TokenNotFound(r.quoted(0)),
+    "invalid-token-request": lambda r: InvalidTokenRequest(
+        r.message.removeprefix("cannot create the token: ")
+    ),
+    "token-change-refused": _token_change_refused,
 }
 """Error codes of the server's error table -> the ``MeshError`` a local mesh raises; the
 server's message replaces the rebuilt one, so both read the same."""
