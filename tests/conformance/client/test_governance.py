@@ -42,7 +42,7 @@ def test_a_domain_policy_set_through_the_client_is_in_force(client: MeshClient) 
 
 def test_an_invalid_policy_is_refused_and_nothing_is_stored(client: MeshClient) -> None:
     domain = unique("gov")
-    with pytest.raises(PolicyInvalid, match="no.such.rule") as refused:
+    with pytest.raises(PolicyInvalid, match=r"no\.such\.rule") as refused:
         client.governance.set_policy({"rules": {"no.such.rule": {}}}, domain=domain)
     assert refused.value.problems
     assert client.governance.policy(domain)["version"] is None
