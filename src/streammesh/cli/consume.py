@@ -204,6 +204,18 @@ def _consume_events(
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
+# Not the shared --json (one document): records stream out one JSON object per line.
+JsonLinesOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Topics: one JSON object per line: topic, partition, offset, timestamp_ms, "
+        "key, value, headers (non-UTF-8 bytes as base64, see *_encoding). Products are "
+        "always printed as JSON.",
+    ),
+]
+
+
 def consume(
     ctx: typer.Context,
     topic: Annotated[
@@ -258,15 +270,7 @@ def consume(
             help="Read only partition P (not with --group).",
         ),
     ] = None,
-    json_output: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help="Topics: one JSON object per line: topic, partition, offset, timestamp_ms, "
-            "key, value, headers (non-UTF-8 bytes as base64, see *_encoding). Products are "
-            "always printed as JSON.",
-        ),
-    ] = False,
+    json_output: JsonLinesOption = False,
     raw: Annotated[
         bool,
         typer.Option("--raw", help="Read the name as a topic, even if it names a data product."),
@@ -285,6 +289,21 @@ def consume(
             "--partition reads by assignment and cannot be combined with --group",
             param_hint="'--partition'",
         )
+    _consume_records(
+        settings, topic, group, partition, from_beginning, max_records, timeout, json_output
+    )
+
+
+def _consume_records(
+    settings: CliSettings,
+    topic: str,
+    group: str | None,
+    partition: int | None,
+    from_beginning: bool,
+    max_records: int | None,
+    timeout: float | None,
+    json_output: bool,
+) -> None:
     options = ConsumerOptions(
         group=group,
         auto_offset_reset=OffsetReset.EARLIEST if from_beginning else OffsetReset.LATEST,
@@ -299,18 +318,7 @@ def consume(
         if partition is not None and not 0 <= partition < partitions:
             raise InvalidPartition(topic, partition, partitions)
         with log.consumer(options) as consumer:
-            if group is not None:
-                consumer.subscribe([topic])
-            else:
-                assigned = [
-                    TopicPartition(topic, number)
-                    for number in ([partition] if partition is not None else range(partitions))
-                ]
-                consumer.assign(assigned)
-                if from_beginning:
-                    consumer.seek_to_beginning(assigned)
-                else:
-                    consumer.seek_to_end(assigned)
+            _start_reading(consumer, topic, partitions, group, partition, from_beginning)
             with GracefulInterrupt() as interrupt:
                 printed = _read(consumer, max_records, timeout, json_output, positions, interrupt)
                 # Also after Ctrl-C: the group resumes right after the last printed record.
@@ -320,3 +328,27 @@ def consume(
         typer.echo(f"consumed {printed:,} record{'s' if printed != 1 else ''}", err=True)
     if interrupt.requested:
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _start_reading(
+    consumer: Consumer,
+    topic: str,
+    partitions: int,
+    group: str | None,
+    partition: int | None,
+    from_beginning: bool,
+) -> None:
+    # A group is given its partitions by the log (and starts where it committed); without
+    # one, the consumer takes them all (or the one asked) and starts at either end.
+    if group is not None:
+        consumer.subscribe([topic])
+        return
+    assigned = [
+        TopicPartition(topic, number)
+        for number in ([partition] if partition is not None else range(partitions))
+    ]
+    consumer.assign(assigned)
+    if from_beginning:
+        consumer.seek_to_beginning(assigned)
+    else:
+        consumer.seek_to_end(assigned)

@@ -290,13 +290,30 @@ def produce(
                 _produce_events(*found, data, source, json_output)
                 return
     records = parse_records(data, source, input_format or InputFormat.LINES, key_separator)
+    written = _produce_records(settings, topic, records, source, partition)
+    _report_records(topic, records, written, json_output)
+
+
+def _produce_records(
+    settings: CliSettings,
+    topic: str,
+    records: Sequence[InputRecord],
+    source: str,
+    partition: int | None,
+) -> Counter[int]:
+    """Check every record, then write them all; how many went to each partition."""
     with settings.open_log() as log:
         partitions = log.describe_topic(topic).partitions
         if partition is not None and not 0 <= partition < partitions:
             raise InvalidPartition(topic, partition, partitions)
         _check_records(topic, records, source, settings.max_record_bytes)
         with log.producer() as producer:
-            written = _send_all(producer, topic, records, partitions, partition)
+            return _send_all(producer, topic, records, partitions, partition)
+
+
+def _report_records(
+    topic: str, records: Sequence[InputRecord], written: Counter[int], json_output: bool
+) -> None:
     if json_output:
         print_json(
             {
