@@ -19,7 +19,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from streammesh.control import ProductRecord
     from streammesh.log.base import ConsumerOptions
     from streammesh.registry.base import SchemaRegistry
-    from streammesh.runtime import MeshRuntime
     from streammesh.sdk import ProductConsumer, ProductProducer
     from streammesh.sdk.remote import RemoteMesh
 
@@ -270,33 +269,6 @@ def _open_local(target: MeshTarget) -> Iterator[MeshSession[CommandMesh]]:
         mesh.close()
 
 
-Service = TypeVar("Service")
-
-
-@contextmanager
-def open_service(
-    target: MeshTarget,
-    local: Callable[[MeshRuntime], Service],
-    remote: Callable[[RemoteMesh], Service],
-) -> Iterator[Service]:
-    """A command's service over the mesh ``target`` names: built by ``local`` from the
-    in-process mesh's services, or by ``remote`` over the server's REST API (``--server``).
-
-    Governance, lineage and monitoring commands each have both implementations behind one
-    small interface; this is the one place that picks between them.
-    """
-    from streammesh.sdk.local import InProcessMesh
-    from streammesh.sdk.remote import RemoteMesh
-
-    with open_mesh(target) as session:
-        opened = session.mesh
-        if isinstance(opened, InProcessMesh):
-            yield local(opened.local)
-        else:
-            assert isinstance(opened, RemoteMesh)  # open_mesh gives one of the two
-            yield remote(opened)
-
-
 @contextmanager
 def open_product(
     target: MeshTarget, name: str
@@ -333,5 +305,4 @@ __all__ = [
     "command_target",
     "open_mesh",
     "open_product",
-    "open_service",
 ]
