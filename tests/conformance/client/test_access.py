@@ -127,8 +127,13 @@ def test_a_rejected_request_stays_rejected(client: MeshClient, products: Product
     )
     rejected = client.access.reject(asked["id"], note="not needed")
     assert rejected["state"] == "rejected" and rejected["note"] == "not needed"
-    with pytest.raises(AccessStateError, match="it is rejected"):
+    with pytest.raises(AccessStateError, match="it is rejected") as refused:
         client.access.approve(asked["id"])
+    assert (refused.value.request_id, refused.value.state, refused.value.action) == (
+        asked["id"],
+        "rejected",
+        "approve",
+    )
 
 
 def test_refusals_are_the_same_errors(client: MeshClient, products: Products) -> None:
@@ -139,15 +144,22 @@ def test_refusals_are_the_same_errors(client: MeshClient, products: Products) ->
         access.revoke("feedfacefeedface")
     with pytest.raises(ProductNotFound):
         access.request(f"{products.open}x", products.application, purpose="p")
-    with pytest.raises(AccountNotFound):
-        access.request(products.open, unique("nobody"), purpose="p")
+    nobody = unique("nobody")
+    with pytest.raises(AccountNotFound) as missing:
+        access.request(products.open, nobody, purpose="p")
+    assert missing.value.name == nobody
     with pytest.raises(InvalidAccessRequest, match="service accounts"):
         access.request(products.open, products.user, purpose="p")
     with pytest.raises(InvalidAccessRequest, match="purpose is empty"):
         access.request(products.open, products.application, purpose=" ")
     first = access.request(products.open, products.application, purpose="p")
-    with pytest.raises(AccessRequestExists, match=first["id"]):
+    with pytest.raises(AccessRequestExists, match=first["id"]) as exists:
         access.request(products.open, products.application, purpose="again")
+    assert (exists.value.principal, exists.value.product, exists.value.existing) == (
+        products.application,
+        f"{products.open}.v1",
+        first["id"],
+    )
     # Nothing was written by the refusals.
     assert [item["id"] for item in access.requests(principal=products.application)] == [first["id"]]
 

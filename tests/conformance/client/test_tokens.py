@@ -40,8 +40,9 @@ def test_a_created_token_is_listed_without_its_secret_and_revoked(client: MeshCl
 
 def test_refusals_are_the_same_errors_and_write_nothing(client: MeshClient) -> None:
     before = len(client.tokens.list())
-    with pytest.raises(TokenNotFound, match="'0123456789abcdef' not found"):
+    with pytest.raises(TokenNotFound, match="'0123456789abcdef' not found") as missing:
         client.tokens.revoke("0123456789abcdef")
+    assert missing.value.token_id == "0123456789abcdef"
     with pytest.raises(InvalidTokenRequest):
         client.tokens.create(
             unique("late"), Role.MEMBER, expires_at=datetime.now(UTC) - timedelta(hours=1)
