@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -77,23 +78,7 @@ def explore(
     base = [("q", q)] if q else []
     base += [(facet.value, value) for facet, values in chosen.items() for value in values]
     shown = [*base, SHOW_DEPRECATED] if deprecated else base
-    facets = [
-        {
-            "name": facet.value,
-            "values": [
-                {
-                    "value": value,
-                    "count": count,
-                    "selected": value in chosen[facet],
-                    "query": _toggle(shown, facet.value, value),
-                }
-                for value, count in sorted(
-                    result.facets.get(facet, {}).items(), key=lambda item: (-item[1], item[0])
-                )
-            ],
-        }
-        for facet in SHOWN_FACETS
-    ]
+    facets = _facet_links(result.facets, chosen, shown)
     pages = max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render(
         request,
@@ -110,6 +95,32 @@ def explore(
         deprecated_toggle=_toggle(shown, *SHOW_DEPRECATED),
         filters=[pair for pair in base if pair[0] != "q"],
     )
+
+
+def _facet_links(
+    counts: Mapping[Facet, Mapping[str, int]],
+    chosen: Mapping[Facet, list[str]],
+    query: list[tuple[str, str]],
+) -> list[dict[str, Any]]:
+    """Each shown facet's values, most frequent first, each with its count, whether it is
+    chosen, and the ``query`` that toggles it."""
+    return [
+        {
+            "name": facet.value,
+            "values": [
+                {
+                    "value": value,
+                    "count": count,
+                    "selected": value in chosen[facet],
+                    "query": _toggle(query, facet.value, value),
+                }
+                for value, count in sorted(
+                    counts.get(facet, {}).items(), key=lambda item: (-item[1], item[0])
+                )
+            ],
+        }
+        for facet in SHOWN_FACETS
+    ]
 
 
 def pager(query: list[tuple[str, str]], page: int, pages: int) -> dict[str, Any]:
