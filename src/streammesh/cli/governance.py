@@ -7,10 +7,8 @@ policy needs ``governance`` or ``platform-admin``, a domain's also ``domain-owne
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,9 +19,6 @@ from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOp
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.errors import ConfigError
 from streammesh.governance import ProposalStatus, parse_policy
-
-if TYPE_CHECKING:
-    from streammesh.sdk.governance import GovernanceClient
 
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -42,19 +37,6 @@ DomainOption = Annotated[
     str | None,
     typer.Option("--domain", metavar="DOMAIN", show_default=False, help="A domain's policy."),
 ]
-
-
-@contextmanager
-def _governance(
-    ctx: typer.Context,
-    mesh: Path | None,
-    store: str | None,
-    server: str | None,
-    token: str | None,
-) -> Iterator[GovernanceClient]:
-    target = command_target(ctx, mesh, store, server=server, token=token)
-    with open_mesh(target) as session:
-        yield session.mesh.governance
 
 
 @app.callback()
@@ -82,8 +64,8 @@ def set_policy(
     except OSError as exc:
         raise ConfigError(f"cannot read policy file '{file}': {exc.strerror or exc}") from exc
     policy = parse_policy(text, origin=str(file))
-    with _governance(ctx, mesh, store, server, token) as governance:
-        stored = governance.set_policy(policy.explicit(), domain=domain)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        stored = session.mesh.governance.set_policy(policy.explicit(), domain=domain)
     if as_json:
         print_json(stored)
         return
@@ -102,8 +84,8 @@ def show_policy(
     token: TokenOption = None,
 ) -> None:
     """Show the policy in force (global, or a domain's) and what was set."""
-    with _governance(ctx, mesh, store, server, token) as governance:
-        document = governance.policy(domain)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        document = session.mesh.governance.policy(domain)
     if as_json:
         print_json(document)
         return
@@ -142,8 +124,8 @@ def report(
     token: TokenOption = None,
 ) -> None:
     """Evaluate every published product and summarise compliance per domain and rule."""
-    with _governance(ctx, mesh, store, server, token) as governance:
-        document = governance.report()
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        document = session.mesh.governance.report()
     if as_json:
         print_json(document)
         return
@@ -213,8 +195,8 @@ def create_proposal(
     token: TokenOption = None,
 ) -> None:
     """Write a governance proposal (it starts as a draft)."""
-    with _governance(ctx, mesh, store, server, token) as governance:
-        document = governance.propose(title, body=body, rules=list(rules or ()))
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        document = session.mesh.governance.propose(title, body=body, rules=list(rules or ()))
     if as_json:
         print_json(document)
     else:
@@ -237,8 +219,8 @@ def list_proposals(
     token: TokenOption = None,
 ) -> None:
     """List (search) governance proposals, newest first."""
-    with _governance(ctx, mesh, store, server, token) as governance:
-        found = governance.proposals(text, status=status)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        found = session.mesh.governance.proposals(text, status=status)
     if as_json:
         print_json(found)
         return
@@ -262,8 +244,8 @@ def show_proposal(
     token: TokenOption = None,
 ) -> None:
     """Show a governance proposal and its history."""
-    with _governance(ctx, mesh, store, server, token) as governance:
-        document = governance.proposal(proposal_id)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        document = session.mesh.governance.proposal(proposal_id)
     if as_json:
         print_json(document)
     else:
@@ -285,8 +267,8 @@ def move_proposal(
     token: TokenOption = None,
 ) -> None:
     """Move a proposal: draft → in-review → accepted | rejected; accepted → implemented."""
-    with _governance(ctx, mesh, store, server, token) as governance:
-        document = governance.move(proposal_id, status, note=note)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        document = session.mesh.governance.move(proposal_id, status, note=note)
     if as_json:
         print_json(document)
     else:

@@ -7,10 +7,7 @@ routes; both print the same JSON with ``--json``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,9 +25,6 @@ from streammesh.cli.options import (
 )
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.lineage import Direction
-
-if TYPE_CHECKING:
-    from streammesh.sdk.lineage import LineageClient
 
 
 class _ShowByDefault(typer.core.TyperGroup):
@@ -51,19 +45,6 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-@contextmanager
-def _lineage(
-    ctx: typer.Context,
-    mesh: Path | None,
-    store: str | None,
-    server: str | None,
-    token: str | None,
-) -> Iterator[LineageClient]:
-    target = command_target(ctx, mesh, store, server=server, token=token)
-    with open_mesh(target) as session:
-        yield session.mesh.lineage
 
 
 @app.command("show")
@@ -96,8 +77,8 @@ def show(
     direction = (
         Direction.UPSTREAM if upstream else Direction.DOWNSTREAM if downstream else Direction.BOTH
     )
-    with _lineage(ctx, mesh, store, server, token) as lineage:
-        document = lineage.graph(product, direction=direction, depth=depth)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        document = session.mesh.lineage.graph(product, direction=direction, depth=depth)
     if as_json:
         print_json(document)
         return
@@ -119,8 +100,8 @@ def impact(
     Applications and derived products, transitively: who to tell before deprecating the
     product or breaking its schema.
     """
-    with _lineage(ctx, mesh, store, server, token) as lineage:
-        document = lineage.impact(product)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        document = session.mesh.lineage.impact(product)
     if as_json:
         print_json(document)
         return
@@ -155,8 +136,8 @@ def export(
     token: TokenOption = None,
 ) -> None:
     """Print the lineage's jobs and datasets as OpenLineage run events (a JSON list)."""
-    with _lineage(ctx, mesh, store, server, token) as lineage:
-        print_json(lineage.export())
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        print_json(session.mesh.lineage.export())
 
 
 def render_tree(document: dict[str, Any], direction: Direction) -> Tree:

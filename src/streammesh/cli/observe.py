@@ -7,11 +7,8 @@ as ``/api/v1`` — so ``--json`` prints the same shape either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,24 +25,12 @@ from streammesh.cli.options import (
 )
 from streammesh.cli.output import print_json, stdout_console
 
-if TYPE_CHECKING:
-    from streammesh.sdk.monitoring import MonitoringClient
-
 slo_app = typer.Typer(
     help="Check the SLOs (freshness, availability) the products' descriptors promise.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 _STATUS_STYLES = {"met": "green", "breached": "bold red"}
-
-
-@contextmanager
-def _monitoring(
-    ctx: typer.Context, mesh: Path | None, store: str | None, server: str | None, token: str | None
-) -> Iterator[MonitoringClient]:
-    target = command_target(ctx, mesh, store, server=server, token=token)
-    with open_mesh(target) as session:
-        yield session.mesh.monitoring
 
 
 def status(
@@ -61,8 +46,8 @@ def status(
     token: TokenOption = None,
 ) -> None:
     """Show a product's throughput (events/s, bytes/s), newest event, end offsets and SLOs."""
-    with _monitoring(ctx, mesh, store, server, token) as monitoring:
-        document = monitoring.metrics(product, window=window)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        document = session.mesh.monitoring.metrics(product, window=window)
     if as_json:
         print_json(document)
         return
@@ -100,8 +85,8 @@ def lag(
     token: TokenOption = None,
 ) -> None:
     """Show a consumer group's lag by offsets (committed vs end), per partition."""
-    with _monitoring(ctx, mesh, store, server, token) as monitoring:
-        document = monitoring.lag(group, product)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        document = session.mesh.monitoring.lag(group, product)
     if as_json:
         print_json(document)
         return
@@ -142,8 +127,8 @@ def check(
 ) -> None:
     """Judge the SLOs now (on a mesh directory; a server's checker judges continuously) and
     list them. Exits with 1 when an SLO is breached."""
-    with _monitoring(ctx, mesh, store, server, token) as monitoring:
-        states = monitoring.check_slos(product)
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        states = session.mesh.monitoring.check_slos(product)
     if as_json:
         print_json(states)
     elif not states:
