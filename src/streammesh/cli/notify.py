@@ -1,28 +1,38 @@
 """``streammesh subscriptions``, ``inbox``, ``incident`` and ``notify``: notifications.
 
-These work in-process on the mesh's store, like ``streammesh access``; through the server,
-the REST API (``/api/v1/subscriptions``, ``/api/v1/inbox``, ...) applies the caller's token.
-``streammesh notify run`` is a delivery worker: it joins the ``streammesh-notify`` consumer
-group on ``_mesh.events``, so it shares the work with servers and other workers.
+Each command works on the local mesh in-process (as its operator) or, with ``--server``,
+through the REST API as the token's principal (:func:`open_mesh` decides), and only renders
+what the SDK's notifications client answers. ``streammesh notify run`` is a delivery worker:
+it joins the ``streammesh-notify`` consumer group on the local mesh's ``_mesh.events`` and
+sends with this machine's ``mesh.yaml`` settings, so it works on a local mesh only (a server
+delivers notifications itself).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
+from streammesh.cli.errors import CliError
 from streammesh.cli.interrupt import EXIT_INTERRUPTED, GracefulInterrupt
-from streammesh.cli.mesh_connection import MeshTarget, cli_actor, command_target
-from streammesh.cli.options import JsonOption, MeshOption, StoreOption
+from streammesh.cli.mesh_connection import MeshTarget, cli_actor, command_target, open_mesh
+from streammesh.cli.options import (
+    JsonOption,
+    MeshOption,
+    ServerOption,
+    StoreOption,
+    TokenOption,
+)
 from streammesh.cli.output import print_json, stdout_console
 
 if TYPE_CHECKING:
-    from streammesh.notify import Delivery, DeliveryReport, NotificationService, Subscription
+    from streammesh.notify import DeliveryReport
     from streammesh.runtime import MeshRuntime
 
 SCOPES = ("product", "domain", "mesh")
@@ -43,29 +53,37 @@ notify_app = typer.Typer(
 )
 
 
-@contextmanager
-def _open(target: MeshTarget) -> Iterator[tuple[MeshRuntime, NotificationService]]:
-    from streammesh.notify import NotificationService, load_notify_settings
-    from streammesh.runtime import MeshRuntime
+class LocalWorkerOnly(CliError):
+    """A command that runs where the mesh is was asked to go through a server."""
 
-    config = target.config()
-    with MeshRuntime.open(config) as mesh:
-        settings = load_notify_settings(config.home)
-        yield mesh, NotificationService(mesh.store, mesh.plane, settings)
+    def __init__(self, command: str, server: str) -> None:
+        self.command = command
+        self.server = server
+        super().__init__(
+            f"'streammesh {command}' delivers from this machine with its mesh.yaml's SMTP and "
+            f"webhook settings, so it works on a local mesh only, not through {server} (the "
+            "server delivers notifications itself); pass --mesh DIR, or unset "
+            "$STREAMMESH_SERVER"
+        )
 
 
-def _subscription_line(sub: Subscription) -> Text:
+def _subscription_line(sub: dict[str, Any]) -> Text:
     channels = [
         name
         for name, on in (
-            (f"webhook {sub.webhook_url}", sub.webhook_url),
-            (f"email {sub.email}", sub.email),
-            ("inbox", sub.inbox),
+            (f"webhook {sub['webhook_url']}", sub["webhook_url"]),
+            (f"email {sub['email']}", sub["email"]),
+            ("inbox", sub["inbox"]),
         )
         if on
     ]
-    scope = sub.scope.value + (f" {sub.target}" if sub.target else "")
-    return Text.assemble((sub.id, "bold"), f": {sub.subscriber} ← {scope} → {', '.join(channels)}")
+    return Text.assemble(
+        (sub["id"], "bold"), f": {sub['subscriber']} ← {_scope(sub)} → {', '.join(channels)}"
+    )
+
+
+def _scope(sub: dict[str, Any]) -> str:
+    return str(sub["scope"]) + (f" {sub['target']}" if sub["target"] else "")
 
 
 @subscriptions_app.command("add")
@@ -99,6 +117,8 @@ def add(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Subscribe a principal or team to a product's, a domain's or (neither given) the
     whole mesh's events; prints the webhook's signing secret once."""
@@ -112,8 +132,8 @@ def add(
         kinds = [AuditAction(value) for value in events or ()]
     except ValueError as exc:
         raise InvalidSubscription("events", f"holds an unknown type ({exc})") from None
-    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
-        created = service.subscribe(
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        created = session.mesh.notifications.subscribe(
             subscriber,
             scope,
             product or domain,
@@ -121,15 +141,14 @@ def add(
             webhook_url=webhook,
             email=email,
             inbox=inbox,
-            actor=cli_actor(),
         )
     if as_json:
-        print_json(created.document(reveal_secret=True))
+        print_json(created)
         return
     console = stdout_console()
     console.print(Text.assemble(("subscribed ", "green"), _subscription_line(created)))
-    if created.webhook_secret:
-        console.print(f"Webhook signing secret (shown once): {created.webhook_secret}")
+    if created["webhook_secret"]:
+        console.print(f"Webhook signing secret (shown once): {created['webhook_secret']}")
 
 
 @subscriptions_app.command("list")
@@ -141,21 +160,23 @@ def list_subscriptions(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
-    """List subscriptions, oldest first."""
-    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
-        found = service.subscriptions.list(subscriber=subscriber)
+    """List subscriptions, oldest first (every one needs governance or a platform admin
+    through a server; --subscriber names whose)."""
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        found = session.mesh.notifications.subscriptions(subscriber=subscriber)
     if as_json:
-        print_json([sub.document() for sub in found])
+        print_json(found)
         return
     table = Table("id", "subscriber", "scope", "events", "channels")
     for sub in found:
         channels = ", ".join(
-            filter(None, (sub.webhook_url, sub.email, "inbox" if sub.inbox else None))
+            filter(None, (sub["webhook_url"], sub["email"], "inbox" if sub["inbox"] else None))
         )
-        events = ", ".join(action.value for action in sub.events) or "(notifiable)"
-        scope = sub.scope.value + (f" {sub.target}" if sub.target else "")
-        table.add_row(sub.id, sub.subscriber, scope, events, channels)
+        events = ", ".join(sub["events"]) or "(notifiable)"
+        table.add_row(sub["id"], sub["subscriber"], _scope(sub), events, channels)
     stdout_console().print(table if found else "No subscriptions.")
 
 
@@ -165,10 +186,12 @@ def remove(
     subscription_id: Annotated[str, typer.Argument(metavar="ID", help="The subscription.")],
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Remove a subscription."""
-    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
-        removed = service.unsubscribe(subscription_id, actor=cli_actor())
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        removed = session.mesh.notifications.unsubscribe(subscription_id)
     stdout_console().print(Text.assemble(("removed ", "yellow"), _subscription_line(removed)))
 
 
@@ -176,7 +199,11 @@ def inbox(
     ctx: typer.Context,
     principal: Annotated[
         str | None,
-        typer.Option("--as", metavar="PRINCIPAL", help="Whose inbox (default: cli:<user>)."),
+        typer.Option(
+            "--as",
+            metavar="PRINCIPAL",
+            help="Whose inbox (default: cli:<user>; through a server the token's own only).",
+        ),
     ] = None,
     unread: Annotated[bool, typer.Option("--unread", help="Only unread items.")] = False,
     mark_read: Annotated[
@@ -185,27 +212,31 @@ def inbox(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Show a principal's in-app notifications (and its team's), newest first."""
-    who = principal or cli_actor()
-    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
+    target = command_target(ctx, mesh, store, server=server, token=token)
+    with open_mesh(target) as session:
+        notifications = session.mesh.notifications
         if mark_read is not None:
-            service.mark_read(who, mark_read)
-        items = service.inbox(who, unread_only=unread)
+            notifications.mark_read(mark_read, principal)
+        items = notifications.inbox(principal, unread_only=unread)
     if as_json:
-        print_json([item.document() for item in items])
+        print_json(items)
         return
     if not items:
-        stdout_console().print(f"No notifications for {who}.")
+        whose = principal or (cli_actor() if target.remote_server() is None else "this token")
+        stdout_console().print(f"No notifications for {whose}.")
         return
     table = Table("id", "when", "to", "notification", "")
     for item in items:
         table.add_row(
-            str(item.id),
-            f"{item.created_at:%Y-%m-%d %H:%M}",
-            item.recipient,
-            item.title,
-            "" if item.read_at else "unread",
+            str(item["id"]),
+            f"{datetime.fromisoformat(item['created_at']):%Y-%m-%d %H:%M}",
+            item["recipient"],
+            item["title"],
+            "" if item["read_at"] else "unread",
         )
     stdout_console().print(table)
 
@@ -220,15 +251,17 @@ def declare(
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Declare an incident on a product: its consumers and subscribers are notified."""
-    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
-        record = service.declare_incident(product, message=message, actor=cli_actor())
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        record = session.mesh.notifications.declare_incident(product, message=message)
     if as_json:
-        print_json(record.document())
+        print_json(record)
         return
     stdout_console().print(
-        Text.assemble(("incident declared ", "red"), (record.subject, "bold"), f": {message}")
+        Text.assemble(("incident declared ", "red"), (record["subject"], "bold"), f": {message}")
     )
 
 
@@ -268,13 +301,15 @@ def run(
     ] = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Deliver notifications from _mesh.events until Ctrl-C (a worker of the
-    streammesh-notify consumer group)."""
+    streammesh-notify consumer group; a local mesh only)."""
     from streammesh.notify import Notifier, deliver_pending, load_notify_settings
 
-    target = command_target(ctx, mesh, store)
-    with _open(target) as (local, _service):
+    target = command_target(ctx, mesh, store, server=server, token=token)
+    with _local_runtime(target, "notify run") as local:
         settings = load_notify_settings(local.config.home)
         if once:
             report = deliver_pending(local, settings)
@@ -294,28 +329,44 @@ def run(
     raise typer.Exit(EXIT_INTERRUPTED)
 
 
+@contextmanager
+def _local_runtime(target: MeshTarget, command: str) -> Iterator[MeshRuntime]:
+    """The local mesh's services for a command that runs where the mesh is."""
+    from streammesh.sdk import InProcessMesh
+
+    server = target.remote_server()
+    if server is not None:
+        raise LocalWorkerOnly(command, server)
+    with open_mesh(target) as session:
+        assert isinstance(session.mesh, InProcessMesh)  # no server: open_mesh opens it here
+        yield session.mesh.local
+
+
 @notify_app.command("dead-letters")
 def dead_letters(
     ctx: typer.Context,
     as_json: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
-    """List deliveries that failed every attempt."""
-    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
-        found = service.dead_letters()
+    """List deliveries that failed every attempt (governance or a platform admin through a
+    server)."""
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        found = session.mesh.notifications.dead_letters()
     if as_json:
-        print_json([delivery.document() for delivery in found])
+        print_json(found)
         return
     table = Table("id", "event", "channel", "address", "attempts", "last error")
     for delivery in found:
         table.add_row(
-            delivery.id,
-            f"{delivery.event_id} {delivery.event_type}",
-            delivery.channel.value,
-            delivery.address,
-            str(delivery.attempts),
-            delivery.last_error or "",
+            delivery["id"],
+            f"{delivery['event_id']} {delivery['event_type']}",
+            delivery["channel"],
+            delivery["address"],
+            str(delivery["attempts"]),
+            delivery["last_error"] or "",
         )
     stdout_console().print(table if found else "No dead letters.")
 
@@ -326,8 +377,10 @@ def redrive(
     delivery_id: Annotated[str, typer.Argument(metavar="ID", help="The dead letter.")],
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Queue a dead letter again with a fresh set of attempts."""
-    with _open(command_target(ctx, mesh, store)) as (_mesh, service):
-        queued: Delivery = service.redrive(delivery_id)
-    stdout_console().print(f"re-queued {queued.id} ({queued.channel.value} to {queued.address})")
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        queued = session.mesh.notifications.redrive(delivery_id)
+    stdout_console().print(f"re-queued {queued['id']} ({queued['channel']} to {queued['address']})")

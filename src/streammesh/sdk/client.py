@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from streammesh.catalog import SearchResult
 from streammesh.control.plan import PlanSummary
@@ -22,6 +22,10 @@ from streammesh.sdk.governance import GovernanceClient
 from streammesh.sdk.lineage import LineageClient
 from streammesh.sdk.monitoring import MonitoringClient
 from streammesh.sdk.tokens import TokensClient
+
+if TYPE_CHECKING:
+    from streammesh.sdk.notifications import NotificationsClient
+    from streammesh.sdk.privacy import PrivacyClient
 
 
 class MeshClient(Protocol):
@@ -87,6 +91,16 @@ class MeshClient(Protocol):
         email: str | None = None,
         description: str | None = None,
     ) -> TeamRecord: ...
+
+    @property
+    def notifications(self) -> NotificationsClient:
+        """Subscriptions, the inbox, dead letters and incidents."""
+        ...
+
+    @property
+    def privacy(self) -> PrivacyClient:
+        """Crypto-shredding: forget an entity's classified fields."""
+        ...
 
     @property
     def governance(self) -> GovernanceClient:

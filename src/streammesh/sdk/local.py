@@ -31,6 +31,8 @@ from streammesh.sdk.inprocess.accounts import InProcessAccounts
 from streammesh.sdk.inprocess.governance import InProcessGovernance
 from streammesh.sdk.inprocess.lineage import InProcessLineage
 from streammesh.sdk.inprocess.monitoring import InProcessMonitoring
+from streammesh.sdk.inprocess.notifications import InProcessNotifications
+from streammesh.sdk.inprocess.privacy import InProcessPrivacy
 from streammesh.sdk.inprocess.tokens import InProcessTokens
 
 
@@ -80,6 +82,16 @@ class InProcessMesh:
     def local(self) -> MeshRuntime:
         """The opened services (store, log, registry, control plane)."""
         return self._mesh
+
+    @property
+    def notifications(self) -> InProcessNotifications:
+        """Subscriptions, inboxes, dead letters and incidents, as the operator."""
+        return InProcessNotifications(self._mesh, self.actor)
+
+    @property
+    def privacy(self) -> InProcessPrivacy:
+        """Crypto-shredding, as the operator."""
+        return InProcessPrivacy(self._mesh, self.actor)
 
     # -- data plane --------------------------------------------------------------------------
 

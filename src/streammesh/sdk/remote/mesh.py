@@ -54,6 +54,8 @@ from streammesh.sdk.remote.clients import RemoteConsumer, RemoteProducer
 from streammesh.sdk.remote.governance import RemoteGovernance
 from streammesh.sdk.remote.lineage import RemoteLineage
 from streammesh.sdk.remote.monitoring import RemoteMonitoring
+from streammesh.sdk.remote.notifications import RemoteNotifications
+from streammesh.sdk.remote.privacy import RemotePrivacy
 from streammesh.sdk.remote.refusals import ERRORS, Refusal
 from streammesh.sdk.remote.tokens import RemoteTokens
 from streammesh.sdk.remote.wire import API, json_default, path_segment
@@ -238,6 +240,16 @@ class RemoteMesh:
         """A consumer of the product as member of consumer ``group`` (registered as a
         consuming application on the first read)."""
         return RemoteConsumer(self, self.product(reference), group, batch_size)
+
+    @property
+    def notifications(self) -> RemoteNotifications:
+        """Subscriptions, the inbox, dead letters and incidents, as the token's principal."""
+        return RemoteNotifications(self)
+
+    @property
+    def privacy(self) -> RemotePrivacy:
+        """Crypto-shredding, as the token's principal."""
+        return RemotePrivacy(self)
 
     @property
     def governance(self) -> RemoteGovernance:

@@ -41,7 +41,16 @@ from streammesh.identity import (
     TokenNotFound,
 )
 from streammesh.log import TopicNotFound
+from streammesh.notify.errors import (
+    DeliveryNotFound,
+    InboxItemNotFound,
+    InvalidIncident,
+    InvalidSubscription,
+    SubscriptionNotFound,
+)
 from streammesh.observe import InvalidGroup, InvalidOffsets
+from streammesh.privacy.errors import InvalidEntityKey
+from streammesh.products.descriptor import KeyType
 from streammesh.products.errors import DescriptorInvalid, DescriptorProblem
 from streammesh.products.lifecycle import LifecycleError
 from streammesh.sdk.errors import AuthenticationFailed, RemotePermissionDenied
@@ -109,6 +118,12 @@ class Refusal:
         read back from the words the server built from them)."""
         names = re.findall(r"'([^']*)'", self.message)
         return names[index] if index < len(names) else ""
+
+    def invalid_entity_key(self) -> MeshError:
+        found = re.search(r"whose keys are (\w+)", self.message)
+        said = found.group(1) if found else ""
+        key_type = next((kind for kind in KeyType if kind.value == said), KeyType.STRING)
+        return InvalidEntityKey(self.quoted(1), self.quoted(0), key_type, self.message)
 
 
 def _policy_loosened(refusal: Refusal) -> MeshError:
@@ -205,6 +220,12 @@ ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
         r.message.removeprefix("cannot create the token: ")
     ),
     "token-change-refused": _token_change_refused,
+    "invalid-subscription": lambda r: InvalidSubscription(r.quoted(0), r.message),
+    "subscription-not-found": lambda r: SubscriptionNotFound(r.reference),
+    "dead-letter-not-found": lambda r: DeliveryNotFound(r.reference),
+    "inbox-item-not-found": lambda r: InboxItemNotFound(int(r.reference or 0), r.quoted(0)),
+    "invalid-incident": lambda r: InvalidIncident(r.reference, r.message),
+    "invalid-entity-key": Refusal.invalid_entity_key,
 }
 """Error codes of the server's error table -> the ``MeshError`` a local mesh raises; the
 server's message replaces the rebuilt one, so both read the same."""
