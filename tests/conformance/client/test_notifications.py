@@ -4,7 +4,6 @@ printed a token for) alike."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -21,42 +20,19 @@ from streammesh.notify import (
 )
 from streammesh.sdk import MeshClient
 from tests.conformance.client.conftest import unique
+from tests.conformance.client.publishing import publish_product
 
 SUBSCRIPTION_FIELDS = {
     "id", "subscriber", "scope", "target", "events", "webhook_url", "webhook_secret", "email",
     "inbox", "created_at", "created_by",
 }  # fmt: skip
 INCIDENT_FIELDS = {"id", "type", "subject", "actor", "at", "note"}
-_SCHEMA = {
-    "type": "record",
-    "name": "Row",
-    "fields": [{"name": "id", "type": "string", "doc": "Identifier."}],
-}
 
 
 @pytest.fixture
 def product(client: MeshClient, tmp_path: Path) -> str:
     """A published product of a new domain."""
-    domain, team = unique("inc"), unique("owners")
-    client.register_domain(domain)
-    client.register_team(team, domain=domain)
-    (tmp_path / "rows.avsc").write_text(json.dumps(_SCHEMA), encoding="utf-8")
-    (tmp_path / "rows.yaml").write_text(
-        f"name: {domain}.rows\n"
-        "owner: {name: Ada Lovelace, email: ada@example.com}\n"
-        f"team: {team}\n"
-        "description: Rows for notification tests.\n"
-        "alignment: source\n"
-        "kind: state\n"
-        "key: {field: id, type: string}\n"
-        "schema: rows.avsc\n"
-        "partitions: xs\n"
-        "sla: {tier: 2}\n"
-        "status: published\n",
-        encoding="utf-8",
-    )
-    client.apply([tmp_path])
-    return f"{domain}.rows"
+    return publish_product(client, tmp_path)
 
 
 def test_a_subscription_is_listed_until_it_is_removed(client: MeshClient) -> None:
