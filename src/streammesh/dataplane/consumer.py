@@ -8,12 +8,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from streammesh.control.contract import ProductContract
-from streammesh.dataplane.errors import ClientClosed, InvalidKey, UnreadableEvent
-from streammesh.dataplane.events import ProductEvent, timestamp_of
-from streammesh.dataplane.keys import KeyCodec
+from streammesh.dataplane.decoding import RecordDecoder, Reveal
+from streammesh.dataplane.errors import ClientClosed, UnreadableEvent
+from streammesh.dataplane.events import ProductEvent
 from streammesh.errors import ConfigError
 from streammesh.log.base import (
     Consumer,
@@ -23,12 +23,8 @@ from streammesh.log.base import (
     Record,
     TopicPartition,
 )
-from streammesh.privacy.errors import UndecryptableField
 from streammesh.privacy.protection import FieldProtection
-from streammesh.registry.errors import SchemaNotFound
-from streammesh.schemas.errors import SchemaError
-from streammesh.serde import Deserializer, SchemaResolver
-from streammesh.serde.wire import decode_schema_id
+from streammesh.serde import SchemaResolver
 
 ALIVE_EVERY_S = 60.0
 """How often a polling consumer reports that its application is alive (``on_alive``)."""
@@ -100,9 +96,9 @@ class ProductConsumer:
         reset = OffsetReset.EARLIEST if from_beginning else OffsetReset.LATEST
         self.contract = contract
         self.group = group
-        self._deserializer = Deserializer(resolver)
-        self._keys = KeyCodec(contract.key_field, contract.key_type)
+        self._decoder = RecordDecoder(contract, resolver)
         self._protection = protection
+        self._reveal: Reveal | None = None if protection is None else self._revealed
         self._clear = clear
         self._principal = principal
         self._consumer: Consumer = log.consumer(
@@ -240,46 +236,18 @@ class ProductConsumer:
                 self._consumer.seek(tp, offset)
 
     def _event(self, record: Record) -> ProductEvent:
-        key = None
-        try:
-            if record.key is not None:
-                key = self._keys.decode(record.key)
-            if record.value is None:
-                value, schema_id = None, None
-            else:
-                schema_id = decode_schema_id(record.value)
-                value = self._deserializer.deserialize(record.value)
-        except (SchemaError, SchemaNotFound, InvalidKey) as exc:
-            raise self._unreadable(record, str(exc)) from exc
-        if value is not None and not isinstance(value, dict):
-            raise self._unreadable(
-                record, f"its value is a {type(value).__name__}, not a record of fields"
-            )
-        if self._protection is not None and value is not None:
-            try:
-                value = self._protection.reveal(
-                    value,
-                    dict(record.headers),
-                    record.key or b"",
-                    clear=self._clear,
-                    principal=self._principal,
-                )
-            except UndecryptableField as exc:
-                raise self._unreadable(record, str(exc)) from exc
-        return ProductEvent(
-            product=self.contract.reference,
-            key=key,
-            value=value,
-            partition=record.partition,
-            offset=record.offset,
-            timestamp=timestamp_of(record.timestamp_ms),
-            schema_id=schema_id,
-            headers=record.headers,
-        )
+        return self._decoder.event(record, self._reveal)
 
-    def _unreadable(self, record: Record, reason: str) -> UnreadableEvent:
-        return UnreadableEvent(
-            self.contract.reference, record.topic, record.partition, record.offset, reason
+    def _revealed(self, value: dict[str, Any], record: Record) -> dict[str, Any]:
+        """``value`` with protected fields decrypted (a grant with classified fields) or
+        masked."""
+        assert self._protection is not None  # only used with protection
+        return self._protection.reveal(
+            value,
+            dict(record.headers),
+            record.key or b"",
+            clear=self._clear,
+            principal=self._principal,
         )
 
     def _report_alive(self) -> None:

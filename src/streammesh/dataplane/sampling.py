@@ -8,15 +8,12 @@ from typing import Any
 
 from streammesh.access import ContentAccess
 from streammesh.control.contract import ProductContract
-from streammesh.dataplane.errors import InvalidKey
-from streammesh.dataplane.events import ProductEvent, timestamp_of
-from streammesh.dataplane.keys import KeyCodec
+from streammesh.dataplane.decoding import RecordDecoder
+from streammesh.dataplane.errors import UnreadableEvent
+from streammesh.dataplane.events import ProductEvent
 from streammesh.log.base import ConsumerOptions, EventLog, Record, TopicPartition
 from streammesh.privacy import FieldProtection, PrivacyError
-from streammesh.registry.errors import SchemaNotFound
-from streammesh.schemas.errors import SchemaError
-from streammesh.serde import Deserializer
-from streammesh.serde.wire import decode_schema_id
+from streammesh.serde import SchemaResolver
 
 READ_S = 2.0
 """How long a sample or stats read may take at most."""
@@ -68,45 +65,24 @@ class SampleDecoder:
     def __init__(
         self,
         contract: ProductContract,
-        deserializer: Deserializer,
+        resolver: SchemaResolver,
         protection: FieldProtection | None,
         reading: ContentAccess,
     ) -> None:
-        self._contract = contract
-        self._keys = KeyCodec(contract.key_field, contract.key_type)
-        self._deserializer = deserializer
+        self._decoder = RecordDecoder(contract, resolver)
         self._protection = protection
         self._reading = reading
 
     def event(self, record: Record) -> ProductEvent | None:
         """``record`` as an event of the product, or ``None`` if it is not one."""
         try:
-            key = self._keys.decode(record.key) if record.key is not None else None
-            value = None
-            schema_id = None
-            if record.value is not None:
-                schema_id = decode_schema_id(record.value)
-                value = self._deserializer.deserialize(record.value)
-        except (SchemaError, SchemaNotFound, InvalidKey):
+            return self._decoder.event(record, None if self._protection is None else self._shown)
+        except UnreadableEvent:
             return None
-        if value is not None and not isinstance(value, dict):
-            return None
-        if value is not None and self._protection is not None:
-            value = self._shown(value, record)
-        return ProductEvent(
-            product=self._contract.reference,
-            key=key,
-            value=value,
-            partition=record.partition,
-            offset=record.offset,
-            timestamp=timestamp_of(record.timestamp_ms),
-            schema_id=schema_id,
-            headers=record.headers,
-        )
 
     def _shown(self, value: dict[str, Any], record: Record) -> dict[str, Any]:
         """``value`` with protected fields revealed or masked for the reader."""
-        assert self._protection is not None  # checked by the caller
+        assert self._protection is not None  # only used with protection
         headers = dict(record.headers)
         key = record.key or b""
         reveal = self._protection.reveal

@@ -39,7 +39,7 @@ from streammesh.log import ConsumerOptions, EventLog, ProducerOptions
 from streammesh.log.partitioner import partition_for_key
 from streammesh.privacy import FieldProtection, KeyStore
 from streammesh.registry.base import SchemaRegistry
-from streammesh.serde import Deserializer, RegistryResolver
+from streammesh.serde import RegistryResolver
 
 _MINUTE_MS = 60_000
 
@@ -277,9 +277,7 @@ class DataPlane:
         """
         record = self._plane.product(reference)
         reading = self._content_access(record, reader)
-        decoder = SampleDecoder(
-            record.contract, Deserializer(self._resolver), self.protection(record), reading
-        )
+        decoder = SampleDecoder(record.contract, self._resolver, self.protection(record), reading)
         records = latest_records(self._log, record.topic, limit)
         events = tuple(event for event in map(decoder.event, records) if event is not None)
         return Sample(record.reference, reading, events)

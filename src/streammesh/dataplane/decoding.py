@@ -1,0 +1,76 @@
+"""Records of a product's topic read back as events of the product: what the consumer and the
+sample share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from streammesh.control.contract import ProductContract
+from streammesh.dataplane.errors import InvalidKey, UnreadableEvent
+from streammesh.dataplane.events import ProductEvent, timestamp_of
+from streammesh.dataplane.keys import KeyCodec
+from streammesh.log.base import Record
+from streammesh.privacy.errors import UndecryptableField
+from streammesh.registry.errors import SchemaNotFound
+from streammesh.schemas.errors import SchemaError
+from streammesh.serde import Deserializer, SchemaResolver
+from streammesh.serde.wire import decode_schema_id
+
+Reveal = Callable[[dict[str, Any], Record], dict[str, Any]]
+"""Turns a decoded value into what its reader may see of it (protected fields revealed or
+masked); may raise ``UndecryptableField``."""
+
+
+class RecordDecoder:
+    """Decodes records of one product's topic: the key per the product's key type, the value
+    with the schema its wire-format header names."""
+
+    def __init__(self, contract: ProductContract, resolver: SchemaResolver) -> None:
+        self._contract = contract
+        self._keys = KeyCodec(contract.key_field, contract.key_type)
+        self._deserializer = Deserializer(resolver)
+
+    def event(self, record: Record, reveal: Reveal | None = None) -> ProductEvent:
+        """``record`` as an event of the product, its value passed through ``reveal``.
+
+        Raises:
+            UnreadableEvent: It is not an event of the product (not in the wire format, an
+                unknown schema id, undecodable bytes or key, not a record of fields), or a
+                protected field of it cannot be decrypted; the cause is chained.
+        """
+        key = None
+        try:
+            if record.key is not None:
+                key = self._keys.decode(record.key)
+            if record.value is None:
+                value, schema_id = None, None
+            else:
+                schema_id = decode_schema_id(record.value)
+                value = self._deserializer.deserialize(record.value)
+        except (SchemaError, SchemaNotFound, InvalidKey) as exc:
+            raise self._unreadable(record, str(exc)) from exc
+        if value is not None and not isinstance(value, dict):
+            raise self._unreadable(
+                record, f"its value is a {type(value).__name__}, not a record of fields"
+            )
+        if reveal is not None and value is not None:
+            try:
+                value = reveal(value, record)
+            except UndecryptableField as exc:
+                raise self._unreadable(record, str(exc)) from exc
+        return ProductEvent(
+            product=self._contract.reference,
+            key=key,
+            value=value,
+            partition=record.partition,
+            offset=record.offset,
+            timestamp=timestamp_of(record.timestamp_ms),
+            schema_id=schema_id,
+            headers=record.headers,
+        )
+
+    def _unreadable(self, record: Record, reason: str) -> UnreadableEvent:
+        return UnreadableEvent(
+            self._contract.reference, record.topic, record.partition, record.offset, reason
+        )
