@@ -29,8 +29,10 @@ has its own base, and leaves carry structured attributes and build their own mes
     │                                MalformedMeshEvent
     ├── ControlError                 streammesh.control: ProductNotFound, PlanRefused,
     │                                NotAcceptingConsumers, InvalidProductSource, ConcurrentChange
-    ├── SdkError                     streammesh.sdk: InvalidEvent, InvalidKey, UnreadableEvent,
-    │                                ClientClosed, RemoteError (MeshUnreachable, ...)
+    ├── DataPlaneError               streammesh.dataplane: InvalidEvent (also a SchemaError's
+    │                                InvalidEvent), InvalidKey, UnreadableEvent, ClientClosed
+    ├── SdkError                     streammesh.sdk: RemoteError (MeshUnreachable,
+    │                                AuthenticationFailed, RemotePermissionDenied, ...)
     ├── GovernanceError              streammesh.governance (alias PolicyViolation): PolicyInvalid,
     │                                PolicyLoosened, CustomRuleUnavailable, Proposal...
     ├── AccessError                  streammesh.access: AccessDenied, NotAllowedToDecide,
