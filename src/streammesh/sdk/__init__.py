@@ -27,6 +27,7 @@ from streammesh.dataplane import (
 )
 from streammesh.sdk.client import MeshClient
 from streammesh.sdk.errors import (
+    ArgumentOutOfRange,
     AuthenticationFailed,
     MeshUnreachable,
     NotServedRemotely,
@@ -39,6 +40,7 @@ from streammesh.sdk.local import InProcessMesh
 from streammesh.sdk.mesh import Mesh
 
 __all__ = [
+    "ArgumentOutOfRange",
     "AuthenticationFailed",
     "ClientClosed",
     "DataPlaneError",

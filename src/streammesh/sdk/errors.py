@@ -7,6 +7,7 @@ raises those for in-process and remote meshes alike.
 ::
 
     SdkError
+    ├── ArgumentOutOfRange  a client method's argument outside what it accepts (both sides)
     └── RemoteError         a mesh reached over HTTP (``Mesh.connect``)
         ├── MeshUnreachable          no answer from the server
         ├── AuthenticationFailed     the token was refused (401)
@@ -22,6 +23,21 @@ from streammesh.errors import MeshError
 
 class SdkError(MeshError):
     """Base of every error the SDK raises itself."""
+
+
+class ArgumentOutOfRange(SdkError):
+    """A client method's argument outside the range it accepts; refused before anything is
+    asked, in-process and through a server alike."""
+
+    exit_code = 2
+
+    def __init__(self, name: str, value: float, low: float, high: float, unit: str) -> None:
+        self.name = name
+        self.value = value
+        self.low = low
+        self.high = high
+        self.unit = unit
+        super().__init__(f"{name} {value:g} is out of range: give {low:g} to {high:g} {unit}")
 
 
 class RemoteError(SdkError):

@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-__all__ = ["MonitoringClient"]
+from streammesh.observe import MAX_WAIT_S
+from streammesh.sdk.errors import ArgumentOutOfRange
+
+__all__ = ["MAX_WINDOW_S", "MonitoringClient", "check_arguments"]
+
+MAX_WINDOW_S = 3600
+"""The longest window, in seconds, that product metrics look back (as the REST API allows)."""
 
 
 class MonitoringClient(Protocol):
@@ -28,6 +34,7 @@ class MonitoringClient(Protocol):
         event's time, each partition's end offset and the product's SLO states.
 
         Raises:
+            ArgumentOutOfRange: ``window`` is not 1 to 3600.
             ProductNotFound: No such product.
             TopicNotFound: Its stream is gone (a retired product).
         """
@@ -50,6 +57,7 @@ class MonitoringClient(Protocol):
         read) of ``product``, waiting up to ``wait`` seconds (at most 30) for it.
 
         Raises:
+            ArgumentOutOfRange: ``wait`` is not 0 to 30.
             InvalidGroup: The group name is blank or too long.
             InvalidOffsets: A partition the topic lacks, or a negative offset.
             ProductNotFound: No such product.
@@ -66,3 +74,16 @@ class MonitoringClient(Protocol):
             ProductNotFound: ``product`` names no product.
         """
         ...
+
+
+def check_arguments(*, window: int | None = None, wait: float | None = None) -> None:
+    """Refuse a metrics ``window`` or a caught-up ``wait`` out of range, the same way on both
+    sides (a server would answer 422, a mesh in-process divide by zero or clamp).
+
+    Raises:
+        ArgumentOutOfRange: The value and the range it must be in.
+    """
+    if window is not None and not 1 <= window <= MAX_WINDOW_S:
+        raise ArgumentOutOfRange("window", window, 1, MAX_WINDOW_S, "seconds")
+    if wait is not None and not 0 <= wait <= MAX_WAIT_S:
+        raise ArgumentOutOfRange("wait", wait, 0, MAX_WAIT_S, "seconds")

@@ -11,6 +11,7 @@ import pytest
 
 from streammesh.governance import (
     PolicyInvalid,
+    PolicyLoosened,
     ProposalNotFound,
     ProposalStatus,
     ProposalTransitionRefused,
@@ -47,6 +48,18 @@ def test_an_invalid_policy_is_refused_and_nothing_is_stored(client: MeshClient) 
     assert refused.value.problems
     assert client.governance.policy(domain)["version"] is None
     assert domain not in client.governance.policies()["domains"]
+
+
+def test_a_domain_policy_may_not_loosen_the_global_one(client: MeshClient) -> None:
+    domain = unique("gov")
+    with pytest.raises(PolicyLoosened, match="looser than the global") as refused:
+        client.governance.set_policy(
+            {"rules": {"fields.personal-data": {"enabled": False}}}, domain=domain
+        )
+    assert refused.value.domain == domain
+    assert [finding.rule for finding in refused.value.findings] == ["policy.loosening"]
+    assert "fields.personal-data" in refused.value.findings[0].message
+    assert client.governance.policy(domain)["version"] is None
 
 
 def test_a_proposal_moves_through_its_statuses(client: MeshClient) -> None:

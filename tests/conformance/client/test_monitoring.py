@@ -9,7 +9,7 @@ import pytest
 
 from streammesh.control import ProductNotFound
 from streammesh.observe import InvalidGroup, InvalidOffsets
-from streammesh.sdk import MeshClient
+from streammesh.sdk import ArgumentOutOfRange, MeshClient
 from tests.conformance.client.conftest import unique
 from tests.conformance.client.publishing import publish_product
 
@@ -62,3 +62,16 @@ def test_refusals_are_the_same_errors(client: MeshClient, product: str) -> None:
     with pytest.raises(InvalidOffsets, match="partition") as offsets:
         monitoring.caught_up(unique("readers"), product, {7: 1})
     assert offsets.value.product == f"{product}.v1"
+
+
+@pytest.mark.parametrize(("window", "wait"), [(0, None), (3601, None), (None, -1.0), (None, 31.0)])
+def test_arguments_out_of_range_are_refused_alike(
+    client: MeshClient, product: str, window: int | None, wait: float | None
+) -> None:
+    with pytest.raises(ArgumentOutOfRange, match="out of range: give") as refused:
+        if window is not None:
+            client.monitoring.metrics(product, window=window)
+        else:
+            assert wait is not None
+            client.monitoring.caught_up(unique("readers"), product, {0: 0}, wait=wait)
+    assert refused.value.name == ("window" if window is not None else "wait")

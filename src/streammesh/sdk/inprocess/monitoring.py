@@ -8,6 +8,7 @@ from typing import Any
 
 from streammesh.observe import MeshMonitor, SloChecker, SloLedger
 from streammesh.runtime import MeshRuntime
+from streammesh.sdk.monitoring import check_arguments
 
 __all__ = ["InProcessMonitoring"]
 
@@ -20,6 +21,7 @@ class InProcessMonitoring:
         self._monitor: MeshMonitor = runtime.monitor
 
     def metrics(self, product: str, *, window: int = 60) -> dict[str, Any]:
+        check_arguments(window=window)
         measured = self._monitor.product_metrics(product, window=timedelta(seconds=window))
         states = self._monitor.slo_states(measured.product)
         return {**measured.document(), "slos": [state.document() for state in states]}
@@ -36,6 +38,7 @@ class InProcessMonitoring:
     def caught_up(
         self, group: str, product: str, offsets: Mapping[int, int], *, wait: float = 0.0
     ) -> dict[str, Any]:
+        check_arguments(wait=wait)
         return self._monitor.caught_up(group, product, offsets, wait_s=wait).document()
 
     def check_slos(self, product: str | None = None) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from streammesh.sdk.monitoring import check_arguments
 from streammesh.sdk.remote.wire import path_segment
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ class RemoteMonitoring:
         self._mesh = mesh
 
     def metrics(self, product: str, *, window: int = 60) -> dict[str, Any]:
+        check_arguments(window=window)
         found: dict[str, Any] = self._mesh.request(
             "GET",
             f"/products/{path_segment(product)}/metrics",
@@ -38,6 +40,7 @@ class RemoteMonitoring:
     def caught_up(
         self, group: str, product: str, offsets: Mapping[int, int], *, wait: float = 0.0
     ) -> dict[str, Any]:
+        check_arguments(wait=wait)
         body = {"product": product, "offsets": dict(offsets), "wait": wait}
         found: dict[str, Any] = self._mesh.request(
             "POST",
