@@ -17,8 +17,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from streammesh.lineage import Direction, RunEvent
+from streammesh.sdk.errors import ArgumentOutOfRange
 
-__all__ = ["LineageClient"]
+__all__ = ["MAX_DEPTH", "LineageClient", "check_depth"]
+
+MAX_DEPTH = 100
+"""The most hops a product's lineage walks (as the REST API allows)."""
 
 
 class LineageClient(Protocol):
@@ -33,7 +37,12 @@ class LineageClient(Protocol):
     ) -> dict[str, Any]:
         """The lineage graph ``{center, nodes, edges}``: the whole mesh's, or around
         ``product`` (``name`` or ``name.vN``) walking ``direction`` at most ``depth`` hops
-        (``None``: all). ``ProductNotFound`` when there is no such product."""
+        (``None``: all).
+
+        Raises:
+            ArgumentOutOfRange: ``depth`` is not 1 to 100.
+            ProductNotFound: No such product.
+        """
         ...
 
     def impact(self, product: str) -> dict[str, Any]:
@@ -49,3 +58,13 @@ class LineageClient(Protocol):
         """Record an OpenLineage run event (its job becomes an application of the graph);
         answers the job as now known."""
         ...
+
+
+def check_depth(depth: int | None) -> None:
+    """Refuse a ``depth`` out of range the same way on both sides (a server answers 422).
+
+    Raises:
+        ArgumentOutOfRange: ``depth`` is not 1 to 100.
+    """
+    if depth is not None and not 1 <= depth <= MAX_DEPTH:
+        raise ArgumentOutOfRange("depth", depth, 1, MAX_DEPTH, "hops")

@@ -11,7 +11,7 @@ import pytest
 
 from streammesh.control import ProductNotFound
 from streammesh.lineage import DatasetRef, Direction, JobRef, RunEvent, RunState
-from streammesh.sdk import MeshClient
+from streammesh.sdk import ArgumentOutOfRange, MeshClient
 from tests.conformance.client.conftest import unique
 from tests.conformance.client.publishing import publish_product
 
@@ -61,6 +61,15 @@ def test_depth_limits_the_walk(client: MeshClient, tmp_path: Path) -> None:
     alone = client.lineage.graph(product, direction=Direction.UPSTREAM, depth=1)
     assert [node["name"] for node in alone["nodes"]] == [f"{product}.v1"]
     assert alone["edges"] == []
+
+
+@pytest.mark.parametrize("depth", [0, 101])
+def test_a_depth_out_of_range_is_refused_alike(
+    client: MeshClient, tmp_path: Path, depth: int
+) -> None:
+    product = publish_product(client, tmp_path)
+    with pytest.raises(ArgumentOutOfRange, match=r"depth .* give 1 to 100 hops"):
+        client.lineage.graph(product, depth=depth)
 
 
 def test_an_unknown_product_is_refused_alike(client: MeshClient) -> None:

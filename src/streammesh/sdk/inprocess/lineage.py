@@ -6,6 +6,7 @@ from typing import Any
 
 from streammesh.lineage import Direction, MeshLineage, OpenLineageRuns, RunEvent, dependents
 from streammesh.runtime import MeshRuntime
+from streammesh.sdk.lineage import check_depth
 
 __all__ = ["InProcessLineage"]
 
@@ -25,6 +26,7 @@ class InProcessLineage:
         direction: Direction = Direction.BOTH,
         depth: int | None = None,
     ) -> dict[str, Any]:
+        check_depth(depth)
         if product is None:
             return self._lineage.graph().document()
         return self._lineage.around(product, direction, depth).document()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from streammesh.lineage import Direction, RunEvent
 from streammesh.lineage.openlineage import run_event_document
+from streammesh.sdk.lineage import check_depth
 
 if TYPE_CHECKING:
     from streammesh.sdk.remote.mesh import RemoteMesh
@@ -28,6 +29,7 @@ class RemoteLineage:
         direction: Direction = Direction.BOTH,
         depth: int | None = None,
     ) -> dict[str, Any]:
+        check_depth(depth)
         params: dict[str, Any] = {}
         if product is not None:
             params = {"product": product, "direction": direction.value}
