@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.migrated_database import MigratedDatabase
 from tests.support.postgres import EmbeddedPostgres
 from tests.support.tansu import TansuBroker
 
@@ -34,3 +35,21 @@ def postgres_url(postgres_server: EmbeddedPostgres) -> Iterator[str]:
     url = postgres_server.create_database()
     yield url
     postgres_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def _migrated_database(postgres_server: EmbeddedPostgres) -> Iterator[MigratedDatabase]:
+    database = MigratedDatabase(postgres_server)
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def migrated_postgres_url(_migrated_database: MigratedDatabase) -> str:
+    """``postgresql+psycopg://...`` of a database in the store's current schema with no rows
+    but the migrations' own and no session of an earlier test: the session's one migrated
+    database, emptied before each test (~0.5 s cheaper than ``postgres_url`` per test).
+
+    Tests of the store itself, of what migrations do, or of a first start on an empty
+    database ask for ``postgres_url`` instead."""
+    return _migrated_database.fresh()

@@ -21,7 +21,7 @@ STORES: dict[Path, str] = {}
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
-    store = None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    store = None if request.param == "sqlite" else request.getfixturevalue("migrated_postgres_url")
     for running in serve(tmp_path / "mesh", store_url=store):
         STORES[running.mesh] = store or f"sqlite:///{running.mesh / 'meta.db'}"
         applied = running.client.post(

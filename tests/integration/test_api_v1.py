@@ -32,7 +32,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
         yield from serve(tmp_path / "mesh")
         return
     bootstrap = request.getfixturevalue("kafka_bootstrap")
-    store = request.getfixturevalue("postgres_url")
+    store = request.getfixturevalue("migrated_postgres_url")
     yield from serve(tmp_path / "mesh", log_url=f"kafka://{bootstrap}", store_url=store)
 
 

@@ -18,7 +18,7 @@ TRADES = "execution.stocktrades"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
-    store = None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    store = None if request.param == "sqlite" else request.getfixturevalue("migrated_postgres_url")
     for running in serve(tmp_path / "mesh", store_url=store):
         applied = running.client.post(
             f"{API}/apply", headers=running.headers(), json=sources((descriptor(TRADES), avro()))

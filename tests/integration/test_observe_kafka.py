@@ -23,9 +23,9 @@ SCHEMA = '{"type": "record", "name": "Row", "fields": [{"name": "id", "type": "s
 
 
 @pytest.fixture
-def mesh(tmp_path: Path, kafka_bootstrap: str, postgres_url: str) -> Iterator[MeshRuntime]:
+def mesh(tmp_path: Path, kafka_bootstrap: str, migrated_postgres_url: str) -> Iterator[MeshRuntime]:
     config = MeshConfig.load(
-        tmp_path / "mesh", log_url=f"kafka://{kafka_bootstrap}", store_url=postgres_url
+        tmp_path / "mesh", log_url=f"kafka://{kafka_bootstrap}", store_url=migrated_postgres_url
     )
     with MeshRuntime.open(config) as opened:
         yield opened

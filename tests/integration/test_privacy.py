@@ -135,7 +135,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "embedded":
         return Backend("embedded", None, None, ConsumerOptions())
     bootstrap = request.getfixturevalue("kafka_bootstrap")
-    store = request.getfixturevalue("postgres_url")
+    store = request.getfixturevalue("migrated_postgres_url")
     return Backend("kafka+postgres", f"kafka://{bootstrap}", store, KAFKA_CONSUMER)
 
 

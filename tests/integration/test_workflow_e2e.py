@@ -46,7 +46,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "embedded":
         return Backend("embedded", None, None, None)
     bootstrap = request.getfixturevalue("kafka_bootstrap")
-    store = request.getfixturevalue("postgres_url")
+    store = request.getfixturevalue("migrated_postgres_url")
     return Backend("kafka+postgres", f"kafka://{bootstrap}", store, KAFKA_CONSUMER)
 
 

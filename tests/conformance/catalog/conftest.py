@@ -16,7 +16,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetadataSt
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'meta.db'}"
     else:
-        url = request.getfixturevalue("postgres_url")
+        url = request.getfixturevalue("migrated_postgres_url")
     opened = open_store(url)
     yield opened
     opened.close()

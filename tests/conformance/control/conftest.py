@@ -73,7 +73,7 @@ def mesh(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterat
         config = MeshConfig.load(
             tmp_path / "mesh",
             log_url=f"kafka://{bootstrap}",
-            store_url=request.getfixturevalue("postgres_url"),
+            store_url=request.getfixturevalue("migrated_postgres_url"),
         )
     opened = MeshRuntime.open(config)
     settings = ControlSettings(

@@ -14,6 +14,16 @@ from tests.conformance.registry.examples import CONTRACTS, Contract
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file, or a PostgreSQL database already in the current schema, without rows."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'meta.db'}"
+    url: str = request.getfixturevalue("migrated_postgres_url")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file that does not exist yet, or an empty PostgreSQL database (no tables)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'meta.db'}"
     url: str = request.getfixturevalue("postgres_url")

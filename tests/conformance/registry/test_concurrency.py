@@ -66,7 +66,7 @@ def test_processes_registering_the_same_schemas_get_one_id_and_version_each(
 
 @pytest.mark.slow
 def test_processes_opening_a_fresh_store_at_once_all_succeed(
-    store_url: str, pool: multiprocessing.pool.Pool
+    empty_store_url: str, pool: multiprocessing.pool.Pool
 ) -> None:
-    opened = pool.map_async(open_and_close, [store_url] * PROCESSES).get(timeout=TIMEOUT_S)
+    opened = pool.map_async(open_and_close, [empty_store_url] * PROCESSES).get(timeout=TIMEOUT_S)
     assert opened == ["opened"] * PROCESSES
