@@ -87,6 +87,8 @@ _JSON_OF_LOGICAL: dict[str, dict[str, Any]] = {
     "array": {"type": "array"},
 }
 _SLA_UNITS = {"freshness": None, "availability": "percent"}
+_PROPERTY_LEFT_OUT = ("quality", "properties", "items", "relationships")
+"""Property attributes an event schema's field cannot hold."""
 
 
 class ContractInvalid(ProductError):
@@ -193,23 +195,48 @@ def export_contract(
         server: Where it is served: Kafka bootstrap servers or the embedded mesh's location.
     """
     document = descriptor.model_dump(mode="json", by_alias=True, exclude_none=True)
-    custom = [
-        CustomProperty(property=f"{_PREFIX}{name}", value=document[name])
-        for name in _CUSTOM_FIELDS
-        if document.get(name) not in (None, [], {})
-    ]
-    custom.append(
-        CustomProperty(property=f"{_PREFIX}schemaFormat", value=descriptor.schema_ref.format.value)
-    )
-    if descriptor.schema_ref.format is SchemaFormatName.PROTOBUF:
-        custom.append(CustomProperty(property=f"{_PREFIX}schema", value=schema_text))
-        # No properties are derived from a .proto, so classifications have no property to sit on.
-        if document.get("classifications"):
-            custom.append(
-                CustomProperty(
-                    property=f"{_PREFIX}classifications", value=document["classifications"]
-                )
+    return OpenDataContractStandard(
+        apiVersion="v3.0.2",
+        kind="DataContract",
+        id=descriptor.topic,
+        name=descriptor.name,
+        version=f"{descriptor.version}.0.0",
+        status=status,
+        domain=descriptor.domain,
+        dataProduct=descriptor.name,
+        description=Description(purpose=descriptor.description),
+        tags=list(descriptor.tags) or None,
+        team=_team(descriptor),
+        schema=[_schema_object(descriptor, schema_text)],
+        slaProperties=_sla_properties(descriptor, document),
+        servers=[
+            Server(
+                server="mesh", type="kafka", host=server, format=descriptor.schema_ref.format.value
             )
+        ],
+        customProperties=_custom_properties(descriptor, document, schema_text),
+    )
+
+
+def _team(descriptor: Descriptor) -> Team:
+    owner = TeamMember(username=descriptor.owner.email, name=descriptor.owner.name, role="owner")
+    return Team(name=descriptor.team, members=[owner])
+
+
+def _schema_object(descriptor: Descriptor, schema_text: str) -> SchemaObject:
+    return SchemaObject(
+        name=descriptor.topic,
+        physicalName=descriptor.topic,
+        logicalType="object",
+        physicalType="topic",
+        description=descriptor.description,
+        properties=_properties(descriptor, schema_text),
+    )
+
+
+def _sla_properties(
+    descriptor: Descriptor, document: dict[str, Any]
+) -> list[ServiceLevelAgreementProperty]:
     sla = [ServiceLevelAgreementProperty(property="tier", value=int(descriptor.sla.tier))]
     if descriptor.sla.freshness is not None:
         sla.append(
@@ -229,43 +256,30 @@ def export_contract(
         )
     if descriptor.sla.contact is not None:
         sla.append(ServiceLevelAgreementProperty(property="contact", value=descriptor.sla.contact))
-    return OpenDataContractStandard(
-        apiVersion="v3.0.2",
-        kind="DataContract",
-        id=descriptor.topic,
-        name=descriptor.name,
-        version=f"{descriptor.version}.0.0",
-        status=status,
-        domain=descriptor.domain,
-        dataProduct=descriptor.name,
-        description=Description(purpose=descriptor.description),
-        tags=list(descriptor.tags) or None,
-        team=Team(
-            name=descriptor.team,
-            members=[
-                TeamMember(
-                    username=descriptor.owner.email, name=descriptor.owner.name, role="owner"
-                )
-            ],
-        ),
-        schema=[
-            SchemaObject(
-                name=descriptor.topic,
-                physicalName=descriptor.topic,
-                logicalType="object",
-                physicalType="topic",
-                description=descriptor.description,
-                properties=_properties(descriptor, schema_text),
-            )
-        ],
-        slaProperties=sla,
-        servers=[
-            Server(
-                server="mesh", type="kafka", host=server, format=descriptor.schema_ref.format.value
-            )
-        ],
-        customProperties=custom,
+    return sla
+
+
+def _custom_properties(
+    descriptor: Descriptor, document: dict[str, Any], schema_text: str
+) -> list[CustomProperty]:
+    custom = [
+        CustomProperty(property=f"{_PREFIX}{name}", value=document[name])
+        for name in _CUSTOM_FIELDS
+        if document.get(name) not in (None, [], {})
+    ]
+    custom.append(
+        CustomProperty(property=f"{_PREFIX}schemaFormat", value=descriptor.schema_ref.format.value)
     )
+    if descriptor.schema_ref.format is SchemaFormatName.PROTOBUF:
+        custom.append(CustomProperty(property=f"{_PREFIX}schema", value=schema_text))
+        # No properties are derived from a .proto, so classifications have no property to sit on.
+        if document.get("classifications"):
+            custom.append(
+                CustomProperty(
+                    property=f"{_PREFIX}classifications", value=document["classifications"]
+                )
+            )
+    return custom
 
 
 def contract_yaml(contract: OpenDataContractStandard) -> str:
@@ -325,19 +339,73 @@ def import_contract(
     Raises:
         ContractInvalid: The contract lacks what a descriptor cannot do without.
     """
+    # One list, filled phase by phase, so the warnings read in the contract's own order.
     warnings: list[ImportWarning] = []
     custom = _custom(contract)
-    if not contract.schema_:
-        raise ContractInvalid("contract", [("schema", "a product needs one schema object")])
-    if len(contract.schema_) > 1:
-        for index in range(1, len(contract.schema_)):
-            warnings.append(
-                ImportWarning(f"schema[{index}]", "a product has one event schema; left out")
-            )
-    obj = contract.schema_[0]
+    obj = _event_schema(contract, warnings)
     name = contract.dataProduct or contract.name or ""
     product = name.split(".", 1)[-1]
     team = contract.team if isinstance(contract.team, Team) else None
+    owner = _owner(contract, team, warnings)
+    properties = obj.properties or []
+    schema_file, schema_text = _schema_file(contract, obj, product, schema_format, custom, warnings)
+    sla = _sla(contract, warnings)
+    descriptor: dict[str, Any] = {
+        "name": name,
+        "domain": contract.domain,
+        "owner": {"name": owner.name or owner.username, "email": owner.username} if owner else None,
+        "team": team.name if team else None,
+        "description": contract.description.purpose if contract.description else obj.description,
+        "tags": list(contract.tags or []),
+        "alignment": custom.get(f"{_PREFIX}alignment", "source"),
+        "kind": custom.get(f"{_PREFIX}kind", "state"),
+        "key": _key(custom, properties),
+        "schema": schema_file,
+        "version": _major(contract.version),
+        "sla": sla,
+        "classifications": _classifications(properties)
+        or custom.get(f"{_PREFIX}classifications", {}),
+        "status": contract.status,
+    }
+    # The rest of the fields with no ODCS slot come back from where export put them.
+    for field_name in _CUSTOM_FIELDS:
+        if f"{_PREFIX}{field_name}" in custom and field_name not in descriptor:
+            descriptor[field_name] = custom[f"{_PREFIX}{field_name}"]
+    _warn_unknown_custom(contract, warnings)
+    _warn_left_out(
+        contract,
+        ("roles", "support", "price", "authoritativeDefinitions"),
+        "",
+        "not represented in a descriptor; left out",
+        warnings,
+    )
+    return ImportedProduct(descriptor, schema_file, schema_text, tuple(warnings))
+
+
+def _warn_left_out(
+    item: Any, attributes: tuple[str, ...], at: str, reason: str, warnings: list[ImportWarning]
+) -> None:
+    """Warn of each of ``item``'s ``attributes`` that is set; paths are ``at`` + the name."""
+    for attribute in attributes:
+        if getattr(item, attribute):
+            warnings.append(ImportWarning(f"{at}{attribute}", reason))
+
+
+def _event_schema(
+    contract: OpenDataContractStandard, warnings: list[ImportWarning]
+) -> SchemaObject:
+    if not contract.schema_:
+        raise ContractInvalid("contract", [("schema", "a product needs one schema object")])
+    for index in range(1, len(contract.schema_)):
+        warnings.append(
+            ImportWarning(f"schema[{index}]", "a product has one event schema; left out")
+        )
+    return contract.schema_[0]
+
+
+def _owner(
+    contract: OpenDataContractStandard, team: Team | None, warnings: list[ImportWarning]
+) -> TeamMember | None:
     # ODCS 3.0 allowed the team as a bare list of members.
     members: list[TeamMember] = list(
         (team.members if team else contract.team if isinstance(contract.team, list) else None) or []
@@ -350,71 +418,44 @@ def import_contract(
                     f"team.members[{index}]", "only the owner is kept; descriptors name one"
                 )
             )
-    properties = obj.properties or []
+    return owner
+
+
+def _key(custom: dict[str, Any], properties: list[SchemaProperty]) -> Any:
     key = custom.get(f"{_PREFIX}key")
-    primary = next((p.name for p in properties if p.primaryKey), None)
     if key is None:
+        primary = next((p.name for p in properties if p.primaryKey), None)
         key = {"field": primary or "", "type": "string"}
-    classifications: dict[str, list[str]] = {}
-    avro_fields: list[dict[str, Any]] = []
-    json_properties: dict[str, Any] = {}
-    required: list[str] = []
+    return key
+
+
+def _classifications(properties: list[SchemaProperty]) -> dict[str, list[str]]:
+    return {
+        str(prop.name): prop.classification.split(",") for prop in properties if prop.classification
+    }
+
+
+def _schema_file(
+    contract: OpenDataContractStandard,
+    obj: SchemaObject,
+    product: str,
+    schema_format: SchemaFileFormat,
+    custom: dict[str, Any],
+    warnings: list[ImportWarning],
+) -> tuple[str, str]:
+    """The schema file's name and text: ``obj``'s properties rebuilt in ``schema_format``,
+    or the product's .proto when it travelled whole."""
+    properties = obj.properties or []
     original_format = custom.get(f"{_PREFIX}schemaFormat")
-    for index, prop in enumerate(properties):
-        path = f"schema[0].properties[{index}]"
-        if prop.classification:
-            classifications[str(prop.name)] = prop.classification.split(",")
-        for attribute in ("quality", "properties", "items", "relationships"):
-            if getattr(prop, attribute):
-                warnings.append(ImportWarning(f"{path}.{attribute}", "not represented; left out"))
-        if schema_format == "avro":
-            if original_format == "json":
-                avro: Any = _AVRO_OF_LOGICAL.get(prop.logicalType or "string", "string")
-            else:
-                avro = _avro_type(prop, path, warnings)
-            field: dict[str, Any] = {"name": prop.name, "type": avro}
-            if isinstance(avro, list) and "null" in avro:
-                field["default"] = None
-            if prop.description:
-                field["doc"] = prop.description
-            avro_fields.append(field)
-        else:
-            spec: dict[str, Any]
-            if original_format == "json" and prop.physicalType:
-                spec = json.loads(prop.physicalType)
-            else:
-                spec = dict(_JSON_OF_LOGICAL.get(prop.logicalType or "string", {"type": "string"}))
-                if prop.description:
-                    spec["description"] = prop.description
-            json_properties[str(prop.name)] = spec
-            if prop.required:
-                required.append(str(prop.name))
-    for attribute in ("quality", "relationships"):
-        if getattr(obj, attribute):
-            warnings.append(ImportWarning(f"schema[0].{attribute}", "not represented; left out"))
     if schema_format == "avro":
-        namespace = f"{contract.domain}.v{_major(contract.version)}"
-        schema_text = json.dumps(
-            {
-                "type": "record",
-                "name": product.replace("-", "_").capitalize() or "Event",
-                "namespace": namespace,
-                "fields": avro_fields,
-            },
-            indent=2,
-        )
+        schema_text = _avro_schema(contract, product, properties, original_format, warnings)
         schema_file = f"{product}.avsc"
     else:
-        schema_text = json.dumps(
-            {
-                "$schema": "http://json-schema.org/draft-07/schema#",
-                "type": "object",
-                "properties": json_properties,
-                "required": required,
-            },
-            indent=2,
-        )
+        schema_text = _json_schema(properties, original_format, warnings)
         schema_file = f"{product}.json"
+    _warn_left_out(
+        obj, ("quality", "relationships"), "schema[0].", "not represented; left out", warnings
+    )
     proto = custom.get(f"{_PREFIX}schema")
     if original_format == "protobuf" and isinstance(proto, str):
         # The .proto travelled whole: write it back rather than a schema rebuilt from nothing.
@@ -426,6 +467,68 @@ def import_contract(
                     "the product's schema is Protobuf; written as .proto, not JSON Schema",
                 )
             )
+    return schema_file, schema_text
+
+
+def _avro_schema(
+    contract: OpenDataContractStandard,
+    product: str,
+    properties: list[SchemaProperty],
+    original_format: Any,
+    warnings: list[ImportWarning],
+) -> str:
+    fields: list[dict[str, Any]] = []
+    for index, prop in enumerate(properties):
+        path = f"schema[0].properties[{index}]"
+        _warn_left_out(prop, _PROPERTY_LEFT_OUT, f"{path}.", "not represented; left out", warnings)
+        if original_format == "json":
+            avro: Any = _AVRO_OF_LOGICAL.get(prop.logicalType or "string", "string")
+        else:
+            avro = _avro_type(prop, path, warnings)
+        field: dict[str, Any] = {"name": prop.name, "type": avro}
+        if isinstance(avro, list) and "null" in avro:
+            field["default"] = None
+        if prop.description:
+            field["doc"] = prop.description
+        fields.append(field)
+    return json.dumps(
+        {
+            "type": "record",
+            "name": product.replace("-", "_").capitalize() or "Event",
+            "namespace": f"{contract.domain}.v{_major(contract.version)}",
+            "fields": fields,
+        },
+        indent=2,
+    )
+
+
+def _json_schema(
+    properties: list[SchemaProperty], original_format: Any, warnings: list[ImportWarning]
+) -> str:
+    json_properties: dict[str, Any] = {}
+    for index, prop in enumerate(properties):
+        path = f"schema[0].properties[{index}]"
+        _warn_left_out(prop, _PROPERTY_LEFT_OUT, f"{path}.", "not represented; left out", warnings)
+        spec: dict[str, Any]
+        if original_format == "json" and prop.physicalType:
+            spec = json.loads(prop.physicalType)
+        else:
+            spec = dict(_JSON_OF_LOGICAL.get(prop.logicalType or "string", {"type": "string"}))
+            if prop.description:
+                spec["description"] = prop.description
+        json_properties[str(prop.name)] = spec
+    return json.dumps(
+        {
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "type": "object",
+            "properties": json_properties,
+            "required": [str(prop.name) for prop in properties if prop.required],
+        },
+        indent=2,
+    )
+
+
+def _sla(contract: OpenDataContractStandard, warnings: list[ImportWarning]) -> dict[str, Any]:
     sla: dict[str, Any] = {}
     names = {"tier": "tier", "freshness": "freshness", "availability": "availability"}
     names |= {"supportHours": "support_hours", "contact": "contact"}
@@ -439,40 +542,21 @@ def import_contract(
                 )
             )
     sla.setdefault("tier", 4)
-    descriptor: dict[str, Any] = {
-        "name": name,
-        "domain": contract.domain,
-        "owner": {"name": owner.name or owner.username, "email": owner.username} if owner else None,
-        "team": team.name if team else None,
-        "description": contract.description.purpose if contract.description else obj.description,
-        "tags": list(contract.tags or []),
-        "alignment": custom.get(f"{_PREFIX}alignment", "source"),
-        "kind": custom.get(f"{_PREFIX}kind", "state"),
-        "key": key,
-        "schema": schema_file,
-        "version": _major(contract.version),
-        "sla": sla,
-        "classifications": classifications or custom.get(f"{_PREFIX}classifications", {}),
-        "status": contract.status,
+    return sla
+
+
+def _warn_unknown_custom(contract: OpenDataContractStandard, warnings: list[ImportWarning]) -> None:
+    known = {
+        f"{_PREFIX}{field}"
+        for field in (*_CUSTOM_FIELDS, "schemaFormat", "schema", "classifications")
     }
-    for field_name in _CUSTOM_FIELDS:
-        if f"{_PREFIX}{field_name}" in custom and field_name not in descriptor:
-            descriptor[field_name] = custom[f"{_PREFIX}{field_name}"]
     for index, extra in enumerate(contract.customProperties or []):
-        known = {
-            f"{_PREFIX}{field}"
-            for field in (*_CUSTOM_FIELDS, "schemaFormat", "schema", "classifications")
-        }
         if extra.property not in known:
             warnings.append(
                 ImportWarning(
                     f"customProperties[{index}]", f"'{extra.property}' is not a descriptor field"
                 )
             )
-    for attribute in ("roles", "support", "price", "authoritativeDefinitions"):
-        if getattr(contract, attribute):
-            warnings.append(ImportWarning(attribute, "not represented in a descriptor; left out"))
-    return ImportedProduct(descriptor, schema_file, schema_text, tuple(warnings))
 
 
 def _major(version: str | None) -> int:
