@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -168,10 +168,7 @@ class Catalog:
         Raises:
             InvalidSearch: ``limit`` or ``offset`` out of range.
         """
-        if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidSearch(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        if offset < 0:
-            raise InvalidSearch(f"offset must be 0 or more, not {offset}")
+        _check_page(limit, offset)
         conditions = _filters(
             domain=_values(domain),
             owner=_values(owner),
@@ -181,63 +178,92 @@ class Catalog:
             alignment=_values(alignment),
             tags=_values(tags),
         )
-        statuses = _values(status)
-        if statuses:
-            conditions.append(entries.c.status.in_(statuses))
-        elif include_deprecated:
-            conditions.append(entries.c.status != Status.RETIRED.value)
-        else:
-            conditions.append(entries.c.status.not_in(_HIDDEN_BY_DEFAULT))
-        terms = query_terms(query)
-        source: sa.FromClause = entries
-        score: sa.ColumnElement[float] = sa.literal(0.0, sa.Float)
-        if terms:
-            if self._store.backend == "sqlite":
-                source, condition, score = sqlite_index.matching(source, entries.c.id, terms)
-            else:
-                source, condition, score = postgres_index.matching(source, terms)
-            conditions = [condition, *conditions]
+        conditions.append(_status_condition(_values(status), include_deprecated))
+        source, text_condition, score = self._text_match(query_terms(query))
+        if text_condition is not None:
+            conditions = [text_condition, *conditions]
         with self._store.read() as connection:
             # Paging and counting happen in the database: only the page and the distinct
             # facet values reach Python, not every match (thousands for a broad query).
             facets = facet_counts.count(connection, source, conditions)
             total = sum(facets[Facet.STATUS].values())  # every entry has exactly one status
             page = (
-                connection.execute(
-                    sa.select(
-                        entries.c.name,
-                        entries.c.version,
-                        entries.c.description,
-                        entries.c.domain,
-                        entries.c.status,
-                        score.label("score"),
-                    )
-                    .select_from(source)
-                    .where(*conditions)
-                    .order_by(sa.desc("score"), entries.c.name, entries.c.version.desc())
-                    .limit(limit)
-                    .offset(offset)
-                ).all()
+                _page(connection, source, conditions, score, limit=limit, offset=offset)
                 if offset < total
                 else []
             )
         return SearchResult(
-            hits=tuple(
-                SearchHit(
-                    name=row.name,
-                    version=row.version,
-                    description=row.description,
-                    domain=row.domain,
-                    status=Status(row.status),
-                    score=float(row.score),
-                )
-                for row in page
-            ),
+            hits=tuple(_hit_of(row) for row in page),
             total=total,
             facets=facets,
             limit=limit,
             offset=offset,
         )
+
+    def _text_match(
+        self, terms: list[str]
+    ) -> tuple[sa.FromClause, sa.ColumnElement[bool] | None, sa.ColumnElement[float]]:
+        """The entries joined to the text index, the condition that every term matches, and
+        the relevance score; with no terms, the entries alone, no condition and score 0."""
+        if not terms:
+            return entries, None, sa.literal(0.0, sa.Float)
+        if self._store.backend == "sqlite":
+            return sqlite_index.matching(entries, entries.c.id, terms)
+        return postgres_index.matching(entries, terms)
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidSearch(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise InvalidSearch(f"offset must be 0 or more, not {offset}")
+
+
+def _status_condition(
+    statuses: tuple[str, ...], include_deprecated: bool
+) -> sa.ColumnElement[bool]:
+    if statuses:
+        return entries.c.status.in_(statuses)
+    if include_deprecated:
+        return entries.c.status != Status.RETIRED.value
+    return entries.c.status.not_in(_HIDDEN_BY_DEFAULT)
+
+
+def _page(
+    connection: Connection,
+    source: sa.FromClause,
+    conditions: list[sa.ColumnElement[bool]],
+    score: sa.ColumnElement[float],
+    *,
+    limit: int,
+    offset: int,
+) -> Sequence[Row[Any]]:
+    return connection.execute(
+        sa.select(
+            entries.c.name,
+            entries.c.version,
+            entries.c.description,
+            entries.c.domain,
+            entries.c.status,
+            score.label("score"),
+        )
+        .select_from(source)
+        .where(*conditions)
+        .order_by(sa.desc("score"), entries.c.name, entries.c.version.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+
+
+def _hit_of(row: Row[Any]) -> SearchHit:
+    return SearchHit(
+        name=row.name,
+        version=row.version,
+        description=row.description,
+        domain=row.domain,
+        status=Status(row.status),
+        score=float(row.score),
+    )
 
 
 def _values(value: str | int | Iterable[str] | Iterable[int] | None) -> tuple[str, ...]:
