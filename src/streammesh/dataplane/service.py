@@ -254,18 +254,6 @@ class DataPlane:
             principal=actor,
         )
 
-    def content_access(self, reference: str, reader: Caller) -> ContentAccess:
-        """What ``reader`` may see of the product's events outside a consumer (a sample):
-        through a grant, as a member of the owning team, or as an overseer (see
-        :mod:`streammesh.access.contents`).
-
-        Raises:
-            ProductNotFound: No such product.
-            EventsNotReadable: It may not read them at all.
-        """
-        record = self._plane.product(reference)
-        return self._content_access(record, reader)
-
     def sample(self, reference: str, *, reader: Caller, limit: int) -> Sample:
         """The latest ``limit`` events of the product (newest last), read without a consumer
         group, as ``reader`` may see them: classified fields in clear only through a grant
@@ -276,7 +264,16 @@ class DataPlane:
             EventsNotReadable: ``reader`` may not read the product's events.
         """
         record = self._plane.product(reference)
-        reading = self._content_access(record, reader)
+        # Who may look: a grant (the reader's or its team's applications'), the owning team,
+        # or an overseer; a grant with classified fields shows them in clear.
+        reading = content_access(
+            self._grants,
+            self._plane.store,
+            reader.name,
+            reader.role,
+            record.reference,
+            record.descriptor.team,
+        )
         decoder = SampleDecoder(record.contract, self._resolver, self.protection(record), reading)
         records = latest_records(self._log, record.topic, limit)
         events = tuple(event for event in map(decoder.event, records) if event is not None)
@@ -319,13 +316,3 @@ class DataPlane:
         if reader.role is Role.PLATFORM_ADMIN:
             return False
         raise AccessDenied(reader.name, product)
-
-    def _content_access(self, record: ProductRecord, reader: Caller) -> ContentAccess:
-        return content_access(
-            self._grants,
-            self._plane.store,
-            reader.name,
-            reader.role,
-            record.reference,
-            record.descriptor.team,
-        )
