@@ -20,7 +20,7 @@ from streammesh.audit import AuditAction, AuditEntry, AuditLog
 from streammesh.catalog import Catalog, CatalogEntry
 from streammesh.control import inventory
 from streammesh.control.errors import ConcurrentChange
-from streammesh.control.plan import ProductPlan, Resource
+from streammesh.control.plan import ProductPlan, Resource, Target
 from streammesh.control.planner import transition
 from streammesh.control.records import DomainRecord, ProductRecord, TeamRecord
 from streammesh.control.settings import ControlSettings
@@ -28,7 +28,7 @@ from streammesh.log.base import EventLog
 from streammesh.log.errors import TopicAlreadyExists
 from streammesh.products.descriptor import Status
 from streammesh.products.lifecycle import LifecycleState
-from streammesh.registry.base import SchemaRegistry
+from streammesh.registry.base import SchemaRegistry, SubjectVersion
 from streammesh.store import MetadataStore
 
 CONTROL_LOCK = "control"
@@ -66,77 +66,23 @@ class Applier:
         target = plan.target
         if target is None:  # pragma: no cover - apply() refuses plans with errors first
             raise ValueError(f"the plan of '{plan.reference}' has errors")
-        descriptor = plan.source.descriptor
         entries: list[AuditEntry] = []
         if plan.changed(Resource.TOPIC) is not None:
-            # An existing topic was made by an earlier apply that failed later: take it as is.
-            with contextlib.suppress(TopicAlreadyExists):
-                self.log.create_topic(target.topic_spec)
-            spec = target.topic_spec
-            entries.append(
-                AuditEntry(
-                    AuditAction.TOPIC_CREATED,
-                    plan.reference,
-                    actor,
-                    after={
-                        "topic": spec.name,
-                        "partitions": spec.partitions,
-                        "cleanup_policy": spec.cleanup_policy.value,
-                        "retention_ms": spec.retention_ms,
-                    },
-                )
-            )
+            entries.append(self._create_topic(plan, target, actor))
         schema_id, schema_version = target.schema_id, target.schema_version
         if schema_id is None or schema_version is None:
-            registered = self.registry.register(f"{descriptor.topic}-value", plan.source.submission)
+            registered = self._register_schema(plan)
             schema_id, schema_version = registered.id, registered.version
-            entries.append(
-                AuditEntry(
-                    AuditAction.SCHEMA_REGISTERED,
-                    plan.reference,
-                    actor,
-                    after={
-                        "subject": registered.subject,
-                        "version": registered.version,
-                        "id": registered.id,
-                        "schema_type": registered.schema_type.value,
-                    },
-                )
-            )
+            entries.append(_schema_registered(plan, registered, actor))
         now = self.clock()
         with self.store.write(CONTROL_LOCK) as connection:
+            # Owners (domain, team, the product itself) are recorded before what was done to them.
             owners: list[AuditEntry] = []
             self._register_owners(connection, plan, actor, now, owners)
-            stored = inventory.product(connection, descriptor.name, descriptor.version)
-            if _stamp(stored) != _stamp(plan.stored):
-                raise ConcurrentChange(plan.reference)
-            state = (
-                stored.lifecycle
-                if stored is not None
-                else LifecycleState.draft(descriptor.name, descriptor.version, now)
-            )
-            for step in target.transitions:
-                if step is Status.DRAFT:
-                    continue
-                state = transition(
-                    state,
-                    step,
-                    descriptor,
-                    now=now,
-                    settings=self.settings,
-                    active_consumers=lambda: 0,  # checked when planned; retire() re-checks
-                )
-                entries.append(
-                    AuditEntry(
-                        status_action(step),
-                        plan.reference,
-                        actor,
-                        before={"status": _previous(state, target.transitions, step, stored)},
-                        after=status_document(state),
-                    )
-                )
+            stored = self._unchanged_since_planned(connection, plan)
+            state = self._walk_lifecycle(plan, target, stored, actor, now, entries)
             record = ProductRecord(
-                descriptor=descriptor,
+                descriptor=plan.source.descriptor,
                 status=state.status,
                 status_since=state.since,
                 deprecation=state.deprecation,
@@ -150,29 +96,87 @@ class Applier:
             inventory.save_product(connection, record)
             self.catalog.upsert_in(connection, catalog_entry(record, target.schema.fields()))
             if stored is None:
-                owners.append(
-                    AuditEntry(
-                        AuditAction.PRODUCT_CREATED,
-                        plan.reference,
-                        actor,
-                        after=record.document(),
-                    )
-                )
+                owners.append(_product_created(plan, record, actor))
             elif plan.changed(Resource.CATALOG) is not None:
-                entries.append(
-                    AuditEntry(
-                        AuditAction.PRODUCT_UPDATED,
-                        plan.reference,
-                        actor,
-                        before=stored.document(),
-                        after=record.document(),
-                    )
-                )
+                entries.append(_product_updated(plan, stored, record, actor))
             if target.replaces is not None:
                 entries.append(self._link(connection, target.replaces, record, actor, now))
             for entry in owners + entries:
                 self.audit.record(connection, entry, at=now)
         return record
+
+    def _create_topic(self, plan: ProductPlan, target: Target, actor: str) -> AuditEntry:
+        # An existing topic was made by an earlier apply that failed later: take it as is.
+        with contextlib.suppress(TopicAlreadyExists):
+            self.log.create_topic(target.topic_spec)
+        spec = target.topic_spec
+        return AuditEntry(
+            AuditAction.TOPIC_CREATED,
+            plan.reference,
+            actor,
+            after={
+                "topic": spec.name,
+                "partitions": spec.partitions,
+                "cleanup_policy": spec.cleanup_policy.value,
+                "retention_ms": spec.retention_ms,
+            },
+        )
+
+    def _register_schema(self, plan: ProductPlan) -> SubjectVersion:
+        subject = f"{plan.source.descriptor.topic}-value"
+        return self.registry.register(subject, plan.source.submission)
+
+    def _unchanged_since_planned(
+        self, connection: Connection, plan: ProductPlan
+    ) -> ProductRecord | None:
+        """The stored product, as it was when ``plan`` was made.
+
+        Raises:
+            ConcurrentChange: It was changed (or created) by someone else since.
+        """
+        descriptor = plan.source.descriptor
+        stored = inventory.product(connection, descriptor.name, descriptor.version)
+        if _stamp(stored) != _stamp(plan.stored):
+            raise ConcurrentChange(plan.reference)
+        return stored
+
+    def _walk_lifecycle(
+        self,
+        plan: ProductPlan,
+        target: Target,
+        stored: ProductRecord | None,
+        actor: str,
+        now: datetime,
+        entries: list[AuditEntry],
+    ) -> LifecycleState:
+        """The lifecycle state after ``target``'s transitions, with an audit entry per step."""
+        descriptor = plan.source.descriptor
+        state = (
+            stored.lifecycle
+            if stored is not None
+            else LifecycleState.draft(descriptor.name, descriptor.version, now)
+        )
+        for step in target.transitions:
+            if step is Status.DRAFT:
+                continue
+            state = transition(
+                state,
+                step,
+                descriptor,
+                now=now,
+                settings=self.settings,
+                active_consumers=lambda: 0,  # checked when planned; retire() re-checks
+            )
+            entries.append(
+                AuditEntry(
+                    status_action(step),
+                    plan.reference,
+                    actor,
+                    before={"status": _previous(state, target.transitions, step, stored)},
+                    after=status_document(state),
+                )
+            )
+        return state
 
     def _register_owners(
         self,
@@ -247,6 +251,36 @@ def status_document(state: LifecycleState) -> dict[str, Any]:
         ),
         "forced_by": state.forced_by,
     }
+
+
+def _schema_registered(plan: ProductPlan, registered: SubjectVersion, actor: str) -> AuditEntry:
+    return AuditEntry(
+        AuditAction.SCHEMA_REGISTERED,
+        plan.reference,
+        actor,
+        after={
+            "subject": registered.subject,
+            "version": registered.version,
+            "id": registered.id,
+            "schema_type": registered.schema_type.value,
+        },
+    )
+
+
+def _product_created(plan: ProductPlan, record: ProductRecord, actor: str) -> AuditEntry:
+    return AuditEntry(AuditAction.PRODUCT_CREATED, plan.reference, actor, after=record.document())
+
+
+def _product_updated(
+    plan: ProductPlan, stored: ProductRecord, record: ProductRecord, actor: str
+) -> AuditEntry:
+    return AuditEntry(
+        AuditAction.PRODUCT_UPDATED,
+        plan.reference,
+        actor,
+        before=stored.document(),
+        after=record.document(),
+    )
 
 
 def _previous(
