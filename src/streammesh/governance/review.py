@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from streammesh.control.inventory import all_products
 from streammesh.errors import MeshError
 from streammesh.governance.custom import CustomRule, custom_rules
 from streammesh.governance.evaluation import evaluate
@@ -33,11 +34,7 @@ class MeshReview:
     @classmethod
     def load(cls, connection: Connection, registry: SchemaRegistry | None) -> MeshReview:
         """The policies and live products stored in the mesh, in the caller's transaction."""
-        # Imported here: the control plane's planner imports this module, so a module-level
-        # import of the control package would be circular.
-        from streammesh.control import inventory
-
-        live = inventory.all_products(connection, statuses=_LIVE)
+        live = all_products(connection, statuses=_LIVE)
         return cls(
             load_policies(connection),
             tuple(record.descriptor for record in live),
