@@ -16,6 +16,7 @@ from streammesh.governance.custom import ENTRY_POINT_GROUP, CustomRule, custom_r
 from streammesh.governance.errors import (
     CustomRuleUnavailable,
     GovernanceError,
+    InvalidProposal,
     PolicyInvalid,
     PolicyLoosened,
     PolicyViolation,
@@ -51,6 +52,7 @@ __all__ = [
     "FindingSeverity",
     "GovernanceError",
     "GovernanceService",
+    "InvalidProposal",
     "Loosening",
     "MeshReview",
     "Policy",

@@ -82,6 +82,14 @@ class ProposalNotFound(GovernanceError):
         )
 
 
+class InvalidProposal(GovernanceError):
+    """A proposal's title or body outside what a proposal may hold; nothing is written."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid governance proposal: {reason}")
+
+
 class ProposalTransitionRefused(GovernanceError):
     """A proposal asked to move to a status its current one does not lead to."""
 

@@ -17,7 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from streammesh.audit import AuditAction, AuditEntry, AuditLog
-from streammesh.governance.errors import ProposalNotFound, ProposalTransitionRefused
+from streammesh.governance.errors import (
+    InvalidProposal,
+    ProposalNotFound,
+    ProposalTransitionRefused,
+)
 from streammesh.governance.policies import GOVERNANCE_LOCK, relay_quietly
 from streammesh.governance.tables import proposals
 from streammesh.store import MetadataStore
@@ -114,7 +118,13 @@ class ProposalRegistry:
         self._relay = relay
 
     def create(self, title: str, body: str, *, rules: Sequence[str] = (), actor: str) -> Proposal:
-        """Write a new proposal, as a draft."""
+        """Write a new proposal, as a draft.
+
+        Raises:
+            InvalidProposal: The title is blank or over :data:`MAX_TITLE` characters, or the
+                body is over :data:`MAX_BODY` characters.
+        """
+        _check_proposal(title, body)
         now = self._clock()
         history = (ProposalStep(ProposalStatus.DRAFT, now, actor, None),)
         with self._store.write(GOVERNANCE_LOCK) as connection:
@@ -245,3 +255,19 @@ def _proposal(row: RowMapping) -> Proposal:
         row["created_by"],
         row["updated_at"],
     )
+
+
+MAX_TITLE = 200
+"""Characters a proposal's title may have (after surrounding spaces are dropped)."""
+MAX_BODY = 100_000
+"""Characters a proposal's body may have."""
+
+
+def _check_proposal(title: str, body: str) -> None:
+    """Raise ``InvalidProposal`` unless ``title`` and ``body`` fit a proposal."""
+    if not title.strip():
+        raise InvalidProposal("the title is empty; give the decision a one-line title")
+    if len(title.strip()) > MAX_TITLE:
+        raise InvalidProposal(f"the title has {len(title.strip())} characters; at most {MAX_TITLE}")
+    if len(body) > MAX_BODY:
+        raise InvalidProposal(f"the body has {len(body)} characters; at most {MAX_BODY}")

@@ -1,4 +1,4 @@
-"""Errors only a mesh reached over HTTP (``Mesh.connect``) raises.
+"""Errors the SDK raises itself: arguments it refuses, and a mesh reached over HTTP.
 
 The errors of producing and consuming (``InvalidEvent``, ``InvalidKey``, ``UnreadableEvent``,
 ``ClientClosed``) are the data plane's, in :mod:`streammesh.dataplane.errors`; the SDK

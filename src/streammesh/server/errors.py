@@ -201,6 +201,7 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     # Governance: policies and proposals.
     governance.PolicyInvalid: ErrorCode(422, 422, "invalid-policy"),
     governance.PolicyLoosened: ErrorCode(422, 422, "policy-loosened"),
+    governance.InvalidProposal: ErrorCode(422, 422, "invalid-proposal"),
     governance.ProposalNotFound: ErrorCode(404, 404, "proposal-not-found"),
     governance.ProposalTransitionRefused: ErrorCode(409, 409, "proposal-transition-refused"),
     # Privacy: field encryption, crypto-shredding, tokens.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from streammesh.governance import (
+    InvalidProposal,
     PolicyInvalid,
     PolicyLoosened,
     ProposalNotFound,
@@ -91,6 +92,24 @@ def test_proposal_refusals_are_the_same_errors(client: MeshClient) -> None:
     with pytest.raises(ProposalNotFound) as missing:
         governance.proposal(2_000_000_000)
     assert missing.value.proposal_id == 2_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "reason"),
+    [
+        ("", "", "the title is empty"),
+        ("   ", "", "the title is empty"),
+        ("t" * 201, "", "at most 200"),
+        ("Fine title", "b" * 100_001, "at most 100000"),
+    ],
+)
+def test_a_proposal_without_a_title_or_too_long_is_refused_and_not_written(
+    client: MeshClient, title: str, body: str, reason: str
+) -> None:
+    before = len(client.governance.proposals())
+    with pytest.raises(InvalidProposal, match=reason):
+        client.governance.propose(title, body=body)
+    assert len(client.governance.proposals()) == before
 
 
 def test_the_compliance_report_counts_published_products(client: MeshClient) -> None:

@@ -26,6 +26,7 @@ from streammesh.dataplane import EventProblem, InvalidEvent
 from streammesh.errors import MeshError
 from streammesh.governance import (
     FindingSeverity,
+    InvalidProposal,
     PolicyFinding,
     PolicyInvalid,
     PolicyLoosened,
@@ -199,6 +200,9 @@ ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
         r.quoted(0), [str(d.get("message", "")) for d in r.details]
     ),
     "policy-loosened": _policy_loosened,
+    "invalid-proposal": lambda r: InvalidProposal(
+        r.message.removeprefix("invalid governance proposal: ")
+    ),
     "proposal-not-found": lambda r: ProposalNotFound(int(r.reference or 0)),
     "proposal-transition-refused": _transition_refused,
     "invalid-group": lambda r: InvalidGroup(r.quoted(0), r.message),

@@ -103,8 +103,10 @@ class ProposalBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(default="", max_length=100_000)
+    # Checked by the service (InvalidProposal, 422 invalid-proposal), the same refusal as
+    # in-process; the model only bounds what is read.
+    title: str = Field(max_length=1_000)
+    body: str = Field(default="", max_length=200_000)
     rules: list[str] = Field(default_factory=list, description="Rule ids it is about.")
 
 
