@@ -502,6 +502,26 @@ def _avro_schema(
     )
 
 
+def _json_property(physical_type: str, path: str) -> dict[str, Any]:
+    """The JSON Schema of a property a streammesh export wrote in ``physicalType``."""
+    try:
+        spec = json.loads(physical_type)
+    except json.JSONDecodeError:
+        spec = None
+    if not isinstance(spec, dict):
+        raise ContractInvalid(
+            "contract",
+            [
+                (
+                    path,
+                    f"'{physical_type[:80]}' is not a JSON Schema object, which a contract "
+                    "with streammesh.schemaFormat 'json' carries there",
+                )
+            ],
+        )
+    return spec
+
+
 def _json_schema(
     properties: list[SchemaProperty], original_format: Any, warnings: list[ImportWarning]
 ) -> str:
@@ -511,7 +531,7 @@ def _json_schema(
         _warn_left_out(prop, _PROPERTY_LEFT_OUT, f"{path}.", "not represented; left out", warnings)
         spec: dict[str, Any]
         if original_format == "json" and prop.physicalType:
-            spec = json.loads(prop.physicalType)
+            spec = _json_property(prop.physicalType, f"{path}.physicalType")
         else:
             spec = dict(_JSON_OF_LOGICAL.get(prop.logicalType or "string", {"type": "string"}))
             if prop.description:

@@ -149,3 +149,15 @@ def test_a_protobuf_schema_travels_whole() -> None:
     as_json = import_contract(read, schema_format="json")
     assert as_json.schema_file == "trades.proto"
     assert [w.path for w in as_json.warnings] == ["customProperties.streammesh.schema"]
+
+
+def test_a_json_contract_whose_property_is_not_json_schema_is_refused_naming_it() -> None:
+    text = contract_yaml(_contract()).replace(
+        "value: avro", "value: json"
+    )  # the contract now claims its physical types are JSON Schema
+    assert "streammesh.schemaFormat\n  value: json" in text
+    contract = parse_contract(text, source="x")
+    with pytest.raises(ContractInvalid) as raised:
+        import_contract(contract, schema_format="json")
+    assert raised.value.problems[0][0] == "schema[0].properties[0].physicalType"
+    assert "'string' is not a JSON Schema object" in str(raised.value)
