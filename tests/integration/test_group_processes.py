@@ -24,23 +24,25 @@ from typing import Any
 import pytest
 
 from streammesh.log import EventLog, TopicSpec, open_log
+from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 
 pytestmark = pytest.mark.slow
 
 PARTITIONS = 4
-SESSION_TIMEOUT_MS = 6_000
+SESSION_TIMEOUT_MS = GROUP_SESSION_TIMEOUT_MS
 TAKEOVER_LIMIT_S = SESSION_TIMEOUT_MS / 1_000 + 10
-"""Failure detection (the session timeout) plus a rebalance (~3 s on the test broker)."""
+"""Failure detection (the session timeout) plus a rebalance (~1 s on the test broker)."""
 WAIT_S = 30.0
 
 MEMBER = """
 import json, select, sys
 from streammesh.log import ConsumerOptions, open_log
 
-url, topic, group, session_ms = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+url, topic, group = sys.argv[1], sys.argv[2], sys.argv[3]
+session_ms, heartbeat_ms = int(sys.argv[4]), int(sys.argv[5])
 log = open_log(url)
 consumer = log.consumer(
-    ConsumerOptions(group=group, session_timeout_ms=session_ms, heartbeat_interval_ms=500)
+    ConsumerOptions(group=group, session_timeout_ms=session_ms, heartbeat_interval_ms=heartbeat_ms)
 )
 consumer.subscribe([topic])
 reported = None
@@ -64,7 +66,16 @@ class Member:
 
     def __init__(self, url: str, topic: str, group: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", MEMBER, url, topic, group, str(SESSION_TIMEOUT_MS)],
+            [
+                sys.executable,
+                "-c",
+                MEMBER,
+                url,
+                topic,
+                group,
+                str(SESSION_TIMEOUT_MS),
+                str(GROUP_HEARTBEAT_INTERVAL_MS),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -27,10 +27,14 @@ from streammesh.log import (
     partition_for_key,
 )
 from tests.support.processes import free_port
+from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 
 pytestmark = pytest.mark.kafka
 
-GROUP_OPTIONS = {"session_timeout_ms": 6_000, "heartbeat_interval_ms": 500}
+GROUP_OPTIONS = {
+    "session_timeout_ms": GROUP_SESSION_TIMEOUT_MS,
+    "heartbeat_interval_ms": GROUP_HEARTBEAT_INTERVAL_MS,
+}
 WAIT_S = 30.0
 
 

@@ -34,11 +34,14 @@ from streammesh.schemas.formats import format_for
 from streammesh.sdk import Mesh
 from streammesh.sdk.local import InProcessMesh
 from streammesh.serde.resolver import RegistryResolver
+from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 from tests.unit.cli.invoking import invoke_cli
 
 CLASSIFIED = {"customer_email": (Classification.PII,), "card": (Classification.FINANCIAL,)}
 USERS = ("o-1", "o-2", "o-3")
-KAFKA_CONSUMER = ConsumerOptions(session_timeout_ms=6000, heartbeat_interval_ms=500)
+KAFKA_CONSUMER = ConsumerOptions(
+    session_timeout_ms=GROUP_SESSION_TIMEOUT_MS, heartbeat_interval_ms=GROUP_HEARTBEAT_INTERVAL_MS
+)
 _counter = itertools.count()
 
 

@@ -40,9 +40,12 @@ from streammesh.sdk import (
 )
 from streammesh.serde import RegistryResolver, WireFormatError
 from streammesh.store import open_store
+from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 
 PARTITIONS = 4
-GROUP_OPTIONS = ConsumerOptions(session_timeout_ms=6_000, heartbeat_interval_ms=500)
+GROUP_OPTIONS = ConsumerOptions(
+    session_timeout_ms=GROUP_SESSION_TIMEOUT_MS, heartbeat_interval_ms=GROUP_HEARTBEAT_INTERVAL_MS
+)
 WAIT_S = 30.0
 
 TRADE_AVRO = """{"type": "record", "name": "Trade", "namespace": "execution", "fields": [

@@ -27,10 +27,13 @@ from streammesh.products.descriptor import Status
 from streammesh.products.errors import DescriptorInvalid
 from streammesh.products.lifecycle import ConsumersActive
 from streammesh.sdk import InProcessMesh, InvalidEvent, Mesh
+from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 from tests.unit.cli.invoking import invoke_cli
 
 _counter = itertools.count()
-KAFKA_CONSUMER = ConsumerOptions(session_timeout_ms=6000, heartbeat_interval_ms=500)
+KAFKA_CONSUMER = ConsumerOptions(
+    session_timeout_ms=GROUP_SESSION_TIMEOUT_MS, heartbeat_interval_ms=GROUP_HEARTBEAT_INTERVAL_MS
+)
 
 
 @dataclass(frozen=True)

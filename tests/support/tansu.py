@@ -20,6 +20,15 @@ from typing import IO, Self
 
 from tests.support.processes import free_port, stop_process
 
+GROUP_SESSION_TIMEOUT_MS = 2_000
+"""The session timeout of the tests' consumer-group members: short, because tansu holds a join
+for about half of it, rounded up to a whole second (measured with tansu 0.6 and librdkafka:
+45 s -> ~22 s, 10 s -> 5 s, 6 s -> 3 s, 3 s -> 2 s, 2 s -> 1 s, 0.5-1.5 s -> still 1 s), and a
+member killed without leaving is noticed after it. Ten heartbeats fit in it."""
+
+GROUP_HEARTBEAT_INTERVAL_MS = 200
+"""The heartbeat interval that goes with :data:`GROUP_SESSION_TIMEOUT_MS`."""
+
 _START_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 1.0
 """tansu drains client connections on SIGTERM; memory storage has nothing to lose to a kill."""

@@ -31,14 +31,12 @@ from streammesh.log import (
     TopicSpec,
     open_log,
 )
+from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 
 BACKENDS = [
     pytest.param("embedded", id="embedded"),
     pytest.param("kafka", id="kafka", marks=pytest.mark.kafka),
 ]
-
-GROUP_SESSION_TIMEOUT_MS = 6_000
-"""Short enough that a group join takes ~3 s on the test broker instead of ~23 s."""
 
 WAIT_S = 30.0
 """Upper bound for anything a test waits for; generous, it only matters when a test fails."""
@@ -140,7 +138,7 @@ def group_id(request: pytest.FixtureRequest) -> Callable[[], str]:
 def group_options(group: str, **settings: Any) -> ConsumerOptions:
     """Options for a group member that joins and fails over quickly."""
     settings.setdefault("session_timeout_ms", GROUP_SESSION_TIMEOUT_MS)
-    settings.setdefault("heartbeat_interval_ms", 500)
+    settings.setdefault("heartbeat_interval_ms", GROUP_HEARTBEAT_INTERVAL_MS)
     return ConsumerOptions(group=group, **settings)
 
 

@@ -14,10 +14,14 @@ from streammesh.control import ProductSource
 from streammesh.log import ConsumerOptions, TopicPartition
 from streammesh.products.loading import parse_descriptor
 from streammesh.runtime import MeshRuntime
+from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 
 TRADES = "execution.trades.v1"
 PROFILES = "customers.profiles.v1"
-GROUP_OPTIONS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
+GROUP_OPTIONS = {
+    "session_timeout_ms": GROUP_SESSION_TIMEOUT_MS,
+    "heartbeat_interval_ms": GROUP_HEARTBEAT_INTERVAL_MS,
+}
 
 _SCHEMA = json.dumps(
     {
