@@ -8,6 +8,12 @@ was written with and printed as one JSON object per line (product, key, value, p
 offset, timestamp, schema_id). A deprecated or retired product refuses a new group. ``--raw``,
 or ``--partition``, reads the name as a topic instead.
 
+With ``--server`` the product is a server's, read through its REST API (each request a
+short-lived member of the group that commits past what it answers; the command asks for no more
+than it will print, so the group still resumes right after the last printed event). A server
+starts a new group at the oldest event, so there a new group needs ``--from-beginning``.
+Topics stay the log's (``--raw`` and ``--partition`` are refused with ``--server``).
+
 For a topic:
 
 With ``--group`` the command is a member of that consumer group and commits the position after
@@ -24,7 +30,7 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,10 +38,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from streammesh.cli.interrupt import EXIT_INTERRUPTED, GracefulInterrupt
-from streammesh.cli.mesh_connection import MeshSession, MeshTarget, open_product
+from streammesh.cli.mesh_connection import MeshSession, command_target, open_product
+from streammesh.cli.options import ServerOption, TokenOption
 from streammesh.cli.output import stderr_is_terminal
 from streammesh.cli.record_output import record_document, record_text
 from streammesh.cli.settings import CliSettings
+from streammesh.control import ApplicationRole
 from streammesh.log.base import (
     Consumer,
     ConsumerOptions,
@@ -44,10 +52,17 @@ from streammesh.log.base import (
     TopicPartition,
 )
 from streammesh.log.errors import InvalidPartition
+from streammesh.sdk import InProcessMesh
 
 if TYPE_CHECKING:
     from streammesh.control import ProductRecord
     from streammesh.sdk import ProductConsumer, ProductEvent
+    from streammesh.sdk.client import MeshClient
+    from streammesh.sdk.remote import RemoteConsumer, RemoteMesh
+
+NextEvents = Callable[[int | None, float], list["ProductEvent"]]
+"""The events a consumer has ready: at most the count given (``None``: any), waiting up to
+the seconds given for the first."""
 
 POLL_INTERVAL_S = 0.5
 """Longest single wait for records, so --timeout and Ctrl-C are noticed promptly."""
@@ -139,7 +154,7 @@ def event_document(event: ProductEvent) -> dict[str, Any]:
 
 
 def _read_events(
-    consumer: ProductConsumer,
+    next_events: NextEvents,
     max_events: int | None,
     timeout: float | None,
     interrupt: GracefulInterrupt,
@@ -154,21 +169,44 @@ def _read_events(
             if idle >= timeout:
                 break
             wait = min(wait, timeout - idle)
-        event = consumer.poll(wait)
-        if event is None:
+        events = next_events(None if max_events is None else max_events - printed, wait)
+        if not events:
             continue
-        line = json.dumps(
-            event_document(event), ensure_ascii=False, separators=(",", ":"), default=_plain
-        )
-        sys.stdout.write(line + "\n")
+        lines = [
+            json.dumps(
+                event_document(event), ensure_ascii=False, separators=(",", ":"), default=_plain
+            )
+            for event in events
+        ]
+        sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
-        printed += 1
+        printed += len(events)
         idle_since = time.monotonic()
     return printed
 
 
+def _one_by_one(consumer: ProductConsumer) -> NextEvents:
+    """In-process: one event per poll (the group commits what was printed at the end)."""
+
+    def next_events(_count: int | None, wait: float) -> list[ProductEvent]:
+        event = consumer.poll(wait)
+        return [] if event is None else [event]
+
+    return next_events
+
+
+def _no_more_than_printed(consumer: RemoteConsumer, batch: int) -> NextEvents:
+    """Through a server: each fetch commits past what it answers, so it asks for no more
+    than the command will still print (``--max``)."""
+
+    def next_events(count: int | None, wait: float) -> list[ProductEvent]:
+        return consumer.take(batch if count is None else min(count, batch), wait)
+
+    return next_events
+
+
 def _consume_events(
-    session: MeshSession,
+    session: MeshSession[MeshClient],
     record: ProductRecord,
     group: str | None,
     from_beginning: bool,
@@ -182,26 +220,70 @@ def _consume_events(
             "its topic's records as they are",
             param_hint="'--group'",
         )
-    # Commits are explicit, after what was printed (also on Ctrl-C), as for topics.
-    options = ConsumerOptions(
-        auto_commit=False,
-        session_timeout_ms=_SESSION_TIMEOUT_MS,
-        heartbeat_interval_ms=_HEARTBEAT_INTERVAL_MS,
-        client_id="streammesh-cli",
-    )
-    with (
-        session.mesh.consumer(
-            record.reference, group, from_beginning=from_beginning, options=options
-        ) as consumer,
-        GracefulInterrupt() as interrupt,
-    ):
-        printed = _read_events(consumer, max_events, timeout, interrupt)
-        # Also after Ctrl-C: the group resumes right after the last printed event.
-        consumer.commit()
+    from streammesh.sdk.remote import RemoteMesh  # httpx: only when a product is read
+
+    mesh = session.mesh
+    if isinstance(mesh, RemoteMesh):
+        printed, interrupted = _consume_through(
+            mesh, record, group, from_beginning, max_events, timeout
+        )
+    else:
+        assert isinstance(mesh, InProcessMesh)  # open_mesh opens one of the two
+        # Commits are explicit, after what was printed (also on Ctrl-C), as for topics.
+        options = ConsumerOptions(
+            auto_commit=False,
+            session_timeout_ms=_SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=_HEARTBEAT_INTERVAL_MS,
+            client_id="streammesh-cli",
+        )
+        with (
+            mesh.consumer(
+                record.reference, group, from_beginning=from_beginning, options=options
+            ) as consumer,
+            GracefulInterrupt() as interrupt,
+        ):
+            printed = _read_events(_one_by_one(consumer), max_events, timeout, interrupt)
+            # Also after Ctrl-C: the group resumes right after the last printed event.
+            consumer.commit()
+        interrupted = interrupt.requested
     if stderr_is_terminal():
         typer.echo(f"consumed {printed:,} event{'s' if printed != 1 else ''}", err=True)
-    if interrupt.requested:
+    if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _consume_through(
+    mesh: RemoteMesh,
+    record: ProductRecord,
+    group: str,
+    from_beginning: bool,
+    max_events: int | None,
+    timeout: float | None,
+) -> tuple[int, bool]:
+    """Read through a server; how many events were printed and whether Ctrl-C stopped it."""
+    from streammesh.sdk.remote import DEFAULT_BATCH
+
+    if not from_beginning and not _group_known(mesh, record, group):
+        raise typer.BadParameter(
+            f"consumer group '{group}' has not read '{record.reference}' yet, and a server "
+            "starts a new group at the oldest event: add --from-beginning to read it from there",
+            param_hint="'--from-beginning'",
+        )
+    with (
+        mesh.consumer(record.reference, group) as consumer,
+        GracefulInterrupt() as interrupt,
+    ):
+        next_events = _no_more_than_printed(consumer, DEFAULT_BATCH)
+        printed = _read_events(next_events, max_events, timeout, interrupt)
+    return printed, interrupt.requested
+
+
+def _group_known(mesh: RemoteMesh, record: ProductRecord, group: str) -> bool:
+    """Whether ``group`` is registered as a consumer of the product version (it has read it)."""
+    return any(
+        application.role is ApplicationRole.CONSUMER and application.group == group
+        for application, _active in mesh.applications(record.reference)
+    )
 
 
 # Not the shared --json (one document): records stream out one JSON object per line.
@@ -275,11 +357,25 @@ def consume(
         bool,
         typer.Option("--raw", help="Read the name as a topic, even if it names a data product."),
     ] = False,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
-    """Print a product's events, or a topic's records, until --max, --timeout or Ctrl-C."""
+    """Print a product's events, or a topic's records, until --max, --timeout or Ctrl-C.
+
+    With --server, PRODUCT is a product of that server's mesh (an exported $STREAMMESH_SERVER
+    is not used: topics are the local log's).
+    """
     settings = ctx.ensure_object(CliSettings)
+    if server is not None and (raw or partition is not None):
+        flag = "--raw" if raw else "--partition"
+        raise typer.BadParameter(
+            f"{flag} reads the records of a topic of the event log, which a server does not "
+            "offer; through --server only data products are read",
+            param_hint=f"'{flag}'",
+        )
     if not raw and partition is None:
-        with open_product(MeshTarget(log=settings.log_url), topic) as found:
+        target = command_target(ctx, None, None, server=server, token=token)
+        with open_product(target, topic) as found:
             if found is not None:
                 session, record = found
                 _consume_events(session, record, group, from_beginning, max_records, timeout)

@@ -10,8 +10,10 @@ token follow the rules of the ``schemas`` commands (:class:`RegistryTarget`): ``
 ``$STREAMMESH_TOKEN``, else the token ``streammesh login`` stored for the server. The commands
 only see :class:`MeshSession`, so each is written once for both.
 
-``produce`` and ``consume`` by product name stay in-process (:func:`open_product`): they write
-to and read from the local log directly, like a Kafka client.
+``produce`` and ``consume`` by product name open their mesh through :func:`open_product`, which
+opens it with :func:`open_mesh`: in-process they write to and read from the local log directly,
+like a Kafka client; through a server only when ``--server`` names one (an exported
+``$STREAMMESH_SERVER`` is not used for them).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol
@@ -38,7 +40,7 @@ from streammesh.cli.registry_connection import (
     stored_token,
 )
 from streammesh.cli.settings import CliSettings
-from streammesh.config import MeshConfig
+from streammesh.config import MeshConfig, mesh_home
 from streammesh.control import ProductNotFound
 from streammesh.products.names import SEGMENT_PATTERN
 from streammesh.registry.errors import RegistryAuthenticationFailed, RegistryPermissionDenied
@@ -88,8 +90,8 @@ class CommandMesh(MeshClient, Protocol):
     ) -> ProductConsumer: ...
 
 
-# A bare ``MeshSession`` is the in-process one that ``produce``/``consume`` are typed with;
-# ``open_mesh`` answers the narrower ``MeshSession[MeshClient]``, in-process or remote.
+# A bare ``MeshSession`` is the in-process one ``_open_local`` opens; ``open_mesh`` (and so
+# ``open_product``) answers the narrower ``MeshSession[MeshClient]``, in-process or remote.
 MeshT = TypeVar("MeshT", bound=MeshClient, default=CommandMesh, covariant=True)
 
 
@@ -272,23 +274,36 @@ def _open_local(target: MeshTarget) -> Iterator[MeshSession[CommandMesh]]:
 @contextmanager
 def open_product(
     target: MeshTarget, name: str
-) -> Iterator[tuple[MeshSession, ProductRecord] | None]:
-    """The local mesh and the product ``name`` names, or ``None`` when ``name`` is no product
-    of it.
+) -> Iterator[tuple[MeshSession[MeshClient], ProductRecord] | None]:
+    """The mesh ``target`` names (opened with :func:`open_mesh`) and the product ``name``
+    names, or ``None`` when ``name`` is a topic of the local log.
 
-    ``produce`` and ``consume`` take a product or a topic: a name not shaped like a product
-    reference (``domain.product`` or ``domain.product.vN``), a mesh not created yet, or a
-    name the mesh does not know, is a topic; no mesh is created to find that out. The mesh is
-    always the local one (``target``'s server is not used): the data plane goes straight to
-    the log.
+    ``produce`` and ``consume`` take a product or a topic. Locally, a name not shaped like a
+    product reference (``domain.product`` or ``domain.product.vN``), a mesh not created yet,
+    or a name the mesh does not know, is a topic; no mesh is created to find that out. Only
+    ``target.server`` (``--server``) makes it a server's mesh, not an exported
+    ``$STREAMMESH_SERVER``: the data plane by name stays on the local log unless a server is
+    asked for. Through a server every name is a product's (topics are the log's, which a
+    client does not reach).
+
+    Raises:
+        ProductNotFound: Through a server, ``name`` is no product of its mesh.
+        (and what :func:`open_mesh` raises)
     """
-    if not _PRODUCT_REFERENCE.fullmatch(name) or not target.exists():
-        yield None
-        return
-    with _open_local(target) as session:
+    if target.server is None:
+        # The mesh named explicitly, so that an exported server is not used (see above).
+        target = replace(target, mesh=target.mesh or mesh_home())
+        if not _PRODUCT_REFERENCE.fullmatch(name) or not target.exists():
+            yield None
+            return
+    elif not _PRODUCT_REFERENCE.fullmatch(name):
+        raise ProductNotFound(name)
+    with open_mesh(target) as session:
         try:
             record = session.mesh.product(name)
         except ProductNotFound:
+            if target.server is not None:
+                raise
             found = None
         else:
             found = (session, record)

@@ -8,6 +8,12 @@ field path, and nothing is written), then serialized in the Confluent wire forma
 product's key field and flushed. ``--raw`` writes to the name as a topic even if it is a
 product's.
 
+With ``--server`` the product is a server's: the whole input is validated first here, against
+the product's current schema fetched from the server's registry and its key field (the same
+checks and messages as in-process), and only then sent in batches through the REST API, which
+checks each batch again and writes it all or nothing. Topics stay the log's (``--raw`` and the
+topic options are refused with ``--server``).
+
 For a topic, the whole input is parsed and checked (format, UTF-8, size limit, partition)
 before the first record is sent, so a bad line writes nothing. Records are then sent, flushed
 (durable when the command reports success) and counted per partition.
@@ -25,26 +31,51 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from streammesh.cli.errors import InputError
-from streammesh.cli.mesh_connection import MeshSession, MeshTarget, open_product
-from streammesh.cli.options import JsonOption
+from streammesh.cli.errors import CliError, InputError
+from streammesh.cli.mesh_connection import MeshSession, command_target, open_product
+from streammesh.cli.options import JsonOption, ServerOption, TokenOption
 from streammesh.cli.output import print_json, stderr_console, stderr_is_terminal, stdout_console
 from streammesh.cli.record_input import InputFormat, InputRecord, parse_records
 from streammesh.cli.settings import CliSettings
+from streammesh.dataplane import EventProblem, InvalidKey, KeyCodec
 from streammesh.log.base import Producer
 from streammesh.log.errors import InvalidPartition, InvalidRecord, RecordTooLarge
 from streammesh.log.partitioner import partition_for_key
 from streammesh.log.records import check_headers, check_record
-from streammesh.sdk import InvalidEvent
+from streammesh.schemas.errors import InvalidEvent as SchemaInvalidEvent
+from streammesh.sdk import InProcessMesh, InvalidEvent
+from streammesh.serde import RegistryResolver, Serializer
 
 if TYPE_CHECKING:
     from streammesh.control import ProductRecord
+    from streammesh.registry.base import SchemaRegistry
+    from streammesh.sdk.client import MeshClient
+    from streammesh.sdk.remote import RemoteMesh
 
 STDIN_NAME = "<stdin>"
 PROGRESS_THRESHOLD = 10_000
 """Inputs with at least this many records get a progress bar (on a terminal)."""
 _PROGRESS_STEP = 1_000
 _SHOWN_PROBLEMS = 5
+
+
+class PartlyWritten(CliError):
+    """A server refused a batch of events that passed the check before sending (the
+    product's schema changed while producing); the batches before it were written.
+
+    Attributes:
+        refused: The refusal, with the lines of the refused events.
+        written: How many events (the first ones of the input) were written.
+    """
+
+    def __init__(self, refused: InputError, written: int) -> None:
+        self.refused = refused
+        self.written = written
+        where = refused.source if refused.line is None else f"{refused.source} line {refused.line}"
+        super().__init__(
+            f"{where}: {refused.reason}; the first {written:,} events were written before the "
+            "product's schema changed"
+        )
 
 
 def _read_input(file: Path | None) -> tuple[bytes, str]:
@@ -174,17 +205,81 @@ def _refused(exc: InvalidEvent, lines: Sequence[int], source: str) -> InputError
 
 
 def _produce_events(
-    session: MeshSession, record: ProductRecord, data: bytes, source: str, json_output: bool
+    session: MeshSession[MeshClient],
+    record: ProductRecord,
+    data: bytes,
+    source: str,
+    json_output: bool,
 ) -> None:
     events = _parse_events(data, source)
     lines = [number for number, _ in events]
-    with session.mesh.producer(record.reference) as producer:
+    from streammesh.sdk.remote import RemoteMesh  # httpx: only when a product is written
+
+    mesh = session.mesh
+    if isinstance(mesh, RemoteMesh):
+        schema_id = _check_events(session.registry, record, events, source)
+        _send_through(mesh, record, events, source)
+    else:
+        assert isinstance(mesh, InProcessMesh)  # open_mesh opens one of the two
+        with mesh.producer(record.reference) as producer:
+            try:
+                producer.send_many(event for _, event in events)
+            except InvalidEvent as exc:
+                raise _refused(exc, lines, source) from None
+            producer.flush()
+            schema_id = producer.schema_id
+    _report_events(record, len(events), schema_id, json_output)
+
+
+def _check_events(
+    registry: SchemaRegistry,
+    record: ProductRecord,
+    events: Sequence[tuple[int, dict[str, Any]]],
+    source: str,
+) -> int:
+    """Check every event as the producer does (schema first, then key); the schema's id.
+
+    A server writes each batch all or nothing, but an input of many batches would be written
+    up to its first bad batch: checking the whole input first keeps "nothing is written".
+    """
+    contract = record.contract
+    serializer = Serializer(RegistryResolver(registry), contract.value_subject)
+    keys = KeyCodec(contract.key_field, contract.key_type)
+    problems: list[EventProblem] = []
+    for index, (_, event) in enumerate(events):
         try:
-            count = producer.send_many(event for _, event in events)
-        except InvalidEvent as exc:
-            raise _refused(exc, lines, source) from None
-        producer.flush()
-        schema_id = producer.schema_id
+            serializer.serialize(event)  # first: the schema names problems best
+            keys.key_of(event)
+        except (SchemaInvalidEvent, InvalidKey) as exc:
+            problems.append(EventProblem(exc.path, exc.rule, exc.reason, index))
+    if problems:
+        refused = InvalidEvent(record.reference, serializer.schema.name, problems, len(events))
+        raise _refused(refused, [number for number, _ in events], source)
+    return serializer.schema_id
+
+
+def _send_through(
+    mesh: RemoteMesh,
+    record: ProductRecord,
+    events: Sequence[tuple[int, dict[str, Any]]],
+    source: str,
+) -> None:
+    """Send the checked events in batches; each returns once the server made it durable."""
+    from streammesh.sdk.remote import DEFAULT_BATCH
+
+    with mesh.producer(record.reference, batch_size=DEFAULT_BATCH) as producer:
+        for start in range(0, len(events), DEFAULT_BATCH):
+            batch = events[start : start + DEFAULT_BATCH]
+            try:
+                producer.send_many(event for _, event in batch)
+                producer.flush()
+            except InvalidEvent as exc:
+                # Only if the product's schema changed since the check: earlier batches stay.
+                refused = _refused(exc, [number for number, _ in batch], source)
+                raise (PartlyWritten(refused, start) if start else refused) from None
+
+
+def _report_events(record: ProductRecord, count: int, schema_id: int, json_output: bool) -> None:
     if json_output:
         print_json(
             {
@@ -276,15 +371,25 @@ def produce(
             "--raw", help="Write to the name as a topic, even if it names a data product."
         ),
     ] = False,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Write events to a data product (or records to a topic) from a file or stdin.
 
-    Nothing is written if any line is bad.
+    Nothing is written if any line is bad. With --server, PRODUCT is a product of that
+    server's mesh (an exported $STREAMMESH_SERVER is not used: topics are the local log's).
     """
     settings = ctx.ensure_object(CliSettings)
+    if server is not None and raw:
+        raise typer.BadParameter(
+            "--raw writes records to a topic of the event log, which a server does not "
+            "offer; through --server only data products are written",
+            param_hint="'--raw'",
+        )
     data, source = _read_input(file)
     if not raw:
-        with open_product(MeshTarget(log=settings.log_url), topic) as found:
+        target = command_target(ctx, None, None, server=server, token=token)
+        with open_product(target, topic) as found:
             if found is not None:
                 _refuse_topic_options(topic, input_format, key_separator, partition)
                 _produce_events(*found, data, source, json_output)
