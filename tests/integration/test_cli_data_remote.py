@@ -15,6 +15,7 @@ import pytest
 from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import CliResult, invoke_cli
 from tests.unit.cli.product_workspace import (
+    MESH_YAML,
     Workspace,
     error_line,
     json_of,
@@ -27,7 +28,10 @@ from tests.unit.cli.product_workspace import (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServer]:
-    with StreammeshServer(tmp_path_factory.mktemp("server-mesh")) as running:
+    mesh = tmp_path_factory.mktemp("server-mesh")
+    # No minimum time between lifecycle stages, so a test can deprecate at once.
+    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    with StreammeshServer(mesh) as running:
         yield running
 
 
@@ -147,7 +151,7 @@ def test_an_invalid_event_is_refused_naming_its_line_and_nothing_is_written(
     assert _remote_ok(server, admin, *reading, "--timeout", "1").stdout == ""
 
 
-def test_a_new_group_needs_from_beginning_through_the_server(
+def test_a_new_group_needs_from_beginning_through_the_server_unless_it_may_not_start(
     server: StreammeshServer, admin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     workspace = _published_here_and_there(server, admin, tmp_path, monkeypatch, "remotegroup")
@@ -156,6 +160,16 @@ def test_a_new_group_needs_from_beginning_through_the_server(
     line = error_line(result)
     assert "consumer group 'fresh' has not read" in line
     assert "add --from-beginning" in line
+
+    # A product that takes no new consumers says so first, as on a local mesh.
+    deprecating = ("deprecate", workspace.name, "--reason", "moving", "--sunset", "2027-06-30")
+    ok(*deprecating)
+    _remote_ok(server, admin, *deprecating)
+    here = invoke_cli("consume", workspace.name, "--group", "late", "--max", "1")
+    there = _remote(server, admin, "consume", workspace.name, "--group", "late", "--max", "1")
+    assert there.exit_code == here.exit_code == 1
+    assert error_line(there) == error_line(here)
+    assert "is deprecated and takes no new consumers" in error_line(there)
 
 
 def test_topics_and_other_tokens_are_refused_through_the_server(

@@ -52,6 +52,7 @@ from streammesh.log.base import (
     TopicPartition,
 )
 from streammesh.log.errors import InvalidPartition
+from streammesh.products.lifecycle import accepts_new_consumers
 from streammesh.sdk import InProcessMesh
 
 if TYPE_CHECKING:
@@ -263,11 +264,16 @@ def _consume_through(
     """Read through a server; how many events were printed and whether Ctrl-C stopped it."""
     from streammesh.sdk.remote import DEFAULT_BATCH
 
-    if not from_beginning and not _group_known(mesh, record, group):
+    # A product that takes no new groups is left to refuse with its own message.
+    if (
+        not from_beginning
+        and accepts_new_consumers(record.lifecycle)
+        and not _group_known(mesh, record, group)
+    ):
         raise typer.BadParameter(
             f"consumer group '{group}' has not read '{record.reference}' yet, and a server "
             "starts a new group at the oldest event: add --from-beginning to read it from there",
-            param_hint="'--from-beginning'",
+            param_hint="'--group'",
         )
     with (
         mesh.consumer(record.reference, group) as consumer,
