@@ -1,7 +1,10 @@
 """``plan`` and ``apply`` read each descriptor once and ask the registry about each schema once.
 
-The registry is the mesh's own, wrapped in a registry that counts the calls it passes on; file
-reads are counted by a ``Path.read_text`` that reads for real and keeps a tally.
+The registry is the mesh's own, wrapped in a registry that counts the calls it passes on (or,
+for the CLI, whose mesh is its own, its class method wrapped the same way); file reads are
+counted by a ``Path.read_text`` that reads for real and keeps a tally. (Finding descriptors in a
+folder also peeks at each YAML file's top-level keys, as ``validate`` always did; that is not a
+read of the descriptor.)
 """
 
 from __future__ import annotations
@@ -75,6 +78,20 @@ def _add_optional_field(schema: Path) -> None:
 
 
 @pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often the CLI's mesh registry checked compatibility, per subject, from now on."""
+    tally: Counter[str] = Counter()
+    check = SqlSchemaRegistry.check_compatibility
+
+    def counting(self: SqlSchemaRegistry, subject: str, *args: Any, **kwargs: Any) -> Any:
+        tally[subject] += 1
+        return check(self, subject, *args, **kwargs)
+
+    monkeypatch.setattr(SqlSchemaRegistry, "check_compatibility", counting)
+    return tally
+
+
+@pytest.fixture
 def counted(workspace: Workspace) -> Iterator[tuple[ControlPlane, CountingRegistry]]:
     with MeshRuntime.open(MeshConfig.load(workspace.home)) as mesh:
         registry = CountingRegistry(mesh.registry)
@@ -111,28 +128,31 @@ def test_apply_reads_each_file_once_and_checks_each_schema_once(
     }
 
 
-def test_cli_apply_yes_checks_a_changed_schema_for_validate_and_apply_only(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, reads: Counter[str]
+@pytest.mark.parametrize("command", [["plan"], ["apply", "--yes"]], ids=["plan", "apply"])
+def test_cli_plan_and_apply_read_and_check_a_changed_descriptor_once(
+    workspace: Workspace, reads: Counter[str], checks: Counter[str], command: list[str]
 ) -> None:
     ok("apply", str(workspace.root), "--yes")
     _add_optional_field(workspace.schema)
-    checks: Counter[str] = Counter()
-    check = SqlSchemaRegistry.check_compatibility
-
-    def counting(self: SqlSchemaRegistry, subject: str, *args: Any, **kwargs: Any) -> Any:
-        checks[subject] += 1
-        return check(self, subject, *args, **kwargs)
-
-    monkeypatch.setattr(SqlSchemaRegistry, "check_compatibility", counting)
     reads.clear()
+    checks.clear()
 
-    applied = ok("apply", str(workspace.root), "--yes")
+    result = ok(*command, str(workspace.root))
 
-    assert "version 2 (compatible)" in applied.stdout
-    # Once for the validation report shown when the descriptors are wrong, once by apply
-    # (which plans under its lock); planning first as well made it three.
-    assert checks == {"execution.stocktrades.v1-value": 2}
-    assert reads == {"stocktrades.yaml": 2, "stocktrades.avsc": 2}
+    assert "version 2 (compatible)" in result.stdout
+    assert checks == {"execution.stocktrades.v1-value": 1}
+    assert reads == {"stocktrades.yaml": 1, "stocktrades.avsc": 1}
+
+
+def test_cli_json_plan_carries_validates_report_and_checks_twice(
+    workspace: Workspace, checks: Counter[str]
+) -> None:
+    ok("apply", str(workspace.root), "--yes")
+    _add_optional_field(workspace.schema)
+    checks.clear()
+    document = json.loads(ok("plan", str(workspace.root), "--json").stdout)
+    assert [f["rule"] for f in document["validation"]["findings"]] == ["compatibility.ok"]
+    assert checks == {"execution.stocktrades.v1-value": 2}  # validate's report, then the plan
 
 
 def test_the_reader_names_a_missing_path_and_an_empty_folder(tmp_path: Path) -> None:

@@ -1,11 +1,16 @@
 """``streammesh plan`` and ``streammesh apply``: data products as code, like infrastructure.
 
-Both first run the checks of ``streammesh validate`` against the mesh (descriptors, schemas,
-keys, compatibility with what is published); when they fail, the validation report is printed
-and nothing else happens. ``plan`` then shows what ``apply`` would change per product and every
+Both run the checks of ``streammesh validate`` against the mesh (descriptors, schemas, keys,
+compatibility with what is published); when they fail, the validation report is printed and
+nothing else happens. ``plan`` then shows what ``apply`` would change per product and every
 problem that stops it; ``apply`` shows the same plan, asks for confirmation (``--yes`` skips it;
 without a terminal it is required), and makes the mesh match the descriptors. With nothing to
 change, ``apply`` writes nothing at all, so running it twice is harmless.
+
+The plan runs validate's checker itself (:mod:`streammesh.products.checks`), so for people the
+commands plan (or ``apply --yes`` applies) straight away, each descriptor read and checked
+once, and validate the descriptors only to explain a failure with its report (every problem,
+with file and line). With ``--json`` the document carries validate's report, so it is made first.
 
 Exit codes: 0 the plan is applicable (or was applied), 1 validation or plan problems (or the
 confirmation was declined), 2 usage (including ``apply`` without ``--yes`` and no terminal).
@@ -29,6 +34,7 @@ from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.validate import print_report as print_validation_report
 from streammesh.control.errors import PlanRefused
 from streammesh.control.plan import Action, PlanProblem, PlanSummary, Severity
+from streammesh.errors import MeshError
 from streammesh.products.validation import validate_products
 
 if TYPE_CHECKING:
@@ -85,6 +91,27 @@ def _refuse_invalid(report: ValidationReport, as_json: bool) -> None:
         print_validation_report(report)
         stdout_console().print(Text("Nothing was planned: fix the problems above first.", "bold"))
     raise typer.Exit(1)
+
+
+def _explain_failure(session: MeshSession[MeshClient], paths: list[Path]) -> None:
+    """After a failed plan or apply: if the descriptors are invalid, print validate's report
+    and exit 1; else return (the plan's own problems, or the error, tell the rest)."""
+    checked = _validate(session, paths)
+    if not checked.report.ok:
+        _refuse_invalid(checked.report, as_json=False)
+
+
+def _plan_at_once(session: MeshSession[MeshClient], paths: list[Path]) -> PlanSummary:
+    """The plan of ``paths``, validated only when it fails (see the module docstring)."""
+    try:
+        summary = session.mesh.plan(paths)
+    except MeshError:
+        # An unreadable or invalid descriptor: validate lists every problem of every file.
+        _explain_failure(session, paths)
+        raise
+    if summary.errors:
+        _explain_failure(session, paths)
+    return summary
 
 
 def _change_line(change: Change, width: int) -> Text:
@@ -174,14 +201,16 @@ def plan(
     Exit code 0 when the plan can be applied, 1 when the descriptors or the plan have errors.
     """
     with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
-        checked = _validate(session, paths or [Path(".")])
-        if not checked.report.ok:
-            _refuse_invalid(checked.report, as_json)
-        summary = session.mesh.plan(checked.files)
-    if as_json:
-        print_json(_document(summary, checked.report))
-    else:
-        print_plan(summary, show_all=show_all)
+        targets = paths or [Path(".")]
+        if as_json:
+            checked = _validate(session, targets)
+            if not checked.report.ok:
+                _refuse_invalid(checked.report, as_json)
+            summary = session.mesh.plan(checked.files)
+            print_json(_document(summary, checked.report))
+        else:
+            summary = _plan_at_once(session, targets)
+            print_plan(summary, show_all=show_all)
     if summary.errors:
         raise typer.Exit(1)
 
@@ -225,73 +254,96 @@ def apply(
     again with the same descriptors changes nothing.
     """
     with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
-        checked = _validate(session, paths or [Path(".")])
-        if not checked.report.ok:
-            _refuse_invalid(checked.report, as_json)
+        targets = paths or [Path(".")]
+        report = None
+        if as_json:
+            checked = _validate(session, targets)
+            if not checked.report.ok:
+                _refuse_invalid(checked.report, as_json)
+            targets, report = checked.files, checked.report
+        shown = _Output(report, show_all)
         if yes:
-            applied = _apply_at_once(session, checked, as_json, show_all)
+            applied = _apply_at_once(session, targets, shown)
         else:
-            applied = _apply_confirmed(session, checked, as_json, show_all)
+            applied = _apply_confirmed(session, targets, shown)
     if applied is None:
         return
-    if as_json:
-        print_json(_document(applied, checked.report))
+    if report is not None:
+        print_json(_document(applied, report))
     else:
         _print_applied(applied)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Output:
+    """How ``apply`` shows plans: for people (``report`` is ``None``), or as JSON with validate's
+    report."""
+
+    report: ValidationReport | None
+    show_all: bool
+
+    def final(self, summary: PlanSummary) -> None:
+        """Show a plan that goes no further (refused, or nothing to change)."""
+        if self.report is not None:
+            print_json(_document(summary, self.report))
+        else:
+            print_plan(summary, show_all=self.show_all)
+
+
 def _apply_at_once(
-    session: MeshSession[MeshClient], checked: _Checked, as_json: bool, show_all: bool
+    session: MeshSession[MeshClient], paths: list[Path], shown: _Output
 ) -> PlanSummary | None:
     """``apply --yes``: apply, then show the plan it carried out (``apply`` plans under its
     own lock, so planning first would check every descriptor twice); ``None``: no changes."""
     try:
-        applied = session.mesh.apply(checked.files)
+        applied = session.mesh.apply(paths)
     except PlanRefused as refused:
-        # Nothing was applied; the whole plan shows the errors with the changes they stop.
-        current = session.mesh.plan(checked.files)
+        # Nothing was applied: validate's report if the descriptors are wrong, else the whole
+        # plan, with the changes its errors stop.
+        if shown.report is None:
+            _explain_failure(session, paths)
+        current = session.mesh.plan(paths)
         if not current.errors:  # another apply changed the mesh meanwhile
             current = PlanSummary((), refused.problems)
-        if as_json:
-            print_json(_document(current, checked.report))
-        else:
-            print_plan(current, show_all=show_all)
+        shown.final(current)
         raise typer.Exit(1) from None
-    if not as_json:
-        print_plan(applied, show_all=show_all)
-    if applied.has_changes:
-        return applied
-    if as_json:
-        print_json(_document(applied, checked.report))
-    return None
+    except MeshError:
+        if shown.report is None:
+            _explain_failure(session, paths)
+        raise
+    if not applied.has_changes:
+        shown.final(applied)
+        return None
+    if shown.report is None:
+        print_plan(applied, show_all=shown.show_all)
+    return applied
 
 
 def _apply_confirmed(
-    session: MeshSession[MeshClient], checked: _Checked, as_json: bool, show_all: bool
+    session: MeshSession[MeshClient], paths: list[Path], shown: _Output
 ) -> PlanSummary | None:
     """``apply`` without ``--yes``: show the plan, ask, then apply; ``None``: no changes."""
-    planned = session.mesh.plan(checked.files)
-    if not as_json:
-        print_plan(planned, show_all=show_all)
-    if planned.errors:
-        if as_json:
-            print_json(_document(planned, checked.report))
-        raise typer.Exit(1)
-    if not planned.has_changes:
-        if as_json:
-            print_json(_document(planned, checked.report))
+    if shown.report is None:
+        planned = _plan_at_once(session, paths)
+        print_plan(planned, show_all=shown.show_all)
+    else:
+        planned = session.mesh.plan(paths)
+    if planned.errors or not planned.has_changes:
+        if shown.report is not None:
+            shown.final(planned)
+        if planned.errors:
+            raise typer.Exit(1)
         return None
     if not _confirm(planned):
         typer.echo("Nothing was applied.", err=True)
         raise typer.Exit(1)
     try:
-        applied = session.mesh.apply(checked.files)
+        return session.mesh.apply(paths)
     except PlanRefused as refused:
         # The mesh changed since the plan was shown (another apply ran meanwhile).
         current = PlanSummary((), refused.problems)
-        if as_json:
-            print_json(_document(current, checked.report))
+        if shown.report is not None:
+            print_json(_document(current, shown.report))
         else:
             print_plan(current)
         raise typer.Exit(1) from None
-    return applied
