@@ -5,7 +5,6 @@ another team may not), the local mesh is never opened, and ``access sync`` says 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,30 +13,13 @@ import pytest
 from streammesh.sdk import Mesh
 from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import CliResult, invoke_cli
-from tests.unit.cli.product_workspace import MESH_YAML, error_line, make_workspace
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServer]:
-    mesh = tmp_path_factory.mktemp("server-mesh")
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
-    with StreammeshServer(mesh) as running:
-        yield running
-
-
-@pytest.fixture
-def admin(server: StreammeshServer) -> str:
-    assert server.admin_token is not None
-    return server.admin_token
+from tests.unit.cli.product_workspace import error_line, make_workspace
 
 
 @pytest.fixture(autouse=True)
-def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No stored login, server or token from the environment; lines wide enough not to wrap."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def wide_lines(cli_config_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines wide enough not to wrap (and the CLI's private config home)."""
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.delenv("STREAMMESH_SERVER", raising=False)
-    monkeypatch.delenv("STREAMMESH_TOKEN", raising=False)
 
 
 def _remote(server: StreammeshServer, token: str, *args: str) -> CliResult:

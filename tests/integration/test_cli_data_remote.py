@@ -6,7 +6,6 @@ left to the local log."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import CliResult, invoke_cli
 from tests.unit.cli.product_workspace import (
-    MESH_YAML,
     Workspace,
     error_line,
     json_of,
@@ -25,28 +23,7 @@ from tests.unit.cli.product_workspace import (
     trade,
 )
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServer]:
-    mesh = tmp_path_factory.mktemp("server-mesh")
-    # No minimum time between lifecycle stages, so a test can deprecate at once.
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
-    with StreammeshServer(mesh) as running:
-        yield running
-
-
-@pytest.fixture
-def admin(server: StreammeshServer) -> str:
-    assert server.admin_token is not None
-    return server.admin_token
-
-
-@pytest.fixture(autouse=True)
-def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No stored login, server or token from the environment."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("STREAMMESH_SERVER", raising=False)
-    monkeypatch.delenv("STREAMMESH_TOKEN", raising=False)
+pytestmark = pytest.mark.usefixtures("cli_config_home")
 
 
 def _remote(server: StreammeshServer, token: str, *args: str, stdin: bytes = b"") -> CliResult:

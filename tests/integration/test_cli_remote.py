@@ -5,7 +5,6 @@ stored login, and tokens the server refuses (a clear one-line error, nothing cha
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from tests.support.processes import free_port
 from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import CliResult, invoke_cli
 from tests.unit.cli.product_workspace import (
-    MESH_YAML,
     Workspace,
     error_line,
     jsonl,
@@ -28,31 +26,7 @@ from tests.unit.cli.product_workspace import (
     trade,
 )
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServer]:
-    mesh = tmp_path_factory.mktemp("server-mesh")
-    # No minimum time between lifecycle stages, so a test can deprecate and retire at once.
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
-    with StreammeshServer(mesh) as running:
-        yield running
-
-
-@pytest.fixture
-def admin(server: StreammeshServer) -> str:
-    assert server.admin_token is not None
-    return server.admin_token
-
-
-@pytest.fixture(autouse=True)
-def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private $XDG_CONFIG_HOME per test (no login but the ones a test stores), and no
-    server or token from the environment."""
-    home = tmp_path / "config"
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
-    monkeypatch.delenv("STREAMMESH_SERVER", raising=False)
-    monkeypatch.delenv("STREAMMESH_TOKEN", raising=False)
-    return home
+pytestmark = pytest.mark.usefixtures("cli_config_home")
 
 
 def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, domain: str) -> Workspace:

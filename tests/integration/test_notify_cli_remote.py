@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,32 +12,13 @@ import pytest
 from streammesh.identity.tokens import ADMIN_PRINCIPAL
 from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import CliResult, invoke_cli
-from tests.unit.cli.product_workspace import MESH_YAML, error_line, make_workspace, ok
+from tests.unit.cli.product_workspace import error_line, make_workspace, ok
 
 DOMAIN = "remotenotify"
 PRODUCT = f"{DOMAIN}.stocktrades"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServer]:
-    mesh = tmp_path_factory.mktemp("server-mesh")
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
-    with StreammeshServer(mesh) as running:
-        yield running
-
-
-@pytest.fixture
-def admin(server: StreammeshServer) -> str:
-    assert server.admin_token is not None
-    return server.admin_token
-
-
-@pytest.fixture(autouse=True)
-def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No login stored, no server or token from the environment."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("STREAMMESH_SERVER", raising=False)
-    monkeypatch.delenv("STREAMMESH_TOKEN", raising=False)
+pytestmark = pytest.mark.usefixtures("cli_config_home")
 
 
 @pytest.fixture(scope="module")

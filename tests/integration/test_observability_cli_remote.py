@@ -5,7 +5,6 @@ and exit codes as on a local mesh."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,9 @@ import pytest
 from streammesh.sdk import Mesh
 from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import CliResult, invoke_cli
-from tests.unit.cli.product_workspace import MESH_YAML, error_line, make_workspace, ok, trade
+from tests.unit.cli.product_workspace import error_line, make_workspace, ok, trade
 
 GROUP = "risk-scoring"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServer]:
-    mesh = tmp_path_factory.mktemp("server-mesh")
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
-    with StreammeshServer(mesh) as running:
-        yield running
 
 
 @pytest.fixture
