@@ -49,7 +49,7 @@ from streammesh.control.records import (
     product_from_document,
 )
 from streammesh.control.settings import ControlSettings
-from streammesh.control.sources import ProductSource, read_product_sources, read_sources
+from streammesh.control.sources import ProductSource, read_product_sources
 
 __all__ = [
     "Action",
@@ -81,5 +81,4 @@ __all__ = [
     "TransferNotOffered",
     "product_from_document",
     "read_product_sources",
-    "read_sources",
 ]

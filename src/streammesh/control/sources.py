@@ -83,13 +83,11 @@ def read_product_sources(paths: Sequence[str | Path]) -> list[ProductSource]:
         first = problems[0]
         hint = f"; {first.hint}" if first.hint else ""
         raise InvalidProductSource(first.file or "paths", f"{first.message}{hint}")
-    return read_sources(found)
+    return _read_sources(found)
 
 
-def read_sources(paths: Sequence[Path]) -> list[ProductSource]:
+def _read_sources(paths: Sequence[Path]) -> list[ProductSource]:
     """The sources of the descriptor files ``paths`` (no folders), each file read once.
-
-    Prefer :func:`read_product_sources`, which also takes folders.
 
     Raises:
         DescriptorInvalid: A descriptor is invalid or names a schema file that is missing.

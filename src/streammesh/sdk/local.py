@@ -11,7 +11,6 @@ from typing import Any
 from streammesh.access import Caller
 from streammesh.catalog import SearchResult
 from streammesh.config import MeshConfig
-from streammesh.control.errors import InvalidProductSource
 from streammesh.control.plan import PlanSummary
 from streammesh.control.records import (
     ApplicationRecord,
@@ -19,12 +18,11 @@ from streammesh.control.records import (
     ProductRecord,
     TeamRecord,
 )
-from streammesh.control.sources import ProductSource, read_sources
+from streammesh.control.sources import read_product_sources
 from streammesh.dataplane import ProductConsumer, ProductProducer
 from streammesh.identity import Role
 from streammesh.log.base import ConsumerOptions, ProducerOptions
 from streammesh.products.descriptor import Status
-from streammesh.products.validation import find_descriptors
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk.inprocess.access import InProcessAccess
 from streammesh.sdk.inprocess.accounts import InProcessAccounts
@@ -153,10 +151,10 @@ class InProcessMesh:
         return self._mesh.plane.catalog.search(query, **filters)
 
     def plan(self, paths: Sequence[str | Path]) -> PlanSummary:
-        return PlanSummary.of(self._mesh.plane.plan(_sources(paths)))
+        return PlanSummary.of(self._mesh.plane.plan(read_product_sources(paths)))
 
     def apply(self, paths: Sequence[str | Path]) -> PlanSummary:
-        result = self._mesh.plane.apply(_sources(paths), actor=self.actor)
+        result = self._mesh.plane.apply(read_product_sources(paths), actor=self.actor)
         return PlanSummary.of(result.plan, tuple(record.reference for record in result.applied))
 
     def deprecate(
@@ -233,13 +231,3 @@ class InProcessMesh:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-def _sources(paths: Sequence[str | Path]) -> list[ProductSource]:
-    """The product sources of every descriptor under ``paths``."""
-    found, problems = find_descriptors(list(paths))
-    if problems:
-        first = problems[0]
-        where = f"{first.file}: " if first.file else ""
-        raise InvalidProductSource("apply", f"{where}{first.message}; {first.hint}".rstrip("; "))
-    return read_sources(found)

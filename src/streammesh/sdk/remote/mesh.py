@@ -31,7 +31,6 @@ from typing import Any, Self
 import httpx
 
 from streammesh.catalog import SearchResult
-from streammesh.control.errors import InvalidProductSource
 from streammesh.control.plan import PlanSummary
 from streammesh.control.records import (
     ApplicationRecord,
@@ -43,10 +42,8 @@ from streammesh.control.records import (
     product_from_document,
     team_from_document,
 )
-from streammesh.control.sources import read_sources
+from streammesh.control.sources import read_product_sources
 from streammesh.products.descriptor import Status
-from streammesh.products.report import Severity as FindingSeverity
-from streammesh.products.validation import find_descriptors
 from streammesh.sdk.errors import MeshUnreachable, RemoteRequestFailed
 from streammesh.sdk.remote.access import RemoteAccess
 from streammesh.sdk.remote.accounts import RemoteAccounts
@@ -291,17 +288,11 @@ class RemoteMesh:
 
 
 def _sources(paths: Sequence[str | Path]) -> dict[str, Any]:
-    files, findings = find_descriptors(paths)
-    errors = [finding for finding in findings if finding.severity is FindingSeverity.ERROR]
-    if errors:
-        raise InvalidProductSource(errors[0].file, errors[0].message)
+    """The request body of ``/plan`` and ``/apply``: each descriptor under ``paths`` as written,
+    with its schema (read once, refused with the words ``validate`` uses)."""
     return {
         "products": [
-            {
-                "descriptor": Path(source.origin).read_text(encoding="utf-8"),
-                "schema": source.schema,
-                "origin": source.origin,
-            }
-            for source in read_sources(files)
+            {"descriptor": source.text, "schema": source.schema, "origin": source.origin}
+            for source in read_product_sources(paths)
         ]
     }
