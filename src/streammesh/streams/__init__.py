@@ -1,0 +1,14 @@
+"""Stream processing: derive data products from data products, in ksqlDB's SQL or a Python DSL.
+
+Both front ends compile to one logical plan and run on one engine, on the embedded log and on
+Kafka. The pieces, each its own subpackage: ``types`` and ``expressions`` (ksqlDB's types,
+expressions and functions), ``sql`` (the ksqlDB dialect on sqlglot), ``formats`` (value and key
+formats: JSON, DELIMITED, KAFKA, AVRO), ``state`` (state stores backed by changelog topics) and
+``testing`` (ksqlDB's test-runner files).
+"""
+
+from __future__ import annotations
+
+from streammesh.streams.errors import StreamsError
+
+__all__ = ["StreamsError"]
