@@ -23,6 +23,7 @@ from streammesh.server.settings import ServerSettings
 from streammesh.store import open_store
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
 from tests.support.streammesh_server import StreammeshServer
+from tests.support.tansu import with_short_group_sessions
 
 API = "/api/v1"
 TRADES = "execution.stocktrades"
@@ -300,7 +301,7 @@ def test_the_confluent_kafka_snippet_reads_the_product_of_a_kafka_mesh(
         script.write_text(snippet, encoding="utf-8")
         env = {**os.environ, "STREAMMESH_TOKEN": server.admin_token, "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
-            [sys.executable, str(script)],
+            with_short_group_sessions(script),  # the snippet as written; a ~1 s group join
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
