@@ -17,7 +17,9 @@ from streammesh.log.base import (
     Consumer,
     ConsumerOptions,
     EventLog,
+    GroupMetadata,
     Header,
+    IsolationLevel,
     Maintainable,
     OffsetReset,
     Producer,
@@ -41,12 +43,17 @@ from streammesh.log.errors import (
     LogTimeout,
     LogUnavailable,
     OffsetOutOfRange,
+    ProducerFenced,
     RecordTooLarge,
     TopicAlreadyExists,
     TopicNotFound,
+    TransactionAborted,
+    TransactionStateError,
 )
 from streammesh.log.lag import PartitionLag, partition_lags
 from streammesh.log.partitioner import murmur2, partition_for_key
+from streammesh.log.records import check_headers, check_record
+from streammesh.log.topics import validate_topic_spec
 
 
 def open_log(url: str, config: LogConfig | None = None) -> EventLog:
@@ -78,11 +85,13 @@ __all__ = [
     "ConsumerStateError",
     "DeliveryFailed",
     "EventLog",
+    "GroupMetadata",
     "Header",
     "InvalidPartition",
     "InvalidRecord",
     "InvalidTopicConfig",
     "InvalidTopicName",
+    "IsolationLevel",
     "KafkaSecurity",
     "LogConfig",
     "LogCorrupt",
@@ -95,6 +104,7 @@ __all__ = [
     "OffsetReset",
     "PartitionLag",
     "Producer",
+    "ProducerFenced",
     "ProducerOptions",
     "Record",
     "RecordTooLarge",
@@ -104,8 +114,14 @@ __all__ = [
     "TopicNotFound",
     "TopicPartition",
     "TopicSpec",
+    "TransactionAborted",
+    "TransactionStateError",
+    "check_headers",
+    "check_record",
     "murmur2",
     "open_log",
+    "parse_log_url",
     "partition_for_key",
     "partition_lags",
+    "validate_topic_spec",
 ]
