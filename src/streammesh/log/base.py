@@ -14,6 +14,8 @@ from enum import StrEnum
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self, runtime_checkable
 
+from streammesh.log.errors import ConsumerStateError
+
 DEFAULT_MAX_RECORD_BYTES = 1_048_576
 """Kafka's default ``message.max.bytes``: the largest key + value + headers accepted."""
 
@@ -45,6 +47,22 @@ class Capability(StrEnum):
 
     DELETE_RECORDS = "delete-records"
     """The cluster accepts DeleteRecords requests."""
+
+    TRANSACTIONS = "transactions"
+    """Transactional producers and ``read_committed`` consumers (Kafka's exactly-once model)."""
+
+
+class IsolationLevel(StrEnum):
+    """Which records of transactions a consumer reads (Kafka's ``isolation.level``).
+
+    ``read_uncommitted`` (Kafka's default) returns every record the log holds, including those
+    of open transactions and, on Kafka, of aborted ones. ``read_committed`` returns only
+    records of committed transactions (and records written outside any transaction), and
+    stops at the *last stable offset*: the first record of a transaction still open.
+    """
+
+    READ_UNCOMMITTED = "read_uncommitted"
+    READ_COMMITTED = "read_committed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +127,37 @@ class Record(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ProducerOptions:
-    """How a producer batches. ``linger_ms`` is how long a record may wait to share a batch."""
+    """How a producer batches. ``linger_ms`` is how long a record may wait to share a batch.
+
+    With a ``transactional_id`` the producer is transactional: it sends only inside
+    transactions (``init_transactions`` once, then ``begin_transaction`` ...
+    ``commit_transaction``), and a newer producer with the same id fences it. A transaction
+    left open longer than ``transaction_timeout_ms`` (Kafka's default, 60 s) is aborted by
+    the log.
+    """
 
     linger_ms: float = 5.0
     batch_max_bytes: int = 1_048_576
     buffer_max_bytes: int = 64 * 1_048_576
     client_id: str = "streammesh-producer"
+    transactional_id: str | None = None
+    transaction_timeout_ms: int = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMetadata:
+    """A consumer's group membership, as a transactional producer needs it to commit the
+    group's offsets with a transaction (``Consumer.group_metadata()``).
+
+    ``member_id`` and ``generation`` let the log refuse offsets from a member that lost its
+    partitions in a rebalance (a zombie); ``handle`` is the backend's own form of the same
+    (librdkafka's opaque metadata), passed back to that backend untouched.
+    """
+
+    group: str
+    member_id: str = ""
+    generation: int = -1
+    handle: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +167,9 @@ class ConsumerOptions:
     Without a ``group`` the consumer can only ``assign`` partitions and cannot commit.
     With ``auto_commit`` the consumer commits its positions every ``auto_commit_interval_ms``
     (on ``poll``) and on ``close``, so records returned by a poll count as processed once the
-    next poll is made — Kafka's at-least-once default.
+    next poll is made — Kafka's at-least-once default. ``isolation_level`` decides whether
+    records of open and aborted transactions are read (see :class:`IsolationLevel`); a consumer
+    whose offsets commit with a producer's transactions turns ``auto_commit`` off.
     """
 
     group: str | None = None
@@ -135,6 +180,18 @@ class ConsumerOptions:
     heartbeat_interval_ms: int = 1_000
     max_poll_records: int = 500
     client_id: str = "streammesh-consumer"
+    isolation_level: IsolationLevel = IsolationLevel.READ_UNCOMMITTED
+
+    def __post_init__(self) -> None:
+        # Accept Kafka's spelling ("read_committed") as well as the enum member.
+        try:
+            level = IsolationLevel(self.isolation_level)
+        except ValueError:
+            raise ConsumerStateError(
+                "isolation_level must be 'read_committed' or 'read_uncommitted', not "
+                f"{self.isolation_level!r}"
+            ) from None
+        object.__setattr__(self, "isolation_level", level)
 
 
 class Producer(Protocol):
@@ -163,7 +220,38 @@ class Producer(Protocol):
         ...
 
     def close(self) -> None:
-        """Flush and release resources."""
+        """Flush and release resources (a transaction still open is aborted)."""
+        ...
+
+    def init_transactions(self, timeout: float | None = None) -> None:
+        """Register this producer's ``transactional_id``: abort whatever transaction an earlier
+        producer with that id left open, and fence that producer. Called once, first."""
+        ...
+
+    def begin_transaction(self) -> None:
+        """Start a transaction: every record sent until it ends belongs to it."""
+        ...
+
+    def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[TopicPartition, int],
+        group: GroupMetadata | str,
+        timeout: float | None = None,
+    ) -> None:
+        """Commit the consumer group's ``offsets`` (next offset to read) with the transaction.
+
+        ``group`` is the input consumer's ``group_metadata()`` (or, with no zombie check on
+        rebalances, the group id).
+        """
+        ...
+
+    def commit_transaction(self, timeout: float | None = None) -> None:
+        """Make the transaction's records and offsets visible at once; they are durable when
+        this returns. ``TransactionAborted`` if the log aborted it instead."""
+        ...
+
+    def abort_transaction(self, timeout: float | None = None) -> None:
+        """Discard the transaction: none of its records or offsets ever become committed."""
         ...
 
     def __enter__(self) -> Self: ...
@@ -228,11 +316,16 @@ class Consumer(Protocol):
         ...
 
     def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
-        """The offset the next record appended to each partition will get."""
+        """The offset the next record appended to each partition will get (for a
+        ``read_committed`` consumer: the last stable offset)."""
         ...
 
     def lag(self) -> dict[TopicPartition, int]:
         """Per assigned partition, how many records lie between position and end."""
+        ...
+
+    def group_metadata(self) -> GroupMetadata:
+        """This consumer's group membership, for ``Producer.send_offsets_to_transaction``."""
         ...
 
     def close(self) -> None:
@@ -321,7 +414,9 @@ __all__ = [
     "Consumer",
     "ConsumerOptions",
     "EventLog",
+    "GroupMetadata",
     "Header",
+    "IsolationLevel",
     "Maintainable",
     "OffsetReset",
     "Producer",

@@ -151,3 +151,40 @@ class LogDiskFull(LogUnavailable):
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(url, f"disk full ({reason}); nothing was written — free space and retry")
+
+
+class TransactionStateError(LogError):
+    """A transactional call the producer's state does not allow: the producer has no
+    ``transactional_id``, or the call is out of order (``send`` outside a transaction, a
+    second ``begin_transaction``, a commit with none open, ...)."""
+
+    def __init__(self, operation: str, reason: str) -> None:
+        self.operation = operation
+        self.reason = reason
+        super().__init__(f"cannot {operation}: {reason}")
+
+
+class ProducerFenced(LogError):
+    """A newer producer initialised transactions with the same ``transactional_id``: this
+    one is a zombie and may not write again (its open transaction was aborted)."""
+
+    def __init__(self, transactional_id: str) -> None:
+        self.transactional_id = transactional_id
+        super().__init__(
+            f"producer with transactional id '{transactional_id}' was fenced: a newer producer "
+            "initialised transactions with the same id; its open transaction was aborted, "
+            "close this producer"
+        )
+
+
+class TransactionAborted(LogError):
+    """``commit_transaction`` could not commit and the transaction was aborted instead:
+    none of its records or offsets were written; begin a new transaction and redo the work."""
+
+    def __init__(self, transactional_id: str, reason: str) -> None:
+        self.transactional_id = transactional_id
+        self.reason = reason
+        super().__init__(
+            f"the transaction of '{transactional_id}' was aborted, nothing of it was "
+            f"committed: {reason}"
+        )

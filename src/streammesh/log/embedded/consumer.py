@@ -1,4 +1,9 @@
-"""The embedded consumer: reads batches from the log database, alone or in a group."""
+"""The embedded consumer: reads batches from the log database, alone or in a group.
+
+Both isolation levels read the same records: a transaction reaches the log only when it
+commits, whole (see ``producer``), so there is never an open or aborted one to skip and the
+last stable offset is the end offset.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from streammesh.log.base import ConsumerOptions, OffsetReset, Record, TopicPartition
+from streammesh.log.base import (
+    ConsumerOptions,
+    GroupMetadata,
+    OffsetReset,
+    Record,
+    TopicPartition,
+)
 from streammesh.log.consumer_rules import ConsumerRules, not_assigned
 from streammesh.log.embedded.codec import decode_batch
 from streammesh.log.embedded.database import connect, log_file, translating
@@ -204,6 +215,12 @@ class EmbeddedConsumer:
             tp: max(self._bounds(state.topic_id, tp.partition)[1] - self._resolve(tp, state), 0)
             for tp, state in self._partitions.items()
         }
+
+    def group_metadata(self) -> GroupMetadata:
+        self._rules.check_open()
+        group = self._rules.group("group_metadata")
+        member = self._membership.member_id if self._membership is not None else ""
+        return GroupMetadata(group, member_id=member)
 
     # -- committing -------------------------------------------------------------------------
 

@@ -86,6 +86,11 @@ CREATE TABLE IF NOT EXISTS group_members (
     session_timeout_ms INTEGER NOT NULL,
     PRIMARY KEY (group_id, member_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS producer_epochs (
+    transactional_id TEXT PRIMARY KEY,
+    epoch            INTEGER NOT NULL,
+    updated_ms       INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS group_claims (
     group_id  TEXT NOT NULL,
     topic     TEXT NOT NULL,

@@ -73,7 +73,7 @@ class EmbeddedLog:
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return frozenset({Capability.ON_DEMAND_CLEANING})
+        return frozenset({Capability.ON_DEMAND_CLEANING, Capability.TRANSACTIONS})
 
     @translating
     def create_topic(self, spec: TopicSpec) -> TopicDescription:

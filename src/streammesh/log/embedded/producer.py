@@ -6,6 +6,15 @@ lock orders the writes, so records of a partition reach the log in the order the
 (per-key ordering). A write is one SQLite transaction: offsets are assigned, batches inserted
 and the partition's end offset moved together, then fsync'd (``synchronous=FULL``) — once the
 commit returns the records survive ``kill -9`` or power loss, which is when ``flush`` returns.
+
+A transactional producer (``ProducerOptions(transactional_id=...)``) keeps a transaction's
+records in memory until ``commit_transaction``, which writes them, the consumer-group offsets
+sent with the transaction and nothing else in one SQLite transaction: a transaction is in the
+log whole or not at all, so a consumer never meets an open or aborted one (both isolation
+levels read the same), and a process killed mid-transaction leaves nothing to clean up. Its
+records get consecutive offsets at commit; no offset is spent on a commit marker.
+Fencing: ``init_transactions`` bumps the id's epoch in ``producer_epochs``, and every commit
+checks, inside its SQLite transaction, that the epoch is still this producer's.
 """
 
 from __future__ import annotations
@@ -13,14 +22,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Self
 
-from streammesh.log.base import Header, ProducerOptions
+from streammesh.log.base import GroupMetadata, Header, ProducerOptions, TopicPartition
 from streammesh.log.config import LogConfig
 from streammesh.log.embedded.codec import PendingRecord, encode_batch
 from streammesh.log.embedded.database import check_file, log_error, rollback, translated
+from streammesh.log.embedded.groups import write_offsets
 from streammesh.log.embedded.topic_rows import TopicRow, load_topic
 from streammesh.log.errors import (
     DeliveryFailed,
@@ -29,10 +39,13 @@ from streammesh.log.errors import (
     LogError,
     LogTimeout,
     LogUnavailable,
+    TransactionAborted,
+    TransactionStateError,
 )
 from streammesh.log.partitioner import KeyPartitioner
 from streammesh.log.records import check_headers, check_record
 from streammesh.log.topics import validate_topic_name
+from streammesh.log.transactions import TransactionRules, TransactionState, transaction_offsets
 from streammesh.sqlite_file import SqliteFile
 
 # A batch row holds at most this many records, so a consumer decodes a bounded amount at once.
@@ -98,10 +111,18 @@ class EmbeddedProducer:
         self._closed = False
         self._wake = threading.Event()
         self._wake_requested = False
-        self._flusher = threading.Thread(
-            target=self._linger_loop, name=f"{options.client_id}-flusher", daemon=True
-        )
-        self._flusher.start()
+        self._txn = TransactionRules(options.transactional_id, options.transaction_timeout_ms)
+        self._transactional = self._txn.transactional
+        self._epoch = -1
+        # Per group: the offsets to commit with the open transaction, and the member whose
+        # partitions they must still be (empty: no check).
+        self._txn_offsets: dict[str, tuple[str, dict[TopicPartition, int]]] = {}
+        self._flusher: threading.Thread | None = None
+        if not self._transactional:  # a transaction's records wait for its commit, not linger
+            self._flusher = threading.Thread(
+                target=self._linger_loop, name=f"{options.client_id}-flusher", daemon=True
+            )
+            self._flusher.start()
 
     def send(
         self,
@@ -116,6 +137,8 @@ class EmbeddedProducer:
         """Queue one record; see :class:`streammesh.log.base.Producer`."""
         if self._closed:
             raise InvalidRecord(topic, "producer", "is closed")
+        if self._transactional:
+            self._txn.check_send(topic)
         buffer = self._topics.get(topic)
         if buffer is None:
             buffer = self._topic(topic)
@@ -146,11 +169,21 @@ class EmbeddedProducer:
             )
         if timestamp_ms is None:
             timestamp_ms = _time_ns() // 1_000_000
+        if self._transactional and self._pending_bytes + size > self._buffer_max_bytes:
+            raise TransactionStateError(
+                f"send to '{topic}'",
+                f"the open transaction would hold more than buffer_max_bytes "
+                f"({self._buffer_max_bytes} bytes) of records, which the embedded log keeps in "
+                "memory until the commit; commit smaller transactions or raise "
+                "ProducerOptions.buffer_max_bytes",
+            )
         if not self._pending_bytes:
             self._oldest_pending = time.monotonic()
         buffer.pending[partition].append((key, value, checked_headers, timestamp_ms))
         # An estimate (the writer resets it without a lock): it only decides when to write.
         pending_bytes = self._pending_bytes = self._pending_bytes + size + _RECORD_OVERHEAD
+        if self._transactional:
+            return  # written by commit_transaction
         if pending_bytes >= self._buffer_max_bytes:
             self._write_pending()  # backpressure: the caller pays for the write
         elif pending_bytes >= self._batch_max_bytes and not self._wake_requested:
@@ -158,7 +191,12 @@ class EmbeddedProducer:
             self._wake.set()
 
     def flush(self, timeout: float | None = None) -> None:
-        """Return once every record sent so far is durable in the log."""
+        """Return once every record sent so far is durable in the log.
+
+        A transaction's records are not written by ``flush`` but by ``commit_transaction``.
+        """
+        if self._transactional:
+            return
         if timeout is not None and not self._write_lock.acquire(timeout=timeout):
             raise LogTimeout("flush", timeout)
         if timeout is None:
@@ -174,12 +212,135 @@ class EmbeddedProducer:
         if self._closed:
             return
         try:
+            if self._txn.in_transaction:
+                self._discard_transaction()
             self.flush()
         finally:
             self._closed = True
             self._wake.set()
-            self._flusher.join()
+            if self._flusher is not None:
+                self._flusher.join()
             self._conn.close()
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def init_transactions(self, timeout: float | None = None) -> None:
+        """Take over the transactional id: fence every older producer with it.
+
+        A transaction an older producer left open was never written (records wait in its
+        memory until commit), so there is nothing to abort in the log.
+        """
+        transactional_id = self._txn.require("init_transactions", TransactionState.UNINITIALISED)
+        with self._write_lock, translated(self._url, self._file):
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                epoch: int = conn.execute(
+                    "INSERT INTO producer_epochs (transactional_id, epoch, updated_ms) "
+                    "VALUES (?, 0, ?) ON CONFLICT (transactional_id) DO UPDATE SET "
+                    "epoch = epoch + 1, updated_ms = excluded.updated_ms RETURNING epoch",
+                    (transactional_id, _time_ns() // 1_000_000),
+                ).fetchone()[0]
+                check_file(self._url, self._file)
+                conn.execute("COMMIT")
+            except BaseException:
+                rollback(conn)
+                raise
+        self._epoch = epoch
+        self._txn.state = TransactionState.READY
+
+    def begin_transaction(self) -> None:
+        """Start a transaction; every record sent until it ends belongs to it."""
+        self._txn.require("begin_transaction", TransactionState.READY)
+        with self._write_lock, translated(self._url, self._file):
+            self._check_epoch()
+        self._txn.begin()
+
+    def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[TopicPartition, int],
+        group: GroupMetadata | str,
+        timeout: float | None = None,
+    ) -> None:
+        """Commit ``group``'s ``offsets`` with the open transaction.
+
+        With the consumer's ``group_metadata()``, the commit also checks that the member still
+        owns each partition, so a member that lost it in a rebalance cannot commit over its
+        new owner.
+        """
+        self._txn.require("send_offsets_to_transaction", TransactionState.IN_TRANSACTION)
+        metadata, checked = transaction_offsets(offsets, group)
+        member, pending = self._txn_offsets.get(metadata.group, (metadata.member_id, {}))
+        pending.update(checked)
+        self._txn_offsets[metadata.group] = (metadata.member_id or member, pending)
+
+    def commit_transaction(self, timeout: float | None = None) -> None:
+        """Write the transaction's records and offsets in one SQLite transaction (fsync'd)."""
+        transactional_id = self._txn.require("commit_transaction", TransactionState.IN_TRANSACTION)
+        if self._txn.expired():
+            self._discard_transaction()
+            raise TransactionAborted(
+                transactional_id,
+                f"it was open longer than transaction_timeout_ms ({self._txn.timeout_ms} ms)",
+            )
+        offsets, self._txn_offsets = self._txn_offsets, {}
+        with self._write_lock:
+            with self._buffer_lock:
+                pending = [(buffer.row, buffer.take()) for buffer in self._topics.values()]
+                self._pending_bytes = 0
+            pending = [(row, partitions) for row, partitions in pending if partitions]
+            try:
+                try:
+                    self._commit(pending, lambda conn: self._commit_offsets(conn, offsets))
+                except sqlite3.Error as exc:
+                    raise log_error(exc, self._url, self._file) from exc
+            except _Fenced:
+                raise self._txn.fence() from None
+            except (LogUnavailable, DeliveryFailed, _Reassigned) as exc:
+                self._txn.state = TransactionState.READY
+                with self._buffer_lock:  # a deleted or re-created topic is looked up afresh
+                    for row, _ in pending:
+                        self._topics.pop(row.spec.name, None)
+                raise TransactionAborted(transactional_id, str(exc)) from exc
+        self._txn.state = TransactionState.READY
+
+    def abort_transaction(self, timeout: float | None = None) -> None:
+        """Discard the transaction's records and offsets: nothing of it was written."""
+        self._txn.require("abort_transaction", TransactionState.IN_TRANSACTION)
+        self._discard_transaction()
+
+    def _discard_transaction(self) -> None:
+        with self._write_lock, self._buffer_lock:
+            for buffer in self._topics.values():
+                buffer.take()
+            self._pending_bytes = 0
+        self._txn_offsets = {}
+        self._txn.state = TransactionState.READY
+
+    def _check_epoch(self) -> None:
+        """Raise ``ProducerFenced`` if a newer producer took this transactional id."""
+        found = self._conn.execute(
+            "SELECT epoch FROM producer_epochs WHERE transactional_id = ?",
+            (self._txn.transactional_id,),
+        ).fetchone()
+        if found is None or found[0] != self._epoch:
+            raise self._txn.fence()
+
+    def _commit_offsets(
+        self, conn: sqlite3.Connection, offsets: dict[str, tuple[str, dict[TopicPartition, int]]]
+    ) -> None:
+        """Inside the commit's SQLite transaction: the fencing check and the group offsets."""
+        found = conn.execute(
+            "SELECT epoch FROM producer_epochs WHERE transactional_id = ?",
+            (self._txn.transactional_id,),
+        ).fetchone()
+        if found is None or found[0] != self._epoch:
+            raise _Fenced
+        now_ms = _time_ns() // 1_000_000
+        for group, (member, group_offsets) in offsets.items():
+            if member:
+                _check_owner(conn, group, member, group_offsets)
+            write_offsets(conn, group, group_offsets, now_ms)
 
     def __enter__(self) -> Self:
         return self
@@ -239,7 +400,9 @@ class EmbeddedProducer:
                     self._topics.pop(row.spec.name, None)
 
     def _commit(
-        self, pending: list[tuple[TopicRow, list[tuple[int, list[PendingRecord]]]]]
+        self,
+        pending: list[tuple[TopicRow, list[tuple[int, list[PendingRecord]]]]],
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         conn = self._conn
         now_ms = time.time_ns() // 1_000_000
@@ -295,6 +458,8 @@ class EmbeddedProducer:
                     "UPDATE partitions SET end_offset = ? WHERE topic_id = ? AND partition = ?",
                     (offset, row.topic_id, partition),
                 )
+            if also is not None:
+                also(conn)
             # Last look before the commit: records written into a deleted, replaced or
             # damaged file would be acknowledged and then lost.
             check_file(self._url, self._file)
@@ -309,3 +474,26 @@ class EmbeddedProducer:
             self._failures.clear()
             self._failed_count = 0
             raise DeliveryFailed(failed, str(first)) from first
+
+
+class _Fenced(Exception):
+    """Raised inside a commit's SQLite transaction when the producer's epoch is stale."""
+
+
+class _Reassigned(Exception):
+    """A partition whose offsets the transaction commits moved to another group member."""
+
+
+def _check_owner(
+    conn: sqlite3.Connection, group: str, member: str, offsets: Mapping[TopicPartition, int]
+) -> None:
+    for tp in offsets:
+        found = conn.execute(
+            "SELECT member_id FROM group_claims WHERE group_id = ? AND topic = ? AND partition = ?",
+            (group, tp.topic, tp.partition),
+        ).fetchone()
+        if found is None or found[0] != member:
+            raise _Reassigned(
+                f"'{tp.topic}' partition {tp.partition} is no longer assigned to this member "
+                f"of group '{group}' (a rebalance moved it); its new owner processes its records"
+            )

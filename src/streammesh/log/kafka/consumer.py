@@ -22,7 +22,13 @@ from confluent_kafka import Consumer as LibrdkafkaConsumer
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
-from streammesh.log.base import ConsumerOptions, OffsetReset, Record, TopicPartition
+from streammesh.log.base import (
+    ConsumerOptions,
+    GroupMetadata,
+    OffsetReset,
+    Record,
+    TopicPartition,
+)
 from streammesh.log.config import LogConfig
 from streammesh.log.consumer_rules import ConsumerRules, not_assigned
 from streammesh.log.errors import (
@@ -242,6 +248,16 @@ class KafkaConsumer:
         ends = self._offset_probe().ends(list(self._positions))
         return {tp: max(ends[tp] - position, 0) for tp, position in self._positions.items()}
 
+    def group_metadata(self) -> GroupMetadata:
+        self._rules.check_open()
+        group = self._rules.group("group_metadata")
+        try:
+            handle = self._client.consumer_group_metadata()
+            member = self._client.memberid() or ""
+        except (KafkaException, RuntimeError) as exc:
+            raise ConsumerStateError(f"group_metadata of group '{group}': {exc}") from exc
+        return GroupMetadata(group, member_id=member, handle=handle)
+
     # -- committing -------------------------------------------------------------------------
 
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
@@ -413,7 +429,9 @@ class KafkaConsumer:
 
     def _offset_probe(self) -> OffsetProbe:
         if self._probe is None:
-            self._probe = OffsetProbe(self._url, self._bootstrap, self._config)
+            self._probe = OffsetProbe(
+                self._url, self._bootstrap, self._config, self._options.isolation_level
+            )
         return self._probe
 
     def _check_partitions(self, partitions: Sequence[TopicPartition]) -> None:

@@ -34,7 +34,8 @@ class KafkaLog:
     Topics are managed with Kafka's admin API, records go through idempotent acks=all
     producers, and consumers use Kafka's consumer groups. Retention and compaction are the
     cluster's business, so no optional capability is declared: the cluster's are unknown,
-    and the test broker crashes clients on ACL requests and drops DeleteRecords.
+    and the test broker crashes clients on ACL requests and drops DeleteRecords. Kafka's
+    transactions are declared: every Kafka-protocol broker since 0.11 has them.
     """
 
     def __init__(self, bootstrap: str, config: LogConfig | None = None) -> None:
@@ -51,7 +52,7 @@ class KafkaLog:
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return frozenset()
+        return frozenset({Capability.TRANSACTIONS})
 
     def create_topic(self, spec: TopicSpec) -> TopicDescription:
         validate_topic_spec(spec)

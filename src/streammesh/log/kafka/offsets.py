@@ -8,6 +8,9 @@ the end offset is the high watermark the fetch reports, and the offset for a tim
 first record read at or after the answer whose timestamp is at or after the one asked for.
 On a broker that answers ListOffsets correctly the confirming fetch is one short round trip
 (a few ms, ``fetch.wait.max.ms=10``), which is why it is always made, never guessed at.
+
+A ``read_committed`` probe reports the last stable offset as the end: its fetches stop there,
+so the end is where the fetch reports end of partition, never the high watermark.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
-from streammesh.log.base import TopicPartition
+from streammesh.log.base import IsolationLevel, TopicPartition
 from streammesh.log.config import LogConfig
 from streammesh.log.errors import LogTimeout
 from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, probe_config
@@ -43,11 +46,18 @@ _WAIT_S = 0.005
 class OffsetProbe:
     """Looks up offsets with a private consumer that joins no group and commits nothing."""
 
-    def __init__(self, url: str, bootstrap: str, config: LogConfig) -> None:
+    def __init__(
+        self,
+        url: str,
+        bootstrap: str,
+        config: LogConfig,
+        isolation: IsolationLevel = IsolationLevel.READ_UNCOMMITTED,
+    ) -> None:
         self._url = url
         self._timeout_s = config.request_timeout_s
+        self._committed_only = isolation is IsolationLevel.READ_COMMITTED
         group = f"streammesh-offset-probe-{uuid.uuid4().hex}"
-        self._settings = probe_config(bootstrap, config, group)
+        self._settings = probe_config(bootstrap, config, group, isolation)
         self._client: Any = Consumer(self._settings, logger=LIBRDKAFKA_LOGGER)
         self._lock = threading.Lock()
         self._closed = False
@@ -166,6 +176,8 @@ class OffsetProbe:
                                 topic=tp.topic,
                                 partition=tp.partition,
                             )
+                    elif timestamp_ms is None and self._committed_only:
+                        continue  # records before the last stable offset: read on to the end
                     elif timestamp_ms is None:
                         high = client.get_watermark_offsets(
                             KafkaTopicPartition(tp.topic, tp.partition), cached=True

@@ -3,29 +3,48 @@
 ``send`` validates everything before librdkafka queues the record, so bad input raises and
 nothing is written. librdkafka batches and sends in its own threads; ``flush`` waits until the
 cluster acknowledged every queued record (acks=all: every in-sync replica has it).
+
+With a ``transactional_id`` it is librdkafka's transactional producer: records sent inside a
+transaction reach the brokers as they are flushed (``read_uncommitted`` consumers may see
+them) and become readable by ``read_committed`` consumers when the commit marker is written.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+from confluent_kafka import Consumer as LibrdkafkaConsumer
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import Producer as LibrdkafkaProducer
+from confluent_kafka import TopicPartition as KafkaTopicPartition
 
-from streammesh.log.base import CleanupPolicy, Header, ProducerOptions
+from streammesh.log.base import (
+    CleanupPolicy,
+    GroupMetadata,
+    Header,
+    ProducerOptions,
+    TopicPartition,
+)
 from streammesh.log.config import LogConfig
-from streammesh.log.errors import DeliveryFailed, InvalidPartition, InvalidRecord, LogTimeout
+from streammesh.log.errors import (
+    DeliveryFailed,
+    InvalidPartition,
+    InvalidRecord,
+    LogTimeout,
+    TransactionAborted,
+)
 from streammesh.log.kafka.admin import KafkaAdmin
-from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, producer_config
+from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, client_config, producer_config
 from streammesh.log.kafka.topic_configs import CLEANUP_POLICY, spec_from_configs
 from streammesh.log.kafka.translate import describe_error, translate_exception
 from streammesh.log.records import check_headers, check_record
 from streammesh.log.topics import validate_topic_name
+from streammesh.log.transactions import TransactionRules, TransactionState, transaction_offsets
 
 _UNASSIGNED_PARTITION = -1
 """librdkafka's RD_KAFKA_PARTITION_UA: let the configured partitioner choose."""
@@ -41,6 +60,11 @@ _STALE_TOPIC_CODES = frozenset(
     {KafkaError._UNKNOWN_TOPIC, KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_PARTITION}
 )
 """Delivery errors meaning the topic was deleted or re-created: look it up afresh."""
+
+_FENCED_CODES = frozenset(
+    {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH}
+)
+"""A newer producer with the same transactional id took over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +94,11 @@ class KafkaProducer:
         self._first_failure: str | None = None
         self._sends = 0
         self._closed = False
+        self._bootstrap = bootstrap
+        self._config = config
+        self._txn = TransactionRules(options.transactional_id, options.transaction_timeout_ms)
+        self._transactional = self._txn.transactional
+        self._group_handles: dict[str, object] = {}
         settings: dict[str, Any] = {
             **producer_config(bootstrap, config, options),
             "on_delivery": self._on_delivery,
@@ -89,6 +118,8 @@ class KafkaProducer:
         """Queue one record; see :class:`streammesh.log.base.Producer`."""
         if self._closed:
             raise InvalidRecord(topic, "producer", "is closed")
+        if self._transactional:
+            self._txn.check_send(topic)
         info = self._topics.get(topic)
         if info is None:
             info = self._lookup(topic)
@@ -155,9 +186,111 @@ class KafkaProducer:
         if self._closed:
             return
         try:
+            if self._txn.in_transaction:
+                # Left open, it would hold read_committed consumers back until it timed out.
+                self.abort_transaction()
             self.flush()
         finally:
             self._closed = True
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def init_transactions(self, timeout: float | None = None) -> None:
+        """Register the transactional id with its coordinator, fencing older producers and
+        aborting the transaction one of them left open."""
+        self._txn.require("init_transactions", TransactionState.UNINITIALISED)
+        self._call("initialising transactions", "init_transactions", self._timeout(timeout))
+        self._txn.state = TransactionState.READY
+
+    def begin_transaction(self) -> None:
+        """Start a transaction (a local step: the coordinator hears of it with the first send)."""
+        self._txn.require("begin_transaction", TransactionState.READY)
+        self._call("beginning a transaction", "begin_transaction")
+        self._txn.begin()
+
+    def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[TopicPartition, int],
+        group: GroupMetadata | str,
+        timeout: float | None = None,
+    ) -> None:
+        """Add the group's offsets to the transaction (TxnOffsetCommit through the group
+        coordinator, checked against the member's generation when ``group`` is the consumer's
+        ``group_metadata()``)."""
+        self._txn.require("send_offsets_to_transaction", TransactionState.IN_TRANSACTION)
+        metadata, checked = transaction_offsets(offsets, group)
+        if not checked:
+            return
+        handle = metadata.handle if metadata.handle is not None else self._group_handle(metadata)
+        positions = [KafkaTopicPartition(tp.topic, tp.partition, o) for tp, o in checked.items()]
+        self._call(
+            "sending offsets to the transaction",
+            "send_offsets_to_transaction",
+            positions,
+            handle,
+            self._timeout(timeout),
+        )
+
+    def commit_transaction(self, timeout: float | None = None) -> None:
+        """Flush the transaction's records and commit it; ``TransactionAborted`` if it could
+        not be and was aborted instead."""
+        self._txn.require("commit_transaction", TransactionState.IN_TRANSACTION)
+        self._call("committing the transaction", "commit_transaction", self._timeout(timeout))
+        self._txn.state = TransactionState.READY
+        self._raise_failures()
+
+    def abort_transaction(self, timeout: float | None = None) -> None:
+        """Abort the transaction: its records are marked aborted, its offsets dropped."""
+        self._txn.require("abort_transaction", TransactionState.IN_TRANSACTION)
+        self._call("aborting the transaction", "abort_transaction", self._timeout(timeout))
+        self._txn.state = TransactionState.READY
+        with self._failure_lock:  # failed deliveries of an aborted transaction do not matter
+            self._failed, self._first_failure = 0, None
+
+    def _timeout(self, timeout: float | None) -> float:
+        return self._block_timeout_s if timeout is None else max(timeout, 0.0)
+
+    def _call(self, operation: str, method: str, *args: object) -> None:
+        """Call a transactional method of librdkafka, translating its errors.
+
+        An error that requires an abort (a failed delivery, a transaction the coordinator
+        timed out, a rebalanced group) aborts the transaction here and raises
+        ``TransactionAborted``, so the caller has one case to handle: redo the work.
+        """
+        try:
+            getattr(self._client, method)(*args)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+            if error is not None and error.code() in _FENCED_CODES:
+                raise self._txn.fence() from exc
+            if error is not None and error.txn_requires_abort() and self._txn.in_transaction:
+                transactional_id = self._txn.transactional_id or ""
+                try:
+                    self._client.abort_transaction(self._block_timeout_s)
+                except KafkaException as abort_exc:
+                    raise translate_exception(
+                        abort_exc, url=self._url, operation="aborting the transaction"
+                    ) from exc
+                self._txn.state = TransactionState.READY
+                raise TransactionAborted(
+                    transactional_id, f"{operation} failed: {describe_error(error)}"
+                ) from exc
+            raise translate_exception(exc, url=self._url, operation=operation) from exc
+
+    def _group_handle(self, metadata: GroupMetadata) -> object:
+        """librdkafka's metadata of a group known by id only (no generation check)."""
+        handle = self._group_handles.get(metadata.group)
+        if handle is None:
+            # librdkafka builds it only from a consumer configured with the group id; the
+            # consumer never subscribes, so it joins nothing.
+            settings = {**client_config(self._bootstrap, self._config), "group.id": metadata.group}
+            consumer: Any = LibrdkafkaConsumer(settings, logger=LIBRDKAFKA_LOGGER)
+            try:
+                handle = consumer.consumer_group_metadata()
+            finally:
+                consumer.close()
+            self._group_handles[metadata.group] = handle
+        return handle
 
     def __enter__(self) -> Self:
         return self

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from streammesh.log.base import ConsumerOptions, ProducerOptions
+from streammesh.log.base import ConsumerOptions, IsolationLevel, ProducerOptions
 from streammesh.log.config import KafkaSecurity, LogConfig, SecurityProtocol
 
 ClientConfig = dict[str, str | int | float | bool]
@@ -97,9 +97,17 @@ def admin_config(bootstrap: str, config: LogConfig) -> ClientConfig:
 
 
 def producer_config(bootstrap: str, config: LogConfig, options: ProducerOptions) -> ClientConfig:
-    """An idempotent, acks=all producer that partitions keys like Java Kafka's default."""
+    """An idempotent, acks=all producer that partitions keys like Java Kafka's default;
+    transactional when ``options`` has a ``transactional_id``."""
+    transactional: ClientConfig = {}
+    if options.transactional_id is not None:
+        transactional = {
+            "transactional.id": options.transactional_id,
+            "transaction.timeout.ms": options.transaction_timeout_ms,
+        }
     return _with_overrides(
         {
+            **transactional,
             **client_config(bootstrap, config),
             "client.id": options.client_id,
             "enable.idempotence": True,
@@ -143,6 +151,7 @@ def consumer_config(
             "enable.auto.commit": options.auto_commit and options.group is not None,
             "auto.commit.interval.ms": options.auto_commit_interval_ms,
             "enable.auto.offset.store": False,
+            "isolation.level": options.isolation_level.value,
             "fetch.wait.max.ms": FETCH_WAIT_MAX_MS,
             "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,
             # librdkafka insists on message <= fetch < receive limits; keep its defaults
@@ -155,11 +164,17 @@ def consumer_config(
     )
 
 
-def probe_config(bootstrap: str, config: LogConfig, group_id: str) -> ClientConfig:
-    """A consumer that only fetches to learn offsets: it reports the end of a partition and
-    waits for no new data."""
+def probe_config(
+    bootstrap: str,
+    config: LogConfig,
+    group_id: str,
+    isolation: IsolationLevel = IsolationLevel.READ_UNCOMMITTED,
+) -> ClientConfig:
+    """A consumer that only fetches to learn offsets: it reports the end of a partition (the
+    last stable offset when ``read_committed``) and waits for no new data."""
     return _with_overrides(
         {
+            "isolation.level": isolation.value,
             **client_config(bootstrap, config),
             "client.id": "streammesh-offset-probe",
             "group.id": group_id,
