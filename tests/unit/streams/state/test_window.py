@@ -1,0 +1,69 @@
+"""Window store semantics: fetches by key and time range, expiry after retention."""
+
+from __future__ import annotations
+
+import pytest
+
+from streammesh.streams.state import InvalidStoreInput
+from tests.unit.streams.state.conftest import Stores
+
+MINUTE = 60_000
+
+
+def test_fetch_by_key_and_time_range(stores: Stores) -> None:
+    store = stores.window()
+    store.put(b"ZTEST", 0, b"1")
+    store.put(b"ZTEST", MINUTE, b"2")
+    store.put(b"ZVV", MINUTE, b"5")
+    stores.commit(store)
+    store.put(b"ZTEST", 2 * MINUTE, b"3")  # uncommitted
+    store.put(b"ZTEST", MINUTE, b"20")  # overwritten, uncommitted
+
+    assert store.fetch(b"ZTEST", MINUTE) == b"20"
+    assert store.fetch(b"ZTEST", 3 * MINUTE) is None
+    assert store.fetch_range(b"ZTEST", 0, 2 * MINUTE) == [
+        (0, b"1"),
+        (MINUTE, b"20"),
+        (2 * MINUTE, b"3"),
+    ]
+    assert store.fetch_range(b"ZTEST", MINUTE, MINUTE) == [(MINUTE, b"20")]
+    assert store.fetch_range(b"ZT", 0, 10 * MINUTE) == []
+    assert store.fetch_all(MINUTE, 2 * MINUTE) == [
+        (b"ZTEST", MINUTE, b"20"),
+        (b"ZVV", MINUTE, b"5"),
+        (b"ZTEST", 2 * MINUTE, b"3"),
+    ]
+    store.delete(b"ZVV", MINUTE)
+    assert store.fetch_all(0, 10 * MINUTE) == [
+        (b"ZTEST", 0, b"1"),
+        (b"ZTEST", MINUTE, b"20"),
+        (b"ZTEST", 2 * MINUTE, b"3"),
+    ]
+
+
+def test_expire_removes_windows_past_retention_and_drops_late_puts(stores: Stores) -> None:
+    store = stores.window(retention_ms=10 * MINUTE)
+    for start in range(0, 6 * MINUTE, MINUTE):
+        store.put(b"k", start, str(start).encode())
+    stores.commit(store)
+    store.put(b"j", 2 * MINUTE, b"cached")
+
+    # Stream time 12 min: windows starting at or before 2 min are past the 10 min retention.
+    assert store.expire(12 * MINUTE) == 4
+    assert [start for start, _ in store.fetch_range(b"k", 0, 10 * MINUTE)] == [
+        3 * MINUTE,
+        4 * MINUTE,
+        5 * MINUTE,
+    ]
+    assert store.fetch(b"j", 2 * MINUTE) is None
+    assert store.put(b"k", MINUTE, b"late") is False
+    assert store.fetch(b"k", MINUTE) is None
+    assert store.put(b"k", 3 * MINUTE, b"on time") is True
+    assert store.expire(11 * MINUTE) == 0  # stream time does not go back
+    stores.commit(store)
+    assert [start for _, start, _ in store.all()] == [3 * MINUTE, 4 * MINUTE, 5 * MINUTE]
+
+
+def test_a_negative_retention_is_refused(stores: Stores) -> None:
+    with pytest.raises(InvalidStoreInput, match="retention_ms"):
+        stores.window(retention_ms=0)
