@@ -37,8 +37,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 from streammesh.bounded_yaml import load_yaml
 from streammesh.durations import parse_ms
 from streammesh.errors import ConfigError
-from streammesh.products.durations import Duration
-from streammesh.products.lifecycle import DEFAULT_POLICY, LifecyclePolicy
+from streammesh.products import DEFAULT_POLICY, Duration, LifecyclePolicy
 
 HOME_ENV = "STREAMMESH_HOME"
 LOG_ENV = "STREAMMESH_LOG"

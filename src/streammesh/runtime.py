@@ -21,23 +21,21 @@ from typing import TYPE_CHECKING
 
 from streammesh.access import AccessControl, AccessService
 from streammesh.config import MeshConfig
-from streammesh.control.plane import ControlPlane
-from streammesh.control.settings import ControlSettings
+from streammesh.control import ControlPlane, ControlSettings
 from streammesh.dataplane import DataPlane
-from streammesh.governance import GovernanceService, MeshReview
-from streammesh.governance.policies import PolicyRegistry
+from streammesh.governance import GovernanceService, MeshReview, PolicyRegistry
 from streammesh.identity import TokenStore
 from streammesh.lineage import MeshLineage
 from streammesh.log import EventLog, LogConfig, open_log
 from streammesh.notify import NotificationService, load_notify_settings
 from streammesh.observe import MeshMonitor, SloLedger
 from streammesh.privacy import KeyStore, LocalKms
-from streammesh.registry.sql import SqlSchemaRegistry
+from streammesh.registry import SqlSchemaRegistry
 from streammesh.sqlite_file import private_directory
 from streammesh.store import MetadataStore, open_store
 
 if TYPE_CHECKING:
-    from streammesh.log.kafka.acls import KafkaAcls
+    from streammesh.log.kafka import KafkaAcls
 
 __all__ = ["MeshRuntime"]
 
@@ -180,7 +178,7 @@ def _kafka_acls(config: MeshConfig, log_config: LogConfig | None) -> KafkaAcls |
     """The ACL admin of the mesh's Kafka cluster when ``kafka.acls`` is on (sends nothing)."""
     if not config.kafka_acls:
         return None
-    from streammesh.log.kafka.acls import KafkaAcls  # the [kafka] extra; only when asked
+    from streammesh.log.kafka import KafkaAcls
 
     return KafkaAcls.for_log(config.log_url, log_config)
 

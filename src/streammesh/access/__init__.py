@@ -37,7 +37,7 @@ from streammesh.access.acl_bindings import (
     write_bindings,
 )
 from streammesh.access.acl_sync import AclInventory, AclSyncReport, sync_acls
-from streammesh.access.authority import Caller
+from streammesh.access.authority import OVERSEERS, Caller
 from streammesh.access.contents import ContentAccess, ReadBasis, content_access
 from streammesh.access.control import AccessControl
 from streammesh.access.errors import (
@@ -64,6 +64,7 @@ from streammesh.access.service import (
 
 __all__ = [
     "AUTO_APPROVER",
+    "OVERSEERS",
     "AccessControl",
     "AccessDenied",
     "AccessError",

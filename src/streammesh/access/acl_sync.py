@@ -26,8 +26,8 @@ from streammesh.access.acl_bindings import (
 from streammesh.access.model import AccessState
 from streammesh.access.service import AccessService
 from streammesh.control import ControlPlane
-from streammesh.identity.accounts import AccountKind
-from streammesh.products.descriptor import Status
+from streammesh.identity import AccountKind
+from streammesh.products import Status
 
 
 class AclInventory(Protocol):

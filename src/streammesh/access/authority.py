@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from streammesh.access.errors import NotAllowedToDecide
-from streammesh.identity.accounts import Account, AccountKind
-from streammesh.identity.roles import Role
+from streammesh.identity import Account, AccountKind, Role
 
 OVERSEERS = frozenset({Role.PLATFORM_ADMIN, Role.GOVERNANCE})
 

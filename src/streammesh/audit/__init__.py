@@ -33,7 +33,12 @@ from streammesh.audit.errors import (
     InvalidAuditQuery,
     MalformedMeshEvent,
 )
-from streammesh.audit.events import EVENT_TYPE_HEADER, MESH_EVENTS_TOPIC, mesh_events_spec
+from streammesh.audit.events import (
+    EVENT_TYPE_HEADER,
+    MESH_EVENTS_TOPIC,
+    decode_event,
+    mesh_events_spec,
+)
 from streammesh.audit.log import MAX_LIMIT, AuditLog
 from streammesh.audit.reading import read_mesh_events
 from streammesh.audit.relay import EventRelay
@@ -51,6 +56,7 @@ __all__ = [
     "InvalidAuditEntry",
     "InvalidAuditQuery",
     "MalformedMeshEvent",
+    "decode_event",
     "mesh_events_spec",
     "read_mesh_events",
 ]

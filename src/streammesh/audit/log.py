@@ -21,8 +21,7 @@ from streammesh.audit.entries import AuditEntry, AuditRecord
 from streammesh.audit.errors import InvalidAuditEntry, InvalidAuditQuery
 from streammesh.audit.state import decode_state, encode_state
 from streammesh.audit.tables import events
-from streammesh.store import MetadataStore
-from streammesh.store.store import lock_key
+from streammesh.store import MetadataStore, lock_key
 
 MAX_LIMIT = 1000
 AUDIT_LOCK = "audit-log"

@@ -19,15 +19,15 @@ from streammesh.catalog.model import Facet, SearchHit, SearchResult
 from streammesh.catalog.tables import entries
 from streammesh.catalog.tables import tags as entry_tags
 from streammesh.catalog.terms import query_terms
-from streammesh.products.descriptor import (
+from streammesh.products import (
+    HIDDEN_FROM_DEFAULT_SEARCH,
     Alignment,
     EventKind,
     QualityTier,
     SlaTier,
     Status,
 )
-from streammesh.products.lifecycle import HIDDEN_FROM_DEFAULT_SEARCH
-from streammesh.schemas.base import SchemaField
+from streammesh.schemas import SchemaField
 from streammesh.store import MetadataStore
 
 _LOCK = "catalog"

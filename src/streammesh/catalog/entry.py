@@ -5,15 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from streammesh.products.descriptor import (
-    Alignment,
-    Descriptor,
-    EventKind,
-    QualityTier,
-    SlaTier,
-    Status,
-)
-from streammesh.schemas.base import SchemaField
+from streammesh.products import Alignment, Descriptor, EventKind, QualityTier, SlaTier, Status
+from streammesh.schemas import SchemaField
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from streammesh.products.descriptor import Status
+from streammesh.products import Status
 
 
 class Facet(StrEnum):

@@ -44,21 +44,20 @@ from streammesh.cli.output import stderr_is_terminal
 from streammesh.cli.record_output import record_document, record_text
 from streammesh.cli.settings import CliSettings
 from streammesh.control import ApplicationRole
-from streammesh.log.base import (
+from streammesh.log import (
     Consumer,
     ConsumerOptions,
+    InvalidPartition,
     OffsetReset,
     Record,
     TopicPartition,
 )
-from streammesh.log.errors import InvalidPartition
-from streammesh.products.lifecycle import accepts_new_consumers
+from streammesh.products import accepts_new_consumers
 from streammesh.sdk import InProcessMesh
 
 if TYPE_CHECKING:
     from streammesh.control import ProductRecord
-    from streammesh.sdk import ProductConsumer, ProductEvent
-    from streammesh.sdk.client import MeshClient
+    from streammesh.sdk import MeshClient, ProductConsumer, ProductEvent
     from streammesh.sdk.remote import RemoteConsumer, RemoteMesh
 
 NextEvents = Callable[[int | None, float], list["ProductEvent"]]

@@ -26,7 +26,7 @@ from streammesh.cli.up import (
     ensure_admin_access,
     server_settings,
 )
-from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+from streammesh.server import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
     from streammesh.demo import Seeded, TrafficReport
@@ -159,7 +159,7 @@ def _serve(settings: ServerSettings, sock: socket.socket) -> None:
     """Serve the mesh on ``sock`` until Ctrl-C, printing where and with which token."""
     import uvicorn
 
-    from streammesh.server.app import create_app
+    from streammesh.server import create_app
 
     bound = settings.model_copy(update={"port": sock.getsockname()[1]})
     app = create_app(bound)

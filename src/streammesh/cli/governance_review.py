@@ -13,7 +13,7 @@ from streammesh.errors import ConfigError, MeshError
 
 if TYPE_CHECKING:
     from streammesh.governance import MeshReview, PolicySet
-    from streammesh.registry.base import SchemaRegistry
+    from streammesh.registry import SchemaRegistry
 
 
 @contextmanager

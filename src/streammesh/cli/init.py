@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from streammesh.products.descriptor import SchemaFormatName
-from streammesh.products.scaffold import DEFAULT_PRODUCT, write_scaffold
+from streammesh.products import DEFAULT_PRODUCT, SchemaFormatName, write_scaffold
 
 
 def init(

@@ -30,7 +30,7 @@ from streammesh.cli.credentials import (
 from streammesh.cli.errors import CliError
 from streammesh.cli.options import SERVER_ENV
 from streammesh.errors import ConfigError
-from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT
+from streammesh.server import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     import httpx

@@ -42,8 +42,7 @@ from streammesh.cli import (
 from streammesh.cli.interrupt import EXIT_INTERRUPTED
 from streammesh.cli.settings import LOG_ENV, CliSettings
 from streammesh.errors import MeshError
-from streammesh.log.base import DEFAULT_MAX_RECORD_BYTES
-from streammesh.log.config import parse_log_url
+from streammesh.log import DEFAULT_MAX_RECORD_BYTES, parse_log_url
 
 PROG_NAME = "streammesh"
 

@@ -42,20 +42,20 @@ from streammesh.cli.registry_connection import (
 from streammesh.cli.settings import CliSettings
 from streammesh.config import MeshConfig, mesh_home
 from streammesh.control import ProductNotFound
-from streammesh.products.names import SEGMENT_PATTERN
-from streammesh.registry.errors import RegistryAuthenticationFailed, RegistryPermissionDenied
+from streammesh.products import SEGMENT_PATTERN
+from streammesh.registry import RegistryAuthenticationFailed, RegistryPermissionDenied
 from streammesh.sdk import (
     AuthenticationFailed,
     Mesh,
+    MeshClient,
     RemotePermissionDenied,
     RemoteRequestFailed,
 )
-from streammesh.sdk.client import MeshClient
 
 if TYPE_CHECKING:
     from streammesh.control import ProductRecord
-    from streammesh.log.base import ConsumerOptions
-    from streammesh.registry.base import SchemaRegistry
+    from streammesh.log import ConsumerOptions
+    from streammesh.registry import SchemaRegistry
     from streammesh.sdk import ProductConsumer, ProductProducer
     from streammesh.sdk.remote import RemoteMesh
 

@@ -32,15 +32,14 @@ from streammesh.cli.mesh_connection import MeshSession, command_target, open_mes
 from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.validate import print_report as print_validation_report
-from streammesh.control.errors import PlanRefused
-from streammesh.control.plan import Action, PlanProblem, PlanSummary, Severity
+from streammesh.control import Action, PlanProblem, PlanRefused, PlanSummary, Severity
 from streammesh.errors import MeshError
-from streammesh.products.validation import validate_products
+from streammesh.products import validate_products
 
 if TYPE_CHECKING:
-    from streammesh.control.plan import Change, ProductPlanSummary
-    from streammesh.products.report import ValidationReport
-    from streammesh.sdk.client import MeshClient
+    from streammesh.control import Change, ProductPlanSummary
+    from streammesh.products import ValidationReport
+    from streammesh.sdk import MeshClient
 
 NO_CHANGES = "No changes. The mesh matches the descriptors."
 

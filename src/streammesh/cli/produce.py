@@ -38,18 +38,23 @@ from streammesh.cli.output import print_json, stderr_console, stderr_is_terminal
 from streammesh.cli.record_input import InputFormat, InputRecord, parse_records
 from streammesh.cli.settings import CliSettings
 from streammesh.dataplane import EventProblem, InvalidKey, KeyCodec
-from streammesh.log.base import Producer
-from streammesh.log.errors import InvalidPartition, InvalidRecord, RecordTooLarge
-from streammesh.log.partitioner import partition_for_key
-from streammesh.log.records import check_headers, check_record
-from streammesh.schemas.errors import InvalidEvent as SchemaInvalidEvent
+from streammesh.log import (
+    InvalidPartition,
+    InvalidRecord,
+    Producer,
+    RecordTooLarge,
+    check_headers,
+    check_record,
+    partition_for_key,
+)
+from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
 from streammesh.sdk import InProcessMesh, InvalidEvent
 from streammesh.serde import RegistryResolver, Serializer
 
 if TYPE_CHECKING:
     from streammesh.control import ProductRecord
-    from streammesh.registry.base import SchemaRegistry
-    from streammesh.sdk.client import MeshClient
+    from streammesh.registry import SchemaRegistry
+    from streammesh.sdk import MeshClient
     from streammesh.sdk.remote import RemoteMesh
 
 STDIN_NAME = "<stdin>"

@@ -26,16 +26,24 @@ from streammesh.cli.options import (
     TokenOption,
 )
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.products.asyncapi import ExportedProduct, asyncapi_document, combine_documents
-from streammesh.products.connection import MeshEndpoint, connection_details, endpoint_of
-from streammesh.products.descriptor import Alignment, QualityTier, Status
-from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT
+from streammesh.products import (
+    Alignment,
+    ExportedProduct,
+    MeshEndpoint,
+    QualityTier,
+    Status,
+    asyncapi_document,
+    combine_documents,
+    connection_details,
+    endpoint_of,
+)
+from streammesh.server import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from streammesh.catalog import SearchResult
     from streammesh.cli.mesh_connection import MeshSession
     from streammesh.control import ApplicationRecord, ProductRecord
-    from streammesh.sdk.client import MeshClient
+    from streammesh.sdk import MeshClient
 
 app = typer.Typer(
     help="List, show and search data products, and see their consumers.",
@@ -127,7 +135,7 @@ def _connection(session: MeshSession[MeshClient], record: ProductRecord) -> dict
     """The product's connection document: the server's own (its URL, its log, the token's
     principal) through ``--server``; in-process, built here for the local log, with the
     default ``streammesh up`` URL and ``APP`` for the application that will read."""
-    from streammesh.sdk.local import InProcessMesh
+    from streammesh.sdk import InProcessMesh
     from streammesh.sdk.remote import RemoteMesh
 
     mesh = session.mesh
@@ -449,7 +457,7 @@ def transfer(
 
 def _print_odcs(session: MeshSession[MeshClient], product: str | None) -> None:
     """Print one product's ODCS v3 contract (built by :mod:`streammesh.products.odcs`)."""
-    from streammesh.products.odcs import contract_yaml, export_contract
+    from streammesh.products import contract_yaml, export_contract
 
     if product is None:
         raise typer.BadParameter("--format odcs exports one PRODUCT", param_hint="'PRODUCT'")
@@ -479,7 +487,7 @@ def import_contract_command(
     ] = "avro",
 ) -> None:
     """Write a descriptor and schema file from an ODCS contract; warn about what cannot fit."""
-    from streammesh.products.odcs import write_imported
+    from streammesh.products import write_imported
 
     for warning in write_imported(contract_file, into, schema_format=schema_format):
         typer.echo(f"warning: {warning.path}: {warning.reason}", err=True)
@@ -524,7 +532,7 @@ def _asyncapi(
     """The AsyncAPI document: the server's own documents through ``--server`` (its URL, its
     log), combined for several products; in-process, built here for the local log with the
     default ``streammesh up`` URL."""
-    from streammesh.sdk.local import InProcessMesh
+    from streammesh.sdk import InProcessMesh
     from streammesh.sdk.remote import RemoteMesh
 
     mesh = session.mesh

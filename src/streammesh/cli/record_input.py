@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from streammesh.cli.errors import InputError
-from streammesh.log.base import Header
+from streammesh.log import Header
 
 _JSONL_FIELDS = frozenset({"key", "value", "headers", "timestamp_ms"})
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from streammesh.log.base import Record
+from streammesh.log import Record
 
 UTF8 = "utf-8"
 BASE64 = "base64"

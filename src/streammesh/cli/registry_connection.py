@@ -23,10 +23,10 @@ from streammesh.cli.credentials import load_credentials, normalise_server
 from streammesh.cli.options import SERVER_ENV, TOKEN_ENV
 from streammesh.cli.up import server_settings
 from streammesh.errors import ConfigError
-from streammesh.registry.errors import RegistryAuthenticationFailed
+from streammesh.registry import RegistryAuthenticationFailed
 
 if TYPE_CHECKING:
-    from streammesh.registry.base import SchemaRegistry
+    from streammesh.registry import SchemaRegistry
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ def open_registry(target: RegistryTarget) -> Iterator[SchemaRegistry]:
     # Imported here: SQLAlchemy and httpx are heavy, and most commands need neither.
     server = target.remote_server()
     if server is not None:
-        from streammesh.registry.http import HttpSchemaRegistry
+        from streammesh.registry import HttpSchemaRegistry
 
         if target.mesh is not None or target.store is not None:
             raise ConfigError("give --server, or --mesh/--store for the local store, not both")
@@ -127,8 +127,7 @@ def open_registry(target: RegistryTarget) -> Iterator[SchemaRegistry]:
 
     from streammesh.audit import AuditLog
     from streammesh.cli.mesh_connection import cli_actor  # that module imports this one
-    from streammesh.registry.audited import AuditRecorder
-    from streammesh.registry.sql import SqlSchemaRegistry
+    from streammesh.registry import AuditRecorder, SqlSchemaRegistry
     from streammesh.store import open_store
 
     settings = server_settings(target.mesh, target.store)

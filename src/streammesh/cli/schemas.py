@@ -20,27 +20,24 @@ from streammesh.cli.errors import CliError, InputError
 from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.registry_connection import RegistryTarget, open_registry
-from streammesh.products.descriptor import SCHEMA_EXTENSIONS, SchemaFormatName
-from streammesh.registry.base import (
+from streammesh.products import SCHEMA_EXTENSIONS, SchemaFormatName
+from streammesh.registry import (
     CompatibilityLevel,
-    SchemaReference,
-    SchemaSubmission,
-    SubjectVersion,
-    VersionSelector,
-)
-from streammesh.registry.errors import (
     CompatibilityNotConfigured,
     IncompatibleSchema,
     InvalidSchemaSubmission,
+    SchemaReference,
+    SchemaSubmission,
     SubjectNotFound,
+    SubjectVersion,
     VersionNotFound,
+    VersionSelector,
 )
-from streammesh.schemas.base import Incompatibility, SchemaType
-from streammesh.schemas.diff import SchemaSide, diff_schemas, pretty_schema
+from streammesh.schemas import Incompatibility, SchemaSide, SchemaType, diff_schemas, pretty_schema
 
 if TYPE_CHECKING:
-    from streammesh.registry.base import SchemaRegistry
-    from streammesh.schemas.base import ParsedSchema
+    from streammesh.registry import SchemaRegistry
+    from streammesh.schemas import ParsedSchema
 
 app = typer.Typer(
     help="Schemas of the registry: register, list, show, diff, check compatibility, config.",
@@ -325,7 +322,7 @@ def show(
 def _parsed(
     registry: SchemaRegistry, found: SubjectVersion, seen: dict[tuple[str, int], ParsedSchema]
 ) -> ParsedSchema:
-    from streammesh.schemas.formats import format_for
+    from streammesh.schemas import format_for
 
     key = (found.subject, found.version)
     if key not in seen:

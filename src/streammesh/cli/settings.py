@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streammesh.config import HOME_ENV, LOG_ENV, MeshConfig, mesh_home
-from streammesh.log import EventLog, LogConfig, open_log
-from streammesh.log.base import DEFAULT_MAX_RECORD_BYTES
+from streammesh.log import DEFAULT_MAX_RECORD_BYTES, EventLog, LogConfig, open_log
 
 __all__ = ["HOME_ENV", "LOG_ENV", "CliSettings", "embedded_log_url", "mesh_home"]
 

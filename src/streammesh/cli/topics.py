@@ -14,8 +14,7 @@ from streammesh.cli.errors import ConfirmationRequired
 from streammesh.cli.options import JsonOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.settings import CliSettings
-from streammesh.log.base import CleanupPolicy, TopicDescription, TopicSpec
-from streammesh.log.topics import validate_topic_spec
+from streammesh.log import CleanupPolicy, TopicDescription, TopicSpec, validate_topic_spec
 
 app = typer.Typer(
     help="Create, list, describe and delete topics.",

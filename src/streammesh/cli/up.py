@@ -25,7 +25,7 @@ from streammesh.cli.errors import CliError
 from streammesh.cli.options import LogOption, MeshOption, StoreOption
 from streammesh.cli.settings import CliSettings
 from streammesh.config import MeshConfig
-from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+from streammesh.server import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
     from streammesh.identity import IssuedToken
@@ -181,7 +181,7 @@ def up(
     # Imported here: the web stack is heavy, and every other command starts without it.
     import uvicorn
 
-    from streammesh.server.app import create_app
+    from streammesh.server import create_app
 
     # `streammesh --log URL up` names the log too: the global option applies to every command.
     log = log or ctx.ensure_object(CliSettings).log_url

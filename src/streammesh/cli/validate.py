@@ -30,11 +30,10 @@ from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.registry_connection import RegistryTarget, open_registry
 from streammesh.cli.up import server_settings
 from streammesh.errors import ConfigError
-from streammesh.products.report import Finding, Severity, ValidationReport
-from streammesh.products.validation import validate_products
+from streammesh.products import Finding, Severity, ValidationReport, validate_products
 
 if TYPE_CHECKING:
-    from streammesh.registry.base import SchemaRegistry
+    from streammesh.registry import SchemaRegistry
 
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 

@@ -24,11 +24,9 @@ from streammesh.control.plan import ProductPlan, Resource, Target
 from streammesh.control.planner import transition
 from streammesh.control.records import DomainRecord, ProductRecord, TeamRecord
 from streammesh.control.settings import ControlSettings
-from streammesh.log.base import EventLog
-from streammesh.log.errors import TopicAlreadyExists
-from streammesh.products.descriptor import Status
-from streammesh.products.lifecycle import LifecycleState
-from streammesh.registry.base import SchemaRegistry, SubjectVersion
+from streammesh.log import EventLog, TopicAlreadyExists
+from streammesh.products import LifecycleState, Status
+from streammesh.registry import SchemaRegistry, SubjectVersion
 from streammesh.store import MetadataStore
 
 CONTROL_LOCK = "control"

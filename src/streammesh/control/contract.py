@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streammesh.products.descriptor import EventKind, KeyType, Status
+from streammesh.products import EventKind, KeyType, Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from streammesh.errors import MeshError
 
 if TYPE_CHECKING:
     from streammesh.control.plan import PlanProblem
-    from streammesh.products.descriptor import Status
+    from streammesh.products import Status
 
 
 class ControlError(MeshError):

@@ -20,7 +20,7 @@ from streammesh.control.records import (
     TeamRecord,
 )
 from streammesh.control.tables import applications, domains, products, teams
-from streammesh.products.descriptor import Deprecation, Descriptor, Status
+from streammesh.products import Deprecation, Descriptor, Status
 
 
 def product(connection: Connection, name: str, version: int) -> ProductRecord | None:

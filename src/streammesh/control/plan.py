@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from streammesh.products.descriptor import Status
+from streammesh.products import Status
 
 if TYPE_CHECKING:
     from streammesh.control.records import ProductRecord
     from streammesh.control.sources import ProductSource
-    from streammesh.log.base import TopicSpec
-    from streammesh.schemas.base import ParsedSchema
+    from streammesh.log import TopicSpec
+    from streammesh.schemas import ParsedSchema
 
 
 class Resource(StrEnum):

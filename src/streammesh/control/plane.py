@@ -50,19 +50,17 @@ from streammesh.control.records import (
 from streammesh.control.scope import ChangeScope
 from streammesh.control.settings import ControlSettings
 from streammesh.control.sources import ProductSource
-from streammesh.log.base import EventLog
-from streammesh.log.errors import LogError, TopicNotFound
-from streammesh.products.descriptor import Status
-from streammesh.products.lifecycle import (
+from streammesh.log import EventLog, LogError, TopicNotFound
+from streammesh.products import (
     LifecycleState,
+    Status,
     accepts_new_consumers,
+    check_segment,
     deprecate,
     retire,
 )
-from streammesh.products.names import check_segment
-from streammesh.registry.base import SchemaRegistry
-from streammesh.schemas.base import SchemaField
-from streammesh.schemas.formats import format_for
+from streammesh.registry import SchemaRegistry
+from streammesh.schemas import SchemaField, format_for
 from streammesh.store import MetadataStore
 
 _LOGGER = logging.getLogger(__name__)

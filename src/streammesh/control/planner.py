@@ -30,21 +30,25 @@ from streammesh.control.plan import (
 from streammesh.control.records import ProductRecord
 from streammesh.control.settings import ControlSettings
 from streammesh.control.sources import ProductSource
-from streammesh.log.base import CleanupPolicy, EventLog, TopicSpec
-from streammesh.log.errors import TopicNotFound
-from streammesh.products.checks import (
+from streammesh.log import CleanupPolicy, EventLog, TopicNotFound, TopicSpec
+from streammesh.products import (
     INCOMPATIBLE,
     CheckedDescriptor,
     Compatibility,
+    Descriptor,
     DescriptorChecker,
+    Finding,
+    LifecycleError,
+    LifecycleState,
     PolicyReviewer,
+    Status,
+    deprecate,
     incompatible_hint,
+    publish,
+    retire,
 )
-from streammesh.products.descriptor import Descriptor, Status
-from streammesh.products.lifecycle import LifecycleError, LifecycleState, deprecate, publish, retire
-from streammesh.products.report import Finding
-from streammesh.products.report import Severity as FindingSeverity
-from streammesh.registry.base import SchemaRegistry
+from streammesh.products import Severity as FindingSeverity
+from streammesh.registry import SchemaRegistry
 
 _ORDER = (Status.DRAFT, Status.PUBLISHED, Status.DEPRECATED, Status.RETIRED)
 

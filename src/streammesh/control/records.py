@@ -8,9 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 from streammesh.control.contract import ProductContract
-from streammesh.products.descriptor import Deprecation, Descriptor, Status
-from streammesh.products.lifecycle import LifecycleState
-from streammesh.registry.base import subject_for
+from streammesh.products import Deprecation, Descriptor, LifecycleState, Status
+from streammesh.registry import subject_for
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from streammesh.errors import ConfigError
-from streammesh.products.lifecycle import DEFAULT_POLICY, LifecyclePolicy
+from streammesh.products import DEFAULT_POLICY, LifecyclePolicy
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streammesh.control.errors import InvalidProductSource
-from streammesh.products.checks import CheckedDescriptor
-from streammesh.products.descriptor import Descriptor
-from streammesh.products.loading import parse_descriptor, read_descriptor, read_schema
-from streammesh.products.validation import find_descriptors
-from streammesh.registry.base import SchemaSubmission
+from streammesh.products import (
+    CheckedDescriptor,
+    Descriptor,
+    find_descriptors,
+    parse_descriptor,
+    read_descriptor,
+    read_schema,
+)
+from streammesh.registry import SchemaSubmission
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,20 +10,13 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, Self
 
-from streammesh.control.contract import ProductContract
+from streammesh.control import ProductContract
 from streammesh.dataplane.decoding import RecordDecoder, Reveal
 from streammesh.dataplane.errors import ClientClosed, UnreadableEvent
 from streammesh.dataplane.events import ProductEvent
 from streammesh.errors import ConfigError
-from streammesh.log.base import (
-    Consumer,
-    ConsumerOptions,
-    EventLog,
-    OffsetReset,
-    Record,
-    TopicPartition,
-)
-from streammesh.privacy.protection import FieldProtection
+from streammesh.log import Consumer, ConsumerOptions, EventLog, OffsetReset, Record, TopicPartition
+from streammesh.privacy import FieldProtection
 from streammesh.serde import SchemaResolver
 
 ALIVE_EVERY_S = 60.0

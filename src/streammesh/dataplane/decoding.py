@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from streammesh.control.contract import ProductContract
+from streammesh.control import ProductContract
 from streammesh.dataplane.errors import InvalidKey, UnreadableEvent
 from streammesh.dataplane.events import ProductEvent, timestamp_of
 from streammesh.dataplane.keys import KeyCodec
-from streammesh.log.base import Record
-from streammesh.privacy.errors import UndecryptableField
-from streammesh.registry.errors import SchemaNotFound
-from streammesh.schemas.errors import SchemaError
-from streammesh.serde import Deserializer, SchemaResolver
-from streammesh.serde.wire import decode_schema_id
+from streammesh.log import Record
+from streammesh.privacy import UndecryptableField
+from streammesh.registry import SchemaNotFound
+from streammesh.schemas import SchemaError
+from streammesh.serde import Deserializer, SchemaResolver, decode_schema_id
 
 Reveal = Callable[[dict[str, Any], Record], dict[str, Any]]
 """Turns a decoded value into what its reader may see of it (protected fields revealed or

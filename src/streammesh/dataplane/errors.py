@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from streammesh.errors import MeshError
-from streammesh.schemas.errors import InvalidEvent as SchemaInvalidEvent
+from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
 
 SHOWN_PROBLEMS = 5
 """How many problems an ``InvalidEvent`` message lists; the ``problems`` attribute has all."""

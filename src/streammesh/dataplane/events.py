@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from streammesh.dataplane.keys import Key
-from streammesh.log.base import Header
+from streammesh.log import Header
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streammesh.dataplane.errors import InvalidKey
-from streammesh.products.descriptor import KeyType
+from streammesh.products import KeyType
 
 Key = str | int | uuid.UUID | bytes
 """A decoded key, by key type: ``str``, ``int`` (int and long), ``uuid.UUID``, ``bytes``."""

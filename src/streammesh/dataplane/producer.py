@@ -6,14 +6,14 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
-from streammesh.control.contract import ProductContract
+from streammesh.control import ProductContract
 from streammesh.dataplane.errors import ClientClosed, EventProblem, InvalidEvent, InvalidKey
 from streammesh.dataplane.events import event_fields
 from streammesh.dataplane.keys import KeyCodec
-from streammesh.log.base import EventLog, Header, ProducerOptions
-from streammesh.privacy.protection import FieldProtection
-from streammesh.schemas.errors import InvalidEvent as SchemaInvalidEvent
-from streammesh.schemas.formats import format_for
+from streammesh.log import EventLog, Header, ProducerOptions
+from streammesh.privacy import FieldProtection
+from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
+from streammesh.schemas import format_for
 from streammesh.serde import SchemaResolver, Serializer
 
 

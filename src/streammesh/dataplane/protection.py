@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from streammesh.control.records import ProductRecord
-from streammesh.governance.policies import PolicyRegistry
-from streammesh.governance.protection import mesh_fields_to_encrypt
+from streammesh.control import ProductRecord
+from streammesh.governance import PolicyRegistry, mesh_fields_to_encrypt
 from streammesh.privacy import FieldProtection, KeyStore
 
 

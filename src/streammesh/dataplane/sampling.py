@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 from streammesh.access import ContentAccess
-from streammesh.control.contract import ProductContract
+from streammesh.control import ProductContract
 from streammesh.dataplane.decoding import RecordDecoder
 from streammesh.dataplane.errors import UnreadableEvent
 from streammesh.dataplane.events import ProductEvent
-from streammesh.log.base import ConsumerOptions, EventLog, Record, TopicPartition
+from streammesh.log import ConsumerOptions, EventLog, Record, TopicPartition
 from streammesh.privacy import FieldProtection, PrivacyError
 from streammesh.serde import SchemaResolver
 

@@ -33,12 +33,11 @@ from streammesh.dataplane.keys import KeyCodec
 from streammesh.dataplane.producer import ProductProducer
 from streammesh.dataplane.protection import protection_for
 from streammesh.dataplane.sampling import SampleDecoder, count_since, latest_records
-from streammesh.governance.policies import PolicyRegistry
+from streammesh.governance import PolicyRegistry
 from streammesh.identity import Role
-from streammesh.log import ConsumerOptions, EventLog, ProducerOptions
-from streammesh.log.partitioner import partition_for_key
+from streammesh.log import ConsumerOptions, EventLog, ProducerOptions, partition_for_key
 from streammesh.privacy import FieldProtection, KeyStore
-from streammesh.registry.base import SchemaRegistry
+from streammesh.registry import SchemaRegistry
 from streammesh.serde import RegistryResolver
 
 _MINUTE_MS = 60_000

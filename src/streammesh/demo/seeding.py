@@ -19,8 +19,7 @@ from streammesh.access import (
     AccessState,
     Caller,
 )
-from streammesh.control.errors import ProductNotFound
-from streammesh.control.records import ApplicationRole
+from streammesh.control import ApplicationRole, ProductNotFound
 from streammesh.demo.cast import APPLICATIONS, DOMAINS, PENDING, TEAMS
 from streammesh.demo.generators import now
 from streammesh.demo.products import (
@@ -32,8 +31,8 @@ from streammesh.demo.products import (
     write_products,
 )
 from streammesh.identity import AccountKind, Role
-from streammesh.products.descriptor import Status
-from streammesh.sdk.local import InProcessMesh
+from streammesh.products import Status
+from streammesh.sdk import InProcessMesh
 
 SEEDER = "demo"
 """Who the audit log records for the demo's changes."""

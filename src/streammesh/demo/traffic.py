@@ -22,8 +22,8 @@ from streammesh.demo.cast import APPLICATIONS
 from streammesh.demo.generators import event_factory, now
 from streammesh.demo.products import PRODUCTS, DemoProduct
 from streammesh.errors import MeshError
-from streammesh.log.base import ConsumerOptions
-from streammesh.sdk.local import InProcessMesh
+from streammesh.log import ConsumerOptions
+from streammesh.sdk import InProcessMesh
 
 _LOGGER = logging.getLogger(__name__)
 FLUSH_EVERY_S = 1.0

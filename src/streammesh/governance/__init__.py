@@ -35,11 +35,15 @@ from streammesh.governance.proposals import (
     ProposalStatus,
     ProposalStep,
 )
-from streammesh.governance.protection import fields_to_encrypt, requires_approval
+from streammesh.governance.protection import (
+    fields_to_encrypt,
+    mesh_fields_to_encrypt,
+    requires_approval,
+)
 from streammesh.governance.report import ComplianceReport, ProductCompliance, compliance_report
 from streammesh.governance.review import MeshReview
 from streammesh.governance.service import GovernanceService
-from streammesh.products.findings import FindingSeverity, PolicyFinding
+from streammesh.products import FindingSeverity, PolicyFinding
 
 __all__ = [
     "BASELINE",
@@ -78,6 +82,7 @@ __all__ = [
     "evaluate",
     "fields_to_encrypt",
     "load_policies",
+    "mesh_fields_to_encrypt",
     "parse_policy",
     "policy_from",
     "requires_approval",

@@ -6,10 +6,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from streammesh.governance.policy import Policy, RuleSettings
-from streammesh.products.descriptor import Classification, Descriptor
-from streammesh.products.findings import FindingSeverity, PolicyFinding
-from streammesh.registry.base import CompatibilityLevel
-from streammesh.schemas.base import SchemaField
+from streammesh.products import Classification, Descriptor, FindingSeverity, PolicyFinding
+from streammesh.registry import CompatibilityLevel
+from streammesh.schemas import SchemaField
 
 
 @dataclass(frozen=True, slots=True)

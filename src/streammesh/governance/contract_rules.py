@@ -9,10 +9,7 @@ from typing import Any
 
 from streammesh.governance.context import RuleContext
 from streammesh.governance.findings import RuleId
-from streammesh.products.descriptor import EventKind, Visibility
-from streammesh.products.durations import format_duration
-from streammesh.products.findings import PolicyFinding
-from streammesh.products.retention import RetentionMode
+from streammesh.products import EventKind, PolicyFinding, RetentionMode, Visibility, format_duration
 
 
 def _value_at(document: dict[str, Any], path: str) -> Any:

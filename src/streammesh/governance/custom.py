@@ -18,7 +18,7 @@ from importlib.metadata import entry_points
 
 from streammesh.governance.context import RuleContext
 from streammesh.governance.errors import CustomRuleUnavailable
-from streammesh.products.findings import PolicyFinding
+from streammesh.products import PolicyFinding
 
 ENTRY_POINT_GROUP = "streammesh.policies"
 """The entry point group custom rules are registered in."""

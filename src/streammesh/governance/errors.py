@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from streammesh.errors import MeshError
 
 if TYPE_CHECKING:
-    from streammesh.products.findings import PolicyFinding
+    from streammesh.products import PolicyFinding
 
 
 class GovernanceError(MeshError):

@@ -25,10 +25,9 @@ from streammesh.governance.schema_rules import (
     personal_data,
     protected_fields,
 )
-from streammesh.products.descriptor import Descriptor
-from streammesh.products.findings import FindingSeverity, PolicyFinding
-from streammesh.registry.base import CompatibilityLevel
-from streammesh.schemas.base import SchemaField
+from streammesh.products import Descriptor, FindingSeverity, PolicyFinding
+from streammesh.registry import CompatibilityLevel
+from streammesh.schemas import SchemaField
 
 BUILT_IN_RULES: tuple[tuple[str, RuleFunction], ...] = (
     ("metadata_required", required_metadata),

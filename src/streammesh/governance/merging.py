@@ -15,8 +15,8 @@ from typing import Any
 
 from streammesh.governance.findings import RuleId
 from streammesh.governance.policy import Policy, Rules, RuleSettings
-from streammesh.products.findings import FindingSeverity, PolicyFinding
-from streammesh.registry.base import CompatibilityLevel
+from streammesh.products import FindingSeverity, PolicyFinding
+from streammesh.registry import CompatibilityLevel
 
 _DIRECTIONS = {
     CompatibilityLevel.NONE: frozenset[str](),

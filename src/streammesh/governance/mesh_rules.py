@@ -7,8 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from streammesh.governance.context import RuleContext
 from streammesh.governance.findings import RuleId
-from streammesh.products.descriptor import Descriptor
-from streammesh.products.findings import PolicyFinding
+from streammesh.products import Descriptor, PolicyFinding
 
 
 def _upstream(mesh: Sequence[Descriptor], reference: str) -> Descriptor | None:

@@ -22,9 +22,8 @@ from streammesh.governance.errors import PolicyLoosened
 from streammesh.governance.merging import Loosening, effective_policy
 from streammesh.governance.policy import BASELINE, Policy, policy_from
 from streammesh.governance.tables import policies
-from streammesh.log.errors import LogError
-from streammesh.products.errors import InvalidName
-from streammesh.products.names import check_segment
+from streammesh.log import LogError
+from streammesh.products import InvalidName, check_segment
 from streammesh.store import MetadataStore
 
 _LOGGER = logging.getLogger(__name__)

@@ -34,11 +34,14 @@ from pydantic import (
 
 from streammesh.bounded_yaml import load_yaml
 from streammesh.governance.errors import PolicyInvalid
-from streammesh.products.descriptor import Classification, SchemaFormatName
-from streammesh.products.durations import parse_duration
-from streammesh.products.findings import FindingSeverity
-from streammesh.products.sizes import PartitionSize
-from streammesh.registry.base import CompatibilityLevel
+from streammesh.products import (
+    Classification,
+    FindingSeverity,
+    PartitionSize,
+    SchemaFormatName,
+    parse_duration,
+)
+from streammesh.registry import CompatibilityLevel
 
 DEFAULT_PERSONAL_DATA_PATTERNS = (
     r"e[-_]?mail",

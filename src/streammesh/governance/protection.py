@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from streammesh.governance.policy import BASELINE, Policy
-from streammesh.products.descriptor import Descriptor
+from streammesh.products import Descriptor
 
 if TYPE_CHECKING:
     from streammesh.governance.policies import PolicyRegistry

@@ -18,10 +18,9 @@ from streammesh.governance.protection import fields_to_encrypt
 from streammesh.governance.report_exposure import SCAN_PER_PARTITION, scan_for_clear_fields
 from streammesh.governance.review import MeshReview
 from streammesh.log import EventLog
-from streammesh.products.descriptor import Descriptor, Status
-from streammesh.products.findings import FindingSeverity, PolicyFinding
-from streammesh.registry.base import SchemaRegistry
-from streammesh.schemas.formats import format_for
+from streammesh.products import Descriptor, FindingSeverity, PolicyFinding, Status
+from streammesh.registry import SchemaRegistry
+from streammesh.schemas import format_for
 from streammesh.store import MetadataStore
 
 if TYPE_CHECKING:

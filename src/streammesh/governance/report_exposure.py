@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from streammesh.errors import MeshError
 from streammesh.log import ConsumerOptions, EventLog, Record, TopicPartition
 from streammesh.privacy import fields_in_clear
-from streammesh.registry.base import SchemaRegistry
+from streammesh.registry import SchemaRegistry
 from streammesh.serde import Deserializer, RegistryResolver
 
 SCAN_PER_PARTITION = 500

@@ -9,15 +9,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from streammesh.control.inventory import all_products
+from streammesh.control import all_products
 from streammesh.errors import MeshError
 from streammesh.governance.custom import CustomRule, custom_rules
 from streammesh.governance.evaluation import evaluate
 from streammesh.governance.policies import PolicySet, load_policies
-from streammesh.products.descriptor import Descriptor, Status
-from streammesh.products.findings import PolicyFinding
-from streammesh.registry.base import CompatibilityLevel, SchemaRegistry, subject_for
-from streammesh.schemas.base import SchemaField
+from streammesh.products import Descriptor, PolicyFinding, Status
+from streammesh.registry import CompatibilityLevel, SchemaRegistry, subject_for
+from streammesh.schemas import SchemaField
 
 _LIVE = frozenset({Status.DRAFT, Status.PUBLISHED, Status.DEPRECATED})
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from streammesh.governance.context import RuleContext
 from streammesh.governance.findings import RuleId
 from streammesh.governance.merging import satisfies
-from streammesh.products.findings import PolicyFinding
-from streammesh.registry.base import subject_for
+from streammesh.products import PolicyFinding
+from streammesh.registry import subject_for
 
 
 def field_docs(context: RuleContext) -> Iterator[PolicyFinding]:

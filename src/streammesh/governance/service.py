@@ -11,7 +11,7 @@ from streammesh.governance.policies import PolicyRegistry
 from streammesh.governance.proposals import ProposalRegistry
 from streammesh.governance.report import ComplianceReport, compliance_report
 from streammesh.log import EventLog
-from streammesh.registry.base import SchemaRegistry
+from streammesh.registry import SchemaRegistry
 from streammesh.store import MetadataStore
 
 if TYPE_CHECKING:

@@ -21,9 +21,14 @@ from typing import Any
 
 from streammesh.access import AccessService, AccessState
 from streammesh.catalog import CatalogEntry, ProductNotInCatalog
-from streammesh.control import ControlPlane, ProductNotFound, ProductRecord
-from streammesh.control.records import ApplicationRecord, ApplicationRole
-from streammesh.identity.accounts import AccountStore
+from streammesh.control import (
+    ApplicationRecord,
+    ApplicationRole,
+    ControlPlane,
+    ProductNotFound,
+    ProductRecord,
+)
+from streammesh.identity import AccountStore
 from streammesh.lineage.export import export_events
 from streammesh.lineage.facets import Datasource, product_facets
 from streammesh.lineage.graph import (
@@ -42,7 +47,7 @@ from streammesh.lineage.graph import (
 from streammesh.lineage.lag import group_lag
 from streammesh.lineage.openlineage import MESH_NAMESPACE, DatasetRef, ObservedJob
 from streammesh.lineage.runs import OpenLineageRuns
-from streammesh.log.base import EventLog
+from streammesh.log import EventLog
 from streammesh.store import MetadataStore
 
 _TOPIC = re.compile(r"^[^.]+\.[^.]+\.v[1-9][0-9]*$")

@@ -15,7 +15,7 @@ from typing import Any
 
 from streammesh.catalog import CatalogEntry
 from streammesh.lineage.openlineage import MESH_NAMESPACE, OPENLINEAGE_PRODUCER
-from streammesh.schemas.base import SchemaField
+from streammesh.schemas import SchemaField
 
 _FACETS = "https://openlineage.io/spec/facets"
 SCHEMA_FACET_URL = f"{_FACETS}/1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet"

@@ -10,11 +10,9 @@ from enum import StrEnum
 
 from streammesh.access import AccessService, AccessState
 from streammesh.audit import AuditAction
-from streammesh.control import ControlPlane
-from streammesh.control.errors import ProductNotFound
-from streammesh.control.records import ApplicationRole
-from streammesh.identity.accounts import AccountStore
-from streammesh.lineage.impact import impact
+from streammesh.control import ApplicationRole, ControlPlane, ProductNotFound
+from streammesh.identity import AccountStore
+from streammesh.lineage import impact
 from streammesh.notify.messages import Notice
 from streammesh.store import MetadataStore
 

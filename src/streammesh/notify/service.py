@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from streammesh.audit import AuditAction, AuditRecord
 from streammesh.control import ControlPlane
-from streammesh.identity.accounts import AccountStore
+from streammesh.identity import AccountStore
 from streammesh.log import LogError
 from streammesh.notify.deliveries import Deliveries
 from streammesh.notify.inbox import Inbox

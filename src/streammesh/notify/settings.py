@@ -30,7 +30,7 @@ from streammesh.bounded_yaml import load_yaml
 from streammesh.config import CONFIG_FILE
 from streammesh.errors import ConfigError
 from streammesh.notify.targets import AllowedTarget, WebhookTargets
-from streammesh.products.durations import Duration
+from streammesh.products import Duration
 
 DEFAULT_GROUP = "streammesh-notify"
 

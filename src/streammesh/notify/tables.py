@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from streammesh.store.types import UtcDateTime
+from streammesh.store import UtcDateTime
 
 metadata = sa.MetaData()
 

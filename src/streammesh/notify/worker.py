@@ -21,10 +21,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from streammesh.audit import AuditRecord, MalformedMeshEvent, mesh_events_spec
-from streammesh.audit.events import decode_event
-from streammesh.control import ControlPlane
-from streammesh.control.open_mesh import OpenMesh
+from streammesh.audit import AuditRecord, MalformedMeshEvent, decode_event, mesh_events_spec
+from streammesh.control import ControlPlane, OpenMesh
 from streammesh.log import (
     Consumer,
     ConsumerOptions,

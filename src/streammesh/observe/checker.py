@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from streammesh.control import ControlPlane
-from streammesh.control.open_mesh import OpenMesh
-from streammesh.control.records import ProductRecord
+from streammesh.control import ControlPlane, OpenMesh, ProductRecord
 from streammesh.errors import MeshError
 from streammesh.log import EventLog, LogError
 from streammesh.observe.ledger import SloLedger

@@ -12,8 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from streammesh.control import ControlPlane
-from streammesh.control.records import ApplicationRole, ProductRecord
+from streammesh.control import ApplicationRole, ControlPlane, ProductRecord
 from streammesh.log import EventLog, TopicNotFound
 from streammesh.observe.lag import CaughtUp, GroupLag, caught_up, check_group, group_lag
 from streammesh.observe.lag import wait_caught_up as _wait
@@ -24,7 +23,7 @@ from streammesh.observe.throughput import (
     ProductMetrics,
     measure_product,
 )
-from streammesh.products.descriptor import Status
+from streammesh.products import Status
 
 _LIVE = frozenset({Status.DRAFT, Status.PUBLISHED, Status.DEPRECATED})
 """Product versions whose topic exists (a retired one's topic is deleted)."""

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from streammesh.control.records import ProductRecord
+from streammesh.control import ProductRecord
 from streammesh.durations import format_ms
-from streammesh.products.descriptor import EventKind, Status
-from streammesh.products.retention import RetentionMode
+from streammesh.products import EventKind, RetentionMode, Status
 
 MONITORED = frozenset({Status.PUBLISHED, Status.DEPRECATED})
 """Statuses whose SLOs are checked: a draft promises nothing yet, a retired stream is gone."""

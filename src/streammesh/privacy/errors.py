@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streammesh.errors import MeshError
-from streammesh.products.descriptor import KeyType
+from streammesh.products import KeyType
 
 
 class PrivacyError(MeshError):

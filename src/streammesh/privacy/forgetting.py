@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from streammesh.privacy.errors import InvalidEntityKey
 from streammesh.privacy.keys import KeyStore, product_name
-from streammesh.products.descriptor import KeyType
+from streammesh.products import KeyType
 
 _INT_SIZES = {KeyType.INT: 4, KeyType.LONG: 8}
 

@@ -32,8 +32,8 @@ from streammesh.privacy.errors import (
 from streammesh.privacy.keys import KeyStore, entity_label
 from streammesh.privacy.placeholders import candidates, type_tokens
 from streammesh.privacy.values import UnsupportedValue, decode_value, encode_value
-from streammesh.products.descriptor import Classification
-from streammesh.schemas.errors import InvalidEvent
+from streammesh.products import Classification
+from streammesh.schemas import InvalidEvent
 
 ENCRYPTED_CLASSIFICATIONS = frozenset(Classification)
 """Classifications whose fields are encrypted unless a policy names others: every label.

@@ -31,22 +31,22 @@ from typing import TYPE_CHECKING, Protocol
 from streammesh.errors import MissingDependency
 from streammesh.products.descriptor import Descriptor, EventKind, KeyType
 from streammesh.products.report import Finding, Severity
-from streammesh.registry.base import (
+from streammesh.registry import (
     CompatibilityLevel,
     CompatibilityReport,
+    SchemaNotFound,
     SchemaRegistry,
     SchemaSubmission,
+    SubjectNotFound,
     SubjectVersion,
     subject_for,
 )
-from streammesh.registry.errors import SchemaNotFound, SubjectNotFound
-from streammesh.schemas.errors import InvalidSchema, SchemaError, UnresolvedReference
-from streammesh.schemas.formats import format_for
-from streammesh.schemas.json_schema.object_root import require_object_root
+from streammesh.schemas import InvalidSchema, SchemaError, UnresolvedReference, format_for
+from streammesh.schemas.json_schema import require_object_root
 
 if TYPE_CHECKING:
     from streammesh.products.findings import PolicyFinding
-    from streammesh.schemas.base import ParsedSchema, SchemaField
+    from streammesh.schemas import ParsedSchema, SchemaField
 
 
 INCOMPATIBLE = "compatibility.incompatible"

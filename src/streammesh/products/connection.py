@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streammesh.log.config import parse_log_url
+from streammesh.log import parse_log_url
 from streammesh.products.descriptor import Descriptor, KeyType, SchemaFormatName
 
 TOKEN_ENV = "STREAMMESH_TOKEN"

@@ -36,7 +36,7 @@ from streammesh.products.names import (
 )
 from streammesh.products.retention import Retention, RetentionField, RetentionMode
 from streammesh.products.sizes import PartitionSize
-from streammesh.schemas.base import SchemaType
+from streammesh.schemas import SchemaType
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"

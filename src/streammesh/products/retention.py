@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
-from streammesh.log.base import CleanupPolicy, TopicSpec
+from streammesh.log import CleanupPolicy, TopicSpec
 from streammesh.products.durations import PATTERN as DURATION_PATTERN
 from streammesh.products.durations import format_duration, parse_duration
 

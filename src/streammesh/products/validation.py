@@ -47,8 +47,7 @@ from streammesh.products.report import (
     Severity,
     ValidationReport,
 )
-from streammesh.registry.base import SchemaRegistry, subject_for
-from streammesh.registry.errors import RegistryError, RemoteRegistryError
+from streammesh.registry import RegistryError, RemoteRegistryError, SchemaRegistry, subject_for
 
 DESCRIPTOR_SUFFIXES = (".yaml", ".yml")
 """Extensions of descriptor files."""

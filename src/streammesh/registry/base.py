@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from streammesh.schemas.base import Incompatibility, SchemaType
+from streammesh.schemas import Incompatibility, SchemaType
 
 Latest = Literal["latest"]
 VersionSelector = int | Latest

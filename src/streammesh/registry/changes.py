@@ -14,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.engine import Connection
+if TYPE_CHECKING:
+    # Only the recorder's signature names it: importing the registry's face (every package
+    # below the control plane does) must not load SQLAlchemy.
+    from sqlalchemy.engine import Connection
 
 
 class ChangeKind(StrEnum):

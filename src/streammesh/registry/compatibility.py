@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from streammesh.registry.base import CompatibilityLevel
-from streammesh.schemas.base import Incompatibility, ParsedSchema
-from streammesh.schemas.formats import format_for
+from streammesh.schemas import Incompatibility, ParsedSchema, format_for
 
 _BACKWARD = {
     CompatibilityLevel.BACKWARD,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from streammesh.errors import MeshError
-from streammesh.schemas.base import Incompatibility
+from streammesh.schemas import Incompatibility
 
 
 class RegistryError(MeshError):

@@ -56,7 +56,7 @@ from streammesh.registry.errors import (
     VersionNotSoftDeleted,
     VersionSoftDeleted,
 )
-from streammesh.schemas.base import Incompatibility, SchemaType
+from streammesh.schemas import Incompatibility, SchemaType
 
 REGISTRY_PATH = "/registry"
 _MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"

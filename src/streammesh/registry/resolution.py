@@ -19,9 +19,13 @@ from streammesh.registry.errors import (
     SubjectNotFound,
     VersionNotFound,
 )
-from streammesh.schemas.base import ParsedSchema, SchemaType
-from streammesh.schemas.errors import InvalidSchema, UnresolvedReference
-from streammesh.schemas.formats import format_for
+from streammesh.schemas import (
+    InvalidSchema,
+    ParsedSchema,
+    SchemaType,
+    UnresolvedReference,
+    format_for,
+)
 
 
 def identity(schema: ParsedSchema, references: tuple[SchemaReference, ...]) -> str:

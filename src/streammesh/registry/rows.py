@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from streammesh.registry import tables
 from streammesh.registry.base import SchemaReference
-from streammesh.schemas.base import SchemaType
+from streammesh.schemas import SchemaType
 
 
 @dataclass(frozen=True, slots=True)

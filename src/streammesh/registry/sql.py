@@ -56,8 +56,7 @@ from streammesh.registry.errors import (
 from streammesh.registry.resolution import SchemaResolution, identity
 from streammesh.registry.rows import VersionRow
 from streammesh.registry.tables import GLOBAL_SCOPE
-from streammesh.schemas.base import ParsedSchema, SchemaType
-from streammesh.schemas.formats import format_for
+from streammesh.schemas import ParsedSchema, SchemaType, format_for
 from streammesh.store import MetadataStore
 
 _LOCK = "schema-registry"

@@ -9,6 +9,7 @@ from streammesh.schemas.base import (
     SchemaFormat,
     SchemaType,
 )
+from streammesh.schemas.diff import SchemaSide, diff_schemas, pretty_schema
 from streammesh.schemas.errors import (
     InvalidEvent,
     InvalidSchema,
@@ -16,6 +17,7 @@ from streammesh.schemas.errors import (
     UndecodablePayload,
     UnresolvedReference,
 )
+from streammesh.schemas.formats import format_for
 
 __all__ = [
     "Incompatibility",
@@ -25,7 +27,11 @@ __all__ = [
     "SchemaError",
     "SchemaField",
     "SchemaFormat",
+    "SchemaSide",
     "SchemaType",
     "UndecodablePayload",
     "UnresolvedReference",
+    "diff_schemas",
+    "format_for",
+    "pretty_schema",
 ]

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from streammesh.catalog import SearchResult
-from streammesh.control.plan import PlanSummary
-from streammesh.control.records import (
+from streammesh.control import (
     ApplicationRecord,
     DomainRecord,
+    PlanSummary,
     ProductRecord,
     TeamRecord,
 )
-from streammesh.products.descriptor import Status
+from streammesh.products import Status
 from streammesh.sdk.access import AccessClient
 from streammesh.sdk.accounts import AccountsClient
 from streammesh.sdk.governance import GovernanceClient

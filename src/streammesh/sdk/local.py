@@ -11,18 +11,18 @@ from typing import Any
 from streammesh.access import Caller
 from streammesh.catalog import SearchResult
 from streammesh.config import MeshConfig
-from streammesh.control.plan import PlanSummary
-from streammesh.control.records import (
+from streammesh.control import (
     ApplicationRecord,
     DomainRecord,
+    PlanSummary,
     ProductRecord,
     TeamRecord,
+    read_product_sources,
 )
-from streammesh.control.sources import read_product_sources
 from streammesh.dataplane import ProductConsumer, ProductProducer
 from streammesh.identity import Role
-from streammesh.log.base import ConsumerOptions, ProducerOptions
-from streammesh.products.descriptor import Status
+from streammesh.log import ConsumerOptions, ProducerOptions
+from streammesh.products import Status
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk.inprocess.access import InProcessAccess
 from streammesh.sdk.inprocess.accounts import InProcessAccounts

@@ -4,6 +4,7 @@ Protobuf message indexes, payload) and back, with schema ids resolved through a 
 from streammesh.serde.errors import UnregisteredSchema, WireFormatError
 from streammesh.serde.resolver import RegistryResolver, SchemaResolver
 from streammesh.serde.serializer import Deserializer, Serializer
+from streammesh.serde.wire import decode_schema_id
 
 __all__ = [
     "Deserializer",
@@ -12,4 +13,5 @@ __all__ = [
     "Serializer",
     "UnregisteredSchema",
     "WireFormatError",
+    "decode_schema_id",
 ]

@@ -17,9 +17,8 @@ from functools import partial
 
 import fastavro
 
-from streammesh.schemas.avro.schema import AvroSchema
-from streammesh.schemas.base import ParsedSchema
-from streammesh.schemas.formats import format_for
+from streammesh.schemas import ParsedSchema, format_for
+from streammesh.schemas.avro import AvroSchema
 
 Encode = Callable[[object], bytes]
 Decode = Callable[[bytes], object]

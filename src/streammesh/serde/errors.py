@@ -3,7 +3,7 @@ that a serializer cannot find under its subject."""
 
 from __future__ import annotations
 
-from streammesh.schemas.errors import SchemaError
+from streammesh.schemas import SchemaError
 
 
 class WireFormatError(SchemaError):

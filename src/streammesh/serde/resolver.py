@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from streammesh.registry.base import SchemaReference, SchemaRegistry, SchemaSubmission
-from streammesh.registry.errors import SchemaNotFound, SubjectNotFound
-from streammesh.schemas.base import ParsedSchema
-from streammesh.schemas.formats import format_for
+from streammesh.registry import (
+    SchemaNotFound,
+    SchemaReference,
+    SchemaRegistry,
+    SchemaSubmission,
+    SubjectNotFound,
+)
+from streammesh.schemas import ParsedSchema, format_for
 from streammesh.serde.errors import UnregisteredSchema
 
 

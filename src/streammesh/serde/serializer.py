@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from streammesh.registry.base import SchemaReference
-from streammesh.schemas.base import ParsedSchema, SchemaType
+from streammesh.registry import SchemaReference
+from streammesh.schemas import ParsedSchema, SchemaType
 from streammesh.serde.codecs import Decode, decoder, encoder
 from streammesh.serde.resolver import SchemaResolver
 from streammesh.serde.wire import (
@@ -17,7 +17,7 @@ from streammesh.serde.wire import (
 )
 
 if TYPE_CHECKING:
-    from streammesh.schemas.protobuf.schema import ProtobufSchema
+    from streammesh.schemas.protobuf import ProtobufSchema
 
 
 class Serializer:
@@ -149,7 +149,7 @@ class Deserializer:
 def _protobuf(schema: ParsedSchema) -> ProtobufSchema:
     # Imported here: protobuf is the optional [protobuf] extra, and format_for has already
     # raised MissingDependency for a Protobuf schema when it is absent.
-    from streammesh.schemas.protobuf.schema import ProtobufSchema
+    from streammesh.schemas.protobuf import ProtobufSchema
 
     if not isinstance(schema, ProtobufSchema):
         raise TypeError(f"a PROTOBUF schema must be a ProtobufSchema, got {type(schema).__name__}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from streammesh.server.settings import ServerSettings
+from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
     from streammesh.server.app import build_app, create_app
@@ -27,4 +27,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'streammesh.server' has no attribute '{name}'")
 
 
-__all__ = ["ServerSettings", "build_app", "create_app"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "ServerSettings",
+    "build_app",
+    "create_app",
+]

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 import streammesh
 from streammesh.audit import EventRelay
-from streammesh.identity.tokens import SERVER_REMEMBER_S
+from streammesh.identity import SERVER_REMEMBER_S
 from streammesh.log import LogError
 from streammesh.notify import start_notifier
 from streammesh.observe import Stoppable, start_slo_checker

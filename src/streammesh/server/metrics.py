@@ -28,8 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streammesh.config import MetricsAccess
 from streammesh.errors import MeshError
 from streammesh.log import TopicNotFound
-from streammesh.observe import MeshMonitor, SloStatus
-from streammesh.observe.monitor import RegisteredGroup
+from streammesh.observe import MeshMonitor, RegisteredGroup, SloStatus
 from streammesh.server.auth import authenticate_now
 from streammesh.server.context import server_context
 

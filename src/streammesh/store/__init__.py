@@ -21,7 +21,8 @@ from streammesh.store.errors import (
 )
 from streammesh.store.generation import Generation
 from streammesh.store.open import open_store
-from streammesh.store.store import Backend, MetadataStore
+from streammesh.store.store import Backend, MetadataStore, lock_key
+from streammesh.store.types import UtcDateTime
 from streammesh.store.urls import default_store_url
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "StoreDiskFull",
     "StoreError",
     "StoreUnavailable",
+    "UtcDateTime",
     "default_store_url",
+    "lock_key",
     "open_store",
 ]

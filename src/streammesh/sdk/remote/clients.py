@@ -10,7 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from streammesh.control.records import ProductRecord
+from streammesh.control import ProductRecord
 from streammesh.dataplane import (
     ClientClosed,
     EventProblem,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from streammesh.lineage import Direction, RunEvent
-from streammesh.lineage.openlineage import run_event_document
+from streammesh.lineage import Direction, RunEvent, run_event_document
 from streammesh.sdk.lineage import check_depth
 
 if TYPE_CHECKING:

@@ -31,19 +31,19 @@ from typing import Any, Self
 import httpx
 
 from streammesh.catalog import SearchResult
-from streammesh.control.plan import PlanSummary
-from streammesh.control.records import (
+from streammesh.control import (
     ApplicationRecord,
     DomainRecord,
+    PlanSummary,
     ProductRecord,
     TeamRecord,
     application_from_document,
     domain_from_document,
     product_from_document,
+    read_product_sources,
     team_from_document,
 )
-from streammesh.control.sources import read_product_sources
-from streammesh.products.descriptor import Status
+from streammesh.products import Status
 from streammesh.sdk.errors import MeshUnreachable, RemoteRequestFailed
 from streammesh.sdk.remote.access import RemoteAccess
 from streammesh.sdk.remote.accounts import RemoteAccounts

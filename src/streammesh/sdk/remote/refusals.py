@@ -14,14 +14,15 @@ from streammesh.access import (
     InvalidAccessRequest,
     NotAllowedToDecide,
 )
-from streammesh.control.errors import (
+from streammesh.control import (
     ConsumerGroupTaken,
     InvalidProductSource,
     NotAcceptingConsumers,
+    PlanProblem,
     PlanRefused,
     ProductNotFound,
+    Severity,
 )
-from streammesh.control.plan import PlanProblem, Severity
 from streammesh.dataplane import EventProblem, InvalidEvent
 from streammesh.errors import MeshError
 from streammesh.governance import (
@@ -42,7 +43,7 @@ from streammesh.identity import (
     TokenNotFound,
 )
 from streammesh.log import TopicNotFound
-from streammesh.notify.errors import (
+from streammesh.notify import (
     DeliveryNotFound,
     InboxItemNotFound,
     InvalidIncident,
@@ -50,10 +51,8 @@ from streammesh.notify.errors import (
     SubscriptionNotFound,
 )
 from streammesh.observe import InvalidGroup, InvalidOffsets
-from streammesh.privacy.errors import InvalidEntityKey
-from streammesh.products.descriptor import KeyType
-from streammesh.products.errors import DescriptorInvalid, DescriptorProblem
-from streammesh.products.lifecycle import LifecycleError
+from streammesh.privacy import InvalidEntityKey
+from streammesh.products import DescriptorInvalid, DescriptorProblem, KeyType, LifecycleError
 from streammesh.sdk.errors import AuthenticationFailed, RemotePermissionDenied
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from urllib.parse import quote
 
 from streammesh.dataplane import Key
-from streammesh.products.descriptor import KeyType
+from streammesh.products import KeyType
 
 API = "/api/v1"
 """Where the REST API lives on a server."""

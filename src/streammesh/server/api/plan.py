@@ -6,8 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from streammesh.control import ProductSource
-from streammesh.control.plan import PlanSummary
+from streammesh.control import PlanSummary, ProductSource
 from streammesh.server.api.models.plan import PlanBody, PlanReply
 from streammesh.server.api.responses import errors
 from streammesh.server.api.roles import Changer, Scope

@@ -10,10 +10,17 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from streammesh.catalog.catalog import MAX_LIMIT
-from streammesh.products.asyncapi import ExportedProduct, asyncapi_document
-from streammesh.products.connection import connection_details, endpoint_of
-from streammesh.products.descriptor import Alignment, QualityTier, SlaTier, Status
+from streammesh.catalog import MAX_LIMIT
+from streammesh.products import (
+    Alignment,
+    ExportedProduct,
+    QualityTier,
+    SlaTier,
+    Status,
+    asyncapi_document,
+    connection_details,
+    endpoint_of,
+)
 from streammesh.server.api.models.products import (
     ApplicationDocument,
     ProductDetail,

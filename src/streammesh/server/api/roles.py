@@ -16,8 +16,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from streammesh.access import DomainScope, domain_scope
-from streammesh.access.authority import OVERSEERS
+from streammesh.access import OVERSEERS, DomainScope, domain_scope
 from streammesh.identity import Principal, Role
 from streammesh.server.auth import WRITER_ROLES, Reader, authenticate, require_role
 from streammesh.server.context import server_context

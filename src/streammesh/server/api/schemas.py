@@ -6,10 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from streammesh.registry.base import SchemaRegistry, SubjectVersion
-from streammesh.schemas.base import Incompatibility, ParsedSchema
-from streammesh.schemas.diff import SchemaSide, diff_schemas
-from streammesh.schemas.formats import format_for
+from streammesh.registry import SchemaRegistry, SubjectVersion
+from streammesh.schemas import Incompatibility, ParsedSchema, SchemaSide, diff_schemas, format_for
 from streammesh.server.api.models.schemas import SchemaDiffReply, SchemaVersionDocument
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors

@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 from streammesh.access import AccessControl
 from streammesh.control import ControlPlane
 from streammesh.dataplane import DataPlane
-from streammesh.governance.policies import PolicyRegistry
+from streammesh.governance import PolicyRegistry
 from streammesh.log import EventLog
 from streammesh.privacy import KeyStore
-from streammesh.registry.base import SchemaRegistry
+from streammesh.registry import SchemaRegistry
 from streammesh.server.context import server_context
 
 

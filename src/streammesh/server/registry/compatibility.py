@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from streammesh.registry.base import VersionSelector
+from streammesh.registry import VersionSelector
 from streammesh.server.auth import Reader
 from streammesh.server.registry.models import CompatibilityReply, SchemaBody
 from streammesh.server.registry.translation import (

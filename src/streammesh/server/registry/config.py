@@ -11,8 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request
 
 from streammesh.identity import Principal, Role
-from streammesh.registry.base import CompatibilityLevel, RegistryMode
-from streammesh.registry.errors import InvalidCompatibilityLevel, InvalidMode
+from streammesh.registry import (
+    CompatibilityLevel,
+    InvalidCompatibilityLevel,
+    InvalidMode,
+    RegistryMode,
+)
 from streammesh.server.auth import Reader, Writer, require_role
 from streammesh.server.registry.models import (
     ConfigBody,

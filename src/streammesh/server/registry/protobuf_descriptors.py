@@ -14,10 +14,8 @@ from base64 import b64decode, b64encode
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from streammesh.registry.base import SchemaReference, SchemaRegistry
-from streammesh.registry.errors import InvalidSchemaSubmission
-from streammesh.schemas.base import ParsedSchema, SchemaType
-from streammesh.schemas.formats import format_for
+from streammesh.registry import InvalidSchemaSubmission, SchemaReference, SchemaRegistry
+from streammesh.schemas import ParsedSchema, SchemaType, format_for
 
 if TYPE_CHECKING:
     from google.protobuf.descriptor_pb2 import (
@@ -103,7 +101,7 @@ def serialized_from_proto_text(
 ) -> str:
     """The base64 ``FileDescriptorProto`` of stored ``.proto`` text (references resolved
     through ``registry``)."""
-    from streammesh.schemas.protobuf.schema import ProtobufSchema
+    from streammesh.schemas.protobuf import ProtobufSchema
 
     schema = _parsed(registry, text, references)
     assert isinstance(schema, ProtobufSchema)

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from streammesh.registry.base import SchemaRegistry, StoredSchema
-from streammesh.registry.sql import SqlSchemaRegistry
+from streammesh.registry import SchemaRegistry, SqlSchemaRegistry, StoredSchema
 from streammesh.server.auth import Reader
 from streammesh.server.registry.models import SchemaReply, SubjectVersionPair
 from streammesh.server.registry.translation import (

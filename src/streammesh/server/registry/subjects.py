@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 
-from streammesh.registry.errors import SubjectNotFound
+from streammesh.registry import SubjectNotFound
 from streammesh.server.auth import Reader, Writer
 from streammesh.server.registry.models import (
     RegisteredReply,

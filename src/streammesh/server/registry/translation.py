@@ -13,14 +13,15 @@ from fastapi import Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from streammesh.identity import Principal
-from streammesh.registry.base import (
+from streammesh.registry import (
+    InvalidSchemaSubmission,
+    InvalidVersion,
     SchemaReference,
     SchemaRegistry,
     SchemaSubmission,
     VersionSelector,
 )
-from streammesh.registry.errors import InvalidSchemaSubmission, InvalidVersion
-from streammesh.schemas.base import SchemaType
+from streammesh.schemas import SchemaType
 from streammesh.server.context import server_context
 from streammesh.server.errors import REGISTRY_MEDIA_TYPE
 from streammesh.server.registry.models import (

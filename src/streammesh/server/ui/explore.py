@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from streammesh.catalog.model import Facet
+from streammesh.catalog import Facet
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render
 
 router = APIRouter(include_in_schema=False)

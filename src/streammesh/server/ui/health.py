@@ -13,7 +13,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from streammesh.control.records import ApplicationRole, ProductRecord
+from streammesh.control import ApplicationRole, ProductRecord
 from streammesh.log import ConsumerOptions, EventLog, LogError, TopicPartition
 from streammesh.observe import GroupLag, ProductMetrics, SloState
 from streammesh.server.context import ServerContext

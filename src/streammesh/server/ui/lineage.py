@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from streammesh.control.errors import ProductNotFound
+from streammesh.control import ProductNotFound
 from streammesh.lineage import Direction, LineageGraph, NodeKind
 from streammesh.server.ui.not_found import close_products, not_found_page
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render

@@ -8,8 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from streammesh.notify import NotificationService
-from streammesh.notify.errors import InboxItemNotFound
+from streammesh.notify import InboxItemNotFound, NotificationService
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render, require_csrf
 

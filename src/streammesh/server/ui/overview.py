@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from streammesh.audit import MESH_EVENTS_TOPIC, read_mesh_events
-from streammesh.governance.report import ProductCompliance
+from streammesh.governance import ProductCompliance
 from streammesh.log import LogError
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render

@@ -12,13 +12,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from streammesh.access import Caller, EventsNotReadable
-from streammesh.control.errors import ProductNotFound
-from streammesh.control.records import ApplicationRole, ProductRecord
+from streammesh.control import ApplicationRole, ProductNotFound, ProductRecord
 from streammesh.errors import MeshError
 from streammesh.identity import AccountKind
 from streammesh.lineage import Node
-from streammesh.products.connection import connection_details, endpoint_of
-from streammesh.registry.errors import SchemaNotFound
+from streammesh.products import connection_details, endpoint_of
+from streammesh.registry import SchemaNotFound
 from streammesh.server.api.event_json import event_document
 from streammesh.server.api.models.events import EventDocument
 from streammesh.server.api.schemas import diff_schema_versions, list_schemas

@@ -17,11 +17,9 @@ from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException
 
 from streammesh.access import domain_scope
-from streammesh.control import ControlPlane, ProductSource
-from streammesh.control.errors import ProductNotFound
-from streammesh.control.plan import Plan
+from streammesh.control import ControlPlane, Plan, ProductNotFound, ProductSource
 from streammesh.errors import MeshError
-from streammesh.registry.base import SchemaRegistry
+from streammesh.registry import SchemaRegistry
 from streammesh.server.api.roles import CHANGER_ROLES
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.viewer import (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streammesh.access import Caller, ContentAccess, EventsNotReadable
-from streammesh.control.records import ProductRecord
+from streammesh.control import ProductRecord
 from streammesh.server.api.event_json import event_document
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.viewer import Viewer

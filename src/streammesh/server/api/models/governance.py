@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from streammesh.governance.proposals import ProposalStatus
+from streammesh.governance import ProposalStatus
 
 
 class PolicyBody(BaseModel):

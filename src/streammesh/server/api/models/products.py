@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from streammesh.control import ApplicationRole
-from streammesh.products.descriptor import Deprecation, Descriptor, Owner, Status
+from streammesh.products import Deprecation, Descriptor, Owner, Status
 
 
 class SchemaPointer(BaseModel):

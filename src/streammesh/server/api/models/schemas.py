@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from streammesh.schemas.base import SchemaType
+from streammesh.schemas import SchemaType
 
 
 class SchemaVersionDocument(BaseModel):
