@@ -1,0 +1,148 @@
+"""ksqlDB's KAFKA format: one column written by Kafka's standard serializers, and NONE.
+
+INTEGER is 4 bytes big-endian two's complement (``IntegerSerializer``), BIGINT 8 bytes
+(``LongSerializer``), DOUBLE 8 bytes IEEE 754 big-endian (``DoubleSerializer``), STRING UTF-8
+(``StringSerializer``), BYTES the bytes as they are. A NULL is a null record. There is no type
+coercion: bytes of the wrong size for the column are refused.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+from streammesh.streams.formats.base import Column, FormatName, Row
+from streammesh.streams.formats.errors import (
+    DeserializationFailed,
+    SerializationFailed,
+    UnsupportedFormat,
+)
+from streammesh.streams.formats.values import ValueMismatch, to_json
+from streammesh.streams.types import BaseType, type_text
+
+_FORMAT = FormatName.KAFKA
+_FIXED = {BaseType.INTEGER: ">i", BaseType.BIGINT: ">q", BaseType.DOUBLE: ">d"}
+_SUPPORTED = (*_FIXED, BaseType.STRING, BaseType.BYTES)
+_SERIALIZERS = {
+    BaseType.INTEGER: "IntegerDeserializer",
+    BaseType.BIGINT: "LongDeserializer",
+    BaseType.DOUBLE: "DoubleDeserializer",
+}
+
+
+class KafkaSerde:
+    """One primitive column to Kafka's standard serialized bytes and back (see the module)."""
+
+    __slots__ = ("_column", "_columns")
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        """Args:
+        columns: Exactly one column of INTEGER, BIGINT, DOUBLE, STRING or BYTES.
+
+        Raises:
+            UnsupportedFormat: no column, several, or another type.
+        """
+        if len(columns) != 1:
+            raise UnsupportedFormat(
+                _FORMAT,
+                f"it holds exactly one column, got {len(columns)}"
+                + (f" ({', '.join(column.name for column in columns)})" if columns else ""),
+            )
+        column = columns[0]
+        if column.type.base not in _SUPPORTED:
+            raise UnsupportedFormat(
+                _FORMAT,
+                f"type {type_text(column.type)} is not supported; it supports INT, BIGINT, "
+                "DOUBLE, STRING and BYTES",
+                column.name,
+            )
+        self._columns = (column,)
+        self._column = column
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The one column."""
+        return self._columns
+
+    def serialize(self, row: Sequence[object] | None) -> bytes | None:
+        """The column's bytes; a null row or a NULL value is a null record."""
+        if row is None:
+            return None
+        column = self._column
+        if len(row) != 1:
+            raise SerializationFailed(
+                _FORMAT, column.name, f"the row has {len(row)} values for 1 column"
+            )
+        value = row[0]
+        if value is None:
+            return None
+        try:
+            checked = to_json(value, column.type, column.name)
+        except ValueMismatch as exc:
+            raise SerializationFailed(_FORMAT, exc.path, exc.reason) from None
+        base = column.type.base
+        if base in _FIXED:
+            return struct.pack(_FIXED[base], checked)
+        if base is BaseType.STRING:
+            assert isinstance(value, str)
+            return value.encode("utf-8")
+        assert isinstance(value, bytes | bytearray)
+        return bytes(value)
+
+    def deserialize(self, data: bytes | None) -> Row | None:
+        """The one-column row of ``data`` (``None`` for a null record)."""
+        if data is None:
+            return None
+        column = self._column
+        base = column.type.base
+        if base in _FIXED:
+            size = struct.calcsize(_FIXED[base])
+            if len(data) != size:
+                raise DeserializationFailed(
+                    _FORMAT,
+                    f"size of data received by {_SERIALIZERS[base]} is not {size} "
+                    f"(got {len(data)} bytes for {type_text(column.type)})",
+                    column.name,
+                )
+            return (struct.unpack(_FIXED[base], data)[0],)
+        if base is BaseType.STRING:
+            try:
+                return (data.decode("utf-8"),)
+            except UnicodeDecodeError as exc:
+                raise DeserializationFailed(
+                    _FORMAT, f"not UTF-8 text (byte {exc.start} is invalid)", column.name
+                ) from None
+        return (bytes(data),)
+
+
+class NoneSerde:
+    """ksqlDB's NONE key format: the key is not read, and written as a null key."""
+
+    __slots__ = ()
+
+    def __init__(self, columns: Sequence[Column] = ()) -> None:
+        """Args:
+        columns: Must be empty.
+
+        Raises:
+            UnsupportedFormat: key columns were declared.
+        """
+        if columns:
+            raise UnsupportedFormat(
+                FormatName.NONE,
+                "a key format of NONE cannot have key columns, got "
+                + ", ".join(column.name for column in columns),
+            )
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """No columns."""
+        return ()
+
+    def serialize(self, row: Sequence[object] | None) -> bytes | None:
+        """Always a null key."""
+        return None
+
+    def deserialize(self, data: bytes | None) -> Row | None:
+        """The empty row, whatever the bytes."""
+        return ()

@@ -1,0 +1,327 @@
+"""AVRO, JSON_SR and PROTOBUF: rows through the mesh's schema registry, in the Confluent wire
+format (magic byte 0, the 4-byte schema id, for Protobuf the message indexes, the payload).
+
+Writing registers (once) the schema ksqlDB would generate for the columns under the subject
+(``<topic>-value`` / ``<topic>-key``) and frames each row with its id, through
+``streammesh.serde`` as the data plane does. Reading finds the writer's schema by the id in the
+header, so data written by any producer with any registered schema of the subject is read;
+record fields are matched to columns in any case, first match, and a missing field is NULL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from streammesh.errors import MeshError
+from streammesh.schemas.avro import AvroFormat
+from streammesh.schemas.json_schema import JsonSchemaFormat
+from streammesh.serde import Deserializer, SchemaResolver, Serializer
+from streammesh.streams.formats.avro import avro_schema, from_avro, to_avro
+from streammesh.streams.formats.base import Column, FormatName, Row
+from streammesh.streams.formats.errors import (
+    DeserializationFailed,
+    SerializationFailed,
+    UnsupportedFormat,
+)
+from streammesh.streams.formats.json_format import JsonSerde, parse_json
+from streammesh.streams.formats.values import ValueMismatch, describe, lookup
+from streammesh.streams.types import (
+    ArrayType,
+    BaseType,
+    DecimalType,
+    MapType,
+    SqlType,
+    StructType,
+)
+
+
+class AvroSerde:
+    """Rows to Avro in the wire format and back (see the module)."""
+
+    __slots__ = (
+        "_columns",
+        "_deserializer",
+        "_resolver",
+        "_schema_text",
+        "_serializer",
+        "_subject",
+        "_wrapped",
+    )
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        resolver: SchemaResolver,
+        subject: str,
+        *,
+        wrapped: bool = True,
+        full_name: str | None = None,
+    ) -> None:
+        """Args:
+        columns: The key or value columns.
+        resolver: The registry, through the serializers' cache.
+        subject: Where the schema is registered (``<topic>-value``).
+        wrapped: A record of the columns; ``False`` (one column) the bare value.
+        full_name: The generated record's full name (``VALUE_AVRO_SCHEMA_FULL_NAME``).
+        """
+        self._columns = tuple(columns)
+        self._resolver = resolver
+        self._subject = subject
+        self._wrapped = wrapped
+        self._schema_text = avro_schema(columns, wrapped=wrapped, full_name=full_name)
+        self._serializer: Serializer | None = None
+        self._deserializer = Deserializer(resolver)
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns, in order."""
+        return self._columns
+
+    @property
+    def schema_text(self) -> str:
+        """The Avro schema registered for writing."""
+        return self._schema_text
+
+    def serialize(self, row: Sequence[object] | None) -> bytes | None:
+        """Wire-format Avro of ``row``; registers the schema on first use.
+
+        Raises:
+            SerializationFailed: a value does not fit its column.
+            IncompatibleSchema: the subject's compatibility level refuses the generated schema.
+        """
+        if row is None:
+            return None
+        _check_width(FormatName.AVRO, self._columns, row)
+        try:
+            values = [
+                to_avro(value, column.type, column.name)
+                for column, value in zip(self._columns, row, strict=True)
+            ]
+        except ValueMismatch as exc:
+            raise SerializationFailed(FormatName.AVRO, exc.path, exc.reason) from None
+        datum: object = (
+            dict(zip((column.name for column in self._columns), values, strict=True))
+            if self._wrapped
+            else values[0]
+        )
+        if self._serializer is None:
+            schema = AvroFormat().parse(self._schema_text)
+            self._serializer = Serializer(
+                self._resolver, self._subject, schema=schema, auto_register=True
+            )
+        return self._serializer.serialize(datum)
+
+    def deserialize(self, data: bytes | None) -> Row | None:
+        """The row of a wire-format Avro record (``None`` for a null record)."""
+        if data is None:
+            return None
+        return _row_of(FormatName.AVRO, self._decode(data), self._columns, self._wrapped)
+
+    def _decode(self, data: bytes) -> object:
+        try:
+            return self._deserializer.deserialize(data)
+        except MeshError as exc:
+            raise DeserializationFailed(FormatName.AVRO, str(exc)) from None
+
+
+class JsonSrSerde:
+    """JSON_SR: ksqlDB's JSON payload behind the wire-format header of a registered JSON
+    Schema (see :func:`json_schema`); reading skips the header and reads the JSON."""
+
+    __slots__ = ("_header", "_json", "_resolver", "_schema_text", "_subject")
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        resolver: SchemaResolver,
+        subject: str,
+        *,
+        wrapped: bool = True,
+    ) -> None:
+        """Args:
+        columns: The key or value columns.
+        resolver: The registry, through the serializers' cache.
+        subject: Where the schema is registered.
+        wrapped: An object of the columns; ``False`` (one column) the bare value.
+        """
+        self._json = JsonSerde(columns, wrapped=wrapped, format_name=FormatName.JSON_SR)
+        self._resolver = resolver
+        self._subject = subject
+        self._schema_text = json_schema(columns, wrapped=wrapped)
+        self._header: bytes | None = None
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns, in order."""
+        return self._json.columns
+
+    @property
+    def schema_text(self) -> str:
+        """The JSON Schema registered for writing."""
+        return self._schema_text
+
+    def serialize(self, row: Sequence[object] | None) -> bytes | None:
+        """The header of the registered schema and the row's JSON text."""
+        payload = self._json.serialize(row)
+        if payload is None:
+            return None
+        if self._header is None:
+            schema = JsonSchemaFormat().parse(self._schema_text)
+            schema_id = self._resolver.id_for(self._subject, schema, register=True)
+            # The Confluent header: magic byte 0 and the id as 4 big-endian bytes.
+            self._header = b"\x00" + schema_id.to_bytes(4, "big")
+        return self._header + payload
+
+    def deserialize(self, data: bytes | None) -> Row | None:
+        """The row of a JSON_SR record (``None`` for a null record)."""
+        if data is None:
+            return None
+        if data[:1] != b"\x00" or len(data) < 5:
+            raise DeserializationFailed(
+                FormatName.JSON_SR,
+                "not a Confluent wire-format payload (no magic byte 0 and schema id); it was "
+                "not written by a schema-registry serializer",
+            )
+        document = parse_json(data, FormatName.JSON_SR)
+        if document is None:
+            return None
+        return self._json.from_document(document)
+
+
+class ProtobufSerde:
+    """PROTOBUF, reading: any registered Protobuf message of the subject, its fields matched
+    to the columns. Writing is not supported yet (it is refused, naming the format)."""
+
+    __slots__ = ("_columns", "_deserializer", "_wrapped")
+
+    def __init__(self, columns: Sequence[Column], resolver: SchemaResolver) -> None:
+        """Args:
+        columns: The key or value columns.
+        resolver: The registry, through the serializers' cache.
+        """
+        self._columns = tuple(columns)
+        self._deserializer = Deserializer(resolver)
+        self._wrapped = True
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns, in order."""
+        return self._columns
+
+    def serialize(self, row: Sequence[object] | None) -> bytes | None:
+        """Refused: writing PROTOBUF is not supported yet."""
+        raise UnsupportedFormat(FormatName.PROTOBUF, "writing PROTOBUF is not supported yet")
+
+    def deserialize(self, data: bytes | None) -> Row | None:
+        """The row of a wire-format Protobuf record (``None`` for a null record)."""
+        if data is None:
+            return None
+        try:
+            message = self._deserializer.deserialize(data)
+        except MeshError as exc:
+            raise DeserializationFailed(FormatName.PROTOBUF, str(exc)) from None
+        return _row_of(FormatName.PROTOBUF, message, self._columns, self._wrapped)
+
+
+def _check_width(format_name: str, columns: Sequence[Column], row: Sequence[object]) -> None:
+    if len(row) != len(columns):
+        raise SerializationFailed(
+            format_name,
+            ", ".join(column.name for column in columns),
+            f"the row has {len(row)} values for {len(columns)} columns",
+        )
+
+
+def _row_of(
+    format_name: str, datum: object, columns: Sequence[Column], wrapped: bool
+) -> Row | None:
+    try:
+        if not wrapped or not isinstance(datum, Mapping):
+            if datum is None:
+                return None
+            if len(columns) != 1:
+                raise DeserializationFailed(
+                    format_name,
+                    f"expected a record with the columns "
+                    f"{', '.join(column.name for column in columns)}, got {describe(datum)}",
+                )
+            return (from_avro(datum, columns[0].type, columns[0].name),)
+        return tuple(
+            from_avro(lookup(datum, column.name), column.type, column.name) for column in columns
+        )
+    except ValueMismatch as exc:
+        raise DeserializationFailed(format_name, exc.reason, exc.path) from None
+
+
+def json_schema(columns: Sequence[Column], *, wrapped: bool = True) -> str:
+    """The JSON Schema registered for JSON_SR columns: an object of optional properties
+    (``oneOf`` null or the type), integers marked with Connect's ``connect.type``."""
+    if not wrapped:
+        return json.dumps(_json_optional(columns[0].type))
+    return json.dumps(
+        {
+            "type": "object",
+            "properties": {
+                column.name: {**_json_optional(column.type), "connect.index": index}
+                for index, column in enumerate(columns)
+            },
+        }
+    )
+
+
+def _json_optional(kind: SqlType) -> dict[str, object]:
+    return {"oneOf": [{"type": "null"}, _json_type(kind)]}
+
+
+def _json_type(kind: SqlType) -> dict[str, object]:
+    simple: dict[BaseType, dict[str, object]] = {
+        BaseType.BOOLEAN: {"type": "boolean"},
+        BaseType.INTEGER: {"type": "integer", "connect.type": "int32"},
+        BaseType.BIGINT: {"type": "integer", "connect.type": "int64"},
+        BaseType.DOUBLE: {"type": "number", "connect.type": "float64"},
+        BaseType.STRING: {"type": "string"},
+        BaseType.BYTES: {"type": "string", "connect.type": "bytes"},
+        BaseType.DATE: {
+            "type": "integer",
+            "connect.type": "int32",
+            "title": "org.apache.kafka.connect.data.Date",
+        },
+        BaseType.TIME: {
+            "type": "integer",
+            "connect.type": "int32",
+            "title": "org.apache.kafka.connect.data.Time",
+        },
+        BaseType.TIMESTAMP: {
+            "type": "integer",
+            "connect.type": "int64",
+            "title": "org.apache.kafka.connect.data.Timestamp",
+        },
+    }
+    if kind.base in simple:
+        return simple[kind.base]
+    if isinstance(kind, DecimalType):
+        return {
+            "type": "number",
+            "title": "org.apache.kafka.connect.data.Decimal",
+            "connect.parameters": {
+                "connect.decimal.precision": str(kind.precision),
+                "scale": str(kind.scale),
+            },
+        }
+    if isinstance(kind, ArrayType):
+        return {"type": "array", "items": _json_optional(kind.element)}
+    if isinstance(kind, MapType):
+        return {
+            "type": "object",
+            "connect.type": "map",
+            "additionalProperties": _json_optional(kind.value),
+        }
+    assert isinstance(kind, StructType)
+    return {
+        "type": "object",
+        "properties": {
+            item.name: {**_json_optional(item.type), "connect.index": index}
+            for index, item in enumerate(kind.fields)
+        },
+    }
