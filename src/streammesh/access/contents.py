@@ -27,9 +27,7 @@ from streammesh.access.authority import OVERSEERS
 from streammesh.access.control import AccessControl
 from streammesh.access.errors import EventsNotReadable
 from streammesh.access.scope import domain_scope
-from streammesh.identity import tables as identity_tables
-from streammesh.identity.accounts import AccountKind
-from streammesh.identity.roles import Role
+from streammesh.identity import AccountKind, Role, accounts_table
 from streammesh.store import MetadataStore
 
 
@@ -116,7 +114,7 @@ def _service_accounts(store: MetadataStore, teams: frozenset[str]) -> list[str]:
     """The service accounts of ``teams``, by name."""
     if not teams:
         return []
-    a = identity_tables.accounts.c
+    a = accounts_table.c
     with store.read() as connection:
         rows = connection.execute(
             sa.select(a.name)
@@ -129,7 +127,7 @@ def _service_accounts(store: MetadataStore, teams: frozenset[str]) -> list[str]:
 def _applicant(store: MetadataStore, principal: str, applications: list[str]) -> str:
     """The application to name in the request command: the principal when it is one (grants
     go to service accounts), its team's only application, or a placeholder."""
-    a = identity_tables.accounts.c
+    a = accounts_table.c
     with store.read() as connection:
         kind = connection.execute(sa.select(a.kind).where(a.name == principal)).scalar_one_or_none()
     if kind == AccountKind.SERVICE_ACCOUNT.value:

@@ -15,10 +15,7 @@ import sqlalchemy as sa
 from streammesh.access import tables
 from streammesh.access.errors import AccessDenied
 from streammesh.access.model import AccessState, Grant, request_from_row
-from streammesh.identity import tables as identity_tables
-from streammesh.identity.accounts import AccountKind
-from streammesh.identity.roles import Role
-from streammesh.identity.tokens import TokenStore
+from streammesh.identity import AccountKind, Role, TokenStore, accounts_table
 from streammesh.store import MetadataStore
 
 _REFERENCE = re.compile(r"^(?P<name>.+)\.v(?P<version>[1-9][0-9]*)$")
@@ -95,7 +92,7 @@ class AccessControl:
         Raises:
             AccessDenied: Anyone else.
         """
-        a = identity_tables.accounts.c
+        a = accounts_table.c
         with self._store.read() as connection:
             row = connection.execute(sa.select(a.kind, a.team).where(a.name == principal)).first()
         if (

@@ -16,9 +16,8 @@ import sqlalchemy as sa
 
 from streammesh.access.authority import OVERSEERS
 from streammesh.access.errors import OutsideDomain
-from streammesh.control import tables as control_tables
-from streammesh.identity import tables as identity_tables
-from streammesh.identity.roles import Role
+from streammesh.control import teams_table
+from streammesh.identity import Role, accounts_table
 from streammesh.store import MetadataStore
 
 
@@ -77,11 +76,9 @@ def domain_scope(store: MetadataStore, principal: str, role: Role) -> DomainScop
     """The :class:`DomainScope` of ``principal`` acting with ``role``, read from the store."""
     if role in OVERSEERS:
         return DomainScope(principal, role, frozenset(), frozenset())
-    accounts = identity_tables.accounts
-    teams_table = control_tables.teams
     with store.read() as connection:
         team = connection.execute(
-            sa.select(accounts.c.team).where(accounts.c.name == principal)
+            sa.select(accounts_table.c.team).where(accounts_table.c.name == principal)
         ).scalar_one_or_none()
         names = {name for name in (team, principal) if name}
         rows = connection.execute(

@@ -33,11 +33,10 @@ from streammesh.access.errors import (
 from streammesh.access.model import AccessRequest, AccessState, Grant, request_from_row
 from streammesh.access.scope import domain_scope
 from streammesh.audit import AuditAction, AuditEntry, AuditLog
-from streammesh.control import ControlPlane, inventory
-from streammesh.identity.accounts import Account, AccountKind, AccountStore
-from streammesh.identity.errors import InvalidAccount
-from streammesh.log.errors import LogError
-from streammesh.products.descriptor import Descriptor, Status
+from streammesh.control import ControlPlane, registered_team
+from streammesh.identity import Account, AccountKind, AccountStore, InvalidAccount
+from streammesh.log import LogError
+from streammesh.products import Descriptor, Status
 from streammesh.store import MetadataStore
 
 ACCESS_LOCK = "access-requests"
@@ -154,7 +153,7 @@ class AccessService:
 
     def _team_domain(self, team: str) -> str:
         with self._store.read() as connection:
-            found = inventory.team(connection, team)
+            found = registered_team(connection, team)
         return (found.domain if found is not None else None) or "none"
 
     def request(

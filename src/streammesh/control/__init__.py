@@ -28,6 +28,9 @@ from streammesh.control.errors import (
     ProductNotFound,
     TransferNotOffered,
 )
+from streammesh.control.inventory import all_products
+from streammesh.control.inventory import team as registered_team
+from streammesh.control.open_mesh import OpenMesh
 from streammesh.control.plan import (
     Action,
     Change,
@@ -46,10 +49,16 @@ from streammesh.control.records import (
     DomainRecord,
     ProductRecord,
     TeamRecord,
+    application_from_document,
+    domain_from_document,
     product_from_document,
+    team_from_document,
 )
 from streammesh.control.settings import ControlSettings
 from streammesh.control.sources import ProductSource, read_product_sources
+from streammesh.control.tables import domains as domains_table
+from streammesh.control.tables import products as products_table
+from streammesh.control.tables import teams as teams_table
 
 __all__ = [
     "Action",
@@ -65,6 +74,7 @@ __all__ = [
     "DomainRecord",
     "InvalidProductSource",
     "NotAcceptingConsumers",
+    "OpenMesh",
     "Plan",
     "PlanProblem",
     "PlanRefused",
@@ -79,6 +89,14 @@ __all__ = [
     "Severity",
     "TeamRecord",
     "TransferNotOffered",
+    "all_products",
+    "application_from_document",
+    "domain_from_document",
+    "domains_table",
     "product_from_document",
+    "products_table",
     "read_product_sources",
+    "registered_team",
+    "team_from_document",
+    "teams_table",
 ]

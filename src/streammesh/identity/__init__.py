@@ -26,9 +26,17 @@ from streammesh.identity.errors import (
 )
 from streammesh.identity.roles import Role
 from streammesh.identity.sessions import SESSION_LIFETIME, SessionStore
-from streammesh.identity.tokens import IssuedToken, Principal, TokenInfo, TokenStore
+from streammesh.identity.tables import accounts as accounts_table
+from streammesh.identity.tokens import (
+    SERVER_REMEMBER_S,
+    IssuedToken,
+    Principal,
+    TokenInfo,
+    TokenStore,
+)
 
 __all__ = [
+    "SERVER_REMEMBER_S",
     "SESSION_LIFETIME",
     "Account",
     "AccountExists",
@@ -46,4 +54,5 @@ __all__ = [
     "TokenInfo",
     "TokenNotFound",
     "TokenStore",
+    "accounts_table",
 ]

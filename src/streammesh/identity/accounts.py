@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from streammesh.audit import AuditAction, AuditEntry, AuditLog
-from streammesh.control import tables as control_tables
+from streammesh.control import teams_table
 from streammesh.identity import tables
 from streammesh.identity.errors import AccountExists, AccountNotFound, InvalidAccount
-from streammesh.products.names import check_segment
+from streammesh.products import check_segment
 from streammesh.store import MetadataStore
 
 ACCOUNTS_LOCK = "identity-accounts"
@@ -152,7 +152,7 @@ class AccountStore:
     def list(self, *, kind: AccountKind | None = None) -> builtins.list[Account]:
         """Every principal by name: accounts, and registered teams as ``team`` principals."""
         a = tables.accounts.c
-        t = control_tables.teams.c
+        t = teams_table.c
         with self._store.read() as connection:
             rows = connection.execute(sa.select(tables.accounts).order_by(a.name)).all()
             teams = connection.execute(
@@ -171,7 +171,7 @@ class AccountStore:
 
 
 def _team_exists(connection: Connection, team: str) -> bool:
-    t = control_tables.teams.c
+    t = teams_table.c
     return connection.scalar(sa.select(t.name).where(t.name == team)) is not None
 
 

@@ -23,7 +23,7 @@ from streammesh.lineage.graph import (
     dataset_id,
     product_id,
 )
-from streammesh.lineage.impact import Dependent, dependents, impact
+from streammesh.lineage.impact_analysis import Dependent, dependents, impact
 from streammesh.lineage.lag import group_lag
 from streammesh.lineage.openlineage import (
     MESH_NAMESPACE,
@@ -34,6 +34,7 @@ from streammesh.lineage.openlineage import (
     ObservedJob,
     RunEvent,
     RunState,
+    run_event_document,
 )
 from streammesh.lineage.runs import OpenLineageRuns
 
@@ -64,4 +65,5 @@ __all__ = [
     "group_lag",
     "impact",
     "product_id",
+    "run_event_document",
 ]

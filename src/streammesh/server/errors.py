@@ -22,24 +22,94 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from streammesh.access import errors as access
-from streammesh.audit.errors import InvalidAuditQuery
-from streammesh.catalog.errors import InvalidSearch, ProductNotInCatalog
-from streammesh.control import errors as control
+from streammesh.access import (
+    AccessDenied,
+    AccessRefused,
+    AccessRequestExists,
+    AccessRequestNotFound,
+    AccessStateError,
+    InvalidAccessRequest,
+    NotAllowedToDecide,
+    OutsideDomain,
+)
+from streammesh.audit import InvalidAuditQuery
+from streammesh.catalog import InvalidSearch, ProductNotInCatalog
+from streammesh.control import (
+    ConcurrentChange,
+    ConsumerGroupTaken,
+    InvalidProductSource,
+    NotAcceptingConsumers,
+    PlanRefused,
+    ProductNotFound,
+    TransferNotOffered,
+)
 from streammesh.dataplane import InvalidEvent, UnreadableEvent
 from streammesh.errors import MeshError
-from streammesh.governance import errors as governance
-from streammesh.identity import errors as identity
-from streammesh.identity.errors import InvalidTokenRequest, TokenNotFound
-from streammesh.log import errors as log
-from streammesh.notify import errors as notify
-from streammesh.observe import errors as observe
-from streammesh.privacy import errors as privacy
-from streammesh.products.errors import DescriptorInvalid
-from streammesh.products.lifecycle import LifecycleError
-from streammesh.registry import errors as registry
-from streammesh.schemas.errors import InvalidSchema, UnresolvedReference
-from streammesh.store.errors import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
+from streammesh.governance import (
+    InvalidProposal,
+    PolicyInvalid,
+    PolicyLoosened,
+    ProposalNotFound,
+    ProposalTransitionRefused,
+)
+from streammesh.identity import (
+    AccountExists,
+    AccountNotFound,
+    InvalidAccount,
+    InvalidTokenRequest,
+    TokenChangeRefused,
+    TokenNotFound,
+)
+from streammesh.log import (
+    DeliveryFailed,
+    InvalidRecord,
+    LogCorrupt,
+    LogDiskFull,
+    LogTimeout,
+    LogUnavailable,
+    RecordTooLarge,
+    TopicNotFound,
+)
+from streammesh.notify import (
+    DeliveryNotFound,
+    InboxItemNotFound,
+    InvalidIncident,
+    InvalidSubscription,
+    SubscriptionNotFound,
+)
+from streammesh.observe import InvalidGroup, InvalidOffsets, TooManyWaits
+from streammesh.privacy import (
+    InvalidEntityKey,
+    KmsError,
+    MasterKeyMissing,
+    NoPlaceholder,
+    TokenNotGranted,
+    UndecryptableField,
+    UnknownToken,
+    UnsupportedFieldPath,
+    UnsupportedFieldValue,
+)
+from streammesh.products import DescriptorInvalid, LifecycleError
+from streammesh.registry import (
+    CompatibilityNotConfigured,
+    IncompatibleSchema,
+    InvalidCompatibilityLevel,
+    InvalidMode,
+    InvalidSchemaSubmission,
+    InvalidVersion,
+    ModeNotConfigured,
+    OperationNotPermitted,
+    ReferenceExists,
+    SchemaNotFound,
+    SubjectNotFound,
+    SubjectNotSoftDeleted,
+    SubjectSoftDeleted,
+    VersionNotFound,
+    VersionNotSoftDeleted,
+    VersionSoftDeleted,
+)
+from streammesh.schemas import InvalidSchema, UnresolvedReference
+from streammesh.store import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
 
 REGISTRY_PREFIX = "/registry"
 REGISTRY_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -139,27 +209,27 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     RequestTooLarge: ErrorCode(413, 41301, "request-too-large"),
     RequestTooDeep: ErrorCode(422, 42201, "request-too-deep"),
     TooManyFailedSignIns: ErrorCode(429, 42901, "too-many-failed-sign-ins"),
-    identity.TokenChangeRefused: ErrorCode(403, 40310, "token-change-refused"),
-    registry.SubjectNotFound: ErrorCode(404, 40401, "subject-not-found"),
-    registry.VersionNotFound: ErrorCode(404, 40402, "version-not-found"),
-    registry.SchemaNotFound: ErrorCode(404, 40403, "schema-not-found"),
-    registry.SubjectSoftDeleted: ErrorCode(404, 40404, "subject-soft-deleted"),
-    registry.SubjectNotSoftDeleted: ErrorCode(404, 40405, "subject-not-soft-deleted"),
-    registry.VersionSoftDeleted: ErrorCode(404, 40406, "version-soft-deleted"),
-    registry.VersionNotSoftDeleted: ErrorCode(404, 40407, "version-not-soft-deleted"),
-    registry.CompatibilityNotConfigured: ErrorCode(404, 40408, "compatibility-not-configured"),
-    registry.ModeNotConfigured: ErrorCode(404, 40409, "mode-not-configured"),
-    registry.IncompatibleSchema: ErrorCode(409, 409, "incompatible-schema"),
-    registry.InvalidSchemaSubmission: ErrorCode(422, 42201, "invalid-schema"),
+    TokenChangeRefused: ErrorCode(403, 40310, "token-change-refused"),
+    SubjectNotFound: ErrorCode(404, 40401, "subject-not-found"),
+    VersionNotFound: ErrorCode(404, 40402, "version-not-found"),
+    SchemaNotFound: ErrorCode(404, 40403, "schema-not-found"),
+    SubjectSoftDeleted: ErrorCode(404, 40404, "subject-soft-deleted"),
+    SubjectNotSoftDeleted: ErrorCode(404, 40405, "subject-not-soft-deleted"),
+    VersionSoftDeleted: ErrorCode(404, 40406, "version-soft-deleted"),
+    VersionNotSoftDeleted: ErrorCode(404, 40407, "version-not-soft-deleted"),
+    CompatibilityNotConfigured: ErrorCode(404, 40408, "compatibility-not-configured"),
+    ModeNotConfigured: ErrorCode(404, 40409, "mode-not-configured"),
+    IncompatibleSchema: ErrorCode(409, 409, "incompatible-schema"),
+    InvalidSchemaSubmission: ErrorCode(422, 42201, "invalid-schema"),
     # The registry should wrap these, but a format error reaching the edge is still the
     # client's invalid schema, not a server fault.
     InvalidSchema: ErrorCode(422, 42201, "invalid-schema"),
     UnresolvedReference: ErrorCode(422, 42201, "invalid-schema"),
-    registry.InvalidVersion: ErrorCode(422, 42202, "invalid-version"),
-    registry.InvalidCompatibilityLevel: ErrorCode(422, 42203, "invalid-compatibility-level"),
-    registry.InvalidMode: ErrorCode(422, 42204, "invalid-mode"),
-    registry.OperationNotPermitted: ErrorCode(422, 42205, "operation-not-permitted"),
-    registry.ReferenceExists: ErrorCode(422, 42206, "reference-exists"),
+    InvalidVersion: ErrorCode(422, 42202, "invalid-version"),
+    InvalidCompatibilityLevel: ErrorCode(422, 42203, "invalid-compatibility-level"),
+    InvalidMode: ErrorCode(422, 42204, "invalid-mode"),
+    OperationNotPermitted: ErrorCode(422, 42205, "operation-not-permitted"),
+    ReferenceExists: ErrorCode(422, 42206, "reference-exists"),
     TokenNotFound: ErrorCode(404, 404, "token-not-found"),
     InvalidTokenRequest: ErrorCode(422, 422, "invalid-token-request"),
     RequestValidationError: ErrorCode(422, 422, "invalid-request"),
@@ -171,14 +241,14 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     StoreError: ErrorCode(500, 50001, "store-error"),
     ServiceNotConfigured: ErrorCode(503, 503, "service-not-configured"),
     # The control plane and data plane behind /api/v1.
-    control.ProductNotFound: ErrorCode(404, 404, "product-not-found"),
+    ProductNotFound: ErrorCode(404, 404, "product-not-found"),
     ProductNotInCatalog: ErrorCode(404, 404, "product-not-found"),
-    control.PlanRefused: ErrorCode(422, 422, "plan-refused"),
-    control.InvalidProductSource: ErrorCode(422, 422, "invalid-product-source"),
-    control.NotAcceptingConsumers: ErrorCode(409, 409, "not-accepting-consumers"),
-    control.ConcurrentChange: ErrorCode(409, 409, "concurrent-change"),
-    control.TransferNotOffered: ErrorCode(409, 409, "transfer-not-offered"),
-    control.ConsumerGroupTaken: ErrorCode(403, 40307, "consumer-group-taken"),
+    PlanRefused: ErrorCode(422, 422, "plan-refused"),
+    InvalidProductSource: ErrorCode(422, 422, "invalid-product-source"),
+    NotAcceptingConsumers: ErrorCode(409, 409, "not-accepting-consumers"),
+    ConcurrentChange: ErrorCode(409, 409, "concurrent-change"),
+    TransferNotOffered: ErrorCode(409, 409, "transfer-not-offered"),
+    ConsumerGroupTaken: ErrorCode(403, 40307, "consumer-group-taken"),
     DescriptorInvalid: ErrorCode(422, 422, "invalid-descriptor"),
     LifecycleError: ErrorCode(409, 409, "lifecycle-refused"),
     InvalidSearch: ErrorCode(422, 422, "invalid-search"),
@@ -187,52 +257,52 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     # A record someone else wrote to the product's topic: the product's state, not the request.
     UnreadableEvent: ErrorCode(409, 409, "unreadable-event"),
     # Principals and access to products.
-    identity.AccountNotFound: ErrorCode(404, 404, "principal-not-found"),
-    identity.AccountExists: ErrorCode(409, 409, "principal-exists"),
-    identity.InvalidAccount: ErrorCode(422, 422, "invalid-principal"),
-    access.AccessDenied: ErrorCode(403, 40302, "access-denied"),
-    access.NotAllowedToDecide: ErrorCode(403, 40303, "not-allowed"),
-    access.OutsideDomain: ErrorCode(403, 40306, "outside-domain"),
-    access.AccessRequestNotFound: ErrorCode(404, 404, "access-request-not-found"),
-    access.AccessStateError: ErrorCode(409, 409, "access-state"),
-    access.AccessRefused: ErrorCode(409, 409, "access-refused"),
-    access.AccessRequestExists: ErrorCode(409, 409, "access-request-exists"),
-    access.InvalidAccessRequest: ErrorCode(422, 422, "invalid-access-request"),
+    AccountNotFound: ErrorCode(404, 404, "principal-not-found"),
+    AccountExists: ErrorCode(409, 409, "principal-exists"),
+    InvalidAccount: ErrorCode(422, 422, "invalid-principal"),
+    AccessDenied: ErrorCode(403, 40302, "access-denied"),
+    NotAllowedToDecide: ErrorCode(403, 40303, "not-allowed"),
+    OutsideDomain: ErrorCode(403, 40306, "outside-domain"),
+    AccessRequestNotFound: ErrorCode(404, 404, "access-request-not-found"),
+    AccessStateError: ErrorCode(409, 409, "access-state"),
+    AccessRefused: ErrorCode(409, 409, "access-refused"),
+    AccessRequestExists: ErrorCode(409, 409, "access-request-exists"),
+    InvalidAccessRequest: ErrorCode(422, 422, "invalid-access-request"),
     # Governance: policies and proposals.
-    governance.PolicyInvalid: ErrorCode(422, 422, "invalid-policy"),
-    governance.PolicyLoosened: ErrorCode(422, 422, "policy-loosened"),
-    governance.InvalidProposal: ErrorCode(422, 422, "invalid-proposal"),
-    governance.ProposalNotFound: ErrorCode(404, 404, "proposal-not-found"),
-    governance.ProposalTransitionRefused: ErrorCode(409, 409, "proposal-transition-refused"),
+    PolicyInvalid: ErrorCode(422, 422, "invalid-policy"),
+    PolicyLoosened: ErrorCode(422, 422, "policy-loosened"),
+    InvalidProposal: ErrorCode(422, 422, "invalid-proposal"),
+    ProposalNotFound: ErrorCode(404, 404, "proposal-not-found"),
+    ProposalTransitionRefused: ErrorCode(409, 409, "proposal-transition-refused"),
     # Privacy: field encryption, crypto-shredding, tokens.
-    privacy.InvalidEntityKey: ErrorCode(422, 422, "invalid-entity-key"),
-    privacy.NoPlaceholder: ErrorCode(422, 422, "no-placeholder"),
-    privacy.UnsupportedFieldValue: ErrorCode(422, 422, "unsupported-field-value"),
-    privacy.UnsupportedFieldPath: ErrorCode(422, 422, "unsupported-field-path"),
-    privacy.TokenNotGranted: ErrorCode(403, 40304, "token-not-granted"),
-    privacy.UnknownToken: ErrorCode(404, 404, "token-unknown"),
+    InvalidEntityKey: ErrorCode(422, 422, "invalid-entity-key"),
+    NoPlaceholder: ErrorCode(422, 422, "no-placeholder"),
+    UnsupportedFieldValue: ErrorCode(422, 422, "unsupported-field-value"),
+    UnsupportedFieldPath: ErrorCode(422, 422, "unsupported-field-path"),
+    TokenNotGranted: ErrorCode(403, 40304, "token-not-granted"),
+    UnknownToken: ErrorCode(404, 404, "token-unknown"),
     # A record's ciphertext header was altered or moved: the product's data, not the request.
-    privacy.UndecryptableField: ErrorCode(409, 409, "undecryptable-field"),
-    privacy.KmsError: ErrorCode(500, 50001, "kms-error"),
-    privacy.MasterKeyMissing: ErrorCode(503, 50001, "master-key-missing"),
-    log.TopicNotFound: ErrorCode(404, 404, "topic-not-found"),
-    log.InvalidRecord: ErrorCode(422, 422, "invalid-record"),
-    log.RecordTooLarge: ErrorCode(422, 422, "record-too-large"),
-    log.LogTimeout: ErrorCode(503, 503, "log-timeout"),
-    log.DeliveryFailed: ErrorCode(503, 503, "delivery-failed"),
-    log.LogUnavailable: ErrorCode(503, 503, "log-unavailable"),
-    log.LogCorrupt: ErrorCode(503, 503, "log-corrupt"),
-    log.LogDiskFull: ErrorCode(503, 503, "disk-full"),
+    UndecryptableField: ErrorCode(409, 409, "undecryptable-field"),
+    KmsError: ErrorCode(500, 50001, "kms-error"),
+    MasterKeyMissing: ErrorCode(503, 50001, "master-key-missing"),
+    TopicNotFound: ErrorCode(404, 404, "topic-not-found"),
+    InvalidRecord: ErrorCode(422, 422, "invalid-record"),
+    RecordTooLarge: ErrorCode(422, 422, "record-too-large"),
+    LogTimeout: ErrorCode(503, 503, "log-timeout"),
+    DeliveryFailed: ErrorCode(503, 503, "delivery-failed"),
+    LogUnavailable: ErrorCode(503, 503, "log-unavailable"),
+    LogCorrupt: ErrorCode(503, 503, "log-corrupt"),
+    LogDiskFull: ErrorCode(503, 503, "disk-full"),
     # Notifications: subscriptions, dead letters, the inbox, incidents.
-    notify.InvalidSubscription: ErrorCode(422, 422, "invalid-subscription"),
-    notify.SubscriptionNotFound: ErrorCode(404, 404, "subscription-not-found"),
-    notify.DeliveryNotFound: ErrorCode(404, 404, "dead-letter-not-found"),
-    notify.InboxItemNotFound: ErrorCode(404, 404, "inbox-item-not-found"),
-    notify.InvalidIncident: ErrorCode(422, 422, "invalid-incident"),
+    InvalidSubscription: ErrorCode(422, 422, "invalid-subscription"),
+    SubscriptionNotFound: ErrorCode(404, 404, "subscription-not-found"),
+    DeliveryNotFound: ErrorCode(404, 404, "dead-letter-not-found"),
+    InboxItemNotFound: ErrorCode(404, 404, "inbox-item-not-found"),
+    InvalidIncident: ErrorCode(422, 422, "invalid-incident"),
     # Monitoring: lag and caught-up questions.
-    observe.InvalidOffsets: ErrorCode(422, 422, "invalid-offsets"),
-    observe.InvalidGroup: ErrorCode(422, 422, "invalid-group"),
-    observe.TooManyWaits: ErrorCode(429, 42902, "too-many-waits"),
+    InvalidOffsets: ErrorCode(422, 422, "invalid-offsets"),
+    InvalidGroup: ErrorCode(422, 422, "invalid-group"),
+    TooManyWaits: ErrorCode(429, 42902, "too-many-waits"),
 }
 
 INTERNAL_ERROR = ErrorCode(500, 50001, "internal-error")
@@ -253,11 +323,11 @@ def code_for(exc: BaseException) -> ErrorCode:
 
 def details_of(exc: BaseException) -> list[dict[str, Any]]:
     """The itemised specifics an error carries, for the ``details`` of an ``/api/v1`` error."""
-    if isinstance(exc, control.PlanRefused):
+    if isinstance(exc, PlanRefused):
         return [problem.document() for problem in exc.problems]
-    if isinstance(exc, governance.PolicyLoosened):
+    if isinstance(exc, PolicyLoosened):
         return [finding.document() for finding in exc.findings]
-    if isinstance(exc, governance.PolicyInvalid):
+    if isinstance(exc, PolicyInvalid):
         return [{"path": "", "message": problem} for problem in exc.problems]
     if isinstance(exc, DescriptorInvalid):
         return [
@@ -328,7 +398,7 @@ async def _mesh_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, AuthenticationRequired):
         headers = {"WWW-Authenticate": 'Bearer realm="streammesh", Basic realm="streammesh"'}
-    elif isinstance(exc, TooManyFailedSignIns | observe.TooManyWaits):
+    elif isinstance(exc, TooManyFailedSignIns | TooManyWaits):
         headers = {"Retry-After": str(exc.retry_after_s)}
     return error_response(request, row, str(exc), headers, details_of(exc))
 

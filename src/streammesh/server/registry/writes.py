@@ -29,20 +29,22 @@ from sqlalchemy.engine import Connection
 
 from streammesh.access import DomainScope, domain_scope
 from streammesh.audit import AuditLog
-from streammesh.control import tables as control_tables
+from streammesh.control import domains_table, products_table
 from streammesh.identity import Principal
 from streammesh.log import LogError
-from streammesh.products.descriptor import Status
-from streammesh.registry.audited import AuditRecorder
-from streammesh.registry.base import (
+from streammesh.products import Status
+from streammesh.registry import (
+    AuditRecorder,
     CompatibilityLevel,
     RegistryMode,
     SchemaSubmission,
+    SqlSchemaRegistry,
+    SubjectInUse,
+    SubjectNotFound,
     SubjectVersion,
+    VersionNotFound,
     VersionSelector,
 )
-from streammesh.registry.errors import SubjectInUse, SubjectNotFound, VersionNotFound
-from streammesh.registry.sql import SqlSchemaRegistry
 from streammesh.store import MetadataStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -88,7 +90,7 @@ def product_uses(connection: Connection, subject: str) -> list[ProductUse]:
     topic = topic_of(subject)
     if topic is None:
         return []
-    products = control_tables.products
+    products = products_table
     rows = connection.execute(
         sa.select(
             products.c.name,
@@ -113,7 +115,7 @@ def subject_domain(connection: Connection, subject: str) -> str | None:
     if uses:
         return uses[0].domain
     first = subject.split(".", 1)[0]
-    domains = control_tables.domains
+    domains = domains_table
     found = connection.execute(
         sa.select(domains.c.name).where(domains.c.name == first)
     ).scalar_one_or_none()
