@@ -11,6 +11,7 @@ them) and become readable by ``read_committed`` consumers when the commit marker
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -35,6 +36,7 @@ from streammesh.log.errors import (
     DeliveryFailed,
     InvalidPartition,
     InvalidRecord,
+    LogError,
     LogTimeout,
     TransactionAborted,
 )
@@ -45,6 +47,8 @@ from streammesh.log.kafka.translate import describe_error, translate_exception
 from streammesh.log.records import check_headers, check_record
 from streammesh.log.topics import validate_topic_name
 from streammesh.log.transactions import TransactionRules, TransactionState, transaction_offsets
+
+_log = logging.getLogger(__name__)
 
 _UNASSIGNED_PARTITION = -1
 """librdkafka's RD_KAFKA_PARTITION_UA: let the configured partitioner choose."""
@@ -188,7 +192,10 @@ class KafkaProducer:
         try:
             if self._txn.in_transaction:
                 # Left open, it would hold read_committed consumers back until it timed out.
-                self.abort_transaction()
+                try:
+                    self.abort_transaction()
+                except LogError as exc:  # the coordinator aborts it at its timeout instead
+                    _log.warning("Kafka producer: abort on close failed: %s", exc)
             self.flush()
         finally:
             self._closed = True
@@ -244,7 +251,10 @@ class KafkaProducer:
         self._txn.require("abort_transaction", TransactionState.IN_TRANSACTION)
         self._call("aborting the transaction", "abort_transaction", self._timeout(timeout))
         self._txn.state = TransactionState.READY
-        with self._failure_lock:  # failed deliveries of an aborted transaction do not matter
+        self._forget_failures()  # failed deliveries of an aborted transaction do not matter
+
+    def _forget_failures(self) -> None:
+        with self._failure_lock:
             self._failed, self._first_failure = 0, None
 
     def _timeout(self, timeout: float | None) -> float:
@@ -262,6 +272,7 @@ class KafkaProducer:
         except KafkaException as exc:
             error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
             if error is not None and error.code() in _FENCED_CODES:
+                self._forget_failures()  # they belong to the transaction the fencing aborted
                 raise self._txn.fence() from exc
             if error is not None and error.txn_requires_abort() and self._txn.in_transaction:
                 transactional_id = self._txn.transactional_id or ""
@@ -272,6 +283,7 @@ class KafkaProducer:
                         abort_exc, url=self._url, operation="aborting the transaction"
                     ) from exc
                 self._txn.state = TransactionState.READY
+                self._forget_failures()
                 raise TransactionAborted(
                     transactional_id, f"{operation} failed: {describe_error(error)}"
                 ) from exc
