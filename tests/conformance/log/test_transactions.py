@@ -9,6 +9,7 @@ uncommitted.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 
@@ -55,10 +56,8 @@ def make_producer(log: EventLog) -> object:
 
     yield make
     for producer in reversed(made):
-        try:
+        with contextlib.suppress(ProducerFenced):
             producer.close()
-        except ProducerFenced:
-            pass
 
 
 def txn_id() -> str:
@@ -333,7 +332,7 @@ def test_transactional_calls_on_a_plain_producer_are_refused(
         lambda: producer.send_offsets_to_transaction({TopicPartition(topic, 0): 1}, "g"),
     ]
     for call in calls:
-        with pytest.raises(TransactionStateError, match="not transactional.*transactional_id"):
+        with pytest.raises(TransactionStateError, match=r"not transactional.*transactional_id"):
             call()
 
 
@@ -344,7 +343,7 @@ def test_transactional_calls_out_of_order_are_refused_and_write_nothing(
 ) -> None:
     topic = new_topic()
     producer = make_producer(txn_id())
-    with pytest.raises(TransactionStateError, match="begin_transaction.*init_transactions"):
+    with pytest.raises(TransactionStateError, match=r"begin_transaction.*init_transactions"):
         producer.begin_transaction()
     with pytest.raises(TransactionStateError, match="init_transactions"):
         producer.send(topic, b"too early")
@@ -365,7 +364,7 @@ def test_transactional_calls_out_of_order_are_refused_and_write_nothing(
 
 
 def test_an_unknown_isolation_level_is_refused() -> None:
-    with pytest.raises(ConsumerStateError, match="isolation_level.*read_committed.*'serial'"):
+    with pytest.raises(ConsumerStateError, match=r"isolation_level.*read_committed.*'serial'"):
         ConsumerOptions(isolation_level="serial")  # type: ignore[arg-type]
     assert ConsumerOptions(isolation_level="read_committed").isolation_level is (  # type: ignore[arg-type]
         IsolationLevel.READ_COMMITTED
