@@ -1,0 +1,82 @@
+"""The changelog round trip on both log backends (embedded and Kafka): what a store writes,
+a store opened anywhere else restores, in Kafka Streams' key layouts."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+
+import pytest
+
+from streammesh.log import CleanupPolicy, TopicSpec
+from streammesh.streams.state import ChangelogMismatch, changelog_topic
+from tests.conformance.log.conftest import BACKENDS, read_partitions
+from tests.unit.streams.state.conftest import Stores
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS)
+
+
+def test_changelog_round_trip(stores: Stores) -> None:
+    kv = stores.key_value(partition=1, partitions=2)
+    windows = stores.window(partition=1, partitions=2)
+    sessions = stores.session(partition=1, partitions=2)
+    kv.put(b"a", b"1")
+    kv.put(b"b", b"2")
+    windows.put(b"ZTEST", 60_000, b"3")
+    sessions.put(b"alice", 1_000, 5_000, b"4")
+    stores.commit(kv, windows, sessions)
+    kv.delete(b"a")
+    windows.put(b"ZTEST", 120_000, b"5")
+    stores.commit(kv, windows, sessions)
+    for store in (kv, windows, sessions):
+        store.close()
+
+    window_records = read_partitions(stores.log, windows.changelog.topic)
+    assert [(r.partition, r.key, r.value) for r in window_records] == [
+        (1, b"ZTEST" + struct.pack(">qi", 60_000, 0), b"3"),
+        (1, b"ZTEST" + struct.pack(">qi", 120_000, 0), b"5"),
+    ]
+    session_records = read_partitions(stores.log, sessions.changelog.topic)
+    assert [(r.key, r.value) for r in session_records] == [
+        (b"alice" + struct.pack(">qq", 5_000, 1_000), b"4")
+    ]
+    kv_records = read_partitions(stores.log, kv.changelog.topic)
+    assert [(r.key, r.value) for r in kv_records] == [(b"a", b"1"), (b"b", b"2"), (b"a", None)]
+    described = stores.log.describe_topic(kv.changelog.topic)
+    assert (described.partitions, described.spec.cleanup_policy) == (2, CleanupPolicy.COMPACT)
+
+    shutil.rmtree(stores.state_dir)  # the task moves to a process without the local files
+    assert stores.key_value(partition=1, partitions=2).all() == [(b"b", b"2")]
+    assert stores.window(partition=1, partitions=2).all() == [
+        (b"ZTEST", 60_000, b"3"),
+        (b"ZTEST", 120_000, b"5"),
+    ]
+    assert stores.session(partition=1, partitions=2).all() == [(b"alice", 1_000, 5_000, b"4")]
+
+
+def test_stale_checkpoint_catches_up(stores: Stores) -> None:
+    store = stores.key_value()
+    store.put(b"a", b"1")
+    stores.commit(store)
+    store.close()
+    stale = stores.state_dir.parent / "stale"
+    shutil.copytree(stores.state_dir, stale)
+    store = stores.key_value()
+    store.put(b"a", b"2")
+    store.put(b"b", b"3")
+    stores.commit(store)
+    store.close()
+    shutil.rmtree(stores.state_dir)
+    shutil.copytree(stale, stores.state_dir)
+
+    stores.progress.clear()
+    assert stores.key_value().all() == [(b"a", b"2"), (b"b", b"3")]
+    last = stores.last_restore()
+    assert (last.restored, last.rebuilt) == (2, False)
+
+
+def test_wrong_partition_count_is_refused(stores: Stores) -> None:
+    topic = changelog_topic(stores.application, "totals")
+    stores.log.create_topic(TopicSpec(topic, partitions=3, cleanup_policy=CleanupPolicy.COMPACT))
+    with pytest.raises(ChangelogMismatch, match="has partition count 3, but the store needs 2"):
+        stores.key_value(partitions=2)
