@@ -1,0 +1,225 @@
+"""Typing and evaluating expressions: ksqlDB's null semantics, widening, errors."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streammesh.streams.evaluation import (
+    IncompatibleTypes,
+    InvalidCast,
+    UnknownColumn,
+    compile_expression,
+    compile_predicate,
+    type_of,
+)
+from streammesh.streams.expressions import (
+    Between,
+    Binary,
+    BinaryOperator,
+    Call,
+    Case,
+    Cast,
+    Column,
+    Expression,
+    InList,
+    Like,
+    Literal,
+    Position,
+    Subscript,
+    Unary,
+    UnaryOperator,
+    WhenClause,
+)
+from streammesh.streams.types import BIGINT, DOUBLE, INTEGER, STRING, array, decimal
+
+SCHEMA = {"A": INTEGER, "B": INTEGER, "X": DOUBLE, "S": STRING, "ARR": array(STRING)}
+T, F, N = True, False, None
+
+
+def lit(value: object) -> Literal:
+    return Literal(value)
+
+
+def run(expression: Expression, row: tuple[object, ...] = (1, 2, 1.5, "s", ["a"])) -> object:
+    return compile_expression(expression, SCHEMA)(row)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "and_", "or_"),
+    [
+        (T, T, T, T), (T, F, F, T), (T, N, N, T), (F, F, F, F),
+        (F, N, F, N), (N, N, N, N), (N, T, N, T), (N, F, F, N),
+    ],
+)  # fmt: skip
+def test_and_or_are_three_valued(
+    a: bool | None, b: bool | None, and_: bool | None, or_: bool | None
+) -> None:
+    assert run(Binary(BinaryOperator.AND, lit(a), lit(b))) is and_
+    assert run(Binary(BinaryOperator.OR, lit(a), lit(b))) is or_
+
+
+def test_not_null_is_null_and_a_where_takes_null_as_false() -> None:
+    assert run(Unary(UnaryOperator.NOT, lit(None))) is None
+    where = compile_predicate(Binary(BinaryOperator.GREATER, Column("A"), lit(None)), SCHEMA)
+    assert where((1, 2, 1.5, "s", [])) is False
+
+
+def test_null_in_arithmetic_and_comparison_is_null() -> None:
+    row = (None, 2, 1.5, "s", [])
+    assert run(Binary(BinaryOperator.ADD, Column("A"), Column("B")), row) is None
+    assert run(Binary(BinaryOperator.EQUAL, Column("A"), Column("B")), row) is None
+
+
+def test_in_never_matches_null_as_in_ksqldb() -> None:
+    assert run(InList(Column("A"), (lit(None), lit(1)))) is True
+    assert run(InList(lit(None), (lit(None), lit(1)))) is False
+
+
+def test_integers_wrap_like_java_and_divide_truncating() -> None:
+    big = Binary(BinaryOperator.ADD, Column("A"), lit(1))
+    assert run(big, (2**31 - 1, 0, 0.0, "", [])) == -(2**31)
+    assert run(Binary(BinaryOperator.DIVIDE, lit(-7), lit(2))) == -3
+    assert run(Binary(BinaryOperator.MODULO, lit(-7), lit(2))) == -1
+    assert run(Binary(BinaryOperator.DIVIDE, lit(1), lit(0))) is None
+
+
+def test_widening_and_decimal_scale_follow_ksqldb() -> None:
+    schema = {"D": decimal(4, 2), "E": decimal(3, 1), "I": INTEGER, "L": BIGINT, "X": DOUBLE}
+
+    def kind(op: BinaryOperator, left: str, right: str) -> object:
+        return type_of(Binary(op, Column(left), Column(right)), schema)
+
+    assert kind(BinaryOperator.ADD, "I", "L") == BIGINT
+    assert kind(BinaryOperator.ADD, "D", "X") == DOUBLE
+    assert kind(BinaryOperator.ADD, "D", "E") == decimal(5, 2)
+    assert kind(BinaryOperator.MULTIPLY, "D", "E") == decimal(8, 3)
+    assert kind(BinaryOperator.DIVIDE, "D", "E") == decimal(9, 6)
+    assert kind(BinaryOperator.ADD, "D", "I") == decimal(13, 2)
+    divide = compile_expression(Binary(BinaryOperator.DIVIDE, Column("D"), Column("E")), schema)
+    assert divide((Decimal("1.00"), Decimal("3.0"), 0, 0, 0.0)) == Decimal("0.333333")
+
+
+def test_case_has_the_common_type_of_its_branches() -> None:
+    case = Case(
+        (WhenClause(Binary(BinaryOperator.GREATER, Column("A"), lit(0)), Column("A")),), Column("X")
+    )
+    assert type_of(case, SCHEMA) == DOUBLE
+    assert run(case) == 1.0 and isinstance(run(case), float)
+
+
+def test_cast_string_to_integer_parses_and_a_failed_parse_is_null() -> None:
+    assert run(Cast(lit("42"), INTEGER)) == 42
+    assert run(Cast(lit("abc"), INTEGER)) is None
+    assert run(Cast(lit(1.0), STRING)) == "1.0"
+    with pytest.raises(InvalidCast, match=r"cannot cast ARR \(ARRAY<STRING>\) to INTEGER"):
+        type_of(Cast(Column("ARR"), INTEGER), SCHEMA)
+
+
+def test_like_between_and_subscripts() -> None:
+    assert run(Like(lit("stream"), lit("st%m"))) is True
+    assert run(Like(lit("stream"), lit("x_ream"), negated=True)) is True
+    assert run(Between(Column("A"), lit(0), lit(1))) is True
+    row = (1, 2, 1.5, "s", ["a", "b", "c"])
+    assert run(Subscript(Column("ARR"), lit(1)), row) == "a"
+    assert run(Subscript(Column("ARR"), lit(-1)), row) == "c"
+    assert run(Subscript(Column("ARR"), lit(9)), row) is None
+
+
+def test_a_type_error_names_both_sides_their_types_and_the_position() -> None:
+    where = Binary(
+        BinaryOperator.GREATER,
+        Column("X"),
+        Literal("x", STRING),
+        position=Position(1, 30),
+    )
+    with pytest.raises(IncompatibleTypes) as caught:
+        type_of(where, {"X": DOUBLE})
+    assert str(caught.value) == "cannot compare X (DOUBLE) with 'x' (STRING) at line 1, column 30"
+
+
+def test_a_numeric_string_literal_compares_with_a_number() -> None:
+    assert run(Binary(BinaryOperator.GREATER, Column("X"), Literal("1", STRING))) is True
+
+
+def test_an_unknown_column_suggests_the_nearest_name() -> None:
+    with pytest.raises(UnknownColumn) as caught:
+        type_of(Column("PRCE", position=Position(2, 8)), {"PRICE": DOUBLE, "QTY": INTEGER})
+    assert caught.value.suggestion == "PRICE"
+    assert str(caught.value) == "unknown column PRCE at line 2, column 8; did you mean PRICE?"
+
+
+def test_qualified_columns_resolve_to_their_source() -> None:
+    schema = {"T.ID": INTEGER, "U.ID": STRING}
+    assert type_of(Column("ID", "U"), schema) == STRING
+    assert compile_expression(Column("ID", "T"), schema)((7, "x")) == 7
+
+
+def test_lambdas_transform_filter_reduce() -> None:
+    from streammesh.streams.expressions import ArrayConstructor, Lambda
+
+    numbers = ArrayConstructor((lit(1), lit(2), lit(3)))
+    double = Lambda(("X",), Binary(BinaryOperator.MULTIPLY, Column("X"), lit(2)))
+    assert run(Call("TRANSFORM", (numbers, double))) == [2, 4, 6]
+    odd = Lambda(
+        ("X",),
+        Binary(BinaryOperator.EQUAL, Binary(BinaryOperator.MODULO, Column("X"), lit(2)), lit(1)),
+    )
+    assert run(Call("FILTER", (numbers, odd))) == [1, 3]
+    total = Lambda(("S", "X"), Binary(BinaryOperator.ADD, Column("S"), Column("X")))
+    assert run(Call("REDUCE", (numbers, lit(0), total))) == 6
+
+
+OPS = [BinaryOperator.ADD, BinaryOperator.SUBTRACT, BinaryOperator.MULTIPLY]
+CMP = [
+    BinaryOperator.LESS,
+    BinaryOperator.EQUAL,
+    BinaryOperator.GREATER_OR_EQUAL,
+    BinaryOperator.NOT_EQUAL,
+]
+values = st.one_of(
+    st.none(),
+    st.integers(-1000, 1000),
+    st.floats(-1e3, 1e3, allow_nan=False).map(lambda v: round(v, 3)),
+)
+
+
+def _sql(value: object) -> str:
+    if value is None:
+        return "NULL"
+    return f"CAST({value!r} AS {'INTEGER' if isinstance(value, int) else 'DOUBLE'})"
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=values, b=values, c=values, op=st.sampled_from(OPS), cmp=st.sampled_from(CMP))
+def test_arithmetic_comparison_case_coalesce_agree_with_duckdb(
+    a: object, b: object, c: object, op: BinaryOperator, cmp: BinaryOperator
+) -> None:
+    schema = {
+        "A": INTEGER if isinstance(a, int) or a is None else DOUBLE,
+        "B": INTEGER if isinstance(b, int) or b is None else DOUBLE,
+        "C": INTEGER if isinstance(c, int) or c is None else DOUBLE,
+    }
+    arithmetic = Binary(op, Column("A"), Column("B"))
+    comparison = Binary(cmp, arithmetic, Column("C"))
+    case = Case((WhenClause(comparison, Column("A")),), Column("B"))
+    coalesce = Call("COALESCE", (Column("A"), Column("B"), Column("C")))
+    row = (a, b, c)
+    ours = [compile_expression(e, schema)(row) for e in (arithmetic, comparison, case, coalesce)]
+    sa, sb, sc = _sql(a), _sql(b), _sql(c)
+    cmp_sql = {"<>": "<>"}.get(cmp.value, cmp.value)
+    query = (
+        f"SELECT {sa} {op.value} {sb}, ({sa} {op.value} {sb}) {cmp_sql} {sc},"
+        f" CASE WHEN ({sa} {op.value} {sb}) {cmp_sql} {sc} THEN {sa} ELSE {sb} END,"
+        f" COALESCE({sa}, {sb}, {sc})"
+    )
+    (theirs,) = duckdb.sql(query).limit(1).fetchall()
+    for mine, expected in zip(ours, theirs, strict=True):
+        if isinstance(expected, float) or isinstance(mine, float):
+            assert mine == pytest.approx(expected) if expected is not None else mine is None
+        else:
+            assert mine == expected
