@@ -80,6 +80,12 @@ class RowSerde(Protocol):
         """The columns this serde writes and reads, in order."""
         ...
 
+    @property
+    def wrapped(self) -> bool:
+        """Whether a row is written as an object or record of its columns (``False``: the
+        single column's bare value, or DELIMITED's line)."""
+        ...
+
     def serialize(self, row: Sequence[object] | None) -> bytes | None:
         """The bytes of ``row`` (``None``: a null record).
 

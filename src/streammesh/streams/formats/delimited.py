@@ -87,6 +87,11 @@ class DelimitedSerde:
         """The columns, in order."""
         return self._columns
 
+    @property
+    def wrapped(self) -> bool:
+        """Always ``False``: a row is a line of fields, not an object."""
+        return False
+
     def serialize(self, row: Sequence[object] | None) -> bytes | None:
         """The line of ``row`` (no line break at the end); ``None`` is a null record."""
         if row is None:

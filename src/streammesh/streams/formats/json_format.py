@@ -47,6 +47,11 @@ class JsonSerde:
         """The columns, in order."""
         return self._columns
 
+    @property
+    def wrapped(self) -> bool:
+        """Whether rows are JSON objects (``False``: one bare value)."""
+        return self._wrapped
+
     def to_document(self, row: Sequence[object]) -> object:
         """The JSON document (Python data, decimals as ``Decimal``) that ``row`` is written as.
 

@@ -64,6 +64,11 @@ class KafkaSerde:
         """The one column."""
         return self._columns
 
+    @property
+    def wrapped(self) -> bool:
+        """Always ``False``: the column's bare value."""
+        return False
+
     def serialize(self, row: Sequence[object] | None) -> bytes | None:
         """The column's bytes; a null row or a NULL value is a null record."""
         if row is None:
@@ -138,6 +143,11 @@ class NoneSerde:
     def columns(self) -> tuple[Column, ...]:
         """No columns."""
         return ()
+
+    @property
+    def wrapped(self) -> bool:
+        """Always ``False``."""
+        return False
 
     def serialize(self, row: Sequence[object] | None) -> bytes | None:
         """Always a null key."""

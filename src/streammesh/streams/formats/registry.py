@@ -79,6 +79,11 @@ class AvroSerde:
         return self._columns
 
     @property
+    def wrapped(self) -> bool:
+        """Whether rows are records (``False``: one bare value)."""
+        return self._wrapped
+
+    @property
     def schema_text(self) -> str:
         """The Avro schema registered for writing."""
         return self._schema_text
@@ -157,6 +162,11 @@ class JsonSrSerde:
         return self._json.columns
 
     @property
+    def wrapped(self) -> bool:
+        """Whether rows are JSON objects (``False``: one bare value)."""
+        return self._json.wrapped
+
+    @property
     def schema_text(self) -> str:
         """The JSON Schema registered for writing."""
         return self._schema_text
@@ -208,6 +218,11 @@ class ProtobufSerde:
     def columns(self) -> tuple[Column, ...]:
         """The columns, in order."""
         return self._columns
+
+    @property
+    def wrapped(self) -> bool:
+        """Always ``True``: a message of the columns."""
+        return True
 
     def serialize(self, row: Sequence[object] | None) -> bytes | None:
         """Refused: writing PROTOBUF is not supported yet."""

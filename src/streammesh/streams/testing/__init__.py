@@ -3,7 +3,8 @@
 ``read_inputs`` / ``read_outputs`` read the input and expected-output files exactly as
 ksqlDB's test runner does; ``compare(produced, expected)`` checks the records a run wrote
 (``ProducedRecord``) against the expected ones and ``Comparison.render()`` is the diff that
-``streammesh streams test`` prints.
+``streammesh streams test`` prints. ``input_bytes`` and ``produced_record`` go between a
+file's records and a topic's bytes in the topic's key and value formats.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from streammesh.streams.testing.files import (
     read_inputs,
     read_outputs,
 )
+from streammesh.streams.testing.records import input_bytes, produced_record
 
 __all__ = [
     "Comparison",
@@ -37,8 +39,10 @@ __all__ = [
     "Window",
     "WindowType",
     "compare",
+    "input_bytes",
     "matches",
     "parse_records",
+    "produced_record",
     "read_inputs",
     "read_outputs",
 ]

@@ -101,11 +101,11 @@ def compare(produced: Sequence[ProducedRecord], expected: Sequence[TestRecord]) 
             differences.extend(_record_differences(topic, index, want, got))
         for index in range(len(actual), len(wanted)):
             differences.append(
-                Difference(topic, index, "record", _record_text(wanted[index]), "none")
+                Difference(topic, index, "record", _record_text(wanted[index]), "(no record)")
             )
         for index in range(len(wanted), len(actual)):
             differences.append(
-                Difference(topic, index, "record", "none", _produced_text(actual[index]))
+                Difference(topic, index, "record", "(no record)", _produced_text(actual[index]))
             )
     return Comparison(tuple(differences), len(expected))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from streammesh.streams.formats import Column, FormatName, serde_for
 from streammesh.streams.testing import (
     Header,
     MalformedTestFile,
@@ -17,11 +18,14 @@ from streammesh.streams.testing import (
     Window,
     WindowType,
     compare,
+    input_bytes,
     matches,
     parse_records,
+    produced_record,
     read_inputs,
     read_outputs,
 )
+from streammesh.streams.types import DATE, INTEGER, STRING, decimal
 
 # The shape of ksqlDB's documented example (statements: CASE over ORDERUNITS into S1).
 INPUT = """{
@@ -191,3 +195,63 @@ def test_malformed_files_are_refused_with_file_path_and_reason(text: str, messag
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MalformedTestFile, match="cannot read the file: No such file"):
         read_outputs(tmp_path / "nope.json")
+
+
+# --- between file records and a topic's bytes ------------------------------------------------
+
+KEY = serde_for(FormatName.KAFKA, [Column("ID", INTEGER)], part="key")
+VALUE = serde_for(FormatName.JSON, [Column("NAME", STRING), Column("AGE", INTEGER)])
+
+
+def test_input_records_become_the_topics_bytes() -> None:
+    record = TestRecord("users", 1, {"name": "bob", "age": "49"}, 0)
+    key, value = input_bytes(record, KEY, VALUE, file="in.json", path="$.inputs[0]")
+    assert key == b"\x00\x00\x00\x01"
+    assert value == b'{"NAME":"bob","AGE":49}'
+    delimited = serde_for(FormatName.DELIMITED, [Column("NAME", STRING), Column("AGE", INTEGER)])
+    line = TestRecord("users", None, "bob,49", 0)
+    assert input_bytes(line, KEY, delimited, file="in.json", path="$.inputs[1]") == (
+        None,
+        b"bob,49",
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (
+            TestRecord("users", 1, {"NAME": "bob", "AGE": "old"}, 0),
+            r"in.json: at \$.inputs\[4\].value.AGE: expected INTEGER, got the string 'old'",
+        ),
+        (
+            TestRecord("users", "one", {"NAME": "bob"}, 0),
+            r"at \$.inputs\[4\].key: expected INTEGER, got the string 'one'",
+        ),
+        (
+            TestRecord("users", 1, [1, 2], 0),
+            r"at \$.inputs\[4\].value: expected a JSON object with the columns NAME, AGE",
+        ),
+    ],
+)
+def test_input_records_that_do_not_fit_are_refused(record: TestRecord, message: str) -> None:
+    with pytest.raises(MalformedTestFile, match=message):
+        input_bytes(record, KEY, VALUE, file="in.json", path="$.inputs[4]")
+
+
+def test_produced_bytes_are_presented_as_test_files_write_them() -> None:
+    price = serde_for(FormatName.JSON, [Column("P", decimal(4, 2)), Column("D", DATE)])
+    record = produced_record(
+        "prices",
+        KEY.serialize((7,)),
+        price.serialize((Decimal("1.50"), datetime.date(1970, 1, 3))),
+        5,
+        KEY,
+        price,
+    )
+    assert record == ProducedRecord("prices", 7, {"P": Decimal("1.50"), "D": 2}, 5)
+    expected = parse_records(
+        '{"outputs": [{"topic": "prices", "key": 7, "value": {"P": 1.50, "D": 2}}]}',
+        "outputs",
+        "o.json",
+    )
+    assert compare([record], expected).passed
