@@ -372,6 +372,9 @@ class ExpressionGrammar(Parser):
 
     def _ksql_not(self) -> exp.Expr:
         operator = self._prev
+        if operator.text.upper() != "NOT":
+            # sqlglot lexes `!` as NOT; ksqlDB has no such operator.
+            self._ksql_fail("an expression", operator)
         operand = self._parse_equality()
         if operand is None:
             self._ksql_fail("an expression")
@@ -414,6 +417,14 @@ class ExpressionGrammar(Parser):
         if kind in (TokenType.STRING, TokenType.NUMBER):
             self._advance()
             return exp.Literal(this=token.text, is_string=kind == TokenType.STRING)
+        if (
+            kind == TokenType.DOT
+            and self._next.token_type == TokenType.NUMBER
+            and self._next.start == token.end + 1
+        ):
+            # `.5`: ksqlDB's DECIMAL_VALUE may start with the point.
+            self._advance(2)
+            return exp.Literal(this=f".{self._prev.text}", is_string=False)
         if kind == TokenType.NULL:
             self._advance()
             return exp.Null()

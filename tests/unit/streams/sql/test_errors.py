@@ -104,6 +104,11 @@ from streammesh.streams.sql import (
             "                                     ^",
         ),
         (
+            "SELECT !a FROM t;",
+            SqlSyntaxError,
+            "line 1:8: mismatched input '!' expecting an expression\nSELECT !a FROM t;\n       ^",
+        ),
+        (
             "SHOW STREAMS;",
             UnsupportedSql,
             "line 1:1: the SHOW statement is not supported\nSHOW STREAMS;\n^",

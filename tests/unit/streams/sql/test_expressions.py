@@ -45,6 +45,8 @@ def i(value: int) -> ex.Literal:
         ("12.50", lit(Decimal("12.50"), types.decimal(4, 2))),
         ("0.05", lit(Decimal("0.05"), types.decimal(3, 2))),
         ("1.5E3", lit(1500.0, types.DOUBLE)),
+        (".5", lit(Decimal("0.5"), types.decimal(2, 1))),
+        ("5.", lit(Decimal("5"), types.decimal(1, 0))),
         ("'it''s'", lit("it's", types.STRING)),
         ("TRUE", lit(True, types.BOOLEAN)),
         ("false", lit(False, types.BOOLEAN)),
@@ -71,6 +73,7 @@ def test_literal_types(text: str, expected: ex.Literal) -> None:
         ("ROWPARTITION", col("ROWPARTITION")),
         ("ROWOFFSET", col("ROWOFFSET")),
         ("`select`", col("select")),
+        ("`a``b`", col("a`b")),
     ],
 )
 def test_identifier_case_rules(text: str, expected: ex.Column) -> None:
