@@ -380,6 +380,31 @@ class ExpressionGrammar(Parser):
             self._ksql_fail("an expression")
         return self._ksql_mark(exp.Not(this=operand), operator)
 
+    def _parse_equality(self, parse_is: bool = True) -> exp.Expr | None:
+        # ksqlDB's `predicated` rule: one value, then at most one comparison or predicate
+        # (`a = b = c` and `a IS NULL IS NULL` are refused where the second one starts).
+        this = self._parse_bitwise()
+        if this is None:
+            return None
+        comparisons = {**self.EQUALITY, **self.COMPARISON}
+        if self._match_set(comparisons):
+            klass = comparisons[self._prev.token_type]
+            right = self._parse_bitwise()
+            if right is None:
+                self._ksql_fail("an expression")
+            return klass(this=this, expression=right)
+        negated = self._curr.token_type == TokenType.NOT and self._next.token_type in (
+            TokenType.BETWEEN,
+            TokenType.IN,
+            TokenType.LIKE,
+        )
+        if negated:
+            self._advance()
+        if not self._match_set(self.RANGE_PARSERS):
+            return this
+        predicate = self.RANGE_PARSERS[self._prev.token_type](self, this)
+        return self._negate_range(predicate) if negated else predicate
+
     def _ksql_between(self, this: exp.Expr | None) -> exp.Expr:
         low = self._parse_bitwise()
         if low is None:

@@ -52,7 +52,12 @@ class QueryGrammar(ExpressionGrammar):
         partition_by = self._ksql_list() if self._ksql_accept("PARTITION", "BY") else ()
         having = self._ksql_expression() if self._ksql_accept("HAVING") else None
         emit = self._ksql_emit() if self._ksql_accept("EMIT") else None
+        limit_token = self._curr
         limit = self._ksql_integer() if self._ksql_accept("LIMIT") else None
+        if limit is not None and not top_level:
+            raise self._ksql_source.unsupported(
+                limit_token.start, "LIMIT in a persistent query (CREATE ... AS SELECT, INSERT INTO)"
+            )
         if self._curr:
             present = (window, where, group_by, partition_by, having, emit, limit)
             self._ksql_fail_after_query(present)

@@ -109,6 +109,19 @@ from streammesh.streams.sql import (
             "line 1:8: mismatched input '!' expecting an expression\nSELECT !a FROM t;\n       ^",
         ),
         (
+            "SELECT a = b = c FROM t;",
+            SqlSyntaxError,
+            "line 1:14: mismatched input '=' expecting 'FROM'\nSELECT a = b = c FROM t;\n"
+            "             ^",
+        ),
+        (
+            "CREATE STREAM s AS SELECT * FROM t LIMIT 3;",
+            UnsupportedSql,
+            "line 1:36: LIMIT in a persistent query (CREATE ... AS SELECT, INSERT INTO) is not"
+            " supported\nCREATE STREAM s AS SELECT * FROM t LIMIT 3;\n"
+            "                                   ^",
+        ),
+        (
             "SHOW STREAMS;",
             UnsupportedSql,
             "line 1:1: the SHOW statement is not supported\nSHOW STREAMS;\n^",
