@@ -223,10 +223,12 @@ class ByOffset(Aggregate):
 
 
 class Collect(Aggregate):
-    """``COLLECT_LIST`` (every non-NULL value, tables too) and ``COLLECT_SET`` (distinct
-    values, streams only), up to ``limit`` entries."""
+    """``COLLECT_LIST`` (every value, NULLs included; tables too) and ``COLLECT_SET``
+    (distinct values, NULL included once; streams only), up to ``limit`` entries
+    (ksqlDB's ``ksql.functions.collect_list.limit``/``collect_set.limit``; unlimited by
+    default)."""
 
-    def __init__(self, name: str, kind: SqlType, limit: int = 1000) -> None:
+    def __init__(self, name: str, kind: SqlType, limit: int | None = None) -> None:
         self.name = name
         self.result_type = array(kind)
         self.distinct = name == "COLLECT_SET"
@@ -237,7 +239,7 @@ class Collect(Aggregate):
         return ()
 
     def aggregate(self, accumulator: tuple[Any, ...], value: Any) -> tuple[Any, ...]:
-        if value is None or len(accumulator) >= self.limit:
+        if self.limit is not None and len(accumulator) >= self.limit:
             return accumulator
         if self.distinct and value in accumulator:
             return accumulator
@@ -247,10 +249,12 @@ class Collect(Aggregate):
         if self.distinct:
             refused: tuple[Any, ...] = super().undo(accumulator, value)
             return refused
-        if value is None or value not in accumulator:
-            return accumulator
-        index = accumulator.index(value)
-        return accumulator[:index] + accumulator[index + 1 :]
+        # As ksqlDB: the last equal entry goes (the one inserted is not tracked); a value
+        # that is absent was never added (the limit was reached).
+        for index in range(len(accumulator) - 1, -1, -1):
+            if accumulator[index] == value:
+                return accumulator[:index] + accumulator[index + 1 :]
+        return accumulator
 
     def merge(self, left: tuple[Any, ...], right: tuple[Any, ...]) -> tuple[Any, ...]:
         result = left
@@ -467,13 +471,13 @@ AGGREGATES: tuple[AggregateFunction, ...] = (
     AggregateFunction(
         "COLLECT_LIST",
         ("COLLECT_LIST(ANY)",),
-        "The non-NULL values as an ARRAY.",
+        "Every value (NULLs included) as an ARRAY.",
         _no_constants(lambda k: Collect("COLLECT_LIST", k)),
     ),
     AggregateFunction(
         "COLLECT_SET",
         ("COLLECT_SET(ANY)",),
-        "The distinct non-NULL values as an ARRAY.",
+        "The distinct values (NULL included) as an ARRAY.",
         _no_constants(lambda k: Collect("COLLECT_SET", k)),
     ),
     AggregateFunction(

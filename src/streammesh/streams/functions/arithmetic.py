@@ -103,10 +103,19 @@ def _round_double_to_long(value: float) -> int:
     return max(-(2**63), min(2**63 - 1, int(round_half_ceiling(Decimal(repr(value)), 0))))
 
 
-def _round_decimal_type(types: ArgumentTypes) -> SqlType:
+def _integral_decimal_type(types: ArgumentTypes) -> SqlType:
     kind = types[0]
     assert isinstance(kind, DecimalType)
-    return decimal(min(38, kind.precision - kind.scale + 1), 0)
+    return decimal(max(1, kind.precision - kind.scale), 0)
+
+
+def _trunc_double_to_long(value: float) -> int:
+    # Java's Double.longValue: towards zero, saturating; NaN is 0.
+    if math.isnan(value):
+        return 0
+    if math.isinf(value):
+        return 2**63 - 1 if value > 0 else -(2**63)
+    return max(-(2**63), min(2**63 - 1, int(value)))
 
 
 def _integral(mode: str) -> Callable[[Any], Any]:
@@ -202,21 +211,12 @@ NUMERIC: tuple[ScalarFunction, ...] = (
         "ROUND",
         "Numeric",
         "Rounds to a number of decimal places (default 0; negative rounds left of the"
-        " point); halves round up, towards positive infinity. ROUND(DOUBLE) is a BIGINT.",
-        Overload((INT,), INTEGER, lambda value: value),
+        " point); halves round up, towards positive infinity. Without places an INTEGER,"
+        " BIGINT or DOUBLE gives a BIGINT and a DECIMAL(p, s) a DECIMAL(p - s, 0); with"
+        " places a DOUBLE stays DOUBLE and a DECIMAL keeps its type.",
         Overload((LONG,), BIGINT, lambda value: value),
-        Overload(
-            (DEC,),
-            _round_decimal_type,
-            lambda value: round_half_ceiling(value, 0),
-        ),
+        Overload((DEC,), _integral_decimal_type, lambda value: round_half_ceiling(value, 0)),
         Overload((D,), BIGINT, _round_double_to_long),
-        Overload(
-            (INT, I), INTEGER, lambda value, digits: int(round_half_ceiling(Decimal(value), digits))
-        ),
-        Overload(
-            (LONG, I), BIGINT, lambda value, digits: int(round_half_ceiling(Decimal(value), digits))
-        ),
         Overload(
             (DEC, I),
             same_as(0),
@@ -230,8 +230,10 @@ NUMERIC: tuple[ScalarFunction, ...] = (
     scalar(
         "TRUNC",
         "Numeric",
-        "Truncates towards zero to a number of decimal places (default 0); same type.",
-        *_numeric_overloads(lambda _kind: _trunc),
+        "Truncates towards zero to a number of decimal places (default 0); types as ROUND.",
+        Overload((LONG,), BIGINT, lambda value: value),
+        Overload((DEC,), _integral_decimal_type, lambda value: value.to_integral_value(ROUND_DOWN)),
+        Overload((D,), BIGINT, _trunc_double_to_long),
         Overload((DEC, I), same_as(0), _trunc),
         Overload((D, I), DOUBLE, _trunc),
     ),

@@ -152,8 +152,8 @@ def aggregate(text: Call, values: list[object], kind: Any = INTEGER) -> Any:
         ("MAX", [None], None, INTEGER),
         ("COUNT", [1, None, 3], 2, None),
         ("COUNT_DISTINCT", [1, 1, None, 2], 2, None),
-        ("COLLECT_LIST", [1, None, 1], [1, 1], None),
-        ("COLLECT_SET", [1, 2, 1], [1, 2], None),
+        ("COLLECT_LIST", [1, None, 1], [1, None, 1], None),
+        ("COLLECT_SET", [1, None, 2, 1, None], [1, None, 2], None),
         ("LATEST_BY_OFFSET", [1, 2, None], 2, INTEGER),
         ("EARLIEST_BY_OFFSET", [None, 1, 2], 1, INTEGER),
     ],
@@ -237,6 +237,36 @@ def test_entry_point_plugins_register_and_a_broken_one_is_reported(
     sys.modules.pop("sm_plugin_good", None)
     assert "PLUGIN_TWICE" in registry.scalars
     assert [failure.entry_point for failure in failures] == ["broken"]
-    assert str(
-        failures[0]
-    ) == "function plugin 'broken' (sm_plugin_bad) failed to load: ImportError: boom"
+    assert (
+        str(failures[0])
+        == "function plugin 'broken' (sm_plugin_bad) failed to load: ImportError: boom"
+    )
+
+
+def test_round_and_trunc_result_types_follow_ksqldb() -> None:
+    from decimal import Decimal
+
+    from streammesh.streams.evaluation import type_of
+    from streammesh.streams.types import BIGINT, decimal
+
+    schema = {"I": INTEGER, "X": DOUBLE, "D": decimal(5, 2)}
+
+    def kind(name: str, *arguments: Expression) -> object:
+        return type_of(Call(name, arguments), schema)
+
+    assert kind("ROUND", Column("I")) == BIGINT
+    assert kind("ROUND", Column("X")) == BIGINT
+    assert kind("ROUND", Column("X"), Literal(1)) == DOUBLE
+    assert kind("ROUND", Column("D")) == decimal(3, 0)
+    assert kind("ROUND", Column("D"), Literal(1)) == decimal(5, 2)
+    assert kind("TRUNC", Column("X")) == BIGINT
+    assert kind("CEIL", Column("D")) == decimal(5, 2)
+    assert kind("ABS", Column("I")) == INTEGER
+    evaluate = compile_expression(Call("ROUND", (Column("D"), Literal(1))), schema)
+    assert evaluate((1, 1.0, Decimal("-1.25"))) == Decimal("-1.20")
+    assert call("TRUNC", -2.7) == -2
+
+
+def test_collect_list_undo_takes_back_the_last_equal_entry() -> None:
+    function, accumulator = aggregate(Call("COLLECT_LIST", (Column("V"),)), [1, 2, 1])
+    assert function.result(function.undo(accumulator, 1)) == [1, 2]
