@@ -20,25 +20,9 @@ from streammesh.streams.sql.properties import PropertyValue, source_properties
 from streammesh.streams.sql.query_grammar import QueryGrammar
 from streammesh.streams.sql.source import SourceText
 
-_OTHER_STATEMENTS = frozenset(
-    [
-        "SHOW",
-        "LIST",
-        "DESCRIBE",
-        "PRINT",
-        "TERMINATE",
-        "SET",
-        "UNSET",
-        "DEFINE",
-        "UNDEFINE",
-        "EXPLAIN",
-        "ALTER",
-        "ASSERT",
-        "RUN",
-        "PAUSE",
-        "RESUME",
-    ]
-)
+_OTHER_WORDS = "SHOW LIST DESCRIBE PRINT TERMINATE SET UNSET DEFINE UNDEFINE EXPLAIN ALTER ASSERT"
+_OTHER_STATEMENTS = frozenset(f"{_OTHER_WORDS} RUN PAUSE RESUME".split())
+"""ksqlDB statements that streammesh does not run: refused by name."""
 
 
 class KsqlParser(QueryGrammar):

@@ -27,96 +27,17 @@ from streammesh.streams.sql.source import SourceText
 
 # ksqlDB's keywords that cannot be identifiers unless quoted (SqlBase.g4's keywords minus its
 # `nonReserved` rule).
-RESERVED_WORDS = frozenset(
-    [
-        "SELECT",
-        "FROM",
-        "AS",
-        "ALL",
-        "DISTINCT",
-        "WHERE",
-        "WITHIN",
-        "WINDOW",
-        "GROUP",
-        "BY",
-        "HAVING",
-        "LIMIT",
-        "AT",
-        "OR",
-        "AND",
-        "IN",
-        "NOT",
-        "EXISTS",
-        "BETWEEN",
-        "LIKE",
-        "IS",
-        "NULL",
-        "TRUE",
-        "FALSE",
-        "MILLISECOND",
-        "YEARS",
-        "MONTHS",
-        "DAYS",
-        "HOURS",
-        "MINUTES",
-        "SECONDS",
-        "MILLISECONDS",
-        "TUMBLING",
-        "HOPPING",
-        "SIZE",
-        "ADVANCE",
-        "RETENTION",
-        "CASE",
-        "WHEN",
-        "THEN",
-        "ELSE",
-        "END",
-        "JOIN",
-        "FULL",
-        "OUTER",
-        "INNER",
-        "LEFT",
-        "RIGHT",
-        "ON",
-        "WITH",
-        "VALUES",
-        "CREATE",
-        "TABLE",
-        "TOPIC",
-        "STREAM",
-        "STREAMS",
-        "INSERT",
-        "DELETE",
-        "INTO",
-        "DESCRIBE",
-        "EXTENDED",
-        "PRINT",
-        "CAST",
-        "LIST",
-        "TOPICS",
-        "QUERY",
-        "QUERIES",
-        "TERMINATE",
-        "LOAD",
-        "DROP",
-        "TO",
-        "RENAME",
-        "SAMPLE",
-        "EXPORT",
-        "CATALOG",
-        "PROPERTIES",
-        "BEGINNING",
-        "UNSET",
-        "RUN",
-        "SCRIPT",
-        "DECIMAL",
-        "CONNECTOR",
-        "CONNECTORS",
-        "NAMESPACE",
-        "MATERIALIZED",
-        "VIEW",
-    ]
-)
+_RESERVED = """
+    SELECT FROM AS ALL DISTINCT WHERE WITHIN WINDOW GROUP BY HAVING LIMIT AT OR AND IN NOT
+    EXISTS BETWEEN LIKE IS NULL TRUE FALSE MILLISECOND YEARS MONTHS DAYS HOURS MINUTES SECONDS
+    MILLISECONDS TUMBLING HOPPING SIZE ADVANCE RETENTION CASE WHEN THEN ELSE END JOIN FULL
+    OUTER INNER LEFT RIGHT ON WITH VALUES CREATE TABLE TOPIC STREAM STREAMS INSERT DELETE INTO
+    DESCRIBE EXTENDED PRINT CAST LIST TOPICS QUERY QUERIES TERMINATE LOAD DROP TO RENAME SAMPLE
+    EXPORT CATALOG PROPERTIES BEGINNING UNSET RUN SCRIPT DECIMAL CONNECTOR CONNECTORS NAMESPACE
+    MATERIALIZED VIEW
+"""
+RESERVED_WORDS = frozenset(_RESERVED.split())
+"""ksqlDB's keywords that are names only when quoted."""
 
 _UNIT_MS = {
     "MILLISECOND": 1,
