@@ -3,8 +3,9 @@
 ``serde_for(format, columns, part=..., options=..., resolver=..., subject=...)`` gives the
 serde of a key or a value in JSON, JSON_SR, DELIMITED, KAFKA, NONE, AVRO or PROTOBUF;
 ``columns_of(schema)`` derives the columns of a registered schema (a product named in
-``FROM``); ``avro_schema`` and ``json_schema`` are the schemas ksqlDB would register. See
-:mod:`streammesh.streams.formats.base` for the Python type of each SQL type in a row.
+``FROM``); ``avro_schema``, ``json_schema`` and ``protobuf_schema`` are the schemas ksqlDB
+would register. See :mod:`streammesh.streams.formats.base` for the Python type of each SQL
+type in a row.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from streammesh.streams.formats.factory import serde_for
 from streammesh.streams.formats.inference import columns_of
 from streammesh.streams.formats.json_format import JsonSerde
 from streammesh.streams.formats.kafka import KafkaSerde, NoneSerde
+from streammesh.streams.formats.protobuf import protobuf_schema
 from streammesh.streams.formats.registry import AvroSerde, JsonSrSerde, ProtobufSerde, json_schema
 
 __all__ = [
@@ -47,5 +49,6 @@ __all__ = [
     "avro_schema",
     "columns_of",
     "json_schema",
+    "protobuf_schema",
     "serde_for",
 ]

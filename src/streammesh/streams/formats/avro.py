@@ -164,7 +164,8 @@ def to_avro(value: object, kind: SqlType, path: str) -> object:
 
 
 def from_avro(value: object, kind: SqlType, path: str) -> object:
-    """The column value of type ``kind`` held by an Avro datum (as fastavro reads it).
+    """The column value of type ``kind`` held by an Avro datum (as fastavro reads it) or a
+    Protobuf event value (as streammesh's Protobuf format decodes it).
 
     Raises:
         ValueMismatch: the datum does not fit ``kind``.
@@ -174,6 +175,10 @@ def from_avro(value: object, kind: SqlType, path: str) -> object:
     base = kind.base
     if base is BaseType.TIMESTAMP and isinstance(value, int | datetime.datetime):
         return from_json(value, kind, path)
+    if base is BaseType.TIMESTAMP and isinstance(value, Mapping):  # google.protobuf.Timestamp
+        seconds, nanos = value.get("seconds", 0), value.get("nanos", 0)
+        if isinstance(seconds, int) and isinstance(nanos, int):
+            return from_json(seconds * 1000 + nanos // 1_000_000, kind, path)
     if base is BaseType.TIME and isinstance(value, int):
         return time_from_millis(value)
     if base is BaseType.STRING and isinstance(value, str):

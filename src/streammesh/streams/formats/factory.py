@@ -64,7 +64,7 @@ def serde_for(
         )
     if format_name is FormatName.JSON_SR:
         return JsonSrSerde(columns, resolver, subject, wrapped=wrapped)
-    return ProtobufSerde(columns, resolver)
+    return ProtobufSerde(columns, resolver, subject, full_name=options.schema_full_name)
 
 
 def _wrapping(
@@ -74,6 +74,8 @@ def _wrapping(
     options: FormatOptions,
 ) -> bool:
     if part == "key":
+        if format_name is FormatName.PROTOBUF:
+            return True  # a Protobuf key is always a message, even with one column
         if options.wrap_single_value is not None:
             raise UnsupportedFormat(
                 format_name, "WRAP_SINGLE_VALUE applies to value columns only, not to keys"

@@ -22,9 +22,9 @@ from streammesh.streams.formats.base import Column, FormatName, Row
 from streammesh.streams.formats.errors import (
     DeserializationFailed,
     SerializationFailed,
-    UnsupportedFormat,
 )
 from streammesh.streams.formats.json_format import JsonSerde, parse_json
+from streammesh.streams.formats.protobuf import protobuf_schema, to_protobuf
 from streammesh.streams.formats.values import ValueMismatch, describe, lookup
 from streammesh.streams.types import (
     ArrayType,
@@ -200,19 +200,43 @@ class JsonSrSerde:
 
 
 class ProtobufSerde:
-    """PROTOBUF, reading: any registered Protobuf message of the subject, its fields matched
-    to the columns. Writing is not supported yet (it is refused, naming the format)."""
+    """Rows to Protobuf in the wire format and back: writing registers the message ksqlDB
+    would generate (see :func:`~streammesh.streams.formats.protobuf.protobuf_schema`);
+    reading takes any registered message of the subject, its fields matched to the columns
+    (a field left out reads as its type's default, as Protobuf has no NULL)."""
 
-    __slots__ = ("_columns", "_deserializer", "_wrapped")
+    __slots__ = (
+        "_columns",
+        "_deserializer",
+        "_resolver",
+        "_schema_text",
+        "_serializer",
+        "_subject",
+    )
 
-    def __init__(self, columns: Sequence[Column], resolver: SchemaResolver) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        resolver: SchemaResolver,
+        subject: str,
+        *,
+        full_name: str | None = None,
+    ) -> None:
         """Args:
         columns: The key or value columns.
         resolver: The registry, through the serializers' cache.
+        subject: Where the schema is registered.
+        full_name: The generated message's full name (``VALUE_PROTOBUF_SCHEMA_FULL_NAME``).
+
+        Raises:
+            UnsupportedFormat: a column whose type the generated message cannot hold.
         """
         self._columns = tuple(columns)
+        self._resolver = resolver
+        self._subject = subject
+        self._schema_text = protobuf_schema(columns, full_name=full_name)
+        self._serializer: Serializer | None = None
         self._deserializer = Deserializer(resolver)
-        self._wrapped = True
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -221,12 +245,36 @@ class ProtobufSerde:
 
     @property
     def wrapped(self) -> bool:
-        """Always ``True``: a message of the columns."""
+        """Always ``True``: a message of the columns (PROTOBUF does not unwrap)."""
         return True
 
+    @property
+    def schema_text(self) -> str:
+        """The ``.proto`` registered for writing."""
+        return self._schema_text
+
     def serialize(self, row: Sequence[object] | None) -> bytes | None:
-        """Refused: writing PROTOBUF is not supported yet."""
-        raise UnsupportedFormat(FormatName.PROTOBUF, "writing PROTOBUF is not supported yet")
+        """Wire-format Protobuf of ``row``; registers the schema on first use."""
+        if row is None:
+            return None
+        _check_width(FormatName.PROTOBUF, self._columns, row)
+        try:
+            event = {
+                column.name: to_protobuf(value, column.type, column.name)
+                for column, value in zip(self._columns, row, strict=True)
+            }
+        except ValueMismatch as exc:
+            raise SerializationFailed(FormatName.PROTOBUF, exc.path, exc.reason) from None
+        if self._serializer is None:
+            from streammesh.schemas.protobuf import ProtobufFormat  # the [protobuf] extra
+
+            schema = ProtobufFormat().parse(self._schema_text)
+            self._serializer = Serializer(
+                self._resolver, self._subject, schema=schema, auto_register=True
+            )
+        return self._serializer.serialize(
+            {name: value for name, value in event.items() if value is not None}
+        )
 
     def deserialize(self, data: bytes | None) -> Row | None:
         """The row of a wire-format Protobuf record (``None`` for a null record)."""
@@ -236,7 +284,7 @@ class ProtobufSerde:
             message = self._deserializer.deserialize(data)
         except MeshError as exc:
             raise DeserializationFailed(FormatName.PROTOBUF, str(exc)) from None
-        return _row_of(FormatName.PROTOBUF, message, self._columns, self._wrapped)
+        return _row_of(FormatName.PROTOBUF, message, self._columns, True)
 
 
 def _check_width(format_name: str, columns: Sequence[Column], row: Sequence[object]) -> None:
