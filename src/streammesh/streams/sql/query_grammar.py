@@ -127,13 +127,24 @@ class QueryGrammar(ExpressionGrammar):
 
     def _ksql_aliased_source(self) -> st.AliasedSource:
         start = self._curr
-        name = self._ksql_name("a stream or table name")
+        name = self._ksql_name("a stream, table or data product name")
+        parts = [self._prev.text]
+        while self._curr.token_type == TokenType.DOT and self._ksql_is_name(self._next):
+            self._advance()
+            parts.append(self._curr.text)
+            self._advance()
+        is_product = len(parts) > 1
         alias: str | None = None
         if self._ksql_accept("AS"):
             alias = self._ksql_name("an alias")
         elif self._ksql_alias_ahead():
             alias = self._ksql_name()
-        return st.AliasedSource(name, alias, position=self._ksql_source.position(start.start))
+        return st.AliasedSource(
+            ".".join(parts) if is_product else name,
+            alias,
+            is_product,
+            position=self._ksql_source.position(start.start),
+        )
 
     def _ksql_join_ahead(self) -> bool:
         return any(

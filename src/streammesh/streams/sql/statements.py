@@ -71,10 +71,16 @@ class SourceProperties:
 
 @dataclass(frozen=True, slots=True)
 class AliasedSource:
-    """A stream, table or data product named in ``FROM`` or ``JOIN``, with its alias."""
+    """A stream, table or data product named in ``FROM`` or ``JOIN``, with its alias.
+
+    A dotted name (``execution.stocktrades``) names a data product of the mesh: ``name`` is
+    then the product's name as written (back-quotes removed, case kept, since product names
+    are the mesh's, not SQL identifiers) and ``is_product`` is set.
+    """
 
     name: str
     alias: str | None = None
+    is_product: bool = False
     position: Position | None = field(default=None, compare=False)
 
 

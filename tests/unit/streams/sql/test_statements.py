@@ -248,3 +248,16 @@ def test_several_statements_and_comments() -> None:
 def test_pull_query_is_a_query_without_emit() -> None:
     query = one("SELECT * FROM users WHERE id = 'u1';")
     assert isinstance(query, st.Query) and query.emit is None
+
+
+def test_a_data_product_is_named_in_from_by_its_dotted_name() -> None:
+    query = one(
+        "SELECT t.symbol FROM execution.stocktrades t"
+        " JOIN `members`.`Profiles` p ON t.userid = p.id EMIT CHANGES;"
+    )
+    assert isinstance(query, st.Query)
+    assert query.source == st.AliasedSource("execution.stocktrades", "T", is_product=True)
+    assert query.joins[0].source == st.AliasedSource("members.Profiles", "P", is_product=True)
+    plain = one("SELECT * FROM stocktrades EMIT CHANGES;")
+    assert isinstance(plain, st.Query)
+    assert plain.source == st.AliasedSource("STOCKTRADES")
