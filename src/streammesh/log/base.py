@@ -149,14 +149,14 @@ class GroupMetadata:
     """A consumer's group membership, as a transactional producer needs it to commit the
     group's offsets with a transaction (``Consumer.group_metadata()``).
 
-    ``member_id`` and ``generation`` let the log refuse offsets from a member that lost its
-    partitions in a rebalance (a zombie); ``handle`` is the backend's own form of the same
-    (librdkafka's opaque metadata), passed back to that backend untouched.
+    ``member_id`` (empty for a consumer that assigns its partitions itself) lets the log
+    refuse offsets from a member that lost its partitions in a rebalance (a zombie);
+    ``handle`` is the backend's own form of the same (librdkafka's opaque metadata, which
+    also carries the group generation), passed back to that backend untouched.
     """
 
     group: str
     member_id: str = ""
-    generation: int = -1
     handle: object = field(default=None, compare=False, repr=False)
 
 
