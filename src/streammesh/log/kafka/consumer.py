@@ -237,7 +237,7 @@ class KafkaConsumer:
 
     def position(self, partition: TopicPartition) -> int:
         tp = TopicPartition(*partition)
-        return self._assigned(tp)
+        return self._past_control_records(tp, self._assigned(tp))
 
     def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         wanted = [TopicPartition(*tp) for tp in partitions]
@@ -245,8 +245,9 @@ class KafkaConsumer:
         return self._offset_probe().ends(wanted)
 
     def lag(self) -> dict[TopicPartition, int]:
-        ends = self._offset_probe().ends(list(self._positions))
-        return {tp: max(ends[tp] - position, 0) for tp, position in self._positions.items()}
+        positions = {tp: self._past_control_records(tp, at) for tp, at in self._positions.items()}
+        ends = self._offset_probe().ends(list(positions))
+        return {tp: max(ends[tp] - position, 0) for tp, position in positions.items()}
 
     def group_metadata(self) -> GroupMetadata:
         self._rules.check_open()
@@ -446,6 +447,23 @@ class KafkaConsumer:
                 or not 0 <= tp.partition < counts[topic]
             ):
                 raise InvalidPartition(topic, tp.partition, counts[topic])
+
+    def _past_control_records(self, tp: TopicPartition, position: int) -> int:
+        """``position``, or librdkafka's own position where that is further on.
+
+        A transaction's commit or abort marker takes an offset but is never handed out as a
+        message, so positions tracked from messages stop before it; librdkafka moves past
+        it. Its position is undefined (negative) after a seek until the next fetch, and never
+        behind the messages handed out, so it can only move ours forward.
+        """
+        try:
+            [found] = self._client.position([KafkaTopicPartition(tp.topic, tp.partition)])
+        except KafkaException as exc:
+            raise translate_exception(exc, url=self._url, operation="reading a position") from exc
+        if found.error is None and found.offset > position:
+            self._advance(tp.topic, tp.partition, found.offset)
+            return int(found.offset)
+        return position
 
     def _assigned(self, tp: TopicPartition) -> int:
         position = self._positions.get(tp)
