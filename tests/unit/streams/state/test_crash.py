@@ -1,7 +1,10 @@
-"""A process killed (SIGKILL) while it writes to a store: the state restored afterwards is the
-state of its last commit, or — without a transactional producer — at most the changes it had
-sent to the changelog after that commit (the at-least-once gap), never less, never torn by
-the local file."""
+"""A process killed (SIGKILL) while it writes to a store, on the embedded log.
+
+With a transactional producer the state restored afterwards is exactly the state of the last
+commit (or of the one whose transaction committed just before the kill): never torn, never
+later. With a plain producer (at-least-once) it is never older than the last commit, but may
+hold changes sent to the changelog after it: the at-least-once gap.
+"""
 
 from __future__ import annotations
 
@@ -17,61 +20,76 @@ from pathlib import Path
 
 import pytest
 
-from streammesh.log import open_log
+from streammesh.log import ConsumerOptions, IsolationLevel, ProducerOptions, open_log
 from streammesh.streams.state import KeyValueStore, StoreContext, TaskId
 
 KEYS = 50
+TRANSACTIONAL_ID = "app-0_0"
 COMMITTED = re.compile(r"committed \d+")
 
-# argv: log url, state dir, application, how to end ("loop", or "kill-unflushed" /
-# "kill-flushed" after the first commit). Each batch sets every key to the batch number.
-WRITER = textwrap.dedent(
-    """
+# argv: log url, state dir, "plain" | "transactional", how to end: "loop" (until killed),
+# "kill-unflushed" or "kill-flushed" (in the second batch). Each batch sets every key to the
+# batch number, then commits as the engine would.
+WRITER = (
+    textwrap.dedent(
+        """
     import os, signal, sys
     from pathlib import Path
-    from streammesh.log import open_log
+    from streammesh.log import (
+        ConsumerOptions, IsolationLevel, ProducerOptions, open_log,
+    )
     from streammesh.streams.state import KeyValueStore, StoreContext, TaskId
 
-    url, state_dir, application, mode = sys.argv[1:5]
+    url, state_dir, producing, mode = sys.argv[1:5]
+    transactional = producing == "transactional"
     log = open_log(url)
-    producer, reader = log.producer(), log.consumer()
-    context = StoreContext(log, Path(state_dir), application, TaskId(0, 0), 1, producer, reader)
+    if transactional:
+        producer = log.producer(ProducerOptions(transactional_id="TRANSACTIONAL_ID"))
+        producer.init_transactions()
+        reader = log.consumer(ConsumerOptions(isolation_level=IsolationLevel.READ_COMMITTED))
+    else:
+        producer, reader = log.producer(), log.consumer()
+    context = StoreContext(log, Path(state_dir), "app", TaskId(0, 0), 1, producer, reader)
     store = KeyValueStore(context, "totals")
     batch = int(store.get(b"batch") or b"0")
 
-    def write(n):
-        for key in range(KEYS):
-            store.put(b"k%d" % key, b"%d" % n)
-        store.put(b"batch", b"%d" % n)
-
     while True:
         batch += 1
-        write(batch)
+        if transactional:
+            producer.begin_transaction()
+        for key in range(KEYS):
+            store.put(b"k%d" % key, b"%d" % batch)
+        store.put(b"batch", b"%d" % batch)
         if mode == "kill-unflushed" and batch > 1:
             os.kill(os.getpid(), signal.SIGKILL)
         store.flush()
         producer.flush()
         if mode == "kill-flushed" and batch > 1:
             os.kill(os.getpid(), signal.SIGKILL)
+        if transactional:
+            producer.commit_transaction()
         store.commit()
         print("committed", batch, flush=True)
     """
-).replace("KEYS", str(KEYS))
-
-
-def run_writer(url: str, state_dir: Path, mode: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-c", WRITER, url, str(state_dir), "app", mode],
-        capture_output=True,
-        timeout=60,
-        check=False,
     )
+    .replace("TRANSACTIONAL_ID", TRANSACTIONAL_ID)
+    .replace("KEYS", str(KEYS))
+)
 
 
-def restored_batches(url: str, state_dir: Path) -> dict[bytes, int]:
+def writer_command(url: str, state_dir: Path, producing: str, mode: str) -> list[str]:
+    return [sys.executable, "-c", WRITER, url, str(state_dir), producing, mode]
+
+
+def restored_batches(url: str, state_dir: Path, producing: str) -> dict[bytes, int]:
     """Open the store as the next owner of the task would; its values by key."""
     log = open_log(url)
-    producer, reader = log.producer(), log.consumer()
+    if producing == "transactional":
+        producer = log.producer(ProducerOptions(transactional_id=TRANSACTIONAL_ID))
+        producer.init_transactions()  # fences the dead owner, aborting what it left open
+        reader = log.consumer(ConsumerOptions(isolation_level=IsolationLevel.READ_COMMITTED))
+    else:
+        producer, reader = log.producer(), log.consumer()
     try:
         context = StoreContext(log, state_dir, "app", TaskId(0, 0), 1, producer, reader)
         with KeyValueStore(context, "totals") as store:
@@ -82,31 +100,47 @@ def restored_batches(url: str, state_dir: Path) -> dict[bytes, int]:
         log.close()
 
 
-def test_killed_between_commits_restores_the_last_commit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("producing", ["plain", "transactional"])
+def test_killed_before_sending_restores_the_last_commit(tmp_path: Path, producing: str) -> None:
     url, state_dir = f"embedded://{tmp_path / 'log'}", tmp_path / "state"
-    crashed = run_writer(url, state_dir, "kill-unflushed")
+    crashed = subprocess.run(
+        writer_command(url, state_dir, producing, "kill-unflushed"),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr.decode()
     assert crashed.stdout.decode().split() == ["committed", "1"]
-    assert set(restored_batches(url, state_dir).values()) == {1}
+    assert set(restored_batches(url, state_dir, producing).values()) == {1}
 
 
-def test_killed_after_sending_before_committing_restores_what_was_sent(tmp_path: Path) -> None:
-    """The at-least-once gap: without a transaction, changelog records that reached the log
-    before the crash are restored although their commit never happened."""
+@pytest.mark.parametrize(("producing", "restored"), [("plain", 2), ("transactional", 1)])
+def test_killed_after_sending_before_committing(
+    tmp_path: Path, producing: str, restored: int
+) -> None:
+    """Without a transaction, changelog records that reached the log before the crash are
+    restored although their commit never happened (the at-least-once gap); with one, the
+    open transaction is never read and the last commit is restored."""
     url, state_dir = f"embedded://{tmp_path / 'log'}", tmp_path / "state"
-    crashed = run_writer(url, state_dir, "kill-flushed")
+    crashed = subprocess.run(
+        writer_command(url, state_dir, producing, "kill-flushed"),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr.decode()
     assert crashed.stdout.decode().split() == ["committed", "1"]
-    assert set(restored_batches(url, state_dir).values()) == {2}
+    assert set(restored_batches(url, state_dir, producing).values()) == {restored}
 
 
 @pytest.mark.slow
-def test_kill_at_random_moments_then_restore(tmp_path: Path) -> None:
+@pytest.mark.parametrize("producing", ["plain", "transactional"])
+def test_kill_at_random_moments_then_restore(tmp_path: Path, producing: str) -> None:
     url, state_dir = f"embedded://{tmp_path / 'log'}", tmp_path / "state"
     rng = random.Random(12)
     for _round in range(8):
         writer = subprocess.Popen(
-            [sys.executable, "-c", WRITER, url, str(state_dir), "app", "loop"],
+            writer_command(url, state_dir, producing, "loop"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -119,11 +153,14 @@ def test_kill_at_random_moments_then_restore(tmp_path: Path) -> None:
         lines = (first + out).decode().splitlines()
         committed = max(int(line.split()[1]) for line in lines if COMMITTED.fullmatch(line))
 
-        batches = restored_batches(url, state_dir)
+        batches = restored_batches(url, state_dir, producing)
         assert len(batches) == KEYS + 1
-        # Never older than the last commit; newer by at most the batch it was sending.
+        # Never older than the last commit; newer by at most the batch it was sending (whose
+        # commit may have happened before the kill, the print not).
         assert min(batches.values()) >= committed
         assert max(batches.values()) <= committed + 1
+        if producing == "transactional":
+            assert len(set(batches.values())) == 1, f"a torn state: {batches}"
         # The local file and the changelog agree: a rebuild from scratch gives the same.
         shutil.rmtree(state_dir)
-        assert restored_batches(url, state_dir) == batches
+        assert restored_batches(url, state_dir, producing) == batches
