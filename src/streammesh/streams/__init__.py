@@ -10,5 +10,25 @@ formats: JSON, DELIMITED, KAFKA, AVRO), ``state`` (state stores backed by change
 from __future__ import annotations
 
 from streammesh.streams.errors import StreamsError
+from streammesh.streams.state import (
+    ChangelogMismatch,
+    KeyValueStore,
+    RestoreProgress,
+    SessionStore,
+    StateError,
+    StoreContext,
+    TaskId,
+    WindowStore,
+)
 
-__all__ = ["StreamsError"]
+__all__ = [
+    "ChangelogMismatch",
+    "KeyValueStore",
+    "RestoreProgress",
+    "SessionStore",
+    "StateError",
+    "StoreContext",
+    "StreamsError",
+    "TaskId",
+    "WindowStore",
+]
