@@ -10,6 +10,7 @@ case, literal types and types, following ksqlDB's grammar (``SqlBase.g4``).
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from sqlglot import exp
@@ -38,6 +39,11 @@ _RESERVED = """
 """
 RESERVED_WORDS = frozenset(_RESERVED.split())
 """ksqlDB's keywords that are names only when quoted."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_@]*")
+"""ksqlDB's unquoted identifier (its IDENTIFIER token)."""
+
+_BIGINT_MAX = 2**63 - 1
 
 _UNIT_MS = {
     "MILLISECOND": 1,
@@ -224,7 +230,11 @@ class ExpressionGrammar(Parser):
             return False
         if token.token_type == TokenType.IDENTIFIER:
             return True
-        return token.token_type in WORD_TOKENS and token.text.upper() not in RESERVED_WORDS
+        return (
+            token.token_type in WORD_TOKENS
+            and _IDENTIFIER.fullmatch(token.text) is not None
+            and token.text.upper() not in RESERVED_WORDS
+        )
 
     def _ksql_name(self, what: str = "an identifier") -> str:
         """An identifier, resolved the ksqlDB way: unquoted upper-cased, quoted kept."""
@@ -253,7 +263,14 @@ class ExpressionGrammar(Parser):
         if unit not in UNITS:
             self._ksql_fail("a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS)")
         self._advance()
-        return amount * unit_milliseconds(unit)
+        milliseconds = amount * unit_milliseconds(unit)
+        if milliseconds > _BIGINT_MAX:
+            self._ksql_fail(
+                None,
+                token,
+                detail=f"duration {amount} {unit} is too long (over BIGINT milliseconds)",
+            )
+        return milliseconds
 
     def _ksql_text(self, start: Token) -> tuple[str, ex.Position]:
         """The statement's text from ``start`` to the last token read, and where it starts."""
@@ -379,6 +396,8 @@ class ExpressionGrammar(Parser):
             return exp.Boolean(this=kind == TokenType.TRUE)
         if kind == TokenType.L_PAREN:
             return self._ksql_parenthesized()
+        if token.text == "$" and self._next.token_type == TokenType.L_BRACE:
+            self._ksql_unsupported("variable substitution '${...}'", token)
         word = token.text.upper() if kind in WORD_TOKENS else ""
         following = self._next.token_type if self._next else None
         if word == "CASE":

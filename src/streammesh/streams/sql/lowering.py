@@ -7,6 +7,7 @@ ZONE``, ``IS DISTINCT FROM``...) is refused as unsupported, naming it, never dro
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from decimal import Decimal
 
@@ -73,10 +74,14 @@ def number_literal(text: str) -> tuple[int | float | Decimal, types.SqlType]:
     beyond INTEGER's range BIGINT, ``12.5`` DECIMAL(3, 1), ``1.5E3`` DOUBLE.
 
     Raises:
-        ValueError: an integer beyond BIGINT's range.
+        ValueError: an integer beyond BIGINT's range or a number beyond DOUBLE's; the message
+            says which.
     """
     if "e" in text.lower():
-        return float(text), types.DOUBLE
+        double = float(text)
+        if math.isinf(double):
+            raise ValueError("out of the DOUBLE range")
+        return double, types.DOUBLE
     if "." in text:
         value = Decimal(text)
         exponent = value.as_tuple().exponent
@@ -91,7 +96,7 @@ def number_literal(text: str) -> tuple[int | float | Decimal, types.SqlType]:
         return integer, types.INTEGER
     if -_BIGINT_MAX - 1 <= integer <= _BIGINT_MAX:
         return integer, types.BIGINT
-    raise ValueError(text)
+    raise ValueError("out of the BIGINT range")
 
 
 class Lowering:
@@ -139,10 +144,10 @@ class Lowering:
             return ex.Literal(node.this, types.STRING, position=at)
         try:
             value, kind = number_literal(node.this)
-        except ValueError:
+        except ValueError as problem:
             raise self._source.syntax_error(
                 start_offset(node),
-                f"invalid numeric literal '{node.this}': out of the BIGINT range",
+                f"invalid numeric literal '{node.this}': {problem}",
                 found=node.this,
             ) from None
         return ex.Literal(value, kind, position=at)

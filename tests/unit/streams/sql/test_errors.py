@@ -122,6 +122,32 @@ from streammesh.streams.sql import (
             "                                   ^",
         ),
         (
+            "SELECT 1.5E999 FROM t;",
+            SqlSyntaxError,
+            "line 1:8: invalid numeric literal '1.5E999': out of the DOUBLE range\n"
+            "SELECT 1.5E999 FROM t;\n"
+            "       ^",
+        ),
+        (
+            "SELECT $a FROM t;",
+            SqlSyntaxError,
+            "line 1:8: mismatched input '$a' expecting an expression\nSELECT $a FROM t;\n       ^",
+        ),
+        (
+            "SELECT * FROM t WINDOW TUMBLING (SIZE 9999999999999999 DAYS) EMIT CHANGES;",
+            SqlSyntaxError,
+            "line 1:56: duration 9999999999999999 DAYS is too long (over BIGINT milliseconds)\n"
+            "SELECT * FROM t WINDOW TUMBLING (SIZE 9999999999999999 DAYS) EMIT CHANGES;\n"
+            "                                                       ^",
+        ),
+        (
+            "SELECT ${column} FROM t;",
+            UnsupportedSql,
+            "line 1:8: variable substitution '${...}' is not supported\n"
+            "SELECT ${column} FROM t;\n"
+            "       ^",
+        ),
+        (
             "SHOW STREAMS;",
             UnsupportedSql,
             "line 1:1: the SHOW statement is not supported\nSHOW STREAMS;\n^",
