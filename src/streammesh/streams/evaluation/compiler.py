@@ -90,11 +90,14 @@ class Typed:
 
 
 _ARITHMETIC = {
-    BinaryOperator.ADD: "add",
-    BinaryOperator.SUBTRACT: "subtract",
-    BinaryOperator.MULTIPLY: "multiply",
-    BinaryOperator.DIVIDE: "divide",
-    BinaryOperator.MODULO: "take the remainder of",
+    op: f"apply {op.value} to"
+    for op in (
+        BinaryOperator.ADD,
+        BinaryOperator.SUBTRACT,
+        BinaryOperator.MULTIPLY,
+        BinaryOperator.DIVIDE,
+        BinaryOperator.MODULO,
+    )
 }
 _COMPARE: dict[BinaryOperator, Callable[[Any, Any], bool]] = {
     BinaryOperator.EQUAL: operator.eq,
@@ -442,6 +445,17 @@ class _Walker:
             )
         test = _COMPARE[node.operator]
         a, b = left.evaluate, right.evaluate
+        if right.constant:
+            # The common WHERE shape, an operand against a literal: the literal is read once.
+            fixed = b(())
+            if fixed is None:
+                return Typed(BOOLEAN, _nothing)
+
+            def against_constant(row: Row) -> bool | None:
+                x = a(row)
+                return None if x is None else test(x, fixed)
+
+            return Typed(BOOLEAN, against_constant)
 
         def compared(row: Row) -> bool | None:
             x = a(row)
@@ -749,6 +763,19 @@ class _Walker:
         ]
         implementation, null_safe, key_of = binding.implementation, binding.null_safe, self.key_of
         function = binding.name
+        if len(getters) == 1 and not null_safe:
+            (only,) = getters
+
+            def call_one(row: Row) -> Any:
+                value = only(row)
+                if value is None:
+                    return None
+                try:
+                    return implementation(value)
+                except Exception as exc:  # any failure of a function is reported with its name
+                    raise FunctionFailed(function, exc, key_of(row)) from exc
+
+            return Typed(binding.returns, call_one)
 
         def call(row: Row) -> Any:
             values = [get(row) for get in getters]
@@ -759,12 +786,6 @@ class _Walker:
             except Exception as exc:  # any failure of a function is reported with its name
                 raise FunctionFailed(function, exc, key_of(row)) from exc
 
-        if (
-            binding.deterministic
-            and all(item.constant for item in typed)
-            and not binding.user_defined
-        ):
-            return Typed(binding.returns, call, constant=False)
         return Typed(binding.returns, call)
 
     def in_lambda(
