@@ -38,6 +38,7 @@ _PROPERTIES: dict[str, tuple[str, _Kind]] = {
     "WRAP_SINGLE_VALUE": ("wrap_single_value", _Kind.BOOLEAN),
     "RETENTION_MS": ("retention_ms", _Kind.INTEGER),
     "PRODUCT": ("product", _Kind.TEXT),
+    "QUERY_ID": ("query_id", _Kind.TEXT),
 }
 
 # ksqlDB properties streammesh does not honour yet: refused by name rather than ignored.

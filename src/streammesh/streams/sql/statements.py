@@ -67,6 +67,8 @@ class SourceProperties:
     wrap_single_value: bool | None = None
     retention_ms: int | None = None
     product: str | None = None
+    query_id: str | None = None
+    """``QUERY_ID``: the persistent query's id, as ``INSERT INTO ... WITH (QUERY_ID='q')``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,7 +185,7 @@ from streammesh.streams.sql import (
             "CREATE STREAM s (a INT) WITH (kafka_topc='s');",
             InvalidSqlProperty,
             "line 1:31: property 'KAFKA_TOPC' is not a known property (known: FORMAT,"
-            " KAFKA_TOPIC, KEY_DELIMITER, KEY_FORMAT, PARTITIONS, PRODUCT, REPLICAS,"
+            " KAFKA_TOPIC, KEY_DELIMITER, KEY_FORMAT, PARTITIONS, PRODUCT, QUERY_ID, REPLICAS,"
             " RETENTION_MS, TIMESTAMP, TIMESTAMP_FORMAT, VALUE_DELIMITER, VALUE_FORMAT,"
             " WRAP_SINGLE_VALUE)\n"
             "CREATE STREAM s (a INT) WITH (kafka_topc='s');\n"

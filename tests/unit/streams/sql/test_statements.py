@@ -146,8 +146,9 @@ def test_timestamp_property_follows_identifier_rules() -> None:
 
 
 def test_insert_into_insert_values_and_drop() -> None:
-    insert = one("INSERT INTO all_trades WITH (kafka_topic='x') SELECT * FROM eu_trades;")
+    insert = one("INSERT INTO all_trades WITH (query_id='eu') SELECT * FROM eu_trades;")
     assert isinstance(insert, st.InsertInto)
+    assert insert.properties == st.SourceProperties(query_id="eu")
     assert insert.target == "ALL_TRADES" and insert.query.select == (st.SelectAll(),)
     values = one("INSERT INTO users (id, name) VALUES ('u1', 'Ann');")
     assert values == st.InsertValues(
