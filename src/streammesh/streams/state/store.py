@@ -26,7 +26,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from streammesh.log import Record, TopicPartition
 from streammesh.streams.state.changelog import ensure_changelog
@@ -193,7 +193,7 @@ class ChangelogStore(ABC, Generic[K]):
         self._cache.clear()
         self._db.close()
 
-    def __enter__(self) -> ChangelogStore[K]:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -267,8 +267,9 @@ class ChangelogStore(ABC, Generic[K]):
                 waited = time.monotonic() - last_progress
                 if position < end and waited > self._context.restore_timeout_s:
                     raise RestoreTimeout(tp.topic, tp.partition, position, end, waited)
-        if not self._db.in_transaction and self._db.checkpoint() is None:
-            self._db.commit(position)  # an empty changelog: remember that it was read
+        # Caught up: the file now reflects the changelog as of now, so the checkpoint's age
+        # restarts (an idle store is not rebuilt for its age alone).
+        self._db.commit(position)
         return progress(True)
 
     def _apply(self, records: list[Record]) -> None:

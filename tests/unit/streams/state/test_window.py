@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from streammesh.streams.state import InvalidStoreInput
@@ -67,3 +69,17 @@ def test_expire_removes_windows_past_retention_and_drops_late_puts(stores: Store
 def test_a_negative_retention_is_refused(stores: Stores) -> None:
     with pytest.raises(InvalidStoreInput, match="retention_ms"):
         stores.window(retention_ms=0)
+
+
+def test_expired_windows_stay_expired_after_a_restore(stores: Stores) -> None:
+    store = stores.window(retention_ms=10 * MINUTE)
+    for start in range(0, 6 * MINUTE, MINUTE):
+        store.put(b"k", start, b"v")
+    stores.commit(store)
+    store.expire(12 * MINUTE)
+    stores.commit(store)
+    expected = store.all()
+    store.close()
+    shutil.rmtree(stores.state_dir)
+    assert stores.window(retention_ms=10 * MINUTE).all() == expected
+    assert [start for _, start, _ in expected] == [3 * MINUTE, 4 * MINUTE, 5 * MINUTE]
