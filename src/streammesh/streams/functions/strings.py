@@ -107,7 +107,10 @@ def instr(value: str, sub: str, position: int = 1, occurrence: int = 1) -> int:
 
 
 def _initcap(value: str) -> str:
-    return re.sub(r"\S+", lambda word: word.group(0)[:1].upper() + word.group(0)[1:].lower(), value)
+    # As ksqlDB: each run of non-blanks with the blanks after it, first letter upper-cased,
+    # the rest lower-cased; blanks before the first word are dropped.
+    words = re.findall(r"\S+\s*", value.lower())
+    return "".join(word[:1].upper() + word[1:] for word in words)
 
 
 _MASK_DEFAULTS = ("X", "x", "n", "-")

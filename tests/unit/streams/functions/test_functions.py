@@ -58,6 +58,7 @@ def arr(*values: object) -> ArrayConstructor:
         ("CHR", (75,), "K"),
         ("CHR", ("\\u597d",), "好"),
         ("INITCAP", ("hello wORLD",), "Hello World"),
+        ("INITCAP", ("  the  QUICK fox",), "The  Quick Fox"),
         ("ENCODE", ("4b", "hex", "utf8"), "K"),
         ("CONCAT", ("a", None, "b"), "ab"),
         ("ROUND", (2.5,), 3),
