@@ -10,6 +10,25 @@ formats: JSON, DELIMITED, KAFKA, AVRO), ``state`` (state stores backed by change
 from __future__ import annotations
 
 from streammesh.streams.errors import StreamsError
+from streammesh.streams.evaluation import (
+    ExpressionError,
+    ExpressionTypeError,
+    Schema,
+    UnknownColumn,
+    compile_aggregate,
+    compile_expression,
+    compile_predicate,
+    type_of,
+)
+from streammesh.streams.functions import (
+    Aggregate,
+    FunctionError,
+    FunctionFailed,
+    FunctionRegistry,
+    default_registry,
+    udaf,
+    udf,
+)
 from streammesh.streams.state import (
     ChangelogMismatch,
     KeyValueStore,
@@ -22,13 +41,28 @@ from streammesh.streams.state import (
 )
 
 __all__ = [
+    "Aggregate",
     "ChangelogMismatch",
+    "ExpressionError",
+    "ExpressionTypeError",
+    "FunctionError",
+    "FunctionFailed",
+    "FunctionRegistry",
     "KeyValueStore",
     "RestoreProgress",
+    "Schema",
     "SessionStore",
     "StateError",
     "StoreContext",
     "StreamsError",
     "TaskId",
+    "UnknownColumn",
     "WindowStore",
+    "compile_aggregate",
+    "compile_expression",
+    "compile_predicate",
+    "default_registry",
+    "type_of",
+    "udaf",
+    "udf",
 ]
