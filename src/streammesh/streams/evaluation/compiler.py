@@ -25,6 +25,7 @@ from streammesh.streams.evaluation.rules import (
     common_type,
     is_numeric,
     numeric_result,
+    widens_to,
 )
 from streammesh.streams.evaluation.schema import Schema
 from streammesh.streams.evaluation.text import text_of
@@ -838,7 +839,7 @@ class _Walker:
                 )
             if name == "REDUCE" and len(arguments) == 3:
                 state = self.visit(arguments[1])
-                step = self.in_lambda(arguments[2], [("s", state.type), ("x", element)]).evaluate
+                step = self.reducer(arguments[2], state, [element])
                 start = state.evaluate
 
                 def reduce_array(row: Row) -> Any:
@@ -877,9 +878,7 @@ class _Walker:
                 )
             if name == "REDUCE" and len(arguments) == 3:
                 state = self.visit(arguments[1])
-                step = self.in_lambda(
-                    arguments[2], [("s", state.type), ("k", kind.key), ("v", kind.value)]
-                ).evaluate
+                step = self.reducer(arguments[2], state, [kind.key, kind.value])
                 start = state.evaluate
 
                 def reduce_map(row: Row) -> Any:
@@ -892,6 +891,22 @@ class _Walker:
 
                 return Typed(state.type, reduce_map)
         raise WrongArguments(name, [kind], signatures, node.position)
+
+    def reducer(self, node: Expression, state: Typed, kinds: Sequence[SqlType]) -> Evaluator:
+        """REDUCE's lambda; its result must fit the state's type (it is widened to it)."""
+        parameters = [("_s", state.type)] + [(f"_{i}", kind) for i, kind in enumerate(kinds)]
+        body = self.in_lambda(node, parameters)
+        if (
+            state.type is not None
+            and body.type is not None
+            and not widens_to(body.type, state.type)
+        ):
+            raise self.fail(
+                node,
+                f"the lambda returns {type_text(body.type)}, which does not fit the state's"
+                f" type {type_text(state.type)}",
+            )
+        return self.convert(body, state.type)
 
     def lambda_boolean(self, node: Expression, kinds: Sequence[SqlType]) -> Evaluator:
         typed = self.in_lambda(node, [(f"_{i}", kind) for i, kind in enumerate(kinds)])

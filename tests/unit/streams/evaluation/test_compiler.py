@@ -233,3 +233,24 @@ def test_arithmetic_comparison_case_coalesce_agree_with_duckdb(
             assert mine == pytest.approx(expected), query
         else:
             assert mine == expected, query
+
+
+def test_lambdas_over_maps_and_a_reduce_whose_lambda_does_not_fit_its_state() -> None:
+    from streammesh.streams.evaluation import ExpressionTypeError
+    from streammesh.streams.expressions import Lambda
+    from streammesh.streams.types import map_of
+
+    schema = {"M": map_of(STRING, INTEGER)}
+    row = ({"a": 1, "b": 2},)
+    upper = Lambda(("K", "V"), Call("UCASE", (Column("K"),)))
+    plus = Lambda(("K", "V"), Binary(BinaryOperator.ADD, Column("V"), lit(10)))
+    transformed = compile_expression(Call("TRANSFORM", (Column("M"), upper, plus)), schema)(row)
+    assert transformed == {"A": 11, "B": 12}
+    big = Lambda(("K", "V"), Binary(BinaryOperator.GREATER, Column("V"), lit(1)))
+    assert compile_expression(Call("FILTER", (Column("M"), big)), schema)(row) == {"b": 2}
+    total = Lambda(("S", "K", "V"), Binary(BinaryOperator.ADD, Column("S"), Column("V")))
+    assert compile_expression(Call("REDUCE", (Column("M"), lit(0), total)), schema)(row) == 3
+    assert compile_expression(Call("REDUCE", (Column("M"), lit(None), total)), schema)(row) is None
+    text = Lambda(("S", "K", "V"), Column("K"))
+    with pytest.raises(ExpressionTypeError, match="returns STRING, which does not fit"):
+        type_of(Call("REDUCE", (Column("M"), lit(0), text)), schema)

@@ -271,3 +271,47 @@ def test_round_and_trunc_result_types_follow_ksqldb() -> None:
 def test_collect_list_undo_takes_back_the_last_equal_entry() -> None:
     function, accumulator = aggregate(Call("COLLECT_LIST", (Column("V"),)), [1, 2, 1])
     assert function.result(function.undo(accumulator, 1)) == [1, 2]
+
+
+def test_udaf_registers_an_aggregate_and_builtin_names_are_protected() -> None:
+    from streammesh.streams.functions import Aggregate, InvalidFunction, udaf
+    from streammesh.streams.types import SqlType
+
+    registry = builtin_registry()
+
+    @udaf(name="product", registry=registry)
+    class Product(Aggregate):
+        """Multiplies the non-NULL values."""
+
+        def __init__(self, kind: SqlType) -> None:
+            self.result_type = kind
+
+        def init(self) -> int:
+            return 1
+
+        def aggregate(self, accumulator: int, value: Any) -> int:
+            return accumulator if value is None else accumulator * value
+
+        def undo(self, accumulator: int, value: Any) -> int:
+            return accumulator if value is None else accumulator // value
+
+        def merge(self, left: int, right: int) -> int:
+            return left * right
+
+    compiled = compile_aggregate(Call("PRODUCT", (Column("V"),)), {"V": INTEGER}, registry=registry)
+    accumulator = compiled.aggregate.init()
+    for value in (2, None, 3):
+        accumulator = compiled.aggregate.aggregate(accumulator, value)
+    assert compiled.aggregate.result(accumulator) == 6
+    assert compiled.aggregate.result_type == INTEGER
+    with pytest.raises(InvalidFunction, match="cannot register function UCASE: a built-in"):
+
+        @udf(name="ucase", registry=registry)
+        def ucase(text: str) -> str:
+            return text
+
+    with pytest.raises(InvalidFunction, match="parameter 'x' has no annotation"):
+
+        @udf(registry=registry)
+        def untyped(x) -> str:  # type: ignore[no-untyped-def]
+            return str(x)
