@@ -75,6 +75,9 @@ class ChangelogStore(ABC, Generic[K]):
             path, StoreIdentity(self.kind.value, self._topic, task.partition), self._DDL
         )
         self._cache: dict[K, bytes | None] = {}
+        # What the last flushes wrote, for point reads that would otherwise go to SQLite (the
+        # same keys are usually read again in the next batch); only ever what the file holds.
+        self._written: dict[K, bytes | None] = {}
         self._uncommitted = False
         self._closed = False
         try:
@@ -122,8 +125,11 @@ class ChangelogStore(ABC, Generic[K]):
             self.flush()
 
     def _cached(self, key: K) -> tuple[bool, bytes | None]:
+        """Whether ``key``'s value is known without reading the file, and that value."""
         if key in self._cache:
             return True, self._cache[key]
+        if key in self._written:
+            return True, self._written[key]
         return False, None
 
     def _overlay(
@@ -160,6 +166,9 @@ class ChangelogStore(ABC, Generic[K]):
             else:
                 puts.append((key, value))
         self._write_rows(puts, deletes)
+        if len(self._written) + len(self._cache) > self._context.cache_max_entries:
+            self._written.clear()
+        self._written.update(self._cache)
         self._cache.clear()
         self._uncommitted = True
 
@@ -182,6 +191,7 @@ class ChangelogStore(ABC, Generic[K]):
         transaction): the store holds the state of its last commit again."""
         self._check_open("abort")
         self._cache.clear()
+        self._written.clear()
         self._db.rollback()
         self._uncommitted = False
 
@@ -191,6 +201,7 @@ class ChangelogStore(ABC, Generic[K]):
             return
         self._closed = True
         self._cache.clear()
+        self._written.clear()
         self._db.close()
 
     def __enter__(self) -> Self:

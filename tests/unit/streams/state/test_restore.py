@@ -148,8 +148,11 @@ def test_abort_goes_back_to_the_last_commit(stores: Stores) -> None:
     for n in range(5):  # spills to the file's open transaction
         store.put(b"x%d" % n, b"x")
     store.delete(b"a")
+    store.flush()
+    assert (store.get(b"a"), store.get(b"x0")) == (None, b"x")
     store.abort()
     assert store.all() == [(b"a", b"1")]
+    assert (store.get(b"a"), store.get(b"x0")) == (b"1", None)
 
 
 def test_a_damaged_local_file_is_rebuilt(stores: Stores) -> None:
