@@ -137,3 +137,31 @@ def test_a_transactional_changelog_restores_committed_transactions_only(
             store.close()
         reader.close()
         producer.close()
+
+
+def test_a_transactional_changelog_restores_to_its_end(stores: Stores) -> None:
+    """Each committed transaction leaves a marker after its records on Kafka: a restore reads
+    past them to the end instead of waiting for a record that never comes."""
+    producer = stores.log.producer(ProducerOptions(transactional_id=f"{stores.application}-0_0"))
+    reader = stores.log.consumer(ConsumerOptions(isolation_level=IsolationLevel.READ_COMMITTED))
+    exactly_once = replace(stores, producer=producer, reader=reader, opened=[], progress=[])
+    try:
+        producer.init_transactions()
+        windows = exactly_once.window(restore_timeout_s=10.0)
+        for minute in range(3):
+            producer.begin_transaction()
+            windows.put(b"ZTEST", minute * 60_000, b"%d" % minute)
+            windows.flush()
+            producer.commit_transaction()
+            windows.commit()
+        expected = windows.all()
+        windows.close()
+
+        shutil.rmtree(stores.state_dir)
+        assert exactly_once.window(restore_timeout_s=10.0).all() == expected
+        assert exactly_once.last_restore().restored == 3
+    finally:
+        for store in exactly_once.opened:
+            store.close()
+        reader.close()
+        producer.close()
