@@ -52,6 +52,25 @@ class Literal(Expression):
     type: SqlType | None = None
 
 
+class TimeUnit(StrEnum):
+    """A time unit keyword written as a function argument (``DATEADD(DAYS, 2, d)``): ksqlDB's
+    grammar reads ``MILLISECOND(S)``, ``SECOND(S)``, ``MINUTE(S)``, ``HOUR(S)`` and ``DAY(S)``
+    there as a unit, not a column. The parser gives it as ``Literal(TimeUnit.DAYS, STRING)``
+    (a ``TimeUnit`` is a ``str``, so functions taking the unit as text read it as is)."""
+
+    MILLISECONDS = "MILLISECONDS"
+    SECONDS = "SECONDS"
+    MINUTES = "MINUTES"
+    HOURS = "HOURS"
+    DAYS = "DAYS"
+
+    @classmethod
+    def of(cls, word: str) -> TimeUnit | None:
+        """The unit a keyword names, singular or plural, in any case; ``None`` if none."""
+        key = word.upper()
+        return cls.__members__.get(key) or cls.__members__.get(f"{key}S")
+
+
 class BinaryOperator(StrEnum):
     """Operators between two operands, by their SQL spelling."""
 
