@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from streammesh.streams.evaluation.compiler import (
     CompiledAggregate,
+    ErrorHandler,
     compile_aggregate,
     compile_expression,
     compile_predicate,
@@ -20,6 +21,7 @@ from streammesh.streams.evaluation.errors import (
     ExpressionTypeError,
     IncompatibleTypes,
     InvalidCast,
+    NullOperand,
     UnknownColumn,
 )
 from streammesh.streams.evaluation.schema import Schema, SchemaColumn
@@ -27,10 +29,12 @@ from streammesh.streams.evaluation.schema import Schema, SchemaColumn
 __all__ = [
     "AmbiguousColumn",
     "CompiledAggregate",
+    "ErrorHandler",
     "ExpressionError",
     "ExpressionTypeError",
     "IncompatibleTypes",
     "InvalidCast",
+    "NullOperand",
     "Schema",
     "SchemaColumn",
     "UnknownColumn",

@@ -3,9 +3,15 @@
 :func:`type_of` gives an expression's SQL type; :func:`compile_expression` turns it into a
 function of a row. A row is a tuple holding the schema's columns in order (exactly those:
 lambda variables are appended after them while a lambda runs); column indexes are resolved
-once, at compile time. NULL semantics are SQL's: arithmetic and comparisons with a NULL are
-NULL, AND/OR/NOT are three-valued, and :func:`compile_predicate` (a WHERE) takes NULL as
-false. ``IN`` follows ksqlDB: a NULL never matches, so it is true or false.
+once, at compile time.
+
+NULL semantics are ksqlDB's (its generated Java), not SQL's three-valued logic: a comparison
+with a NULL operand is FALSE (so ``NOT (X > 5)`` is TRUE for a NULL ``X``), ``BETWEEN`` and
+``IN`` are FALSE for a NULL, ``IS DISTINCT FROM``-like equality is never NULL; arithmetic and
+functions with a NULL argument are NULL. A NULL operand of ``AND``/``OR``/``NOT``, a NULL
+``CASE`` condition or a NULL on either side of ``LIKE`` is an error in ksqlDB (Java unboxing a
+null): the whole expression is NULL and the row is logged; here the compiled expression
+returns NULL (a predicate False) and hands :class:`NullOperand` to ``on_error``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from streammesh.streams.evaluation.errors import ExpressionTypeError, IncompatibleTypes, InvalidCast
+from streammesh.streams.evaluation.errors import (
+    ExpressionTypeError,
+    IncompatibleTypes,
+    InvalidCast,
+    NullOperand,
+)
 from streammesh.streams.evaluation.rules import (
     TEMPORAL,
     castable,
@@ -50,12 +61,13 @@ from streammesh.streams.expressions import (
     Position,
     StructConstructor,
     Subscript,
+    TimeUnit,
     Unary,
     UnaryOperator,
 )
 from streammesh.streams.functions.errors import FunctionFailed, WrongArguments
 from streammesh.streams.functions.registry import FunctionRegistry, default_registry
-from streammesh.streams.functions.temporal import TIME_UNIT_FUNCTIONS, UNITS
+from streammesh.streams.functions.temporal import TIME_UNIT_FUNCTIONS
 from streammesh.streams.types import (
     BIGINT,
     BOOLEAN,
@@ -79,15 +91,19 @@ from streammesh.streams.types import (
 Row = Sequence[Any]
 Evaluator = Callable[[Row], Any]
 SchemaLike = Schema | Mapping[str, SqlType]
+ErrorHandler = Callable[[NullOperand], object]
+"""Told of each row whose expression ksqlDB would fail on (its processing log)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Typed:
-    """A node's type (``None`` for an untyped NULL) and its evaluator."""
+    """A node's type (``None`` for an untyped NULL), its evaluator, whether it is a constant
+    and whether it can be NULL (a comparison never is: it is TRUE or FALSE)."""
 
     type: SqlType | None
     evaluate: Evaluator
     constant: bool = False
+    nullable: bool = True
 
 
 _ARITHMETIC = {
@@ -204,6 +220,7 @@ class _Walker:
         self.schema = schema
         self.registry = registry
         self.lambdas: dict[str, tuple[int, SqlType | None]] = {}
+        self.may_fail = False  # set when an evaluator can raise NullOperand
         self.width = len(schema.columns)
         keys = [schema.resolve(name).index for name in key_columns]
         self.key_of: Callable[[Row], Any] = (
@@ -227,6 +244,32 @@ class _Walker:
         if typed.type is not None and typed.type != BOOLEAN:
             raise self.fail(node, f"{text_of(node)} is {type_text(typed.type)}, not BOOLEAN")
         return typed
+
+    def condition(self, node: Expression, operator: str) -> Typed:
+        """A BOOLEAN operand of ``operator``; a bare NULL does not compile in ksqlDB."""
+        typed = self.boolean(node)
+        if typed.type is None:
+            raise self.fail(node, f"{operator} needs a BOOLEAN operand, not NULL")
+        return typed
+
+    def required(
+        self, typed: Typed, whole: Expression, part: Expression, operator: str
+    ) -> Evaluator:
+        """``typed``'s evaluator, raising :class:`NullOperand` where it gives NULL."""
+        inner = typed.evaluate
+        if not typed.nullable:
+            return inner
+        self.may_fail = True
+        key_of, position = self.key_of, self.where(whole, part)
+        expression, operand = text_of(whole), text_of(part)
+
+        def checked(row: Row) -> Any:
+            value = inner(row)
+            if value is None:
+                raise NullOperand(expression, operand, operator, position, key_of(row))
+            return value
+
+        return checked
 
     def convert(self, typed: Typed, target: SqlType | None) -> Evaluator:
         if typed.type is None or target is None:
@@ -264,7 +307,7 @@ class _Walker:
         kind = node.type or _literal_type(value)
         if isinstance(kind, DecimalType) and value is not None and not isinstance(value, Decimal):
             value = Decimal(str(value))
-        return Typed(kind, lambda row: value, constant=True)
+        return Typed(kind, lambda row: value, constant=True, nullable=value is None)
 
     def visit_Binary(self, node: Binary) -> Typed:
         op = node.operator
@@ -280,30 +323,14 @@ class _Walker:
         return self.arithmetic(node, left, right)
 
     def logical(self, node: Binary) -> Typed:
-        left, right = self.boolean(node.left).evaluate, self.boolean(node.right).evaluate
+        # Java's && and || on Booleans: the left side first, the right only when needed, and
+        # a NULL operand that is reached fails.
+        word = node.operator.value
+        left = self.required(self.condition(node.left, word), node, node.left, word)
+        right = self.required(self.condition(node.right, word), node, node.right, word)
         if node.operator is BinaryOperator.AND:
-
-            def both(row: Row) -> bool | None:
-                a = left(row)
-                if a is False:
-                    return False
-                b = right(row)
-                if b is False:
-                    return False
-                return None if a is None or b is None else True
-
-            return Typed(BOOLEAN, both)
-
-        def either(row: Row) -> bool | None:
-            a = left(row)
-            if a is True:
-                return True
-            b = right(row)
-            if b is True:
-                return True
-            return None if a is None or b is None else False
-
-        return Typed(BOOLEAN, either)
+            return Typed(BOOLEAN, lambda row: left(row) and right(row), nullable=False)
+        return Typed(BOOLEAN, lambda row: left(row) or right(row), nullable=False)
 
     def concat(self, node: Binary, left: Typed, right: Typed) -> Typed:
         for side, typed in ((node.left, left), (node.right, right)):
@@ -429,6 +456,12 @@ class _Walker:
         return _NO_VALUE
 
     def compare(self, node: Binary, left: Typed, right: Typed) -> Typed:
+        if left.type is None or right.type is None:
+            raise self.fail(
+                node,
+                f"comparison with NULL is not supported: {text_of(node)};"
+                " use IS NULL or IS NOT NULL instead",
+            )
         left, right = self.comparable(node, left, right)
         kinds = {left.type.base if left.type else None, right.type.base if right.type else None}
         structured = kinds & {BaseType.ARRAY, BaseType.MAP, BaseType.STRUCT, BaseType.BOOLEAN}
@@ -450,29 +483,31 @@ class _Walker:
             # The common WHERE shape, an operand against a literal: the literal is read once.
             fixed = b(())
             if fixed is None:
-                return Typed(BOOLEAN, _nothing)
+                return Typed(BOOLEAN, _false, nullable=False)
 
-            def against_constant(row: Row) -> bool | None:
+            def against_constant(row: Row) -> bool:
                 x = a(row)
-                return None if x is None else test(x, fixed)
+                return False if x is None else test(x, fixed)
 
-            return Typed(BOOLEAN, against_constant)
+            return Typed(BOOLEAN, against_constant, nullable=False)
 
-        def compared(row: Row) -> bool | None:
+        def compared(row: Row) -> bool:
+            # ksqlDB: a comparison with a NULL on either side is false, never NULL.
             x = a(row)
             if x is None:
-                return None
+                return False
             y = b(row)
             if y is None:
-                return None
+                return False
             return test(x, y)
 
-        return Typed(BOOLEAN, compared)
+        return Typed(BOOLEAN, compared, nullable=False)
 
     def visit_Unary(self, node: Unary) -> Typed:
         if node.operator is UnaryOperator.NOT:
-            inner = self.boolean(node.operand).evaluate
-            return Typed(BOOLEAN, lambda row: None if (v := inner(row)) is None else not v)
+            typed = self.condition(node.operand, "NOT")
+            inner = self.required(typed, node, node.operand, "NOT")
+            return Typed(BOOLEAN, lambda row: not inner(row), nullable=False)
         typed = self.visit(node.operand)
         if typed.type is not None and not is_numeric(typed.type):
             raise self.fail(
@@ -540,12 +575,17 @@ class _Walker:
                 )
                 tests.append(self.compare(synthetic, operand, value).evaluate)
         else:
-            tests = [self.boolean(when.condition).evaluate for when in node.whens]
+            tests = [
+                self.required(
+                    self.condition(when.condition, "CASE WHEN"), node, when.condition, "CASE WHEN"
+                )
+                for when in node.whens
+            ]
         pairs = list(zip(tests, outputs, strict=False))
 
         def chosen(row: Row) -> Any:
             for test, output in pairs:
-                if test(row) is True:
+                if test(row):
                     return output(row)
             return default(row) if default is not None else None
 
@@ -569,24 +609,20 @@ class _Walker:
             if pattern.constant and pattern_of(()) is not None
             else None
         )
+        # ksqlDB's LikeEvaluator fails on a NULL value or pattern (NOT LIKE too).
+        value_of = self.required(operand, node, node.operand, "LIKE")
+        pattern_of = self.required(pattern, node, node.pattern, "LIKE")
 
-        def like(row: Row) -> bool | None:
+        def like(row: Row) -> bool:
             value = value_of(row)
-            if value is None:
-                return None
-            regex = fixed
-            if regex is None:
-                text = pattern_of(row)
-                if text is None:
-                    return None
-                regex = _like_regex(text, escape)
+            regex = fixed if fixed is not None else _like_regex(pattern_of(row), escape)
             return (
                 (regex.fullmatch(value) is None)
                 if negated
                 else (regex.fullmatch(value) is not None)
             )
 
-        return Typed(BOOLEAN, like)
+        return Typed(BOOLEAN, like, nullable=False)
 
     def visit_InList(self, node: InList) -> Typed:
         operand = self.visit(node.operand)
@@ -614,7 +650,7 @@ class _Walker:
             )
             return not found if negated else found
 
-        return Typed(BOOLEAN, contained)
+        return Typed(BOOLEAN, contained, nullable=False)
 
     def visit_Between(self, node: Between) -> Typed:
         low = self.compare(
@@ -627,25 +663,18 @@ class _Walker:
             self.visit(node.operand),
             self.visit(node.high),
         )
-        a, b, negated = low.evaluate, high.evaluate, node.negated
-
-        def between(row: Row) -> bool | None:
-            x, y = a(row), b(row)
-            if x is False or y is False:
-                result: bool | None = False
-            elif x is None or y is None:
-                result = None
-            else:
-                result = True
-            return None if result is None else (not result if negated else result)
-
-        return Typed(BOOLEAN, between)
+        a, b = low.evaluate, high.evaluate
+        # ksqlDB: (X >= LOW) && (X <= HIGH) with comparisons that are false on a NULL, so a
+        # NULL anywhere makes BETWEEN false and NOT BETWEEN true.
+        if node.negated:
+            return Typed(BOOLEAN, lambda row: not (a(row) and b(row)), nullable=False)
+        return Typed(BOOLEAN, lambda row: a(row) and b(row), nullable=False)
 
     def visit_IsNull(self, node: IsNull) -> Typed:
-        inner, negated = self.visit(node.operand).evaluate, node.negated
-        return Typed(
-            BOOLEAN, lambda row: (inner(row) is not None) if negated else (inner(row) is None)
-        )
+        inner = self.visit(node.operand).evaluate
+        if node.negated:
+            return Typed(BOOLEAN, lambda row: inner(row) is not None, nullable=False)
+        return Typed(BOOLEAN, lambda row: inner(row) is None, nullable=False)
 
     def visit_Subscript(self, node: Subscript) -> Typed:
         base, index = self.visit(node.base), self.visit(node.index)
@@ -751,11 +780,12 @@ class _Walker:
             )
         arguments = list(node.arguments)
         if name in TIME_UNIT_FUNCTIONS and arguments and isinstance(arguments[0], Column):
-            unit = arguments[0]
-            if unit.source is None and (
-                unit.name.upper() in UNITS or f"{unit.name.upper()}S" in UNITS
-            ):
-                arguments[0] = Literal(unit.name.upper(), STRING, position=unit.position)
+            # DAY, HOUR, MINUTE and SECOND are names in ksqlDB's grammar, so the parser (and
+            # the DSL) give them as columns: here they are the unit.
+            first = arguments[0]
+            unit = TimeUnit.of(first.name) if first.source is None else None
+            if unit is not None:
+                arguments[0] = Literal(unit, STRING, position=first.position)
         typed = [self.visit(argument) for argument in arguments]
         binding = self.registry.resolve(name, [item.type for item in typed], node.position)
         getters = [
@@ -929,6 +959,24 @@ def _nothing(row: Row) -> None:
     return None
 
 
+def _false(row: Row) -> bool:
+    return False
+
+
+def _guarded(evaluate: Evaluator, fallback: Any, on_error: ErrorHandler | None) -> Evaluator:
+    """``evaluate`` with ksqlDB's handling of a failed row: ``fallback``, and a log entry."""
+
+    def guarded(row: Row) -> Any:
+        try:
+            return evaluate(row)
+        except NullOperand as error:
+            if on_error is not None:
+                on_error(error)
+            return fallback
+
+    return guarded
+
+
 def _constant(value: Any) -> Evaluator:
     return lambda row: value
 
@@ -956,6 +1004,7 @@ def compile_expression(
     *,
     registry: FunctionRegistry | None = None,
     key_columns: Sequence[str] = (),
+    on_error: ErrorHandler | None = None,
 ) -> Evaluator:
     """``expression`` as a function of a row (a tuple of the schema's columns, in order).
 
@@ -964,7 +1013,11 @@ def compile_expression(
         schema: The row's columns (a :class:`Schema`, or ``{name: type}`` in row order).
         registry: The functions to call (default: :func:`default_registry`).
         key_columns: Columns holding the row's key: a function that raises reports it in
-            :class:`FunctionFailed`.
+            :class:`FunctionFailed`, and a :class:`NullOperand` carries it.
+        on_error: Called with the :class:`NullOperand` of a row that ksqlDB fails on (a NULL
+            operand of ``AND``/``OR``/``NOT``, a NULL ``CASE`` condition, a NULL in ``LIKE``);
+            the expression is then NULL for that row, as in ksqlDB (which logs it to its
+            processing log). :class:`FunctionFailed` is raised, not handled here.
 
     Example:
         >>> from streammesh.streams.expressions import Binary, BinaryOperator, Column, Literal
@@ -975,7 +1028,8 @@ def compile_expression(
         42
     """
     walker = _Walker(_schema(schema), registry or default_registry(), key_columns)
-    return walker.visit(expression).evaluate
+    evaluate = walker.visit(expression).evaluate
+    return _guarded(evaluate, None, on_error) if walker.may_fail else evaluate
 
 
 def compile_predicate(
@@ -984,14 +1038,21 @@ def compile_predicate(
     *,
     registry: FunctionRegistry | None = None,
     key_columns: Sequence[str] = (),
+    on_error: ErrorHandler | None = None,
 ) -> Callable[[Row], bool]:
-    """A WHERE/HAVING condition as a function of a row: NULL counts as false.
+    """A WHERE/HAVING condition as a function of a row: NULL counts as false, and so does a
+    row ksqlDB fails on (reported to ``on_error`` as in :func:`compile_expression`).
 
     Raises:
         ExpressionTypeError: the condition is not BOOLEAN.
     """
     walker = _Walker(_schema(schema), registry or default_registry(), key_columns)
-    evaluate = walker.boolean(expression).evaluate
+    typed = walker.boolean(expression)
+    evaluate = typed.evaluate
+    if walker.may_fail:
+        evaluate = _guarded(evaluate, False, on_error)
+    if not typed.nullable:
+        return evaluate  # a comparison, AND, IN...: already True or False
     return lambda row: evaluate(row) is True
 
 
@@ -1004,11 +1065,16 @@ class CompiledAggregate:
 
 
 def compile_aggregate(
-    call: Call, schema: SchemaLike, *, registry: FunctionRegistry | None = None
+    call: Call,
+    schema: SchemaLike,
+    *,
+    registry: FunctionRegistry | None = None,
+    on_error: ErrorHandler | None = None,
 ) -> CompiledAggregate:
     """An aggregate call (``SUM(PRICE * QTY)``, ``TOPK(X, 3)``) over rows of ``schema``.
 
-    The first argument is an expression of the row; the others must be constants.
+    The first argument is an expression of the row (NULL for a row ksqlDB fails on, reported
+    to ``on_error``); the others must be constants.
 
     Raises:
         UnknownFunction, WrongArguments: no such aggregate, or arguments it refuses.
@@ -1027,6 +1093,8 @@ def compile_aggregate(
             raise WrongArguments(name, [], function.signatures, call.position)
         first = walker.visit(call.arguments[0])
         argument, kinds = first.evaluate, [first.type]
+        if walker.may_fail:
+            argument = _guarded(argument, None, on_error)
     constants = []
     for extra in call.arguments[1:]:
         typed = walker.visit(extra)

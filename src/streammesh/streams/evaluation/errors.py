@@ -9,7 +9,9 @@ when the expression came from SQL text, where it starts (``at line 1, column 30`
         │   ├── IncompatibleTypes    ``cannot compare PRICE (DOUBLE) with 'x' (STRING)``
         │   └── InvalidCast          ``cannot cast B (BYTES) to INTEGER``
         ├── UnknownColumn            a column the schema does not have (nearest name suggested)
-        └── AmbiguousColumn          an unqualified name two sources share
+        ├── AmbiguousColumn          an unqualified name two sources share
+        └── NullOperand              a NULL where ksqlDB's generated Java needs a value
+                                     (``NOT B``, ``B AND C``, ``WHEN B``, ``S LIKE P``)
 """
 
 from __future__ import annotations
@@ -128,4 +130,39 @@ class AmbiguousColumn(ExpressionError):
         qualified = " or ".join(f"{source}.{name}" for source in self.sources)
         super().__init__(
             f"column {name} is ambiguous{where(position)}: write {qualified}", position
+        )
+
+
+class NullOperand(ExpressionError):
+    """A NULL met while evaluating a row where ksqlDB's generated Java needs a value: an
+    operand of ``AND``/``OR``/``NOT``, a ``CASE`` condition, either side of ``LIKE``.
+
+    ksqlDB fails there (unboxing a null ``Boolean``), logs the row to its processing log and
+    makes the whole expression NULL (a WHERE drops the row); :func:`compile_expression` does
+    the same and hands this error to its ``on_error`` hook.
+
+    Attributes:
+        expression: The expression that failed, as text.
+        operand: The operand that was NULL, as text.
+        operator: ``AND``, ``OR``, ``NOT``, ``CASE WHEN`` or ``LIKE``.
+        key: The row's key, when the caller gave its key columns.
+    """
+
+    def __init__(
+        self,
+        expression: str,
+        operand: str,
+        operator: str,
+        position: Position | None,
+        key: object = None,
+    ) -> None:
+        self.expression = expression
+        self.operand = operand
+        self.operator = operator
+        self.key = key
+        for_key = f" for key {key!r}" if key is not None else ""
+        super().__init__(
+            f"{operator} cannot take NULL: {operand} is NULL in {expression}{for_key}"
+            f"{where(position)} (the expression is NULL, as in ksqlDB)",
+            position,
         )

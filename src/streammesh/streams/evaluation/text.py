@@ -22,6 +22,7 @@ from streammesh.streams.expressions import (
     MapConstructor,
     StructConstructor,
     Subscript,
+    TimeUnit,
     Unary,
     UnaryOperator,
 )
@@ -38,6 +39,8 @@ def text_of(node: Expression) -> str:
             return "NULL"
         if isinstance(value, bool):
             return "TRUE" if value else "FALSE"
+        if isinstance(value, TimeUnit):
+            return value.value
         if isinstance(value, str):
             return "'" + value.replace("'", "''") + "'"
         if isinstance(value, bytes):

@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streammesh.streams.evaluation import (
+    ExpressionTypeError,
     IncompatibleTypes,
     InvalidCast,
+    NullOperand,
     UnknownColumn,
     compile_expression,
     compile_predicate,
@@ -35,7 +37,7 @@ from streammesh.streams.expressions import (
     UnaryOperator,
     WhenClause,
 )
-from streammesh.streams.types import BIGINT, DOUBLE, INTEGER, STRING, array, decimal
+from streammesh.streams.types import BIGINT, BOOLEAN, DOUBLE, INTEGER, STRING, array, decimal
 
 SCHEMA = {"A": INTEGER, "B": INTEGER, "X": DOUBLE, "S": STRING, "ARR": array(STRING)}
 T, F, N = True, False, None
@@ -49,35 +51,121 @@ def run(expression: Expression, row: tuple[object, ...] = (1, 2, 1.5, "s", ["a"]
     return compile_expression(expression, SCHEMA)(row)
 
 
+LOGIC = {"P": BOOLEAN, "Q": BOOLEAN, "K": INTEGER}
+E = "error"  # ksqlDB's Java fails (unboxing a NULL): the expression is NULL, the row reported
+
+
+def run_logged(
+    expression: Expression, schema: dict[str, object], row: tuple[object, ...]
+) -> tuple[object, list[NullOperand]]:
+    errors: list[NullOperand] = []
+    evaluate = compile_expression(
+        expression,
+        schema,  # type: ignore[arg-type]
+        key_columns=["K"] if "K" in schema else (),
+        on_error=errors.append,
+    )
+    return evaluate(row), errors
+
+
 @pytest.mark.parametrize(
-    ("a", "b", "and_", "or_"),
+    ("p", "q", "and_", "or_"),
     [
-        (T, T, T, T), (T, F, F, T), (T, N, N, T), (F, F, F, F),
-        (F, N, F, N), (N, N, N, N), (N, T, N, T), (N, F, F, N),
+        (T, T, T, T), (T, F, F, T), (T, N, E, T), (F, F, F, F), (F, T, F, T),
+        (F, N, F, E), (N, N, E, E), (N, T, E, E), (N, F, E, E),
     ],
 )  # fmt: skip
-def test_and_or_are_three_valued(
-    a: bool | None, b: bool | None, and_: bool | None, or_: bool | None
+def test_and_or_are_javas_short_circuits_and_a_reached_null_fails(
+    p: bool | None, q: bool | None, and_: object, or_: object
 ) -> None:
-    assert run(Binary(BinaryOperator.AND, lit(a), lit(b))) is and_
-    assert run(Binary(BinaryOperator.OR, lit(a), lit(b))) is or_
+    for operator, expected in ((BinaryOperator.AND, and_), (BinaryOperator.OR, or_)):
+        result, errors = run_logged(Binary(operator, Column("P"), Column("Q")), LOGIC, (p, q, 7))
+        if expected is E:
+            assert result is None
+            (error,) = errors
+            assert error.operator == operator.value and error.key == 7
+        else:
+            assert (result, errors) == (expected, [])
 
 
-def test_not_null_is_null_and_a_where_takes_null_as_false() -> None:
-    assert run(Unary(UnaryOperator.NOT, lit(None))) is None
-    where = compile_predicate(Binary(BinaryOperator.GREATER, Column("A"), lit(None)), SCHEMA)
-    assert where((1, 2, 1.5, "s", [])) is False
-
-
-def test_null_in_arithmetic_and_comparison_is_null() -> None:
+def test_not_of_a_comparison_with_null_is_true_as_in_ksqldb() -> None:
+    not_greater = Unary(UnaryOperator.NOT, Binary(BinaryOperator.GREATER, Column("A"), lit(5)))
     row = (None, 2, 1.5, "s", [])
-    assert run(Binary(BinaryOperator.ADD, Column("A"), Column("B")), row) is None
-    assert run(Binary(BinaryOperator.EQUAL, Column("A"), Column("B")), row) is None
+    assert run(not_greater, row) is True
+    assert compile_predicate(not_greater, SCHEMA)(row) is True
+
+
+@pytest.mark.parametrize("operator", [op for op in BinaryOperator if op.value in "=<><=>="])
+def test_a_comparison_with_a_null_operand_is_false(operator: BinaryOperator) -> None:
+    row = (None, 2, 1.5, "s", [])
+    assert run(Binary(operator, Column("A"), Column("B")), row) is False
+    assert run(Binary(operator, Column("B"), Column("A")), row) is False
+    assert run(Binary(operator, Column("A"), Cast(lit(None), INTEGER))) is False
+
+
+def test_comparing_with_a_null_literal_is_refused_like_ksqldb() -> None:
+    with pytest.raises(
+        ExpressionTypeError, match="comparison with NULL is not supported: A = NULL"
+    ):
+        type_of(Binary(BinaryOperator.EQUAL, Column("A"), lit(None)), SCHEMA)
+    with pytest.raises(ExpressionTypeError, match="NOT needs a BOOLEAN operand, not NULL"):
+        type_of(Unary(UnaryOperator.NOT, lit(None)), SCHEMA)
+    with pytest.raises(ExpressionTypeError, match="CASE WHEN needs a BOOLEAN operand, not NULL"):
+        type_of(Case((WhenClause(lit(None), lit(1)),), lit(2)), SCHEMA)
+
+
+def test_a_null_boolean_makes_the_whole_expression_null_and_is_reported() -> None:
+    # ksqlDB's failure aborts the whole expression: COALESCE does not get to replace it.
+    guarded = Call("COALESCE", (Unary(UnaryOperator.NOT, Column("P")), lit(True)))
+    result, errors = run_logged(guarded, LOGIC, (None, True, 42))
+    assert result is None
+    (error,) = errors
+    assert str(error) == (
+        "NOT cannot take NULL: P is NULL in NOT P for key 42 (the expression is NULL, as in ksqlDB)"
+    )
+    assert run_logged(guarded, LOGIC, (True, True, 42)) == (False, [])
+    keep = compile_predicate(
+        Binary(BinaryOperator.AND, Column("P"), Column("Q")), LOGIC, on_error=errors.append
+    )
+    assert keep((True, None, 1)) is False and len(errors) == 2
+    assert compile_expression(guarded, LOGIC)((None, True, 42)) is None  # no handler: still NULL
+
+
+def test_case_when_a_null_condition_fails_and_a_false_comparison_takes_else() -> None:
+    by_flag = Case((WhenClause(Column("P"), lit(1)),), lit(2))
+    assert run_logged(by_flag, LOGIC, (None, None, 3))[0] is None
+    assert run_logged(by_flag, LOGIC, (False, None, 3)) == (2, [])
+    by_comparison = Case(
+        (WhenClause(Binary(BinaryOperator.GREATER, Column("K"), lit(0)), lit(1)),), lit(2)
+    )
+    assert run_logged(by_comparison, LOGIC, (None, None, None)) == (2, [])
+
+
+def test_like_with_a_null_value_or_pattern_fails_as_in_ksqldb() -> None:
+    schema = {"S": STRING, "PAT": STRING}
+    for negated in (False, True):
+        like = Like(Column("S"), Column("PAT"), negated=negated)
+        assert run_logged(like, schema, (None, "a%"))[0] is None
+        assert run_logged(like, schema, ("ab", None))[0] is None
+        assert len(run_logged(like, schema, ("ab", None))[1]) == 1
+        assert run_logged(like, schema, ("ab", "a%")) == (not negated, [])
+
+
+def test_between_with_a_null_is_false_and_not_between_true() -> None:
+    schema = {"V": INTEGER, "LO": INTEGER, "HI": INTEGER}
+    between = Between(Column("V"), Column("LO"), Column("HI"))
+    outside = Between(Column("V"), Column("LO"), Column("HI"), negated=True)
+    for row in ((None, 0, 2), (1, None, 2), (1, 0, None)):
+        assert compile_expression(between, schema)(row) is False
+        assert compile_expression(outside, schema)(row) is True
+    assert compile_expression(between, schema)((1, 0, 2)) is True
 
 
 def test_in_never_matches_null_as_in_ksqldb() -> None:
     assert run(InList(Column("A"), (lit(None), lit(1)))) is True
     assert run(InList(lit(None), (lit(None), lit(1)))) is False
+    not_in = InList(Column("A"), (lit(1), lit(2)), negated=True)
+    assert run(not_in, (None, 2, 1.5, "s", [])) is True
 
 
 def test_integers_wrap_like_java_and_divide_truncating() -> None:
@@ -202,7 +290,7 @@ def _duck_operator(op: BinaryOperator, a: object, b: object) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(a=values, b=values, c=values, op=st.sampled_from(OPS), cmp=st.sampled_from(CMP))
-def test_arithmetic_comparison_case_coalesce_agree_with_duckdb(
+def test_arithmetic_comparison_case_coalesce_agree_with_duckdb_under_ksqldb_null_rules(
     a: object, b: object, c: object, op: BinaryOperator, cmp: BinaryOperator
 ) -> None:
     dividing = op in {BinaryOperator.DIVIDE, BinaryOperator.MODULO}
@@ -214,15 +302,24 @@ def test_arithmetic_comparison_case_coalesce_agree_with_duckdb(
     }
     arithmetic = Binary(op, Column("A"), Column("B"))
     comparison = Binary(cmp, arithmetic, Column("C"))
+    negated = Unary(UnaryOperator.NOT, comparison)
+    both = Binary(BinaryOperator.AND, comparison, Binary(cmp, Column("B"), Column("A")))
     case = Case((WhenClause(comparison, Column("A")),), Column("B"))
     coalesce = Call("COALESCE", (Column("A"), Column("B"), Column("C")))
     row = (a, b, c)
-    ours = [compile_expression(e, schema)(row) for e in (arithmetic, comparison, case, coalesce)]
+    ours = [
+        compile_expression(e, schema)(row)
+        for e in (arithmetic, comparison, negated, both, case, coalesce)
+    ]
     sa, sb, sc = _sql(a), _sql(b), _sql(c)
     math_sql = f"TRY({sa} {_duck_operator(op, a, b)} {sb})"
+    # ksqlDB's comparison is false, never NULL, when an operand is NULL: in DuckDB that is
+    # COALESCE(x < y, false); AND, NOT and CASE over such comparisons are then two-valued.
+    compare_sql = f"COALESCE({math_sql} {cmp.value} {sc}, false)"
+    reverse_sql = f"COALESCE({sb} {cmp.value} {sa}, false)"
     query = (
-        f"SELECT {math_sql}, {math_sql} {cmp.value} {sc},"
-        f" CASE WHEN {math_sql} {cmp.value} {sc} THEN {sa} ELSE {sb} END,"
+        f"SELECT {math_sql}, {compare_sql}, NOT {compare_sql}, {compare_sql} AND {reverse_sql},"
+        f" CASE WHEN {compare_sql} THEN {sa} ELSE {sb} END,"
         f" COALESCE({sa}, {sb}, {sc})"
     )
     (theirs,) = duckdb.sql(query).limit(1).fetchall()
