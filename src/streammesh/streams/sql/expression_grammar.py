@@ -21,6 +21,7 @@ from sqlglot.tokens import Tokenizer
 
 from streammesh.streams import expressions as ex
 from streammesh.streams import types
+from streammesh.streams.functions.temporal import TIME_UNIT_FUNCTIONS
 from streammesh.streams.sql import syntax
 from streammesh.streams.sql.errors import SqlError
 from streammesh.streams.sql.lowering import Lowering
@@ -519,11 +520,35 @@ class ExpressionGrammar(Parser):
                     f"DISTINCT inside {name}(...) (use COUNT_DISTINCT for distinct counts)",
                     self._curr,
                 )
-            arguments.append(self._ksql_argument())
+            arguments.append(self._ksql_unit_argument(name, 0) or self._ksql_argument())
             while self._match(TokenType.COMMA):
-                arguments.append(self._ksql_argument())
+                index = len(arguments)
+                arguments.append(self._ksql_unit_argument(name, index) or self._ksql_argument())
             self._ksql_expect_token(TokenType.R_PAREN, ")")
         return syntax.KsqlCall(this=name, expressions=arguments)
+
+    def _ksql_unit_argument(self, function: str, index: int) -> exp.Expr | None:
+        """A time unit standing alone as an argument (ksqlDB's ``functionArgument``:
+        ``expression | windowUnit``), or ``None``. The plural units and MILLISECOND are
+        keywords, units wherever they stand; DAY, HOUR, MINUTE and SECOND are names too, so
+        they are units only as the first argument of DATEADD and the other time-unit functions.
+        """
+        token = self._curr
+        if (
+            token is None
+            or token.token_type not in WORD_TOKENS
+            or self._next is None
+            or self._next.token_type not in (TokenType.COMMA, TokenType.R_PAREN)
+        ):
+            return None
+        word = token.text.upper()
+        unit = ex.TimeUnit.of(word) if word in UNITS else None
+        if unit is None:
+            return None
+        if word not in RESERVED_WORDS and (index != 0 or function not in TIME_UNIT_FUNCTIONS):
+            return None
+        self._advance()
+        return self._ksql_mark(syntax.KsqlTimeUnit(this=unit), token)
 
     def _ksql_lambda_parameters(self) -> int:
         """How many tokens the parameters of a lambda starting here take, or 0."""

@@ -119,6 +119,8 @@ class Lowering:
             return ex.Column(node.args["name"], node.args.get("source"), position=at)
         if isinstance(node, exp.Literal):
             return self._literal(node, at)
+        if isinstance(node, syntax.KsqlTimeUnit):
+            return ex.Literal(node.this, types.STRING, position=at)
         if isinstance(node, exp.Boolean):
             return ex.Literal(bool(node.this), types.BOOLEAN, position=at)
         if isinstance(node, exp.Null):

@@ -22,6 +22,13 @@ class KsqlCall(exp.Expression):
     arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "expressions": False, "star": False}
 
 
+class KsqlTimeUnit(exp.Expression):
+    """A time unit keyword as a function argument (``DATEADD(DAYS, 2, d)``); ``this`` holds
+    the :class:`streammesh.streams.expressions.TimeUnit`."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True}
+
+
 class KsqlCast(exp.Expression):
     """``CAST(this AS to)``; ``to`` holds a :class:`streammesh.streams.types.SqlType`."""
 

@@ -127,6 +127,32 @@ def test_dateadd_reads_a_bare_time_unit() -> None:
     assert compile_expression(add, {"D": DATE})((date(2021, 12, 31),)) == date(2022, 1, 2)
 
 
+@pytest.mark.parametrize(
+    ("sql", "kind", "expected"),
+    [
+        ("DATEADD(DAYS, 2, d)", DATE, date(2022, 1, 2)),
+        ("DATEADD(DAY, 2, d)", DATE, date(2022, 1, 2)),
+        ("DATESUB(DAYS, 31, d)", DATE, date(2021, 11, 30)),
+        ("TIMESTAMPADD(SECONDS, 5, ts)", TIMESTAMP, datetime(2021, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        (
+            "TIMESTAMPSUB(MILLISECONDS, 500, ts)",
+            TIMESTAMP,
+            datetime(2021, 12, 31, 23, 59, 53, 500000, tzinfo=UTC),
+        ),
+        ("TIMESTAMPADD(HOURS, 1, ts)", TIMESTAMP, datetime(2022, 1, 1, 0, 59, 54, tzinfo=UTC)),
+    ],
+)
+def test_time_unit_functions_from_sql_parse_type_and_evaluate(
+    sql: str, kind: SqlType, expected: object
+) -> None:
+    (query,) = parse_statements(f"SELECT {sql} FROM t EMIT CHANGES;")
+    call = query.select[0].expression  # type: ignore[attr-defined]
+    schema = {"D": DATE, "TS": TIMESTAMP}
+    assert type_of(call, schema) == kind
+    row = (date(2021, 12, 31), datetime(2021, 12, 31, 23, 59, 54, tzinfo=UTC))
+    assert compile_expression(call, schema)(row) == expected
+
+
 def test_sql_expressions_type_with_the_positions_the_parser_gives() -> None:
     (query,) = parse_statements(
         "SELECT symbol, price * quantity AS total FROM trades\nWHERE price > 'x' EMIT CHANGES;"

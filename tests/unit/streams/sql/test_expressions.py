@@ -213,3 +213,29 @@ def test_every_node_carries_the_position_of_its_first_character() -> None:
     assert second.operand.position == ex.Position(3, 8)
     assert second.operand.index.position == ex.Position(3, 13)
     assert query.source.position == ex.Position(4, 6)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("DATEADD(DAYS, 2, d)", ex.TimeUnit.DAYS),
+        ("DATEADD(day, 2, d)", ex.TimeUnit.DAYS),
+        ("DATESUB(HOURS, 2, d)", ex.TimeUnit.HOURS),
+        ("TIMESTAMPADD(SECONDS, 5, ts)", ex.TimeUnit.SECONDS),
+        ("TIMESTAMPSUB(MILLISECOND, 5, ts)", ex.TimeUnit.MILLISECONDS),
+        ("TIMEADD(minutes, 5, ts)", ex.TimeUnit.MINUTES),
+        ("TIMESUB(SECOND, 5, ts)", ex.TimeUnit.SECONDS),
+    ],
+)
+def test_a_time_unit_argument_is_a_unit_literal_not_a_column(text: str, unit: ex.TimeUnit) -> None:
+    call = expr(text)
+    assert isinstance(call, ex.Call)
+    assert call.arguments[0] == lit(unit, types.STRING)
+    assert call.arguments[0].position is not None
+
+
+def test_day_is_still_a_column_outside_a_time_unit_argument() -> None:
+    assert expr("ABS(day)") == ex.Call("ABS", (col("DAY"),))
+    assert expr("DATEADD(day + 1, 2, d)") == ex.Call(
+        "DATEADD", (ex.Binary(B.ADD, col("DAY"), i(1)), i(2), col("D"))
+    )
