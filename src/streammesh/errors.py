@@ -42,7 +42,20 @@ has its own base, and leaves carry structured attributes and build their own mes
     ├── NotifyError                  streammesh.notify: InvalidSubscription, SubscriptionNotFound,
     │                                DeliveryNotFound, InboxItemNotFound, InvalidIncident,
     │                                DeliveryAttemptFailed
-    └── ObserveError                 streammesh.observe: InvalidOffsets, InvalidGroup
+    ├── ObserveError                 streammesh.observe: InvalidOffsets, InvalidGroup
+    └── StreamsError                 streammesh.streams (see each subpackage's errors module)
+        ├── SqlError                 .sql: SqlSyntaxError, UnsupportedSql, InvalidSqlProperty
+        ├── ExpressionError          .evaluation: ExpressionTypeError (IncompatibleTypes,
+        │                            InvalidCast), UnknownColumn, AmbiguousColumn, NullOperand
+        ├── FunctionError            .functions: UnknownFunction, WrongArguments,
+        │                            InvalidFunction, PluginLoadFailed, AggregateNotForTables,
+        │                            FunctionFailed
+        ├── FormatError              .formats: UnsupportedFormat, SerializationFailed,
+        │                            DeserializationFailed, UnmappableSchema
+        ├── TestingError             .testing: MalformedTestFile
+        └── StateError               .state: InvalidStoreName, ChangelogMismatch, StoreMismatch,
+                                     StoreClosed, InvalidStoreInput, RestoreTimeout,
+                                     StateUnavailable
 
 The CLI maps these to one-line messages and exit codes; the server maps them to HTTP
 statuses. Nothing else catches them wholesale.
