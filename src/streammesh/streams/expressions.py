@@ -88,6 +88,8 @@ class BinaryOperator(StrEnum):
     GREATER_OR_EQUAL = ">="
     AND = "AND"
     OR = "OR"
+    IS_DISTINCT_FROM = "IS DISTINCT FROM"
+    """ksqlDB's null-safe inequality; ``a IS NOT DISTINCT FROM b`` is ``NOT`` around it."""
 
 
 class UnaryOperator(StrEnum):
