@@ -1,0 +1,26 @@
+"""Errors of running plans (see :mod:`streammesh.streams.errors`)."""
+
+from __future__ import annotations
+
+from streammesh.streams.errors import StreamsError
+
+
+class EngineError(StreamsError):
+    """Base of the errors of :mod:`streammesh.streams.engine`."""
+
+
+class UnsupportedPlan(EngineError):
+    """A plan this engine cannot run yet (an aggregation, a join), naming the construct.
+
+    Attributes:
+        query: The persistent query's id.
+        construct: What the engine does not run, as SQL names it (``GROUP BY``, ``JOIN``).
+    """
+
+    def __init__(self, query: str, construct: str) -> None:
+        self.query = query
+        self.construct = construct
+        super().__init__(
+            f"query {query}: {construct} is not supported by the stream engine yet "
+            "(only stateless queries run: WHERE, the select list, PARTITION BY)"
+        )

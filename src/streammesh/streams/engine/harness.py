@@ -1,0 +1,161 @@
+"""Running a script over a throwaway embedded log, as ``streammesh streams test`` does.
+
+:func:`run_test` plans the statements, creates a topic per stream and table they declare
+(``PARTITIONS`` of the statement, else 1), writes the input records in their topics' formats,
+runs every persistent query until its input is read to the end (queries reading another
+query's output run again until nothing moves), reads the records of the topics the expected
+output names and compares them with ksqlDB's test-runner rules.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+
+from streammesh.log import (
+    ConsumerOptions,
+    EventLog,
+    IsolationLevel,
+    Record,
+    TopicPartition,
+    TopicSpec,
+    open_log,
+)
+from streammesh.streams.engine.application import StreamApplication, _serdes
+from streammesh.streams.formats.base import RowSerde
+from streammesh.streams.functions.registry import FunctionRegistry
+from streammesh.streams.planner import Catalog, CatalogEntry, Script, plan_statements
+from streammesh.streams.sql.parser import parse_statements
+from streammesh.streams.testing.compare import Comparison, ProducedRecord, compare
+from streammesh.streams.testing.errors import MalformedTestFile
+from streammesh.streams.testing.files import Header, TestRecord
+from streammesh.streams.testing.records import input_bytes, produced_record
+
+_MAX_ROUNDS = 100
+
+
+def run_test(
+    sql: str,
+    inputs: Sequence[TestRecord],
+    expected: Sequence[TestRecord],
+    *,
+    input_file: str = "input.json",
+    output_file: str = "output.json",
+    registry: FunctionRegistry | None = None,
+) -> Comparison:
+    """Run the statements ``sql`` over ``inputs`` and compare what they wrote with ``expected``.
+
+    Raises:
+        SqlError: the statements do not parse (line, column and caret).
+        PlanError, ExpressionError: they do not plan (unknown names, types, keys).
+        MalformedTestFile: an input record names a topic no statement declares or does not
+            fit its topic's columns; an expected record names such a topic.
+        UnsupportedPlan: a query the engine does not run yet (aggregations, joins).
+    """
+    script = plan_statements(parse_statements(sql), text=sql, registry=registry)
+    with tempfile.TemporaryDirectory(prefix="streammesh-test-") as directory:
+        log = open_log(f"embedded://{directory}/log")
+        try:
+            return _run(log, script, inputs, expected, input_file, output_file, registry)
+        finally:
+            log.close()
+
+
+def _entry_for(catalog: Catalog, topic: str) -> CatalogEntry | None:
+    return next((entry for entry in catalog.entries if entry.topic == topic), None)
+
+
+def _serdes_of(entry: CatalogEntry) -> tuple[RowSerde, RowSerde]:
+    return _serdes(entry.formats, entry.topic, entry.key_columns, entry.value_columns, None)
+
+
+def _run(
+    log: EventLog,
+    script: Script,
+    inputs: Sequence[TestRecord],
+    expected: Sequence[TestRecord],
+    input_file: str,
+    output_file: str,
+    registry: FunctionRegistry | None,
+) -> Comparison:
+    sinks = {query.plan.topic for query in script.queries}
+    for entry in script.catalog.entries:
+        if entry.topic not in {t.name for t in log.list_topics()} and entry.topic not in sinks:
+            log.create_topic(TopicSpec(entry.topic, partitions=entry.partitions or 1))
+    for index, record in enumerate(expected):
+        if _entry_for(script.catalog, record.topic) is None:
+            raise MalformedTestFile(
+                output_file,
+                f"$.outputs[{index}].topic",
+                f"topic '{record.topic}' is not the topic of any stream or table of the statements",
+            )
+    with log.producer() as producer:
+        for index, record in enumerate(inputs):
+            source = _entry_for(script.catalog, record.topic)
+            path = f"$.inputs[{index}]"
+            if source is None:
+                raise MalformedTestFile(
+                    input_file,
+                    f"{path}.topic",
+                    f"topic '{record.topic}' is not the topic of any stream or table of the"
+                    " statements",
+                )
+            key_serde, value_serde = _serdes_of(source)
+            key, value = input_bytes(record, key_serde, value_serde, file=input_file, path=path)
+            producer.send(
+                record.topic,
+                value,
+                key=key,
+                timestamp_ms=record.timestamp if record.timestamp is not None else 0,
+                headers=tuple((h.key, h.value) for h in record.headers or ()),
+            )
+    applications = [
+        StreamApplication(log, query, f"streams-test-{query.id}", registry=registry)
+        for query in script.queries
+    ]
+    try:
+        for application in applications:
+            application.start()
+        for _ in range(_MAX_ROUNDS):
+            if sum(application.run_until_idle() for application in applications) == 0:
+                break
+    finally:
+        for application in applications:
+            application.close()
+    produced: list[ProducedRecord] = []
+    for topic in dict.fromkeys(record.topic for record in expected):
+        sink = _entry_for(script.catalog, topic)
+        assert sink is not None  # checked before running
+        key_serde, value_serde = _serdes_of(sink)
+        for item in _read_all(log, topic):
+            produced.append(
+                produced_record(
+                    topic,
+                    item.key,
+                    item.value,
+                    item.timestamp_ms,
+                    key_serde,
+                    value_serde,
+                    headers=tuple(_header(h) for h in item.headers),
+                )
+            )
+    return compare(produced, expected)
+
+
+def _header(header: tuple[str, bytes]) -> Header:
+    return Header(header[0], header[1])
+
+
+def _read_all(log: EventLog, topic: str) -> list[Record]:
+    description = log.describe_topic(topic)
+    partitions = [TopicPartition(topic, p) for p in range(description.partitions)]
+    options = ConsumerOptions(isolation_level=IsolationLevel.READ_COMMITTED, auto_commit=False)
+    records: list[Record] = []
+    with log.consumer(options) as reader:
+        reader.assign(partitions)
+        reader.seek_to_beginning()
+        ends = reader.end_offsets(partitions)
+        while any(reader.position(tp) < ends[tp] for tp in partitions):
+            records.extend(reader.poll(timeout=0.2))
+    records.sort(key=lambda record: (record.partition, record.offset))
+    return records

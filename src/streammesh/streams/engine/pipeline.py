@@ -1,0 +1,139 @@
+"""A stateless plan compiled to one function from an input row to the output row.
+
+The function runs the ``Filter``, ``Rekey`` and ``Project`` nodes between the ``Source`` and
+the ``Sink`` in order, each compiled once (column indexes resolved ahead, see
+:mod:`streammesh.streams.evaluation`). ``None`` means the row was filtered out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from streammesh.streams.engine.errors import UnsupportedPlan
+from streammesh.streams.evaluation.compiler import compile_expression, compile_predicate
+from streammesh.streams.expressions import Literal
+from streammesh.streams.functions.registry import FunctionRegistry
+from streammesh.streams.plan.nodes import (
+    Aggregate,
+    Filter,
+    Join,
+    PlanNode,
+    Project,
+    Rekey,
+    Role,
+    Sink,
+    Source,
+)
+
+Row = tuple[Any, ...]
+Step = Callable[[Row], Row | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The compiled query: its source, its sink and ``run(row) -> row | None``."""
+
+    source: Source
+    sink: Sink
+    run: Step
+
+
+def compile_pipeline(query_id: str, sink: Sink, registry: FunctionRegistry) -> Pipeline:
+    """Compile the stateless plan under ``sink``.
+
+    Raises:
+        UnsupportedPlan: the plan aggregates or joins.
+    """
+    nodes: list[PlanNode] = []
+    node: PlanNode = sink.input
+    while not isinstance(node, Source):
+        if isinstance(node, Aggregate):
+            raise UnsupportedPlan(query_id, "GROUP BY (aggregation)")
+        if isinstance(node, Join):
+            raise UnsupportedPlan(query_id, f"{node.kind.value} JOIN")
+        if isinstance(node, Sink):  # pragma: no cover - a sink is only ever the root
+            raise UnsupportedPlan(query_id, "a nested sink")
+        nodes.append(node)
+        node = node.input
+    steps = [_step(item, registry) for item in reversed(nodes)]
+
+    def run(row: Row) -> Row | None:
+        current = row
+        for step in steps:
+            result = step(current)
+            if result is None:
+                return None
+            current = result
+        return current
+
+    return Pipeline(node, sink, run)
+
+
+def _step(node: PlanNode, registry: FunctionRegistry) -> Step:
+    if isinstance(node, Filter):
+        return _filter(node, registry)
+    if isinstance(node, Rekey):
+        return _rekey(node, registry)
+    assert isinstance(node, Project)
+    return _project(node, registry)
+
+
+def _key_names(node: PlanNode) -> list[str]:
+    return [column.name for column in node.schema.keys]
+
+
+def _filter(node: Filter, registry: FunctionRegistry) -> Step:
+    schema = node.input.schema
+    keep = compile_predicate(
+        node.condition, schema.evaluation(), registry=registry, key_columns=_key_names(node.input)
+    )
+    return lambda row: row if keep(row) else None
+
+
+def _rekey(node: Rekey, registry: FunctionRegistry) -> Step:
+    schema = node.input.schema.evaluation()
+    keys = _key_names(node.input)
+    if len(node.expressions) == 1 and isinstance(node.expressions[0], Literal):
+        return lambda row: row  # PARTITION BY NULL: same columns, none of them a key
+    new_keys = [
+        compile_expression(item, schema, registry=registry, key_columns=keys)
+        for item in node.expressions
+    ]
+    taken = {column.name for column in node.schema.keys}
+    kept = [i for i, column in enumerate(node.input.schema.columns) if column.name not in taken]
+
+    def rekey(row: Row) -> Row:
+        return tuple(evaluate(row) for evaluate in new_keys) + tuple(row[i] for i in kept)
+
+    return rekey
+
+
+def _project(node: Project, registry: FunctionRegistry) -> Step:
+    schema = node.input.schema.evaluation()
+    keys = _key_names(node.input)
+    by_name = {item.name: item for item in node.items}
+    evaluators: Sequence[Callable[[Row], Any]] = [
+        compile_expression(
+            by_name[column.name].expression, schema, registry=registry, key_columns=keys
+        )
+        for column in node.schema.columns
+    ]
+
+    def project(row: Row) -> Row:
+        return tuple(evaluate(row) for evaluate in evaluators)
+
+    return project
+
+
+def split(sink: Sink, row: Row) -> tuple[Row, Row]:
+    """The key row and the value row of an output row."""
+    columns = sink.schema.columns
+    key = tuple(
+        value for value, column in zip(row, columns, strict=True) if column.role is Role.KEY
+    )
+    value = tuple(
+        value for value, column in zip(row, columns, strict=True) if column.role is Role.VALUE
+    )
+    return key, value
