@@ -314,7 +314,7 @@ class _Walker:
         if op in {BinaryOperator.AND, BinaryOperator.OR}:
             return self.logical(node)
         left, right = self.visit(node.left), self.visit(node.right)
-        if op in _COMPARE:
+        if op in _COMPARE or op is BinaryOperator.IS_DISTINCT_FROM:
             return self.compare(node, left, right)
         if op is BinaryOperator.CONCAT or (
             op is BinaryOperator.ADD and STRING in (left.type, right.type)
@@ -465,7 +465,8 @@ class _Walker:
         left, right = self.comparable(node, left, right)
         kinds = {left.type.base if left.type else None, right.type.base if right.type else None}
         structured = kinds & {BaseType.ARRAY, BaseType.MAP, BaseType.STRUCT, BaseType.BOOLEAN}
-        if structured and node.operator not in {BinaryOperator.EQUAL, BinaryOperator.NOT_EQUAL}:
+        equality = {BinaryOperator.EQUAL, BinaryOperator.NOT_EQUAL, BinaryOperator.IS_DISTINCT_FROM}
+        if structured and node.operator not in equality:
             kind = left.type or right.type
             assert kind is not None
             raise IncompatibleTypes(
@@ -477,8 +478,17 @@ class _Walker:
                 self.where(node),
                 joiner="and",
             )
-        test = _COMPARE[node.operator]
         a, b = left.evaluate, right.evaluate
+        if node.operator is BinaryOperator.IS_DISTINCT_FROM:
+            # ksqlDB: one NULL side is distinct, two are not; otherwise it is <>.
+            def distinct(row: Row) -> bool:
+                x, y = a(row), b(row)
+                if x is None or y is None:
+                    return (x is None) is not (y is None)
+                return bool(x != y)
+
+            return Typed(BOOLEAN, distinct, nullable=False)
+        test = _COMPARE[node.operator]
         if right.constant:
             # The common WHERE shape, an operand against a literal: the literal is read once.
             fixed = b(())

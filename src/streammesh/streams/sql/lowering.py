@@ -2,7 +2,7 @@
 
 Each node gets the position of its first character (parentheses included: in ``(a + b) * c``
 the product starts at the ``(``). A sqlglot node with no counterpart (``a & b``, ``AT TIME
-ZONE``, ``IS DISTINCT FROM``...) is refused as unsupported, naming it, never dropped.
+ZONE``, a row value ``(a, b)``...) is refused as unsupported, naming it, never dropped.
 """
 
 from __future__ import annotations
@@ -46,8 +46,6 @@ _UNSUPPORTED_NAMES: dict[type[exp.Expr], str] = {
     exp.BitwiseLeftShift: "the shift operator '<<'",
     exp.BitwiseRightShift: "the shift operator '>>'",
     exp.AtTimeZone: "AT TIME ZONE",
-    exp.NullSafeEQ: "IS NOT DISTINCT FROM",
-    exp.NullSafeNEQ: "IS DISTINCT FROM",
     exp.Tuple: "a row value '(a, b, ...)'",
     exp.PropertyEQ: "':=' outside MAP(...) and STRUCT(...)",
 }
@@ -125,6 +123,17 @@ class Lowering:
             return ex.Literal(bool(node.this), types.BOOLEAN, position=at)
         if isinstance(node, exp.Null):
             return ex.Literal(None, None, position=at)
+        if isinstance(node, (exp.NullSafeNEQ, exp.NullSafeEQ)):
+            # ksqlDB's AST: IS NOT DISTINCT FROM is NOT around IS DISTINCT FROM.
+            distinct = ex.Binary(
+                ex.BinaryOperator.IS_DISTINCT_FROM,
+                self.expression(node.this),
+                self.expression(node.expression),
+                position=at,
+            )
+            if isinstance(node, exp.NullSafeNEQ):
+                return distinct
+            return ex.Unary(ex.UnaryOperator.NOT, distinct, position=at)
         binary = _BINARY.get(type(node))
         if binary is not None:
             return ex.Binary(

@@ -151,6 +151,17 @@ def test_like_with_a_null_value_or_pattern_fails_as_in_ksqldb() -> None:
         assert run_logged(like, schema, ("ab", "a%")) == (not negated, [])
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "distinct"), [(N, N, F), (1, N, T), (N, 1, T), (1, 1, F), (1, 2, T)]
+)
+def test_is_distinct_from_is_null_safe(a: int | None, b: int | None, distinct: bool) -> None:
+    expression = Binary(BinaryOperator.IS_DISTINCT_FROM, Column("A"), Column("B"))
+    assert run(expression, (a, b, 0.0, "", [])) is distinct
+    assert run(Unary(UnaryOperator.NOT, expression), (a, b, 0.0, "", [])) is (not distinct)
+    with pytest.raises(ExpressionTypeError, match="comparison with NULL is not supported"):
+        type_of(Binary(BinaryOperator.IS_DISTINCT_FROM, Column("A"), lit(None)), SCHEMA)
+
+
 def test_between_with_a_null_is_false_and_not_between_true() -> None:
     schema = {"V": INTEGER, "LO": INTEGER, "HI": INTEGER}
     between = Between(Column("V"), Column("LO"), Column("HI"))

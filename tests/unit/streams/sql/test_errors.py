@@ -175,13 +175,6 @@ from streammesh.streams.sql import (
             "                           ^",
         ),
         (
-            "SELECT a FROM t WHERE a IS DISTINCT FROM b EMIT CHANGES;",
-            UnsupportedSql,
-            "line 1:23: IS DISTINCT FROM is not supported\n"
-            "SELECT a FROM t WHERE a IS DISTINCT FROM b EMIT CHANGES;\n"
-            "                      ^",
-        ),
-        (
             "CREATE STREAM s (a INT) WITH (kafka_topc='s');",
             InvalidSqlProperty,
             "line 1:31: property 'KAFKA_TOPC' is not a known property (known: FORMAT,"

@@ -239,3 +239,9 @@ def test_day_is_still_a_column_outside_a_time_unit_argument() -> None:
     assert expr("DATEADD(day + 1, 2, d)") == ex.Call(
         "DATEADD", (ex.Binary(B.ADD, col("DAY"), i(1)), i(2), col("D"))
     )
+
+
+def test_is_distinct_from_parses_as_ksqldb_builds_it() -> None:
+    distinct = ex.Binary(B.IS_DISTINCT_FROM, col("A"), col("B"))
+    assert expr("a IS DISTINCT FROM b") == distinct
+    assert expr("a IS NOT DISTINCT FROM b") == ex.Unary(ex.UnaryOperator.NOT, distinct)
