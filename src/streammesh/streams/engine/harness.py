@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from streammesh.log import (
     ConsumerOptions,
@@ -28,7 +29,7 @@ from streammesh.streams.planner import Catalog, CatalogEntry, Script, plan_state
 from streammesh.streams.sql.parser import parse_statements
 from streammesh.streams.testing.compare import Comparison, ProducedRecord, compare
 from streammesh.streams.testing.errors import MalformedTestFile
-from streammesh.streams.testing.files import Header, TestRecord
+from streammesh.streams.testing.files import Header, TestRecord, read_inputs, read_outputs
 from streammesh.streams.testing.records import input_bytes, produced_record
 
 _MAX_ROUNDS = 100
@@ -159,3 +160,35 @@ def _read_all(log: EventLog, topic: str) -> list[Record]:
             records.extend(reader.poll(timeout=0.2))
     records.sort(key=lambda record: (record.partition, record.offset))
     return records
+
+
+def run_test_files(
+    sql_file: str | Path,
+    input_file: str | Path,
+    output_file: str | Path,
+    *,
+    registry: FunctionRegistry | None = None,
+) -> Comparison:
+    """:func:`run_test` over ksqlDB's test-runner files: the statements, the input records
+    and the expected output records.
+
+    Raises:
+        MalformedTestFile: a file that cannot be read, or is not in ksqlDB's format.
+        SqlError, PlanError, ExpressionError, UnsupportedPlan: as :func:`run_test`.
+    """
+    sql_path = Path(sql_file)
+    try:
+        sql = sql_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise MalformedTestFile(
+            str(sql_path), "$", f"cannot read the statements: {reason}"
+        ) from None
+    return run_test(
+        sql,
+        read_inputs(input_file),
+        read_outputs(output_file),
+        input_file=str(input_file),
+        output_file=str(output_file),
+        registry=registry,
+    )
