@@ -9,6 +9,14 @@ formats: JSON, DELIMITED, KAFKA, AVRO), ``state`` (state stores backed by change
 
 from __future__ import annotations
 
+from streammesh.streams.dsl import call, col, lit, stream
+from streammesh.streams.engine import (
+    DeadLetter,
+    EngineError,
+    StreamApplication,
+    UnsupportedPlan,
+)
+from streammesh.streams.engine.harness import run_test, run_test_files
 from streammesh.streams.errors import StreamsError
 from streammesh.streams.evaluation import (
     ExpressionError,
@@ -29,6 +37,23 @@ from streammesh.streams.functions import (
     udaf,
     udf,
 )
+from streammesh.streams.plan import (
+    DuplicateKey,
+    InvalidQuery,
+    KeyNotProjected,
+    PlanError,
+    SourceExists,
+    UnknownSource,
+    explain,
+)
+from streammesh.streams.planner import (
+    Catalog,
+    CatalogEntry,
+    PersistentQuery,
+    Script,
+    plan_query,
+    plan_statements,
+)
 from streammesh.streams.state import (
     ChangelogMismatch,
     KeyValueStore,
@@ -42,26 +67,49 @@ from streammesh.streams.state import (
 
 __all__ = [
     "Aggregate",
+    "Catalog",
+    "CatalogEntry",
     "ChangelogMismatch",
+    "DeadLetter",
+    "DuplicateKey",
+    "EngineError",
     "ExpressionError",
     "ExpressionTypeError",
     "FunctionError",
     "FunctionFailed",
     "FunctionRegistry",
+    "InvalidQuery",
+    "KeyNotProjected",
     "KeyValueStore",
+    "PersistentQuery",
+    "PlanError",
     "RestoreProgress",
     "Schema",
+    "Script",
     "SessionStore",
+    "SourceExists",
     "StateError",
     "StoreContext",
+    "StreamApplication",
     "StreamsError",
     "TaskId",
     "UnknownColumn",
+    "UnknownSource",
+    "UnsupportedPlan",
     "WindowStore",
+    "call",
+    "col",
     "compile_aggregate",
     "compile_expression",
     "compile_predicate",
     "default_registry",
+    "explain",
+    "lit",
+    "plan_query",
+    "plan_statements",
+    "run_test",
+    "run_test_files",
+    "stream",
     "type_of",
     "udaf",
     "udf",
