@@ -34,6 +34,7 @@ from streammesh.cli import (
     produce,
     products,
     schemas,
+    streams,
     tokens,
     topics,
     up,
@@ -84,6 +85,7 @@ app.add_typer(notify.notify_app, name="notify")
 app.command("status")(observe.status)
 app.command("lag")(observe.lag)
 app.add_typer(observe.slo_app, name="slo")
+app.add_typer(streams.app, name="streams")
 
 
 def _settings(ctx: typer.Context) -> CliSettings:
