@@ -5,7 +5,8 @@ and writes the results to the sink topic, keyed and timestamped as ksqlDB does: 
 the output's key columns in the key format (no key for a stream without key columns), the
 record timestamp is the input row's ``ROWTIME`` (the record timestamp, or the source's
 ``TIMESTAMP`` column) unless the sink names its own ``TIMESTAMP`` column, and headers are
-carried over.
+carried over. A stream ignores records without a value; over a table, a tombstone and a row
+the ``WHERE`` drops both become a tombstone of the output key (the row is gone downstream).
 
 Delivery: when the log offers transactions (:attr:`Capability.TRANSACTIONS`) each poll's
 output records, dead letters and input offsets are committed in one transaction and the
@@ -29,6 +30,7 @@ from typing import Any
 
 from streammesh.log import (
     Capability,
+    CleanupPolicy,
     Consumer,
     ConsumerOptions,
     EventLog,
@@ -41,7 +43,6 @@ from streammesh.log import (
     TopicSpec,
 )
 from streammesh.serde import SchemaResolver
-from streammesh.streams.engine.errors import UnsupportedPlan
 from streammesh.streams.engine.pipeline import Pipeline, compile_pipeline, split
 from streammesh.streams.errors import StreamsError
 from streammesh.streams.formats.base import Column, FormatName, RowSerde
@@ -147,7 +148,7 @@ class StreamApplication:
         resolver: The schema registry, for AVRO, JSON_SR and PROTOBUF topics.
 
     Raises:
-        UnsupportedPlan: the plan aggregates or joins, or reads a table (not yet run).
+        UnsupportedPlan: the plan aggregates or joins (not yet run).
         UnsupportedFormat: a topic's formats cannot carry its columns.
 
     Example:
@@ -174,8 +175,7 @@ class StreamApplication:
             query.id, query.plan, registry or default_registry()
         )
         source, sink = self.pipeline.source, self.pipeline.sink
-        if source.kind is SourceKind.TABLE:
-            raise UnsupportedPlan(query.id, "a query over a TABLE")
+        self.table = source.kind is SourceKind.TABLE
         self.source_key, self.source_value = _serdes(
             source.formats, source.topic, source.key_columns, source.value_columns, resolver
         )
@@ -206,7 +206,8 @@ class StreamApplication:
             return
         source_topic = self.log.describe_topic(self.pipeline.source.topic)
         sink = self.pipeline.sink
-        self._ensure(sink.topic, sink.partitions or source_topic.partitions)
+        compacted = sink.kind is SourceKind.TABLE
+        self._ensure(sink.topic, sink.partitions or source_topic.partitions, compacted=compacted)
         self._ensure(self.dead_letter_topic, 1)
         if self.exactly_once:
             producer = self.log.producer(ProducerOptions(transactional_id=self.name))
@@ -224,11 +225,12 @@ class StreamApplication:
             self.tasks.setdefault(partition.partition, TaskStats(partition.partition))
         self._producer, self._consumer = producer, consumer
 
-    def _ensure(self, topic: str, partitions: int) -> None:
+    def _ensure(self, topic: str, partitions: int, *, compacted: bool = False) -> None:
         try:
             self.log.describe_topic(topic)
         except TopicNotFound:
-            self.log.create_topic(TopicSpec(topic, partitions=partitions))
+            policy = CleanupPolicy.COMPACT if compacted else CleanupPolicy.DELETE
+            self.log.create_topic(TopicSpec(topic, partitions=partitions, cleanup_policy=policy))
 
     def poll_once(self, timeout: float = 0.1, max_records: int = 500) -> int:
         """Read, process and commit one batch of input records; how many were read."""
@@ -283,14 +285,18 @@ class StreamApplication:
     def _process(self, record: Record, producer: Producer) -> None:
         task = self.tasks.setdefault(record.partition, TaskStats(record.partition))
         task.records_in += 1
-        if record.value is None:
+        if record.value is None and not self.table:
             task.filtered += 1  # a stream ignores records without a value, as ksqlDB does
             return
         try:
             key_row = self.source_key.deserialize(record.key) or ()
             value_row = self.source_value.deserialize(record.value)
             if value_row is None:
-                task.filtered += 1
+                if self.table:  # a tombstone deletes the row downstream too
+                    self._tombstone(record, key_row, producer)
+                    task.records_out += 1
+                else:
+                    task.filtered += 1
                 return
             row = (*key_row, *value_row, record.timestamp_ms, record.partition, record.offset)
             rowtime = record.timestamp_ms
@@ -302,6 +308,8 @@ class StreamApplication:
                 row = (*row[:-3], rowtime, record.partition, record.offset)
             result = self.pipeline.run(row)
             if result is None:
+                if self.table:  # a table row the WHERE drops is deleted downstream
+                    self._tombstone(record, key_row, producer)
                 task.filtered += 1
                 return
             key, value = split(self.pipeline.sink, result)
@@ -325,6 +333,19 @@ class StreamApplication:
             timestamp_ms=timestamp,
         )
         task.records_out += 1
+
+    def _tombstone(self, record: Record, key_row: tuple[Any, ...], producer: Producer) -> None:
+        assert self.pipeline.table_key is not None
+        empty = (None,) * len(self.pipeline.source.value_columns)
+        row = (*key_row, *empty, record.timestamp_ms, record.partition, record.offset)
+        key = self.pipeline.table_key(row)
+        producer.send(
+            self.pipeline.sink.topic,
+            None,
+            key=self.sink_key.serialize(key) if key else None,
+            headers=record.headers,
+            timestamp_ms=record.timestamp_ms,
+        )
 
     def _dead_letter(self, record: Record, reason: str, producer: Producer) -> None:
         letter = DeadLetter(

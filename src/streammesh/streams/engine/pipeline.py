@@ -33,11 +33,14 @@ Step = Callable[[Row], Row | None]
 
 @dataclass(frozen=True, slots=True)
 class Pipeline:
-    """The compiled query: its source, its sink and ``run(row) -> row | None``."""
+    """The compiled query: its source, its sink, ``run(row) -> row | None`` and, for a query
+    over a table, ``table_key(row)``: the output key of a source row (a table's filtered or
+    deleted row becomes a tombstone under that key)."""
 
     source: Source
     sink: Sink
     run: Step
+    table_key: Callable[[Row], Row] | None = None
 
 
 def compile_pipeline(query_id: str, sink: Sink, registry: FunctionRegistry) -> Pipeline:
@@ -68,7 +71,20 @@ def compile_pipeline(query_id: str, sink: Sink, registry: FunctionRegistry) -> P
             current = result
         return current
 
-    return Pipeline(node, sink, run)
+    table_key = _table_key(nodes[0], registry) if nodes and isinstance(nodes[0], Project) else None
+    return Pipeline(node, sink, run, table_key)
+
+
+def _table_key(node: Project, registry: FunctionRegistry) -> Callable[[Row], Row]:
+    """The key items of a projection over a table's rows (no PARTITION BY on tables, so the
+    projection reads the source row, a filter leaving it unchanged)."""
+    schema = node.input.schema.evaluation()
+    by_name = {item.name: item for item in node.items}
+    evaluators = [
+        compile_expression(by_name[column.name].expression, schema, registry=registry)
+        for column in node.schema.keys
+    ]
+    return lambda row: tuple(evaluate(row) for evaluate in evaluators)
 
 
 def _step(node: PlanNode, registry: FunctionRegistry) -> Step:

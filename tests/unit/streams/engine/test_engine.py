@@ -141,6 +141,24 @@ def test_timestamp_column_sets_rowtime() -> None:
     )
 
 
+def test_a_table_query_deletes_what_its_where_drops() -> None:
+    check(
+        "CREATE TABLE users (id INT PRIMARY KEY, name STRING, region STRING)"
+        " WITH (kafka_topic='users', value_format='JSON');\n"
+        "CREATE TABLE eu AS SELECT id, UCASE(name) AS name FROM users WHERE region = 'EU';",
+        [
+            {"topic": "users", "key": 1, "value": {"name": "ann", "region": "EU"}},
+            {"topic": "users", "key": 2, "value": {"name": "bob", "region": "US"}},
+            {"topic": "users", "key": 1, "value": None},
+        ],
+        [
+            {"topic": "EU", "key": 1, "value": {"NAME": "ANN"}},
+            {"topic": "EU", "key": 2, "value": None},
+            {"topic": "EU", "key": 1, "value": None},
+        ],
+    )
+
+
 def test_a_difference_is_rendered() -> None:
     given = parse_records(json.dumps({"inputs": [trade(1, "a", 1.0, 1, 7)]}), "inputs", "i")
     expected = parse_records(
