@@ -28,7 +28,16 @@ from dataclasses import dataclass
 from streammesh.streams.evaluation.compiler import compile_aggregate, compile_predicate, type_of
 from streammesh.streams.evaluation.schema import Schema
 from streammesh.streams.evaluation.text import text_of
-from streammesh.streams.expressions import Call, Column, Dereference, Expression, Literal, Position
+from streammesh.streams.expressions import (
+    Binary,
+    BinaryOperator,
+    Call,
+    Column,
+    Dereference,
+    Expression,
+    Literal,
+    Position,
+)
 from streammesh.streams.formats.base import Column as FormatColumn
 from streammesh.streams.formats.base import FormatName
 from streammesh.streams.functions.registry import FunctionRegistry, default_registry
@@ -71,6 +80,9 @@ from streammesh.streams.sql.statements import (
     SourceKind,
     SourceProperties,
     Statement,
+)
+from streammesh.streams.sql.statements import (
+    Join as SqlJoin,
 )
 from streammesh.streams.types import BIGINT, TIMESTAMP, SqlType, StructType
 
@@ -516,10 +528,7 @@ class _QueryPlanner:
         node: PlanNode = self.source(query.source.name, query.source.alias, query.source)
         for join in query.joins:
             right = self.source(join.source.name, join.source.alias, join.source)
-            columns = node.schema.columns + right.schema.columns
-            schema = RowSchema(columns)
-            compile_predicate(join.on, schema.evaluation(), registry=self.registry)
-            node = Join(node, right, join.kind, join.on, join.within, schema)
+            node = self.join(node, right, join)
         if query.where is not None:
             compile_predicate(query.where, node.schema.evaluation(), registry=self.registry)
             node = Filter(node, query.where, node.schema)
@@ -539,6 +548,22 @@ class _QueryPlanner:
             node = self.rekey(node, names)
             keys_from = query.partition_by
         return self.project(node, names, keys_from)
+
+    def join(self, left: PlanNode, right: Source, join: SqlJoin) -> Join:
+        """The join's rows: the left's columns, then the right's. Its key is the left column
+        of an equality between two columns (ksqlDB's join key), else none yet."""
+        columns = tuple(
+            dataclasses.replace(c, role=Role.VALUE) if c.role is Role.KEY else c
+            for c in left.schema.columns + right.schema.columns
+        )
+        evaluation = RowSchema(columns).evaluation()
+        compile_predicate(join.on, evaluation, registry=self.registry)
+        pair = _equi_join(join.on)
+        if pair is not None:
+            index = evaluation.resolve(pair[0].name, pair[0].source).index
+            key = dataclasses.replace(columns[index], role=Role.KEY)
+            columns = (key, *columns[:index], *columns[index + 1 :])
+        return Join(left, right, join.kind, join.on, join.within, RowSchema(columns))
 
     def source(self, name: str, alias: str | None, written: object) -> Source:
         position = getattr(written, "position", None)
@@ -597,6 +622,15 @@ class _QueryPlanner:
         for index, item in enumerate(self.query.select):
             if isinstance(item, SelectExpression):
                 natural = _natural_name(item.expression)
+                expression = item.expression
+                if (
+                    self.query.joins
+                    and isinstance(expression, Column)
+                    and expression.source is not None
+                    and len({c.source for c in schema.columns if c.name == expression.name}) > 1
+                ):
+                    # A column both sides of a join have: ksqlDB names it SOURCE_COLUMN.
+                    natural = f"{expression.source}_{expression.name}"
                 if item.alias is not None:
                     names[index] = item.alias
                 elif natural is not None:
@@ -659,6 +693,9 @@ class _QueryPlanner:
                 key_of[key.name] = expressions[position]
             else:
                 key_of[key.name] = Column(key.name, key.source)
+        join = _join_under(node)
+        pair = _equi_join(join.on) if join is not None else None
+        alternates: list[Expression] = [pair[1]] if pair is not None else []
         items: list[Projection] = []
         holders: dict[str, list[str]] = {key.name: [] for key in keys}
         for index, item in enumerate(self.query.select):
@@ -671,6 +708,8 @@ class _QueryPlanner:
             name = names[index]
             expression = item.expression
             key_name = self.key_named_by(expression, key_of)
+            if key_name is None and keys and any(expression == other for other in alternates):
+                key_name = keys[0].name  # the join's other column holds the same key
             if key_name is not None:
                 holders[key_name].append(name)
                 expression = Column(key_name, next(k.source for k in keys if k.name == key_name))
@@ -686,6 +725,15 @@ class _QueryPlanner:
                 raise DuplicateKey(key.name, aliases, self.query.position, self.script.text)
         missing = [key for key in keys if not holders[key.name]]
         if missing:
+            if pair is not None:
+                raise KeyNotProjected(
+                    self.sink,
+                    "join expression",
+                    [text_of(pair[0]), text_of(pair[1])],
+                    self.query.position,
+                    self.script.text,
+                    alternatives=True,
+                )
             if keys_from and not all(isinstance(e, Column) for e in keys_from):
                 what = "partitioning expression"
                 shown = [text_of(_qualified(key_of[key.name], qualifier)) for key in missing]
@@ -836,6 +884,24 @@ class _QueryPlanner:
                 self.sink, "grouping expression", shown, query.position, self.script.text
             )
         return Project(aggregate, tuple(items), self.output_schema(items, schema.evaluation()))
+
+
+def _equi_join(on: Expression) -> tuple[Column, Column] | None:
+    """``(left, right)`` for ``ON left = right`` between two columns, else ``None``."""
+    if (
+        isinstance(on, Binary)
+        and on.operator is BinaryOperator.EQUAL
+        and isinstance(on.left, Column)
+        and isinstance(on.right, Column)
+    ):
+        return on.left, on.right
+    return None
+
+
+def _join_under(node: PlanNode) -> Join | None:
+    while isinstance(node, Filter):
+        node = node.input
+    return node if isinstance(node, Join) else None
 
 
 def _has_join(node: PlanNode) -> bool:

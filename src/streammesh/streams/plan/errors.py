@@ -98,16 +98,24 @@ class KeyNotProjected(PlanError):
         keys: Sequence[str],
         position: Position | None = None,
         text: str = "",
+        *,
+        alternatives: bool = False,
     ) -> None:
         self.sink = sink
         self.what = what
         self.keys = tuple(keys)
         plural = "s" if len(keys) > 1 else ""
-        joined = keys[0] if len(keys) == 1 else ", ".join(keys[:-1]) + " and " + keys[-1]
+        if len(keys) == 1:
+            joined = keys[0]
+        elif alternatives:  # any one of the join's columns will do
+            joined = ", ".join(keys[:-1]) + " or " + keys[-1]
+        else:
+            joined = ", ".join(keys[:-1]) + " and " + keys[-1]
+        example = keys[0] if alternatives else ", ".join(keys)
         super().__init__(
-            f"Key{plural} missing from projection (ie, SELECT). The query used to build `{sink}`"
-            f" must include the {what}{plural} {joined} in its projection (eg, SELECT"
-            f" {', '.join(keys)}...).",
+            f"Key{'' if alternatives else plural} missing from projection (ie, SELECT). The"
+            f" query used to build `{sink}` must include the {what}{plural} {joined} in its"
+            f" projection (eg, SELECT {example}...).",
             position,
             text,
         )

@@ -232,3 +232,36 @@ def test_dsl_type_errors_are_the_planners() -> None:
         == INTEGER
     )
     _ = (BIGINT, DOUBLE, STRING)
+
+
+JOINED = (
+    "CREATE STREAM l (a INT KEY, b INT, c INT) WITH (kafka_topic='left', value_format='JSON');\n"
+    "CREATE STREAM r (a INT KEY, b INT, c INT) WITH (kafka_topic='right', value_format='JSON');\n"
+)
+
+
+def test_join_names_shared_columns_source_column_and_keys_on_the_join_column() -> None:
+    script = plan(
+        JOINED + "CREATE STREAM out AS SELECT r.a, l.b, l.c, r.b, r.c FROM l INNER JOIN r"
+        " WITHIN 10 SECONDS ON l.a = r.a;"
+    )
+    assert columns(script) == [
+        "R_A INTEGER KEY",
+        "L_B INTEGER",
+        "L_C INTEGER",
+        "R_B INTEGER",
+        "R_C INTEGER",
+    ]
+    assert "Join INNER WITHIN 10000/10000 ms ON L.A = R.A" in explain(script.queries[0].plan)
+
+
+def test_join_key_missing_from_projection_reads_as_in_ksqldb() -> None:
+    with pytest.raises(KeyNotProjected) as caught:
+        plan(
+            JOINED + "CREATE STREAM out AS SELECT l.b, l.c, r.b, r.c FROM l INNER JOIN r"
+            " WITHIN 10 SECONDS ON l.a = r.a;"
+        )
+    assert (
+        "The query used to build `OUT` must include the join expressions L.A or R.A in its"
+        " projection (eg, SELECT L.A...)." in str(caught.value)
+    )
