@@ -40,6 +40,8 @@ from streammesh.streams.expressions import (
 )
 from streammesh.streams.formats.base import Column as FormatColumn
 from streammesh.streams.formats.base import FormatName
+from streammesh.streams.formats.errors import UnsupportedFormat
+from streammesh.streams.formats.factory import serde_for
 from streammesh.streams.functions.registry import FunctionRegistry, default_registry
 from streammesh.streams.plan.errors import (
     DuplicateKey,
@@ -264,6 +266,7 @@ class _ScriptPlanner:
                 statement.position,
             )
         formats = self.formats(properties, None, statement.position, required=True)
+        self.check_formats(formats, keys, values, statement.position)
         timestamp = self.timestamp_column(
             properties,
             {column.name: column.type for column in (*keys, *values)},
@@ -306,6 +309,26 @@ class _ScriptPlanner:
             if properties.wrap_single_value is not None
             else (base.wrap_single_value if not value else None),
         )
+
+    def check_formats(
+        self,
+        formats: Formats,
+        keys: Sequence[FormatColumn],
+        values: Sequence[FormatColumn],
+        position: Position | None,
+    ) -> None:
+        """Refuse formats that cannot carry the columns (KAFKA with two key columns, an ARRAY
+        in DELIMITED...) now rather than when the query runs; registry formats are checked
+        when their schemas are registered."""
+        try:
+            if keys and not formats.key_format.uses_registry:
+                serde_for(formats.key_format, keys, part="key", options=formats.key_options())
+            if not formats.value_format.uses_registry:
+                serde_for(
+                    formats.value_format, values, part="value", options=formats.value_options()
+                )
+        except UnsupportedFormat as exc:
+            raise self.fail(str(exc), position) from None
 
     def format_name(self, name: str, position: Position | None) -> FormatName:
         try:
@@ -402,6 +425,12 @@ class _ScriptPlanner:
         formats = self.formats(properties, inherited, query.position)
         if not planned.schema.keys and formats.key_format is not FormatName.NONE:
             formats = dataclasses.replace(formats, key_format=FormatName.NONE, key_delimiter=None)
+        self.check_formats(
+            formats,
+            [FormatColumn(c.name, c.type) for c in planned.schema.keys],
+            [FormatColumn(c.name, c.type) for c in planned.schema.values],
+            statement.position if statement else query.position,
+        )
         columns = {column.name: column.type for column in planned.schema.columns}
         timestamp = self.timestamp_column(properties, columns, query.position)
         return Sink(

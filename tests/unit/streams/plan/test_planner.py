@@ -265,3 +265,13 @@ def test_join_key_missing_from_projection_reads_as_in_ksqldb() -> None:
         "The query used to build `OUT` must include the join expressions L.A or R.A in its"
         " projection (eg, SELECT L.A...)." in str(caught.value)
     )
+
+
+def test_formats_that_cannot_carry_the_columns_are_refused_when_planning() -> None:
+    with pytest.raises(InvalidQuery, match="the KAFKA format cannot be used"):
+        plan("CREATE STREAM out AS SELECT symbol, id, price FROM trades PARTITION BY symbol, id;")
+    with pytest.raises(InvalidQuery, match="DELIMITED does not support type ARRAY"):
+        plan(
+            "CREATE STREAM out WITH (value_format='DELIMITED') AS"
+            " SELECT id, ARRAY[qty] AS qs FROM trades;"
+        )
