@@ -184,6 +184,7 @@ class StreamApplication:
         self.sink_key, self.sink_value = _serdes(
             sink.formats, sink.topic, sink_keys, sink_values, resolver
         )
+        self.null_key = (None,) * len(source.key_columns)
         self.timestamp_index = (
             source.schema.index(source.timestamp_column) if source.timestamp_column else None
         )
@@ -289,7 +290,8 @@ class StreamApplication:
             task.filtered += 1  # a stream ignores records without a value, as ksqlDB does
             return
         try:
-            key_row = self.source_key.deserialize(record.key) or ()
+            # A record without a key still has the key columns, as NULLs.
+            key_row = self.source_key.deserialize(record.key) or self.null_key
             value_row = self.source_value.deserialize(record.value)
             if value_row is None:
                 if self.table:  # a tombstone deletes the row downstream too

@@ -77,8 +77,12 @@ def test_nulls_follow_ksqldb() -> None:
             {"topic": "trades", "key": 9, "value": None, "timestamp": 1},
             {"topic": "trades", "key": 1, "value": {"symbol": None, "price": None, "qty": 1}},
             {"topic": "trades", "key": 2, "value": {"symbol": "a", "price": 1.0, "qty": None}},
+            {"topic": "trades", "key": None, "value": {"symbol": "b", "price": 2.0, "qty": 3}},
         ],
-        [{"topic": "OUT", "key": 1, "value": {"S": None, "MISSING": True}}],
+        [
+            {"topic": "OUT", "key": 1, "value": {"S": None, "MISSING": True}},
+            {"topic": "OUT", "key": None, "value": {"S": 5.0, "MISSING": False}},
+        ],
     )
 
 
