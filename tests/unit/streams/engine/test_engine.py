@@ -266,3 +266,12 @@ def test_aggregations_and_joins_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedPlan, match="CTAS_TOTALS_0: GROUP BY"):
         StreamApplication(log, script.queries[0], "app")
     log.close()
+
+
+def test_sink_timestamp_column_sets_the_output_timestamp() -> None:
+    check(
+        TRADES + "CREATE STREAM out WITH (timestamp='event_at') AS"
+        " SELECT id, ROWTIME + qty AS event_at FROM trades;",
+        [trade(1, "a", 1.0, 5, 100)],
+        [{"topic": "OUT", "key": 1, "value": {"EVENT_AT": 105}, "timestamp": 105}],
+    )
