@@ -386,7 +386,20 @@ class _ScriptPlanner:
         )
         prefix = "CSAS" if statement.kind is SourceKind.STREAM else "CTAS"
         query_id = statement.properties.query_id or f"{prefix}_{statement.name}_{len(self.queries)}"
-        self.queries.append(PersistentQuery(query_id, sink, statement.text))
+        replaced = next(
+            (
+                index
+                for index, query in enumerate(self.queries)
+                if query.plan.name == statement.name and query.id.startswith(("CSAS_", "CTAS_"))
+            ),
+            None,
+        )
+        if existing is not None and replaced is not None:
+            # CREATE OR REPLACE: the query keeps its id and its place, with the new plan.
+            old = self.queries[replaced]
+            self.queries[replaced] = PersistentQuery(old.id, sink, statement.text)
+        else:
+            self.queries.append(PersistentQuery(query_id, sink, statement.text))
         keys = tuple(FormatColumn(column.name, column.type) for column in sink.schema.keys)
         values = tuple(FormatColumn(column.name, column.type) for column in sink.schema.values)
         partitions = sink.partitions

@@ -275,3 +275,12 @@ def test_formats_that_cannot_carry_the_columns_are_refused_when_planning() -> No
             "CREATE STREAM out WITH (value_format='DELIMITED') AS"
             " SELECT id, ARRAY[qty] AS qs FROM trades;"
         )
+
+
+def test_create_or_replace_replaces_the_query_and_keeps_its_id() -> None:
+    script = plan(
+        "CREATE STREAM out AS SELECT id, price FROM trades;\n"
+        "CREATE OR REPLACE STREAM out AS SELECT id, price FROM trades WHERE qty > 1;"
+    )
+    assert [query.id for query in script.queries] == ["CSAS_OUT_0"]
+    assert "Filter QTY > 1" in explain(script.queries[0].plan)
