@@ -9,7 +9,7 @@ formats: JSON, DELIMITED, KAFKA, AVRO), ``state`` (state stores backed by change
 
 from __future__ import annotations
 
-from streammesh.streams.dsl import call, col, lit, stream
+from streammesh.streams.dsl import call, col, lit, stream, table
 from streammesh.streams.engine import (
     DeadLetter,
     EngineError,
@@ -110,6 +110,7 @@ __all__ = [
     "run_test",
     "run_test_files",
     "stream",
+    "table",
     "type_of",
     "udaf",
     "udf",

@@ -203,6 +203,8 @@ class Stream:
 
     source: str
     alias: str | None = None
+    kind: SourceKind = SourceKind.STREAM
+    """What the query produces: a stream (``stream(...)``) or a table (``table(...)``)."""
     where: Expression | None = None
     items: tuple[SelectItem, ...] = ()
     partition: tuple[Expression, ...] = ()
@@ -249,7 +251,8 @@ class Stream:
         key_format: str | None = None,
         partitions: int | None = None,
     ) -> Sink:
-        """Write the rows to a new stream ``name`` (``CREATE STREAM name AS SELECT``)."""
+        """Write the rows to a new stream or table ``name`` (``CREATE STREAM|TABLE name AS
+        SELECT``)."""
         properties = SourceProperties(
             kafka_topic=topic,
             value_format=value_format.upper() if value_format else None,
@@ -267,8 +270,13 @@ class Sink:
     name: str
     properties: SourceProperties = field(default_factory=SourceProperties)
 
+    @property
+    def kind(self) -> SourceKind:
+        """Stream or table, as the pipeline started."""
+        return self.stream.kind
+
     def compile(self, catalog: Catalog, *, registry: FunctionRegistry | None = None) -> SinkNode:
-        """The plan, through the same planner as ``CREATE STREAM name AS SELECT ...``.
+        """The plan, through the same planner as ``CREATE STREAM|TABLE name AS SELECT ...``.
 
         Raises:
             PlanError, ExpressionError: as for the SQL statement.
@@ -276,7 +284,7 @@ class Sink:
         return plan_query(
             self.stream.query(),
             sink=self.name,
-            kind=SourceKind.STREAM,
+            kind=self.stream.kind,
             catalog=catalog,
             properties=self.properties,
             registry=registry,
@@ -288,4 +296,9 @@ def stream(name: str, alias: str | None = None) -> Stream:
     return Stream(name, alias)
 
 
-__all__ = ["Expr", "Sink", "Stream", "call", "col", "lit", "stream"]
+def table(name: str, alias: str | None = None) -> Stream:
+    """Start a pipeline reading the table ``name``; it writes a table (``CREATE TABLE AS``)."""
+    return Stream(name, alias, SourceKind.TABLE)
+
+
+__all__ = ["Expr", "Sink", "Stream", "call", "col", "lit", "stream", "table"]

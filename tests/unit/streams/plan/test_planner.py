@@ -284,3 +284,16 @@ def test_create_or_replace_replaces_the_query_and_keeps_its_id() -> None:
     )
     assert [query.id for query in script.queries] == ["CSAS_OUT_0"]
     assert "Filter QTY > 1" in explain(script.queries[0].plan)
+
+
+def test_the_dsl_table_compiles_like_create_table_as_select() -> None:
+    from streammesh.streams.dsl import table
+
+    text = (
+        "CREATE TABLE users (id INT PRIMARY KEY, name STRING, region STRING)"
+        " WITH (kafka_topic='users', value_format='JSON');\n"
+    )
+    sql = text + "CREATE TABLE eu AS SELECT id, name FROM users WHERE region = 'EU';"
+    from_sql = plan_statements(parse_statements(sql), text=sql)
+    pipeline = table("USERS").filter(col("REGION") == "EU").select("ID", "NAME").to("EU")
+    assert pipeline.compile(from_sql.catalog.without("EU")) == from_sql.queries[0].plan
