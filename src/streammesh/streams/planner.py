@@ -24,6 +24,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from streammesh.streams.evaluation.compiler import compile_aggregate, compile_predicate, type_of
 from streammesh.streams.evaluation.schema import Schema
@@ -130,6 +131,21 @@ class Catalog:
         return Catalog(tuple(entry for entry in self.entries if entry.name != name))
 
 
+class ProductSources(Protocol):
+    """Where the planner finds a data product named in ``FROM`` (``execution.stocktrades``):
+    the product catalog of :mod:`streammesh.streams.products` reads the control plane and the
+    registry; without one, a product in ``FROM`` is refused as unsupported."""
+
+    def entry(self, name: str, position: Position | None, text: str) -> CatalogEntry:
+        """The product ``name`` (``domain.product`` or ``domain.product.vN``) as a source.
+
+        Raises:
+            PlanError: no such product (the nearest name suggested), or its schema has no
+                SQL columns.
+        """
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class PersistentQuery:
     """A query that runs until stopped, writing its sink: ksqlDB's id (``CSAS_OUTPUT_0``),
@@ -154,6 +170,7 @@ def plan_statements(
     text: str = "",
     catalog: Catalog | None = None,
     registry: FunctionRegistry | None = None,
+    products: ProductSources | None = None,
 ) -> Script:
     """Plan a script: create its streams and tables, plan its persistent queries.
 
@@ -162,14 +179,16 @@ def plan_statements(
         text: The script's text, so that errors can show the line and a caret.
         catalog: Streams and tables known before the script (default: none).
         registry: The functions expressions may call (default: the built-ins and plugins).
+        products: Where data products named in ``FROM`` are found (default: nowhere, and a
+            product in ``FROM`` is refused).
 
     Raises:
         PlanError: a statement that cannot be planned (unknown source, missing key...).
         ExpressionError: an expression that does not type (names it, the types, where).
         UnsupportedSql: a statement streammesh does not run yet (a transient query,
-            ``INSERT ... VALUES``, a data product in ``FROM``).
+            ``INSERT ... VALUES``, a data product in ``FROM`` without ``products``).
     """
-    planner = _ScriptPlanner(catalog or Catalog(), registry or default_registry(), text)
+    planner = _ScriptPlanner(catalog or Catalog(), registry or default_registry(), text, products)
     for statement in statements:
         planner.statement(statement)
     return Script(planner.catalog, tuple(planner.queries))
@@ -192,10 +211,17 @@ def plan_query(
 
 
 class _ScriptPlanner:
-    def __init__(self, catalog: Catalog, registry: FunctionRegistry, text: str) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        registry: FunctionRegistry,
+        text: str,
+        products: ProductSources | None = None,
+    ) -> None:
         self.catalog = catalog
         self.registry = registry
         self.text = text
+        self.products = products
         self.queries: list[PersistentQuery] = []
 
     def fail(self, detail: str, position: Position | None) -> InvalidQuery:
@@ -609,9 +635,13 @@ class _QueryPlanner:
 
     def source(self, name: str, alias: str | None, written: object) -> Source:
         position = getattr(written, "position", None)
+        entry: CatalogEntry | None
         if getattr(written, "is_product", False):
-            raise self.script.unsupported(f"a data product in FROM ({name})", position)
-        entry = self.script.catalog.get(name)
+            if self.script.products is None:
+                raise self.script.unsupported(f"a data product in FROM ({name})", position)
+            entry = self.script.products.entry(name, position, self.script.text)
+        else:
+            entry = self.script.catalog.get(name)
         if entry is None:
             raise UnknownSource(name, self.script.catalog.names(), position, self.script.text)
         qualifier = alias or entry.name
@@ -978,6 +1008,7 @@ __all__ = [
     "Catalog",
     "CatalogEntry",
     "PersistentQuery",
+    "ProductSources",
     "Script",
     "plan_query",
     "plan_statements",
