@@ -1,0 +1,294 @@
+"""``StreamsService``: stream applications over the mesh's data products.
+
+Built once by :class:`~streammesh.runtime.MeshRuntime` (``runtime.streams``) on the control
+plane, the registry and the grant checks. :meth:`StreamsService.prepare` turns a script into a
+:class:`PreparedApplication` without changing anything: it parses the statements, plans them
+with the data products of the mesh in ``FROM``, derives each output product (descriptor and
+Avro schema, classifications propagated), plans those through the control plane (governance
+runs: what policy refuses is refused) and checks the grants of the application's service
+account. :meth:`StreamsService.publish` then applies the output products and records the
+lineage (the application consumes its inputs and produces its outputs).
+
+Example:
+    >>> prepared = runtime.streams.prepare(sql, "trending-app", "trending-sa")  # doctest: +SKIP
+    >>> [item.reference for item in prepared.outputs]  # doctest: +SKIP
+    ['analytics.trending_stocks.v1']
+    >>> runtime.streams.publish(prepared, actor="alice")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from streammesh.access import AccessControl
+from streammesh.bounded_yaml import YamlRefused, load_yaml
+from streammesh.control import (
+    ApplicationRole,
+    ApplyResult,
+    ControlPlane,
+    Plan,
+    PlanRefused,
+    TeamRecord,
+)
+from streammesh.identity import AccountStore
+from streammesh.products import parse_descriptor
+from streammesh.registry import SchemaRegistry
+from streammesh.streams.functions.registry import FunctionRegistry
+from streammesh.streams.plan import PlanNode, Source, children
+from streammesh.streams.planner import PersistentQuery, Script, plan_statements
+from streammesh.streams.products.catalog import InputProduct, ProductCatalog
+from streammesh.streams.products.classification import column_labels
+from streammesh.streams.products.errors import OutputProductInvalid
+from streammesh.streams.products.grants import check_grants
+from streammesh.streams.products.output import OutputProduct, derive_output
+from streammesh.streams.sql import parse_statements
+from streammesh.streams.sql.statements import CreateAsSelect, SourceProperties
+
+__all__ = ["PreparedApplication", "StreamsService"]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedApplication:
+    """A stream application planned against the mesh, checked, and ready to start.
+
+    Attributes:
+        name: The application's name (its consumer group, its node in the lineage graph).
+        principal: The service account it runs as (``None``: the mesh's operator).
+        text: The script.
+        script: The planned script; a query publishing a product writes the product's topic.
+        inputs: The data products the queries read.
+        outputs: The data products the queries publish.
+        plan: The control plane's plan of the output products (``None`` without any).
+        clear: Per input product version, whether classified fields are read in clear (a
+            grant with classified fields, or the operator); else over their placeholders.
+    """
+
+    name: str
+    principal: str | None
+    text: str
+    script: Script
+    inputs: tuple[InputProduct, ...]
+    outputs: tuple[OutputProduct, ...]
+    plan: Plan | None
+    clear: Mapping[str, bool]
+
+    @property
+    def queries(self) -> tuple[PersistentQuery, ...]:
+        """The persistent queries, in order."""
+        return self.script.queries
+
+
+class StreamsService:
+    """Stream applications over data products (see the module)."""
+
+    def __init__(
+        self,
+        plane: ControlPlane,
+        registry: SchemaRegistry,
+        grants: AccessControl,
+        *,
+        functions: FunctionRegistry | None = None,
+    ) -> None:
+        self._plane = plane
+        self._registry = registry
+        self._grants = grants
+        self._functions = functions
+
+    def prepare(
+        self,
+        sql_text: str,
+        application: str,
+        principal: str | None,
+        *,
+        descriptor: str | None = None,
+        descriptor_origin: str = "descriptor",
+    ) -> PreparedApplication:
+        """Parse, plan and check a script; nothing is changed.
+
+        Args:
+            sql_text: The statements.
+            application: The application's name.
+            principal: The service account it runs as; ``None`` is the mesh's operator
+                (in-process), whose grants are not checked.
+            descriptor: The YAML of a descriptor file given with the SQL, describing the
+                product one query publishes (its ``key``, ``schema`` and ``upstreams`` come
+                from the query).
+            descriptor_origin: Where ``descriptor`` came from, for messages.
+
+        Raises:
+            SqlSyntaxError: invalid SQL (line, column, caret).
+            PlanError: a statement that cannot be planned; ``UnknownProduct`` names the
+                nearest product.
+            ExpressionError: an expression that does not type.
+            OutputProductInvalid: a query's output cannot be the product it names.
+            DescriptorInvalid: the descriptor file, or the derived descriptor, is invalid.
+            PlanRefused: the control plane (governance included) refuses an output product.
+            GrantMissing: the service account lacks a grant it needs.
+        """
+        statements = parse_statements(sql_text)
+        catalog = ProductCatalog(self._plane, self._registry)
+        script = plan_statements(
+            statements, text=sql_text, registry=self._functions, products=catalog
+        )
+        template = _template(descriptor, descriptor_origin) if descriptor is not None else None
+        published = _published(statements, template)
+        labels_of = {item.written: item.labels for item in catalog.resolved}
+        outputs: list[OutputProduct] = []
+        queries: list[PersistentQuery] = []
+        for query in script.queries:
+            target = published.get(query.plan.name)
+            if target is None:
+                queries.append(query)
+                continue
+            product, properties, document = target
+            inputs = [
+                found
+                for name in _source_names(query)
+                if (found := catalog.product(name)) is not None
+            ]
+            output = derive_output(
+                query.id,
+                query.plan,
+                properties,
+                product=product,
+                application=application,
+                inputs=inputs,
+                labels=column_labels(query.plan, labels_of),
+                team=self._team(principal, product),
+                template=document,
+            )
+            outputs.append(output)
+            queries.append(dataclasses.replace(query, plan=output.sink))
+        if template is not None and not any(
+            output.descriptor.name == template.get("name") for output in outputs
+        ):
+            raise OutputProductInvalid(
+                "(none)",
+                str(template.get("name")),
+                f"{descriptor_origin} describes it, but no CREATE ... AS SELECT publishes it;"
+                f" add WITH (product='{template.get('name')}')",
+            )
+        plan = self._plane.plan([output.source for output in outputs]) if outputs else None
+        if plan is not None and plan.errors:
+            raise PlanRefused(plan.errors)
+        inputs_all = catalog.resolved
+        clear: Mapping[str, bool] = {item.reference: True for item in inputs_all}
+        if principal is not None:
+            clear = check_grants(
+                self._grants,
+                application=application,
+                principal=principal,
+                inputs=[item.reference for item in inputs_all],
+                outputs=[(output.reference, output.descriptor.team) for output in outputs],
+            )
+        return PreparedApplication(
+            application,
+            principal,
+            sql_text,
+            dataclasses.replace(script, queries=tuple(queries)),
+            inputs_all,
+            tuple(outputs),
+            plan,
+            clear,
+        )
+
+    def prepare_file(
+        self, path: str | Path, application: str, principal: str | None
+    ) -> PreparedApplication:
+        """:meth:`prepare` of a ``.sql`` file, with the descriptor file next to it
+        (``trending.sql`` and ``trending.yaml``) when there is one."""
+        sql_path = Path(path)
+        yaml_path = sql_path.with_suffix(".yaml")
+        descriptor = yaml_path.read_text(encoding="utf-8") if yaml_path.is_file() else None
+        return self.prepare(
+            sql_path.read_text(encoding="utf-8"),
+            application,
+            principal,
+            descriptor=descriptor,
+            descriptor_origin=str(yaml_path),
+        )
+
+    def publish(self, prepared: PreparedApplication, *, actor: str) -> ApplyResult | None:
+        """Apply the output products (their schemas registered) and record the lineage: the
+        application consumes each input product and produces each output product.
+
+        Raises:
+            PlanRefused: the mesh changed since :meth:`prepare` and now refuses a product.
+            NotAcceptingConsumers: an input product was deprecated meanwhile.
+        """
+        result = None
+        if prepared.outputs:
+            result = self._plane.apply([output.source for output in prepared.outputs], actor=actor)
+        principal = prepared.principal or actor
+        for item in prepared.inputs:
+            self._plane.register_application(
+                item.reference,
+                prepared.name,
+                role=ApplicationRole.CONSUMER,
+                principal=principal,
+                group=prepared.name,
+            )
+        for output in prepared.outputs:
+            self._plane.register_application(
+                output.reference, prepared.name, role=ApplicationRole.PRODUCER, principal=principal
+            )
+        return result
+
+    def _team(self, principal: str | None, product: str) -> TeamRecord | None:
+        """The owning team of a product published without a descriptor file: the service
+        account's team, else the only team of the product's domain."""
+        teams = self._plane.teams()
+        if principal is not None:
+            account = AccountStore(self._plane.store).find(principal)
+            if account is not None and account.team is not None:
+                return next((team for team in teams if team.name == account.team), None)
+        domain = product.split(".", 1)[0]
+        mine = [team for team in teams if team.domain == domain]
+        return mine[0] if len(mine) == 1 else None
+
+
+def _template(text: str, origin: str) -> dict[str, Any]:
+    try:
+        document = load_yaml(text)
+    except (yaml.YAMLError, YamlRefused):
+        parse_descriptor(text, source=origin)  # raises DescriptorInvalid with the position
+        raise
+    if not isinstance(document, dict):
+        parse_descriptor(text, source=origin)
+        raise OutputProductInvalid("(none)", origin, "the descriptor file is not a mapping")
+    return document
+
+
+def _published(
+    statements: Sequence[object], template: Mapping[str, Any] | None
+) -> dict[str, tuple[str, SourceProperties, Mapping[str, Any] | None]]:
+    """Per sink name, the product its query publishes, the statement's properties and the
+    descriptor file's document when it describes that product."""
+    creates = [s for s in statements if isinstance(s, CreateAsSelect)]
+    named = template.get("name") if template is not None else None
+    found: dict[str, tuple[str, SourceProperties, Mapping[str, Any] | None]] = {}
+    for statement in creates:
+        product = statement.properties.product
+        if product is None and named is not None and len(creates) == 1:
+            product = str(named)
+        if product is not None:
+            document = template if product == named else None
+            found[statement.name] = (product, statement.properties, document)
+    return found
+
+
+def _source_names(query: PersistentQuery) -> list[str]:
+    """The sources a query reads, left to right."""
+
+    def walk(node: PlanNode) -> list[str]:
+        if isinstance(node, Source):
+            return [node.name]
+        return [name for child in children(node) for name in walk(child)]
+
+    return list(dict.fromkeys(walk(query.plan)))
