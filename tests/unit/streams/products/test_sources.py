@@ -49,9 +49,7 @@ def test_a_product_in_from_plans_with_its_columns_key_topic_and_format(mesh: Mes
 
 
 def test_a_state_product_in_json_schema_is_a_table_read_as_json_sr(mesh: MeshRuntime) -> None:
-    source = _plan(
-        mesh, "CREATE TABLE regions AS SELECT userid, regionid FROM members.users.v1 u;"
-    )
+    source = _plan(mesh, "CREATE TABLE regions AS SELECT userid, regionid FROM members.users.v1 u;")
     assert source.kind is SourceKind.TABLE
     assert source.formats.value_format is FormatName.JSON_SR
     assert [c.name for c in source.key_columns] == ["USERID"]
