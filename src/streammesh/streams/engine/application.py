@@ -23,9 +23,12 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import struct
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from streammesh.log import (
@@ -43,16 +46,24 @@ from streammesh.log import (
     TopicSpec,
 )
 from streammesh.serde import SchemaResolver
+from streammesh.streams.engine.aggregation import (
+    AggregateTask,
+    CompiledAggregate,
+    Update,
+)
+from streammesh.streams.engine.errors import UnsupportedPlan
 from streammesh.streams.engine.pipeline import Pipeline, compile_pipeline, split
 from streammesh.streams.errors import StreamsError
+from streammesh.streams.expressions import Column as ColumnRef
 from streammesh.streams.formats.base import Column, FormatName, RowSerde
 from streammesh.streams.formats.errors import FormatError
 from streammesh.streams.formats.factory import serde_for
 from streammesh.streams.functions.errors import FunctionError
 from streammesh.streams.functions.registry import FunctionRegistry, default_registry
-from streammesh.streams.plan.nodes import Formats, Sink
+from streammesh.streams.plan.nodes import Formats, Project, Sink
 from streammesh.streams.planner import PersistentQuery
 from streammesh.streams.sql.statements import SourceKind
+from streammesh.streams.state import StoreContext, TaskId
 
 DEAD_LETTER_SUFFIX = ".dead-letter"
 
@@ -66,6 +77,8 @@ class TaskStats:
     records_out: int = 0
     filtered: int = 0
     dead_letters: int = 0
+    late: int = 0
+    """Rows dropped because they came after a window's grace period (one per window)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +159,15 @@ class StreamApplication:
             its dead-letter topic ``<name>.dead-letter``.
         registry: The functions its expressions call (default: built-ins and plugins).
         resolver: The schema registry, for AVRO, JSON_SR and PROTOBUF topics.
+        state_dir: Where the state stores of a ``GROUP BY`` keep their files
+            (``<state_dir>/<name>/<task>/<store>.db``); default: a temporary directory
+            removed on ``close()`` (the state is restored from its changelogs anyway).
 
     Raises:
-        UnsupportedPlan: the plan aggregates or joins (not yet run).
+        UnsupportedPlan: the plan joins (not yet run), or groups by a new key over several
+            input partitions (the repartition topic is not run yet).
+        InvalidWindow: a window ksqlDB refuses (RETENTION below size plus grace, a window
+            over a table).
         UnsupportedFormat: a topic's formats cannot carry its columns.
 
     Example:
@@ -164,6 +183,7 @@ class StreamApplication:
         *,
         registry: FunctionRegistry | None = None,
         resolver: SchemaResolver | None = None,
+        state_dir: Path | str | None = None,
     ) -> None:
         if isinstance(query, Sink):
             query = PersistentQuery(name, query)
@@ -171,11 +191,21 @@ class StreamApplication:
         self.query = query
         self.name = name
         self.dead_letter_topic = f"{name}{DEAD_LETTER_SUFFIX}"
-        self.pipeline: Pipeline = compile_pipeline(
-            query.id, query.plan, registry or default_registry()
-        )
+        functions = registry or default_registry()
+        self.pipeline: Pipeline = compile_pipeline(query.id, query.plan, functions)
         source, sink = self.pipeline.source, self.pipeline.sink
         self.table = source.kind is SourceKind.TABLE
+        self.aggregate: CompiledAggregate | None = None
+        self.output_key: list[int] = []
+        if self.pipeline.aggregate is not None:
+            self.aggregate = CompiledAggregate(
+                query.id, self.pipeline.aggregate, functions, table=self.table
+            )
+            self.output_key = _output_key(self.pipeline.aggregate.schema.keys, sink)
+        self._temporary: tempfile.TemporaryDirectory[str] | None = None
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.aggregates: dict[int, AggregateTask] = {}
+        self._reader: Consumer | None = None
         self.source_key, self.source_value = _serdes(
             source.formats, source.topic, source.key_columns, source.value_columns, resolver
         )
@@ -207,6 +237,12 @@ class StreamApplication:
             return
         source_topic = self.log.describe_topic(self.pipeline.source.topic)
         sink = self.pipeline.sink
+        if self.aggregate is not None and source_topic.partitions > 1 and _rekeys(self.pipeline):
+            raise UnsupportedPlan(
+                self.query.id,
+                f"GROUP BY a new key over a source of {source_topic.partitions} partitions"
+                " (the repartition topic)",
+            )
         compacted = sink.kind is SourceKind.TABLE
         self._ensure(sink.topic, sink.partitions or source_topic.partitions, compacted=compacted)
         self._ensure(self.dead_letter_topic, 1)
@@ -225,6 +261,33 @@ class StreamApplication:
         for partition in partitions:
             self.tasks.setdefault(partition.partition, TaskStats(partition.partition))
         self._producer, self._consumer = producer, consumer
+        if self.aggregate is not None:
+            try:
+                self._open_state(producer, isolation, source_topic.partitions)
+            except BaseException:
+                self.close()
+                raise
+
+    def _open_state(self, producer: Producer, isolation: IsolationLevel, partitions: int) -> None:
+        """Open (and restore from their changelogs) the state stores of every task."""
+        assert self.aggregate is not None
+        if self.state_dir is None:
+            self._temporary = tempfile.TemporaryDirectory(prefix="streammesh-state-")
+            self.state_dir = Path(self._temporary.name)
+        self._reader = self.log.consumer(
+            ConsumerOptions(auto_commit=False, isolation_level=isolation)
+        )
+        for partition in range(partitions):
+            context = StoreContext(
+                self.log,
+                self.state_dir,
+                self.name,
+                TaskId(0, partition),
+                partitions,
+                producer,
+                self._reader,
+            )
+            self.aggregates[partition] = AggregateTask(self.aggregate, context)
 
     def _ensure(self, topic: str, partitions: int, *, compacted: bool = False) -> None:
         try:
@@ -250,6 +313,10 @@ class StreamApplication:
                 tp: consumer.position(tp)
                 for tp in {TopicPartition(r.topic, r.partition) for r in records}
             }
+            # State changes go to the changelogs inside the same transaction as the outputs
+            # and the offsets; the local files commit only once that transaction has.
+            for state in self.aggregates.values():
+                state.flush()
             if self.exactly_once:
                 producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
                 producer.commit_transaction()
@@ -259,7 +326,11 @@ class StreamApplication:
         except BaseException:
             if self.exactly_once:
                 producer.abort_transaction()
+            for state in self.aggregates.values():
+                state.abort()
             raise
+        for state in self.aggregates.values():
+            state.commit()
         return len(records)
 
     def run_until_idle(self, timeout: float = 30.0) -> int:
@@ -293,6 +364,9 @@ class StreamApplication:
             # A record without a key still has the key columns, as NULLs.
             key_row = self.source_key.deserialize(record.key) or self.null_key
             value_row = self.source_value.deserialize(record.value)
+            if self.aggregate is not None:
+                self._aggregate(record, task, key_row, value_row, producer)
+                return
             if value_row is None:
                 if self.table:  # a tombstone deletes the row downstream too
                     self._tombstone(record, key_row, producer)
@@ -336,6 +410,77 @@ class StreamApplication:
         )
         task.records_out += 1
 
+    def _rowtime(self, record: Record, row: tuple[Any, ...]) -> tuple[tuple[Any, ...], int]:
+        """The source row with its ROWTIME: the record's, or the ``TIMESTAMP`` column's."""
+        if self.timestamp_index is None:
+            return row, record.timestamp_ms
+        found = _millis(row[self.timestamp_index])
+        if found is None or found < 0:
+            raise _BadTimestamp(self.pipeline.source.timestamp_column or "", found)
+        return (*row[:-3], found, record.partition, record.offset), found
+
+    def _aggregate(
+        self,
+        record: Record,
+        task: TaskStats,
+        key_row: tuple[Any, ...],
+        value_row: tuple[Any, ...] | None,
+        producer: Producer,
+    ) -> None:
+        """A record through the aggregate: its updates, each through the select list."""
+        state = self.aggregates[record.partition]
+        if value_row is None:  # a table's tombstone (a stream's null value never gets here)
+            updates = state.process(None, record.key, record.timestamp_ms)
+        else:
+            row = (*key_row, *value_row, record.timestamp_ms, record.partition, record.offset)
+            row, rowtime = self._rowtime(record, row)
+            kept = self.pipeline.run(row)
+            if kept is None and not self.table:
+                task.filtered += 1
+                return
+            updates = state.process(kept, record.key, rowtime)
+        task.late = state.late
+        if updates is None:
+            task.filtered += 1
+            return
+        written = [self._written(update) for update in updates]
+        for key_bytes, value_bytes, timestamp in written:
+            producer.send(
+                self.pipeline.sink.topic,
+                value_bytes,
+                key=key_bytes,
+                headers=record.headers,
+                timestamp_ms=timestamp,
+            )
+            task.records_out += 1
+
+    def _written(self, update: Update) -> tuple[bytes | None, bytes | None, int]:
+        """An update's key, value and timestamp as written to the sink topic."""
+        key = tuple(update.group[i] for i in self.output_key)
+        value_bytes = None
+        timestamp = update.timestamp
+        if update.row is not None:
+            assert self.pipeline.post is not None
+            result = self.pipeline.post(update.row)
+            if result is not None:
+                key, value = split(self.pipeline.sink, result)
+                value_bytes = self.sink_value.serialize(value)
+                if self.sink_timestamp_index is not None:
+                    found = _millis(result[self.sink_timestamp_index])
+                    if found is None or found < 0:
+                        raise _BadTimestamp(self.pipeline.sink.timestamp_column or "", found)
+                    timestamp = found
+        key_bytes = self.sink_key.serialize(key) if key else b""
+        window = update.window
+        if window is not None:
+            # ksqlDB's windowed keys: TimeWindowedSerde appends the 8-byte big-endian start,
+            # SessionWindowedSerde the end and then the start.
+            if window.session:
+                key_bytes = (key_bytes or b"") + struct.pack(">qq", window.end, window.start)
+            else:
+                key_bytes = (key_bytes or b"") + struct.pack(">q", window.start)
+        return key_bytes, value_bytes, timestamp
+
     def _tombstone(self, record: Record, key_row: tuple[Any, ...], producer: Producer) -> None:
         assert self.pipeline.table_key is not None
         empty = (None,) * len(self.pipeline.source.value_columns)
@@ -370,12 +515,23 @@ class StreamApplication:
         return dict(self.tasks)
 
     def close(self) -> None:
-        """Leave the input and release the producer (an open transaction is aborted)."""
+        """Leave the input and release the producer (an open transaction is aborted) and the
+        state stores (what was not committed is forgotten)."""
+        for state in self.aggregates.values():
+            state.close()
+        self.aggregates.clear()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._consumer is not None:
             self._consumer.close()
         if self._producer is not None:
             self._producer.close()
         self._consumer = self._producer = None
+        if self._temporary is not None:
+            self._temporary.cleanup()
+            self._temporary = None
+            self.state_dir = None
 
     def __enter__(self) -> StreamApplication:
         return self
@@ -395,3 +551,28 @@ class _BadTimestamp(Exception):
 def _format_columns(sink: Sink, *, key: bool) -> list[Column]:
     columns = sink.schema.keys if key else sink.schema.values
     return [Column(column.name, column.type) for column in columns]
+
+
+def _output_key(group: Sequence[Any], sink: Sink) -> list[int]:
+    """For each output key column, the index of the GROUP BY value it holds (the select list
+    names each grouping column once, possibly aliased)."""
+    names = [column.name for column in group]
+    project = sink.input
+    assert isinstance(project, Project)
+    indexes = []
+    for item in project.items:
+        if item.key:
+            assert isinstance(item.expression, ColumnRef)
+            indexes.append(names.index(item.expression.name))
+    return indexes
+
+
+def _rekeys(pipeline: Pipeline) -> bool:
+    """Whether the GROUP BY groups on something other than the source's key, in order (rows
+    of a group may then sit in several input partitions)."""
+    assert pipeline.aggregate is not None
+    keys = [column.name for column in pipeline.source.key_columns]
+    grouped = [
+        item.name if isinstance(item, ColumnRef) else None for item in pipeline.aggregate.group_by
+    ]
+    return grouped != keys

@@ -22,5 +22,19 @@ class UnsupportedPlan(EngineError):
         self.construct = construct
         super().__init__(
             f"query {query}: {construct} is not supported by the stream engine yet "
-            "(only stateless queries run: WHERE, the select list, PARTITION BY)"
+            "(it runs WHERE, the select list, PARTITION BY, GROUP BY with windows)"
         )
+
+
+class InvalidWindow(EngineError):
+    """A window clause the engine refuses (as ksqlDB does), naming the query and why.
+
+    Attributes:
+        query: The persistent query's id.
+        reason: What is wrong with the window.
+    """
+
+    def __init__(self, query: str, reason: str) -> None:
+        self.query = query
+        self.reason = reason
+        super().__init__(f"query {query}: {reason}")

@@ -9,6 +9,7 @@ output names and compares them with ksqlDB's test-runner rules.
 
 from __future__ import annotations
 
+import struct
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,11 +26,20 @@ from streammesh.log import (
 from streammesh.streams.engine.application import StreamApplication, _serdes
 from streammesh.streams.formats.base import RowSerde
 from streammesh.streams.functions.registry import FunctionRegistry
+from streammesh.streams.plan.nodes import Aggregate, PlanNode, Source
 from streammesh.streams.planner import Catalog, CatalogEntry, Script, plan_statements
 from streammesh.streams.sql.parser import parse_statements
+from streammesh.streams.sql.statements import HoppingWindow, SessionWindow, TumblingWindow
 from streammesh.streams.testing.compare import Comparison, ProducedRecord, compare
 from streammesh.streams.testing.errors import MalformedTestFile
-from streammesh.streams.testing.files import Header, TestRecord, read_inputs, read_outputs
+from streammesh.streams.testing.files import (
+    Header,
+    TestRecord,
+    Window,
+    WindowType,
+    read_inputs,
+    read_outputs,
+)
 from streammesh.streams.testing.records import input_bytes, produced_record
 
 _MAX_ROUNDS = 100
@@ -57,7 +67,7 @@ def run_test(
     with tempfile.TemporaryDirectory(prefix="streammesh-test-") as directory:
         log = open_log(f"embedded://{directory}/log")
         try:
-            return _run(log, script, inputs, expected, input_file, output_file, registry)
+            return _run(log, script, inputs, expected, input_file, output_file, registry, directory)
         finally:
             log.close()
 
@@ -78,6 +88,7 @@ def _run(
     input_file: str,
     output_file: str,
     registry: FunctionRegistry | None,
+    directory: str,
 ) -> Comparison:
     sinks = {query.plan.topic for query in script.queries}
     for entry in script.catalog.entries:
@@ -111,7 +122,13 @@ def _run(
                 headers=tuple((h.key, h.value) for h in record.headers or ()),
             )
     applications = [
-        StreamApplication(log, query, f"streams-test-{query.id}", registry=registry)
+        StreamApplication(
+            log,
+            query,
+            f"streams-test-{query.id}",
+            registry=registry,
+            state_dir=f"{directory}/state",
+        )
         for query in script.queries
     ]
     try:
@@ -128,19 +145,54 @@ def _run(
         sink = _entry_for(script.catalog, topic)
         assert sink is not None  # checked before running
         key_serde, value_serde = _serdes_of(sink)
+        windowing = _window_of(script, topic)
         for item in _read_all(log, topic):
+            key, window = _windowed_key(item.key, windowing)
             produced.append(
                 produced_record(
                     topic,
-                    item.key,
+                    key,
                     item.value,
                     item.timestamp_ms,
                     key_serde,
                     value_serde,
+                    window=window,
                     headers=tuple(_header(h) for h in item.headers),
                 )
             )
     return compare(produced, expected)
+
+
+_TimeWindow = TumblingWindow | HoppingWindow | SessionWindow
+
+
+def _window_of(script: Script, topic: str) -> _TimeWindow | None:
+    """The window of the query writing ``topic``, if it writes windowed keys."""
+    for query in script.queries:
+        if query.plan.topic != topic:
+            continue
+        node: PlanNode = query.plan.input
+        while not isinstance(node, Source):
+            if isinstance(node, Aggregate):
+                return node.window
+            if not hasattr(node, "input"):
+                break
+            node = node.input  # type: ignore[union-attr]
+    return None
+
+
+def _windowed_key(
+    data: bytes | None, window: _TimeWindow | None
+) -> tuple[bytes | None, Window | None]:
+    """Split a windowed key as ksqlDB writes it: the key, then the 8-byte big-endian window
+    start (time windows), or the end then the start (sessions)."""
+    if window is None or data is None:
+        return data, None
+    if isinstance(window, SessionWindow):
+        end, start = struct.unpack(">qq", data[-16:])
+        return data[:-16] or None, Window(start, end, WindowType.SESSION)
+    (start,) = struct.unpack(">q", data[-8:])
+    return data[:-8] or None, Window(start, start + window.size_ms, WindowType.TIME)
 
 
 def _header(header: tuple[str, bytes]) -> Header:

@@ -1,8 +1,10 @@
-"""A stateless plan compiled to one function from an input row to the output row.
+"""A plan compiled to operators: source -> steps -> [aggregate -> steps] -> sink.
 
-The function runs the ``Filter``, ``Rekey`` and ``Project`` nodes between the ``Source`` and
-the ``Sink`` in order, each compiled once (column indexes resolved ahead, see
-:mod:`streammesh.streams.evaluation`). ``None`` means the row was filtered out.
+``run`` runs the ``Filter``, ``Rekey`` and ``Project`` nodes between the ``Source`` and the
+``Sink`` (or the ``Aggregate``) in order, each compiled once (column indexes resolved ahead,
+see :mod:`streammesh.streams.evaluation`); ``None`` means the row was filtered out. With a
+``GROUP BY``, ``aggregate`` is the ``Aggregate`` node and ``post`` the select list over its
+rows (see :mod:`streammesh.streams.engine.aggregation`).
 """
 
 from __future__ import annotations
@@ -41,26 +43,44 @@ class Pipeline:
     sink: Sink
     run: Step
     table_key: Callable[[Row], Row] | None = None
+    aggregate: Aggregate | None = None
+    post: Step | None = None
 
 
 def compile_pipeline(query_id: str, sink: Sink, registry: FunctionRegistry) -> Pipeline:
-    """Compile the stateless plan under ``sink``.
+    """Compile the plan under ``sink``.
 
     Raises:
-        UnsupportedPlan: the plan aggregates or joins.
+        UnsupportedPlan: the plan joins, or aggregates twice.
     """
     nodes: list[PlanNode] = []
+    above: list[PlanNode] = []
+    aggregate: Aggregate | None = None
     node: PlanNode = sink.input
     while not isinstance(node, Source):
         if isinstance(node, Aggregate):
-            raise UnsupportedPlan(query_id, "GROUP BY (aggregation)")
+            if aggregate is not None:  # pragma: no cover - the planner nests no aggregates
+                raise UnsupportedPlan(query_id, "a GROUP BY over a GROUP BY")
+            aggregate, above, nodes = node, nodes, []
+            node = node.input
+            continue
         if isinstance(node, Join):
             raise UnsupportedPlan(query_id, f"{node.kind.value} JOIN")
         if isinstance(node, Sink):  # pragma: no cover - a sink is only ever the root
             raise UnsupportedPlan(query_id, "a nested sink")
         nodes.append(node)
         node = node.input
-    steps = [_step(item, registry) for item in reversed(nodes)]
+    run = _chain([_step(item, registry) for item in reversed(nodes)])
+    if aggregate is not None:
+        post = _chain([_step(item, registry) for item in reversed(above)])
+        return Pipeline(node, sink, run, None, aggregate, post)
+    table_key = _table_key(nodes[0], registry) if nodes and isinstance(nodes[0], Project) else None
+    return Pipeline(node, sink, run, table_key)
+
+
+def _chain(steps: Sequence[Step]) -> Step:
+    if len(steps) == 1:
+        return steps[0]
 
     def run(row: Row) -> Row | None:
         current = row
@@ -71,8 +91,7 @@ def compile_pipeline(query_id: str, sink: Sink, registry: FunctionRegistry) -> P
             current = result
         return current
 
-    table_key = _table_key(nodes[0], registry) if nodes and isinstance(nodes[0], Project) else None
-    return Pipeline(node, sink, run, table_key)
+    return run
 
 
 def _table_key(node: Project, registry: FunctionRegistry) -> Callable[[Row], Row]:

@@ -1,0 +1,408 @@
+"""The aggregate operator: ``GROUP BY`` over a stream or a table, with or without a window.
+
+One :class:`AggregateTask` per input partition keeps the groups in state stores of that task
+(:mod:`streammesh.streams.state`), so its state is logged to changelog topics and committed
+with the outputs and input offsets. Semantics follow ksqlDB (on Kafka Streams):
+
+- Stream aggregation adds each row to its group (and to each window the row falls in);
+  ``EMIT CHANGES`` emits the group's new row per input, ``EMIT FINAL`` emits a window's row
+  once, when stream time (the largest timestamp the task has seen) reaches the window's end
+  plus the grace period.
+- Table aggregation takes a row's earlier contribution back with ``undo`` when the row is
+  replaced or deleted (a tombstone), then adds the new one: an update emits the old group's
+  row, then the new group's, as Kafka Streams' table aggregation does.
+- A row is late for a window when the window's end plus the grace period is at or before
+  stream time; late rows are dropped and counted. The default grace is 24 hours (ksqlDB's).
+- An output's timestamp is the largest timestamp of the rows aggregated into it.
+- A session window (``SESSION (gap)``) is merged with every session of its key that ends
+  within ``gap`` before it or starts within ``gap`` after it; the sessions merged away are
+  emitted as tombstones of their windowed keys, as ksqlDB does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from streammesh.streams.engine.codec import decode_state, encode_state
+from streammesh.streams.engine.errors import InvalidWindow
+from streammesh.streams.evaluation.compiler import (
+    compile_aggregate,
+    compile_expression,
+    compile_predicate,
+)
+from streammesh.streams.functions.registry import FunctionRegistry
+from streammesh.streams.plan.nodes import Aggregate
+from streammesh.streams.sql.statements import (
+    HoppingWindow,
+    SessionWindow,
+    TumblingWindow,
+    Window,
+)
+from streammesh.streams.state import (
+    KeyValueStore,
+    SessionStore,
+    StoreContext,
+    WindowStore,
+)
+from streammesh.streams.state.store import ChangelogStore
+
+Row = tuple[Any, ...]
+
+DEFAULT_GRACE_MS = 24 * 60 * 60 * 1000
+"""ksqlDB's grace period when a window does not give one (Kafka Streams' old default)."""
+
+_STREAM_TIME = b"stream-time"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpan:
+    """A window an output belongs to: ``[start, end)`` for time windows; a session's
+    ``end`` is its last row's timestamp."""
+
+    start: int
+    end: int
+    session: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One output of the operator: a group's aggregate row (``None``: a tombstone of the
+    group), its window and its timestamp."""
+
+    group: Row
+    row: Row | None
+    window: WindowSpan | None
+    timestamp: int
+
+
+def grace_of(window: Window) -> int:
+    """The window's grace period in milliseconds (ksqlDB's default when not given)."""
+    return DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
+
+
+def retention_of(query: str, window: Window) -> int:
+    """How long the window's state is kept: ``RETENTION``, else its size (gap) plus grace.
+
+    Raises:
+        InvalidWindow: ``RETENTION`` is shorter than the size (gap) plus the grace period.
+    """
+    length = window.gap_ms if isinstance(window, SessionWindow) else window.size_ms
+    needed = length + grace_of(window)
+    if window.retention_ms is None:
+        return max(needed, 1)
+    if window.retention_ms < needed:
+        raise InvalidWindow(
+            query,
+            f"RETENTION ({window.retention_ms} ms) must be at least the window's size plus its"
+            f" grace period ({needed} ms)",
+        )
+    return window.retention_ms
+
+
+def window_starts(window: TumblingWindow | HoppingWindow, timestamp: int) -> list[int]:
+    """The starts of the time windows ``timestamp`` falls in, earliest first (windows are
+    aligned to the epoch, as Kafka Streams' ``TimeWindows``)."""
+    size = window.size_ms
+    advance = window.advance_ms if isinstance(window, HoppingWindow) else size
+    first = max(0, timestamp - size + advance) // advance * advance
+    return list(range(first, timestamp + 1, advance))
+
+
+class CompiledAggregate:
+    """An ``Aggregate`` node compiled once per query: group keys, the aggregate calls'
+    arguments and functions, ``HAVING`` (see :class:`AggregateTask`)."""
+
+    def __init__(
+        self, query: str, node: Aggregate, registry: FunctionRegistry, *, table: bool
+    ) -> None:
+        schema = node.input.schema.evaluation()
+        keys = [column.name for column in node.input.schema.keys]
+        self.query = query
+        self.node = node
+        self.table = table
+        self.window = node.window
+        self.final = node.emit.value == "FINAL"
+        self.group_by = [
+            compile_expression(item, schema, registry=registry, key_columns=keys)
+            for item in node.group_by
+        ]
+        compiled = [compile_aggregate(call, schema, registry=registry) for call in node.aggregates]
+        self.functions = [item.aggregate for item in compiled]
+        self.arguments = [item.argument for item in compiled]
+        self.having: Callable[[Row], bool] | None = (
+            compile_predicate(node.having, node.schema.evaluation(), registry=registry)
+            if node.having is not None
+            else None
+        )
+        if table and node.window is not None:
+            raise InvalidWindow(query, "windowing is not supported for table aggregations")
+        if isinstance(node.window, SessionWindow) and self.final:
+            raise InvalidWindow(query, "EMIT FINAL is not supported on SESSION windows yet")
+        self.grace = grace_of(node.window) if node.window is not None else 0
+        self.retention = retention_of(query, node.window) if node.window is not None else 0
+
+    def store_names(self) -> list[str]:
+        """The state stores a task of this query opens (each with a changelog topic)."""
+        base = f"{self.query}-Aggregate-Materialize"
+        if self.table:
+            return [base, f"{self.query}-Aggregate-Source"]
+        if self.window is not None:
+            return [base, f"{self.query}-Aggregate-StreamTime"]
+        return [base]
+
+
+class AggregateTask:
+    """The aggregate state of one task, and what each input row does to it."""
+
+    def __init__(self, compiled: CompiledAggregate, context: StoreContext) -> None:
+        self.compiled = compiled
+        self.late = 0
+        names = compiled.store_names()
+        window = compiled.window
+        self.stores: list[ChangelogStore[Any]] = []
+        self.groups: KeyValueStore | None = None
+        self.windows: WindowStore | None = None
+        self.sessions: SessionStore | None = None
+        self.source: KeyValueStore | None = None
+        self.clock: KeyValueStore | None = None
+        try:
+            if window is None:
+                self.groups = self._open(KeyValueStore(context, names[0]))
+            elif isinstance(window, SessionWindow):
+                self.sessions = self._open(
+                    SessionStore(context, names[0], retention_ms=compiled.retention)
+                )
+            else:
+                self.windows = self._open(
+                    WindowStore(context, names[0], retention_ms=compiled.retention)
+                )
+            if compiled.table:
+                self.source = self._open(KeyValueStore(context, names[1]))
+            elif window is not None:
+                self.clock = self._open(KeyValueStore(context, names[1]))
+        except BaseException:
+            self.close()
+            raise
+        stored = self.clock.get(_STREAM_TIME) if self.clock is not None else None
+        self.stream_time: int = decode_state(stored) if stored is not None else -1
+
+    def _open(self, store: Any) -> Any:
+        self.stores.append(store)
+        return store
+
+    # -- what a row does --------------------------------------------------------------------
+
+    def process(
+        self, row: Row | None, source_key: bytes | None, timestamp: int
+    ) -> list[Update] | None:
+        """Aggregate one input row (``None``: a table tombstone of ``source_key``).
+
+        A row the ``WHERE`` dropped from a table is passed as ``None`` too: it no longer
+        contributes. Returns the updates to write, in order, or ``None`` when a stream row is
+        dropped because a ``GROUP BY`` value is NULL (ksqlDB drops those rows).
+        """
+        compiled = self.compiled
+        if compiled.table:
+            return self._table(row, source_key or b"", timestamp)
+        assert row is not None
+        group = tuple(evaluate(row) for evaluate in compiled.group_by)
+        if None in group:
+            return None
+        values = [argument(row) for argument in compiled.arguments]
+        window = compiled.window
+        if window is None:
+            return self._add(group, values, timestamp)
+        previous = self.stream_time
+        self.stream_time = max(self.stream_time, timestamp)
+        if isinstance(window, SessionWindow):
+            return self._session(window, group, values, timestamp)
+        updates = self._windowed(window, group, values, timestamp)
+        if compiled.final and self.stream_time > previous:
+            updates.extend(self._closed(window, previous, self.stream_time))
+        return updates
+
+    def _add(self, group: Row, values: list[Any], timestamp: int) -> list[Update]:
+        assert self.groups is not None
+        key = encode_state(list(group))
+        stored = self.groups.get(key)
+        accumulators, latest = self._state(stored)
+        accumulators = [
+            function.aggregate(accumulator, value)
+            for function, accumulator, value in zip(
+                self.compiled.functions, accumulators, values, strict=True
+            )
+        ]
+        latest = max(latest, timestamp)
+        self.groups.put(key, encode_state([accumulators, latest]))
+        return [self._update(group, accumulators, None, latest)]
+
+    def _table(self, row: Row | None, source_key: bytes, timestamp: int) -> list[Update]:
+        assert self.groups is not None and self.source is not None
+        compiled = self.compiled
+        updates: list[Update] = []
+        before = self.source.get(source_key)
+        if before is not None:
+            old_group_list, old_values = decode_state(before)
+            old_group = tuple(old_group_list)
+            key = encode_state(list(old_group))
+            accumulators, latest = self._state(self.groups.get(key))
+            accumulators = [
+                function.undo(accumulator, value)
+                for function, accumulator, value in zip(
+                    compiled.functions, accumulators, old_values, strict=True
+                )
+            ]
+            latest = max(latest, timestamp)
+            self.groups.put(key, encode_state([accumulators, latest]))
+            updates.append(self._update(old_group, accumulators, None, latest))
+        group = tuple(evaluate(row) for evaluate in compiled.group_by) if row is not None else ()
+        if row is None or None in group:  # deleted, filtered, or no group: no contribution
+            if before is not None:
+                self.source.delete(source_key)
+            return updates
+        values = [argument(row) for argument in compiled.arguments]
+        self.source.put(source_key, encode_state([list(group), values]))
+        return updates + self._add(group, values, timestamp)
+
+    def _windowed(
+        self,
+        window: TumblingWindow | HoppingWindow,
+        group: Row,
+        values: list[Any],
+        timestamp: int,
+    ) -> list[Update]:
+        assert self.windows is not None
+        key = encode_state(list(group))
+        close = self.stream_time - self.compiled.grace
+        updates: list[Update] = []
+        for start in window_starts(window, timestamp):
+            end = start + window.size_ms
+            if end <= close:
+                self.late += 1  # Kafka Streams counts a dropped record per window
+                continue
+            accumulators, latest = self._state(self.windows.fetch(key, start))
+            accumulators = [
+                function.aggregate(accumulator, value)
+                for function, accumulator, value in zip(
+                    self.compiled.functions, accumulators, values, strict=True
+                )
+            ]
+            latest = max(latest, timestamp)
+            if not self.windows.put(key, start, encode_state([accumulators, latest])):
+                self.late += 1
+                continue
+            if not self.compiled.final:
+                updates.append(self._update(group, accumulators, WindowSpan(start, end), latest))
+        return updates
+
+    def _session(
+        self, window: SessionWindow, group: Row, values: list[Any], timestamp: int
+    ) -> list[Update]:
+        assert self.sessions is not None
+        key = encode_state(list(group))
+        gap = window.gap_ms
+        found = self.sessions.find_sessions(key, timestamp - gap, timestamp + gap)
+        start = min([timestamp, *(item[0] for item in found)])
+        end = max([timestamp, *(item[1] for item in found)])
+        if end < self.stream_time - self.compiled.grace:
+            self.late += 1
+            return []
+        functions = self.compiled.functions
+        accumulators = [function.init() for function in functions]
+        latest = timestamp
+        updates: list[Update] = []
+        for old_start, old_end, data in found:
+            old_accumulators, old_latest = decode_state(data)
+            accumulators = [
+                function.merge(accumulator, other)
+                for function, accumulator, other in zip(
+                    functions, accumulators, old_accumulators, strict=True
+                )
+            ]
+            latest = max(latest, old_latest)
+            self.sessions.remove(key, old_start, old_end)
+            if (old_start, old_end) != (start, end):
+                # The merged-away session leaves the table, stamped with its end as Kafka
+                # Streams stamps session updates.
+                span = WindowSpan(old_start, old_end, session=True)
+                updates.append(Update(group, None, span, old_end))
+        accumulators = [
+            function.aggregate(accumulator, value)
+            for function, accumulator, value in zip(functions, accumulators, values, strict=True)
+        ]
+        self.sessions.put(key, start, end, encode_state([accumulators, latest]))
+        span = WindowSpan(start, end, session=True)
+        updates.append(self._update(group, accumulators, span, latest))
+        return updates
+
+    def _closed(
+        self, window: TumblingWindow | HoppingWindow, previous: int, now: int
+    ) -> list[Update]:
+        """``EMIT FINAL``: the windows that closed as stream time went from ``previous`` to
+        ``now`` (their end plus grace in ``(previous, now]``), by start then key."""
+        assert self.windows is not None
+        lead = window.size_ms + self.compiled.grace
+        low = previous - lead + 1 if previous >= 0 else -(2**62)
+        high = now - lead
+        if high < low:
+            return []
+        updates = []
+        for key, start, data in self.windows.fetch_all(low, high):
+            accumulators, latest = decode_state(data)
+            group = tuple(decode_state(key))
+            span = WindowSpan(start, start + window.size_ms)
+            updates.append(self._update(group, accumulators, span, latest))
+        return updates
+
+    def _state(self, stored: bytes | None) -> tuple[list[Any], int]:
+        if stored is None:
+            return [function.init() for function in self.compiled.functions], -1
+        accumulators, latest = decode_state(stored)
+        return list(accumulators), int(latest)
+
+    def _update(
+        self, group: Row, accumulators: Sequence[Any], window: WindowSpan | None, latest: int
+    ) -> Update:
+        results = [
+            function.result(accumulator)
+            for function, accumulator in zip(self.compiled.functions, accumulators, strict=True)
+        ]
+        extra = (window.start, window.end) if window is not None else ()
+        row = (*group, *results, *extra)
+        having = self.compiled.having
+        if having is not None and not having(row):
+            return Update(group, None, window, latest)  # the group leaves the table
+        return Update(group, row, window, latest)
+
+    # -- commits ----------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Send the changes since the last commit to the changelogs (inside the engine's
+        transaction); expire windows that stream time has moved past their retention."""
+        if self.clock is not None and self.stream_time >= 0:
+            if self.windows is not None:
+                self.windows.expire(self.stream_time)
+            if self.sessions is not None:
+                self.sessions.expire(self.stream_time)
+            self.clock.put(_STREAM_TIME, encode_state(self.stream_time))
+        for store in self.stores:
+            store.flush()
+
+    def commit(self) -> None:
+        """The engine committed: the local files commit too."""
+        for store in self.stores:
+            store.commit()
+
+    def abort(self) -> None:
+        """The engine's transaction aborted: back to the last commit."""
+        for store in self.stores:
+            store.abort()
+        stored = self.clock.get(_STREAM_TIME) if self.clock is not None else None
+        self.stream_time = decode_state(stored) if stored is not None else -1
+
+    def close(self) -> None:
+        """Close the stores (what was not committed is forgotten)."""
+        for store in self.stores:
+            store.close()

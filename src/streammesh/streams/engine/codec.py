@@ -1,0 +1,84 @@
+"""State bytes: group keys and aggregate accumulators as tagged JSON.
+
+Accumulators are plain values (numbers, text, ``Decimal``, ``bytes``, dates and times, lists,
+tuples, dicts, frozensets; see :mod:`streammesh.streams.functions.aggregates`). State stores
+hold bytes and their changelogs are topics anyone with access to the log can write, so the
+values are encoded as JSON with a tag for each kind JSON lacks — never pickled, which would run
+code from the log on restore.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from decimal import Decimal
+from typing import Any
+
+
+def encode_state(value: Any) -> bytes:
+    """The bytes of ``value`` (see the module docstring).
+
+    Raises:
+        TypeError: a value of a kind accumulators never hold.
+    """
+    return json.dumps(_tagged(value), separators=(",", ":")).encode("utf-8")
+
+
+def decode_state(data: bytes) -> Any:
+    """The value :func:`encode_state` wrote as ``data``."""
+    return _untagged(json.loads(data))
+
+
+def _tagged(value: Any) -> Any:
+    # bool before int (a bool is an int); str and None are JSON as they are.
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return {"f": repr(value)}  # keeps NaN and infinities, which JSON cannot carry
+    if isinstance(value, Decimal):
+        return {"d": str(value)}
+    if isinstance(value, bytes):
+        return {"b": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, list):
+        return [_tagged(item) for item in value]
+    if isinstance(value, tuple):
+        return {"t": [_tagged(item) for item in value]}
+    if isinstance(value, frozenset | set):
+        return {"s": [_tagged(item) for item in value], "z": isinstance(value, frozenset)}
+    if isinstance(value, dict):
+        return {"m": [[_tagged(k), _tagged(v)] for k, v in value.items()]}
+    if isinstance(value, datetime.datetime):
+        return {"ts": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"da": value.isoformat()}
+    if isinstance(value, datetime.time):
+        return {"ti": value.isoformat()}
+    raise TypeError(f"cannot keep a {type(value).__name__} in a state store")
+
+
+def _untagged(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_untagged(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "f" in value:
+        return float(value["f"])
+    if "d" in value:
+        return Decimal(value["d"])
+    if "b" in value:
+        return base64.b64decode(value["b"])
+    if "t" in value:
+        return tuple(_untagged(item) for item in value["t"])
+    if "s" in value:
+        items = (_untagged(item) for item in value["s"])
+        return frozenset(items) if value["z"] else set(items)
+    if "m" in value:
+        return {_untagged(k): _untagged(v) for k, v in value["m"]}
+    if "ts" in value:
+        return datetime.datetime.fromisoformat(value["ts"])
+    if "da" in value:
+        return datetime.date.fromisoformat(value["da"])
+    return datetime.time.fromisoformat(value["ti"])

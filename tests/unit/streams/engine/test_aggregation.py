@@ -1,0 +1,373 @@
+"""GROUP BY in the engine: ksql-test-runner style cases (statements, input records, expected
+output records with their windows) run through ``run_test``, plus late-event counts, restarts
+restoring state from the changelogs, and refusals."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from streammesh.log import (
+    ConsumerOptions,
+    EventLog,
+    IsolationLevel,
+    Record,
+    TopicPartition,
+    TopicSpec,
+    open_log,
+)
+from streammesh.streams.engine import StreamApplication
+from streammesh.streams.engine.errors import InvalidWindow, UnsupportedPlan
+from streammesh.streams.engine.harness import run_test
+from streammesh.streams.planner import PersistentQuery, plan_statements
+from streammesh.streams.sql import parse_statements
+from streammesh.streams.testing import parse_records
+
+MINUTE = 60_000
+
+
+def check(sql: str, inputs: list[dict[str, object]], outputs: list[dict[str, object]]) -> None:
+    given = parse_records(json.dumps({"inputs": inputs}), "inputs", "input.json")
+    expected = parse_records(json.dumps({"outputs": outputs}), "outputs", "output.json")
+    comparison = run_test(sql, given, expected)
+    assert comparison.passed, comparison.render()
+
+
+STOCKTRADES = (
+    "CREATE STREAM stocktrades (side STRING, quantity INT, symbol STRING, price INT,"
+    " account STRING, userid STRING)"
+    " WITH (kafka_topic='stocktrades', value_format='JSON', partitions=1);\n"
+)
+
+
+def stocktrade(symbol: str, quantity: int, ts: int, *, key: str | None = None) -> dict[str, object]:
+    value = {"side": "BUY", "quantity": quantity, "symbol": symbol, "price": 100}
+    return {"topic": "stocktrades", "key": key, "value": value, "timestamp": ts}
+
+
+def windowed(
+    topic: str, key: object, value: object, ts: int, start: int, end: int, kind: str = "time"
+) -> dict[str, object]:
+    return {
+        "topic": topic,
+        "key": key,
+        "value": value,
+        "timestamp": ts,
+        "window": {"start": start, "end": end, "type": kind},
+    }
+
+
+def test_reference_use_case_1_trending_stocks() -> None:
+    size = 15 * MINUTE
+    check(
+        STOCKTRADES
+        + "CREATE TABLE trending_stocks AS SELECT symbol, SUM(quantity) AS total_quantity,"
+        " WINDOWSTART, WINDOWEND FROM stocktrades WINDOW TUMBLING (SIZE 15 MINUTES)"
+        " GROUP BY symbol EMIT CHANGES;",
+        [
+            stocktrade("ZTEST", 100, 1_000),
+            stocktrade("ZVV", 7, 2_000),
+            stocktrade("ZTEST", 50, 3_000),
+            stocktrade("ZTEST", 1, size + 5),
+        ],
+        [
+            windowed(
+                "TRENDING_STOCKS",
+                "ZTEST",
+                {"TOTAL_QUANTITY": 100, "WINDOWSTART": 0, "WINDOWEND": size},
+                1_000,
+                0,
+                size,
+            ),
+            windowed(
+                "TRENDING_STOCKS",
+                "ZVV",
+                {"TOTAL_QUANTITY": 7, "WINDOWSTART": 0, "WINDOWEND": size},
+                2_000,
+                0,
+                size,
+            ),
+            windowed(
+                "TRENDING_STOCKS",
+                "ZTEST",
+                {"TOTAL_QUANTITY": 150, "WINDOWSTART": 0, "WINDOWEND": size},
+                3_000,
+                0,
+                size,
+            ),
+            windowed(
+                "TRENDING_STOCKS",
+                "ZTEST",
+                {"TOTAL_QUANTITY": 1, "WINDOWSTART": size, "WINDOWEND": 2 * size},
+                size + 5,
+                size,
+                2 * size,
+            ),
+        ],
+    )
+
+
+def test_count_and_sum_per_key_emit_an_update_per_input_at_the_max_timestamp() -> None:
+    # The output timestamp is the largest timestamp aggregated so far (the out-of-order 5
+    # keeps 20), as Kafka Streams stamps aggregates.
+    check(
+        STOCKTRADES + "CREATE TABLE totals AS SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q,"
+        " AVG(quantity) AS a FROM stocktrades GROUP BY symbol;",
+        [
+            stocktrade("A", 1, 10),
+            stocktrade("A", 3, 20),
+            stocktrade("B", 2, 7),
+            stocktrade("A", 2, 5),
+        ],
+        [
+            {"topic": "TOTALS", "key": "A", "value": {"N": 1, "Q": 1, "A": 1.0}, "timestamp": 10},
+            {"topic": "TOTALS", "key": "A", "value": {"N": 2, "Q": 4, "A": 2.0}, "timestamp": 20},
+            {"topic": "TOTALS", "key": "B", "value": {"N": 1, "Q": 2, "A": 2.0}, "timestamp": 7},
+            {"topic": "TOTALS", "key": "A", "value": {"N": 3, "Q": 6, "A": 2.0}, "timestamp": 20},
+        ],
+    )
+
+
+def test_null_group_by_values_are_dropped() -> None:
+    check(
+        STOCKTRADES + "CREATE TABLE totals AS SELECT symbol, COUNT(*) AS n FROM stocktrades"
+        " GROUP BY symbol;",
+        [
+            {"topic": "stocktrades", "key": None, "value": {"quantity": 1}, "timestamp": 1},
+            stocktrade("A", 1, 2),
+        ],
+        [{"topic": "TOTALS", "key": "A", "value": {"N": 1}, "timestamp": 2}],
+    )
+
+
+def test_tumbling_window_out_of_order_within_grace_and_late_events_dropped(
+    tmp_path: Path,
+) -> None:
+    sql = (
+        STOCKTRADES + "CREATE TABLE counts AS SELECT symbol, COUNT(*) AS n FROM stocktrades"
+        " WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 30 SECONDS) GROUP BY symbol;"
+    )
+    inputs = [
+        stocktrade("A", 1, 10_000),  # window 0
+        stocktrade("A", 1, MINUTE + 10_000),  # window 1; stream time 70 s
+        stocktrade("A", 1, 50_000),  # window 0, out of order but within grace (ends 60 + 30)
+        stocktrade("A", 1, 2 * MINUTE),  # window 2; stream time 120 s closes window 0
+        stocktrade("A", 1, 59_000),  # late: window 0 ended 60 s, 60 + 30 <= 120
+    ]
+    check(
+        sql,
+        inputs,
+        [
+            windowed("COUNTS", "A", {"N": 1}, 10_000, 0, MINUTE),
+            windowed("COUNTS", "A", {"N": 1}, MINUTE + 10_000, MINUTE, 2 * MINUTE),
+            windowed("COUNTS", "A", {"N": 2}, 50_000, 0, MINUTE),
+            windowed("COUNTS", "A", {"N": 1}, 2 * MINUTE, 2 * MINUTE, 3 * MINUTE),
+        ],
+    )
+    # ... and the dropped event is counted in the task's stats.
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("stocktrades", partitions=1))
+    with log.producer() as producer:
+        for item in inputs:
+            value = {k.upper(): v for k, v in item["value"].items()}  # type: ignore[attr-defined]
+            producer.send(
+                "stocktrades",
+                json.dumps(value).encode(),
+                timestamp_ms=int(item["timestamp"]),  # type: ignore[call-overload]
+            )
+    with StreamApplication(log, query_of(sql), "late", state_dir=tmp_path / "state") as app:
+        app.run_until_idle()
+        stats = app.stats()[0]
+        assert (stats.records_in, stats.records_out, stats.late) == (5, 4, 1)
+    log.close()
+
+
+def test_hopping_windows_put_an_event_in_every_window_it_falls_in() -> None:
+    check(
+        STOCKTRADES + "CREATE TABLE counts AS SELECT symbol, COUNT(*) AS n, WINDOWSTART AS ws"
+        " FROM stocktrades WINDOW HOPPING (SIZE 30 SECONDS, ADVANCE BY 10 SECONDS)"
+        " GROUP BY symbol;",
+        [stocktrade("A", 1, 25_000), stocktrade("A", 1, 31_000)],
+        [
+            windowed("COUNTS", "A", {"N": 1, "WS": 0}, 25_000, 0, 30_000),
+            windowed("COUNTS", "A", {"N": 1, "WS": 10_000}, 25_000, 10_000, 40_000),
+            windowed("COUNTS", "A", {"N": 1, "WS": 20_000}, 25_000, 20_000, 50_000),
+            windowed("COUNTS", "A", {"N": 2, "WS": 10_000}, 31_000, 10_000, 40_000),
+            windowed("COUNTS", "A", {"N": 2, "WS": 20_000}, 31_000, 20_000, 50_000),
+            windowed("COUNTS", "A", {"N": 1, "WS": 30_000}, 31_000, 30_000, 60_000),
+        ],
+    )
+
+
+def test_session_windows_merge_and_retract_the_merged_sessions() -> None:
+    # Gap 30 s: 0 and 40 s are two sessions; 20 s bridges them into one, the two old
+    # sessions become tombstones of their windowed keys, as ksqlDB writes them.
+    check(
+        STOCKTRADES + "CREATE TABLE sessions AS SELECT symbol, COUNT(*) AS n, WINDOWSTART AS ws,"
+        " WINDOWEND AS we FROM stocktrades WINDOW SESSION (30 SECONDS) GROUP BY symbol;",
+        [stocktrade("A", 1, 0), stocktrade("A", 1, 40_000), stocktrade("A", 1, 20_000)],
+        [
+            windowed("SESSIONS", "A", {"N": 1, "WS": 0, "WE": 0}, 0, 0, 0, "session"),
+            windowed(
+                "SESSIONS",
+                "A",
+                {"N": 1, "WS": 40_000, "WE": 40_000},
+                40_000,
+                40_000,
+                40_000,
+                "session",
+            ),
+            windowed("SESSIONS", "A", None, 0, 0, 0, "session"),
+            windowed("SESSIONS", "A", None, 40_000, 40_000, 40_000, "session"),
+            windowed(
+                "SESSIONS", "A", {"N": 3, "WS": 0, "WE": 40_000}, 40_000, 0, 40_000, "session"
+            ),
+        ],
+    )
+
+
+def test_emit_final_emits_each_window_once_when_it_closes() -> None:
+    # No grace: a window closes when stream time reaches its end. The window of B at 70 s
+    # never closes within the input, so it is not emitted.
+    check(
+        STOCKTRADES + "CREATE TABLE counts AS SELECT symbol, COUNT(*) AS n FROM stocktrades"
+        " WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 0 SECONDS) GROUP BY symbol EMIT FINAL;",
+        [
+            stocktrade("A", 1, 1_000),
+            stocktrade("B", 1, 2_000),
+            stocktrade("A", 1, 3_000),
+            stocktrade("B", 1, MINUTE + 10_000),
+            stocktrade("A", 1, 5_000),  # late: window 0 closed at 60 s
+        ],
+        [
+            windowed("COUNTS", "A", {"N": 2}, 3_000, 0, MINUTE),
+            windowed("COUNTS", "B", {"N": 1}, 2_000, 0, MINUTE),
+        ],
+    )
+
+
+USERS = (
+    "CREATE TABLE users (userid STRING PRIMARY KEY, regionid STRING, credit INT)"
+    " WITH (kafka_topic='users', value_format='JSON', partitions=1);\n"
+)
+
+
+def user(userid: str, region: str | None, credit: int, ts: int) -> dict[str, object]:
+    value = None if region is None else {"regionid": region, "credit": credit}
+    return {"topic": "users", "key": userid, "value": value, "timestamp": ts}
+
+
+def test_table_aggregation_retracts_updated_and_deleted_rows() -> None:
+    check(
+        USERS + "CREATE TABLE regions AS SELECT regionid, COUNT(*) AS n, SUM(credit) AS c"
+        " FROM users GROUP BY regionid;",
+        [
+            user("u1", "R1", 10, 1),
+            user("u2", "R1", 5, 2),
+            user("u1", "R2", 7, 3),  # u1 moves: R1 loses it, R2 gains it
+            user("u2", None, 0, 4),  # u2 deleted: R1 loses it
+        ],
+        [
+            {"topic": "REGIONS", "key": "R1", "value": {"N": 1, "C": 10}, "timestamp": 1},
+            {"topic": "REGIONS", "key": "R1", "value": {"N": 2, "C": 15}, "timestamp": 2},
+            {"topic": "REGIONS", "key": "R1", "value": {"N": 1, "C": 5}, "timestamp": 3},
+            {"topic": "REGIONS", "key": "R2", "value": {"N": 1, "C": 7}, "timestamp": 3},
+            {"topic": "REGIONS", "key": "R1", "value": {"N": 0, "C": 0}, "timestamp": 4},
+        ],
+    )
+
+
+def test_having_filters_groups_and_a_group_leaving_it_is_a_tombstone() -> None:
+    check(
+        USERS + "CREATE TABLE big AS SELECT regionid, COUNT(*) AS n FROM users"
+        " GROUP BY regionid HAVING COUNT(*) > 1;",
+        [user("u1", "R1", 1, 1), user("u2", "R1", 1, 2), user("u2", None, 0, 3)],
+        [
+            {"topic": "BIG", "key": "R1", "value": None, "timestamp": 1},
+            {"topic": "BIG", "key": "R1", "value": {"N": 2}, "timestamp": 2},
+            {"topic": "BIG", "key": "R1", "value": None, "timestamp": 3},
+        ],
+    )
+
+
+def query_of(sql: str) -> PersistentQuery:
+    return plan_statements(parse_statements(sql), text=sql).queries[0]
+
+
+def read(log: EventLog, topic: str) -> list[Record]:
+    options = ConsumerOptions(isolation_level=IsolationLevel.READ_COMMITTED, auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in range(log.describe_topic(topic).partitions)]
+    found: list[Record] = []
+    with log.consumer(options) as reader:
+        reader.assign(partitions)
+        reader.seek_to_beginning()
+        ends = reader.end_offsets(partitions)
+        while any(reader.position(tp) < ends[tp] for tp in partitions):
+            found.extend(reader.poll(timeout=0.2))
+    return found
+
+
+def send_trades(log: EventLog, trades: list[tuple[str, int]]) -> None:
+    with log.producer() as producer:
+        for symbol, ts in trades:
+            value = json.dumps({"SYMBOL": symbol, "QUANTITY": 1}).encode()
+            producer.send("stocktrades", value, timestamp_ms=ts)
+
+
+def test_a_restart_restores_the_counts_from_the_changelog(tmp_path: Path) -> None:
+    sql = (
+        STOCKTRADES + "CREATE TABLE counts AS SELECT symbol, COUNT(*) AS n FROM stocktrades"
+        " WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY symbol;"
+    )
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("stocktrades", partitions=1))
+    send_trades(log, [("A", 1), ("A", 2), ("B", 3)])
+    with StreamApplication(log, query_of(sql), "counts") as app:  # a temporary state dir
+        assert app.run_until_idle() == 3
+    # Another process, its local state gone: the state comes back from the changelog.
+    send_trades(log, [("A", 4)])
+    with StreamApplication(log, query_of(sql), "counts", state_dir=tmp_path / "other") as app:
+        assert app.run_until_idle() == 1
+    last = read(log, "COUNTS")[-1]
+    assert last.key == b"A" + struct.pack(">q", 0)
+    assert json.loads(last.value or b"") == {"N": 3}
+    assert last.timestamp_ms == 4
+    assert "counts-CTAS_COUNTS_0-Aggregate-Materialize-changelog" in {
+        t.name for t in log.list_topics()
+    }
+    log.close()
+
+
+def test_retention_below_size_plus_grace_and_windowed_tables_are_refused(tmp_path: Path) -> None:
+    log = open_log(f"embedded://{tmp_path}/log")
+    short = (
+        STOCKTRADES + "CREATE TABLE c AS SELECT symbol, COUNT(*) AS n FROM stocktrades"
+        " WINDOW TUMBLING (SIZE 1 MINUTE, RETENTION 30 SECONDS, GRACE PERIOD 0 SECONDS)"
+        " GROUP BY symbol;"
+    )
+    with pytest.raises(InvalidWindow, match=r"RETENTION \(30000 ms\) must be at least"):
+        StreamApplication(log, query_of(short), "app")
+    windowed_table = (
+        USERS + "CREATE TABLE c AS SELECT regionid, COUNT(*) AS n FROM users"
+        " WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY regionid;"
+    )
+    with pytest.raises(InvalidWindow, match="windowing is not supported for table"):
+        StreamApplication(log, query_of(windowed_table), "app")
+    log.close()
+
+
+def test_group_by_a_new_key_over_several_partitions_is_refused(tmp_path: Path) -> None:
+    sql = STOCKTRADES.replace("partitions=1", "partitions=2") + (
+        "CREATE TABLE c AS SELECT symbol, COUNT(*) AS n FROM stocktrades GROUP BY symbol;"
+    )
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("stocktrades", partitions=2))
+    with (
+        pytest.raises(UnsupportedPlan, match="GROUP BY a new key over a source of 2 partitions"),
+        StreamApplication(log, query_of(sql), "app") as app,
+    ):
+        app.start()
+    log.close()
