@@ -3,8 +3,8 @@
 The CLI, the server and the SDK all open a mesh through :meth:`MeshRuntime.open`: it opens the
 metadata store, the event log and the schema registry once, and builds every service on them
 (control plane, grants and access requests, data keys, policies, governance, lineage,
-notifications, monitoring, the data plane). A new service is added here and nowhere else; the
-edges (CLI commands, HTTP routes) only ask the runtime for it.
+notifications, monitoring, the data plane, stream applications). A new service is added here
+and nowhere else; the edges (CLI commands, HTTP routes) only ask the runtime for it.
 
 Example:
     >>> with MeshRuntime.open(MeshConfig.load(Path(".streammesh"))) as mesh:  # doctest: +SKIP
@@ -33,6 +33,7 @@ from streammesh.privacy import KeyStore, LocalKms
 from streammesh.registry import SqlSchemaRegistry
 from streammesh.sqlite_file import private_directory
 from streammesh.store import MetadataStore, open_store
+from streammesh.streams import StreamsService
 
 if TYPE_CHECKING:
     from streammesh.log.kafka import KafkaAcls
@@ -65,6 +66,8 @@ class MeshRuntime:
         monitor: Throughput, consumer lag and SLO states of products.
         data: The data plane: producers, consumers and samples of products, with the grant
             check and field protection around them.
+        streams: Stream applications over data products: products in ``FROM``, outputs
+            published as products, their lineage and the grants they need.
         acls: The Kafka cluster's ACL bindings when ``kafka.acls`` is on.
     """
 
@@ -82,6 +85,7 @@ class MeshRuntime:
     notifications: NotificationService
     monitor: MeshMonitor
     data: DataPlane
+    streams: StreamsService
     acls: KafkaAcls | None = field(default=None)
 
     @classmethod
@@ -136,6 +140,7 @@ class MeshRuntime:
             notifications=NotificationService(store, plane, load_notify_settings(config.home)),
             monitor=MeshMonitor(plane, log, SloLedger(store)),
             data=DataPlane(plane, log, registry, grants, keys, governance.policies),
+            streams=StreamsService(plane, registry, grants),
             acls=acls,
         )
 
