@@ -1,0 +1,210 @@
+"""``runtime.streams``: a query's output published as a governed data product, with its
+schema, upstreams, lineage, classifications and the grants the application needs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from streammesh.control import PlanRefused, ProductNotFound
+from streammesh.identity import AccountKind
+from streammesh.lineage import EdgeKind
+from streammesh.products import Alignment, Classification, EventKind
+from streammesh.runtime import MeshRuntime
+from streammesh.streams import GrantMissing, OutputProductInvalid
+from streammesh.streams.formats import FormatName
+from tests.unit.streams.products.conftest import ADMIN, APP_ACCOUNT, grant
+
+PII = (Classification.PII,)
+
+TRENDING = """
+CREATE TABLE trending WITH (product='analytics.trending_stocks') AS
+  SELECT symbol, SUM(quantity) AS total_quantity, COUNT(trader_email) AS traders,
+         MAX(trader_email) AS last_trader, WINDOWSTART AS window_start
+  FROM execution.stocktrades WINDOW TUMBLING (SIZE 15 MINUTES) GROUP BY symbol EMIT CHANGES;
+"""
+
+CONTACTS = """
+CREATE STREAM contacts WITH (product='analytics.trade_contacts') AS
+  SELECT symbol, LCASE(trader_email) AS contact, trader_email IS NULL AS anonymous, price
+  FROM execution.stocktrades EMIT CHANGES;
+"""
+
+HIGH_VALUE = """
+CREATE STREAM high_value WITH (product='analytics.high_value_trades') AS
+  SELECT t.userid, t.symbol, t.price, t.quantity, u.regionid, u.email
+  FROM execution.stocktrades t JOIN members.users u ON t.userid = u.userid
+  WHERE price > 500 AND quantity > 2500 EMIT CHANGES;
+"""
+
+
+def test_the_output_is_derived_registered_and_applied_as_a_product(mesh: MeshRuntime) -> None:
+    prepared = mesh.streams.prepare(TRENDING, "trending-app", None)
+    [output] = prepared.outputs
+    descriptor = output.descriptor
+    assert output.reference == "analytics.trending_stocks.v1"
+    assert (descriptor.team, descriptor.owner.email) == (
+        "analytics-team",
+        "analytics-team@example.com",
+    )
+    assert descriptor.alignment is Alignment.AGGREGATE
+    assert descriptor.kind is EventKind.STATE
+    assert descriptor.upstreams == ("execution.stocktrades.v1",)
+    assert (descriptor.key.field, descriptor.key.type.value) == ("SYMBOL", "string")
+    # The query now writes the product's topic: KAFKA keys, AVRO values.
+    [query] = prepared.queries
+    assert query.plan.topic == "analytics.trending_stocks.v1"
+    assert (query.plan.formats.key_format, query.plan.formats.value_format) == (
+        FormatName.KAFKA,
+        FormatName.AVRO,
+    )
+    schema = json.loads(output.source.schema)
+    fields = {field["name"]: field["type"] for field in schema["fields"]}
+    assert fields == {
+        "SYMBOL": "string",
+        "TOTAL_QUANTITY": ["null", "int"],
+        "TRADERS": ["null", "long"],
+        "LAST_TRADER": ["null", "string"],
+        "WINDOW_START": ["null", "long"],
+    }
+    with pytest.raises(ProductNotFound):  # prepare changes nothing
+        mesh.plane.product("analytics.trending_stocks")
+
+    mesh.streams.publish(prepared, actor="alice")
+    record = mesh.plane.product("analytics.trending_stocks")
+    assert record.descriptor.upstreams == ("execution.stocktrades.v1",)
+    stored = mesh.registry.schema(record.schema_id)
+    assert json.loads(stored.schema)["fields"] == schema["fields"]
+    assert mesh.log.describe_topic("analytics.trending_stocks.v1").partitions == 1
+
+
+def test_a_join_of_two_products_is_aggregate_aligned_and_lists_both_upstreams(
+    mesh: MeshRuntime,
+) -> None:
+    [output] = mesh.streams.prepare(HIGH_VALUE, "review-app", None).outputs
+    assert output.descriptor.alignment is Alignment.AGGREGATE
+    assert output.descriptor.upstreams == ("execution.stocktrades.v1", "members.users.v1")
+    assert output.descriptor.classifications == {"EMAIL": PII}
+
+
+def test_a_filter_of_one_product_is_consumer_aligned(mesh: MeshRuntime) -> None:
+    sql = (
+        "CREATE STREAM big WITH (product='analytics.big_trades') AS SELECT symbol, price"
+        " FROM execution.stocktrades WHERE price > 500 EMIT CHANGES;"
+    )
+    [output] = mesh.streams.prepare(sql, "big-app", None).outputs
+    assert output.descriptor.alignment is Alignment.CONSUMER
+    assert output.descriptor.kind is EventKind.MEASUREMENT
+    assert str(output.descriptor.retention) == "recent:7d"
+
+
+def test_classifications_propagate_and_count_removes_them(mesh: MeshRuntime) -> None:
+    [trending] = mesh.streams.prepare(TRENDING, "trending-app", None).outputs
+    # COUNT(trader_email) is a number of rows; MAX(trader_email) is an e-mail.
+    assert trending.descriptor.classifications == {"LAST_TRADER": PII}
+    [contacts] = mesh.streams.prepare(CONTACTS, "contacts-app", None).outputs
+    # A function of a PII field, and a boolean about it, are still PII (conservative).
+    assert contacts.descriptor.classifications == {"CONTACT": PII, "ANONYMOUS": PII}
+
+
+def test_governance_refuses_what_the_derived_product_lacks(mesh: MeshRuntime) -> None:
+    effective = mesh.policies.effective("analytics")
+    required = effective.rules.metadata_required.model_copy(update={"fields": ("links.runbook",)})
+    stricter = effective.model_copy(
+        update={"rules": effective.rules.model_copy(update={"metadata_required": required})}
+    )
+    mesh.policies.set(stricter, actor="admin", domain="analytics")
+    with pytest.raises(PlanRefused, match=r"links\.runbook"):
+        mesh.streams.prepare(TRENDING, "trending-app", None)
+    with pytest.raises(ProductNotFound):
+        mesh.plane.product("analytics.trending_stocks")
+
+
+def test_a_descriptor_file_next_to_the_sql_gives_the_descriptor(
+    mesh: MeshRuntime, tmp_path: Path
+) -> None:
+    sql = tmp_path / "trending.sql"
+    sql.write_text(TRENDING.replace("WITH (product='analytics.trending_stocks') ", ""))
+    (tmp_path / "trending.yaml").write_text(
+        "name: analytics.trending_stocks\n"
+        "owner: {name: Grace Hopper, email: grace@example.com}\n"
+        "team: analytics-team\n"
+        "description: Most traded symbols per quarter hour.\n"
+        "alignment: consumer\n"
+        "kind: state\n"
+        "sla: {tier: 3}\n"
+        "links: {runbook: 'https://example.com/runbook'}\n"
+        "classifications: {TOTAL_QUANTITY: [financial]}\n",
+        encoding="utf-8",
+    )
+    [output] = mesh.streams.prepare_file(sql, "trending-app", None).outputs
+    descriptor = output.descriptor
+    assert descriptor.owner.name == "Grace Hopper"
+    assert descriptor.alignment is Alignment.CONSUMER
+    assert descriptor.upstreams == ("execution.stocktrades.v1",)
+    assert descriptor.classifications == {
+        "TOTAL_QUANTITY": (Classification.FINANCIAL,),
+        "LAST_TRADER": (Classification.PII,),
+    }
+
+
+def test_a_descriptor_file_cannot_make_a_derived_product_source_aligned(
+    mesh: MeshRuntime,
+) -> None:
+    with pytest.raises(OutputProductInvalid, match="aggregate- or consumer-aligned"):
+        mesh.streams.prepare(
+            TRENDING,
+            "trending-app",
+            None,
+            descriptor="name: analytics.trending_stocks\nalignment: source\n",
+        )
+
+
+def test_lineage_shows_inputs_the_application_and_the_output(mesh: MeshRuntime) -> None:
+    prepared = mesh.streams.prepare(HIGH_VALUE, "review-app", None)
+    mesh.streams.publish(prepared, actor="alice")
+    edges = {(edge.source, edge.target, edge.kind) for edge in mesh.lineage.graph().edges}
+    app = "application:review-app"
+    assert ("product:execution.stocktrades.v1", app, EdgeKind.CONSUMES) in edges
+    assert ("product:members.users.v1", app, EdgeKind.CONSUMES) in edges
+    assert (app, "product:analytics.high_value_trades.v1", EdgeKind.PRODUCES) in edges
+    assert (
+        "product:execution.stocktrades.v1",
+        "product:analytics.high_value_trades.v1",
+        EdgeKind.DERIVES,
+    ) in edges
+
+
+def test_a_missing_read_grant_is_refused_naming_it(mesh: MeshRuntime) -> None:
+    grant(mesh, "execution.stocktrades")
+    with pytest.raises(GrantMissing) as refused:
+        mesh.streams.prepare(HIGH_VALUE, "review-app", APP_ACCOUNT)
+    assert (refused.value.product, refused.value.write) == ("members.users.v1", False)
+    assert f"'{APP_ACCOUNT}' has no read grant on 'members.users.v1'" in str(refused.value)
+
+    grant(mesh, "members.users", classified=True)
+    prepared = mesh.streams.prepare(HIGH_VALUE, "review-app", APP_ACCOUNT)
+    # Classified fields in clear only through a grant that includes them.
+    assert prepared.clear == {"execution.stocktrades.v1": False, "members.users.v1": True}
+
+
+def test_writing_the_output_needs_a_service_account_of_its_team(mesh: MeshRuntime) -> None:
+    mesh.access.create_account(
+        "members-sa", AccountKind.SERVICE_ACCOUNT, team="members-team", description="", actor="a"
+    )
+    request = mesh.access.request(
+        "execution.stocktrades", "members-sa", purpose="x", classified=False, caller=ADMIN
+    )
+    if request.state.value != "approved":
+        mesh.access.approve(request.id, caller=ADMIN)
+    descriptor = (
+        "name: analytics.trending_stocks\nowner: {name: A, email: a@example.com}\n"
+        "team: analytics-team\ndescription: Trending.\nalignment: aggregate\nkind: state\n"
+        "sla: {tier: 3}\n"
+    )
+    with pytest.raises(GrantMissing) as refused:
+        mesh.streams.prepare(TRENDING, "trending-app", "members-sa", descriptor=descriptor)
+    assert refused.value.write
+    assert "may not write the output product 'analytics.trending_stocks.v1'" in str(refused.value)
