@@ -48,7 +48,7 @@ from streammesh.streams.products.errors import OutputProductInvalid
 from streammesh.streams.products.grants import check_grants
 from streammesh.streams.products.output import OutputProduct, derive_output
 from streammesh.streams.sql import parse_statements
-from streammesh.streams.sql.statements import CreateAsSelect, SourceProperties
+from streammesh.streams.sql.statements import CreateAsSelect, SourceProperties, Statement
 
 __all__ = ["PreparedApplication", "StreamsService"]
 
@@ -140,11 +140,9 @@ class StreamsService:
         published = _published(statements, template)
         labels_of = {item.written: item.labels for item in catalog.resolved}
         outputs: list[OutputProduct] = []
-        queries: list[PersistentQuery] = []
         for query in script.queries:
             target = published.get(query.plan.name)
             if target is None:
-                queries.append(query)
                 continue
             product, properties, document = target
             inputs = [
@@ -164,7 +162,6 @@ class StreamsService:
                 template=document,
             )
             outputs.append(output)
-            queries.append(dataclasses.replace(query, plan=output.sink))
         if template is not None and not any(
             output.descriptor.name == template.get("name") for output in outputs
         ):
@@ -174,9 +171,15 @@ class StreamsService:
                 f"{descriptor_origin} describes it, but no CREATE ... AS SELECT publishes it;"
                 f" add WITH (product='{template.get('name')}')",
             )
-        plan = self._plane.plan([output.source for output in outputs]) if outputs else None
-        if plan is not None and plan.errors:
-            raise PlanRefused(plan.errors)
+        if outputs:
+            # Plan again with each published sink writing its product's topic and formats, so
+            # a later statement reading that sink reads the product's topic too.
+            script = plan_statements(
+                _writing_products(statements, outputs),
+                text=sql_text,
+                registry=self._functions,
+                products=catalog,
+            )
         inputs_all = catalog.resolved
         clear: Mapping[str, bool] = {item.reference: True for item in inputs_all}
         if principal is not None:
@@ -187,11 +190,15 @@ class StreamsService:
                 inputs=[item.reference for item in inputs_all],
                 outputs=[(output.reference, output.descriptor.team) for output in outputs],
             )
+        # Governance last: an application without its grants learns nothing more.
+        plan = self._plane.plan([output.source for output in outputs]) if outputs else None
+        if plan is not None and plan.errors:
+            raise PlanRefused(plan.errors)
         return PreparedApplication(
             application,
             principal,
             sql_text,
-            dataclasses.replace(script, queries=tuple(queries)),
+            script,
             inputs_all,
             tuple(outputs),
             plan,
@@ -266,7 +273,7 @@ def _template(text: str, origin: str) -> dict[str, Any]:
 
 
 def _published(
-    statements: Sequence[object], template: Mapping[str, Any] | None
+    statements: Sequence[Statement], template: Mapping[str, Any] | None
 ) -> dict[str, tuple[str, SourceProperties, Mapping[str, Any] | None]]:
     """Per sink name, the product its query publishes, the statement's properties and the
     descriptor file's document when it describes that product."""
@@ -281,6 +288,27 @@ def _published(
             document = template if product == named else None
             found[statement.name] = (product, statement.properties, document)
     return found
+
+
+def _writing_products(
+    statements: Sequence[Statement], outputs: Sequence[OutputProduct]
+) -> list[Statement]:
+    sinks = {output.sink.name: output.sink for output in outputs}
+    rewritten: list[Statement] = []
+    for statement in statements:
+        sink = sinks.get(statement.name) if isinstance(statement, CreateAsSelect) else None
+        if isinstance(statement, CreateAsSelect) and sink is not None:
+            properties = dataclasses.replace(
+                statement.properties,
+                kafka_topic=sink.topic,
+                key_format=sink.formats.key_format.value,
+                value_format=sink.formats.value_format.value,
+                format=None,
+                partitions=sink.partitions,
+            )
+            statement = dataclasses.replace(statement, properties=properties)
+        rewritten.append(statement)
+    return rewritten
 
 
 def _source_names(query: PersistentQuery) -> list[str]:

@@ -15,6 +15,7 @@ from streammesh.products import Alignment, Classification, EventKind
 from streammesh.runtime import MeshRuntime
 from streammesh.streams import GrantMissing, OutputProductInvalid
 from streammesh.streams.formats import FormatName
+from streammesh.streams.plan import Source, children
 from tests.unit.streams.products.conftest import ADMIN, APP_ACCOUNT, grant
 
 PII = (Classification.PII,)
@@ -208,3 +209,33 @@ def test_writing_the_output_needs_a_service_account_of_its_team(mesh: MeshRuntim
         mesh.streams.prepare(TRENDING, "trending-app", "members-sa", descriptor=descriptor)
     assert refused.value.write
     assert "may not write the output product 'analytics.trending_stocks.v1'" in str(refused.value)
+
+
+def test_a_later_statement_reading_the_output_reads_the_product_topic(
+    mesh: MeshRuntime,
+) -> None:
+    sql = (
+        "CREATE STREAM big WITH (product='analytics.big_trades') AS SELECT symbol, price"
+        " FROM execution.stocktrades WHERE price > 500 EMIT CHANGES;\n"
+        "CREATE STREAM huge AS SELECT symbol, price FROM big WHERE price > 5000 EMIT CHANGES;"
+    )
+    prepared = mesh.streams.prepare(sql, "big-app", None)
+    [output] = prepared.outputs
+    first, second = prepared.queries
+    assert first.plan == output.sink
+    source = second.plan
+    while not isinstance(source, Source):
+        source = children(source)[0]
+    assert (source.topic, source.formats.value_format) == (
+        "analytics.big_trades.v1",
+        FormatName.AVRO,
+    )
+
+
+def test_an_output_without_a_key_is_refused(mesh: MeshRuntime) -> None:
+    sql = (
+        "CREATE STREAM prices WITH (product='analytics.prices') AS SELECT price"
+        " FROM execution.stocktrades PARTITION BY NULL EMIT CHANGES;"
+    )
+    with pytest.raises(OutputProductInvalid, match=r"one key field, .* has none"):
+        mesh.streams.prepare(sql, "prices-app", None)
