@@ -52,6 +52,11 @@ has its own base, and leaves carry structured attributes and build their own mes
         │                            FunctionFailed
         ├── FormatError              .formats: UnsupportedFormat, SerializationFailed,
         │                            DeserializationFailed, UnmappableSchema
+        ├── PlanError                .plan: UnknownSource (.products: UnknownProduct),
+        │                            SourceExists, KeyNotProjected, DuplicateKey, InvalidQuery;
+        │                            .products: ProductNotQueryable
+        ├── OutputProductInvalid     .products: a query's output cannot be that product
+        ├── GrantMissing             .products: an application's missing read or write grant
         ├── TestingError             .testing: MalformedTestFile
         └── StateError               .state: InvalidStoreName, ChangelogMismatch, StoreMismatch,
                                      StoreClosed, InvalidStoreInput, RestoreTimeout,
