@@ -14,8 +14,9 @@ account's team, else the only team of the product's domain) with the team's e-ma
 alignment ``aggregate`` when the query combines (``GROUP BY`` or a join), ``consumer``
 otherwise; kind ``state`` for a table, else the first input product's kind (``measurement``
 when that is ``state`` or there is none); the weakest SLA tier and the largest partition size
-of the inputs; a stream keeps the shortest ``recent:`` retention of its inputs; classifications propagated from the inputs
-(:mod:`streammesh.streams.products.classification`); ``upstreams`` the input products.
+of the inputs; a stream keeps the shortest ``recent:`` retention of its inputs;
+classifications propagated from the inputs (:mod:`streammesh.streams.products.classification`);
+``upstreams`` the input products. A descriptor file's omissions get the same defaults.
 """
 
 from __future__ import annotations
@@ -134,10 +135,22 @@ def derive_output(
         for column, found in zip(sink.schema.columns, labels, strict=True)
         if found
     }
+    document = _defaults(sink, product, application, inputs, team)
     if template is None:
-        document = _defaults(sink, product, application, inputs, team, refuse)
+        if team is None:
+            raise refuse(
+                "no owning team: run the application as a service account of the owning team,"
+                " or give a descriptor file next to the SQL"
+            )
+        if team.email is None:
+            raise refuse(
+                f"team '{team.name}' has no e-mail to name as the owner; register one, or give"
+                " a descriptor file next to the SQL with an owner"
+            )
     else:
-        document = dict(template)
+        if template.get("team", document.get("team")) != document.get("team"):
+            document.pop("owner", None)  # the default owner is of another team
+        document.update(template)
         if document.get("name", product) != product:
             raise refuse(f"the descriptor file describes '{document['name']}'")
         if document.get("alignment") == Alignment.SOURCE.value:
@@ -189,18 +202,9 @@ def _defaults(
     application: str,
     inputs: Sequence[InputProduct],
     team: TeamRecord | None,
-    refuse: Any,
 ) -> dict[str, Any]:
-    if team is None:
-        raise refuse(
-            "no owning team: run the application as a service account of the owning team, or"
-            " give a descriptor file next to the SQL"
-        )
-    if team.email is None:
-        raise refuse(
-            f"team '{team.name}' has no e-mail to name as the owner; register one, or give a"
-            " descriptor file next to the SQL with an owner"
-        )
+    """The descriptor's fields the query and its inputs decide when nothing else does (the
+    owner and team only for a team with an e-mail)."""
     descriptors = [item.record.descriptor for item in inputs]
     combining = _has(sink, Aggregate) or _has(sink, Join)
     if sink.kind is SourceKind.TABLE:
@@ -216,14 +220,15 @@ def _defaults(
     named = ", ".join(item.reference for item in inputs) or "streams"
     document: dict[str, Any] = {
         "name": product,
-        "owner": {"name": f"{team.name} team", "email": team.email},
-        "team": team.name,
         "description": f"Derived by stream application '{application}' from {named}.",
         "alignment": (Alignment.AGGREGATE if combining else Alignment.CONSUMER).value,
         "kind": kind.value,
         "partitions": str(partitions),
         "sla": {"tier": int(tier)},
     }
+    if team is not None and team.email is not None:
+        document["owner"] = {"name": f"{team.name} team", "email": team.email}
+        document["team"] = team.name
     windows = [d.retention for d in descriptors if d.retention.window is not None]
     if kind is not EventKind.STATE and windows:
         # Keep derived events no longer than the inputs keep theirs (retention policies).

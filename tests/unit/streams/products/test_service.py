@@ -239,3 +239,16 @@ def test_an_output_without_a_key_is_refused(mesh: MeshRuntime) -> None:
     )
     with pytest.raises(OutputProductInvalid, match=r"one key field, .* has none"):
         mesh.streams.prepare(sql, "prices-app", None)
+
+
+def test_what_a_descriptor_file_leaves_out_is_defaulted(mesh: MeshRuntime) -> None:
+    descriptor = (
+        "name: analytics.trending_stocks\n"
+        "links: {runbook: 'https://example.com/runbook'}\n"
+        "quality: curated\n"
+    )
+    prepared = mesh.streams.prepare(TRENDING, "trending-app", None, descriptor=descriptor)
+    derived = prepared.outputs[0].descriptor
+    assert derived.team == "analytics-team"
+    assert derived.quality.value == "curated"
+    assert str(derived.links.runbook) == "https://example.com/runbook"
