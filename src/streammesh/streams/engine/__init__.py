@@ -1,8 +1,8 @@
 """The stream engine: runs a persistent query's plan over the event log.
 
-This first engine runs stateless queries (WHERE, the select list, PARTITION BY) over
-streams; aggregations, joins and tables come next. See
-:class:`~streammesh.streams.engine.application.StreamApplication`.
+It runs WHERE, the select list, PARTITION BY and GROUP BY (windowed or not, with state
+stores and changelogs; see :mod:`~streammesh.streams.engine.aggregation`) over streams and
+tables; joins come next. See :class:`~streammesh.streams.engine.application.StreamApplication`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from streammesh.streams.engine.application import (
     StreamApplication,
     TaskStats,
 )
-from streammesh.streams.engine.errors import EngineError, UnsupportedPlan
+from streammesh.streams.engine.errors import EngineError, InvalidWindow, UnsupportedPlan
 
 __all__ = [
     "DEAD_LETTER_SUFFIX",
     "DeadLetter",
     "EngineError",
+    "InvalidWindow",
     "StreamApplication",
     "TaskStats",
     "UnsupportedPlan",

@@ -32,6 +32,7 @@ from streammesh.streams.evaluation.compiler import (
     compile_expression,
     compile_predicate,
 )
+from streammesh.streams.functions.errors import AggregateNotForTables
 from streammesh.streams.functions.registry import FunctionRegistry
 from streammesh.streams.plan.nodes import Aggregate
 from streammesh.streams.sql.statements import (
@@ -136,6 +137,9 @@ class CompiledAggregate:
             if node.having is not None
             else None
         )
+        stream_only = [function.name for function in self.functions if not function.table_capable]
+        if table and stream_only:
+            raise AggregateNotForTables(stream_only)
         if table and node.window is not None:
             raise InvalidWindow(query, "windowing is not supported for table aggregations")
         if isinstance(node.window, SessionWindow) and self.final:

@@ -22,6 +22,7 @@ from streammesh.log import (
 from streammesh.streams.engine import StreamApplication
 from streammesh.streams.engine.errors import InvalidWindow, UnsupportedPlan
 from streammesh.streams.engine.harness import run_test
+from streammesh.streams.functions.errors import AggregateNotForTables
 from streammesh.streams.planner import PersistentQuery, plan_statements
 from streammesh.streams.sql import parse_statements
 from streammesh.streams.testing import parse_records
@@ -370,4 +371,14 @@ def test_group_by_a_new_key_over_several_partitions_is_refused(tmp_path: Path) -
         StreamApplication(log, query_of(sql), "app") as app,
     ):
         app.start()
+    log.close()
+
+
+def test_stream_only_aggregates_over_a_table_are_refused_in_ksqldb_words(tmp_path: Path) -> None:
+    sql = USERS + (
+        "CREATE TABLE c AS SELECT regionid, MAX(credit) AS m FROM users GROUP BY regionid;"
+    )
+    log = open_log(f"embedded://{tmp_path}/log")
+    with pytest.raises(AggregateNotForTables, match=r"\(MAX\) cannot be applied to a table"):
+        StreamApplication(log, query_of(sql), "app")
     log.close()
