@@ -68,6 +68,33 @@ class WindowSpan:
 
 
 @dataclass(frozen=True, slots=True)
+class Contribution:
+    """What one input row does to a group: its aggregate arguments, added (or taken back,
+    ``retract``, when a table row changes), at the row's timestamp. Without a repartition it
+    is applied in the task; with one it travels through the repartition topic
+    (:meth:`encode`) to the task owning the group."""
+
+    group: Row
+    values: Sequence[Any]
+    retract: bool
+    timestamp: int
+
+    def encode(self) -> tuple[bytes, bytes]:
+        """The repartition record's key (the group, as the stores key it) and value."""
+        return encode_state(list(self.group)), encode_state([self.retract, list(self.values)])
+
+    @staticmethod
+    def decode(key: bytes, value: bytes, timestamp: int) -> Contribution:
+        """The contribution a repartition record carries.
+
+        Raises:
+            ValueError: the bytes are not a contribution's.
+        """
+        group, (retract, values) = decode_state(key), decode_state(value)
+        return Contribution(tuple(group), values, bool(retract), timestamp)
+
+
+@dataclass(frozen=True, slots=True)
 class Update:
     """One output of the operator: a group's aggregate row (``None``: a tombstone of the
     group), its window and its timestamp."""
@@ -201,23 +228,56 @@ class AggregateTask:
     def process(
         self, row: Row | None, source_key: bytes | None, timestamp: int
     ) -> list[Update] | None:
-        """Aggregate one input row (``None``: a table tombstone of ``source_key``).
+        """Aggregate one input row in the task (``None``: a table tombstone of
+        ``source_key``): :meth:`contributions`, then :meth:`apply` each.
 
-        A row the ``WHERE`` dropped from a table is passed as ``None`` too: it no longer
-        contributes. Returns the updates to write, in order, or ``None`` when a stream row is
-        dropped because a ``GROUP BY`` value is NULL (ksqlDB drops those rows).
+        Returns the updates to write, in order, or ``None`` when the row is dropped because
+        a ``GROUP BY`` value is NULL (ksqlDB drops those rows).
+        """
+        found = self.contributions(row, source_key, timestamp)
+        if found is None:
+            return None
+        return [update for item in found for update in self.apply(item)]
+
+    def contributions(
+        self, row: Row | None, source_key: bytes | None, timestamp: int
+    ) -> list[Contribution] | None:
+        """What one input row adds to (and, for a table, takes back from) its groups.
+
+        ``row`` is the row after the ``WHERE``; over a table, ``None`` (a tombstone, or a row
+        the ``WHERE`` drops) only takes the key's earlier contribution back. ``None`` is
+        returned when a stream row is dropped because a ``GROUP BY`` value is NULL.
         """
         compiled = self.compiled
-        if compiled.table:
-            return self._table(row, source_key or b"", timestamp)
-        assert row is not None
-        group = tuple(evaluate(row) for evaluate in compiled.group_by)
-        if None in group:
-            return None
-        values = [argument(row) for argument in compiled.arguments]
+        group = tuple(evaluate(row) for evaluate in compiled.group_by) if row is not None else ()
+        values = [argument(row) for argument in compiled.arguments] if row is not None else []
+        if not compiled.table:
+            if None in group:
+                return None
+            return [Contribution(group, values, False, timestamp)]
+        assert self.source is not None
+        key = source_key or b""
+        found: list[Contribution] = []
+        before = self.source.get(key)
+        if before is not None:
+            old_group, old_values = decode_state(before)
+            found.append(Contribution(tuple(old_group), old_values, True, timestamp))
+        if row is None or None in group:  # deleted, filtered, or no group: no contribution
+            if before is not None:
+                self.source.delete(key)
+            return found
+        self.source.put(key, encode_state([list(group), values]))
+        found.append(Contribution(group, values, False, timestamp))
+        return found
+
+    def apply(self, contribution: Contribution) -> list[Update]:
+        """Add a contribution to its group (its windows), or take it back; the updates to
+        write, in order."""
+        compiled = self.compiled
+        group, values, timestamp = contribution.group, contribution.values, contribution.timestamp
         window = compiled.window
         if window is None:
-            return self._add(group, values, timestamp)
+            return self._add(group, values, timestamp, retract=contribution.retract)
         previous = self.stream_time
         self.stream_time = max(self.stream_time, timestamp)
         if isinstance(window, SessionWindow):
@@ -227,54 +287,27 @@ class AggregateTask:
             updates.extend(self._closed(window, previous, self.stream_time))
         return updates
 
-    def _add(self, group: Row, values: list[Any], timestamp: int) -> list[Update]:
+    def _add(
+        self, group: Row, values: Sequence[Any], timestamp: int, *, retract: bool = False
+    ) -> list[Update]:
         assert self.groups is not None
         key = encode_state(list(group))
-        stored = self.groups.get(key)
-        accumulators, latest = self._state(stored)
+        accumulators, latest = self._state(self.groups.get(key))
+        functions = self.compiled.functions
+        step = [f.undo if retract else f.aggregate for f in functions]
         accumulators = [
-            function.aggregate(accumulator, value)
-            for function, accumulator, value in zip(
-                self.compiled.functions, accumulators, values, strict=True
-            )
+            apply(accumulator, value)
+            for apply, accumulator, value in zip(step, accumulators, values, strict=True)
         ]
         latest = max(latest, timestamp)
         self.groups.put(key, encode_state([accumulators, latest]))
         return [self._update(group, accumulators, None, latest)]
 
-    def _table(self, row: Row | None, source_key: bytes, timestamp: int) -> list[Update]:
-        assert self.groups is not None and self.source is not None
-        compiled = self.compiled
-        updates: list[Update] = []
-        before = self.source.get(source_key)
-        if before is not None:
-            old_group_list, old_values = decode_state(before)
-            old_group = tuple(old_group_list)
-            key = encode_state(list(old_group))
-            accumulators, latest = self._state(self.groups.get(key))
-            accumulators = [
-                function.undo(accumulator, value)
-                for function, accumulator, value in zip(
-                    compiled.functions, accumulators, old_values, strict=True
-                )
-            ]
-            latest = max(latest, timestamp)
-            self.groups.put(key, encode_state([accumulators, latest]))
-            updates.append(self._update(old_group, accumulators, None, latest))
-        group = tuple(evaluate(row) for evaluate in compiled.group_by) if row is not None else ()
-        if row is None or None in group:  # deleted, filtered, or no group: no contribution
-            if before is not None:
-                self.source.delete(source_key)
-            return updates
-        values = [argument(row) for argument in compiled.arguments]
-        self.source.put(source_key, encode_state([list(group), values]))
-        return updates + self._add(group, values, timestamp)
-
     def _windowed(
         self,
         window: TumblingWindow | HoppingWindow,
         group: Row,
-        values: list[Any],
+        values: Sequence[Any],
         timestamp: int,
     ) -> list[Update]:
         assert self.windows is not None
@@ -302,7 +335,7 @@ class AggregateTask:
         return updates
 
     def _session(
-        self, window: SessionWindow, group: Row, values: list[Any], timestamp: int
+        self, window: SessionWindow, group: Row, values: Sequence[Any], timestamp: int
     ) -> list[Update]:
         assert self.sessions is not None
         key = encode_state(list(group))
