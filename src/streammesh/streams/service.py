@@ -142,8 +142,8 @@ class StreamsService:
         outputs: list[OutputProduct] = []
         for query in script.queries:
             target = published.get(query.plan.name)
-            if target is None:
-                continue
+            if target is None or any(o.sink.name == query.plan.name for o in outputs):
+                continue  # an INSERT INTO the product's sink writes the product too
             product, properties, document = target
             inputs = [
                 found

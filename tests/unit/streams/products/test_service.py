@@ -252,3 +252,15 @@ def test_what_a_descriptor_file_leaves_out_is_defaulted(mesh: MeshRuntime) -> No
     assert derived.team == "analytics-team"
     assert derived.quality.value == "curated"
     assert str(derived.links.runbook) == "https://example.com/runbook"
+
+
+def test_insert_into_a_published_sink_writes_the_same_product(mesh: MeshRuntime) -> None:
+    sql = (
+        "CREATE STREAM big WITH (product='analytics.big_trades') AS SELECT symbol, price"
+        " FROM execution.stocktrades WHERE price > 500 EMIT CHANGES;\n"
+        "INSERT INTO big SELECT symbol, price FROM execution.stocktrades.v1"
+        " WHERE quantity > 5000 EMIT CHANGES;"
+    )
+    prepared = mesh.streams.prepare(sql, "big-app", None)
+    assert [output.reference for output in prepared.outputs] == ["analytics.big_trades.v1"]
+    assert [query.plan.topic for query in prepared.queries] == ["analytics.big_trades.v1"] * 2
