@@ -264,3 +264,15 @@ def test_insert_into_a_published_sink_writes_the_same_product(mesh: MeshRuntime)
     prepared = mesh.streams.prepare(sql, "big-app", None)
     assert [output.reference for output in prepared.outputs] == ["analytics.big_trades.v1"]
     assert [query.plan.topic for query in prepared.queries] == ["analytics.big_trades.v1"] * 2
+
+
+def test_policy_applies_to_a_propagated_classification(mesh: MeshRuntime) -> None:
+    # The default policy keeps PII at most 30 days: CONTACT is PII because its input is.
+    descriptor = "name: analytics.trade_contacts\nretention: full-history\n"
+    with pytest.raises(PlanRefused, match=r"CONTACT.*pii.*retention\.classification"):
+        mesh.streams.prepare(CONTACTS, "contacts-app", None, descriptor=descriptor)
+    without_pii = CONTACTS.replace("LCASE(trader_email) AS contact, ", "").replace(
+        "trader_email IS NULL AS anonymous, ", ""
+    )
+    prepared = mesh.streams.prepare(without_pii, "contacts-app", None, descriptor=descriptor)
+    assert prepared.outputs[0].descriptor.classifications == {}
