@@ -49,6 +49,8 @@ from streammesh.log.topics import validate_topic_name
 from streammesh.log.transactions import TransactionRules, TransactionState, transaction_offsets
 
 _log = logging.getLogger(__name__)
+_ABORT_ON_CLOSE_S = 5.0
+"""How long close() waits for the abort of a transaction left open."""
 
 _UNASSIGNED_PARTITION = -1
 """librdkafka's RD_KAFKA_PARTITION_UA: let the configured partitioner choose."""
@@ -192,8 +194,10 @@ class KafkaProducer:
         try:
             if self._txn.in_transaction:
                 # Left open, it would hold read_committed consumers back until it timed out.
+                # Bounded: a fenced producer's abort can wait out the whole request timeout,
+                # and the coordinator aborts the transaction at its own timeout anyway.
                 try:
-                    self.abort_transaction()
+                    self.abort_transaction(timeout=_ABORT_ON_CLOSE_S)
                 except LogError as exc:  # the coordinator aborts it at its timeout instead
                     _log.warning("Kafka producer: abort on close failed: %s", exc)
             self.flush()
