@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/catalog.py --quick
 	$(BIN)/python benchmarks/server.py --quick
 	$(BIN)/python benchmarks/registry.py --quick
+	$(BIN)/python benchmarks/streams.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
