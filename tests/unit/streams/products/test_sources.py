@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from streammesh.control import read_product_sources
 from streammesh.runtime import MeshRuntime
 from streammesh.streams.formats import FormatName
 from streammesh.streams.plan import Source, children, explain
 from streammesh.streams.planner import plan_statements
-from streammesh.streams.products import ProductCatalog, UnknownProduct
+from streammesh.streams.products import ProductCatalog, ProductNotQueryable, UnknownProduct
 from streammesh.streams.sql import parse_statements
 from streammesh.streams.sql.statements import SourceKind
 from streammesh.streams.types import INTEGER, STRING
@@ -76,3 +80,32 @@ def test_explain_shows_the_product_topic(mesh: MeshRuntime) -> None:
     script = plan_statements(parse_statements(sql), text=sql, products=catalog)
     assert "execution.stocktrades.v1" in explain(script.queries[0].plan)
     assert [item.reference for item in catalog.resolved] == ["execution.stocktrades.v1"]
+
+
+def test_a_product_whose_schema_has_no_sql_columns_is_refused_naming_the_field(
+    mesh: MeshRuntime, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    schema = {
+        "type": "record",
+        "name": "Reading",
+        "fields": [
+            {"name": "id", "type": "string", "doc": "Id."},
+            {"name": "reading", "type": ["null", "string", "double"], "doc": "Either."},
+        ],
+    }
+    (folder / "mixed.avsc").write_text(json.dumps(schema), encoding="utf-8")
+    (folder / "mixed.yaml").write_text(
+        "name: execution.mixed\nowner: {name: A, email: a@example.com}\nteam: trading-team\n"
+        "description: Mixed readings.\nalignment: source\nkind: measurement\n"
+        "key: {field: id, type: string}\nschema: mixed.avsc\nsla: {tier: 3}\n"
+        "retention: recent:7d\n",
+        encoding="utf-8",
+    )
+    mesh.plane.apply(read_product_sources([folder]), actor="owner")
+    with pytest.raises(
+        ProductNotQueryable, match=r"execution\.mixed\.v1.*READING|execution\.mixed\.v1.*reading"
+    ) as refused:
+        _plan(mesh, "CREATE STREAM s AS SELECT id, reading FROM execution.mixed;")
+    assert refused.value.line == 1
