@@ -6,7 +6,8 @@ registry, and plans it as a source:
 
 - the topic is the product version's, ``<name>.v<N>``;
 - the value columns are the schema's fields (:func:`~streammesh.streams.formats.columns_of`),
-  upper-cased as ksqlDB names inferred columns (reading matches fields in any case);
+  upper-cased, struct fields too, as ksqlDB names inferred columns (reading matches fields in
+  any case);
 - the key column is the descriptor's key field, named after it and typed from the key type
   (``string``/``uuid`` STRING, ``int`` INTEGER, ``long`` BIGINT, ``bytes`` BYTES) in the
   ``KAFKA`` key format, the bytes the data plane writes; that field leaves the value columns
@@ -19,6 +20,7 @@ registry, and plans it as a source:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,7 +36,17 @@ from streammesh.streams.plan import Formats
 from streammesh.streams.planner import CatalogEntry
 from streammesh.streams.products.errors import ProductNotQueryable, UnknownProduct
 from streammesh.streams.sql.statements import SourceKind
-from streammesh.streams.types import BIGINT, BYTES, INTEGER, STRING, SqlType
+from streammesh.streams.types import (
+    BIGINT,
+    BYTES,
+    INTEGER,
+    STRING,
+    ArrayType,
+    MapType,
+    SqlType,
+    StructField,
+    StructType,
+)
 
 __all__ = ["InputProduct", "ProductCatalog"]
 
@@ -131,7 +143,7 @@ class ProductCatalog:
             fields = columns_of(parsed)
         except (UnmappableSchema, MeshError) as exc:  # e.g. a union, or a Protobuf import
             raise ProductNotQueryable(record.reference, str(exc), position, text) from None
-        values = [Column(column.name.upper(), column.type) for column in fields]
+        values = [Column(column.name.upper(), _upper_fields(column.type)) for column in fields]
         descriptor = record.descriptor
         key_field = descriptor.key.field
         key_type = _KEY_TYPES[descriptor.key.type]
@@ -155,3 +167,16 @@ class ProductCatalog:
             descriptor.partition_count,
         )
         return InputProduct(name, record, entry, labels)
+
+
+def _upper_fields(kind: SqlType) -> SqlType:
+    """``kind`` with its struct fields upper-cased, as ksqlDB infers them (so ``a->city``,
+    read as ``A->CITY``, finds the field ``city``; reading matches fields in any case)."""
+    if isinstance(kind, StructType):
+        fields = tuple(StructField(f.name.upper(), _upper_fields(f.type)) for f in kind.fields)
+        return dataclasses.replace(kind, fields=fields)
+    if isinstance(kind, ArrayType):
+        return dataclasses.replace(kind, element=_upper_fields(kind.element))
+    if isinstance(kind, MapType):
+        return dataclasses.replace(kind, value=_upper_fields(kind.value))
+    return kind

@@ -82,30 +82,40 @@ def test_explain_shows_the_product_topic(mesh: MeshRuntime) -> None:
     assert [item.reference for item in catalog.resolved] == ["execution.stocktrades.v1"]
 
 
-def test_a_product_whose_schema_has_no_sql_columns_is_refused_naming_the_field(
-    mesh: MeshRuntime, tmp_path: Path
-) -> None:
-    folder = tmp_path / "mixed"
+def _apply(mesh: MeshRuntime, folder: Path, name: str, fields: list[dict[str, object]]) -> None:
+    """Apply a published ``execution.<name>`` keyed on ``id`` with these Avro fields."""
     folder.mkdir()
-    schema = {
-        "type": "record",
-        "name": "Reading",
-        "fields": [
-            {"name": "id", "type": "string", "doc": "Id."},
-            {"name": "reading", "type": ["null", "string", "double"], "doc": "Either."},
-        ],
-    }
-    (folder / "mixed.avsc").write_text(json.dumps(schema), encoding="utf-8")
-    (folder / "mixed.yaml").write_text(
-        "name: execution.mixed\nowner: {name: A, email: a@example.com}\nteam: trading-team\n"
-        "description: Mixed readings.\nalignment: source\nkind: measurement\n"
-        "key: {field: id, type: string}\nschema: mixed.avsc\nsla: {tier: 3}\n"
+    schema = {"type": "record", "name": "Reading", "fields": fields}
+    (folder / f"{name}.avsc").write_text(json.dumps(schema), encoding="utf-8")
+    (folder / f"{name}.yaml").write_text(
+        f"name: execution.{name}\nowner: {{name: A, email: a@example.com}}\n"
+        "team: trading-team\ndescription: Readings.\nalignment: source\nkind: measurement\n"
+        f"key: {{field: id, type: string}}\nschema: {name}.avsc\nsla: {{tier: 3}}\n"
         "retention: recent:7d\n",
         encoding="utf-8",
     )
     mesh.plane.apply(read_product_sources([folder]), actor="owner")
-    with pytest.raises(
-        ProductNotQueryable, match=r"execution\.mixed\.v1.*READING|execution\.mixed\.v1.*reading"
-    ) as refused:
+
+
+_ID = {"name": "id", "type": "string", "doc": "Id."}
+
+
+def test_a_product_whose_schema_has_no_sql_columns_is_refused_naming_the_field(
+    mesh: MeshRuntime, tmp_path: Path
+) -> None:
+    either = {"name": "reading", "type": ["null", "string", "double"], "doc": "Either."}
+    _apply(mesh, tmp_path / "mixed", "mixed", [_ID, either])
+    with pytest.raises(ProductNotQueryable, match=r"execution\.mixed\.v1.*reading") as refused:
         _plan(mesh, "CREATE STREAM s AS SELECT id, reading FROM execution.mixed;")
     assert refused.value.line == 1
+
+
+def test_struct_fields_of_a_product_are_named_as_ksqldb_infers_them(
+    mesh: MeshRuntime, tmp_path: Path
+) -> None:
+    place = {"type": "record", "name": "Place", "fields": [{"name": "city", "type": "string"}]}
+    _apply(mesh, tmp_path / "sites", "sites", [_ID, {"name": "place", "type": place, "doc": "P."}])
+    sql = "CREATE STREAM s AS SELECT id, place->city AS city FROM execution.sites;"
+    catalog = ProductCatalog(mesh.plane, mesh.registry)
+    script = plan_statements(parse_statements(sql), text=sql, products=catalog)
+    assert [(c.name, c.type) for c in script.queries[0].plan.schema.values] == [("CITY", STRING)]
