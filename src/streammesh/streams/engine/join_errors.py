@@ -40,7 +40,7 @@ class JoinStoreTooShort(JoinError):
     Attributes:
         store: The store's name.
         retention_ms: Its retention.
-        needed_ms: The retention the join needs (``before + after + grace + 1``).
+        needed_ms: The retention the join needs (``before + after + grace``).
     """
 
     def __init__(self, store: str, retention_ms: int, needed_ms: int) -> None:
@@ -49,6 +49,6 @@ class JoinStoreTooShort(JoinError):
         self.needed_ms = needed_ms
         super().__init__(
             f"window store '{store}' keeps records {retention_ms} ms, but the join needs "
-            f"{needed_ms} ms (WITHIN before + after + GRACE PERIOD + 1); open it with "
+            f"{needed_ms} ms (WITHIN before + after + GRACE PERIOD); open it with "
             "retention_ms=StreamStreamJoin.retention_ms(window)"
         )

@@ -6,7 +6,7 @@ only in the stores it is given, so it is restored from their changelogs and is e
 with everything else the task commits. The engine wires them:
 
 - :class:`StreamStreamJoin` — ``JOIN ... WITHIN`` between two streams, over two
-  :class:`~streammesh.streams.state.WindowStore` and a small key-value store of times;
+  :class:`~streammesh.streams.state.WindowStore` and a key-value store of shared state;
 - :class:`StreamTableJoin` — a stream looking up a table's current row;
 - :class:`~streammesh.streams.engine.join_tables.TableTableJoin` and
   :class:`~streammesh.streams.engine.join_tables.ForeignKeyJoin` — tables.
@@ -37,12 +37,13 @@ LEGACY_GRACE_MS = 24 * 60 * 60 * 1000
 """The grace period of a ``WITHIN`` without ``GRACE PERIOD``: Kafka Streams' old default of
 24 hours, which ksqlDB keeps for such joins (with their eager left/outer results)."""
 
-_FIRST = -(2**63)
-_STREAM_TIME = b"stream-time"
-_CLOSED = {Side.LEFT: b"left-closed", Side.RIGHT: b"right-closed"}
-
-# A stored stream record: its row, and whether it found a partner (or was emitted alone).
-_Entry = tuple[Row, bool]
+_MIN_SEGMENT_MS = 60_000
+_STREAM_TIME = b"t:stream"
+_OBSERVED = {Side.LEFT: b"t:left", Side.RIGHT: b"t:right"}
+_PENDING = b"p:"
+# Kafka Streams orders waiting records by timestamp, then side (its boolean: right first).
+_SIDE_BYTE = {Side.RIGHT: b"\x00", Side.LEFT: b"\x01"}
+_SIDE_OF = {0: Side.RIGHT, 1: Side.LEFT}
 
 
 def _outer_sides(kind: JoinKind) -> frozenset[Side]:
@@ -55,33 +56,56 @@ def _outer_sides(kind: JoinKind) -> frozenset[Side]:
     }[kind]
 
 
+def _java_div(dividend: int, divisor: int) -> int:
+    """Java's long division (towards zero), which segment ids use."""
+    quotient = abs(dividend) // divisor
+    return quotient if dividend >= 0 else -quotient
+
+
+def _sortable(timestamp: int) -> bytes:
+    """8 bytes whose byte order is the timestamps' order (negative ones included)."""
+    return (timestamp + 2**63).to_bytes(8, "big")
+
+
 class StreamStreamJoin:
-    """A stream-stream join: ``L kind JOIN R WITHIN (before, after) [GRACE PERIOD g] ON ...``.
+    """A stream-stream join: ``L kind JOIN R WITHIN (before, after) [GRACE PERIOD g] ON ...``,
+    as ksqlDB runs it on Kafka Streams.
 
     A left record at ``t`` joins the right records of the same join key at ``t - before``
-    through ``t + after`` (both included), and a right record at ``t`` the left records at
-    ``t - after`` through ``t + before``, in whichever order they arrive; each pair is output
-    once, when its second record arrives, with the later of the two timestamps. Both sides
-    share one stream time, the largest timestamp seen.
+    through ``t + after`` (both included; with ``WITHIN n``, ``before = after = n``), a right
+    record at ``t`` the left records at ``t - after`` through ``t + before``. Each pair is
+    output once, when its second record arrives, with the later of the two timestamps. Both
+    sides share one stream time, the largest timestamp seen.
 
-    - With ``GRACE PERIOD g``: a left record's window closes when the stream time passes
-      ``t + after + g`` (a right record's at ``t + before + g``). A record arriving after its
-      window closed is dropped (:attr:`DropReason.LATE`). An outer side's record that found
-      no partner is output alone (the other side's columns NULL, its own timestamp) only
-      when its window closes — ksqlDB 0.23's fix of spurious left/outer join results — just
-      before the record that moved the stream time is processed.
-    - Without: ksqlDB's legacy behaviour, a 24-hour grace period and an outer side's record
-      without a partner output alone at once (and joined again when a partner arrives).
+    Each side keeps its records in a window store for ``before + after + grace``, expired by
+    whole segments as Kafka Streams' window stores are (segments of ``max(retention / 2,
+    60 s)``, measured against the largest timestamp that store has seen). A record whose
+    segment has expired is late: it is not kept (:attr:`DropReason.LATE` in the result), but
+    it is still joined with what the other side keeps, and output alone if it is on an
+    outer side.
 
-    Records without a value or with a NULL join key are dropped, as in ksqlDB.
+    An outer side's record (LEFT: left, RIGHT: right, FULL: both) that finds no partner:
 
-    The engine opens the two window stores with
+    - with ``GRACE PERIOD g`` (ksqlDB 0.23's fix of spurious left/outer join results), waits
+      until its window closes — the stream time passes ``t + after + g`` for a left record,
+      ``t + before + g`` for a right one — and is then output alone (the other side's columns
+      NULL, its own timestamp), unless a partner arrived meanwhile. Closed windows are output
+      when a record at the stream time arrives, before it is joined, oldest first. A record
+      whose window end (``t + after``, ``t + before``) is already behind the stream time when
+      it arrives is output alone at once;
+    - without ``GRACE PERIOD`` (ksqlDB's legacy behaviour, 24 hours of grace), is output alone
+      at once — and joined again when a partner arrives.
+
+    Stream records without a value or with a NULL join key are dropped, as in ksqlDB.
+
+    The engine opens each side's window store with
     ``retention_ms=StreamStreamJoin.retention_ms(window)`` (ksqlDB names them
-    ``...-Join-this-join-store`` and ``...-Join-other-join-store``) and a key-value store for
-    the stream time.
+    ``...-Join-this-join-store`` and ``...-Join-other-join-store``) and one key-value store
+    for the times and the records waiting for their window to close (ksqlDB's
+    ``...-outer-shared-join-store``).
 
     >>> join = StreamStreamJoin(JoinKind.LEFT, JoinWindow(10, 10, 0), left_store=...,
-    ...     right_store=..., times=..., left_column=1, right_column=1, layout=layout)
+    ...     right_store=..., shared=..., left_column=1, right_column=1, layout=layout)
     >>> join.process(Side.LEFT, JoinInput(key=(), row=(7, "A"), timestamp=3)).outputs
     ()
     """
@@ -93,7 +117,7 @@ class StreamStreamJoin:
         *,
         left_store: WindowStore,
         right_store: WindowStore,
-        times: KeyValueStore,
+        shared: KeyValueStore,
         left_column: int,
         right_column: int,
         layout: JoinLayout,
@@ -102,34 +126,35 @@ class StreamStreamJoin:
         self.window = window
         self.eager = window.grace_ms is None
         self.grace_ms = LEGACY_GRACE_MS if window.grace_ms is None else window.grace_ms
-        needed = self.retention_ms(window)
+        self.retention = self.retention_ms(window)
+        self.segment_ms = max(self.retention // 2, _MIN_SEGMENT_MS)
         for store in (left_store, right_store):
-            if store.retention_ms < needed:
-                raise JoinStoreTooShort(store.name, store.retention_ms, needed)
+            if store.retention_ms < self.retention:
+                raise JoinStoreTooShort(store.name, store.retention_ms, self.retention)
         self._stores = {Side.LEFT: left_store, Side.RIGHT: right_store}
         self._columns = {Side.LEFT: left_column, Side.RIGHT: right_column}
-        self._times = times
+        self._shared = shared
         self._layout = layout
         self._outer = _outer_sides(kind)
 
     @staticmethod
     def retention_ms(window: JoinWindow) -> int:
-        """How long each side's window store must keep records: until no record that could
-        still arrive (not late) could join them."""
+        """How long each side's window store keeps records: ``before + after + grace``
+        (Kafka Streams' join window size plus its grace period)."""
         grace = LEGACY_GRACE_MS if window.grace_ms is None else window.grace_ms
-        return window.before_ms + window.after_ms + grace + 1
+        return window.before_ms + window.after_ms + grace
 
-    def _closing_ms(self, side: Side) -> int:
-        """How long after its timestamp a record of ``side`` may still find partners."""
-        reach = self.window.after_ms if side is Side.LEFT else self.window.before_ms
-        return reach + self.grace_ms
+    def _reach_ms(self, side: Side) -> int:
+        """How far after its timestamp a record of ``side`` finds partners."""
+        return self.window.after_ms if side is Side.LEFT else self.window.before_ms
 
     def _time(self, name: bytes) -> int | None:
-        stored = self._times.get(name)
+        stored = self._shared.get(name)
         return None if stored is None else cast(int, decode(stored))
 
     def process(self, side: Side, record: JoinInput) -> JoinResult:
-        """Join one record of ``side``; return the outputs in order, or why it was dropped."""
+        """Join one record of ``side``; return the outputs in order, and ``LATE`` when the
+        record was too late to be kept."""
         row = record.row
         if row is None:
             return JoinResult(dropped=DropReason.NULL_VALUE)
@@ -137,69 +162,83 @@ class StreamStreamJoin:
         if join_key is None:
             return JoinResult(dropped=DropReason.NULL_KEY)
         timestamp = record.timestamp
-        stream_time = self._time(_STREAM_TIME)
-        if stream_time is not None and timestamp + self._closing_ms(side) < stream_time:
-            return JoinResult(dropped=DropReason.LATE)
-        outputs: list[JoinOutput] = []
-        if stream_time is None or timestamp > stream_time:
-            self._times.put(_STREAM_TIME, encode(timestamp))
-            if not self.eager:
-                outputs.extend(self._close_windows(timestamp))
-            for store in self._stores.values():
-                store.expire(timestamp)
-        outputs.extend(self._join(side, join_key, row, timestamp))
-        return JoinResult(tuple(outputs))
-
-    def _join(self, side: Side, join_key: object, row: Row, timestamp: int) -> list[JoinOutput]:
         key = encode((join_key,))
+        kept = self._keep(side, key, row, timestamp)
+        stream_time = self._time(_STREAM_TIME)
+        if stream_time is None or timestamp > stream_time:
+            stream_time = timestamp
+            self._shared.put(_STREAM_TIME, encode(timestamp))
+        outputs: list[JoinOutput] = []
+        if not self.eager and timestamp == stream_time:
+            outputs.extend(self._close_windows(stream_time))
+        outputs.extend(self._join(side, key, join_key, row, timestamp, stream_time))
+        return JoinResult(tuple(outputs), None if kept else DropReason.LATE)
+
+    def _keep(self, side: Side, key: bytes, row: Row, timestamp: int) -> bool:
+        """Put the record into its side's window store, as a segmented store does: advance
+        the store's time, drop the expired segments, refuse a record of one of them."""
+        store = self._stores[side]
+        observed = self._time(_OBSERVED[side])
+        if observed is None or timestamp > observed:
+            observed = timestamp
+            self._shared.put(_OBSERVED[side], encode(observed))
+        live_from = _java_div(observed - self.retention, self.segment_ms) * self.segment_ms
+        store.expire(live_from - 1 + store.retention_ms)
+        if _java_div(timestamp, self.segment_ms) * self.segment_ms < live_from:
+            return False
+        stored = store.fetch(key, timestamp)
+        rows = [] if stored is None else _rows(stored)
+        return store.put(key, timestamp, encode([*rows, row]))
+
+    def _join(
+        self, side: Side, key: bytes, join_key: object, row: Row, timestamp: int, stream_time: int
+    ) -> list[JoinOutput]:
         if side is Side.LEFT:
             low, high = timestamp - self.window.before_ms, timestamp + self.window.after_ms
         else:
             low, high = timestamp - self.window.after_ms, timestamp + self.window.before_ms
-        other = self._stores[side.other]
+        low, high = max(0, low), max(0, high)
         outputs: list[JoinOutput] = []
-        for other_time, data in other.fetch_range(key, low, high):
-            entries = _entries(data)
-            for other_row, _ in entries:
+        for other_time, data in self._stores[side.other].fetch_range(key, low, high):
+            for other_row in _rows(data):
                 pair = (row, other_row) if side is Side.LEFT else (other_row, row)
                 outputs.append(self._output(join_key, *pair, max(timestamp, other_time)))
-            if not all(found for _, found in entries):
-                other.put(key, other_time, encode([(r, True) for r, _ in entries]))
-        found = bool(outputs)
-        if not found and side in self._outer and self.eager:
-            outputs.append(self._alone(side, join_key, row, timestamp))
-            found = True
-        own = self._stores[side]
-        stored = own.fetch(key, timestamp)
-        entries = [] if stored is None else _entries(stored)
-        own.put(key, timestamp, encode([*entries, (row, found)]))
-        return outputs
+            if not self.eager:
+                self._shared.delete(self._pending_key(side.other, other_time, key))
+        if outputs or side not in self._outer:
+            return outputs
+        if self.eager or high < stream_time:
+            return [self._alone(side, join_key, row, timestamp)]
+        pending = self._pending_key(side, timestamp, key)
+        stored = self._shared.get(pending)
+        rows = [] if stored is None else _rows(stored)
+        self._shared.put(pending, encode([*rows, row]))
+        return []
+
+    @staticmethod
+    def _pending_key(side: Side, timestamp: int, key: bytes) -> bytes:
+        return _PENDING + _sortable(timestamp) + _SIDE_BYTE[side] + key
 
     def _close_windows(self, stream_time: int) -> list[JoinOutput]:
-        """Output alone the outer sides' records whose window closed without a partner."""
-        closed: list[tuple[int, int, bytes, JoinOutput]] = []
-        for order, side in enumerate((Side.LEFT, Side.RIGHT)):
-            if side not in self._outer:
+        """Output alone, oldest first, the waiting records whose window has closed."""
+        outputs: list[JoinOutput] = []
+        for pending, data in self._shared.prefix_scan(_PENDING):
+            at = len(_PENDING)
+            timestamp = int.from_bytes(pending[at : at + 8], "big") - 2**63
+            if (
+                timestamp
+                + min(self._reach_ms(Side.LEFT), self._reach_ms(Side.RIGHT))
+                + (self.grace_ms)
+                >= stream_time
+            ):
+                break  # this and every later record's window is still open
+            side = _SIDE_OF[pending[at + 8]]
+            if timestamp + self._reach_ms(side) + self.grace_ms >= stream_time:
                 continue
-            up_to = stream_time - self._closing_ms(side) - 1
-            done = self._time(_CLOSED[side])
-            if done is not None and up_to <= done:
-                continue
-            store = self._stores[side]
-            low = _FIRST if done is None else done + 1
-            for key, timestamp, data in store.fetch_all(low, up_to):
-                entries = _entries(data)
-                if all(found for _, found in entries):
-                    continue
-                join_key = cast(Row, decode(key))[0]
-                for row, found in entries:
-                    if not found:
-                        output = self._alone(side, join_key, row, timestamp)
-                        closed.append((timestamp, order, key, output))
-                store.put(key, timestamp, encode([(r, True) for r, _ in entries]))
-            self._times.put(_CLOSED[side], encode(up_to))
-        closed.sort(key=lambda item: item[:3])
-        return [output for *_, output in closed]
+            join_key = cast(Row, decode(pending[at + 9 :]))[0]
+            outputs.extend(self._alone(side, join_key, row, timestamp) for row in _rows(data))
+            self._shared.delete(pending)
+        return outputs
 
     def _output(self, join_key: object, left: Row | None, right: Row | None, ts: int) -> JoinOutput:
         key = (join_key,)
@@ -211,9 +250,8 @@ class StreamStreamJoin:
         return self._output(join_key, None, row, timestamp)
 
 
-def _entries(data: bytes) -> list[_Entry]:
-    stored = cast(list[tuple[Row, bool]], decode(data))
-    return [(tuple(row), bool(found)) for row, found in stored]
+def _rows(data: bytes) -> list[Row]:
+    return [tuple(row) for row in cast(list[Row], decode(data))]
 
 
 class StreamTableJoin:

@@ -40,7 +40,7 @@ def stream_join(stores: Stores, kind: JoinKind, window: JoinWindow) -> StreamStr
         window,
         left_store=stores.window("join-this", retention_ms=retention),
         right_store=stores.window("join-other", retention_ms=retention),
-        times=stores.key_value("join-times"),
+        shared=stores.key_value("join-shared"),
         left_column=0,
         right_column=0,
         layout=LAYOUT,
@@ -125,21 +125,63 @@ def test_right_join_mirrors_left_join(stores: Stores) -> None:
     assert driver.feed(5000, R, "b") == ["[null, b]"]  # no left record within 1 s
 
 
-def test_late_record_beyond_grace_is_dropped_and_counted(stores: Stores) -> None:
-    join = stream_join(stores, JoinKind.FULL, JoinWindow(10 * SECOND, 10 * SECOND, 5 * SECOND))
+MINUTE = 60 * SECOND
+
+# ksqlDB's own tests "stream stream <kind> join with out of order and custom grace period"
+# (WITHIN 1 MINUTE GRACE PERIOD 1 MINUTE): records are (side, ID, value, ROWTIME), outputs
+# (ID, left value, right value, ROWTIME).
+KSQLDB_OUT_OF_ORDER = {
+    JoinKind.INNER: (
+        [(L, 0, "A", 0), (R, 0, "a", 60000), (L, 1, "B", 330000), (L, 2, "C", 90000),
+         (R, 2, "c", 90000), (L, 3, "D", 60000), (R, 3, "d", 60000)],
+        [(0, "A", "a", 60000), (2, "C", "c", 90000)],
+    ),
+    JoinKind.LEFT: (
+        [(L, 0, "A", 0), (R, 0, "a", 60000), (L, 1, "B", 330000), (L, 2, "C", 90000),
+         (R, 2, "c", 90000), (L, 3, "D", 60000), (R, 3, "d", 60000)],
+        [(0, "A", "a", 60000), (2, "C", None, 90000), (2, "C", "c", 90000),
+         (3, "D", None, 60000)],
+    ),
+    JoinKind.RIGHT: (
+        [(L, 0, "A", 0), (R, 0, "a", 60000), (L, 1, "B", 330000), (L, 2, "C", 90000),
+         (R, 2, "c", 90000), (R, 3, "d", 60000), (L, 3, "D", 90000)],
+        [(0, "A", "a", 60000), (2, "C", "c", 90000), (3, None, "d", 60000),
+         (3, "D", "d", 90000)],
+    ),
+    JoinKind.FULL: (
+        [(L, 0, "A", 0), (R, 0, "a", 60000), (R, 1, "b", 330000), (R, 2, "c", 90000),
+         (L, 2, "C", 90000), (R, 3, "d", 60000), (L, 3, "D", 60000)],
+        [(0, "A", "a", 60000), (2, None, "c", 90000), (2, "C", "c", 90000),
+         (3, None, "d", 60000), (3, "D", None, 60000)],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(KSQLDB_OUT_OF_ORDER))
+def test_ksqldb_out_of_order_records_and_grace_period(stores: Stores, kind: JoinKind) -> None:
+    # Records behind the stream time by more than the grace period are still joined with what
+    # the other side keeps (its window store drops whole expired segments of 90 s here, as
+    # Kafka Streams' does), and on an outer side a record whose window end has passed is
+    # output alone at once.
+    inputs, expected = KSQLDB_OUT_OF_ORDER[kind]
+    join = stream_join(stores, kind, JoinWindow(MINUTE, MINUTE, MINUTE))
+    produced = []
+    for side, key, value, ts in inputs:
+        for output in join.process(side, JoinInput((key,), (key, value), ts)).outputs:
+            assert output.row is not None
+            produced.append((output.key[0], output.row[1], output.row[3], output.timestamp))
+    assert produced == expected
+
+
+def test_a_record_of_an_expired_segment_is_not_kept_and_reported_late(stores: Stores) -> None:
+    join = stream_join(stores, JoinKind.INNER, JoinWindow(MINUTE, MINUTE, MINUTE))
     driver = Driver(join.process)
-    assert driver.feed(20 * SECOND, L, "A") == []
-    assert driver.feed(20 * SECOND, L, "B", key="z") == []
-    # A right record at 4.999 s reaches left records up to 14.999 s; with 5 s of grace its
-    # window closed at 19.999 s: it is dropped, not joined and not output alone.
-    assert driver.feed(4 * SECOND + 999, R, "late") == []
+    driver.feed(330_000, L, "B", key=1)
+    assert driver.feed(60_000, L, "D") == []  # segment [0, 90 s) of the left store expired
     assert driver.dropped == ["late"]
-    assert driver.feed(5 * SECOND, R, "just in time") == []  # window closes at 20 s: kept
-    assert driver.feed(100 * SECOND, L, "C", key="q") == [
-        "[null, just in time]@5000",
-        "[A, null]@20000",
-        "[B, null]@20000",
-    ]
+    assert driver.feed(60_000, R, "d") == []  # so D is not there to join
+    assert driver.feed(90_000, L, "C") == ["[C, d]"]  # the right store keeps d: its time is 60 s
+    assert driver.dropped == ["late"]
 
 
 def test_within_before_and_after_bound_each_side(stores: Stores) -> None:
@@ -188,13 +230,13 @@ def test_join_state_is_restored_from_the_changelog(tmp_path: Path) -> None:
 
 def test_window_store_shorter_than_the_join_needs_is_refused(stores: Stores) -> None:
     window = JoinWindow(SECOND, SECOND, SECOND)
-    with pytest.raises(JoinStoreTooShort, match=r"keeps records 1000 ms, but the join needs 3001"):
+    with pytest.raises(JoinStoreTooShort, match=r"keeps records 1000 ms, but the join needs 3000"):
         StreamStreamJoin(
             JoinKind.INNER,
             window,
             left_store=stores.window("a", retention_ms=SECOND),
             right_store=stores.window("b", retention_ms=SECOND),
-            times=stores.key_value("t"),
+            shared=stores.key_value("t"),
             left_column=0,
             right_column=0,
             layout=LAYOUT,
