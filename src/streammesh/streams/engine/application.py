@@ -49,9 +49,9 @@ from streammesh.serde import SchemaResolver
 from streammesh.streams.engine.aggregation import (
     AggregateTask,
     CompiledAggregate,
+    Contribution,
     Update,
 )
-from streammesh.streams.engine.errors import UnsupportedPlan
 from streammesh.streams.engine.pipeline import Pipeline, compile_pipeline, split
 from streammesh.streams.errors import StreamsError
 from streammesh.streams.expressions import Column as ColumnRef
@@ -164,8 +164,7 @@ class StreamApplication:
             removed on ``close()`` (the state is restored from its changelogs anyway).
 
     Raises:
-        UnsupportedPlan: the plan joins (not yet run), or groups by a new key over several
-            input partitions (the repartition topic is not run yet).
+        UnsupportedPlan: the plan joins (not yet run).
         InvalidWindow: a window ksqlDB refuses (RETENTION below size plus grace, a window
             over a table).
         UnsupportedFormat: a topic's formats cannot carry its columns.
@@ -205,6 +204,8 @@ class StreamApplication:
         self._temporary: tempfile.TemporaryDirectory[str] | None = None
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.aggregates: dict[int, AggregateTask] = {}
+        self.repartition_topic: str | None = None
+        """``<name>-<query>-repartition`` when the GROUP BY moves rows between partitions."""
         self._reader: Consumer | None = None
         self.source_key, self.source_value = _serdes(
             source.formats, source.topic, source.key_columns, source.value_columns, resolver
@@ -238,11 +239,10 @@ class StreamApplication:
         source_topic = self.log.describe_topic(self.pipeline.source.topic)
         sink = self.pipeline.sink
         if self.aggregate is not None and source_topic.partitions > 1 and _rekeys(self.pipeline):
-            raise UnsupportedPlan(
-                self.query.id,
-                f"GROUP BY a new key over a source of {source_topic.partitions} partitions"
-                " (the repartition topic)",
-            )
+            # Rows of one group may sit in any input partition: they go through the
+            # repartition topic, keyed by their group, to the task owning the group.
+            self.repartition_topic = f"{self.name}-{self.query.id}-repartition"
+            self._ensure(self.repartition_topic, source_topic.partitions)
         compacted = sink.kind is SourceKind.TABLE
         self._ensure(sink.topic, sink.partitions or source_topic.partitions, compacted=compacted)
         self._ensure(self.dead_letter_topic, 1)
@@ -257,9 +257,12 @@ class StreamApplication:
             ConsumerOptions(group=self.name, auto_commit=False, isolation_level=isolation)
         )
         partitions = [TopicPartition(source_topic.name, p) for p in range(source_topic.partitions)]
-        consumer.assign(partitions)
         for partition in partitions:
             self.tasks.setdefault(partition.partition, TaskStats(partition.partition))
+        if self.repartition_topic is not None:
+            count = source_topic.partitions
+            partitions += [TopicPartition(self.repartition_topic, p) for p in range(count)]
+        consumer.assign(partitions)
         self._producer, self._consumer = producer, consumer
         if self.aggregate is not None:
             try:
@@ -356,6 +359,9 @@ class StreamApplication:
 
     def _process(self, record: Record, producer: Producer) -> None:
         task = self.tasks.setdefault(record.partition, TaskStats(record.partition))
+        if record.topic == self.repartition_topic:
+            self._regrouped(record, task, producer)
+            return
         task.records_in += 1
         if record.value is None and not self.table:
             task.filtered += 1  # a stream ignores records without a value, as ksqlDB does
@@ -430,7 +436,7 @@ class StreamApplication:
         """A record through the aggregate: its updates, each through the select list."""
         state = self.aggregates[record.partition]
         if value_row is None:  # a table's tombstone (a stream's null value never gets here)
-            updates = state.process(None, record.key, record.timestamp_ms)
+            kept, rowtime = None, record.timestamp_ms
         else:
             row = (*key_row, *value_row, record.timestamp_ms, record.partition, record.offset)
             row, rowtime = self._rowtime(record, row)
@@ -438,11 +444,48 @@ class StreamApplication:
             if kept is None and not self.table:
                 task.filtered += 1
                 return
-            updates = state.process(kept, record.key, rowtime)
-        task.late = state.late
-        if updates is None:
+        contributions = state.contributions(kept, record.key, rowtime)
+        if contributions is None:
             task.filtered += 1
             return
+        if self.repartition_topic is not None:
+            for contribution in contributions:
+                key, value = contribution.encode()
+                producer.send(
+                    self.repartition_topic,
+                    value,
+                    key=key,
+                    headers=record.headers,
+                    timestamp_ms=contribution.timestamp,
+                )
+            return
+        updates = [update for item in contributions for update in state.apply(item)]
+        task.late = state.late
+        self._write(updates, record, task, producer)
+
+    def _regrouped(self, record: Record, task: TaskStats, producer: Producer) -> None:
+        """A contribution read back from the repartition topic, applied by the task owning
+        its group."""
+        state = self.aggregates[record.partition]
+        try:
+            contribution = Contribution.decode(
+                record.key or b"", record.value or b"", record.timestamp_ms
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            self._dead_letter(record, f"not a repartition record: {exc}", producer)
+            task.dead_letters += 1
+            return
+        try:
+            updates = state.apply(contribution)
+            task.late = state.late
+            self._write(updates, record, task, producer)
+        except (FormatError, FunctionError, _BadTimestamp) as exc:
+            self._dead_letter(record, str(exc), producer)
+            task.dead_letters += 1
+
+    def _write(
+        self, updates: list[Update], record: Record, task: TaskStats, producer: Producer
+    ) -> None:
         written = [self._written(update) for update in updates]
         for key_bytes, value_bytes, timestamp in written:
             producer.send(

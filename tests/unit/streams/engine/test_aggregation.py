@@ -20,7 +20,7 @@ from streammesh.log import (
     open_log,
 )
 from streammesh.streams.engine import StreamApplication
-from streammesh.streams.engine.errors import InvalidWindow, UnsupportedPlan
+from streammesh.streams.engine.errors import InvalidWindow
 from streammesh.streams.engine.harness import run_test
 from streammesh.streams.functions.errors import AggregateNotForTables
 from streammesh.streams.planner import PersistentQuery, plan_statements
@@ -360,17 +360,40 @@ def test_retention_below_size_plus_grace_and_windowed_tables_are_refused(tmp_pat
     log.close()
 
 
-def test_group_by_a_new_key_over_several_partitions_is_refused(tmp_path: Path) -> None:
-    sql = STOCKTRADES.replace("partitions=1", "partitions=2") + (
-        "CREATE TABLE c AS SELECT symbol, COUNT(*) AS n FROM stocktrades GROUP BY symbol;"
+def test_group_by_a_new_key_over_several_partitions_goes_through_the_repartition_topic(
+    tmp_path: Path,
+) -> None:
+    # Trades keyed by account land in both partitions; the counts per symbol still add up
+    # across partitions, exactly once, and a restart continues from the restored state.
+    sql = (
+        "CREATE STREAM stocktrades (account STRING KEY, symbol STRING, quantity INT)"
+        " WITH (kafka_topic='stocktrades', value_format='JSON', partitions=2);"
+        "CREATE TABLE totals AS SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q"
+        " FROM stocktrades GROUP BY symbol;"
     )
     log = open_log(f"embedded://{tmp_path}/log")
     log.create_topic(TopicSpec("stocktrades", partitions=2))
-    with (
-        pytest.raises(UnsupportedPlan, match="GROUP BY a new key over a source of 2 partitions"),
-        StreamApplication(log, query_of(sql), "app") as app,
-    ):
-        app.start()
+
+    def send(items: list[tuple[str, str, int]]) -> None:
+        with log.producer() as producer:
+            for account, symbol, quantity in items:
+                value = json.dumps({"SYMBOL": symbol, "QUANTITY": quantity}).encode()
+                producer.send("stocktrades", value, key=account.encode(), timestamp_ms=quantity)
+
+    accounts = [f"acct-{i}" for i in range(8)]
+    send([(account, "ACME", 1) for account in accounts] + [("acct-1", "ZVV", 5)])
+    with StreamApplication(log, query_of(sql), "totals") as app:
+        app.run_until_idle()
+        assert app.repartition_topic == "totals-CTAS_TOTALS_0-repartition"
+        assert sum(task.records_in for task in app.stats().values()) == 9
+    send([("acct-5", "ACME", 2)])
+    with StreamApplication(log, query_of(sql), "totals", state_dir=tmp_path / "new") as app:
+        app.run_until_idle()
+    latest: dict[str, dict[str, int]] = {}
+    for record in sorted(read(log, "TOTALS"), key=lambda r: (r.timestamp_ms, r.offset)):
+        latest[(record.key or b"").decode()] = json.loads(record.value or b"")
+    assert latest == {"ACME": {"N": 9, "Q": 10}, "ZVV": {"N": 1, "Q": 5}}
+    assert {p.partitions for p in log.list_topics() if p.name.endswith("-repartition")} == {2}
     log.close()
 
 
@@ -381,4 +404,26 @@ def test_stream_only_aggregates_over_a_table_are_refused_in_ksqldb_words(tmp_pat
     log = open_log(f"embedded://{tmp_path}/log")
     with pytest.raises(AggregateNotForTables, match=r"\(MAX\) cannot be applied to a table"):
         StreamApplication(log, query_of(sql), "app")
+    log.close()
+
+
+def test_table_aggregation_over_partitions_retracts_through_the_repartition_topic(
+    tmp_path: Path,
+) -> None:
+    sql = USERS.replace("partitions=1", "partitions=3") + (
+        "CREATE TABLE regions AS SELECT regionid, COUNT(*) AS n FROM users GROUP BY regionid;"
+    )
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("users", partitions=3))
+    changes = [(f"u{i}", "R1", i) for i in range(6)] + [("u2", "R2", 10), ("u4", None, 11)]
+    with log.producer() as producer:
+        for userid, region, ts in changes:
+            value = None if region is None else json.dumps({"REGIONID": region}).encode()
+            producer.send("users", value, key=userid.encode(), timestamp_ms=ts)
+    with StreamApplication(log, query_of(sql), "regions") as app:
+        app.run_until_idle()
+    latest: dict[str, dict[str, int]] = {}
+    for record in sorted(read(log, "REGIONS"), key=lambda r: (r.timestamp_ms, r.offset)):
+        latest[(record.key or b"").decode()] = json.loads(record.value or b"")
+    assert latest == {"R1": {"N": 4}, "R2": {"N": 1}}
     log.close()
