@@ -25,6 +25,7 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from streammesh.control import ProductSource, TeamRecord
@@ -232,7 +233,8 @@ def _defaults(
     windows = [d.retention for d in descriptors if d.retention.window is not None]
     if kind is not EventKind.STATE and windows:
         # Keep derived events no longer than the inputs keep theirs (retention policies).
-        document["retention"] = str(min(windows, key=lambda retention: retention.window or 0))
+        shortest = min(windows, key=lambda retention: retention.window or timedelta.max)
+        document["retention"] = str(shortest)
     return document
 
 
