@@ -131,3 +131,42 @@ def test_malformed_files_and_missing_options(tmp_path: Path) -> None:
     usage = streams_test("-s", args[1])
     assert usage.exit_code == 2
     assert "--input" in usage.stderr
+
+
+TRENDING = """\
+CREATE STREAM stocktrades (side STRING, quantity INT, symbol STRING, price INT,
+  account STRING, userid STRING) WITH (kafka_topic='stocktrades', value_format='JSON');
+
+CREATE TABLE trending_stocks AS
+  SELECT symbol, SUM(quantity) AS total_quantity, WINDOWSTART, WINDOWEND
+  FROM stocktrades WINDOW TUMBLING (SIZE 15 MINUTES) GROUP BY symbol EMIT CHANGES;
+"""
+
+
+def test_reference_use_case_1_with_windowed_outputs(tmp_path: Path) -> None:
+    def trade(symbol: str, quantity: int, ts: int) -> dict[str, object]:
+        value = {"side": "BUY", "quantity": quantity, "symbol": symbol, "price": 10}
+        return {"topic": "stocktrades", "key": None, "value": value, "timestamp": ts}
+
+    def total(symbol: str, quantity: int, ts: int, start: int) -> dict[str, object]:
+        end = start + 900_000
+        value = {"TOTAL_QUANTITY": quantity, "WINDOWSTART": start, "WINDOWEND": end}
+        window = {"start": start, "end": end, "type": "TIME"}
+        return {"topic": "TRENDING_STOCKS", "key": symbol, "value": value, "timestamp": ts,
+                "window": window}  # fmt: skip
+
+    (tmp_path / "statements.sql").write_text(TRENDING)
+    inputs = [trade("ZTEST", 10, 5), trade("ZTEST", 20, 600_000), trade("ZTEST", 1, 900_000)]
+    (tmp_path / "input.json").write_text(json.dumps({"inputs": inputs}))
+    outputs = [total("ZTEST", 10, 5, 0), total("ZTEST", 30, 600_000, 0)]
+    outputs.append(total("ZTEST", 1, 900_000, 900_000))
+    (tmp_path / "output.json").write_text(json.dumps({"outputs": outputs}))
+    args = ["-s", str(tmp_path / "statements.sql"), "-i", str(tmp_path / "input.json")]
+    result = streams_test(*args, "-o", str(tmp_path / "output.json"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout == "Test passed: 3 expected records matched.\n"
+    outputs[2] = total("ZTEST", 1, 900_000, 0)  # the wrong window
+    (tmp_path / "output.json").write_text(json.dumps({"outputs": outputs}))
+    result = streams_test(*args, "-o", str(tmp_path / "output.json"))
+    assert result.exit_code == 1
+    assert "window" in result.stdout
