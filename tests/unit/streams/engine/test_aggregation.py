@@ -427,3 +427,23 @@ def test_table_aggregation_over_partitions_retracts_through_the_repartition_topi
         latest[(record.key or b"").decode()] = json.loads(record.value or b"")
     assert latest == {"R1": {"N": 4}, "R2": {"N": 1}}
     log.close()
+
+
+def test_windows_use_the_timestamp_column_as_event_time() -> None:
+    # The record timestamps are all 0; the TIMESTAMP column places the rows in windows, makes
+    # the 5 s row late (grace 0, stream time 70 s) and stamps the outputs.
+    check(
+        "CREATE STREAM clicks (page STRING, event_at BIGINT)"
+        " WITH (kafka_topic='clicks', value_format='JSON', timestamp='event_at');"
+        "CREATE TABLE per_minute AS SELECT page, COUNT(*) AS n FROM clicks"
+        " WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 0 SECONDS) GROUP BY page;",
+        [
+            {"topic": "clicks", "value": {"page": "a", "event_at": 1_000}, "timestamp": 0},
+            {"topic": "clicks", "value": {"page": "a", "event_at": 70_000}, "timestamp": 0},
+            {"topic": "clicks", "value": {"page": "a", "event_at": 5_000}, "timestamp": 0},
+        ],
+        [
+            windowed("PER_MINUTE", "a", {"N": 1}, 1_000, 0, MINUTE),
+            windowed("PER_MINUTE", "a", {"N": 1}, 70_000, MINUTE, 2 * MINUTE),
+        ],
+    )
