@@ -3,9 +3,9 @@
 
 Each side's table is kept in a key-value store (primary key → row and timestamp). A change
 on either side outputs the new joined row of the affected key, or a tombstone when the key
-no longer has a joined row, as a KTable join does. As a KTable source does, a tombstone for
-a key the table does not hold, and an update that repeats the row it holds (at the same or
-a later time), change nothing and output nothing.
+no longer has a joined row, as a KTable join does — an update repeating the row a table
+holds included, as ksqlDB outputs it again. A tombstone for a key the table does not hold
+changes nothing and outputs nothing.
 """
 
 from __future__ import annotations
@@ -40,15 +40,13 @@ def _get(store: KeyValueStore, key: bytes) -> _Stored | None:
 
 def _apply(store: KeyValueStore, key: bytes, record: JoinInput) -> tuple[bool, _Stored | None]:
     """Apply a table change; return whether it changed anything (not for a tombstone of a
-    missing key or a repeated row) and the row it replaced (``None``: none)."""
+    missing key) and the row it replaced (``None``: none)."""
     old = _get(store, key)
     if record.row is None:
         if old is None:
             return False, None
         store.delete(key)
         return True, old
-    if old is not None and old[0] == record.row and record.timestamp >= old[1]:
-        return False, old
     store.put(key, encode((record.row, record.timestamp)))
     return True, old
 

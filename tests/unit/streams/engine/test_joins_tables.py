@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,13 +95,41 @@ def test_right_join_is_the_mirror_of_left_join(stores: Stores) -> None:
     assert outputs == swapped
 
 
-def test_table_table_timestamps_and_idempotent_updates(stores: Stores) -> None:
+def test_table_table_timestamps_repeated_rows_and_tombstones_of_missing_keys(
+    stores: Stores,
+) -> None:
     driver = Driver(table_join(stores, JoinKind.INNER).process)
     assert driver.feed(100, R, "a") == []
     assert driver.feed(50, L, "A") == ["[A, a]@100"]  # the later of the two rows' times
-    assert driver.feed(60, L, "A") == []  # the same row again changes nothing
-    assert driver.feed(70, L, None, key="missing") == []  # nor a tombstone of a missing key
+    assert driver.feed(60, L, "A") == ["[A, a]@100"]  # the same row again is output again
+    assert driver.feed(70, L, None, key="missing") == []  # a tombstone of a missing key is not
     assert driver.feed(200, R, None) == ["null"]
+
+
+NULL_NAME = "<null>"
+
+
+def test_ksqldb_table_to_table_wrapped_single_field(stores: Stores) -> None:
+    # ksqlDB's test "table to table wrapped single field value schema on inputs": a row whose
+    # value column is NULL is a row, not a tombstone; (ID) alone is a tombstone.
+    join = table_join(stores, JoinKind.INNER)
+    inputs = [
+        (L, "a", 0), (R, "b", 10), (L, NULL_NAME, 20), (R, NULL_NAME, 30), (L, NULL_NAME, 40),
+        (L, None, 50), (R, None, 60),
+    ]  # fmt: skip
+    produced = []
+    for side, name, ts in inputs:
+        row = None if name is None else (0, None if name is NULL_NAME else name)
+        for output in join.process(side, JoinInput((0,), row, ts)).outputs:
+            shown = None if output.row is None else (output.row[1], output.row[3])
+            produced.append((output.key[0], shown, output.timestamp))
+    assert produced == [
+        (0, ("a", "b"), 10),
+        (0, (None, "b"), 20),
+        (0, (None, None), 30),
+        (0, (None, None), 40),
+        (0, None, 50),
+    ]
 
 
 # -- foreign-key joins --------------------------------------------------------------------------
@@ -179,6 +208,52 @@ def test_foreign_keys_that_share_a_prefix_do_not_mix(stores: Stores) -> None:
     join.left(JoinInput((2,), (2, "a", "y"), 1))
     (output,) = join.right(JoinInput(("a",), ("a", "A"), 2)).outputs
     assert output.key == (2,)
+
+
+# ksqlDB's tests "Should support inner/left join with left value-column expression": left rows
+# (L_ID, NAME, FOREIGN_KEY), right rows (R_ID, F1); outputs (L_ID, R_ID, NAME, F1) or a
+# tombstone (L_ID, None).
+KSQLDB_FK_INNER = (
+    [(R, 0, ("blah",), 0), (L, 1, ("zero", 0), 10000), (L, 0, ("foo", 100), 13000),
+     (R, 0, ("a",), 15000), (L, 10, ("bar", 0), 16000), (R, 0, None, 17000),
+     (L, 1, None, 18000)],
+    [(1, (0, "zero", "blah"), 10000), (1, (0, "zero", "a"), 15000), (10, (0, "bar", "a"), 16000),
+     (1, None, 17000), (10, None, 17000), (1, None, 18000)],
+)  # fmt: skip
+KSQLDB_FK_LEFT = (
+    [(L, 1, ("zero", 0), 0), (R, 0, ("blah",), 10000), (L, 1, ("zero", 0), 11000),
+     (L, 0, ("foo", 100), 13000), (R, 0, ("a",), 15000), (L, 10, ("bar", 0), 16000),
+     (R, 0, None, 17000), (L, 1, None, 18000), (L, 0, None, 19000)],
+    [(1, (None, "zero", None), 0), (1, (0, "zero", "blah"), 10000),
+     (1, (0, "zero", "blah"), 11000), (0, (None, "foo", None), 13000),
+     (1, (0, "zero", "a"), 15000), (10, (0, "bar", "a"), 16000),
+     (1, (None, "zero", None), 17000), (10, (None, "bar", None), 17000), (1, None, 18000),
+     (0, None, 19000)],
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "case"), [(JoinKind.INNER, KSQLDB_FK_INNER), (JoinKind.LEFT, KSQLDB_FK_LEFT)]
+)
+def test_ksqldb_foreign_key_join_cases(
+    stores: Stores, kind: JoinKind, case: tuple[list[Any], list[Any]]
+) -> None:
+    inputs, expected = case
+    join = ForeignKeyJoin(
+        kind,
+        left=stores.key_value("l"),
+        right=stores.key_value("r"),
+        subscriptions=stores.key_value("s"),
+        foreign_key_column=2,
+        layout=JoinLayout(left_width=3, right_width=2),
+    )
+    produced = []
+    for side, key, value, ts in inputs:
+        row = None if value is None else (key, *value)
+        for output in join.process(side, JoinInput((key,), row, ts)).outputs:
+            shown = None if output.row is None else (output.row[3], output.row[1], output.row[4])
+            produced.append((output.key[0], shown, output.timestamp))
+    assert produced == expected
 
 
 @pytest.mark.parametrize("kind", [JoinKind.RIGHT, JoinKind.FULL])
