@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from streammesh.access import AccessControl, AccessService
 from streammesh.config import MeshConfig
@@ -33,10 +33,10 @@ from streammesh.privacy import KeyStore, LocalKms
 from streammesh.registry import SqlSchemaRegistry
 from streammesh.sqlite_file import private_directory
 from streammesh.store import MetadataStore, open_store
-from streammesh.streams import StreamsService
 
 if TYPE_CHECKING:
     from streammesh.log.kafka import KafkaAcls
+    from streammesh.streams import StreamsService
 
 __all__ = ["MeshRuntime"]
 
@@ -66,8 +66,6 @@ class MeshRuntime:
         monitor: Throughput, consumer lag and SLO states of products.
         data: The data plane: producers, consumers and samples of products, with the grant
             check and field protection around them.
-        streams: Stream applications over data products: products in ``FROM``, outputs
-            published as products, their lineage and the grants they need.
         acls: The Kafka cluster's ACL bindings when ``kafka.acls`` is on.
     """
 
@@ -85,8 +83,9 @@ class MeshRuntime:
     notifications: NotificationService
     monitor: MeshMonitor
     data: DataPlane
-    streams: StreamsService
     acls: KafkaAcls | None = field(default=None)
+    _built: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    """Services built on first use (see :attr:`streams`)."""
 
     @classmethod
     def open(cls, config: MeshConfig, log_config: LogConfig | None = None) -> MeshRuntime:
@@ -140,9 +139,25 @@ class MeshRuntime:
             notifications=NotificationService(store, plane, load_notify_settings(config.home)),
             monitor=MeshMonitor(plane, log, SloLedger(store)),
             data=DataPlane(plane, log, registry, grants, keys, governance.policies),
-            streams=StreamsService(plane, registry, grants),
             acls=acls,
         )
+
+    @property
+    def streams(self) -> StreamsService:
+        """Stream applications over data products: products in ``FROM``, outputs published
+        as products, their lineage and the grants they need.
+
+        Built on first use: the SQL front end and the engine (sqlglot among them) cost about
+        0.25 s of imports, which every CLI command and server start would otherwise pay.
+        """
+        service = self._built.get("streams")
+        if service is None:
+            from streammesh.streams import StreamsService  # only when used: import cost
+
+            service = self._built.setdefault(
+                "streams", StreamsService(self.plane, self.registry, self.grants)
+            )
+        return cast("StreamsService", service)
 
     def tokens(self, *, remember_s: float = 0.0) -> TokenStore:
         """The API token store; a server remembers verified tokens for ``remember_s``."""
