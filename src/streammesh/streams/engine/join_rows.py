@@ -3,7 +3,7 @@ layout that puts a left and a right row together as the ``Join`` plan node's row
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -11,16 +11,30 @@ from streammesh.streams.plan.nodes import Join, PlanColumn, Role
 
 __all__ = [
     "DropReason",
+    "JoinColumn",
     "JoinInput",
     "JoinLayout",
     "JoinOutput",
     "JoinResult",
     "Row",
     "Side",
+    "reader",
 ]
 
 Row = tuple[object, ...]
 """A row: a tuple of SQL values in its node's schema order."""
+
+JoinColumn = int | Callable[[Row], object]
+"""Where a side's join value is: a column index into its rows, or a function of the row (a
+compiled expression, for ksqlDB's ``ON t.id = CAST(tt.id AS BIGINT)``)."""
+
+
+def reader(column: JoinColumn) -> Callable[[Row], object]:
+    """The function reading a :data:`JoinColumn`'s value from a row."""
+    if isinstance(column, int):
+        index = column
+        return lambda row: row[index]
+    return column
 
 
 class Side(StrEnum):

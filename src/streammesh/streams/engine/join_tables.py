@@ -15,12 +15,14 @@ from typing import cast
 from streammesh.streams.engine.join_codec import decode, encode
 from streammesh.streams.engine.join_errors import UnsupportedJoin
 from streammesh.streams.engine.join_rows import (
+    JoinColumn,
     JoinInput,
     JoinLayout,
     JoinOutput,
     JoinResult,
     Row,
     Side,
+    reader,
 )
 from streammesh.streams.sql.statements import JoinKind
 from streammesh.streams.state import KeyValueStore
@@ -147,7 +149,7 @@ class ForeignKeyJoin:
         left: KeyValueStore,
         right: KeyValueStore,
         subscriptions: KeyValueStore,
-        foreign_key_column: int,
+        foreign_key_column: JoinColumn,
         layout: JoinLayout,
     ) -> None:
         if kind not in (JoinKind.INNER, JoinKind.LEFT):
@@ -156,7 +158,7 @@ class ForeignKeyJoin:
         self._left = left
         self._right = right
         self._subscriptions = subscriptions
-        self._column = foreign_key_column
+        self._column = reader(foreign_key_column)
         self._layout = layout
 
     def process(self, side: Side, record: JoinInput) -> JoinResult:
@@ -170,8 +172,8 @@ class ForeignKeyJoin:
         if not changed:
             return JoinResult()
         new = record.row
-        old_fk = None if old is None else old[0][self._column]
-        new_fk = None if new is None else new[self._column]
+        old_fk = None if old is None else self._column(old[0])
+        new_fk = None if new is None else self._column(new)
         if old_fk is not None and (new is None or new_fk != old_fk):
             self._subscriptions.delete(encode((old_fk,)) + left_key)
         if new_fk is not None and (old is None or new_fk != old_fk):

@@ -21,12 +21,14 @@ from streammesh.streams.engine.join_codec import decode, encode
 from streammesh.streams.engine.join_errors import JoinStoreTooShort, UnsupportedJoin
 from streammesh.streams.engine.join_rows import (
     DropReason,
+    JoinColumn,
     JoinInput,
     JoinLayout,
     JoinOutput,
     JoinResult,
     Row,
     Side,
+    reader,
 )
 from streammesh.streams.sql.statements import JoinKind, JoinWindow
 from streammesh.streams.state import KeyValueStore, WindowStore
@@ -118,8 +120,8 @@ class StreamStreamJoin:
         left_store: WindowStore,
         right_store: WindowStore,
         shared: KeyValueStore,
-        left_column: int,
-        right_column: int,
+        left_column: JoinColumn,
+        right_column: JoinColumn,
         layout: JoinLayout,
     ) -> None:
         self.kind = kind
@@ -132,7 +134,7 @@ class StreamStreamJoin:
             if store.retention_ms < self.retention:
                 raise JoinStoreTooShort(store.name, store.retention_ms, self.retention)
         self._stores = {Side.LEFT: left_store, Side.RIGHT: right_store}
-        self._columns = {Side.LEFT: left_column, Side.RIGHT: right_column}
+        self._columns = {Side.LEFT: reader(left_column), Side.RIGHT: reader(right_column)}
         self._shared = shared
         self._layout = layout
         self._outer = _outer_sides(kind)
@@ -158,7 +160,7 @@ class StreamStreamJoin:
         row = record.row
         if row is None:
             return JoinResult(dropped=DropReason.NULL_VALUE)
-        join_key = row[self._columns[side]]
+        join_key = self._columns[side](row)
         if join_key is None:
             return JoinResult(dropped=DropReason.NULL_KEY)
         timestamp = record.timestamp
@@ -269,13 +271,18 @@ class StreamTableJoin:
     """
 
     def __init__(
-        self, kind: JoinKind, *, table: KeyValueStore, stream_column: int, layout: JoinLayout
+        self,
+        kind: JoinKind,
+        *,
+        table: KeyValueStore,
+        stream_column: JoinColumn,
+        layout: JoinLayout,
     ) -> None:
         if kind not in (JoinKind.INNER, JoinKind.LEFT):
             raise UnsupportedJoin("stream-table", kind.value, ("INNER", "LEFT"))
         self.kind = kind
         self._table = table
-        self._column = stream_column
+        self._column = reader(stream_column)
         self._layout = layout
 
     def process(self, side: Side, record: JoinInput) -> JoinResult:
@@ -287,7 +294,7 @@ class StreamTableJoin:
         row = record.row
         if row is None:
             return JoinResult(dropped=DropReason.NULL_VALUE)
-        join_key = row[self._column]
+        join_key = self._column(row)
         if join_key is None:
             return JoinResult(dropped=DropReason.NULL_KEY)
         key = (join_key,)

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -195,6 +196,26 @@ def test_within_before_and_after_bound_each_side(stores: Stores) -> None:
     assert driver.feed(13_000, R, "late") == ["[A, late]"]
     assert driver.feed(13_001, R, "too late") == []
     assert driver.feed(14_001, L, "B") == ["[B, too late]"]  # 14.001 s - 1 s = 13.001 s
+
+
+def test_join_on_an_expression_of_a_column(stores: Stores) -> None:
+    # ksqlDB's test "stream stream join - contains CAST double to int":
+    # ON L.id = CAST(R.id AS INT); the key is the join value.
+    window = JoinWindow(30 * SECOND, 30 * SECOND)
+    retention = StreamStreamJoin.retention_ms(window)
+    join = StreamStreamJoin(
+        JoinKind.INNER,
+        window,
+        left_store=stores.window("this", retention_ms=retention),
+        right_store=stores.window("other", retention_ms=retention),
+        shared=stores.key_value("shared"),
+        left_column=0,
+        right_column=lambda row: int(cast(float, row[0])),
+        layout=LAYOUT,
+    )
+    join.process(L, JoinInput((1,), (1, 2), 10))
+    (output,) = join.process(R, JoinInput((1.0,), (1.0, 3), 11)).outputs
+    assert (output.key, output.row, output.timestamp) == ((1,), (1, 2, 1.0, 3), 11)
 
 
 def test_stream_records_with_a_null_join_key_are_dropped(stores: Stores) -> None:
