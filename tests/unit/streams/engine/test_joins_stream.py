@@ -12,7 +12,7 @@ from typing import cast
 import pytest
 
 from streammesh.streams.engine.join_errors import JoinStoreTooShort, UnsupportedJoin
-from streammesh.streams.engine.join_rows import JoinInput
+from streammesh.streams.engine.join_rows import JoinInput, Side
 from streammesh.streams.engine.joins import LEGACY_GRACE_MS, StreamStreamJoin, StreamTableJoin
 from streammesh.streams.sql.statements import JoinKind, JoinWindow
 from tests.unit.streams.engine.joins_support import (
@@ -293,6 +293,24 @@ def test_stream_table_lookup_is_the_table_as_of_the_stream_record(stores: Stores
     assert driver.feed(60, L, "B") == ["[B, v2]"]  # current value, whatever the times
     assert driver.feed(70, L, "C", key=None) == []
     assert driver.dropped == ["null join key"]
+
+
+def test_ksqldb_stream_to_table_wrapped_single_field(stores: Stores) -> None:
+    # ksqlDB's test "stream to table wrapped single field value schema on inputs": a NULL
+    # NAME is a row; the table's (ID) alone is a tombstone.
+    join = StreamTableJoin(
+        JoinKind.INNER, table=stores.key_value("table"), stream_column=0, layout=LAYOUT
+    )
+    inputs: list[tuple[Side, tuple[object, ...] | None, int]] = [
+        (R, (0, "b"), 0), (L, (0, "a"), 10), (L, (0, None), 20), (R, (0, None), 30),
+        (L, (0, None), 40), (R, None, 50), (L, (0, "a"), 60),
+    ]  # fmt: skip
+    produced = []
+    for side, row, ts in inputs:
+        for output in join.process(side, JoinInput((0,), row, ts)).outputs:
+            assert output.row is not None
+            produced.append((output.key[0], output.row[1], output.row[3], output.timestamp))
+    assert produced == [(0, "a", "b", 10), (0, None, "b", 20), (0, None, None, 40)]
 
 
 @pytest.mark.parametrize("kind", [JoinKind.RIGHT, JoinKind.FULL])
