@@ -55,6 +55,8 @@ DEFAULT_GRACE_MS = 24 * 60 * 60 * 1000
 """ksqlDB's grace period when a window does not give one (Kafka Streams' old default)."""
 
 _STREAM_TIME = b"stream-time"
+_DECODED_MAX = 100_000
+"""Decoded group states kept between commits before they are dropped (re-read on demand)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +220,11 @@ class AggregateTask:
             raise
         stored = self.clock.get(_STREAM_TIME) if self.clock is not None else None
         self.stream_time: int = decode_state(stored) if stored is not None else -1
+        # Decoded group states, read or written since they were last dropped: most rows hit a
+        # group seen in the last batches, so they skip the store and the decoding. Changes
+        # (``_dirty``) are encoded into the stores once per commit, not once per row.
+        self._decoded: dict[tuple[bytes, int], tuple[list[Any], int]] = {}
+        self._dirty: set[tuple[bytes, int]] = set()
 
     def _open(self, store: Any) -> Any:
         self.stores.append(store)
@@ -292,7 +299,7 @@ class AggregateTask:
     ) -> list[Update]:
         assert self.groups is not None
         key = encode_state(list(group))
-        accumulators, latest = self._state(self.groups.get(key))
+        accumulators, latest = self._read((key, 0))
         functions = self.compiled.functions
         step = [f.undo if retract else f.aggregate for f in functions]
         accumulators = [
@@ -300,7 +307,7 @@ class AggregateTask:
             for apply, accumulator, value in zip(step, accumulators, values, strict=True)
         ]
         latest = max(latest, timestamp)
-        self.groups.put(key, encode_state([accumulators, latest]))
+        self._write((key, 0), accumulators, latest)
         return [self._update(group, accumulators, None, latest)]
 
     def _windowed(
@@ -319,7 +326,7 @@ class AggregateTask:
             if end <= close:
                 self.late += 1  # Kafka Streams counts a dropped record per window
                 continue
-            accumulators, latest = self._state(self.windows.fetch(key, start))
+            accumulators, latest = self._read((key, start))
             accumulators = [
                 function.aggregate(accumulator, value)
                 for function, accumulator, value in zip(
@@ -327,9 +334,7 @@ class AggregateTask:
                 )
             ]
             latest = max(latest, timestamp)
-            if not self.windows.put(key, start, encode_state([accumulators, latest])):
-                self.late += 1
-                continue
+            self._write((key, start), accumulators, latest)
             if not self.compiled.final:
                 updates.append(self._update(group, accumulators, WindowSpan(start, end), latest))
         return updates
@@ -386,12 +391,46 @@ class AggregateTask:
         if high < low:
             return []
         updates = []
+        self._push()
         for key, start, data in self.windows.fetch_all(low, high):
             accumulators, latest = decode_state(data)
             group = tuple(decode_state(key))
             span = WindowSpan(start, start + window.size_ms)
             updates.append(self._update(group, accumulators, span, latest))
         return updates
+
+    def _read(self, where: tuple[bytes, int]) -> tuple[list[Any], int]:
+        """A group's (window's) accumulators and latest timestamp; ``where`` is the encoded
+        group and the window start (0 without a window)."""
+        found = self._decoded.get(where)
+        if found is not None:
+            return found
+        if self.windows is not None:
+            stored = self.windows.fetch(where[0], where[1])
+        else:
+            assert self.groups is not None
+            stored = self.groups.get(where[0])
+        state = self._state(stored)
+        self._decoded[where] = state
+        return state
+
+    def _write(self, where: tuple[bytes, int], accumulators: list[Any], latest: int) -> None:
+        self._decoded[where] = (accumulators, latest)
+        self._dirty.add(where)
+
+    def _push(self) -> None:
+        """Encode the changed groups into the stores (their write caches)."""
+        for where in self._dirty:
+            data = encode_state(list(self._decoded[where]))
+            if self.windows is not None:
+                # Never refused: a window still taking rows is within its retention.
+                self.windows.put(where[0], where[1], data)
+            else:
+                assert self.groups is not None
+                self.groups.put(where[0], data)
+        self._dirty.clear()
+        if len(self._decoded) > _DECODED_MAX:
+            self._decoded.clear()
 
     def _state(self, stored: bytes | None) -> tuple[list[Any], int]:
         if stored is None:
@@ -418,6 +457,7 @@ class AggregateTask:
     def flush(self) -> None:
         """Send the changes since the last commit to the changelogs (inside the engine's
         transaction); expire windows that stream time has moved past their retention."""
+        self._push()
         if self.clock is not None and self.stream_time >= 0:
             if self.windows is not None:
                 self.windows.expire(self.stream_time)
@@ -436,6 +476,8 @@ class AggregateTask:
         """The engine's transaction aborted: back to the last commit."""
         for store in self.stores:
             store.abort()
+        self._decoded.clear()
+        self._dirty.clear()
         stored = self.clock.get(_STREAM_TIME) if self.clock is not None else None
         self.stream_time = decode_state(stored) if stored is not None else -1
 

@@ -15,6 +15,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
 
 def encode_state(value: Any) -> bytes:
     """The bytes of ``value`` (see the module docstring).
@@ -22,6 +24,9 @@ def encode_state(value: Any) -> bytes:
     Raises:
         TypeError: a value of a kind accumulators never hold.
     """
+    if type(value) is list and all(type(item) in _PLAIN for item in value):
+        # The usual group key (text and numbers): the same bytes as the tagged path, faster.
+        return json.dumps(value, separators=(",", ":")).encode("utf-8")
     return json.dumps(_tagged(value), separators=(",", ":")).encode("utf-8")
 
 
