@@ -447,3 +447,36 @@ def test_windows_use_the_timestamp_column_as_event_time() -> None:
             windowed("PER_MINUTE", "a", {"N": 1}, 70_000, MINUTE, 2 * MINUTE),
         ],
     )
+
+
+def test_emit_final_after_a_restart_emits_the_restored_window_once(tmp_path: Path) -> None:
+    sql = (
+        STOCKTRADES + "CREATE TABLE counts AS SELECT symbol, COUNT(*) AS n FROM stocktrades"
+        " WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 0 SECONDS) GROUP BY symbol EMIT FINAL;"
+    )
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("stocktrades", partitions=1))
+    send_trades(log, [("A", 1_000), ("A", 2_000), ("B", 59_000)])
+    with StreamApplication(log, query_of(sql), "final") as app:
+        app.run_until_idle()
+    assert read(log, "COUNTS") == []
+    # The next process has no local files: windows and stream time come from the changelogs,
+    # so the late row at 3 s is still dropped once 61 s closed window 0.
+    send_trades(log, [("A", 61_000), ("A", 3_000), ("B", 121_000)])
+    with StreamApplication(log, query_of(sql), "final", state_dir=tmp_path / "b") as app:
+        app.run_until_idle()
+        assert app.stats()[0].late == 1
+    written = [
+        (
+            (r.key or b"")[:-8],
+            struct.unpack(">q", (r.key or b"")[-8:])[0],
+            json.loads(r.value or b""),
+        )
+        for r in read(log, "COUNTS")
+    ]
+    assert written == [
+        (b"A", 0, {"N": 2}),
+        (b"B", 0, {"N": 1}),
+        (b"A", MINUTE, {"N": 1}),
+    ]
+    log.close()
