@@ -224,16 +224,16 @@ class StreamStreamJoin:
     def _close_windows(self, stream_time: int) -> list[JoinOutput]:
         """Output alone, oldest first, the waiting records whose window has closed."""
         outputs: list[JoinOutput] = []
-        for pending, data in self._shared.prefix_scan(_PENDING):
+        # Only records older than this can have a closed window (the shorter reach's side);
+        # the range read stops there instead of reading every waiting record.
+        newest = stream_time - min(self._reach_ms(Side.LEFT), self._reach_ms(Side.RIGHT))
+        newest -= self.grace_ms + 1
+        if newest < -(2**63):
+            return outputs
+        high = _PENDING + _sortable(newest) + b"\xff"
+        for pending, data in self._shared.range(_PENDING, high):
             at = len(_PENDING)
             timestamp = int.from_bytes(pending[at : at + 8], "big") - 2**63
-            if (
-                timestamp
-                + min(self._reach_ms(Side.LEFT), self._reach_ms(Side.RIGHT))
-                + (self.grace_ms)
-                >= stream_time
-            ):
-                break  # this and every later record's window is still open
             side = _SIDE_OF[pending[at + 8]]
             if timestamp + self._reach_ms(side) + self.grace_ms >= stream_time:
                 continue
