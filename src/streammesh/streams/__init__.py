@@ -13,7 +13,9 @@ from streammesh.streams.dsl import call, col, lit, stream, table
 from streammesh.streams.engine import (
     DeadLetter,
     EngineError,
+    InvalidWindow,
     StreamApplication,
+    TaskStats,
     UnsupportedPlan,
 )
 from streammesh.streams.engine.harness import run_test, run_test_files
@@ -92,6 +94,7 @@ __all__ = [
     "GrantMissing",
     "InputProduct",
     "InvalidQuery",
+    "InvalidWindow",
     "KeyNotProjected",
     "KeyValueStore",
     "OutputProduct",
@@ -113,6 +116,7 @@ __all__ = [
     "StreamsError",
     "StreamsService",
     "TaskId",
+    "TaskStats",
     "UnknownColumn",
     "UnknownProduct",
     "UnknownSource",
