@@ -43,6 +43,7 @@ _MIN_SEGMENT_MS = 60_000
 _STREAM_TIME = b"t:stream"
 _OBSERVED = {Side.LEFT: b"t:left", Side.RIGHT: b"t:right"}
 _PENDING = b"p:"
+_OLDEST_PENDING = b"t:oldest-waiting"
 # Kafka Streams orders waiting records by timestamp, then side (its boolean: right first).
 _SIDE_BYTE = {Side.RIGHT: b"\x00", Side.LEFT: b"\x01"}
 _SIDE_OF = {0: Side.RIGHT, 1: Side.LEFT}
@@ -212,6 +213,9 @@ class StreamStreamJoin:
         if self.eager or high < stream_time:
             return [self._alone(side, join_key, row, timestamp)]
         pending = self._pending_key(side, timestamp, key)
+        oldest = self._time(_OLDEST_PENDING)
+        if oldest is None or timestamp < oldest:
+            self._shared.put(_OLDEST_PENDING, encode(timestamp))
         stored = self._shared.get(pending)
         rows = [] if stored is None else _rows(stored)
         self._shared.put(pending, encode([*rows, row]))
@@ -228,18 +232,22 @@ class StreamStreamJoin:
         # the range read stops there instead of reading every waiting record.
         newest = stream_time - min(self._reach_ms(Side.LEFT), self._reach_ms(Side.RIGHT))
         newest -= self.grace_ms + 1
-        if newest < -(2**63):
+        oldest = self._time(_OLDEST_PENDING)  # a lower bound of the waiting records' times
+        if newest < -(2**63) or oldest is None or oldest > newest:
             return outputs
         high = _PENDING + _sortable(newest) + b"\xff"
+        still_waiting = newest + 1
         for pending, data in self._shared.range(_PENDING, high):
             at = len(_PENDING)
             timestamp = int.from_bytes(pending[at : at + 8], "big") - 2**63
             side = _SIDE_OF[pending[at + 8]]
             if timestamp + self._reach_ms(side) + self.grace_ms >= stream_time:
+                still_waiting = min(still_waiting, timestamp)
                 continue
             join_key = cast(Row, decode(pending[at + 9 :]))[0]
             outputs.extend(self._alone(side, join_key, row, timestamp) for row in _rows(data))
             self._shared.delete(pending)
+        self._shared.put(_OLDEST_PENDING, encode(still_waiting))
         return outputs
 
     def _output(self, join_key: object, left: Row | None, right: Row | None, ts: int) -> JoinOutput:
