@@ -249,6 +249,21 @@ def test_join_state_is_restored_from_the_changelog(tmp_path: Path) -> None:
         assert driver.feed(30 * SECOND, L, "B", key="x") == []  # A was matched: not alone
 
 
+def test_a_waiting_record_is_output_after_a_restart(tmp_path: Path) -> None:
+    window = JoinWindow(SECOND, SECOND, 0)
+    with open_stores(tmp_path) as stores:
+        driver = Driver(stream_join(stores, JoinKind.LEFT, window).process)
+        assert driver.feed(0, L, "A") == []
+        assert driver.feed(500, L, "B", key="other") == []
+        stores.commit(*stores.opened)
+        application = stores.application
+    with open_stores(tmp_path) as stores:
+        stores.application = application
+        driver = Driver(stream_join(stores, JoinKind.LEFT, window).process)
+        assert driver.feed(1000, L, "C", key="third") == []  # A's window closes after 1 s
+        assert driver.feed(1600, L, "D", key="fourth") == ["[A, null]@0", "[B, null]@500"]
+
+
 def test_window_store_shorter_than_the_join_needs_is_refused(stores: Stores) -> None:
     window = JoinWindow(SECOND, SECOND, SECOND)
     with pytest.raises(JoinStoreTooShort, match=r"keeps records 1000 ms, but the join needs 3000"):
