@@ -329,6 +329,12 @@ class StreamApplication:
         except BaseException:
             if self.exactly_once:
                 producer.abort_transaction()
+                # Nothing of the batch happened: read it again from its first record.
+                firsts: dict[TopicPartition, int] = {}
+                for record in records:
+                    firsts.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+                for partition, offset in firsts.items():
+                    consumer.seek(partition, offset)
             for state in self.aggregates.values():
                 state.abort()
             raise

@@ -22,6 +22,8 @@ from streammesh.log import (
 from streammesh.streams.engine import StreamApplication
 from streammesh.streams.engine.errors import InvalidWindow
 from streammesh.streams.engine.harness import run_test
+from streammesh.streams.functions import udf
+from streammesh.streams.functions.builtins import builtin_registry
 from streammesh.streams.functions.errors import AggregateNotForTables
 from streammesh.streams.planner import PersistentQuery, plan_statements
 from streammesh.streams.sql import parse_statements
@@ -479,4 +481,43 @@ def test_emit_final_after_a_restart_emits_the_restored_window_once(tmp_path: Pat
         (b"B", 0, {"N": 1}),
         (b"A", MINUTE, {"N": 1}),
     ]
+    log.close()
+
+
+def test_an_aborted_batch_leaves_no_trace_in_state_or_output(tmp_path: Path) -> None:
+    # A batch interrupted half way (here a function interrupting the process) is aborted:
+    # its outputs, state changes and offsets are all dropped, and processing it again, in the
+    # same application or in a restarted one, counts every row exactly once.
+    registry = builtin_registry()
+    interruptions = [2]
+
+    @udf(name="flaky_qty", registry=registry)
+    def flaky_qty(quantity: int) -> int:
+        if quantity == 99 and interruptions[0] > 0:
+            interruptions[0] -= 1
+            raise KeyboardInterrupt
+        return quantity
+
+    sql = (
+        STOCKTRADES + "CREATE TABLE totals AS SELECT symbol, SUM(FLAKY_QTY(quantity)) AS q"
+        " FROM stocktrades WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY symbol;"
+    )
+    query = plan_statements(parse_statements(sql), text=sql, registry=registry).queries[0]
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("stocktrades", partitions=1))
+    with log.producer() as producer:
+        for quantity in (1, 2, 99, 4):
+            value = json.dumps({"SYMBOL": "A", "QUANTITY": quantity}).encode()
+            producer.send("stocktrades", value, timestamp_ms=quantity)
+    state = tmp_path / "state"
+    with StreamApplication(log, query, "sums", registry=registry, state_dir=state) as app:
+        with pytest.raises(KeyboardInterrupt):
+            app.poll_once()
+        assert read(log, "TOTALS") == []
+        with pytest.raises(KeyboardInterrupt):  # the same batch again, in the same process
+            app.run_until_idle()
+    with StreamApplication(log, query, "sums", registry=registry, state_dir=state) as app:
+        assert app.run_until_idle() == 4
+    sums = [json.loads(record.value or b"")["Q"] for record in read(log, "TOTALS")]
+    assert sums == [1, 3, 102, 106]
     log.close()
