@@ -1,0 +1,259 @@
+"""``StreamsRunner``: every persistent query of a script, running in one process.
+
+Each query is its own :class:`~streammesh.streams.engine.StreamApplication` (its own consumer
+group, transactional id and dead-letter topic); the runner polls them in turn until asked to
+stop, then closes them, so whatever each one committed is all that counts (exactly once where
+the log has transactions: a restart resumes after the last committed transaction). It also
+keeps the numbers ``streams run`` shows: events in and out per second, dead letters and lag.
+
+Example:
+    >>> runner = StreamsRunner(runtime.log, prepared.queries, "trending-app")  # doctest: +SKIP
+    >>> runner.run(stop.is_set, report=print)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from streammesh.log import ConsumerOptions, EventLog, LogError, TopicPartition
+from streammesh.serde import SchemaResolver
+from streammesh.streams.engine import EngineError, StreamApplication
+from streammesh.streams.functions.registry import FunctionRegistry
+from streammesh.streams.planner import PersistentQuery
+from streammesh.streams.state import changelog_topic
+
+__all__ = ["QueryLayout", "QueryProgress", "StreamsRunner", "application_name", "query_layouts"]
+
+
+def application_name(name: str, query: PersistentQuery, count: int) -> str:
+    """The engine application (consumer group, transactional id) of ``query`` in the
+    application ``name`` running ``count`` queries: ``name`` itself for a single query (the
+    group the lineage registers), else ``<name>-<query id>``."""
+    return name if count == 1 else f"{name}-{query.id.lower()}"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLayout:
+    """What a persistent query creates when it runs, as the engine says (``streams explain``).
+
+    Attributes:
+        query: The persistent query.
+        application: Its engine application (consumer group, transactional id).
+        not_supported: Why the engine does not run it yet (``None``: it runs).
+        state_stores: Each state store's name and its changelog topic.
+        internal_topics: The topics it creates besides its sink: changelogs, dead letters.
+    """
+
+    query: PersistentQuery
+    application: str
+    not_supported: str | None
+    state_stores: tuple[tuple[str, str], ...]
+    internal_topics: tuple[str, ...]
+
+
+def query_layouts(
+    log: EventLog,
+    queries: Sequence[PersistentQuery],
+    name: str,
+    *,
+    registry: FunctionRegistry | None = None,
+    resolver: SchemaResolver | None = None,
+) -> list[QueryLayout]:
+    """Each query's :class:`QueryLayout` in the application ``name``; nothing is created.
+
+    A ``GROUP BY`` that moves rows between partitions also creates
+    ``<application>-<query>-repartition`` when it starts on an input of several partitions.
+    """
+    layouts: list[QueryLayout] = []
+    for query in queries:
+        application = application_name(name, query, len(queries))
+        try:
+            engine = StreamApplication(
+                log, query, application, registry=registry, resolver=resolver
+            )
+        except EngineError as exc:
+            layouts.append(QueryLayout(query, application, str(exc), (), ()))
+            continue
+        stores = engine.aggregate.store_names() if engine.aggregate is not None else []
+        changelogs = tuple((store, changelog_topic(application, store)) for store in stores)
+        topics = (*(topic for _, topic in changelogs), engine.dead_letter_topic)
+        layouts.append(QueryLayout(query, application, None, changelogs, topics))
+    return layouts
+
+
+@dataclass(frozen=True, slots=True)
+class QueryProgress:
+    """What one query did so far, and how fast.
+
+    Attributes:
+        query: The persistent query's id (``CSAS_BIG_0``).
+        application: Its engine application (consumer group).
+        sink: The topic it writes.
+        records_in: Input records read.
+        records_out: Records written to the sink.
+        dead_letters: Records sent to the dead-letter topic.
+        late: Rows dropped after a window's grace period.
+        lag: Input records not processed yet (committed offset to end), ``None`` when unknown.
+        in_per_s: Input records per second since the previous report.
+        out_per_s: Output records per second since the previous report.
+    """
+
+    query: str
+    application: str
+    sink: str
+    records_in: int
+    records_out: int
+    dead_letters: int
+    late: int
+    lag: int | None
+    in_per_s: float
+    out_per_s: float
+
+
+class StreamsRunner:
+    """Runs persistent queries over ``log`` in this process (see the module).
+
+    Args:
+        log: The event log holding the queries' topics.
+        queries: The persistent queries, in the script's order.
+        name: The application's name (see :func:`application_name`).
+        registry: The functions the expressions call (default: built-ins and plugins).
+        resolver: The schema registry, for AVRO, JSON_SR and PROTOBUF topics.
+        state_dir: Where the state stores keep their files (``<state_dir>/<application>``);
+            default: temporary, restored from the changelogs on each start.
+
+    Raises:
+        UnsupportedPlan: a query the engine does not run yet (e.g. a join), naming it;
+            nothing was started.
+        InvalidWindow: a window ksqlDB refuses.
+    """
+
+    def __init__(
+        self,
+        log: EventLog,
+        queries: Sequence[PersistentQuery],
+        name: str,
+        *,
+        registry: FunctionRegistry | None = None,
+        resolver: SchemaResolver | None = None,
+        state_dir: Path | None = None,
+    ) -> None:
+        self.log = log
+        self.name = name
+        # Every query is compiled before any starts: one the engine refuses stops them all.
+        self.applications = [
+            StreamApplication(
+                log,
+                query,
+                application_name(name, query, len(queries)),
+                registry=registry,
+                resolver=resolver,
+                state_dir=state_dir,
+            )
+            for query in queries
+        ]
+        self._offsets = None if not self.applications else log.consumer(ConsumerOptions())
+        self._last: dict[str, tuple[float, int, int]] = {}
+
+    def start(self) -> None:
+        """Create the missing sink, dead-letter and internal topics and join the inputs."""
+        for application in self.applications:
+            application.start()
+        now = time.monotonic()
+        for application in self.applications:
+            totals = _totals(application)
+            self._last[application.name] = (now, totals[0], totals[1])
+
+    def poll_round(self, timeout: float = 0.1) -> int:
+        """One batch of each query, each committed on its own; how many records were read."""
+        return sum(app.poll_once(timeout=timeout) for app in self.applications)
+
+    def run(
+        self,
+        stop: Callable[[], bool],
+        *,
+        report: Callable[[Sequence[QueryProgress]], None] | None = None,
+        interval: float = 1.0,
+    ) -> None:
+        """Start, then poll every query until ``stop()`` is true, calling ``report`` with the
+        progress every ``interval`` seconds and once more at the end.
+
+        A batch being processed when ``stop`` turns true is finished and committed first.
+        """
+        self.start()
+        next_report = time.monotonic() + interval
+        while not stop():
+            self.poll_round()
+            if report is not None and time.monotonic() >= next_report:
+                report(self.progress())
+                next_report = time.monotonic() + interval
+        if report is not None:
+            report(self.progress())
+
+    def progress(self) -> list[QueryProgress]:
+        """Each query's counters, rates since the previous call, and lag."""
+        found: list[QueryProgress] = []
+        now = time.monotonic()
+        for application in self.applications:
+            records_in, records_out, dead, late = _totals(application)
+            since, last_in, last_out = self._last.get(application.name, (now, 0, 0))
+            elapsed = max(now - since, 1e-9)
+            self._last[application.name] = (now, records_in, records_out)
+            found.append(
+                QueryProgress(
+                    query=application.query.id,
+                    application=application.name,
+                    sink=application.pipeline.sink.topic,
+                    records_in=records_in,
+                    records_out=records_out,
+                    dead_letters=dead,
+                    late=late,
+                    lag=self._lag(application),
+                    in_per_s=(records_in - last_in) / elapsed if now > since else 0.0,
+                    out_per_s=(records_out - last_out) / elapsed if now > since else 0.0,
+                )
+            )
+        return found
+
+    def _lag(self, application: StreamApplication) -> int | None:
+        """Records between the group's committed offsets and the ends of its input."""
+        if self._offsets is None:
+            return None
+        topic = application.pipeline.source.topic
+        try:
+            committed = self.log.committed_offsets(application.name, topic)
+            ends = self._offsets.end_offsets(
+                [TopicPartition(topic, partition) for partition in committed]
+            )
+        except LogError:  # a number on a progress line is not worth stopping for
+            return None
+        return sum(max(0, end - (committed.get(tp.partition) or 0)) for tp, end in ends.items())
+
+    def close(self) -> None:
+        """Close every query (an open transaction is aborted: only commits count)."""
+        try:
+            for application in self.applications:
+                application.close()
+        finally:
+            if self._offsets is not None:
+                self._offsets.close()
+                self._offsets = None
+
+    def __enter__(self) -> StreamsRunner:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _totals(application: StreamApplication) -> tuple[int, int, int, int]:
+    tasks = application.stats().values()
+    return (
+        sum(task.records_in for task in tasks),
+        sum(task.records_out for task in tasks),
+        sum(task.dead_letters for task in tasks),
+        sum(task.late for task in tasks),
+    )
