@@ -66,6 +66,13 @@ from streammesh.streams.products import (
     ProductNotQueryable,
     UnknownProduct,
 )
+from streammesh.streams.runner import (
+    QueryLayout,
+    QueryProgress,
+    StreamsRunner,
+    application_name,
+    query_layouts,
+)
 from streammesh.streams.service import PreparedApplication, StreamsService
 from streammesh.streams.state import (
     ChangelogMismatch,
@@ -105,6 +112,8 @@ __all__ = [
     "ProductCatalog",
     "ProductNotQueryable",
     "ProductSources",
+    "QueryLayout",
+    "QueryProgress",
     "RestoreProgress",
     "Schema",
     "Script",
@@ -114,6 +123,7 @@ __all__ = [
     "StoreContext",
     "StreamApplication",
     "StreamsError",
+    "StreamsRunner",
     "StreamsService",
     "TaskId",
     "TaskStats",
@@ -122,6 +132,7 @@ __all__ = [
     "UnknownSource",
     "UnsupportedPlan",
     "WindowStore",
+    "application_name",
     "call",
     "col",
     "compile_aggregate",
@@ -132,6 +143,7 @@ __all__ = [
     "lit",
     "plan_query",
     "plan_statements",
+    "query_layouts",
     "run_test",
     "run_test_files",
     "stream",
