@@ -1,0 +1,310 @@
+"""``streammesh streams run`` and ``streams explain`` as real processes over a real embedded
+mesh: products applied from descriptors, events produced with the SDK, the output product
+consumed, Ctrl-C, a restart without duplicates, grants, and SQL errors."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streammesh.access import Caller
+from streammesh.config import MeshConfig
+from streammesh.control import read_product_sources
+from streammesh.identity import AccountKind, Role
+from streammesh.log import ConsumerOptions, IsolationLevel, TopicNotFound
+from streammesh.runtime import MeshRuntime
+from streammesh.sdk import Mesh
+from tests.support.processes import streammesh_command
+
+STREAMMESH = streammesh_command()
+ADMIN = Caller("admin", Role.PLATFORM_ADMIN)
+ACCOUNT = "big-trades-sa"
+
+_TRADES = {
+    "type": "record",
+    "name": "Trade",
+    "namespace": "execution",
+    "fields": [
+        {"name": "symbol", "type": "string", "doc": "Ticker."},
+        {"name": "quantity", "type": "int", "doc": "Shares."},
+        {"name": "price", "type": "int", "doc": "Price in cents."},
+    ],
+}
+_DESCRIPTOR = """\
+name: execution.trades
+owner: {name: Ada Lovelace, email: ada@example.com}
+team: trading-team
+description: Trades for stream tests.
+alignment: source
+kind: measurement
+key: {field: symbol, type: string}
+schema: trades.avsc
+partitions: xs
+retention: recent:7d
+sla: {tier: 2}
+status: published
+"""
+
+BIG_TRADES = """\
+CREATE STREAM big WITH (product='analytics.big_trades') AS
+  SELECT symbol, price, quantity
+  FROM execution.trades
+  WHERE price > 500 EMIT CHANGES;
+"""
+
+BIG_TRADES_TOPIC = """\
+CREATE STREAM big WITH (kafka_topic='big_trades', value_format='JSON') AS
+  SELECT symbol, price, quantity
+  FROM execution.trades
+  WHERE price > 500 EMIT CHANGES;
+"""
+
+PLAIN_FILTER = """\
+CREATE STREAM trades (id INT KEY, price INT) WITH (kafka_topic='plain_trades', value_format='JSON');
+CREATE STREAM expensive AS SELECT id, price FROM trades WHERE price > 500 EMIT CHANGES;
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A mesh with the published product ``execution.trades`` and the service account."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "trades.avsc").write_text(json.dumps(_TRADES), encoding="utf-8")
+    (repo / "trades.yaml").write_text(_DESCRIPTOR, encoding="utf-8")
+    home = tmp_path / "mesh"
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        for domain, team in (("execution", "trading-team"), ("analytics", "analytics-team")):
+            runtime.plane.register_domain(domain, description=None, actor="admin")
+            runtime.plane.register_team(
+                team, domain=domain, email=f"{team}@example.com", description=None, actor="admin"
+            )
+        runtime.plane.apply(read_product_sources([repo]), actor="owner")
+        runtime.access.create_account(
+            ACCOUNT, AccountKind.SERVICE_ACCOUNT, team="analytics-team", description="", actor="a"
+        )
+    return home
+
+
+def _grant(home: Path, product: str) -> None:
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        request = runtime.access.request(
+            product, ACCOUNT, purpose="tests", classified=False, caller=ADMIN
+        )
+        if request.state.value != "approved":
+            runtime.access.approve(request.id, caller=ADMIN)
+
+
+def _produce(home: Path, prices: list[int]) -> None:
+    with Mesh.open(home) as mesh, mesh.producer("execution.trades") as producer:
+        for n, price in enumerate(prices):
+            producer.send({"symbol": f"S{n % 3}", "quantity": n, "price": price})
+        producer.flush()
+
+
+def _output(home: Path, topic: str, at_least: int, timeout: float) -> list[dict[str, Any]]:
+    """The committed records of ``topic`` (JSON values), waiting up to ``timeout`` s for
+    ``at_least`` of them, then reading on for a moment: a duplicate would come after."""
+    options = ConsumerOptions(
+        group=f"check-{uuid.uuid4().hex[:8]}",
+        auto_commit=False,
+        isolation_level=IsolationLevel.READ_COMMITTED,
+    )
+    values: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    with Mesh.open(home) as mesh, mesh.local.log.consumer(options) as consumer:
+        while time.monotonic() < deadline:
+            try:
+                consumer.subscribe([topic])
+                break
+            except TopicNotFound:
+                time.sleep(0.2)
+        while time.monotonic() < deadline and len(values) < at_least:
+            values += [json.loads(r.value or b"null") for r in consumer.poll(timeout=0.3)]
+        values += [json.loads(r.value or b"null") for r in consumer.poll(timeout=1.0)]
+    return values
+
+
+class _Running:
+    """A ``streams run`` process and the lines it prints (read by a thread: select() cannot
+    see lines already pulled into the pipe's buffer)."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        stdout = process.stdout
+        self.process = process
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.reader = threading.Thread(
+            target=lambda: [self.lines.put(line.decode()) for line in stdout], daemon=True
+        )
+        self.reader.start()
+
+    def first_line(self) -> str:
+        return self.lines.get(timeout=15)
+
+    def stop(self) -> tuple[int, str]:
+        """Ctrl-C; the exit code and everything printed after the first line."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(timeout=15)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.reader.join(timeout=5)
+            assert self.process.stdout is not None and self.process.stderr is not None
+            errors = self.process.stderr.read().decode()
+            self.process.stdout.close()
+            self.process.stderr.close()
+        seen = []
+        while not self.lines.empty():
+            seen.append(self.lines.get())
+        return code, "".join(seen) + errors
+
+
+def _start(home: Path, sql: Path, name: str, *extra: str) -> _Running:
+    process = subprocess.Popen(
+        [*STREAMMESH, "streams", "run", str(sql), "--name", name, "--mesh", str(home), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    return _Running(process)
+
+
+def _sql(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "statements.sql"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_run_publishes_the_output_stops_cleanly_and_restarts_without_duplicates(
+    home: Path, tmp_path: Path
+) -> None:
+    _grant(home, "execution.trades")
+    _produce(home, [100, 600, 700, 200, 900])
+    sql = _sql(tmp_path, BIG_TRADES_TOPIC)
+    name = f"big-{uuid.uuid4().hex[:6]}"
+
+    running = _start(home, sql, name, "--principal", ACCOUNT, "--interval", "0.5")
+    first = running.first_line()
+    assert first.startswith(f"running {name} (1 query, exactly-once, as {ACCOUNT})")
+    events = _output(home, "big_trades", 3, timeout=10)
+    code, printed = running.stop()
+    assert code == 0, printed
+    assert sorted(e["PRICE"] for e in events) == [600, 700, 900]
+    assert "CSAS_BIG_0 -> big_trades: in 5" in printed
+    assert f"stopped {name}: 5 events in, 3 out, committed." in printed
+
+    # Same input, more of it: only the new events are processed.
+    _produce(home, [800])
+    running = _start(home, sql, name, "--principal", ACCOUNT)
+    assert running.first_line().startswith(f"running {name}")
+    events = _output(home, "big_trades", 4, timeout=10)
+    code, printed = running.stop()
+    assert code == 0, printed
+    assert sorted(e["PRICE"] for e in events) == [600, 700, 800, 900]
+    assert f"stopped {name}: 1 events in, 1 out, committed." in printed
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:  # registered as a consumer
+        readers = runtime.plane.applications("execution.trades.v1")
+        assert any(app.name == name and app.group == name for app, _active in readers)
+
+
+def test_a_missing_grant_refuses_to_start_naming_it(home: Path, tmp_path: Path) -> None:
+    sql = _sql(tmp_path, BIG_TRADES)
+    result = subprocess.run(
+        [
+            *STREAMMESH,
+            "streams",
+            "run",
+            str(sql),
+            "--name",
+            "nogrant",
+            "--mesh",
+            str(home),
+            "--principal",
+            ACCOUNT,
+        ],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 1
+    error = result.stderr.decode()
+    assert error.startswith("error: ")
+    assert f"'{ACCOUNT}' has no read grant on 'execution.trades.v1'" in error
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:  # nothing was published
+        assert [p.reference for p in runtime.plane.products() if "big" in p.reference] == []
+
+
+def _explain(home: Path, sql: Path, *extra: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*STREAMMESH, "streams", "explain", str(sql), "--mesh", str(home), *extra],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_explain_a_filter_over_a_topic(home: Path, tmp_path: Path) -> None:
+    result = _explain(home, _sql(tmp_path, PLAIN_FILTER), "--name", "filter-app")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    assert "Query CSAS_EXPENSIVE_0 -> stream EXPENSIVE, topic EXPENSIVE" in text
+    assert "Filter" in text and "PRICE > 500" in text
+    assert "Source TRADES (stream, topic plain_trades" in text
+    assert "State stores: (none)" in text
+    assert "Internal topics: filter-app.dead-letter" in text
+
+
+def test_explain_a_product_in_from_as_json(home: Path, tmp_path: Path) -> None:
+    result = _explain(home, _sql(tmp_path, BIG_TRADES), "--name", "big-app", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["inputs"] == ["execution.trades.v1"]
+    assert document["outputs"] == ["analytics.big_trades.v1"]
+    [query] = document["queries"]
+    assert query["sink"] == {"name": "BIG", "kind": "stream", "topic": "analytics.big_trades.v1"}
+    assert "topic execution.trades.v1" in query["plan"]
+    assert query["runs"] is True
+    assert query["internal_topics"] == ["big-app.dead-letter"]
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:  # explain changes nothing
+        assert "analytics.big_trades.v1" not in {t.name for t in runtime.log.list_topics()}
+
+
+def test_explain_shows_the_state_stores_of_a_windowed_count(home: Path, tmp_path: Path) -> None:
+    sql = _sql(
+        tmp_path,
+        "CREATE TABLE counts AS SELECT symbol, COUNT(*) AS n FROM execution.trades"
+        " WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY symbol EMIT CHANGES;",
+    )
+    result = _explain(home, sql, "--name", "count-app")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    assert "count-app-CTAS_COUNTS_0-Aggregate-Materialize-changelog" in text
+    assert "Aggregate" in text
+
+
+def test_bad_sql_points_at_line_and_column_with_a_caret(home: Path, tmp_path: Path) -> None:
+    sql = _sql(tmp_path, "CREATE STREAM big AS SELECT symbol\nFROM execution.trades WHERE > 5;")
+    for command in ("explain", "run"):
+        extra = ["--name", "bad"] if command == "run" else []
+        result = subprocess.run(
+            [*STREAMMESH, "streams", command, str(sql), "--mesh", str(home), *extra],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        assert result.returncode == 1
+        lines = result.stderr.decode().splitlines()
+        assert lines[0].startswith(f"error: {sql}: line 2:")
+        assert lines[1] == "FROM execution.trades WHERE > 5;"
+        assert lines[2].strip() == "^"
