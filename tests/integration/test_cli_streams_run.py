@@ -308,3 +308,21 @@ def test_bad_sql_points_at_line_and_column_with_a_caret(home: Path, tmp_path: Pa
         assert lines[0].startswith(f"error: {sql}: line 2:")
         assert lines[1] == "FROM execution.trades WHERE > 5;"
         assert lines[2].strip() == "^"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the engine writes a product's topic with its own Avro schema (ksqlDB's record "
+    "name, value columns only), which the product's registered schema (its key field in the "
+    "value) refuses as incompatible: the first output record stops the run",
+)
+def test_run_writes_the_output_product_in_its_schema(home: Path, tmp_path: Path) -> None:
+    _grant(home, "execution.trades")
+    _produce(home, [100, 600])
+    running = _start(home, _sql(tmp_path, BIG_TRADES), "big-product", "--principal", ACCOUNT)
+    assert running.first_line().startswith("running big-product")
+    time.sleep(2.0)
+    code, printed = running.stop()
+    assert code == 0, printed
+    with Mesh.open(home) as mesh, mesh.consumer("analytics.big_trades", "check") as consumer:
+        assert [event.value["PRICE"] for event in consumer.take(1, timeout=5)] == [600]
