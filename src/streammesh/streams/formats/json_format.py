@@ -10,21 +10,49 @@ first match, and a missing property is NULL. A single key column, or a single va
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from json.encoder import encode_basestring
+from typing import cast
 
 from streammesh.streams.formats.base import Column, FormatName, Row
 from streammesh.streams.formats.errors import DeserializationFailed, SerializationFailed
-from streammesh.streams.formats.values import ValueMismatch, describe, dumps, from_json, lookup
+from streammesh.streams.formats.values import (
+    ValueMismatch,
+    describe,
+    dumps,
+    from_json,
+    java_double,
+    reader_for,
+)
 from streammesh.streams.formats.values import to_json as value_to_json
+from streammesh.streams.types import SqlType
 
 _WIRE_HEADER = 5
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+"""One decoder for every parse: ``json.loads(..., parse_float=...)`` builds a new one per
+call, which costs more than parsing a small record."""
+_BOM = "\ufeff"
+_NAME_CACHE_MAX = 1_024
+"""Property names remembered per serde; more (documents with ever new names) start over."""
+
+_Match = tuple[tuple[int, bool], ...]
+"""The columns one property name matches: (column index, whether the name is exact)."""
+_Reader = Callable[[object, SqlType, str], object]
 
 
 class JsonSerde:
     """Rows to JSON text and back (see the module)."""
 
-    __slots__ = ("_columns", "_format", "_wrapped")
+    __slots__ = (
+        "_columns",
+        "_folded",
+        "_format",
+        "_keys",
+        "_matches",
+        "_readers",
+        "_wrapped",
+    )
 
     def __init__(
         self,
@@ -41,6 +69,14 @@ class JsonSerde:
         self._columns = tuple(columns)
         self._wrapped = wrapped
         self._format = format_name
+        # Precomputed so that a record costs one pass over its properties (see _match).
+        self._folded = tuple(column.name.casefold() for column in self._columns)
+        self._matches: dict[object, _Match] = {}
+        self._readers: tuple[_Reader, ...] = tuple(
+            reader_for(column.type) for column in self._columns
+        )
+        # Property names as written: Jackson-compatible, ASCII-escaped like ``dumps``.
+        self._keys = tuple(json.dumps(column.name) + ":" for column in self._columns)
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -58,6 +94,13 @@ class JsonSerde:
         Raises:
             SerializationFailed: a value does not fit its column.
         """
+        values = self._json_values(row)
+        if not self._wrapped:
+            return values[0]
+        return {column.name: value for column, value in zip(self._columns, values, strict=True)}
+
+    def _json_values(self, row: Sequence[object]) -> list[object]:
+        """The JSON form of each value of ``row``, in column order."""
         if len(row) != len(self._columns):
             raise SerializationFailed(
                 self._format,
@@ -65,24 +108,25 @@ class JsonSerde:
                 f"the row has {len(row)} values for {len(self._columns)} columns",
             )
         try:
-            values = [
+            return [
                 value_to_json(value, column.type, column.name)
                 for column, value in zip(self._columns, row, strict=True)
             ]
         except ValueMismatch as exc:
             raise SerializationFailed(self._format, exc.path, exc.reason) from None
-        if not self._wrapped:
-            return values[0]
-        return {column.name: value for column, value in zip(self._columns, values, strict=True)}
 
     def serialize(self, row: Sequence[object] | None) -> bytes | None:
         """UTF-8 JSON text of ``row``; ``None`` (and a bare NULL) is a null record."""
         if row is None:
             return None
-        document = self.to_document(row)
-        if document is None and not self._wrapped:
-            return None
-        return dumps(document).encode("utf-8")
+        values = self._json_values(row)
+        if not self._wrapped:
+            if values[0] is None:
+                return None
+            return _dump(values[0]).encode("utf-8")
+        # The text ``dumps(self.to_document(row))`` writes, built in one pass over the columns.
+        parts = [key + _dump(value) for key, value in zip(self._keys, values, strict=True)]
+        return ("{" + ",".join(parts) + "}").encode("utf-8")
 
     def from_document(self, document: object) -> Row:
         """The row a parsed JSON document holds.
@@ -100,7 +144,45 @@ class JsonSerde:
                 f"expected a JSON object with the columns "
                 f"{', '.join(column.name for column in self._columns)}, got {describe(document)}",
             )
-        return tuple(self._read(lookup(document, column.name), column) for column in self._columns)
+        columns = self._columns
+        values: list[object] = [None] * len(columns)
+        # Per column: 0 no property yet, 1 a property of another case, 2 the exact name. As
+        # ``values.lookup``: the exact name wins, else the first property in any case.
+        found = [0] * len(columns)
+        matches = self._matches
+        for name, item in document.items():
+            match = matches.get(name)
+            if match is None:
+                match = self._match(name)
+            for index, exact in match:
+                if exact:
+                    values[index] = item
+                    found[index] = 2
+                elif not found[index]:
+                    values[index] = item
+                    found[index] = 1
+        readers = self._readers
+        try:
+            for index, value in enumerate(values):
+                if value is not None:
+                    column = columns[index]
+                    values[index] = readers[index](value, column.type, column.name)
+        except ValueMismatch as exc:
+            raise DeserializationFailed(self._format, exc.reason, exc.path) from None
+        return tuple(values)
+
+    def _match(self, name: object) -> _Match:
+        """The columns the property ``name`` matches, remembered for the next records."""
+        folded = name.casefold() if isinstance(name, str) else None
+        match = tuple(
+            (index, name == column.name)
+            for index, column in enumerate(self._columns)
+            if name == column.name or (folded is not None and folded == self._folded[index])
+        )
+        if len(self._matches) >= _NAME_CACHE_MAX:
+            self._matches.clear()
+        self._matches[name] = match
+        return match
 
     def _read(self, value: object, column: Column) -> object:
         try:
@@ -129,7 +211,10 @@ def parse_json(data: bytes, format_name: str) -> object:
     if data[:1] == b"\x00" and len(data) >= _WIRE_HEADER:
         data = data[_WIRE_HEADER:]
     try:
-        return json.loads(data.decode("utf-8"), parse_float=Decimal)
+        text = data.decode("utf-8")
+        if text.startswith(_BOM):  # as json.loads, which the decoder alone does not check
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _DECODER.decode(text)
     except UnicodeDecodeError as exc:
         raise DeserializationFailed(
             format_name, f"not UTF-8 text (byte {exc.start} is invalid)"
@@ -138,3 +223,17 @@ def parse_json(data: bytes, format_name: str) -> object:
         raise DeserializationFailed(
             format_name, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+
+
+def _dump(value: object) -> str:
+    """``dumps(value)``, with the common scalar types written without its dispatch."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(cast(str, value))
+    if kind is float:
+        return java_double(cast(float, value))
+    if kind is int:
+        return int.__repr__(cast(int, value))
+    if value is None:
+        return "null"
+    return dumps(value)

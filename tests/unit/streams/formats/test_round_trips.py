@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streammesh.streams.formats import Column, FormatName, serde_for
+from streammesh.streams.formats.json_format import JsonSerde
+from streammesh.streams.formats.values import dumps
 from streammesh.streams.types import (
     BIGINT,
     BOOLEAN,
@@ -47,6 +49,21 @@ ROWS = st.tuples(*(st.none() | strategy for strategy in PRIMITIVES.values()))
 def test_json_round_trips_any_row(row: tuple[object, ...]) -> None:
     serde = serde_for(FormatName.JSON, COLUMNS)
     assert serde.deserialize(serde.serialize(row)) == row
+
+
+@settings(max_examples=150, deadline=None)
+@given(ROWS, st.booleans())
+def test_json_writes_the_text_of_its_document(row: tuple[object, ...], wrapped: bool) -> None:
+    """The bytes are Jackson's text of the document, however the serde builds them."""
+    if wrapped:
+        serde = JsonSerde(COLUMNS, wrapped=True)
+        expected = dumps(serde.to_document(row)).encode("utf-8")
+        assert serde.serialize(row) == expected
+    for column, value in zip(COLUMNS, row, strict=True):
+        single = JsonSerde([column], wrapped=False)
+        text = single.serialize((value,))
+        document = single.to_document((value,))
+        assert text == (None if document is None else dumps(document).encode("utf-8"))
 
 
 @settings(max_examples=150, deadline=None)

@@ -94,6 +94,26 @@ def test_json_reads_properties_in_any_case_and_ksqldb_leniencies() -> None:
     assert serde.deserialize(b'{"Id": 1}') == (1, None, None, None)
 
 
+def test_json_matches_properties_as_ksqldb_whatever_the_record_order() -> None:
+    serde = serde_for(FormatName.JSON, [Column("ID", BIGINT), Column("id", STRING)])
+    # The exact name wins even after a property of another case; else the first in any case.
+    assert serde.deserialize(b'{"Id": 1, "ID": 2}') == (2, "1")
+    assert serde.deserialize(b'{"iD": 3, "Id": 4}') == (3, "3")
+    assert serde.deserialize(b'{"id": "x", "ID": 5}') == (5, "x")
+    # The same names again (remembered per serde) and a record of other names after them.
+    assert serde.deserialize(b'{"Id": 1, "ID": 2}') == (2, "1")
+    assert serde.deserialize(b'{"other": 1}') == (None, None)
+    many = b"{" + b",".join(b'"f%d": %d' % (n, n) for n in range(3_000)) + b', "ID": 7}'
+    assert serde.deserialize(many) == (7, "7")
+    assert serde.deserialize(b'{"iD": 8}') == (8, "8")
+
+
+def test_json_refuses_a_byte_order_mark_as_json_does() -> None:
+    serde = serde_for(FormatName.JSON, [Column("ID", INTEGER)])
+    with pytest.raises(DeserializationFailed, match=r"Unexpected UTF-8 BOM .* line 1, column 1"):
+        serde.deserialize(b'\xef\xbb\xbf{"ID": 1}')
+
+
 def test_json_single_value_unwrapped_and_single_key() -> None:
     value = serde_for(
         FormatName.JSON, [Column("ID", BIGINT)], options=FormatOptions(wrap_single_value=False)
