@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import heapq
 import json
 import struct
 import tempfile
@@ -52,6 +53,10 @@ from streammesh.streams.engine.aggregation import (
     Contribution,
     Update,
 )
+from streammesh.streams.engine.errors import UnsupportedPlan
+from streammesh.streams.engine.join_errors import PartitionMismatch
+from streammesh.streams.engine.join_rows import JoinInput, JoinResult, Side
+from streammesh.streams.engine.join_task import CompiledJoin, JoinShape, JoinTask
 from streammesh.streams.engine.pipeline import Pipeline, compile_pipeline, split
 from streammesh.streams.errors import StreamsError
 from streammesh.streams.expressions import Column as ColumnRef
@@ -60,7 +65,7 @@ from streammesh.streams.formats.errors import FormatError
 from streammesh.streams.formats.factory import serde_for
 from streammesh.streams.functions.errors import FunctionError
 from streammesh.streams.functions.registry import FunctionRegistry, default_registry
-from streammesh.streams.plan.nodes import Formats, Project, Sink
+from streammesh.streams.plan.nodes import Formats, Project, Sink, Source
 from streammesh.streams.planner import PersistentQuery
 from streammesh.streams.sql.statements import SourceKind
 from streammesh.streams.state import StoreContext, TaskId
@@ -164,7 +169,8 @@ class StreamApplication:
             removed on ``close()`` (the state is restored from its changelogs anyway).
 
     Raises:
-        UnsupportedPlan: the plan joins (not yet run).
+        UnsupportedPlan: a plan the engine does not run (a join of more than two inputs, a
+            GROUP BY over a join, a join needing a repartition over several partitions).
         InvalidWindow: a window ksqlDB refuses (RETENTION below size plus grace, a window
             over a table).
         UnsupportedFormat: a topic's formats cannot carry its columns.
@@ -204,6 +210,15 @@ class StreamApplication:
         self._temporary: tempfile.TemporaryDirectory[str] | None = None
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.aggregates: dict[int, AggregateTask] = {}
+        self.join: CompiledJoin | None = None
+        self.joins: dict[int, JoinTask] = {}
+        self._sides: dict[str, _JoinSide] = {}
+        if self.pipeline.join is not None:
+            self.join = CompiledJoin(query.id, self.pipeline.join, functions)
+            for side, joined in ((Side.LEFT, self.join.left), (Side.RIGHT, self.join.right)):
+                self._sides[joined.topic] = _JoinSide(side, joined, resolver)
+            if len(self._sides) == 1:
+                raise UnsupportedPlan(query.id, "a JOIN of a topic with itself")
         self.repartition_topic: str | None = None
         """``<name>-<query>-repartition`` when the GROUP BY moves rows between partitions."""
         self._reader: Consumer | None = None
@@ -238,6 +253,8 @@ class StreamApplication:
             return
         source_topic = self.log.describe_topic(self.pipeline.source.topic)
         sink = self.pipeline.sink
+        if self.join is not None:
+            self._check_join(source_topic.partitions)
         if self.aggregate is not None and source_topic.partitions > 1 and _rekeys(self.pipeline):
             # Rows of one group may sit in any input partition: they go through the
             # repartition topic, keyed by their group, to the task owning the group.
@@ -262,9 +279,12 @@ class StreamApplication:
         if self.repartition_topic is not None:
             count = source_topic.partitions
             partitions += [TopicPartition(self.repartition_topic, p) for p in range(count)]
+        if self.join is not None:
+            count = source_topic.partitions
+            partitions += [TopicPartition(self.join.right.topic, p) for p in range(count)]
         consumer.assign(partitions)
         self._producer, self._consumer = producer, consumer
-        if self.aggregate is not None:
+        if self.aggregate is not None or self.join is not None:
             try:
                 self._open_state(producer, isolation, source_topic.partitions)
             except BaseException:
@@ -273,7 +293,6 @@ class StreamApplication:
 
     def _open_state(self, producer: Producer, isolation: IsolationLevel, partitions: int) -> None:
         """Open (and restore from their changelogs) the state stores of every task."""
-        assert self.aggregate is not None
         if self.state_dir is None:
             self._temporary = tempfile.TemporaryDirectory(prefix="streammesh-state-")
             self.state_dir = Path(self._temporary.name)
@@ -290,7 +309,31 @@ class StreamApplication:
                 producer,
                 self._reader,
             )
-            self.aggregates[partition] = AggregateTask(self.aggregate, context)
+            if self.aggregate is not None:
+                self.aggregates[partition] = AggregateTask(self.aggregate, context)
+            if self.join is not None:
+                self.joins[partition] = JoinTask(self.join, context)
+
+    def _check_join(self, partitions: int) -> None:
+        """Refuse inputs that are not co-partitioned, or that would need a repartition."""
+        assert self.join is not None
+        left, right = self.join.left, self.join.right
+        right_partitions = self.log.describe_topic(right.topic).partitions
+        if right_partitions != partitions:
+            raise PartitionMismatch(
+                left.alias or left.name, right.alias or right.name, partitions, right_partitions
+            )
+        if partitions > 1:
+            for side, joined in ((Side.LEFT, left), (Side.RIGHT, right)):
+                if not self.join.keyed[side] and not (
+                    side is Side.LEFT and self.join.shape is JoinShape.FOREIGN_KEY
+                ):
+                    raise UnsupportedPlan(
+                        self.query.id,
+                        f"a JOIN on a column other than the key of {joined.name} over"
+                        f" {partitions} partitions (it needs a repartition; use PARTITION BY"
+                        " first)",
+                    )
 
     def _ensure(self, topic: str, partitions: int, *, compacted: bool = False) -> None:
         try:
@@ -310,7 +353,7 @@ class StreamApplication:
         if self.exactly_once:
             producer.begin_transaction()
         try:
-            for record in records:
+            for record in self._ordered(records):
                 self._process(record, producer)
             offsets = {
                 tp: consumer.position(tp)
@@ -318,7 +361,7 @@ class StreamApplication:
             }
             # State changes go to the changelogs inside the same transaction as the outputs
             # and the offsets; the local files commit only once that transaction has.
-            for state in self.aggregates.values():
+            for state in self._states():
                 state.flush()
             if self.exactly_once:
                 producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
@@ -335,12 +378,39 @@ class StreamApplication:
                     firsts.setdefault(TopicPartition(record.topic, record.partition), record.offset)
                 for partition, offset in firsts.items():
                     consumer.seek(partition, offset)
-            for state in self.aggregates.values():
+            for state in self._states():
                 state.abort()
             raise
-        for state in self.aggregates.values():
+        for state in self._states():
             state.commit()
         return len(records)
+
+    def _states(self) -> list[AggregateTask | JoinTask]:
+        return [*self.aggregates.values(), *self.joins.values()]
+
+    def _ordered(self, records: list[Record]) -> list[Record]:
+        """A join's records in the order Kafka Streams picks them in a task: each time the
+        record with the smallest timestamp among the heads of the task's partitions (at
+        equal times a stream-table join's table first); each partition keeps its order."""
+        if self.join is None:
+            return records
+        lanes: dict[tuple[int, str], list[Record]] = {}
+        for record in records:
+            lanes.setdefault((record.partition, record.topic), []).append(record)
+        right = self.join.right.topic
+        table_first = self.join.shape is JoinShape.STREAM_TABLE
+        ordered: list[Record] = []
+        for partition in sorted({partition for partition, _ in lanes}):
+            topics = sorted(
+                (topic for p, topic in lanes if p == partition),
+                key=lambda topic: (topic != right) if table_first else (topic == right),
+            )
+            merged = heapq.merge(
+                *(lanes[(partition, topic)] for topic in topics),
+                key=lambda record: record.timestamp_ms,
+            )
+            ordered.extend(merged)
+        return ordered
 
     def run_until_idle(self, timeout: float = 30.0) -> int:
         """Process until every input partition is read to its end; how many records were read.
@@ -367,6 +437,9 @@ class StreamApplication:
         task = self.tasks.setdefault(record.partition, TaskStats(record.partition))
         if record.topic == self.repartition_topic:
             self._regrouped(record, task, producer)
+            return
+        if self.join is not None:
+            self._joined(record, task, producer)
             return
         task.records_in += 1
         if record.value is None and not self.table:
@@ -421,6 +494,72 @@ class StreamApplication:
             timestamp_ms=timestamp,
         )
         task.records_out += 1
+
+    def _joined(self, record: Record, task: TaskStats, producer: Producer) -> None:
+        """A record of either side through the join, then each output through the WHERE and
+        the select list to the sink."""
+        joined = self._sides[record.topic]
+        state = self.joins[record.partition]
+        task.records_in += 1
+        if record.value is None and joined.source.kind is SourceKind.STREAM:
+            task.filtered += 1  # a stream ignores records without a value, as ksqlDB does
+            return
+        try:
+            key_row = joined.key_serde.deserialize(record.key) or joined.null_key
+            value_row = joined.value_serde.deserialize(record.value)
+            if value_row is None:
+                result = state.process(joined.side, JoinInput(key_row, None, record.timestamp_ms))
+            else:
+                row = (*key_row, *value_row, record.timestamp_ms, record.partition, record.offset)
+                row, rowtime = joined.rowtime(record, row)
+                result = state.process(joined.side, JoinInput(key_row, row, rowtime))
+        except (FormatError, FunctionError, _BadTimestamp) as exc:
+            self._dead_letter(record, str(exc), producer)
+            task.dead_letters += 1
+            return
+        self._join_outputs(result, record, task, producer)
+
+    def _join_outputs(
+        self, result: JoinResult, record: Record, task: TaskStats, producer: Producer
+    ) -> None:
+        if result.dropped is not None:
+            if result.dropped.value == "late":
+                task.late += 1
+            elif not result.outputs:
+                task.filtered += 1
+        sink = self.pipeline.sink
+        table = sink.kind is SourceKind.TABLE
+        for output in result.outputs:
+            try:
+                value_bytes = None
+                key: tuple[Any, ...] = output.key
+                timestamp = output.timestamp
+                kept = self.pipeline.run(output.row) if output.row is not None else None
+                if kept is None and output.row is not None:
+                    task.filtered += 1
+                    if not table:
+                        continue  # a table's row the WHERE drops is deleted downstream
+                if kept is not None:
+                    key, value = split(sink, kept)
+                    value_bytes = self.sink_value.serialize(value)
+                    if self.sink_timestamp_index is not None:
+                        found = _millis(kept[self.sink_timestamp_index])
+                        if found is None or found < 0:
+                            raise _BadTimestamp(sink.timestamp_column or "", found)
+                        timestamp = found
+                key_bytes = self.sink_key.serialize(key) if key else None
+            except (FormatError, FunctionError, _BadTimestamp) as exc:
+                self._dead_letter(record, str(exc), producer)
+                task.dead_letters += 1
+                continue
+            producer.send(
+                sink.topic,
+                value_bytes,
+                key=key_bytes,
+                headers=record.headers,
+                timestamp_ms=timestamp,
+            )
+            task.records_out += 1
 
     def _rowtime(self, record: Record, row: tuple[Any, ...]) -> tuple[tuple[Any, ...], int]:
         """The source row with its ROWTIME: the record's, or the ``TIMESTAMP`` column's."""
@@ -566,9 +705,10 @@ class StreamApplication:
     def close(self) -> None:
         """Leave the input and release the producer (an open transaction is aborted) and the
         state stores (what was not committed is forgotten)."""
-        for state in self.aggregates.values():
+        for state in self._states():
             state.close()
         self.aggregates.clear()
+        self.joins.clear()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -587,6 +727,30 @@ class StreamApplication:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _JoinSide:
+    """One input of a join: its side, source, serdes and where its timestamp column is."""
+
+    def __init__(self, side: Side, source: Source, resolver: SchemaResolver | None) -> None:
+        self.side = side
+        self.source = source
+        self.key_serde, self.value_serde = _serdes(
+            source.formats, source.topic, source.key_columns, source.value_columns, resolver
+        )
+        self.null_key = (None,) * len(source.key_columns)
+        self.timestamp_index = (
+            source.schema.index(source.timestamp_column) if source.timestamp_column else None
+        )
+
+    def rowtime(self, record: Record, row: tuple[Any, ...]) -> tuple[tuple[Any, ...], int]:
+        """The row with its ROWTIME: the record's, or the ``TIMESTAMP`` column's."""
+        if self.timestamp_index is None:
+            return row, record.timestamp_ms
+        found = _millis(row[self.timestamp_index])
+        if found is None or found < 0:
+            raise _BadTimestamp(self.source.timestamp_column or "", found)
+        return (*row[:-3], found, record.partition, record.offset), found
 
 
 class _BadTimestamp(Exception):

@@ -52,3 +52,27 @@ class JoinStoreTooShort(JoinError):
             f"{needed_ms} ms (WITHIN before + after + GRACE PERIOD); open it with "
             "retention_ms=StreamStreamJoin.retention_ms(window)"
         )
+
+
+class PartitionMismatch(JoinError):
+    """The two inputs of a join have different partition counts (they must be
+    co-partitioned), in ksqlDB's words.
+
+    Attributes:
+        left: The left source's name (its alias if it has one).
+        right: The right source's.
+        left_partitions: The left topic's partition count.
+        right_partitions: The right topic's.
+    """
+
+    def __init__(self, left: str, right: str, left_partitions: int, right_partitions: int) -> None:
+        self.left = left
+        self.right = right
+        self.left_partitions = left_partitions
+        self.right_partitions = right_partitions
+        super().__init__(
+            f"Can't join `{left}` with `{right}` since the number of partitions don't match."
+            f" `{left}` partitions = {left_partitions}; `{right}` partitions ="
+            f" {right_partitions}. Please repartition either one so that the number of"
+            " partitions match."
+        )

@@ -45,13 +45,17 @@ class Pipeline:
     table_key: Callable[[Row], Row] | None = None
     aggregate: Aggregate | None = None
     post: Step | None = None
+    join: Join | None = None
+    """The ``Join`` under the steps: ``run`` then takes its joined rows (``source`` is its
+    left side)."""
 
 
 def compile_pipeline(query_id: str, sink: Sink, registry: FunctionRegistry) -> Pipeline:
     """Compile the plan under ``sink``.
 
     Raises:
-        UnsupportedPlan: the plan joins, or aggregates twice.
+        UnsupportedPlan: the plan aggregates twice, aggregates a join, or joins more than
+            two inputs.
     """
     nodes: list[PlanNode] = []
     above: list[PlanNode] = []
@@ -65,7 +69,12 @@ def compile_pipeline(query_id: str, sink: Sink, registry: FunctionRegistry) -> P
             node = node.input
             continue
         if isinstance(node, Join):
-            raise UnsupportedPlan(query_id, f"{node.kind.value} JOIN")
+            if aggregate is not None:
+                raise UnsupportedPlan(query_id, "a GROUP BY over a JOIN")
+            if not isinstance(node.left, Source):
+                raise UnsupportedPlan(query_id, "a JOIN of more than two streams or tables")
+            run = _chain([_step(item, registry) for item in reversed(nodes)])
+            return Pipeline(node.left, sink, run, join=node)
         if isinstance(node, Sink):  # pragma: no cover - a sink is only ever the root
             raise UnsupportedPlan(query_id, "a nested sink")
         nodes.append(node)
@@ -116,7 +125,19 @@ def _step(node: PlanNode, registry: FunctionRegistry) -> Step:
 
 
 def _key_names(node: PlanNode) -> list[str]:
+    """The key columns' names, for error reports; none over a join, whose sides may share
+    a name (the key is then ambiguous unqualified)."""
+    if isinstance(node, Join) or _joined(node):
+        return []
     return [column.name for column in node.schema.keys]
+
+
+def _joined(node: PlanNode) -> bool:
+    while not isinstance(node, Source | Join):
+        if isinstance(node, Sink):  # pragma: no cover - a sink is only ever the root
+            return False
+        node = node.input
+    return isinstance(node, Join)
 
 
 def _filter(node: Filter, registry: FunctionRegistry) -> Step:

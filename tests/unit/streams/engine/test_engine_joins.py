@@ -1,0 +1,282 @@
+"""Joins run by the engine over the embedded log: the reference use cases 2 and 3
+(stream-table), stream-stream ``WITHIN`` with out-of-order records, table-table with updates
+and tombstones, foreign-key joins, a restart restoring join state, co-partitioning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streammesh.log import (
+    ConsumerOptions,
+    EventLog,
+    IsolationLevel,
+    TopicPartition,
+    TopicSpec,
+    open_log,
+)
+from streammesh.streams.engine import StreamApplication
+from streammesh.streams.engine.harness import run_test
+from streammesh.streams.engine.join_errors import PartitionMismatch
+from streammesh.streams.planner import PersistentQuery, plan_statements
+from streammesh.streams.sql import parse_statements
+from streammesh.streams.testing import parse_records
+
+
+def check(sql: str, inputs: list[dict[str, Any]], outputs: list[dict[str, Any]]) -> None:
+    given = parse_records(json.dumps({"inputs": inputs}), "inputs", "input.json")
+    expected = parse_records(json.dumps({"outputs": outputs}), "outputs", "output.json")
+    comparison = run_test(sql, given, expected)
+    assert comparison.passed, comparison.render()
+
+
+STOCKTRADES = """\
+CREATE STREAM stocktrades (side STRING, quantity INT, symbol STRING, price INT,
+  account STRING, userid STRING) WITH (kafka_topic='stocktrades', value_format='JSON');
+CREATE TABLE users (userid STRING PRIMARY KEY, registertime BIGINT, gender STRING,
+  regionid STRING) WITH (kafka_topic='users', value_format='JSON');
+"""
+
+HIGH_VALUE = (
+    STOCKTRADES
+    + """\
+CREATE STREAM high_value AS
+  SELECT t.userid AS userid, u.regionid, t.symbol, t.quantity, t.price, t.account
+  FROM stocktrades t JOIN users u ON t.userid = u.userid
+  WHERE price > 500 AND quantity > 2500 EMIT CHANGES;
+"""
+)
+
+US_TRADES = (
+    STOCKTRADES
+    + """\
+CREATE STREAM us_trades AS
+  SELECT t.userid AS userid, u.regionid, u.gender, t.symbol, t.quantity
+  FROM stocktrades t JOIN users u ON t.userid = u.userid
+  WHERE regionid = 'REGION_1' EMIT CHANGES;
+"""
+)
+
+
+def user(userid: str, region: str | None, ts: int, gender: str = "FEMALE") -> dict[str, Any]:
+    value = None if region is None else {"registertime": 1, "gender": gender, "regionid": region}
+    return {"topic": "users", "key": userid, "value": value, "timestamp": ts}
+
+
+def stocktrade(userid: str | None, quantity: int, price: int, ts: int) -> dict[str, Any]:
+    value = {"side": "BUY", "quantity": quantity, "symbol": "ZVV", "price": price,
+             "account": "ABC123", "userid": userid}  # fmt: skip
+    return {"topic": "stocktrades", "key": None, "value": value, "timestamp": ts}
+
+
+def test_reference_use_case_2_high_value_trades() -> None:
+    inputs = [
+        user("User_1", "REGION_1", 0),
+        user("User_2", "REGION_2", 0),
+        stocktrade("User_1", 3000, 600, 10),  # joined, passes the WHERE
+        stocktrade("User_1", 100, 600, 11),  # joined, too few
+        stocktrade("User_9", 3000, 900, 12),  # no such user: an inner join drops it
+        stocktrade(None, 3000, 900, 13),  # no user id: dropped
+        user("User_2", "REGION_3", 14),  # an update: later trades see it
+        stocktrade("User_2", 2600, 501, 15),
+        user("User_1", None, 16),  # deleted: later trades of User_1 find no one
+        stocktrade("User_1", 3000, 600, 17),
+    ]
+    outputs = [
+        {"topic": "HIGH_VALUE", "key": "User_1", "timestamp": 10,
+         "value": {"REGIONID": "REGION_1", "SYMBOL": "ZVV", "QUANTITY": 3000, "PRICE": 600,
+                   "ACCOUNT": "ABC123"}},
+        {"topic": "HIGH_VALUE", "key": "User_2", "timestamp": 15,
+         "value": {"REGIONID": "REGION_3", "SYMBOL": "ZVV", "QUANTITY": 2600, "PRICE": 501,
+                   "ACCOUNT": "ABC123"}},
+    ]  # fmt: skip
+    check(HIGH_VALUE, inputs, outputs)
+
+
+def test_reference_use_case_3_us_trades() -> None:
+    inputs = [
+        user("User_1", "REGION_1", 0, gender="MALE"),
+        user("User_2", "REGION_2", 0),
+        stocktrade("User_1", 5, 10, 10),
+        stocktrade("User_2", 5, 10, 11),
+        user("User_2", "REGION_1", 12),
+        stocktrade("User_2", 7, 10, 13),
+    ]
+    outputs = [
+        {"topic": "US_TRADES", "key": "User_1", "timestamp": 10,
+         "value": {"REGIONID": "REGION_1", "GENDER": "MALE", "SYMBOL": "ZVV", "QUANTITY": 5}},
+        {"topic": "US_TRADES", "key": "User_2", "timestamp": 13,
+         "value": {"REGIONID": "REGION_1", "GENDER": "FEMALE", "SYMBOL": "ZVV",
+                   "QUANTITY": 7}},
+    ]  # fmt: skip
+    check(US_TRADES, inputs, outputs)
+
+
+def test_stream_table_left_join_keeps_unmatched_stream_rows() -> None:
+    sql = STOCKTRADES + (
+        "CREATE STREAM all_trades AS SELECT t.userid AS userid, u.regionid, t.quantity"
+        " FROM stocktrades t LEFT JOIN users u ON t.userid = u.userid;"
+    )
+    inputs = [user("User_1", "REGION_1", 0), stocktrade("User_7", 1, 1, 5)]
+    inputs.append(stocktrade("User_1", 2, 1, 6))
+    outputs = [
+        {"topic": "ALL_TRADES", "key": "User_7", "value": {"REGIONID": None, "QUANTITY": 1},
+         "timestamp": 5},
+        {"topic": "ALL_TRADES", "key": "User_1",
+         "value": {"REGIONID": "REGION_1", "QUANTITY": 2}, "timestamp": 6},
+    ]  # fmt: skip
+    check(sql, inputs, outputs)
+
+
+CLICKS = """\
+CREATE STREAM views (id INT KEY, page STRING) WITH (kafka_topic='views', value_format='JSON');
+CREATE STREAM clicks (id INT KEY, button STRING) WITH (kafka_topic='clicks', value_format='JSON');
+CREATE STREAM view_clicks AS SELECT v.id AS id, v.page, c.button
+  FROM views v LEFT JOIN clicks c WITHIN 10 MILLISECONDS GRACE PERIOD 5 MILLISECONDS
+  ON v.id = c.id;
+"""
+
+
+def test_stream_stream_join_within_and_out_of_order_records() -> None:
+    def view(key: int, page: str, ts: int) -> dict[str, Any]:
+        return {"topic": "views", "key": key, "value": {"page": page}, "timestamp": ts}
+
+    def click(key: int, button: str, ts: int) -> dict[str, Any]:
+        return {"topic": "clicks", "key": key, "value": {"button": button}, "timestamp": ts}
+
+    inputs = [
+        view(1, "home", 100),
+        view(2, "cart", 100),
+        click(1, "buy", 108),  # within 10 of the view: joined, at the later time
+        click(2, "late", 95),  # out of order but within 10 before: joined
+        view(3, "faq", 101),  # no click: output alone once its window closes
+        click(1, "again", 200),  # moves stream time past 101 + 10 + 5
+        click(3, "too-late", 80),  # 21 before the view: not joined
+    ]
+    outputs = [
+        {"topic": "VIEW_CLICKS", "key": 1, "value": {"PAGE": "home", "BUTTON": "buy"},
+         "timestamp": 108},
+        {"topic": "VIEW_CLICKS", "key": 2, "value": {"PAGE": "cart", "BUTTON": "late"},
+         "timestamp": 100},
+        {"topic": "VIEW_CLICKS", "key": 3, "value": {"PAGE": "faq", "BUTTON": None},
+         "timestamp": 101},
+    ]  # fmt: skip
+    check(CLICKS, inputs, outputs)
+
+
+TABLES = """\
+CREATE TABLE accounts (id INT PRIMARY KEY, owner STRING)
+  WITH (kafka_topic='accounts', value_format='JSON');
+CREATE TABLE limits (id INT PRIMARY KEY, amount INT)
+  WITH (kafka_topic='limits', value_format='JSON');
+"""
+
+
+def test_table_table_join_with_updates_and_tombstones() -> None:
+    sql = TABLES + (
+        "CREATE TABLE account_limits AS SELECT a.id AS id, a.owner, l.amount"
+        " FROM accounts a LEFT JOIN limits l ON a.id = l.id;"
+    )
+
+    def row(topic: str, key: int, value: dict[str, Any] | None, ts: int) -> dict[str, Any]:
+        return {"topic": topic, "key": key, "value": value, "timestamp": ts}
+
+    inputs = [
+        row("accounts", 1, {"owner": "ann"}, 1),
+        row("limits", 1, {"amount": 10}, 2),
+        row("limits", 2, {"amount": 20}, 3),  # no account 2: a LEFT join outputs nothing
+        row("limits", 1, {"amount": 15}, 4),  # an update
+        row("limits", 1, None, 5),  # the limit is deleted: the account alone
+        row("accounts", 1, None, 6),  # the account is deleted: a tombstone
+        row("accounts", 3, None, 7),  # a tombstone of a key never seen: nothing
+    ]
+
+    def out(value: dict[str, Any] | None, ts: int) -> dict[str, Any]:
+        return {"topic": "ACCOUNT_LIMITS", "key": 1, "value": value, "timestamp": ts}
+
+    outputs = [
+        out({"OWNER": "ann", "AMOUNT": None}, 1),
+        out({"OWNER": "ann", "AMOUNT": 10}, 2),
+        out({"OWNER": "ann", "AMOUNT": 15}, 4),
+        out({"OWNER": "ann", "AMOUNT": None}, 5),
+        out(None, 6),
+    ]
+    check(sql, inputs, outputs)
+
+
+def plan_of(sql: str) -> PersistentQuery:
+    return plan_statements(parse_statements(sql), text=sql).queries[-1]
+
+
+def send(log: EventLog, topic: str, key: str, value: dict[str, Any] | None, ts: int) -> None:
+    with log.producer() as producer:
+        data = None if value is None else json.dumps(value).encode()
+        producer.send(topic, data, key=key.encode(), timestamp_ms=ts)
+
+
+def read(log: EventLog, topic: str) -> list[tuple[str | None, Any, int]]:
+    options = ConsumerOptions(isolation_level=IsolationLevel.READ_COMMITTED, auto_commit=False)
+    with log.consumer(options) as reader:
+        partition = TopicPartition(topic, 0)
+        reader.assign([partition])
+        reader.seek_to_beginning()
+        end = reader.end_offsets([partition])[partition]
+        found = []
+        while reader.position(partition) < end:
+            found.extend(reader.poll(timeout=0.2))
+    return [
+        (
+            None if r.key is None else r.key.decode(),
+            None if r.value is None else json.loads(r.value),
+            r.timestamp_ms,
+        )
+        for r in found
+    ]
+
+
+def test_a_restart_restores_the_join_state_from_its_changelog(tmp_path: Path) -> None:
+    log = open_log(f"embedded://{tmp_path}/log")
+    for topic in ("stocktrades", "users"):
+        log.create_topic(TopicSpec(topic, partitions=1))
+    query = plan_of(HIGH_VALUE)
+    trade = {"side": "BUY", "quantity": 3000, "symbol": "Z", "price": 600, "account": "A"}
+    send(log, "users", "User_1", {"registertime": 1, "gender": "F", "regionid": "R1"}, 0)
+    send(log, "stocktrades", "", {**trade, "userid": "User_1"}, 5)
+    with StreamApplication(log, query, "review", state_dir=tmp_path / "first") as app:
+        assert app.run_until_idle() == 2
+        assert app.stats()[0].records_out == 1
+    # Another process, without the first one's files: the users table comes back from the
+    # changelog, and what was committed is not read again.
+    send(log, "stocktrades", "", {**trade, "userid": "User_1", "quantity": 4000}, 6)
+    with StreamApplication(log, query, "review", state_dir=tmp_path / "second") as again:
+        assert again.run_until_idle() == 1
+    outputs = read(log, "HIGH_VALUE")
+    assert [(key, value["QUANTITY"], ts) for key, value, ts in outputs] == [
+        ("User_1", 3000, 5),
+        ("User_1", 4000, 6),
+    ]
+    assert "review-CSAS_HIGH_VALUE_0-Join-table-changelog" in {
+        topic.name for topic in log.list_topics()
+    }
+    log.close()
+
+
+def test_inputs_with_different_partition_counts_are_refused(tmp_path: Path) -> None:
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("stocktrades", partitions=2))
+    log.create_topic(TopicSpec("users", partitions=1))
+    with (
+        StreamApplication(log, plan_of(HIGH_VALUE), "review") as app,
+        pytest.raises(PartitionMismatch) as raised,
+    ):
+        app.start()
+    assert str(raised.value) == (
+        "Can't join `T` with `U` since the number of partitions don't match. `T` partitions"
+        " = 2; `U` partitions = 1. Please repartition either one so that the number of"
+        " partitions match."
+    )
+    assert "HIGH_VALUE" not in {topic.name for topic in log.list_topics()}  # nothing written
+    log.close()
