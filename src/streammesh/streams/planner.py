@@ -76,6 +76,7 @@ from streammesh.streams.sql.statements import (
     EmitMode,
     InsertInto,
     InsertValues,
+    JoinKind,
     Query,
     SelectAll,
     SelectExpression,
@@ -627,11 +628,73 @@ class _QueryPlanner:
         evaluation = RowSchema(columns).evaluation()
         compile_predicate(join.on, evaluation, registry=self.registry)
         pair = _equi_join(join.on)
-        if pair is not None:
-            index = evaluation.resolve(pair[0].name, pair[0].source).index
+        key_column = pair[0] if pair is not None else None
+        foreign_key = self.check_join_kind(left, right, join, pair, evaluation)
+        if foreign_key:
+            # A foreign-key join's result is keyed by the left table's primary key.
+            key_column = next(
+                (Column(c.name, c.source) for c in left.schema.columns if c.role is Role.KEY),
+                None,
+            )
+        if key_column is not None:
+            index = evaluation.resolve(key_column.name, key_column.source).index
             key = dataclasses.replace(columns[index], role=Role.KEY)
             columns = (key, *columns[:index], *columns[index + 1 :])
         return Join(left, right, join.kind, join.on, join.within, RowSchema(columns))
+
+    def check_join_kind(
+        self,
+        left: PlanNode,
+        right: Source,
+        join: SqlJoin,
+        pair: tuple[Column, Column] | None,
+        evaluation: Schema,
+    ) -> bool:
+        """Refuse the join kinds ksqlDB refuses between these inputs, in its words; whether
+        it is a foreign-key table-table join (the left side not joined on its key)."""
+        left_kind, right_kind = _result_kind(left), right.kind
+        left_name = left.name if isinstance(left, Source) else "the join"
+        shown = f"Got {left_name} {_JOIN_TEXT[join.kind]} {right.name}."
+        position = getattr(join.source, "position", None)
+        if left_kind is SourceKind.STREAM and right_kind is SourceKind.TABLE:
+            if join.kind is JoinKind.FULL:
+                raise self.script.fail(
+                    "Invalid join type: full-outer join not supported for stream-table join. "
+                    + shown,
+                    position,
+                )
+            if join.kind is JoinKind.RIGHT:
+                # ksqlDB turns a RIGHT join into a LEFT join of the swapped sides.
+                raise self.script.fail(
+                    "Invalid join order: table-stream joins are not supported; only"
+                    f" stream-table joins. Got {right.name} LEFT [OUTER] JOIN {left_name}.",
+                    position,
+                )
+            return False
+        if left_kind is not SourceKind.TABLE or right_kind is not SourceKind.TABLE:
+            return False
+        width = len(left.schema.columns)
+        left_columns = [
+            resolved.column
+            for c in (pair or ())
+            if (resolved := evaluation.resolve(c.name, c.source)).index < width
+        ]
+        keys = [c for c in left.schema.columns if c.role is Role.KEY]
+        keyed = (
+            len(left_columns) == 1
+            and len(keys) == 1
+            and (left_columns[0].name, left_columns[0].source) == (keys[0].name, keys[0].source)
+        )
+        if keyed or not isinstance(left, Source):
+            return False
+        if join.kind in (JoinKind.FULL, JoinKind.RIGHT):
+            what = "full-outer" if join.kind is JoinKind.FULL else "right"
+            raise self.script.fail(
+                f"Invalid join type: {what} join not supported for foreign-key table-table"
+                " join. " + shown,
+                position,
+            )
+        return True
 
     def source(self, name: str, alias: str | None, written: object) -> Source:
         position = getattr(written, "position", None)
@@ -767,6 +830,8 @@ class _QueryPlanner:
                 key_of[key.name] = Column(key.name, key.source)
         join = _join_under(node)
         pair = _equi_join(join.on) if join is not None else None
+        if join is not None and pair is not None and not _keyed_by(join, pair[0]):
+            pair = None  # a foreign-key join: keyed by the left primary key, not by ON
         alternates: list[Expression] = [pair[1]] if pair is not None else []
         items: list[Projection] = []
         holders: dict[str, list[str]] = {key.name: [] for key in keys}
@@ -968,6 +1033,24 @@ def _equi_join(on: Expression) -> tuple[Column, Column] | None:
     ):
         return on.left, on.right
     return None
+
+
+_JOIN_TEXT: dict[JoinKind, str] = {
+    JoinKind.INNER: "[INNER] JOIN",
+    JoinKind.LEFT: "LEFT [OUTER] JOIN",
+    JoinKind.RIGHT: "RIGHT [OUTER] JOIN",
+    JoinKind.FULL: "[FULL] OUTER JOIN",
+}
+"""How ksqlDB prints a join type in its messages."""
+
+
+def _keyed_by(join: Join, column: Column) -> bool:
+    """Whether ``column`` of the ON condition is the join's key column."""
+    keys = join.schema.keys
+    if len(keys) != 1:
+        return False
+    resolved = join.schema.evaluation().resolve(column.name, column.source).column
+    return (resolved.name, resolved.source) == (keys[0].name, keys[0].source)
 
 
 def _join_under(node: PlanNode) -> Join | None:

@@ -21,6 +21,7 @@ from streammesh.log import (
 from streammesh.streams.engine import StreamApplication
 from streammesh.streams.engine.harness import run_test
 from streammesh.streams.engine.join_errors import PartitionMismatch
+from streammesh.streams.plan.errors import PlanError
 from streammesh.streams.planner import PersistentQuery, plan_statements
 from streammesh.streams.sql import parse_statements
 from streammesh.streams.testing import parse_records
@@ -280,3 +281,75 @@ def test_inputs_with_different_partition_counts_are_refused(tmp_path: Path) -> N
     )
     assert "HIGH_VALUE" not in {topic.name for topic in log.list_topics()}  # nothing written
     log.close()
+
+
+ORDERS = """\
+CREATE TABLE orders (id INT PRIMARY KEY, customer INT, item STRING)
+  WITH (kafka_topic='orders', value_format='JSON');
+CREATE TABLE customers (cid INT PRIMARY KEY, name STRING)
+  WITH (kafka_topic='customers', value_format='JSON');
+"""
+
+
+def test_foreign_key_join_is_keyed_by_the_left_primary_key() -> None:
+    sql = ORDERS + (
+        "CREATE TABLE enriched AS SELECT o.id AS id, o.item, c.name"
+        " FROM orders o LEFT JOIN customers c ON o.customer = c.cid;"
+    )
+
+    def row(topic: str, key: int, value: dict[str, Any] | None, ts: int) -> dict[str, Any]:
+        return {"topic": topic, "key": key, "value": value, "timestamp": ts}
+
+    inputs = [
+        row("customers", 7, {"name": "ann"}, 1),
+        row("orders", 1, {"customer": 7, "item": "pen"}, 2),
+        row("orders", 2, {"customer": 8, "item": "ink"}, 3),  # no customer 8: alone
+        row("customers", 7, {"name": "bob"}, 4),  # every order of customer 7 again
+        row("orders", 1, None, 5),  # the order is deleted
+    ]
+
+    def out(key: int, value: dict[str, Any] | None, ts: int) -> dict[str, Any]:
+        return {"topic": "ENRICHED", "key": key, "value": value, "timestamp": ts}
+
+    outputs = [
+        out(1, {"ITEM": "pen", "NAME": "ann"}, 2),
+        out(2, {"ITEM": "ink", "NAME": None}, 3),
+        out(1, {"ITEM": "pen", "NAME": "bob"}, 4),
+        out(1, None, 5),
+    ]
+    check(sql, inputs, outputs)
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            STOCKTRADES + "CREATE STREAM o AS SELECT t.userid AS userid, u.regionid"
+            " FROM stocktrades t FULL OUTER JOIN users u ON t.userid = u.userid;",
+            "Invalid join type: full-outer join not supported for stream-table join. Got"
+            " STOCKTRADES [FULL] OUTER JOIN USERS.",
+        ),
+        (
+            STOCKTRADES + "CREATE STREAM o AS SELECT t.userid AS userid, u.regionid"
+            " FROM stocktrades t RIGHT JOIN users u ON t.userid = u.userid;",
+            "Invalid join order: table-stream joins are not supported; only stream-table"
+            " joins. Got USERS LEFT [OUTER] JOIN STOCKTRADES.",
+        ),
+        (
+            ORDERS + "CREATE TABLE o AS SELECT o.id AS id, c.name"
+            " FROM orders o FULL JOIN customers c ON o.customer = c.cid;",
+            "Invalid join type: full-outer join not supported for foreign-key table-table"
+            " join. Got ORDERS [FULL] OUTER JOIN CUSTOMERS.",
+        ),
+        (
+            ORDERS + "CREATE TABLE o AS SELECT o.id AS id, c.name"
+            " FROM orders o RIGHT JOIN customers c ON o.customer = c.cid;",
+            "Invalid join type: right join not supported for foreign-key table-table join."
+            " Got ORDERS RIGHT [OUTER] JOIN CUSTOMERS.",
+        ),
+    ],
+)
+def test_join_kinds_ksqldb_refuses_are_refused_while_planning(sql: str, message: str) -> None:
+    with pytest.raises(PlanError) as raised:
+        plan_statements(parse_statements(sql), text=sql)
+    assert message in str(raised.value)
