@@ -27,7 +27,7 @@ import json
 import struct
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,8 +54,10 @@ from streammesh.streams.engine.aggregation import (
     Update,
 )
 from streammesh.streams.engine.errors import UnsupportedPlan
+from streammesh.streams.engine.join_codec import decode as decode_value
+from streammesh.streams.engine.join_codec import encode as encode_row
 from streammesh.streams.engine.join_errors import PartitionMismatch
-from streammesh.streams.engine.join_rows import JoinInput, JoinResult, Side
+from streammesh.streams.engine.join_rows import JoinColumn, JoinInput, JoinResult, Side, reader
 from streammesh.streams.engine.join_task import CompiledJoin, JoinShape, JoinTask
 from streammesh.streams.engine.pipeline import Pipeline, compile_pipeline, split
 from streammesh.streams.errors import StreamsError
@@ -213,6 +215,8 @@ class StreamApplication:
         self.join: CompiledJoin | None = None
         self.joins: dict[int, JoinTask] = {}
         self._sides: dict[str, _JoinSide] = {}
+        self._repartitioned: dict[str, _JoinSide] = {}
+        """Repartition topics of join sides, by topic."""
         if self.pipeline.join is not None:
             self.join = CompiledJoin(query.id, self.pipeline.join, functions)
             for side, joined in ((Side.LEFT, self.join.left), (Side.RIGHT, self.join.right)):
@@ -281,7 +285,8 @@ class StreamApplication:
             partitions += [TopicPartition(self.repartition_topic, p) for p in range(count)]
         if self.join is not None:
             count = source_topic.partitions
-            partitions += [TopicPartition(self.join.right.topic, p) for p in range(count)]
+            for topic in (self.join.right.topic, *self._repartitioned):
+                partitions += [TopicPartition(topic, p) for p in range(count)]
         consumer.assign(partitions)
         self._producer, self._consumer = producer, consumer
         if self.aggregate is not None or self.join is not None:
@@ -323,17 +328,29 @@ class StreamApplication:
             raise PartitionMismatch(
                 left.alias or left.name, right.alias or right.name, partitions, right_partitions
             )
-        if partitions > 1:
-            for side, joined in ((Side.LEFT, left), (Side.RIGHT, right)):
-                if not self.join.keyed[side] and not (
-                    side is Side.LEFT and self.join.shape is JoinShape.FOREIGN_KEY
-                ):
-                    raise UnsupportedPlan(
-                        self.query.id,
-                        f"a JOIN on a column other than the key of {joined.name} over"
-                        f" {partitions} partitions (it needs a repartition; use PARTITION BY"
-                        " first)",
-                    )
+        if partitions == 1:
+            return
+        if self.join.shape is JoinShape.FOREIGN_KEY:
+            raise UnsupportedPlan(
+                self.query.id,
+                f"a foreign-key JOIN over {partitions} partitions (every task would need the"
+                " whole right table)",
+            )
+        sides = {Side.LEFT: self._sides[left.topic], Side.RIGHT: self._sides[right.topic]}
+        moved = [side for side in sides if not self.join.keyed[side]]
+        for side in moved:
+            # Its records of one join value sit in any partition: they go through
+            # <app>-<query>-repartition-left|right, keyed as the other side's records are
+            # (by the join value in its key format, or both in the join's own encoding).
+            other = sides[side.other]
+            if side.other in moved:
+                keying: Callable[[object], bytes] = _encoded_key
+            else:
+                keying = _serialized_key(other.key_serde)
+            topic = f"{self.name}-{self.query.id}-repartition-{side.value}"
+            sides[side].repartition(topic, keying, self.join.columns[side])
+            self._ensure(topic, partitions)
+            self._repartitioned[topic] = sides[side]
 
     def _ensure(self, topic: str, partitions: int, *, compacted: bool = False) -> None:
         try:
@@ -498,13 +515,28 @@ class StreamApplication:
     def _joined(self, record: Record, task: TaskStats, producer: Producer) -> None:
         """A record of either side through the join, then each output through the WHERE and
         the select list to the sink."""
-        joined = self._sides[record.topic]
         state = self.joins[record.partition]
+        moved = self._repartitioned.get(record.topic)
+        if moved is not None:
+            try:
+                row = decode_row(record.value or b"")
+            except ValueError as exc:
+                self._dead_letter(record, f"not a repartition record: {exc}", producer)
+                task.dead_letters += 1
+                return
+            key_row = row[: len(moved.null_key)]
+            result = state.process(moved.side, JoinInput(key_row, row, record.timestamp_ms))
+            self._join_outputs(result, record, task, producer)
+            return
+        joined = self._sides[record.topic]
         task.records_in += 1
         if record.value is None and joined.source.kind is SourceKind.STREAM:
             task.filtered += 1  # a stream ignores records without a value, as ksqlDB does
             return
         try:
+            if joined.moved_to is not None:
+                self._repartition(joined, record, task, producer)
+                return
             key_row = joined.key_serde.deserialize(record.key) or joined.null_key
             value_row = joined.value_serde.deserialize(record.value)
             if value_row is None:
@@ -518,6 +550,33 @@ class StreamApplication:
             task.dead_letters += 1
             return
         self._join_outputs(result, record, task, producer)
+
+    def _repartition(
+        self, joined: _JoinSide, record: Record, task: TaskStats, producer: Producer
+    ) -> None:
+        """Send a record of a side not partitioned by its join value to the task owning
+        that value, through the side's repartition topic.
+
+        Raises:
+            FormatError, FunctionError, _BadTimestamp: the record cannot be read.
+        """
+        assert joined.moved_to is not None and joined.keying is not None
+        key_row = joined.key_serde.deserialize(record.key) or joined.null_key
+        value_row = joined.value_serde.deserialize(record.value)
+        assert value_row is not None  # a stream's records without a value never get here
+        row = (*key_row, *value_row, record.timestamp_ms, record.partition, record.offset)
+        row, rowtime = joined.rowtime(record, row)
+        value = joined.join_value(row)
+        if value is None:
+            task.filtered += 1  # a NULL join value joins nothing, as in ksqlDB
+            return
+        producer.send(
+            joined.moved_to,
+            encode_row(row),
+            key=joined.keying(value),
+            headers=record.headers,
+            timestamp_ms=rowtime,
+        )
 
     def _join_outputs(
         self, result: JoinResult, record: Record, task: TaskStats, producer: Producer
@@ -742,6 +801,17 @@ class _JoinSide:
         self.timestamp_index = (
             source.schema.index(source.timestamp_column) if source.timestamp_column else None
         )
+        self.moved_to: str | None = None
+        self.keying: Callable[[object], bytes] | None = None
+        self.join_value: Callable[[tuple[Any, ...]], object] = lambda row: None
+
+    def repartition(
+        self, topic: str, keying: Callable[[object], bytes], column: JoinColumn
+    ) -> None:
+        """Send this side's records through ``topic``, keyed by ``keying(join value)``."""
+        self.moved_to = topic
+        self.keying = keying
+        self.join_value = reader(column)
 
     def rowtime(self, record: Record, row: tuple[Any, ...]) -> tuple[tuple[Any, ...], int]:
         """The row with its ROWTIME: the record's, or the ``TIMESTAMP`` column's."""
@@ -751,6 +821,29 @@ class _JoinSide:
         if found is None or found < 0:
             raise _BadTimestamp(self.source.timestamp_column or "", found)
         return (*row[:-3], found, record.partition, record.offset), found
+
+
+def decode_row(data: bytes) -> tuple[Any, ...]:
+    """A row a join's repartition record carries.
+
+    Raises:
+        ValueError: the bytes are not a row's.
+    """
+    row = decode_value(data)
+    if not isinstance(row, tuple):
+        raise ValueError("not a row")
+    return row
+
+
+def _encoded_key(value: object) -> bytes:
+    return encode_row((value,))
+
+
+def _serialized_key(serde: RowSerde) -> Callable[[object], bytes]:
+    def serialize(value: object) -> bytes:
+        return serde.serialize((value,)) or b""
+
+    return serialize
 
 
 class _BadTimestamp(Exception):

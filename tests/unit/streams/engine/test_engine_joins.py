@@ -18,7 +18,7 @@ from streammesh.log import (
     TopicSpec,
     open_log,
 )
-from streammesh.streams.engine import StreamApplication
+from streammesh.streams.engine import StreamApplication, UnsupportedPlan
 from streammesh.streams.engine.harness import run_test
 from streammesh.streams.engine.join_errors import PartitionMismatch
 from streammesh.streams.plan.errors import PlanError
@@ -353,3 +353,51 @@ def test_join_kinds_ksqldb_refuses_are_refused_while_planning(sql: str, message:
     with pytest.raises(PlanError) as raised:
         plan_statements(parse_statements(sql), text=sql)
     assert message in str(raised.value)
+
+
+def test_a_side_not_keyed_by_its_join_value_is_repartitioned(tmp_path: Path) -> None:
+    log = open_log(f"embedded://{tmp_path}/log")
+    for topic in ("stocktrades", "users"):
+        log.create_topic(TopicSpec(topic, partitions=3))
+    users = [f"User_{n}" for n in range(12)]
+    with log.producer() as producer:
+        for ts, name in enumerate(users):
+            value = {"registertime": ts, "gender": "F", "regionid": f"R{ts}"}
+            producer.send("users", json.dumps(value).encode(), key=name.encode(), timestamp_ms=0)
+        for ts, name in enumerate(users * 2):  # keyless trades: spread over the partitions
+            value = {"side": "BUY", "quantity": 3000 + ts, "symbol": "Z", "price": 600,
+                     "account": "A", "userid": name}  # fmt: skip
+            producer.send("stocktrades", json.dumps(value).encode(), timestamp_ms=10 + ts)
+    with StreamApplication(log, plan_of(HIGH_VALUE), "review") as app:
+        app.run_until_idle()
+        assert app.stats()[0].dead_letters == 0
+    topic = "review-CSAS_HIGH_VALUE_0-repartition-left"
+    assert log.describe_topic(topic).partitions == 3
+    found = []
+    for partition in range(3):
+        options = ConsumerOptions(isolation_level=IsolationLevel.READ_COMMITTED)
+        with log.consumer(options) as reader:
+            reader.assign([TopicPartition("HIGH_VALUE", partition)])
+            reader.seek_to_beginning()
+            found.extend(reader.poll(timeout=0.5, max_records=1000))
+    joined = sorted((json.loads(r.value or b"{}")["QUANTITY"], r.key) for r in found)
+    expected = sorted((3000 + ts, name.encode()) for ts, name in enumerate(users * 2))
+    assert joined == expected  # every trade joined its user once, in the user's partition
+    assert {r.partition for r in found} == {0, 1, 2}
+    log.close()
+
+
+def test_a_foreign_key_join_over_several_partitions_is_refused(tmp_path: Path) -> None:
+    sql = ORDERS + (
+        "CREATE TABLE enriched AS SELECT o.id AS id, c.name"
+        " FROM orders o JOIN customers c ON o.customer = c.cid;"
+    )
+    log = open_log(f"embedded://{tmp_path}/log")
+    for topic in ("orders", "customers"):
+        log.create_topic(TopicSpec(topic, partitions=2))
+    with (
+        StreamApplication(log, plan_of(sql), "fk") as app,
+        pytest.raises(UnsupportedPlan, match="a foreign-key JOIN over 2 partitions"),
+    ):
+        app.start()
+    log.close()
