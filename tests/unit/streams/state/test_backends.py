@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import shutil
 import struct
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 
 from streammesh.log import (
     CleanupPolicy,
+    Consumer,
     ConsumerOptions,
     IsolationLevel,
     ProducerOptions,
+    TopicPartition,
     TopicSpec,
 )
 from streammesh.streams.state import ChangelogMismatch, changelog_topic
@@ -163,5 +167,82 @@ def test_a_transactional_changelog_restores_to_its_end(stores: Stores) -> None:
     finally:
         for store in exactly_once.opened:
             store.close()
+        reader.close()
+        producer.close()
+
+
+class _CountingReader:
+    """The real reader, counting the end-offset lookups made through it (each one a round
+    trip to the broker on Kafka)."""
+
+    def __init__(self, reader: Consumer) -> None:
+        self._reader = reader
+        self.end_lookups = 0
+
+    def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        self.end_lookups += 1
+        return self._reader.end_offsets(partitions)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
+def test_commits_ask_the_log_nothing_and_restore_from_their_checkpoint(stores: Stores) -> None:
+    counting = _CountingReader(stores.reader)
+    counted = replace(stores, reader=cast(Consumer, counting), opened=[])
+    try:
+        store = counted.key_value(cache_max_entries=2)  # spills mid-batch too
+        assert counting.end_lookups == 1  # the restore's
+        for n in range(5):
+            store.put(b"k%d" % n, b"%d" % n)
+            store.put(b"shared", b"%d" % n)
+            if n % 2:
+                store.delete(b"k%d" % (n - 1))
+            counted.commit(store)
+        assert counting.end_lookups == 1
+        expected = store.all()
+        store.close()
+    finally:
+        for opened in counted.opened:
+            opened.close()
+
+    stores.progress.clear()
+    reopened = stores.key_value()
+    end = stores.reader.end_offsets([reopened.changelog])[reopened.changelog]
+    report = stores.last_restore()
+    assert (report.start_offset, report.restored, report.rebuilt) == (end, 0, False)
+    assert reopened.all() == expected
+
+
+def test_transactional_commits_checkpoint_no_later_than_the_end(stores: Stores) -> None:
+    """With transactions (an abort in between) the checkpoint never passes the changelog's
+    end, so a restart restores exactly the committed state."""
+    producer = stores.log.producer(ProducerOptions(transactional_id=f"{stores.application}-0_0"))
+    reader = stores.log.consumer(ConsumerOptions(isolation_level=IsolationLevel.READ_COMMITTED))
+    exactly_once = replace(stores, producer=producer, reader=reader, opened=[], progress=[])
+    try:
+        producer.init_transactions()
+        store = exactly_once.key_value()
+        for n in range(4):
+            producer.begin_transaction()
+            store.put(b"k%d" % n, b"%d" % n)
+            store.flush()
+            if n == 2:
+                producer.abort_transaction()
+                store.abort()
+            else:
+                producer.commit_transaction()
+                store.commit()
+        expected = store.all()
+        assert expected == [(b"k0", b"0"), (b"k1", b"1"), (b"k3", b"3")]
+        store.close()
+        reopened = exactly_once.key_value()
+        report = exactly_once.last_restore()
+        assert report.start_offset <= report.end_offset
+        assert not report.rebuilt
+        assert reopened.all() == expected
+    finally:
+        for opened in exactly_once.opened:
+            opened.close()
         reader.close()
         producer.close()
