@@ -170,3 +170,58 @@ def test_reference_use_case_1_with_windowed_outputs(tmp_path: Path) -> None:
     result = streams_test(*args, "-o", str(tmp_path / "output.json"))
     assert result.exit_code == 1
     assert "window" in result.stdout
+
+
+TRADES_AND_USERS = """\
+CREATE STREAM stocktrades (side STRING, quantity INT, symbol STRING, price INT,
+  account STRING, userid STRING) WITH (kafka_topic='stocktrades', value_format='JSON');
+CREATE TABLE users (userid STRING PRIMARY KEY, registertime BIGINT, gender STRING,
+  regionid STRING) WITH (kafka_topic='users', value_format='JSON');
+
+CREATE STREAM high_value AS
+  SELECT t.userid, u.regionid, t.symbol, t.quantity, t.price
+  FROM stocktrades t JOIN users u ON t.userid = u.userid
+  WHERE price > 500 AND quantity > 2500 EMIT CHANGES;
+
+CREATE STREAM us_trades AS
+  SELECT t.userid, u.regionid, t.symbol, t.quantity, t.price
+  FROM stocktrades t JOIN users u ON t.userid = u.userid
+  WHERE regionid = 'REGION_1' EMIT CHANGES;
+"""
+
+
+def test_reference_use_cases_2_and_3_join_trades_with_users(tmp_path: Path) -> None:
+    def user(userid: str, region: str, ts: int) -> dict[str, object]:
+        value = {"registertime": 1, "gender": "OTHER", "regionid": region}
+        return {"topic": "users", "key": userid, "value": value, "timestamp": ts}
+
+    def trade(userid: str, quantity: int, price: int, ts: int) -> dict[str, object]:
+        value = {"side": "SELL", "quantity": quantity, "symbol": "ZJZZT", "price": price,
+                 "account": "XYZ789", "userid": userid}  # fmt: skip
+        return {"topic": "stocktrades", "key": None, "value": value, "timestamp": ts}
+
+    def out(topic: str, userid: str, region: str, quantity: int, price: int, ts: int) -> object:
+        value = {"REGIONID": region, "SYMBOL": "ZJZZT", "QUANTITY": quantity, "PRICE": price}
+        return {"topic": topic, "key": userid, "value": value, "timestamp": ts}
+
+    inputs = [
+        user("User_1", "REGION_1", 0),
+        user("User_2", "REGION_2", 0),
+        trade("User_1", 3000, 900, 10),  # both
+        trade("User_2", 4000, 700, 11),  # high value only
+        trade("User_1", 10, 10, 12),  # US only
+        trade("User_3", 5000, 999, 13),  # no such user
+    ]
+    outputs = [
+        out("HIGH_VALUE", "User_1", "REGION_1", 3000, 900, 10),
+        out("HIGH_VALUE", "User_2", "REGION_2", 4000, 700, 11),
+        out("US_TRADES", "User_1", "REGION_1", 3000, 900, 10),
+        out("US_TRADES", "User_1", "REGION_1", 10, 10, 12),
+    ]
+    (tmp_path / "statements.sql").write_text(TRADES_AND_USERS)
+    (tmp_path / "input.json").write_text(json.dumps({"inputs": inputs}))
+    (tmp_path / "output.json").write_text(json.dumps({"outputs": outputs}))
+    args = ["-s", str(tmp_path / "statements.sql"), "-i", str(tmp_path / "input.json")]
+    result = streams_test(*args, "-o", str(tmp_path / "output.json"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout == "Test passed: 4 expected records matched.\n"
