@@ -91,9 +91,10 @@ class SessionStore(ChangelogStore[SessionKey]):
             "WHERE key = ? AND end >= ? AND start <= ? ORDER BY start, end",
             (key, low, high),
         )
-        merged = self._overlay(
+        merged = self._overlay_group(
+            key,
             (((bytes(k), s, e), bytes(v)) for k, s, e, v in rows),
-            lambda sk: sk[0] == key and sk[2] >= low and sk[1] <= high,
+            lambda sk: sk[2] >= low and sk[1] <= high,
             lambda sk: (sk[1], sk[2]),
         )
         return [(start, end, value) for (_key, start, end), value in merged]
@@ -139,6 +140,9 @@ class SessionStore(ChangelogStore[SessionKey]):
                 f"cannot {operation} a session that ends ({end_ms}) before it starts ({start_ms})",
             )
         return wanted
+
+    def _group_of(self, key: SessionKey) -> bytes:
+        return key[0]
 
     def _encode(self, key: SessionKey) -> bytes:
         return session_key(*key)

@@ -77,6 +77,9 @@ class ChangelogStore(ABC, Generic[K]):
             path, StoreIdentity(self.kind.value, self._topic, task.partition), self._DDL
         )
         self._cache: dict[K, bytes | None] = {}
+        # The cached keys per group (see _group_of), so that a range read within one group
+        # looks at its own entries instead of the whole cache.
+        self._groups: dict[bytes, set[K]] = {}
         # What the last flushes wrote, for point reads that would otherwise go to SQLite (the
         # same keys are usually read again in the next batch); only ever what the file holds.
         self._written: dict[K, bytes | None] = {}
@@ -126,8 +129,21 @@ class ChangelogStore(ABC, Generic[K]):
         if self._closed:
             raise StoreClosed(self.name, operation)
 
+    def _group_of(self, key: K) -> bytes | None:
+        """The group a store key's range reads stay within (a window or session store: the
+        record key), or ``None`` where reads do not stay within one."""
+        return None
+
     def _stage(self, key: K, value: bytes | None) -> None:
         """Record a change in the write cache; spill the cache when it is full."""
+        if key not in self._cache:
+            group = self._group_of(key)
+            if group is not None:
+                members = self._groups.get(group)
+                if members is None:
+                    self._groups[group] = {key}
+                else:
+                    members.add(key)
         self._cache[key] = value
         if len(self._cache) >= self._context.cache_max_entries:
             self.flush()
@@ -149,6 +165,27 @@ class ChangelogStore(ABC, Generic[K]):
         """``rows`` read from the file with the cache's changes among ``selects`` applied, in
         ``order``."""
         changes = {key: value for key, value in self._cache.items() if selects(key)}
+        return self._merge(rows, changes, order)
+
+    def _overlay_group(
+        self,
+        group: bytes,
+        rows: Iterable[tuple[K, bytes]],
+        selects: Callable[[K], bool],
+        order: Callable[[K], Any],
+    ) -> list[tuple[K, bytes]]:
+        """:meth:`_overlay` for a read within one group: only that group's cached changes are
+        looked at."""
+        cache = self._cache
+        changes = {key: cache[key] for key in self._groups.get(group, ()) if selects(key)}
+        return self._merge(rows, changes, order)
+
+    @staticmethod
+    def _merge(
+        rows: Iterable[tuple[K, bytes]],
+        changes: dict[K, bytes | None],
+        order: Callable[[K], Any],
+    ) -> list[tuple[K, bytes]]:
         if not changes:
             return list(rows)
         merged = {key: value for key, value in rows if key not in changes}
@@ -179,6 +216,7 @@ class ChangelogStore(ABC, Generic[K]):
         self._written.update(self._cache)
         self._sent += len(self._cache)
         self._cache.clear()
+        self._groups.clear()
         self._uncommitted = True
 
     def commit(self) -> None:
@@ -221,6 +259,7 @@ class ChangelogStore(ABC, Generic[K]):
         transaction): the store holds the state of its last commit again."""
         self._check_open("abort")
         self._cache.clear()
+        self._groups.clear()
         self._written.clear()
         self._db.rollback()
         self._uncommitted = False
@@ -235,6 +274,7 @@ class ChangelogStore(ABC, Generic[K]):
             return
         self._closed = True
         self._cache.clear()
+        self._groups.clear()
         self._written.clear()
         self._db.close()
 

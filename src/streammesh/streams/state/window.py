@@ -86,9 +86,10 @@ class WindowStore(ChangelogStore[WindowKey]):
             "ORDER BY start",
             (key, low, high),
         )
-        merged = self._overlay(
+        merged = self._overlay_group(
+            key,
             (((bytes(k), s), bytes(v)) for k, s, v in rows),
-            lambda wk: wk[0] == key and low <= wk[1] <= high,
+            lambda wk: low <= wk[1] <= high,
             lambda wk: wk[1],
         )
         return [(start, value) for (_key, start), value in merged]
@@ -135,6 +136,9 @@ class WindowStore(ChangelogStore[WindowKey]):
             (((bytes(k), s), bytes(v)) for k, s, v in rows), selects, lambda wk: (wk[1], wk[0])
         )
         return [(key, start, value) for (key, start), value in merged]
+
+    def _group_of(self, key: WindowKey) -> bytes:
+        return key[0]
 
     def _encode(self, key: WindowKey) -> bytes:
         return window_key(*key)

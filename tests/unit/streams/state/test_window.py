@@ -83,3 +83,40 @@ def test_expired_windows_stay_expired_after_a_restore(stores: Stores) -> None:
     shutil.rmtree(stores.state_dir)
     assert stores.window(retention_ms=10 * MINUTE).all() == expected
     assert [start for _, start, _ in expected] == [3 * MINUTE, 4 * MINUTE, 5 * MINUTE]
+
+
+def test_range_reads_see_each_keys_own_changes_through_spills_and_aborts(stores: Stores) -> None:
+    """Range reads of one key see exactly that key's uncommitted changes, whatever else the
+    write cache holds (keys that are prefixes of each other, deletes, spills, an abort)."""
+    windows = stores.window(cache_max_entries=7)
+    sessions = stores.session(cache_max_entries=7)
+    keys = [b"a", b"ab", b"b", b"a\x00"]
+    expected: dict[bytes, dict[int, bytes]] = {key: {} for key in keys}
+    for n in range(40):
+        key = keys[n % len(keys)]
+        start = (n % 5) * MINUTE
+        value = b"%d" % n
+        windows.put(key, start, value)
+        sessions.put(key, start, start + 10, value)
+        expected[key][start] = value
+        if n % 6 == 5:
+            windows.delete(key, start)
+            sessions.remove(key, start, start + 10)
+            del expected[key][start]
+        if n == 20:
+            stores.commit(windows, sessions)
+            committed = {key: dict(starts) for key, starts in expected.items()}
+        for other in keys:
+            wanted = sorted(expected[other].items())
+            assert windows.fetch_range(other, 0, 4 * MINUTE) == wanted
+            assert sessions.find_sessions(other, 0, 4 * MINUTE) == [
+                (start, start + 10, value) for start, value in wanted
+            ]
+    windows.abort()
+    sessions.abort()
+    for key in keys:
+        wanted = sorted(committed[key].items())
+        assert windows.fetch_range(key, MINUTE, 3 * MINUTE) == [
+            item for item in wanted if MINUTE <= item[0] <= 3 * MINUTE
+        ]
+        assert [(s, v) for s, _e, v in sessions.find_sessions(key, 0, 4 * MINUTE)] == wanted
