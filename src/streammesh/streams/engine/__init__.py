@@ -2,7 +2,9 @@
 
 It runs WHERE, the select list, PARTITION BY and GROUP BY (windowed or not, with state
 stores and changelogs; see :mod:`~streammesh.streams.engine.aggregation`) over streams and
-tables; joins come next. See :class:`~streammesh.streams.engine.application.StreamApplication`.
+tables, and joins of two inputs (stream-stream, stream-table, table-table, foreign key; see
+:mod:`~streammesh.streams.engine.join_task`). See
+:class:`~streammesh.streams.engine.application.StreamApplication`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from streammesh.streams.engine.application import (
     TaskStats,
 )
 from streammesh.streams.engine.errors import EngineError, InvalidWindow, UnsupportedPlan
+from streammesh.streams.engine.join_errors import JoinError, PartitionMismatch
 
 __all__ = [
     "DEAD_LETTER_SUFFIX",
     "DeadLetter",
     "EngineError",
     "InvalidWindow",
+    "JoinError",
+    "PartitionMismatch",
     "StreamApplication",
     "TaskStats",
     "UnsupportedPlan",

@@ -1,6 +1,7 @@
 """``StreamApplication``: one persistent query running over the event log.
 
-One task per input partition reads the source topic's records, evaluates the compiled plan
+One task per input partition reads the source topic's records (for a join, both inputs'
+partition, see :mod:`~streammesh.streams.engine.join_task`), evaluates the compiled plan
 and writes the results to the sink topic, keyed and timestamped as ksqlDB does: the key is
 the output's key columns in the key format (no key for a stream without key columns), the
 record timestamp is the input row's ``ROWTIME`` (the record timestamp, or the source's
@@ -57,7 +58,14 @@ from streammesh.streams.engine.errors import UnsupportedPlan
 from streammesh.streams.engine.join_codec import decode as decode_value
 from streammesh.streams.engine.join_codec import encode as encode_row
 from streammesh.streams.engine.join_errors import PartitionMismatch
-from streammesh.streams.engine.join_rows import JoinColumn, JoinInput, JoinResult, Side, reader
+from streammesh.streams.engine.join_rows import (
+    DropReason,
+    JoinColumn,
+    JoinInput,
+    JoinResult,
+    Side,
+    reader,
+)
 from streammesh.streams.engine.join_task import CompiledJoin, JoinShape, JoinTask
 from streammesh.streams.engine.pipeline import Pipeline, compile_pipeline, split
 from streammesh.streams.errors import StreamsError
@@ -582,7 +590,7 @@ class StreamApplication:
         self, result: JoinResult, record: Record, task: TaskStats, producer: Producer
     ) -> None:
         if result.dropped is not None:
-            if result.dropped.value == "late":
+            if result.dropped is DropReason.LATE:
                 task.late += 1
             elif not result.outputs:
                 task.filtered += 1

@@ -22,7 +22,8 @@ class UnsupportedPlan(EngineError):
         self.construct = construct
         super().__init__(
             f"query {query}: {construct} is not supported by the stream engine yet "
-            "(it runs WHERE, the select list, PARTITION BY, GROUP BY with windows)"
+            "(it runs WHERE, the select list, PARTITION BY, GROUP BY with windows, joins of two"
+            " inputs)"
         )
 
 

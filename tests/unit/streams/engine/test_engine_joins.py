@@ -21,6 +21,8 @@ from streammesh.log import (
 from streammesh.streams.engine import StreamApplication, UnsupportedPlan
 from streammesh.streams.engine.harness import run_test
 from streammesh.streams.engine.join_errors import PartitionMismatch
+from streammesh.streams.functions import udf
+from streammesh.streams.functions.builtins import builtin_registry
 from streammesh.streams.plan.errors import PlanError
 from streammesh.streams.planner import PersistentQuery, plan_statements
 from streammesh.streams.sql import parse_statements
@@ -400,4 +402,56 @@ def test_a_foreign_key_join_over_several_partitions_is_refused(tmp_path: Path) -
         pytest.raises(UnsupportedPlan, match="a foreign-key JOIN over 2 partitions"),
     ):
         app.start()
+    log.close()
+
+
+ONE = (1).to_bytes(4, "big")
+"""The INT key 1 in the KAFKA key format."""
+
+
+def test_an_interrupted_join_batch_leaves_no_trace_in_state_or_output(tmp_path: Path) -> None:
+    # A batch interrupted half way is aborted: its outputs, join state and both inputs'
+    # offsets are dropped; processing it again in the same process outputs every joined
+    # change once, and a restart finds nothing left to do.
+    registry = builtin_registry()
+    interruptions = [1]
+
+    @udf(name="flaky_amount", registry=registry)
+    def flaky_amount(amount: int) -> int:
+        if amount == 99 and interruptions[0] > 0:
+            interruptions[0] -= 1
+            raise KeyboardInterrupt
+        return amount
+
+    sql = TABLES + (
+        "CREATE TABLE account_limits AS SELECT a.id AS id, a.owner, FLAKY_AMOUNT(l.amount) AS x"
+        " FROM accounts a JOIN limits l ON a.id = l.id;"
+    )
+    query = plan_statements(parse_statements(sql), text=sql, registry=registry).queries[0]
+    log = open_log(f"embedded://{tmp_path}/log")
+    for topic in ("accounts", "limits"):
+        log.create_topic(TopicSpec(topic, partitions=1))
+    with log.producer() as producer:
+        for ts, (topic, key, value) in enumerate(
+            [
+                ("accounts", ONE, {"owner": "ann"}),
+                ("limits", ONE, {"amount": 10}),
+                ("limits", ONE, {"amount": 99}),
+                ("accounts", ONE, {"owner": "bob"}),
+            ]
+        ):
+            producer.send(topic, json.dumps(value).encode(), key=key, timestamp_ms=ts)
+    state = tmp_path / "state"
+    with StreamApplication(log, query, "limits", registry=registry, state_dir=state) as app:
+        with pytest.raises(KeyboardInterrupt):
+            app.poll_once()
+        assert read(log, "ACCOUNT_LIMITS") == []
+        assert app.run_until_idle() == 4  # the same batch again, in the same process
+    with StreamApplication(log, query, "limits", registry=registry, state_dir=state) as app:
+        assert app.run_until_idle() == 0
+    assert [(value["OWNER"], value["X"], ts) for _, value, ts in read(log, "ACCOUNT_LIMITS")] == [
+        ("ann", 10, 1),
+        ("ann", 99, 2),
+        ("bob", 99, 3),
+    ]
     log.close()
