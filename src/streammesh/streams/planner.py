@@ -628,7 +628,7 @@ class _QueryPlanner:
         evaluation = RowSchema(columns).evaluation()
         compile_predicate(join.on, evaluation, registry=self.registry)
         pair = _equi_join(join.on)
-        key_column = pair[0] if pair is not None else None
+        key_column = pair[0] if pair is not None else _column_operand(join.on)
         foreign_key = self.check_join_kind(left, right, join, pair, evaluation)
         if foreign_key:
             # A foreign-key join's result is keyed by the left table's primary key.
@@ -1042,6 +1042,16 @@ _JOIN_TEXT: dict[JoinKind, str] = {
     JoinKind.FULL: "[FULL] OUTER JOIN",
 }
 """How ksqlDB prints a join type in its messages."""
+
+
+def _column_operand(on: Expression) -> Column | None:
+    """For ``ON expression = column`` (either way round), the column: the join's key, as
+    ksqlDB keys a join by a column of its condition."""
+    if isinstance(on, Binary) and on.operator is BinaryOperator.EQUAL:
+        columns = [side for side in (on.left, on.right) if isinstance(side, Column)]
+        if len(columns) == 1:
+            return columns[0]
+    return None
 
 
 def _keyed_by(join: Join, column: Column) -> bool:

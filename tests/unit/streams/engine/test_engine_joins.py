@@ -455,3 +455,23 @@ def test_an_interrupted_join_batch_leaves_no_trace_in_state_or_output(tmp_path: 
         ("bob", 99, 3),
     ]
     log.close()
+
+
+def test_a_join_on_an_expression_is_keyed_by_the_column_side() -> None:
+    sql = (
+        "CREATE STREAM s (k STRING KEY, uid INT) WITH (kafka_topic='s', value_format='JSON');"
+        "CREATE TABLE t (id BIGINT PRIMARY KEY, name STRING)"
+        " WITH (kafka_topic='t', value_format='JSON');"
+        "CREATE STREAM o AS SELECT t.id, s.uid, t.name FROM s"
+        " LEFT JOIN t ON CAST(s.uid AS BIGINT) = t.id;"
+    )
+    inputs = [
+        {"topic": "t", "key": 5, "value": {"name": "x"}, "timestamp": 0},
+        {"topic": "s", "key": "a", "value": {"uid": 5}, "timestamp": 1},
+        {"topic": "s", "key": "b", "value": {"uid": 6}, "timestamp": 2},
+    ]
+    outputs = [
+        {"topic": "O", "key": 5, "value": {"UID": 5, "NAME": "x"}, "timestamp": 1},
+        {"topic": "O", "key": 6, "value": {"UID": 6, "NAME": None}, "timestamp": 2},
+    ]
+    check(sql, inputs, outputs)
