@@ -475,3 +475,30 @@ def test_a_join_on_an_expression_is_keyed_by_the_column_side() -> None:
         {"topic": "O", "key": 6, "value": {"UID": 6, "NAME": None}, "timestamp": 2},
     ]
     check(sql, inputs, outputs)
+
+
+def test_a_stream_stream_join_restores_its_windows_and_waiting_rows(tmp_path: Path) -> None:
+    log = open_log(f"embedded://{tmp_path}/log")
+    for topic in ("views", "clicks"):
+        log.create_topic(TopicSpec(topic, partitions=1))
+    query = plan_of(CLICKS)
+
+    def send_json(topic: str, key: int, value: dict[str, Any], ts: int) -> None:
+        with log.producer() as producer:
+            data = json.dumps(value).encode()
+            producer.send(topic, data, key=key.to_bytes(4, "big"), timestamp_ms=ts)
+
+    send_json("views", 1, {"page": "home"}, 100)  # waits for a click or its window's end
+    send_json("views", 2, {"page": "cart"}, 102)
+    with StreamApplication(log, query, "views", state_dir=tmp_path / "first") as app:
+        assert app.run_until_idle() == 2
+    assert read(log, "VIEW_CLICKS") == []
+    # Another process: view 2 is found in the restored window store, view 1 is still waiting
+    # in the restored shared store and is output alone once stream time passes its window.
+    send_json("clicks", 2, {"button": "buy"}, 105)
+    send_json("clicks", 9, {"button": "other"}, 130)
+    with StreamApplication(log, query, "views", state_dir=tmp_path / "second") as again:
+        assert again.run_until_idle() == 2
+    rows = [(value["PAGE"], value["BUTTON"], ts) for _, value, ts in read(log, "VIEW_CLICKS")]
+    assert rows == [("cart", "buy", 105), ("home", None, 100)]
+    log.close()
