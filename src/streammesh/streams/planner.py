@@ -656,7 +656,42 @@ class _QueryPlanner:
         left_name = left.name if isinstance(left, Source) else "the join"
         shown = f"Got {left_name} {_JOIN_TEXT[join.kind]} {right.name}."
         position = getattr(join.source, "position", None)
+        width = len(left.schema.columns)
+        if left_kind is SourceKind.STREAM and right_kind is SourceKind.STREAM:
+            if join.within is None:
+                raise self.script.fail(
+                    "Stream-Stream joins must have a WITHIN clause specified. None was provided."
+                    " To learn about how to specify a WITHIN clause with a stream-stream join,"
+                    " please visit: https://docs.confluent.io/current/ksql/docs/"
+                    "syntax-reference.html#create-stream-as-select",
+                    position,
+                )
+            return False
+        if left_kind is SourceKind.TABLE and right_kind is SourceKind.STREAM:
+            if join.kind is not JoinKind.RIGHT:
+                raise self.script.fail(
+                    "Invalid join order: table-stream joins are not supported; only"
+                    " stream-table joins. " + shown,
+                    position,
+                )
+            return False
         if left_kind is SourceKind.STREAM and right_kind is SourceKind.TABLE:
+            operands = _operands_by_side(join.on, evaluation, width)
+            right_keys = [c for c in right.schema.columns if c.role is Role.KEY]
+            on_right = operands[1] if operands is not None else None
+            if operands is not None and not (
+                isinstance(on_right, Column)
+                and len(right_keys) == 1
+                and evaluation.resolve(on_right.name, on_right.source).column.name
+                == right_keys[0].name
+            ):
+                left_text = text_of(_qualified(operands[0], _qualifier_of(left)))
+                right_text = text_of(_qualified(operands[1], _qualifier_of(right)))
+                raise self.script.fail(
+                    "Invalid join condition: stream-table joins require to join on the table's"
+                    f" primary key. Got {left_text} = {right_text}.",
+                    position,
+                )
             if join.kind is JoinKind.FULL:
                 raise self.script.fail(
                     "Invalid join type: full-outer join not supported for stream-table join. "
@@ -673,7 +708,6 @@ class _QueryPlanner:
             return False
         if left_kind is not SourceKind.TABLE or right_kind is not SourceKind.TABLE:
             return False
-        width = len(left.schema.columns)
         left_columns = [
             resolved.column
             for c in (pair or ())
@@ -1042,6 +1076,44 @@ _JOIN_TEXT: dict[JoinKind, str] = {
     JoinKind.FULL: "[FULL] OUTER JOIN",
 }
 """How ksqlDB prints a join type in its messages."""
+
+
+def _qualifier_of(node: PlanNode) -> str:
+    if isinstance(node, Source):
+        return node.alias or node.name
+    return ""
+
+
+def _operands_by_side(
+    on: Expression, evaluation: Schema, width: int
+) -> tuple[Expression, Expression] | None:
+    """The operands of ``ON a = b`` as (left side's, right side's), by the columns each reads
+    (the first ``width`` columns are the left's); ``None`` when that is not clear."""
+    if not isinstance(on, Binary) or on.operator is not BinaryOperator.EQUAL:
+        return None
+
+    def side(expression: Expression) -> set[bool]:
+        found: set[bool] = set()
+
+        def walk(node: object) -> None:
+            if isinstance(node, Column):
+                found.add(evaluation.resolve(node.name, node.source).index < width)
+            elif isinstance(node, Expression):
+                for item in dataclasses.fields(node):
+                    walk(getattr(node, item.name))
+            elif isinstance(node, tuple):
+                for part in node:
+                    walk(part)
+
+        walk(expression)
+        return found
+
+    first, second = side(on.left), side(on.right)
+    if first == {True} and second == {False}:
+        return on.left, on.right
+    if first == {False} and second == {True}:
+        return on.right, on.left
+    return None
 
 
 def _column_operand(on: Expression) -> Column | None:

@@ -349,6 +349,24 @@ def test_foreign_key_join_is_keyed_by_the_left_primary_key() -> None:
             "Invalid join type: right join not supported for foreign-key table-table join."
             " Got ORDERS RIGHT [OUTER] JOIN CUSTOMERS.",
         ),
+        (
+            STOCKTRADES + "CREATE TABLE o AS SELECT u.userid AS userid, t.symbol"
+            " FROM users u JOIN stocktrades t ON u.userid = t.userid;",
+            "Invalid join order: table-stream joins are not supported; only stream-table"
+            " joins. Got USERS [INNER] JOIN STOCKTRADES.",
+        ),
+        (
+            STOCKTRADES + "CREATE STREAM o AS SELECT t.userid AS userid, u.gender"
+            " FROM stocktrades t LEFT JOIN users u ON t.account = u.regionid;",
+            "Invalid join condition: stream-table joins require to join on the table's"
+            " primary key. Got T.ACCOUNT = U.REGIONID.",
+        ),
+        (
+            CLICKS.split("CREATE STREAM view_clicks")[0]
+            + "CREATE STREAM o AS SELECT v.id AS id, c.button FROM views v"
+            " JOIN clicks c ON v.id = c.id;",
+            "Stream-Stream joins must have a WITHIN clause specified. None was provided.",
+        ),
     ],
 )
 def test_join_kinds_ksqldb_refuses_are_refused_while_planning(sql: str, message: str) -> None:
