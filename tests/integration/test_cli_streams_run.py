@@ -212,7 +212,7 @@ def test_run_publishes_the_output_stops_cleanly_and_restarts_without_duplicates(
     code, printed = running.stop()
     assert code == 0, printed
     assert sorted(e["PRICE"] for e in events) == [600, 700, 800, 900]
-    assert f"stopped {name}: 1 events in, 1 out, committed." in printed
+    assert f"stopped {name}: 1 event in, 1 out, committed." in printed
     with MeshRuntime.open(MeshConfig.load(home)) as runtime:  # registered as a consumer
         readers = runtime.plane.applications("execution.trades.v1")
         assert any(app.name == name and app.group == name for app, _active in readers)

@@ -293,20 +293,23 @@ def run_command(
             state_dir=runtime.config.home / "streams" / name,
         )
         with runner:
+            runner.check_inputs()
             runtime.streams.publish(prepared, actor=cli_actor())
             guarantee = runner.applications[0].guarantee.replace("_", "-")
             count = len(prepared.queries)
-            typer.echo(
-                f"running {name} ({count} quer{'y' if count == 1 else 'ies'}, {guarantee}"
-                f"{f', as {principal}' if principal else ''}); press Ctrl-C to stop."
-            )
-            sys.stdout.flush()
+            # Caught before saying so: a Ctrl-C right after the line still stops cleanly.
             with GracefulInterrupt() as interrupt:
+                typer.echo(
+                    f"running {name} ({count} quer{'y' if count == 1 else 'ies'}, {guarantee}"
+                    f"{f', as {principal}' if principal else ''}); press Ctrl-C to stop."
+                )
+                sys.stdout.flush()
                 _run(runner, lambda: interrupt.requested, interval)
             final = runner.progress()
     total_in = sum(item.records_in for item in final)
     total_out = sum(item.records_out for item in final)
-    typer.echo(f"stopped {name}: {total_in:,} events in, {total_out:,} out, committed.")
+    events = "event" if total_in == 1 else "events"
+    typer.echo(f"stopped {name}: {total_in:,} {events} in, {total_out:,} out, committed.")
 
 
 def _run(runner: StreamsRunner, stop: Callable[[], bool], interval: float) -> None:

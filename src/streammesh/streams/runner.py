@@ -158,6 +158,20 @@ class StreamsRunner:
         self._offsets = None if not self.applications else log.consumer(ConsumerOptions())
         self._last: dict[str, tuple[float, int, int]] = {}
 
+    def check_inputs(self) -> None:
+        """Refuse before anything is created when a query's input topic does not exist (and
+        is not the sink of an earlier query of the script, created when that one starts).
+
+        Raises:
+            TopicNotFound: the first missing input topic.
+        """
+        written: set[str] = set()
+        for application in self.applications:
+            topic = application.pipeline.source.topic
+            if topic not in written:
+                self.log.describe_topic(topic)
+            written.add(application.pipeline.sink.topic)
+
     def start(self) -> None:
         """Create the missing sink, dead-letter and internal topics and join the inputs."""
         for application in self.applications:
