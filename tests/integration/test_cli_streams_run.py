@@ -5,6 +5,8 @@ consumed, Ctrl-C, a restart without duplicates, grants, and SQL errors."""
 from __future__ import annotations
 
 import json
+import os
+import pty
 import queue
 import signal
 import subprocess
@@ -326,3 +328,43 @@ def test_run_writes_the_output_product_in_its_schema(home: Path, tmp_path: Path)
     assert code == 0, printed
     with Mesh.open(home) as mesh, mesh.consumer("analytics.big_trades", "check") as consumer:
         assert [event.value["PRICE"] for event in consumer.take(1, timeout=5)] == [600]
+
+
+def test_run_on_a_terminal_shows_a_live_line_per_query(home: Path, tmp_path: Path) -> None:
+    _produce(home, [600])
+    main, secondary = pty.openpty()
+    command = [*STREAMMESH, "streams", "run", str(_sql(tmp_path, BIG_TRADES_TOPIC))]
+    process = subprocess.Popen(
+        [*command, "--name", "live", "--mesh", str(home)],
+        stdout=secondary,
+        stderr=subprocess.PIPE,
+    )
+    os.close(secondary)
+    printed = b""
+    deadline = time.monotonic() + 15
+    try:
+        while b"out 1 " not in printed and time.monotonic() < deadline:
+            printed += os.read(main, 4096)
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=15)
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal is gone once the process has exited
+                break
+            if not chunk:
+                break
+            printed += chunk
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(main)
+        assert process.stderr is not None
+        errors = process.stderr.read().decode()
+        process.stderr.close()
+    text = printed.decode(errors="replace")
+    assert code == 0, text + errors
+    assert "CSAS_BIG_0 -> big_trades: in 1 (" in text
+    assert "\x1b[" in text  # redrawn in place by Rich, not appended
+    assert "stopped live: 1 event in, 1 out, committed." in text
