@@ -77,7 +77,10 @@ def query_layouts(
         except EngineError as exc:
             layouts.append(QueryLayout(query, application, str(exc), (), ()))
             continue
-        stores = engine.aggregate.store_names() if engine.aggregate is not None else []
+        stores = [
+            *(engine.aggregate.store_names() if engine.aggregate is not None else []),
+            *(engine.join.store_names() if engine.join is not None else []),
+        ]
         changelogs = tuple((store, changelog_topic(application, store)) for store in stores)
         topics = (*(topic for _, topic in changelogs), engine.dead_letter_topic)
         layouts.append(QueryLayout(query, application, None, changelogs, topics))
@@ -167,9 +170,9 @@ class StreamsRunner:
         """
         written: set[str] = set()
         for application in self.applications:
-            topic = application.pipeline.source.topic
-            if topic not in written:
-                self.log.describe_topic(topic)
+            for topic in _inputs(application):
+                if topic not in written:
+                    self.log.describe_topic(topic)
             written.add(application.pipeline.sink.topic)
 
     def start(self) -> None:
@@ -236,15 +239,18 @@ class StreamsRunner:
         """Records between the group's committed offsets and the ends of its input."""
         if self._offsets is None:
             return None
-        topic = application.pipeline.source.topic
-        try:
-            committed = self.log.committed_offsets(application.name, topic)
-            ends = self._offsets.end_offsets(
-                [TopicPartition(topic, partition) for partition in committed]
-            )
-        except LogError:  # a number on a progress line is not worth stopping for
-            return None
-        return sum(max(0, end - (committed.get(tp.partition) or 0)) for tp, end in ends.items())
+        lag = 0
+        for topic in _inputs(application):
+            try:
+                count = self.log.describe_topic(topic).partitions
+                committed = self.log.committed_offsets(application.name, topic)
+                ends = self._offsets.end_offsets(
+                    [TopicPartition(topic, partition) for partition in range(count)]
+                )
+            except LogError:  # a number on a progress line is not worth stopping for
+                return None
+            lag += sum(max(0, end - (committed.get(tp.partition) or 0)) for tp, end in ends.items())
+        return lag
 
     def close(self) -> None:
         """Close every query (an open transaction is aborted: only commits count)."""
@@ -261,6 +267,14 @@ class StreamsRunner:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _inputs(application: StreamApplication) -> list[str]:
+    """The topics a query reads: its source, and a join's right side."""
+    topics = [application.pipeline.source.topic]
+    if application.join is not None:
+        topics.append(application.join.right.topic)
+    return list(dict.fromkeys(topics))
 
 
 def _totals(application: StreamApplication) -> tuple[int, int, int, int]:

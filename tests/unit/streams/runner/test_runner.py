@@ -122,3 +122,37 @@ def test_layouts_name_stores_changelogs_and_dead_letters(log: EventLog) -> None:
     assert (store, f"app-ctas_counts_2-{store}-changelog") in counts.state_stores
     assert counts.not_supported is None
     assert log.list_topics() == []  # nothing created
+
+
+JOIN = """
+CREATE STREAM clicks (user_id INT KEY, url STRING) WITH (kafka_topic='clicks', key_format='JSON',
+  value_format='JSON');
+CREATE TABLE users (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='users',
+  key_format='JSON', value_format='JSON');
+CREATE STREAM named AS SELECT c.user_id, c.url, u.name FROM clicks c
+  JOIN users u ON c.user_id = u.id EMIT CHANGES;
+"""
+
+
+def test_a_join_reads_both_inputs_and_has_its_table_store(log: EventLog) -> None:
+    queries = _script(JOIN).queries
+    [layout] = query_layouts(log, queries, "joiner")
+    assert layout.not_supported is None
+    assert ("CSAS_NAMED_0-Join-table", "joiner-CSAS_NAMED_0-Join-table-changelog") in [
+        (store, topic) for store, topic in layout.state_stores
+    ]
+    log.create_topic(TopicSpec("clicks", partitions=1))
+    with StreamsRunner(log, queries, "joiner") as runner:
+        with pytest.raises(TopicNotFound, match="users"):
+            runner.check_inputs()
+        log.create_topic(TopicSpec("users", partitions=1))
+        runner.check_inputs()
+        with log.producer() as producer:
+            producer.send("users", b'{"NAME": "ada"}', key=b"1")
+            producer.send("clicks", b'{"URL": "/a"}', key=b"1")
+            producer.flush()
+        runner.start()
+        [progress] = runner.progress()
+        assert progress.lag == 2  # one record on each input
+        _run_until(runner, 1)
+    assert _read(log, "NAMED") == [{"URL": "/a", "NAME": "ada"}]
