@@ -22,8 +22,8 @@ null) goes to the application's dead-letter topic with the reason, and processin
 from __future__ import annotations
 
 import base64
+import collections
 import datetime
-import heapq
 import json
 import struct
 import tempfile
@@ -224,6 +224,8 @@ class StreamApplication:
         self.joins: dict[int, JoinTask] = {}
         self._sides: dict[str, _JoinSide] = {}
         self._repartitioned: dict[str, _JoinSide] = {}
+        self._waiting: dict[TopicPartition, collections.deque[Record]] = {}
+        """A join's records read but not processed yet, per input partition."""
         """Repartition topics of join sides, by topic."""
         if self.pipeline.join is not None:
             self.join = CompiledJoin(query.id, self.pipeline.join, functions)
@@ -373,17 +375,19 @@ class StreamApplication:
         assert self._consumer is not None and self._producer is not None
         consumer, producer = self._consumer, self._producer
         records = consumer.poll(timeout=timeout, max_records=max_records)
+        if self.join is not None:
+            # A join's records wait in per-partition buffers until they are next in time.
+            records = self._next_in_time(records, consumer)
         if not records:
             return 0
         if self.exactly_once:
             producer.begin_transaction()
         try:
-            for record in self._ordered(records):
+            for record in records:
                 self._process(record, producer)
-            offsets = {
-                tp: consumer.position(tp)
-                for tp in {TopicPartition(r.topic, r.partition) for r in records}
-            }
+            offsets: dict[TopicPartition, int] = {}
+            for record in records:  # the records processed, not those still waiting
+                offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
             # State changes go to the changelogs inside the same transaction as the outputs
             # and the offsets; the local files commit only once that transaction has.
             for state in self._states():
@@ -397,10 +401,14 @@ class StreamApplication:
         except BaseException:
             if self.exactly_once:
                 producer.abort_transaction()
-                # Nothing of the batch happened: read it again from its first record.
+                # Nothing of the batch happened: read it again from its first record (and
+                # the records waiting behind it from theirs).
                 firsts: dict[TopicPartition, int] = {}
-                for record in records:
-                    firsts.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+                waiting = [record for lane in self._waiting.values() for record in lane]
+                for record in [*records, *waiting]:
+                    partition = TopicPartition(record.topic, record.partition)
+                    firsts[partition] = min(firsts.get(partition, record.offset), record.offset)
+                self._waiting.clear()
                 for partition, offset in firsts.items():
                     consumer.seek(partition, offset)
             for state in self._states():
@@ -413,29 +421,39 @@ class StreamApplication:
     def _states(self) -> list[AggregateTask | JoinTask]:
         return [*self.aggregates.values(), *self.joins.values()]
 
-    def _ordered(self, records: list[Record]) -> list[Record]:
-        """A join's records in the order Kafka Streams picks them in a task: each time the
-        record with the smallest timestamp among the heads of the task's partitions (at
-        equal times a stream-table join's table first); each partition keeps its order."""
-        if self.join is None:
-            return records
-        lanes: dict[tuple[int, str], list[Record]] = {}
-        for record in records:
-            lanes.setdefault((record.partition, record.topic), []).append(record)
-        right = self.join.right.topic
+    def _next_in_time(self, polled: list[Record], consumer: Consumer) -> list[Record]:
+        """The records a join processes now, in the order Kafka Streams picks them in a
+        task: each time the record with the smallest timestamp among the heads of the
+        task's partitions (both inputs, repartition topics included; at equal times a
+        stream-table join's table first), each partition in its order. While a partition
+        of the task has nothing buffered but records are known to exist on it (its lag),
+        the task waits for them, as Kafka Streams does (KIP-695) — so the order does not
+        depend on how polls cut the input."""
+        assert self.join is not None
+        for record in polled:
+            lane = TopicPartition(record.topic, record.partition)
+            self._waiting.setdefault(lane, collections.deque()).append(record)
         table_first = self.join.shape is JoinShape.STREAM_TABLE
-        ordered: list[Record] = []
-        for partition in sorted({partition for partition, _ in lanes}):
-            topics = sorted(
-                (topic for p, topic in lanes if p == partition),
-                key=lambda topic: (topic != right) if table_first else (topic == right),
-            )
-            merged = heapq.merge(
-                *(lanes[(partition, topic)] for topic in topics),
-                key=lambda record: record.timestamp_ms,
-            )
-            ordered.extend(merged)
-        return ordered
+        rank: dict[str, int] = {}
+        for topic, joined in (*self._sides.items(), *self._repartitioned.items()):
+            rank[topic] = int((joined.side is Side.RIGHT) != table_first)
+        topics = sorted(rank, key=lambda topic: rank[topic])
+        lag: dict[TopicPartition, int] | None = None
+        picked: list[Record] = []
+        for partition in sorted({lane.partition for lane in self._waiting}):
+            lanes = [TopicPartition(topic, partition) for topic in topics]
+            while True:
+                heads = [lane for lane in lanes if self._waiting.get(lane)]
+                if not heads:
+                    break
+                if len(heads) < len(lanes):
+                    if lag is None:
+                        lag = consumer.lag()
+                    if any(lag.get(lane, 0) > 0 for lane in lanes if lane not in heads):
+                        break  # records of an empty partition may come first
+                first = min(heads, key=lambda lane: self._waiting[lane][0].timestamp_ms)
+                picked.append(self._waiting[first].popleft())
+        return picked
 
     def run_until_idle(self, timeout: float = 30.0) -> int:
         """Process until every input partition is read to its end; how many records were read.
@@ -506,7 +524,7 @@ class StreamApplication:
                     raise _BadTimestamp(self.pipeline.sink.timestamp_column or "", found)
                 timestamp = found
             key_bytes = self.sink_key.serialize(key) if key else None
-            value_bytes = self.sink_value.serialize(value)
+            value_bytes = self.sink_value.serialize(_value_row(self.pipeline.sink, key, value))
         except (FormatError, FunctionError, _BadTimestamp) as exc:
             self._dead_letter(record, str(exc), producer)
             task.dead_letters += 1
@@ -608,7 +626,7 @@ class StreamApplication:
                         continue  # a table's row the WHERE drops is deleted downstream
                 if kept is not None:
                     key, value = split(sink, kept)
-                    value_bytes = self.sink_value.serialize(value)
+                    value_bytes = self.sink_value.serialize(_value_row(sink, key, value))
                     if self.sink_timestamp_index is not None:
                         found = _millis(kept[self.sink_timestamp_index])
                         if found is None or found < 0:
@@ -719,7 +737,7 @@ class StreamApplication:
             result = self.pipeline.post(update.row)
             if result is not None:
                 key, value = split(self.pipeline.sink, result)
-                value_bytes = self.sink_value.serialize(value)
+                value_bytes = self.sink_value.serialize(_value_row(self.pipeline.sink, key, value))
                 if self.sink_timestamp_index is not None:
                     found = _millis(result[self.sink_timestamp_index])
                     if found is None or found < 0:
@@ -776,6 +794,7 @@ class StreamApplication:
             state.close()
         self.aggregates.clear()
         self.joins.clear()
+        self._waiting.clear()  # not committed: read again by whoever takes the input next
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -864,7 +883,14 @@ class _BadTimestamp(Exception):
 
 def _format_columns(sink: Sink, *, key: bool) -> list[Column]:
     columns = sink.schema.keys if key else sink.schema.values
+    if not key and sink.formats.value_schema is not None:
+        columns = (*sink.schema.keys, *columns)  # a product's events hold their key too
     return [Column(column.name, column.type) for column in columns]
+
+
+def _value_row(sink: Sink, key: tuple[Any, ...], value: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row the sink's value serde writes: a product's value holds the key columns first."""
+    return (*key, *value) if sink.formats.value_schema is not None else value
 
 
 def _output_key(group: Sequence[Any], sink: Sink) -> list[int]:
