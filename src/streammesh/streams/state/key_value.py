@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from typing import ClassVar
 
-from streammesh.streams.state.context import StoreKind
+from streammesh.streams.state.context import StoreContext, StoreKind
 from streammesh.streams.state.store import ChangelogStore
 from streammesh.streams.state.values import check_bytes
 
@@ -34,6 +35,33 @@ class KeyValueStore(ChangelogStore[bytes]):
         value BLOB NOT NULL
     ) WITHOUT ROWID;
     """
+
+    def __init__(self, context: StoreContext, name: str) -> None:
+        # The write cache's keys in order, so that a range read bisects to the cached changes
+        # in its range instead of testing every cached key.
+        self._sorted: list[bytes] = []
+        super().__init__(context, name)
+
+    def _stage(self, key: bytes, value: bytes | None) -> None:
+        if key not in self._cache:
+            insort(self._sorted, key)
+        super()._stage(key, value)  # may flush, which empties the cache and self._sorted
+
+    def flush(self) -> None:
+        """See :meth:`ChangelogStore.flush`."""
+        super().flush()
+        if not self._cache:
+            self._sorted.clear()
+
+    def abort(self) -> None:
+        """See :meth:`ChangelogStore.abort`."""
+        super().abort()
+        self._sorted.clear()
+
+    def close(self) -> None:
+        """See :meth:`ChangelogStore.close`."""
+        super().close()
+        self._sorted.clear()
 
     def get(self, key: bytes) -> bytes | None:
         """The value of ``key``, or ``None``."""
@@ -107,15 +135,16 @@ class KeyValueStore(ChangelogStore[bytes]):
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = self._db.rows(f"SELECT key, value FROM entries {where} ORDER BY key", parameters)
 
-        def selects(key: bytes) -> bool:
-            if low is not None and key < low:
-                return False
-            if high is None:
-                return True
-            return key <= high if inclusive_high else key < high
-
-        return self._overlay(
-            ((bytes(key), bytes(value)) for key, value in rows), selects, lambda key: key
+        cached = self._sorted
+        first = 0 if low is None else bisect_left(cached, low)
+        if high is None:
+            last = len(cached)
+        else:
+            last = bisect_right(cached, high) if inclusive_high else bisect_left(cached, high)
+        cache = self._cache
+        changes = {key: cache[key] for key in cached[first:last]}
+        return self._merge(
+            ((bytes(key), bytes(value)) for key, value in rows), changes, lambda key: key
         )
 
     def _encode(self, key: bytes) -> bytes:

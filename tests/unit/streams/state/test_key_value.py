@@ -80,3 +80,42 @@ def test_a_closed_store_refuses_work(stores: Stores) -> None:
     store.close()
     with pytest.raises(StoreClosed, match="state store 'totals' is closed; cannot put"):
         store.put(b"a", b"1")
+
+
+def test_range_reads_match_a_plain_model_through_spills_deletes_and_an_abort(
+    stores: Stores,
+) -> None:
+    """Every kind of range read gives what a plain dict says, whatever mix of committed,
+    spilled and cached changes the store holds, and after an abort the committed state."""
+    store = stores.key_value(cache_max_entries=5)
+    keys = [b"", b"a", b"a\x00", b"ab", b"ab\xff", b"b", b"\xff", b"\xff\xff"]
+    model: dict[bytes, bytes] = {}
+    committed: dict[bytes, bytes] = {}
+
+    def check(expected: dict[bytes, bytes]) -> None:
+        ordered = sorted(expected.items())
+        assert store.all() == ordered
+        for low in [None, *keys]:
+            for high in [None, *keys]:
+                assert store.range(low, high) == [
+                    (k, v)
+                    for k, v in ordered
+                    if (low is None or k >= low) and (high is None or k <= high)
+                ]
+        for prefix in [b"", b"a", b"ab", b"\xff"]:
+            assert store.prefix_scan(prefix) == [(k, v) for k, v in ordered if k.startswith(prefix)]
+
+    for n in range(30):
+        key = keys[n * 3 % len(keys)]
+        if n % 4 == 3:
+            store.delete(key)
+            model.pop(key, None)
+        else:
+            store.put(key, b"%d" % n)
+            model[key] = b"%d" % n
+        if n == 15:
+            stores.commit(store)
+            committed = dict(model)
+        check(model)
+    store.abort()
+    check(committed)
