@@ -11,7 +11,7 @@ operator and drives the stores through the engine's commits.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -173,6 +173,7 @@ class JoinTask:
         self.compiled = compiled
         self.late = 0
         self.stores: list[ChangelogStore[Any]] = []
+        self._forget: Callable[[], None] | None = None
         names = compiled.store_names()
         node, layout = compiled.node, compiled.layout
         columns = compiled.columns
@@ -193,12 +194,14 @@ class JoinTask:
                     layout=layout,
                 ).process
             elif compiled.shape is JoinShape.STREAM_TABLE:
-                operator = StreamTableJoin(
+                lookup = StreamTableJoin(
                     node.kind,
                     table=self._open(KeyValueStore(context, names[0])),
                     stream_column=columns[Side.LEFT],
                     layout=layout,
-                ).process
+                )
+                self._forget = lookup.forget
+                operator = lookup.process
             elif compiled.shape is JoinShape.TABLE_TABLE:
                 operator = TableTableJoin(
                     node.kind,
@@ -243,6 +246,8 @@ class JoinTask:
         """The engine's transaction aborted: back to the last commit."""
         for store in self.stores:
             store.abort()
+        if self._forget is not None:
+            self._forget()
 
     def close(self) -> None:
         """Close the stores (what was not committed is forgotten)."""

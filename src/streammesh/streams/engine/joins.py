@@ -40,6 +40,8 @@ LEGACY_GRACE_MS = 24 * 60 * 60 * 1000
 24 hours, which ksqlDB keeps for such joins (with their eager left/outer results)."""
 
 _MIN_SEGMENT_MS = 60_000
+_DECODED_ROWS = 100_000
+"""Decoded table rows a stream-table join keeps before it drops them (re-read on demand)."""
 _STREAM_TIME = b"t:stream"
 _OBSERVED = {Side.LEFT: b"t:left", Side.RIGHT: b"t:right"}
 _PENDING = b"p:"
@@ -292,6 +294,10 @@ class StreamTableJoin:
         self._table = table
         self._column = reader(stream_column)
         self._layout = layout
+        # Decoded table rows by encoded key (None: no row), so a stream record looking up a
+        # row read before skips the store and the decoding; updated with the table, dropped
+        # by forget() when the store goes back to its last commit.
+        self._rows: dict[bytes, Row | None] = {}
 
     def process(self, side: Side, record: JoinInput) -> JoinResult:
         """A stream record (``Side.LEFT``) or a table record (``Side.RIGHT``)."""
@@ -306,8 +312,15 @@ class StreamTableJoin:
         if join_key is None:
             return JoinResult(dropped=DropReason.NULL_KEY)
         key = (join_key,)
-        stored = self._table.get(encode(key))
-        match = None if stored is None else _stored_row(stored)
+        encoded = encode(key)
+        if encoded in self._rows:
+            match = self._rows[encoded]
+        else:
+            stored = self._table.get(encoded)
+            match = None if stored is None else _stored_row(stored)
+            if len(self._rows) >= _DECODED_ROWS:
+                self._rows.clear()
+            self._rows[encoded] = match
         if match is None and self.kind is JoinKind.INNER:
             return JoinResult()
         output = JoinOutput(key, self._layout.row(key, row, match), record.timestamp, row, match)
@@ -320,7 +333,12 @@ class StreamTableJoin:
             self._table.delete(key)
         else:
             self._table.put(key, encode((record.row, record.timestamp)))
+        self._rows.pop(key, None)
         return JoinResult()
+
+    def forget(self) -> None:
+        """Drop the decoded rows (the table's store went back to its last commit)."""
+        self._rows.clear()
 
 
 def _stored_row(data: bytes) -> Row:
