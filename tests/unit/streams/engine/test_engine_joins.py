@@ -5,10 +5,15 @@ and tombstones, foreign-key joins, a restart restoring join state, co-partitioni
 from __future__ import annotations
 
 import json
+import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streammesh.log import (
     ConsumerOptions,
@@ -549,3 +554,60 @@ def test_join_results_do_not_depend_on_how_polls_cut_the_input(tmp_path: Path) -
     rows = [(value["PAGE"], value["BUTTON"], ts) for _, value, ts in read(log, "VIEW_CLICKS")]
     assert rows == [("p", "b", n * 10 + 3) for n in range(20)]
     log.close()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(0, 3), st.integers(0, 60)), max_size=25),
+    st.integers(1, 7),
+)
+def test_a_full_join_run_by_the_engine_equals_duckdb_whatever_the_poll_size(
+    records: list[tuple[bool, int, int]], poll: int
+) -> None:
+    # Each topic in timestamp order (as producers of event time write it); the engine reads
+    # them in polls of `poll` records. Once every window has closed, the output is DuckDB's
+    # FULL JOIN with the window as the join condition.
+    views = sorted(((key, ts) for is_view, key, ts in records if is_view), key=lambda r: r[1])
+    clicks = sorted(((key, ts) for is_view, key, ts in records if not is_view), key=lambda r: r[1])
+    sql = CLICKS.replace("LEFT JOIN", "FULL OUTER JOIN")
+    with tempfile.TemporaryDirectory() as directory:
+        log = open_log(f"embedded://{directory}/log")
+        for topic in ("views", "clicks"):
+            log.create_topic(TopicSpec(topic, partitions=1))
+        with log.producer() as producer:
+            for n, (key, ts) in enumerate(views):
+                value = json.dumps({"page": f"v{n}"}).encode()
+                producer.send("views", value, key=key.to_bytes(4, "big"), timestamp_ms=ts)
+            for n, (key, ts) in enumerate(clicks):
+                value = json.dumps({"button": f"c{n}"}).encode()
+                producer.send("clicks", value, key=key.to_bytes(4, "big"), timestamp_ms=ts)
+            # Records of another key far later close every window.
+            producer.send("views", b'{"page": "end"}', key=b"\0\0\0\x09", timestamp_ms=10_000)
+            producer.send("clicks", b'{"button": "end"}', key=b"\0\0\0\x09", timestamp_ms=10_000)
+        with StreamApplication(log, plan_of(sql), "prop", state_dir=f"{directory}/s") as app:
+            processed = 0
+            for _ in range(500):
+                processed += app.poll_once(timeout=0.01, max_records=poll)
+                if processed == len(views) + len(clicks) + 2:
+                    break
+        produced = Counter(
+            (value["PAGE"], value["BUTTON"])
+            for _, value, _ in read(log, "VIEW_CLICKS")
+            if "end" not in (value["PAGE"], value["BUTTON"])
+        )
+        log.close()
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE v (k INT, ts BIGINT, page TEXT)")
+    connection.execute("CREATE TABLE c (k INT, ts BIGINT, button TEXT)")
+    for n, (key, ts) in enumerate(views):
+        connection.execute("INSERT INTO v VALUES (?, ?, ?)", [key, ts, f"v{n}"])
+    for n, (key, ts) in enumerate(clicks):
+        connection.execute("INSERT INTO c VALUES (?, ?, ?)", [key, ts, f"c{n}"])
+    expected = Counter(
+        tuple(row)
+        for row in connection.execute(
+            "SELECT v.page, c.button FROM v FULL JOIN c"
+            " ON v.k = c.k AND c.ts BETWEEN v.ts - 10 AND v.ts + 10"
+        ).fetchall()
+    )
+    assert produced == expected
