@@ -312,22 +312,26 @@ def test_bad_sql_points_at_line_and_column_with_a_caret(home: Path, tmp_path: Pa
         assert lines[2].strip() == "^"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine writes a product's topic with its own Avro schema (ksqlDB's record "
-    "name, value columns only), which the product's registered schema (its key field in the "
-    "value) refuses as incompatible: the first output record stops the run",
-)
 def test_run_writes_the_output_product_in_its_schema(home: Path, tmp_path: Path) -> None:
     _grant(home, "execution.trades")
-    _produce(home, [100, 600])
+    _produce(home, [100, 600, 700])
     running = _start(home, _sql(tmp_path, BIG_TRADES), "big-product", "--principal", ACCOUNT)
     assert running.first_line().startswith("running big-product")
     time.sleep(2.0)
     code, printed = running.stop()
     assert code == 0, printed
+    assert "stopped big-product: 3 events in, 2 out, committed." in printed
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        registered = runtime.registry.version("analytics.big_trades.v1-value", "latest").id
     with Mesh.open(home) as mesh, mesh.consumer("analytics.big_trades", "check") as consumer:
-        assert [event.value["PRICE"] for event in consumer.take(1, timeout=5)] == [600]
+        events = consumer.take(2, timeout=5)
+    # The data plane's events: the key field in the value, the product's schema id, the key
+    # bytes a mesh producer writes for a string key.
+    assert sorted((event.key, event.value) for event in events if event.value) == [
+        ("S1", {"SYMBOL": "S1", "PRICE": 600, "QUANTITY": 1}),
+        ("S2", {"SYMBOL": "S2", "PRICE": 700, "QUANTITY": 2}),
+    ]
+    assert {event.schema_id for event in events} == {registered}
 
 
 def test_run_on_a_terminal_shows_a_live_line_per_query(home: Path, tmp_path: Path) -> None:

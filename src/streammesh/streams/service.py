@@ -180,6 +180,7 @@ class StreamsService:
                 registry=self._functions,
                 products=catalog,
             )
+            script = _with_product_schemas(script, outputs)
         inputs_all = catalog.resolved
         clear: Mapping[str, bool] = {item.reference: True for item in inputs_all}
         if principal is not None:
@@ -309,6 +310,23 @@ def _writing_products(
             statement = dataclasses.replace(statement, properties=properties)
         rewritten.append(statement)
     return rewritten
+
+
+def _with_product_schemas(script: Script, outputs: Sequence[OutputProduct]) -> Script:
+    """``script`` with each query writing a product (its CREATE ... AS SELECT or an INSERT
+    INTO its sink) writing values in the product's registered schema, key columns included,
+    as the data plane writes the product's events."""
+    schemas = {output.sink.topic: output.sink.formats.value_schema for output in outputs}
+    queries = []
+    for query in script.queries:
+        schema = schemas.get(query.plan.topic)
+        if schema is not None:
+            formats = dataclasses.replace(query.plan.formats, value_schema=schema)
+            query = dataclasses.replace(
+                query, plan=dataclasses.replace(query.plan, formats=formats)
+            )
+        queries.append(query)
+    return dataclasses.replace(script, queries=tuple(queries))
 
 
 def _source_names(query: PersistentQuery) -> list[str]:

@@ -524,7 +524,7 @@ class StreamApplication:
                     raise _BadTimestamp(self.pipeline.sink.timestamp_column or "", found)
                 timestamp = found
             key_bytes = self.sink_key.serialize(key) if key else None
-            value_bytes = self.sink_value.serialize(value)
+            value_bytes = self.sink_value.serialize(_value_row(self.pipeline.sink, key, value))
         except (FormatError, FunctionError, _BadTimestamp) as exc:
             self._dead_letter(record, str(exc), producer)
             task.dead_letters += 1
@@ -626,7 +626,7 @@ class StreamApplication:
                         continue  # a table's row the WHERE drops is deleted downstream
                 if kept is not None:
                     key, value = split(sink, kept)
-                    value_bytes = self.sink_value.serialize(value)
+                    value_bytes = self.sink_value.serialize(_value_row(sink, key, value))
                     if self.sink_timestamp_index is not None:
                         found = _millis(kept[self.sink_timestamp_index])
                         if found is None or found < 0:
@@ -737,7 +737,7 @@ class StreamApplication:
             result = self.pipeline.post(update.row)
             if result is not None:
                 key, value = split(self.pipeline.sink, result)
-                value_bytes = self.sink_value.serialize(value)
+                value_bytes = self.sink_value.serialize(_value_row(self.pipeline.sink, key, value))
                 if self.sink_timestamp_index is not None:
                     found = _millis(result[self.sink_timestamp_index])
                     if found is None or found < 0:
@@ -883,7 +883,14 @@ class _BadTimestamp(Exception):
 
 def _format_columns(sink: Sink, *, key: bool) -> list[Column]:
     columns = sink.schema.keys if key else sink.schema.values
+    if not key and sink.formats.value_schema is not None:
+        columns = (*sink.schema.keys, *columns)  # a product's events hold their key too
     return [Column(column.name, column.type) for column in columns]
+
+
+def _value_row(sink: Sink, key: tuple[Any, ...], value: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row the sink's value serde writes: a product's value holds the key columns first."""
+    return (*key, *value) if sink.formats.value_schema is not None else value
 
 
 def _output_key(group: Sequence[Any], sink: Sink) -> list[int]:

@@ -65,11 +65,15 @@ class FormatOptions:
         schema_full_name: ``VALUE_AVRO_SCHEMA_FULL_NAME`` (or the Protobuf / JSON_SR
             equivalent): the record name of a generated schema; ksqlDB's default is
             ``io.confluent.ksql.avro_schemas.KsqlDataSourceSchema``.
+        schema: AVRO only: the text of a schema already registered under the subject, to
+            write with instead of registering a generated one (a data product's value
+            schema); each column is written to the record field of its name.
     """
 
     wrap_single_value: bool | None = None
     delimiter: str = ","
     schema_full_name: str | None = None
+    schema: str | None = None
 
 
 class RowSerde(Protocol):

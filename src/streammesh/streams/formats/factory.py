@@ -60,7 +60,12 @@ def serde_for(
         raise UnsupportedFormat(format_name, "it needs the schema registry and a subject")
     if format_name is FormatName.AVRO:
         return AvroSerde(
-            columns, resolver, subject, wrapped=wrapped, full_name=options.schema_full_name
+            columns,
+            resolver,
+            subject,
+            wrapped=wrapped,
+            full_name=options.schema_full_name,
+            schema=options.schema,
         )
     if format_name is FormatName.JSON_SR:
         return JsonSrSerde(columns, resolver, subject, wrapped=wrapped)

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from streammesh.errors import MeshError
+from streammesh.schemas import InvalidEvent
 from streammesh.schemas.avro import AvroFormat
 from streammesh.schemas.json_schema import JsonSchemaFormat
 from streammesh.serde import Deserializer, SchemaResolver, Serializer
@@ -22,6 +23,7 @@ from streammesh.streams.formats.base import Column, FormatName, Row
 from streammesh.streams.formats.errors import (
     DeserializationFailed,
     SerializationFailed,
+    UnsupportedFormat,
 )
 from streammesh.streams.formats.json_format import JsonSerde, parse_json
 from streammesh.streams.formats.protobuf import protobuf_schema, to_protobuf
@@ -42,6 +44,8 @@ class AvroSerde:
     __slots__ = (
         "_columns",
         "_deserializer",
+        "_fields",
+        "_given",
         "_resolver",
         "_schema_text",
         "_serializer",
@@ -57,6 +61,7 @@ class AvroSerde:
         *,
         wrapped: bool = True,
         full_name: str | None = None,
+        schema: str | None = None,
     ) -> None:
         """Args:
         columns: The key or value columns.
@@ -64,12 +69,29 @@ class AvroSerde:
         subject: Where the schema is registered (``<topic>-value``).
         wrapped: A record of the columns; ``False`` (one column) the bare value.
         full_name: The generated record's full name (``VALUE_AVRO_SCHEMA_FULL_NAME``).
+        schema: A record schema registered under ``subject`` to write with instead of the
+            generated one (never registered from here: writing refuses it unregistered); each
+            column goes to the field of its name, matched in any case.
+
+        Raises:
+            UnsupportedFormat: a column has no field in ``schema``, or ``schema`` is not a
+                record schema.
         """
         self._columns = tuple(columns)
         self._resolver = resolver
         self._subject = subject
         self._wrapped = wrapped
-        self._schema_text = avro_schema(columns, wrapped=wrapped, full_name=full_name)
+        self._given = schema is not None
+        self._schema_text = (
+            schema
+            if schema is not None
+            else avro_schema(columns, wrapped=wrapped, full_name=full_name)
+        )
+        self._fields = (
+            _record_fields(schema, self._columns)
+            if schema is not None
+            else tuple(column.name for column in self._columns)
+        )
         self._serializer: Serializer | None = None
         self._deserializer = Deserializer(resolver)
 
@@ -105,17 +127,18 @@ class AvroSerde:
             ]
         except ValueMismatch as exc:
             raise SerializationFailed(FormatName.AVRO, exc.path, exc.reason) from None
-        datum: object = (
-            dict(zip((column.name for column in self._columns), values, strict=True))
-            if self._wrapped
-            else values[0]
-        )
+        datum: object = dict(zip(self._fields, values, strict=True)) if self._wrapped else values[0]
         if self._serializer is None:
             schema = AvroFormat().parse(self._schema_text)
             self._serializer = Serializer(
-                self._resolver, self._subject, schema=schema, auto_register=True
+                self._resolver, self._subject, schema=schema, auto_register=not self._given
             )
-        return self._serializer.serialize(datum)
+        if not self._given:
+            return self._serializer.serialize(datum)  # every generated field is optional
+        try:
+            return self._serializer.serialize(datum)
+        except InvalidEvent as exc:  # a given schema may require a field: a null key
+            raise SerializationFailed(FormatName.AVRO, exc.path, exc.reason) from None
 
     def deserialize(self, data: bytes | None) -> Row | None:
         """The row of a wire-format Avro record (``None`` for a null record)."""
@@ -128,6 +151,29 @@ class AvroSerde:
             return self._deserializer.deserialize(data)
         except MeshError as exc:
             raise DeserializationFailed(FormatName.AVRO, str(exc)) from None
+
+
+def _record_fields(schema: str, columns: Sequence[Column]) -> tuple[str, ...]:
+    """The field of a given record schema each column is written to (same name, any case)."""
+    try:
+        document = json.loads(schema)
+    except ValueError as exc:
+        raise UnsupportedFormat(FormatName.AVRO, f"the given schema is not JSON: {exc}") from None
+    fields = document.get("fields") if isinstance(document, dict) else None
+    if not isinstance(fields, list) or document.get("type") != "record":
+        raise UnsupportedFormat(FormatName.AVRO, "the given schema is not a record schema")
+    by_name = {str(field.get("name")).upper(): str(field.get("name")) for field in fields}
+    found: list[str] = []
+    for column in columns:
+        name = by_name.get(column.name.upper())
+        if name is None:
+            raise UnsupportedFormat(
+                FormatName.AVRO,
+                f"the registered schema '{document.get('name')}' has no field {column.name}",
+                column.name,
+            )
+        found.append(name)
+    return tuple(found)
 
 
 class JsonSrSerde:

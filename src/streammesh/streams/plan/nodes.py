@@ -113,6 +113,9 @@ class Formats:
     key_delimiter: str | None = None
     value_delimiter: str | None = None
     wrap_single_value: bool | None = None
+    value_schema: str | None = None
+    """A registered schema the values are written with instead of the generated one (a
+    published product's value schema: its record holds the key columns too)."""
 
     def key_options(self) -> FormatOptions:
         """The options of the key's serde."""
@@ -121,7 +124,9 @@ class Formats:
     def value_options(self) -> FormatOptions:
         """The options of the value's serde."""
         return FormatOptions(
-            wrap_single_value=self.wrap_single_value, delimiter=self.value_delimiter or ","
+            wrap_single_value=self.wrap_single_value,
+            delimiter=self.value_delimiter or ",",
+            schema=self.value_schema,
         )
 
     def text(self) -> str:

@@ -7,7 +7,8 @@ derived from the query's output columns with their types, in Avro: a record of e
 key columns first and required (the mesh takes an event's key from a field of its value),
 value columns optional as ksqlDB writes them, each with a doc. The sink then writes the
 product's topic ``<name>.v<N>`` with the ``KAFKA`` key format (the bytes the data plane's key
-codec writes) and ``AVRO`` values.
+codec writes) and ``AVRO`` values in the product's schema, key columns included: the bytes the
+data plane's producer writes for the same event.
 
 Defaults without a descriptor file: the owning team is the application's (its service
 account's team, else the only team of the product's domain) with the team's e-mail as owner;
@@ -186,7 +187,10 @@ def derive_output(
     written_sink = dataclasses.replace(
         sink,
         topic=descriptor.topic,
-        formats=Formats(key_format=FormatName.KAFKA, value_format=FormatName.AVRO),
+        # Values in the product's registered schema (key columns included), not ksqlDB's.
+        formats=Formats(
+            key_format=FormatName.KAFKA, value_format=FormatName.AVRO, value_schema=schema
+        ),
         partitions=descriptor.partition_count,
     )
     if properties.kafka_topic is not None and properties.kafka_topic != descriptor.topic:

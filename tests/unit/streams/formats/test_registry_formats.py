@@ -19,13 +19,14 @@ from streammesh.registry.sql import SqlSchemaRegistry
 from streammesh.schemas import SchemaType
 from streammesh.schemas.avro import AvroFormat
 from streammesh.schemas.json_schema import JsonSchemaFormat
-from streammesh.serde import RegistryResolver
+from streammesh.serde import RegistryResolver, UnregisteredSchema
 from streammesh.store import open_store
 from streammesh.streams.formats import (
     Column,
     DeserializationFailed,
     FormatName,
     FormatOptions,
+    SerializationFailed,
     UnmappableSchema,
     UnsupportedFormat,
     avro_schema,
@@ -159,6 +160,53 @@ def test_avro_unwrapped_single_value_and_bad_bytes(registry: SqlSchemaRegistry) 
     assert json.loads(registry.version(SUBJECT, "latest").schema) == ["null", "long"]
     with pytest.raises(DeserializationFailed, match=r"cannot deserialize a AVRO record: .*magic"):
         serde.deserialize(b"\x07garbage")
+
+
+def test_avro_writes_with_a_given_registered_schema_and_its_required_fields(
+    registry: SqlSchemaRegistry,
+) -> None:
+    # A data product's schema: its own record name, the key field required, lower case.
+    text = json.dumps(
+        {
+            "type": "record",
+            "name": "BigTrades",
+            "namespace": "analytics",
+            "fields": [
+                {"name": "symbol", "type": "string"},
+                {"name": "price", "type": ["null", "int"], "default": None},
+            ],
+        }
+    )
+    columns = [Column("SYMBOL", STRING), Column("PRICE", INTEGER)]
+    options = FormatOptions(schema=text)
+    resolver = RegistryResolver(registry)
+    unregistered = serde_for(
+        FormatName.AVRO, columns, options=options, resolver=resolver, subject=SUBJECT
+    )
+    with pytest.raises(UnregisteredSchema):
+        unregistered.serialize(("ACME", 1))
+    assert registry.subjects() == []  # never registered from here
+    registered = registry.register(SUBJECT, SchemaSubmission(text)).id
+    serde = serde_for(FormatName.AVRO, columns, options=options, resolver=resolver, subject=SUBJECT)
+    data = serde.serialize(("ACME", 600))
+    assert data is not None and int.from_bytes(data[1:5], "big") == registered
+    confluent = AvroSerializer(
+        InProcessRegistryClient(registry), text, conf={"auto.register.schemas": False}
+    )
+    context = SerializationContext(TOPIC, MessageField.VALUE)
+    assert data == confluent({"symbol": "ACME", "price": 600}, context)
+    assert serde.deserialize(data) == ("ACME", 600)
+    with pytest.raises(SerializationFailed, match=r"column 'symbol'"):
+        serde.serialize((None, 600))
+    with pytest.raises(UnsupportedFormat, match="has no field QUANTITY"):
+        serde_for(
+            FormatName.AVRO,
+            [*columns, Column("QUANTITY", INTEGER)],
+            options=options,
+            resolver=resolver,
+            subject=SUBJECT,
+        )
+    assert registry.versions(SUBJECT) == [1]
 
 
 def test_json_sr_round_trip_and_plain_json_reads_it(registry: SqlSchemaRegistry) -> None:
