@@ -155,7 +155,14 @@ class MeshRuntime:
             from streammesh.streams import StreamsService  # only when used: import cost
 
             service = self._built.setdefault(
-                "streams", StreamsService(self.plane, self.registry, self.grants)
+                "streams",
+                StreamsService(
+                    self.plane,
+                    self.registry,
+                    self.grants,
+                    keys=self.keys,
+                    policies=self.policies,
+                ),
             )
         return cast("StreamsService", service)
 

@@ -291,6 +291,7 @@ def run_command(
             name,
             resolver=RegistryResolver(runtime.registry),
             state_dir=runtime.config.home / "streams" / name,
+            protections=prepared.protections,
         )
         with runner:
             runner.check_inputs()

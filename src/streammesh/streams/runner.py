@@ -14,11 +14,12 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from streammesh.log import ConsumerOptions, EventLog, LogError, TopicPartition
+from streammesh.privacy import FieldProtection
 from streammesh.serde import SchemaResolver
 from streammesh.streams.engine import EngineError, StreamApplication
 from streammesh.streams.functions.registry import FunctionRegistry
@@ -127,6 +128,8 @@ class StreamsRunner:
         resolver: The schema registry, for AVRO, JSON_SR and PROTOBUF topics.
         state_dir: Where the state stores keep their files (``<state_dir>/<application>``);
             default: temporary, restored from the changelogs on each start.
+        protections: Per sink topic, what encrypts a product's classified fields into
+            record headers (``PreparedApplication.protections``).
 
     Raises:
         UnsupportedPlan: a query the engine does not run yet (e.g. a join), naming it;
@@ -143,6 +146,7 @@ class StreamsRunner:
         registry: FunctionRegistry | None = None,
         resolver: SchemaResolver | None = None,
         state_dir: Path | None = None,
+        protections: Mapping[str, FieldProtection] | None = None,
     ) -> None:
         self.log = log
         self.name = name
@@ -155,6 +159,7 @@ class StreamsRunner:
                 registry=registry,
                 resolver=resolver,
                 state_dir=state_dir,
+                protection=(protections or {}).get(query.plan.topic),
             )
             for query in queries
         ]

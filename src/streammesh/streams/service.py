@@ -36,7 +36,9 @@ from streammesh.control import (
     PlanRefused,
     TeamRecord,
 )
+from streammesh.governance import PolicyRegistry, mesh_fields_to_encrypt
 from streammesh.identity import AccountStore
+from streammesh.privacy import FieldProtection, KeyStore, encrypted_fields
 from streammesh.products import parse_descriptor
 from streammesh.registry import SchemaRegistry
 from streammesh.streams.functions.registry import FunctionRegistry
@@ -67,6 +69,8 @@ class PreparedApplication:
         plan: The control plane's plan of the output products (``None`` without any).
         clear: Per input product version, whether classified fields are read in clear (a
             grant with classified fields, or the operator); else over their placeholders.
+        protections: Per output product topic, what encrypts the fields governance asks to
+            encrypt into record headers (absent: none is).
     """
 
     name: str
@@ -77,6 +81,7 @@ class PreparedApplication:
     outputs: tuple[OutputProduct, ...]
     plan: Plan | None
     clear: Mapping[str, bool]
+    protections: Mapping[str, FieldProtection] = dataclasses.field(default_factory=dict)
 
     @property
     def queries(self) -> tuple[PersistentQuery, ...]:
@@ -94,11 +99,24 @@ class StreamsService:
         grants: AccessControl,
         *,
         functions: FunctionRegistry | None = None,
+        keys: KeyStore | None = None,
+        policies: PolicyRegistry | None = None,
     ) -> None:
+        """Args:
+        plane: The control plane: products, teams and their applications.
+        registry: Where the products' schemas are.
+        grants: The grant checks (who may read and write what).
+        functions: The functions the expressions call (default: built-ins and plugins).
+        keys: The data keys that encrypt an output product's classified fields.
+        policies: The governance policies that say which fields are encrypted; ``None``
+            encrypts every classified field (the baseline).
+        """
         self._plane = plane
         self._registry = registry
         self._grants = grants
         self._functions = functions
+        self._keys = keys
+        self._policies = policies
 
     def prepare(
         self,
@@ -195,6 +213,7 @@ class StreamsService:
         plan = self._plane.plan([output.source for output in outputs]) if outputs else None
         if plan is not None and plan.errors:
             raise PlanRefused(plan.errors)
+        protections = {output.sink.topic: self._protection(output) for output in outputs}
         return PreparedApplication(
             application,
             principal,
@@ -204,6 +223,33 @@ class StreamsService:
             tuple(outputs),
             plan,
             clear,
+            {topic: found for topic, found in protections.items() if found is not None},
+        )
+
+    def _protection(self, output: OutputProduct) -> FieldProtection | None:
+        """What encrypts ``output``'s classified fields as the data plane's producer does,
+        or ``None`` when governance asks to encrypt none of them.
+
+        Raises:
+            OutputProductInvalid: fields must be encrypted and there is no key store.
+        """
+        descriptor = output.descriptor
+        encrypted = (
+            mesh_fields_to_encrypt(self._policies, descriptor)
+            if self._policies is not None
+            else encrypted_fields(descriptor.classifications)
+        )
+        if not encrypted:
+            return None
+        if self._keys is None:  # never write a field governance protects in clear
+            raise OutputProductInvalid(
+                output.sink.name,
+                descriptor.name,
+                f"field(s) {', '.join(sorted(encrypted))} must be encrypted and this mesh has"
+                " no data key store to encrypt them with",
+            )
+        return FieldProtection(
+            self._keys, output.reference, descriptor.classifications, encrypted=encrypted
         )
 
     def prepare_file(

@@ -39,6 +39,7 @@ from streammesh.log import (
     Consumer,
     ConsumerOptions,
     EventLog,
+    Header,
     IsolationLevel,
     Producer,
     ProducerOptions,
@@ -47,6 +48,7 @@ from streammesh.log import (
     TopicPartition,
     TopicSpec,
 )
+from streammesh.privacy import HEADER_PREFIX, FieldProtection
 from streammesh.serde import SchemaResolver
 from streammesh.streams.engine.aggregation import (
     AggregateTask,
@@ -73,6 +75,7 @@ from streammesh.streams.expressions import Column as ColumnRef
 from streammesh.streams.formats.base import Column, FormatName, RowSerde
 from streammesh.streams.formats.errors import FormatError
 from streammesh.streams.formats.factory import serde_for
+from streammesh.streams.formats.registry import AvroSerde
 from streammesh.streams.functions.errors import FunctionError
 from streammesh.streams.functions.registry import FunctionRegistry, default_registry
 from streammesh.streams.plan.nodes import Formats, Project, Sink, Source
@@ -177,10 +180,14 @@ class StreamApplication:
         state_dir: Where the state stores of a ``GROUP BY`` keep their files
             (``<state_dir>/<name>/<task>/<store>.db``); default: a temporary directory
             removed on ``close()`` (the state is restored from its changelogs anyway).
+        protection: For a sink that is a data product in its registered Avro schema, what
+            encrypts the fields governance protects into record headers, per entity key, as
+            the data plane's producer does (a value it cannot protect is a dead letter).
 
     Raises:
         UnsupportedPlan: a plan the engine does not run (a join of more than two inputs, a
-            GROUP BY over a join, a join needing a repartition over several partitions).
+            GROUP BY over a join, a join needing a repartition over several partitions), or
+            a ``protection`` for a sink that is not a product's registered Avro schema.
         InvalidWindow: a window ksqlDB refuses (RETENTION below size plus grace, a window
             over a table).
         UnsupportedFormat: a topic's formats cannot carry its columns.
@@ -199,6 +206,7 @@ class StreamApplication:
         registry: FunctionRegistry | None = None,
         resolver: SchemaResolver | None = None,
         state_dir: Path | str | None = None,
+        protection: FieldProtection | None = None,
     ) -> None:
         if isinstance(query, Sink):
             query = PersistentQuery(name, query)
@@ -244,6 +252,16 @@ class StreamApplication:
         self.sink_key, self.sink_value = _serdes(
             sink.formats, sink.topic, sink_keys, sink_values, resolver
         )
+        self.protection = protection
+        """Encrypts the classified fields of a product sink's values into record headers."""
+        if protection is not None and not (
+            isinstance(self.sink_value, AvroSerde) and sink.formats.value_schema is not None
+        ):
+            raise UnsupportedPlan(
+                query.id,
+                f"encrypting fields {', '.join(protection.encrypted)} of a sink that is not a "
+                "data product in its registered Avro schema",
+            )
         self.null_key = (None,) * len(source.key_columns)
         self.timestamp_index = (
             source.schema.index(source.timestamp_column) if source.timestamp_column else None
@@ -524,7 +542,9 @@ class StreamApplication:
                     raise _BadTimestamp(self.pipeline.sink.timestamp_column or "", found)
                 timestamp = found
             key_bytes = self.sink_key.serialize(key) if key else None
-            value_bytes = self.sink_value.serialize(_value_row(self.pipeline.sink, key, value))
+            value_bytes, headers = self._sink_value(
+                key_bytes, _value_row(self.pipeline.sink, key, value), record.headers
+            )
         except (FormatError, FunctionError, _BadTimestamp) as exc:
             self._dead_letter(record, str(exc), producer)
             task.dead_letters += 1
@@ -533,7 +553,7 @@ class StreamApplication:
             self.pipeline.sink.topic,
             value_bytes,
             key=key_bytes,
-            headers=record.headers,
+            headers=headers,
             timestamp_ms=timestamp,
         )
         task.records_out += 1
@@ -624,15 +644,19 @@ class StreamApplication:
                     task.filtered += 1
                     if not table:
                         continue  # a table's row the WHERE drops is deleted downstream
+                headers: Sequence[Header] = self._carried(record.headers)
+                key_bytes = self.sink_key.serialize(key) if key else None
                 if kept is not None:
                     key, value = split(sink, kept)
-                    value_bytes = self.sink_value.serialize(_value_row(sink, key, value))
+                    key_bytes = self.sink_key.serialize(key) if key else None
+                    value_bytes, headers = self._sink_value(
+                        key_bytes, _value_row(sink, key, value), record.headers
+                    )
                     if self.sink_timestamp_index is not None:
                         found = _millis(kept[self.sink_timestamp_index])
                         if found is None or found < 0:
                             raise _BadTimestamp(sink.timestamp_column or "", found)
                         timestamp = found
-                key_bytes = self.sink_key.serialize(key) if key else None
             except (FormatError, FunctionError, _BadTimestamp) as exc:
                 self._dead_letter(record, str(exc), producer)
                 task.dead_letters += 1
@@ -641,7 +665,7 @@ class StreamApplication:
                 sink.topic,
                 value_bytes,
                 key=key_bytes,
-                headers=record.headers,
+                headers=headers,
                 timestamp_ms=timestamp,
             )
             task.records_out += 1
@@ -716,34 +740,41 @@ class StreamApplication:
     def _write(
         self, updates: list[Update], record: Record, task: TaskStats, producer: Producer
     ) -> None:
-        written = [self._written(update) for update in updates]
-        for key_bytes, value_bytes, timestamp in written:
+        written = [self._written(update, record.headers) for update in updates]
+        for key_bytes, value_bytes, headers, timestamp in written:
             producer.send(
                 self.pipeline.sink.topic,
                 value_bytes,
                 key=key_bytes,
-                headers=record.headers,
+                headers=headers,
                 timestamp_ms=timestamp,
             )
             task.records_out += 1
 
-    def _written(self, update: Update) -> tuple[bytes | None, bytes | None, int]:
-        """An update's key, value and timestamp as written to the sink topic."""
+    def _written(
+        self, update: Update, headers: Sequence[Header]
+    ) -> tuple[bytes | None, bytes | None, Sequence[Header], int]:
+        """An update's key, value, headers and timestamp as written to the sink topic."""
         key = tuple(update.group[i] for i in self.output_key)
         value_bytes = None
+        written: Sequence[Header] = self._carried(headers)
         timestamp = update.timestamp
+        value: tuple[Any, ...] | None = None
         if update.row is not None:
             assert self.pipeline.post is not None
             result = self.pipeline.post(update.row)
             if result is not None:
                 key, value = split(self.pipeline.sink, result)
-                value_bytes = self.sink_value.serialize(_value_row(self.pipeline.sink, key, value))
                 if self.sink_timestamp_index is not None:
                     found = _millis(result[self.sink_timestamp_index])
                     if found is None or found < 0:
                         raise _BadTimestamp(self.pipeline.sink.timestamp_column or "", found)
                     timestamp = found
         key_bytes = self.sink_key.serialize(key) if key else b""
+        if value is not None:
+            value_bytes, written = self._sink_value(
+                key_bytes, _value_row(self.pipeline.sink, key, value), headers
+            )
         window = update.window
         if window is not None:
             # ksqlDB's windowed keys: TimeWindowedSerde appends the 8-byte big-endian start,
@@ -752,7 +783,25 @@ class StreamApplication:
                 key_bytes = (key_bytes or b"") + struct.pack(">qq", window.end, window.start)
             else:
                 key_bytes = (key_bytes or b"") + struct.pack(">q", window.start)
-        return key_bytes, value_bytes, timestamp
+        return key_bytes, value_bytes, written, timestamp
+
+    def _sink_value(
+        self, key: bytes | None, row: tuple[Any, ...], headers: Sequence[Header]
+    ) -> tuple[bytes | None, Sequence[Header]]:
+        """The value bytes written to the sink and the record's headers: the input's, and
+        with a protected product sink each encrypted field's ciphertext, as the data plane's
+        producer writes them (the input's own ciphertext headers are never carried over:
+        they are sealed for the input product)."""
+        if self.protection is None:
+            return self.sink_value.serialize(row), headers
+        assert isinstance(self.sink_value, AvroSerde)  # checked when built
+        value, protected = self.sink_value.serialize_protected(row, key or b"", self.protection)
+        return value, (*self._carried(headers), *protected.items())
+
+    def _carried(self, headers: Sequence[Header]) -> Sequence[Header]:
+        """The input's headers a sink record carries: all of them, except field ciphertext
+        on a protected product sink."""
+        return headers if self.protection is None else _without_ciphertext(headers)
 
     def _tombstone(self, record: Record, key_row: tuple[Any, ...], producer: Producer) -> None:
         assert self.pipeline.table_key is not None
@@ -886,6 +935,14 @@ def _format_columns(sink: Sink, *, key: bool) -> list[Column]:
     if not key and sink.formats.value_schema is not None:
         columns = (*sink.schema.keys, *columns)  # a product's events hold their key too
     return [Column(column.name, column.type) for column in columns]
+
+
+def _without_ciphertext(headers: Sequence[Header]) -> Sequence[Header]:
+    """``headers`` without field ciphertext (``streammesh-enc-*``), sealed for the record's
+    own product and entity: never valid on another product's record."""
+    if not any(name.startswith(HEADER_PREFIX) for name, _ in headers):
+        return headers
+    return tuple(item for item in headers if not item[0].startswith(HEADER_PREFIX))
 
 
 def _value_row(sink: Sink, key: tuple[Any, ...], value: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from streammesh.errors import MeshError
+from streammesh.privacy import FieldProtection, PrivacyError
 from streammesh.schemas import InvalidEvent
 from streammesh.schemas.avro import AvroFormat
 from streammesh.schemas.json_schema import JsonSchemaFormat
@@ -119,6 +120,39 @@ class AvroSerde:
         """
         if row is None:
             return None
+        return self._write(self._datum(row))
+
+    def serialize_protected(
+        self, row: Sequence[object], key: bytes, protection: FieldProtection
+    ) -> tuple[bytes, dict[str, bytes]]:
+        """Wire-format Avro of ``row`` with the fields ``protection`` encrypts replaced by
+        schema-valid placeholders, and the record headers carrying their ciphertext (sealed
+        with the data key of the entity ``key``), as the data plane's producer writes a
+        product's events.
+
+        Raises:
+            SerializationFailed: a value does not fit its column or the schema, or a protected
+                field cannot be encrypted.
+        """
+        datum = self._datum(row)
+        if not isinstance(datum, dict):  # a product's value is always a record
+            raise SerializationFailed(FormatName.AVRO, "", "a protected value must be a record")
+        schema = self._writer().schema
+        avro = AvroFormat()
+
+        def check(event: Mapping[str, object]) -> None:
+            avro.validate(schema, event)
+
+        try:
+            check(datum)  # the computed row first: errors name real problems, not placeholders
+            protected, headers = protection.protect(datum, key, check=check)
+        except InvalidEvent as exc:
+            raise SerializationFailed(FormatName.AVRO, exc.path, exc.reason) from None
+        except PrivacyError as exc:
+            raise SerializationFailed(FormatName.AVRO, "", str(exc)) from None
+        return self._write(protected), headers
+
+    def _datum(self, row: Sequence[object]) -> object:
         _check_width(FormatName.AVRO, self._columns, row)
         try:
             values = [
@@ -127,16 +161,22 @@ class AvroSerde:
             ]
         except ValueMismatch as exc:
             raise SerializationFailed(FormatName.AVRO, exc.path, exc.reason) from None
-        datum: object = dict(zip(self._fields, values, strict=True)) if self._wrapped else values[0]
+        return dict(zip(self._fields, values, strict=True)) if self._wrapped else values[0]
+
+    def _writer(self) -> Serializer:
         if self._serializer is None:
             schema = AvroFormat().parse(self._schema_text)
             self._serializer = Serializer(
                 self._resolver, self._subject, schema=schema, auto_register=not self._given
             )
+        return self._serializer
+
+    def _write(self, datum: object) -> bytes:
+        serializer = self._writer()
         if not self._given:
-            return self._serializer.serialize(datum)  # every generated field is optional
+            return serializer.serialize(datum)  # every generated field is optional
         try:
-            return self._serializer.serialize(datum)
+            return serializer.serialize(datum)
         except InvalidEvent as exc:  # a given schema may require a field: a null key
             raise SerializationFailed(FormatName.AVRO, exc.path, exc.reason) from None
 

@@ -276,3 +276,19 @@ def test_policy_applies_to_a_propagated_classification(mesh: MeshRuntime) -> Non
     )
     prepared = mesh.streams.prepare(without_pii, "contacts-app", None, descriptor=descriptor)
     assert prepared.outputs[0].descriptor.classifications == {}
+
+
+def test_a_propagated_pii_column_is_protected_and_never_written_without_keys(
+    mesh: MeshRuntime,
+) -> None:
+    from streammesh.streams import StreamsService
+
+    prepared = mesh.streams.prepare(CONTACTS, "contacts-app", None)
+    [protection] = prepared.protections.values()
+    assert list(prepared.protections) == ["analytics.trade_contacts.v1"]
+    assert protection.encrypted == ("ANONYMOUS", "CONTACT")
+    # A service that cannot encrypt refuses to start, naming the fields, rather than
+    # writing them in clear.
+    without_keys = StreamsService(mesh.plane, mesh.registry, mesh.grants)
+    with pytest.raises(OutputProductInvalid, match=r"ANONYMOUS, CONTACT must be encrypted"):
+        without_keys.prepare(CONTACTS, "contacts-app", None)
