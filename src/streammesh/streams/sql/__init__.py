@@ -17,6 +17,7 @@ from streammesh.streams.sql.errors import (
     InvalidSqlProperty,
     SqlError,
     SqlSyntaxError,
+    SqlTooLarge,
     UnsupportedSql,
 )
 from streammesh.streams.sql.parser import parse_statements
@@ -73,6 +74,7 @@ __all__ = [
     "SourceProperties",
     "SqlError",
     "SqlSyntaxError",
+    "SqlTooLarge",
     "Statement",
     "TumblingWindow",
     "UnsupportedSql",

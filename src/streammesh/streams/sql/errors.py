@@ -92,3 +92,16 @@ class InvalidSqlProperty(SqlError):
         super().__init__(
             f"property '{property_name}' {reason}", line=line, column=column, text=text
         )
+
+
+class SqlTooLarge(SqlError):
+    """A script over one of the parser's bounds (its size, or how deeply it nests); refused
+    before or instead of parsing it, so a hostile text costs well under a second.
+
+    Attributes:
+        limit: which bound it broke: ``size`` or ``nesting``.
+    """
+
+    def __init__(self, limit: str, detail: str, *, line: int, column: int, text: str) -> None:
+        self.limit = limit
+        super().__init__(detail, line=line, column=column, text=text)
