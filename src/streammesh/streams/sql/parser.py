@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlglot.errors import TokenError
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from streammesh.streams.sql.dialect import KsqlDialect, KsqlParser
 from streammesh.streams.sql.errors import SqlTooLarge
