@@ -79,6 +79,11 @@ class TestRecord:
     headers: tuple[Header, ...] | None = None
 
 
+MAX_FILE_CHARS = 4 * 1024 * 1024
+"""Characters a test file may have (about 100,000 records; reading it takes well under a
+second)."""
+
+
 def read_inputs(path: str | Path) -> tuple[TestRecord, ...]:
     """The records of an input file (``{"inputs": [...]}``).
 
@@ -112,8 +117,14 @@ def parse_records(text: str, kind: FileKind, file: str) -> tuple[TestRecord, ...
         MalformedTestFile: naming ``file``, the JSON path and the reason (line and column for
             a JSON syntax error).
     """
+    if len(text) > MAX_FILE_CHARS:
+        raise MalformedTestFile(
+            file, "$", f"the file has {len(text)} characters; at most {MAX_FILE_CHARS}"
+        )
     try:
         document = json.loads(text, parse_float=Decimal, object_pairs_hook=_no_duplicates)
+    except RecursionError:  # json recurses once per bracket: thousands deep exhaust the stack
+        raise MalformedTestFile(file, "$", "the JSON nests too deeply to read") from None
     except json.JSONDecodeError as exc:
         raise MalformedTestFile(
             file, "$", f"not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno

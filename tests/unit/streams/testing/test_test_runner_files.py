@@ -25,6 +25,7 @@ from streammesh.streams.testing import (
     read_inputs,
     read_outputs,
 )
+from streammesh.streams.testing.files import MAX_FILE_CHARS
 from streammesh.streams.types import DATE, INTEGER, STRING, decimal
 
 # The shape of ksqlDB's documented example (statements: CASE over ORDERUNITS into S1).
@@ -255,3 +256,17 @@ def test_produced_bytes_are_presented_as_test_files_write_them() -> None:
         "o.json",
     )
     assert compare([record], expected).passed
+
+
+def test_a_file_nested_too_deeply_is_refused_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "input.json"
+    path.write_text('{"inputs": [{"topic": "t", "value": ' + "[" * 100_000 + "]" * 100_000 + "}]}")
+    with pytest.raises(MalformedTestFile, match="nests too deeply"):
+        read_inputs(path)
+
+
+def test_a_file_over_the_size_bound_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "input.json"
+    path.write_text(" " * (MAX_FILE_CHARS + 1))
+    with pytest.raises(MalformedTestFile, match=f"at most {MAX_FILE_CHARS}"):
+        read_inputs(path)
