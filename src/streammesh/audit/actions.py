@@ -79,3 +79,15 @@ class AuditAction(StrEnum):
     """A subject's or the global compatibility level was set or removed."""
     REGISTRY_MODE_CHANGED = "registry.mode-changed"
     """A subject's or the global mode was set or removed."""
+    # -- stream applications (issue 12) -------------------------------------------------------
+    STREAM_APP_DEPLOYED = "stream-app.deployed"
+    """A stream application was recorded, or its script, principal or placement replaced;
+    it should run (``desired`` running)."""
+    STREAM_APP_STOPPED = "stream-app.stopped"
+    """A stream application was asked to stop; its processes finish their batch and exit."""
+    STREAM_APP_STARTED = "stream-app.started"
+    """A stopped stream application should run again."""
+    STREAM_APP_RESET = "stream-app.reset"
+    """A stream application starts over from the beginning of its inputs (a new epoch)."""
+    STREAM_APP_DELETED = "stream-app.deleted"
+    """A stream application was removed, with its committed offsets and internal topics."""

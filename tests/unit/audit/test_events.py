@@ -76,6 +76,11 @@ def test_action_values_are_the_published_event_types() -> None:
         "registry.version-deleted",
         "registry.config-changed",
         "registry.mode-changed",
+        "stream-app.deployed",
+        "stream-app.stopped",
+        "stream-app.started",
+        "stream-app.reset",
+        "stream-app.deleted",
     }
 
 
