@@ -162,6 +162,7 @@ class MeshRuntime:
                     self.grants,
                     keys=self.keys,
                     policies=self.policies,
+                    log=self.log,
                 ),
             )
         return cast("StreamsService", service)

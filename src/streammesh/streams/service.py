@@ -38,9 +38,21 @@ from streammesh.control import (
 )
 from streammesh.governance import PolicyRegistry, mesh_fields_to_encrypt
 from streammesh.identity import AccountStore
+from streammesh.log import EventLog
 from streammesh.privacy import FieldProtection, KeyStore, encrypted_fields
 from streammesh.products import parse_descriptor
 from streammesh.registry import SchemaRegistry
+from streammesh.serde import RegistryResolver
+from streammesh.streams.apps import (
+    ApplicationError,
+    AppLifecycle,
+    AppStatus,
+    AppStore,
+    Desired,
+    Placement,
+    StreamApp,
+    check_application_name,
+)
 from streammesh.streams.functions.registry import FunctionRegistry
 from streammesh.streams.plan import PlanNode, Source, children
 from streammesh.streams.planner import PersistentQuery, Script, plan_statements
@@ -49,6 +61,7 @@ from streammesh.streams.products.classification import column_labels
 from streammesh.streams.products.errors import OutputProductInvalid
 from streammesh.streams.products.grants import check_grants
 from streammesh.streams.products.output import OutputProduct, derive_output
+from streammesh.streams.runner import QueryProgress
 from streammesh.streams.sql import parse_statements
 from streammesh.streams.sql.statements import CreateAsSelect, SourceProperties, Statement
 
@@ -101,6 +114,7 @@ class StreamsService:
         functions: FunctionRegistry | None = None,
         keys: KeyStore | None = None,
         policies: PolicyRegistry | None = None,
+        log: EventLog | None = None,
     ) -> None:
         """Args:
         plane: The control plane: products, teams and their applications.
@@ -110,6 +124,8 @@ class StreamsService:
         keys: The data keys that encrypt an output product's classified fields.
         policies: The governance policies that say which fields are encrypted; ``None``
             encrypts every classified field (the baseline).
+        log: The event log the applications run on: their lag, and the offsets and topics
+            a reset drops (needed by the application lifecycle: ``deploy`` ... ``delete``).
         """
         self._plane = plane
         self._registry = registry
@@ -117,6 +133,8 @@ class StreamsService:
         self._functions = functions
         self._keys = keys
         self._policies = policies
+        self._log = log
+        self._lifecycle: AppLifecycle | None = None
 
     def prepare(
         self,
@@ -293,6 +311,174 @@ class StreamsService:
                 output.reference, prepared.name, role=ApplicationRole.PRODUCER, principal=principal
             )
         return result
+
+    # -- the application lifecycle ------------------------------------------------------------
+
+    def deploy(
+        self,
+        name: str,
+        sql: str,
+        *,
+        principal: str | None,
+        placement: Placement | str,
+        actor: str,
+        descriptor: str | None = None,
+    ) -> StreamApp:
+        """Record the stream application ``name`` running ``sql``, to run (``desired``
+        running); deployed again, its script, principal and placement are replaced.
+
+        The script is prepared first (:meth:`prepare`): one that does not parse, plan, pass
+        governance or have its grants records nothing. Its output products are applied
+        when it starts (:meth:`publish`), by whatever runs it.
+
+        Args:
+            name: The application's name (lowercase letters, digits, dashes).
+            sql: The statements.
+            principal: The service account it runs as (``None``: the mesh's operator).
+            placement: ``server`` (hosted by ``streammesh up``) or ``process`` (its own
+                ``streams run``).
+            actor: Who deploys it (audited).
+            descriptor: A descriptor file's YAML for the product a query publishes.
+
+        Raises:
+            InvalidApplicationName: ``name`` cannot name an application.
+            StreamsError: what :meth:`prepare` raises (SQL, plan, governance, grants).
+        """
+        check_application_name(name)
+        prepared = self.prepare(sql, name, principal, descriptor=descriptor)
+        return self.record(prepared, placement=placement, actor=actor, descriptor=descriptor)
+
+    def record(
+        self,
+        prepared: PreparedApplication,
+        *,
+        placement: Placement | str,
+        actor: str,
+        descriptor: str | None = None,
+    ) -> StreamApp:
+        """Record an application already prepared (:meth:`deploy` without preparing again).
+
+        Raises:
+            InvalidApplicationName: its name cannot name an application.
+        """
+        return self._apps.deploy(
+            prepared.name,
+            prepared.text,
+            prepared.queries,
+            descriptor=descriptor,
+            principal=prepared.principal,
+            placement=Placement(placement),
+            actor=actor,
+            resolver=RegistryResolver(self._registry),
+        )
+
+    def applications(self) -> list[AppStatus]:
+        """Every recorded application with its live instances, counters and lag, by name."""
+        return self._apps.applications()
+
+    def status(self, name: str) -> AppStatus:
+        """The application ``name``: its record, live instances (a heartbeat within three of
+        their intervals), per query the counters summed over them and the lag per input
+        partition (committed offsets of its group against the end offsets).
+
+        Raises:
+            UnknownApplication: there is none (the nearest name is suggested).
+        """
+        return self._apps.status(name)
+
+    def stop(self, name: str, *, actor: str) -> StreamApp:
+        """Ask ``name`` to stop: its processes finish and commit their batch and exit.
+
+        Raises:
+            UnknownApplication: there is none.
+        """
+        return self._apps.set_desired(name, Desired.STOPPED, actor=actor)
+
+    def start(self, name: str, *, actor: str) -> StreamApp:
+        """Ask a stopped ``name`` to run again (the server starts those it hosts; a
+        ``process`` application runs when ``streams run`` starts it).
+
+        Raises:
+            UnknownApplication: there is none.
+        """
+        return self._apps.set_desired(name, Desired.RUNNING, actor=actor)
+
+    def reset(self, name: str, *, actor: str) -> StreamApp:
+        """Make ``name`` start over from the beginning of its inputs: its groups' committed
+        offsets go back to the beginning, its changelog and repartition topics are deleted
+        and its epoch is bumped (a process wipes local state of an older epoch when it
+        starts). Its outputs and dead-letter topics are kept.
+
+        Raises:
+            UnknownApplication: there is none.
+            ApplicationRunning: an instance is alive; stop it first.
+        """
+        return self._apps.reset(name, actor=actor)
+
+    def delete(self, name: str, *, actor: str) -> StreamApp:
+        """Remove ``name``: its record, and (as :meth:`reset`) its committed offsets and
+        internal topics; its output products and dead-letter topics are kept. The record
+        it had.
+
+        Raises:
+            UnknownApplication: there is none.
+            ApplicationRunning: an instance is alive; stop it first.
+        """
+        return self._apps.delete(name, actor=actor)
+
+    def heartbeat(
+        self,
+        name: str,
+        instance: str,
+        progress: Sequence[QueryProgress],
+        error: str | None = None,
+        *,
+        host: str,
+        pid: int,
+        interval_s: float,
+    ) -> StreamApp:
+        """Record that process ``instance`` runs ``name`` with this progress (call it every
+        ``interval_s`` seconds); the application's record, whose ``desired`` says whether
+        to go on.
+
+        Raises:
+            UnknownApplication: ``name`` was deleted.
+        """
+        return self._apps.heartbeat(
+            name, instance, progress, error, host=host, pid=pid, interval_s=interval_s
+        )
+
+    def leave(self, name: str, instance: str) -> None:
+        """Forget process ``instance`` of ``name``: it exited (so it no longer counts as
+        alive)."""
+        self._apps.leave(name, instance)
+
+    def desired(self, name: str) -> Desired:
+        """Whether ``name`` should be running.
+
+        Raises:
+            UnknownApplication: there is none.
+        """
+        return self._apps.app(name).desired
+
+    def application(self, name: str) -> StreamApp:
+        """The record of ``name``.
+
+        Raises:
+            UnknownApplication: there is none.
+        """
+        return self._apps.app(name)
+
+    @property
+    def _apps(self) -> AppLifecycle:
+        if self._lifecycle is None:
+            if self._log is None:
+                raise ApplicationError(
+                    "this StreamsService was built without the event log; open the mesh with"
+                    " MeshRuntime.open to manage stream applications"
+                )
+            self._lifecycle = AppLifecycle(AppStore(self._plane.store), self._log)
+        return self._lifecycle
 
     def _team(self, principal: str | None, product: str) -> TeamRecord | None:
         """The owning team of a product published without a descriptor file: the service
