@@ -31,7 +31,9 @@ from streammesh.sdk.inprocess.lineage import InProcessLineage
 from streammesh.sdk.inprocess.monitoring import InProcessMonitoring
 from streammesh.sdk.inprocess.notifications import InProcessNotifications
 from streammesh.sdk.inprocess.privacy import InProcessPrivacy
+from streammesh.sdk.inprocess.streams import InProcessStreams
 from streammesh.sdk.inprocess.tokens import InProcessTokens
+from streammesh.streams import SourceKind, Stream
 
 
 class InProcessMesh:
@@ -136,6 +138,34 @@ class InProcessMesh:
             from_beginning=from_beginning,
             options=options,
         )
+
+    # -- stream processing -------------------------------------------------------------------
+
+    def stream(self, reference: str) -> Stream:
+        """A pipeline (the Python DSL) reading the data product ``reference`` as a stream, its
+        columns from the registry as when a product is named in SQL ``FROM``:
+        ``mesh.stream("execution.stocktrades").filter(col("price") > 500)``.
+
+        Raises:
+            UnknownProduct: no such product (the nearest one suggested).
+            InvalidPipeline: the product holds state events: use :meth:`table`.
+        """
+        return self.streams.source(reference, SourceKind.STREAM)
+
+    def table(self, reference: str) -> Stream:
+        """A pipeline reading the data product ``reference`` (state events) as a table.
+
+        Raises:
+            UnknownProduct: no such product (the nearest one suggested).
+            InvalidPipeline: the product holds events, not state: use :meth:`stream`.
+        """
+        return self.streams.source(reference, SourceKind.TABLE)
+
+    @property
+    def streams(self) -> InProcessStreams:
+        """Pipelines over this mesh: their SQL, and prepared (planned and checked) as
+        ``streammesh streams run`` prepares them."""
+        return InProcessStreams(self._mesh, self.principal)
 
     # -- control plane -----------------------------------------------------------------------
 

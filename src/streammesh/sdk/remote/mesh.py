@@ -26,7 +26,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, NoReturn, Self
 
 import httpx
 
@@ -44,7 +44,7 @@ from streammesh.control import (
     team_from_document,
 )
 from streammesh.products import Status
-from streammesh.sdk.errors import MeshUnreachable, RemoteRequestFailed
+from streammesh.sdk.errors import MeshUnreachable, NotServedRemotely, RemoteRequestFailed
 from streammesh.sdk.remote.access import RemoteAccess
 from streammesh.sdk.remote.accounts import RemoteAccounts
 from streammesh.sdk.remote.clients import RemoteConsumer, RemoteProducer
@@ -237,6 +237,30 @@ class RemoteMesh:
         """A consumer of the product as member of consumer ``group`` (registered as a
         consuming application on the first read)."""
         return RemoteConsumer(self, self.product(reference), group, batch_size)
+
+    # -- stream processing ------------------------------------------------------------------------
+
+    def stream(self, reference: str) -> NoReturn:
+        """Refused: stream applications run where the mesh is opened in-process."""
+        raise self._no_streams()
+
+    def table(self, reference: str) -> NoReturn:
+        """Refused: stream applications run where the mesh is opened in-process."""
+        raise self._no_streams()
+
+    @property
+    def streams(self) -> NoReturn:
+        """Refused: stream applications run where the mesh is opened in-process."""
+        raise self._no_streams()
+
+    def _no_streams(self) -> NotServedRemotely:
+        return NotServedRemotely(
+            self.url,
+            "stream processing (mesh.stream, mesh.table, mesh.streams)",
+            "the server does not host stream applications for SDK clients yet; open the mesh"
+            " in-process (Mesh.open) or run the pipeline with 'streammesh streams run"
+            " module:pipeline --name APP' on the mesh's host",
+        )
 
     @property
     def notifications(self) -> RemoteNotifications:

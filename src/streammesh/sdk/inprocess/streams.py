@@ -1,0 +1,81 @@
+"""``InProcessStreams``: stream applications built with the Python DSL over this mesh's products."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from streammesh.runtime import MeshRuntime
+from streammesh.streams import (
+    InvalidPipeline,
+    PreparedApplication,
+    ProductCatalog,
+    Sink,
+    SourceKind,
+    Stream,
+    pipeline_script,
+    stream,
+    table,
+)
+
+__all__ = ["InProcessStreams", "Pipeline"]
+
+Pipeline = Sink | Sequence[Sink]
+"""What runs as one application: a finished pipeline (``.to(...)``/``.to_product(...)``) or
+several, in order."""
+
+
+class InProcessStreams:
+    """Pipelines over the data products of ``runtime``, prepared as ``streams run`` prepares
+    a script."""
+
+    def __init__(self, runtime: MeshRuntime, principal: str | None) -> None:
+        self._runtime = runtime
+        self._principal = principal
+
+    def source(self, reference: str, kind: SourceKind) -> Stream:
+        """A pipeline reading the product ``reference``, resolved now as ``FROM`` resolves it.
+
+        Raises:
+            UnknownProduct: no such product (the nearest one suggested).
+            ProductNotQueryable: its schema has no SQL columns.
+            InvalidPipeline: the product is a table (state events) read as a stream, or a
+                stream read as a table.
+        """
+        catalog = ProductCatalog(self._runtime.plane, self._runtime.registry)
+        entry = catalog.entry(reference, None, "")
+        if entry.kind is not kind:
+            method = "table" if entry.kind is SourceKind.TABLE else "stream"
+            raise InvalidPipeline(
+                f"data product '{reference}' is a {entry.kind.value.lower()}"
+                f" ({'state' if entry.kind is SourceKind.TABLE else 'event'} events): read it"
+                f" with mesh.{method}('{reference}')"
+            )
+        return stream(reference) if kind is SourceKind.STREAM else table(reference)
+
+    def sql(self, pipeline: Pipeline) -> str:
+        """The ksqlDB script ``pipeline`` runs as (what ``streams run`` records)."""
+        return pipeline_script(_sinks(pipeline))
+
+    def prepare(
+        self, pipeline: Pipeline, name: str, *, principal: str | None = None
+    ) -> PreparedApplication:
+        """Plan and check ``pipeline`` as the application ``name``, exactly as ``streams run``
+        prepares its script: output products derived and planned through governance, the
+        grants of ``principal`` (default: the mesh's principal) checked. Nothing is changed.
+
+        Raises:
+            PlanError, ExpressionError: the pipeline does not plan (names, keys, types).
+            PlanRefused: governance refuses an output product.
+            GrantMissing: the service account lacks a grant.
+        """
+        who = principal if principal is not None else self._principal
+        return self._runtime.streams.prepare(self.sql(pipeline), name, who)
+
+
+def _sinks(pipeline: Pipeline) -> tuple[Sink, ...]:
+    sinks = (pipeline,) if isinstance(pipeline, Sink) else tuple(pipeline)
+    if not sinks or not all(isinstance(item, Sink) for item in sinks):
+        raise InvalidPipeline(
+            "give a finished pipeline (.to(...) or .to_product(...)) or a list of them"
+        )
+    return sinks
