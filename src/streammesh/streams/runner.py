@@ -103,6 +103,8 @@ class QueryProgress:
         lag: Input records not processed yet (committed offset to end), ``None`` when unknown.
         in_per_s: Input records per second since the previous report.
         out_per_s: Output records per second since the previous report.
+        partitions: The input partitions this process runs now (its share of the consumer
+            group; the application's other processes run the rest).
     """
 
     query: str
@@ -115,6 +117,7 @@ class QueryProgress:
     lag: int | None
     in_per_s: float
     out_per_s: float
+    partitions: tuple[int, ...] = ()
 
 
 class StreamsRunner:
@@ -236,6 +239,7 @@ class StreamsRunner:
                     lag=self._lag(application),
                     in_per_s=(records_in - last_in) / elapsed if now > since else 0.0,
                     out_per_s=(records_out - last_out) / elapsed if now > since else 0.0,
+                    partitions=tuple(sorted(application.stats())),
                 )
             )
         return found
@@ -283,10 +287,6 @@ def _inputs(application: StreamApplication) -> list[str]:
 
 
 def _totals(application: StreamApplication) -> tuple[int, int, int, int]:
-    tasks = application.stats().values()
-    return (
-        sum(task.records_in for task in tasks),
-        sum(task.records_out for task in tasks),
-        sum(task.dead_letters for task in tasks),
-        sum(task.late for task in tasks),
-    )
+    # Partitions that moved to another process count too: what this process did there.
+    total = application.totals()
+    return (total.records_in, total.records_out, total.dead_letters, total.late)

@@ -115,3 +115,29 @@ def test_remaining_member_takes_over_when_one_closes(
 
     assert leaving_had < staying.assignment()
     assert_each_once(received + during[0] + after, early | late)
+
+
+def test_members_get_the_same_partitions_of_topics_with_equal_counts(
+    new_topic: Callable[..., str],
+    group_id: Callable[[], str],
+    member_options: Callable[..., ConsumerOptions],
+    make_consumer: Callable[..., Consumer],
+    wait_for_assignment: Callable[..., list[list[Record]]],
+) -> None:
+    # A stream application's task p reads partition p of its source, join and repartition
+    # topics: the group must hand every partition p of those topics to one member.
+    topics = [new_topic(partitions=PARTITIONS), new_topic(partitions=PARTITIONS)]
+    group = group_id()
+    members = [make_consumer(member_options(group)) for _ in range(3)]
+    for member in members:
+        member.subscribe(topics)
+    everything = {TopicPartition(t, p) for t in topics for p in range(PARTITIONS)}
+
+    def settled(assignments: list[frozenset[TopicPartition]]) -> bool:
+        held = [tp for assignment in assignments for tp in assignment]
+        return all(assignments) and len(held) == len(set(held)) and set(held) == everything
+
+    wait_for_assignment(members, settled)
+    for member in members:
+        by_topic = [{tp.partition for tp in member.assignment() if tp.topic == t} for t in topics]
+        assert by_topic[0] == by_topic[1], member.assignment()

@@ -3,12 +3,13 @@
 There is no coordinator process. Each member keeps a row in ``group_members`` fresh with
 heartbeats (from a background thread), and every heartbeat interval runs :meth:`sync` in one
 write transaction: it expires members whose heartbeat is older than their session timeout,
-computes the group's target assignment from the live members (deterministic, so every member
-computes the same), gives up partitions it should no longer own and claims free ones it
-should. A partition has at most one owner (``group_claims``), and a member never takes a
-partition from a live member — the owner gives it up on its own next sync, after committing.
-So a rebalance completes within about two heartbeat intervals of a join or leave, and within
-the session timeout of a member that stopped heartbeating (``kill -9``).
+computes the group's target assignment from the live members (Kafka's range assignor,
+deterministic, so every member computes the same), gives up partitions it should no longer
+own and claims free ones it should. A partition has at most one owner (``group_claims``),
+and a member never takes a partition from a live member — the owner gives it up on its own
+next sync, after committing. So a rebalance completes within about two heartbeat intervals
+of a join or leave, and within the session timeout of a member that stopped heartbeating
+(``kill -9``).
 """
 
 from __future__ import annotations
@@ -38,19 +39,27 @@ class SyncResult:
 def target_assignment(
     members: Sequence[tuple[str, frozenset[str]]], partition_counts: Mapping[str, int]
 ) -> dict[str, set[TopicPartition]]:
-    """Spread every partition of the subscribed topics over the members subscribed to it.
+    """Split every subscribed topic's partitions into ranges, one per subscribed member.
 
-    Partitions are dealt in (topic, partition) order to the least-loaded subscribed member
-    (ties: the member that joined first), which balances totals across topics.
+    Kafka's range assignor (librdkafka's default): per topic, the members subscribed to it
+    in the order given (the order they joined) each take a contiguous range of partitions,
+    the first ``partitions % members`` of them one more. So members subscribed to the same
+    topics get the same partition numbers of topics with equal partition counts — a stream
+    application's task ``p`` (partition ``p`` of its source, join and repartition topics)
+    stays on one member, as it does on Kafka. Topics are split independently: many topics of
+    one partition all go to the first member, as with Kafka's range assignor.
     """
     assignment: dict[str, set[TopicPartition]] = {member: set() for member, _ in members}
-    for topic in sorted(partition_counts):
+    for topic, count in sorted(partition_counts.items()):
         candidates = [member for member, topics in members if topic in topics]
         if not candidates:
             continue
-        for partition in range(partition_counts[topic]):
-            chosen = min(candidates, key=lambda m: len(assignment[m]))
-            assignment[chosen].add(TopicPartition(topic, partition))
+        share, extra = divmod(count, len(candidates))
+        start = 0
+        for index, member in enumerate(candidates):
+            size = share + (1 if index < extra else 0)
+            assignment[member].update(TopicPartition(topic, p) for p in range(start, start + size))
+            start += size
     return assignment
 
 

@@ -17,6 +17,19 @@ offsets are committed — at least once: a crash between the two repeats some ou
 A record that cannot be processed (its bytes cannot be read in the source's formats, a
 function raises, a result cannot be written in the sink's formats, its timestamp column is
 null) goes to the application's dead-letter topic with the reason, and processing goes on.
+
+Several processes (or objects) running the same application share its input: each joins the
+consumer group named after the application with ``subscribe`` (the source, a join's right
+side and the repartition topics), and runs the tasks of the partitions the group assigns it
+— task ``p`` is partition ``p`` of every input topic, which both logs' range assignors give
+to one member. After each poll the tasks follow the assignment: a revoked partition's task
+is closed (its state stays in the changelogs; records of it read but not processed are
+dropped, its new owner reads them from the committed offsets), a newly assigned partition's
+task is created and restored from the changelogs before any of its records is processed.
+Each process has an instance id kept in its state dir (see
+:mod:`~streammesh.streams.engine.instance`) and the transactional id
+``<application>-<instance>``; offsets are committed with the consumer's group metadata, so
+a member that lost a partition in a rebalance cannot commit over its new owner.
 """
 
 from __future__ import annotations
@@ -42,11 +55,13 @@ from streammesh.log import (
     Header,
     IsolationLevel,
     Producer,
+    ProducerFenced,
     ProducerOptions,
     Record,
     TopicNotFound,
     TopicPartition,
     TopicSpec,
+    TransactionAborted,
 )
 from streammesh.privacy import HEADER_PREFIX, FieldProtection
 from streammesh.serde import SchemaResolver
@@ -57,6 +72,7 @@ from streammesh.streams.engine.aggregation import (
     Update,
 )
 from streammesh.streams.engine.errors import UnsupportedPlan
+from streammesh.streams.engine.instance import InstanceSlot, claim_instance
 from streammesh.streams.engine.join_codec import decode as decode_value
 from streammesh.streams.engine.join_codec import encode as encode_row
 from streammesh.streams.engine.join_errors import PartitionMismatch
@@ -84,6 +100,10 @@ from streammesh.streams.sql.statements import SourceKind
 from streammesh.streams.state import StoreContext, TaskId
 
 DEAD_LETTER_SUFFIX = ".dead-letter"
+SESSION_TIMEOUT_MS = 6_000
+"""How long a process may go silent before the group moves its partitions to the others
+(a ``kill -9`` is noticed after it); the mesh's other long-lived consumers use the same."""
+HEARTBEAT_INTERVAL_MS = 500
 
 
 @dataclass(slots=True)
@@ -173,16 +193,20 @@ class StreamApplication:
     Args:
         log: The event log holding the source and sink topics.
         query: The persistent query (or a bare sink plan).
-        name: The application's name: its consumer group, transactional id and the prefix of
-            its dead-letter topic ``<name>.dead-letter``.
+        name: The application's name: its consumer group, the prefix of its transactional id
+            ``<name>-<instance>`` and of its dead-letter topic ``<name>.dead-letter``.
         registry: The functions its expressions call (default: built-ins and plugins).
         resolver: The schema registry, for AVRO, JSON_SR and PROTOBUF topics.
         state_dir: Where the state stores of a ``GROUP BY`` keep their files
-            (``<state_dir>/<name>/<task>/<store>.db``); default: a temporary directory
-            removed on ``close()`` (the state is restored from its changelogs anyway).
+            (``<state_dir>/<name>/<task>/<store>.db``) and the process its instance id
+            (``<state_dir>/<name>/instances/``); default: a temporary directory removed on
+            ``close()`` (the state is restored from its changelogs anyway).
         protection: For a sink that is a data product in its registered Avro schema, what
             encrypts the fields governance protects into record headers, per entity key, as
             the data plane's producer does (a value it cannot protect is a dead letter).
+        session_timeout_ms: How long this process may go silent (killed, stuck) before the
+            group moves its partitions to the application's other processes.
+        heartbeat_interval_ms: How often it tells the group it is alive.
 
     Raises:
         UnsupportedPlan: a plan the engine does not run (a join of more than two inputs, a
@@ -207,6 +231,8 @@ class StreamApplication:
         resolver: SchemaResolver | None = None,
         state_dir: Path | str | None = None,
         protection: FieldProtection | None = None,
+        session_timeout_ms: int = SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
     ) -> None:
         if isinstance(query, Sink):
             query = PersistentQuery(name, query)
@@ -271,8 +297,32 @@ class StreamApplication:
         )
         self.exactly_once = Capability.TRANSACTIONS in log.capabilities
         self.tasks: dict[int, TaskStats] = {}
+        """The tasks of the input partitions this process owns now, by partition."""
+        self._retired = TaskStats(-1)
+        """What the tasks of partitions that moved away did here."""
+        self._group_timing = (session_timeout_ms, heartbeat_interval_ms)
+        self._partitions = 0
+        self._slot: InstanceSlot | None = None
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
+
+    @property
+    def instance(self) -> str | None:
+        """This process's instance id (``None`` until started): stable across restarts with
+        the same state dir; the transactional id is ``<name>-<instance>``."""
+        return self._slot.id if self._slot is not None else None
+
+    @property
+    def input_topics(self) -> list[str]:
+        """The topics the application's consumer group reads: the source, a join's right
+        side, and the repartition topics (known once started)."""
+        topics = [self.pipeline.source.topic]
+        if self.join is not None:
+            topics.append(self.join.right.topic)
+        topics += list(self._repartitioned)
+        if self.repartition_topic is not None:
+            topics.append(self.repartition_topic)
+        return list(dict.fromkeys(topics))
 
     @property
     def guarantee(self) -> str:
@@ -280,7 +330,8 @@ class StreamApplication:
         return "exactly_once" if self.exactly_once else "at_least_once"
 
     def start(self) -> None:
-        """Create the sink and dead-letter topics if missing, then join the input."""
+        """Create the sink and dead-letter topics if missing, then join the application's
+        consumer group (tasks are created as the group assigns partitions, on ``poll_once``)."""
         if self._consumer is not None:
             return
         source_topic = self.log.describe_topic(self.pipeline.source.topic)
@@ -295,57 +346,93 @@ class StreamApplication:
         compacted = sink.kind is SourceKind.TABLE
         self._ensure(sink.topic, sink.partitions or source_topic.partitions, compacted=compacted)
         self._ensure(self.dead_letter_topic, 1)
-        if self.exactly_once:
-            producer = self.log.producer(ProducerOptions(transactional_id=self.name))
-            producer.init_transactions()
-            isolation = IsolationLevel.READ_COMMITTED
-        else:
-            producer = self.log.producer()
-            isolation = IsolationLevel.READ_UNCOMMITTED
-        consumer = self.log.consumer(
-            ConsumerOptions(group=self.name, auto_commit=False, isolation_level=isolation)
-        )
-        partitions = [TopicPartition(source_topic.name, p) for p in range(source_topic.partitions)]
-        for partition in partitions:
-            self.tasks.setdefault(partition.partition, TaskStats(partition.partition))
-        if self.repartition_topic is not None:
-            count = source_topic.partitions
-            partitions += [TopicPartition(self.repartition_topic, p) for p in range(count)]
-        if self.join is not None:
-            count = source_topic.partitions
-            for topic in (self.join.right.topic, *self._repartitioned):
-                partitions += [TopicPartition(topic, p) for p in range(count)]
-        consumer.assign(partitions)
-        self._producer, self._consumer = producer, consumer
-        if self.aggregate is not None or self.join is not None:
-            try:
-                self._open_state(producer, isolation, source_topic.partitions)
-            except BaseException:
-                self.close()
-                raise
-
-    def _open_state(self, producer: Producer, isolation: IsolationLevel, partitions: int) -> None:
-        """Open (and restore from their changelogs) the state stores of every task."""
+        self._partitions = source_topic.partitions
         if self.state_dir is None:
             self._temporary = tempfile.TemporaryDirectory(prefix="streammesh-state-")
             self.state_dir = Path(self._temporary.name)
-        self._reader = self.log.consumer(
-            ConsumerOptions(auto_commit=False, isolation_level=isolation)
+        try:
+            self._join_group()
+        except BaseException:
+            self.close()
+            raise
+
+    def _join_group(self) -> None:
+        assert self.state_dir is not None
+        self._slot = claim_instance(self.state_dir / self.name)
+        if self.exactly_once:
+            # Per process: a restart with the same state dir fences its own zombie (and
+            # aborts the transaction it left open), other processes are left alone.
+            options = ProducerOptions(transactional_id=f"{self.name}-{self._slot.id}")
+            producer = self.log.producer(options)
+            self._producer = producer
+            producer.init_transactions()
+            isolation = IsolationLevel.READ_COMMITTED
+        else:
+            self._producer = self.log.producer()
+            isolation = IsolationLevel.READ_UNCOMMITTED
+        session, heartbeat = self._group_timing
+        consumer = self.log.consumer(
+            ConsumerOptions(
+                group=self.name,
+                auto_commit=False,
+                isolation_level=isolation,
+                session_timeout_ms=session,
+                heartbeat_interval_ms=heartbeat,
+            )
         )
-        for partition in range(partitions):
+        self._consumer = consumer
+        if self.aggregate is not None or self.join is not None:
+            self._reader = self.log.consumer(
+                ConsumerOptions(auto_commit=False, isolation_level=isolation)
+            )
+        consumer.subscribe(self.input_topics)
+
+    def _follow_assignment(self, consumer: Consumer) -> frozenset[TopicPartition]:
+        """Make the tasks those of the partitions the group assigns this process now: close
+        the tasks of revoked partitions, create (and restore) those of new ones."""
+        assigned = consumer.assignment()
+        partitions = {tp.partition for tp in assigned}
+        for partition in sorted(set(self.tasks) - partitions):
+            self._drop_task(partition)
+        for lane in [lane for lane in self._waiting if lane not in assigned]:
+            del self._waiting[lane]  # read again by the partition's owner, from its commit
+        for partition in sorted(partitions - set(self.tasks)):
+            self._open_task(partition)
+        return assigned
+
+    def _open_task(self, partition: int) -> None:
+        """Create the task of ``partition``; its state stores restore from their changelogs
+        first."""
+        assert self._producer is not None and self.state_dir is not None
+        if self.aggregate is not None or self.join is not None:
+            assert self._reader is not None
             context = StoreContext(
                 self.log,
                 self.state_dir,
                 self.name,
                 TaskId(0, partition),
-                partitions,
-                producer,
+                self._partitions,
+                self._producer,
                 self._reader,
             )
             if self.aggregate is not None:
                 self.aggregates[partition] = AggregateTask(self.aggregate, context)
             if self.join is not None:
                 self.joins[partition] = JoinTask(self.join, context)
+        self.tasks[partition] = TaskStats(partition)
+
+    def _drop_task(self, partition: int) -> None:
+        """Close the task of a partition that moved away (its state is in the changelogs)."""
+        stats = self.tasks.pop(partition)
+        retired = self._retired
+        retired.records_in += stats.records_in
+        retired.records_out += stats.records_out
+        retired.filtered += stats.filtered
+        retired.dead_letters += stats.dead_letters
+        retired.late += stats.late
+        for state in (self.aggregates.pop(partition, None), self.joins.pop(partition, None)):
+            if state is not None:
+                state.close()
 
     def _check_join(self, partitions: int) -> None:
         """Refuse inputs that are not co-partitioned, or that would need a repartition."""
@@ -393,6 +480,10 @@ class StreamApplication:
         assert self._consumer is not None and self._producer is not None
         consumer, producer = self._consumer, self._producer
         records = consumer.poll(timeout=timeout, max_records=max_records)
+        # The tasks follow the group's assignment before anything is processed; records of
+        # a partition no longer assigned are left to its new owner.
+        assigned = self._follow_assignment(consumer)
+        records = _without_rewinds([r for r in records if (r.topic, r.partition) in assigned])
         if self.join is not None:
             # A join's records wait in per-partition buffers until they are next in time.
             records = self._next_in_time(records, consumer)
@@ -416,9 +507,10 @@ class StreamApplication:
             else:
                 producer.flush()
                 consumer.commit(offsets)
-        except BaseException:
+        except BaseException as exc:
             if self.exactly_once:
-                producer.abort_transaction()
+                if not isinstance(exc, TransactionAborted | ProducerFenced):
+                    producer.abort_transaction()  # (the log already ended those)
                 # Nothing of the batch happened: read it again from its first record (and
                 # the records waiting behind it from theirs).
                 firsts: dict[TopicPartition, int] = {}
@@ -427,10 +519,17 @@ class StreamApplication:
                     partition = TopicPartition(record.topic, record.partition)
                     firsts[partition] = min(firsts.get(partition, record.offset), record.offset)
                 self._waiting.clear()
+                owned = consumer.assignment()
                 for partition, offset in firsts.items():
-                    consumer.seek(partition, offset)
+                    if partition in owned:
+                        consumer.seek(partition, offset)
             for state in self._states():
                 state.abort()
+            if isinstance(exc, TransactionAborted):
+                # The log refused the commit — e.g. a rebalance moved a partition of the
+                # batch to another process while this one was busy (a zombie): nothing of it
+                # happened. The next poll follows the new assignment and reads the rest again.
+                return 0
             raise
         for state in self._states():
             state.commit()
@@ -450,7 +549,12 @@ class StreamApplication:
         assert self.join is not None
         for record in polled:
             lane = TopicPartition(record.topic, record.partition)
-            self._waiting.setdefault(lane, collections.deque()).append(record)
+            buffer = self._waiting.setdefault(lane, collections.deque())
+            while buffer and buffer[-1].offset >= record.offset:
+                # The consumer went back to the committed offset (the partition was revoked
+                # and assigned again within a poll): those records come again.
+                buffer.pop()
+            buffer.append(record)
         table_first = self.join.shape is JoinShape.STREAM_TABLE
         rank: dict[str, int] = {}
         for topic, joined in (*self._sides.items(), *self._repartitioned.items()):
@@ -486,7 +590,9 @@ class StreamApplication:
         while True:
             read = self.poll_once()
             total += read
-            if read == 0 and not any(self._consumer.lag().values()):
+            # Joining the group takes a moment on Kafka: idle only once partitions came.
+            assigned = bool(self._consumer.assignment())
+            if read == 0 and assigned and not any(self._consumer.lag().values()):
                 return total
             if time.monotonic() > deadline:
                 raise StreamsError(
@@ -495,7 +601,7 @@ class StreamApplication:
                 )
 
     def _process(self, record: Record, producer: Producer) -> None:
-        task = self.tasks.setdefault(record.partition, TaskStats(record.partition))
+        task = self.tasks[record.partition]
         if record.topic == self.repartition_topic:
             self._regrouped(record, task, producer)
             return
@@ -833,14 +939,27 @@ class StreamApplication:
         )
 
     def stats(self) -> Mapping[int, TaskStats]:
-        """Each task's counters, by input partition."""
+        """Each task's counters, by input partition: the partitions this process owns now."""
         return dict(self.tasks)
 
+    def totals(self) -> TaskStats:
+        """The counters of every task this object ran, partitions that moved away included
+        (``partition`` is -1)."""
+        total = TaskStats(-1)
+        for stats in (self._retired, *self.tasks.values()):
+            total.records_in += stats.records_in
+            total.records_out += stats.records_out
+            total.filtered += stats.filtered
+            total.dead_letters += stats.dead_letters
+            total.late += stats.late
+        return total
+
     def close(self) -> None:
-        """Leave the input and release the producer (an open transaction is aborted) and the
-        state stores (what was not committed is forgotten)."""
-        for state in self._states():
-            state.close()
+        """Leave the group (its other processes take the partitions over) and release the
+        producer (an open transaction is aborted), the state stores (what was not committed
+        is forgotten) and the instance id."""
+        for partition in list(self.tasks):
+            self._drop_task(partition)
         self.aggregates.clear()
         self.joins.clear()
         self._waiting.clear()  # not committed: read again by whoever takes the input next
@@ -852,6 +971,9 @@ class StreamApplication:
         if self._producer is not None:
             self._producer.close()
         self._consumer = self._producer = None
+        if self._slot is not None:
+            self._slot.release()
+            self._slot = None
         if self._temporary is not None:
             self._temporary.cleanup()
             self._temporary = None
@@ -897,6 +1019,28 @@ class _JoinSide:
         if found is None or found < 0:
             raise _BadTimestamp(self.source.timestamp_column or "", found)
         return (*row[:-3], found, record.partition, record.offset), found
+
+
+def _without_rewinds(records: list[Record]) -> list[Record]:
+    """``records`` without those a rewind of the consumer repeats: when a partition is
+    revoked and assigned again between two polls of one batch, the consumer goes back to
+    its committed offset and the records read since come again — each is kept once, at the
+    later place."""
+    last: dict[tuple[str, int], int] = {}
+    rewound = False
+    for record in records:
+        lane = (record.topic, record.partition)
+        if last.get(lane, -1) >= record.offset:
+            rewound = True
+        last[lane] = record.offset
+    if not rewound:
+        return records
+    kept: list[Record] = []
+    for record in records:
+        lane = (record.topic, record.partition)
+        kept = [r for r in kept if (r.topic, r.partition) != lane or r.offset < record.offset]
+        kept.append(record)
+    return kept
 
 
 def decode_row(data: bytes) -> tuple[Any, ...]:
