@@ -22,6 +22,7 @@ from streammesh.streams.apps import (
     QueryStatus,
     StreamApp,
     UnknownApplication,
+    check_application_name,
     prepare_state_dir,
 )
 from streammesh.streams.dsl import (
@@ -186,6 +187,7 @@ __all__ = [
     "WindowStore",
     "application_name",
     "call",
+    "check_application_name",
     "col",
     "compile_aggregate",
     "compile_expression",
