@@ -63,6 +63,7 @@ from streammesh.streams.evaluation import (
     compile_predicate,
     type_of,
 )
+from streammesh.streams.formats import FormatError
 from streammesh.streams.functions import (
     Aggregate,
     FunctionError,
@@ -107,7 +108,7 @@ from streammesh.streams.runner import (
     query_layouts,
 )
 from streammesh.streams.service import PreparedApplication, StreamsService
-from streammesh.streams.sql import SourceKind
+from streammesh.streams.sql import SourceKind, SqlError, SqlSyntaxError
 from streammesh.streams.state import (
     ChangelogMismatch,
     KeyValueStore,
@@ -135,6 +136,7 @@ __all__ = [
     "EngineError",
     "ExpressionError",
     "ExpressionTypeError",
+    "FormatError",
     "FunctionError",
     "FunctionFailed",
     "FunctionRegistry",
@@ -169,6 +171,8 @@ __all__ = [
     "Sink",
     "SourceExists",
     "SourceKind",
+    "SqlError",
+    "SqlSyntaxError",
     "StateError",
     "StoreContext",
     "Stream",
