@@ -4,11 +4,21 @@
 ``ksql-test-runner`` files and prints the readable diff (exit 1 on a difference).
 ``streams explain`` plans a script against the mesh and prints each persistent query's plan,
 sink, state stores and internal topics; ``streams run`` runs it in the foreground, as a
-service account, its outputs published as data products, until Ctrl-C.
+service account, its outputs published as data products, until Ctrl-C or ``streams stop``.
+
+The application lifecycle (recorded in the mesh store, see ``StreamsService``): ``streams
+list`` and ``status`` show the applications, their live instances, counters and lag;
+``stop`` asks an application's processes to finish their batch and exit, ``start`` lets it
+run again, ``reset`` makes it start over from the beginning of its inputs and ``delete``
+removes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,16 +28,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from streammesh.cli.errors import ConfirmationRequired
 from streammesh.cli.interrupt import GracefulInterrupt
 from streammesh.cli.mesh_connection import cli_actor, command_target, open_mesh
 from streammesh.cli.options import JsonOption, MeshOption, StoreOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.config import mesh_home
-from streammesh.streams import StreamsError, run_test_files
+from streammesh.streams import StreamsError, prepare_state_dir, run_test_files
 
 if TYPE_CHECKING:
     from streammesh.runtime import MeshRuntime
-    from streammesh.streams import PreparedApplication, QueryProgress, StreamsRunner
+    from streammesh.streams import (
+        AppStatus,
+        PreparedApplication,
+        QueryProgress,
+        StreamsRunner,
+        StreamsService,
+    )
 
 app = typer.Typer(
     help="Stream processing: derive streams from streams in ksqlDB's SQL.",
@@ -259,18 +276,22 @@ def run_command(
             "--interval",
             min=0.1,
             metavar="SECONDS",
-            help="Seconds between progress lines when stdout is not a terminal.",
+            help="Seconds between progress lines when stdout is not a terminal, and between "
+            "heartbeats (on a terminal: 1).",
         ),
     ] = 5.0,
     mesh: MeshOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Run the statements' persistent queries in the foreground until Ctrl-C.
+    """Run the statements' persistent queries in the foreground until Ctrl-C or
+    'streams stop APP'.
 
-    The application reads as --principal (a missing grant refuses to start, naming it); the
-    products its queries publish are applied through governance and their lineage recorded
-    first. Each query runs exactly once where the log has transactions: Ctrl-C finishes and
-    commits the batch in hand, and a new run resumes after it.
+    The application is recorded in the mesh (see 'streams list'), reads as --principal (a
+    missing grant refuses to start, naming it); the products its queries publish are applied
+    through governance and their lineage recorded first. It heartbeats every interval and
+    stops when 'streams stop APP' asks it to. Each query runs exactly once where the log has
+    transactions: stopping finishes and commits the batch in hand, and a new run resumes
+    after it (after 'streams reset APP', from the beginning).
     """
     from streammesh.serde import RegistryResolver
     from streammesh.streams import StreamsRunner
@@ -295,7 +316,14 @@ def run_command(
         )
         with runner:
             runner.check_inputs()
+            # Recorded before publishing: an application name the mesh refuses changes nothing.
+            app = runtime.streams.record(prepared, placement="process", actor=cli_actor())
             runtime.streams.publish(prepared, actor=cli_actor())
+            state_dir = runtime.config.home / "streams" / name
+            if prepare_state_dir(state_dir, app):
+                typer.echo(f"wiped the local state of {name} from before its last reset")
+            period = 1.0 if sys.stdout.isatty() else interval
+            beat = _Heartbeat(runtime.streams, name, period)
             guarantee = runner.applications[0].guarantee.replace("_", "-")
             count = len(prepared.queries)
             # Caught before saying so: a Ctrl-C right after the line still stops cleanly.
@@ -305,15 +333,75 @@ def run_command(
                     f"{f', as {principal}' if principal else ''}); press Ctrl-C to stop."
                 )
                 sys.stdout.flush()
-                _run(runner, lambda: interrupt.requested, interval)
+                beat([])
+                try:
+                    _run(runner, lambda: interrupt.requested or beat.stop_requested, interval, beat)
+                except BaseException as exc:
+                    beat.failed(exc)  # left in the record (alive for 3 more intervals)
+                    raise
             final = runner.progress()
+            beat.leave()
     total_in = sum(item.records_in for item in final)
     total_out = sum(item.records_out for item in final)
     events = "event" if total_in == 1 else "events"
-    typer.echo(f"stopped {name}: {total_in:,} {events} in, {total_out:,} out, committed.")
+    why = f" ({beat.reason})" if beat.reason else ""
+    typer.echo(f"stopped {name}{why}: {total_in:,} {events} in, {total_out:,} out, committed.")
 
 
-def _run(runner: StreamsRunner, stop: Callable[[], bool], interval: float) -> None:
+class _Heartbeat:
+    """Reports a running application's progress to the mesh every interval, and learns from
+    the answer whether it should stop (``streams stop``) or is gone (``streams delete``)."""
+
+    def __init__(self, streams: StreamsService, name: str, interval: float) -> None:
+        self._streams = streams
+        self._name = name
+        self._interval = interval
+        self._host = socket.gethostname()[:200]
+        self._pid = os.getpid()
+        self._instance = f"{self._host[:40]}-{self._pid}-{secrets.token_hex(3)}"
+        self.reason: str | None = None
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.reason is not None
+
+    def __call__(self, progress: Sequence[QueryProgress], error: str | None = None) -> None:
+        from streammesh.streams import Desired, UnknownApplication
+
+        try:
+            app = self._streams.heartbeat(
+                self._name,
+                self._instance,
+                progress,
+                error,
+                host=self._host,
+                pid=self._pid,
+                interval_s=self._interval,
+            )
+        except UnknownApplication:
+            self.reason = "deleted"
+            return
+        if app.desired is Desired.STOPPED and self.reason is None:
+            self.reason = f"stopped by {app.stopped_by or 'someone'}"
+
+    def failed(self, exc: BaseException) -> None:
+        """Record what stopped the run, if the mesh can still be told."""
+        from streammesh.errors import MeshError
+
+        with contextlib.suppress(MeshError):  # the original error matters more
+            self([], f"{type(exc).__name__}: {exc}")
+
+    def leave(self) -> None:
+        """The process exits: it no longer counts as a running instance."""
+        self._streams.leave(self._name, self._instance)
+
+
+def _run(
+    runner: StreamsRunner,
+    stop: Callable[[], bool],
+    interval: float,
+    beat: Callable[[Sequence[QueryProgress]], None],
+) -> None:
     if sys.stdout.isatty():
         from rich.live import Live
 
@@ -321,6 +409,7 @@ def _run(runner: StreamsRunner, stop: Callable[[], bool], interval: float) -> No
 
             def show(progress: Sequence[QueryProgress]) -> None:
                 live.update("\n".join(_line(item) for item in progress), refresh=True)
+                beat(progress)
 
             runner.run(stop, report=show, interval=1.0)
         return
@@ -329,6 +418,7 @@ def _run(runner: StreamsRunner, stop: Callable[[], bool], interval: float) -> No
         for item in progress:
             typer.echo(_line(item))
         sys.stdout.flush()
+        beat(progress)
 
     runner.run(stop, report=plain, interval=interval)
 
@@ -340,3 +430,201 @@ def _line(item: QueryProgress) -> str:
         f"out {item.records_out:,} ({item.out_per_s:,.1f}/s), dead letters "
         f"{item.dead_letters:,}, late {item.late:,}, lag {lag}"
     )
+
+
+# -- the application lifecycle -----------------------------------------------------------------
+
+_AppArgument = Annotated[
+    str, typer.Argument(metavar="APP", show_default=False, help="The application's name.")
+]
+_YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Go ahead without asking for confirmation.")
+]
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    json_output: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """List the stream applications: placement, desired state, instances alive, events in
+    and out (of the live instances), lag and dead letters."""
+    with _local_runtime(ctx, mesh, store) as runtime:
+        statuses = runtime.streams.applications()
+    if json_output:
+        print_json([status.to_json() for status in statuses])
+        return
+    if not statuses:
+        typer.echo("No stream applications; 'streammesh streams run FILE.sql --name APP' runs one.")
+        return
+    from rich.table import Table
+
+    table = Table(box=None)
+    for column in ("NAME", "PLACEMENT", "DESIRED", "ALIVE", "IN", "OUT", "LAG", "DEAD LETTERS"):
+        table.add_column(column, justify="right" if column not in _LEFT else "left")
+    for status in statuses:
+        table.add_row(
+            status.app.name,
+            status.app.placement.value,
+            status.app.desired.value,
+            str(len(status.instances)),
+            f"{status.records_in:,}",
+            f"{status.records_out:,}",
+            f"{status.lag:,}",
+            f"{status.dead_letters:,}",
+        )
+    stdout_console().print(table)
+
+
+_LEFT = frozenset({"NAME", "PLACEMENT", "DESIRED"})
+
+
+@app.command("status")
+def status_command(
+    ctx: typer.Context,
+    name: _AppArgument,
+    json_output: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Show an application: its record, its live instances (host, pid, last heartbeat) and
+    per query events in and out per second, dead letters, late rows and the lag of each
+    input partition."""
+    with _local_runtime(ctx, mesh, store) as runtime:
+        status = runtime.streams.status(name)
+    if json_output:
+        print_json(status.to_json())
+        return
+    typer.echo("\n".join(_status_lines(status)))
+
+
+def _status_lines(status: AppStatus) -> list[str]:
+    app_record = status.app
+    alive = len(status.instances)
+    lines = [
+        f"{app_record.name}: {app_record.desired.value}, {app_record.placement.value}, "
+        f"epoch {app_record.epoch}, {alive} instance{'' if alive == 1 else 's'} alive",
+        f"  principal: {app_record.principal or '(the operator)'}",
+        f"  deployed by {app_record.created_by} at {app_record.created_at:%Y-%m-%d %H:%M:%S}Z, "
+        f"updated {app_record.updated_at:%Y-%m-%d %H:%M:%S}Z",
+    ]
+    if app_record.stopped_by:
+        lines.append(f"  stopped by {app_record.stopped_by}")
+    lines.append("Instances:" if status.instances else "Instances: (none alive)")
+    for instance in status.instances:
+        error = f", last error: {instance.error}" if instance.error else ""
+        lines.append(
+            f"  {instance.instance}: host {instance.host}, pid {instance.pid}, started "
+            f"{instance.started_at:%H:%M:%S}Z, last heartbeat "
+            f"{instance.heartbeat_at:%H:%M:%S}Z{error}"
+        )
+    lines.append("Queries:")
+    for query in status.queries:
+        lines.append(
+            f"  {query.id} -> {query.sink} (group {query.group}): in {query.records_in:,} "
+            f"({query.in_per_s:,.1f}/s), out {query.records_out:,} ({query.out_per_s:,.1f}/s), "
+            f"dead letters {query.dead_letters:,}, late {query.late:,}, lag {query.lag:,}"
+        )
+        for partition in query.partitions:
+            committed = "-" if partition.committed is None else f"{partition.committed:,}"
+            lines.append(
+                f"    {partition.topic}[{partition.partition}]: committed {committed}, "
+                f"end {partition.end:,}, lag {partition.lag:,}"
+            )
+    return lines
+
+
+@app.command("stop")
+def stop_command(
+    ctx: typer.Context, name: _AppArgument, mesh: MeshOption = None, store: StoreOption = None
+) -> None:
+    """Stop an application: each process running it finishes and commits its batch and exits
+    (at its next heartbeat)."""
+    with _local_runtime(ctx, mesh, store) as runtime:
+        runtime.streams.stop(name, actor=cli_actor())
+        alive = len(runtime.streams.status(name).instances)
+    running = f"; {alive} running instance{'' if alive == 1 else 's'} will exit" if alive else ""
+    typer.echo(f"stopped {name}{running}")
+
+
+@app.command("start")
+def start_command(
+    ctx: typer.Context, name: _AppArgument, mesh: MeshOption = None, store: StoreOption = None
+) -> None:
+    """Let a stopped application run again (a 'process' application runs when 'streams run'
+    starts it; the server starts those it hosts)."""
+    with _local_runtime(ctx, mesh, store) as runtime:
+        record = runtime.streams.start(name, actor=cli_actor())
+    hint = (
+        f"; run it with 'streammesh streams run FILE.sql --name {name}'"
+        if record.placement.value == "process"
+        else ""
+    )
+    typer.echo(f"started {name}{hint}")
+
+
+@app.command("reset")
+def reset_command(
+    ctx: typer.Context,
+    name: _AppArgument,
+    yes: _YesOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Make a stopped application start over from the beginning of its inputs.
+
+    Its consumer groups' committed offsets go back to the beginning, its changelog and
+    repartition topics are deleted and its local state is wiped when it next starts. Its
+    output topics and dead-letter topics are kept: the next run writes its results again
+    after the ones already there. Refused while an instance is running.
+    """
+    with _local_runtime(ctx, mesh, store) as runtime:
+        runtime.streams.status(name)  # an unknown application is reported before asking
+        _confirm(
+            yes,
+            f"reset stream application '{name}'",
+            f"Reset '{name}'? It will reprocess its inputs from the beginning; its internal "
+            "topics are deleted (outputs and dead letters are kept).",
+        )
+        record = runtime.streams.reset(name, actor=cli_actor())
+    typer.echo(
+        f"reset {name} (epoch {record.epoch}): the next run reads its inputs from the "
+        "beginning; outputs and dead-letter topics kept"
+    )
+
+
+@app.command("delete")
+def delete_command(
+    ctx: typer.Context,
+    name: _AppArgument,
+    yes: _YesOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Delete a stopped application: its record, committed offsets and internal topics.
+
+    Its output products and dead-letter topics are kept. Refused while an instance is
+    running.
+    """
+    with _local_runtime(ctx, mesh, store) as runtime:
+        runtime.streams.status(name)
+        _confirm(
+            yes,
+            f"delete stream application '{name}'",
+            f"Delete '{name}', its committed offsets and internal topics (outputs and dead "
+            "letters are kept)?",
+        )
+        runtime.streams.delete(name, actor=cli_actor())
+    typer.echo(f"deleted {name}; its outputs and dead-letter topics are kept")
+
+
+def _confirm(yes: bool, action: str, question: str) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfirmationRequired(action)
+    if not typer.confirm(question, default=False, err=True):
+        typer.echo(f"did not {action}", err=True)
+        raise typer.Exit(1)

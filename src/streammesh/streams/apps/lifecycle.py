@@ -81,8 +81,8 @@ def check_application_name(name: str) -> str:
 
 
 def prepare_state_dir(directory: Path, app: StreamApp) -> bool:
-    """Make ``directory`` the local state of ``app``'s current epoch; whether an older
-    state was wiped.
+    """Make ``directory`` the local state of ``app``'s current epoch; whether state of
+    another epoch was wiped.
 
     The directory holds a marker naming the epoch (and the record's creation) its state is
     of. State of another epoch — before a ``reset``, or of an application deleted and
@@ -101,8 +101,8 @@ def prepare_state_dir(directory: Path, app: StreamApp) -> bool:
         except (OSError, ValueError):
             found = None
         if found != wanted:
+            wiped = any(child.name != STATE_MARKER for child in directory.iterdir())
             shutil.rmtree(directory)
-            wiped = True
     directory.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(wanted), encoding="utf-8")
     return wiped
