@@ -19,6 +19,7 @@ Errors::
 from __future__ import annotations
 
 from streammesh.dataplane.consumer import ProductConsumer
+from streammesh.dataplane.decoding import Revealer
 from streammesh.dataplane.errors import (
     ClientClosed,
     DataPlaneError,
@@ -30,6 +31,7 @@ from streammesh.dataplane.errors import (
 from streammesh.dataplane.events import ProductEvent, event_fields, timestamp_of
 from streammesh.dataplane.keys import Key, KeyCodec
 from streammesh.dataplane.producer import ProductProducer
+from streammesh.dataplane.protection import protection_for
 from streammesh.dataplane.service import (
     DataPlane,
     PartitionOffsets,
@@ -52,9 +54,11 @@ __all__ = [
     "ProductConsumer",
     "ProductEvent",
     "ProductProducer",
+    "Revealer",
     "Sample",
     "StreamStats",
     "UnreadableEvent",
     "event_fields",
+    "protection_for",
     "timestamp_of",
 ]

@@ -8,10 +8,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from streammesh.control import ProductContract
-from streammesh.dataplane.decoding import RecordDecoder, Reveal
+from streammesh.dataplane.decoding import RecordDecoder, Reveal, Revealer
 from streammesh.dataplane.errors import ClientClosed, UnreadableEvent
 from streammesh.dataplane.events import ProductEvent
 from streammesh.errors import ConfigError
@@ -90,10 +90,9 @@ class ProductConsumer:
         self.contract = contract
         self.group = group
         self._decoder = RecordDecoder(contract, resolver)
-        self._protection = protection
-        self._reveal: Reveal | None = None if protection is None else self._revealed
-        self._clear = clear
-        self._principal = principal
+        self._reveal: Reveal | None = (
+            None if protection is None else Revealer(protection, clear, principal)
+        )
         self._consumer: Consumer = log.consumer(
             dataclasses.replace(options, group=group, auto_offset_reset=reset)
         )
@@ -230,18 +229,6 @@ class ProductConsumer:
 
     def _event(self, record: Record) -> ProductEvent:
         return self._decoder.event(record, self._reveal)
-
-    def _revealed(self, value: dict[str, Any], record: Record) -> dict[str, Any]:
-        """``value`` with protected fields decrypted (a grant with classified fields) or
-        masked."""
-        assert self._protection is not None  # only used with protection
-        return self._protection.reveal(
-            value,
-            dict(record.headers),
-            record.key or b"",
-            clear=self._clear,
-            principal=self._principal,
-        )
 
     def _report_alive(self) -> None:
         if self._on_alive is not None and time.monotonic() - self._alive_at >= ALIVE_EVERY_S:

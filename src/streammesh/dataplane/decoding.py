@@ -4,6 +4,7 @@ sample share."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from streammesh.control import ProductContract
@@ -11,7 +12,7 @@ from streammesh.dataplane.errors import InvalidKey, UnreadableEvent
 from streammesh.dataplane.events import ProductEvent, timestamp_of
 from streammesh.dataplane.keys import KeyCodec
 from streammesh.log import Record
-from streammesh.privacy import UndecryptableField
+from streammesh.privacy import FieldProtection, UndecryptableField
 from streammesh.registry import SchemaNotFound
 from streammesh.schemas import SchemaError
 from streammesh.serde import Deserializer, SchemaResolver, decode_schema_id
@@ -19,6 +20,37 @@ from streammesh.serde import Deserializer, SchemaResolver, decode_schema_id
 Reveal = Callable[[dict[str, Any], Record], dict[str, Any]]
 """Turns a decoded value into what its reader may see of it (protected fields revealed or
 masked); may raise ``UndecryptableField``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Revealer:
+    """A product's protected fields as one reader may see them: decrypted with ``clear`` (a
+    grant that includes classified fields, or the operator), else masked; a field whose
+    entity key was destroyed stays masked. A :data:`Reveal`.
+
+    Attributes:
+        protection: The product version's field protection.
+        clear: Whether classified fields are decrypted.
+        principal: Who the data keys are handed out to, for the audit log.
+    """
+
+    protection: FieldProtection
+    clear: bool
+    principal: str
+
+    def __call__(self, value: dict[str, Any], record: Record) -> dict[str, Any]:
+        """``value``, the decoded value of ``record``, as the reader may see it.
+
+        Raises:
+            UndecryptableField: a ciphertext header was altered or moved from elsewhere.
+        """
+        return self.protection.reveal(
+            value,
+            dict(record.headers),
+            record.key or b"",
+            clear=self.clear,
+            principal=self.principal,
+        )
 
 
 class RecordDecoder:

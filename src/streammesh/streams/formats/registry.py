@@ -11,7 +11,8 @@ record fields are matched to columns in any case, first match, and a missing fie
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from streammesh.errors import MeshError
 from streammesh.privacy import FieldProtection, PrivacyError
@@ -37,6 +38,10 @@ from streammesh.streams.types import (
     SqlType,
     StructType,
 )
+
+RevealFields = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns a data product's decoded value into what the reader may see of it: encrypted fields
+decrypted or masked (``streammesh.dataplane.Revealer``); may raise ``PrivacyError``."""
 
 
 class AvroSerde:
@@ -186,6 +191,19 @@ class AvroSerde:
             return None
         return _row_of(FormatName.AVRO, self._decode(data), self._columns, self._wrapped)
 
+    def deserialize_revealed(self, data: bytes | None, reveal: RevealFields) -> Row | None:
+        """The row of a data product's record, its decoded value passed through ``reveal``
+        first (its encrypted fields decrypted or masked, as the data plane's consumer does).
+
+        Raises:
+            DeserializationFailed: the bytes cannot be read, or an encrypted field cannot be
+                decrypted (its header was altered).
+        """
+        if data is None:
+            return None
+        datum = _revealed(FormatName.AVRO, self._decode(data), reveal)
+        return _row_of(FormatName.AVRO, datum, self._columns, self._wrapped)
+
     def _decode(self, data: bytes) -> object:
         try:
             return self._deserializer.deserialize(data)
@@ -284,6 +302,15 @@ class JsonSrSerde:
             return None
         return self._json.from_document(document)
 
+    def deserialize_revealed(self, data: bytes | None, reveal: RevealFields) -> Row | None:
+        """As :meth:`AvroSerde.deserialize_revealed`, for a JSON_SR record."""
+        if data is None or data[:1] != b"\x00" or len(data) < 5:
+            return self.deserialize(data)  # nothing to reveal, or refused there naming why
+        document = parse_json(data, FormatName.JSON_SR)
+        if document is None:
+            return None
+        return self._json.from_document(_revealed(FormatName.JSON_SR, document, reveal))
+
 
 class ProtobufSerde:
     """Rows to Protobuf in the wire format and back: writing registers the message ksqlDB
@@ -371,6 +398,27 @@ class ProtobufSerde:
         except MeshError as exc:
             raise DeserializationFailed(FormatName.PROTOBUF, str(exc)) from None
         return _row_of(FormatName.PROTOBUF, message, self._columns, True)
+
+    def deserialize_revealed(self, data: bytes | None, reveal: RevealFields) -> Row | None:
+        """As :meth:`AvroSerde.deserialize_revealed`, for a Protobuf record."""
+        if data is None:
+            return None
+        try:
+            message = self._deserializer.deserialize(data)
+        except MeshError as exc:
+            raise DeserializationFailed(FormatName.PROTOBUF, str(exc)) from None
+        message = _revealed(FormatName.PROTOBUF, message, reveal)
+        return _row_of(FormatName.PROTOBUF, message, self._columns, True)
+
+
+def _revealed(format_name: str, datum: object, reveal: RevealFields) -> object:
+    """``datum`` through ``reveal`` when it is a record of fields (what a product's value is)."""
+    if not isinstance(datum, dict):
+        return datum
+    try:
+        return reveal(datum)
+    except PrivacyError as exc:
+        raise DeserializationFailed(format_name, str(exc)) from None
 
 
 def _check_width(format_name: str, columns: Sequence[Column], row: Sequence[object]) -> None:
