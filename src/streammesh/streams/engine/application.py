@@ -96,6 +96,7 @@ from streammesh.streams.functions.errors import FunctionError
 from streammesh.streams.functions.registry import FunctionRegistry, default_registry
 from streammesh.streams.plan.nodes import Formats, Project, Sink, Source
 from streammesh.streams.planner import PersistentQuery
+from streammesh.streams.products.decryption import InputDecryption
 from streammesh.streams.sql.statements import SourceKind
 from streammesh.streams.state import StoreContext, TaskId
 
@@ -207,6 +208,9 @@ class StreamApplication:
         session_timeout_ms: How long this process may go silent (killed, stuck) before the
             group moves its partitions to the application's other processes.
         heartbeat_interval_ms: How often it tells the group it is alive.
+        decryption: Per input topic that is a data product, how its encrypted fields are
+            read: decrypted or masked for the application, as the data plane's consumer
+            shows them (a field that cannot be decrypted is a dead letter).
 
     Raises:
         UnsupportedPlan: a plan the engine does not run (a join of more than two inputs, a
@@ -233,6 +237,7 @@ class StreamApplication:
         protection: FieldProtection | None = None,
         session_timeout_ms: int = SESSION_TIMEOUT_MS,
         heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
+        decryption: Mapping[str, InputDecryption] | None = None,
     ) -> None:
         if isinstance(query, Sink):
             query = PersistentQuery(name, query)
@@ -280,6 +285,8 @@ class StreamApplication:
         )
         self.protection = protection
         """Encrypts the classified fields of a product sink's values into record headers."""
+        self.decryption: Mapping[str, InputDecryption] = decryption or {}
+        """Per input topic, how a data product's encrypted fields are read."""
         if protection is not None and not (
             isinstance(self.sink_value, AvroSerde) and sink.formats.value_schema is not None
         ):
@@ -615,7 +622,7 @@ class StreamApplication:
         try:
             # A record without a key still has the key columns, as NULLs.
             key_row = self.source_key.deserialize(record.key) or self.null_key
-            value_row = self.source_value.deserialize(record.value)
+            value_row = self._value(self.source_value, record)
             if self.aggregate is not None:
                 self._aggregate(record, task, key_row, value_row, producer)
                 return
@@ -664,6 +671,13 @@ class StreamApplication:
         )
         task.records_out += 1
 
+    def _value(self, serde: RowSerde, record: Record) -> tuple[Any, ...] | None:
+        """The record's value row; a data product's encrypted fields decrypted or masked."""
+        decryption = self.decryption.get(record.topic)
+        if decryption is None:
+            return serde.deserialize(record.value)
+        return decryption.row(serde, record)
+
     def _joined(self, record: Record, task: TaskStats, producer: Producer) -> None:
         """A record of either side through the join, then each output through the WHERE and
         the select list to the sink."""
@@ -690,7 +704,7 @@ class StreamApplication:
                 self._repartition(joined, record, task, producer)
                 return
             key_row = joined.key_serde.deserialize(record.key) or joined.null_key
-            value_row = joined.value_serde.deserialize(record.value)
+            value_row = self._value(joined.value_serde, record)
             if value_row is None:
                 result = state.process(joined.side, JoinInput(key_row, None, record.timestamp_ms))
             else:
@@ -714,7 +728,7 @@ class StreamApplication:
         """
         assert joined.moved_to is not None and joined.keying is not None
         key_row = joined.key_serde.deserialize(record.key) or joined.null_key
-        value_row = joined.value_serde.deserialize(record.value)
+        value_row = self._value(joined.value_serde, record)
         assert value_row is not None  # a stream's records without a value never get here
         row = (*key_row, *value_row, record.timestamp_ms, record.partition, record.offset)
         row, rowtime = joined.rowtime(record, row)
