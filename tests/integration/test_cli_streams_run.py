@@ -97,10 +97,10 @@ def home(tmp_path: Path) -> Path:
     return home
 
 
-def _grant(home: Path, product: str) -> None:
+def _grant(home: Path, product: str, *, classified: bool = False) -> None:
     with MeshRuntime.open(MeshConfig.load(home)) as runtime:
         request = runtime.access.request(
-            product, ACCOUNT, purpose="tests", classified=False, caller=ADMIN
+            product, ACCOUNT, purpose="tests", classified=classified, caller=ADMIN
         )
         if request.state.value != "approved":
             runtime.access.approve(request.id, caller=ADMIN)
@@ -401,18 +401,15 @@ classifications: {email: [pii]}
 """
 CONTACTS = """\
 CREATE STREAM contacts WITH (product='analytics.contacts') AS
-  SELECT id, email, tier FROM crm.customers EMIT CHANGES;
+  SELECT id, email, tier FROM crm.customers WHERE email LIKE '%@example.com' EMIT CHANGES;
 """
 SECRET_EMAIL = "grace.hopper@example.com"
+OTHER_EMAIL = "alan.turing@elsewhere.org"
 
 
-def test_run_encrypts_a_propagated_pii_column_as_the_data_plane_does(
-    home: Path, tmp_path: Path
-) -> None:
-    from streammesh.dataplane import ProductProducer
-    from streammesh.privacy import HEADER_PREFIX
-    from streammesh.serde import RegistryResolver
-
+def _customers(home: Path, tmp_path: Path) -> None:
+    """``crm.customers`` (its ``email`` is pii) with two customers produced through the SDK,
+    their e-mails encrypted as the data plane writes them, and an account to read outputs."""
     repo = tmp_path / "crm"
     repo.mkdir()
     (repo / "customers.avsc").write_text(json.dumps(_CUSTOMERS), encoding="utf-8")
@@ -426,20 +423,26 @@ def test_run_encrypts_a_propagated_pii_column_as_the_data_plane_does(
         runtime.access.create_account(
             "reader-sa", AccountKind.SERVICE_ACCOUNT, team="trading-team", description="", actor="a"
         )
-        # The runner reads its inputs as they are on the log (see docs/streams.md), so the
-        # input's e-mail is written in clear here, as an event from before it was protected:
-        # what matters is what the engine writes to the derived product.
-        contract = runtime.plane.product("crm.customers").contract
-        resolver = RegistryResolver(runtime.registry)
-        with ProductProducer(runtime.log, resolver, contract) as producer:
-            producer.send({"id": "c1", "email": SECRET_EMAIL, "tier": 2})
-    _grant(home, "crm.customers")
+    with Mesh.open(home) as mesh, mesh.producer("crm.customers") as producer:
+        producer.send({"id": "c1", "email": SECRET_EMAIL, "tier": 2})
+        producer.send({"id": "c2", "email": OTHER_EMAIL, "tier": 1})
+        producer.flush()
+
+
+def test_run_reads_classified_input_in_clear_with_a_classified_grant_and_encrypts_the_output(
+    home: Path, tmp_path: Path
+) -> None:
+    from streammesh.privacy import HEADER_PREFIX
+
+    _customers(home, tmp_path)
+    _grant(home, "crm.customers", classified=True)
     running = _start(home, _sql(tmp_path, CONTACTS), "contacts-app", "--principal", ACCOUNT)
     assert running.first_line().startswith("running contacts-app")
     time.sleep(2.0)
     code, printed = running.stop()
     assert code == 0, printed
-    assert "stopped contacts-app: 1 event in, 1 out, committed." in printed
+    # The WHERE saw the clear e-mails: only the example.com customer is a contact.
+    assert "stopped contacts-app: 2 events in, 1 out, committed." in printed
 
     options = ConsumerOptions(group="raw-check", auto_commit=False)
     with MeshRuntime.open(MeshConfig.load(home)) as runtime:
@@ -466,3 +469,17 @@ def test_run_encrypts_a_propagated_pii_column_as_the_data_plane_does(
     assert [event.value for event in clear] == [{"ID": "c1", "EMAIL": SECRET_EMAIL, "TIER": 2}]
     # The mask of an optional field is null, the placeholder the SDK's producer writes too.
     assert [event.value for event in masked] == [{"ID": "c1", "EMAIL": None, "TIER": 2}]
+
+
+def test_run_without_a_classified_grant_computes_over_the_placeholders(
+    home: Path, tmp_path: Path
+) -> None:
+    _customers(home, tmp_path)
+    _grant(home, "crm.customers")
+    running = _start(home, _sql(tmp_path, CONTACTS), "contacts-app", "--principal", ACCOUNT)
+    assert running.first_line().startswith("running contacts-app")
+    time.sleep(2.0)
+    code, printed = running.stop()
+    assert code == 0, printed
+    # The e-mails are placeholders to this application: none is at example.com.
+    assert "stopped contacts-app: 2 events in, 0 out, committed." in printed

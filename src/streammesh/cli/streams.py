@@ -313,6 +313,7 @@ def run_command(
             resolver=RegistryResolver(runtime.registry),
             state_dir=runtime.config.home / "streams" / name,
             protections=prepared.protections,
+            decryption=prepared.decryption,
         )
         with runner:
             runner.check_inputs()

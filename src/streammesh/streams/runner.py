@@ -24,6 +24,7 @@ from streammesh.serde import SchemaResolver
 from streammesh.streams.engine import EngineError, StreamApplication
 from streammesh.streams.functions.registry import FunctionRegistry
 from streammesh.streams.planner import PersistentQuery
+from streammesh.streams.products.decryption import InputDecryption
 from streammesh.streams.state import changelog_topic
 
 __all__ = ["QueryLayout", "QueryProgress", "StreamsRunner", "application_name", "query_layouts"]
@@ -133,6 +134,8 @@ class StreamsRunner:
             default: temporary, restored from the changelogs on each start.
         protections: Per sink topic, what encrypts a product's classified fields into
             record headers (``PreparedApplication.protections``).
+        decryption: Per input topic, how a product's encrypted fields are read: decrypted
+            or masked for the application (``PreparedApplication.decryption``).
 
     Raises:
         UnsupportedPlan: a query the engine does not run yet (e.g. a join), naming it;
@@ -150,6 +153,7 @@ class StreamsRunner:
         resolver: SchemaResolver | None = None,
         state_dir: Path | None = None,
         protections: Mapping[str, FieldProtection] | None = None,
+        decryption: Mapping[str, InputDecryption] | None = None,
     ) -> None:
         self.log = log
         self.name = name
@@ -163,6 +167,7 @@ class StreamsRunner:
                 resolver=resolver,
                 state_dir=state_dir,
                 protection=(protections or {}).get(query.plan.topic),
+                decryption=decryption,
             )
             for query in queries
         ]

@@ -58,6 +58,7 @@ from streammesh.streams.plan import PlanNode, Source, children
 from streammesh.streams.planner import PersistentQuery, Script, plan_statements
 from streammesh.streams.products.catalog import InputProduct, ProductCatalog
 from streammesh.streams.products.classification import column_labels
+from streammesh.streams.products.decryption import InputDecryption, input_decryptions
 from streammesh.streams.products.errors import OutputProductInvalid
 from streammesh.streams.products.grants import check_grants
 from streammesh.streams.products.output import OutputProduct, derive_output
@@ -84,6 +85,8 @@ class PreparedApplication:
             grant with classified fields, or the operator); else over their placeholders.
         protections: Per output product topic, what encrypts the fields governance asks to
             encrypt into record headers (absent: none is).
+        decryption: Per input product topic, how its encrypted fields are read: decrypted
+            where ``clear`` says so, else masked (absent: read as they are on the log).
     """
 
     name: str
@@ -95,6 +98,7 @@ class PreparedApplication:
     plan: Plan | None
     clear: Mapping[str, bool]
     protections: Mapping[str, FieldProtection] = dataclasses.field(default_factory=dict)
+    decryption: Mapping[str, InputDecryption] = dataclasses.field(default_factory=dict)
 
     @property
     def queries(self) -> tuple[PersistentQuery, ...]:
@@ -232,6 +236,15 @@ class StreamsService:
         if plan is not None and plan.errors:
             raise PlanRefused(plan.errors)
         protections = {output.sink.topic: self._protection(output) for output in outputs}
+        protected = {topic: found for topic, found in protections.items() if found is not None}
+        decryption = input_decryptions(
+            [item.record for item in inputs_all],
+            clear,
+            keys=self._keys,
+            policies=self._policies,
+            principal=principal or application,
+            outputs=protected,
+        )
         return PreparedApplication(
             application,
             principal,
@@ -241,7 +254,8 @@ class StreamsService:
             tuple(outputs),
             plan,
             clear,
-            {topic: found for topic, found in protections.items() if found is not None},
+            protected,
+            decryption,
         )
 
     def _protection(self, output: OutputProduct) -> FieldProtection | None:
