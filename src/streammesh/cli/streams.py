@@ -129,7 +129,9 @@ def _local_runtime(
 
 
 def _read_sql(sql_file: Path) -> None:
-    if not sql_file.is_file():
+    from streammesh.streams import is_pipeline_argument  # FILE.sql or module:pipeline
+
+    if not sql_file.is_file() and not is_pipeline_argument(sql_file):
         raise typer.BadParameter(f"{sql_file} is not a file", param_hint="'FILE'")
 
 
@@ -209,10 +211,12 @@ def explain_command(
     it writes, and the state stores and internal topics it creates when it runs. Nothing is
     changed.
     """
+    from streammesh.streams import prepare_source, source_stem
+
     _read_sql(sql_file)
-    application = name or sql_file.stem
+    application = name or source_stem(sql_file)
     with _local_runtime(ctx, mesh, store) as runtime, _sql_errors(sql_file):
-        prepared = runtime.streams.prepare_file(sql_file, application, None)
+        prepared = prepare_source(runtime.streams, sql_file, application, None)
         queries = _engine_view(runtime, prepared)
     document = {
         "application": application,
@@ -294,12 +298,12 @@ def run_command(
     after it (after 'streams reset APP', from the beginning).
     """
     from streammesh.serde import RegistryResolver
-    from streammesh.streams import StreamsRunner
+    from streammesh.streams import StreamsRunner, prepare_source
 
     _read_sql(sql_file)
     with _local_runtime(ctx, mesh, store) as runtime:
         with _sql_errors(sql_file):
-            prepared = runtime.streams.prepare_file(sql_file, name, principal)
+            prepared = prepare_source(runtime.streams, sql_file, name, principal)
         if not prepared.queries:
             raise typer.BadParameter(
                 f"{sql_file} has no persistent query (CREATE ... AS SELECT or INSERT INTO) to run",
@@ -318,7 +322,12 @@ def run_command(
         with runner:
             runner.check_inputs()
             # Recorded before publishing: an application name the mesh refuses changes nothing.
-            app = runtime.streams.record(prepared, placement="process", actor=cli_actor())
+            app = runtime.streams.record(
+                prepared,
+                placement="process",
+                actor=cli_actor(),
+                descriptor=_descriptor_next_to(sql_file),
+            )
             runtime.streams.publish(prepared, actor=cli_actor())
             state_dir = runtime.config.home / "streams" / name
             if prepare_state_dir(state_dir, app):
@@ -347,6 +356,13 @@ def run_command(
     events = "event" if total_in == 1 else "events"
     why = f" ({beat.reason})" if beat.reason else ""
     typer.echo(f"stopped {name}{why}: {total_in:,} {events} in, {total_out:,} out, committed.")
+
+
+def _descriptor_next_to(sql_file: Path) -> str | None:
+    """The descriptor file read with ``FILE.sql`` (``FILE.yaml``), recorded with the script
+    so that whoever runs the application again prepares it the same way."""
+    yaml_path = sql_file.with_suffix(".yaml")
+    return yaml_path.read_text(encoding="utf-8") if yaml_path.is_file() else None
 
 
 class _Heartbeat:
