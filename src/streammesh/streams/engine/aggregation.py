@@ -7,7 +7,9 @@ with the outputs and input offsets. Semantics follow ksqlDB (on Kafka Streams):
 - Stream aggregation adds each row to its group (and to each window the row falls in);
   ``EMIT CHANGES`` emits the group's new row per input, ``EMIT FINAL`` emits a window's row
   once, when stream time (the largest timestamp the task has seen) reaches the window's end
-  plus the grace period.
+  plus the grace period — a session's once stream time passes its end plus the gap plus the
+  grace period, when no row can merge into it any more; sessions merged meanwhile emit
+  nothing.
 - Table aggregation takes a row's earlier contribution back with ``undo`` when the row is
   replaced or deleted (a tombstone), then adds the new one: an update emits the old group's
   row, then the new group's, as Kafka Streams' table aggregation does.
@@ -171,9 +173,12 @@ class CompiledAggregate:
             raise AggregateNotForTables(stream_only)
         if table and node.window is not None:
             raise InvalidWindow(query, "windowing is not supported for table aggregations")
-        if isinstance(node.window, SessionWindow) and self.final:
-            raise InvalidWindow(query, "EMIT FINAL is not supported on SESSION windows yet")
         self.grace = grace_of(node.window) if node.window is not None else 0
+        # A session is final once no row can still merge into it: a row up to ``gap`` after
+        # its end merges, and is not late until stream time passes it by the grace period.
+        self.session_close = (
+            node.window.gap_ms + self.grace if isinstance(node.window, SessionWindow) else 0
+        )
         self.retention = retention_of(query, node.window) if node.window is not None else 0
 
     def store_names(self) -> list[str]:
@@ -288,7 +293,10 @@ class AggregateTask:
         previous = self.stream_time
         self.stream_time = max(self.stream_time, timestamp)
         if isinstance(window, SessionWindow):
-            return self._session(window, group, values, timestamp)
+            updates = self._session(window, group, values, timestamp)
+            if compiled.final and self.stream_time > previous:
+                updates.extend(self._closed_sessions(previous, self.stream_time))
+            return updates
         updates = self._windowed(window, group, values, timestamp)
         if compiled.final and self.stream_time > previous:
             updates.extend(self._closed(window, previous, self.stream_time))
@@ -348,7 +356,9 @@ class AggregateTask:
         found = self.sessions.find_sessions(key, timestamp - gap, timestamp + gap)
         start = min([timestamp, *(item[0] for item in found)])
         end = max([timestamp, *(item[1] for item in found)])
-        if end < self.stream_time - self.compiled.grace:
+        if end < self.stream_time - self.compiled.grace or (
+            self.compiled.final and self._touches_closed(found)
+        ):
             self.late += 1
             return []
         functions = self.compiled.functions
@@ -365,7 +375,7 @@ class AggregateTask:
             ]
             latest = max(latest, old_latest)
             self.sessions.remove(key, old_start, old_end)
-            if (old_start, old_end) != (start, end):
+            if (old_start, old_end) != (start, end) and not self.compiled.final:
                 # The merged-away session leaves the table, stamped with its end as Kafka
                 # Streams stamps session updates.
                 span = WindowSpan(old_start, old_end, session=True)
@@ -375,8 +385,38 @@ class AggregateTask:
             for function, accumulator, value in zip(functions, accumulators, values, strict=True)
         ]
         self.sessions.put(key, start, end, encode_state([accumulators, latest]))
-        span = WindowSpan(start, end, session=True)
-        updates.append(self._update(group, accumulators, span, latest))
+        if not self.compiled.final:
+            span = WindowSpan(start, end, session=True)
+            updates.append(self._update(group, accumulators, span, latest))
+        return updates
+
+    def _touches_closed(self, found: list[tuple[int, int, bytes]]) -> bool:
+        """``EMIT FINAL``: whether a row would merge into a session already closed (emitted):
+        such a row is late, so that an emitted session is never revised. A row can reach one
+        only by bridging it with a session still open (a row merging a closed session alone
+        ends before stream time minus grace, late anyway)."""
+        close = self.stream_time - self.compiled.session_close
+        return any(end < close for _start, end, _data in found)
+
+    def _closed_sessions(self, previous: int, now: int) -> list[Update]:
+        """``EMIT FINAL`` on sessions: the sessions that closed as stream time went from
+        ``previous`` to ``now`` — their end plus gap plus grace is before ``now`` and was not
+        before ``previous`` — by end, key and start. Each key keeps its last closed session
+        (and drops the earlier ones) to recognise a row that would merge into it."""
+        assert self.sessions is not None
+        lead = self.compiled.session_close
+        low = previous - lead if previous >= 0 else -(2**62)
+        high = now - lead - 1
+        if high < low:
+            return []
+        updates = []
+        for key, start, end, data in self.sessions.fetch_ended(low, high):
+            for old_start, old_end, _data in self.sessions.find_sessions(key, -(2**62), start - 1):
+                self.sessions.remove(key, old_start, old_end)
+            accumulators, latest = decode_state(data)
+            group = tuple(decode_state(key))
+            span = WindowSpan(start, end, session=True)
+            updates.append(self._update(group, accumulators, span, latest))
         return updates
 
     def _closed(
@@ -461,7 +501,9 @@ class AggregateTask:
         if self.clock is not None and self.stream_time >= 0:
             if self.windows is not None:
                 self.windows.expire(self.stream_time)
-            if self.sessions is not None:
+            if self.sessions is not None and not self.compiled.final:
+                # With EMIT FINAL the closed sessions leave as later ones close (see
+                # _closed_sessions), not by retention.
                 self.sessions.expire(self.stream_time)
             self.clock.put(_STREAM_TIME, encode_state(self.stream_time))
         for store in self.stores:

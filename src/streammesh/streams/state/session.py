@@ -99,6 +99,23 @@ class SessionStore(ChangelogStore[SessionKey]):
         )
         return [(start, end, value) for (_key, start, end), value in merged]
 
+    def fetch_ended(self, time_from: int, time_to: int) -> list[tuple[bytes, int, int, bytes]]:
+        """Every key's sessions whose end is in ``[time_from, time_to]``, by end, key and
+        start (the sessions an ``EMIT FINAL`` aggregation closes as stream time advances)."""
+        self._check_open("fetch_ended")
+        low, high = check_time("time_from", time_from), check_time("time_to", time_to)
+        rows = self._db.rows(
+            "SELECT key, start, end, value FROM sessions WHERE end BETWEEN ? AND ? "
+            "ORDER BY end, key, start",
+            (low, high),
+        )
+        merged = self._overlay(
+            (((bytes(k), s, e), bytes(v)) for k, s, e, v in rows),
+            lambda sk: low <= sk[2] <= high,
+            lambda sk: (sk[2], sk[0], sk[1]),
+        )
+        return [(key, start, end, value) for (key, start, end), value in merged]
+
     def all(self) -> list[tuple[bytes, int, int, bytes]]:
         """Every session, by key, start and end."""
         self._check_open("all")

@@ -252,6 +252,117 @@ def test_emit_final_emits_each_window_once_when_it_closes() -> None:
     )
 
 
+SESSION_INPUT = (
+    "CREATE STREAM input (id STRING KEY, col1 STRING)"
+    " WITH (kafka_topic='input_topic', value_format='JSON', partitions=1);\n"
+)
+
+
+def session_row(key: str, ts: int) -> dict[str, object]:
+    return {"topic": "input_topic", "key": key, "value": {"COL1": "v1"}, "timestamp": ts}
+
+
+def test_emit_final_on_session_windows_as_ksqldb_suppress_test() -> None:
+    # ksqlDB's suppress.json "should support final results for session windows": gap 5, no
+    # grace. The second k1@5 comes when stream time is 6: its session [0, 5] ended before
+    # 6 - 0, so it is late. Each session is written once, when stream time (30) passes its
+    # end plus gap plus grace; k1's [30, 30] stays open.
+    check(
+        SESSION_INPUT + "CREATE TABLE output AS SELECT id, COUNT(*) AS count FROM input"
+        " WINDOW SESSION (5 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS) GROUP BY id EMIT FINAL;",
+        [
+            session_row("k1", 0),
+            session_row("k1", 5),
+            session_row("k1", 1),
+            session_row("k2", 6),
+            session_row("k1", 5),
+            session_row("k1", 30),
+        ],
+        [
+            windowed("OUTPUT", "k1", {"COUNT": 3}, 5, 0, 5, "session"),
+            windowed("OUTPUT", "k2", {"COUNT": 1}, 6, 6, 6, "session"),
+        ],
+    )
+
+
+def test_emit_final_sessions_merge_silently_and_close_after_gap_plus_grace() -> None:
+    # Gap 10, grace 5: 0 and 12 are two sessions until 6 bridges them (no tombstones, no
+    # intermediate rows). At stream time 27 the row at 22 still merges (its session ends at
+    # 22, not before 27 - 5). [0, 22] closes when stream time passes 22 + 10 + 5: not at 37,
+    # at 38.
+    check(
+        SESSION_INPUT + "CREATE TABLE output AS SELECT id, COUNT(*) AS count, WINDOWSTART AS ws,"
+        " WINDOWEND AS we FROM input WINDOW SESSION (10 MILLISECONDS, GRACE PERIOD 5"
+        " MILLISECONDS) GROUP BY id EMIT FINAL;",
+        [
+            session_row("a", 0),
+            session_row("a", 12),
+            session_row("a", 6),
+            session_row("b", 27),
+            session_row("a", 22),
+            session_row("b", 37),
+            session_row("b", 38),
+        ],
+        [
+            windowed("OUTPUT", "a", {"COUNT": 4, "WS": 0, "WE": 22}, 22, 0, 22, "session"),
+        ],
+    )
+
+
+def test_emit_final_a_row_bridging_into_an_emitted_session_is_late(tmp_path: Path) -> None:
+    # Gap 10, no grace: [0, 0] is written once stream time passes 10. A row at 8 would bridge
+    # it with the open [15, 22] (its session would end at 22, not late by itself); the
+    # written [0, 0] is final, so the row is late and [15, 22] is written alone.
+    sql = (
+        STOCKTRADES + "CREATE TABLE sessions AS SELECT symbol, COUNT(*) AS n FROM stocktrades"
+        " WINDOW SESSION (10 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS) GROUP BY symbol"
+        " EMIT FINAL;"
+    )
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("stocktrades", partitions=1))
+    send_trades(log, [("A", 0), ("A", 15), ("A", 22), ("A", 8), ("B", 41)])
+    with StreamApplication(log, query_of(sql), "final") as app:
+        app.run_until_idle()
+        assert app.stats()[0].late == 1
+    written = [
+        (
+            (r.key or b"")[:-16],
+            struct.unpack(">qq", (r.key or b"")[-16:]),
+            json.loads(r.value or b""),
+        )
+        for r in read(log, "SESSIONS")
+    ]
+    # SessionWindowedSerde: the key, then the session's end and start.
+    assert written == [(b"A", (0, 0), {"N": 1}), (b"A", (22, 15), {"N": 2})]
+    log.close()
+
+
+def test_emit_final_sessions_after_a_restart_are_written_once(tmp_path: Path) -> None:
+    sql = (
+        STOCKTRADES + "CREATE TABLE sessions AS SELECT symbol, COUNT(*) AS n FROM stocktrades"
+        " WINDOW SESSION (10 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS) GROUP BY symbol"
+        " EMIT FINAL;"
+    )
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("stocktrades", partitions=1))
+    send_trades(log, [("A", 0), ("A", 5), ("B", 12)])
+    with StreamApplication(log, query_of(sql), "final") as app:
+        app.run_until_idle()
+    assert read(log, "SESSIONS") == []
+    # Another process without the local files: sessions and stream time come back from the
+    # changelogs, so [0, 5] closes at 16 and the row at 4 (into the closed session) is late.
+    send_trades(log, [("B", 16), ("A", 4), ("B", 40)])
+    with StreamApplication(log, query_of(sql), "final", state_dir=tmp_path / "b") as app:
+        app.run_until_idle()
+        assert app.stats()[0].late == 1
+    values = [(r.key, json.loads(r.value or b"")) for r in read(log, "SESSIONS")]
+    assert values == [
+        (b"A" + struct.pack(">qq", 5, 0), {"N": 2}),
+        (b"B" + struct.pack(">qq", 16, 12), {"N": 2}),
+    ]
+    log.close()
+
+
 USERS = (
     "CREATE TABLE users (userid STRING PRIMARY KEY, regionid STRING, credit INT)"
     " WITH (kafka_topic='users', value_format='JSON', partitions=1);\n"
