@@ -85,6 +85,15 @@ def test_deploying_again_replaces_the_script_and_keeps_creation(runtime: MeshRun
     assert again.queries[0].changelogs  # the aggregation's store
 
 
+def test_record_keeps_the_descriptor_file_given_with_the_script(runtime: MeshRuntime) -> None:
+    prepared = runtime.streams.prepare(FILTER, "app", None)
+
+    app = runtime.streams.record(prepared, placement="server", actor="a", descriptor="a: 1\n")
+
+    assert runtime.streams.application("app").descriptor == "a: 1\n" == app.descriptor
+    assert runtime.streams.status("app").to_json()["descriptor"] == "a: 1\n"
+
+
 def test_a_bad_script_or_name_records_nothing(runtime: MeshRuntime) -> None:
     with pytest.raises(StreamsError, match="line"):
         runtime.streams.deploy(
