@@ -18,10 +18,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from streammesh.log import ConsumerOptions, EventLog, LogError, TopicPartition
+from streammesh.log import ConsumerOptions, EventLog, LogError, TopicNotFound, TopicPartition
 from streammesh.privacy import FieldProtection
 from streammesh.serde import SchemaResolver
-from streammesh.streams.engine import EngineError, StreamApplication
+from streammesh.streams.engine import (
+    EngineError,
+    PartitionMismatch,
+    StreamApplication,
+    UnsupportedPlan,
+)
+from streammesh.streams.engine.join_task import JoinShape
+from streammesh.streams.expressions import Column
 from streammesh.streams.functions.registry import FunctionRegistry
 from streammesh.streams.planner import PersistentQuery
 from streammesh.streams.products.decryption import InputDecryption
@@ -46,7 +53,12 @@ class QueryLayout:
         application: Its engine application (consumer group, transactional id).
         not_supported: Why the engine does not run it yet (``None``: it runs).
         state_stores: Each state store's name and its changelog topic.
-        internal_topics: The topics it creates besides its sink: changelogs, dead letters.
+        internal_topics: The topics it creates besides its sink: changelogs, repartition
+            topics, dead letters.
+        repartition_topics: Among them, the topics rows go through to the task owning their
+            key: a ``GROUP BY`` on something else than the input's key, a join side not keyed
+            by its join value — only over an input of several partitions (as it is on the log
+            now: none when its topic does not exist yet).
     """
 
     query: PersistentQuery
@@ -54,6 +66,7 @@ class QueryLayout:
     not_supported: str | None
     state_stores: tuple[tuple[str, str], ...]
     internal_topics: tuple[str, ...]
+    repartition_topics: tuple[str, ...] = ()
 
 
 def query_layouts(
@@ -66,8 +79,11 @@ def query_layouts(
 ) -> list[QueryLayout]:
     """Each query's :class:`QueryLayout` in the application ``name``; nothing is created.
 
-    A ``GROUP BY`` that moves rows between partitions also creates
-    ``<application>-<query>-repartition`` when it starts on an input of several partitions.
+    Over inputs of several partitions (their topics as the log has them now), a ``GROUP BY``
+    that moves rows between partitions creates ``<application>-<query>-repartition``, a join
+    side not keyed by its join value ``<application>-<query>-repartition-left|right``; a join
+    the engine would refuse when it starts (partition counts that differ, a foreign-key join
+    over several partitions) is ``not_supported``.
     """
     layouts: list[QueryLayout] = []
     for query in queries:
@@ -84,9 +100,53 @@ def query_layouts(
             *(engine.join.store_names() if engine.join is not None else []),
         ]
         changelogs = tuple((store, changelog_topic(application, store)) for store in stores)
-        topics = (*(topic for _, topic in changelogs), engine.dead_letter_topic)
-        layouts.append(QueryLayout(query, application, None, changelogs, topics))
+        refused, moved = _partitioning(log, engine)
+        topics = (*(topic for _, topic in changelogs), *moved, engine.dead_letter_topic)
+        layouts.append(QueryLayout(query, application, refused, changelogs, topics, moved))
     return layouts
+
+
+def _partitioning(log: EventLog, engine: StreamApplication) -> tuple[str | None, tuple[str, ...]]:
+    """What the engine's ``start`` would refuse about its inputs' partitions (``None``: nothing)
+    and the repartition topics it would create — the same rules, without creating anything."""
+    partitions = _partition_count(log, engine.pipeline.source.topic)
+    base = f"{engine.name}-{engine.query.id}-repartition"
+    join = engine.join
+    if join is not None:
+        right = _partition_count(log, join.right.topic)
+        if partitions is None or right is None:
+            return None, ()
+        if right != partitions:
+            left_name = join.left.alias or join.left.name
+            mismatch = PartitionMismatch(
+                left_name, join.right.alias or join.right.name, partitions, right
+            )
+            return str(mismatch), ()
+        if partitions == 1:
+            return None, ()
+        if join.shape is JoinShape.FOREIGN_KEY:
+            refusal = UnsupportedPlan(
+                engine.query.id,
+                f"a foreign-key JOIN over {partitions} partitions (every task would need the"
+                " whole right table)",
+            )
+            return str(refusal), ()
+        return None, tuple(
+            f"{base}-{side.value}" for side, keyed in join.keyed.items() if not keyed
+        )
+    aggregate = engine.pipeline.aggregate
+    if aggregate is None or partitions is None or partitions == 1:
+        return None, ()
+    keys = [column.name for column in engine.pipeline.source.key_columns]
+    grouped = [item.name if isinstance(item, Column) else None for item in aggregate.group_by]
+    return None, (base,) if grouped != keys else ()
+
+
+def _partition_count(log: EventLog, topic: str) -> int | None:
+    try:
+        return log.describe_topic(topic).partitions
+    except TopicNotFound:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
