@@ -130,32 +130,50 @@ def _wait_for_counts(runtime: MeshRuntime, total: int) -> dict[int, list[int]]:
         time.sleep(0.3)
 
 
-def test_two_processes_share_an_application_and_one_takes_over_after_a_kill(
-    tmp_path: Path,
-) -> None:
-    home = tmp_path / "mesh"
+def _share(runtime: MeshRuntime, *processes: _Running) -> int:
+    """Send input until every process has run some (the group gave each a share) and all of
+    it is counted; how many events were sent."""
+    sent = 0
+    deadline = time.monotonic() + WAIT_S
+    while not all(running.events_in() for running in processes):
+        assert time.monotonic() < deadline, [running.last for running in processes]
+        _produce(runtime, sent, 400)
+        sent += 400
+        _wait_for_counts(runtime, sent)
+        while sum(running.events_in() for running in processes) < sent:
+            assert time.monotonic() < deadline, [running.last for running in processes]
+            time.sleep(0.2)
+    return sent
+
+
+def _start_both(home: Path, tmp_path: Path) -> tuple[_Running, _Running]:
     sql = tmp_path / "counts.sql"
     sql.write_text(COUNTS, encoding="utf-8")
     name = f"counts-{uuid.uuid4().hex[:6]}"
     with MeshRuntime.open(MeshConfig.load(home)) as runtime:
         runtime.log.create_topic(TopicSpec("clicks", partitions=PARTITIONS))
-    survivor = _Running(home, sql, name)
-    victim = _Running(home, sql, name)
+    first = _Running(home, sql, name)
+    second = _Running(home, sql, name)
+    for running in (first, second):
+        running.started()
+    return first, second
+
+
+def _assert_each_update_once(counts: dict[int, list[int]], total: int) -> None:
+    per_key = total // KEYS
+    assert sorted(counts) == list(range(KEYS))
+    for key, values in counts.items():
+        assert values == list(range(1, per_key + 1)), (key, values[:5], len(values))
+
+
+def test_two_processes_share_an_application_and_one_takes_over_after_a_kill(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "mesh"
+    survivor, victim = _start_both(home, tmp_path)
     try:
-        for running in (survivor, victim):
-            running.started()
         with MeshRuntime.open(MeshConfig.load(home)) as runtime:
-            # Input arrives until both processes have run some: the group gave each a share.
-            sent = 0
-            deadline = time.monotonic() + WAIT_S
-            while not (survivor.events_in() and victim.events_in()):
-                assert time.monotonic() < deadline, (survivor.last, victim.last)
-                _produce(runtime, sent, 400)
-                sent += 400
-                _wait_for_counts(runtime, sent)
-                while survivor.events_in() + victim.events_in() < sent:
-                    assert time.monotonic() < deadline, (survivor.last, victim.last)
-                    time.sleep(0.2)
+            sent = _share(runtime, survivor, victim)
             _produce(runtime, sent, 2_000)
             time.sleep(0.2)  # the victim is busy with its share of these
             code, _ = victim.finish(signal.SIGKILL)
@@ -171,7 +189,4 @@ def test_two_processes_share_an_application_and_one_takes_over_after_a_kill(
             victim.finish(signal.SIGKILL)
         code, errors = survivor.finish(signal.SIGINT)
     assert code == 0, errors
-    per_key = total // KEYS
-    assert sorted(counts) == list(range(KEYS))
-    for key, values in counts.items():
-        assert values == list(range(1, per_key + 1)), (key, values[:5], len(values))
+    _assert_each_update_once(counts, total)
