@@ -166,6 +166,7 @@ def test_start_and_delete_of_a_stopped_application(home: Path, tmp_path: Path) -
     assert status.returncode == 0, status.stderr
     assert status.stdout.startswith("big-one: running, process, epoch 0, 0 instances alive")
     assert "CSAS_BIG_0 -> big_trades (group big-one)" in status.stdout
+    assert "dead letters 0 (0 on big-one.dead-letter)" in status.stdout
     assert "execution.trades.v1[0]: committed" in status.stdout
     assert _cli(home, "stop", "big-one").stdout == "stopped big-one\n"
     started = _cli(home, "start", "big-one")

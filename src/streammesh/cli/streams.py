@@ -542,7 +542,8 @@ def _status_lines(status: AppStatus) -> list[str]:
         lines.append(
             f"  {query.id} -> {query.sink} (group {query.group}): in {query.records_in:,} "
             f"({query.in_per_s:,.1f}/s), out {query.records_out:,} ({query.out_per_s:,.1f}/s), "
-            f"dead letters {query.dead_letters:,}, late {query.late:,}, lag {query.lag:,}"
+            f"dead letters {query.dead_letters:,} ({query.dead_letter_records:,} on "
+            f"{query.dead_letter_topic}), late {query.late:,}, lag {query.lag:,}"
         )
         for partition in query.partitions:
             committed = "-" if partition.committed is None else f"{partition.committed:,}"

@@ -49,6 +49,7 @@ from streammesh.streams.apps.records import (
     StreamApp,
 )
 from streammesh.streams.apps.store import AppStore
+from streammesh.streams.engine import DEAD_LETTER_SUFFIX
 from streammesh.streams.plan import PlanNode, Source, children
 from streammesh.streams.planner import PersistentQuery
 from streammesh.streams.runner import QueryProgress, application_name, query_layouts
@@ -295,6 +296,11 @@ def describe_queries(
     return found
 
 
+def dead_letter_topic(group: str) -> str:
+    """The dead-letter topic of a query whose engine application (group) is ``group``."""
+    return f"{group}{DEAD_LETTER_SUFFIX}"
+
+
 def _input_topics(node: PlanNode) -> list[str]:
     if isinstance(node, Source):
         return [node.topic]
@@ -327,6 +333,17 @@ class _Offsets:
             PartitionLag(topic, tp.partition, committed.get(tp.partition), end)
             for tp, end in sorted(ends.items())
         )
+
+    def records(self, topic: str) -> int:
+        """How many records ``topic`` holds now (``0`` when it does not exist)."""
+        try:
+            count = self._log.describe_topic(topic).partitions
+            partitions = [TopicPartition(topic, p) for p in range(count)]
+            ends = self._consumer.end_offsets(partitions)
+            beginnings = _beginnings(self._consumer, partitions)
+        except LogError:
+            return 0
+        return sum(max(0, ends[tp] - beginnings[tp]) for tp in partitions)
 
     def __enter__(self) -> _Offsets:
         return self
@@ -365,6 +382,8 @@ def _status(app: StreamApp, live: Sequence[Instance], offsets: _Offsets) -> AppS
                 partitions=tuple(
                     lag for topic in query.inputs for lag in offsets.lags(query.group, topic)
                 ),
+                dead_letter_topic=dead_letter_topic(query.group),
+                dead_letter_records=offsets.records(dead_letter_topic(query.group)),
             )
         )
     return AppStatus(app, tuple(live), tuple(queries))

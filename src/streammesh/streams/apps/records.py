@@ -224,6 +224,9 @@ class QueryStatus:
         in_per_s: Input records per second, as of their last heartbeats.
         out_per_s: Output records per second, as of their last heartbeats.
         partitions: The lag of each input partition (read from the log now).
+        dead_letter_topic: Where the query sends what it cannot process.
+        dead_letter_records: The records on that topic now, whoever wrote them and when
+            (``0`` before the query first ran).
     """
 
     id: str
@@ -236,6 +239,8 @@ class QueryStatus:
     in_per_s: float
     out_per_s: float
     partitions: tuple[PartitionLag, ...]
+    dead_letter_topic: str = ""
+    dead_letter_records: int = 0
 
     @property
     def lag(self) -> int:
@@ -256,6 +261,8 @@ class QueryStatus:
             "out_per_s": self.out_per_s,
             "lag": self.lag,
             "partitions": [item.to_json() for item in self.partitions],
+            "dead_letter_topic": self.dead_letter_topic,
+            "dead_letter_records": self.dead_letter_records,
         }
 
 
@@ -286,8 +293,9 @@ class AppStatus:
 
     @property
     def dead_letters(self) -> int:
-        """Records the live instances sent to the dead-letter topics."""
-        return sum(query.dead_letters for query in self.queries)
+        """Records on the application's dead-letter topics (kept across runs and resets,
+        unlike the live instances' counters)."""
+        return sum(query.dead_letter_records for query in self.queries)
 
     @property
     def lag(self) -> int:

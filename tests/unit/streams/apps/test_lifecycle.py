@@ -167,6 +167,25 @@ def test_status_sums_live_instances_and_reads_lag_per_partition(runtime: MeshRun
     assert document["alive"] == 1 and document["queries"][0]["lag"] == 3
 
 
+def test_dead_letters_are_counted_on_the_topic_after_the_process_left(
+    runtime: MeshRuntime,
+) -> None:
+    runtime.streams.deploy("app", FILTER, principal=None, placement="process", actor="ada")
+    send(runtime.log, [("a", 900), ("b", 800)])
+    with runtime.log.producer() as producer:
+        producer.send("trades", b"not json", key=b"c")
+        producer.flush()
+    with _run_once(runtime, "app", FILTER, records=3):
+        pass
+
+    status = runtime.streams.status("app")
+
+    assert status.instances == () and status.queries[0].dead_letters == 0  # no live counters
+    assert status.queries[0].dead_letter_topic == "app.dead-letter"
+    assert status.queries[0].dead_letter_records == 1 == status.dead_letters
+    assert runtime.streams.applications()[0].to_json()["dead_letters"] == 1
+
+
 def test_reset_is_refused_while_an_instance_is_alive(runtime: MeshRuntime) -> None:
     runtime.streams.deploy("app", COUNTS, principal=None, placement="process", actor="ada")
     runtime.streams.heartbeat("app", "p1", [], None, host="h", pid=os.getpid(), interval_s=60)
