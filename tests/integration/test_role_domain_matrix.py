@@ -136,6 +136,40 @@ def _setup(world: World) -> None:
         world.ids[f"token-{caller}"] = token["id"]
     world.ids["grant"] = _request(world, TRADES, "trade-reader", classified=False)
     world.ids["proposal"] = world.ids["proposal-admin"]
+    _stream_apps(world)
+
+
+STREAM_SA = "stream-sa"
+
+
+def _stream_sql(product: str) -> str:
+    return (
+        f"CREATE STREAM s WITH (product='{product}') AS SELECT trade_id, price "
+        f"FROM {TRADES} WHERE price > 5 EMIT CHANGES;"
+    )
+
+
+def _stream_apps(world: World) -> None:
+    """A service account of the execution team with a grant on the trades, the application
+    ``matrix-app`` and one ``del-<caller>`` per caller (not hosted: the matrix's server does
+    not host stream applications, so none has a live instance)."""
+    team = {"name": "execution-team", "domain": "execution", "email": "ex@example.com"}
+    world.ok("POST", "/teams", json=team)  # an output product's owner is its team's e-mail
+    world.ok(
+        "POST",
+        "/principals",
+        json={"name": STREAM_SA, "kind": "service-account", "team": "execution-team"},
+    )
+    request_id = _request(world, TRADES, STREAM_SA, classified=False)
+    if world.ok("GET", f"/access/requests/{request_id}")["state"] != "approved":
+        world.ok("POST", f"/access/requests/{request_id}/approve", json={})
+    for name in ("matrix-app", *(f"del-{caller}" for caller in CALLERS)):
+        body = {
+            "name": name,
+            "sql": _stream_sql(f"execution.{name.replace('-', '_')}"),
+            "principal": STREAM_SA,
+        }
+        world.ok("POST", "/streams", json=body)
 
 
 def _request(world: World, product: str, application: str, *, classified: bool) -> str:
@@ -154,7 +188,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     mesh = tmp_path_factory.mktemp("matrix") / "mesh"
     mesh.mkdir()
     (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
-    settings = ServerSettings(mesh=mesh)
+    settings = ServerSettings(mesh=mesh, host_streams=False)
     app = create_app(settings)
     with open_store(settings.resolved_store_url) as store:
         tokens = {
@@ -207,6 +241,41 @@ _RUN_EVENT = {
 }
 
 ROWS: tuple[Row, ...] = (
+    # -- stream applications (first: a later row describes the team again without its e-mail,
+    # which a derived product's owner needs): reading is open, changing needs the service
+    # account's domain
+    Row("GET", "/api/v1/streams", anyone()),
+    Row("GET", "/api/v1/streams/{name}", anyone(), _with("/streams/matrix-app")),
+    Row(
+        "POST",
+        "/api/v1/streams/explain",
+        anyone(),
+        _with("/streams/explain", json={"sql": _stream_sql("execution.explained")}),
+    ),
+    Row(
+        "POST",
+        "/api/v1/streams",
+        owners(201),
+        lambda _world, caller: (
+            "/streams",
+            {
+                "json": {
+                    "name": f"dep-app-{caller}",
+                    "sql": _stream_sql(f"execution.app_{caller}"),
+                    "principal": STREAM_SA,
+                }
+            },
+        ),
+    ),
+    Row("POST", "/api/v1/streams/{name}/stop", owners(), _with("/streams/matrix-app/stop")),
+    Row("POST", "/api/v1/streams/{name}/start", owners(), _with("/streams/matrix-app/start")),
+    Row("POST", "/api/v1/streams/{name}/reset", owners(), _with("/streams/matrix-app/reset")),
+    Row(
+        "DELETE",
+        "/api/v1/streams/{name}",
+        owners(),
+        lambda _world, caller: (f"/streams/del-{caller}", {}),
+    ),
     # -- reading the mesh: any token ---------------------------------------------------------
     Row("GET", "/api/v1/whoami", anyone()),
     Row("GET", "/api/v1/products", anyone()),

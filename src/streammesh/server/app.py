@@ -33,6 +33,7 @@ from streammesh.server.registry import router as registry_router
 from streammesh.server.request_limits import limit_requests
 from streammesh.server.settings import ServerSettings
 from streammesh.server.ui import router as ui_router
+from streammesh.streams import start_stream_host
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class _MeshLifetime:
         self._mesh: MeshRuntime | None = None
         self._slo_checker: Stoppable | None = None
         self._notifier: Stoppable | None = None
+        self._stream_host: Stoppable | None = None
 
     def open(self) -> ServerContext:
         self._settings.mesh.mkdir(parents=True, exist_ok=True)
@@ -121,8 +123,17 @@ class _MeshLifetime:
             self._slo_checker = start_slo_checker(self._mesh)
         if self._mesh is not None:  # notification delivery (notify), stopped in close()
             self._notifier = start_notifier(self._mesh)
+        if self._mesh is not None and self._settings.host_streams:  # stopped in close()
+            mesh = self._mesh
+            self._stream_host = start_stream_host(
+                mesh.streams, mesh.store, mesh.log, mesh.registry, mesh.config.home
+            )
 
     def close(self) -> None:
+        # Stream applications first: each finishes and commits its batch while the mesh is open.
+        host, self._stream_host = self._stream_host, None
+        if host is not None:
+            host.stop()
         notifier, self._notifier = self._notifier, None
         if notifier is not None:  # notification delivery (notify), started in start()
             notifier.stop()

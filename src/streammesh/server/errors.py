@@ -110,6 +110,24 @@ from streammesh.registry import (
 )
 from streammesh.schemas import InvalidSchema, UnresolvedReference
 from streammesh.store import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
+from streammesh.streams import (
+    ApplicationError,
+    ApplicationRunning,
+    DslError,
+    EngineError,
+    ExpressionError,
+    FormatError,
+    FunctionError,
+    GrantMissing,
+    InvalidApplicationName,
+    OutputProductInvalid,
+    PlanError,
+    SqlError,
+    StateError,
+    StreamsError,
+    UnknownApplication,
+    UnknownSource,
+)
 
 REGISTRY_PREFIX = "/registry"
 REGISTRY_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -180,6 +198,23 @@ class RequestTooDeep(ServerError):
         super().__init__(
             f"the JSON body is nested deeper than {limit} levels (at byte {offset}); "
             "flatten it (the limit is 'server.request_limits.json_depth' in mesh.yaml)"
+        )
+
+
+class OperatorApplication(ServerError):
+    """A caller that does not act mesh-wide deploying or changing a stream application that
+    runs as the mesh's operator (no service account, or one without a team): the operator reads
+    every product in clear, so only governance and platform admins may (HTTP 403)."""
+
+    def __init__(self, principal: str, action: str, application: str) -> None:
+        self.principal = principal
+        self.action = action
+        self.application = application
+        super().__init__(
+            f"'{principal}' may not {action} stream application '{application}': it runs as "
+            "the mesh's operator (no service account of a team), which reads every product in "
+            "clear; only governance and platform admins may. Give it a service account of "
+            "your team as its principal"
         )
 
 
@@ -303,6 +338,25 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     InvalidOffsets: ErrorCode(422, 422, "invalid-offsets"),
     InvalidGroup: ErrorCode(422, 422, "invalid-group"),
     TooManyWaits: ErrorCode(429, 42902, "too-many-waits"),
+    # Stream applications (/api/v1/streams): the script, its plan, grants and lifecycle.
+    UnknownApplication: ErrorCode(404, 404, "stream-application-not-found"),
+    ApplicationRunning: ErrorCode(409, 409, "stream-application-running"),
+    InvalidApplicationName: ErrorCode(422, 422, "invalid-stream-application-name"),
+    ApplicationError: ErrorCode(409, 409, "stream-application-refused"),
+    OperatorApplication: ErrorCode(403, 40308, "principal-required"),
+    GrantMissing: ErrorCode(403, 40309, "grant-missing"),
+    SqlError: ErrorCode(422, 422, "invalid-sql"),
+    UnknownSource: ErrorCode(422, 422, "unknown-source"),
+    PlanError: ErrorCode(422, 422, "invalid-query"),
+    ExpressionError: ErrorCode(422, 422, "invalid-expression"),
+    FunctionError: ErrorCode(422, 422, "invalid-function"),
+    FormatError: ErrorCode(422, 422, "invalid-format"),
+    OutputProductInvalid: ErrorCode(422, 422, "invalid-output-product"),
+    EngineError: ErrorCode(422, 422, "unsupported-query"),
+    DslError: ErrorCode(422, 422, "invalid-pipeline"),
+    # Local state of a stream application: a fault of this process, not the request.
+    StateError: ErrorCode(500, 50001, "stream-state-error"),
+    StreamsError: ErrorCode(422, 422, "invalid-stream-application"),
 }
 
 INTERNAL_ERROR = ErrorCode(500, 50001, "internal-error")
@@ -340,6 +394,18 @@ def details_of(exc: BaseException) -> list[dict[str, Any]]:
                 "column": problem.column,
             }
             for problem in exc.problems
+        ]
+    if isinstance(exc, ExpressionError) and exc.position is not None:
+        position = exc.position
+        return [{"line": position.line, "column": position.column, "message": str(exc)}]
+    if isinstance(exc, (SqlError, PlanError)) and exc.line is not None:
+        return [
+            {
+                "line": exc.line,
+                "column": exc.column,
+                "message": exc.detail,
+                "excerpt": exc.excerpt,
+            }
         ]
     if isinstance(exc, InvalidEvent):
         return [

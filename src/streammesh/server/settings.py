@@ -64,6 +64,8 @@ class ServerSettings(BaseModel):
             configuration says (``$STREAMMESH_STORE``, ``mesh.yaml``, else ``<mesh>/meta.db``).
         limits: request size limits; ``None`` means ``server.request_limits`` in
             ``mesh.yaml``, else the defaults of :class:`RequestLimits`.
+        host_streams: whether this process hosts the stream applications deployed with
+            placement ``server`` (``streammesh up --no-streams`` serves the API only).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -74,6 +76,7 @@ class ServerSettings(BaseModel):
     log_url: str | None = None
     store_url: str | None = None
     limits: RequestLimits | None = None
+    host_streams: bool = True
 
     def request_limits(self) -> RequestLimits:
         """:attr:`limits` if given, else ``server.request_limits`` in the mesh's

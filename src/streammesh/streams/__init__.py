@@ -73,6 +73,7 @@ from streammesh.streams.functions import (
     udaf,
     udf,
 )
+from streammesh.streams.hosting import StreamHost, start_stream_host
 from streammesh.streams.plan import (
     DuplicateKey,
     InvalidQuery,
@@ -178,6 +179,7 @@ __all__ = [
     "Stream",
     "StreamApp",
     "StreamApplication",
+    "StreamHost",
     "StreamsError",
     "StreamsRunner",
     "StreamsService",
@@ -210,6 +212,7 @@ __all__ = [
     "run_test",
     "run_test_files",
     "source_stem",
+    "start_stream_host",
     "stream",
     "table",
     "type_of",

@@ -25,6 +25,7 @@ from streammesh.server.api import (
     privacy,
     products,
     schemas,
+    stream_apps,
     streams,
     tokens,
     whoami,
@@ -53,6 +54,7 @@ for module in (
     lineage,
     observe,
     notify,
+    stream_apps,
     tokens,
 ):
     router.include_router(module.router)

@@ -1,0 +1,199 @@
+"""A running ``streammesh up`` hosts the stream applications deployed over
+``POST /api/v1/streams``: the output product receives the results of the events produced
+through REST; stopping it leaves no instance; starting it again resumes after its last commit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.api_v1_support import MESH_YAML, avro, descriptor, sources
+from tests.support.streammesh_server import StreammeshServer
+
+TRADES = "execution.stocktrades"
+BIG = "execution.big_trades"
+SQL = f"""\
+CREATE STREAM big WITH (product='{BIG}') AS
+  SELECT trade_id, symbol, price
+  FROM {TRADES}
+  WHERE price > 500 EMIT CHANGES;
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServer]:
+    mesh = tmp_path_factory.mktemp("hosting") / "mesh"
+    mesh.mkdir()
+    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    with StreammeshServer(mesh) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api(served: StreammeshServer) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {served.admin_token}"}
+    with httpx.Client(base_url=f"{served.url}/api/v1", headers=headers, timeout=30) as client:
+        _setup(client)
+        yield client
+
+
+def _ok(answer: httpx.Response) -> Any:
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()
+
+
+def _setup(client: httpx.Client) -> None:
+    _ok(client.post("/domains", json={"name": "execution"}))
+    team = {"name": "execution-team", "domain": "execution", "email": "ex@example.com"}
+    _ok(client.post("/teams", json=team))
+    account = {"name": "big-sa", "kind": "service-account", "team": "execution-team"}
+    _ok(client.post("/principals", json=account))
+    _ok(client.post("/apply", json=sources((descriptor(TRADES), avro()))))
+    request = _ok(
+        client.post(
+            "/access/requests",
+            json={"product": TRADES, "application": "big-sa", "purpose": "tests"},
+        )
+    )
+    if request["state"] != "approved":
+        _ok(client.post(f"/access/requests/{request['id']}/approve", json={}))
+
+
+def _produce(client: httpx.Client, prices: list[float], first: int = 0) -> None:
+    events = [
+        {"trade_id": f"t{first + n}", "symbol": "ACME", "price": price}
+        for n, price in enumerate(prices)
+    ]
+    _ok(client.post(f"/products/{TRADES}/events", json={"events": events}))
+
+
+def _wait(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+class _Output:
+    """The output product read through REST as one consumer group, accumulated."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+        self.ids: list[str] = []
+
+    def read(self) -> list[str]:
+        answer = self._client.get(
+            f"/products/{BIG}/events", params={"group": "hosting-check", "timeout": 0.5}
+        )
+        if answer.status_code == 404:  # not published yet: the host publishes it at start
+            return self.ids
+        self.ids += [event["value"]["TRADE_ID"] for event in _ok(answer)["events"]]
+        return self.ids
+
+
+def _status(client: httpx.Client) -> dict[str, Any]:
+    found: dict[str, Any] = _ok(client.get("/streams/big-app"))
+    return found
+
+
+def test_the_server_hosts_a_deployed_application(api: httpx.Client) -> None:
+    deployed = _ok(
+        api.post("/streams", json={"name": "big-app", "sql": SQL, "principal": "big-sa"})
+    )
+    assert deployed["placement"] == "server" and deployed["desired"] == "running"
+    status = _wait("an instance", lambda: _status(api)["alive"] == 1 and _status(api))
+    assert status["instances"][0]["error"] is None
+    _produce(api, [100.0, 600.0, 700.0, 5.0])
+    output = _Output(api)
+    _wait("the results", lambda: len(output.read()) >= 2)
+    assert sorted(output.read()) == ["t1", "t2"]
+    counted = _wait("the counters", lambda: _status(api)["records_in"] >= 4 and _status(api))
+    assert counted["records_out"] == 2 and counted["lag"] == 0
+
+    stopped = _ok(api.post("/streams/big-app/stop"))
+    assert stopped["desired"] == "stopped"
+    _wait("no instance", lambda: _status(api)["alive"] == 0)
+    _produce(api, [900.0, 1.0], first=10)
+    time.sleep(3)  # stopped: nothing of the new events is output
+    assert sorted(output.read()) == ["t1", "t2"]
+    assert _status(api)["lag"] == 2
+
+    _ok(api.post("/streams/big-app/start"))
+    _wait("the new result", lambda: "t10" in output.read())
+    assert sorted(output.read()) == ["t1", "t10", "t2"]  # resumed after its last commit
+    _wait("an instance again", lambda: _status(api)["alive"] == 1)
+
+    _ok(api.post("/streams/big-app/stop"))
+    _wait("no instance", lambda: _status(api)["alive"] == 0)
+    _ok(api.delete("/streams/big-app"))
+    assert api.get("/streams").json() == []
+
+
+def test_a_failing_application_is_restarted_with_its_error_recorded(
+    api: httpx.Client, served: StreammeshServer
+) -> None:
+    sql = (
+        "CREATE STREAM raw (id INT KEY, price INT) WITH (kafka_topic='raw_prices', "
+        "value_format='JSON', partitions=1);\n"
+        "CREATE STREAM dear WITH (kafka_topic='dear_prices', value_format='JSON') AS\n"
+        "  SELECT id, price FROM raw WHERE price > 5 EMIT CHANGES;"
+    )
+    # The input topic exists when deployed (refused otherwise), then disappears: each run
+    # fails until it is back.
+    _create_topic(served.mesh, "raw_prices")
+    _ok(api.post("/streams", json={"name": "dear-app", "sql": sql}))
+    _ok(api.post("/streams/dear-app/stop"))
+    _wait("no instance", lambda: _ok(api.get("/streams/dear-app"))["alive"] == 0)
+    _delete_topic(served.mesh, "raw_prices")
+    _ok(api.post("/streams/dear-app/start"))
+    failing = _wait(
+        "the error",
+        lambda: [
+            item
+            for item in _ok(api.get("/streams/dear-app"))["instances"]
+            if item["error"] and "raw_prices" in item["error"]
+        ],
+    )
+    assert "TopicNotFound" in failing[0]["error"]
+    _create_topic(served.mesh, "raw_prices")
+    _wait(
+        "a run",
+        lambda: any(
+            query["query"]
+            for item in _ok(api.get("/streams/dear-app"))["instances"]
+            for query in item["progress"]
+        ),
+    )
+    _ok(api.post("/streams/dear-app/stop"))
+
+
+def _create_topic(mesh: Path, topic: str) -> None:
+    from streammesh.config import MeshConfig
+    from streammesh.log import TopicSpec, open_log
+
+    log = open_log(MeshConfig.load(mesh).log_url)
+    try:
+        log.create_topic(TopicSpec(topic, partitions=1))
+    finally:
+        log.close()
+
+
+def _delete_topic(mesh: Path, topic: str) -> None:
+    from streammesh.config import MeshConfig
+    from streammesh.log import open_log
+
+    log = open_log(MeshConfig.load(mesh).log_url)
+    try:
+        log.delete_topic(topic)
+    finally:
+        log.close()
