@@ -896,7 +896,9 @@ class StreamApplication:
                 key_bytes, _value_row(self.pipeline.sink, key, value), headers
             )
         window = update.window
-        if window is not None:
+        # A data product's key is its key field alone, as the data plane writes and reads it;
+        # the window bounds are value columns there (WINDOWSTART, WINDOWEND).
+        if window is not None and self.pipeline.sink.formats.value_schema is None:
             # ksqlDB's windowed keys: TimeWindowedSerde appends the 8-byte big-endian start,
             # SessionWindowedSerde the end and then the start.
             if window.session:
