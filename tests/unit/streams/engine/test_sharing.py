@@ -28,6 +28,7 @@ from streammesh.log import (
 from streammesh.streams.engine import StreamApplication
 from streammesh.streams.engine.instance import claim_instance
 from streammesh.streams.planner import PersistentQuery, plan_statements
+from streammesh.streams.runner import StreamsRunner
 from streammesh.streams.sql import parse_statements
 from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 
@@ -249,3 +250,39 @@ def test_an_instance_id_is_kept_for_the_next_process_with_the_same_state_dir(
     assert again.id == first.id
     again.release()
     second.release()
+
+
+def test_streams_runners_of_one_application_report_the_partitions_each_runs(
+    tmp_path: Path,
+) -> None:
+    log = open_log(f"embedded://{tmp_path}/log")
+    sql = (
+        "CREATE STREAM trades (id INT KEY, qty INT) WITH (kafka_topic='trades',"
+        " value_format='JSON');\nCREATE STREAM big AS SELECT id, qty FROM trades;"
+    )
+    log.create_topic(TopicSpec("trades", partitions=PARTITIONS))
+    with log.producer() as producer:
+        for n in range(40):
+            producer.send("trades", b'{"QTY": %d}' % n, key=int_key(n), timestamp_ms=1 + n)
+    runners = [
+        StreamsRunner(log, [query(sql)], "shared", state_dir=tmp_path / f"state-{n}")
+        for n in range(2)
+    ]
+    try:
+        for runner in runners:
+            runner.start()
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            for runner in runners:
+                runner.poll_round()
+            progress = [runner.progress()[0] for runner in runners]
+            if sum(item.records_in for item in progress) == 40 and all(
+                item.partitions for item in progress
+            ):
+                break
+            assert time.monotonic() < deadline, progress
+    finally:
+        for runner in runners:
+            runner.close()
+        log.close()
+    assert sorted(p for item in progress for p in item.partitions) == list(range(PARTITIONS))
