@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import cast
 
 from streammesh.streams.formats.base import Column, FormatName, Row
@@ -24,14 +25,15 @@ from streammesh.streams.formats.values import (
     from_json,
     java_double,
     reader_for,
+    writer_for,
 )
-from streammesh.streams.formats.values import to_json as value_to_json
 from streammesh.streams.types import SqlType
 
 _WIRE_HEADER = 5
 _DECODER = json.JSONDecoder(parse_float=Decimal)
 """One decoder for every parse: ``json.loads(..., parse_float=...)`` builds a new one per
 call, which costs more than parsing a small record."""
+_SCAN: Callable[[str, int], tuple[object, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _BOM = "\ufeff"
 _NAME_CACHE_MAX = 1_024
 """Property names remembered per serde; more (documents with ever new names) start over."""
@@ -50,8 +52,11 @@ class JsonSerde:
         "_format",
         "_keys",
         "_matches",
+        "_plans",
         "_readers",
+        "_typed",
         "_wrapped",
+        "_writers",
     )
 
     def __init__(
@@ -75,6 +80,13 @@ class JsonSerde:
         self._readers: tuple[_Reader, ...] = tuple(
             reader_for(column.type) for column in self._columns
         )
+        self._typed = tuple(
+            (reader, column.type, column.name)
+            for reader, column in zip(self._readers, self._columns, strict=True)
+        )
+        # Per sequence of property names seen, the property each column takes (see _plan).
+        self._plans: dict[tuple[object, ...], Callable[[dict[str, object]], list[object]]] = {}
+        self._writers = tuple(writer_for(column.type, column.name) for column in self._columns)
         # Property names as written: Jackson-compatible, ASCII-escaped like ``dumps``.
         self._keys = tuple(json.dumps(column.name) + ":" for column in self._columns)
 
@@ -108,10 +120,7 @@ class JsonSerde:
                 f"the row has {len(row)} values for {len(self._columns)} columns",
             )
         try:
-            return [
-                value_to_json(value, column.type, column.name)
-                for column, value in zip(self._columns, row, strict=True)
-            ]
+            return [write(value) for write, value in zip(self._writers, row, strict=True)]
         except ValueMismatch as exc:
             raise SerializationFailed(self._format, exc.path, exc.reason) from None
 
@@ -144,6 +153,23 @@ class JsonSerde:
                 f"expected a JSON object with the columns "
                 f"{', '.join(column.name for column in self._columns)}, got {describe(document)}",
             )
+        if type(document) is dict:
+            # The usual case: documents of one shape, whose plan is known.
+            names = tuple(document)
+            plan = self._plans.get(names)
+            if plan is None:
+                plan = self._plan(names)
+            try:
+                return tuple(
+                    [
+                        None if value is None else read(value, kind, name)
+                        for value, (read, kind, name) in zip(
+                            plan(document), self._typed, strict=True
+                        )
+                    ]
+                )
+            except ValueMismatch as exc:
+                raise DeserializationFailed(self._format, exc.reason, exc.path) from None
         columns = self._columns
         values: list[object] = [None] * len(columns)
         # Per column: 0 no property yet, 1 a property of another case, 2 the exact name. As
@@ -170,6 +196,44 @@ class JsonSerde:
         except ValueMismatch as exc:
             raise DeserializationFailed(self._format, exc.reason, exc.path) from None
         return tuple(values)
+
+    def _plan(self, names: tuple[object, ...]) -> Callable[[dict[str, object]], list[object]]:
+        """For documents with exactly these property names, in this order: the values each
+        column takes, by the rule of :meth:`from_document` (the exact name, else the first
+        property of another case), as one C-level item getter."""
+        taken: list[object] = [None] * len(self._columns)
+        found = [0] * len(self._columns)
+        for name in names:
+            match = self._matches.get(name)
+            if match is None:
+                match = self._match(name)
+            for index, exact in match:
+                if exact:
+                    taken[index], found[index] = name, 2
+                elif not found[index]:
+                    taken[index], found[index] = name, 1
+        plan: Callable[[dict[str, object]], list[object]]
+        if not all(found):
+            present = [(index, name) for index, name in enumerate(taken) if found[index]]
+            width = len(taken)
+
+            def partial(document: dict[str, object]) -> list[object]:
+                values: list[object] = [None] * width
+                for index, name in present:
+                    values[index] = document[name]  # type: ignore[index]
+                return values
+
+            plan = partial
+        elif len(taken) == 1:
+            only = taken[0]
+            plan = lambda document: [document[only]]  # type: ignore[index]  # noqa: E731
+        else:
+            getter = itemgetter(*taken)
+            plan = lambda document: getter(document)  # noqa: E731
+        if len(self._plans) >= _NAME_CACHE_MAX:
+            self._plans.clear()
+        self._plans[names] = plan
+        return plan
 
     def _match(self, name: object) -> _Match:
         """The columns the property ``name`` matches, remembered for the next records."""
@@ -214,7 +278,16 @@ def parse_json(data: bytes, format_name: str) -> object:
         text = data.decode("utf-8")
         if text.startswith(_BOM):  # as json.loads, which the decoder alone does not check
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        return _DECODER.decode(text)
+        # The decoder's C scanner on its own: a document with no whitespace around it (what
+        # producers write) skips decode()'s Python frames and regular expressions. Anything
+        # else goes through decode(), which gives the same document or the same error.
+        try:
+            document, end = _SCAN(text, 0)
+        except StopIteration:
+            return _DECODER.decode(text)
+        if end != len(text):
+            return _DECODER.decode(text)
+        return document
     except UnicodeDecodeError as exc:
         raise DeserializationFailed(
             format_name, f"not UTF-8 text (byte {exc.start} is invalid)"

@@ -17,7 +17,7 @@ from streammesh.streams.formats.errors import (
     SerializationFailed,
     UnsupportedFormat,
 )
-from streammesh.streams.formats.values import ValueMismatch, to_json
+from streammesh.streams.formats.values import ValueMismatch, writer_for
 from streammesh.streams.types import BaseType, type_text
 
 _FORMAT = FormatName.KAFKA
@@ -33,7 +33,7 @@ _SERIALIZERS = {
 class KafkaSerde:
     """One primitive column to Kafka's standard serialized bytes and back (see the module)."""
 
-    __slots__ = ("_column", "_columns")
+    __slots__ = ("_column", "_columns", "_fixed", "_string", "_write")
 
     def __init__(self, columns: Sequence[Column]) -> None:
         """Args:
@@ -58,6 +58,11 @@ class KafkaSerde:
             )
         self._columns = (column,)
         self._column = column
+        # Chosen once: what the column's type reads and writes with, so that a record does
+        # not look its type up again.
+        self._fixed = _FIXED.get(column.type.base)
+        self._string = column.type.base is BaseType.STRING
+        self._write = writer_for(column.type, column.name)
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -81,14 +86,15 @@ class KafkaSerde:
         value = row[0]
         if value is None:
             return None
+        if self._string and type(value) is str:
+            return value.encode("utf-8")
         try:
-            checked = to_json(value, column.type, column.name)
+            checked = self._write(value)
         except ValueMismatch as exc:
             raise SerializationFailed(_FORMAT, exc.path, exc.reason) from None
-        base = column.type.base
-        if base in _FIXED:
-            return struct.pack(_FIXED[base], checked)
-        if base is BaseType.STRING:
+        if self._fixed is not None:
+            return struct.pack(self._fixed, checked)
+        if self._string:
             assert isinstance(value, str)
             return value.encode("utf-8")
         assert isinstance(value, bytes | bytearray)
@@ -98,6 +104,13 @@ class KafkaSerde:
         """The one-column row of ``data`` (``None`` for a null record)."""
         if data is None:
             return None
+        if self._string:
+            try:
+                return (data.decode("utf-8"),)
+            except UnicodeDecodeError as exc:
+                raise DeserializationFailed(
+                    _FORMAT, f"not UTF-8 text (byte {exc.start} is invalid)", self._column.name
+                ) from None
         column = self._column
         base = column.type.base
         if base in _FIXED:

@@ -267,9 +267,42 @@ _READERS = {
 
 def reader_for(kind: SqlType) -> Callable[[object, SqlType, str], object]:
     """What :func:`from_json` calls for a value of ``kind`` that is not ``None`` (chosen once
-    per column instead of once per value)."""
+    per column instead of once per value). For the common types the value already of the
+    column's Python type is taken as it is, without the general checks (the same result)."""
     reader = _READERS.get(kind.base)
-    return from_json if reader is None else reader
+    if reader is None:
+        return from_json
+    return _FAST_READERS.get(kind.base, reader)
+
+
+def _fast_integer(low: int, high: int) -> Callable[[object, SqlType, str], object]:
+    def read(value: object, kind: SqlType, path: str) -> object:
+        if type(value) is int and low <= value <= high:
+            return value
+        return _integer(value, kind, path)
+
+    return read
+
+
+def _fast_double(value: object, kind: SqlType, path: str) -> object:
+    kind_of = type(value)
+    if kind_of is float:
+        return value
+    if kind_of is Decimal or kind_of is int:
+        return float(value)  # type: ignore[arg-type]
+    return _double(value, kind, path)
+
+
+def _fast_string(value: object, kind: SqlType, path: str) -> object:
+    return value if type(value) is str else _string(value, kind, path)
+
+
+_FAST_READERS: dict[BaseType, Callable[[object, SqlType, str], object]] = {
+    BaseType.INTEGER: _fast_integer(*_INT_RANGES[BaseType.INTEGER]),
+    BaseType.BIGINT: _fast_integer(*_INT_RANGES[BaseType.BIGINT]),
+    BaseType.DOUBLE: _fast_double,
+    BaseType.STRING: _fast_string,
+}
 
 
 # --- writing: column values to the JSON form -------------------------------------------------
@@ -327,6 +360,33 @@ def to_json(value: object, kind: SqlType, path: str) -> object:
     raise ValueMismatch(
         path, f"expected a value of type {type_text(kind)}, got {type(value).__name__} {value!r}"
     )
+
+
+def writer_for(kind: SqlType, path: str) -> Callable[[object], object]:
+    """``value -> to_json(value, kind, path)``, chosen once per column: a value of the
+    column's usual Python type skips the general checks (the same result).
+
+    The writer raises :class:`ValueMismatch` as :func:`to_json` does.
+    """
+    base = kind.base
+    if type(kind) is not SqlType:  # DECIMAL, ARRAY, MAP, STRUCT
+        return lambda value: to_json(value, kind, path)
+    if base in _INT_RANGES:
+        low, high = _INT_RANGES[base]
+
+        def integer(value: object) -> object:
+            if type(value) is int and low <= value <= high:
+                return value
+            return to_json(value, kind, path)
+
+        return integer
+    if base is BaseType.DOUBLE:
+        return lambda value: value if type(value) is float else to_json(value, kind, path)
+    if base is BaseType.STRING:
+        return lambda value: value if type(value) is str else to_json(value, kind, path)
+    if base is BaseType.BOOLEAN:
+        return lambda value: value if type(value) is bool else to_json(value, kind, path)
+    return lambda value: to_json(value, kind, path)
 
 
 def _map_key(key: object) -> str:
