@@ -17,6 +17,7 @@ import pytest
 
 from streammesh.access import AccessService, AccessState
 from streammesh.control.records import ApplicationRole
+from streammesh.demo.use_cases import USE_CASES
 from streammesh.log.base import ConsumerOptions, OffsetReset
 from streammesh.products.descriptor import QualityTier, Status
 from streammesh.sdk import InProcessMesh, Mesh
@@ -144,7 +145,8 @@ def test_one_access_request_waits_for_the_orders_owners(mesh: InProcessMesh) -> 
     # Reruns reuse the grants: one per application and product, none doubled.
     approved = access.list(state=AccessState.APPROVED)
     assert sorted((r.principal, r.reference) for r in approved) == sorted(
-        (app, ref) for app, refs in READERS.items() for ref in refs
+        [(app, ref) for app, refs in READERS.items() for ref in refs]
+        + [(case.name, ref) for case in USE_CASES for ref, _ in case.reads]
     )
 
 
@@ -223,7 +225,7 @@ def test_grants_decide_who_reads_classified_fields_in_clear(mesh: InProcessMesh)
         (user,) = consumer.take(1)
     assert user.value is not None
     assert user.value["gender"] not in {"FEMALE", "MALE", "OTHER"}
-    assert user.value["regionid"].startswith("Region_")
+    assert user.value["regionid"].startswith("REGION_")
 
 
 def test_a_rerun_tells_the_state_of_a_request_approved_meanwhile(tmp_path: Path) -> None:
@@ -261,3 +263,15 @@ def test_a_demo_on_a_taken_port_leaves_the_admin_token_to_the_next_run(tmp_path:
     assert rerun.exit_code == 0, rerun.stderr
     assert "Seeded the demo mesh" in rerun.stdout  # the failed start seeded nothing
     assert "Admin token (shown only this once; keep it): sm_" in rerun.stdout
+
+
+def test_the_summary_names_the_stream_applications_the_server_runs(runs: Runs) -> None:
+    for result in (runs.first, runs.second):
+        assert "Stream applications (placement server: the served mesh runs them" in result.stdout
+        for line in (
+            "trending-stocks: Trending stocks: publishes analytics.trending_stocks.v1",
+            "high-value-trades: High-value trades for review: publishes risk.high_value_trades.v1",
+            "us-trades: US trades for InfoSec: publishes infosec.us_trades.v1",
+        ):
+            assert f"  {line}\n" in result.stdout
+        assert "the stream applications run when the mesh is served" in result.stdout

@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from streammesh.demo import PRODUCTS, Traffic, seed
+from streammesh.demo.use_cases import USE_CASES
 from streammesh.lineage import EdgeKind, MeshLineage, NodeKind, Origin, product_id
 from streammesh.products.descriptor import Status
 from streammesh.sdk import Mesh
@@ -60,18 +61,25 @@ def test_the_lineage_of_the_demo_is_the_applications_it_runs(tmp_path: Path) -> 
         records
     )
     applications = {node.name for node in graph.nodes.values() if node.kind is NodeKind.APPLICATION}
+    # The reference stream applications are deployed for a server to host; none runs here, so
+    # they are in the graph by their grants alone.
+    granted = {(case.name, ref) for case in USE_CASES for ref, _ in case.reads}
     # Producers are registered by the demo's seeding on purpose (SDK producers do not register
     # themselves); each is the service account behind a running generator.
-    assert applications == set(reads) | {producer_of[ref] for ref in generated}
+    assert applications == (
+        set(reads) | {producer_of[ref] for ref in generated} | {app for app, _ in granted}
+    )
     assert not any(node.kind is NodeKind.DATASET for node in graph.nodes.values())
 
     edges = {(_name(e.source), _name(e.target), e.kind): e for e in graph.edges}
     consumed = {(target, source) for source, target, kind in edges if kind is EdgeKind.CONSUMES}
-    assert consumed == {(app, ref) for app, refs in reads.items() for ref in refs}
+    assert consumed == {(app, ref) for app, refs in reads.items() for ref in refs} | granted
     produced = {(source, target) for source, target, kind in edges if kind is EdgeKind.PRODUCES}
     assert produced == {(producer_of[ref], ref) for ref in generated}
     for (source, target, kind), edge in edges.items():
-        if kind is EdgeKind.CONSUMES:
+        if kind is EdgeKind.CONSUMES and (target, source) in granted:
+            assert edge.origins == {Origin.GRANT}, (source, target)
+        elif kind is EdgeKind.CONSUMES:
             # Seen running (registration, with its lag by offsets) and allowed (grant).
             assert edge.origins == {Origin.REGISTRATION, Origin.GRANT}, (source, target)
             assert edge.activity.active is True and edge.activity.lag is not None

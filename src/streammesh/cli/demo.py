@@ -48,6 +48,7 @@ def _print_seeded(seeded: Seeded, mesh: Path) -> None:
     request = seeded.request
     # The mesh named explicitly: the command works as printed from any directory.
     where = f"--mesh {shlex.quote(str(mesh))}"
+    _print_stream_apps(seeded, where)
     if request.state is AccessState.REQUESTED:
         typer.echo(
             f"Pending access request {request.id}: {request.principal} asks for "
@@ -58,6 +59,25 @@ def _print_seeded(seeded: Seeded, mesh: Path) -> None:
             f"Access request {request.id}: {request.principal} for {request.reference} is "
             f"{request.state.value} (see 'streammesh access list {where}')."
         )
+
+
+def _print_stream_apps(seeded: Seeded, where: str) -> None:
+    """The reference stream applications: what each publishes and whether it is to run."""
+    from streammesh.demo.use_cases import use_case
+    from streammesh.streams import Desired
+
+    if not seeded.stream_apps:
+        return
+    typer.echo(
+        f"Stream applications (placement server: the served mesh runs them, as their service "
+        f"accounts; see 'streammesh streams list {where}'):"
+    )
+    for app in seeded.stream_apps:
+        case = use_case(app.name)
+        outputs = ", ".join(query.sink for query in app.queries)
+        title = f"{case.title}: " if case is not None else ""
+        state = "" if app.desired is Desired.RUNNING else f" ({app.desired.value})"
+        typer.echo(f"  {app.name}{state}: {title}publishes {outputs}")
 
 
 def _print_token(access: AdminAccess, settings: ServerSettings) -> None:
@@ -144,6 +164,10 @@ def demo(
                     _serve(settings, sock)
                 else:
                     _print_token(ensure_admin_access(settings.resolved_store_url), settings)
+                    typer.echo(
+                        "Not served (--no-serve): the stream applications run when the mesh "
+                        "is served ('streammesh demo' or 'streammesh up')."
+                    )
                     time.sleep(duration)
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how the demo is meant to end
@@ -164,6 +188,9 @@ def _serve(settings: ServerSettings, sock: socket.socket) -> None:
     bound = settings.model_copy(update={"port": sock.getsockname()[1]})
     app = create_app(bound)
     typer.echo(f"Web UI: {bound.url}/ui")
+    typer.echo(
+        f"Stream apps: {bound.url}/ui/streams (their output products fill up as trades arrive)"
+    )
     typer.echo(f"API:    {bound.url}/api/v1 (schema registry: {bound.url}/registry)")
     _print_token(ensure_admin_access(bound.resolved_store_url), bound)
     typer.echo("Press Ctrl-C to stop.")

@@ -45,6 +45,8 @@ DOMAINS: dict[str, str] = {
     "risk": "Fraud and risk controls.",
     "personalization": "Recommendations and personalised content.",
     "finance": "Billing, invoicing and the ledger.",
+    "analytics": "Market analytics: what trades, where and how much.",
+    "infosec": "Information security: monitoring who does what.",
 }
 
 TEAMS: tuple[Team, ...] = (
@@ -56,6 +58,8 @@ TEAMS: tuple[Team, ...] = (
     Team("risk", "risk", "risk@example.com", "Detects fraud and market abuse."),
     Team("personalization", "personalization", "reco@example.com", "Recommends content."),
     Team("finance", "finance", "finance@example.com", "Bills customers and keeps the books."),
+    Team("market-analytics", "analytics", "analytics@example.com", "Watches market activity."),
+    Team("infosec", "infosec", "infosec@example.com", "Monitors security-relevant activity."),
 )
 
 APPLICATIONS: tuple[Application, ...] = (

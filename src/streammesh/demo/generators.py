@@ -27,8 +27,22 @@ EventFactory = Callable[[random.Random, datetime], Event]
 """Makes the next event of a product, at the given moment."""
 
 USER_COUNT = 200
-_SYMBOLS = {"AAPL": 189.7, "MSFT": 415.3, "NVDA": 486.2, "AMZN": 146.9, "JPM": 156.4, "KO": 58.7}
-_REGIONS = ("Region_1", "Region_2", "Region_3", "Region_4", "Region_5", "Region_6")
+_SYMBOLS = {
+    "AAPL": 189.7,
+    "MSFT": 415.3,
+    "NVDA": 486.2,
+    "AMZN": 146.9,
+    "JPM": 156.4,
+    "KO": 58.7,
+    "LLY": 752.3,
+    "COST": 721.6,
+}
+_QUANTITIES = (1, 5, 10, 25, 50, 100, 500)
+_BLOCK_QUANTITIES = (3_000, 5_000, 10_000)
+"""Block trades: above the 2,500 shares the high-value review use case looks for."""
+_BLOCK_SHARE = 0.1
+# As the prototype's statements spell them: REGION_1 is the US (the InfoSec use case).
+_REGIONS = ("REGION_1", "REGION_2", "REGION_3", "REGION_4", "REGION_5", "REGION_6")
 _GENDERS = ("FEMALE", "MALE", "OTHER")
 _PAGES = tuple(f"Page_{number}" for number in range(1, 60))
 _CAMPAIGNS = ("spring-sale", "new-members", "retarget-carts", "brand-video")
@@ -61,7 +75,9 @@ class _Trades:
         member = rng.randint(1, USER_COUNT)
         return {
             "side": rng.choice(("BUY", "SELL")),
-            "quantity": rng.choice((1, 5, 10, 25, 50, 100, 500)),
+            "quantity": rng.choice(
+                _BLOCK_QUANTITIES if rng.random() < _BLOCK_SHARE else _QUANTITIES
+            ),
             "symbol": symbol,
             "price": price,
             "account": f"ACC-{10_000 + member:05d}",

@@ -2,8 +2,10 @@
 
 The first run replays a short history: the products are published, the applications are given
 access and registered as consumers, then ``edge.pageviews`` v2 is published and v1 deprecated in
-its favour (so the legacy dashboard already reading v1 keeps reading it). A later run applies
-the same descriptors again, which changes nothing, and skips what exists.
+its favour (so the legacy dashboard already reading v1 keeps reading it). Last, the three
+reference stream applications (:mod:`streammesh.demo.use_cases`) get their grants and are
+deployed for the server to host. A later run applies the same descriptors again, which changes
+nothing, and skips what exists (a stream application stopped since stays stopped).
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from streammesh.demo.products import (
     Deprecation,
     write_products,
 )
+from streammesh.demo.use_cases import USE_CASES
 from streammesh.identity import AccountKind, Role
 from streammesh.products import Status
 from streammesh.sdk import InProcessMesh
+from streammesh.streams import Placement, StreamApp, UnknownApplication
 
 SEEDER = "demo"
 """Who the audit log records for the demo's changes."""
@@ -50,17 +54,21 @@ class Seeded:
         request: The demo's access request for the owners to decide: pending on a new mesh;
             on a rerun, as decided since (a new pending one when the last was rejected,
             revoked or expired).
+        stream_apps: The reference stream applications as recorded (deployed by this run,
+            or as an earlier run left them), in the order of ``USE_CASES``.
     """
 
     products: Path
     first_run: bool
     request: AccessRequest
+    stream_apps: tuple[StreamApp, ...] = ()
 
 
 def seed(mesh: InProcessMesh, directory: Path) -> Seeded:
     """Register the demo's domains, teams and accounts, publish its products from descriptor
-    files written under ``directory``, grant the applications access and register them, and
-    leave one access request pending (unless the owners approved it since the last run).
+    files written under ``directory``, grant the applications access and register them, deploy
+    the reference stream applications for the server to host, and leave one access request
+    pending (unless the owners approved it since the last run).
 
     Raises:
         MeshError: A step was refused (for a mesh whose content contradicts the demo's).
@@ -88,13 +96,15 @@ def seed(mesh: InProcessMesh, directory: Path) -> Seeded:
         local.plane.register_application(
             product.reference, product.producer, role=ApplicationRole.PRODUCER, principal=SEEDER
         )
-    return Seeded(directory, first_run, _pending(access, admin))
+    stream_apps = _deploy_use_cases(mesh, access, admin)
+    return Seeded(directory, first_run, _pending(access, admin), stream_apps)
 
 
 def _service_accounts(access: AccessService) -> None:
     wanted = [(p.producer, str(p.descriptor["team"]), f"Produces {p.name}.") for p in PRODUCTS]
     wanted += [(app.name, app.team, app.description) for app in APPLICATIONS]
     wanted.append((PENDING.application, PENDING.team, PENDING.description))
+    wanted += [(case.name, case.team, case.description) for case in USE_CASES]
     for name, team, description in wanted:
         if access.accounts.find(name) is None:
             access.create_account(
@@ -133,6 +143,36 @@ def _grant_and_register(mesh: InProcessMesh, access: AccessService, admin: Calle
             # Opening the consumer registers the application; the traffic reads later.
             as_app = InProcessMesh(mesh.local, actor=app.name, principal=app.name)
             as_app.consumer(reference, app.name).close()
+
+
+def _deploy_use_cases(
+    mesh: InProcessMesh, access: AccessService, admin: Caller
+) -> tuple[StreamApp, ...]:
+    """Grant each use case's service account its inputs and deploy it (placement ``server``)
+    unless it is recorded already: a rerun keeps what was stopped, reset or redeployed."""
+    streams = mesh.local.streams
+    recorded: list[StreamApp] = []
+    for case in USE_CASES:
+        for reference, classified in case.reads:
+            request = _ensure_request(access, reference, case.name, case.purpose, classified)
+            if request.state is AccessState.REQUESTED:
+                access.approve(request.id, caller=admin, note="demo: approved by the owner")
+        try:
+            recorded.append(streams.application(case.name))
+            continue
+        except UnknownApplication:
+            pass
+        recorded.append(
+            streams.deploy(
+                case.name,
+                case.sql,
+                principal=case.name,
+                placement=Placement.SERVER,
+                actor=SEEDER,
+                descriptor=case.descriptor,
+            )
+        )
+    return tuple(recorded)
 
 
 def _ensure_request(

@@ -7,7 +7,7 @@ import fastavro
 import pytest
 
 from streammesh.demo.generators import USER_COUNT, event_factory
-from streammesh.demo.products import ORDERS, PRODUCTS, STOCKTRADES, DemoProduct
+from streammesh.demo.products import ORDERS, PRODUCTS, STOCKTRADES, USERS, DemoProduct
 
 MOMENT = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 
@@ -51,3 +51,14 @@ def test_orders_move_through_their_states_without_going_back() -> None:
 
 def test_the_same_seed_gives_the_same_events() -> None:
     assert _events(ORDERS, 50, seed=9) == _events(ORDERS, 50, seed=9)
+
+
+def test_some_trades_are_what_the_reference_use_cases_select() -> None:
+    trades = _events(STOCKTRADES, 500)
+    high_value = [t for t in trades if float(t["price"]) > 500 and int(t["quantity"]) > 2500]  # type: ignore[arg-type]
+    assert 5 <= len(high_value) <= 100
+
+
+def test_members_live_in_the_regions_the_use_cases_name() -> None:
+    users = _events(USERS, 200)
+    assert {user["regionid"] for user in users} == {f"REGION_{n}" for n in range(1, 7)}
