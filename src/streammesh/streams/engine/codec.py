@@ -13,9 +13,11 @@ import base64
 import datetime
 import json
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii as _ascii_string
 from typing import Any
 
-_PLAIN = frozenset({str, int, bool, type(None)})
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps(..., separators=...)`` builds an encoder per call; one does for all."""
 
 
 def encode_state(value: Any) -> bytes:
@@ -24,10 +26,40 @@ def encode_state(value: Any) -> bytes:
     Raises:
         TypeError: a value of a kind accumulators never hold.
     """
-    if type(value) is list and all(type(item) in _PLAIN for item in value):
-        # The usual group key (text and numbers): the same bytes as the tagged path, faster.
-        return json.dumps(value, separators=(",", ":")).encode("utf-8")
-    return json.dumps(_tagged(value), separators=(",", ":")).encode("utf-8")
+    if type(value) is list:
+        # The usual group key and state (text and numbers, a list of them): the same bytes
+        # as the tagged path, written without the encoder's per-call setup.
+        text = _plain_text(value)
+        if text is not None:
+            return text.encode("ascii")
+    return _ENCODE(_tagged(value)).encode("utf-8")
+
+
+def _plain_text(items: list[Any], depth: int = 0) -> str | None:
+    """The compact JSON text of ``items`` when it holds only text, integers, booleans, None
+    and lists of those (JSON holds them untagged), else ``None``."""
+    parts = []
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            parts.append(_ascii_string(item))
+        elif kind is int:
+            parts.append(int.__repr__(item))
+        elif item is None:
+            parts.append("null")
+        elif kind is bool:
+            parts.append("true" if item else "false")
+        elif kind is list and depth < _PLAIN_DEPTH:
+            inner = _plain_text(item, depth + 1)
+            if inner is None:
+                return None
+            parts.append(inner)
+        else:
+            return None
+    return "[" + ",".join(parts) + "]"
+
+
+_PLAIN_DEPTH = 4
 
 
 def decode_state(data: bytes) -> Any:

@@ -36,3 +36,24 @@ def test_nan_and_decimal_scale_survive() -> None:
 def test_unknown_kinds_are_refused() -> None:
     with pytest.raises(TypeError, match="cannot keep a object in a state store"):
         encode_state([object()])
+
+
+@pytest.mark.parametrize(
+    ("value", "data"),
+    [
+        (["ACME", 3], b'["ACME",3]'),
+        ([[5], 1796083200000], b"[[5],1796083200000]"),
+        (
+            [['é"\n', None, True, False, -(2**70)]],
+            b'[["\\u00e9\\"\\n",null,true,false,-1180591620717411303424]]',
+        ),
+        ([[1.5], 3], b'[[{"f":"1.5"}],3]'),
+        ([[(1, 2)], 3], b'[[{"t":[1,2]}],3]'),
+        ([[[[[[1]]]]]], b"[[[[[[1]]]]]]"),
+    ],
+)
+def test_state_bytes_are_the_same_compact_json_as_always(value: object, data: bytes) -> None:
+    """Stores and changelogs written before keep reading: the plain lists (group keys, the
+    usual states) are written as compact ASCII JSON, other kinds tagged."""
+    assert encode_state(value) == data
+    assert decode_state(data) == value
