@@ -21,6 +21,7 @@ from streammesh.sdk.accounts import AccountsClient
 from streammesh.sdk.governance import GovernanceClient
 from streammesh.sdk.lineage import LineageClient
 from streammesh.sdk.monitoring import MonitoringClient
+from streammesh.sdk.streams import StreamsClient
 from streammesh.sdk.tokens import TokensClient
 
 if TYPE_CHECKING:
@@ -105,6 +106,12 @@ class MeshClient(Protocol):
     @property
     def governance(self) -> GovernanceClient:
         """Policies, the compliance report and governance proposals."""
+        ...
+
+    @property
+    def streams(self) -> StreamsClient:
+        """Stream applications: deploy one for the server to host, list, status, stop,
+        start, reset, delete."""
         ...
 
     @property

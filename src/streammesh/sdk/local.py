@@ -165,7 +165,7 @@ class InProcessMesh:
     def streams(self) -> InProcessStreams:
         """Pipelines over this mesh: their SQL, and prepared (planned and checked) as
         ``streammesh streams run`` prepares them."""
-        return InProcessStreams(self._mesh, self.principal)
+        return InProcessStreams(self._mesh, self.principal, actor=self.actor)
 
     # -- control plane -----------------------------------------------------------------------
 

@@ -73,7 +73,7 @@ from streammesh.streams.functions import (
     udaf,
     udf,
 )
-from streammesh.streams.hosting import StreamHost, start_stream_host
+from streammesh.streams.hosting import StreamHost, check_runnable, start_stream_host
 from streammesh.streams.plan import (
     DuplicateKey,
     InvalidQuery,
@@ -194,6 +194,7 @@ __all__ = [
     "application_name",
     "call",
     "check_application_name",
+    "check_runnable",
     "col",
     "compile_aggregate",
     "compile_expression",

@@ -48,11 +48,36 @@ from streammesh.streams.apps import (
 )
 from streammesh.streams.plan import PlanError
 from streammesh.streams.runner import QueryProgress, StreamsRunner
-from streammesh.streams.service import StreamsService
+from streammesh.streams.service import PreparedApplication, StreamsService
 
-__all__ = ["StreamHost", "start_stream_host"]
+__all__ = ["StreamHost", "check_runnable", "start_stream_host"]
 
 _LOGGER = logging.getLogger("streammesh.streams.hosting")
+
+
+def check_runnable(prepared: PreparedApplication, log: EventLog, registry: SchemaRegistry) -> None:
+    """Refuse a prepared application that a host could not run, before it is recorded: one
+    without a persistent query, with a query the engine does not run, or reading a topic that
+    does not exist. Nothing is created.
+
+    Raises:
+        PlanError: no persistent query.
+        UnsupportedPlan: a query the engine does not run yet, named.
+        TopicNotFound: a missing input topic.
+    """
+    if not prepared.queries:
+        raise PlanError(
+            "the script has no persistent query (CREATE ... AS SELECT or INSERT INTO) to run"
+        )
+    with StreamsRunner(
+        log,
+        prepared.queries,
+        prepared.name,
+        resolver=RegistryResolver(registry),
+        protections=prepared.protections,
+        decryption=prepared.decryption,
+    ) as runner:
+        runner.check_inputs()
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +234,7 @@ class _AppHost(threading.Thread):
         streams = owner.streams
         prepared = streams.prepare(app.sql, app.name, app.principal, descriptor=app.descriptor)
         if not prepared.queries:
-            raise PlanError("the script has no persistent query to run")
+            raise PlanError("the script has no persistent query (CREATE ... AS SELECT) to run")
         state_dir = owner.home / "streams" / app.name
         if prepare_state_dir(state_dir, app):
             _LOGGER.info("wiped the local state of %s from before its last reset", app.name)

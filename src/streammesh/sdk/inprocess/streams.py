@@ -1,4 +1,6 @@
-"""``InProcessStreams``: stream applications built with the Python DSL over this mesh's products."""
+"""``InProcessStreams``: stream applications built with the Python DSL over this mesh's products,
+and the lifecycle of the applications the mesh records (deploy, list, status, stop, start,
+reset, delete) as :class:`~streammesh.sdk.streams.StreamsClient` says."""
 
 from __future__ import annotations
 
@@ -6,12 +8,16 @@ from collections.abc import Sequence
 
 from streammesh.runtime import MeshRuntime
 from streammesh.streams import (
+    AppStatus,
     InvalidPipeline,
     PreparedApplication,
     ProductCatalog,
     Sink,
     SourceKind,
     Stream,
+    StreamApp,
+    check_application_name,
+    check_runnable,
     pipeline_script,
     stream,
     table,
@@ -28,9 +34,12 @@ class InProcessStreams:
     """Pipelines over the data products of ``runtime``, prepared as ``streams run`` prepares
     a script."""
 
-    def __init__(self, runtime: MeshRuntime, principal: str | None) -> None:
+    def __init__(
+        self, runtime: MeshRuntime, principal: str | None, *, actor: str = "operator"
+    ) -> None:
         self._runtime = runtime
         self._principal = principal
+        self._actor = actor
 
     def source(self, reference: str, kind: SourceKind) -> Stream:
         """A pipeline reading the product ``reference``, resolved now as ``FROM`` resolves it.
@@ -70,6 +79,47 @@ class InProcessStreams:
         """
         who = principal if principal is not None else self._principal
         return self._runtime.streams.prepare(self.sql(pipeline), name, who)
+
+    # -- the application lifecycle (StreamsClient) ---------------------------------------------
+
+    def deploy(
+        self,
+        name: str,
+        sql: str,
+        *,
+        principal: str | None = None,
+        descriptor: str | None = None,
+    ) -> AppStatus:
+        """Deploy ``sql`` as ``name`` for ``streammesh up`` to host (see
+        :meth:`StreamsClient.deploy`): prepared, compiled and its inputs found before anything
+        is recorded."""
+        streams = self._runtime.streams
+        check_application_name(name)
+        prepared = streams.prepare(sql, name, principal, descriptor=descriptor)
+        check_runnable(prepared, self._runtime.log, self._runtime.registry)
+        streams.record(prepared, placement="server", actor=self._actor, descriptor=descriptor)
+        return streams.status(name)
+
+    def applications(self) -> list[AppStatus]:
+        return self._runtime.streams.applications()
+
+    def status(self, name: str) -> AppStatus:
+        return self._runtime.streams.status(name)
+
+    def stop(self, name: str) -> AppStatus:
+        self._runtime.streams.stop(name, actor=self._actor)
+        return self._runtime.streams.status(name)
+
+    def start(self, name: str) -> AppStatus:
+        self._runtime.streams.start(name, actor=self._actor)
+        return self._runtime.streams.status(name)
+
+    def reset(self, name: str) -> AppStatus:
+        self._runtime.streams.reset(name, actor=self._actor)
+        return self._runtime.streams.status(name)
+
+    def delete(self, name: str) -> StreamApp:
+        return self._runtime.streams.delete(name, actor=self._actor)
 
 
 def _sinks(pipeline: Pipeline) -> tuple[Sink, ...]:

@@ -54,6 +54,7 @@ from streammesh.sdk.remote.monitoring import RemoteMonitoring
 from streammesh.sdk.remote.notifications import RemoteNotifications
 from streammesh.sdk.remote.privacy import RemotePrivacy
 from streammesh.sdk.remote.refusals import ERRORS, Refusal
+from streammesh.sdk.remote.streams import RemoteStreams
 from streammesh.sdk.remote.tokens import RemoteTokens
 from streammesh.sdk.remote.wire import API, json_default, path_segment
 
@@ -249,17 +250,18 @@ class RemoteMesh:
         raise self._no_streams()
 
     @property
-    def streams(self) -> NoReturn:
-        """Refused: stream applications run where the mesh is opened in-process."""
-        raise self._no_streams()
+    def streams(self) -> RemoteStreams:
+        """The stream applications the server hosts: deploy, list, status, stop, start,
+        reset, delete (Python DSL pipelines are built in-process only)."""
+        return RemoteStreams(self)
 
     def _no_streams(self) -> NotServedRemotely:
         return NotServedRemotely(
             self.url,
             "stream processing (mesh.stream, mesh.table, mesh.streams)",
-            "the server does not host stream applications for SDK clients yet; open the mesh"
-            " in-process (Mesh.open) or run the pipeline with 'streammesh streams run"
-            " module:pipeline --name APP' on the mesh's host",
+            "pipelines are built where the mesh is opened in-process (Mesh.open), or run with"
+            " 'streammesh streams run module:pipeline --name APP' on the mesh's host; a SQL"
+            " script can be deployed to the server with mesh.streams.deploy(name, sql)",
         )
 
     @property

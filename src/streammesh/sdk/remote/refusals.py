@@ -54,6 +54,17 @@ from streammesh.observe import InvalidGroup, InvalidOffsets
 from streammesh.privacy import InvalidEntityKey
 from streammesh.products import DescriptorInvalid, DescriptorProblem, KeyType, LifecycleError
 from streammesh.sdk.errors import AuthenticationFailed, RemotePermissionDenied
+from streammesh.streams import (
+    ApplicationError,
+    ApplicationRunning,
+    GrantMissing,
+    InvalidApplicationName,
+    OutputProductInvalid,
+    PlanError,
+    SqlError,
+    StreamsError,
+    UnknownApplication,
+)
 
 if TYPE_CHECKING:
     from streammesh.sdk.remote.mesh import RemoteMesh
@@ -183,6 +194,27 @@ def _token_change_refused(refusal: Refusal) -> MeshError:
     return TokenChangeRefused(refusal.quoted(0), action, refusal.quoted(1), role, reason)
 
 
+def _sql_error(refusal: Refusal) -> MeshError:
+    detail = refusal.details[0] if refusal.details else {}
+    line, column = int(detail.get("line") or 1), int(detail.get("column") or 1)
+    excerpt = str(detail.get("excerpt") or "")
+    # The statement line as the server quoted it, at its line: the caret lines up again.
+    text = "\n" * (line - 1) + excerpt.split("\n", 1)[0]
+    return SqlError(
+        str(detail.get("message") or refusal.message), line=line, column=column, text=text
+    )
+
+
+def _application_running(refusal: Refusal) -> MeshError:
+    [operation] = _words(refusal, r"cannot (\w+) stream application", 1)
+    return ApplicationRunning(refusal.quoted(0), operation, [])
+
+
+def _grant_missing(refusal: Refusal) -> MeshError:
+    write = "may not write" in refusal.message
+    return GrantMissing(refusal.quoted(0), refusal.quoted(1), refusal.quoted(2), write=write)
+
+
 ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
     "unauthenticated": lambda r: AuthenticationFailed(r.mesh.url, r.message),
     "forbidden": lambda r: RemotePermissionDenied(r.mesh.url, r.message),
@@ -229,6 +261,27 @@ ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
     "inbox-item-not-found": lambda r: InboxItemNotFound(int(r.reference or 0), r.quoted(0)),
     "invalid-incident": lambda r: InvalidIncident(r.reference, r.message),
     "invalid-entity-key": Refusal.invalid_entity_key,
+    "stream-application-not-found": lambda r: UnknownApplication(r.reference, []),
+    "stream-application-running": _application_running,
+    "invalid-stream-application-name": lambda r: InvalidApplicationName(r.reference, r.message),
+    "stream-application-refused": lambda r: ApplicationError(r.message),
+    "principal-required": lambda r: RemotePermissionDenied(r.mesh.url, r.message),
+    "grant-missing": _grant_missing,
+    "invalid-sql": _sql_error,
+    "unknown-source": lambda r: PlanError(r.message),
+    "invalid-query": lambda r: PlanError(r.message),
+    "invalid-output-product": lambda r: OutputProductInvalid(r.quoted(0), r.quoted(1), r.message),
+    **dict.fromkeys(
+        (
+            "invalid-expression",
+            "invalid-function",
+            "invalid-format",
+            "unsupported-query",
+            "invalid-pipeline",
+            "invalid-stream-application",
+        ),
+        lambda r: StreamsError(r.message),
+    ),
 }
 """Error codes of the server's error table -> the ``MeshError`` a local mesh raises; the
 server's message replaces the rebuilt one, so both read the same."""

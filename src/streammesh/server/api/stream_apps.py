@@ -31,13 +31,11 @@ from streammesh.server.context import server_context
 from streammesh.server.errors import OperatorApplication
 from streammesh.store import MetadataStore
 from streammesh.streams import (
-    PlanError,
-    PreparedApplication,
     StreamApp,
-    StreamsRunner,
     StreamsService,
     UnknownApplication,
     check_application_name,
+    check_runnable,
     explain,
     query_layouts,
 )
@@ -93,7 +91,8 @@ def deploy(request: Request, body: DeployBody, principal: Changer, scope: Scope)
     prepared = streams.prepare(body.sql, body.name, body.principal, descriptor=body.descriptor)
     for output in prepared.outputs:
         scope.check(output.descriptor.domain, "publish", output.reference)
-    _check_runs(request, prepared)
+    runtime = server_context(request).runtime
+    check_runnable(prepared, runtime.log, runtime.registry)
     streams.record(prepared, placement="server", actor=principal.name, descriptor=body.descriptor)
     return streams.status(body.name).to_json()
 
@@ -236,28 +235,3 @@ def _check_may_change(
         raise OperatorApplication(caller.name, action, name)
     domain = next((item.domain for item in runtime.plane.teams() if item.name == team), None)
     scope.check_team(team, domain, f"{action} a stream application as", account)
-
-
-def _check_runs(request: Request, prepared: PreparedApplication) -> None:
-    """Refuse a script the server could not run: no persistent query, a query the engine
-    does not run, or an input topic that does not exist.
-
-    Raises:
-        PlanError: no persistent query.
-        UnsupportedPlan: a query the engine refuses, named.
-        TopicNotFound: a missing input topic.
-    """
-    if not prepared.queries:
-        raise PlanError(
-            "the script has no persistent query (CREATE ... AS SELECT or INSERT INTO) to run"
-        )
-    runtime = server_context(request).runtime
-    with StreamsRunner(
-        runtime.log,
-        prepared.queries,
-        prepared.name,
-        resolver=RegistryResolver(runtime.registry),
-        protections=prepared.protections,
-        decryption=prepared.decryption,
-    ) as runner:
-        runner.check_inputs()

@@ -100,5 +100,5 @@ def test_a_remote_mesh_refuses_stream_processing_clearly() -> None:
     with pytest.raises(NotServedRemotely):
         remote.table("members.users")
     with pytest.raises(NotServedRemotely, match="streams run module:pipeline"):
-        _ = remote.streams
+        remote.streams.prepare([], "x-app")
     remote.close()
