@@ -223,7 +223,8 @@ class AppStore:
         error: str | None,
         at: datetime,
     ) -> StreamApp:
-        """Record that ``instance`` of ``name`` is alive with this progress; the record.
+        """Record that ``instance`` of ``name`` is alive with this progress (and forget the
+        instances of ``name`` that are no longer alive); the record.
 
         Raises:
             UnknownApplication: ``name`` was deleted (or never deployed).
@@ -239,6 +240,20 @@ class AppStore:
         }
         with self._store.write(APPS_LOCK) as connection:
             app = self._app(connection, name)
+            # Rows of processes that died without leaving (kill -9) go once they are no
+            # longer alive: status never shows them, and restarts would pile them up.
+            rows = connection.execute(
+                sa.select(instances).where(
+                    instances.c.app == name, instances.c.instance != instance
+                )
+            ).mappings()
+            dead = [item.instance for item in map(_instance, rows) if not item.alive(at)]
+            if dead:
+                connection.execute(
+                    instances.delete().where(
+                        instances.c.app == name, instances.c.instance.in_(dead)
+                    )
+                )
             found = connection.execute(sa.select(instances.c.instance).where(*where)).first()
             if found is None:
                 connection.execute(

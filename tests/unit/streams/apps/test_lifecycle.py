@@ -165,6 +165,8 @@ def test_status_sums_live_instances_and_reads_lag_per_partition(runtime: MeshRun
     assert [i.instance for i in lifecycle.status("app").instances] == ["two"]
     document = lifecycle.applications()[0].to_json()
     assert document["alive"] == 1 and document["queries"][0]["lag"] == 3
+    lifecycle.heartbeat("app", "two", [], None, host="h2", pid=2, interval_s=5)
+    assert [i.instance for i in AppStore(runtime.store).instances("app")] == ["two"]
 
 
 def test_dead_letters_are_counted_on_the_topic_after_the_process_left(
