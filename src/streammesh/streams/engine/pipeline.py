@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 from streammesh.streams.engine.errors import UnsupportedPlan
 from streammesh.streams.evaluation.compiler import compile_expression, compile_predicate
@@ -90,6 +91,15 @@ def compile_pipeline(query_id: str, sink: Sink, registry: FunctionRegistry) -> P
 def _chain(steps: Sequence[Step]) -> Step:
     if len(steps) == 1:
         return steps[0]
+    if len(steps) == 2:
+        # The usual WHERE + select list: one call less per row than the loop.
+        first, second = steps
+
+        def both(row: Row) -> Row | None:
+            kept = first(row)
+            return None if kept is None else second(kept)
+
+        return both
 
     def run(row: Row) -> Row | None:
         current = row
@@ -178,18 +188,52 @@ def _project(node: Project, registry: FunctionRegistry) -> Step:
     ]
 
     def project(row: Row) -> Row:
-        return tuple(evaluate(row) for evaluate in evaluators)
+        # A list comprehension: a tuple of a generator costs a generator frame per row.
+        return tuple([evaluate(row) for evaluate in evaluators])
 
     return project
 
 
 def split(sink: Sink, row: Row) -> tuple[Row, Row]:
-    """The key row and the value row of an output row."""
+    """The key row and the value row of an output row.
+
+    Raises:
+        ValueError: ``row`` does not have one value per column of the sink.
+    """
+    found = _SPLITS.get(id(sink))
+    if found is None or found[0] is not sink:
+        found = _splitter(sink)
+    _sink, width, keys, values = found
+    if len(row) != width:
+        raise ValueError(f"an output row of {len(row)} values for {width} columns")
+    return keys(row), values(row)
+
+
+_Splitter = tuple[Sink, int, Callable[[Row], Row], Callable[[Row], Row]]
+_SPLITS: dict[int, _Splitter] = {}
+"""Per sink (by identity, the sink kept so that the id stays its own): its column count and
+the key and value getters, so that a row is split without looking at the roles again."""
+_SPLITS_MAX = 256
+
+
+def _splitter(sink: Sink) -> _Splitter:
     columns = sink.schema.columns
-    key = tuple(
-        value for value, column in zip(row, columns, strict=True) if column.role is Role.KEY
-    )
-    value = tuple(
-        value for value, column in zip(row, columns, strict=True) if column.role is Role.VALUE
-    )
-    return key, value
+    keys = _getter([i for i, column in enumerate(columns) if column.role is Role.KEY])
+    values = _getter([i for i, column in enumerate(columns) if column.role is Role.VALUE])
+    if len(_SPLITS) >= _SPLITS_MAX:
+        _SPLITS.clear()
+    found = _SPLITS[id(sink)] = (sink, len(columns), keys, values)
+    return found
+
+
+def _getter(indexes: list[int]) -> Callable[[Row], Row]:
+    """``row -> tuple(row[i] for i in indexes)``, in C where it can be."""
+    if not indexes:
+        return lambda row: ()
+    if indexes == list(range(indexes[0], indexes[-1] + 1)):
+        start, stop = indexes[0], indexes[-1] + 1
+        return lambda row: row[start:stop]
+    getter = itemgetter(*indexes)
+    if len(indexes) == 1:
+        return lambda row: (getter(row),)
+    return cast(Callable[[Row], Row], getter)
