@@ -26,6 +26,9 @@ class TransactionState(Enum):
     FENCED = "fenced"
 
 
+_IN_TRANSACTION = TransactionState.IN_TRANSACTION
+
+
 class TransactionRules:
     """Tracks a producer's transactional state and refuses calls it does not allow."""
 
@@ -76,8 +79,10 @@ class TransactionRules:
 
     def check_send(self, topic: str) -> None:
         """Refuse a ``send`` of a transactional producer outside a transaction."""
-        if self.transactional_id is not None and self.state is not TransactionState.IN_TRANSACTION:
-            self.require(f"send to '{topic}'", TransactionState.IN_TRANSACTION)
+        # The usual case first, without looking the member up on the enum (once per record).
+        if self.state is _IN_TRANSACTION or self.transactional_id is None:
+            return
+        self.require(f"send to '{topic}'", TransactionState.IN_TRANSACTION)
 
     def fence(self) -> ProducerFenced:
         """Remember that a newer producer took over; the error to raise."""

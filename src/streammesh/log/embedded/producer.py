@@ -50,6 +50,8 @@ from streammesh.sqlite_file import SqliteFile
 
 # A batch row holds at most this many records, so a consumer decodes a bounded amount at once.
 _MAX_RECORDS_PER_BATCH = 8_192
+_MAX_TIMESTAMP_MS = 2**63 - 1
+"""Kafka's timestamps are signed 64-bit integers (as ``check_record``)."""
 _time_ns = time.time_ns  # bound once: send() is the hot path
 
 # Bytes counted per record on top of key, value and headers (offset, timestamp, lengths).
@@ -146,8 +148,12 @@ class EmbeddedProducer:
             type(value) is bytes
             and (key is None or type(key) is bytes)
             and not headers
-            and timestamp_ms is None
-        ):  # the common case, checked inline: send() is the producer's hot path
+            and (
+                timestamp_ms is None
+                or (type(timestamp_ms) is int and 0 <= timestamp_ms <= _MAX_TIMESTAMP_MS)
+            )
+        ):  # the common case (a stream engine's too, with its own timestamps), checked
+            # inline: send() is the producer's hot path
             checked_headers: tuple[Header, ...] = ()
             size = len(value) + (len(key) if key else 0)
             if size > self._max_record_bytes:

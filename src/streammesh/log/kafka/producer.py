@@ -130,19 +130,23 @@ class KafkaProducer:
         if info is None:
             info = self._lookup(topic)
         if (
-            partition is None
-            and not headers
-            and timestamp_ms is None
+            not headers
             and type(value) is bytes
             and (type(key) is bytes or (key is None and not info.compacted))
+            and (partition is None or (type(partition) is int and 0 <= partition < info.partitions))
+            and (
+                timestamp_ms is None
+                or (type(timestamp_ms) is int and 0 <= timestamp_ms <= _MAX_TIMESTAMP_MS)
+            )
             and len(value) + (len(key) if key else 0) <= self._max_record_bytes
-        ):  # the common case, checked inline: send() is the producer's hot path
+        ):  # the common case (a stream engine's too: its own timestamps and partitions),
+            # checked inline: send() is the producer's hot path
             self._produce(
                 topic,
                 value,
                 key,
-                partition=_UNASSIGNED_PARTITION,
-                timestamp_ms=time.time_ns() // 1_000_000,
+                partition=_UNASSIGNED_PARTITION if partition is None else partition,
+                timestamp_ms=time.time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms,
                 headers=None,
             )
             return
