@@ -9,8 +9,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from streammesh.demo import PRODUCTS, Traffic, seed
-from streammesh.demo.use_cases import USE_CASES
+from streammesh.demo import PRODUCTS, REFERENCE_APPS, Traffic, seed
 from streammesh.lineage import EdgeKind, MeshLineage, NodeKind, Origin, product_id
 from streammesh.products.descriptor import Status
 from streammesh.sdk import Mesh
@@ -63,7 +62,7 @@ def test_the_lineage_of_the_demo_is_the_applications_it_runs(tmp_path: Path) -> 
     applications = {node.name for node in graph.nodes.values() if node.kind is NodeKind.APPLICATION}
     # The reference stream applications are deployed for a server to host; none runs here, so
     # they are in the graph by their grants alone.
-    granted = {(case.name, ref) for case in USE_CASES for ref, _ in case.reads}
+    granted = {(case.name, ref) for case in REFERENCE_APPS for ref, _ in case.reads}
     # Producers are registered by the demo's seeding on purpose (SDK producers do not register
     # themselves); each is the service account behind a running generator.
     assert applications == (

@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 
-from streammesh.demo import seed
-from streammesh.demo.use_cases import USE_CASES, use_case
+from streammesh.demo import REFERENCE_APPS, seed
 from streammesh.products import Classification
 from streammesh.sdk import InProcessMesh, Mesh
 from streammesh.serde import RegistryResolver
-from streammesh.streams import Desired, Placement, StreamsRunner
+from streammesh.streams import Desired, Placement, StreamsRunner, use_case
 
 # Trades at 15:00:00 UTC and on, each one second after the previous: one 15-minute window.
 T0 = 1_780_000_200_000 - 1_780_000_200_000 % 900_000
@@ -97,18 +96,18 @@ def test_the_demo_deploys_the_three_use_cases_for_the_server_to_host(
     mesh: InProcessMesh,
 ) -> None:
     apps = {status.app.name: status.app for status in mesh.local.streams.applications()}
-    assert set(apps) == {case.name for case in USE_CASES}
-    for case in USE_CASES:
-        app = apps[case.name]
+    assert set(apps) == {item.name for item in REFERENCE_APPS}
+    for item in REFERENCE_APPS:
+        app = apps[item.name]
         assert (app.principal, app.placement, app.desired) == (
-            case.name,
+            item.name,
             Placement.SERVER,
             Desired.RUNNING,
         )
-        assert app.sql == case.sql
-        assert [query.sink for query in app.queries] == [f"{case.product}.v1"]
-        account = mesh.local.access.accounts.find(case.name)
-        assert account is not None and account.team == case.team
+        assert app.sql == item.use_case.sql
+        assert [query.sink for query in app.queries] == [f"{item.use_case.product}.v1"]
+        account = mesh.local.access.accounts.find(item.name)
+        assert account is not None and account.team == item.team
 
 
 def test_seeding_again_keeps_a_stopped_use_case_stopped(tmp_path: Path) -> None:

@@ -63,8 +63,7 @@ def _print_seeded(seeded: Seeded, mesh: Path) -> None:
 
 def _print_stream_apps(seeded: Seeded, where: str) -> None:
     """The reference stream applications: what each publishes and whether it is to run."""
-    from streammesh.demo.use_cases import use_case
-    from streammesh.streams import Desired
+    from streammesh.streams import Desired, use_case
 
     if not seeded.stream_apps:
         return

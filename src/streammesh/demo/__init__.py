@@ -1,7 +1,7 @@
 """The content of ``streammesh demo``: a small company's data mesh, seeded through the
 platform's own services and kept busy by generators and consuming applications."""
 
-from streammesh.demo.cast import APPLICATIONS
+from streammesh.demo.cast import APPLICATIONS, REFERENCE_APPS, ReferenceApp
 from streammesh.demo.products import PRODUCTS, DemoProduct, write_products
 from streammesh.demo.seeding import Seeded, seed
 from streammesh.demo.traffic import Traffic, TrafficReport
@@ -9,7 +9,9 @@ from streammesh.demo.traffic import Traffic, TrafficReport
 __all__ = [
     "APPLICATIONS",
     "PRODUCTS",
+    "REFERENCE_APPS",
     "DemoProduct",
+    "ReferenceApp",
     "Seeded",
     "Traffic",
     "TrafficReport",

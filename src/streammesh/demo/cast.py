@@ -1,11 +1,12 @@
-"""Who is in the demo mesh: domains, teams, their service accounts, and the applications that
-read products."""
+"""Who is in the demo mesh: domains, teams, their service accounts, the applications that
+read products, and who runs the reference stream applications."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from streammesh.demo.products import ORDERS, PAGEVIEWS_1, PAGEVIEWS_2, STOCKTRADES, USERS
+from streammesh.streams import UseCase, use_case
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +118,50 @@ PENDING = PendingRequest(
     classified=True,
 )
 """The request waiting in ``shop.orders``'s owners' inbox."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceApp:
+    """A reference stream application (``streammesh.streams.USE_CASES``) as the demo runs it:
+    as its own service account ``name`` of ``team``, which owns the output product.
+
+    Attributes:
+        reads: The input product versions, each with whether its grant includes the
+            classified fields (the statements compute over them in clear).
+        purpose: Why it reads its inputs, as its access requests say.
+    """
+
+    name: str
+    team: str
+    reads: tuple[tuple[str, bool], ...]
+    purpose: str
+
+    @property
+    def use_case(self) -> UseCase:
+        """Its SQL, descriptor, title and description."""
+        found = use_case(self.name)
+        assert found is not None, self.name  # REFERENCE_APPS names only shipped use cases
+        return found
+
+
+REFERENCE_APPS: tuple[ReferenceApp, ...] = (
+    ReferenceApp(
+        "trending-stocks",
+        "market-analytics",
+        ((STOCKTRADES.reference, False),),
+        "count the shares traded per symbol and window (no account or price needed)",
+    ),
+    ReferenceApp(
+        "high-value-trades",
+        "risk",
+        ((STOCKTRADES.reference, True), (USERS.reference, False)),
+        "select trades to review by price and size, with the account they are booked to",
+    ),
+    ReferenceApp(
+        "us-trades",
+        "infosec",
+        ((STOCKTRADES.reference, True), (USERS.reference, False)),
+        "monitor the trades of US members, with their price",
+    ),
+)
+"""The three reference stream applications, deployed for the server to host."""

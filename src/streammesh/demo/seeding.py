@@ -3,7 +3,7 @@
 The first run replays a short history: the products are published, the applications are given
 access and registered as consumers, then ``edge.pageviews`` v2 is published and v1 deprecated in
 its favour (so the legacy dashboard already reading v1 keeps reading it). Last, the three
-reference stream applications (:mod:`streammesh.demo.use_cases`) get their grants and are
+reference stream applications (``streammesh.streams.USE_CASES``) get their grants and are
 deployed for the server to host. A later run applies the same descriptors again, which changes
 nothing, and skips what exists (a stream application stopped since stays stopped).
 """
@@ -22,7 +22,7 @@ from streammesh.access import (
     Caller,
 )
 from streammesh.control import ApplicationRole, ProductNotFound
-from streammesh.demo.cast import APPLICATIONS, DOMAINS, PENDING, TEAMS
+from streammesh.demo.cast import APPLICATIONS, DOMAINS, PENDING, REFERENCE_APPS, TEAMS
 from streammesh.demo.generators import now
 from streammesh.demo.products import (
     INITIAL,
@@ -32,7 +32,6 @@ from streammesh.demo.products import (
     Deprecation,
     write_products,
 )
-from streammesh.demo.use_cases import USE_CASES
 from streammesh.identity import AccountKind, Role
 from streammesh.products import Status
 from streammesh.sdk import InProcessMesh
@@ -55,7 +54,7 @@ class Seeded:
             on a rerun, as decided since (a new pending one when the last was rejected,
             revoked or expired).
         stream_apps: The reference stream applications as recorded (deployed by this run,
-            or as an earlier run left them), in the order of ``USE_CASES``.
+            or as an earlier run left them), in the order of ``REFERENCE_APPS``.
     """
 
     products: Path
@@ -104,7 +103,7 @@ def _service_accounts(access: AccessService) -> None:
     wanted = [(p.producer, str(p.descriptor["team"]), f"Produces {p.name}.") for p in PRODUCTS]
     wanted += [(app.name, app.team, app.description) for app in APPLICATIONS]
     wanted.append((PENDING.application, PENDING.team, PENDING.description))
-    wanted += [(case.name, case.team, case.description) for case in USE_CASES]
+    wanted += [(app.name, app.team, app.use_case.description) for app in REFERENCE_APPS]
     for name, team, description in wanted:
         if access.accounts.find(name) is None:
             access.create_account(
@@ -152,9 +151,10 @@ def _deploy_use_cases(
     unless it is recorded already: a rerun keeps what was stopped, reset or redeployed."""
     streams = mesh.local.streams
     recorded: list[StreamApp] = []
-    for case in USE_CASES:
-        for reference, classified in case.reads:
-            request = _ensure_request(access, reference, case.name, case.purpose, classified)
+    for app in REFERENCE_APPS:
+        case = app.use_case
+        for reference, classified in app.reads:
+            request = _ensure_request(access, reference, app.name, app.purpose, classified)
             if request.state is AccessState.REQUESTED:
                 access.approve(request.id, caller=admin, note="demo: approved by the owner")
         try:

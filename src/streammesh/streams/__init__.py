@@ -120,8 +120,10 @@ from streammesh.streams.state import (
     TaskId,
     WindowStore,
 )
+from streammesh.streams.use_cases import USE_CASES, UseCase, use_case
 
 __all__ = [
+    "USE_CASES",
     "Aggregate",
     "AppQuery",
     "AppStatus",
@@ -190,6 +192,7 @@ __all__ = [
     "UnknownProduct",
     "UnknownSource",
     "UnsupportedPlan",
+    "UseCase",
     "WindowStore",
     "application_name",
     "call",
@@ -219,4 +222,5 @@ __all__ = [
     "type_of",
     "udaf",
     "udf",
+    "use_case",
 ]

@@ -1,10 +1,11 @@
-"""The reference prototype's three stream applications, as SQL files shipped with the demo.
+"""The reference prototype's three stream applications, as ksqlDB scripts shipped with
+streammesh: what ``streammesh demo`` runs and the UI offers as "Create an app from data
+products".
 
-Each use case is a ksqlDB script (``apps/<name>.sql``) publishing its output as a data product
-described by the descriptor file next to it (``apps/<name>.yaml``; the query decides the
-product's key, schema and upstreams). The demo runs each as its own service account of the
-team owning the output, granted read access to its inputs, hosted by the server (placement
-``server``); the UI offers them under "Create an app from data products".
+Each use case is a script (``<name>.sql`` in this package) publishing its output as a data
+product described by the descriptor file next to it (``<name>.yaml``; the query decides the
+product's key, schema and upstreams). They read the demo's products
+(``execution.stocktrades``, ``membership.users``).
 """
 
 from __future__ import annotations
@@ -12,37 +13,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
-from streammesh.demo.products import STOCKTRADES, USERS
-
 __all__ = ["USE_CASES", "UseCase", "use_case"]
 
 
 @dataclass(frozen=True, slots=True)
 class UseCase:
-    """One reference use case: a SQL script, the product it publishes and who runs it.
+    """One reference use case: a SQL script and the product it publishes.
 
     Attributes:
-        name: The application's name, and the name of the service account it runs as.
+        name: The application's name (``trending-stocks``).
         title: A short title for people.
         description: What it computes and for whom, one or two sentences.
-        team: The team owning the service account and the output product.
         product: The output product (``domain.product``).
-        reads: The input product versions, each with whether its grant includes the
-            classified fields (the use case computes over them in clear).
-        purpose: Why it reads its inputs, as its access requests say.
+        inputs: The data products it reads (``domain.product``).
     """
 
     name: str
     title: str
     description: str
-    team: str
     product: str
-    reads: tuple[tuple[str, bool], ...]
-    purpose: str
+    inputs: tuple[str, ...]
 
     @property
     def file_stem(self) -> str:
-        """The name of its files under ``streammesh/demo/apps/`` (without suffix)."""
+        """The name of its files in this package (without suffix)."""
         return self.name.replace("-", "_")
 
     @property
@@ -57,7 +51,7 @@ class UseCase:
 
 
 def _read(file: str) -> str:
-    return resources.files("streammesh.demo").joinpath("apps", file).read_text(encoding="utf-8")
+    return resources.files(__name__).joinpath(file).read_text(encoding="utf-8")
 
 
 USE_CASES: tuple[UseCase, ...] = (
@@ -66,30 +60,24 @@ USE_CASES: tuple[UseCase, ...] = (
         "Trending stocks",
         "The shares traded per stock symbol in 15-minute tumbling windows, updated as trades "
         "arrive: which stocks trade most right now.",
-        "market-analytics",
         "analytics.trending_stocks",
-        ((STOCKTRADES.reference, False),),
-        "count the shares traded per symbol and window (no account or price needed)",
+        ("execution.stocktrades",),
     ),
     UseCase(
         "high-value-trades",
         "High-value trades for review",
         "Trades above 500 USD a share and 2,500 shares, joined with the member who placed "
         "them (their region), for Risk to review.",
-        "risk",
         "risk.high_value_trades",
-        ((STOCKTRADES.reference, True), (USERS.reference, False)),
-        "select trades to review by price and size, with the account they are booked to",
+        ("execution.stocktrades", "membership.users"),
     ),
     UseCase(
         "us-trades",
         "US trades for InfoSec",
         "Every trade placed by a member of the US region (REGION_1), joined with the member's "
         "profile, for InfoSec to monitor.",
-        "infosec",
         "infosec.us_trades",
-        ((STOCKTRADES.reference, True), (USERS.reference, False)),
-        "monitor the trades of US members, with their price",
+        ("execution.stocktrades", "membership.users"),
     ),
 )
 """The three use cases, in the prototype's order."""
