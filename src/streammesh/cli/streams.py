@@ -10,7 +10,8 @@ The application lifecycle (recorded in the mesh store, see ``StreamsService``): 
 list`` and ``status`` show the applications, their live instances, counters and lag;
 ``stop`` asks an application's processes to finish their batch and exit, ``start`` lets it
 run again, ``reset`` makes it start over from the beginning of its inputs and ``delete``
-removes it.
+removes it. ``streams deploy`` records an application that ``streammesh up`` hosts; the
+lifecycle commands work on the local mesh or, with ``--server``, through ``mesh.streams``.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ import typer
 from streammesh.cli.errors import ConfirmationRequired
 from streammesh.cli.interrupt import GracefulInterrupt
 from streammesh.cli.mesh_connection import cli_actor, command_target, open_mesh
-from streammesh.cli.options import JsonOption, MeshOption, StoreOption
+from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.config import mesh_home
 from streammesh.streams import StreamsError, prepare_state_dir, run_test_files
 
 if TYPE_CHECKING:
     from streammesh.runtime import MeshRuntime
+    from streammesh.sdk import StreamsClient
     from streammesh.streams import (
         AppStatus,
         PreparedApplication,
@@ -465,11 +467,13 @@ def list_command(
     json_output: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """List the stream applications: placement, desired state, instances alive, events in
     and out (of the live instances), lag and dead letters."""
-    with _local_runtime(ctx, mesh, store) as runtime:
-        statuses = runtime.streams.applications()
+    with _streams(ctx, mesh, store, server, token) as streams:
+        statuses = streams.applications()
     if json_output:
         print_json([status.to_json() for status in statuses])
         return
@@ -505,12 +509,14 @@ def status_command(
     json_output: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Show an application: its record, its live instances (host, pid, last heartbeat) and
     per query events in and out per second, dead letters, late rows and the lag of each
     input partition."""
-    with _local_runtime(ctx, mesh, store) as runtime:
-        status = runtime.streams.status(name)
+    with _streams(ctx, mesh, store, server, token) as streams:
+        status = streams.status(name)
     if json_output:
         print_json(status.to_json())
         return
@@ -556,25 +562,34 @@ def _status_lines(status: AppStatus) -> list[str]:
 
 @app.command("stop")
 def stop_command(
-    ctx: typer.Context, name: _AppArgument, mesh: MeshOption = None, store: StoreOption = None
+    ctx: typer.Context,
+    name: _AppArgument,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Stop an application: each process running it finishes and commits its batch and exits
     (at its next heartbeat)."""
-    with _local_runtime(ctx, mesh, store) as runtime:
-        runtime.streams.stop(name, actor=cli_actor())
-        alive = len(runtime.streams.status(name).instances)
+    with _streams(ctx, mesh, store, server, token) as streams:
+        alive = len(streams.stop(name).instances)
     running = f"; {alive} running instance{'' if alive == 1 else 's'} will exit" if alive else ""
     typer.echo(f"stopped {name}{running}")
 
 
 @app.command("start")
 def start_command(
-    ctx: typer.Context, name: _AppArgument, mesh: MeshOption = None, store: StoreOption = None
+    ctx: typer.Context,
+    name: _AppArgument,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Let a stopped application run again (a 'process' application runs when 'streams run'
     starts it; the server starts those it hosts)."""
-    with _local_runtime(ctx, mesh, store) as runtime:
-        record = runtime.streams.start(name, actor=cli_actor())
+    with _streams(ctx, mesh, store, server, token) as streams:
+        record = streams.start(name).app
     hint = (
         f"; run it with 'streammesh streams run FILE.sql --name {name}'"
         if record.placement.value == "process"
@@ -590,6 +605,8 @@ def reset_command(
     yes: _YesOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Make a stopped application start over from the beginning of its inputs.
 
@@ -598,15 +615,15 @@ def reset_command(
     output topics and dead-letter topics are kept: the next run writes its results again
     after the ones already there. Refused while an instance is running.
     """
-    with _local_runtime(ctx, mesh, store) as runtime:
-        runtime.streams.status(name)  # an unknown application is reported before asking
+    with _streams(ctx, mesh, store, server, token) as streams:
+        streams.status(name)  # an unknown application is reported before asking
         _confirm(
             yes,
             f"reset stream application '{name}'",
             f"Reset '{name}'? It will reprocess its inputs from the beginning; its internal "
             "topics are deleted (outputs and dead letters are kept).",
         )
-        record = runtime.streams.reset(name, actor=cli_actor())
+        record = streams.reset(name).app
     typer.echo(
         f"reset {name} (epoch {record.epoch}): the next run reads its inputs from the "
         "beginning; outputs and dead-letter topics kept"
@@ -620,22 +637,83 @@ def delete_command(
     yes: _YesOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Delete a stopped application: its record, committed offsets and internal topics.
 
     Its output products and dead-letter topics are kept. Refused while an instance is
     running.
     """
-    with _local_runtime(ctx, mesh, store) as runtime:
-        runtime.streams.status(name)
+    with _streams(ctx, mesh, store, server, token) as streams:
+        streams.status(name)
         _confirm(
             yes,
             f"delete stream application '{name}'",
             f"Delete '{name}', its committed offsets and internal topics (outputs and dead "
             "letters are kept)?",
         )
-        runtime.streams.delete(name, actor=cli_actor())
+        streams.delete(name)
     typer.echo(f"deleted {name}; its outputs and dead-letter topics are kept")
+
+
+@contextmanager
+def _streams(
+    ctx: typer.Context,
+    mesh: Path | None,
+    store: str | None,
+    server: str | None,
+    token: str | None,
+) -> Iterator[StreamsClient]:
+    """The stream applications of the local mesh, or of the one ``--server`` serves."""
+    with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
+        yield session.mesh.streams
+
+
+@app.command("deploy")
+def deploy_command(
+    ctx: typer.Context,
+    sql_file: _SqlArgument,
+    name: _NameOption,
+    principal: Annotated[
+        str | None,
+        typer.Option(
+            "--principal",
+            metavar="SERVICE_ACCOUNT",
+            show_default=False,
+            help="The service account the application runs as; it needs a read grant on "
+            "every input product. Default: the mesh's operator (platform admins and "
+            "governance only, through a server).",
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Deploy the statements as an application that 'streammesh up' hosts (placement server).
+
+    The script is planned and checked as 'streams run' checks it (SQL, products, governance,
+    grants, every query runnable over existing inputs) and nothing is recorded unless it all
+    passes; deploying a name again replaces its script. The server starts it within seconds
+    and restarts it after a failure; 'streams status APP' shows its progress.
+    """
+    _read_sql(sql_file)
+    descriptor_file = sql_file.with_suffix(".yaml")
+    descriptor = descriptor_file.read_text(encoding="utf-8") if descriptor_file.is_file() else None
+    sql = sql_file.read_text(encoding="utf-8")
+    with _streams(ctx, mesh, store, server, token) as streams, _sql_errors(sql_file):
+        status = streams.deploy(name, sql, principal=principal, descriptor=descriptor)
+    if json_output:
+        print_json(status.to_json())
+        return
+    count = len(status.queries)
+    typer.echo(
+        f"deployed {name} ({count} quer{'y' if count == 1 else 'ies'}"
+        f"{f', as {principal}' if principal else ''}); the server runs it: "
+        f"'streammesh streams status {name}'"
+    )
 
 
 def _confirm(yes: bool, action: str, question: str) -> None:

@@ -38,6 +38,7 @@ from streammesh.sdk.errors import (
 )
 from streammesh.sdk.local import InProcessMesh
 from streammesh.sdk.mesh import Mesh
+from streammesh.sdk.streams import StreamsClient
 
 __all__ = [
     "ArgumentOutOfRange",
@@ -61,5 +62,6 @@ __all__ = [
     "RemotePermissionDenied",
     "RemoteRequestFailed",
     "SdkError",
+    "StreamsClient",
     "UnreadableEvent",
 ]

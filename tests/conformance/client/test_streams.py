@@ -96,6 +96,7 @@ def test_the_lifecycle_of_a_deployed_application(client: MeshClient, setup: Setu
     assert deployed.app.desired is Desired.RUNNING and deployed.app.principal == setup.account
     assert deployed.app.sql == setup.sql and deployed.app.epoch == 0
     assert [query.sink for query in deployed.queries] == [f"{setup.domain}.high.v1"]
+    assert deployed.queries[0].dead_letter_topic == f"{name}.dead-letter"
     assert name in [item.app.name for item in streams.applications()]
 
     stopped = streams.stop(name)

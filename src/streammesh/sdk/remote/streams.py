@@ -134,6 +134,8 @@ def status_from_document(document: Mapping[str, Any]) -> AppStatus:
                 )
                 for lag in item["partitions"]
             ),
+            str(item.get("dead_letter_topic", "")),
+            int(item.get("dead_letter_records", 0)),
         )
         for item in document["queries"]
     )

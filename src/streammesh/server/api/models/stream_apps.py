@@ -139,6 +139,10 @@ class QueryStatusDocument(BaseModel):
     out_per_s: float
     lag: int
     partitions: list[PartitionLagDocument]
+    dead_letter_topic: str = Field(description="Where the query sends what it cannot process.")
+    dead_letter_records: int = Field(
+        description="The records on that topic now (kept across runs, unlike the counters)."
+    )
 
 
 class AppStatusDocument(BaseModel):
@@ -161,7 +165,9 @@ class AppStatusDocument(BaseModel):
     alive: int = Field(description="Live instances.")
     records_in: int
     records_out: int
-    dead_letters: int
+    dead_letters: int = Field(
+        description="Records on the application's dead-letter topics (kept across runs)."
+    )
     lag: int
 
 
