@@ -197,3 +197,22 @@ def _delete_topic(mesh: Path, topic: str) -> None:
         log.delete_topic(topic)
     finally:
         log.close()
+
+
+def test_a_server_started_with_no_streams_hosts_nothing(tmp_path: Path) -> None:
+    mesh = tmp_path / "mesh"
+    mesh.mkdir()
+    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    _create_topic(mesh, "raw_prices")
+    sql = (
+        "CREATE STREAM raw (id INT KEY, price INT) WITH (kafka_topic='raw_prices', "
+        "value_format='JSON');\n"
+        "CREATE STREAM dear AS SELECT id, price FROM raw WHERE price > 5 EMIT CHANGES;"
+    )
+    with StreammeshServer(mesh, "--no-streams") as running:
+        headers = {"Authorization": f"Bearer {running.admin_token}"}
+        with httpx.Client(base_url=f"{running.url}/api/v1", headers=headers) as client:
+            _ok(client.post("/streams", json={"name": "idle-app", "sql": sql}))
+            time.sleep(5)  # a hosting server starts it within 2 s
+            status = _ok(client.get("/streams/idle-app"))
+    assert status["desired"] == "running" and status["alive"] == 0

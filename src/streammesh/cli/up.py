@@ -176,8 +176,17 @@ def up(
     ] = DEFAULT_PORT,
     store: StoreOption = None,
     log: LogOption = None,
+    no_streams: Annotated[
+        bool,
+        typer.Option(
+            "--no-streams",
+            help="Do not host the stream applications deployed with placement server "
+            "(another replica does).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the mesh's API: the Confluent-compatible schema registry under /registry."""
+    """Serve the mesh's API: the Confluent-compatible schema registry under /registry, and
+    host the stream applications deployed to the server."""
     # Imported here: the web stack is heavy, and every other command starts without it.
     import uvicorn
 
@@ -186,6 +195,8 @@ def up(
     # `streammesh --log URL up` names the log too: the global option applies to every command.
     log = log or ctx.ensure_object(CliSettings).log_url
     settings = server_settings(mesh, store, host, port, log)
+    if no_streams:
+        settings = settings.model_copy(update={"host_streams": False})
     settings.mesh.mkdir(parents=True, exist_ok=True)
     sock = bind_socket(settings.host, settings.port)
     try:
