@@ -487,6 +487,9 @@ class StreamApplication:
         assert self._consumer is not None and self._producer is not None
         consumer, producer = self._consumer, self._producer
         records = consumer.poll(timeout=timeout, max_records=max_records)
+        # The membership the batch was read under: a client that rejoins in the background
+        # (librdkafka) while this process is stopped must not commit under a newer one.
+        membership = consumer.group_metadata() if self.exactly_once else None
         # The tasks follow the group's assignment before anything is processed; records of
         # a partition no longer assigned are left to its new owner.
         assigned = self._follow_assignment(consumer)
@@ -509,7 +512,8 @@ class StreamApplication:
             for state in self._states():
                 state.flush()
             if self.exactly_once:
-                producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
+                assert membership is not None
+                producer.send_offsets_to_transaction(offsets, membership)
                 producer.commit_transaction()
             else:
                 producer.flush()
