@@ -72,7 +72,24 @@ function drawLineage(section) {
   section.appendChild(svg);
 }
 
+// A stream application's page: its status and output sample are fetched again every few
+// seconds (the server renders the part; without JavaScript, reload the page).
+function refreshLive(section) {
+  const every = Number(section.dataset.every || 3) * 1000;
+  const tick = async () => {
+    try {
+      const response = await fetch(section.dataset.live, { credentials: "same-origin" });
+      if (response.ok) section.innerHTML = await response.text();
+    } catch (error) {
+      // The server may be restarting: the next tick tries again.
+    }
+    setTimeout(tick, every);
+  };
+  setTimeout(tick, every);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const section of document.querySelectorAll("[data-live]")) refreshLive(section);
   // Comparing schema versions: show the diff as soon as a version is picked.
   for (const form of document.querySelectorAll("form.diff-form")) {
     for (const select of form.querySelectorAll("select")) {

@@ -4,7 +4,8 @@ Sign-in is by API token (see :mod:`streammesh.server.ui.session` for the session
 pages: Explore (search and facets), a product page (contract, schema versions and diffs,
 recent events, throughput and freshness, consumers, lineage neighbours, Request access), the
 access requests inbox, the lineage graph, publish (plan and apply), governance compliance,
-the activity feed and the notifications inbox. ``/`` redirects to the UI.
+the activity feed, the notifications inbox, and the stream apps (list, "Create an app from
+data products", an application's SQL, plan, status and live output). ``/`` redirects to the UI.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from streammesh.server.ui import (
     overview,
     product,
     publish,
+    stream_apps,
 )
 from streammesh.server.ui.viewer import UI_PREFIX
 
@@ -35,6 +37,7 @@ for _part in (
     lineage.router,
     notifications.router,
     publish.router,
+    stream_apps.router,
     not_found.router,  # last: it answers every /ui path no page above takes
 ):
     router.include_router(_part)
