@@ -130,16 +130,23 @@ class EmbeddedConsumer:
             return []
         self._turn = (self._turn + 1) % len(states)
         records: list[Record] = []
-        for tp, state in states[self._turn :] + states[: self._turn]:
-            if len(records) >= limit:
+        ordered = states[self._turn :] + states[: self._turn]
+        # Rounds over the partitions (a fetch each) until the limit or nothing more: what is
+        # there up to the limit, as a Kafka poll returns what its fetches hold, and fair.
+        while len(records) < limit:
+            before = len(records)
+            for tp, state in ordered:
+                if len(records) >= limit:
+                    break
+                if not state.buffered:
+                    self._fetch(tp, state)
+                if state.buffered:
+                    taken = state.buffered[: limit - len(records)]
+                    del state.buffered[: len(taken)]
+                    records.extend(taken)
+                    state.position = taken[-1].offset + 1
+            if len(records) == before:
                 break
-            if not state.buffered:
-                self._fetch(tp, state)
-            if state.buffered:
-                taken = state.buffered[: limit - len(records)]
-                del state.buffered[: len(taken)]
-                records.extend(taken)
-                state.position = taken[-1].offset + 1
         return records
 
     def _fetch(self, tp: TopicPartition, state: _PartitionState) -> None:

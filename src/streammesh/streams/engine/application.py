@@ -481,8 +481,9 @@ class StreamApplication:
             policy = CleanupPolicy.COMPACT if compacted else CleanupPolicy.DELETE
             self.log.create_topic(TopicSpec(topic, partitions=partitions, cleanup_policy=policy))
 
-    def poll_once(self, timeout: float = 0.1, max_records: int = 500) -> int:
-        """Read, process and commit one batch of input records; how many were read."""
+    def poll_once(self, timeout: float = 0.1, max_records: int = 2_000) -> int:
+        """Read, process and commit one batch of input records (what the log has ready, up to
+        ``max_records``, in one transaction); how many were read."""
         self.start()
         assert self._consumer is not None and self._producer is not None
         consumer, producer = self._consumer, self._producer
