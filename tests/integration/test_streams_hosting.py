@@ -216,3 +216,36 @@ def test_a_server_started_with_no_streams_hosts_nothing(tmp_path: Path) -> None:
             time.sleep(5)  # a hosting server starts it within 2 s
             status = _ok(client.get("/streams/idle-app"))
     assert status["desired"] == "running" and status["alive"] == 0
+
+
+def test_two_servers_over_one_mesh_share_the_partitions(tmp_path: Path) -> None:
+    mesh = tmp_path / "mesh"
+    mesh.mkdir()
+    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    with StreammeshServer(mesh) as first, StreammeshServer(mesh) as second:
+        headers = {"Authorization": f"Bearer {first.admin_token}"}
+        with (
+            httpx.Client(base_url=f"{first.url}/api/v1", headers=headers, timeout=30) as one,
+            httpx.Client(base_url=f"{second.url}/api/v1", headers=headers, timeout=30) as two,
+        ):
+            _setup(one)
+            body = {"name": "shared-app", "sql": SQL, "principal": "big-sa"}
+            _ok(one.post("/streams", json=body))
+            _produce(two, [600.0 + n for n in range(40)])
+
+            def shared() -> Any:
+                status = _ok(two.get("/streams/shared-app"))
+                mine = [
+                    sorted(p for item in instance["progress"] for p in item["partitions"])
+                    for instance in status["instances"]
+                ]
+                done = status["alive"] == 2 and all(mine) and status["records_out"] == 40
+                return done and mine
+
+            split = _wait("two instances sharing the partitions", shared, timeout=90)
+            output = _Output(one)
+            _wait("every result", lambda: len(output.read()) >= 40)
+            results = output.read()
+    assert not set(split[0]) & set(split[1])
+    assert sorted(split[0] + split[1]) == list(range(len(split[0]) + len(split[1])))
+    assert sorted(results) == sorted(f"t{n}" for n in range(40))
