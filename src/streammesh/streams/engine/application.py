@@ -1044,8 +1044,8 @@ class _JoinSide:
 
 def _without_rewinds(records: list[Record]) -> list[Record]:
     """``records`` without those a rewind of the consumer repeats: when a partition is
-    revoked and assigned again between two polls of one batch, the consumer goes back to
-    its committed offset and the records read since come again — each is kept once, at the
+    revoked and assigned again while a batch is read, the consumer goes back to its
+    committed offset and the records read since come again — each is kept once, at the
     later place."""
     last: dict[tuple[str, int], int] = {}
     rewound = False
