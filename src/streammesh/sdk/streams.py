@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from streammesh.streams import AppStatus, StreamApp
 
@@ -51,6 +51,23 @@ class StreamsClient(Protocol):
             PlanRefused: governance refuses an output product.
             GrantMissing: the service account lacks a grant.
             InvalidApplicationName: ``name`` cannot name an application.
+        """
+        ...
+
+    def explain(
+        self,
+        sql: str,
+        *,
+        name: str = "explain",
+        principal: str | None = None,
+        descriptor: str | None = None,
+    ) -> dict[str, Any]:
+        """Plan ``sql`` against the mesh without deploying it: ``application``, ``inputs``,
+        ``outputs`` and per persistent query its plan, sink, whether the engine runs it, its
+        state stores and internal topics (``streams explain --json``'s document).
+
+        Raises:
+            SqlError, PlanError, PlanRefused, GrantMissing: as :meth:`deploy`.
         """
         ...
 

@@ -63,6 +63,7 @@ from streammesh.streams.evaluation import (
     compile_predicate,
     type_of,
 )
+from streammesh.streams.explaining import explain_document
 from streammesh.streams.formats import FormatError
 from streammesh.streams.functions import (
     Aggregate,
@@ -204,6 +205,7 @@ __all__ = [
     "compile_predicate",
     "default_registry",
     "explain",
+    "explain_document",
     "is_pipeline_argument",
     "lit",
     "load_pipeline",

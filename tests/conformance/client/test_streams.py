@@ -114,6 +114,18 @@ def test_the_lifecycle_of_a_deployed_application(client: MeshClient, setup: Setu
         streams.status(name)
 
 
+def test_explain_plans_without_deploying(client: MeshClient, setup: Setup) -> None:
+    name = unique("plan-")
+    document = client.streams.explain(setup.sql, name=name, principal=setup.account)
+    assert document["application"] == name
+    assert document["inputs"] == [f"{setup.readings}.v1"]
+    assert document["outputs"] == [f"{setup.domain}.high.v1"]
+    [query] = document["queries"]
+    assert query["runs"] and query["sink"]["topic"] == f"{setup.domain}.high.v1"
+    assert f"{name}.dead-letter" in query["internal_topics"]
+    assert name not in [item.app.name for item in client.streams.applications()]
+
+
 def test_refusals_are_the_same_errors(client: MeshClient, setup: Setup) -> None:
     streams = client.streams
     bad = setup.sql.replace("WHERE value > 10", "WHERE > 10")

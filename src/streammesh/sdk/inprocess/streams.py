@@ -5,6 +5,7 @@ reset, delete) as :class:`~streammesh.sdk.streams.StreamsClient` says."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from streammesh.runtime import MeshRuntime
 from streammesh.streams import (
@@ -18,6 +19,7 @@ from streammesh.streams import (
     StreamApp,
     check_application_name,
     check_runnable,
+    explain_document,
     pipeline_script,
     stream,
     table,
@@ -99,6 +101,19 @@ class InProcessStreams:
         check_runnable(prepared, self._runtime.log, self._runtime.registry)
         streams.record(prepared, placement="server", actor=self._actor, descriptor=descriptor)
         return streams.status(name)
+
+    def explain(
+        self,
+        sql: str,
+        *,
+        name: str = "explain",
+        principal: str | None = None,
+        descriptor: str | None = None,
+    ) -> dict[str, Any]:
+        """The script planned against the mesh, as ``streams explain --json`` prints it;
+        nothing is changed."""
+        prepared = self._runtime.streams.prepare(sql, name, principal, descriptor=descriptor)
+        return explain_document(prepared, self._runtime.log, self._runtime.registry)
 
     def applications(self) -> list[AppStatus]:
         return self._runtime.streams.applications()

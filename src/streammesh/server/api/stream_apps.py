@@ -17,7 +17,6 @@ from fastapi import APIRouter, Path, Request, status
 
 from streammesh.access import DomainScope
 from streammesh.identity import AccountNotFound, AccountStore, Principal
-from streammesh.serde import RegistryResolver
 from streammesh.server.api.models.stream_apps import (
     AppStatusDocument,
     DeployBody,
@@ -36,8 +35,7 @@ from streammesh.streams import (
     UnknownApplication,
     check_application_name,
     check_runnable,
-    explain,
-    query_layouts,
+    explain_document,
 )
 
 router = APIRouter(tags=["streams"])
@@ -106,34 +104,7 @@ def explain_script(request: Request, body: ExplainBody, principal: Reader) -> di
     prepared = runtime.streams.prepare(
         body.sql, body.name, body.principal, descriptor=body.descriptor
     )
-    layouts = query_layouts(
-        runtime.log, prepared.queries, body.name, resolver=RegistryResolver(runtime.registry)
-    )
-    return {
-        "application": body.name,
-        "inputs": [item.reference for item in prepared.inputs],
-        "outputs": [output.reference for output in prepared.outputs],
-        "queries": [
-            {
-                "id": layout.query.id,
-                "application": layout.application,
-                "sink": {
-                    "name": layout.query.plan.name,
-                    "kind": layout.query.plan.kind.value.lower(),
-                    "topic": layout.query.plan.topic,
-                },
-                "plan": explain(layout.query.plan),
-                "runs": layout.not_supported is None,
-                "not_supported": layout.not_supported,
-                "state_stores": [
-                    {"name": store, "changelog": changelog}
-                    for store, changelog in layout.state_stores
-                ],
-                "internal_topics": list(layout.internal_topics),
-            }
-            for layout in layouts
-        ],
-    }
+    return explain_document(prepared, runtime.log, runtime.registry)
 
 
 @router.get("/streams/{name}", response_model=AppStatusDocument, responses=errors(404))
