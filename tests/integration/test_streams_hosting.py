@@ -87,13 +87,17 @@ def _wait(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
 class _Output:
     """The output product read through REST as one consumer group, accumulated."""
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(
+        self, client: httpx.Client, *, product: str = BIG, group: str = "hosting-check"
+    ) -> None:
         self._client = client
+        self._product = product
+        self._group = group
         self.ids: list[str] = []
 
     def read(self) -> list[str]:
         answer = self._client.get(
-            f"/products/{BIG}/events", params={"group": "hosting-check", "timeout": 0.5}
+            f"/products/{self._product}/events", params={"group": self._group, "timeout": 0.5}
         )
         if answer.status_code == 404:  # not published yet: the host publishes it at start
             return self.ids
@@ -249,3 +253,28 @@ def test_two_servers_over_one_mesh_share_the_partitions(tmp_path: Path) -> None:
     assert not set(split[0]) & set(split[1])
     assert sorted(split[0] + split[1]) == list(range(len(split[0]) + len(split[1])))
     assert sorted(results) == sorted(f"t{n}" for n in range(40))
+
+
+def test_a_redeployed_application_runs_its_new_script(api: httpx.Client) -> None:
+    sql = SQL.replace("big", "dear").replace("big_trades", "dear_trades")
+    _ok(api.post("/streams", json={"name": "dear-trades", "sql": sql, "principal": "big-sa"}))
+    _wait("an instance", lambda: _ok(api.get("/streams/dear-trades"))["alive"] == 1)
+    refused = api.delete("/streams/dear-trades")
+    assert refused.status_code == 409  # running: stop it first
+
+    dearer = sql.replace("price > 500", "price > 800")
+    _ok(api.post("/streams", json={"name": "dear-trades", "sql": dearer, "principal": "big-sa"}))
+
+    def running_new() -> bool:
+        status = _ok(api.get("/streams/dear-trades"))
+        return status["alive"] == 1 and status["sql"] == dearer
+
+    _wait("the new script", running_new)
+    time.sleep(3)  # the host notices the new record at its next heartbeat (2 s)
+    _produce(api, [600.0, 900.0], first=100)
+    output = _Output(api, product="execution.dear_trades", group="dear-check")
+    _wait("the result", lambda: "t101" in output.read())
+    time.sleep(2)
+    assert "t100" not in output.read()  # 600 passed the old script, not the new one
+    _ok(api.post("/streams/dear-trades/stop"))
+    _wait("no instance", lambda: _ok(api.get("/streams/dear-trades"))["alive"] == 0)
