@@ -230,6 +230,7 @@ class AggregateTask:
         # (``_dirty``) are encoded into the stores once per commit, not once per row.
         self._decoded: dict[tuple[bytes, int], tuple[list[Any], int]] = {}
         self._dirty: set[tuple[bytes, int]] = set()
+        self._group_keys: dict[Row, bytes] = {}
 
     def _open(self, store: Any) -> Any:
         self.stores.append(store)
@@ -261,7 +262,8 @@ class AggregateTask:
         returned when a stream row is dropped because a ``GROUP BY`` value is NULL.
         """
         compiled = self.compiled
-        group = tuple(evaluate(row) for evaluate in compiled.group_by) if row is not None else ()
+        # Lists, then a tuple: a tuple of a generator costs a generator frame per row.
+        group = tuple([evaluate(row) for evaluate in compiled.group_by]) if row is not None else ()
         values = [argument(row) for argument in compiled.arguments] if row is not None else []
         if not compiled.table:
             if None in group:
@@ -326,26 +328,52 @@ class AggregateTask:
         timestamp: int,
     ) -> list[Update]:
         assert self.windows is not None
-        key = encode_state(list(group))
-        close = self.stream_time - self.compiled.grace
+        key = self._group_key(group)
+        compiled = self.compiled
+        functions = compiled.functions
+        close = self.stream_time - compiled.grace
+        size = window.size_ms
+        # A tumbling window holds each timestamp once: its start, without building the list.
+        starts = (
+            (timestamp - timestamp % size,)
+            if type(window) is TumblingWindow and timestamp >= 0
+            else window_starts(window, timestamp)
+        )
         updates: list[Update] = []
-        for start in window_starts(window, timestamp):
-            end = start + window.size_ms
+        for start in starts:
+            end = start + size
             if end <= close:
                 self.late += 1  # Kafka Streams counts a dropped record per window
                 continue
-            accumulators, latest = self._read((key, start))
+            where = (key, start)
+            accumulators, latest = self._read(where)
             accumulators = [
                 function.aggregate(accumulator, value)
                 for function, accumulator, value in zip(
-                    self.compiled.functions, accumulators, values, strict=True
+                    functions, accumulators, values, strict=True
                 )
             ]
-            latest = max(latest, timestamp)
-            self._write((key, start), accumulators, latest)
-            if not self.compiled.final:
+            if timestamp > latest:
+                latest = timestamp
+            self._decoded[where] = (accumulators, latest)
+            self._dirty.add(where)
+            if not compiled.final:
                 updates.append(self._update(group, accumulators, WindowSpan(start, end), latest))
         return updates
+
+    def _group_key(self, group: Row) -> bytes:
+        """The group's state key (its encoded values), remembered while the group is active:
+        most rows belong to a group seen shortly before."""
+        try:
+            found = self._group_keys.get(group)
+        except TypeError:  # a group of unhashable values (an ARRAY, a MAP)
+            return encode_state(list(group))
+        if found is None:
+            found = encode_state(list(group))
+            if len(self._group_keys) >= _DECODED_MAX:
+                self._group_keys.clear()
+            self._group_keys[group] = found
+        return found
 
     def _session(
         self, window: SessionWindow, group: Row, values: Sequence[Any], timestamp: int
@@ -487,13 +515,16 @@ class AggregateTask:
     def _update(
         self, group: Row, accumulators: Sequence[Any], window: WindowSpan | None, latest: int
     ) -> Update:
+        compiled = self.compiled
         results = [
             function.result(accumulator)
-            for function, accumulator in zip(self.compiled.functions, accumulators, strict=True)
+            for function, accumulator in zip(compiled.functions, accumulators, strict=True)
         ]
-        extra = (window.start, window.end) if window is not None else ()
-        row = (*group, *results, *extra)
-        having = self.compiled.having
+        if window is not None:
+            row = (*group, *results, window.start, window.end)
+        else:
+            row = (*group, *results)
+        having = compiled.having
         if having is not None and not having(row):
             return Update(group, None, window, latest)  # the group leaves the table
         return Update(group, row, window, latest)
