@@ -29,6 +29,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,15 +141,20 @@ class StreamHost:
         with self._lock:
             return sorted(name for name, host in self._hosts.items() if host.is_alive())
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 30.0) -> None:
         """Stop supervising; every application hosted here finishes and commits its batch,
-        closes and leaves (waits for them)."""
+        closes and leaves. Waits up to ``timeout_s`` seconds for them all: one still busy
+        then (a long restore) is left to die with the process — its open transaction is
+        never committed, so nothing is output twice."""
         self._stopping.set()
-        self._thread.join()
+        deadline = time.monotonic() + timeout_s
+        self._thread.join(timeout_s)
         with self._lock:
             hosts = list(self._hosts.values())
         for host in hosts:
-            host.join()
+            host.join(max(0.0, deadline - time.monotonic()))
+            if host.is_alive():
+                _LOGGER.warning("stream application %s did not stop in time", host.app)
 
     def _supervise(self) -> None:
         while not self._stopping.is_set():
@@ -181,6 +187,8 @@ class _AppHost(threading.Thread):
         super().__init__(name=f"streammesh-stream-{name}", daemon=True)
         self._owner = owner
         self._app = name
+        self.app = name
+        """The application it runs."""
         self._stopping = stopping
         self._host = socket.gethostname()[:200]
         self._pid = os.getpid()
