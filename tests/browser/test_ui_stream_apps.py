@@ -83,7 +83,7 @@ def test_create_an_app_from_a_use_case_and_see_its_first_results(
     page.click("[data-use-case=high-value-trades]")  # type: ignore[attr-defined]
     sql = page.input_value("[data-testid=sql]")  # type: ignore[attr-defined]
     assert "JOIN membership.users u ON t.userid = u.userid" in sql
-    assert "WHERE t.price > 500 AND t.quantity > 2500" in sql
+    assert "WHERE price > 500 AND quantity > 2500" in sql
     assert page.input_value("select[name=principal]") == "high-value-trades"  # type: ignore[attr-defined]
     page.fill("input[name=name]", "review-trades")  # type: ignore[attr-defined]
     page.click("button[value=explain]")  # type: ignore[attr-defined]
@@ -92,7 +92,7 @@ def test_create_an_app_from_a_use_case_and_see_its_first_results(
     page.wait_for_url(f"{server.url}/ui/streams/review-trades?*")  # type: ignore[attr-defined]
 
     assert "Deployed review-trades" in page.inner_text("[role=status]")  # type: ignore[attr-defined]
-    assert "t.price > 500" in page.inner_text("[data-testid=app-sql]")  # type: ignore[attr-defined]
+    assert "WHERE price > 500" in page.inner_text("[data-testid=app-sql]")  # type: ignore[attr-defined]
     tree = page.inner_text("[data-testid=plan-tree]")  # type: ignore[attr-defined]
     assert "Sink HIGH_VALUE_TRADES" in tree and "Join INNER" in tree
     assert "review-trades-" in page.inner_text("#plan")  # its repartition/dead-letter topics
@@ -155,7 +155,7 @@ def test_a_consumer_sees_an_app_but_may_not_change_it(
     server, _, consumer = demo
     page = sign_in(browser, server.url, consumer)
     page.goto(f"{server.url}/ui/streams/us-trades")  # type: ignore[attr-defined]
-    assert "WHERE u.regionid = 'REGION_1'" in page.inner_text("[data-testid=app-sql]")  # type: ignore[attr-defined]
+    assert "WHERE regionid = 'REGION_1'" in page.inner_text("[data-testid=app-sql]")  # type: ignore[attr-defined]
     assert "may look at stream applications but not change them" in page.inner_text(  # type: ignore[attr-defined]
         "[data-testid=controls-refused]"
     )

@@ -5,5 +5,5 @@ CREATE STREAM high_value_trades WITH (product='risk.high_value_trades') AS
   SELECT t.userid AS userid, u.regionid, t.symbol, t.side, t.quantity, t.price, t.account
   FROM execution.stocktrades t
   JOIN membership.users u ON t.userid = u.userid
-  WHERE t.price > 500 AND t.quantity > 2500
+  WHERE price > 500 AND quantity > 2500
   EMIT CHANGES;

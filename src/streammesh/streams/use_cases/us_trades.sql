@@ -4,5 +4,5 @@ CREATE STREAM us_trades WITH (product='infosec.us_trades') AS
   SELECT t.userid AS userid, u.regionid, t.symbol, t.side, t.quantity, t.price
   FROM execution.stocktrades t
   JOIN membership.users u ON t.userid = u.userid
-  WHERE u.regionid = 'REGION_1'
+  WHERE regionid = 'REGION_1'
   EMIT CHANGES;
