@@ -278,3 +278,27 @@ def test_a_redeployed_application_runs_its_new_script(api: httpx.Client) -> None
     assert "t100" not in output.read()  # 600 passed the old script, not the new one
     _ok(api.post("/streams/dear-trades/stop"))
     _wait("no instance", lambda: _ok(api.get("/streams/dear-trades"))["alive"] == 0)
+
+
+def test_stopping_the_server_commits_and_leaves(tmp_path: Path) -> None:
+    from streammesh.config import MeshConfig
+    from streammesh.runtime import MeshRuntime
+
+    mesh = tmp_path / "mesh"
+    mesh.mkdir()
+    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    with StreammeshServer(mesh) as running:
+        headers = {"Authorization": f"Bearer {running.admin_token}"}
+        with httpx.Client(base_url=f"{running.url}/api/v1", headers=headers, timeout=30) as api:
+            _setup(api)
+            body = {"name": "big-app", "sql": SQL, "principal": "big-sa"}
+            _ok(api.post("/streams", json=body))
+            _wait("an instance", lambda: _status(api)["alive"] == 1)
+            _produce(api, [600.0, 700.0, 1.0])
+            _wait("the results", lambda: _status(api)["records_out"] == 2)
+        assert running.stop() == 0  # Ctrl-C
+    with MeshRuntime.open(MeshConfig.load(mesh)) as runtime:
+        status = runtime.streams.status("big-app")
+    # It left at once (not three heartbeats later) with everything committed, still to run.
+    assert status.instances == () and status.lag == 0
+    assert status.app.desired.value == "running"
