@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -249,9 +250,8 @@ def _has(node: PlanNode, kind: type) -> bool:
 def _schema(sink: Sink, descriptor: Descriptor, application: str) -> str:
     """The Avro schema of the product: every output column, key columns first and required."""
     domain, _, short = descriptor.name.partition(".")
-    record = "".join(part.capitalize() for part in short.split("_")) or "Record"
     columns = [Column(c.name, c.type) for c in (*sink.schema.keys, *sink.schema.values)]
-    document = json.loads(avro_schema(columns, full_name=f"{domain}.{record}"))
+    document = json.loads(avro_schema(columns, full_name=_avro_full_name(domain, short)))
     key_names = {key.name for key in sink.schema.keys}
     document["doc"] = descriptor.description
     for field, column in zip(document["fields"], columns, strict=True):
@@ -261,3 +261,16 @@ def _schema(sink: Sink, descriptor: Descriptor, application: str) -> str:
         role = "key" if column.name in key_names else "column"
         field["doc"] = f"The {role} {column.name} ({column.type}) of {sink.name}, by {application}."
     return json.dumps(document, indent=2)
+
+
+def _avro_full_name(domain: str, short: str) -> str:
+    """An Avro full name for the product ``domain.short``: Avro names are ``[A-Za-z_]
+    [A-Za-z0-9_]*``, product names may hold dashes (``risk.high-value-trades`` →
+    ``risk.HighValueTrades``)."""
+    record = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", short)) or "Record"
+    namespace = re.sub(r"[^A-Za-z0-9_]", "_", domain)
+    if record[0].isdigit():
+        record = f"_{record}"
+    if namespace[:1].isdigit():
+        namespace = f"_{namespace}"
+    return f"{namespace}.{record}"

@@ -292,3 +292,14 @@ def test_a_propagated_pii_column_is_protected_and_never_written_without_keys(
     without_keys = StreamsService(mesh.plane, mesh.registry, mesh.grants)
     with pytest.raises(OutputProductInvalid, match=r"ANONYMOUS, CONTACT must be encrypted"):
         without_keys.prepare(CONTACTS, "contacts-app", None)
+
+
+def test_a_product_name_with_dashes_gets_a_valid_avro_record_name(mesh: MeshRuntime) -> None:
+    script = CONTACTS.replace("analytics.trade_contacts", "analytics.trade-contacts")
+    prepared = mesh.streams.prepare(script, "contacts-app", None)
+    [output] = prepared.outputs
+    assert json.loads(output.source.schema)["name"] == "TradeContacts"
+    mesh.streams.publish(prepared, actor="alice")
+    assert mesh.plane.product("analytics.trade-contacts").descriptor.upstreams == (
+        "execution.stocktrades.v1",
+    )
