@@ -311,3 +311,66 @@ def test_table_table_joins_end_in_duckdb_join_of_the_final_tables(
         r=list(final["rt"].items()),
     )
     assert produced == expected
+
+
+FOREIGN_KEY = """
+CREATE TABLE o (id INT PRIMARY KEY, cid INT, amt INT) WITH (kafka_topic='o', value_format='JSON');
+CREATE TABLE c (cid INT PRIMARY KEY, name INT) WITH (kafka_topic='c', value_format='JSON');
+CREATE TABLE oc AS SELECT o.id AS id, o.cid AS cid, o.amt AS amt, c.name AS name
+  FROM o {join} c ON o.cid = c.cid;
+"""
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),
+            st.one_of(st.none(), st.tuples(join_keys, st.integers(0, 5))),  # None: tombstone
+            st.integers(0, 100),
+        ),
+        max_size=15,
+    ),
+    changes,
+    st.sampled_from(["inner", "left"]),
+)
+def test_foreign_key_joins_end_in_duckdb_join_of_the_final_tables(
+    orders: list[tuple[int, tuple[int | None, int] | None, int]],
+    customers: list[tuple[int, int | None, int]],
+    kind: str,
+) -> None:
+    # Orders change their customer (or lose it: a NULL foreign key), customers change and
+    # are deleted, in any timestamp order: the output table ends as the final tables' join.
+    records: list[Sent] = []
+    final_orders: dict[int, tuple[int | None, int]] = {}
+    final_customers: dict[int, int] = {}
+    for key, change, ts in orders:
+        value = None if change is None else {"cid": change[0], "amt": change[1]}
+        records.append(("o", int_key(key), value, ts))
+        if change is None:
+            final_orders.pop(key, None)
+        else:
+            final_orders[key] = change
+    for key, name, ts in customers:
+        records.append(("c", int_key(key), None if name is None else {"name": name}, ts))
+        if name is None:
+            final_customers.pop(key, None)
+        else:
+            final_customers[key] = name
+    written, _late = run_engine(FOREIGN_KEY.format(join=KINDS[kind]), ["o", "c"], records, "OC")
+    table: dict[bytes, tuple[Any, ...]] = {}
+    for key, value, _ts in written:
+        assert key is not None
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = (value["CID"], value["AMT"], value["NAME"])
+    produced = Counter(
+        (int.from_bytes(key, "big", signed=True), *row) for key, row in table.items()
+    )
+    expected = duck(
+        f"SELECT o.c0, o.c1, o.c2, c.c1 FROM o {KINDS[kind]} c ON o.c1 = c.c0",
+        o=[(key, cid, amt) for key, (cid, amt) in final_orders.items()],
+        c=list(final_customers.items()),
+    )
+    assert produced == expected
