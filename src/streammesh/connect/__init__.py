@@ -1,0 +1,21 @@
+"""Connectors: bootstrap data products from databases and files, land them in data at rest.
+
+Sources (PostgreSQL change data capture, the transactional outbox, polling, files) and sinks
+(Parquet, Apache Iceberg, PostgreSQL and SQLite tables) run under a worker that gives them the
+mesh's guarantees: service accounts and grants, contracts, field protection, lineage, dead
+letters and exactly-once delivery (see :mod:`streammesh.connect.base` for the contract).
+"""
+
+from __future__ import annotations
+
+from streammesh.connect.base import Position, SinkRecord, SinkTask, SourceRecord, SourceTask
+from streammesh.connect.errors import ConnectError
+
+__all__ = [
+    "ConnectError",
+    "Position",
+    "SinkRecord",
+    "SinkTask",
+    "SourceRecord",
+    "SourceTask",
+]
