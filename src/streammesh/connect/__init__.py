@@ -8,11 +8,21 @@ letters and exactly-once delivery (see :mod:`streammesh.connect.base` for the co
 
 from __future__ import annotations
 
-from streammesh.connect.base import Position, SinkRecord, SinkTask, SourceRecord, SourceTask
+from streammesh.connect.base import (
+    ConnectorContext,
+    DeadLetter,
+    Position,
+    SinkRecord,
+    SinkTask,
+    SourceRecord,
+    SourceTask,
+)
 from streammesh.connect.errors import ConnectError
 
 __all__ = [
     "ConnectError",
+    "ConnectorContext",
+    "DeadLetter",
     "Position",
     "SinkRecord",
     "SinkTask",

@@ -22,11 +22,14 @@ from the consumer group's offsets (which it commits too, for lag only).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 __all__ = [
+    "ConnectorContext",
+    "DeadLetter",
     "Position",
     "SinkRecord",
     "SinkTask",
@@ -37,6 +40,29 @@ __all__ = [
 Position = Mapping[str, Any]
 """Where a source is in its outside system, as JSON-able values (``{"lsn": "0/16B3748"}``,
 ``{"file": "2026-12-07.csv", "row": 120}``); what the worker hands back on a restart."""
+
+
+DeadLetter = Callable[[str, str, Mapping[str, Any]], None]
+"""``dead_letter(stream, reason, raw)``: hand the worker something that cannot become an event
+(a row whose column will not convert, a file line that is not JSON) — it goes to the
+connector's dead-letter stream ``<connector>.dead-letter`` with the reason, and the connector
+goes on."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorContext:
+    """What the worker gives a connector it creates.
+
+    Attributes:
+        name: The connector's name (its consumer group, transactional id, replication slot
+            prefix and dead-letter topic ``<name>.dead-letter``).
+        state_dir: A directory of its own that survives restarts (``<mesh>/connect/<name>/``).
+        dead_letter: See :data:`DeadLetter`.
+    """
+
+    name: str
+    state_dir: Path
+    dead_letter: DeadLetter
 
 
 @dataclass(frozen=True, slots=True)
