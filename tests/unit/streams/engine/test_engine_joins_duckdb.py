@@ -1,7 +1,7 @@
 """Property: joins run end to end by the engine — SQL planned, records produced to topics of
 the embedded log, ``StreamApplication`` reading them, outputs read back from the sink topic —
 equal DuckDB's answer to the equivalent batch query over the same input, for stream-stream
-(``WITHIN``), stream-table and table-table joins, inner, left and full outer, with
+(``WITHIN``), stream-table, table-table and foreign-key joins, inner, left and full outer, with
 out-of-order records, late records, NULL join keys and tombstones.
 
 What the batch query runs over is said explicitly per join, as ksqlDB's semantics make it:
@@ -14,7 +14,8 @@ What the batch query runs over is said explicitly per join, as ksqlDB's semantic
   the records taken in time order across both topics (table first at equal times, each topic
   in its own order): DuckDB joins each stream record with the table row version valid at its
   place in that order;
-- table-table: the output table, read to its end, is the batch join of the final tables.
+- table-table, on the primary key or a foreign key: the output table, read to its end, is the
+  batch join of the final tables.
 """
 
 from __future__ import annotations
