@@ -510,6 +510,40 @@ def test_group_by_a_new_key_over_several_partitions_goes_through_the_repartition
     log.close()
 
 
+def test_emit_final_sessions_grouped_across_partitions_are_written_once(tmp_path: Path) -> None:
+    # Trades of one symbol from accounts in both partitions go through the repartition topic
+    # to the task owning ACME, in an order that interleaves the partitions (the grace period
+    # absorbs it): its session [0, 7] is written once, with every account's trade, when that
+    # task's stream time passes 7 + 10 + 1,000 (the trade at 5,000, sent later).
+    sql = (
+        "CREATE STREAM stocktrades (account STRING KEY, symbol STRING, quantity INT)"
+        " WITH (kafka_topic='stocktrades', value_format='JSON', partitions=2);"
+        "CREATE TABLE sessions AS SELECT symbol, COUNT(*) AS n FROM stocktrades"
+        " WINDOW SESSION (10 MILLISECONDS, GRACE PERIOD 1 SECOND) GROUP BY symbol EMIT FINAL;"
+    )
+    log = open_log(f"embedded://{tmp_path}/log")
+    log.create_topic(TopicSpec("stocktrades", partitions=2))
+
+    def send(trades: list[tuple[str, int]]) -> None:
+        with log.producer() as producer:
+            for account, ts in trades:
+                value = json.dumps({"SYMBOL": "ACME", "QUANTITY": 1}).encode()
+                producer.send("stocktrades", value, key=account.encode(), timestamp_ms=ts)
+
+    send([(f"acct-{n}", n) for n in range(8)])
+    state = tmp_path / "state"
+    with StreamApplication(log, query_of(sql), "final", state_dir=state) as app:
+        app.run_until_idle()
+        assert app.repartition_topic == "final-CTAS_SESSIONS_0-repartition"
+    assert read(log, "SESSIONS") == []
+    send([("acct-8", 5_000)])
+    with StreamApplication(log, query_of(sql), "final", state_dir=state) as app:
+        app.run_until_idle()
+    written = [(r.key, json.loads(r.value or b"")) for r in read(log, "SESSIONS")]
+    assert written == [(b"ACME" + struct.pack(">qq", 7, 0), {"N": 8})]
+    log.close()
+
+
 def test_stream_only_aggregates_over_a_table_are_refused_in_ksqldb_words(tmp_path: Path) -> None:
     sql = USERS + (
         "CREATE TABLE c AS SELECT regionid, MAX(credit) AS m FROM users GROUP BY regionid;"
