@@ -73,7 +73,7 @@ main()
 partitions once the group has dropped the one killed before it, so with 6 s most rounds of a
 second or two would only wait for that (tests/support/tansu.py shortens sessions likewise)."""
 ROUNDS = 20
-KAFKA_ROUNDS = 5
+KAFKA_ROUNDS = 3
 COMMIT_TIMEOUT_S = 45.0
 PARTITIONS = 3
 USERS = 100
@@ -201,11 +201,13 @@ class Appender(threading.Thread):
                     if sent >= len(self.trades) * (self.round + 1) // self.rounds:
                         time.sleep(0.02)
                         continue
-                    for trade in self.trades[sent : sent + self.rng.randint(1, 8)]:
+                    # About 16 batches a round, one every 0.05-0.2 s.
+                    size = self.rng.randint(1, max(8, len(self.trades) // self.rounds // 8))
+                    for trade in self.trades[sent : sent + size]:
                         producer.send(self.topic, trade.value(), timestamp_ms=trade.timestamp)
                         sent += 1
                     producer.flush()
-                    time.sleep(self.rng.uniform(0.1, 0.3))
+                    time.sleep(self.rng.uniform(0.05, 0.2))
         except BaseException as exc:  # re-raised by the test, which joins the thread
             self.error = exc
 
