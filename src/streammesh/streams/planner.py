@@ -603,6 +603,11 @@ class _QueryPlanner:
             node = Filter(node, query.where, node.schema)
         names = self.expression_names(node.schema)
         aggregating = bool(query.group_by) or query.window is not None or self.has_aggregates()
+        if query.emit is EmitMode.FINAL and query.window is None:
+            # Only a window closes: ksqlDB refuses final results of anything else.
+            raise self.script.fail(
+                "EMIT FINAL is only supported for windowed aggregations.", query.position
+            )
         if aggregating:
             return self.aggregate(node, names)
         if query.having is not None:

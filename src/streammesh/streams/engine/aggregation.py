@@ -450,7 +450,9 @@ class AggregateTask:
             accumulators, latest = decode_state(data)
             group = tuple(decode_state(key))
             span = WindowSpan(start, end, session=True)
-            updates.append(self._update(group, accumulators, span, latest))
+            update = self._update(group, accumulators, span, latest)
+            if update.row is not None:  # a session HAVING filters out was never written
+                updates.append(update)
         return updates
 
     def _closed(
@@ -470,7 +472,9 @@ class AggregateTask:
             accumulators, latest = decode_state(data)
             group = tuple(decode_state(key))
             span = WindowSpan(start, start + window.size_ms)
-            updates.append(self._update(group, accumulators, span, latest))
+            update = self._update(group, accumulators, span, latest)
+            if update.row is not None:  # final results drop tombstones, as ksqlDB's suppress
+                updates.append(update)
         return updates
 
     def _read(self, where: tuple[bytes, int]) -> tuple[list[Any], int]:

@@ -309,6 +309,23 @@ def test_emit_final_sessions_merge_silently_and_close_after_gap_plus_grace() -> 
     )
 
 
+def test_emit_final_writes_nothing_for_a_window_having_filters_out() -> None:
+    # ksqlDB's final results drop tombstones (suppress with safeToDropTombstones): a window or
+    # session that HAVING filters out was never written, so nothing is written for it.
+    for window in (
+        "TUMBLING (SIZE 10 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS)",
+        "SESSION (5 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS)",
+    ):
+        kind = "session" if window.startswith("SESSION") else "time"
+        end = 1 if kind == "session" else 10
+        check(
+            SESSION_INPUT + "CREATE TABLE output AS SELECT id, COUNT(*) AS count FROM input"
+            f" WINDOW {window} GROUP BY id HAVING COUNT(*) > 1 EMIT FINAL;",
+            [session_row("a", 0), session_row("a", 1), session_row("b", 2), session_row("a", 30)],
+            [windowed("OUTPUT", "a", {"COUNT": 2}, 1, 0, end, kind)],
+        )
+
+
 def test_emit_final_a_row_bridging_into_an_emitted_session_is_late(tmp_path: Path) -> None:
     # Gap 10, no grace: [0, 0] is written once stream time passes 10. A row at 8 would bridge
     # it with the open [15, 22] (its session would end at 22, not late by itself); the

@@ -297,3 +297,21 @@ def test_the_dsl_table_compiles_like_create_table_as_select() -> None:
     from_sql = plan_statements(parse_statements(sql), text=sql)
     pipeline = table("USERS").filter(col("REGION") == "EU").select("ID", "NAME").to("EU")
     assert pipeline.compile(from_sql.catalog.without("EU")) == from_sql.queries[0].plan
+
+
+def test_emit_final_without_a_window_is_refused_in_ksqldb_words() -> None:
+    # ksqlDB suppresses only windowed aggregations (suppress.json "should throw on non
+    # windowed tables"); before, such a query ran silently as EMIT CHANGES.
+    for statement in (
+        "CREATE TABLE out AS SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol EMIT FINAL;",
+        "CREATE STREAM out AS SELECT id, price FROM trades EMIT FINAL;",
+    ):
+        with pytest.raises(
+            InvalidQuery, match=r"EMIT FINAL is only supported for windowed aggregations\."
+        ):
+            plan(statement)
+    windowed = plan(
+        "CREATE TABLE out AS SELECT symbol, COUNT(*) AS n FROM trades"
+        " WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY symbol EMIT FINAL;"
+    )
+    assert len(windowed.queries) == 1
