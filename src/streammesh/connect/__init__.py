@@ -17,15 +17,39 @@ from streammesh.connect.base import (
     SourceRecord,
     SourceTask,
 )
-from streammesh.connect.errors import ConnectError
+from streammesh.connect.definition import (
+    ConnectorDefinition,
+    parse_definition,
+    read_definition,
+)
+from streammesh.connect.errors import (
+    ConnectError,
+    ConnectorRefused,
+    DefinitionInvalid,
+    KindInvalid,
+    UnknownKind,
+)
+from streammesh.connect.kinds import ConnectorKind, Role, kind, kind_names, register_kind
 
 __all__ = [
     "ConnectError",
     "ConnectorContext",
+    "ConnectorDefinition",
+    "ConnectorKind",
+    "ConnectorRefused",
     "DeadLetter",
+    "DefinitionInvalid",
+    "KindInvalid",
     "Position",
+    "Role",
     "SinkRecord",
     "SinkTask",
     "SourceRecord",
     "SourceTask",
+    "UnknownKind",
+    "kind",
+    "kind_names",
+    "parse_definition",
+    "read_definition",
+    "register_kind",
 ]
