@@ -19,7 +19,8 @@ Errors::
 from __future__ import annotations
 
 from streammesh.dataplane.consumer import ProductConsumer
-from streammesh.dataplane.decoding import Revealer
+from streammesh.dataplane.decoding import ProductDecoder, Revealer
+from streammesh.dataplane.encoding import EncodedEvent, ProductEncoder
 from streammesh.dataplane.errors import (
     ClientClosed,
     DataPlaneError,
@@ -44,6 +45,7 @@ __all__ = [
     "ClientClosed",
     "DataPlane",
     "DataPlaneError",
+    "EncodedEvent",
     "EventProblem",
     "InvalidEvent",
     "InvalidKey",
@@ -52,6 +54,8 @@ __all__ = [
     "PartitionOffsets",
     "Produced",
     "ProductConsumer",
+    "ProductDecoder",
+    "ProductEncoder",
     "ProductEvent",
     "ProductProducer",
     "Revealer",

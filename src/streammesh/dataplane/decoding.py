@@ -105,3 +105,35 @@ class RecordDecoder:
         return UnreadableEvent(
             self._contract.reference, record.topic, record.partition, record.offset, reason
         )
+
+
+class ProductDecoder:
+    """Records of one product's topic read as events by one reader, outside any consumer:
+    for readers that assign partitions and seek themselves (connector sinks).
+
+    Classified fields are decrypted when ``clear`` (the reader's grant includes them), else
+    masked, as :class:`~streammesh.dataplane.consumer.ProductConsumer` does.
+    """
+
+    def __init__(
+        self,
+        contract: ProductContract,
+        resolver: SchemaResolver,
+        protection: FieldProtection | None,
+        *,
+        clear: bool,
+        principal: str,
+    ) -> None:
+        self.contract = contract
+        self._decoder = RecordDecoder(contract, resolver)
+        self._reveal: Reveal | None = (
+            None if protection is None else Revealer(protection, clear, principal)
+        )
+
+    def event(self, record: Record) -> ProductEvent:
+        """``record`` as an event the reader may see.
+
+        Raises:
+            UnreadableEvent: it is not an event of the product (the cause is chained).
+        """
+        return self._decoder.event(record, self._reveal)

@@ -7,14 +7,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from streammesh.control import ProductContract
-from streammesh.dataplane.errors import ClientClosed, EventProblem, InvalidEvent, InvalidKey
-from streammesh.dataplane.events import event_fields
-from streammesh.dataplane.keys import KeyCodec
+from streammesh.dataplane.encoding import ProductEncoder, problem_of
+from streammesh.dataplane.errors import ClientClosed, EventProblem, InvalidKey
 from streammesh.log import EventLog, Header, ProducerOptions
 from streammesh.privacy import FieldProtection
 from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
-from streammesh.schemas import format_for
-from streammesh.serde import SchemaResolver, Serializer
+from streammesh.serde import SchemaResolver
 
 
 class ProductProducer:
@@ -56,17 +54,14 @@ class ProductProducer:
         """
         log.describe_topic(contract.topic)  # fail here, not at the first flush
         self.contract = contract
-        self._serializer = Serializer(resolver, contract.value_subject)
-        self._keys = KeyCodec(contract.key_field, contract.key_type)
-        self._protection = protection
-        self._format = format_for(self._serializer.schema.schema_type)
+        self._encoder = ProductEncoder(resolver, contract, protection=protection)
         self._producer = log.producer(options)
         self._closed = False
 
     @property
     def schema_id(self) -> int:
         """The registry id of the schema events are written with."""
-        return self._serializer.schema_id
+        return self._encoder.schema_id
 
     def send(
         self,
@@ -90,9 +85,9 @@ class ProductProducer:
         """
         self._check_open()
         try:
-            key, value, protected = self._encode(event)
+            key, value, protected = self._encoder.encode_fields(event)
         except (SchemaInvalidEvent, InvalidKey) as exc:
-            raise self._invalid([_problem(exc, None)], 1) from exc
+            raise self._encoder.invalid([problem_of(exc, None)], 1) from exc
         self._producer.send(
             self.contract.topic,
             value,
@@ -119,11 +114,11 @@ class ProductProducer:
         for index, event in enumerate(events):
             count += 1
             try:
-                encoded.append(self._encode(event))
+                encoded.append(self._encoder.encode_fields(event))
             except (SchemaInvalidEvent, InvalidKey) as exc:
-                problems.append(_problem(exc, index))
+                problems.append(problem_of(exc, index))
         if problems:
-            raise self._invalid(problems, count)
+            raise self._encoder.invalid(problems, count)
         topic, send = self.contract.topic, self._producer.send
         for key, value, protected in encoded:
             send(topic, value, key=key, headers=tuple(protected.items()))
@@ -162,40 +157,9 @@ class ProductProducer:
         # dropping them silently would be worse than writing them.
         self.close()
 
-    def _encode(self, event: object) -> tuple[bytes, bytes, dict[str, bytes]]:
-        """The key and value bytes of ``event`` and the headers protection adds; raises the
-        schema's ``InvalidEvent`` or ``InvalidKey``."""
-        fields = event_fields(event)
-        if fields is None:
-            raise SchemaInvalidEvent(
-                self._serializer.schema.name,
-                "",
-                "event.type",
-                f"is a {type(event).__name__}; give a mapping of fields, a dataclass or a "
-                "pydantic model",
-            )
-        if self._protection is None:
-            value = self._serializer.serialize(fields)  # first: the schema names problems best
-            return self._keys.key_of(fields), value, {}
-        self._check(fields)  # the event as given: errors name real problems, not placeholders
-        key = self._keys.key_of(fields)
-        protected, headers = self._protection.protect(fields, key, check=self._check)
-        return key, self._serializer.serialize(protected), headers
-
-    def _check(self, event: Mapping[str, Any]) -> None:
-        """Raise the schema's ``InvalidEvent`` unless ``event`` is valid."""
-        self._format.validate(self._serializer.schema, event)
-
-    def _invalid(self, problems: list[EventProblem], events: int) -> InvalidEvent:
-        return InvalidEvent(self.contract.reference, self._serializer.schema.name, problems, events)
-
     def _check_open(self) -> None:
         if self._closed:
             raise ClientClosed("producer", self.contract.reference)
-
-
-def _problem(exc: SchemaInvalidEvent | InvalidKey, index: int | None) -> EventProblem:
-    return EventProblem(exc.path, exc.rule, exc.reason, index)
 
 
 def _headers(headers: Mapping[str, bytes] | None) -> tuple[Header, ...]:

@@ -28,6 +28,8 @@ from typing import Any
 from streammesh.access import AccessControl, AccessDenied, Caller, ContentAccess, content_access
 from streammesh.control import ApplicationRole, ControlPlane, ProductRecord
 from streammesh.dataplane.consumer import ProductConsumer
+from streammesh.dataplane.decoding import ProductDecoder
+from streammesh.dataplane.encoding import ProductEncoder
 from streammesh.dataplane.events import ProductEvent, event_fields, timestamp_of
 from streammesh.dataplane.keys import KeyCodec
 from streammesh.dataplane.producer import ProductProducer
@@ -166,6 +168,41 @@ class DataPlane:
             self._grants.check_write(principal, record.reference, record.descriptor.team)
         return ProductProducer(
             self._log, self._resolver, record.contract, options, protection=self.protection(record)
+        )
+
+    def encoder(self, reference: str, *, principal: str | None) -> ProductEncoder:
+        """What a producer of the product's current (or named) version does to an event, for
+        a writer with its own log producer (a connector writing inside its transactions).
+
+        Raises:
+            ProductNotFound: No such product.
+            AccessDenied: ``principal`` may not write to the product (see :meth:`producer`).
+            SubjectNotFound: The product has no registered value schema.
+        """
+        record = self._plane.product(reference)
+        if principal is not None:
+            self._grants.check_write(principal, record.reference, record.descriptor.team)
+        return ProductEncoder(self._resolver, record.contract, protection=self.protection(record))
+
+    def decoder(self, reference: str, *, reader: Caller | None, actor: str) -> ProductDecoder:
+        """How ``reader`` reads records of the product's topic as events, for a reader with
+        its own log consumer (a connector sink seeking to the offsets it stored).
+
+        Classified fields are in clear when the reader's grant includes them (always for the
+        operator, ``reader=None``), masked otherwise; nothing is registered.
+
+        Raises:
+            ProductNotFound: No such product.
+            AccessDenied: ``reader`` has no grant to read the product.
+        """
+        record = self._plane.product(reference)
+        clear = True if reader is None else self._read_clear(reader, record.reference)
+        return ProductDecoder(
+            record.contract,
+            self._resolver,
+            self.protection(record),
+            clear=clear,
+            principal=actor,
         )
 
     def produce(

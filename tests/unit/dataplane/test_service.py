@@ -19,6 +19,7 @@ from streammesh.config import MeshConfig
 from streammesh.control import ApplicationRole, ConsumerGroupTaken
 from streammesh.dataplane import DataPlane, InvalidEvent, ProductEvent
 from streammesh.identity import AccountKind, Role
+from streammesh.log import TopicPartition
 from streammesh.privacy import MASK_TEXT
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk import InProcessMesh
@@ -172,3 +173,40 @@ def test_a_sample_is_read_without_a_group_as_the_reader_may_see_it(mesh: MeshRun
         5,
         5,
     )
+
+
+def test_an_encoder_and_a_decoder_write_and_read_as_producers_and_consumers_do(
+    mesh: MeshRuntime,
+) -> None:
+    """A writer with its own log producer (a connector in its transactions) encodes events
+    as the data plane's producer would; a reader seeking itself decodes per its grant."""
+    data = mesh.data
+    with pytest.raises(AccessDenied):
+        data.encoder(PRODUCT, principal=OUTSIDER)
+    encoder = data.encoder(PRODUCT, principal=WRITER)
+    with pytest.raises(InvalidEvent, match="field 'status'"):
+        encoder.encode({**order(0), "status": 7})
+    encoded = encoder.encode(order(0))
+    assert b"user0@example.com" not in encoded.value  # encrypted into a header
+    topic = mesh.plane.product(PRODUCT).topic
+    with mesh.log.producer() as producer:
+        producer.send(topic, encoded.value, key=encoded.key, headers=encoded.headers)
+    reader = Caller(OUTSIDER, Role.CONSUMER)
+    with pytest.raises(AccessDenied):
+        data.decoder(PRODUCT, reader=reader, actor=OUTSIDER)
+    grant(mesh, OUTSIDER, classified=False)
+    masked = data.decoder(PRODUCT, reader=reader, actor=OUTSIDER)
+    grant(mesh, OUTSIDER, classified=True)
+    clear = data.decoder(PRODUCT, reader=reader, actor=OUTSIDER)
+    with mesh.log.consumer() as consumer:
+        consumer.assign([TopicPartition(topic, p) for p in range(written_partitions(mesh))])
+        records = consumer.poll(5.0)
+    assert len(records) == 1
+    assert emails([masked.event(records[0])]) == [MASK_TEXT]
+    event = clear.event(records[0])
+    assert emails([event]) == ["user0@example.com"]
+    assert (event.key, event.schema_id) == ("o-0", encoder.schema_id)
+
+
+def written_partitions(runtime: MeshRuntime) -> int:
+    return runtime.log.describe_topic(runtime.plane.product(PRODUCT).topic).partitions

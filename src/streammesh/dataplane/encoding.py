@@ -1,0 +1,117 @@
+"""``ProductEncoder``: an event of a product turned into the record bytes its producers write.
+
+What :class:`~streammesh.dataplane.producer.ProductProducer` does to an event before sending
+it, without a log producer: validate against the product's schema (problems with field
+paths), take and encode the key, encrypt classified fields into headers, serialize in the
+Confluent wire format. Connectors use it to write events inside their own log transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from streammesh.control import ProductContract
+from streammesh.dataplane.errors import EventProblem, InvalidEvent, InvalidKey
+from streammesh.dataplane.events import event_fields
+from streammesh.dataplane.keys import KeyCodec
+from streammesh.log import Header
+from streammesh.privacy import FieldProtection
+from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
+from streammesh.schemas import format_for
+from streammesh.serde import SchemaResolver, Serializer
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedEvent:
+    """An event as its record: key and value bytes, and the headers protection adds."""
+
+    key: bytes
+    value: bytes
+    headers: tuple[Header, ...]
+
+
+class ProductEncoder:
+    """Validates, keys, protects and serializes events of one product version.
+
+    Events are checked against the product's value schema as the subject's latest version
+    was when the encoder was built.
+    """
+
+    def __init__(
+        self,
+        resolver: SchemaResolver,
+        contract: ProductContract,
+        *,
+        protection: FieldProtection | None = None,
+    ) -> None:
+        """Args:
+        resolver: Where the product's value schema is found.
+        contract: The product version to encode for.
+        protection: Encrypts the product's classified fields into record headers.
+
+        Raises:
+            SubjectNotFound: the product has no registered value schema.
+        """
+        self.contract = contract
+        self._serializer = Serializer(resolver, contract.value_subject)
+        self.keys = KeyCodec(contract.key_field, contract.key_type)
+        self._protection = protection
+        self._format = format_for(self._serializer.schema.schema_type)
+
+    @property
+    def schema_id(self) -> int:
+        """The registry id of the schema events are written with."""
+        return self._serializer.schema_id
+
+    @property
+    def schema_name(self) -> str:
+        """The schema's name, for messages."""
+        return self._serializer.schema.name
+
+    def encode(self, event: Mapping[str, Any] | object) -> EncodedEvent:
+        """The record of ``event``.
+
+        Raises:
+            InvalidEvent: ``event`` breaks the schema, or its key is missing, null or does
+                not fit the key type (the problem names the field path).
+        """
+        try:
+            key, value, headers = self.encode_fields(event)
+        except (SchemaInvalidEvent, InvalidKey) as exc:
+            raise self.invalid([problem_of(exc, None)], 1) from exc
+        return EncodedEvent(key, value, tuple(headers.items()))
+
+    def encode_fields(self, event: object) -> tuple[bytes, bytes, dict[str, bytes]]:
+        """The key and value bytes of ``event`` and the headers protection adds; raises the
+        schema's ``InvalidEvent`` or ``InvalidKey`` (for callers collecting problems)."""
+        fields = event_fields(event)
+        if fields is None:
+            raise SchemaInvalidEvent(
+                self._serializer.schema.name,
+                "",
+                "event.type",
+                f"is a {type(event).__name__}; give a mapping of fields, a dataclass or a "
+                "pydantic model",
+            )
+        if self._protection is None:
+            value = self._serializer.serialize(fields)  # first: the schema names problems best
+            return self.keys.key_of(fields), value, {}
+        self._check(fields)  # the event as given: errors name real problems, not placeholders
+        key = self.keys.key_of(fields)
+        protected, headers = self._protection.protect(fields, key, check=self._check)
+        return key, self._serializer.serialize(protected), headers
+
+    def invalid(self, problems: list[EventProblem], events: int) -> InvalidEvent:
+        """The error refusing ``events`` events for ``problems``."""
+        return InvalidEvent(self.contract.reference, self._serializer.schema.name, problems, events)
+
+    def _check(self, event: Mapping[str, Any]) -> None:
+        """Raise the schema's ``InvalidEvent`` unless ``event`` is valid."""
+        self._format.validate(self._serializer.schema, event)
+
+
+def problem_of(exc: SchemaInvalidEvent | InvalidKey, index: int | None) -> EventProblem:
+    """A schema or key error as one problem of an ``InvalidEvent``."""
+    return EventProblem(exc.path, exc.rule, exc.reason, index)
