@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -65,10 +66,14 @@ class EmbeddedPostgres:
 
     >>> with EmbeddedPostgres() as server:
     ...     url = server.create_database()
+
+    ``settings`` are extra server settings, e.g. ``{"wal_level": "logical"}`` for logical
+    replication.
     """
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, settings: Mapping[str, str] | None = None) -> None:
         self.port = port or free_port()
+        self.settings = dict(settings or {})
         self._root: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -145,6 +150,7 @@ class EmbeddedPostgres:
                 "-F",
                 "-c",
                 "max_connections=200",
+                *(f"-c{name}={value}" for name, value in self.settings.items()),
             ],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
