@@ -117,10 +117,12 @@ class ParquetSink:
             partition = (record.topic, record.partition)
             if record.offset < next_offsets.get(partition, 0):
                 continue  # replayed after a restart: already in a complete file or buffered
-            next_offsets[partition] = record.offset + 1
             value = record.value
             if value is None and not self._flag:
+                next_offsets[partition] = record.offset + 1
                 continue
+            layout = self._layout(record)  # may stop the sink: the offset stays unread
+            next_offsets[partition] = record.offset + 1
             bucket = record.timestamp_ms // self._bucket_ms
             current = self._open.get(partition)
             if (
@@ -135,7 +137,7 @@ class ParquetSink:
                     product=record.product,
                     schema_id=record.schema_id,
                     bucket=bucket,
-                    layout=self._layout(record),
+                    layout=layout,
                     opened_at=self._clock(),
                     first=record.offset,
                 )

@@ -258,6 +258,10 @@ def test_a_schema_arrow_cannot_hold_is_a_clear_error(tmp_path: Path) -> None:
     record = SinkRecord(PRODUCT, TOPIC, 0, 0, None, {"v": 1}, T0, 9, schema)
     with pytest.raises(UnsupportedSchema, match=r"shop.orders.v1 schema 9.*field 'v'"):
         sink.put([record])
+    # the offset the sink stopped at is not skipped when the worker hands it over again
+    sink.put([_record(0)])
+    sink.close()
+    assert _query(tmp_path, "SELECT n FROM FILES") == [(0,)]
 
 
 def test_a_foreign_parquet_file_under_the_root_is_named(tmp_path: Path) -> None:
