@@ -10,22 +10,21 @@ class IcebergSinkError(ConnectError):
 
 
 class UnsupportedAvroType(IcebergSinkError):
-    """A field of a product's schema has a type no Iceberg column can hold as it is.
+    """A field of a product's schema has a type no Iceberg column can hold.
 
     Attributes:
         product: The product's reference.
         field: The field's path (``address.lines``).
-        avro_type: The Avro type, as JSON text.
+        reason: The type and why.
     """
 
-    def __init__(self, product: str, field: str, avro_type: str) -> None:
+    def __init__(self, product: str, field: str, reason: str) -> None:
         self.product = product
         self.field = field
-        self.avro_type = avro_type
+        self.reason = reason
         super().__init__(
-            f"field '{field}' of product '{product}' has the Avro type {avro_type}, which an "
-            "Iceberg column cannot hold (a union of several non-null types); give the field "
-            "one type, or land this product with the Parquet sink"
+            f"field '{field}' of product '{product}' cannot be an Iceberg column: {reason}; "
+            "land this product with the Parquet sink"
         )
 
 

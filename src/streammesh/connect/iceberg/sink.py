@@ -31,7 +31,6 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from streammesh.connect.base import ConnectorContext, SinkRecord
-from streammesh.connect.iceberg.arrow_schema import ArrowRecord, arrow_record
 from streammesh.connect.iceberg.config import Config, Partitioning, Tombstones
 from streammesh.connect.iceberg.errors import (
     CatalogUnavailable,
@@ -39,6 +38,7 @@ from streammesh.connect.iceberg.errors import (
     MissingKey,
     ReservedColumn,
 )
+from streammesh.connect.iceberg.layout import IcebergLayout, iceberg_layout
 
 OFFSETS_PROPERTY = "streammesh.offsets"
 """Snapshot summary property: the offsets its table's data covers,
@@ -73,7 +73,7 @@ class _Landing:
 
     table: Table
     name: str
-    records: dict[int, ArrowRecord] = field(default_factory=dict)
+    records: dict[int, IcebergLayout] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     deletes: set[Any] = field(default_factory=set)
     stored: Offsets = field(default_factory=dict)
@@ -174,7 +174,7 @@ class IcebergSink:
         landing = self._landings.get(f"{domain}.{short}")
         if landing is not None and record.schema_id in landing.records:
             return landing
-        described = arrow_record(record.product, record.schema)
+        described = iceberg_layout(record.product, record.schema)
         for name in described.schema.names:
             if name in _META_NAMES:
                 raise ReservedColumn(record.product, name)
