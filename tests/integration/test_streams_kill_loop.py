@@ -78,12 +78,14 @@ COMMIT_TIMEOUT_S = 45.0
 PARTITIONS = 3
 USERS = 100
 SYMBOLS = 200
-TRADES = 3_000
+TRADES = 6_000
 FIRST_TRADES = 1_500
 """Trades on the log before the first round; the producer thread appends the rest."""
+BURST = 150
+"""Trades appended right before each kill (of the rest)."""
 WINDOW_MS = 60_000
 BASE_MS = (time.time_ns() // 1_000_000 // WINDOW_MS - 10) * WINDOW_MS + 7_000
-"""The first trade's timestamp; trade ``n`` is at ``BASE_MS + 100 n`` ms (3,000 trades span
+"""The first trade's timestamp; trade ``n`` is at ``BASE_MS + 50 n`` ms (6,000 trades span
 five 1-minute windows), a fifth of them up to 30 s earlier (out of order, well within the
 default 24-hour grace). Recent: the topics' 7-day retention would delete older records."""
 KILL_AFTER_S = (0.2, 1.5)
@@ -157,7 +159,7 @@ def make_trades(rng: random.Random) -> list[Trade]:
                 symbol=f"S{rng.randrange(SYMBOLS):03d}",
                 userid=f"u{rng.randrange(USERS)}",
                 quantity=rng.randint(1, 100),
-                timestamp=BASE_MS + 100 * n - late,
+                timestamp=BASE_MS + 50 * n - late,
             )
         )
     return trades
@@ -182,7 +184,8 @@ def produce(log: EventLog, topic: str, trades: list[Trade]) -> None:
 
 class Appender(threading.Thread):
     """Appends trades in small batches at random intervals while the rounds run, spread over
-    them: by the end of round ``k`` of ``n`` (``round``, set by the rounds), ``k/n`` of them."""
+    them (by the end of round ``k`` of ``n``, ``round`` set by the rounds, about ``k/n`` of
+    them), and a burst on demand right before a kill, so that the process is busy then."""
 
     def __init__(
         self, log: EventLog, topic: str, trades: list[Trade], rounds: int, seed: int
@@ -190,26 +193,33 @@ class Appender(threading.Thread):
         super().__init__(daemon=True)
         self.log, self.topic, self.trades, self.rounds = log, topic, trades, rounds
         self.round = 0
+        self.sent = 0
         self.rng = random.Random(seed)
         self.error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._producer = log.producer()
+
+    def send(self, count: int) -> None:
+        """Append the next ``count`` trades (fewer at the end) and flush them."""
+        with self._lock:
+            for trade in self.trades[self.sent : self.sent + count]:
+                self._producer.send(self.topic, trade.value(), timestamp_ms=trade.timestamp)
+                self.sent += 1
+            self._producer.flush()
 
     def run(self) -> None:
         try:
-            sent = 0
-            with self.log.producer() as producer:
-                while sent < len(self.trades):
-                    if sent >= len(self.trades) * (self.round + 1) // self.rounds:
-                        time.sleep(0.02)
-                        continue
-                    # About 16 batches a round, one every 0.05-0.2 s.
-                    size = self.rng.randint(1, max(8, len(self.trades) // self.rounds // 8))
-                    for trade in self.trades[sent : sent + size]:
-                        producer.send(self.topic, trade.value(), timestamp_ms=trade.timestamp)
-                        sent += 1
-                    producer.flush()
-                    time.sleep(self.rng.uniform(0.05, 0.2))
+            while self.sent < len(self.trades):
+                if self.sent >= len(self.trades) * (self.round + 1) // self.rounds:
+                    time.sleep(0.02)
+                    continue
+                # About 16 batches a round, one every 0.05-0.2 s.
+                self.send(self.rng.randint(1, max(8, len(self.trades) // self.rounds // 16)))
+                time.sleep(self.rng.uniform(0.05, 0.2))
         except BaseException as exc:  # re-raised by the test, which joins the thread
             self.error = exc
+        finally:
+            self._producer.close()
 
 
 @dataclass
@@ -282,9 +292,13 @@ def kill_rounds(
             killed.starts.append(time.monotonic() - started)
             delay = rng.uniform(*KILL_AFTER_S)
             time.sleep(delay)
+            # A burst of trades, then the kill within 0-150 ms: the process is reading,
+            # processing or committing them (a process idle between trickles proves little).
+            appender.send(BURST)
+            time.sleep(jitter := rng.uniform(0.0, 0.15))
             if process.poll() is not None:
                 killed.early_exits.append(process.communicate()[1].decode()[-2000:])
-            killed.delays.append(delay)
+            killed.delays.append(delay + jitter)
         finally:
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
