@@ -120,3 +120,27 @@ def test_a_bad_script_is_one_error_with_its_caret(
     assert lines[0].startswith(f"error: {script}: line 4:")
     assert lines[1] == "  WHERE > 500 EMIT CHANGES;" and lines[2].strip() == "^"
     assert "bad-app" not in _ok(prepared, admin, "streams", "list").stdout
+
+
+def test_explain_through_the_server_plans_against_its_mesh(
+    prepared: StreammeshServer, admin: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "big.sql"
+    script.write_text(SQL, encoding="utf-8")
+    shown = _ok(prepared, admin, "streams", "explain", str(script), "--name", "rs-explain")
+    assert "Input products: remotestreams.stocktrades.v1" in shown.stdout
+    assert "Query CSAS_BIG_0 -> stream BIG" in shown.stdout
+    document = json.loads(_ok(prepared, admin, "streams", "explain", str(script), "--json").stdout)
+    assert document["application"] == "big"
+    assert document["outputs"] == ["remotestreams.big_trades.v1"]
+    assert document["queries"][0]["internal_topics"] == ["big.dead-letter"]
+    # Nothing was deployed or published.
+    assert "rs-explain" not in _ok(prepared, admin, "streams", "list").stdout
+    bad = tmp_path / "bad.sql"
+    bad.write_text(SQL.replace("FROM remotestreams.stocktrades", "FROM remotestreams.stocktrade"))
+    refused = _cli(prepared, admin, "streams", "explain", str(bad))
+    assert refused.exit_code == 1
+    lines = refused.stderr.splitlines()
+    assert lines[0].startswith(f"error: {bad}: line 3:")
+    assert "did you mean remotestreams.stocktrades?" in lines[0]
+    assert lines[2].strip().startswith("^")

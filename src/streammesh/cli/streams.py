@@ -206,17 +206,26 @@ def explain_command(
     json_output: JsonOption = False,
     mesh: MeshOption = None,
     store: StoreOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Plan the statements against the mesh and print each persistent query's plan.
 
     Products of the mesh may be named in FROM. For each query: its plan as a tree, the topic
     it writes, and the state stores and internal topics it creates when it runs. Nothing is
-    changed.
+    changed. With --server, the server plans the script against its mesh.
     """
     from streammesh.streams import prepare_source, source_stem
 
     _read_sql(sql_file)
     application = name or source_stem(sql_file)
+    if server is not None:
+        document = _remote_explain(ctx, sql_file, application, server, token)
+        if json_output:
+            print_json(document)
+        else:
+            _print_explain(document)
+        return
     with _local_runtime(ctx, mesh, store) as runtime, _sql_errors(sql_file):
         prepared = prepare_source(runtime.streams, sql_file, application, None)
         queries = _engine_view(runtime, prepared)
@@ -230,6 +239,21 @@ def explain_command(
         print_json(document)
         return
     _print_explain(document)
+
+
+def _remote_explain(
+    ctx: typer.Context, sql_file: Path, application: str, server: str, token: str | None
+) -> dict[str, Any]:
+    """``POST /api/v1/streams/explain`` of the script (and ``FILE.yaml`` next to it)."""
+    if not sql_file.is_file():  # a Python pipeline is built where the mesh is open
+        raise typer.BadParameter(
+            f"{sql_file} is not a SQL file; a Python pipeline is explained on the mesh's host "
+            "(without --server)",
+            param_hint="'FILE'",
+        )
+    sql = sql_file.read_text(encoding="utf-8")
+    with _streams(ctx, None, None, server, token) as streams, _sql_errors(sql_file):
+        return streams.explain(sql, name=application, descriptor=_descriptor_next_to(sql_file))
 
 
 def _print_explain(document: dict[str, Any]) -> None:

@@ -205,6 +205,17 @@ def _sql_error(refusal: Refusal) -> MeshError:
     )
 
 
+def _plan_error(refusal: Refusal) -> MeshError:
+    """A plan error pointing into the script, with its line, column and excerpt (the line and
+    the caret) again, so the CLI prints the caret under the spot as on a local mesh."""
+    error = PlanError(refusal.message)
+    detail = refusal.details[0] if refusal.details else {}
+    if detail.get("line"):
+        error.line, error.column = int(detail["line"]), int(detail.get("column") or 1)
+        error.excerpt = str(detail.get("excerpt") or "")
+    return error
+
+
 def _application_running(refusal: Refusal) -> MeshError:
     [operation] = _words(refusal, r"cannot (\w+) stream application", 1)
     return ApplicationRunning(refusal.quoted(0), operation, [])
@@ -268,8 +279,8 @@ ERRORS: dict[str, Callable[[Refusal], MeshError]] = {
     "principal-required": lambda r: RemotePermissionDenied(r.mesh.url, r.message),
     "grant-missing": _grant_missing,
     "invalid-sql": _sql_error,
-    "unknown-source": lambda r: PlanError(r.message),
-    "invalid-query": lambda r: PlanError(r.message),
+    "unknown-source": _plan_error,
+    "invalid-query": _plan_error,
     "invalid-output-product": lambda r: OutputProductInvalid(r.quoted(0), r.quoted(1), r.message),
     **dict.fromkeys(
         (
