@@ -1,0 +1,78 @@
+"""Errors of the PostgreSQL sources (change data capture and the outbox)."""
+
+from __future__ import annotations
+
+from streammesh.connect.errors import ConnectError
+
+__all__ = [
+    "PostgresSourceError",
+    "ReplicationUnavailable",
+    "SlotMissing",
+    "TableNotFound",
+    "UndecodableMessage",
+]
+
+
+class PostgresSourceError(ConnectError):
+    """Base of the PostgreSQL sources' errors."""
+
+
+class UndecodableMessage(PostgresSourceError):
+    """A replication message the ``pgoutput`` decoder cannot read.
+
+    Attributes:
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"cannot decode a pgoutput replication message: {reason}")
+
+
+class ReplicationUnavailable(PostgresSourceError):
+    """The database refuses logical replication or cannot be reached.
+
+    Attributes:
+        connector: The connector's name.
+        reason: The database's reason (never the URL or its password).
+    """
+
+    def __init__(self, connector: str, reason: str) -> None:
+        self.connector = connector
+        self.reason = reason
+        super().__init__(
+            f"connector '{connector}': PostgreSQL logical replication is unavailable: {reason} "
+            "(the server needs wal_level=logical and the user the REPLICATION attribute)"
+        )
+
+
+class SlotMissing(PostgresSourceError):
+    """A restart from a stored position found no replication slot to resume from.
+
+    Attributes:
+        connector: The connector's name.
+        slot: The slot's name.
+    """
+
+    def __init__(self, connector: str, slot: str) -> None:
+        self.connector = connector
+        self.slot = slot
+        super().__init__(
+            f"connector '{connector}': replication slot '{slot}' is gone, so the changes after "
+            "the stored position cannot be read; delete the connector's offsets to snapshot "
+            "again"
+        )
+
+
+class TableNotFound(PostgresSourceError):
+    """A configured table does not exist.
+
+    Attributes:
+        connector: The connector's name.
+        table: The table as configured (``schema.table``).
+    """
+
+    def __init__(self, connector: str, table: str) -> None:
+        self.connector = connector
+        self.table = table
+        super().__init__(f"connector '{connector}': table '{table}' does not exist")
