@@ -49,7 +49,10 @@ __all__ = [
 ENTRY_POINT_GROUP = "streammesh.connectors"
 """The entry point group third-party connector kinds are declared in."""
 
-BUILTIN: dict[str, str] = {}
+BUILTIN: dict[str, str] = {
+    "parquet": "streammesh.connect.parquet",
+    "table": "streammesh.connect.tables",
+}
 """Kind name → the module of streammesh that implements it (one line per kind)."""
 
 
