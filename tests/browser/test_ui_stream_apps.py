@@ -124,7 +124,7 @@ def test_bad_sql_is_shown_on_the_form_and_nothing_is_deployed(
 ) -> None:
     server, admin, _ = demo
     page = sign_in(browser, server.url, admin)
-    page.goto(f"{server.url}/ui/streams/new")  # type: ignore[attr-defined]
+    page.goto(f"{server.url}/ui/streams/-/new")  # type: ignore[attr-defined]
     page.fill("input[name=name]", "broken-app")  # type: ignore[attr-defined]
     page.fill(  # type: ignore[attr-defined]
         "[data-testid=sql]",

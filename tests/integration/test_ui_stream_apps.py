@@ -102,3 +102,34 @@ def test_a_domain_owner_may_not_stop_another_teams_app(client: TestClient) -> No
     listing = client.get("/ui/streams").text
     row = re.search(r'<tr data-app="high-value-trades">(.*?)</tr>', listing, re.S)
     assert row is not None and "stopped" in row.group(1)
+
+
+def test_an_application_named_new_has_its_page_beside_the_create_form(client: TestClient) -> None:
+    # Old links to the form still lead to it while no application is called 'new'.
+    old = client.get("/ui/streams/new?use_case=high-value-trades", follow_redirects=False)
+    assert old.status_code == 303
+    assert old.headers["location"] == "/ui/streams/-/new?use_case=high-value-trades"
+    form = client.get("/ui/streams/-/new?use_case=high-value-trades")
+    assert form.status_code == 200 and 'id="app-form"' in form.text
+    assert 'action="/ui/streams/-/new"' in form.text
+    assert 'href="/ui/streams/-/new"' in client.get("/ui/streams").text
+
+    found = use_case("high-value-trades")
+    assert found is not None
+    done = client.post(
+        "/ui/streams/-/new",
+        data={
+            "csrf": _csrf(client, "/ui/streams/-/new"),
+            "name": "new",
+            "principal": "high-value-trades",
+            "sql": found.sql,
+            "descriptor": found.descriptor,
+            "action": "start",
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    assert done.headers["location"].startswith("/ui/streams/new?")
+    page = client.get("/ui/streams/new", follow_redirects=False)
+    assert page.status_code == 200
+    assert 'data-live="/ui/streams/new/live"' in page.text and 'id="app-form"' not in page.text

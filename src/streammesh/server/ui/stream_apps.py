@@ -258,7 +258,12 @@ def _form(
     )
 
 
-@router.get(f"{UI_PREFIX}/streams/new", response_class=HTMLResponse)
+NEW_PATH = f"{UI_PREFIX}/streams/-/new"
+"""The create form: under ``-``, which no application can be named, so that an application
+called ``new`` has its page at ``/ui/streams/new``."""
+
+
+@router.get(NEW_PATH, response_class=HTMLResponse)
 def new_page(
     request: Request,
     viewer: CurrentViewer,
@@ -291,6 +296,8 @@ def new_page(
     )
 
 
+@router.post(NEW_PATH, response_class=HTMLResponse, response_model=None)
+# The form's old address still takes a form posted from a page loaded before the move.
 @router.post(f"{UI_PREFIX}/streams/new", response_class=HTMLResponse, response_model=None)
 def create(
     request: Request,
@@ -403,12 +410,15 @@ def _missing(request: Request, context: ServerContext, exc: UnknownApplication) 
 @router.get(f"{UI_PREFIX}/streams/{{name}}", response_class=HTMLResponse)
 def app_page(
     request: Request, name: str, viewer: CurrentViewer, context: Context, message: str = ""
-) -> HTMLResponse:
+) -> Response:
     """An application: its SQL, its plan, its status and a live sample of its output."""
     runtime = context.runtime
     try:
         status = runtime.streams.status(name)
     except UnknownApplication as exc:
+        if name == "new":  # a link to the form's old address, while no application has it
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"{NEW_PATH}{query}", status_code=303)
         return _missing(request, context, exc)
     app = status.app
     plan: list[QueryPlan] = []
