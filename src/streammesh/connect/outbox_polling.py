@@ -1,0 +1,254 @@
+"""The transactional outbox by polling a SQLite table (``kind: outbox-poll``).
+
+An application writes an outbox row in the same transaction as its business change; this
+source publishes the rows in commit order with Debezium's outbox event router semantics and
+then deletes (or marks) them:
+
+=================  ===================================================================
+outbox column      event
+=================  ===================================================================
+``aggregatetype``  the product written (through ``routes``, else the value itself)
+``aggregateid``    the key
+``payload``        the value (a JSON object; JSON ``null`` or SQL NULL: a tombstone)
+``id``             header ``id`` (the event's id, for consumers that deduplicate)
+``type``           header ``type`` (the event type)
+=================  ===================================================================
+
+Order: SQLite has one writer at a time, so a transaction's rows get row ids above every row
+of a transaction committed before it: the ``rowid`` order is the commit order. The position
+is the last row id published (``{"sequence": 41}``), written with the events in one log
+transaction; only then (:meth:`OutboxPollingSource.committed`) are the rows up to it deleted
+or marked, so each row is published exactly once — a restart first releases what the
+committed position covers, then reads on after it. Deleting rows lets SQLite hand their row
+ids out again unless the table's ``INTEGER PRIMARY KEY`` is ``AUTOINCREMENT``: the source
+refuses to delete from a table without it (mark instead, or declare it).
+
+The product's schema is its contract's: a payload's shape is not in the table, so
+:meth:`~OutboxPollingSource.schemas` derives none.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from streammesh.connect.base import ConnectorContext, Position, SourceRecord
+from streammesh.connect.config_types import DurationMs, SqlName, TableName
+from streammesh.connect.errors import ConnectError
+from streammesh.connect.polling.databases import SqliteDatabase, quote, row_as_text, sqlite_path
+from streammesh.connect.polling.errors import ColumnNotFound, DatabaseUnreachable
+
+__all__ = ["KIND", "ROLE", "Config", "OutboxNotSafe", "OutboxPollingSource", "create"]
+
+KIND = "outbox-poll"
+ROLE: Literal["source"] = "source"
+
+
+class OutboxNotSafe(ConnectError):
+    """Published rows would be deleted from a table whose row ids SQLite reuses.
+
+    Attributes:
+        connector: The connector's name.
+        table: The outbox table.
+    """
+
+    def __init__(self, connector: str, table: str) -> None:
+        self.connector = connector
+        self.table = table
+        super().__init__(
+            f"connector '{connector}': outbox table '{table}' has no INTEGER PRIMARY KEY "
+            "AUTOINCREMENT, so SQLite may give a deleted row's id to a new row, which would "
+            "never be published; declare the id column so, or set 'after_publish: mark'"
+        )
+
+
+class Config(BaseModel):
+    """An outbox table of a SQLite database, polled.
+
+    Attributes:
+        url: ``sqlite:///path.db`` (``${ENV}`` resolved by the worker; never shown).
+        table: The outbox table.
+        id_column: The event id (header ``id``).
+        aggregate_type_column: The aggregate type, which names the product.
+        aggregate_id_column: The aggregate id, the event key.
+        type_column: The event type (header ``type``).
+        payload_column: The JSON payload, the event value.
+        routes: Aggregate type → product; an aggregate type not listed is dead-lettered.
+            Empty: the aggregate type is the product's name.
+        after_publish: ``delete`` the published rows, or ``mark`` them.
+        mark_column: The column set to the publication time (``mark``).
+        poll_interval: Time between two polls.
+        batch_max_rows: At most this many rows per poll.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: SecretStr
+    table: TableName = "outbox"
+    id_column: SqlName = "id"
+    aggregate_type_column: SqlName = "aggregatetype"
+    aggregate_id_column: SqlName = "aggregateid"
+    type_column: SqlName = "type"
+    payload_column: SqlName = "payload"
+    routes: dict[str, str] = Field(default_factory=dict)
+    after_publish: Literal["delete", "mark"] = "delete"
+    mark_column: SqlName = "published_at"
+    poll_interval: DurationMs = Field(default=1_000, gt=0)
+    batch_max_rows: int = Field(default=1_000, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _sqlite(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().lower().startswith("sqlite:"):
+            raise ValueError("the outbox by polling reads SQLite: the url starts with sqlite:///")
+        return value
+
+
+class OutboxPollingSource:
+    """A running ``outbox-poll`` source (see the module)."""
+
+    def __init__(self, config: Config, context: ConnectorContext) -> None:
+        self._config = config
+        self._context = context
+        self._database: SqliteDatabase | None = None
+        self._sequence = 0
+        self._next_query_at = 0.0
+
+    def start(self, position: Position | None) -> None:
+        """Open the database, check the table, release what ``position`` covers."""
+        self.close()
+        config = self._config
+        database = SqliteDatabase(
+            self._context.name, sqlite_path(config.url.get_secret_value()), read_only=False
+        )
+        self._database = database
+        names = {column.name for column in database.columns(config.table)}
+        wanted = [
+            (config.id_column, "id_column"),
+            (config.aggregate_type_column, "aggregate_type_column"),
+            (config.aggregate_id_column, "aggregate_id_column"),
+            (config.type_column, "type_column"),
+            (config.payload_column, "payload_column"),
+        ]
+        if config.after_publish == "mark":
+            wanted.append((config.mark_column, "mark_column"))
+        for column, setting in wanted:
+            if column not in names:
+                raise ColumnNotFound(self._context.name, config.table, column, setting)
+        if config.after_publish == "delete" and not self._autoincrement(database):
+            raise OutboxNotSafe(self._context.name, config.table)
+        self._sequence = int((position or {}).get("sequence", 0))
+        self._next_query_at = 0.0
+        if position is not None:
+            self.committed(position)
+
+    def _autoincrement(self, database: SqliteDatabase) -> bool:
+        found = database.connection.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+            (self._config.table.rsplit(".", 1)[-1],),
+        ).fetchone()
+        return found is not None and "AUTOINCREMENT" in str(found[0]).upper()
+
+    def poll(self, timeout: float) -> Sequence[SourceRecord]:
+        """The next outbox rows after the position, in commit (row id) order."""
+        wait = self._next_query_at - time.monotonic()
+        if wait > 0:
+            time.sleep(min(max(timeout, 0.0), wait))
+            if time.monotonic() < self._next_query_at:
+                return []
+        config = self._config
+        database = self._require()
+        where = "rowid > ?"
+        if config.after_publish == "mark":
+            where += f" AND {quote(config.mark_column)} IS NULL"
+        rows = database.rows(
+            f"SELECT rowid AS _sequence, * FROM {quote(config.table)} WHERE {where} "
+            f"ORDER BY rowid LIMIT {config.batch_max_rows}",
+            [self._sequence],
+        )
+        full = len(rows) == config.batch_max_rows
+        self._next_query_at = time.monotonic() + (0.0 if full else config.poll_interval / 1000)
+        records = []
+        for row in rows:
+            self._sequence = int(row["_sequence"])
+            record = self._record(row)
+            if record is not None:
+                records.append(record)
+        return records
+
+    def _record(self, row: Mapping[str, Any]) -> SourceRecord | None:
+        config = self._config
+        aggregate_type = str(row[config.aggregate_type_column])
+        product = config.routes.get(aggregate_type) if config.routes else aggregate_type
+        raw = row_as_text({k: v for k, v in row.items() if k != "_sequence"})
+        if product is None:
+            self._context.dead_letter(
+                aggregate_type,
+                f"aggregate type '{aggregate_type}' has no route to a product",
+                raw,
+            )
+            return None
+        payload = row[config.payload_column]
+        try:
+            value = None if payload is None else json.loads(payload)
+        except (TypeError, ValueError) as exc:
+            self._context.dead_letter(aggregate_type, f"payload is not JSON: {exc}", raw)
+            return None
+        if value is not None and not isinstance(value, dict):
+            self._context.dead_letter(aggregate_type, "payload is not a JSON object", raw)
+            return None
+        headers = {
+            name: str(row[column])
+            for name, column in (("id", config.id_column), ("type", config.type_column))
+            if row[column] is not None
+        }
+        return SourceRecord(
+            product=product,
+            key=row[config.aggregate_id_column],
+            value=value,
+            position={"sequence": self._sequence},
+            headers=headers,
+            stream=aggregate_type,
+        )
+
+    def committed(self, position: Position) -> None:
+        """Delete (or mark) the outbox rows up to ``position``: they are on their products."""
+        sequence = int(position.get("sequence", 0))
+        config = self._config
+        table = quote(config.table)
+        if config.after_publish == "delete":
+            sql = f"DELETE FROM {table} WHERE rowid <= ?"
+        else:
+            sql = (
+                f"UPDATE {table} SET {quote(config.mark_column)} = CURRENT_TIMESTAMP "
+                f"WHERE rowid <= ? AND {quote(config.mark_column)} IS NULL"
+            )
+        try:
+            self._require().connection.execute(sql, (sequence,))
+        except sqlite3.Error as exc:
+            raise DatabaseUnreachable(self._context.name, str(exc)) from exc
+
+    def schemas(self) -> Mapping[str, str]:
+        """None: a payload's shape is the product contract's, not the table's."""
+        return {}
+
+    def close(self) -> None:
+        """Disconnect; idempotent."""
+        if self._database is not None:
+            self._database.close()
+            self._database = None
+
+    def _require(self) -> SqliteDatabase:
+        if self._database is None:
+            raise RuntimeError("the outbox source is not started")
+        return self._database
+
+
+def create(config: Config, context: ConnectorContext) -> OutboxPollingSource:
+    """An outbox source polling the SQLite table of ``config``."""
+    return OutboxPollingSource(config, context)
