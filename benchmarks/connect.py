@@ -1,0 +1,190 @@
+"""Connector throughput: the Parquet sink against a bare pyarrow writer of the same rows.
+
+Parquet part: N decoded 10-field page-view events (the shapes the worker's Avro decoder
+gives: ``datetime`` for timestamps, ``Decimal`` for decimals) go through
+:class:`~streammesh.connect.parquet.ParquetSink` in batches of 500 (as the worker puts
+them) with files rolled every ``N / 4`` rows, written hidden, fsynced and renamed, offsets in
+their metadata; the limit is ``pyarrow.Table.from_pylist`` + ``pyarrow.parquet.write_table``
+of the same rows in the same four files, same compression, nothing else. Rows/s of each
+(median of the passes, one thread) and their ratio (goal ≥ 0.5). See ``benchmarks/README.md``.
+
+    python benchmarks/connect.py --quick --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+
+from streammesh.connect import ConnectorContext, SinkRecord
+from streammesh.connect.parquet import Config as ParquetConfig
+from streammesh.connect.parquet import ParquetSink
+from streammesh.connect.parquet.arrow_schema import arrow_layout
+
+BENCH = "connect"
+PUT_BATCH = 500
+T0_MS = 1_796_637_600_000  # 2026-12-07T10:00:00Z
+VIEW_SCHEMA = json.dumps(
+    {
+        "type": "record",
+        "name": "PageView",
+        "fields": [
+            {"name": "view_id", "type": "long"},
+            {"name": "user_id", "type": "string"},
+            {"name": "page", "type": "string"},
+            {"name": "referrer", "type": ["null", "string"], "default": None},
+            {"name": "viewed_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+            {"name": "duration_ms", "type": "int"},
+            {
+                "name": "price",
+                "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2},
+            },
+            {"name": "country", "type": "string"},
+            {"name": "mobile", "type": "boolean"},
+            {"name": "score", "type": "double"},
+        ],
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One output row of the benchmark convention (``/work/shared/BENCHMARKS.md``)."""
+
+    metric: str
+    backend: str
+    value: float
+    unit: str
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "bench": BENCH,
+                "metric": self.metric,
+                "backend": self.backend,
+                "value": self.value,
+                "unit": self.unit,
+            }
+        )
+
+
+def page_views(count: int) -> list[dict[str, Any]]:
+    """``count`` decoded page-view values within one hour."""
+    return [
+        {
+            "view_id": n,
+            "user_id": f"user-{n % 5000}",
+            "page": f"/products/{n % 977}",
+            "referrer": None if n % 3 else "https://search.example/",
+            "viewed_at": datetime.fromtimestamp((T0_MS + n) / 1000, tz=UTC),
+            "duration_ms": n % 30_000,
+            "price": Decimal(n % 100_000) / 100,
+            "country": ("DE", "FR", "US", "JP")[n % 4],
+            "mobile": n % 2 == 0,
+            "score": n / 7,
+        }
+        for n in range(count)
+    ]
+
+
+def parquet_sink_pass(values: list[dict[str, Any]], directory: Path) -> float:
+    """Seconds to land ``values`` through the Parquet sink (records built beforehand)."""
+    records = [
+        SinkRecord(
+            "web.page-views.v1", "web.page-views.v1", 0, n, None, value, T0_MS + n, 1, VIEW_SCHEMA
+        )
+        for n, value in enumerate(values)
+    ]
+    config = ParquetConfig(root=directory, roll_rows=max(1, len(values) // 4), roll_interval_s=3600)
+    sink = ParquetSink(config, ConnectorContext("bench", directory, lambda *_: None))
+    started = time.perf_counter()
+    sink.open()
+    for start in range(0, len(records), PUT_BATCH):
+        sink.put(records[start : start + PUT_BATCH])
+        sink.flush()
+    sink.close()
+    return time.perf_counter() - started
+
+
+def bare_pyarrow_pass(values: list[dict[str, Any]], directory: Path) -> float:
+    """Seconds for pyarrow alone to write the same rows in the same four files."""
+    schema = arrow_layout(VIEW_SCHEMA, subject="bench").schema
+    size = max(1, len(values) // 4)
+    started = time.perf_counter()
+    for number, start in enumerate(range(0, len(values), size)):
+        table = pa.Table.from_pylist(values[start : start + size], schema=schema)
+        pq.write_table(table, directory / f"{number}.parquet", compression="snappy")
+    return time.perf_counter() - started
+
+
+def measure_parquet(count: int, passes: int) -> list[Row]:
+    """The Parquet part: rows/s of the sink and of bare pyarrow, and their ratio."""
+    values = page_views(count)
+    contenders: Mapping[str, Callable[[list[dict[str, Any]], Path], float]] = {
+        "parquet-sink": parquet_sink_pass,
+        "pyarrow": bare_pyarrow_pass,
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(passes):
+        for name, run in contenders.items():  # interleaved: both see the same machine load
+            with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as directory:
+                seconds[name].append(run(values, Path(directory)))
+    rates = {name: count / statistics.median(times) for name, times in seconds.items()}
+    return [
+        Row("parquet_write_throughput", "parquet-sink", rates["parquet-sink"], "records/s"),
+        Row("parquet_write_throughput", "pyarrow", rates["pyarrow"], "records/s"),
+        Row(
+            "parquet_write_throughput",
+            "parquet-sink/pyarrow",
+            rates["parquet-sink"] / rates["pyarrow"],
+            "ratio",
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="fewer rows (under 60 s)")
+    parser.add_argument("--json", action="store_true", help="JSON lines on stdout")
+    parser.add_argument("--rows", type=int, help="Parquet rows per pass (default 200k, quick 50k)")
+    args = parser.parse_args(argv)
+    count = args.rows or (50_000 if args.quick else 200_000)
+    passes = 5 if args.quick else 7
+    rows = measure_parquet(count, passes)
+    if args.json:
+        for row in rows:
+            print(row.to_json(), flush=True)
+    else:
+        print_table(rows, f"Parquet: {count:,} page views per pass, median of {passes} passes")
+    return 0
+
+
+def print_table(rows: list[Row], caption: str) -> None:
+    console = Console()
+    console.print(caption)
+    table = Table(title=BENCH)
+    for column in ("metric", "backend", "value", "unit"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for row in rows:
+        value = f"{row.value:,.2f}" if row.unit == "ratio" else f"{row.value:,.0f}"
+        table.add_row(row.metric, row.backend, value, row.unit)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
