@@ -7,11 +7,12 @@ then deletes (or marks) them:
 =================  ===================================================================
 outbox column      event
 =================  ===================================================================
-``aggregatetype``  the product written (through ``routes``, else the value itself)
+``aggregatetype``  the product written (through ``products``; others: dead letters)
 ``aggregateid``    the key
 ``payload``        the value (a JSON object; JSON ``null`` or SQL NULL: a tombstone)
 ``id``             header ``id`` (the event's id, for consumers that deduplicate)
 ``type``           header ``type`` (the event type)
+``headers``        more headers (optional: a JSON object)
 =================  ===================================================================
 
 Order: SQLite has one writer at a time, so a transaction's rows get row ids above every row
@@ -33,9 +34,9 @@ import json
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from streammesh.connect.base import ConnectorContext, Position, SourceRecord
 from streammesh.connect.config_types import DurationMs, SqlName, TableName
@@ -43,7 +44,15 @@ from streammesh.connect.errors import ConnectError
 from streammesh.connect.polling.databases import SqliteDatabase, quote, row_as_text, sqlite_path
 from streammesh.connect.polling.errors import ColumnNotFound, DatabaseUnreachable
 
-__all__ = ["KIND", "ROLE", "Config", "OutboxNotSafe", "OutboxPollingSource", "create"]
+__all__ = [
+    "KIND",
+    "ROLE",
+    "Config",
+    "OutboxFields",
+    "OutboxNotSafe",
+    "OutboxPollingSource",
+    "create",
+]
 
 KIND = "outbox-poll"
 ROLE: Literal["source"] = "source"
@@ -63,43 +72,53 @@ class OutboxNotSafe(ConnectError):
         super().__init__(
             f"connector '{connector}': outbox table '{table}' has no INTEGER PRIMARY KEY "
             "AUTOINCREMENT, so SQLite may give a deleted row's id to a new row, which would "
-            "never be published; declare the id column so, or set 'after_publish: mark'"
+            "never be published; declare the id column so, or set 'remove: mark'"
         )
 
 
+class OutboxFields(BaseModel):
+    """The outbox table's column names (Debezium's defaults), as ``kind: outbox`` names them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: SqlName = "id"
+    aggregatetype: SqlName = "aggregatetype"
+    aggregateid: SqlName = "aggregateid"
+    type: SqlName = "type"
+    payload: SqlName = "payload"
+    headers: SqlName | None = None
+
+
 class Config(BaseModel):
-    """An outbox table of a SQLite database, polled.
+    """An outbox table of a SQLite database, polled. The settings are named as those of
+    ``kind: outbox`` (PostgreSQL, by change data capture) where they mean the same.
 
     Attributes:
         url: ``sqlite:///path.db`` (``${ENV}`` resolved by the worker; never shown).
         table: The outbox table.
-        id_column: The event id (header ``id``).
-        aggregate_type_column: The aggregate type, which names the product.
-        aggregate_id_column: The aggregate id, the event key.
-        type_column: The event type (header ``type``).
-        payload_column: The JSON payload, the event value.
-        routes: Aggregate type → product; an aggregate type not listed is dead-lettered.
-            Empty: the aggregate type is the product's name.
-        after_publish: ``delete`` the published rows, or ``mark`` them.
-        mark_column: The column set to the publication time (``mark``).
+        products: Aggregate type → the product its events go to; a type not listed is
+            dead-lettered.
+        columns: The outbox table's column names: ``id`` (header ``id``),
+            ``aggregatetype``, ``aggregateid`` (the key), ``type`` (header ``type``),
+            ``payload`` (the JSON value) and an optional ``headers`` column (a JSON object
+            of extra headers).
+        remove: ``delete`` the published rows, or ``mark`` them.
+        mark_column: With ``mark``: the nullable column set to the publication time (or to
+            1, for a ``BOOLEAN`` column); marked rows are never published.
         poll_interval: Time between two polls.
-        batch_max_rows: At most this many rows per poll.
+        batch_size: At most this many rows per poll.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     url: SecretStr
     table: TableName = "outbox"
-    id_column: SqlName = "id"
-    aggregate_type_column: SqlName = "aggregatetype"
-    aggregate_id_column: SqlName = "aggregateid"
-    type_column: SqlName = "type"
-    payload_column: SqlName = "payload"
-    routes: dict[str, str] = Field(default_factory=dict)
-    after_publish: Literal["delete", "mark"] = "delete"
-    mark_column: SqlName = "published_at"
+    products: dict[str, str] = Field(min_length=1)
+    columns: OutboxFields = Field(default_factory=OutboxFields)
+    remove: Literal["delete", "mark"] = "delete"
+    mark_column: SqlName | None = None
     poll_interval: DurationMs = Field(default=1_000, gt=0)
-    batch_max_rows: int = Field(default=1_000, gt=0)
+    batch_size: int = Field(default=2_000, ge=1, le=100_000)
 
     @field_validator("url")
     @classmethod
@@ -107,6 +126,12 @@ class Config(BaseModel):
         if not value.get_secret_value().lower().startswith("sqlite:"):
             raise ValueError("the outbox by polling reads SQLite: the url starts with sqlite:///")
         return value
+
+    @model_validator(mode="after")
+    def _mark_needs_column(self) -> Self:
+        if self.remove == "mark" and self.mark_column is None:
+            raise ValueError("remove: mark needs mark_column (the column that marks a row)")
+        return self
 
 
 class OutboxPollingSource:
@@ -118,6 +143,7 @@ class OutboxPollingSource:
         self._database: SqliteDatabase | None = None
         self._sequence = 0
         self._next_query_at = 0.0
+        self._mark_value = "CURRENT_TIMESTAMP"
 
     def start(self, position: Position | None) -> None:
         """Open the database, check the table, release what ``position`` covers."""
@@ -127,20 +153,21 @@ class OutboxPollingSource:
             self._context.name, sqlite_path(config.url.get_secret_value()), read_only=False
         )
         self._database = database
-        names = {column.name for column in database.columns(config.table)}
+        declared = {column.name: column.sql_type for column in database.columns(config.table)}
         wanted = [
-            (config.id_column, "id_column"),
-            (config.aggregate_type_column, "aggregate_type_column"),
-            (config.aggregate_id_column, "aggregate_id_column"),
-            (config.type_column, "type_column"),
-            (config.payload_column, "payload_column"),
+            (column, f"columns.{setting}")
+            for setting, column in config.columns.model_dump().items()
+            if column is not None
         ]
-        if config.after_publish == "mark":
+        if config.mark_column is not None:
             wanted.append((config.mark_column, "mark_column"))
         for column, setting in wanted:
-            if column not in names:
+            if column not in declared:
                 raise ColumnNotFound(self._context.name, config.table, column, setting)
-        if config.after_publish == "delete" and not self._autoincrement(database):
+        self._mark_value = "CURRENT_TIMESTAMP"
+        if config.mark_column is not None and "BOOL" in declared[config.mark_column].upper():
+            self._mark_value = "1"
+        if config.remove == "delete" and not self._autoincrement(database):
             raise OutboxNotSafe(self._context.name, config.table)
         self._sequence = int((position or {}).get("sequence", 0))
         self._next_query_at = 0.0
@@ -164,14 +191,15 @@ class OutboxPollingSource:
         config = self._config
         database = self._require()
         where = "rowid > ?"
-        if config.after_publish == "mark":
-            where += f" AND {quote(config.mark_column)} IS NULL"
+        if config.mark_column is not None:
+            mark = quote(config.mark_column)
+            where += f" AND ({mark} IS NULL OR {mark} = 0)"
         rows = database.rows(
             f"SELECT rowid AS _sequence, * FROM {quote(config.table)} WHERE {where} "
-            f"ORDER BY rowid LIMIT {config.batch_max_rows}",
+            f"ORDER BY rowid LIMIT {config.batch_size}",
             [self._sequence],
         )
-        full = len(rows) == config.batch_max_rows
+        full = len(rows) == config.batch_size
         self._next_query_at = time.monotonic() + (0.0 if full else config.poll_interval / 1000)
         records = []
         for row in rows:
@@ -182,18 +210,18 @@ class OutboxPollingSource:
         return records
 
     def _record(self, row: Mapping[str, Any]) -> SourceRecord | None:
-        config = self._config
-        aggregate_type = str(row[config.aggregate_type_column])
-        product = config.routes.get(aggregate_type) if config.routes else aggregate_type
+        columns = self._config.columns
+        aggregate_type = str(row[columns.aggregatetype])
+        product = self._config.products.get(aggregate_type)
         raw = row_as_text({k: v for k, v in row.items() if k != "_sequence"})
         if product is None:
             self._context.dead_letter(
                 aggregate_type,
-                f"aggregate type '{aggregate_type}' has no route to a product",
+                f"aggregate type '{aggregate_type}' has no product in 'products'",
                 raw,
             )
             return None
-        payload = row[config.payload_column]
+        payload = row[columns.payload]
         try:
             value = None if payload is None else json.loads(payload)
         except (TypeError, ValueError) as exc:
@@ -202,14 +230,23 @@ class OutboxPollingSource:
         if value is not None and not isinstance(value, dict):
             self._context.dead_letter(aggregate_type, "payload is not a JSON object", raw)
             return None
-        headers = {
-            name: str(row[column])
-            for name, column in (("id", config.id_column), ("type", config.type_column))
-            if row[column] is not None
-        }
+        headers = {}
+        if columns.headers is not None and row[columns.headers] is not None:
+            try:
+                extra = json.loads(row[columns.headers])
+            except (TypeError, ValueError):
+                extra = None
+            if not isinstance(extra, dict):
+                reason = f"column '{columns.headers}' is not a JSON object of headers"
+                self._context.dead_letter(aggregate_type, reason, raw)
+                return None
+            headers.update({name: str(text) for name, text in extra.items()})
+        for name, column in (("id", columns.id), ("type", columns.type)):
+            if row[column] is not None:
+                headers[name] = str(row[column])
         return SourceRecord(
             product=product,
-            key=row[config.aggregate_id_column],
+            key=row[columns.aggregateid],
             value=value,
             position={"sequence": self._sequence},
             headers=headers,
@@ -221,12 +258,13 @@ class OutboxPollingSource:
         sequence = int(position.get("sequence", 0))
         config = self._config
         table = quote(config.table)
-        if config.after_publish == "delete":
+        if config.remove == "delete" or config.mark_column is None:
             sql = f"DELETE FROM {table} WHERE rowid <= ?"
         else:
+            mark = quote(config.mark_column)
             sql = (
-                f"UPDATE {table} SET {quote(config.mark_column)} = CURRENT_TIMESTAMP "
-                f"WHERE rowid <= ? AND {quote(config.mark_column)} IS NULL"
+                f"UPDATE {table} SET {mark} = {self._mark_value} "
+                f"WHERE rowid <= ? AND ({mark} IS NULL OR {mark} = 0)"
             )
         try:
             self._require().connection.execute(sql, (sequence,))

@@ -50,7 +50,12 @@ def place_order(app: sqlite3.Connection, order: str, total: int, event: str) -> 
 
 def source(tmp_path: Path, dead: DeadLetters | None = None, **settings: Any) -> OutboxPollingSource:
     config = Config.model_validate(
-        {"url": f"sqlite:///{tmp_path / 'shop.db'}", "poll_interval": "1ms", **settings}
+        {
+            "url": f"sqlite:///{tmp_path / 'shop.db'}",
+            "products": {"shop.orders": "shop.orders"},
+            "poll_interval": "1ms",
+            **settings,
+        }
     )
     letters = dead if dead is not None else DeadLetters()
     return create(config, ConnectorContext("orders-outbox", tmp_path / "state", letters))
@@ -112,14 +117,14 @@ def test_rows_are_deleted_only_after_their_events_are_committed(
 def test_mark_instead_of_delete(tmp_path: Path, app: sqlite3.Connection) -> None:
     place_order(app, "o-1", 1, "e1")
     place_order(app, "o-2", 2, "e2")
-    task = source(tmp_path, after_publish="mark")
+    task = source(tmp_path, remove="mark", mark_column="published_at")
     task.start(None)
     records = drain(task)
     task.committed(records[0].position)
     assert outbox_rows(app) == [("e1", 1), ("e2", 0)]
     task.close()
     # A first start of another deployment skips rows already marked.
-    fresh = source(tmp_path, after_publish="mark")
+    fresh = source(tmp_path, remove="mark", mark_column="published_at")
     fresh.start(None)
     assert [r.key for r in drain(fresh)] == ["o-2"]
     fresh.close()
@@ -128,12 +133,12 @@ def test_mark_instead_of_delete(tmp_path: Path, app: sqlite3.Connection) -> None
 def test_restarts_publish_each_row_exactly_once(tmp_path: Path, app: sqlite3.Connection) -> None:
     for n in range(5):
         place_order(app, f"o-{n}", n, f"e{n}")
-    task = source(tmp_path, batch_max_rows=2)
+    task = source(tmp_path, batch_size=2)
     task.start(None)
     first = task.poll(0.001)
     assert [r.key for r in first] == ["o-0", "o-1"]
     task.close()  # killed before the worker committed anything
-    again = source(tmp_path, batch_max_rows=2)
+    again = source(tmp_path, batch_size=2)
     again.start(None)
     published = drain(again)
     assert [r.key for r in published] == ["o-0", "o-1", "o-2", "o-3", "o-4"]
@@ -162,7 +167,7 @@ def test_bad_rows_go_to_the_dead_letters_and_null_payloads_are_tombstones(
         rows,
     )
     dead = DeadLetters()
-    task = source(tmp_path, dead, routes={"shop.orders": "shop.orders-v"})
+    task = source(tmp_path, dead, products={"shop.orders": "shop.orders-v"})
     task.start(None)
     records = drain(task)
     assert [(r.product, r.key, r.value) for r in records] == [
@@ -175,7 +180,7 @@ def test_bad_rows_go_to_the_dead_letters_and_null_payloads_are_tombstones(
         ("billing.invoices", "e3"),
     ]
     assert "payload is not JSON" in dead[0][1]
-    assert "no route to a product" in dead[2][1]
+    assert "no product in 'products'" in dead[2][1]
     task.close()
 
 
@@ -184,14 +189,48 @@ def test_deleting_from_a_table_whose_row_ids_sqlite_reuses_is_refused(tmp_path: 
     db.execute(OUTBOX.replace(" AUTOINCREMENT", ""))
     db.close()
     task = source(tmp_path)
-    with pytest.raises(OutboxNotSafe, match="after_publish: mark"):
+    with pytest.raises(OutboxNotSafe, match="remove: mark"):
         task.start(None)
     task.close()
-    marking = source(tmp_path, after_publish="mark")
+    marking = source(tmp_path, remove="mark", mark_column="published_at")
     marking.start(None)
     marking.close()
 
 
 def test_a_url_that_is_not_sqlite_is_refused() -> None:
     with pytest.raises(ValueError, match="starts with sqlite"):
-        Config.model_validate({"url": "postgresql://u:pw@h/db"})
+        Config.model_validate({"url": "postgresql://u:pw@h/db", "products": {"a": "b.c"}})
+
+
+def test_a_headers_column_and_a_boolean_mark(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "shop.db", isolation_level=None)
+    db.execute(
+        "CREATE TABLE events (event_id TEXT, kind TEXT, agg TEXT, agg_id TEXT, body TEXT, "
+        "extra TEXT, sent BOOLEAN NOT NULL DEFAULT 0)"
+    )
+    db.execute(
+        "INSERT INTO events VALUES ('e1', 'Paid', 'Invoice', 'i-1', '{\"paid\": true}', "
+        '\'{"trace": "t-1"}\', 0)'
+    )
+    task = source(
+        tmp_path,
+        table="events",
+        products={"Invoice": "billing.invoices"},
+        columns={
+            "id": "event_id",
+            "type": "kind",
+            "aggregatetype": "agg",
+            "aggregateid": "agg_id",
+            "payload": "body",
+            "headers": "extra",
+        },
+        remove="mark",
+        mark_column="sent",
+    )
+    task.start(None)
+    [record] = drain(task)
+    assert (record.product, record.key, record.value) == ("billing.invoices", "i-1", {"paid": True})
+    assert record.headers == {"trace": "t-1", "id": "e1", "type": "Paid"}
+    task.committed(record.position)
+    assert db.execute("SELECT sent FROM events").fetchall() == [(1,)]
+    db.close()
