@@ -44,12 +44,14 @@ DELETED_COLUMN = "__deleted"
 """With ``tombstones: flag``, true on the row of a tombstone."""
 
 Partition = tuple[str, int]
+_CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError)
 
 
 @dataclass(slots=True)
 class _OpenFile:
     """The rows of one partition not yet in a complete file (one product, schema and bucket)."""
 
+    partition: Partition
     product: str
     schema_id: int
     bucket: int
@@ -58,6 +60,7 @@ class _OpenFile:
     first: int
     last: int = -1
     rows: list[Mapping[str, Any]] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
     batches: list[pa.RecordBatch] = field(default_factory=list)
     converted_rows: int = 0
     converted_bytes: int = 0
@@ -134,6 +137,7 @@ class ParquetSink:
                 if current is not None:
                     self._complete(partition, current)
                 current = self._open[partition] = _OpenFile(
+                    partition=partition,
                     product=record.product,
                     schema_id=record.schema_id,
                     bucket=bucket,
@@ -142,6 +146,7 @@ class ParquetSink:
                     first=record.offset,
                 )
             current.rows.append(self._row(record, current.layout))
+            current.offsets.append(record.offset)
             current.last = record.offset
             touched.add(partition)
             if current.converted_rows + len(current.rows) >= self._config.roll_rows:
@@ -196,11 +201,34 @@ class ParquetSink:
     def _convert(self, current: _OpenFile) -> None:
         """Move buffered rows into an Arrow batch (its size counts towards ``roll_bytes``)."""
         if current.rows:
-            batch = pa.RecordBatch.from_pylist(current.rows, schema=current.layout.schema)
+            try:
+                batch = pa.RecordBatch.from_pylist(current.rows, schema=current.layout.schema)
+            except _CONVERSION_ERRORS:
+                batch = self._convert_row_by_row(current)
             current.batches.append(batch)
             current.converted_rows += batch.num_rows
             current.converted_bytes += batch.nbytes
-            current.rows = []
+            current.rows, current.offsets = [], []
+
+    def _convert_row_by_row(self, current: _OpenFile) -> pa.RecordBatch:
+        """The rows that convert; each one that does not goes to the dead letters (the file
+        still covers its offset, so it is not read again)."""
+        schema = current.layout.schema
+        good: list[Mapping[str, Any]] = []
+        topic, number = current.partition
+        for row, offset in zip(current.rows, current.offsets, strict=True):
+            try:
+                pa.RecordBatch.from_pylist([row], schema=schema)
+            except _CONVERSION_ERRORS as exc:
+                self._context.dead_letter(
+                    current.product,
+                    f"{topic}[{number}] offset {offset} does not fit schema "
+                    f"{current.schema_id} as a Parquet row: {exc}",
+                    {"topic": topic, "partition": number, "offset": offset},
+                )
+            else:
+                good.append(row)
+        return pa.RecordBatch.from_pylist(good, schema=schema)
 
     def _roll_expired(self) -> None:
         now = self._clock()

@@ -32,7 +32,7 @@ _NOT_NAME = re.compile(r"[^A-Za-z0-9_]")
 _VERSION = re.compile(r"\.v\d+$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Target:
     """One product's table as one schema version writes to it."""
 

@@ -277,3 +277,20 @@ def test_create_builds_the_sink_from_a_definition_config(tmp_path: Path) -> None
     assert sink.open() == {}
     sink.put([_record(0), _record(1)])
     assert sink.flush() == {(TOPIC, 0): 2}
+
+
+def test_a_value_that_does_not_fit_its_schema_goes_to_the_dead_letters(tmp_path: Path) -> None:
+    letters: list[tuple[str, str, Mapping[str, Any]]] = []
+    context = ConnectorContext(
+        "orders-lake", tmp_path, lambda stream, reason, raw: letters.append((stream, reason, raw))
+    )
+    sink = ParquetSink(Config(root=tmp_path / "lake"), context)
+    sink.open()
+    sink.put([_record(0), _record(1, value={**_value(1), "n": "one"}), _record(2)])
+    sink.close()
+
+    assert _query(tmp_path, "SELECT n FROM FILES ORDER BY n") == [(0,), (2,)]
+    [(stream, reason, raw)] = letters
+    assert stream == PRODUCT and "offset 1" in reason
+    assert raw == {"topic": TOPIC, "partition": 0, "offset": 1}
+    assert ParquetSink(Config(root=tmp_path / "lake"), context).open() == {(TOPIC, 0): 3}
