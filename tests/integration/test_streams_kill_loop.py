@@ -5,8 +5,10 @@ outputs are exactly what one pass over the input gives.
 The script runs two queries over the same trades (keyless, so both go through repartition
 topics): a windowed ``COUNT(*)``/``SUM(quantity)`` per symbol over 1-minute tumbling windows,
 and a stream-table join of each trade with its user. Each of 20 rounds starts the process,
-waits for its ``running`` line, kills it (SIGKILL) a random 0.2-1.5 s later, and starts the
-next; a producer thread appends trades (some out of order) all along. A last run is left to
+waits for its ``running`` line, appends a burst of trades a random 0.2-1.5 s later and kills
+it (SIGKILL) 0-150 ms after that, and starts the next; a producer thread appends trades (some
+out of order) all along, and the process runs with a 1.5 s group session (see
+``STREAMMESH``). A last run is left to
 finish the input and is stopped with Ctrl-C. Then the outputs are read ``read_committed`` and
 compared with the answer computed here from the input: per symbol and window the final count
 and sum (none missing, none twice, and the committed counts of a window only ever grow), and
