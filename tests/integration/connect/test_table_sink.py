@@ -202,3 +202,36 @@ def test_an_incompatible_change_stops_with_a_clear_error(url: str) -> None:
         sink.put([_record(1, _customer(1, "x", tier="a"), schema=required, schema_id=3)])
     sink.close()
     assert _rows(url, "SELECT count(*) FROM customers") == [(1,)]
+
+
+def test_a_row_the_database_refuses_goes_to_the_dead_letters(url: str) -> None:
+    letters: list[tuple[str, str, Mapping[str, Any]]] = []
+    sink = TableSink(
+        Config.model_validate(
+            {"url": url, "products": {CUSTOMERS: {"key": "customer_id", "table": "customers"}}}
+        ),
+        ConnectorContext(
+            "customers-db",
+            Path("/nonexistent"),
+            lambda stream, reason, raw: letters.append((stream, reason, raw)),
+        ),
+    )
+    sink.open()
+    no_key = {**_customer(1, "Nobody"), "customer_id": None}
+    sink.put(
+        [
+            _record(0, _customer(0, "Robert")),
+            _record(1, no_key, key=None),
+            _record(2, _customer(2, "Carol"), key="c2"),
+        ]
+    )  # type: ignore[arg-type]
+    assert sink.flush() == {(CUSTOMERS, 0): 3}
+    sink.close()
+
+    assert _rows(url, "SELECT customer_id FROM customers ORDER BY customer_id") == [
+        ("c0",),
+        ("c2",),
+    ]
+    [(stream, reason, raw)] = letters
+    assert stream == CUSTOMERS and "offset 1" in reason
+    assert raw == {"topic": CUSTOMERS, "partition": 0, "offset": 1}

@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from streammesh.connect.tables.columns import Column, SqlType
-from streammesh.connect.tables.errors import DatabaseUnavailable, UnsupportedDatabaseUrl
+from streammesh.connect.tables.errors import (
+    DatabaseUnavailable,
+    RowRefused,
+    UnsupportedDatabaseUrl,
+)
 
 Adapt = Callable[[Any], Any]
 
@@ -81,6 +85,11 @@ class Database(Protocol):
 
     def transaction(self) -> Any:
         """A context manager: everything inside commits together, or nothing does."""
+        ...
+
+    def savepoint(self) -> Any:
+        """Inside a transaction, a context manager undoing only its own statements when
+        they fail."""
         ...
 
     def close(self) -> None:
@@ -162,13 +171,32 @@ class SqliteDatabase:
         try:
             return self._conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise DatabaseUnavailable(self._connector, str(exc)) from exc
+            raise self._translate(exc) from exc
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             self._conn.executemany(sql, rows)
         except sqlite3.Error as exc:
-            raise DatabaseUnavailable(self._connector, str(exc)) from exc
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: sqlite3.Error) -> RowRefused | DatabaseUnavailable:
+        refused = isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError)) or (
+            isinstance(exc, sqlite3.ProgrammingError) and "binding parameter" in str(exc)
+        )
+        if refused:
+            return RowRefused(self._connector, str(exc))
+        return DatabaseUnavailable(self._connector, str(exc))
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self.execute("SAVEPOINT streammesh_row")
+        try:
+            yield
+        except BaseException:
+            self.execute("ROLLBACK TO SAVEPOINT streammesh_row")
+            self.execute("RELEASE SAVEPOINT streammesh_row")
+            raise
+        self.execute("RELEASE SAVEPOINT streammesh_row")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -236,17 +264,29 @@ class PostgresDatabase:
             cursor = self._connection.execute(sql, params)
             return list(cursor.fetchall()) if cursor.description else []
         except self._psycopg.Error as exc:
-            raise DatabaseUnavailable(self._connector, str(exc).strip()) from exc
+            raise self._translate(exc) from exc
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             with self._connection.cursor() as cursor:
                 cursor.executemany(sql, rows)
         except self._psycopg.Error as exc:
-            raise DatabaseUnavailable(self._connector, str(exc).strip()) from exc
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: Exception) -> RowRefused | DatabaseUnavailable:
+        errors = self._psycopg
+        refused = isinstance(exc, (errors.DataError, errors.IntegrityError)) or (
+            isinstance(exc, errors.ProgrammingError) and "cannot adapt" in str(exc)
+        )
+        if refused:
+            return RowRefused(self._connector, str(exc).strip())
+        return DatabaseUnavailable(self._connector, str(exc).strip())
 
     def transaction(self) -> Any:
         return self._connection.transaction()
+
+    def savepoint(self) -> Any:
+        return self._connection.transaction()  # nested: a savepoint
 
     def close(self) -> None:
         if not self._connection.closed:

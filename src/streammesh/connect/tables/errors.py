@@ -88,3 +88,18 @@ class KeyMissing(TableSinkError):
             f"product '{product}' is landed in upsert mode but has no key: set "
             f"products.{product}.key to its key field, or mode: append"
         )
+
+
+class RowRefused(TableSinkError):
+    """The database refused a row for its values (a number out of range, text that is not a
+    uuid, a value the driver cannot pass): the row goes to the dead letters, the sink goes on.
+
+    Attributes:
+        connector: The connector's name.
+        reason: The driver's message.
+    """
+
+    def __init__(self, connector: str, reason: str) -> None:
+        self.connector = connector
+        self.reason = reason
+        super().__init__(f"connector '{connector}': the database refused a row: {reason}")

@@ -22,7 +22,7 @@ from streammesh.connect.base import ConnectorContext, SinkRecord
 from streammesh.connect.tables.columns import Column, columns_of
 from streammesh.connect.tables.config import Config, Mode, ProductTable
 from streammesh.connect.tables.database import Adapt, Database, connect, quote
-from streammesh.connect.tables.errors import IncompatibleTableChange, KeyMissing
+from streammesh.connect.tables.errors import IncompatibleTableChange, KeyMissing, RowRefused
 
 OFFSETS_TABLE = "streammesh_sink_offsets"
 """Where the sink keeps, per connector and topic partition, the next offset to read."""
@@ -76,6 +76,7 @@ class TableSink:
     ) -> None:
         self._config = config
         self._name = context.name
+        self._dead_letter = context.dead_letter
         self._opener = opener
         self._db: Database | None = None
         self._targets: dict[tuple[str, int], _Target] = {}
@@ -144,27 +145,66 @@ class TableSink:
     def _write(self) -> None:
         if not self._pending:
             return
+        operations = self._operations()
+        try:
+            self._commit(operations, row_by_row=False)
+        except RowRefused:
+            # Find the rows the database refuses, one savepoint each; the others land.
+            self._commit(operations, row_by_row=True)
+        self._durable.update(self._pending)
+        self._pending.clear()
+        self._buffer.clear()
+
+    def _operations(self) -> list[tuple[str, tuple[Any, ...], SinkRecord]]:
+        """The statements of the buffered records: per key only the last event counts, so
+        a batch holds at most one write per key."""
+        latest: dict[tuple[str, Any], tuple[_Target, SinkRecord]] = {}
+        operations: list[tuple[str, tuple[Any, ...], SinkRecord]] = []
+        for target, record in self._buffer:
+            if target.upsert:
+                latest[(target.table, target.key_of(record))] = (target, record)
+            elif record.value is not None:
+                self._add(operations, target.write_sql, target.row, record)
+        for (_, key), (target, record) in latest.items():
+            if record.value is None:
+                operations.append((target.delete_sql, (key,), record))
+            else:
+                self._add(operations, target.write_sql, target.row, record)
+        return operations
+
+    def _add(
+        self,
+        operations: list[tuple[str, tuple[Any, ...], SinkRecord]],
+        sql: str,
+        row: Callable[[Mapping[str, Any]], tuple[Any, ...]],
+        record: SinkRecord,
+    ) -> None:
+        assert record.value is not None
+        try:
+            operations.append((sql, row(record.value), record))
+        except (TypeError, ValueError, AttributeError) as exc:
+            self._refused(record, f"a value does not convert to its column: {exc}")
+
+    def _commit(
+        self, operations: list[tuple[str, tuple[Any, ...], SinkRecord]], *, row_by_row: bool
+    ) -> None:
+        """The statements and the offsets after them, in one transaction."""
         db = self._database
         placeholder = db.placeholder
         with db.transaction():
-            # Per key only the last event counts: a batch holds at most one write per key.
-            latest: dict[tuple[str, Any], tuple[_Target, SinkRecord]] = {}
-            appended: dict[_Target, list[tuple[Any, ...]]] = {}
-            for target, record in self._buffer:
-                if target.upsert:
-                    latest[(target.table, target.key_of(record))] = (target, record)
-                elif record.value is not None:
-                    appended.setdefault(target, []).append(target.row(record.value))
-            deleted: dict[_Target, list[tuple[Any, ...]]] = {}
-            for (_, key), (target, record) in latest.items():
-                if record.value is None:
-                    deleted.setdefault(target, []).append((key,))
-                else:
-                    appended.setdefault(target, []).append(target.row(record.value))
-            for target, keys in deleted.items():
-                db.executemany(target.delete_sql, keys)
-            for target, rows in appended.items():
-                db.executemany(target.write_sql, rows)
+            if row_by_row:
+                for sql, params, record in operations:
+                    try:
+                        with db.savepoint():
+                            db.execute(sql, params)
+                    except RowRefused as exc:
+                        self._refused(record, exc.reason)
+            else:
+                grouped: dict[str, list[tuple[Any, ...]]] = {}
+                for sql, params, _ in operations:
+                    grouped.setdefault(sql, []).append(params)
+                for sql, rows in grouped.items():
+                    db.executemany(sql, rows)
             db.executemany(
                 f'INSERT INTO {OFFSETS_TABLE} (connector, topic, "partition", next_offset) '
                 f"VALUES ({placeholder}, {placeholder}, {placeholder}, {placeholder}) "
@@ -175,9 +215,14 @@ class TableSink:
                     for (topic, number), offset in self._pending.items()
                 ],
             )
-        self._durable.update(self._pending)
-        self._pending.clear()
-        self._buffer.clear()
+
+    def _refused(self, record: SinkRecord, reason: str) -> None:
+        self._dead_letter(
+            record.product,
+            f"{record.topic}[{record.partition}] offset {record.offset} cannot be written "
+            f"to its table: {reason}",
+            {"topic": record.topic, "partition": record.partition, "offset": record.offset},
+        )
 
     def _settings(self, product: str) -> ProductTable:
         products = self._config.products
