@@ -1,4 +1,5 @@
-"""The transactional outbox by polling a SQLite table (``kind: outbox-poll``).
+"""The transactional outbox by polling a SQLite table: ``kind: outbox`` with a ``sqlite:``
+URL (:mod:`streammesh.connect.postgres.outbox` hands such a definition to :func:`create`).
 
 An application writes an outbox row in the same transaction as its business change; this
 source publishes the rows in commit order with Debezium's outbox event router semantics and
@@ -45,17 +46,13 @@ from streammesh.connect.polling.databases import SqliteDatabase, quote, row_as_t
 from streammesh.connect.polling.errors import ColumnNotFound, DatabaseUnreachable
 
 __all__ = [
-    "KIND",
-    "ROLE",
     "Config",
     "OutboxFields",
     "OutboxNotSafe",
     "OutboxPollingSource",
     "create",
+    "is_sqlite",
 ]
-
-KIND = "outbox-poll"
-ROLE: Literal["source"] = "source"
 
 
 class OutboxNotSafe(ConnectError):
@@ -107,6 +104,8 @@ class Config(BaseModel):
             1, for a ``BOOLEAN`` column); marked rows are never published.
         poll_interval: Time between two polls.
         batch_size: At most this many rows per poll.
+        snapshot: ``initial``: a first start publishes the rows already waiting; ``never``:
+            only rows written after it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -119,6 +118,24 @@ class Config(BaseModel):
     mark_column: SqlName | None = None
     poll_interval: DurationMs = Field(default=1_000, gt=0)
     batch_size: int = Field(default=2_000, ge=1, le=100_000)
+    snapshot: Literal["initial", "never"] = "initial"
+
+    @classmethod
+    def from_outbox(cls, settings: Mapping[str, Any]) -> Config:
+        """The settings of a ``kind: outbox`` config block (validated by its model) for
+        SQLite: those meaning the same here are kept, the replication slot's are not; a
+        table PostgreSQL-qualified by default (``public.outbox``) loses its schema."""
+        table = str(settings.get("table", "outbox")).removeprefix("public.")
+        kept = {
+            name: settings[name]
+            for name in ("url", "products", "columns", "mark_column", "batch_size")
+            if name in settings
+        }
+        if "remove" in settings:
+            kept["remove"] = str(getattr(settings["remove"], "value", settings["remove"]))
+        if "snapshot" in settings:
+            kept["snapshot"] = str(getattr(settings["snapshot"], "value", settings["snapshot"]))
+        return cls.model_validate({**kept, "table": table})
 
     @field_validator("url")
     @classmethod
@@ -144,6 +161,7 @@ class OutboxPollingSource:
         self._sequence = 0
         self._next_query_at = 0.0
         self._mark_value = "CURRENT_TIMESTAMP"
+        self._floor = 0
 
     def start(self, position: Position | None) -> None:
         """Open the database, check the table, release what ``position`` covers."""
@@ -170,6 +188,11 @@ class OutboxPollingSource:
         if config.remove == "delete" and not self._autoincrement(database):
             raise OutboxNotSafe(self._context.name, config.table)
         self._sequence = int((position or {}).get("sequence", 0))
+        self._floor = int((position or {}).get("floor", 0))
+        if position is None and config.snapshot == "never":
+            found = database.rows(f"SELECT max(rowid) AS last FROM {quote(config.table)}", [])
+            # Rows waiting at the first start are neither published nor removed, ever.
+            self._sequence = self._floor = int(found[0]["last"] or 0)
         self._next_query_at = 0.0
         if position is not None:
             self.committed(position)
@@ -248,26 +271,32 @@ class OutboxPollingSource:
             product=product,
             key=row[columns.aggregateid],
             value=value,
-            position={"sequence": self._sequence},
+            position=self._position(),
             headers=headers,
             stream=aggregate_type,
         )
 
+    def _position(self) -> dict[str, int]:
+        if self._floor:
+            return {"sequence": self._sequence, "floor": self._floor}
+        return {"sequence": self._sequence}
+
     def committed(self, position: Position) -> None:
         """Delete (or mark) the outbox rows up to ``position``: they are on their products."""
         sequence = int(position.get("sequence", 0))
+        floor = int(position.get("floor", 0))
         config = self._config
         table = quote(config.table)
         if config.remove == "delete" or config.mark_column is None:
-            sql = f"DELETE FROM {table} WHERE rowid <= ?"
+            sql = f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?"
         else:
             mark = quote(config.mark_column)
             sql = (
                 f"UPDATE {table} SET {mark} = {self._mark_value} "
-                f"WHERE rowid <= ? AND ({mark} IS NULL OR {mark} = 0)"
+                f"WHERE rowid > ? AND rowid <= ? AND ({mark} IS NULL OR {mark} = 0)"
             )
         try:
-            self._require().connection.execute(sql, (sequence,))
+            self._require().connection.execute(sql, (floor, sequence))
         except sqlite3.Error as exc:
             raise DatabaseUnreachable(self._context.name, str(exc)) from exc
 
@@ -285,6 +314,11 @@ class OutboxPollingSource:
         if self._database is None:
             raise RuntimeError("the outbox source is not started")
         return self._database
+
+
+def is_sqlite(url: SecretStr) -> bool:
+    """Whether an outbox URL names a SQLite database (read by this module)."""
+    return url.get_secret_value().lower().startswith("sqlite:")
 
 
 def create(config: Config, context: ConnectorContext) -> OutboxPollingSource:

@@ -39,7 +39,9 @@ from typing import Any, Literal, Self
 from psycopg2 import sql
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from streammesh.connect import outbox_polling
 from streammesh.connect.base import ConnectorContext, Position, SourceRecord
+from streammesh.connect.outbox_polling import OutboxPollingSource
 from streammesh.connect.postgres.cdc import SnapshotMode
 from streammesh.connect.postgres.replication import (
     Change,
@@ -272,6 +274,10 @@ def _unmarked(column: str) -> str:
     return f'"{column}" IS NULL OR "{column}"::text = \'false\''
 
 
-def create(config: Config, context: ConnectorContext) -> OutboxSource:
-    """The ``outbox`` source of a connector."""
+def create(config: Config, context: ConnectorContext) -> OutboxSource | OutboxPollingSource:
+    """The ``outbox`` source of a connector: change data capture on PostgreSQL; polling on
+    SQLite (a ``sqlite:///`` url, see :mod:`streammesh.connect.outbox_polling`)."""
+    if outbox_polling.is_sqlite(config.url):
+        settings = outbox_polling.Config.from_outbox(config.model_dump(exclude_unset=True))
+        return outbox_polling.create(settings, context)
     return OutboxSource(config, context)

@@ -234,3 +234,30 @@ def test_a_headers_column_and_a_boolean_mark(tmp_path: Path) -> None:
     task.committed(record.position)
     assert db.execute("SELECT sent FROM events").fetchall() == [(1,)]
     db.close()
+
+
+def test_kind_outbox_with_a_sqlite_url_polls(tmp_path: Path, app: sqlite3.Connection) -> None:
+    """One ``kind: outbox`` definition: change data capture on PostgreSQL, polling on
+    SQLite — with the same settings (``snapshot: never`` skips the rows already waiting)."""
+    from streammesh.connect.postgres import outbox
+
+    place_order(app, "o-1", 1, "e1")
+    config = outbox.Config.model_validate(
+        {
+            "url": f"sqlite:///{tmp_path / 'shop.db'}",
+            "table": "outbox",
+            "products": {"shop.orders": "shop.order-events"},
+            "remove": "mark",
+            "mark_column": "published_at",
+            "snapshot": "never",
+        }
+    )
+    task = outbox.create(config, ConnectorContext("orders-outbox", tmp_path, DeadLetters()))
+    assert isinstance(task, OutboxPollingSource)
+    task.start(None)
+    place_order(app, "o-2", 2, "e2")
+    [record] = drain(task)
+    assert (record.product, record.key) == ("shop.order-events", "o-2")
+    task.committed(record.position)
+    assert outbox_rows(app) == [("e1", 0), ("e2", 1)]
+    task.close()
