@@ -50,6 +50,8 @@ ENTRY_POINT_GROUP = "streammesh.connectors"
 """The entry point group third-party connector kinds are declared in."""
 
 BUILTIN: dict[str, str] = {
+    "files": "streammesh.connect.files",
+    "jdbc-poll": "streammesh.connect.polling",
     "parquet": "streammesh.connect.parquet",
     "table": "streammesh.connect.tables",
 }
