@@ -51,6 +51,7 @@ ENTRY_POINT_GROUP = "streammesh.connectors"
 
 BUILTIN: dict[str, str] = {
     "files": "streammesh.connect.files",
+    "iceberg": "streammesh.connect.iceberg",
     "jdbc-poll": "streammesh.connect.polling",
     "parquet": "streammesh.connect.parquet",
     "table": "streammesh.connect.tables",
