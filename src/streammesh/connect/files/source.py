@@ -11,20 +11,23 @@ content (size, modification time, SHA-256) and how far it got::
     {"files": {"orders-1.csv": {"size": 812, "mtime_ns": ..., "sha256": "…", "row": 12,
                                 "done": false}}}
 
-so a restart skips finished files, resumes a partly read file at its row, and reads a file
-again only if its content changed (a new file under an old name). A finished file is moved
-to ``done/`` (``move_done``) once its events are committed, and then leaves the position;
-a file that disappears from the folder leaves it too.
+so a restart skips finished files, resumes a partly read file at its row, reads on where a
+file was appended to (its old content is a prefix of the new), and reads a file again from
+its start only if its content changed otherwise (a new file under an old name). A finished
+file is moved to ``done/`` (``move_done``) once its events are committed, and then leaves
+the position; a file that disappears from the folder leaves it too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import pyarrow as pa
@@ -55,11 +58,17 @@ class _FileState:
     done: bool = False
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path, limit: int | None = None) -> str:
+    """The SHA-256 of the file, or of its first ``limit`` bytes."""
     digest = hashlib.sha256()
+    left = limit
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
+        while left is None or left > 0:
+            chunk = handle.read(1 << 20 if left is None else min(1 << 20, left))
+            if not chunk:
+                break
             digest.update(chunk)
+            left = None if left is None else left - len(chunk)
     return digest.hexdigest()
 
 
@@ -100,33 +109,53 @@ class FileSource:
                 return []
         return self._read_batch()
 
-    def _candidates(self) -> list[Path]:
+    def _candidates(self) -> list[tuple[Path, os.stat_result]]:
+        """The folder's readable files, oldest first, with their ``stat``."""
         found = []
         for path in self._folder.glob(self._config.pattern):
             name = path.name
             if name.startswith((".", "_")) or name.lower().endswith(_IGNORED_SUFFIXES):
                 continue
-            if path.is_file() and self._config.format_of(path) is not None:
-                found.append(path)
-        return sorted(found, key=lambda path: (path.stat().st_mtime_ns, path.name))
+            if self._config.format_of(path) is None:
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # moved away since the listing
+                continue
+            if S_ISREG(stat.st_mode):
+                found.append((path, stat))
+        return sorted(found, key=lambda item: (item[1].st_mtime_ns, item[0].name))
 
     def _open_next(self) -> bool:
         candidates = self._candidates()
-        present = {path.name for path in candidates}
+        present = {path.name for path, _ in candidates}
         for name in [name for name in self._files if name not in present]:
             del self._files[name]  # moved away or removed: nothing left to remember
         stable_ns = self._config.stable_after * 1_000_000
-        for path in candidates:
-            stat = path.stat()
+        for path, stat in candidates:
             if time.time_ns() - stat.st_mtime_ns < stable_ns:
                 continue  # still being written, as far as anyone can tell
             state = self._files.get(path.name)
             if state is None or (state.size, state.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
-                digest = _sha256(path)
-                if state is None or state.sha256 != digest:
+                try:
+                    digest = _sha256(path)
+                    appended = (
+                        state is not None
+                        and stat.st_size > state.size
+                        and _sha256(path, state.size) == state.sha256
+                    )
+                except FileNotFoundError:
+                    continue
+                if state is not None and (appended or state.sha256 == digest):
+                    # Touched (same content), or appended to: the rows read stay read.
+                    state.done = state.done and not appended
+                    state.size, state.mtime_ns, state.sha256 = (
+                        stat.st_size,
+                        stat.st_mtime_ns,
+                        digest,
+                    )
+                else:
                     state = _FileState(stat.st_size, stat.st_mtime_ns, digest)
-                else:  # touched, same content
-                    state.size, state.mtime_ns = stat.st_size, stat.st_mtime_ns
                 self._files[path.name] = state
             if state.done:
                 continue

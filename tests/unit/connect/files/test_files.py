@@ -285,3 +285,22 @@ def test_a_missing_folder_is_named(tmp_path: Path) -> None:
 def test_a_column_type_files_cannot_have_is_refused() -> None:
     with pytest.raises(pydantic.ValidationError, match="column 'amount': 'monye'"):
         Config.model_validate({"folder": "/tmp", "product": "a.b", "columns": {"amount": "monye"}})
+
+
+def test_rows_appended_to_a_read_file_are_read_and_the_old_ones_not_again(
+    inbox: Path,
+) -> None:
+    drop(inbox, "log.jsonl", '{"id": 1}\n{"id": 2}\n', 120)
+    task = source(inbox)
+    task.start(None)
+    first = drain(task)
+    assert ids(first) == [1, 2]
+    task.close()
+    with (inbox / "log.jsonl").open("a") as handle:
+        handle.write('{"id": 3}\n')
+    moment = (inbox / "log.jsonl").stat().st_mtime - 60
+    os.utime(inbox / "log.jsonl", (moment, moment))
+    restarted = source(inbox)
+    restarted.start(first[-1].position)
+    assert ids(drain(restarted)) == [3]
+    restarted.close()
