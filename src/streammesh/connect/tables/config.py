@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+from streammesh.connect.config_types import SqlName, TableName
 
 
 class Mode(StrEnum):
@@ -33,28 +32,9 @@ class ProductTable(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    table: str | None = Field(default=None, description="Table name, optionally schema.table.")
-    key: str | None = Field(default=None, description="The product's key field (primary key).")
+    table: TableName | None = Field(default=None, description="Table, optionally schema.table.")
+    key: SqlName | None = Field(default=None, description="The product's key field (primary key).")
     mode: Mode | None = Field(default=None, description="auto | upsert | append.")
-
-    @field_validator("table")
-    @classmethod
-    def _plain_table(cls, value: str | None) -> str | None:
-        if value is not None:
-            parts = value.split(".")
-            if len(parts) > 2 or not all(_NAME.match(part) for part in parts):
-                raise ValueError(
-                    f"'{value}' is not a table name ('table' or 'schema.table', letters, "
-                    "digits and underscores)"
-                )
-        return value
-
-    @field_validator("key")
-    @classmethod
-    def _plain_key(cls, value: str | None) -> str | None:
-        if value is not None and not _NAME.match(value):
-            raise ValueError(f"'{value}' is not a column name (letters, digits, underscores)")
-        return value
 
 
 class Config(BaseModel):

@@ -207,7 +207,7 @@ def test_files_roll_on_bytes(tmp_path: Path) -> None:
 def test_files_roll_on_time_at_flush(tmp_path: Path) -> None:
     now = [100.0]
     sink = ParquetSink(
-        Config(root=tmp_path / "lake", roll_interval_s=60), _context(tmp_path), clock=lambda: now[0]
+        Config(root=tmp_path / "lake", roll_interval="1m"), _context(tmp_path), clock=lambda: now[0]
     )
     sink.open()
     sink.put([_record(0), _record(1)])
