@@ -483,3 +483,38 @@ def test_run_without_a_classified_grant_computes_over_the_placeholders(
     assert code == 0, printed
     # The e-mails are placeholders to this application: none is at example.com.
     assert "stopped contacts-app: 2 events in, 0 out, committed." in printed
+
+
+def test_a_grant_revoked_while_running_stops_the_run_committing_nothing_more(
+    home: Path, tmp_path: Path
+) -> None:
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        grant = runtime.access.request(
+            "execution.trades", ACCOUNT, purpose="t", classified=False, caller=ADMIN
+        )
+        if grant.state.value != "approved":
+            runtime.access.approve(grant.id, caller=ADMIN)
+    _produce(home, [600, 700])
+    name = f"revoked-{uuid.uuid4().hex[:6]}"
+    sql = _sql(tmp_path, BIG_TRADES_TOPIC)
+    running = _start(home, sql, name, "--principal", ACCOUNT, "--interval", "2")
+    assert running.first_line().startswith(f"running {name}")
+    assert len(_output(home, "big_trades", 2, timeout=10)) == 2
+
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        runtime.access.revoke(grant.id, caller=ADMIN)
+    code = running.process.wait(timeout=15)
+    _, printed = running.stop()
+    assert code == 1, printed
+    error = printed.splitlines()[-1]
+    assert error.startswith(f"error: stream application '{name}' stopped: the read grant")
+    assert f"'{ACCOUNT}' on 'execution.trades.v1' was revoked" in error
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:  # status shows why, a while
+        [instance] = runtime.streams.status(name).instances
+        assert instance.error is not None and "GrantRevoked: " in instance.error
+    _produce(home, [800, 900])
+    time.sleep(1.5)
+    assert len(_output(home, "big_trades", 3, timeout=2)) == 2  # nothing after the revocation
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        # The new events wait, uncommitted, for a run with a grant.
+        assert runtime.streams.status(name).lag == 2

@@ -302,3 +302,45 @@ def test_stopping_the_server_commits_and_leaves(tmp_path: Path) -> None:
     # It left at once (not three heartbeats later) with everything committed, still to run.
     assert status.instances == () and status.lag == 0
     assert status.app.desired.value == "running"
+
+
+def test_a_grant_revoked_while_hosted_stops_the_application_until_granted_again(
+    tmp_path: Path,
+) -> None:
+    mesh = tmp_path / "mesh"
+    mesh.mkdir()
+    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    with StreammeshServer(mesh) as running:
+        headers = {"Authorization": f"Bearer {running.admin_token}"}
+        with httpx.Client(base_url=f"{running.url}/api/v1", headers=headers, timeout=30) as api:
+            _setup(api)
+            [grant] = _ok(api.get("/access/requests", params={"principal": "big-sa"}))
+            _ok(api.post("/streams", json={"name": "big-app", "sql": SQL, "principal": "big-sa"}))
+            _wait("an instance", lambda: _status(api)["alive"] == 1)
+            _produce(api, [600.0, 700.0])
+            output = _Output(api)
+            _wait("the results", lambda: len(output.read()) >= 2)
+
+            _ok(api.post(f"/access/grants/{grant['id']}/revoke", json={}))
+
+            def stopped_for_the_grant() -> Any:
+                errors = [item["error"] or "" for item in _status(api)["instances"]]
+                return [e for e in errors if "grant" in e and "execution.stocktrades.v1" in e]
+
+            [error] = _wait("the recorded error", stopped_for_the_grant, timeout=20)
+            assert error.startswith(("GrantRevoked: ", "GrantMissing: ")), error
+            _produce(api, [800.0], first=10)
+            time.sleep(4)  # two heartbeats: the host retries, refused without the grant
+            assert sorted(output.read()) == ["t0", "t1"]  # nothing after the revocation
+            assert _status(api)["lag"] == 1
+
+            again = _ok(
+                api.post(
+                    "/access/requests",
+                    json={"product": TRADES, "application": "big-sa", "purpose": "back"},
+                )
+            )
+            if again["state"] != "approved":
+                _ok(api.post(f"/access/requests/{again['id']}/approve", json={}))
+            _wait("the result once granted again", lambda: "t10" in output.read(), timeout=90)
+            assert sorted(output.read()) == ["t0", "t1", "t10"]

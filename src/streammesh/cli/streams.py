@@ -359,7 +359,7 @@ def run_command(
             if prepare_state_dir(state_dir, app):
                 typer.echo(f"wiped the local state of {name} from before its last reset")
             period = 1.0 if sys.stdout.isatty() else interval
-            beat = _Heartbeat(runtime.streams, name, period)
+            beat = _Heartbeat(runtime.streams, name, period, prepared)
             guarantee = runner.applications[0].guarantee.replace("_", "-")
             count = len(prepared.queries)
             # Caught before saying so: a Ctrl-C right after the line still stops cleanly.
@@ -395,9 +395,16 @@ class _Heartbeat:
     """Reports a running application's progress to the mesh every interval, and learns from
     the answer whether it should stop (``streams stop``) or is gone (``streams delete``)."""
 
-    def __init__(self, streams: StreamsService, name: str, interval: float) -> None:
+    def __init__(
+        self,
+        streams: StreamsService,
+        name: str,
+        interval: float,
+        prepared: PreparedApplication | None = None,
+    ) -> None:
         self._streams = streams
         self._name = name
+        self._prepared = prepared
         self._interval = interval
         self._host = socket.gethostname()[:200]
         self._pid = os.getpid()
@@ -426,6 +433,9 @@ class _Heartbeat:
             return
         if app.desired is Desired.STOPPED and self.reason is None:
             self.reason = f"stopped by {app.stopped_by or 'someone'}"
+        if self.reason is None and error is None and self._prepared is not None:
+            # A grant revoked while running stops the run before its next batch (GrantRevoked).
+            self._streams.check_still_granted(self._prepared)
 
     def failed(self, exc: BaseException) -> None:
         """Record what stopped the run, if the mesh can still be told."""

@@ -95,6 +95,7 @@ from streammesh.streams.planner import (
 )
 from streammesh.streams.products import (
     GrantMissing,
+    GrantRevoked,
     InputProduct,
     OutputProduct,
     OutputProductInvalid,
@@ -145,6 +146,7 @@ __all__ = [
     "FunctionFailed",
     "FunctionRegistry",
     "GrantMissing",
+    "GrantRevoked",
     "InputProduct",
     "Instance",
     "InvalidApplicationName",

@@ -11,10 +11,12 @@ in ``<mesh>/streams/<app>/`` (wiped when a reset moved it to a newer epoch), a
 ``heartbeat_s`` seconds through :meth:`StreamsService.heartbeat`. The answer says whether to
 go on: a stopped application finishes and commits its batch, closes and leaves; a deleted one
 too; one deployed again (script, service account, descriptor or epoch changed) restarts with
-its new record. A run that fails (an input topic deleted, a grant revoked, the log gone) is
-recorded as the instance's error and started again after a backoff (``backoff_s``, doubling
-up to ``max_backoff_s``) while the application should still run; the instance stays listed
-with its error meanwhile.
+its new record. At each heartbeat the service account's grants are checked again
+(:meth:`StreamsService.check_still_granted`): a read grant revoked, a write right lost or a
+classified grant downgraded fails the run before its next batch. A run that fails (an input
+topic deleted, a grant revoked, the log gone) is recorded as the instance's error and started
+again after a backoff (``backoff_s``, doubling up to ``max_backoff_s``) while the application
+should still run; the instance stays listed with its error meanwhile.
 
 Several processes hosting one application (``up`` replicas over one mesh) each join its
 consumer groups, so they share its input partitions as ``streams run`` processes do; nothing
@@ -255,7 +257,7 @@ class _AppHost(threading.Thread):
             protections=prepared.protections,
             decryption=prepared.decryption,
         )
-        beat = _Beat(self, app)
+        beat = _Beat(self, app, prepared)
         with runner:
             runner.check_inputs()
             streams.publish(prepared, actor=app.created_by)
@@ -286,6 +288,16 @@ class _AppHost(threading.Thread):
             pid=self._pid,
             interval_s=self._owner.timing.heartbeat_s,
         )
+
+    def check_grants(self, prepared: PreparedApplication) -> None:
+        """Refuse to go on when a grant ``prepared`` started with is gone (not while this
+        process stops: its last batch is committed as usual).
+
+        Raises:
+            GrantRevoked: see :meth:`StreamsService.check_still_granted`.
+        """
+        if not self._stopping.is_set():
+            self._owner.streams.check_still_granted(prepared)
 
     def _back_off(self, delay: float) -> bool:
         """Wait ``delay`` seconds before a restart, heartbeating the error meanwhile; whether
@@ -319,12 +331,20 @@ class _AppHost(threading.Thread):
 class _Beat:
     """The report callback of a run: heartbeats, and learns whether to stop (``reason``)."""
 
-    def __init__(self, host: _AppHost, app: StreamApp) -> None:
+    def __init__(self, host: _AppHost, app: StreamApp, prepared: PreparedApplication) -> None:
         self._host = host
+        self._prepared = prepared
         self._started = (app.sql, app.principal, app.descriptor, app.epoch, app.placement)
         self.reason: str | None = None
 
     def __call__(self, progress: Sequence[QueryProgress]) -> None:
+        """Heartbeat; then, while the application should go on, check that its grants are
+        still there.
+
+        Raises:
+            GrantRevoked: a grant it started with is gone: the run stops before its next
+                batch (nothing more is committed) and the failure is recorded.
+        """
         try:
             app = self._host.heartbeat(progress)
         except UnknownApplication:
@@ -334,6 +354,8 @@ class _Beat:
             self.reason = "stopped"
         elif (app.sql, app.principal, app.descriptor, app.epoch, app.placement) != self._started:
             self.reason = "redeployed"
+        else:
+            self._host.check_grants(self._prepared)
 
 
 def start_stream_host(

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from streammesh.access import AccessControl
+from streammesh.access import AccessControl, AccessDenied
 from streammesh.bounded_yaml import YamlRefused, load_yaml
 from streammesh.control import (
     ApplicationRole,
@@ -59,7 +59,7 @@ from streammesh.streams.planner import PersistentQuery, Script, plan_statements
 from streammesh.streams.products.catalog import InputProduct, ProductCatalog
 from streammesh.streams.products.classification import column_labels
 from streammesh.streams.products.decryption import InputDecryption, input_decryptions
-from streammesh.streams.products.errors import OutputProductInvalid
+from streammesh.streams.products.errors import GrantRevoked, OutputProductInvalid
 from streammesh.streams.products.grants import check_grants
 from streammesh.streams.products.output import OutputProduct, derive_output
 from streammesh.streams.runner import QueryProgress
@@ -257,6 +257,31 @@ class StreamsService:
             protected,
             decryption,
         )
+
+    def check_still_granted(self, prepared: PreparedApplication) -> None:
+        """Check, while ``prepared`` runs, that its service account still has the grants it
+        started with: a read grant on every input (with classified fields where it reads them
+        in clear) and the right to write every output. The operator (no principal) is not
+        checked. A running application calls this at each heartbeat and stops on the error.
+
+        Raises:
+            GrantRevoked: the first grant gone (inputs first), or a read grant that no longer
+                includes classified fields the application reads in clear.
+        """
+        principal = prepared.principal
+        if principal is None:
+            return
+        for item in prepared.inputs:
+            grant = self._grants.read_grant(principal, item.reference)
+            if grant is None:
+                raise GrantRevoked(prepared.name, principal, item.reference)
+            if prepared.clear.get(item.reference) and not grant.classified:
+                raise GrantRevoked(prepared.name, principal, item.reference, classified=True)
+        for output in prepared.outputs:
+            try:
+                self._grants.check_write(principal, output.reference, output.descriptor.team)
+            except AccessDenied:
+                raise GrantRevoked(prepared.name, principal, output.reference, write=True) from None
 
     def _protection(self, output: OutputProduct) -> FieldProtection | None:
         """What encrypts ``output``'s classified fields as the data plane's producer does,

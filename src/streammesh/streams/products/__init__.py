@@ -13,6 +13,7 @@ from streammesh.streams.products.classification import (
 )
 from streammesh.streams.products.errors import (
     GrantMissing,
+    GrantRevoked,
     OutputProductInvalid,
     ProductNotQueryable,
     UnknownProduct,
@@ -23,6 +24,7 @@ from streammesh.streams.products.output import OutputProduct, derive_output
 __all__ = [
     "REMOVING_FUNCTIONS",
     "GrantMissing",
+    "GrantRevoked",
     "InputProduct",
     "Labels",
     "OutputProduct",

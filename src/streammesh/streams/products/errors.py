@@ -7,7 +7,8 @@ and the grants an application needs::
     │   │   └── UnknownProduct      a product in FROM that the mesh does not have (nearest named)
     │   └── ProductNotQueryable     a product whose schema has no SQL columns
     ├── OutputProductInvalid        a query's output that cannot be published as that product
-    └── GrantMissing                the application's service account lacks a grant it needs
+    ├── GrantMissing                the application's service account lacks a grant it needs
+    └── GrantRevoked                a grant it ran with was revoked (or lost its classified fields)
 """
 
 from __future__ import annotations
@@ -96,5 +97,53 @@ class GrantMissing(StreamsError):
                 f"stream application '{application}' cannot start: its service account"
                 f" '{principal}' has no read grant on '{product}'; request one with 'streammesh"
                 f" access request {product} --as {principal} --purpose TEXT'"
+            )
+        super().__init__(message)
+
+
+class GrantRevoked(StreamsError):
+    """A grant a running application started with is gone: the read grant on an input was
+    revoked, its service account may no longer write an output, or its read grant no longer
+    includes classified fields it reads in clear. The application stops; nothing more is
+    committed.
+
+    Attributes:
+        application: The stream application.
+        principal: The service account it runs as.
+        product: The product version concerned.
+        write: ``True`` for the output it may no longer write, ``False`` for an input.
+        classified: ``True`` when a read grant remains but without classified fields.
+    """
+
+    def __init__(
+        self,
+        application: str,
+        principal: str,
+        product: str,
+        *,
+        write: bool = False,
+        classified: bool = False,
+    ) -> None:
+        self.application = application
+        self.principal = principal
+        self.product = product
+        self.write = write
+        self.classified = classified
+        if classified:
+            message = (
+                f"stream application '{application}' stopped: the read grant of its service "
+                f"account '{principal}' on '{product}' no longer includes classified fields; "
+                "started again, it computes over their placeholders"
+            )
+        elif write:
+            message = (
+                f"stream application '{application}' stopped: the write grant of its service "
+                f"account '{principal}' on '{product}' was revoked (only service accounts of "
+                "the product's owning team write it)"
+            )
+        else:
+            message = (
+                f"stream application '{application}' stopped: the read grant of its service "
+                f"account '{principal}' on '{product}' was revoked; nothing more was committed"
             )
         super().__init__(message)

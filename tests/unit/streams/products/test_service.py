@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from streammesh.access import AccessState
 from streammesh.control import PlanRefused, ProductNotFound
 from streammesh.identity import AccountKind
 from streammesh.lineage import EdgeKind
 from streammesh.products import Alignment, Classification, EventKind
 from streammesh.runtime import MeshRuntime
-from streammesh.streams import GrantMissing, OutputProductInvalid
+from streammesh.streams import GrantMissing, GrantRevoked, OutputProductInvalid
 from streammesh.streams.formats import FormatName
 from streammesh.streams.plan import Source, children
 from tests.unit.streams.products.conftest import ADMIN, APP_ACCOUNT, grant
@@ -189,6 +190,43 @@ def test_a_missing_read_grant_is_refused_naming_it(mesh: MeshRuntime) -> None:
     prepared = mesh.streams.prepare(HIGH_VALUE, "review-app", APP_ACCOUNT)
     # Classified fields in clear only through a grant that includes them.
     assert prepared.clear == {"execution.stocktrades.v1": False, "members.users.v1": True}
+
+
+def _revoke(mesh: MeshRuntime, product: str) -> None:
+    for request in mesh.access.list(
+        product=product, principal=APP_ACCOUNT, state=AccessState.APPROVED
+    ):
+        mesh.access.revoke(request.id, caller=ADMIN)
+
+
+def test_a_running_application_learns_that_a_grant_was_revoked_or_downgraded(
+    mesh: MeshRuntime,
+) -> None:
+    grant(mesh, "execution.stocktrades")
+    grant(mesh, "members.users", classified=True)
+    prepared = mesh.streams.prepare(HIGH_VALUE, "review-app", APP_ACCOUNT)
+    mesh.streams.check_still_granted(prepared)  # nothing changed: it goes on
+
+    # Read in clear with a classified grant, which becomes one without classified fields.
+    _revoke(mesh, "members.users")
+    grant(mesh, "members.users")
+    with pytest.raises(GrantRevoked) as downgraded:
+        mesh.streams.check_still_granted(prepared)
+    assert (downgraded.value.product, downgraded.value.classified) == ("members.users.v1", True)
+    assert "no longer includes classified fields" in str(downgraded.value)
+    # Prepared again (what a restart does), it computes over the placeholders.
+    again = mesh.streams.prepare(HIGH_VALUE, "review-app", APP_ACCOUNT)
+    assert again.clear["members.users.v1"] is False
+    mesh.streams.check_still_granted(again)
+
+    _revoke(mesh, "execution.stocktrades")
+    with pytest.raises(GrantRevoked) as revoked:
+        mesh.streams.check_still_granted(again)
+    assert (revoked.value.product, revoked.value.write) == ("execution.stocktrades.v1", False)
+    assert str(revoked.value) == (
+        f"stream application 'review-app' stopped: the read grant of its service account "
+        f"'{APP_ACCOUNT}' on 'execution.stocktrades.v1' was revoked; nothing more was committed"
+    )
 
 
 def test_writing_the_output_needs_a_service_account_of_its_team(mesh: MeshRuntime) -> None:
