@@ -24,6 +24,7 @@ from streammesh.connect.iceberg import (
     Config,
     IcebergSink,
     IncompatibleSchemaChange,
+    UnsupportedAvroType,
     create,
 )
 
@@ -259,3 +260,62 @@ def test_a_catalog_in_postgresql(mesh: Path, postgres_url: str) -> None:
     again = create(config, context(mesh))
     assert again.open() == {(TOPIC, 0): 2}
     again.close()
+
+
+RICH = avro(
+    [
+        {"name": "order_id", "type": "long"},
+        {"name": "at_time", "type": {"type": "int", "logicalType": "time-millis"}},
+        {"name": "local", "type": {"type": "long", "logicalType": "local-timestamp-millis"}},
+        {
+            "name": "shipping",
+            "type": {
+                "type": "record",
+                "name": "Shipping",
+                "fields": [
+                    {"name": "due", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+                    {"name": "lines", "type": {"type": "array", "items": "string"}},
+                ],
+            },
+        },
+        {"name": "tags", "type": {"type": "map", "values": "long"}},
+        {"name": "day", "type": ["null", {"type": "int", "logicalType": "date"}]},
+    ]
+)
+
+
+def test_nested_and_temporal_types_land_in_iceberg_units(mesh: Path) -> None:
+    task = sink(mesh, partition_by="hour")
+    task.open()
+    value = {
+        "order_id": 1,
+        "at_time": dt.time(9, 30, 15, 250_000),
+        "local": dt.datetime(2026, 12, 7, 9, 30),
+        "shipping": {"due": DAY, "lines": ["a", "b"]},
+        "tags": {"gift": 1},
+        "day": None,
+    }
+    record = SinkRecord("shop.orders.v1", TOPIC, 0, 0, 1, value, 0, 9, RICH)
+    task.put([record])
+    task.flush()
+    table = load(mesh)
+    assert str(table.schema().find_field("at_time").field_type) == "time"
+    assert str(table.schema().find_field("shipping.due").field_type) == "timestamptz"
+    assert str(table.spec().fields[0].transform) == "hour"
+    (row,) = table.scan().to_arrow().to_pylist()
+    assert row["at_time"] == dt.time(9, 30, 15, 250_000)
+    assert row["local"] == dt.datetime(2026, 12, 7, 9, 30)
+    assert row["shipping"] == {"due": DAY, "lines": ["a", "b"]}
+    assert row["tags"] == [("gift", 1)]
+    assert row["day"] is None
+
+
+def test_a_decimal_iceberg_cannot_hold_is_refused_naming_the_field(mesh: Path) -> None:
+    wide = {"type": "bytes", "logicalType": "decimal", "precision": 40, "scale": 2}
+    task = sink(mesh)
+    task.open()
+    record = order(0, schema=avro([{"name": "total", "type": wide}]), extra={"total": 1})
+    with pytest.raises(UnsupportedAvroType, match="'total'"):
+        task.put([record])
+    task.close()
+    assert not (mesh / "wh" / "shop").exists()
