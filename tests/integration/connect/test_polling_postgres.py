@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -189,3 +190,32 @@ def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -
         task.start(None)
     assert "orders-poll" in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("delay", "expected"), [("0ms", ["B"]), ("1s", ["A", "B"])])
+def test_the_delay_reads_a_transaction_that_commits_after_a_later_row(
+    postgres_url: str,
+    database: psycopg.Connection[Any],
+    tmp_path: Path,
+    delay: str,
+    expected: list[str],
+) -> None:
+    """Transaction A stamps its row, B stamps a later one and commits first: without a delay
+    the poll reads B, and A, committed later with an earlier timestamp, is never read; with a
+    delay longer than A, both are read, in timestamp order."""
+    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    task = source(postgres_url, tmp_path, timestamp_delay_interval=delay)
+    task.start(None)
+    with psycopg.connect(url) as slow:
+        slow.execute(
+            "INSERT INTO shop.customers (id, name, updated_at) VALUES (1, 'A', clock_timestamp())"
+        )
+        database.execute(
+            "INSERT INTO shop.customers (id, name, updated_at) VALUES (2, 'B', clock_timestamp())"
+        )
+        seen = drain(task)
+        slow.commit()
+    time.sleep(1.2)
+    seen += drain(task)
+    assert [record.value["name"] for record in seen if record.value] == expected
+    task.close()
