@@ -21,6 +21,7 @@ from pyiceberg.transforms import DayTransform
 from streammesh.connect import ConnectorContext, SinkRecord
 from streammesh.connect.iceberg import (
     OFFSETS_PROPERTY,
+    CatalogUnavailable,
     Config,
     IcebergSink,
     IncompatibleSchemaChange,
@@ -319,3 +320,13 @@ def test_a_decimal_iceberg_cannot_hold_is_refused_naming_the_field(mesh: Path) -
         task.put([record])
     task.close()
     assert not (mesh / "wh" / "shop").exists()
+
+
+def test_an_unreachable_catalog_is_named_without_its_password(mesh: Path) -> None:
+    url = "postgresql+psycopg://lake:s3cret-pw@127.0.0.1:9/catalog"
+    task = create(Config.model_validate({"catalog_url": url}), context(mesh))
+    with pytest.raises(CatalogUnavailable) as caught:
+        task.open()
+    assert "127.0.0.1:9/catalog" in str(caught.value)
+    assert "s3cret-pw" not in str(caught.value)
+    assert "s3cret-pw" not in repr(Config.model_validate({"catalog_url": url}))
