@@ -235,3 +235,14 @@ def test_a_row_the_database_refuses_goes_to_the_dead_letters(url: str) -> None:
     [(stream, reason, raw)] = letters
     assert stream == CUSTOMERS and "offset 1" in reason
     assert raw == {"topic": CUSTOMERS, "partition": 0, "offset": 1}
+
+
+def test_an_int_field_promoted_to_long_widens_its_column(url: str) -> None:
+    counted = _schema({"name": "visits", "type": "int"})
+    sink = _sink(url, products={CUSTOMERS: {"key": "customer_id", "table": "customers"}})
+    sink.put([_record(0, _customer(0, "Robert", visits=1), schema=counted)])
+    sink.flush()
+    promoted = _schema({"name": "visits", "type": "long"})
+    sink.put([_record(1, _customer(0, "Robert", visits=2**40), schema=promoted, schema_id=2)])
+    sink.close()
+    assert _rows(url, "SELECT visits FROM customers") == [(2**40,)]

@@ -41,6 +41,8 @@ _POSTGRES_TYPES = {
     SqlType.UUID: "uuid",
     SqlType.JSON: "jsonb",
 }
+_POSTGRES_WIDENINGS = {("integer", "bigint"), ("real", "double precision")}
+"""Avro's promotions that keep every stored value: int to long, float to double."""
 # SQLite keeps exact decimals and times as text (a NUMERIC column would round decimals).
 _SQLITE_TYPES = {
     SqlType.BOOLEAN: "INTEGER",
@@ -73,6 +75,11 @@ class Database(Protocol):
 
     def columns(self, table: str) -> dict[str, str] | None:
         """The table's columns and their types, ``None`` when there is no such table."""
+        ...
+
+    def widening(self, table: str, column: str, found: str, wanted: str) -> str | None:
+        """The statement widening a column of type ``found`` to ``wanted`` (Avro's int to
+        long, float to double), ``None`` when that is no widening."""
         ...
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -147,6 +154,9 @@ class SqliteDatabase:
 
     def column_type(self, column: Column) -> str:
         return _SQLITE_TYPES.get(column.type, "TEXT")
+
+    def widening(self, table: str, column: str, found: str, wanted: str) -> str | None:
+        return None  # SQLite's INTEGER and REAL already hold 64-bit values
 
     def adapter(self, column: Column) -> Adapt | None:
         match column.type:
@@ -246,6 +256,11 @@ class PostgresDatabase:
             return lambda value: None if value is None else jsonb(value, dumps)
         if column.type is SqlType.TIMESTAMP:
             return _instant
+        return None
+
+    def widening(self, table: str, column: str, found: str, wanted: str) -> str | None:
+        if (found, wanted) in _POSTGRES_WIDENINGS:
+            return f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} TYPE {wanted}"
         return None
 
     def columns(self, table: str) -> dict[str, str] | None:

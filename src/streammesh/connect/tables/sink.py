@@ -298,6 +298,10 @@ class TableSink:
                     )
                 db.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column.name)} {wanted}")
             elif found.lower() != wanted.lower():
+                widening = db.widening(table, column.name, found, wanted)
+                if widening is not None:
+                    db.execute(widening)
+                    continue
                 raise IncompatibleTableChange(
                     table, column.name, f"the column is {found} but the schema now needs {wanted}"
                 )
