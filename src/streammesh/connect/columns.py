@@ -43,7 +43,7 @@ import decimal
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -59,6 +59,7 @@ __all__ = [
     "postgres_type_name",
     "record_name",
     "record_schema",
+    "row_converter",
     "to_avro_value",
 ]
 
@@ -365,6 +366,77 @@ def to_avro_value(value: Any, column: Column) -> Any:
         raise ColumnConversionError(
             column.name, column.sql_type, f"cannot convert {shown}: {exc}"
         ) from exc
+
+
+def row_converter(columns: Sequence[Column]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A function converting whole rows (column name → value) as :func:`to_avro_value`
+    converts each value; built once per table layout, it resolves each column's conversion
+    up front (what a change data capture source does for every row).
+
+    The function raises :class:`ColumnConversionError` naming the first column that does not
+    convert; a column missing from the row is ``None``.
+    """
+    names = [column.name for column in columns]
+    # Text columns keep the replication's text as it is: only the others are converted.
+    plan = [
+        (column.name, _fast_converter(column))
+        for column in columns
+        if _kind(column) not in _TEXT_KINDS
+    ]
+    texts = [column.name for column in columns if _kind(column) in _TEXT_KINDS]
+
+    def convert(values: Mapping[str, Any]) -> dict[str, Any]:
+        row = {name: values.get(name) for name in names}
+        try:
+            for name in texts:
+                value = row[name]
+                if value is not None and type(value) is not str:
+                    row[name] = str(value)
+            for name, to_value in plan:
+                value = row[name]
+                if value is not None:
+                    row[name] = to_value(value)
+        except (ValueError, TypeError, ArithmeticError):
+            for column in columns:  # the slow path names the column
+                to_avro_value(values.get(column.name), column)
+            raise
+        return row
+
+    return convert
+
+
+_TEXT_KINDS = frozenset(("text", "varchar", "bpchar", "char", "name"))
+
+
+def _fast_converter(column: Column) -> Callable[[Any], Any]:
+    """The conversion of one column, specialised for the text values replication sends."""
+    kind = _kind(column)
+
+    def general(value: Any) -> Any:
+        return _convert(value, column, kind)
+
+    if kind in ("int2", "int4", "int8", "oid"):
+        return lambda value: int(value) if type(value) is str else general(value)
+    if kind in ("float4", "float8"):
+        return lambda value: float(value) if type(value) is str else general(value)
+    if kind in ("text", "varchar", "bpchar", "char", "name"):
+        return lambda value: value if type(value) is str else general(value)
+    if kind in ("timestamp", "timestamptz"):
+        return _timestamp
+    if kind == "numeric" and column.precision is not None:
+        quantum = decimal.Decimal(1).scaleb(-(column.scale or 0))
+        precision = column.precision
+
+        def to_decimal(value: Any) -> Any:
+            if type(value) is not str:
+                return general(value)
+            number = decimal.Decimal(value).quantize(quantum)
+            if not number.is_finite() or len(number.as_tuple().digits) > precision:
+                return general(value)  # raises with the reason
+            return number
+
+        return to_decimal
+    return general
 
 
 def _convert(value: Any, column: Column, kind: str) -> Any:

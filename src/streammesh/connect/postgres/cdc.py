@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from enum import StrEnum
 from typing import Any, Literal
@@ -40,7 +40,7 @@ from streammesh.connect.columns import (
     ColumnConversionError,
     record_name,
     record_schema,
-    to_avro_value,
+    row_converter,
 )
 from streammesh.connect.postgres import pgoutput
 from streammesh.connect.postgres.replication import Change, ChangeStream, StreamSettings
@@ -139,6 +139,13 @@ class PostgresCdcSource:
             self._records,
         )
         self._schemas: dict[str, tuple[tuple[Column, ...], str]] = {}
+        self._plain = config.envelope is Envelope.PLAIN
+        self._converters: dict[
+            str,
+            tuple[
+                tuple[Column, ...], Callable[[Mapping[str, Any]], dict[str, Any]], tuple[str, ...]
+            ],
+        ] = {}
 
     def start(self, position: Position | None) -> None:
         """Connect; snapshot first when ``position`` is ``None``, else resume after it."""
@@ -210,16 +217,22 @@ class PostgresCdcSource:
         }
 
     def _records(self, change: Change) -> Sequence[SourceRecord]:
+        cached = self._converters.get(change.table)
+        if cached is None or cached[0] is not change.columns:
+            keys = tuple(column.name for column in change.columns if column.primary_key)
+            cached = (change.columns, row_converter(change.columns), keys)
+            self._converters[change.table] = cached
+        _, convert, keys = cached
         try:
-            before = self._row(change.before, change.columns)
-            after = self._row(change.after, change.columns)
-        except ColumnConversionError as exc:
+            if change.op == "u" and change.after is not None:
+                for name, value in change.after.items():
+                    if value is pgoutput.UNCHANGED_TOAST:
+                        raise _MissingToast(name)
+            before = None if change.before is None else convert(change.before)
+            after = None if change.after is None else convert(change.after)
+        except (ColumnConversionError, _MissingToast) as exc:
             self._context.dead_letter(change.table, str(exc), _raw(change))
             return []
-        except _MissingToast as exc:
-            self._context.dead_letter(change.table, str(exc), _raw(change))
-            return []
-        keys = [column.name for column in change.columns if column.primary_key]
         row = after if after is not None else before
         assert row is not None
         key: Any = None
@@ -228,12 +241,21 @@ class PostgresCdcSource:
         elif keys:
             key = {name: row[name] for name in keys}
         product = self._config.tables[change.table]
+        if self._plain:
+            return [
+                SourceRecord(
+                    product,
+                    key,
+                    after if change.op != "d" else None,
+                    {},
+                    change.commit_time_ms,
+                    stream=change.table,
+                )
+            ]
 
         def record(value: Mapping[str, Any] | None) -> SourceRecord:
             return SourceRecord(product, key, value, {}, change.commit_time_ms, stream=change.table)
 
-        if self._config.envelope is Envelope.PLAIN:
-            return [record(after if change.op != "d" else None)]
         schema_name, _, table_name = change.table.partition(".")
         event = {
             "before": before,
@@ -258,18 +280,6 @@ class PostgresCdcSource:
         if change.op == "d":
             return [record(event), record(None)]
         return [record(event)]
-
-    @staticmethod
-    def _row(values: Mapping[str, Any] | None, columns: Sequence[Column]) -> dict[str, Any] | None:
-        if values is None:
-            return None
-        row = {}
-        for column in columns:
-            value = values.get(column.name)
-            if value is pgoutput.UNCHANGED_TOAST:
-                raise _MissingToast(column.name)
-            row[column.name] = to_avro_value(value, column)
-        return row
 
 
 class _MissingToast(Exception):

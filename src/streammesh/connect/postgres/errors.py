@@ -42,7 +42,9 @@ class ReplicationUnavailable(PostgresSourceError):
         self.reason = reason
         super().__init__(
             f"connector '{connector}': PostgreSQL logical replication is unavailable: {reason} "
-            "(the server needs wal_level=logical and the user the REPLICATION attribute)"
+            "(it needs wal_level=logical, a free replication slot and WAL sender "
+            "(max_replication_slots, max_wal_senders), and a user with the REPLICATION "
+            "attribute)"
         )
 
 

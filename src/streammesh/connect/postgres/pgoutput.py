@@ -28,6 +28,7 @@ __all__ = [
     "Truncate",
     "Update",
     "decode",
+    "decode_insert",
     "format_lsn",
     "parse_lsn",
 ]
@@ -176,22 +177,55 @@ class _Reader:
         return text
 
     def tuple_values(self) -> TupleValues:
-        count = self.take("!h")
-        values: list[str | _Unchanged | None] = []
-        for _ in range(count):
-            kind = self.byte()
-            if kind == "n":
-                values.append(None)
-            elif kind == "u":
-                values.append(UNCHANGED_TOAST)
-            elif kind in ("t", "b"):
-                length = self.take("!i")
-                raw = self.data[self.offset : self.offset + length]
-                self.offset += length
-                values.append(raw.decode())
-            else:
-                raise UndecodableMessage(f"unknown tuple value kind {kind!r}")
-        return tuple(values)
+        values, self.offset = _tuple_values(self.data, self.offset)
+        return values
+
+
+_SHORT = struct.Struct("!h").unpack_from
+_INT = struct.Struct("!i").unpack_from
+_TEXT, _BINARY, _NULL, _UNCHANGED = (ord(kind) for kind in "tbnu")
+
+
+def _tuple_values(data: bytes, offset: int) -> tuple[TupleValues, int]:
+    """The column values of a TupleData at ``offset``, and the offset after it (a hot loop:
+    one call per row change)."""
+    (count,) = _SHORT(data, offset)
+    offset += 2
+    values: list[str | _Unchanged | None] = []
+    append = values.append
+    for _ in range(count):
+        kind = data[offset]
+        offset += 1
+        if kind in (_TEXT, _BINARY):
+            (length,) = _INT(data, offset)
+            offset += 4
+            append(data[offset : offset + length].decode())
+            offset += length
+        elif kind == _NULL:
+            append(None)
+        elif kind == _UNCHANGED:
+            append(UNCHANGED_TOAST)
+        else:
+            raise UndecodableMessage(f"unknown tuple value kind {chr(kind)!r}")
+    return tuple(values), offset
+
+
+_OID = struct.Struct("!I").unpack_from
+
+
+def decode_insert(payload: bytes) -> tuple[int, TupleValues]:
+    """An Insert message's relation OID and new row, without building an :class:`Insert`
+    (the hot path of a change data capture source).
+
+    Raises:
+        UndecodableMessage: The payload is malformed.
+    """
+    try:
+        (oid,) = _OID(payload, 1)
+        values, _ = _tuple_values(payload, 6)  # after 'I', the OID and 'N'
+    except (struct.error, IndexError, UnicodeDecodeError) as exc:
+        raise UndecodableMessage(f"a malformed 'I' message: {exc}") from exc
+    return oid, values
 
 
 def decode(payload: bytes) -> Message:

@@ -17,6 +17,7 @@ from streammesh.connect.columns import (
     avro_type,
     field_schema,
     record_schema,
+    row_converter,
     to_avro_value,
 )
 
@@ -181,3 +182,20 @@ def test_values_that_do_not_fit_name_the_column(value: str, column: Column, reas
         to_avro_value(value, column)
     assert caught.value.column == column.name
     assert column.name in str(caught.value)
+
+
+def test_a_row_converter_converts_like_to_avro_value_and_names_the_failing_column() -> None:
+    columns = [
+        Column.postgres("id", "int8", primary_key=True),
+        Column.postgres("name", "text"),
+        Column.postgres("amount", "numeric(4,1)"),
+        Column.postgres("at", "timestamptz"),
+    ]
+    convert = row_converter(columns)
+    row = {"id": "3", "name": "ann", "amount": "2.25", "at": "2026-12-07 10:00:00+00"}
+    assert convert(row) == {
+        name: to_avro_value(row[name], column) for name, column in zip(row, columns, strict=True)
+    }
+    assert convert({"id": "4"}) == {"id": 4, "name": None, "amount": None, "at": None}
+    with pytest.raises(ColumnConversionError, match="column 'amount'"):
+        convert({"id": "5", "amount": "12345"})
