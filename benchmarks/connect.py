@@ -206,6 +206,14 @@ def _raw_slot(dsn: str, name: str) -> None:
         cursor.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (name,))
 
 
+def _drop_slot(dsn: str, name: str) -> None:
+    import psycopg2
+
+    with contextlib.closing(psycopg2.connect(dsn)) as connection, connection.cursor() as cursor:
+        connection.autocommit = True
+        cursor.execute("SELECT pg_drop_replication_slot(%s)", (name,))
+
+
 def raw_replication_pass(dsn: str, slot: str, count: int) -> float:
     """Seconds for psycopg2 to read ``count`` inserts off the slot, nothing decoded."""
     import psycopg2
@@ -286,6 +294,8 @@ def measure_cdc(count: int, passes: int) -> list[Row]:
             _insert(dsn, number * count, count)
             seconds["raw-replication"].append(raw_replication_pass(dsn, f"raw_{number}", count))
             seconds["postgres-cdc"].append(cdc_source_pass(dsn, name, count))
+            _drop_slot(dsn, f"raw_{number}")
+            _drop_slot(dsn, "streammesh_" + name.replace("-", "_"))
     rates = {name: count / statistics.median(times) for name, times in seconds.items()}
     return [
         Row("cdc_read_throughput", "postgres-cdc", rates["postgres-cdc"], "records/s"),
@@ -314,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     passes = 5 if args.quick else 7
     parts: list[tuple[str, list[Row]]] = []
     if args.part in ("all", "cdc"):
-        cdc_passes = 3 if args.quick else 5
+        cdc_passes = 5 if args.quick else 7
         parts.append(
             (
                 f"CDC: {cdc_count:,} inserted rows per pass, median of {cdc_passes} passes",
