@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fastavro
 import psycopg
 import pytest
 from pydantic import ValidationError
@@ -91,6 +92,8 @@ def test_inserts_updates_and_deletes_arrive_in_commit_order_with_tombstones(
     assert written[3].value is None  # the delete: a tombstone for key 2
     assert all(r.product == "shop.orders" and r.stream == "public.orders" for r in written)
     schema = json.loads(source.schemas()["shop.orders"])
+    parsed = fastavro.parse_schema(schema)
+    assert all(fastavro.validate(r.value, parsed) for r in written if r.value is not None)
     assert schema["name"] == "orders"
     assert schema["fields"][0] == {"name": "id", "type": "long"}
     assert schema["fields"][2]["type"][1]["logicalType"] == "decimal"
@@ -166,6 +169,26 @@ def test_debezium_envelope_field_names_and_delete_then_tombstone(
     assert isinstance(source_block["txId"], int) and isinstance(source_block["lsn"], int)
     envelope = json.loads(source.schemas()["shop.orders"])
     assert [f["name"] for f in envelope["fields"]] == ["before", "after", "op", "ts_ms", "source"]
+    # Every event, a delete's key-only `before` included, is valid against that schema.
+    parsed = fastavro.parse_schema(envelope)
+    assert all(fastavro.validate(r.value, parsed) for r in written if r.value is not None)
+
+
+def test_a_delete_without_replica_identity_full_has_only_the_key_in_before(
+    database_url: str, db: psycopg.Connection[Any], runner: SourceRunner
+) -> None:
+    source = cdc(database_url, runner, envelope="debezium", snapshot="never")
+    source.start(None)
+    db.execute("INSERT INTO orders VALUES (8, 'bo', 1, NULL)")
+    db.execute("DELETE FROM orders WHERE id = 8")
+    written = runner.run(source, lambda written: len(written) == 3)
+    parsed = fastavro.parse_schema(json.loads(source.schemas()["shop.orders"]))
+    source.close()
+    delete = written[1].value
+    assert delete is not None and delete["op"] == "d"
+    assert delete["before"] == {"id": 8, "customer": None, "amount": None, "placed": None}
+    assert fastavro.validate(delete, parsed)
+    assert (written[2].key, written[2].value) == (8, None)
 
 
 def test_a_restart_from_the_stored_position_has_no_gap_and_no_duplicate(
