@@ -8,6 +8,7 @@ import datetime
 import decimal
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -227,6 +228,35 @@ def test_a_restart_from_the_stored_position_has_no_gap_and_no_duplicate(
     # The first two snapshot rows come again: a snapshot cut by a crash is taken anew.
     assert Counter(keys[2:]) == Counter(sorted(expected | {999}))
     assert keys[-31:] == [*range(100, 130), 999]
+
+
+def confirmed_flush(db: psycopg.Connection[Any]) -> str:
+    row = db.execute(
+        "SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+        "WHERE slot_name = 'streammesh_orders_cdc'"
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_the_slot_is_confirmed_only_once_the_worker_committed(
+    database_url: str, db: psycopg.Connection[Any], runner: SourceRunner
+) -> None:
+    source = cdc(database_url, runner, snapshot="never")
+    source.start(None)
+    start = confirmed_flush(db)
+    db.execute("INSERT INTO orders VALUES (1, 'ann', 1, NULL)")
+    batch: list[SourceRecord] = []
+    while not batch:
+        batch = list(source.poll(0.5))
+    time.sleep(0.3)
+    assert confirmed_flush(db) == start  # read, not yet on the product: the WAL stays
+    source.committed(batch[-1].position)
+    deadline = time.monotonic() + 10
+    while confirmed_flush(db) != batch[-1].position["lsn"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    source.close()
+    assert confirmed_flush(db) == batch[-1].position["lsn"]
 
 
 def test_a_restart_after_the_slot_is_gone_says_so(
