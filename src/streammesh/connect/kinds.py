@@ -53,7 +53,9 @@ BUILTIN: dict[str, str] = {
     "files": "streammesh.connect.files",
     "iceberg": "streammesh.connect.iceberg",
     "jdbc-poll": "streammesh.connect.polling",
+    "outbox": "streammesh.connect.postgres.outbox",
     "parquet": "streammesh.connect.parquet",
+    "postgres-cdc": "streammesh.connect.postgres.cdc",
     "table": "streammesh.connect.tables",
 }
 """Kind name → the module of streammesh that implements it (one line per kind)."""
