@@ -30,22 +30,46 @@ from streammesh.connect.errors import (
     UnknownKind,
 )
 from streammesh.connect.kinds import ConnectorKind, Role, kind, kind_names, register_kind
+from streammesh.connect.managed import (
+    Connector,
+    ConnectorConfigInvalid,
+    ConnectorExists,
+    ConnectorInstance,
+    ConnectorManagementError,
+    ConnectorManager,
+    ConnectorStatus,
+    SecretInClear,
+    UnknownConnector,
+)
+from streammesh.connect.managed import Desired as ConnectorDesired
+from streammesh.connect.managed import Placement as ConnectorPlacement
 
 __all__ = [
     "ConnectError",
+    "Connector",
+    "ConnectorConfigInvalid",
     "ConnectorContext",
     "ConnectorDefinition",
+    "ConnectorDesired",
+    "ConnectorExists",
+    "ConnectorInstance",
     "ConnectorKind",
+    "ConnectorManagementError",
+    "ConnectorManager",
+    "ConnectorPlacement",
     "ConnectorRefused",
+    "ConnectorStatus",
     "DeadLetter",
     "DefinitionInvalid",
     "KindInvalid",
     "Position",
     "Role",
+    "SecretInClear",
     "SinkRecord",
     "SinkTask",
     "SourceRecord",
     "SourceTask",
+    "UnknownConnector",
     "UnknownKind",
     "kind",
     "kind_names",

@@ -81,6 +81,12 @@ def test_action_values_are_the_published_event_types() -> None:
         "stream-app.started",
         "stream-app.reset",
         "stream-app.deleted",
+        "connector.created",
+        "connector.updated",
+        "connector.paused",
+        "connector.resumed",
+        "connector.restarted",
+        "connector.deleted",
     }
 
 
