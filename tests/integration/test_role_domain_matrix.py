@@ -32,6 +32,7 @@ from streammesh.store import open_store
 from tests.integration.api_v1_support import MESH_YAML, avro, descriptor, sources
 
 API = "/api/v1"
+CONNECT = "/connect"
 TRADES = "execution.stocktrades"
 PRICES = "execution.prices"
 EXPOSURES = "risk.exposures"
@@ -72,7 +73,8 @@ class World:
 
     def call(self, caller: str, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[caller]}"}
-        return self.client.request(method, f"{API}{path}", headers=headers, **kwargs)
+        prefix = "" if path.startswith(CONNECT) else API  # /connect: Kafka Connect's shapes
+        return self.client.request(method, f"{prefix}{path}", headers=headers, **kwargs)
 
     def ok(self, method: str, path: str, **kwargs: Any) -> Any:
         answer = self.call("admin", method, path, **kwargs)
@@ -137,9 +139,34 @@ def _setup(world: World) -> None:
     world.ids["grant"] = _request(world, TRADES, "trade-reader", classified=False)
     world.ids["proposal"] = world.ids["proposal-admin"]
     _stream_apps(world)
+    _connectors(world)
 
 
 STREAM_SA = "stream-sa"
+CONNECT_SA = "connect-sa"
+
+
+def _connector_config(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "connector.class": "files",
+        "principal": CONNECT_SA,
+        "folder": "/tmp/matrix-drops",
+        "product": TRADES,
+    }
+
+
+def _connectors(world: World) -> None:
+    """A service account of the execution team, the connector ``matrix-conn`` and one
+    ``del-conn-<caller>`` per caller (not hosted: the matrix's server hosts nothing)."""
+    world.ok(
+        "POST",
+        "/principals",
+        json={"name": CONNECT_SA, "kind": "service-account", "team": "execution-team"},
+    )
+    for name in ("matrix-conn", *(f"del-conn-{caller}" for caller in CALLERS)):
+        body = {"name": name, "config": _connector_config(name)}
+        world.ok("POST", f"{CONNECT}/connectors", json=body)
 
 
 def _stream_sql(product: str) -> str:
@@ -276,6 +303,62 @@ ROWS: tuple[Row, ...] = (
         owners(),
         lambda _world, caller: (f"/streams/del-{caller}", {}),
     ),
+    # -- connectors (/connect, Kafka Connect's shapes): reading is open, changing needs the
+    # connector's service account in the caller's domain, as stream applications
+    Row("GET", "/connect/connectors", anyone()),
+    Row(
+        "POST",
+        "/connect/connectors",
+        owners(201),
+        lambda _world, caller: (
+            f"{CONNECT}/connectors",
+            {"json": {"name": f"conn-{caller}", "config": _connector_config(f"conn-{caller}")}},
+        ),
+    ),
+    Row("GET", "/connect/connectors/{name}", anyone(), _with(f"{CONNECT}/connectors/matrix-conn")),
+    Row(
+        "GET",
+        "/connect/connectors/{name}/config",
+        anyone(),
+        _with(f"{CONNECT}/connectors/matrix-conn/config"),
+    ),
+    Row(
+        "PUT",
+        "/connect/connectors/{name}/config",
+        owners(200),
+        _with(f"{CONNECT}/connectors/matrix-conn/config", json=_connector_config("matrix-conn")),
+    ),
+    Row(
+        "GET",
+        "/connect/connectors/{name}/status",
+        anyone(),
+        _with(f"{CONNECT}/connectors/matrix-conn/status"),
+    ),
+    Row(
+        "PUT",
+        "/connect/connectors/{name}/pause",
+        owners(202),
+        _with(f"{CONNECT}/connectors/matrix-conn/pause"),
+    ),
+    Row(
+        "PUT",
+        "/connect/connectors/{name}/resume",
+        owners(202),
+        _with(f"{CONNECT}/connectors/matrix-conn/resume"),
+    ),
+    Row(
+        "POST",
+        "/connect/connectors/{name}/restart",
+        owners(204),
+        _with(f"{CONNECT}/connectors/matrix-conn/restart"),
+    ),
+    Row(
+        "DELETE",
+        "/connect/connectors/{name}",
+        owners(204),
+        lambda _world, caller: (f"{CONNECT}/connectors/del-conn-{caller}", {}),
+    ),
+    Row("GET", "/connect/connector-plugins", anyone()),
     # -- reading the mesh: any token ---------------------------------------------------------
     Row("GET", "/api/v1/whoami", anyone()),
     Row("GET", "/api/v1/products", anyone()),
@@ -554,7 +637,7 @@ def _openapi_operations(app: Any) -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
         for path, item in app.openapi()["paths"].items()
-        if path.startswith(API)
+        if path.startswith((API, CONNECT))
         for method in item
     }
 
@@ -574,7 +657,9 @@ def test_each_caller_gets_the_documented_answer(world: World, row: Row) -> None:
         path, kwargs = row.build(world, caller)
         answer = world.call(caller, row.method, path, **kwargs)
         got[caller] = answer.status_code
-        if answer.status_code == 403 and row.expect[caller] == 403:
+        if answer.status_code == 403 and row.expect[caller] == 403 and path.startswith(CONNECT):
+            assert answer.json()["error_code"] == 403  # Connect's error body
+        elif answer.status_code == 403 and row.expect[caller] == 403:
             code = answer.json()["error"]["code"]
             assert code in {
                 "forbidden",

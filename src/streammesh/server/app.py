@@ -24,6 +24,8 @@ from streammesh.observe import Stoppable, start_slo_checker
 from streammesh.runtime import MeshRuntime
 from streammesh.server.api import API_PREFIX
 from streammesh.server.api import router as api_router
+from streammesh.server.connect import CONNECT_PREFIX
+from streammesh.server.connect import router as connect_router
 from streammesh.server.context import ServerContext, attach_context
 from streammesh.server.errors import REGISTRY_PREFIX, install_error_handlers
 from streammesh.server.health import router as health_router
@@ -77,6 +79,7 @@ def build_app(
     # deserializing client's hot path) would otherwise be matched against all of /api/v1.
     app.include_router(registry_router, prefix=REGISTRY_PREFIX)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(connect_router, prefix=CONNECT_PREFIX)  # Kafka Connect's shapes
     app.include_router(metrics_router)  # /metrics, without a token
     app.include_router(ui_router)  # the web UI under /ui, and / redirecting there
     install_http_metrics(app)

@@ -34,6 +34,14 @@ from streammesh.access import (
 )
 from streammesh.audit import InvalidAuditQuery
 from streammesh.catalog import InvalidSearch, ProductNotInCatalog
+from streammesh.connect import (
+    ConnectError,
+    ConnectorConfigInvalid,
+    ConnectorExists,
+    DefinitionInvalid,
+    SecretInClear,
+    UnknownConnector,
+)
 from streammesh.control import (
     ConcurrentChange,
     ConsumerGroupTaken,
@@ -131,6 +139,8 @@ from streammesh.streams import (
 
 REGISTRY_PREFIX = "/registry"
 REGISTRY_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
+CONNECT_PREFIX = "/connect"
+"""The Kafka Connect-shaped API: its errors are ``{"error_code": <HTTP status>, "message"}``."""
 
 _log = logging.getLogger("streammesh.server")
 
@@ -215,6 +225,23 @@ class OperatorApplication(ServerError):
             "the mesh's operator (no service account of a team), which reads every product in "
             "clear; only governance and platform admins may. Give it a service account of "
             "your team as its principal"
+        )
+
+
+class ConnectorAccountWithoutTeam(ServerError):
+    """A caller that does not act mesh-wide creating or changing a connector whose principal
+    is an account without a team (or unknown): no team's scope covers it, so only governance
+    and platform admins may (HTTP 403)."""
+
+    def __init__(self, principal: str, action: str, connector: str, account: str) -> None:
+        self.principal = principal
+        self.action = action
+        self.connector = connector
+        self.account = account
+        super().__init__(
+            f"'{principal}' may not {action} connector '{connector}': it runs as '{account}', "
+            "which is no service account of a team; only governance and platform admins may. "
+            "Give it a service account of your team as its principal"
         )
 
 
@@ -357,6 +384,14 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     # Local state of a stream application: a fault of this process, not the request.
     StateError: ErrorCode(500, 50001, "stream-state-error"),
     StreamsError: ErrorCode(422, 422, "invalid-stream-application"),
+    # Connectors (/connect, Kafka Connect's shapes: error_code is the HTTP status there).
+    UnknownConnector: ErrorCode(404, 404, "connector-not-found"),
+    ConnectorExists: ErrorCode(409, 409, "connector-exists"),
+    ConnectorConfigInvalid: ErrorCode(422, 422, "invalid-connector-config"),
+    SecretInClear: ErrorCode(422, 422, "credential-in-clear"),
+    DefinitionInvalid: ErrorCode(422, 422, "invalid-connector-definition"),
+    ConnectorAccountWithoutTeam: ErrorCode(403, 40308, "principal-required"),
+    ConnectError: ErrorCode(422, 422, "invalid-connector"),
 }
 
 INTERNAL_ERROR = ErrorCode(500, 50001, "internal-error")
@@ -423,6 +458,12 @@ def details_of(exc: BaseException) -> list[dict[str, Any]]:
     return []
 
 
+def is_connect_path(request: Request) -> bool:
+    """Whether the request is for the Kafka Connect-shaped API (Connect's error shape)."""
+    path = request.url.path
+    return path == CONNECT_PREFIX or path.startswith(CONNECT_PREFIX + "/")
+
+
 def is_registry_path(request: Request) -> bool:
     """Whether the request is for the Confluent-compatible API (Confluent's error shape)."""
     path = request.url.path
@@ -442,6 +483,13 @@ def error_response(
             {"error_code": row.code, "message": message},
             status_code=row.status,
             media_type=REGISTRY_MEDIA_TYPE,
+            headers=headers,
+        )
+    if is_connect_path(request):
+        # Kafka Connect's ErrorMessage: its error_code is the HTTP status.
+        return JSONResponse(
+            {"error_code": row.status, "message": message},
+            status_code=row.status,
             headers=headers,
         )
     return JSONResponse(

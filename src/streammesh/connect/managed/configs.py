@@ -118,18 +118,21 @@ def definition_from_config(name: str, config: Mapping[str, Any]) -> tuple[str, P
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True), placement
 
 
-def check_credentials(name: str, settings: Mapping[str, Any], kind: ConnectorKind) -> None:
+def check_credentials(
+    name: str, settings: Mapping[str, Any], kind: ConnectorKind | None = None
+) -> None:
     """Refuse a credential written in clear in ``settings`` (a definition's ``config:`` as
     written, references unsubstituted): a URL with a password that is not a ``${VAR}``, or a
     secret setting of the kind (``SecretStr``) whose value is neither a reference nor a URL
-    without a password.
+    without a password (checked only when ``kind`` is given: before the definition is
+    validated, a password in a URL is refused before a validator could quote it).
 
     Raises:
         SecretInClear: naming the setting, never its value.
     """
     secret_fields = {
         field
-        for field, info in kind.config.model_fields.items()
+        for field, info in (kind.config.model_fields.items() if kind is not None else ())
         if "SecretStr" in repr(info.annotation) or info.annotation is SecretStr
     }
     for path, value in _strings(settings, "config"):

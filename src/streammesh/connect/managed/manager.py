@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from streammesh.bounded_yaml import load_yaml
 from streammesh.connect.definition import ConnectorDefinition, parse_definition
 from streammesh.connect.managed.configs import (
     check_credentials,
@@ -80,9 +81,13 @@ class ConnectorManager:
             AccountNotFound: its principal is no account of the mesh.
             ConnectorExists: the name is taken and ``replace`` is false.
         """
-        definition = self.parse(text, origin=origin)
         document = _document(text)
-        check_credentials(definition.name, document.get("config") or {}, definition.kind)
+        settings = document.get("config")
+        settings = settings if isinstance(settings, Mapping) else {}
+        name = str(document.get("name") or origin)
+        check_credentials(name, settings)  # before a validator could quote a password
+        definition = self.parse(text, origin=origin)
+        check_credentials(definition.name, settings, definition.kind)
         if AccountStore(self._store).find(definition.principal) is None:
             raise AccountNotFound(definition.principal)
         return self._records.save(
@@ -260,5 +265,8 @@ class ConnectorManager:
 
 
 def _document(text: str) -> dict[str, Any]:
-    loaded = yaml.safe_load(text)
+    try:
+        loaded = load_yaml(text)  # bounded: no alias bombs
+    except yaml.YAMLError:  # parse_definition names the problem at its line
+        return {}
     return dict(loaded) if isinstance(loaded, Mapping) else {}

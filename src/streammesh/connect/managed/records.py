@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import yaml
+from streammesh.bounded_yaml import load_yaml
 
 __all__ = [
     "Connector",
@@ -78,7 +78,7 @@ class Connector:
     def document(self) -> dict[str, Any]:
         """The definition as a mapping (``name``, ``kind``, ``principal``, ``products``,
         ``config``), ``${VAR}`` references as written."""
-        loaded = yaml.safe_load(self.definition)
+        loaded = load_yaml(self.definition)
         return dict(loaded) if isinstance(loaded, Mapping) else {}
 
     @property
