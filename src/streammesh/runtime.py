@@ -35,6 +35,7 @@ from streammesh.sqlite_file import private_directory
 from streammesh.store import MetadataStore, open_store
 
 if TYPE_CHECKING:
+    from streammesh.connect import ConnectService
     from streammesh.log.kafka import KafkaAcls
     from streammesh.streams import StreamsService
 
@@ -166,6 +167,20 @@ class MeshRuntime:
                 ),
             )
         return cast("StreamsService", service)
+
+    @property
+    def connect(self) -> ConnectService:
+        """Connectors: definitions and the workers that run them (sources feeding products,
+        sinks landing them), on this mesh's services. Built on first use."""
+        service = self._built.get("connect")
+        if service is None:
+            from streammesh.connect import ConnectService, WorkerServices
+
+            services = WorkerServices(
+                self.plane, self.data, self.grants, self.log, self.registry, self.config.home
+            )
+            service = self._built.setdefault("connect", ConnectService(services))
+        return cast("ConnectService", service)
 
     def tokens(self, *, remember_s: float = 0.0) -> TokenStore:
         """The API token store; a server remembers verified tokens for ``remember_s``."""

@@ -27,9 +27,17 @@ from streammesh.connect.errors import (
     ConnectorRefused,
     DefinitionInvalid,
     KindInvalid,
+    PrincipalNotAllowed,
     UnknownKind,
 )
-from streammesh.connect.kinds import ConnectorKind, Role, kind, kind_names, register_kind
+from streammesh.connect.kinds import (
+    ConnectorKind,
+    Role,
+    kind,
+    kind_names,
+    register_kind,
+    unregister_kind,
+)
 from streammesh.connect.managed import (
     Connector,
     ConnectorConfigInvalid,
@@ -43,9 +51,20 @@ from streammesh.connect.managed import (
 )
 from streammesh.connect.managed import Desired as ConnectorDesired
 from streammesh.connect.managed import Placement as ConnectorPlacement
+from streammesh.connect.progress import PartitionLag, WorkerProgress, WorkerState
+from streammesh.connect.service import ConnectService
+from streammesh.connect.services import (
+    WorkerServices,
+    consumer_group,
+    dead_letter_topic,
+    offsets_topic,
+    transactional_id,
+)
+from streammesh.connect.worker import Worker, WorkerOptions
 
 __all__ = [
     "ConnectError",
+    "ConnectService",
     "Connector",
     "ConnectorConfigInvalid",
     "ConnectorContext",
@@ -62,7 +81,9 @@ __all__ = [
     "DeadLetter",
     "DefinitionInvalid",
     "KindInvalid",
+    "PartitionLag",
     "Position",
+    "PrincipalNotAllowed",
     "Role",
     "SecretInClear",
     "SinkRecord",
@@ -71,9 +92,19 @@ __all__ = [
     "SourceTask",
     "UnknownConnector",
     "UnknownKind",
+    "Worker",
+    "WorkerOptions",
+    "WorkerProgress",
+    "WorkerServices",
+    "WorkerState",
+    "consumer_group",
+    "dead_letter_topic",
     "kind",
     "kind_names",
+    "offsets_topic",
     "parse_definition",
     "read_definition",
     "register_kind",
+    "transactional_id",
+    "unregister_kind",
 ]

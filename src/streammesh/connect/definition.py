@@ -8,6 +8,10 @@
     config:                     # the kind's own settings (its Config model)
       url: ${ORDERS_DB_URL}
 
+A sink lists the products it reads at the top level (``products: [shop.orders]``), the same
+for every sink kind, so the worker knows its topics and checks its grants before the kind
+runs.
+
 The YAML goes through :mod:`streammesh.bounded_yaml` (alias bombs, deep nesting and tags are
 refused); every problem names the file, line and column and the field. ``${NAME}`` in a
 string of ``config:`` is replaced by the environment variable ``NAME`` before the kind's
@@ -59,6 +63,10 @@ class _Document(BaseModel):
     )
     kind: str = Field(min_length=1, description="The connector kind (postgres-cdc, parquet...).")
     principal: str = Field(min_length=1, description="The service account it runs as.")
+    products: list[str] = Field(
+        default_factory=list,
+        description="A sink's products (``domain.name`` or ``domain.name.vN``), read in full.",
+    )
     config: dict[str, Any] = Field(default_factory=dict, description="The kind's settings.")
 
 
@@ -72,6 +80,7 @@ class ConnectorDefinition:
             ``<name>.dead-letter``, its application in lineage.
         kind: The connector kind that runs it.
         principal: The service account it runs as (grants are checked by the worker).
+        products: The products a sink reads (a source names its products in its records).
         config: The ``config:`` block validated by the kind's ``Config`` model, with
             ``${NAME}`` variables substituted.
         origin: Where it was read from (a file path), for messages.
@@ -83,6 +92,7 @@ class ConnectorDefinition:
     principal: str
     config: BaseModel = field(repr=False)
     origin: str
+    products: tuple[str, ...] = ()
     text: str = field(default="", repr=False)
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
     """The values substituted for ``${NAME}`` variables (what :meth:`redact` hides)."""
@@ -165,8 +175,26 @@ def parse_definition(
         # A validator's message may quote the value it refused: never a substituted secret.
         hidden = [(*problem[:3], _redact(problem[3], secrets)) for problem in problems]
         raise DefinitionInvalid(origin, _sorted(hidden)) from None
+    line, column = _position(root, ("products",))
+    if found.role is Role.SINK and not document.products:
+        raise DefinitionInvalid(
+            origin,
+            [(line, column, "products", "is required for a sink: list the products it reads")],
+        )
+    if found.role is Role.SOURCE and document.products:
+        raise DefinitionInvalid(
+            origin,
+            [(line, column, "products", "is for sinks; a source names products in its config")],
+        )
     return ConnectorDefinition(
-        document.name, found, document.principal, config, origin, text, frozenset(secrets)
+        document.name,
+        found,
+        document.principal,
+        config,
+        origin,
+        tuple(document.products),
+        text,
+        frozenset(secrets),
     )
 
 

@@ -89,3 +89,8 @@ class ConnectorRefused(ConnectError):
         self.product = product
         self.reason = reason
         super().__init__(f"connector {connector!r} cannot run on product {product!r}: {reason}")
+
+
+class PrincipalNotAllowed(ConnectorRefused):
+    """The connector's service account may not write (source) or read (sink) a product: the
+    connector stops, whatever the product was met in (it is no record's fault)."""

@@ -44,6 +44,7 @@ __all__ = [
     "register_kind",
     "registered",
     "unregister",
+    "unregister_kind",
 ]
 
 ENTRY_POINT_GROUP = "streammesh.connectors"
@@ -135,6 +136,10 @@ register_kind = register
 def unregister(name: str) -> None:
     """Forget a kind registered at run time (a built-in one is found again when asked)."""
     _registered.pop(name, None)
+
+
+unregister_kind = unregister
+"""The name :func:`unregister` has outside the package."""
 
 
 @contextmanager

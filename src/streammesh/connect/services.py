@@ -1,0 +1,107 @@
+"""What a connector's worker runs on: the mesh's services, and the names of its own topics."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from streammesh.access import AccessControl
+from streammesh.control import ControlPlane
+from streammesh.dataplane import DataPlane
+from streammesh.log import CleanupPolicy, EventLog, TopicNotFound, TopicSpec
+from streammesh.registry import SchemaRegistry
+
+__all__ = [
+    "WorkerServices",
+    "consumer_group",
+    "dead_letter_topic",
+    "dead_letter_value",
+    "offsets_topic",
+    "transactional_id",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerServices:
+    """The mesh's services a worker uses (``MeshRuntime`` builds it).
+
+    Attributes:
+        plane: Products, their schema changes (plan/apply) and registered applications.
+        data: Encoding and decoding events as the data plane's producers and consumers do.
+        grants: Who may read and write which product.
+        log: The event log.
+        registry: The schema registry (a sink hands each record's schema text on).
+        home: The mesh directory; a connector's state dir is ``<home>/connect/<name>``.
+    """
+
+    plane: ControlPlane
+    data: DataPlane
+    grants: AccessControl
+    log: EventLog
+    registry: SchemaRegistry
+    home: Path
+
+    def state_dir(self, name: str) -> Path:
+        """The connector's own directory (created)."""
+        path = self.home / "connect" / name
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path
+
+    def ensure_topic(self, name: str, *, compacted: bool = False) -> None:
+        """Create the one-partition topic ``name`` when missing."""
+        try:
+            self.log.describe_topic(name)
+        except TopicNotFound:
+            policy = CleanupPolicy.COMPACT if compacted else CleanupPolicy.DELETE
+            retention = None if compacted else 7 * 24 * 3_600_000
+            self.log.create_topic(
+                TopicSpec(name, partitions=1, cleanup_policy=policy, retention_ms=retention)
+            )
+
+
+def offsets_topic(connector: str) -> str:
+    """The compacted topic a source's committed position is kept in."""
+    return f"{connector}.offsets"
+
+
+def dead_letter_topic(connector: str) -> str:
+    """The topic of what a connector could not turn into events or land."""
+    return f"{connector}.dead-letter"
+
+
+def transactional_id(connector: str) -> str:
+    """A source's transactional id: a new worker of the connector fences the old one."""
+    return f"connect-{connector}"
+
+
+def consumer_group(connector: str) -> str:
+    """A sink's consumer group (its committed offsets are for lag only)."""
+    return f"connect-{connector}"
+
+
+def dead_letter_value(
+    connector: str,
+    stream: str,
+    reason: str,
+    raw: Mapping[str, Any] | None,
+    *,
+    product: str | None = None,
+    where: Mapping[str, Any] | None = None,
+) -> bytes:
+    """A dead letter as JSON: which connector and stream, why, and the raw input (values
+    JSON cannot hold are written as their text)."""
+    document: dict[str, Any] = {
+        "connector": connector,
+        "stream": stream,
+        "product": product,
+        "reason": reason,
+        "raw": dict(raw) if raw is not None else None,
+        "at_ms": int(time.time() * 1000),
+    }
+    if where is not None:
+        document["where"] = dict(where)
+    return json.dumps(document, default=str, sort_keys=True).encode("utf-8")
