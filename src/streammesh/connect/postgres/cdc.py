@@ -135,6 +135,7 @@ class PostgresCdcSource:
                 publication=config.publication or name,
                 snapshot=config.snapshot is SnapshotMode.INITIAL,
                 batch_size=config.batch_size,
+                state_dir=context.state_dir,
             ),
             self._records,
         )

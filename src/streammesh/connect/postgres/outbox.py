@@ -156,6 +156,7 @@ class OutboxSource:
                 snapshot_filters=filters,
                 rewind=True,
                 batch_size=config.batch_size,
+                state_dir=context.state_dir,
             ),
             self._records,
             self._already_written,

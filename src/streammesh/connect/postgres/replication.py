@@ -30,14 +30,17 @@ starts at that point. Writers go on meanwhile; nothing is lost or doubled at the
 from __future__ import annotations
 
 import contextlib
+import json
 import select
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 from psycopg2 import sql
@@ -60,6 +63,7 @@ Op = Literal["r", "c", "u", "d"]
 _INSERT = ord("I")
 _SESSION_OPTIONS = "-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3"
 _STATUS_INTERVAL_S = 10
+_SLOT_BUSY_WAIT_S = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,8 @@ class StreamSettings:
             handing the records up to the position to ``already_written`` (the outbox
             removes rows that way after a crash between the product and the removal).
         batch_size: Records at most per poll.
+        state_dir: The connector's own directory, where a snapshot that gave no record
+            notes that it is complete (no position says so then).
     """
 
     connector: str
@@ -89,6 +95,7 @@ class StreamSettings:
     snapshot_filters: Mapping[str, str] = field(default_factory=dict)
     rewind: bool = False
     batch_size: int = 2000
+    state_dir: Path | None = None
 
 
 class Change(NamedTuple):
@@ -174,6 +181,7 @@ class ChangeStream:
         self._confirmed = 0
         self._streaming = False
         self._snapshot_count = 0
+        self._held: SourceRecord | None = None
         self.database = ""
 
     # -- set up -------------------------------------------------------------------------
@@ -191,6 +199,8 @@ class ChangeStream:
         self._replication = self._connect(replication=True)
         self._cursor = self._replication.cursor()
         slot_exists = self._slot_exists()
+        if position is None and slot_exists:
+            position = self._empty_snapshot_position()
         complete = position is not None and position.get("snapshot") in (None, "last")
         if position is not None and complete:
             if not slot_exists:
@@ -202,6 +212,7 @@ class ChangeStream:
             self._start_streaming()
             return
         if settings.snapshot:
+            self._forget_empty_snapshot()
             if slot_exists:
                 self._drop_slot()
             consistent_point, snapshot_name = self._create_slot(export=True)
@@ -283,7 +294,17 @@ class ChangeStream:
         )
 
     def _drop_slot(self) -> None:
-        self.execute("SELECT pg_drop_replication_slot(%s)", (self._settings.slot,))
+        deadline = time.monotonic() + _SLOT_BUSY_WAIT_S
+        while True:
+            try:
+                self._query("SELECT pg_drop_replication_slot(%s)", (self._settings.slot,))
+                return
+            except psycopg2.errors.ObjectInUse as exc:
+                if time.monotonic() > deadline:
+                    raise ReplicationUnavailable(self._settings.connector, _reason(exc)) from None
+                time.sleep(0.1)
+            except psycopg2.Error as exc:
+                raise ReplicationUnavailable(self._settings.connector, _reason(exc)) from None
 
     def _create_slot(self, *, export: bool) -> tuple[int, str | None]:
         mode = "EXPORT_SNAPSHOT" if export else "NOEXPORT_SNAPSHOT"
@@ -390,34 +411,82 @@ class ChangeStream:
         assert self._snapshot_rows is not None
         out: list[SourceRecord] = []
         point = pgoutput.format_lsn(self._start_lsn)
+        # One record is held back: the last one is known only at the end, and its position
+        # (`"snapshot": "last"`) is what says the snapshot is complete.
         for change in self._snapshot_rows:
-            records = self._convert(change)
-            for number, record in enumerate(records, start=1):
-                last = change.snapshot == "last" and number == len(records)
-                self._snapshot_count += 1
-                position = {"lsn": point, "snapshot": "last" if last else self._snapshot_count}
-                out.append(_positioned(record, position))
+            for record in self._convert(change):
+                if self._held is not None:
+                    self._snapshot_count += 1
+                    position = {"lsn": point, "snapshot": self._snapshot_count}
+                    out.append(_positioned(self._held, position))
+                self._held = record
             if len(out) >= self._settings.batch_size:
                 return out
+        if self._held is not None:
+            out.append(_positioned(self._held, {"lsn": point, "snapshot": "last"}))
+            self._held = None
+        else:
+            self._note_empty_snapshot(point)
         self._snapshot_rows = None
         self._snapshot_connection.close()
         self._snapshot_connection = None
         self._start_streaming()
         return out
 
+    def _marker(self) -> Path | None:
+        state = self._settings.state_dir
+        return None if state is None else state / "postgres-snapshot.json"
+
+    def _note_empty_snapshot(self, point: str) -> None:
+        """A snapshot without records has no position to say it is complete: note it, so a
+        restart before the first change streams from the slot instead of snapshotting anew."""
+        marker = self._marker()
+        if marker is None:
+            return
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        temporary = marker.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"slot": self._settings.slot, "lsn": point}))
+        temporary.replace(marker)
+
+    def _empty_snapshot_position(self) -> Position | None:
+        marker = self._marker()
+        if marker is None or not marker.exists():
+            return None
+        noted = json.loads(marker.read_text())
+        if noted.get("slot") != self._settings.slot:
+            return None
+        return {"lsn": noted["lsn"], "snapshot": "last"}
+
+    def _forget_empty_snapshot(self) -> None:
+        marker = self._marker()
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+
     # -- streaming ----------------------------------------------------------------------
 
     def _start_streaming(self) -> None:
-        try:
-            self._cursor.start_replication(
-                slot_name=self._settings.slot,
-                decode=False,
-                start_lsn=self._start_lsn,
-                options={"proto_version": "1", "publication_names": self._settings.publication},
-                status_interval=_STATUS_INTERVAL_S,
-            )
-        except psycopg2.Error as exc:
-            raise ReplicationUnavailable(self._settings.connector, _reason(exc)) from None
+        # After a crash the server may not have noticed yet that the slot's last reader is
+        # gone ("replication slot ... is active for PID"): wait for it a while.
+        deadline = time.monotonic() + _SLOT_BUSY_WAIT_S
+        while True:
+            try:
+                self._cursor.start_replication(
+                    slot_name=self._settings.slot,
+                    decode=False,
+                    start_lsn=self._start_lsn,
+                    options={
+                        "proto_version": "1",
+                        "publication_names": self._settings.publication,
+                    },
+                    status_interval=_STATUS_INTERVAL_S,
+                )
+                break
+            except psycopg2.errors.ObjectInUse as exc:
+                if time.monotonic() > deadline:
+                    raise ReplicationUnavailable(self._settings.connector, _reason(exc)) from None
+                time.sleep(0.1)
+            except psycopg2.Error as exc:
+                raise ReplicationUnavailable(self._settings.connector, _reason(exc)) from None
         self._streaming = True
 
     def poll(self, timeout: float) -> list[SourceRecord]:
