@@ -306,6 +306,29 @@ def test_a_row_that_will_not_convert_goes_to_the_dead_letters_and_the_rest_go_on
     assert raw["after"]["id"] == "1"
 
 
+def test_an_unchanged_large_value_needs_replica_identity_full(
+    database_url: str, db: psycopg.Connection[Any], runner: SourceRunner
+) -> None:
+    """PostgreSQL does not send a TOASTed value an update left unchanged: without the old row
+    (REPLICA IDENTITY FULL) the update cannot be a whole row, and goes to the dead letters."""
+    db.execute("ALTER TABLE orders ADD COLUMN doc text")
+    db.execute("ALTER TABLE orders ALTER COLUMN doc SET STORAGE EXTERNAL")  # TOASTed, as is
+    big = "x" * 10_000
+    db.execute("INSERT INTO orders VALUES (1, 'ann', 1, NULL, %s)", (big,))
+    source = cdc(database_url, runner, snapshot="never")
+    source.start(None)
+    db.execute("UPDATE orders SET customer = 'ann b' WHERE id = 1")
+    db.execute("ALTER TABLE orders REPLICA IDENTITY FULL")
+    db.execute("UPDATE orders SET customer = 'ann c' WHERE id = 1")
+    written = runner.run(source, lambda written: len(written) == 1)
+    source.close()
+    [(_, reason, raw)] = runner.dead
+    assert "column 'doc'" in reason and "REPLICA IDENTITY FULL" in reason
+    assert raw["after"]["customer"] == "ann b"
+    assert written[0].value is not None
+    assert (written[0].value["customer"], written[0].value["doc"]) == ("ann c", big)
+
+
 def test_robert_bob_robert_cdc_delivers_every_change_polling_only_the_last(
     database_url: str, db: psycopg.Connection[Any], runner: SourceRunner, tmp_path: Path
 ) -> None:
