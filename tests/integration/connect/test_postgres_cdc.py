@@ -376,3 +376,16 @@ def test_configuration_mistakes_are_named(database_url: str, runner: SourceRunne
     with pytest.raises(TableNotFound, match=r"'public\.missing'"):
         source.start(None)
     source.close()
+
+
+def test_an_unreachable_database_is_named_without_its_password(runner: SourceRunner) -> None:
+    from streammesh.connect.postgres.errors import ReplicationUnavailable
+
+    url = "postgresql://app:hunter2@127.0.0.1:1/shop"
+    source = cdc(url, runner)
+    with pytest.raises(ReplicationUnavailable) as caught:
+        source.start(None)
+    source.close()
+    assert "orders-cdc" in str(caught.value)
+    assert "hunter2" not in str(caught.value) and "hunter2" not in repr(caught.value)
+    assert "hunter2" not in repr(Config.model_validate({"url": url, "tables": {"t": "p.t"}}))
