@@ -166,3 +166,12 @@ def test_marked_rows_stay_in_the_table_and_are_never_published_again(
 def test_mark_without_a_column_is_refused(database_url: str) -> None:
     with pytest.raises(ValidationError, match="mark_column"):
         Config.model_validate({"url": database_url, "products": PRODUCTS, "remove": "mark"})
+
+
+def test_a_missing_outbox_column_is_named(database_url: str, runner: SourceRunner) -> None:
+    from streammesh.connect.postgres.errors import ColumnMissing
+
+    source = outbox(database_url, runner, remove="mark", mark_column="sent_at")
+    with pytest.raises(ColumnMissing, match=r"no column 'sent_at'"):
+        source.start(None)
+    source.close()

@@ -389,3 +389,40 @@ def test_an_unreachable_database_is_named_without_its_password(runner: SourceRun
     assert "orders-cdc" in str(caught.value)
     assert "hunter2" not in str(caught.value) and "hunter2" not in repr(caught.value)
     assert "hunter2" not in repr(Config.model_validate({"url": url, "tables": {"t": "p.t"}}))
+
+
+def test_postgres_types_and_a_composite_key_through_replication(
+    database_url: str, db: psycopg.Connection[Any], runner: SourceRunner
+) -> None:
+    db.execute("CREATE TYPE mood AS ENUM ('happy', 'sad')")
+    db.execute(
+        "CREATE TABLE lines (order_id bigint, line int, ref uuid NOT NULL, doc jsonb, "
+        "tags text[], feeling mood, at timestamptz, raw bytea, PRIMARY KEY (order_id, line))"
+    )
+    source = cdc(database_url, runner, tables={"lines": "shop.lines"}, snapshot="never")
+    source.start(None)
+    db.execute(
+        "INSERT INTO lines VALUES (7, 2, '0b7e6a8e-6f56-4b43-9d1f-5a2f0f7a1c11', "
+        """'{"a": [1, 2]}', '{x,"y z",NULL}', 'sad', '2026-12-07 10:00:00+02', '\\x0aff')"""
+    )
+    [record] = runner.run(source, lambda written: len(written) == 1)
+    schema = json.loads(source.schemas()["shop.lines"])
+    source.close()
+    assert record.key == {"order_id": 7, "line": 2}
+    assert record.value == {
+        "order_id": 7,
+        "line": 2,
+        "ref": "0b7e6a8e-6f56-4b43-9d1f-5a2f0f7a1c11",
+        "doc": '{"a": [1, 2]}',
+        "tags": ["x", "y z", None],
+        "feeling": "sad",
+        "at": datetime.datetime(2026, 12, 7, 8, 0, tzinfo=datetime.UTC),
+        "raw": b"\n\xff",
+    }
+    types = {field["name"]: field["type"] for field in schema["fields"]}
+    assert types["order_id"] == "long" and types["line"] == "int"
+    assert types["ref"] == {"type": "string", "logicalType": "uuid"}
+    assert types["doc"][1] == {"type": "string", "connect.type": "json"}
+    assert types["tags"][1] == {"type": "array", "items": ["null", "string"]}
+    assert types["feeling"][1] == {"type": "string", "connect.type": "mood"}
+    assert fastavro.validate(record.value, fastavro.parse_schema(schema))

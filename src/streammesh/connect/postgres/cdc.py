@@ -165,6 +165,8 @@ class PostgresCdcSource:
         result = {}
         for table, product in self._config.tables.items():
             columns = self._stream.columns(table)
+            if not columns:  # not started yet
+                continue
             cached = self._schemas.get(table)
             if cached is None or cached[0] != columns:
                 cached = self._schemas[table] = (columns, json.dumps(self._schema(table, columns)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from streammesh.connect.errors import ConnectError
 
 __all__ = [
+    "ColumnMissing",
     "PostgresSourceError",
     "ReplicationUnavailable",
     "SlotMissing",
@@ -78,3 +79,22 @@ class TableNotFound(PostgresSourceError):
         self.connector = connector
         self.table = table
         super().__init__(f"connector '{connector}': table '{table}' does not exist")
+
+
+class ColumnMissing(PostgresSourceError):
+    """A column the connector's settings name is not in its table.
+
+    Attributes:
+        connector: The connector's name.
+        table: The table (``schema.table``).
+        column: The missing column.
+    """
+
+    def __init__(self, connector: str, table: str, column: str) -> None:
+        self.connector = connector
+        self.table = table
+        self.column = column
+        super().__init__(
+            f"connector '{connector}': table '{table}' has no column '{column}' "
+            "(see the connector's columns settings)"
+        )

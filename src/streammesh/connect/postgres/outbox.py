@@ -157,6 +157,7 @@ class OutboxSource:
                 rewind=True,
                 batch_size=config.batch_size,
                 state_dir=context.state_dir,
+                required_columns={config.table: _required(config)},
             ),
             self._records,
             self._already_written,
@@ -269,6 +270,13 @@ def _payload(text: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise ValueError("the payload is not a JSON object")
     return value
+
+
+def _required(config: Config) -> tuple[str, ...]:
+    fields = config.columns
+    named = (fields.id, fields.aggregatetype, fields.aggregateid, fields.type, fields.payload)
+    optional = (fields.headers, config.mark_column)
+    return (*named, *(column for column in optional if column is not None))
 
 
 def _unmarked(column: str) -> str:

@@ -49,6 +49,7 @@ from streammesh.connect.base import Position, SourceRecord
 from streammesh.connect.columns import Column
 from streammesh.connect.postgres import pgoutput
 from streammesh.connect.postgres.errors import (
+    ColumnMissing,
     PostgresSourceError,
     ReplicationUnavailable,
     SlotMissing,
@@ -82,6 +83,7 @@ class StreamSettings:
             handing the records up to the position to ``already_written`` (the outbox
             removes rows that way after a crash between the product and the removal).
         batch_size: Records at most per poll.
+        required_columns: Per table, columns the source needs (checked at start).
         state_dir: The connector's own directory, where a snapshot that gave no record
             notes that it is complete (no position says so then).
     """
@@ -96,6 +98,7 @@ class StreamSettings:
     rewind: bool = False
     batch_size: int = 2000
     state_dir: Path | None = None
+    required_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Change(NamedTuple):
@@ -196,6 +199,10 @@ class ChangeStream:
         self._ensure_publication()
         for table in settings.tables:
             self._columns[table] = self.catalog_columns(table)
+            present = {column.name for column in self._columns[table]}
+            for column in settings.required_columns.get(table, ()):
+                if column not in present:
+                    raise ColumnMissing(settings.connector, table, column)
         self._replication = self._connect(replication=True)
         self._cursor = self._replication.cursor()
         slot_exists = self._slot_exists()
@@ -345,8 +352,8 @@ class ChangeStream:
 
     def columns(self, table: str) -> tuple[Column, ...]:
         """The table's columns as the stream last saw them (a Relation message updates
-        them when the table changed)."""
-        return self._columns[table]
+        them when the table changed); none before :meth:`start`."""
+        return self._columns.get(table, ())
 
     # -- snapshot -----------------------------------------------------------------------
 
