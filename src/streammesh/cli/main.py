@@ -19,6 +19,7 @@ import streammesh
 from streammesh.cli import (
     access,
     accounts,
+    connect,
     consume,
     demo,
     forget,
@@ -86,6 +87,7 @@ app.command("status")(observe.status)
 app.command("lag")(observe.lag)
 app.add_typer(observe.slo_app, name="slo")
 app.add_typer(streams.app, name="streams")
+app.add_typer(connect.app, name="connect")
 
 
 def _settings(ctx: typer.Context) -> CliSettings:

@@ -24,6 +24,7 @@ from streammesh.connect.definition import (
 )
 from streammesh.connect.errors import (
     ConnectError,
+    ConnectorFailed,
     ConnectorRefused,
     DefinitionInvalid,
     KindInvalid,
@@ -42,14 +43,18 @@ from streammesh.connect.managed import (
     Connector,
     ConnectorConfigInvalid,
     ConnectorExists,
+    ConnectorHost,
     ConnectorInstance,
     ConnectorManagementError,
     ConnectorManager,
     ConnectorStatus,
+    ProcessReport,
     SecretInClear,
     UnknownConnector,
+    start_connector_host,
 )
 from streammesh.connect.managed import Desired as ConnectorDesired
+from streammesh.connect.managed import Next as ConnectorNext
 from streammesh.connect.managed import Placement as ConnectorPlacement
 from streammesh.connect.progress import PartitionLag, WorkerProgress, WorkerState
 from streammesh.connect.service import ConnectService
@@ -71,10 +76,13 @@ __all__ = [
     "ConnectorDefinition",
     "ConnectorDesired",
     "ConnectorExists",
+    "ConnectorFailed",
+    "ConnectorHost",
     "ConnectorInstance",
     "ConnectorKind",
     "ConnectorManagementError",
     "ConnectorManager",
+    "ConnectorNext",
     "ConnectorPlacement",
     "ConnectorRefused",
     "ConnectorStatus",
@@ -84,6 +92,7 @@ __all__ = [
     "PartitionLag",
     "Position",
     "PrincipalNotAllowed",
+    "ProcessReport",
     "Role",
     "SecretInClear",
     "SinkRecord",
@@ -105,6 +114,7 @@ __all__ = [
     "parse_definition",
     "read_definition",
     "register_kind",
+    "start_connector_host",
     "transactional_id",
     "unregister_kind",
 ]

@@ -94,3 +94,18 @@ class ConnectorRefused(ConnectError):
 class PrincipalNotAllowed(ConnectorRefused):
     """The connector's service account may not write (source) or read (sink) a product: the
     connector stops, whatever the product was met in (it is no record's fault)."""
+
+
+class ConnectorFailed(ConnectError):
+    """A connector stopped by an error whose message quoted a credential: the same message
+    with every credential replaced by ``***`` (the original is dropped, not chained).
+
+    Attributes:
+        connector: The connector's name.
+        error: The original error's class name.
+    """
+
+    def __init__(self, connector: str, error: str, message: str) -> None:
+        self.connector = connector
+        self.error = error
+        super().__init__(f"connector {connector!r} stopped: {message}")

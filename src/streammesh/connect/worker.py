@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from streammesh.connect.definition import ConnectorDefinition
+from streammesh.connect.errors import ConnectorFailed
 from streammesh.connect.kinds import Role
 from streammesh.connect.progress import WorkerProgress, WorkerState
 from streammesh.connect.services import WorkerServices
@@ -89,6 +90,9 @@ class Worker:
                 self._runner.open()
             except BaseException as exc:
                 self._fail(exc)
+                hidden = self._hidden(exc)
+                if hidden is not None:
+                    raise hidden from None  # the original quotes a credential
                 raise
             self._state = WorkerState.RUNNING
 
@@ -102,6 +106,9 @@ class Worker:
                 return self._runner.step()
             except BaseException as exc:
                 self._fail(exc)
+                hidden = self._hidden(exc)
+                if hidden is not None:
+                    raise hidden from None  # the original quotes a credential
                 raise
 
     def run(
@@ -143,6 +150,9 @@ class Worker:
                 self._runner.close()
             except BaseException as exc:
                 self._fail(exc)
+                hidden = self._hidden(exc)
+                if hidden is not None:
+                    raise hidden from None  # the original quotes a credential
                 raise
             self._state = WorkerState.STOPPED
 
@@ -151,6 +161,15 @@ class Worker:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    def _hidden(self, exc: BaseException) -> ConnectorFailed | None:
+        """``exc`` without the credentials its message quotes, or ``None`` if it quotes
+        none."""
+        text = str(exc)
+        redacted = self.definition.redact(text)
+        if redacted == text:
+            return None
+        return ConnectorFailed(self.definition.name, type(exc).__name__, redacted)
 
     def _fail(self, exc: BaseException) -> None:
         if isinstance(exc, KeyboardInterrupt):

@@ -1,0 +1,151 @@
+"""``streammesh connect ...``: connectors feeding products from databases and files, and
+landing products in data at rest.
+
+``connect validate FILE`` checks a connector definition (every problem at its line and
+column, exit 1); ``connect run FILE`` runs the connector in the foreground on the local mesh,
+as its service account, until Ctrl-C — which finishes the batch in hand, commits it and
+exits 0. Credentials given as ``${NAME}`` are never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from streammesh.cli.interrupt import GracefulInterrupt
+from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.options import MeshOption, StoreOption
+from streammesh.cli.output import stdout_console
+from streammesh.config import mesh_home
+
+if TYPE_CHECKING:
+    from streammesh.connect import ConnectorDefinition, Worker, WorkerProgress
+    from streammesh.runtime import MeshRuntime
+
+app = typer.Typer(
+    help="Connectors: feed products from databases and files, land them in data at rest.",
+    no_args_is_help=True,
+)
+
+_FileArgument = Annotated[
+    Path,
+    typer.Argument(metavar="FILE", show_default=False, help="The connector's definition (YAML)."),
+]
+
+
+@app.command("validate")
+def validate_command(file: _FileArgument) -> None:
+    """Check a connector definition: its fields, its kind and the kind's settings
+    (``${NAME}`` variables must be set; their values are not shown)."""
+    from streammesh.connect import read_definition
+
+    definition = read_definition(file)
+    typer.echo(
+        f"{file}: connector {definition.name} ({definition.kind.name} {definition.role}, as "
+        f"{definition.principal}) is valid"
+    )
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    file: _FileArgument,
+    interval: Annotated[
+        float,
+        typer.Option(
+            "--interval",
+            min=0.1,
+            metavar="SECONDS",
+            help="Seconds between progress lines when stdout is not a terminal (on a terminal: 1).",
+        ),
+    ] = 5.0,
+    mesh: MeshOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Run a connector in the foreground until Ctrl-C.
+
+    A source writes each batch of changes and its position in one log transaction (exactly
+    once across restarts); a sink resumes from the offsets it stored with its data. A record
+    that cannot be converted goes to the topic <name>.dead-letter with the reason, and the
+    connector goes on. Its service account needs the grants any producer or consumer needs.
+    """
+    from streammesh.connect import read_definition
+
+    definition = read_definition(file)
+    with _local_runtime(ctx, mesh, store) as runtime:
+        worker = runtime.connect.worker(definition)
+        try:
+            with GracefulInterrupt() as interrupt:
+                worker.start()
+                typer.echo(
+                    f"running {definition.name} ({definition.kind.name} {definition.role}, as "
+                    f"{definition.principal}); press Ctrl-C to stop."
+                )
+                sys.stdout.flush()
+                _run(worker, lambda: interrupt.requested, interval)
+        finally:
+            worker.close()
+        final = worker.progress()
+    typer.echo(f"stopped {definition.name}: {_numbers(final)}, committed.")
+
+
+@contextmanager
+def _local_runtime(
+    ctx: typer.Context, mesh: Path | None, store: str | None
+) -> Iterator[MeshRuntime]:
+    """The local mesh's services: the connector runs in this process, on its log."""
+    from streammesh.sdk import InProcessMesh
+
+    target = command_target(ctx, mesh, store)
+    target = replace(target, mesh=target.mesh or mesh_home())
+    with open_mesh(target) as session:
+        assert isinstance(session.mesh, InProcessMesh)  # a local target opens in-process
+        yield session.mesh.local
+
+
+def _run(worker: Worker, should_stop: Callable[[], bool], interval: float) -> None:
+    if sys.stdout.isatty():
+        from rich.live import Live
+
+        with Live(console=stdout_console(), auto_refresh=False, transient=False) as live:
+
+            def show(progress: WorkerProgress) -> None:
+                live.update(_line(worker.definition, progress), refresh=True)
+
+            worker.run(should_stop, report=show, interval=1.0)
+        return
+
+    def plain(progress: WorkerProgress) -> None:
+        typer.echo(_line(worker.definition, progress))
+        sys.stdout.flush()
+
+    worker.run(should_stop, report=plain, interval=interval)
+
+
+def _line(definition: ConnectorDefinition, progress: WorkerProgress) -> str:
+    where = ""
+    if progress.position is not None:
+        where = f", position {_position(progress.position)}"
+    elif progress.lag:
+        where = f", lag {progress.total_lag:,}"
+    error = f", last error: {progress.last_error}" if progress.last_error else ""
+    return f"{definition.name}: {_numbers(progress)}{where}{error}"
+
+
+def _numbers(progress: WorkerProgress) -> str:
+    return (
+        f"{progress.records_in:,} in, {progress.records_out:,} out, "
+        f"{progress.dead_letters:,} dead letters"
+    )
+
+
+def _position(position: object) -> str:
+    text = json.dumps(position, default=str, sort_keys=True)
+    return text if len(text) <= 80 else text[:77] + "..."
