@@ -51,6 +51,12 @@ class Capability(StrEnum):
     TRANSACTIONS = "transactions"
     """Transactional producers and ``read_committed`` consumers (Kafka's exactly-once model)."""
 
+    STATIC_MEMBERS_LEAVE = "static-members-leave"
+    """A static group member (``ConsumerOptions.group_instance_id``) still leaves its group
+    when it closes, so static membership only changes what happens after a crash. Kafka's
+    static members stay in the group until their session expires (KIP-345): their partitions
+    wait for them, and the group is not empty (its offsets cannot be reset) meanwhile."""
+
 
 class IsolationLevel(StrEnum):
     """Which records of transactions a consumer reads (Kafka's ``isolation.level``).
@@ -170,6 +176,14 @@ class ConsumerOptions:
     next poll is made — Kafka's at-least-once default. ``isolation_level`` decides whether
     records of open and aborted transactions are read (see :class:`IsolationLevel`); a consumer
     whose offsets commit with a producer's transactions turns ``auto_commit`` off.
+
+    ``group_instance_id`` makes the member *static* (Kafka's ``group.instance.id``, KIP-345):
+    a consumer that joins with the instance id of a member that is gone without leaving (a
+    process killed and started again) takes that member's place and its partitions at once,
+    instead of waiting for the session timeout to expire it; the old member, should it still
+    be alive, is fenced. A static member does not leave the group when it closes on Kafka
+    (its partitions wait the session timeout for it to come back); on the embedded log it
+    leaves as any member does. Unique per member of a group.
     """
 
     group: str | None = None
@@ -181,6 +195,7 @@ class ConsumerOptions:
     max_poll_records: int = 500
     client_id: str = "streammesh-consumer"
     isolation_level: IsolationLevel = IsolationLevel.READ_UNCOMMITTED
+    group_instance_id: str | None = None
 
     def __post_init__(self) -> None:
         # Accept Kafka's spelling ("read_committed") as well as the enum member.
@@ -192,6 +207,13 @@ class ConsumerOptions:
                 f"{self.isolation_level!r}"
             ) from None
         object.__setattr__(self, "isolation_level", level)
+        if self.group_instance_id is not None and (
+            self.group is None or not self.group_instance_id.strip()
+        ):
+            raise ConsumerStateError(
+                "group_instance_id needs a group and may not be empty, got "
+                f"{self.group_instance_id!r} for group {self.group!r}"
+            )
 
 
 class Producer(Protocol):

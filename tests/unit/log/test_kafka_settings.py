@@ -7,6 +7,7 @@ import pytest
 from streammesh.log import (
     CleanupPolicy,
     ConsumerOptions,
+    ConsumerStateError,
     KafkaSecurity,
     LogConfig,
     OffsetReset,
@@ -137,6 +138,17 @@ def test_consumer_maps_group_options_and_stores_offsets_itself() -> None:
     assert config["auto.commit.interval.ms"] == 2_000
     assert (config["session.timeout.ms"], config["heartbeat.interval.ms"]) == (6_000, 500)
     assert config["enable.auto.offset.store"] is False
+
+
+def test_a_static_member_sets_group_instance_id_and_a_dynamic_one_does_not() -> None:
+    static = ConsumerOptions(group="billing", group_instance_id="billing-3f2a")
+    assert consumer_config(BOOTSTRAP, LogConfig(), static, "billing")["group.instance.id"] == (
+        "billing-3f2a"
+    )
+    dynamic = consumer_config(BOOTSTRAP, LogConfig(), ConsumerOptions(group="billing"), "g")
+    assert "group.instance.id" not in dynamic
+    with pytest.raises(ConsumerStateError, match="group_instance_id needs a group"):
+        ConsumerOptions(group_instance_id="orphan")
 
 
 def test_consumer_prefetches_again_before_a_poll_loop_drains_the_queue() -> None:

@@ -84,6 +84,7 @@ class EmbeddedConsumer:
                 group,
                 self._options.session_timeout_ms,
                 self._options.heartbeat_interval_ms,
+                self._options.group_instance_id,
             )
         self._membership.join(names)
         self._rules.subscribed = True

@@ -10,6 +10,13 @@ and a member never takes a partition from a live member — the owner gives it u
 next sync, after committing. So a rebalance completes within about two heartbeat intervals
 of a join or leave, and within the session timeout of a member that stopped heartbeating
 (``kill -9``).
+
+A *static* member (``group_instance_id``, Kafka's KIP-345) carries its instance id in its
+member id. One joining with the instance id of a member still listed (killed, not expired
+yet) replaces it in one transaction: it takes over that member's place in the join order and
+its claims, so it owns the same partitions at once and no other member's assignment moves;
+the old member, should it still run, finds itself replaced at its next sync and is fenced
+(``ConsumerStateError``) — its commits were refused from the moment its claims moved.
 """
 
 from __future__ import annotations
@@ -73,9 +80,15 @@ class GroupMembership:
         group: str,
         session_timeout_ms: int,
         heartbeat_interval_ms: int,
+        instance_id: str | None = None,
     ) -> None:
         self.group = group
-        self.member_id = f"member-{uuid.uuid4().hex[:12]}"
+        # A static member's id starts with its instance id, length-prefixed so that no instance
+        # id's prefix is another's.
+        self._static_prefix = (
+            None if instance_id is None else f"static:{len(instance_id)}:{instance_id}:"
+        )
+        self.member_id = f"{self._static_prefix or 'member-'}{uuid.uuid4().hex[:12]}"
         self._conn = conn
         self._heartbeat_conn = heartbeat_conn
         self._session_timeout_ms = session_timeout_ms
@@ -92,7 +105,10 @@ class GroupMembership:
     def join(self, topics: Sequence[str]) -> None:
         """Join (or change the subscription) and start heartbeating."""
         self._topics = frozenset(topics)
-        self._upsert_member(_now_ms())
+        if self._static_prefix is None:
+            self._upsert_member(_now_ms())
+        else:
+            self._join_static(_now_ms())
         if self._heartbeats is None:
             self._heartbeats = threading.Thread(
                 target=self._heartbeat_loop, name=f"{self.member_id}-heartbeat", daemon=True
@@ -201,6 +217,46 @@ class GroupMembership:
         self._owned = frozenset()
         self._heartbeat_conn.close()
 
+    def _join_static(self, now: int) -> None:
+        """Join, replacing any member listed with this instance id: its place in the join
+        order and its claims become this member's."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            replaced = self._same_instance()
+            self._upsert_member(now)
+            if replaced:
+                joined = min(joined_ms for _, joined_ms in replaced)
+                conn.execute(
+                    "UPDATE group_members SET joined_ms = ? WHERE group_id = ? AND member_id = ?",
+                    (joined, self.group, self.member_id),
+                )
+                for member, _ in replaced:
+                    conn.execute(
+                        "UPDATE group_claims SET member_id = ? WHERE group_id = ? "
+                        "AND member_id = ?",
+                        (self.member_id, self.group, member),
+                    )
+                    conn.execute(
+                        "DELETE FROM group_members WHERE group_id = ? AND member_id = ?",
+                        (self.group, member),
+                    )
+            conn.execute("COMMIT")
+        except BaseException:
+            rollback(conn)
+            raise
+
+    def _same_instance(self) -> list[tuple[str, int]]:
+        """The other members listed with this member's instance id, and when they joined."""
+        assert self._static_prefix is not None
+        prefix = self._static_prefix
+        rows = self._conn.execute(
+            "SELECT member_id, joined_ms FROM group_members WHERE group_id = ? "
+            "AND substr(member_id, 1, ?) = ? AND member_id <> ?",
+            (self.group, len(prefix), prefix, self.member_id),
+        ).fetchall()
+        return [(member, joined) for member, joined in rows]
+
     def _live_members(self, now: int) -> list[tuple[str, frozenset[str]]]:
         rows = self._conn.execute(
             "SELECT member_id, topics FROM group_members WHERE group_id = ? "
@@ -209,6 +265,11 @@ class GroupMembership:
         ).fetchall()
         members = [(member, frozenset(json.loads(topics))) for member, topics in rows]
         if not any(member == self.member_id for member, _ in members):
+            if self._static_prefix is not None and self._same_instance():
+                raise ConsumerStateError(
+                    f"this member of group '{self.group}' was fenced: another consumer joined "
+                    f"with its group instance id and took its partitions"
+                )
             # This member was expired (it stopped heartbeating for a while): join again.
             self._upsert_member(now)
             members.append((self.member_id, self._topics))

@@ -73,7 +73,13 @@ class EmbeddedLog:
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return frozenset({Capability.ON_DEMAND_CLEANING, Capability.TRANSACTIONS})
+        return frozenset(
+            {
+                Capability.ON_DEMAND_CLEANING,
+                Capability.TRANSACTIONS,
+                Capability.STATIC_MEMBERS_LEAVE,
+            }
+        )
 
     @translating
     def create_topic(self, spec: TopicSpec) -> TopicDescription:

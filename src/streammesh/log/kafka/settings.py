@@ -140,9 +140,11 @@ def consumer_config(
     records the caller has finished with (Kafka's at-least-once contract).
     """
     fetch_max = max(_DEFAULT_FETCH_MAX_BYTES, message_max_bytes(config))
+    static = {"group.instance.id": options.group_instance_id} if options.group_instance_id else {}
     return _with_overrides(
         {
             **client_config(bootstrap, config),
+            **static,
             "client.id": options.client_id,
             "group.id": group_id,
             "session.timeout.ms": options.session_timeout_ms,
