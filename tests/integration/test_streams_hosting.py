@@ -6,6 +6,7 @@ through REST; stopping it leaves no instance; starting it again resumes after it
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from streammesh.log import ConsumerOptions
+from streammesh.sdk import Mesh
 from tests.integration.api_v1_support import MESH_YAML, avro, descriptor, sources
 from tests.support.streammesh_server import StreammeshServer
+from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 
 TRADES = "execution.stocktrades"
 BIG = "execution.big_trades"
@@ -344,3 +348,71 @@ def test_a_grant_revoked_while_hosted_stops_the_application_until_granted_again(
                 _ok(api.post(f"/access/requests/{again['id']}/approve", json={}))
             _wait("the result once granted again", lambda: "t10" in output.read(), timeout=90)
             assert sorted(output.read()) == ["t0", "t1", "t10"]
+
+
+@pytest.mark.kafka
+def test_the_server_hosts_an_application_on_kafka_and_postgresql(
+    tmp_path: Path, kafka_bootstrap: str, migrated_postgres_url: str
+) -> None:
+    # The broker is shared by the session: a domain of this test's own.
+    domain = f"hk{uuid.uuid4().hex[:8]}"
+    trades, big = f"{domain}.stocktrades", f"{domain}.big_trades"
+    mesh = tmp_path / "mesh"
+    mesh.mkdir()
+    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    log_url = f"kafka://{kafka_bootstrap}"
+    with StreammeshServer(mesh, "--log", log_url, "--store", migrated_postgres_url) as running:
+        headers = {"Authorization": f"Bearer {running.admin_token}"}
+        with httpx.Client(base_url=f"{running.url}/api/v1", headers=headers, timeout=30) as api:
+            team = f"{domain}-team"
+            _ok(api.post("/domains", json={"name": domain}))
+            _ok(api.post("/teams", json={"name": team, "domain": domain, "email": "k@x.com"}))
+            account = {"name": f"{domain}-sa", "kind": "service-account", "team": team}
+            _ok(api.post("/principals", json=account))
+            product = descriptor(trades).replace("execution-team", team)
+            _ok(api.post("/apply", json=sources((product, avro()))))
+            request = {"product": trades, "application": f"{domain}-sa", "purpose": "tests"}
+            granted = _ok(api.post("/access/requests", json=request))
+            if granted["state"] != "approved":
+                _ok(api.post(f"/access/requests/{granted['id']}/approve", json={}))
+
+            sql = SQL.replace(BIG, big).replace(TRADES, trades)
+            body = {"name": "kafka-app", "sql": sql, "principal": f"{domain}-sa"}
+            deployed = _ok(api.post("/streams", json=body))
+            assert deployed["placement"] == "server"
+            _wait(
+                "an instance",
+                lambda: _ok(api.get("/streams/kafka-app"))["alive"] == 1,
+                timeout=90,
+            )
+            events = [
+                {"trade_id": f"k{n}", "symbol": "ACME", "price": price}
+                for n, price in enumerate([100.0, 600.0, 700.0, 5.0])
+            ]
+            _ok(api.post(f"/products/{trades}/events", json={"events": events}))
+            # Read on Kafka with the SDK (one consumer, not one group join per REST call).
+            options = ConsumerOptions(
+                session_timeout_ms=GROUP_SESSION_TIMEOUT_MS,
+                heartbeat_interval_ms=GROUP_HEARTBEAT_INTERVAL_MS,
+            )
+            with (
+                Mesh.open(mesh, log_url=log_url, store_url=migrated_postgres_url) as opened,
+                opened.consumer(big, f"{domain}-check", options=options) as consumer,
+            ):
+                received = consumer.take(2, timeout=60)
+                received += consumer.take(1, timeout=2)  # a third would be a mistake
+            assert sorted(event.value["TRADE_ID"] for event in received) == ["k1", "k2"]
+            status = _wait(
+                "the counters",
+                lambda: (found := _ok(api.get("/streams/kafka-app")))["records_in"] >= 4 and found,
+                timeout=60,
+            )
+            assert status["records_out"] == 2 and status["instances"][0]["error"] is None
+            _ok(api.post("/streams/kafka-app/stop"))
+            _wait("no instance", lambda: _ok(api.get("/streams/kafka-app"))["alive"] == 0)
+    # The record is in PostgreSQL, the results on Kafka.
+    from streammesh.store import open_store
+    from streammesh.streams.apps import AppStore
+
+    with open_store(migrated_postgres_url) as store:
+        assert AppStore(store).app("kafka-app").desired.value == "stopped"
