@@ -140,3 +140,10 @@ def test_a_kind_module_without_its_names_is_refused() -> None:
         )
     with pytest.raises(UnknownKind):
         kinds.kind("x")
+
+
+@pytest.mark.parametrize("name", sorted(kinds.BUILTIN))
+def test_every_built_in_kind_loads_with_its_four_names(name: str) -> None:
+    found = kinds.kind(name)
+    assert (found.name, found.origin) == (name, kinds.BUILTIN[name])
+    assert issubclass(found.config, BaseModel)
