@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 import streammesh
 from streammesh.audit import EventRelay
+from streammesh.connect import ConnectorManager, WorkerServices, start_connector_host
 from streammesh.identity import SERVER_REMEMBER_S
 from streammesh.log import LogError
 from streammesh.notify import start_notifier
@@ -106,6 +107,7 @@ class _MeshLifetime:
         self._slo_checker: Stoppable | None = None
         self._notifier: Stoppable | None = None
         self._stream_host: Stoppable | None = None
+        self._connector_host: Stoppable | None = None
 
     def open(self) -> ServerContext:
         self._settings.mesh.mkdir(parents=True, exist_ok=True)
@@ -131,9 +133,18 @@ class _MeshLifetime:
             self._stream_host = start_stream_host(
                 mesh.streams, mesh.store, mesh.log, mesh.registry, mesh.config.home
             )
+            # Connectors placed on the server, as the stream applications (stopped in close()).
+            services = WorkerServices(
+                mesh.plane, mesh.data, mesh.grants, mesh.log, mesh.registry, mesh.config.home
+            )
+            self._connector_host = start_connector_host(ConnectorManager(mesh.store), services)
 
     def close(self) -> None:
-        # Stream applications first: each finishes and commits its batch while the mesh is open.
+        # Connectors and stream applications first: each finishes and commits its batch
+        # while the mesh is open.
+        connectors, self._connector_host = self._connector_host, None
+        if connectors is not None:
+            connectors.stop()
         host, self._stream_host = self._stream_host, None
         if host is not None:
             host.stop()

@@ -22,6 +22,13 @@ from streammesh.connect.managed.errors import (
     SecretInClear,
     UnknownConnector,
 )
+from streammesh.connect.managed.hosting import (
+    ConnectorHost,
+    Next,
+    ProcessReport,
+    progress_document,
+    start_connector_host,
+)
 from streammesh.connect.managed.manager import ConnectorManager
 from streammesh.connect.managed.records import (
     Connector,
@@ -38,16 +45,21 @@ __all__ = [
     "Connector",
     "ConnectorConfigInvalid",
     "ConnectorExists",
+    "ConnectorHost",
     "ConnectorInstance",
     "ConnectorManagementError",
     "ConnectorManager",
     "ConnectorStatus",
     "ConnectorStore",
     "Desired",
+    "Next",
     "Placement",
+    "ProcessReport",
     "SecretInClear",
     "UnknownConnector",
     "check_credentials",
     "connect_config",
     "definition_from_config",
+    "progress_document",
+    "start_connector_host",
 ]

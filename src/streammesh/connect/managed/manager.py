@@ -165,6 +165,10 @@ class ConnectorManager:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def connectors(self) -> list[Connector]:
+        """Every connector's record, by name."""
+        return self._records.connectors()
+
     def names(self) -> list[str]:
         """Every connector's name, sorted."""
         return [item.name for item in self._records.connectors()]

@@ -209,9 +209,17 @@ class ConnectorStatus:
 
     @property
     def last_error(self) -> str | None:
-        """The last error a live instance reported (credentials redacted)."""
+        """The last error a live instance reported (credentials redacted), else why a
+        product's capture stopped (a refused schema change)."""
         errors = [item.error for item in self.instances if item.error]
-        return errors[-1] if errors else None
+        if errors:
+            return errors[-1]
+        for item in self.instances:
+            stopped = item.progress.get("stopped")
+            if isinstance(stopped, Mapping) and stopped:
+                product, reason = next(iter(stopped.items()))
+                return f"{product}: {reason}"
+        return None
 
     def connect_status(self) -> dict[str, Any]:
         """Kafka Connect's ``GET /connectors/{name}/status`` document, plus the mesh's own
