@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.integration.connect.conftest import drop_database_and_slots
 from tests.support.postgres import EmbeddedPostgres
 
 pytestmark = pytest.mark.slow
@@ -96,4 +97,5 @@ def test_every_committed_change_is_on_the_product_once_in_order_after_kill_9_rou
     assert last.returncode == 0 and last.stdout.split()[-1] == "done", f"seed {seed}: {last.stderr}"
     with sqlite3.connect(product) as events:
         seqs = [seq for (seq,) in events.execute("SELECT seq FROM events ORDER BY n")]
+    drop_database_and_slots(logical_postgres, url)
     assert seqs == list(range(1, CHANGES + 1)), f"seed {seed}"

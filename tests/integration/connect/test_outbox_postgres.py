@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from streammesh.connect.postgres.outbox import Config, OutboxSource, create
+from tests.integration.connect.conftest import drop_database_and_slots
 from tests.support.postgres import EmbeddedPostgres
 from tests.support.source_runner import SourceRunner
 
@@ -31,13 +32,7 @@ def database_url(logical_postgres: EmbeddedPostgres) -> Iterator[str]:
             "type varchar(255) NOT NULL, payload jsonb, headers jsonb, published_at timestamptz)"
         )
     yield url
-    with psycopg.connect(logical_postgres.dsn(), autocommit=True) as connection:
-        connection.execute(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-            "WHERE database = %s AND NOT active",
-            (url.rsplit("/", 1)[1],),
-        )
-    logical_postgres.drop_database(url)
+    drop_database_and_slots(logical_postgres, url)
 
 
 @pytest.fixture

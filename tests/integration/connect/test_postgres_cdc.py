@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from streammesh.connect.base import SourceRecord
 from streammesh.connect.postgres.cdc import Config, PostgresCdcSource, create
 from streammesh.connect.postgres.errors import SlotMissing, TableNotFound
+from tests.integration.connect.conftest import drop_database_and_slots
 from tests.support.postgres import EmbeddedPostgres
 from tests.support.source_runner import SourceRunner
 
@@ -35,13 +36,7 @@ def database_url(logical_postgres: EmbeddedPostgres) -> Iterator[str]:
             "amount numeric(10,2), placed date)"
         )
     yield url
-    with psycopg.connect(logical_postgres.dsn(), autocommit=True) as connection:
-        connection.execute(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-            "WHERE database = %s AND NOT active",
-            (url.rsplit("/", 1)[1],),
-        )
-    logical_postgres.drop_database(url)
+    drop_database_and_slots(logical_postgres, url)
 
 
 @pytest.fixture

@@ -224,7 +224,14 @@ class ChangeStream:
                 self._drop_slot()
             consistent_point, snapshot_name = self._create_slot(export=True)
             self._resume_lsn = self._start_lsn = consistent_point
-            self._snapshot_rows = self._read_snapshot(snapshot_name, consistent_point)
+            try:
+                rows = self._read_snapshot(snapshot_name, consistent_point)
+            except psycopg2.Error as exc:
+                raise PostgresSourceError(
+                    f"connector '{settings.connector}': reading the snapshot: {_reason(exc)}"
+                ) from None
+            # Wrapped once: the rows are read over several polls.
+            self._snapshot_rows = self._guarded(rows)
             return
         if not slot_exists:
             self._create_slot(export=False)
@@ -242,19 +249,22 @@ class ChangeStream:
             connection.autocommit = True
         return connection
 
-    def _query(self, statement: Any, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _raw_query(self, statement: Any, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._sql.cursor() as cursor:
             cursor.execute(statement, params)
             return list(cursor.fetchall()) if cursor.description else []
 
-    def execute(self, statement: Any, params: Sequence[Any] = ()) -> None:
-        """Run one statement on the stream's ordinary connection (autocommit)."""
+    def _query(self, statement: Any, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            self._query(statement, params)
+            return self._raw_query(statement, params)
         except psycopg2.Error as exc:
             raise PostgresSourceError(
                 f"connector '{self._settings.connector}': {_reason(exc)}"
             ) from None
+
+    def execute(self, statement: Any, params: Sequence[Any] = ()) -> None:
+        """Run one statement on the stream's ordinary connection (autocommit)."""
+        self._query(statement, params)
 
     def _check_tables(self) -> None:
         (level,) = self._query("SHOW wal_level")[0]
@@ -304,7 +314,7 @@ class ChangeStream:
         deadline = time.monotonic() + _SLOT_BUSY_WAIT_S
         while True:
             try:
-                self._query("SELECT pg_drop_replication_slot(%s)", (self._settings.slot,))
+                self._raw_query("SELECT pg_drop_replication_slot(%s)", (self._settings.slot,))
                 return
             except psycopg2.errors.ObjectInUse as exc:
                 if time.monotonic() > deadline:
@@ -439,6 +449,14 @@ class ChangeStream:
         self._snapshot_connection = None
         self._start_streaming()
         return out
+
+    def _guarded(self, rows: Iterator[Change]) -> Iterator[Change]:
+        try:
+            yield from rows
+        except psycopg2.Error as exc:
+            raise PostgresSourceError(
+                f"connector '{self._settings.connector}': reading the snapshot: {_reason(exc)}"
+            ) from None
 
     def _marker(self) -> Path | None:
         state = self._settings.state_dir
