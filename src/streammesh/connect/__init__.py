@@ -51,6 +51,7 @@ from streammesh.connect.managed import (
     ProcessReport,
     SecretInClear,
     UnknownConnector,
+    config_from_definition,
     start_connector_host,
 )
 from streammesh.connect.managed import Desired as ConnectorDesired
@@ -106,6 +107,7 @@ __all__ = [
     "WorkerProgress",
     "WorkerServices",
     "WorkerState",
+    "config_from_definition",
     "consumer_group",
     "dead_letter_topic",
     "kind",

@@ -26,6 +26,7 @@ from streammesh.dataplane import (
     UnreadableEvent,
 )
 from streammesh.sdk.client import MeshClient
+from streammesh.sdk.connectors import ConnectorsClient
 from streammesh.sdk.errors import (
     ArgumentOutOfRange,
     AuthenticationFailed,
@@ -44,6 +45,7 @@ __all__ = [
     "ArgumentOutOfRange",
     "AuthenticationFailed",
     "ClientClosed",
+    "ConnectorsClient",
     "DataPlaneError",
     "EventProblem",
     "InProcessMesh",

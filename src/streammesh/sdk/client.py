@@ -18,6 +18,7 @@ from streammesh.control import (
 from streammesh.products import Status
 from streammesh.sdk.access import AccessClient
 from streammesh.sdk.accounts import AccountsClient
+from streammesh.sdk.connectors import ConnectorsClient
 from streammesh.sdk.governance import GovernanceClient
 from streammesh.sdk.lineage import LineageClient
 from streammesh.sdk.monitoring import MonitoringClient
@@ -112,6 +113,12 @@ class MeshClient(Protocol):
     def streams(self) -> StreamsClient:
         """Stream applications: deploy one for the server to host, list, status, stop,
         start, reset, delete."""
+        ...
+
+    @property
+    def connectors(self) -> ConnectorsClient:
+        """Connectors: create one from its definition, list, status, config, pause, resume,
+        restart, delete."""
         ...
 
     @property

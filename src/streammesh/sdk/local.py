@@ -26,6 +26,7 @@ from streammesh.products import Status
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk.inprocess.access import InProcessAccess
 from streammesh.sdk.inprocess.accounts import InProcessAccounts
+from streammesh.sdk.inprocess.connectors import InProcessConnectors
 from streammesh.sdk.inprocess.governance import InProcessGovernance
 from streammesh.sdk.inprocess.lineage import InProcessLineage
 from streammesh.sdk.inprocess.monitoring import InProcessMonitoring
@@ -166,6 +167,12 @@ class InProcessMesh:
         """Pipelines over this mesh: their SQL, and prepared (planned and checked) as
         ``streammesh streams run`` prepares them."""
         return InProcessStreams(self._mesh, self.principal, actor=self.actor)
+
+    @property
+    def connectors(self) -> InProcessConnectors:
+        """The mesh's connectors: create, list, status, config, pause, resume, restart,
+        delete (changes audited as this mesh's actor)."""
+        return InProcessConnectors(self._mesh, actor=self.actor)
 
     # -- control plane -----------------------------------------------------------------------
 

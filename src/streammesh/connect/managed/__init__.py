@@ -12,6 +12,7 @@ from __future__ import annotations
 from streammesh.connect.managed.configs import (
     RESERVED_KEYS,
     check_credentials,
+    config_from_definition,
     connect_config,
     definition_from_config,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "SecretInClear",
     "UnknownConnector",
     "check_credentials",
+    "config_from_definition",
     "connect_config",
     "definition_from_config",
     "progress_document",

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import SecretStr
 
+from streammesh.bounded_yaml import load_yaml
 from streammesh.connect.kinds import ConnectorKind
 from streammesh.connect.managed.errors import ConnectorConfigInvalid, SecretInClear
 from streammesh.connect.managed.records import Connector, Placement
@@ -37,6 +38,7 @@ from streammesh.connect.managed.records import Connector, Placement
 __all__ = [
     "RESERVED_KEYS",
     "check_credentials",
+    "config_from_definition",
     "connect_config",
     "definition_from_config",
 ]
@@ -63,6 +65,38 @@ def connect_config(connector: Connector) -> dict[str, Any]:
     if isinstance(settings, Mapping):
         config.update({str(key): value for key, value in settings.items()})
     return config
+
+
+def config_from_definition(
+    text: str, *, placement: Placement | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The connector's name and Kafka Connect config of definition YAML ``text`` (for a client
+    sending a definition file to a server), ``${VAR}`` references as written. The server
+    validates it.
+
+    Raises:
+        ConnectorConfigInvalid: ``text`` is no mapping with a name.
+    """
+    try:
+        loaded = load_yaml(text)
+    except yaml.YAMLError as exc:
+        raise ConnectorConfigInvalid("", "", f"is not YAML: {exc}") from None
+    if not isinstance(loaded, Mapping) or not isinstance(loaded.get("name"), str):
+        raise ConnectorConfigInvalid("", "name", "is required: the definition's name")
+    name = str(loaded["name"])
+    config: dict[str, Any] = {
+        "connector.class": loaded.get("kind"),
+        "name": name,
+        "principal": loaded.get("principal"),
+    }
+    if loaded.get("products"):
+        config["topics"] = loaded["products"]
+    if placement is not None:
+        config["placement"] = placement.value
+    settings = loaded.get("config") or {}
+    if isinstance(settings, Mapping):
+        config.update({str(key): value for key, value in settings.items()})
+    return name, config
 
 
 def definition_from_config(name: str, config: Mapping[str, Any]) -> tuple[str, Placement | None]:

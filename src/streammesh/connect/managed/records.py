@@ -100,7 +100,26 @@ class Connector:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "paused_by": self.paused_by,
+            "definition": self.definition,
         }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Connector:
+        """The record :meth:`to_json` wrote (a client's copy of the server's)."""
+        return cls(
+            name=str(document["name"]),
+            kind=str(document["kind"]),
+            role=str(document["type"]),
+            principal=str(document["principal"]),
+            definition=str(document.get("definition") or ""),
+            placement=Placement(document["placement"]),
+            desired=Desired(document["desired"]),
+            generation=int(document["generation"]),
+            created_by=str(document["created_by"]),
+            created_at=datetime.fromisoformat(document["created_at"]),
+            updated_at=datetime.fromisoformat(document["updated_at"]),
+            paused_by=document.get("paused_by"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +173,23 @@ class ConnectorInstance:
             "progress": dict(self.progress),
             "error": self.error,
         }
+
+    @classmethod
+    def from_json(cls, connector: str, document: Mapping[str, Any]) -> ConnectorInstance:
+        """The instance :meth:`to_json` wrote."""
+        return cls(
+            connector=connector,
+            instance=str(document["instance"]),
+            host=str(document["host"]),
+            pid=int(document["pid"]),
+            placement=Placement(document["placement"]),
+            state=str(document["state"]),
+            started_at=datetime.fromisoformat(document["started_at"]),
+            heartbeat_at=datetime.fromisoformat(document["heartbeat_at"]),
+            interval_s=float(document["interval_s"]),
+            progress=dict(document.get("progress") or {}),
+            error=document.get("error"),
+        )
 
 
 _TASK_STATES = {"running": "RUNNING", "paused": "PAUSED", "failed": "FAILED"}
@@ -220,6 +256,15 @@ class ConnectorStatus:
                 product, reason = next(iter(stopped.items()))
                 return f"{product}: {reason}"
         return None
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> ConnectorStatus:
+        """The status :meth:`to_json` wrote (the ``streammesh`` object of a Connect status)."""
+        record = Connector.from_json(document)
+        instances = tuple(
+            ConnectorInstance.from_json(record.name, item) for item in document["instances"]
+        )
+        return cls(record, instances)
 
     def connect_status(self) -> dict[str, Any]:
         """Kafka Connect's ``GET /connectors/{name}/status`` document, plus the mesh's own

@@ -48,6 +48,7 @@ from streammesh.sdk.errors import MeshUnreachable, NotServedRemotely, RemoteRequ
 from streammesh.sdk.remote.access import RemoteAccess
 from streammesh.sdk.remote.accounts import RemoteAccounts
 from streammesh.sdk.remote.clients import RemoteConsumer, RemoteProducer
+from streammesh.sdk.remote.connectors import RemoteConnectors
 from streammesh.sdk.remote.governance import RemoteGovernance
 from streammesh.sdk.remote.lineage import RemoteLineage
 from streammesh.sdk.remote.monitoring import RemoteMonitoring
@@ -132,6 +133,39 @@ class RemoteMesh:
         error = build(refusal)
         error.args = (refusal.message,)
         raise error
+
+    def connect_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> tuple[int, Any]:
+        """Send one request to ``/connect<path>`` (Kafka Connect's shapes); its status and JSON
+        body (``None`` when empty), refusals included (see :mod:`.connectors`).
+
+        Raises:
+            MeshUnreachable: no answer.
+        """
+        content = None if body is None else json.dumps(body, default=json_default)
+        headers = dict(self._headers)
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        request = self._client.build_request(
+            method, f"{self.url}/connect{path}", params=params, content=content, headers=headers
+        )
+        if self._owned:
+            request.extensions["timeout"] = httpx.Timeout(self._timeout).as_dict()
+        try:
+            response = self._client.send(request)
+        except httpx.HTTPError as exc:
+            raise MeshUnreachable(self.url, str(exc) or type(exc).__name__) from None
+        try:
+            answer = response.json() if response.content else None
+        except ValueError:
+            answer = None
+        return response.status_code, answer
 
     # -- products ---------------------------------------------------------------------------------
 
@@ -263,6 +297,12 @@ class RemoteMesh:
             " 'streammesh streams run module:pipeline --name APP' on the mesh's host; a SQL"
             " script can be deployed to the server with mesh.streams.deploy(name, sql)",
         )
+
+    @property
+    def connectors(self) -> RemoteConnectors:
+        """The mesh's connectors over ``/connect``: create, list, status, config, pause,
+        resume, restart, delete."""
+        return RemoteConnectors(self)
 
     @property
     def notifications(self) -> RemoteNotifications:
