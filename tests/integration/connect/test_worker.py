@@ -11,6 +11,8 @@ contract), owned by ``sales-team``.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -277,3 +279,28 @@ def test_a_sink_lands_what_its_grant_shows_and_resumes_from_its_stored_offsets(
 
 def test_the_doubles_are_registered_kinds() -> None:
     assert {"test-counter", "test-landing"} <= set(kind_names())
+
+
+def test_a_worker_runs_in_a_thread_and_closes_from_another(mesh: MeshRuntime) -> None:
+    """As a server hosts connectors: run() in a thread, progress() and close() from another."""
+    request = mesh.access.request(
+        "sales.orders", OUTSIDER, purpose="lake", classified=True, caller=ADMIN
+    )
+    mesh.access.approve(request.id, caller=ADMIN)
+    produce(mesh, range(8))
+    definition = parse_definition(sink(OUTSIDER))
+    worker = mesh.connect.worker(definition, WorkerOptions(poll_timeout_s=0.05))
+    thread = threading.Thread(target=worker.run, args=(lambda: False,))
+    thread.start()
+    deadline = time.monotonic() + 30
+    while worker.progress().records_in < 8 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.close()  # flushes what it holds, though its interval (5 s) is not over
+    thread.join(10)
+    assert not thread.is_alive()
+    assert worker.progress().state == "stopped"
+    state = mesh.config.home / "connect" / "orders-landing" / "landed.json"
+    records = worker_doubles.landed(state)["records"]
+    assert sorted(record["key"] for record in records) == [f"o-{n}" for n in range(8)]
+    emails = {record["value"]["customer_email"] for record in records}
+    assert emails == {f"user{n}@example.com" for n in range(8)}  # a grant with classified fields
