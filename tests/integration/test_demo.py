@@ -17,7 +17,7 @@ import pytest
 
 from streammesh.access import AccessService, AccessState
 from streammesh.control.records import ApplicationRole
-from streammesh.demo import REFERENCE_APPS
+from streammesh.demo import LAKE, REFERENCE_APPS
 from streammesh.log.base import ConsumerOptions, OffsetReset
 from streammesh.products.descriptor import QualityTier, Status
 from streammesh.sdk import InProcessMesh, Mesh
@@ -147,6 +147,7 @@ def test_one_access_request_waits_for_the_orders_owners(mesh: InProcessMesh) -> 
     assert sorted((r.principal, r.reference) for r in approved) == sorted(
         [(app, ref) for app, refs in READERS.items() for ref in refs]
         + [(case.name, ref) for case in REFERENCE_APPS for ref, _ in case.reads]
+        + [(LAKE.name, LAKE.product)]
     )
 
 

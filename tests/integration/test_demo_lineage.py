@@ -9,7 +9,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from streammesh.demo import PRODUCTS, REFERENCE_APPS, Traffic, seed
+from streammesh.demo import LAKE, PRODUCTS, REFERENCE_APPS, Traffic, seed
 from streammesh.lineage import EdgeKind, MeshLineage, NodeKind, Origin, product_id
 from streammesh.products.descriptor import Status
 from streammesh.sdk import Mesh
@@ -60,9 +60,10 @@ def test_the_lineage_of_the_demo_is_the_applications_it_runs(tmp_path: Path) -> 
         records
     )
     applications = {node.name for node in graph.nodes.values() if node.kind is NodeKind.APPLICATION}
-    # The reference stream applications are deployed for a server to host; none runs here, so
-    # they are in the graph by their grants alone.
+    # The reference stream applications (and the Parquet sink) are for a server to host; none
+    # runs here, so they are in the graph by their grants alone.
     granted = {(case.name, ref) for case in REFERENCE_APPS for ref, _ in case.reads}
+    granted.add((LAKE.name, LAKE.product))  # the Parquet sink, run by a server too
     # Producers are registered by the demo's seeding on purpose (SDK producers do not register
     # themselves); each is the service account behind a running generator.
     assert applications == (

@@ -49,6 +49,7 @@ def _print_seeded(seeded: Seeded, mesh: Path) -> None:
     # The mesh named explicitly: the command works as printed from any directory.
     where = f"--mesh {shlex.quote(str(mesh))}"
     _print_stream_apps(seeded, where)
+    _print_lake(seeded)
     if request.state is AccessState.REQUESTED:
         typer.echo(
             f"Pending access request {request.id}: {request.principal} asks for "
@@ -77,6 +78,26 @@ def _print_stream_apps(seeded: Seeded, where: str) -> None:
         title = f"{case.title}: " if case is not None else ""
         state = "" if app.desired is Desired.RUNNING else f" ({app.desired.value})"
         typer.echo(f"  {app.name}{state}: {title}publishes {outputs}")
+
+
+def _print_lake(seeded: Seeded) -> None:
+    """The Parquet sink of page views: where its files land and the DuckDB query to run."""
+    from streammesh.connect import ConnectorDesired
+    from streammesh.demo import LAKE
+
+    if seeded.lake is None or seeded.lake_root is None:
+        return
+    state = "" if seeded.lake.desired is ConnectorDesired.RUNNING else " (paused)"
+    typer.echo(
+        f"Parquet sink {seeded.lake.name}{state} (placement server): lands {LAKE.product} "
+        f"under {seeded.lake_root}/ while the mesh is served, a file every "
+        f"{LAKE.roll_interval}; query it with DuckDB:"
+    )
+    query = LAKE.duckdb_query(seeded.lake_root)
+    # Double quotes read best around SQL's single quotes; shlex's quoting when they would not
+    # keep the text as it is (a mesh path with $, `, \\ or ").
+    quoted = f'"{query}"' if not set(query) & set('$`\\"!') else shlex.quote(query)
+    typer.echo(f"  duckdb -c {quoted}")
 
 
 def _print_token(access: AdminAccess, settings: ServerSettings) -> None:

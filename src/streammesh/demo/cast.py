@@ -4,6 +4,9 @@ read products, and who runs the reference stream applications."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from streammesh.demo.products import ORDERS, PAGEVIEWS_1, PAGEVIEWS_2, STOCKTRADES, USERS
 from streammesh.streams import UseCase, use_case
@@ -165,3 +168,55 @@ REFERENCE_APPS: tuple[ReferenceApp, ...] = (
     ),
 )
 """The three reference stream applications, deployed for the server to host."""
+
+
+@dataclass(frozen=True, slots=True)
+class LakeSink:
+    """The demo's Parquet sink: a connector run by the server (placement ``server``) as its
+    own service account ``name`` of ``team``, granted a read of ``product``.
+
+    Attributes:
+        roll_interval: How long after its first row a file is completed (a duration): short,
+            so a first file is there to query soon after the demo starts.
+    """
+
+    name: str
+    team: str
+    description: str
+    product: str
+    purpose: str
+    roll_interval: str = "30s"
+
+    def definition(self, root: Path) -> str:
+        """The connector's YAML definition, landing the files under ``root``."""
+        document = {
+            "name": self.name,
+            "kind": "parquet",
+            "principal": self.name,
+            "products": [self.product],
+            "config": {
+                "root": str(root),
+                "partitioning": "hourly",
+                "roll_interval": self.roll_interval,
+            },
+        }
+        return yaml.safe_dump(document, sort_keys=False, width=100)
+
+    def duckdb_query(self, root: Path) -> str:
+        """A SQL query DuckDB answers over the files under ``root``: views per hour."""
+        files = str(root / "**" / "*.parquet").replace("'", "''")
+        return (
+            "SELECT dt, hour, count(*) AS views, count(DISTINCT userid) AS members "
+            f"FROM read_parquet('{files}', hive_partitioning=true, union_by_name=true) "
+            "GROUP BY ALL ORDER BY ALL"
+        )
+
+
+LAKE = LakeSink(
+    "pageviews-lake",
+    "web-analytics",
+    "Lands page views as Parquet files (hourly folders) for SQL analytics, e.g. with DuckDB.",
+    PAGEVIEWS_2.reference,
+    "land page views as Parquet files for traffic analytics in SQL",
+)
+"""The Parquet sink of ``edge.pageviews.v2``, landing under ``<mesh>/lake/``."""

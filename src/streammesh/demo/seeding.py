@@ -4,8 +4,10 @@ The first run replays a short history: the products are published, the applicati
 access and registered as consumers, then ``edge.pageviews`` v2 is published and v1 deprecated in
 its favour (so the legacy dashboard already reading v1 keeps reading it). Last, the three
 reference stream applications (``streammesh.streams.USE_CASES``) get their grants and are
-deployed for the server to host. A later run applies the same descriptors again, which changes
-nothing, and skips what exists (a stream application stopped since stays stopped).
+deployed for the server to host, and the Parquet sink of page views (``LAKE``) is recorded
+with its service account and read grant, for the server to run. A later run applies the same
+descriptors again, which changes nothing, and skips what exists (a stream application stopped
+since stays stopped, the sink as it was left).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from streammesh.access import (
     AccessState,
     Caller,
 )
+from streammesh.connect import Connector, ConnectorManager, UnknownConnector
 from streammesh.control import ApplicationRole, ProductNotFound
-from streammesh.demo.cast import APPLICATIONS, DOMAINS, PENDING, REFERENCE_APPS, TEAMS
+from streammesh.demo.cast import APPLICATIONS, DOMAINS, LAKE, PENDING, REFERENCE_APPS, TEAMS
 from streammesh.demo.generators import now
 from streammesh.demo.products import (
     INITIAL,
@@ -39,6 +42,8 @@ from streammesh.streams import Placement, StreamApp, UnknownApplication
 
 SEEDER = "demo"
 """Who the audit log records for the demo's changes."""
+LAKE_FOLDER = "lake"
+"""Where, under the mesh directory, the demo's Parquet sink lands page views."""
 SUNSET_AFTER = timedelta(days=90)
 """How long ``edge.pageviews`` v1 stays after its deprecation: one quarter to move."""
 
@@ -55,12 +60,17 @@ class Seeded:
             revoked or expired).
         stream_apps: The reference stream applications as recorded (deployed by this run,
             or as an earlier run left them), in the order of ``REFERENCE_APPS``.
+        lake: The Parquet sink of page views as recorded (by this run, or as an earlier run
+            left it).
+        lake_root: The folder its files land in.
     """
 
     products: Path
     first_run: bool
     request: AccessRequest
     stream_apps: tuple[StreamApp, ...] = ()
+    lake: Connector | None = None
+    lake_root: Path | None = None
 
 
 def seed(mesh: InProcessMesh, directory: Path) -> Seeded:
@@ -96,7 +106,9 @@ def seed(mesh: InProcessMesh, directory: Path) -> Seeded:
             product.reference, product.producer, role=ApplicationRole.PRODUCER, principal=SEEDER
         )
     stream_apps = _deploy_use_cases(mesh, access, admin)
-    return Seeded(directory, first_run, _pending(access, admin), stream_apps)
+    lake_root = directory.parent / LAKE_FOLDER
+    lake = _record_lake(mesh, access, admin, lake_root)
+    return Seeded(directory, first_run, _pending(access, admin), stream_apps, lake, lake_root)
 
 
 def _service_accounts(access: AccessService) -> None:
@@ -104,6 +116,7 @@ def _service_accounts(access: AccessService) -> None:
     wanted += [(app.name, app.team, app.description) for app in APPLICATIONS]
     wanted.append((PENDING.application, PENDING.team, PENDING.description))
     wanted += [(app.name, app.team, app.use_case.description) for app in REFERENCE_APPS]
+    wanted.append((LAKE.name, LAKE.team, LAKE.description))
     for name, team, description in wanted:
         if access.accounts.find(name) is None:
             access.create_account(
@@ -173,6 +186,26 @@ def _deploy_use_cases(
             )
         )
     return tuple(recorded)
+
+
+def _record_lake(
+    mesh: InProcessMesh, access: AccessService, admin: Caller, root: Path
+) -> Connector:
+    """Grant the Parquet sink's service account a read of page views and record the
+    connector (placement ``server``) unless it is recorded already: a rerun keeps it as it
+    was left (paused, or its definition changed)."""
+    request = _ensure_request(access, LAKE.product, LAKE.name, LAKE.purpose, False)
+    if request.state is AccessState.REQUESTED:
+        access.approve(request.id, caller=admin, note="demo: approved by the owner")
+    manager = ConnectorManager(mesh.local.store)
+    try:
+        return manager.connector(LAKE.name)
+    except UnknownConnector:
+        pass
+    recorded, _ = manager.create(
+        LAKE.definition(root), actor=SEEDER, origin=f"demo connector {LAKE.name!r}"
+    )
+    return recorded
 
 
 def _ensure_request(
