@@ -385,6 +385,15 @@ class StreamApplication:
                 isolation_level=isolation,
                 session_timeout_ms=session,
                 heartbeat_interval_ms=heartbeat,
+                # Static membership: restarted with the same state dir (same instance id),
+                # the process takes its partitions back at once instead of after the session.
+                # Not where static members stay in the group after a clean stop (Kafka): their
+                # partitions would wait, and a reset would find the group still busy.
+                group_instance_id=(
+                    self._slot.id
+                    if Capability.STATIC_MEMBERS_LEAVE in self.log.capabilities
+                    else None
+                ),
             )
         )
         self._consumer = consumer
