@@ -11,6 +11,7 @@ import re
 import signal
 import struct
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -47,8 +48,10 @@ CREATE TABLE counts WITH (kafka_topic='click_counts') AS
 class _Running:
     """A ``streams run`` process and the lines it prints (read by a thread)."""
 
-    def __init__(self, home: Path, sql: Path, name: str) -> None:
-        command = [*STREAMMESH, "streams", "run", str(sql), "--name", name, "--mesh", str(home)]
+    def __init__(
+        self, home: Path, sql: Path, name: str, streammesh: list[str] = STREAMMESH
+    ) -> None:
+        command = [*streammesh, "streams", "run", str(sql), "--name", name, "--mesh", str(home)]
         self.process = subprocess.Popen(
             [*command, "--interval", "0.3"],
             stdout=subprocess.PIPE,
@@ -190,3 +193,48 @@ def test_two_processes_share_an_application_and_one_takes_over_after_a_kill(
         code, errors = survivor.finish(signal.SIGINT)
     assert code == 0, errors
     _assert_each_update_once(counts, total)
+
+
+LONG_SESSION_S = 30
+LONG_SESSION = [
+    sys.executable,
+    "-c",
+    f"""
+import sys
+from streammesh.streams.engine.application import StreamApplication
+StreamApplication.__init__.__kwdefaults__.update(session_timeout_ms={LONG_SESSION_S * 1000})
+from streammesh.cli.main import main
+sys.argv[0] = "streammesh"
+main()
+""",
+]
+"""``streammesh`` whose group sessions last 30 s: a restart that waited for the session of the
+process killed before it would take that long."""
+
+
+def test_a_killed_process_restarted_takes_its_partitions_back_at_once(tmp_path: Path) -> None:
+    home = tmp_path / "mesh"
+    sql = tmp_path / "counts.sql"
+    sql.write_text(COUNTS, encoding="utf-8")
+    name = f"counts-{uuid.uuid4().hex[:6]}"
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        runtime.log.create_topic(TopicSpec("clicks", partitions=PARTITIONS))
+        first = _Running(home, sql, name, LONG_SESSION)
+        first.started()
+        _produce(runtime, 0, 400)
+        _wait_for_counts(runtime, 400)
+        code, _ = first.finish(signal.SIGKILL)  # gone without leaving its group
+        assert code == -signal.SIGKILL
+
+        again = _Running(home, sql, name, LONG_SESSION)  # same mesh: the same instance id
+        try:
+            again.started()
+            restarted = time.monotonic()
+            _produce(runtime, 400, 400)
+            counts = _wait_for_counts(runtime, 800)
+            took = time.monotonic() - restarted
+        finally:
+            code, errors = again.finish(signal.SIGINT)
+    assert code == 0, errors
+    assert took < LONG_SESSION_S / 3, f"every partition counted {took:.1f} s after the restart"
+    _assert_each_update_once(counts, 800)
