@@ -312,6 +312,27 @@ def test_bad_sql_points_at_line_and_column_with_a_caret(home: Path, tmp_path: Pa
         assert lines[2].strip() == "^"
 
 
+def test_an_expression_error_points_at_its_column_with_a_caret(home: Path, tmp_path: Path) -> None:
+    sql = _sql(
+        tmp_path, "CREATE STREAM big AS SELECT symbol\nFROM execution.trades\n  WHERE prce > 5;"
+    )
+    result = _explain(home, sql)
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines() == [
+        f"error: {sql}: unknown column PRCE at line 3, column 9; did you mean PRICE?",
+        "  WHERE prce > 5;",
+        "        ^",
+    ]
+    typed = _sql(
+        tmp_path, "CREATE STREAM big AS SELECT symbol\nFROM execution.trades WHERE price > 'x';"
+    )
+    lines = _explain(home, typed).stderr.decode().splitlines()
+    assert lines[0] == (
+        f"error: {typed}: cannot compare PRICE (INTEGER) with 'x' (STRING) at line 2, column 29"
+    )
+    assert lines[2] == " " * 28 + "^"
+
+
 def test_run_writes_the_output_product_in_its_schema(home: Path, tmp_path: Path) -> None:
     _grant(home, "execution.trades")
     _produce(home, [100, 600, 700])

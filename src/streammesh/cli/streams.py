@@ -106,12 +106,26 @@ def _sql_errors(sql_file: Path) -> Iterator[None]:
     try:
         yield
     except StreamsError as exc:
-        excerpt = getattr(exc, "excerpt", "")
+        excerpt = getattr(exc, "excerpt", "") or _caret_under(exc, sql_file)
         if not excerpt:
             raise  # one line, printed by the CLI's main
         first, _, _ = str(exc).partition("\n")
         typer.echo(f"error: {sql_file}: {first}\n{excerpt}", err=True)
         raise typer.Exit(1) from None
+
+
+def _caret_under(exc: StreamsError, sql_file: Path) -> str:
+    """The script's line and a caret under an expression error's position (an unknown column,
+    a type error), as SQL errors show theirs; empty without a position or a file."""
+    position = getattr(exc, "position", None)
+    if position is None or not sql_file.is_file():
+        return ""
+    lines = sql_file.read_text(encoding="utf-8").splitlines()
+    if not 0 < position.line <= len(lines):
+        return ""
+    line = lines[position.line - 1]
+    prefix = "".join(c if c == "\t" else " " for c in line[: position.column - 1])
+    return f"{line}\n{prefix}^"
 
 
 @contextmanager
