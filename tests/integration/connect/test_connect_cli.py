@@ -197,3 +197,30 @@ def test_kill_9_loop_writes_every_position_exactly_once(tmp_path: Path, home: Pa
     assert numbers == list(range(1, total + 1)), f"seed {seed}, positions {positions}"
     moved = sum(b > a for a, b in zip([0, *positions], positions, strict=False))
     assert moved >= ROUNDS // 2, f"seed {seed}: positions after each round {positions}"
+
+
+def test_a_missing_right_stops_the_start_with_one_line_naming_it(
+    tmp_path: Path, home: Path
+) -> None:
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        schema = runtime.registry.schema(runtime.plane.product("sales.orders").schema_id).schema
+    definition = tmp_path / "counter.yaml"
+    definition.write_text(
+        json.dumps(
+            {
+                "name": "orders-counter",
+                "kind": "test-counter",
+                "principal": "nobody-sa",
+                "config": {"schemas": {"sales.orders": schema}},
+            }
+        )
+    )
+    result = run("connect", "run", str(definition), "--mesh", str(home))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(
+        "error: connector 'orders-counter' cannot run on product 'sales.orders': "
+        "'nobody-sa' may not write to 'sales.orders.v1'"
+    )
