@@ -539,3 +539,20 @@ def test_a_grant_revoked_while_running_stops_the_run_committing_nothing_more(
     with MeshRuntime.open(MeshConfig.load(home)) as runtime:
         # The new events wait, uncommitted, for a run with a grant.
         assert runtime.streams.status(name).lag == 2
+
+
+def test_sigterm_stops_the_run_cleanly_as_ctrl_c_does(home: Path, tmp_path: Path) -> None:
+    _grant(home, "execution.trades")
+    _produce(home, [600, 700, 100])
+    name = f"term-{uuid.uuid4().hex[:6]}"
+    running = _start(home, _sql(tmp_path, BIG_TRADES_TOPIC), name, "--interval", "0.3")
+    assert running.first_line().startswith(f"running {name}")
+    assert len(_output(home, "big_trades", 2, timeout=10)) == 2
+    running.process.send_signal(signal.SIGTERM)  # what kill, systemd and Kubernetes send
+    code = running.process.wait(timeout=15)
+    _, printed = running.stop()
+    assert code == 0, printed
+    assert f"stopped {name}: 3 events in, 2 out, committed." in printed
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        status = runtime.streams.status(name)
+        assert status.instances == () and status.lag == 0  # left at once, all committed

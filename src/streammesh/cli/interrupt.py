@@ -22,23 +22,30 @@ class GracefulInterrupt:
 
     Signal handlers can only be installed from the main thread; elsewhere (a command run from a
     worker thread) it changes nothing and Ctrl-C raises ``KeyboardInterrupt`` as usual.
+
+    Args:
+        signals: The signals that ask for the clean stop (default: SIGINT only); a long-running
+            service also passes SIGTERM, what ``kill``, systemd and Kubernetes send.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *signals: signal.Signals) -> None:
         self.requested = False
-        self._previous: Any = None
+        self._signals = signals or (signal.SIGINT,)
+        self._previous: dict[int, Any] = {}
         self._installed = False
 
     def __enter__(self) -> Self:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in self._signals:
+                self._previous[signum] = signal.signal(signum, self._handle)
             self._installed = True
         return self
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.requested = True
-        # The next Ctrl-C gets the handler that was there before: usually KeyboardInterrupt.
-        signal.signal(signal.SIGINT, self._previous)
+        # The next one gets the handler that was there before: usually KeyboardInterrupt for
+        # Ctrl-C, ending the process for SIGTERM.
+        signal.signal(signum, self._previous[signum])
 
     def __exit__(
         self,
@@ -47,5 +54,6 @@ class GracefulInterrupt:
         tb: TracebackType | None,
     ) -> None:
         if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
+            for signum, previous in self._previous.items():
+                signal.signal(signum, previous)
             self._installed = False

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -376,8 +377,9 @@ def run_command(
             beat = _Heartbeat(runtime.streams, name, period, prepared)
             guarantee = runner.applications[0].guarantee.replace("_", "-")
             count = len(prepared.queries)
-            # Caught before saying so: a Ctrl-C right after the line still stops cleanly.
-            with GracefulInterrupt() as interrupt:
+            # Caught before saying so: a Ctrl-C right after the line still stops cleanly. So
+            # does SIGTERM (kill, systemd, Kubernetes): the batch in hand is committed.
+            with GracefulInterrupt(signal.SIGINT, signal.SIGTERM) as interrupt:
                 typer.echo(
                     f"running {name} ({count} quer{'y' if count == 1 else 'ies'}, {guarantee}"
                     f"{f', as {principal}' if principal else ''}); press Ctrl-C to stop."
