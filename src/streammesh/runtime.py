@@ -177,7 +177,13 @@ class MeshRuntime:
             from streammesh.connect import ConnectService, WorkerServices
 
             services = WorkerServices(
-                self.plane, self.data, self.grants, self.log, self.registry, self.config.home
+                self.plane,
+                self.data,
+                self.grants,
+                self.log,
+                self.registry,
+                self.config.home,
+                self.lineage.runs,
             )
             service = self._built.setdefault("connect", ConnectService(services))
         return cast("ConnectService", service)

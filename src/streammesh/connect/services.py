@@ -6,12 +6,22 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from streammesh.access import AccessControl
 from streammesh.control import ControlPlane
 from streammesh.dataplane import DataPlane
+from streammesh.lineage import (
+    MESH_NAMESPACE,
+    OPENLINEAGE_PRODUCER,
+    DatasetRef,
+    JobRef,
+    OpenLineageRuns,
+    RunEvent,
+    RunState,
+)
 from streammesh.log import CleanupPolicy, EventLog, TopicNotFound, TopicSpec
 from streammesh.registry import SchemaRegistry
 
@@ -20,7 +30,9 @@ __all__ = [
     "consumer_group",
     "dead_letter_topic",
     "dead_letter_value",
+    "external_dataset",
     "offsets_topic",
+    "product_dataset",
     "transactional_id",
 ]
 
@@ -36,6 +48,9 @@ class WorkerServices:
         log: The event log.
         registry: The schema registry (a sink hands each record's schema text on).
         home: The mesh directory; a connector's state dir is ``<home>/connect/<name>``.
+        runs: Where the connector's datasets outside the mesh are recorded for lineage (as
+            OpenLineage runs: tables and files read, destinations written); ``None``: not
+            recorded.
     """
 
     plane: ControlPlane
@@ -44,6 +59,7 @@ class WorkerServices:
     log: EventLog
     registry: SchemaRegistry
     home: Path
+    runs: OpenLineageRuns | None = None
 
     def state_dir(self, name: str) -> Path:
         """The connector's own directory (created)."""
@@ -61,6 +77,40 @@ class WorkerServices:
             self.log.create_topic(
                 TopicSpec(name, partitions=1, cleanup_policy=policy, retention_ms=retention)
             )
+
+    def record_run(
+        self,
+        connector: str,
+        run_id: str,
+        inputs: tuple[DatasetRef, ...],
+        outputs: tuple[DatasetRef, ...],
+    ) -> None:
+        """Record for lineage that ``connector`` reads ``inputs`` and writes ``outputs`` (a
+        product is a dataset named by its topic; the graph maps it onto the product)."""
+        if self.runs is None:
+            return
+        self.runs.record(
+            RunEvent(
+                RunState.RUNNING,
+                datetime.now(UTC),
+                run_id,
+                JobRef(MESH_NAMESPACE, connector),
+                inputs,
+                outputs,
+                OPENLINEAGE_PRODUCER,
+            )
+        )
+
+
+def external_dataset(kind: str, name: str) -> DatasetRef:
+    """A dataset outside the mesh a connector of ``kind`` reads or writes (a table, a folder),
+    in the namespace ``connect:<kind>``."""
+    return DatasetRef(f"connect:{kind}", name)
+
+
+def product_dataset(topic: str) -> DatasetRef:
+    """A product's topic as a lineage dataset."""
+    return DatasetRef(MESH_NAMESPACE, topic)
 
 
 def offsets_topic(connector: str) -> str:

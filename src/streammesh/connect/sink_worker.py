@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -31,9 +32,12 @@ from streammesh.connect.services import (
     consumer_group,
     dead_letter_topic,
     dead_letter_value,
+    external_dataset,
+    product_dataset,
 )
 from streammesh.control import ApplicationRole, ControlError, ProductNotFound
 from streammesh.dataplane import ProductDecoder, UnreadableEvent
+from streammesh.errors import MeshError
 from streammesh.identity import Role
 from streammesh.log import (
     Consumer,
@@ -116,6 +120,13 @@ class SinkRunner:
             self._references[record.topic] = record.reference
             self._latest_schema[record.topic] = record.schema_id
         self._register()
+        with contextlib.suppress(MeshError):  # lineage must not stop the data
+            services.record_run(
+                name,
+                str(uuid.uuid4()),
+                tuple(product_dataset(topic) for topic in self._decoders),
+                (external_dataset(self.definition.kind.name, name),),
+            )
         services.ensure_topic(dead_letter_topic(name))
         self._letters = services.log.producer()
         context = ConnectorContext(name, services.state_dir(name), self._dead_letter)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -34,7 +35,9 @@ from streammesh.connect.services import (
     WorkerServices,
     dead_letter_topic,
     dead_letter_value,
+    external_dataset,
     offsets_topic,
+    product_dataset,
     transactional_id,
 )
 from streammesh.control import (
@@ -45,6 +48,7 @@ from streammesh.control import (
     ProductSource,
 )
 from streammesh.dataplane import DataPlaneError, InvalidEvent, InvalidKey, ProductEncoder
+from streammesh.errors import MeshError
 from streammesh.log import (
     ConsumerOptions,
     Header,
@@ -119,6 +123,9 @@ class SourceRunner:
         self._stopped_streams: dict[str, set[str]] = {}
         self._dead: list[_DeadLetter] = []
         self._alive_at = time.monotonic()
+        self._run_id = str(uuid.uuid4())
+        self._recorded: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        """The streams and product topics last recorded for lineage."""
         self.position: Position | None = None
         self.records_in = 0
         self.records_out = 0
@@ -332,6 +339,7 @@ class SourceRunner:
                     producer.abort_transaction()
             self._dead = dead + self._dead  # handed over by the task: not lost with the batch
             raise
+        self._record_lineage()
         self.records_in += len(records)
         self.records_out += written
         self.dead_letters += len(dead)
@@ -386,6 +394,22 @@ class SourceRunner:
             dead.append(_DeadLetter(record.stream, str(exc), raw, target.reference))
             return 0
         return 1
+
+    def _record_lineage(self) -> None:
+        """Record the tables or files read and the products written, when they changed."""
+        streams = frozenset(s for seen in self._streams.values() for s in seen if s)
+        topics = frozenset(target.topic for target in self._targets.values())
+        if (streams, topics) == self._recorded:
+            return
+        self._recorded = (streams, topics)
+        kind = self.definition.kind.name
+        with contextlib.suppress(MeshError):  # lineage must not stop the data
+            self._services.record_run(
+                self.definition.name,
+                self._run_id,
+                tuple(external_dataset(kind, stream) for stream in sorted(streams)),
+                tuple(product_dataset(topic) for topic in sorted(topics)),
+            )
 
     def _stay_alive(self) -> None:
         if time.monotonic() - self._alive_at < ALIVE_EVERY_S:

@@ -148,6 +148,14 @@ def test_a_source_writes_each_change_once_with_its_position_and_dead_letters(
     assert [(app.name, app.role) for app, _ in apps] == [
         ("orders-counter", ApplicationRole.PRODUCER)
     ]
+    # ... and reads the source's tables: dataset -> connector -> product in the graph.
+    edges = {(edge.source, edge.target, edge.kind.value) for edge in mesh.lineage.graph().edges}
+    assert (
+        "dataset:connect:test-counter/table-sales.orders",
+        "application:orders-counter",
+        "reads-from",
+    ) in edges
+    assert ("application:orders-counter", "product:sales.orders.v1", "produces") in edges
 
     # Restarted, it resumes after its last committed position: nothing twice.
     again = parse_definition(counter(total=80, batch=7))
@@ -275,6 +283,12 @@ def test_a_sink_lands_what_its_grant_shows_and_resumes_from_its_stored_offsets(
     assert committed == dict(ends)
     apps = mesh.plane.applications("sales.orders")
     assert ("orders-landing", ApplicationRole.CONSUMER) in [(a.name, a.role) for a, _ in apps]
+    edges = {(edge.source, edge.target, edge.kind.value) for edge in mesh.lineage.graph().edges}
+    assert (
+        "application:orders-landing",
+        "dataset:connect:test-landing/orders-landing",
+        "writes-to",
+    ) in edges
 
 
 def test_the_doubles_are_registered_kinds() -> None:
