@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from streammesh.cli.connect_manage import RunRegistration, register
 from streammesh.cli.interrupt import GracefulInterrupt
-from streammesh.cli.mesh_connection import command_target, open_mesh
+from streammesh.cli.mesh_connection import cli_actor, command_target, open_mesh
 from streammesh.cli.options import MeshOption, StoreOption
 from streammesh.cli.output import stdout_console
 from streammesh.config import mesh_home
@@ -80,6 +81,9 @@ def run_command(
 
     definition = read_definition(file)
     with _local_runtime(ctx, mesh, store) as runtime:
+        # Recorded as placement 'process': status, pause, resume and delete reach it.
+        every = 1.0 if sys.stdout.isatty() else interval
+        registration = RunRegistration(runtime, definition, actor=cli_actor(), interval_s=every)
         worker = runtime.connect.worker(definition)
         try:
             with GracefulInterrupt() as interrupt:
@@ -89,11 +93,22 @@ def run_command(
                     f"{definition.principal}); press Ctrl-C to stop."
                 )
                 sys.stdout.flush()
-                _run(worker, lambda: interrupt.requested, interval)
+                interrupted = lambda: interrupt.requested  # noqa: E731
+                while True:
+                    _run(
+                        worker,
+                        lambda: interrupt.requested or registration.interrupting,
+                        interval,
+                        registration.beat,
+                    )
+                    if registration.deleted or not registration.hold(interrupted):
+                        break
         finally:
             worker.close()
+            registration.leave()
         final = worker.progress()
-    typer.echo(f"stopped {definition.name}: {_numbers(final)}, committed.")
+    gone = " (the connector was deleted)" if registration.deleted else ""
+    typer.echo(f"stopped {definition.name}{gone}: {_numbers(final)}, committed.")
 
 
 @contextmanager
@@ -110,7 +125,12 @@ def _local_runtime(
         yield session.mesh.local
 
 
-def _run(worker: Worker, should_stop: Callable[[], bool], interval: float) -> None:
+def _run(
+    worker: Worker,
+    should_stop: Callable[[], bool],
+    interval: float,
+    beat: Callable[[WorkerProgress], None],
+) -> None:
     if sys.stdout.isatty():
         from rich.live import Live
 
@@ -118,6 +138,7 @@ def _run(worker: Worker, should_stop: Callable[[], bool], interval: float) -> No
 
             def show(progress: WorkerProgress) -> None:
                 live.update(_line(worker.definition, progress), refresh=True)
+                beat(progress)
 
             worker.run(should_stop, report=show, interval=1.0)
         return
@@ -125,6 +146,7 @@ def _run(worker: Worker, should_stop: Callable[[], bool], interval: float) -> No
     def plain(progress: WorkerProgress) -> None:
         typer.echo(_line(worker.definition, progress))
         sys.stdout.flush()
+        beat(progress)
 
     worker.run(should_stop, report=plain, interval=interval)
 
@@ -149,3 +171,6 @@ def _numbers(progress: WorkerProgress) -> str:
 def _position(position: object) -> str:
     text = json.dumps(position, default=str, sort_keys=True)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+register(app)  # create, list, status, pause, resume, restart, delete (connect_manage)

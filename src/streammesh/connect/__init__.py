@@ -52,6 +52,7 @@ from streammesh.connect.managed import (
     SecretInClear,
     UnknownConnector,
     config_from_definition,
+    progress_document,
     start_connector_host,
 )
 from streammesh.connect.managed import Desired as ConnectorDesired
@@ -114,6 +115,7 @@ __all__ = [
     "kind_names",
     "offsets_topic",
     "parse_definition",
+    "progress_document",
     "read_definition",
     "register_kind",
     "start_connector_host",

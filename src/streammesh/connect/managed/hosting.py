@@ -136,7 +136,7 @@ class ProcessReport:
         if self._generation is None:
             self._generation = record.generation
         if record.placement is not self.placement:
-            return Next.STOP if self.placement is Placement.SERVER else Next.RUN
+            return Next.STOP  # the other placement runs it now
         if record.generation != self._generation:
             self._generation = record.generation
             return Next.RESTART
