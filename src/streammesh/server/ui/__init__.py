@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from streammesh.server.ui import (
+    connectors,
     entry,
     explore,
     inbox,
@@ -38,6 +39,7 @@ for _part in (
     notifications.router,
     publish.router,
     stream_apps.router,
+    connectors.router,
     not_found.router,  # last: it answers every /ui path no page above takes
 ):
     router.include_router(_part)
