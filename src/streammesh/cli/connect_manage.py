@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -317,6 +317,8 @@ class RunRegistration:
             )
         self._next = ConnectorNext
         self.decision = ConnectorNext.RUN
+        self._progress: dict[str, Any] = {}
+        self._error: str | None = None
         self.report: ProcessReport | None = None
         try:
             manager.create(
@@ -341,9 +343,9 @@ class RunRegistration:
 
         if self.report is None:
             return
-        self.decision = self.report.beat(
-            progress.state, progress_document(progress), progress.last_error
-        )
+        self._progress = progress_document(progress)
+        self._error = progress.last_error
+        self.decision = self.report.beat(progress.state, self._progress, self._error)
 
     @property
     def interrupting(self) -> bool:
@@ -362,7 +364,7 @@ class RunRegistration:
             if interrupted():
                 break
             time.sleep(min(self.report.interval_s, 0.5))
-            self.decision = self.report.beat("paused")
+            self.decision = self.report.beat("paused", self._progress, self._error)
         return not interrupted() and self.decision is not self._next.STOP
 
     def leave(self) -> None:
