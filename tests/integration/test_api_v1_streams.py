@@ -211,6 +211,19 @@ def test_reset_while_an_instance_is_alive_is_409(served: Served) -> None:
     assert answer.status_code == 409
 
 
+def test_deploying_an_application_running_as_its_own_process_is_409(served: Served) -> None:
+    runtime = served.client.app.state.streammesh.runtime  # type: ignore[attr-defined]
+    runtime.streams.deploy("big-app", BIG, principal="big-sa", placement="process", actor="x")
+    answer = _deploy(served)
+    assert answer.status_code == 409
+    error = answer.json()["error"]
+    assert error["code"] == "stream-application-refused"
+    assert "runs as its own process (placement process)" in error["message"]
+    assert runtime.streams.application("big-app").placement.value == "process"
+    runtime.streams.stop("big-app", actor="x")
+    assert _deploy(served).status_code == 201  # stopped: it moves to the server
+
+
 def test_explain_plans_without_deploying(served: Served) -> None:
     answer = served.client.post(
         f"{API}/streams/explain",

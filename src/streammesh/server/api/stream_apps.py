@@ -63,7 +63,7 @@ def list_applications(request: Request, principal: Reader) -> list[dict[str, Any
     "/streams",
     response_model=AppStatusDocument,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(400, 403, 404),
+    responses=errors(400, 403, 404, 409),
 )
 def deploy(request: Request, body: DeployBody, principal: Changer, scope: Scope) -> dict[str, Any]:
     """Deploy a stream application that the server hosts (placement `server`), to run.
@@ -73,7 +73,8 @@ def deploy(request: Request, body: DeployBody, principal: Changer, scope: Scope)
     its output products derived and planned through governance (422 `plan-refused`), the
     service account's grants checked (403 `grant-missing`), every query compiled for the engine
     and its inputs found — and nothing is recorded unless all of that passes. Deploying a name
-    again replaces its script. The server starts it within a few seconds; its output products
+    again replaces its script; a name running as its own process (`streams run`) is 409
+    `stream-application-refused` until it is stopped. The server starts it within a few seconds; its output products
     are published then."""
     streams = _streams(request)
     check_application_name(body.name)

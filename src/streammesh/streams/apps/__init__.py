@@ -10,7 +10,8 @@ in the metadata store (:class:`AppStore`, both SQLite and PostgreSQL), what the 
     └── ApplicationError
         ├── UnknownApplication       no application of that name (the nearest one suggested)
         ├── ApplicationRunning       reset or delete refused: an instance is alive
-        └── InvalidApplicationName   a name that cannot name a group, topics and a lineage node
+        ├── InvalidApplicationName   a name that cannot name a group, topics and a lineage node
+        └── PlacementConflict        a running application deployed again elsewhere
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from streammesh.streams.apps.errors import (
     ApplicationError,
     ApplicationRunning,
     InvalidApplicationName,
+    PlacementConflict,
     UnknownApplication,
 )
 from streammesh.streams.apps.lifecycle import (
@@ -54,6 +56,7 @@ __all__ = [
     "InvalidApplicationName",
     "PartitionLag",
     "Placement",
+    "PlacementConflict",
     "QueryStatus",
     "StreamApp",
     "UnknownApplication",

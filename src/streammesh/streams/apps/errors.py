@@ -4,7 +4,8 @@ StreamsError
 └── ApplicationError
     ├── UnknownApplication       no application of that name (the nearest one suggested)
     ├── ApplicationRunning       reset refused: an instance is alive (stop it first)
-    └── InvalidApplicationName   a name that cannot name a group, topics and a lineage node
+    ├── InvalidApplicationName   a name that cannot name a group, topics and a lineage node
+    └── PlacementConflict        a running application deployed again with the other placement
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "ApplicationError",
     "ApplicationRunning",
     "InvalidApplicationName",
+    "PlacementConflict",
     "UnknownApplication",
 ]
 
@@ -79,3 +81,30 @@ class InvalidApplicationName(ApplicationError):
         self.name = name
         self.reason = reason
         super().__init__(f"invalid stream application name: {reason}")
+
+
+class PlacementConflict(ApplicationError):
+    """A running application recorded with one placement, deployed again with the other (e.g.
+    ``streams run --name X`` of an application the server hosts): refused, so that neither
+    takes the other over unnoticed. Stopped, it may move.
+
+    Attributes:
+        name: The application.
+        placement: Its recorded placement (``server`` or ``process``).
+        wanted: The placement asked for.
+    """
+
+    def __init__(self, name: str, placement: str, wanted: str) -> None:
+        self.name = name
+        self.placement = placement
+        self.wanted = wanted
+        where = (
+            "is deployed to the server (placement server)"
+            if placement == "server"
+            else "runs as its own process (placement process)"
+        )
+        instead = "run it as its own process" if wanted == "process" else "deploy it to the server"
+        super().__init__(
+            f"stream application '{name}' {where} and should be running; to {instead} "
+            f"instead, stop it first ('streammesh streams stop {name}'), or use another name"
+        )

@@ -37,7 +37,11 @@ from streammesh.log import (
 )
 from streammesh.products import check_segment
 from streammesh.serde import SchemaResolver
-from streammesh.streams.apps.errors import InvalidApplicationName
+from streammesh.streams.apps.errors import (
+    InvalidApplicationName,
+    PlacementConflict,
+    UnknownApplication,
+)
 from streammesh.streams.apps.records import (
     AppQuery,
     AppStatus,
@@ -141,8 +145,25 @@ class AppLifecycle:
         actor: str,
         resolver: SchemaResolver | None = None,
     ) -> StreamApp:
-        """Record the planned ``queries`` of ``sql`` as application ``name``, to run."""
+        """Record the planned ``queries`` of ``sql`` as application ``name``, to run.
+
+        Raises:
+            InvalidApplicationName: ``name`` cannot name an application.
+            PlacementConflict: ``name`` is recorded with the other placement and should be
+                running (stop it first to move it).
+        """
         check_application_name(name)
+        try:
+            existing: StreamApp | None = self._store.app(name)
+        except UnknownApplication:
+            existing = None
+        wanted = Placement(placement)
+        if (
+            existing is not None
+            and existing.placement is not wanted
+            and existing.desired is Desired.RUNNING
+        ):
+            raise PlacementConflict(name, existing.placement.value, wanted.value)
         return self._store.deploy(
             name,
             sql,

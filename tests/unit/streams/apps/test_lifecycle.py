@@ -20,6 +20,7 @@ from streammesh.streams import (
     Desired,
     InvalidApplicationName,
     Placement,
+    PlacementConflict,
     QueryProgress,
     StreamsError,
     StreamsRunner,
@@ -83,6 +84,25 @@ def test_deploying_again_replaces_the_script_and_keeps_creation(runtime: MeshRun
     assert again.desired is Desired.RUNNING and again.stopped_by is None
     assert (again.created_by, again.created_at) == (first.created_by, first.created_at)
     assert again.queries[0].changelogs  # the aggregation's store
+
+
+def test_a_running_application_is_not_taken_over_by_the_other_placement(
+    runtime: MeshRuntime,
+) -> None:
+    runtime.streams.deploy("hosted", FILTER, principal=None, placement="server", actor="ada")
+    with pytest.raises(PlacementConflict) as refused:  # what 'streams run --name hosted' does
+        runtime.streams.deploy("hosted", FILTER, principal=None, placement="process", actor="b")
+    assert str(refused.value) == (
+        "stream application 'hosted' is deployed to the server (placement server) and should "
+        "be running; to run it as its own process instead, stop it first ('streammesh streams "
+        "stop hosted'), or use another name"
+    )
+    assert runtime.streams.application("hosted").placement is Placement.SERVER
+    runtime.streams.stop("hosted", actor="ada")  # stopped, it may move
+    moved = runtime.streams.deploy("hosted", FILTER, principal=None, placement="process", actor="b")
+    assert (moved.placement, moved.desired) == (Placement.PROCESS, Desired.RUNNING)
+    with pytest.raises(PlacementConflict, match="runs as its own process"):
+        runtime.streams.deploy("hosted", FILTER, principal=None, placement="server", actor="c")
 
 
 def test_record_keeps_the_descriptor_file_given_with_the_script(runtime: MeshRuntime) -> None:
