@@ -74,8 +74,8 @@ def deploy(request: Request, body: DeployBody, principal: Changer, scope: Scope)
     service account's grants checked (403 `grant-missing`), every query compiled for the engine
     and its inputs found — and nothing is recorded unless all of that passes. Deploying a name
     again replaces its script; a name running as its own process (`streams run`) is 409
-    `stream-application-refused` until it is stopped. The server starts it within a few seconds; its output products
-    are published then."""
+    `stream-application-refused` until it is stopped. The server starts it within a few
+    seconds; its output products are published then."""
     streams = _streams(request)
     check_application_name(body.name)
     if body.principal is not None and AccountStore(_store(request)).find(body.principal) is None:
