@@ -17,6 +17,8 @@ set the lifecycle rules::
       request_limits: {registry: 1MiB, api: 1MiB, events: 16MiB}   # bodies (docs/rest-api.md)
     kafka:
       acls: true      # grants become ACL bindings on the cluster (docs/access.md)
+    connect:
+      allowed_paths: [/srv/lake]   # folders server-hosted connectors may use (docs/connectors.md)
 
 Explicit arguments (command-line options) win over the environment (``$STREAMMESH_LOG``,
 ``$STREAMMESH_STORE``), which wins over ``mesh.yaml``, which wins over the defaults.
@@ -74,6 +76,12 @@ class _Kafka(BaseModel):
     acls: bool = False
 
 
+class _Connect(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    allowed_paths: list[Path] = []
+    """Folders connectors hosted by the server may use besides the mesh directory."""
+
+
 class MetricsAccess(StrEnum):
     """Who may read the server's ``/metrics`` (``server.metrics`` in ``mesh.yaml``)."""
 
@@ -100,6 +108,7 @@ class _ConfigFile(BaseModel):
     consumers: _Consumers = _Consumers()
     server: _Server = _Server()
     kafka: _Kafka = _Kafka()
+    connect: _Connect = _Connect()
     notifications: dict[str, Any] | None = None
     """SMTP and delivery settings, validated by ``streammesh.notify`` (``load_notify_settings``)."""
 
@@ -123,6 +132,8 @@ class MeshConfig:
         metrics_access: Who may read the server's ``/metrics`` without a token.
         kafka_acls: Whether grants are kept as ACL bindings on the Kafka cluster
             (``kafka.acls``; a Kafka log only).
+        connect_paths: Folders connectors hosted by the server may use besides ``home``
+            (``connect.allowed_paths``; relative ones are inside ``home``).
     """
 
     home: Path
@@ -132,6 +143,13 @@ class MeshConfig:
     consumer_active_window: timedelta = timedelta(days=7)
     metrics_access: MetricsAccess = MetricsAccess.LOOPBACK
     kafka_acls: bool = False
+    connect_paths: tuple[Path, ...] = ()
+
+    @property
+    def connector_folders(self) -> tuple[Path, ...]:
+        """The folders connectors hosted by the server may use: the mesh directory, then
+        ``connect.allowed_paths``."""
+        return (self.home, *self.connect_paths)
 
     @property
     def embedded(self) -> bool:
@@ -166,6 +184,7 @@ class MeshConfig:
             consumer_active_window=file.consumers.active_window,
             metrics_access=file.server.metrics,
             kafka_acls=file.kafka.acls,
+            connect_paths=tuple(directory / path for path in file.connect.allowed_paths),
         )
 
 

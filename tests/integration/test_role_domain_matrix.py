@@ -214,7 +214,10 @@ def _request(world: World, product: str, application: str, *, classified: bool) 
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     mesh = tmp_path_factory.mktemp("matrix") / "mesh"
     mesh.mkdir()
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    # The connector rows name a folder outside the mesh: the operator allows it.
+    (mesh / "mesh.yaml").write_text(
+        MESH_YAML + "\nconnect:\n  allowed_paths: [/tmp/matrix-drops]\n", encoding="utf-8"
+    )
     settings = ServerSettings(mesh=mesh, host_streams=False)
     app = create_app(settings)
     with open_store(settings.resolved_store_url) as store:

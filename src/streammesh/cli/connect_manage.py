@@ -305,7 +305,7 @@ class RunRegistration:
         )
         from streammesh.identity import AccountNotFound
 
-        manager = ConnectorManager(runtime.store)
+        manager = ConnectorManager(runtime.store, allowed_paths=runtime.config.connector_folders)
         existing = manager.connectors()
         found = next((item for item in existing if item.name == definition.name), None)
         if found is not None and found.placement is ConnectorPlacement.SERVER:

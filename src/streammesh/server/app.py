@@ -137,7 +137,11 @@ class _MeshLifetime:
             services = WorkerServices(
                 mesh.plane, mesh.data, mesh.grants, mesh.log, mesh.registry, mesh.config.home
             )
-            self._connector_host = start_connector_host(ConnectorManager(mesh.store), services)
+            self._connector_host = start_connector_host(
+                ConnectorManager(mesh.store),
+                services,
+                allowed_paths=mesh.config.connect_paths,
+            )
 
     def close(self) -> None:
         # Connectors and stream applications first: each finishes and commits its batch

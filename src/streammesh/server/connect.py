@@ -90,7 +90,8 @@ Name = Annotated[str, Path(min_length=1, max_length=200, description="The connec
 
 def manager(request: Request) -> ConnectorManager:
     """The connectors of the server's mesh."""
-    return ConnectorManager(server_context(request).runtime.store)
+    runtime = server_context(request).runtime
+    return ConnectorManager(runtime.store, allowed_paths=runtime.config.connector_folders)
 
 
 def connect_info(connectors: ConnectorManager, record: Connector) -> dict[str, Any]:

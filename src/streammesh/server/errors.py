@@ -39,6 +39,7 @@ from streammesh.connect import (
     ConnectorConfigInvalid,
     ConnectorExists,
     DefinitionInvalid,
+    PathNotAllowed,
     SecretInClear,
     UnknownConnector,
 )
@@ -389,6 +390,7 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     ConnectorExists: ErrorCode(409, 409, "connector-exists"),
     ConnectorConfigInvalid: ErrorCode(422, 422, "invalid-connector-config"),
     SecretInClear: ErrorCode(422, 422, "credential-in-clear"),
+    PathNotAllowed: ErrorCode(422, 422, "path-not-allowed"),
     DefinitionInvalid: ErrorCode(422, 422, "invalid-connector-definition"),
     ConnectorAccountWithoutTeam: ErrorCode(403, 40308, "principal-required"),
     ConnectError: ErrorCode(422, 422, "invalid-connector"),

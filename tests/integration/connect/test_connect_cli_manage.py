@@ -99,7 +99,7 @@ def test_the_lifecycle_through_a_server(served: StreammeshServer, tmp_path: Path
     assert _status(served, "drops")["generation"] == 1
     assert "not restarted" in _ok(served, "restart", "drops", "--only-failed").stdout
 
-    taken = _remote(served, "create", str(_files(tmp_path)))
+    taken = _remote(served, "create", str(_files(tmp_path)), "--placement", "process")
     assert taken.exit_code == 1 and "Connector drops already exists" in taken.stderr
     assert "deleted drops" in _ok(served, "delete", "drops").stdout
     gone = _remote(served, "status", "drops")
@@ -164,7 +164,11 @@ def test_the_lifecycle_on_a_local_mesh(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.stdout + result.stderr
         return result
 
-    assert "placement server" in local("create", str(_files(tmp_path))).stdout
+    # Placed on the server: its folder must lie inside the mesh (connect.allowed_paths).
+    outside = invoke_cli("connect", "create", str(_files(tmp_path)), "--mesh", str(mesh))
+    assert outside.exit_code == 1
+    assert "config.folder" in outside.stderr and "is outside the folders" in outside.stderr
+    assert "placement server" in local("create", str(_files(mesh))).stdout
     assert [item["name"] for item in json.loads(local("list", "--json").stdout)] == ["drops"]
     local("pause", "drops")
     assert json.loads(local("status", "drops", "--json").stdout)["state"] == "PAUSED"

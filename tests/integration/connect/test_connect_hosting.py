@@ -98,7 +98,7 @@ def _status(served: Served, name: str) -> Any:
 def test_a_hosted_files_source_feeds_its_product_pauses_and_resumes(
     served: Served, tmp_path: Path
 ) -> None:
-    inbox = tmp_path / "inbox"
+    inbox = served.mesh / "inbox"  # server-hosted connectors use folders inside the mesh
     inbox.mkdir()
     _drop(inbox, "a.csv", [("t1", "ACME", 1.5), ("t2", "ACME", 2.5), ("t3", "INIT", 3.0)])
     config = {
@@ -168,3 +168,23 @@ def test_a_failing_connector_shows_its_redacted_error_and_is_retried(
     assert SECRET not in str(status)
     assert SECRET not in caplog.text
     assert "trades-poll" in caplog.text  # the failure was logged, without the password
+
+
+def test_the_host_does_not_run_a_recorded_connector_naming_a_path_outside_the_mesh(
+    served: Served,
+) -> None:
+    # Recorded without the check (as before the rule existed, or before mesh.yaml changed):
+    # the host checks again and fails it with the reason instead of reading /etc.
+    from streammesh.connect import ConnectorManager
+
+    definition = (
+        "name: snoop\nkind: files\nprincipal: trades-sa\n"
+        f"config: {{folder: /etc, product: {TRADES}, format: csv}}\n"
+    )
+    with open_store(ServerSettings(mesh=served.mesh).resolved_store_url) as store:
+        ConnectorManager(store).create(definition, actor="test")
+
+    _wait("the refusal", lambda: _status(served, "snoop")["connector"]["state"] == "FAILED")
+    trace = _status(served, "snoop")["tasks"][0]["trace"]
+    assert "config.folder '/etc' is outside the folders" in trace
+    assert _events(served) == 0

@@ -47,7 +47,10 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     monkeypatch.setenv("ORDERS_DB_URL", f"postgresql://orders:{SECRET}@db.example/orders")
     mesh = tmp_path / "mesh"
     mesh.mkdir()
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    # The drops folder lies outside the mesh: the operator lets server-hosted connectors use it.
+    (mesh / "mesh.yaml").write_text(
+        MESH_YAML + "\nconnect:\n  allowed_paths: [/tmp/drops]\n", encoding="utf-8"
+    )
     settings = ServerSettings(mesh=mesh, host_streams=False)
     app = create_app(settings)
     with open_store(settings.resolved_store_url) as store:
@@ -270,3 +273,34 @@ def test_credentials_are_never_answered(served: Served) -> None:
     for answer in answers:
         assert SECRET not in answer.text
     assert "${ORDERS_DB_URL}" in answers[2].text
+
+
+@pytest.mark.parametrize(
+    ("folder", "said"),
+    [
+        ("/etc", "'/etc' is outside the folders a connector hosted by the server may use"),
+        ("/tmp/drops/../../etc", "is outside the folders"),
+        ("drops", "'drops' is relative"),
+    ],
+)
+def test_a_server_hosted_connector_may_not_name_paths_outside_its_folders(
+    served: Served, folder: str, said: str
+) -> None:
+    config = {**DROPS, "folder": folder}
+    answer = served.client.post(
+        "/connect/connectors", headers=served.headers(), json={"name": "snoop", "config": config}
+    )
+    assert answer.status_code == 422, answer.text
+    assert said in answer.json()["message"]
+    assert "config.folder" in answer.json()["message"]
+    listed = served.client.get("/connect/connectors", headers=served.headers())
+    assert "snoop" not in listed.json()
+
+
+def test_a_process_placed_connector_is_not_confined(served: Served) -> None:
+    config = {**DROPS, "folder": "/var/drops", "placement": "process"}
+    answer = served.client.put(
+        "/connect/connectors/elsewhere/config", headers=served.headers(), json=config
+    )
+    assert answer.status_code == 201, answer.text
+

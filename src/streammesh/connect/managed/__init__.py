@@ -20,6 +20,7 @@ from streammesh.connect.managed.errors import (
     ConnectorConfigInvalid,
     ConnectorExists,
     ConnectorManagementError,
+    PathNotAllowed,
     SecretInClear,
     UnknownConnector,
 )
@@ -31,6 +32,7 @@ from streammesh.connect.managed.hosting import (
     start_connector_host,
 )
 from streammesh.connect.managed.manager import ConnectorManager
+from streammesh.connect.managed.paths import check_paths
 from streammesh.connect.managed.records import (
     Connector,
     ConnectorInstance,
@@ -54,11 +56,13 @@ __all__ = [
     "ConnectorStore",
     "Desired",
     "Next",
+    "PathNotAllowed",
     "Placement",
     "ProcessReport",
     "SecretInClear",
     "UnknownConnector",
     "check_credentials",
+    "check_paths",
     "config_from_definition",
     "connect_config",
     "definition_from_config",

@@ -5,13 +5,15 @@ ConnectError
     ├── UnknownConnector        no connector of that name (the nearest one suggested)
     ├── ConnectorExists         creating a name that is taken (POST /connect/connectors)
     ├── ConnectorConfigInvalid  a Connect-style config that is no connector definition
-    └── SecretInClear           a password written in a config instead of a ${VAR}
+    ├── SecretInClear           a password written in a config instead of a ${VAR}
+    └── PathNotAllowed          a server-placed connector naming a path outside its folders
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from streammesh.connect.errors import ConnectError
 
@@ -19,6 +21,7 @@ __all__ = [
     "ConnectorConfigInvalid",
     "ConnectorExists",
     "ConnectorManagementError",
+    "PathNotAllowed",
     "SecretInClear",
     "UnknownConnector",
 ]
@@ -100,4 +103,43 @@ class SecretInClear(ConnectorManagementError):
             "environment variable reference (url: ${ORDERS_DB_URL}, or "
             "postgresql://user:${ORDERS_DB_PASSWORD}@host/db) set where the connector runs — "
             "the mesh never stores, prints or returns credentials"
+        )
+
+
+class PathNotAllowed(ConnectorManagementError):
+    """A connector the server hosts names a file or folder outside the folders the server
+    lets connectors use (the mesh directory and ``connect.allowed_paths`` in ``mesh.yaml``).
+
+    Attributes:
+        name: The connector.
+        setting: The setting naming the path (``config.folder``).
+        path: The path as written.
+        allowed: The folders allowed.
+        relative: Whether the path is refused for being relative.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        setting: str,
+        path: str,
+        allowed: Sequence[Path],
+        *,
+        relative: bool = False,
+    ) -> None:
+        self.name = name
+        self.setting = setting
+        self.path = path
+        self.allowed = tuple(allowed)
+        self.relative = relative
+        folders = ", ".join(str(folder) for folder in self.allowed)
+        reason = (
+            "is relative; a connector hosted by the server needs an absolute path"
+            if relative
+            else "is outside the folders a connector hosted by the server may use"
+        )
+        super().__init__(
+            f"connector {name!r}: {setting} {path!r} {reason} ({folders}; the operator may "
+            "add folders as connect.allowed_paths in mesh.yaml, or run it with "
+            "`streammesh connect run`)"
         )

@@ -29,15 +29,17 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from streammesh.connect.definition import ConnectorDefinition
 from streammesh.connect.kinds import Role
 from streammesh.connect.managed.errors import UnknownConnector
 from streammesh.connect.managed.manager import ConnectorManager
+from streammesh.connect.managed.paths import check_paths
 from streammesh.connect.managed.records import Connector, Desired, Placement
 from streammesh.connect.progress import WorkerProgress, WorkerState
 from streammesh.connect.services import WorkerServices
@@ -172,6 +174,8 @@ class ConnectorHost:
         backoff_s: Seconds before the first restart of a failed run; doubled after each
             failure in a row, up to ``max_backoff_s``.
         max_backoff_s: The longest wait between two restarts.
+        allowed_paths: The folders a hosted connector may name besides the mesh directory
+            (``connect.allowed_paths``); one naming another path fails before it runs.
     """
 
     def __init__(
@@ -180,6 +184,7 @@ class ConnectorHost:
         services: WorkerServices,
         *,
         options: WorkerOptions | None = None,
+        allowed_paths: Sequence[Path] = (),
         poll_s: float = 2.0,
         heartbeat_s: float = 2.0,
         backoff_s: float = 1.0,
@@ -188,6 +193,7 @@ class ConnectorHost:
         self.manager = manager
         self.services = services
         self.options = options
+        self.allowed_paths = (services.home, *allowed_paths)
         self.timing = _Timing(poll_s, heartbeat_s, backoff_s, max_backoff_s)
         self._stopping = threading.Event()
         self._threads: dict[str, _ConnectorThread] = {}
@@ -305,6 +311,8 @@ class _ConnectorThread(threading.Thread):
         Raises:
             Exception: whatever stopped the run (recorded by the caller).
         """
+        # Checked again here: recorded before the rule, or mesh.yaml changed since.
+        check_paths(definition, self._owner.allowed_paths)
         worker = Worker(definition, self._owner.services, self._owner.options)
         decision = Next.RUN
         try:
@@ -360,8 +368,11 @@ def start_connector_host(
     services: WorkerServices,
     *,
     options: WorkerOptions | None = None,
+    allowed_paths: Sequence[Path] = (),
     **timing: float,
 ) -> ConnectorHost:
     """Start hosting the connectors placed on the server (see :class:`ConnectorHost`, whose
     keyword arguments ``timing`` are); ``stop()`` what it returns."""
-    return ConnectorHost(manager, services, options=options, **timing).start()
+    return ConnectorHost(
+        manager, services, options=options, allowed_paths=allowed_paths, **timing
+    ).start()

@@ -13,8 +13,9 @@ stop (deleted).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -26,6 +27,7 @@ from streammesh.connect.managed.configs import (
     connect_config,
     definition_from_config,
 )
+from streammesh.connect.managed.paths import check_paths
 from streammesh.connect.managed.records import (
     Connector,
     ConnectorStatus,
@@ -47,6 +49,9 @@ class ConnectorManager:
         environ: Where ``${VAR}`` references are looked up when a definition is validated
             (default: this process's environment, read at each call).
         clock: The current time (tests set it).
+        allowed_paths: The folders a connector placed on the server may name (see
+            :mod:`streammesh.connect.managed.paths`); ``None``: not checked here (the
+            server's host checks again before it runs one).
     """
 
     def __init__(
@@ -55,7 +60,9 @@ class ConnectorManager:
         *,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        allowed_paths: Sequence[Path] | None = None,
     ) -> None:
+        self._allowed_paths = None if allowed_paths is None else tuple(allowed_paths)
         self._store = store
         self._records = ConnectorStore(store)
         self._environ = environ
@@ -80,6 +87,7 @@ class ConnectorManager:
             SecretInClear: a password written in clear.
             AccountNotFound: its principal is no account of the mesh.
             ConnectorExists: the name is taken and ``replace`` is false.
+            PathNotAllowed: placed on the server, it names a path outside the allowed folders.
         """
         document = _document(text)
         settings = document.get("config")
@@ -90,6 +98,8 @@ class ConnectorManager:
         check_credentials(definition.name, settings, definition.kind)
         if AccountStore(self._store).find(definition.principal) is None:
             raise AccountNotFound(definition.principal)
+        if Placement(placement) is Placement.SERVER and self._allowed_paths is not None:
+            check_paths(definition, self._allowed_paths)
         return self._records.save(
             definition.name,
             kind=definition.kind.name,

@@ -17,7 +17,9 @@ class InProcessConnectors:
     """The connectors of ``runtime``'s mesh, changed as ``actor`` (audited)."""
 
     def __init__(self, runtime: MeshRuntime, *, actor: str) -> None:
-        self._manager = ConnectorManager(runtime.store)
+        self._manager = ConnectorManager(
+            runtime.store, allowed_paths=runtime.config.connector_folders
+        )
         self._actor = actor
 
     def create(
