@@ -135,7 +135,13 @@ class _MeshLifetime:
             )
             # Connectors placed on the server, as the stream applications (stopped in close()).
             services = WorkerServices(
-                mesh.plane, mesh.data, mesh.grants, mesh.log, mesh.registry, mesh.config.home
+                mesh.plane,
+                mesh.data,
+                mesh.grants,
+                mesh.log,
+                mesh.registry,
+                mesh.config.home,
+                mesh.lineage.runs,  # the tables and files hosted connectors read and write
             )
             self._connector_host = start_connector_host(
                 ConnectorManager(mesh.store),

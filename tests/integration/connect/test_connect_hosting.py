@@ -124,6 +124,13 @@ def test_a_hosted_files_source_feeds_its_product_pauses_and_resumes(
     [task] = running["tasks"]
     assert task["state"] == "RUNNING" and task["worker_id"] == running["connector"]["worker_id"]
     landed = _events(served)
+    # Lineage: the folder it reads -> the connector -> the product.
+    edges = {(e["source"], e["target"]) for e in _ok(served, "GET", f"{API}/lineage")["edges"]}
+    assert ("application:trades-files", f"product:{TRADES}.v1") in edges
+    assert any(
+        source.startswith("dataset:") and target == "application:trades-files"
+        for source, target in edges
+    ), edges
 
     _ok(served, "PUT", "/connect/connectors/trades-files/pause")
     _wait("the pause", lambda: _status(served, "trades-files")["tasks"] == [])
