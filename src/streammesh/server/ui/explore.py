@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from streammesh.catalog import Facet
+from streammesh.catalog import Facet, SearchResult
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render
 
 router = APIRouter(include_in_schema=False)
@@ -26,6 +26,8 @@ PAGE_SIZE = 20
 PAGER_SPAN = 2
 """Page links shown either side of the current page (plus the first and the last)."""
 SHOW_DEPRECATED = ("deprecated", "true")
+ANY_OF = frozenset(SHOWN_FACETS) - {Facet.TAGS}
+"""Facets where several chosen values mean any of them (tags mean every one of them)."""
 
 Filter = Annotated[list[str] | None, Query()]
 
@@ -52,20 +54,6 @@ def explore(
     for them), as in the CLI's and the API's default search; page links and facet links
     keep the query, the filters and that choice.
     """
-    tiers = [int(tier) for tier in sla_tier or [] if tier.isdigit()]
-    result = context.runtime.plane.catalog.search(
-        q,
-        domain=domain,
-        owner=owner,
-        tags=tags,
-        quality=quality,
-        sla_tier=tiers or None,
-        alignment=alignment,
-        status=status,
-        include_deprecated=deprecated,
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
-    )
     chosen = {
         Facet.DOMAIN: domain or [],
         Facet.OWNER: owner or [],
@@ -75,10 +63,35 @@ def explore(
         Facet.ALIGNMENT: alignment or [],
         Facet.STATUS: status or [],
     }
+    catalog = context.runtime.plane.catalog
+
+    def search(filters: Mapping[Facet, list[str]], limit: int, offset: int = 0) -> SearchResult:
+        tiers = [int(tier) for tier in filters[Facet.SLA_TIER] if tier.isdigit()]
+        return catalog.search(
+            q,
+            domain=filters[Facet.DOMAIN] or None,
+            owner=filters[Facet.OWNER] or None,
+            tags=filters[Facet.TAGS] or None,
+            quality=filters[Facet.QUALITY] or None,
+            sla_tier=tiers or None,
+            alignment=filters[Facet.ALIGNMENT] or None,
+            status=filters[Facet.STATUS] or None,
+            include_deprecated=deprecated,
+            limit=limit,
+            offset=offset,
+        )
+
+    result = search(chosen, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    counts = dict(result.facets)
+    # A facet whose values are alternatives (any of them) is counted without its own
+    # choice, so the values not chosen stay offered and a second one can be added.
+    for facet in ANY_OF:
+        if chosen[facet]:
+            counts[facet] = search({**chosen, facet: []}, 1).facets.get(facet, {})
     base = [("q", q)] if q else []
     base += [(facet.value, value) for facet, values in chosen.items() for value in values]
     shown = [*base, SHOW_DEPRECATED] if deprecated else base
-    facets = _facet_links(result.facets, chosen, shown)
+    facets = _facet_links(counts, chosen, shown)
     pages = max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render(
         request,

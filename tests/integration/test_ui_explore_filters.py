@@ -1,0 +1,53 @@
+"""Explore's filters as people expect them, in process (a ``TestClient`` signed in through
+the sign-in form): several values of one facet, the chosen filters as chips with "Clear all",
+and an empty result that offers a near match or dropping the filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from streammesh.identity import Role
+from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
+from tests.integration.test_ui_explore_and_not_found import _hits, _link, _sign_in
+
+PRODUCTS = ["execution.fills", "execution.orders", "marketing.clicks", "finance.ledger"]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    for running in serve(tmp_path_factory.mktemp("ui") / "mesh"):
+        admin = running.headers()
+        applied = running.client.post(
+            "/api/v1/apply",
+            headers=admin,
+            json=sources(*[(descriptor(name), avro()) for name in PRODUCTS]),
+        )
+        assert applied.status_code == 200, applied.text
+        _sign_in(running.client, running.tokens[Role.CONSUMER])
+        yield running
+
+
+def _facet(page: str, name: str) -> str:
+    found = re.search(rf'data-facet="{name}">(.*?)</section>', page, re.S)
+    assert found is not None, f"no facet {name} on the page"
+    return found.group(1)
+
+
+def test_several_values_of_one_facet_can_be_chosen(served: Served) -> None:
+    one = served.client.get("/ui/", params={"domain": "execution"})
+    assert sorted(_hits(one.text)) == ["execution.fills.v1", "execution.orders.v1"]
+    # The other domains stay offered, with the count each would add.
+    domains = _facet(one.text, "domain")
+    assert re.search(r'class="selected">execution <span class="count">2', domains)
+    assert re.search(r'class="">finance <span class="count">1', domains)
+
+    two = served.client.get(_link(one.text, r'finance <span class="count">1</span>'))
+    assert sorted(_hits(two.text)) == [
+        "execution.fills.v1",
+        "execution.orders.v1",
+        "finance.ledger.v1",
+    ]
+    assert len(re.findall(r'class="selected"', _facet(two.text, "domain"))) == 2
