@@ -36,6 +36,10 @@ def _facet(page: str, name: str) -> str:
     return found.group(1)
 
 
+def _chips(page: str) -> list[str]:
+    return re.findall(r'<a [^>]*class="chip"[^>]*><span class="chip-label">([^<]+)<', page)
+
+
 def test_several_values_of_one_facet_can_be_chosen(served: Served) -> None:
     one = served.client.get("/ui/", params={"domain": "execution"})
     assert sorted(_hits(one.text)) == ["execution.fills.v1", "execution.orders.v1"]
@@ -51,3 +55,20 @@ def test_several_values_of_one_facet_can_be_chosen(served: Served) -> None:
         "finance.ledger.v1",
     ]
     assert len(re.findall(r'class="selected"', _facet(two.text, "domain"))) == 2
+
+
+def test_chosen_filters_are_chips_with_clear_all(served: Served) -> None:
+    page = served.client.get(
+        "/ui/", params=[("q", "orders"), ("domain", "execution"), ("tags", "trading")]
+    )
+    assert _chips(page.text) == ["domain: execution", "tags: trading"]
+
+    # A chip removes its own filter only; the search text stays.
+    without_domain = _link(page.text, r'<span class="chip-label">domain: execution</span>.*?')
+    assert without_domain == "/ui/?q=orders&tags=trading"
+
+    cleared = served.client.get(_link(page.text, "Clear all"))
+    assert _chips(cleared.text) == []
+    assert 'value="orders"' in cleared.text
+    assert _hits(cleared.text) == ["execution.orders.v1"]
+    assert "Clear all" not in served.client.get("/ui/").text

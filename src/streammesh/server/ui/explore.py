@@ -107,6 +107,12 @@ def explore(
         deprecated=deprecated,
         deprecated_toggle=_toggle(shown, *SHOW_DEPRECATED),
         filters=[pair for pair in base if pair[0] != "q"],
+        chips=[
+            {"label": f"{name.replace('_', ' ')}: {value}", "query": _toggle(shown, name, value)}
+            for name, value in base
+            if name != "q"
+        ],
+        clear_all=[pair for pair in shown if pair[0] in ("q", SHOW_DEPRECATED[0])],
     )
 
 
