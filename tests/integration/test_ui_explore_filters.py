@@ -14,6 +14,7 @@ from tests.integration.api_v1_support import Served, avro, descriptor, serve, so
 from tests.integration.test_ui_explore_and_not_found import _hits, _link, _sign_in
 
 PRODUCTS = ["execution.fills", "execution.orders", "marketing.clicks", "finance.ledger"]
+OLD = "finance.payments"
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +24,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         applied = running.client.post(
             "/api/v1/apply",
             headers=admin,
-            json=sources(*[(descriptor(name), avro()) for name in PRODUCTS]),
+            json=sources(*[(descriptor(name), avro()) for name in [*PRODUCTS, OLD]]),
         )
         assert applied.status_code == 200, applied.text
+        deprecated = running.client.post(
+            f"/api/v1/products/{OLD}.v1/deprecate",
+            headers=admin,
+            json={"reason": "moved", "sunset": "2099-01-01"},
+        )
+        assert deprecated.status_code == 200, deprecated.text
         _sign_in(running.client, running.tokens[Role.CONSUMER])
         yield running
 
@@ -72,3 +79,27 @@ def test_chosen_filters_are_chips_with_clear_all(served: Served) -> None:
     assert 'value="orders"' in cleared.text
     assert _hits(cleared.text) == ["execution.orders.v1"]
     assert "Clear all" not in served.client.get("/ui/").text
+
+
+def test_an_empty_result_suggests_a_near_name(served: Served) -> None:
+    page = served.client.get("/ui/", params={"q": "ledgre"})
+    assert _hits(page.text) == []
+    assert "No product matches" in page.text
+    suggestion = served.client.get(_link(page.text, "ledger"))
+    assert _hits(suggestion.text) == ["finance.ledger.v1"]
+
+
+def test_an_empty_result_offers_to_drop_the_filters(served: Served) -> None:
+    page = served.client.get("/ui/", params={"q": "clicks", "domain": "finance"})
+    assert _hits(page.text) == []
+    assert "1 product version matches without the filters" in page.text
+    cleared = served.client.get(_link(page.text, "Clear the filters"))
+    assert _hits(cleared.text) == ["marketing.clicks.v1"]
+
+
+def test_an_empty_result_offers_the_deprecated_matches(served: Served) -> None:
+    page = served.client.get("/ui/", params={"q": "payments"})
+    assert _hits(page.text) == []
+    assert "1 deprecated product version matches" in page.text
+    shown = served.client.get(_link(page.text, "Show it"))
+    assert _hits(shown.text) == [f"{OLD}.v1"]

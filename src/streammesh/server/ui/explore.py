@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from streammesh.catalog import Facet, SearchResult
+from streammesh.catalog import Catalog, Facet, SearchResult
+from streammesh.products import Status
+from streammesh.server.context import ServerContext
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render
 
 router = APIRouter(include_in_schema=False)
@@ -26,6 +30,8 @@ PAGE_SIZE = 20
 PAGER_SPAN = 2
 """Page links shown either side of the current page (plus the first and the last)."""
 SHOW_DEPRECATED = ("deprecated", "true")
+NEAR_WORDS = 3
+"""Near names offered when a search finds nothing."""
 ANY_OF = frozenset(SHOWN_FACETS) - {Facet.TAGS}
 """Facets where several chosen values mean any of them (tags mean every one of them)."""
 
@@ -92,6 +98,21 @@ def explore(
     base += [(facet.value, value) for facet, values in chosen.items() for value in values]
     shown = [*base, SHOW_DEPRECATED] if deprecated else base
     facets = _facet_links(counts, chosen, shown)
+    clear_all = [pair for pair in shown if pair[0] in ("q", SHOW_DEPRECATED[0])]
+    empty: dict[str, Any] | None = None
+    if result.total == 0:
+        filtered = [pair for pair in shown if pair[0] != "q"]
+        empty = {
+            "suggestions": [
+                {"word": word, "query": [("q", word), *filtered]} for word in near_words(context, q)
+            ],
+            "without_filters": search({facet: [] for facet in chosen}, 1).total
+            if filters_of(base)
+            else 0,
+            "clear_all": clear_all,
+            "deprecated": 0 if deprecated else _deprecated_total(catalog, q, chosen),
+            "show_deprecated": [*base, SHOW_DEPRECATED],
+        }
     pages = max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render(
         request,
@@ -106,13 +127,13 @@ def explore(
         pager=pager(shown, page, pages),
         deprecated=deprecated,
         deprecated_toggle=_toggle(shown, *SHOW_DEPRECATED),
-        filters=[pair for pair in base if pair[0] != "q"],
+        filters=filters_of(base),
         chips=[
             {"label": f"{name.replace('_', ' ')}: {value}", "query": _toggle(shown, name, value)}
-            for name, value in base
-            if name != "q"
+            for name, value in filters_of(base)
         ],
-        clear_all=[pair for pair in shown if pair[0] in ("q", SHOW_DEPRECATED[0])],
+        clear_all=clear_all,
+        empty=empty,
     )
 
 
@@ -173,3 +194,40 @@ def _toggle(base: list[tuple[str, str]], name: str, value: str) -> list[tuple[st
     """The query with ``name=value`` added, or removed when it is there already."""
     pair = (name, value)
     return [item for item in base if item != pair] if pair in base else [*base, pair]
+
+
+def filters_of(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The facet filters of ``query``: every pair but the search text."""
+    return [pair for pair in query if pair[0] != "q"]
+
+
+def near_words(context: ServerContext, query: str) -> list[str]:
+    """Up to three product names, or parts of names, close to ``query`` (for a search that
+    found nothing): ``ledgre`` suggests ``ledger`` when ``finance.ledger`` exists."""
+    wanted = query.strip().lower()
+    if not wanted:
+        return []
+    words: set[str] = set()
+    for record in context.runtime.plane.products():
+        words.add(record.name.lower())
+        words.update(part for part in re.split(r"[._\-\s]+", record.name.lower()) if part)
+    words.discard(wanted)
+    return difflib.get_close_matches(wanted, sorted(words), n=NEAR_WORDS)
+
+
+def _deprecated_total(catalog: Catalog, query: str, chosen: Mapping[Facet, list[str]]) -> int:
+    """How many deprecated product versions the search would find if they were shown."""
+    if chosen[Facet.STATUS]:
+        return 0  # the status facet already decides which statuses are listed
+    tiers = [int(tier) for tier in chosen[Facet.SLA_TIER] if tier.isdigit()]
+    return catalog.search(
+        query,
+        domain=chosen[Facet.DOMAIN] or None,
+        owner=chosen[Facet.OWNER] or None,
+        tags=chosen[Facet.TAGS] or None,
+        quality=chosen[Facet.QUALITY] or None,
+        sla_tier=tiers or None,
+        alignment=chosen[Facet.ALIGNMENT] or None,
+        status=[Status.DEPRECATED.value],
+        limit=1,
+    ).total
