@@ -136,3 +136,14 @@ def test_the_favicon_is_served(served: Served) -> None:
     explore = served.client.get("/ui/")
     assert '<link rel="icon" type="image/svg+xml" href="/ui/static/favicon.svg">' in explore.text
     assert served.client.get("/ui/static/favicon.svg").content == icon.content
+
+
+def test_a_page_out_of_range_shows_the_nearest_page(served: Served) -> None:
+    last = served.client.get("/ui/", params={"q": "trades", "page": "2"})
+    stale = served.client.get("/ui/", params={"q": "trades", "page": "9"})
+    assert stale.status_code == 200
+    assert "Page 2 of 2" in stale.text and "No product matches" not in stale.text
+    assert _hits(stale.text) == _hits(last.text) != []
+
+    first = served.client.get("/ui/", params={"q": "trades", "page": "0"})
+    assert first.status_code == 200 and "Page 1 of 2" in first.text

@@ -27,6 +27,7 @@ SHOWN_FACETS = (
     Facet.STATUS,
 )
 PAGE_SIZE = 20
+MAX_PAGE = 10_000
 PAGER_SPAN = 2
 """Page links shown either side of the current page (plus the first and the last)."""
 SHOW_DEPRECATED = ("deprecated", "true")
@@ -52,7 +53,7 @@ def explore(
     alignment: Filter = None,
     status: Filter = None,
     deprecated: bool = False,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: int = 1,
 ) -> HTMLResponse:
     """Search results, each facet's values with counts as links that narrow the search.
 
@@ -87,7 +88,12 @@ def explore(
             offset=offset,
         )
 
+    # A page out of range (an old bookmark, products retired since) shows the nearest one.
+    page = min(max(page, 1), MAX_PAGE)
     result = search(chosen, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    if result.total and not result.hits:
+        page = (result.total + PAGE_SIZE - 1) // PAGE_SIZE
+        result = search(chosen, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     counts = dict(result.facets)
     # A facet whose values are alternatives (any of them) is counted without its own
     # choice, so the values not chosen stay offered and a second one can be added.
