@@ -123,3 +123,35 @@ def test_unknown_product_and_path_show_a_page_with_navigation(
     icon = page.request.get(f"{crowded.url}/favicon.ico")
     assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert problems == []
+
+
+def test_filters_show_as_chips_and_an_empty_search_offers_a_near_name(
+    crowded: StreammeshServer, browser: object
+) -> None:
+    assert crowded.admin_token is not None
+    page = sign_in(browser, crowded.url, crowded.admin_token)
+    problems = _watched(page)
+    expect = sync_api.expect
+    page.fill("input[name=q]", "trades0")
+    page.click("form.search button")
+    tags = page.locator("[data-facet=tags]")
+    tags.locator("a", has_text="trading").click()
+    tags.locator("a", has_text="equities").click()
+    chips = page.locator(".chips .chip-label")
+    expect(chips).to_have_text(["tags: trading", "tags: equities"])
+    shot(page, "12-explore-chips")
+
+    page.get_by_label("Remove the filter tags: trading").click()
+    expect(chips).to_have_text(["tags: equities"])
+    page.click(".chips a:text-is('Clear all')")
+    expect(chips).to_have_count(0)
+    expect(page.locator("input[name=q]")).to_have_value("trades0")
+    expect(page.locator(".hit > a")).to_have_count(10)
+
+    page.fill("input[name=q]", "trdaes05")
+    page.click("form.search button")
+    expect(page.locator("[data-testid=empty]")).to_contain_text("No product matches")
+    shot(page, "13-explore-empty")
+    page.locator("[data-testid=suggestion]", has_text="trades05").click()
+    expect(page.locator(".hit > a")).to_have_text(["execution.trades05.v1"])
+    assert problems == []
