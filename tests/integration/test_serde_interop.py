@@ -128,6 +128,15 @@ def test_json_written_by_streammesh_is_read_by_confluent(mesh: Mesh) -> None:
     assert JSONDeserializer(None, schema_registry_client=mesh.client)(data, CONTEXT) == JSON_TRADE
 
 
+def test_json_bytes_are_the_same_as_confluents(mesh: Mesh) -> None:
+    # confluent-kafka encodes with orjson when it is installed (compact, UTF-8, keys in the
+    # event's order; 1e-07 written as 1e-7): streammesh writes the very same bytes.
+    event = {"symbol": "ÄCME €", "price": 1e-07, "legs": [{"qty": 3}]}
+    confluent = JSONSerializer(TRADE_JSON, mesh.client)(event, CONTEXT)  # auto-registers
+    assert Serializer(mesh.resolver, SUBJECT).serialize(event) == confluent
+    assert confluent[5:] == '{"symbol":"ÄCME €","price":1e-7,"legs":[{"qty":3}]}'.encode()
+
+
 @pytest.mark.parametrize("message", ["execution.Trade", "execution.Quote"])
 def test_protobuf_round_trips_both_ways(mesh: Mesh, message: str) -> None:
     mesh.register(SchemaType.PROTOBUF, TRADE_PROTO)

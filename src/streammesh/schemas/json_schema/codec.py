@@ -1,20 +1,46 @@
-"""JSON payloads: compact UTF-8 JSON, validated on the way out and on the way in."""
+"""JSON payloads: compact UTF-8 JSON, validated on the way out and on the way in.
+
+The fast path: an event of plain JSON types that the schema's compiled (jsonschema-rs)
+validator accepts is encoded by orjson; a payload orjson decodes into something the compiled
+validator accepts is returned as is. Everything else takes the ``jsonschema`` + ``json`` way,
+which names the problem (field path, rule) as before. Both ways write the same JSON: compact
+separators, keys in the event's order, UTF-8 (no ``\\u`` escapes).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+import orjson
 
 from streammesh.schemas.errors import InvalidEvent, UndecodablePayload
 from streammesh.schemas.json_schema.schema import JsonSchema
-from streammesh.schemas.json_schema.validation import dotted_path, validate_event
+from streammesh.schemas.json_schema.validation import (
+    dotted_path,
+    explain_invalid,
+    is_plain_json,
+    validate_event,
+)
 
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# orjson reads an integer beyond 64 bits as a float; json keeps it an int. Such payloads
+# (19 digits or more in a row: -2**63 has 19; this also catches some strings) are decoded
+# by json.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
 def encode(schema: JsonSchema, event: object) -> bytes:
     """Validate ``event`` and encode it; ``InvalidEvent`` if either fails."""
-    validate_event(schema, event)
+    compiled = schema.compiled
+    if compiled is not None and is_plain_json(event) and compiled.is_valid(event):
+        try:
+            return orjson.dumps(event)
+        except orjson.JSONEncodeError:  # an int beyond 64 bits, a lone surrogate
+            pass
+    else:
+        explain_invalid(schema, event)
     try:
         return _encoder.encode(event).encode()
     except (TypeError, ValueError) as exc:
@@ -28,12 +54,22 @@ def decode(schema: JsonSchema, payload: bytes, reader: JsonSchema | None) -> Any
     Raises:
         UndecodablePayload: not UTF-8 JSON, or a document the schema does not accept.
     """
+    checker = reader or schema
+    compiled = checker.compiled
+    if compiled is not None and _LONG_DIGITS.search(payload) is None:
+        try:
+            event = orjson.loads(payload)
+        except orjson.JSONDecodeError:  # json decides, and explains (or accepts NaN, BOM...)
+            pass
+        else:
+            if compiled.is_valid(event):
+                return event
     try:
         event = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UndecodablePayload("JSON", f"not UTF-8 JSON: {exc}") from exc
     try:
-        validate_event(reader or schema, event)
+        validate_event(checker, event)
     except InvalidEvent as exc:
         raise UndecodablePayload("JSON", str(exc)) from exc
     return event

@@ -22,6 +22,7 @@ from referencing.exceptions import PointerToNowhere, Unresolvable
 from streammesh.schemas.base import ParsedSchema
 from streammesh.schemas.errors import InvalidSchema, UnresolvedReference
 from streammesh.schemas.json_schema.canonical import canonical_text, fingerprint
+from streammesh.schemas.json_schema.compiled import compile_validator, references_of
 from streammesh.schemas.json_schema.dialects import Dialect
 from streammesh.schemas.json_schema.nodes import Node
 from streammesh.schemas.json_schema.patterns import check_patterns
@@ -64,6 +65,7 @@ def parse_schema(text: str, references: Mapping[str, ParsedSchema] | None) -> Js
         registry=registry,
         base_uri=base_uri,
         validator=dialect.validator_class(sorted_document, registry=sorted_registry),
+        compiled=compile_validator(document, dialect, references_of(refs), base_uri),
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonschema_rs
 from jsonschema.protocols import Validator
 from referencing import Registry
 
@@ -21,7 +22,8 @@ class JsonSchema:
 
     ``document`` is the decoded text (declaration order kept, for ``fields()``); treat it
     as read-only. ``validator`` works on the key-sorted canonical form, so the first error
-    it reports does not depend on the text's key order.
+    it reports does not depend on the text's key order; ``compiled`` (jsonschema-rs) is
+    asked first and ``validator`` only explains what it refuses.
     Equality and hashing go by text and fingerprint.
     """
 
@@ -35,6 +37,9 @@ class JsonSchema:
     registry: Registry[Any] = field(compare=False, repr=False)
     base_uri: str = field(compare=False, repr=False)
     validator: Validator = field(compare=False, repr=False)
+    compiled: jsonschema_rs.Validator | None = field(default=None, compare=False, repr=False)
+    """The same schema compiled by jsonschema-rs: accepts valid events fast; ``validator``
+    explains the refusals (see :mod:`~streammesh.schemas.json_schema.compiled`)."""
 
     @property
     def schema_type(self) -> SchemaType:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -31,6 +31,38 @@ def validate_event(schema: JsonSchema, event: object) -> None:
 
     "First" is deterministic: the validator walks the key-sorted canonical document.
     """
+    compiled = schema.compiled
+    if compiled is not None and is_plain_json(event) and compiled.is_valid(event):
+        return
+    explain_invalid(schema, event)
+
+
+def is_plain_json(value: object) -> bool:
+    """Whether ``value`` is made of ``dict`` (``str`` keys), ``list``, ``str``, ``int``,
+    ``bool``, ``None`` and finite ``float`` only: exact types, no subclasses.
+
+    Only such events take the compiled validator's fast path: jsonschema-rs reads a tuple
+    as an array (``jsonschema`` does not), and encoders differ on everything else (orjson
+    writes ``NaN`` as ``null``, a ``UUID`` as a string); those go the ``jsonschema`` way.
+    """
+    kind = type(value)
+    if kind is dict:
+        for key, item in cast("dict[object, object]", value).items():
+            if type(key) is not str or not is_plain_json(item):
+                return False
+        return True
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return cast(float, value) - cast(float, value) == 0.0  # False for inf and nan
+    if kind is list:
+        return all(map(is_plain_json, cast("list[object]", value)))
+    return False
+
+
+def explain_invalid(schema: JsonSchema, event: object) -> None:
+    """Check ``event`` with the ``jsonschema`` validator; ``InvalidEvent`` for its first
+    problem, with the field path and the rule."""
     error = next(schema.validator.iter_errors(event), None)  # type: ignore[arg-type]
     if error is None:
         return
