@@ -325,6 +325,17 @@ def run_command(
             "heartbeats (on a terminal: 1).",
         ),
     ] = 5.0,
+    commit_interval: Annotated[
+        int,
+        typer.Option(
+            "--commit-interval",
+            min=0,
+            metavar="MS",
+            help="Milliseconds a transaction stays open across polls before it commits "
+            "(Kafka Streams' commit.interval.ms; also at 10,000 records and when the input "
+            "is idle). 0 commits every poll.",
+        ),
+    ] = 100,
     mesh: MeshOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -335,8 +346,9 @@ def run_command(
     missing grant refuses to start, naming it); the products its queries publish are applied
     through governance and their lineage recorded first. It heartbeats every interval and
     stops when 'streams stop APP' asks it to. Each query runs exactly once where the log has
-    transactions: stopping finishes and commits the batch in hand, and a new run resumes
-    after it (after 'streams reset APP', from the beginning).
+    transactions, committing every --commit-interval: stopping finishes and commits the
+    batches in hand, and a new run resumes after them (after 'streams reset APP', from the
+    beginning).
     """
     from streammesh.serde import RegistryResolver
     from streammesh.streams import StreamsRunner, prepare_source
@@ -359,6 +371,7 @@ def run_command(
             state_dir=runtime.config.home / "streams" / name,
             protections=prepared.protections,
             decryption=prepared.decryption,
+            commit_interval_ms=commit_interval,
         )
         with runner:
             runner.check_inputs()

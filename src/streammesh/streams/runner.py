@@ -22,6 +22,7 @@ from streammesh.log import ConsumerOptions, EventLog, LogError, TopicNotFound, T
 from streammesh.privacy import FieldProtection
 from streammesh.serde import SchemaResolver
 from streammesh.streams.engine import (
+    COMMIT_INTERVAL_MS,
     EngineError,
     PartitionMismatch,
     StreamApplication,
@@ -196,6 +197,8 @@ class StreamsRunner:
             record headers (``PreparedApplication.protections``).
         decryption: Per input topic, how a product's encrypted fields are read: decrypted
             or masked for the application (``PreparedApplication.decryption``).
+        commit_interval_ms: How long each query's transaction stays open across polls
+            before it commits (see :class:`StreamApplication`; 0: every poll).
 
     Raises:
         UnsupportedPlan: a query the engine does not run yet (e.g. a join), naming it;
@@ -214,6 +217,7 @@ class StreamsRunner:
         state_dir: Path | None = None,
         protections: Mapping[str, FieldProtection] | None = None,
         decryption: Mapping[str, InputDecryption] | None = None,
+        commit_interval_ms: int = COMMIT_INTERVAL_MS,
     ) -> None:
         self.log = log
         self.name = name
@@ -228,6 +232,7 @@ class StreamsRunner:
                 state_dir=state_dir,
                 protection=(protections or {}).get(query.plan.topic),
                 decryption=decryption,
+                commit_interval_ms=commit_interval_ms,
             )
             for query in queries
         ]
@@ -258,8 +263,14 @@ class StreamsRunner:
             self._last[application.name] = (now, totals[0], totals[1])
 
     def poll_round(self, timeout: float = 0.1) -> int:
-        """One batch of each query, each committed on its own; how many records were read."""
+        """One batch of each query, each in its own transaction (committed when its commit
+        interval has passed or its input is idle); how many records were read."""
         return sum(app.poll_once(timeout=timeout) for app in self.applications)
+
+    def commit(self) -> None:
+        """Commit every query's open transaction now."""
+        for application in self.applications:
+            application.commit()
 
     def run(
         self,
@@ -271,7 +282,9 @@ class StreamsRunner:
         """Start, then poll every query until ``stop()`` is true, calling ``report`` with the
         progress every ``interval`` seconds and once more at the end.
 
-        A batch being processed when ``stop`` turns true is finished and committed first.
+        A batch being processed when ``stop`` turns true is finished, and what is open is
+        committed before the last report (an error raised, ``report``'s included, leaves it
+        to ``close()``, which aborts it).
         """
         self.start()
         next_report = time.monotonic() + interval
@@ -280,6 +293,7 @@ class StreamsRunner:
             if report is not None and time.monotonic() >= next_report:
                 report(self.progress())
                 next_report = time.monotonic() + interval
+        self.commit()
         if report is not None:
             report(self.progress())
 
@@ -327,7 +341,8 @@ class StreamsRunner:
         return lag
 
     def close(self) -> None:
-        """Close every query (an open transaction is aborted: only commits count)."""
+        """Close every query (an open transaction is aborted: only commits count; ``run``
+        commits before it returns)."""
         try:
             for application in self.applications:
                 application.close()
@@ -339,8 +354,14 @@ class StreamsRunner:
     def __enter__(self) -> StreamsRunner:
         return self
 
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        """Leaving a ``with`` block normally commits what is open; with an exception (a
+        revoked grant included) it is aborted."""
+        try:
+            if exc_type is None:
+                self.commit()
+        finally:
+            self.close()
 
 
 def _inputs(application: StreamApplication) -> list[str]:

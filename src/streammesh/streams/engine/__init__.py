@@ -10,6 +10,7 @@ tables, and joins of two inputs (stream-stream, stream-table, table-table, forei
 from __future__ import annotations
 
 from streammesh.streams.engine.application import (
+    COMMIT_INTERVAL_MS,
     DEAD_LETTER_SUFFIX,
     DeadLetter,
     StreamApplication,
@@ -19,6 +20,7 @@ from streammesh.streams.engine.errors import EngineError, InvalidWindow, Unsuppo
 from streammesh.streams.engine.join_errors import JoinError, PartitionMismatch
 
 __all__ = [
+    "COMMIT_INTERVAL_MS",
     "DEAD_LETTER_SUFFIX",
     "DeadLetter",
     "EngineError",

@@ -9,9 +9,14 @@ record timestamp is the input row's ``ROWTIME`` (the record timestamp, or the so
 carried over. A stream ignores records without a value; over a table, a tombstone and a row
 the ``WHERE`` drops both become a tombstone of the output key (the row is gone downstream).
 
-Delivery: when the log offers transactions (:attr:`Capability.TRANSACTIONS`) each poll's
-output records, dead letters and input offsets are committed in one transaction and the
-input is read ``read_committed`` — exactly once. Otherwise outputs are flushed before the
+Delivery: when the log offers transactions (:attr:`Capability.TRANSACTIONS`) the output
+records, dead letters, state changelog records and input offsets of the batches read since
+the last commit are committed in one transaction and the input is read ``read_committed`` —
+exactly once. A transaction stays open across polls, as Kafka Streams' ``commit.interval.ms``
+keeps it: it commits once ``commit_interval_ms`` (100 ms) have passed or it holds
+:data:`COMMIT_MAX_RECORDS` records, when a poll finds the input idle, and on ``commit()``
+(``StreamsRunner`` calls it when it stops). A rebalance or an error aborts it and the input
+is read again from the last commit. Without transactions outputs are flushed before the
 offsets are committed — at least once: a crash between the two repeats some outputs.
 
 A record that cannot be processed (its bytes cannot be read in the source's formats, a
@@ -52,6 +57,7 @@ from streammesh.log import (
     Consumer,
     ConsumerOptions,
     EventLog,
+    GroupMetadata,
     Header,
     IsolationLevel,
     Producer,
@@ -105,6 +111,11 @@ SESSION_TIMEOUT_MS = 6_000
 """How long a process may go silent before the group moves its partitions to the others
 (a ``kill -9`` is noticed after it); the mesh's other long-lived consumers use the same."""
 HEARTBEAT_INTERVAL_MS = 500
+COMMIT_INTERVAL_MS = 100
+"""How long a transaction stays open across polls before it commits, by default: Kafka
+Streams' ``commit.interval.ms`` under exactly-once."""
+COMMIT_MAX_RECORDS = 10_000
+"""A transaction commits once it holds this many input records, however young."""
 
 
 @dataclass(slots=True)
@@ -143,6 +154,24 @@ class DeadLetter:
             "value": base64.b64encode(value).decode("ascii") if value is not None else None,
         }
         return json.dumps(document, sort_keys=True).encode("utf-8")
+
+
+@dataclass(slots=True)
+class _Transaction:
+    """The open transaction: what it read and processed since the last commit."""
+
+    membership: GroupMetadata | None
+    """The group membership its first batch was read under (exactly-once only)."""
+    assignment: frozenset[TopicPartition]
+    """The partitions owned when it began: any change is a rebalance."""
+    started: float
+    records: int = 0
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    """Per input partition, the offset after the last record processed (to commit)."""
+    firsts: dict[TopicPartition, int] = field(default_factory=dict)
+    """Per input partition, the first record it read."""
+    read: dict[TopicPartition, int] = field(default_factory=dict)
+    """Per input partition, the offset after the last record read (processed or waiting)."""
 
 
 @dataclass(slots=True)
@@ -211,6 +240,11 @@ class StreamApplication:
         decryption: Per input topic that is a data product, how its encrypted fields are
             read: decrypted or masked for the application, as the data plane's consumer
             shows them (a field that cannot be decrypted is a dead letter).
+        commit_interval_ms: How long a transaction stays open across polls before it
+            commits (Kafka Streams' ``commit.interval.ms``, 100 ms under exactly-once); it
+            also commits at :data:`COMMIT_MAX_RECORDS` records and when the input is idle.
+            0 commits every poll. Longer means fewer, larger transactions (faster) and
+            outputs that appear to ``read_committed`` readers later.
 
     Raises:
         UnsupportedPlan: a plan the engine does not run (a join of more than two inputs, a
@@ -238,6 +272,7 @@ class StreamApplication:
         session_timeout_ms: int = SESSION_TIMEOUT_MS,
         heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
         decryption: Mapping[str, InputDecryption] | None = None,
+        commit_interval_ms: int = COMMIT_INTERVAL_MS,
     ) -> None:
         if isinstance(query, Sink):
             query = PersistentQuery(name, query)
@@ -312,6 +347,9 @@ class StreamApplication:
         self._slot: InstanceSlot | None = None
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
+        self.commit_interval_s = max(commit_interval_ms, 0) / 1000
+        self._open: _Transaction | None = None
+        """The transaction open across polls, ``None`` between commits."""
 
     @property
     def instance(self) -> str | None:
@@ -491,70 +529,171 @@ class StreamApplication:
             self.log.create_topic(TopicSpec(topic, partitions=partitions, cleanup_policy=policy))
 
     def poll_once(self, timeout: float = 0.1, max_records: int = 2_000) -> int:
-        """Read, process and commit one batch of input records (what the log has ready, up to
-        ``max_records``, in one transaction); how many were read."""
+        """Read and process one batch of input records (what the log has ready, up to
+        ``max_records``); how many were processed.
+
+        The batch joins the open transaction (one is begun if none is open), which commits —
+        outputs, dead letters, state changelogs and input offsets together — once it holds
+        :data:`COMMIT_MAX_RECORDS` records or has been open ``commit_interval_ms``, or when a
+        poll finds nothing to process (the input is idle). A rebalance seen after the poll
+        (the assignment changed, or the consumer went back to the committed offsets) aborts
+        the open transaction and reads everything it held again; so does an error, which is
+        raised (a transaction the log refused is not: its records are read again).
+        """
         self.start()
         assert self._consumer is not None and self._producer is not None
         consumer, producer = self._consumer, self._producer
         records = consumer.poll(timeout=timeout, max_records=max_records)
-        # The membership the batch was read under: a client that rejoins in the background
-        # (librdkafka) while this process is stopped must not commit under a newer one.
-        membership = consumer.group_metadata() if self.exactly_once else None
+        open_ = self._open
+        if open_ is not None and self._moved(open_, consumer):
+            # The group rebalanced while the transaction was open: what it holds may belong
+            # to another process now, or be read again from the committed offsets. Nothing of
+            # it happened; every partition still owned is read again from its commit.
+            self._roll_back(records, aborted=False)
+            self._follow_assignment(consumer)
+            return 0
+        # The membership the transaction's first batch was read under: a client that rejoins
+        # in the background (librdkafka) while this process is stopped must not commit under
+        # a newer one.
+        membership = consumer.group_metadata() if self.exactly_once and open_ is None else None
         # The tasks follow the group's assignment before anything is processed; records of
         # a partition no longer assigned are left to its new owner.
         assigned = self._follow_assignment(consumer)
         records = _without_rewinds([r for r in records if (r.topic, r.partition) in assigned])
+        latest: dict[TopicPartition, int] = {}
+        earliest: dict[TopicPartition, int] = {}
+        for record in records:
+            lane = TopicPartition(record.topic, record.partition)
+            if lane not in latest:
+                earliest[lane] = record.offset
+            latest[lane] = record.offset + 1
+        if open_ is not None and any(
+            first < open_.read.get(lane, 0) for lane, first in earliest.items()
+        ):
+            # The consumer went back to the committed offsets within the poll (a partition
+            # revoked and assigned again): a rebalance, as above.
+            self._roll_back(records, aborted=False)
+            return 0
         if self.join is not None:
             # A join's records wait in per-partition buffers until they are next in time.
-            records = self._next_in_time(records, consumer)
+            polled, records = records, self._next_in_time(records, consumer)
+        else:
+            polled = records
         if not records:
+            self.commit()  # the input is idle: what is open commits now
             return 0
-        if self.exactly_once:
-            producer.begin_transaction()
+        if open_ is None:
+            if self.exactly_once:
+                producer.begin_transaction()
+            open_ = self._open = _Transaction(membership, consumer.assignment(), time.monotonic())
         try:
+            for lane, first in earliest.items():
+                open_.firsts.setdefault(lane, first)
+            open_.read.update(latest)
             for record in records:
                 self._process(record, producer)
-            offsets: dict[TopicPartition, int] = {}
-            for record in records:  # the records processed, not those still waiting
-                offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
-            # State changes go to the changelogs inside the same transaction as the outputs
-            # and the offsets; the local files commit only once that transaction has.
-            for state in self._states():
-                state.flush()
-            if self.exactly_once:
-                assert membership is not None
-                producer.send_offsets_to_transaction(offsets, membership)
-                producer.commit_transaction()
+            if self.join is None:
+                open_.offsets.update(latest)
             else:
-                producer.flush()
-                consumer.commit(offsets)
+                for record in records:  # the records processed, not those still waiting
+                    open_.offsets[TopicPartition(record.topic, record.partition)] = (
+                        record.offset + 1
+                    )
+            open_.records += len(records)
+            if (
+                open_.records >= COMMIT_MAX_RECORDS
+                or time.monotonic() - open_.started >= self.commit_interval_s
+            ):
+                self._commit_open(open_)
         except BaseException as exc:
-            if self.exactly_once:
-                if not isinstance(exc, TransactionAborted | ProducerFenced):
-                    producer.abort_transaction()  # (the log already ended those)
-                # Nothing of the batch happened: read it again from its first record (and
-                # the records waiting behind it from theirs).
-                firsts: dict[TopicPartition, int] = {}
-                waiting = [record for lane in self._waiting.values() for record in lane]
-                for record in [*records, *waiting]:
-                    partition = TopicPartition(record.topic, record.partition)
-                    firsts[partition] = min(firsts.get(partition, record.offset), record.offset)
-                self._waiting.clear()
-                owned = consumer.assignment()
-                for partition, offset in firsts.items():
-                    if partition in owned:
-                        consumer.seek(partition, offset)
-            for state in self._states():
-                state.abort()
+            aborted = isinstance(exc, TransactionAborted | ProducerFenced)
+            self._roll_back(polled, aborted=aborted)
             if isinstance(exc, TransactionAborted):
                 # The log refused the commit — e.g. a rebalance moved a partition of the
-                # batch to another process while this one was busy (a zombie): nothing of it
-                # happened. The next poll follows the new assignment and reads the rest again.
+                # transaction to another process while this one was busy (a zombie): nothing
+                # of it happened. The next poll follows the new assignment and reads the rest
+                # again.
                 return 0
             raise
-        for state in self._states():
-            state.commit()
         return len(records)
+
+    def commit(self) -> None:
+        """Commit the open transaction now: its outputs, dead letters, state changelogs and
+        input offsets (nothing to do when none is open). ``StreamsRunner.run`` calls it when
+        asked to stop, and so does leaving a ``with`` block without an exception;
+        ``close()`` aborts instead.
+
+        A transaction the log refuses (a rebalance gave its partitions to another process)
+        is dropped and its records read again; any other error aborts it, rewinds the input
+        to the last commit and is raised.
+        """
+        open_ = self._open
+        if open_ is None:
+            return
+        try:
+            self._commit_open(open_)
+        except BaseException as exc:
+            self._roll_back((), aborted=isinstance(exc, TransactionAborted | ProducerFenced))
+            if isinstance(exc, TransactionAborted):
+                return
+            raise
+
+    def _commit_open(self, open_: _Transaction) -> None:
+        """Flush the state changes and commit ``open_`` with its input offsets."""
+        assert self._consumer is not None and self._producer is not None
+        producer = self._producer
+        # State changes go to the changelogs inside the same transaction as the outputs and
+        # the offsets; the local files commit only once that transaction has.
+        states = self._states()
+        for state in states:
+            state.flush()
+        if self.exactly_once:
+            assert open_.membership is not None
+            producer.send_offsets_to_transaction(open_.offsets, open_.membership)
+            producer.commit_transaction()
+        else:
+            producer.flush()
+            self._consumer.commit(open_.offsets)
+        self._open = None
+        for state in states:
+            state.commit()
+
+    def _moved(self, open_: _Transaction, consumer: Consumer) -> bool:
+        """Whether the group rebalanced since ``open_`` began: the assignment changed, or a
+        partition's position went back before what the transaction read (an eager
+        rebalance gives a partition back at its committed offset)."""
+        if consumer.assignment() != open_.assignment:
+            return True
+        return any(consumer.position(lane) < read for lane, read in open_.read.items())
+
+    def _roll_back(self, polled: Sequence[Record], *, aborted: bool) -> None:
+        """Abort the open transaction (unless the log ``aborted`` it already) and take the
+        state stores back to their last commit; every partition still owned is read again
+        from the group's committed offset — the records of the transaction, ``polled`` and
+        a join's waiting records alike."""
+        assert self._consumer is not None and self._producer is not None
+        consumer = self._consumer
+        open_, self._open = self._open, None
+        if open_ is not None and self.exactly_once and not aborted:
+            self._producer.abort_transaction()
+        firsts = dict(open_.firsts) if open_ is not None else {}
+        waiting = [record for lane in self._waiting.values() for record in lane]
+        for record in (*polled, *waiting):
+            partition = TopicPartition(record.topic, record.partition)
+            firsts[partition] = min(firsts.get(partition, record.offset), record.offset)
+        self._waiting.clear()
+        owned = consumer.assignment()
+        lanes = [lane for lane in firsts if lane in owned]
+        if lanes:
+            # The group's commit, not this process's memory: another process may have
+            # committed past it while this one was stopped (a zombie taking its partitions
+            # back).
+            committed = consumer.committed(lanes)
+            for lane in lanes:
+                offset = committed.get(lane)
+                consumer.seek(lane, offset if offset is not None else firsts[lane])
+        for state in self._states():
+            state.abort()
 
     def _states(self) -> list[AggregateTask | JoinTask]:
         return [*self.aggregates.values(), *self.joins.values()]
@@ -986,8 +1125,9 @@ class StreamApplication:
 
     def close(self) -> None:
         """Leave the group (its other processes take the partitions over) and release the
-        producer (an open transaction is aborted), the state stores (what was not committed
-        is forgotten) and the instance id."""
+        producer (an open transaction is aborted: call ``commit()`` first to keep it), the
+        state stores (what was not committed is forgotten) and the instance id."""
+        self._open = None
         for partition in list(self.tasks):
             self._drop_task(partition)
         self.aggregates.clear()
@@ -1012,8 +1152,14 @@ class StreamApplication:
     def __enter__(self) -> StreamApplication:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        """Leaving a ``with`` block normally commits the open transaction, as a database
+        connection's does; leaving it with an exception aborts it."""
+        try:
+            if exc_type is None:
+                self.commit()
+        finally:
+            self.close()
 
 
 class _JoinSide:
