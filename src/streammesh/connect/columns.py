@@ -56,6 +56,7 @@ __all__ = [
     "Dialect",
     "avro_type",
     "field_schema",
+    "fit_schema",
     "postgres_type_name",
     "record_name",
     "record_schema",
@@ -344,6 +345,104 @@ def record_schema(
         schema["namespace"] = namespace
     schema["fields"] = [field_schema(column) for column in columns]
     return schema
+
+
+_INTERCHANGEABLE_LOGICAL = (
+    frozenset(("timestamp-millis", "timestamp-micros")),
+    frozenset(("time-millis", "time-micros")),
+)
+"""Logical types whose Python values are the same (a datetime, a time) at either precision."""
+
+
+def fit_schema(derived: Any, current: Any) -> Any:
+    """A schema derived from a table, fitted to the product's current Avro schema.
+
+    Where the two describe the same data, the product's own spelling is kept, so a source
+    writing into an existing product does not rename its record or turn its enums into
+    strings (which its compatibility rule would refuse):
+
+    * a record takes the product's name, namespace, doc and properties, and keeps the
+      product's field order (new columns follow, in table order); a field keeps its doc,
+      default and aliases when its type is kept;
+    * a string column (text, varchar, a PostgreSQL enum's text) where the product has an
+      enum becomes that enum (a value outside its symbols is refused per event, to the
+      dead letters);
+    * the same Avro type differing only in properties (``connect.type``) or in a logical
+      type whose values are the same (timestamp-millis/-micros, time-millis/-micros, a
+      uuid string into a plain string) takes the product's;
+    * unions of the same branches fit branch by branch.
+
+    Everything else stays as derived, for the product's compatibility rule to judge.
+
+    Args:
+        derived: The schema the source derived (parsed JSON).
+        current: The product's current value schema (parsed JSON).
+
+    Returns:
+        The fitted schema; equal to ``current`` when the table holds what the product does.
+    """
+    if isinstance(derived, list) and isinstance(current, list):
+        if len(derived) != len(current):
+            return derived
+        return [fit_schema(mine, theirs) for mine, theirs in zip(derived, current, strict=True)]
+    mine, theirs = _type_name(derived), _type_name(current)
+    if mine == "record" and theirs == "record":
+        return _fit_record(derived, current)
+    if mine == "string" and theirs == "enum" and _logical(derived) in (None, "uuid"):
+        return current
+    if mine is None or mine != theirs or mine in ("record", "enum", "fixed", "array", "map"):
+        if mine == theirs == "array":
+            fitted = fit_schema(derived["items"], current["items"])
+            return {**derived, "items": fitted} if fitted != current["items"] else current
+        return derived
+    if isinstance(derived, str) and not isinstance(current, dict):
+        return current  # a named-type reference, or the same primitive
+    d_logical, c_logical = _logical(derived), _logical(current)
+    same = d_logical == c_logical or any(
+        {d_logical, c_logical} <= group for group in _INTERCHANGEABLE_LOGICAL
+    )
+    if same or (c_logical is None and d_logical == "uuid"):
+        if d_logical == "decimal" and derived != current:
+            return derived  # precision and scale matter to the values
+        return current
+    return derived
+
+
+def _type_name(schema: Any) -> str | None:
+    if isinstance(schema, str):
+        return schema
+    if isinstance(schema, dict) and isinstance(schema.get("type"), str):
+        return str(schema["type"])
+    return None
+
+
+def _logical(schema: Any) -> str | None:
+    return schema.get("logicalType") if isinstance(schema, dict) else None
+
+
+def _fit_record(derived: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    theirs = {
+        field["name"]: field
+        for field in current.get("fields", [])
+        if isinstance(field, dict) and "name" in field
+    }
+    fitted: dict[str, dict[str, Any]] = {}
+    for field in derived.get("fields", []):
+        known = theirs.get(field["name"])
+        if known is None:
+            fitted[field["name"]] = field
+            continue
+        field_type = fit_schema(field["type"], known["type"])
+        if field_type == known["type"]:
+            fitted[field["name"]] = known
+        else:
+            kept = {name: known[name] for name in ("doc", "aliases") if name in known}
+            fitted[field["name"]] = {**field, **kept, "type": field_type}
+    ordered = [fitted.pop(name) for name in theirs if name in fitted]
+    return {
+        **{name: value for name, value in current.items() if name != "fields"},
+        "fields": ordered + list(fitted.values()),
+    }
 
 
 def to_avro_value(value: Any, column: Column) -> Any:

@@ -28,6 +28,7 @@ from typing import Any, cast
 
 from streammesh.access import AccessDenied
 from streammesh.connect.base import ConnectorContext, Position, SourceRecord, SourceTask
+from streammesh.connect.columns import fit_schema
 from streammesh.connect.definition import ConnectorDefinition
 from streammesh.connect.errors import ConnectError, ConnectorRefused, PrincipalNotAllowed
 from streammesh.connect.progress import WorkerProgress, WorkerState
@@ -63,6 +64,7 @@ from streammesh.log import (
 )
 from streammesh.products import EventKind
 from streammesh.registry import RegistryError
+from streammesh.schemas import SchemaType
 
 __all__ = ["PositionUnreadable", "SourceRunner"]
 
@@ -252,7 +254,7 @@ class SourceRunner:
                     raise
                 self._stop(product, exc.reason)
                 continue
-            refusal = self._apply_schema(target, text)
+            refusal = self._apply_schema(target, self._fitted(target, text))
             if refusal is not None:
                 self._stop(product, refusal)
                 continue
@@ -260,6 +262,22 @@ class SourceRunner:
             target.encoder = self._services.data.encoder(
                 target.reference, principal=self.definition.principal
             )
+
+    def _fitted(self, target: _Target, text: str) -> str:
+        """``text`` fitted to the product's current Avro schema (:func:`fit_schema`: its
+        record name, enums and docs kept where the source holds the same data)."""
+        try:
+            record = self._services.plane.product(target.reference)
+            current = self._services.registry.schema(record.schema_id)
+        except (ControlError, RegistryError):
+            return text
+        if current.schema_type is not SchemaType.AVRO:
+            return text
+        try:
+            fitted = fit_schema(json.loads(text), json.loads(current.schema))
+        except ValueError:
+            return text
+        return current.schema if fitted == json.loads(current.schema) else json.dumps(fitted)
 
     def _apply_schema(self, target: _Target, text: str) -> str | None:
         """Register ``text`` as the product's schema through the control plane (its
