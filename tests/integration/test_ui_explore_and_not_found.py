@@ -147,3 +147,14 @@ def test_a_page_out_of_range_shows_the_nearest_page(served: Served) -> None:
 
     first = served.client.get("/ui/", params={"q": "trades", "page": "0"})
     assert first.status_code == 200 and "Page 1 of 2" in first.text
+
+
+def test_a_bad_query_on_a_ui_page_is_a_page_too(served: Served) -> None:
+    page = served.client.get("/ui/", params={"q": "trades", "page": "two"})
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "query.page" in page.text and "integer" in page.text
+    assert '<a href="/ui/lineage">Lineage</a>' in page.text  # the navigation
+    # The API keeps its JSON error for the same mistake.
+    api = served.client.get("/api/v1/audit", params={"limit": "two"}, headers=served.headers())
+    assert api.status_code == 422 and api.json()["error"]["code"] == "invalid-request"

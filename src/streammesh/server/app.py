@@ -35,6 +35,7 @@ from streammesh.server.metrics import router as metrics_router
 from streammesh.server.registry import router as registry_router
 from streammesh.server.request_limits import limit_requests
 from streammesh.server.settings import ServerSettings
+from streammesh.server.ui import error_page as ui_error_page
 from streammesh.server.ui import router as ui_router
 from streammesh.streams import start_stream_host
 
@@ -74,7 +75,7 @@ def build_app(
         redoc_url=None,
     )
     attach_context(app, context)
-    install_error_handlers(app)
+    install_error_handlers(app, ui_page=ui_error_page)
     app.include_router(health_router)
     # The registry first: FastAPI tries routes in order, and schema reads by id (every
     # deserializing client's hot path) would otherwise be matched against all of /api/v1.

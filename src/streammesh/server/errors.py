@@ -13,13 +13,13 @@ nothing internal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from streammesh.access import (
@@ -141,6 +141,12 @@ from streammesh.streams import (
 REGISTRY_PREFIX = "/registry"
 REGISTRY_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
 CONNECT_PREFIX = "/connect"
+UI_PREFIX = "/ui"
+"""The web UI's pages: an invalid request there answers a page (see ``ErrorPage``)."""
+
+ErrorPage = Callable[[Request, int, str], Response]
+"""Draws the web UI's error page for a request, its HTTP status and the message."""
+_ERROR_PAGE = "streammesh_ui_error_page"
 """The Kafka Connect-shaped API: its errors are ``{"error_code": <HTTP status>, "message"}``."""
 
 _log = logging.getLogger("streammesh.server")
@@ -466,6 +472,12 @@ def is_connect_path(request: Request) -> bool:
     return path == CONNECT_PREFIX or path.startswith(CONNECT_PREFIX + "/")
 
 
+def is_ui_path(request: Request) -> bool:
+    """Whether the request is for the web UI (pages, not JSON)."""
+    path = request.url.path
+    return path == UI_PREFIX or path.startswith(UI_PREFIX + "/")
+
+
 def is_registry_path(request: Request) -> bool:
     """Whether the request is for the Confluent-compatible API (Confluent's error shape)."""
     path = request.url.path
@@ -519,14 +531,14 @@ async def _mesh_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, row, str(exc), headers, details_of(exc))
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return error_response(
-        request,
-        ERROR_TABLE[RequestValidationError],
-        _validation_message(exc),
-        details=details_of(exc),
-    )
+    row = ERROR_TABLE[RequestValidationError]
+    page: ErrorPage | None = getattr(request.app.state, _ERROR_PAGE, None)
+    if page is not None and is_ui_path(request):
+        # A person typed or followed the address: a page with the navigation, not JSON.
+        return page(request, row.status, _validation_message(exc))
+    return error_response(request, row, _validation_message(exc), details=details_of(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -547,8 +559,15 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Make ``app`` answer every error through the table above."""
+def install_error_handlers(app: FastAPI, *, ui_page: ErrorPage | None = None) -> None:
+    """Make ``app`` answer every error through the table above.
+
+    Args:
+        app: The application.
+        ui_page: Draws the web UI's error page; given, an invalid request to a ``/ui`` path
+            answers that page (with the table's status) instead of the JSON body.
+    """
+    setattr(app.state, _ERROR_PAGE, ui_page)
     app.add_exception_handler(MeshError, _mesh_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -44,4 +44,6 @@ for _part in (
 ):
     router.include_router(_part)
 
-__all__ = ["UI_PREFIX", "router"]
+error_page = not_found.error_page
+
+__all__ = ["UI_PREFIX", "error_page", "router"]

@@ -52,6 +52,21 @@ def not_found_page(
     )
 
 
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """The UI's page for a request it cannot answer (``status``, e.g. 422 for a query value
+    of the wrong type), with the navigation; the server's error handlers call it for /ui."""
+    return render(
+        request,
+        "not_found.html",
+        find_viewer(request),
+        status_code=status,
+        title="Bad request",
+        heading="Bad request",
+        problem=message,
+        suggestions=[],
+    )
+
+
 @router.api_route(
     f"{UI_PREFIX}/{{rest:path}}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 )

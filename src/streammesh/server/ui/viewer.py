@@ -14,9 +14,9 @@ from starlette.exceptions import HTTPException
 from streammesh.access import AccessService
 from streammesh.identity import Account, Principal, Role
 from streammesh.server.context import ServerContext, server_context
+from streammesh.server.errors import UI_PREFIX as UI_PREFIX
 from streammesh.server.ui.session import SESSION_COOKIE, SessionKeys, session_principal
 
-UI_PREFIX = "/ui"
 OVERSEER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.GOVERNANCE})
 
 _templates = Environment(
