@@ -24,7 +24,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         applied = running.client.post(
             "/api/v1/apply",
             headers=admin,
-            json=sources(*[(descriptor(name), avro()) for name in [*PRODUCTS, OLD]]),
+            json=sources(*[(_descriptor(name), avro()) for name in [*PRODUCTS, OLD]]),
         )
         assert applied.status_code == 200, applied.text
         deprecated = running.client.post(
@@ -35,6 +35,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         assert deprecated.status_code == 200, deprecated.text
         _sign_in(running.client, running.tokens[Role.CONSUMER])
         yield running
+
+
+def _descriptor(name: str) -> str:
+    """The test descriptor; marketing's products belong to the growth team."""
+    text = descriptor(name)
+    if name.startswith("marketing."):
+        return text.replace("team: execution-team", "team: growth-team")
+    return text
 
 
 def _facet(page: str, name: str) -> str:
@@ -103,3 +111,12 @@ def test_an_empty_result_offers_the_deprecated_matches(served: Served) -> None:
     assert "1 deprecated product version matches" in page.text
     shown = served.client.get(_link(page.text, "Show it"))
     assert _hits(shown.text) == [f"{OLD}.v1"]
+
+
+def test_products_can_be_filtered_by_team(served: Served) -> None:
+    page = served.client.get("/ui/")
+    teams = _facet(page.text, "team")
+    assert re.search(r'class="">execution-team <span class="count">3', teams)
+    growth = served.client.get(_link(page.text, r'growth-team <span class="count">1</span>'))
+    assert _hits(growth.text) == ["marketing.clicks.v1"]
+    assert _chips(growth.text) == ["team: growth-team"]
