@@ -1,4 +1,4 @@
-"""Serializer throughput: streammesh's serde vs bare fastavro / jsonschema+json vs confluent-kafka.
+"""Serializer throughput: streammesh's serde vs bare fastavro / jsonschema-rs vs confluent-kafka.
 
 Measures, in one run on one machine, serialize and deserialize throughput (records/s, one
 thread) of a 10-field trade record:
@@ -7,15 +7,16 @@ thread) of a 10-field trade record:
   header), bare ``fastavro.schemaless_writer``/``schemaless_reader`` (the limit: no
   validation, no header), and confluent-kafka's ``AvroSerializer``/``AvroDeserializer``.
 - JSON Schema: streammesh's ``Serializer``/``Deserializer`` (both validate), bare
-  ``jsonschema`` validation + ``json.dumps``/``json.loads``, and confluent-kafka's
-  ``JSONSerializer``/``JSONDeserializer`` (both validate by default).
+  ``jsonschema-rs`` validation + ``orjson.dumps``/``orjson.loads`` (the limit: no header, no
+  path for errors), and confluent-kafka's ``JSONSerializer``/``JSONDeserializer`` (both
+  validate by default, with ``jsonschema``; they encode with orjson when it is installed).
 
 Both registries are the in-process SQL registry (``SqlSchemaRegistry`` on a SQLite file in a
 temporary directory). confluent-kafka's serdes reach it through ``InProcessRegistryClient``
 (``tests/support/confluent_registry.py``), which caches schemas by id as the real
 ``SchemaRegistryClient`` does, so neither side pays a registry round trip per record. The
-last rows are the streammesh/fastavro (or streammesh/json) and streammesh/confluent-kafka
-ratios. See ``benchmarks/README.md``.
+last rows are the streammesh/fastavro (or streammesh/jsonschema-rs) and
+streammesh/confluent-kafka ratios. See ``benchmarks/README.md``.
 
     python benchmarks/serde.py --quick --json
 """
@@ -42,7 +43,8 @@ if str(_HERE.parent) not in sys.path:
     sys.path.insert(0, str(_HERE.parent))
 
 import fastavro  # noqa: E402
-import jsonschema  # noqa: E402
+import jsonschema_rs  # noqa: E402
+import orjson  # noqa: E402
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
 from confluent_kafka.schema_registry.json_schema import (  # noqa: E402
     JSONDeserializer,
@@ -214,15 +216,14 @@ def avro_contenders(resolver: RegistryResolver, client: InProcessRegistryClient)
 
 
 def json_contenders(resolver: RegistryResolver, client: InProcessRegistryClient) -> list[Contender]:
-    document = json.loads(JSON_SCHEMA)
-    validator = jsonschema.Draft7Validator(document)
+    validator = jsonschema_rs.Draft7Validator(json.loads(JSON_SCHEMA), validate_formats=False)
 
     def bare_write(event: Any) -> bytes:
         validator.validate(event)
-        return json.dumps(event, separators=(",", ":")).encode()
+        return orjson.dumps(event)
 
     def bare_read(payload: bytes) -> Any:
-        event = json.loads(payload)
+        event = orjson.loads(payload)
         validator.validate(event)
         return event
 
@@ -230,7 +231,7 @@ def json_contenders(resolver: RegistryResolver, client: InProcessRegistryClient)
     confluent_write = JSONSerializer(JSON_SCHEMA, client, conf={"auto.register.schemas": False})
     confluent_read = JSONDeserializer(None, schema_registry_client=client)
     return [
-        Contender("json", bare_write, bare_read),
+        Contender("jsonschema-rs", bare_write, bare_read),
         Contender(
             "streammesh",
             Serializer(resolver, SUBJECT).serialize,

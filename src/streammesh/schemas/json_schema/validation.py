@@ -26,6 +26,9 @@ _RULES = {
 }
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def validate_event(schema: JsonSchema, event: object) -> None:
     """Raise ``InvalidEvent`` for the first way ``event`` breaks ``schema``.
 
@@ -48,10 +51,20 @@ def is_plain_json(value: object) -> bool:
     kind = type(value)
     if kind is dict:
         for key, item in cast("dict[object, object]", value).items():
-            if type(key) is not str or not is_plain_json(item):
+            if type(key) is not str:
+                return False
+            # Scalars inline: a call per field would double the cost of this walk.
+            item_kind = type(item)
+            if item_kind in _SCALARS:
+                continue
+            if item_kind is float:
+                if cast(float, item) - cast(float, item) != 0.0:  # inf or nan
+                    return False
+                continue
+            if not is_plain_json(item):
                 return False
         return True
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind in _SCALARS:
         return True
     if kind is float:
         return cast(float, value) - cast(float, value) == 0.0  # False for inf and nan
