@@ -42,7 +42,9 @@ from __future__ import annotations
 import base64
 import collections
 import datetime
+import functools
 import json
+import operator
 import struct
 import tempfile
 import time
@@ -208,6 +210,10 @@ def _serdes(
     return key, value
 
 
+_WINDOW_START = struct.Struct(">q").pack
+_SESSION_BOUNDS = struct.Struct(">qq").pack
+
+
 def _millis(value: object) -> int | None:
     if value is None:
         return None
@@ -337,6 +343,19 @@ class StreamApplication:
         self.sink_timestamp_index = (
             sink.schema.index(sink.timestamp_column) if sink.timestamp_column else None
         )
+        # What writing an aggregate's update needs, looked up once rather than per update.
+        self._group_key: Callable[[tuple[Any, ...]], tuple[Any, ...]] = _picker(self.output_key)
+        self._post = self.pipeline.post or (lambda row: row)
+        self._split: Callable[[tuple[Any, ...]], tuple[tuple[Any, ...], tuple[Any, ...]]] = (
+            functools.partial(split, sink)
+        )
+        self._key_bytes = self.sink_key.serialize
+        self._value_bytes = self.sink_value.serialize
+        self._keyed_values = sink.formats.value_schema is not None
+        """A data product's value holds its key columns first (see :func:`_value_row`)."""
+        self._windowed_keys = sink.formats.value_schema is None
+        """ksqlDB's windowed keys; a data product's key is its key field alone, as the data
+        plane writes and reads it (the window bounds are value columns there)."""
         self.exactly_once = Capability.TRANSACTIONS in log.capabilities
         self.tasks: dict[int, TaskStats] = {}
         """The tasks of the input partitions this process owns now, by partition."""
@@ -1013,51 +1032,48 @@ class StreamApplication:
     def _write(
         self, updates: list[Update], record: Record, task: TaskStats, producer: Producer
     ) -> None:
+        # Every update is built before any is sent: one that cannot be written sends none.
         written = [self._written(update, record.headers) for update in updates]
+        send, topic = producer.send, self.pipeline.sink.topic
         for key_bytes, value_bytes, headers, timestamp in written:
-            producer.send(
-                self.pipeline.sink.topic,
-                value_bytes,
-                key=key_bytes,
-                headers=headers,
-                timestamp_ms=timestamp,
-            )
-            task.records_out += 1
+            send(topic, value_bytes, key=key_bytes, headers=headers, timestamp_ms=timestamp)
+        task.records_out += len(written)
 
     def _written(
         self, update: Update, headers: Sequence[Header]
     ) -> tuple[bytes | None, bytes | None, Sequence[Header], int]:
         """An update's key, value, headers and timestamp as written to the sink topic."""
-        key = tuple(update.group[i] for i in self.output_key)
-        value_bytes = None
-        written: Sequence[Header] = self._carried(headers)
         timestamp = update.timestamp
-        value: tuple[Any, ...] | None = None
-        if update.row is not None:
-            assert self.pipeline.post is not None
-            result = self.pipeline.post(update.row)
-            if result is not None:
-                key, value = split(self.pipeline.sink, result)
-                if self.sink_timestamp_index is not None:
-                    found = _millis(result[self.sink_timestamp_index])
-                    if found is None or found < 0:
-                        raise _BadTimestamp(self.pipeline.sink.timestamp_column or "", found)
-                    timestamp = found
-        key_bytes = self.sink_key.serialize(key) if key else b""
-        if value is not None:
-            value_bytes, written = self._sink_value(
-                key_bytes, _value_row(self.pipeline.sink, key, value), headers
-            )
+        row = update.row
+        result = self._post(row) if row is not None else None
+        if result is None:  # a tombstone of the group: its key from the GROUP BY values
+            key = self._group_key(update.group)
+            key_bytes = self._key_bytes(key) if key else b""
+            value_bytes = None
+            written: Sequence[Header] = self._carried(headers)
+        else:
+            key, value = self._split(result)
+            if self.sink_timestamp_index is not None:
+                found = _millis(result[self.sink_timestamp_index])
+                if found is None or found < 0:
+                    raise _BadTimestamp(self.pipeline.sink.timestamp_column or "", found)
+                timestamp = found
+            key_bytes = self._key_bytes(key) if key else b""
+            if self.protection is None:
+                written = headers
+                value_bytes = self._value_bytes((*key, *value) if self._keyed_values else value)
+            else:
+                value_bytes, written = self._sink_value(
+                    key_bytes, _value_row(self.pipeline.sink, key, value), headers
+                )
         window = update.window
-        # A data product's key is its key field alone, as the data plane writes and reads it;
-        # the window bounds are value columns there (WINDOWSTART, WINDOWEND).
-        if window is not None and self.pipeline.sink.formats.value_schema is None:
+        if window is not None and self._windowed_keys:
             # ksqlDB's windowed keys: TimeWindowedSerde appends the 8-byte big-endian start,
             # SessionWindowedSerde the end and then the start.
             if window.session:
-                key_bytes = (key_bytes or b"") + struct.pack(">qq", window.end, window.start)
+                key_bytes = (key_bytes or b"") + _SESSION_BOUNDS(window.end, window.start)
             else:
-                key_bytes = (key_bytes or b"") + struct.pack(">q", window.start)
+                key_bytes = (key_bytes or b"") + _WINDOW_START(window.start)
         return key_bytes, value_bytes, written, timestamp
 
     def _sink_value(
@@ -1268,6 +1284,16 @@ def _without_ciphertext(headers: Sequence[Header]) -> Sequence[Header]:
 def _value_row(sink: Sink, key: tuple[Any, ...], value: tuple[Any, ...]) -> tuple[Any, ...]:
     """The row the sink's value serde writes: a product's value holds the key columns first."""
     return (*key, *value) if sink.formats.value_schema is not None else value
+
+
+def _picker(indexes: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function taking the values at ``indexes`` of a row, as a tuple."""
+    if not indexes:
+        return lambda row: ()
+    if len(indexes) == 1:
+        (index,) = indexes
+        return lambda row: (row[index],)
+    return operator.itemgetter(*indexes)
 
 
 def _output_key(group: Sequence[Any], sink: Sink) -> list[int]:
