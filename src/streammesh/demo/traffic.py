@@ -19,8 +19,9 @@ from functools import partial
 
 from streammesh.dataplane import UnreadableEvent
 from streammesh.demo.cast import APPLICATIONS
-from streammesh.demo.generators import event_factory, now
-from streammesh.demo.products import PRODUCTS, DemoProduct
+from streammesh.demo.generators import EventFactory, event_factory, now
+from streammesh.demo.postgres import DemoPostgres, DemoPostgresError, OrdersTable
+from streammesh.demo.products import ORDERS, PRODUCTS, DemoProduct
 from streammesh.errors import MeshError
 from streammesh.log import ConsumerOptions
 from streammesh.sdk import InProcessMesh
@@ -58,13 +59,24 @@ class Traffic:
         >>> report = traffic.stop()  # doctest: +SKIP
     """
 
-    def __init__(self, mesh: InProcessMesh, *, rate: float, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        mesh: InProcessMesh,
+        *,
+        rate: float,
+        seed: int | None = None,
+        postgres: DemoPostgres | None = None,
+    ) -> None:
         """Args:
         mesh: The opened mesh (its services are shared by every thread).
         rate: Events per second per product version.
         seed: Seeds the generators, for repeatable events.
+        postgres: When given, orders are written to its ``orders`` table (for the CDC
+            connector to capture) once it is ready, instead of produced; produced after all
+            when it fails to start.
         """
         self._mesh = mesh
+        self._postgres = postgres
         self._interval = 1.0 / rate
         self._rng = random.Random(seed)
         self._stopping = threading.Event()
@@ -112,6 +124,13 @@ class Traffic:
     def _generate(self, product: DemoProduct) -> None:
         make = event_factory(product)
         rng = random.Random(self._rng.random())
+        if product is ORDERS and self._postgres is not None:
+            while not self._postgres.ready.wait(POLL_TIMEOUT_S):
+                if self._stopping.is_set():
+                    return
+            if self._postgres.url is not None:
+                self._write_orders(make, rng, OrdersTable(self._postgres.url))
+                return
         flushed = time.monotonic()
         with self._as(product.producer).producer(product.reference) as producer:
             while not self._stopping.wait(self._interval * rng.uniform(0.5, 1.5)):
@@ -122,6 +141,18 @@ class Traffic:
                     producer.flush()
                     flushed = time.monotonic()
             producer.flush()
+
+    def _write_orders(self, make: EventFactory, rng: random.Random, table: OrdersTable) -> None:
+        """Insert and update orders in the table: the CDC connector makes them events."""
+        try:
+            while not self._stopping.wait(self._interval * rng.uniform(0.5, 1.5)):
+                table.write(make(rng, now()))
+                with self._lock:
+                    self._produced[f"{ORDERS.reference} (table public.orders)"] += 1
+        except Exception as exc:  # psycopg2's errors: the database went away
+            raise DemoPostgresError(f"writing orders: {exc}") from None
+        finally:
+            table.close()
 
     def _consume(self, application: str, reference: str) -> None:
         as_app = self._as(application)
