@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,10 @@ import pytest
 from tests.support.migrated_database import MigratedDatabase
 from tests.support.postgres import EmbeddedPostgres
 from tests.support.tansu import TansuBroker
+
+# A served `streammesh demo` starts no PostgreSQL in tests unless one asks for it
+# (tests/integration/test_demo_postgres.py): each would cost a server and its data directory.
+os.environ.setdefault("STREAMMESH_DEMO_POSTGRES", "off")
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,10 @@ PostgreSQL, the summary says how to have it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -30,7 +32,11 @@ def home() -> Iterator[Path]:
     # Not under pytest's tmp_path (0700): as root, the demo runs PostgreSQL as `nobody`.
     with tempfile.TemporaryDirectory(prefix="streammesh-demo-pg-") as folder:
         Path(folder).chmod(0o755)
-        yield Path(folder) / "mesh"
+        mesh = Path(folder) / "mesh"
+        yield mesh
+    # As root the server's data sit outside the mesh (see streammesh.demo.postgres).
+    key = hashlib.sha256(str((mesh / "postgres").resolve()).encode()).hexdigest()[:12]
+    shutil.rmtree(Path(tempfile.gettempdir()) / f"streammesh-demo-postgres-{key}", True)
 
 
 def topic_values(mesh: Mesh, topic: str) -> list[bytes | None]:
@@ -99,3 +105,32 @@ def test_without_postgres_the_summary_says_how_to_have_the_orders_captured(
     result = invoke_cli("demo", "--mesh", str(tmp_path / "mesh"), "--no-serve", "--duration", "0")
     assert result.exit_code == 0, result.stderr
     assert "served, the demo captures them from a PostgreSQL table by CDC" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_served_demo_with_postgres_off_says_how_to_turn_it_on(home: Path) -> None:
+    env = {**os.environ, "STREAMMESH_DEMO_POSTGRES": "off"}
+    with subprocess.Popen(
+        [*streammesh_command(), "demo", "--mesh", str(home), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            printed = []
+            for line in process.stdout:
+                printed.append(line)
+                if line.startswith("Press Ctrl-C"):
+                    break
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=30)
+        finally:
+            stop_process(process)
+    summary = "".join(printed)
+    assert "Orders are produced directly: to capture them from a PostgreSQL table by CDC, set" in (
+        summary
+    )
+    assert "STREAMMESH_DEMO_POSTGRES=postgresql://" in summary
+    assert not (home / "postgres").exists()

