@@ -36,7 +36,6 @@ from streammesh.cli.mesh_connection import cli_actor, command_target, open_mesh
 from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.config import mesh_home
-from streammesh.streams import StreamsError, prepare_state_dir, run_test_files
 
 if TYPE_CHECKING:
     from streammesh.runtime import MeshRuntime
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
         AppStatus,
         PreparedApplication,
         QueryProgress,
+        StreamsError,
         StreamsRunner,
         StreamsService,
     )
@@ -94,6 +94,8 @@ def test(sql_file: _SqlFile, input_file: _InputFile, output_file: _OutputFile) -
     Exit code 0 when every expected record was produced (and nothing else on those topics), 1
     with the differences otherwise.
     """
+    from streammesh.streams import run_test_files  # the engine: imported by the commands using it
+
     with _sql_errors(sql_file):
         comparison = run_test_files(sql_file, input_file, output_file)
     typer.echo(comparison.render())
@@ -104,6 +106,8 @@ def test(sql_file: _SqlFile, input_file: _InputFile, output_file: _OutputFile) -
 @contextmanager
 def _sql_errors(sql_file: Path) -> Iterator[None]:
     """An error in the statements is printed with its source line and the caret (exit 1)."""
+    from streammesh.streams import StreamsError
+
     try:
         yield
     except StreamsError as exc:
@@ -384,6 +388,8 @@ def run_command(
             )
             runtime.streams.publish(prepared, actor=cli_actor())
             state_dir = runtime.config.home / "streams" / name
+            from streammesh.streams import prepare_state_dir
+
             if prepare_state_dir(state_dir, app):
                 typer.echo(f"wiped the local state of {name} from before its last reset")
             period = 1.0 if sys.stdout.isatty() else interval

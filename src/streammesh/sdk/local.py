@@ -6,7 +6,7 @@ import getpass
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streammesh.access import Caller
 from streammesh.catalog import SearchResult
@@ -26,15 +26,17 @@ from streammesh.products import Status
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk.inprocess.access import InProcessAccess
 from streammesh.sdk.inprocess.accounts import InProcessAccounts
-from streammesh.sdk.inprocess.connectors import InProcessConnectors
 from streammesh.sdk.inprocess.governance import InProcessGovernance
 from streammesh.sdk.inprocess.lineage import InProcessLineage
 from streammesh.sdk.inprocess.monitoring import InProcessMonitoring
 from streammesh.sdk.inprocess.notifications import InProcessNotifications
 from streammesh.sdk.inprocess.privacy import InProcessPrivacy
-from streammesh.sdk.inprocess.streams import InProcessStreams
 from streammesh.sdk.inprocess.tokens import InProcessTokens
-from streammesh.streams import SourceKind, Stream
+
+if TYPE_CHECKING:  # the stream engine is imported when a pipeline is built, not by every client
+    from streammesh.sdk.inprocess.connectors import InProcessConnectors
+    from streammesh.sdk.inprocess.streams import InProcessStreams
+    from streammesh.streams import Stream
 
 
 class InProcessMesh:
@@ -151,6 +153,8 @@ class InProcessMesh:
             UnknownProduct: no such product (the nearest one suggested).
             InvalidPipeline: the product holds state events: use :meth:`table`.
         """
+        from streammesh.streams import SourceKind
+
         return self.streams.source(reference, SourceKind.STREAM)
 
     def table(self, reference: str) -> Stream:
@@ -160,18 +164,25 @@ class InProcessMesh:
             UnknownProduct: no such product (the nearest one suggested).
             InvalidPipeline: the product holds events, not state: use :meth:`stream`.
         """
+        from streammesh.streams import SourceKind
+
         return self.streams.source(reference, SourceKind.TABLE)
 
     @property
     def streams(self) -> InProcessStreams:
         """Pipelines over this mesh: their SQL, and prepared (planned and checked) as
         ``streammesh streams run`` prepares them."""
+        # Imported here: the stream engine is heavy, and most commands never use it.
+        from streammesh.sdk.inprocess.streams import InProcessStreams
+
         return InProcessStreams(self._mesh, self.principal, actor=self.actor)
 
     @property
     def connectors(self) -> InProcessConnectors:
         """The mesh's connectors: create, list, status, config, pause, resume, restart,
         delete (changes audited as this mesh's actor)."""
+        from streammesh.sdk.inprocess.connectors import InProcessConnectors
+
         return InProcessConnectors(self._mesh, actor=self.actor)
 
     # -- control plane -----------------------------------------------------------------------

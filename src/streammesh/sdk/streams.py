@@ -16,9 +16,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from streammesh.streams import AppStatus, StreamApp
+if TYPE_CHECKING:  # the engine is imported where applications run, not by every client
+    from streammesh.streams import AppStatus, StreamApp
 
 __all__ = ["StreamsClient"]
 
