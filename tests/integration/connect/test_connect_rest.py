@@ -303,4 +303,3 @@ def test_a_process_placed_connector_is_not_confined(served: Served) -> None:
         "/connect/connectors/elsewhere/config", headers=served.headers(), json=config
     )
     assert answer.status_code == 201, answer.text
-
