@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/server.py --quick
 	$(BIN)/python benchmarks/registry.py --quick
 	$(BIN)/python benchmarks/streams.py --quick
+	$(BIN)/python benchmarks/connect.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
