@@ -147,7 +147,7 @@ class _MeshLifetime:
             self._connector_host = start_connector_host(
                 ConnectorManager(mesh.store),
                 services,
-                allowed_paths=mesh.config.connect_paths,
+                allowed_paths=mesh.config.connector_folders,
             )
 
     def close(self) -> None:

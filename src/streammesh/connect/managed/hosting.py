@@ -174,8 +174,9 @@ class ConnectorHost:
         backoff_s: Seconds before the first restart of a failed run; doubled after each
             failure in a row, up to ``max_backoff_s``.
         max_backoff_s: The longest wait between two restarts.
-        allowed_paths: The folders a hosted connector may name besides the mesh directory
-            (``connect.allowed_paths``); one naming another path fails before it runs.
+        allowed_paths: The folders a hosted connector may name (``MeshConfig.connector_folders``:
+            the mesh directory and ``connect.allowed_paths``); default: the mesh directory. One
+            naming another path fails before it runs.
     """
 
     def __init__(
@@ -184,7 +185,7 @@ class ConnectorHost:
         services: WorkerServices,
         *,
         options: WorkerOptions | None = None,
-        allowed_paths: Sequence[Path] = (),
+        allowed_paths: Sequence[Path] | None = None,
         poll_s: float = 2.0,
         heartbeat_s: float = 2.0,
         backoff_s: float = 1.0,
@@ -193,7 +194,7 @@ class ConnectorHost:
         self.manager = manager
         self.services = services
         self.options = options
-        self.allowed_paths = (services.home, *allowed_paths)
+        self.allowed_paths = tuple(allowed_paths or (services.home,))
         self.timing = _Timing(poll_s, heartbeat_s, backoff_s, max_backoff_s)
         self._stopping = threading.Event()
         self._threads: dict[str, _ConnectorThread] = {}
@@ -368,7 +369,7 @@ def start_connector_host(
     services: WorkerServices,
     *,
     options: WorkerOptions | None = None,
-    allowed_paths: Sequence[Path] = (),
+    allowed_paths: Sequence[Path] | None = None,
     **timing: float,
 ) -> ConnectorHost:
     """Start hosting the connectors placed on the server (see :class:`ConnectorHost`, whose
