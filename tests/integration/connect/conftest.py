@@ -20,6 +20,24 @@ def logical_postgres() -> Iterator[EmbeddedPostgres]:
         yield server
 
 
+def drop_slot_once_released(url: str, slot: str, timeout_s: float = 15.0) -> None:
+    """Drop replication slot ``slot`` as soon as no WAL sender holds it: a closed reader's
+    server process lets go of its slot a moment after the client disconnects."""
+    deadline = time.monotonic() + timeout_s
+    with psycopg.connect(url, autocommit=True) as connection:
+        while True:
+            dropped = connection.execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                "WHERE slot_name = %s AND NOT active",
+                (slot,),
+            ).fetchall()
+            if dropped:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"replication slot {slot!r} still in use after {timeout_s} s")
+            time.sleep(0.05)
+
+
 def drop_database_and_slots(server: EmbeddedPostgres, url: str) -> None:
     """Drop a test's database and its replication slots, even those a failed test left in
     use (their sessions are ended first; a slot frees once its reader is gone)."""

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from streammesh.connect.base import SourceRecord
 from streammesh.connect.postgres.cdc import Config, PostgresCdcSource, create
 from streammesh.connect.postgres.errors import SlotMissing, TableNotFound
-from tests.integration.connect.conftest import drop_database_and_slots
+from tests.integration.connect.conftest import drop_database_and_slots, drop_slot_once_released
 from tests.support.postgres import EmbeddedPostgres
 from tests.support.source_runner import SourceRunner
 
@@ -262,7 +262,7 @@ def test_a_restart_after_the_slot_is_gone_says_so(
     db.execute("INSERT INTO orders VALUES (1, 'ann', 1, NULL)")
     runner.run(source, lambda written: len(written) == 1)
     source.close()
-    db.execute("SELECT pg_drop_replication_slot('streammesh_orders_cdc')")
+    drop_slot_once_released(database_url, "streammesh_orders_cdc")
     with pytest.raises(SlotMissing, match="streammesh_orders_cdc"):
         cdc(database_url, runner).start(runner.position)
 
