@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 DEMO_FOLDER = "demo-products"
 """Where, under the mesh directory, the demo writes the descriptors it applies."""
+DEMO_ACTOR = "demo"
+"""Who the demo's own changes are recorded as (in the audit log and on a paused connector)."""
 
 
 def _print_seeded(seeded: Seeded, mesh: Path) -> None:
@@ -129,9 +131,24 @@ def _print_postgres(seeded: Seeded, postgres: DemoPostgres | None, serve: bool) 
         )
 
 
-def _start_postgres(postgres: DemoPostgres, mesh: InProcessMesh) -> None:
+def _hold_orders_cdc(mesh: InProcessMesh) -> bool:
+    """Pause the orders CDC connector until the demo's PostgreSQL accepts connections (it
+    would otherwise start, fail and be restarted, printing failures a first run should not
+    show); whether the demo paused it (a connector its user paused stays paused)."""
+    from streammesh.connect import ConnectorDesired, ConnectorManager
+    from streammesh.demo import ORDERS_CDC
+
+    manager = ConnectorManager(mesh.local.store)
+    connector = manager.connector(ORDERS_CDC.name)
+    if connector.desired is ConnectorDesired.PAUSED and connector.paused_by != DEMO_ACTOR:
+        return False
+    manager.pause(ORDERS_CDC.name, actor=DEMO_ACTOR)  # also one a stopped demo left paused
+    return True
+
+
+def _start_postgres(postgres: DemoPostgres, mesh: InProcessMesh, *, held: bool) -> None:
     """Start the demo's PostgreSQL (in the background: the demo is served meanwhile), then
-    restart the CDC connector if it failed while the server was starting (no backoff wait)."""
+    let the CDC connector the demo ``held`` run, or restart it if it failed meanwhile."""
     from streammesh.connect import ConnectorManager
     from streammesh.demo import ORDERS_CDC, DemoPostgresError
     from streammesh.errors import MeshError
@@ -144,7 +161,10 @@ def _start_postgres(postgres: DemoPostgres, mesh: InProcessMesh) -> None:
     typer.echo(f"PostgreSQL ready for the orders CDC in {postgres.started_in_s:.1f} s.")
     with contextlib.suppress(MeshError):
         manager = ConnectorManager(mesh.local.store)
-        manager.restart(ORDERS_CDC.name, actor="demo", only_failed=True)
+        if held:
+            manager.resume(ORDERS_CDC.name, actor=DEMO_ACTOR)
+        else:
+            manager.restart(ORDERS_CDC.name, actor=DEMO_ACTOR, only_failed=True)
 
 
 def _print_token(access: AdminAccess, settings: ServerSettings) -> None:
@@ -226,15 +246,17 @@ def demo(
         if postgres is not None:  # the connector's ${...}, resolved by the server it runs in
             os.environ[CONNECTOR_URL_ENV] = postgres.address
         with Mesh.open(
-            settings.mesh, log_url=settings.log_url, store_url=settings.store_url, actor="demo"
+            settings.mesh, log_url=settings.log_url, store_url=settings.store_url, actor=DEMO_ACTOR
         ) as opened:
             seeded = seed(opened, settings.mesh / DEMO_FOLDER, orders_cdc=postgres is not None)
             _print_seeded(seeded, settings.mesh)
             _print_postgres(seeded, postgres, serve)
             if postgres is not None:
+                held = _hold_orders_cdc(opened)
                 starting = threading.Thread(
                     target=_start_postgres,
                     args=(postgres, opened),
+                    kwargs={"held": held},
                     name="demo postgres",
                     daemon=True,
                 )
