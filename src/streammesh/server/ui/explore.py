@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from streammesh.catalog import Catalog, Facet, SearchResult
 from streammesh.products import Status
 from streammesh.server.context import ServerContext
+from streammesh.server.ui.cards import result_cards
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render
 
 router = APIRouter(include_in_schema=False)
@@ -131,6 +132,7 @@ def explore(
         title="Explore",
         q=q,
         result=result,
+        cards=result_cards(context, result.hits),
         facets=facets,
         page=page,
         pages=pages,

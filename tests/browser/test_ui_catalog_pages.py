@@ -1,0 +1,145 @@
+"""Explore's result cards, the product page (field table, masked recent events, deprecation
+banner, version switcher, client snippets), its monitoring charts, the phone layout and the
+UI's page for an internal error, in a real headless Chromium against a real
+``streammesh up`` of its own.
+
+The mesh: ``sales.orders`` v1 (three events, a PII field, consumer ``orders-audit`` one
+event in, a grant without classified fields for ``ledger-app`` of team ``finance-team``)
+deprecated in favour of ``sales.orders.v2``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from streammesh.access import AccessService, Caller
+from streammesh.identity import AccountKind, Role, TokenStore
+from streammesh.sdk import Mesh
+from tests.browser.conftest import CHROMIUM, shot, sign_in
+from tests.support.streammesh_server import StreammeshServer
+from tests.unit.cli.invoking import invoke_cli
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium is not installed at /usr/bin/chromium "
+    "(apt-get install chromium; .ci/run does it)",
+)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the dev extra's playwright")
+PRODUCT = "sales.orders"
+SUNSET = date.today() + timedelta(days=60)
+
+
+@pytest.fixture(scope="module")
+def catalog(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[StreammeshServer, dict[str, str]]]:
+    """The server over the mesh above, and the tokens of ``sam`` (owner) and ``fiona``."""
+    root = tmp_path_factory.mktemp("catalog")
+    assert invoke_cli("init", "sales", "--dir", str(root / "repo")).exit_code == 0
+    folder = root / "repo" / "sales"
+    first = (folder / "orders.yaml").read_text(encoding="utf-8")
+    first = first.replace("status: draft", "status: published")
+    (folder / "orders.yaml").write_text(first, encoding="utf-8")
+    second = first.replace("version: 1  ", "version: 2  ")
+    assert second != first
+    (folder / "orders_v2.yaml").write_text(second, encoding="utf-8")
+    home = root / "mesh"
+    with Mesh.open(home, actor="owner") as operator:
+        operator.apply([folder])
+        with operator.producer(f"{PRODUCT}.v1") as producer:
+            for number in range(3):
+                producer.send(
+                    {
+                        "orders_id": f"o-{number}",
+                        "customer_email": f"user{number}@example.com",
+                        "status": "placed",
+                        "updated_at": datetime(2026, 11, 23, tzinfo=UTC),
+                    }
+                )
+        with operator.consumer(f"{PRODUCT}.v1", "orders-audit") as reader:
+            assert reader.poll(10.0) is not None
+            reader.commit()
+        local = operator.local
+        access = AccessService(local.store, local.plane)
+        local.plane.register_team(
+            "finance-team", domain=None, email=None, description=None, actor="admin"
+        )
+        for name, kind, team in [
+            ("ledger-app", AccountKind.SERVICE_ACCOUNT, "finance-team"),
+            ("fiona", AccountKind.USER, "finance-team"),
+            ("sam", AccountKind.USER, "sales-team"),
+        ]:
+            access.create_account(name, kind, team=team, description="", actor="admin")
+        admin = Caller("admin", Role.PLATFORM_ADMIN)
+        asked = access.request(
+            f"{PRODUCT}.v1", "ledger-app", purpose="ledger", classified=False, caller=admin
+        )
+        if asked.state.value == "pending":
+            access.approve(asked.id, caller=admin)
+        operator.deprecate(
+            f"{PRODUCT}.v1",
+            reason="v2 keys orders by region",
+            sunset=SUNSET,
+            replacement=f"{PRODUCT}.v2",
+        )
+        tokens = TokenStore(local.store)
+        secrets = {
+            "fiona": tokens.create("fiona", Role.CONSUMER).secret,
+            "sam": tokens.create("sam", Role.DOMAIN_OWNER).secret,
+        }
+    with StreammeshServer(home) as running:
+        yield running, secrets
+
+
+def watched(page: object) -> list[str]:
+    """Console errors, uncaught exceptions and failed requests of ``page`` from now on."""
+    problems: list[str] = []
+
+    def console(message: object) -> None:
+        if message.type == "error":  # type: ignore[attr-defined]
+            problems.append(f"console: {message.text}")  # type: ignore[attr-defined]
+
+    def response(answer: object) -> None:
+        if answer.status >= 400:  # type: ignore[attr-defined]
+            problems.append(f"HTTP {answer.status} for {answer.url}")  # type: ignore[attr-defined]
+
+    page.on("console", console)  # type: ignore[attr-defined]
+    page.on("response", response)  # type: ignore[attr-defined]
+    page.on("pageerror", lambda error: problems.append(f"exception: {error}"))  # type: ignore[attr-defined]
+    return problems
+
+
+def test_explore_cards_show_owner_quality_sla_freshness_rate_and_consumers(
+    catalog: tuple[StreammeshServer, dict[str, str]], browser: object
+) -> None:
+    server, tokens = catalog
+    page = sign_in(browser, server.url, tokens["fiona"])
+    problems = watched(page)
+    expect = sync_api.expect
+    page.goto(f"{server.url}/ui/?q=orders&deprecated=true")
+    card = page.locator(f".hit[data-product='{PRODUCT}.v1']")
+    expect(card.locator("> a")).to_have_text(f"{PRODUCT}.v1")
+    expect(card.locator("[data-testid=owner]")).to_have_text("Ada Lovelace, team sales-team")
+    expect(card.locator("[data-testid=domain]")).to_have_text("sales")
+    expect(card.locator("[data-testid=quality]")).to_have_text("raw")
+    expect(card.locator("[data-testid=sla]")).to_have_text("tier 3")
+    expect(card.locator("[data-testid=freshness]")).to_have_text(
+        re.compile(r"^last event (just now|\d+ (s|min|h) ago)$")
+    )
+    # The exact time of the newest event is on hover.
+    expect(card.locator("[data-testid=freshness] time")).to_have_attribute(
+        "title", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
+    )
+    expect(card.locator("[data-testid=rate]")).to_have_text(re.compile(r"^\d+\.\d\d$"))
+    expect(card.locator("[data-testid=consumers]")).to_have_text("1")
+    expect(card.locator(".tag")).to_have_text(["example"])
+    # A version nobody writes to or reads yet says so.
+    fresh = page.locator(f".hit[data-product='{PRODUCT}.v2']")
+    expect(fresh.locator("[data-testid=freshness]")).to_have_text("no event yet")
+    expect(fresh.locator("[data-testid=consumers]")).to_have_text("0")
+    shot(page, "20-explore-cards")
+    assert problems == []
