@@ -19,6 +19,8 @@ set the lifecycle rules::
       acls: true      # grants become ACL bindings on the cluster (docs/access.md)
     connect:
       allowed_paths: [/srv/lake]   # folders server-hosted connectors may use (docs/connectors.md)
+    privacy:
+      kms: {type: local, key_env: STREAMMESH_MASTER_KEY}   # who wraps data keys (docs/privacy.md)
 
 Explicit arguments (command-line options) win over the environment (``$STREAMMESH_LOG``,
 ``$STREAMMESH_STORE``), which wins over ``mesh.yaml``, which wins over the defaults.
@@ -31,10 +33,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    PlainValidator,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from streammesh.bounded_yaml import load_yaml
 from streammesh.durations import parse_ms
@@ -82,6 +92,75 @@ class _Connect(BaseModel):
     """Folders connectors hosted by the server may use besides the mesh directory."""
 
 
+class _KmsModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LocalKeySource(_KmsModel):
+    """Where a local master key is read from: a file or an environment variable, not both.
+
+    A file holds 32 raw bytes or their base64 text; a variable holds the base64 text
+    (``openssl rand -base64 32``). A relative file is inside the mesh directory.
+    """
+
+    key_file: Path | None = None
+    key_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LocalKeySource:
+        if self.key_file is not None and self.key_env is not None:
+            raise ValueError("give key_file or key_env, not both")
+        return self
+
+
+class LocalKmsSettings(LocalKeySource):
+    """``privacy.kms`` with ``type: local``: a master key shared by every replica (the default:
+    ``key_file: privacy/master.key``), and earlier keys that still unwrap during a rotation."""
+
+    type: Literal["local"] = "local"
+    previous: list[LocalKeySource] = []
+
+
+class AwsKmsSettings(_KmsModel):
+    """``privacy.kms`` with ``type: aws``: an AWS KMS key (id, ARN or ``alias/...``); the
+    credentials are boto3's usual ones (environment, profile, instance role)."""
+
+    type: Literal["aws"]
+    key_id: str
+    region: str | None = None
+    endpoint_url: str | None = None
+    """Another endpoint than AWS's (a VPC endpoint, or a stand-in in tests)."""
+
+
+class PluginKmsSettings(_KmsModel):
+    """``privacy.kms`` naming a key service installed in the ``streammesh.kms`` entry point
+    group, with its own ``options``."""
+
+    type: str
+    options: dict[str, Any] = {}
+
+
+def _kms_kind(value: Any) -> str:
+    kind = value.get("type", "local") if isinstance(value, dict) else getattr(value, "type", "")
+    return kind if kind in ("local", "aws") else "plugin"
+
+
+_KMS_TAGS = ("local", "aws", "plugin")
+
+KmsSettings = Annotated[
+    Annotated[LocalKmsSettings, Tag("local")]
+    | Annotated[AwsKmsSettings, Tag("aws")]
+    | Annotated[PluginKmsSettings, Tag("plugin")],
+    Discriminator(_kms_kind),
+]
+"""``privacy.kms`` in ``mesh.yaml``: which service wraps the data keys (docs/privacy.md)."""
+
+
+class _Privacy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kms: KmsSettings = LocalKmsSettings()
+
+
 class MetricsAccess(StrEnum):
     """Who may read the server's ``/metrics`` (``server.metrics`` in ``mesh.yaml``)."""
 
@@ -109,6 +188,7 @@ class _ConfigFile(BaseModel):
     server: _Server = _Server()
     kafka: _Kafka = _Kafka()
     connect: _Connect = _Connect()
+    privacy: _Privacy = _Privacy()
     notifications: dict[str, Any] | None = None
     """SMTP and delivery settings, validated by ``streammesh.notify`` (``load_notify_settings``)."""
 
@@ -134,6 +214,8 @@ class MeshConfig:
             (``kafka.acls``; a Kafka log only).
         connect_paths: Folders connectors hosted by the server may use besides ``home``
             (``connect.allowed_paths``; relative ones are inside ``home``).
+        kms: The key service wrapping data keys (``privacy.kms``; the local master key file
+            ``privacy/master.key`` by default).
     """
 
     home: Path
@@ -144,6 +226,7 @@ class MeshConfig:
     metrics_access: MetricsAccess = MetricsAccess.LOOPBACK
     kafka_acls: bool = False
     connect_paths: tuple[Path, ...] = ()
+    kms: KmsSettings = field(default_factory=LocalKmsSettings)
 
     @property
     def connector_folders(self) -> tuple[Path, ...]:
@@ -185,6 +268,7 @@ class MeshConfig:
             metrics_access=file.server.metrics,
             kafka_acls=file.kafka.acls,
             connect_paths=tuple(directory / path for path in file.connect.allowed_paths),
+            kms=file.privacy.kms,
         )
 
 
@@ -199,7 +283,16 @@ def _read(path: Path) -> _ConfigFile:
         return _ConfigFile.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '(top)'}: {error['msg']}"
+            f"{_setting(error['loc']) or '(top)'}: {error['msg']}"
             for error in exc.errors(include_url=False)
         )
         raise ConfigError(f"{path}: {problems}") from None
+
+
+def _setting(location: tuple[int | str, ...]) -> str:
+    """``privacy.kms.key_id`` for pydantic's ``('privacy', 'kms', 'aws', 'key_id')``: the
+    tag that chose the kind of ``privacy.kms`` is no setting."""
+    parts = [str(part) for part in location]
+    if parts[:2] == ["privacy", "kms"] and len(parts) > 2 and parts[2] in _KMS_TAGS:
+        del parts[2]
+    return ".".join(parts)

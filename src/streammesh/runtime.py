@@ -29,7 +29,7 @@ from streammesh.lineage import MeshLineage
 from streammesh.log import EventLog, LogConfig, open_log
 from streammesh.notify import NotificationService, load_notify_settings
 from streammesh.observe import MeshMonitor, SloLedger
-from streammesh.privacy import KeyStore, LocalKms
+from streammesh.privacy import KeyStore, KmsContext, open_kms
 from streammesh.registry import SqlSchemaRegistry
 from streammesh.sqlite_file import private_directory
 from streammesh.store import MetadataStore, open_store
@@ -98,10 +98,14 @@ class MeshRuntime:
         Raises:
             StoreError: The metadata store cannot be opened or migrated, or is damaged.
             LogError: The event log cannot be opened, or is damaged.
-            MasterKeyMissing: ``privacy/master.key`` is missing while the store holds keys
-                wrapped by it (restore it from a backup).
-            ConfigError: ``kafka.acls`` is on and the log is not Kafka, or ``mesh.yaml``'s
-                notification settings are invalid.
+            MasterKeyMissing: the local master key (``privacy.kms``; ``privacy/master.key`` by
+                default) is missing while the store holds wrapped keys (restore it, or give
+                this replica the key the others share).
+            MasterKeyNotSet: the master key's environment variable is not set.
+            MissingDependency: ``privacy.kms`` names AWS KMS and boto3 is not installed.
+            ConfigError: ``kafka.acls`` is on and the log is not Kafka, ``mesh.yaml``'s
+                notification settings are invalid, or ``privacy.kms`` names no installed key
+                service.
         """
         acls = _kafka_acls(config, log_config)  # a bad setting fails before anything opens
         store, log = _open_foundations(config, log_config)
@@ -117,8 +121,9 @@ class MeshRuntime:
         cls, config: MeshConfig, store: MetadataStore, log: EventLog, acls: KafkaAcls | None
     ) -> MeshRuntime:
         """Build every service on the open store and log."""
-        kms = LocalKms.for_mesh(config.home, KeyStore(store).wrapped_keys)
-        kms.check_present()  # refuse to start rather than lose every encrypted field
+        # A local master key missing over wrapped keys is refused here (on start rather than
+        # on every read); a remote key service is not asked anything yet.
+        kms = open_kms(config.kms, KmsContext(config.home, KeyStore(store).wrapped_keys))
         registry = SqlSchemaRegistry(store)
         settings = ControlSettings(config.lifecycle, config.consumer_active_window)
         plane = ControlPlane(store, log, registry, reviews=MeshReview.load, settings=settings)

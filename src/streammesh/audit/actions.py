@@ -41,6 +41,9 @@ class AuditAction(StrEnum):
     """An entity's data keys were destroyed (``forget``): its classified fields are shredded."""
     TOKEN_REVEALED = "privacy.token-revealed"
     """A token was reversed to its value for a principal."""
+    KEYS_ROTATED = "privacy.keys-rotated"
+    """``streammesh keys rotate`` re-wrapped the mesh's data keys under another master key
+    (one entry per run, with the key ids and counts; the events are not touched)."""
     POLICY_CHANGED = "policy.changed"
     """The global policy or a domain's policy was set (a new version of it)."""
     PROPOSAL_CREATED = "proposal.created"

@@ -25,6 +25,7 @@ from streammesh.cli import (
     forget,
     governance,
     init,
+    keys,
     lifecycle,
     lineage,
     login,
@@ -77,6 +78,7 @@ app.add_typer(owners.teams_app, name="teams")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(access.app, name="access")
 app.command("forget")(forget.forget)
+app.add_typer(keys.app, name="keys")
 app.add_typer(governance.app, name="governance")
 app.add_typer(lineage.app, name="lineage")
 app.add_typer(notify.subscriptions_app, name="subscriptions")

@@ -3,7 +3,9 @@
 ``FieldProtection`` encrypts a product's classified fields at produce time into record
 headers (the event keeps a schema-valid placeholder) and reveals them to consumers granted
 classified fields; ``KeyStore`` keeps one data key per (product, entity key), wrapped by a
-``Kms``, and destroys it on ``forget``; ``Tokenizer`` makes deterministic, reversible tokens.
+``Kms`` (which ``privacy.kms`` chooses: ``open_kms``), and destroys it on ``forget``;
+``rotate_keys`` re-wraps them all under a new master key; ``Tokenizer`` makes deterministic,
+reversible tokens.
 See docs/privacy.md.
 """
 
@@ -13,7 +15,9 @@ from streammesh.privacy.envelope import HEADER_PREFIX, header_name
 from streammesh.privacy.errors import (
     InvalidEntityKey,
     KmsError,
+    KmsUnavailable,
     MasterKeyMissing,
+    MasterKeyNotSet,
     NoPlaceholder,
     PrivacyError,
     TokenNotGranted,
@@ -24,8 +28,8 @@ from streammesh.privacy.errors import (
 )
 from streammesh.privacy.forgetting import Forgotten, entity_key_bytes, forget
 from streammesh.privacy.keys import DataKey, KeyStore, entity_label, product_name
-from streammesh.privacy.kms import Kms
-from streammesh.privacy.local_kms import LocalKms
+from streammesh.privacy.kms import ENTRY_POINT_GROUP, Kms, KmsContext, KmsFactory, open_kms
+from streammesh.privacy.local_kms import LocalKms, MasterKeySource
 from streammesh.privacy.placeholders import MASK_TEXT
 from streammesh.privacy.protection import (
     ENCRYPTED_CLASSIFICATIONS,
@@ -34,10 +38,12 @@ from streammesh.privacy.protection import (
     encrypted_fields,
     fields_in_clear,
 )
+from streammesh.privacy.rotation import RotationProgress, RotationSummary, rotate_keys
 from streammesh.privacy.tokens import Tokenizer
 
 __all__ = [
     "ENCRYPTED_CLASSIFICATIONS",
+    "ENTRY_POINT_GROUP",
     "HEADER_PREFIX",
     "MASK_TEXT",
     "DataKey",
@@ -46,11 +52,18 @@ __all__ = [
     "InvalidEntityKey",
     "KeyStore",
     "Kms",
+    "KmsContext",
     "KmsError",
+    "KmsFactory",
+    "KmsUnavailable",
     "LocalKms",
     "MasterKeyMissing",
+    "MasterKeyNotSet",
+    "MasterKeySource",
     "NoPlaceholder",
     "PrivacyError",
+    "RotationProgress",
+    "RotationSummary",
     "SchemaCheck",
     "TokenNotGranted",
     "Tokenizer",
@@ -64,5 +77,7 @@ __all__ = [
     "fields_in_clear",
     "forget",
     "header_name",
+    "open_kms",
     "product_name",
+    "rotate_keys",
 ]

@@ -67,22 +67,48 @@ class KmsError(PrivacyError):
 
 
 class MasterKeyMissing(KmsError):
-    """The local master key file is gone while the store holds keys wrapped by it.
+    """The local master key is not there while the store holds keys wrapped by it.
 
     Never answered by making a new key: a new key would open none of the stored data keys, so
     every encrypted field would be lost for good (and new ones written under a second key).
+    On a replica this means it was not given the master key the others share.
     """
 
-    def __init__(self, path: str, wrapped_keys: int) -> None:
-        self.path = path
+    def __init__(self, source: str, setting: str, wrapped_keys: int) -> None:
+        self.source = source
+        self.setting = setting
         self.wrapped_keys = wrapped_keys
         super().__init__(
-            f"local:{path}",
-            f"the master key file '{path}' is missing, but this mesh holds {wrapped_keys} "
-            "key(s) wrapped by it: without it no encrypted field can be read. Restore the "
-            "file from your backup to that path (mode 0600) and start again; streammesh does "
-            "not create a new master key over existing encrypted data",
+            f"local:{source}",
+            f"the master key {source} ({setting} in mesh.yaml) is missing, but this mesh "
+            f"holds {wrapped_keys} key(s) wrapped by a master key: without it no encrypted "
+            "field can be read. Restore the file from your backup (mode 0600), or give this "
+            "replica the master key the others share, and start again; streammesh does not "
+            "create a new master key over existing encrypted data",
         )
+
+
+class MasterKeyNotSet(KmsError):
+    """The master key is to come from an environment variable that is not set.
+
+    streammesh cannot create a key in another process's environment: the operator makes one
+    (``openssl rand -base64 32``), keeps it in the company's secret store and gives it to
+    every replica.
+    """
+
+    def __init__(self, variable: str, setting: str) -> None:
+        self.variable = variable
+        self.setting = setting
+        super().__init__(
+            f"local:env:{variable}",
+            f"the environment variable '{variable}' ({setting} in mesh.yaml) that holds the "
+            "master key is not set; set it on every replica to the same base64 key (make one "
+            "with 'openssl rand -base64 32' and keep it in your secret store)",
+        )
+
+
+class KmsUnavailable(KmsError):
+    """A remote key service does not answer or refuses this process's credentials."""
 
 
 class TokenNotGranted(PrivacyError):

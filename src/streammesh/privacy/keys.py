@@ -177,7 +177,7 @@ class KeyStore:
                 product=name,
                 entity_key=entity_key,
                 version=version,
-                wrapped=self.kms.wrap(material, _context(name, entity_key, version)),
+                wrapped=self.kms.wrap(material, data_key_context(name, entity_key, version)),
                 kek_id=self.kms.key_id,
                 created_at=self._clock(),
             )
@@ -250,7 +250,7 @@ class KeyStore:
     def product_secret(self, product: str) -> bytes:
         """The product name's secret (tokenization and vault keys derive from it)."""
         name = product_name(product)
-        context = b"streammesh/product-secret\x00" + name.encode()
+        context = product_secret_context(name)
         with self._store.write(KEYS_LOCK) as connection:
             row = connection.execute(
                 sa.select(product_keys.c.wrapped, product_keys.c.kek_id).where(
@@ -273,7 +273,7 @@ class KeyStore:
     def _unwrap(
         self, name: str, entity_key: bytes, version: int, wrapped: bytes, kek_id: str
     ) -> DataKey:
-        material = self.kms.unwrap(wrapped, _context(name, entity_key, version), kek_id)
+        material = self.kms.unwrap(wrapped, data_key_context(name, entity_key, version), kek_id)
         return DataKey(name, entity_key, version, material)
 
     def _remember(self, key: DataKey) -> None:
@@ -325,7 +325,7 @@ def _latest(connection: Connection, name: str, entity_key: bytes) -> _KeyRow | N
     return None if row is None else _KeyRow(row.version, row.wrapped, row.kek_id)
 
 
-def _context(name: str, entity_key: bytes, version: int) -> bytes:
+def data_key_context(name: str, entity_key: bytes, version: int) -> bytes:
     """What a wrapped key is bound to, so a wrapped key moved to another row does not open."""
     return (
         b"streammesh/data-key\x00"
@@ -334,3 +334,8 @@ def _context(name: str, entity_key: bytes, version: int) -> bytes:
         + version.to_bytes(4, "big")
         + (entity_key)
     )
+
+
+def product_secret_context(name: str) -> bytes:
+    """What a product name's wrapped secret is bound to."""
+    return b"streammesh/product-secret\x00" + name.encode()

@@ -61,6 +61,7 @@ def test_action_values_are_the_published_event_types() -> None:
         "privacy.key-handed-out",
         "privacy.key-destroyed",
         "privacy.token-revealed",
+        "privacy.keys-rotated",
         "policy.changed",
         "proposal.created",
         "proposal.moved",
