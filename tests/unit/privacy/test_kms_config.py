@@ -226,3 +226,22 @@ def test_a_plugin_that_fails_to_open_is_one_line(tmp_path: Path) -> None:
     home = _mesh(tmp_path / "mesh", "privacy:\n  kms: {type: acme-vault}\n")  # no secret
     line = _one_error_line("products", "list", "--mesh", str(home))
     assert "privacy.kms.type 'acme-vault'" in line and "KeyError: 'secret'" in line
+
+
+def test_check_reads_the_configured_keys_and_makes_none(tmp_path: Path) -> None:
+    """``check()`` is what a readiness probe asks: cheap, and it never makes a key."""
+    home = tmp_path / "mesh"
+    wrapped = {"count": 0}
+    kms = LocalKms.for_mesh(home, lambda: wrapped["count"])
+    kms.check()  # nothing wrapped yet: the key is made on first use, not by the probe
+    assert not (home / MASTER_KEY_FILE).exists()
+    wrapped["count"] = 2
+    with pytest.raises(MasterKeyMissing, match="holds 2 key"):
+        kms.check()
+    (home / "privacy").mkdir(parents=True)
+    (home / MASTER_KEY_FILE).write_bytes(secrets.token_bytes(32))
+    (home / MASTER_KEY_FILE).chmod(0o600)
+    kms.check()
+    gone = MasterKeySource(file=tmp_path / "old.key", setting="privacy.kms.previous[0].key_file")
+    with pytest.raises(KmsError, match=r"previous\[0\]\.key_file"):
+        LocalKms(home / MASTER_KEY_FILE, previous=[gone]).check()
