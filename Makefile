@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/registry.py --quick
 	$(BIN)/python benchmarks/streams.py --quick
 	$(BIN)/python benchmarks/connect.py --quick
+	$(BIN)/python benchmarks/dataplane.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
