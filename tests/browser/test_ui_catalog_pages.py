@@ -78,8 +78,7 @@ def catalog(
         asked = access.request(
             f"{PRODUCT}.v1", "ledger-app", purpose="ledger", classified=False, caller=admin
         )
-        if asked.state.value == "pending":
-            access.approve(asked.id, caller=admin)
+        access.approve(asked.id, caller=admin)
         operator.deprecate(
             f"{PRODUCT}.v1",
             reason="v2 keys orders by region",
@@ -142,4 +141,69 @@ def test_explore_cards_show_owner_quality_sla_freshness_rate_and_consumers(
     expect(fresh.locator("[data-testid=freshness]")).to_have_text("no event yet")
     expect(fresh.locator("[data-testid=consumers]")).to_have_text("0")
     shot(page, "20-explore-cards")
+    assert problems == []
+
+
+def test_product_page_fields_masked_events_deprecation_versions_and_snippets(
+    catalog: tuple[StreammeshServer, dict[str, str]], browser: object
+) -> None:
+    server, tokens = catalog
+    page = sign_in(browser, server.url, tokens["fiona"])
+    problems = watched(page)
+    expect = sync_api.expect
+    page.goto(f"{server.url}/ui/products/{PRODUCT}.v1")
+
+    banner = page.locator("[data-testid=deprecation]")
+    expect(banner.locator("h2")).to_contain_text("Deprecated since")
+    expect(banner.locator("[data-testid=deprecation-reason]")).to_have_text(
+        "v2 keys orders by region"
+    )
+    expect(banner.locator("[data-testid=sunset] time")).to_have_attribute(
+        "datetime", SUNSET.isoformat()
+    )
+    versions = page.locator("[data-testid=versions]")
+    expect(versions.locator("[aria-current=page]")).to_contain_text("v1")
+    expect(versions.locator("a")).to_have_text([re.compile(r"^v2\s+published$")])
+    # A deprecated product takes no new consumers: no form to ask for it.
+    expect(page.locator("#request-access form")).to_have_count(0)
+    expect(page.locator("[data-testid=no-new-consumers]")).to_contain_text(f"{PRODUCT}.v2")
+
+    fields = page.locator("#fields table.fields")
+    email = fields.locator("tr[data-field=customer_email]")
+    expect(email.locator("td")).to_have_text(["string", "yes", "", "pii", "Who to contact (PII)."])
+    expect(fields.locator("tr[data-field=orders_id] [data-testid=key-marker]")).to_be_visible()
+    expect(fields.locator("[data-testid=key-marker]")).to_have_count(1)
+    raw = page.locator("[data-testid=raw-schema]")
+    expect(raw).to_be_hidden()
+    page.click("#fields summary")
+    expect(raw).to_be_visible()
+    expect(raw).to_contain_text('"name": "Orders"')
+
+    events = page.locator("#events")
+    expect(events.locator("thead th")).to_have_text(
+        ["time", "partition/offset", "key", "orders_id", "customer_email", "status", "updated_at"]
+    )
+    expect(events.locator("tbody tr")).to_have_count(3)
+    expect(events.locator("td[data-testid=masked]")).to_have_count(3)
+    expect(events.locator("td[data-testid=masked]").first).to_have_text(re.compile(r"pii$"))
+    expect(events.locator("tbody")).to_contain_text("placed")
+    expect(events).not_to_contain_text("***")
+    expect(events).not_to_contain_text("@example.com")
+    expect(events.locator("[data-testid=masking-note]")).to_contain_text("customer_email (pii)")
+
+    expect(page.locator("[data-testid=snippet-cli]")).to_contain_text(
+        f"streammesh consume {PRODUCT}.v1 --server {server.url}"
+    )
+    page.click("#connect summary:text-is('REST API (curl)')")
+    expect(page.locator("[data-testid=snippet-curl]")).to_contain_text(
+        f"{server.url}/api/v1/products/{PRODUCT}.v1/sample?limit=10"
+    )
+    shot(page, "21-product-deprecated")
+
+    banner.locator("[data-testid=replacement]").click()
+    page.wait_for_url(f"**/ui/products/{PRODUCT}.v2")
+    expect(page.locator("h1")).to_contain_text(f"{PRODUCT}.v2")
+    expect(page.locator("[data-testid=deprecation]")).to_have_count(0)
+    expect(page.locator("#request-access form")).to_have_count(1)
+    expect(versions.locator("[aria-current=page]")).to_contain_text("v2")
     assert problems == []

@@ -133,6 +133,8 @@ class ConnectionDetails:
         """The generated snippets by name; the Kafka ones are ``None`` on an embedded mesh."""
         kafka = self.endpoint.bootstrap_servers is not None
         return {
+            "cli": self._cli(),
+            "curl": self._curl(),
             "python_sdk": self._python_sdk(),
             "python_confluent_kafka": self._python_confluent() if kafka else None,
             "java_properties": self._java() if kafka else None,
@@ -162,6 +164,19 @@ class ConnectionDetails:
             "token_env": TOKEN_ENV,
             "snippets": self.snippets(),
         }
+
+    def _cli(self) -> str:
+        return (
+            f"# API token of {self.principal}: 'streammesh token create', kept in ${TOKEN_ENV}\n"
+            f"streammesh consume {self.product} --server {self.endpoint.server_url} \\\n"
+            f"  --group {self.group} --from-beginning --max 10\n"
+        )
+
+    def _curl(self) -> str:
+        return (
+            f'curl -H "Authorization: Bearer ${TOKEN_ENV}" \\\n'
+            f"  '{self.endpoint.server_url}/api/v1/products/{self.product}/sample?limit=10'\n"
+        )
 
     def _python_sdk(self) -> str:
         return (

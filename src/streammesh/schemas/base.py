@@ -14,7 +14,7 @@ and ``bytes`` for binary fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
@@ -29,15 +29,22 @@ class SchemaType(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SchemaField:
-    """One field of a schema, for search and governance (names, types and docs of fields).
+    """One field of a schema, for search and governance (names, types and docs of fields)
+    and the product page's field table.
 
     ``path`` is dotted from the root record (``trade.price``); array items add ``[]``
-    (``legs[].price``), map values ``{}``.
+    (``legs[].price``), map values ``{}``. ``default`` is the declared default as JSON text
+    (``None``: no default); ``required`` says whether an event must carry a value (``False``
+    for a nullable or optional field; ``None`` where the format does not say, as in
+    Protobuf). Neither takes part in equality: two listings of one schema compare by path,
+    type and doc.
     """
 
     path: str
     type: str
     doc: str | None = None
+    default: str | None = field(default=None, compare=False)
+    required: bool | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,13 @@ def type_name(node: Any) -> str:
     return str(node.get("logicalType", kind))
 
 
+def _nullable(node: Any) -> bool:
+    """Whether a field of this type may hold null (a union with a null branch, or null)."""
+    if isinstance(node, list):
+        return any(_nullable(branch) for branch in node)
+    return node == "null" or (isinstance(node, dict) and node.get("type") == "null")
+
+
 def _walk(node: Any, named: Mapping[str, Any], path: str, seen: set[str]) -> Iterator[SchemaField]:
     if isinstance(node, str) and node not in PRIMITIVES:
         node = named[node]
@@ -94,5 +102,11 @@ def _walk(node: Any, named: Mapping[str, Any], path: str, seen: set[str]) -> Ite
         inner = seen | {node["name"]}
         for record_field in node["fields"]:
             field_path = f"{path}.{record_field['name']}" if path else record_field["name"]
-            yield SchemaField(field_path, type_name(record_field["type"]), record_field.get("doc"))
+            yield SchemaField(
+                field_path,
+                type_name(record_field["type"]),
+                record_field.get("doc"),
+                default=json.dumps(record_field["default"]) if "default" in record_field else None,
+                required=not _nullable(record_field["type"]),
+            )
             yield from _walk(record_field["type"], named, field_path, inner)

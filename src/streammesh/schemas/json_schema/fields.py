@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from streammesh.schemas.base import SchemaField
 from streammesh.schemas.json_schema.nodes import Node
 from streammesh.schemas.json_schema.typesets import ALL_TYPES, local_types, type_label
@@ -28,16 +30,30 @@ def _object_fields(
     for part in parts:
         properties = part.get("properties")
         if isinstance(properties, dict):
+            listed = part.get("required")
+            required = set(listed) if isinstance(listed, list) else set()
             for name, subschema in properties.items():
-                _field(part.child(subschema), f"{prefix}{name}", found, active)
+                _field(part.child(subschema), f"{prefix}{name}", found, active, name in required)
         additional = part.get("additionalProperties")
         if isinstance(additional, dict) and additional:
             _nested(part.child(additional), f"{prefix.rstrip('.')}{{}}.", found, active)
 
 
-def _field(node: Node, path: str, found: dict[str, SchemaField], active: frozenset[int]) -> None:
+def _field(
+    node: Node, path: str, found: dict[str, SchemaField], active: frozenset[int], required: bool
+) -> None:
     if path not in found:
-        found[path] = SchemaField(path=path, type=type_name(node), doc=_doc(node))
+        default = node.get("default")
+        types = local_types(node)
+        # A listed property whose own type admits null may still be sent empty.
+        nullable = "null" in types and types != ALL_TYPES
+        found[path] = SchemaField(
+            path=path,
+            type=type_name(node),
+            doc=_doc(node),
+            default=None if default is None else json.dumps(default),
+            required=required and not nullable,
+        )
     _nested(node, f"{path}.", found, active)
 
 

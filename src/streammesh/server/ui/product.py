@@ -1,6 +1,8 @@
-"""The product page: contract, how to connect, schema versions and diffs, recent events (for
-viewers who may read them, with a JSON lines download), throughput and freshness, consumers,
-lineage neighbours, and the Request access form."""
+"""The product page: a deprecation banner and the major versions, contract, the field table,
+how to connect, schema versions and diffs, recent events (for viewers who may read them, one
+column per field, masked fields shown masked, with a JSON lines download), throughput and
+freshness, consumers, lineage neighbours, and the Request access form (not for deprecated
+products, which take no new consumers)."""
 
 from __future__ import annotations
 
@@ -16,13 +18,16 @@ from streammesh.control import ApplicationRole, ProductNotFound, ProductRecord
 from streammesh.errors import MeshError
 from streammesh.identity import AccountKind
 from streammesh.lineage import Node
-from streammesh.products import connection_details, endpoint_of
+from streammesh.products import Status, connection_details, endpoint_of
 from streammesh.registry import SchemaNotFound
+from streammesh.schemas import SchemaField
+from streammesh.serde import RegistryResolver
 from streammesh.server.api.event_json import event_document
 from streammesh.server.api.models.events import EventDocument
 from streammesh.server.api.schemas import diff_schema_versions, list_schemas
 from streammesh.server.api.streams import JSONL_MEDIA_TYPE, MAX_SAMPLE
 from streammesh.server.context import ServerContext
+from streammesh.server.ui.fields import event_table, field_rows
 from streammesh.server.ui.health import product_health
 from streammesh.server.ui.not_found import close_products, not_found_page
 from streammesh.server.ui.samples import recent_events
@@ -89,6 +94,7 @@ def product_page(
         except SchemaNotFound:
             diff = None
     recent = recent_events(context, viewer, record)
+    fields = _fields(context, record)
     applications = [
         {"app": app, "active": active}
         for app, active in plane.applications(record.reference)
@@ -108,6 +114,13 @@ def product_page(
         diff_to=diff_to,
         events=recent.events,
         reading=recent.reading,
+        table=event_table(recent.events, fields, record.descriptor, recent.reading)
+        if recent.reading is not None
+        else None,
+        fields=field_rows(fields, record.descriptor),
+        raw_schema=next((s for s in schemas if s["id"] == record.schema_id), None),
+        versions=_versions(context, record),
+        closed=record.status in _CLOSED,
         applications=applications,
         grants=[r for r in requests if r.state.value == "approved"],
         lineage=_neighbours(context, record),
@@ -116,6 +129,27 @@ def product_page(
         connection=_connection(request, context, viewer, record),
         message=message,
     )
+
+
+_CLOSED = frozenset({Status.DEPRECATED, Status.RETIRED})
+"""Statuses that take no new consumers (and so show no Request access form)."""
+
+
+def _fields(context: ServerContext, record: ProductRecord) -> tuple[SchemaField, ...]:
+    """The fields of the product's current value schema; none if the registry lost it."""
+    try:
+        return RegistryResolver(context.runtime.registry).schema_by_id(record.schema_id).fields()
+    except SchemaNotFound:
+        return ()
+
+
+def _versions(context: ServerContext, record: ProductRecord) -> list[ProductRecord]:
+    """Every major version of the product, oldest first."""
+    return [
+        other
+        for other in context.runtime.plane.products(domain=record.descriptor.domain)
+        if other.name == record.name
+    ]
 
 
 def _connection(
