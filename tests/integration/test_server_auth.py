@@ -24,7 +24,9 @@ from streammesh.server import build_app
 from streammesh.server.context import ServerContext
 from tests.support.streammesh_server import StreammeshServer
 
-OPEN_PATHS = {"/healthz", "/openapi.json"}
+# /readyz answers only "ready" or the names of what failed (store, log, keys, a worker): a load
+# balancer probes it without credentials (docs/decisions.md).
+OPEN_PATHS = {"/healthz", "/readyz", "/openapi.json"}
 # /metrics holds counts and names, never event data: by default (server.metrics: loopback) a
 # client on the server's machine, like these tests, reads it without a token; others need one
 # (tests/integration/test_server_waits.py, test_observe_api.py).
@@ -148,6 +150,9 @@ def test_bad_credentials_are_refused(anonymous: httpx.Client, authorization: str
 
 def test_health_and_openapi_are_open(anonymous: httpx.Client) -> None:
     assert anonymous.get("/healthz").json() == {"status": "ok"}
+    ready = anonymous.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["failed"] == []
+    assert {"store", "log", "worker:notifier", "worker:event-relay"} <= set(ready["checks"])
     document = anonymous.get("/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
     assert {scheme["scheme"] for scheme in schemes.values()} == {"bearer", "basic"}

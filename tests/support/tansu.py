@@ -148,6 +148,17 @@ class TansuBroker:
             self.stop()
             raise
 
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP): connections stay open and nothing answers, as with a
+        broker that hangs or a network that drops packets."""
+        assert self._process is not None, "the broker is not running"
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused broker go on (SIGCONT)."""
+        assert self._process is not None, "the broker is not running"
+        self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """Stop the broker (terminate, then kill if it lingers) and release its files."""
         process, self._process = self._process, None

@@ -41,7 +41,7 @@ from streammesh.audit.events import (
 )
 from streammesh.audit.log import MAX_LIMIT, AuditLog
 from streammesh.audit.reading import read_mesh_events
-from streammesh.audit.relay import EventRelay
+from streammesh.audit.relay import EventRelay, RelayBacklog, relay_backlog
 
 __all__ = [
     "EVENT_TYPE_HEADER",
@@ -56,7 +56,9 @@ __all__ = [
     "InvalidAuditEntry",
     "InvalidAuditQuery",
     "MalformedMeshEvent",
+    "RelayBacklog",
     "decode_event",
     "mesh_events_spec",
     "read_mesh_events",
+    "relay_backlog",
 ]

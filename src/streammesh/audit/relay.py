@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
@@ -29,6 +30,36 @@ from streammesh.store import MetadataStore
 RELAY_LOCK = "mesh-events-relay"
 DEFAULT_BATCH_SIZE = 500
 FLUSH_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class RelayBacklog:
+    """The audit rows the relay has still to append to the events topic.
+
+    Attributes:
+        rows: How many.
+        oldest_at: When the oldest of them was recorded (``None``: none pending).
+    """
+
+    rows: int
+    oldest_at: datetime | None
+
+
+def relay_backlog(store: MetadataStore) -> RelayBacklog:
+    """What the relay has still to send: a relay that does not keep up (the log down, or no
+    process relaying) shows here.
+
+    Raises:
+        StoreError: The store cannot be read.
+    """
+    pending = sa.select(sa.func.count(), sa.func.min(events.c.at)).where(
+        events.c.relayed_at.is_(None)
+    )
+    with store.read() as connection:
+        rows, oldest = connection.execute(pending).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite hands back naive UTC times
+        oldest = oldest.replace(tzinfo=UTC)
+    return RelayBacklog(int(rows), oldest)
 
 
 class EventRelay:

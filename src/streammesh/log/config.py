@@ -40,10 +40,16 @@ class LogConfig:
 
     ``kafka_overrides`` passes librdkafka properties through unchanged, for the rare setting
     streammesh does not model; it wins over what streammesh sets.
+
+    ``request_timeout_s`` bounds each request to the cluster; ``delivery_timeout_s`` bounds
+    how long a producer keeps trying to deliver a record before its flush fails (``None``:
+    librdkafka's five minutes). The server sets both to a few seconds, so that a request
+    needing a cluster that does not answer fails with 503 instead of hanging.
     """
 
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     request_timeout_s: float = 30.0
+    delivery_timeout_s: float | None = None
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
     kafka_overrides: Mapping[str, str] = field(default_factory=dict)
 

@@ -23,6 +23,7 @@ from typing import Protocol, Self
 
 from streammesh.audit import AuditRecord, MalformedMeshEvent, decode_event, mesh_events_spec
 from streammesh.control import ControlPlane, OpenMesh
+from streammesh.heartbeat import BackgroundWork, Heartbeat
 from streammesh.log import (
     Consumer,
     ConsumerOptions,
@@ -205,6 +206,29 @@ class Notifier:
         ends = consumer.end_offsets(list(partitions))
         return all(consumer.position(partition) >= end for partition, end in ends.items())
 
+    def idle(self) -> bool:
+        """Whether there is nothing for this notifier to read: caught up, or no partition
+        of the events topic assigned to it (another member of the group has it).
+
+        Raises:
+            LogError: The log cannot tell its end offsets.
+        """
+        consumer = self._open_consumer()
+        partitions = consumer.assignment()
+        if not partitions:
+            return True
+        ends = consumer.end_offsets(list(partitions))
+        return all(consumer.position(partition) >= end for partition, end in ends.items())
+
+    def reset(self) -> None:
+        """Leave the consumer group without committing: the next round joins again and
+        resumes from the group's committed offsets (after a failed round, whose events were
+        read but not recorded)."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            with contextlib.suppress(Exception):  # the log may be down: nothing to release
+                consumer.close()
+
     def deliver_due(self) -> DeliveryReport:
         """Try every delivery whose time has come (new ones and retries)."""
         per_channel = {Channel.WEBHOOK: ChannelReport(), Channel.EMAIL: ChannelReport()}
@@ -330,12 +354,14 @@ def deliver_pending(
 
 
 class _NotifierThread:
-    """The notifier's loop in a daemon thread; ``stop()`` ends it and waits."""
+    """The notifier's loop (and the event relay's catch-up) in a daemon thread; ``stop()``
+    ends it and waits. Each reports its progress on a :class:`Heartbeat` of its own."""
 
     def __init__(self, notifier: Notifier, relay: Callable[[], object], interval_s: float) -> None:
         self._notifier = notifier
         self._relay = relay
         self._interval_s = interval_s
+        self.heartbeats = (Heartbeat("notifier"), Heartbeat("event-relay"))
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="streammesh-notify", daemon=True)
         self._thread.start()
@@ -344,21 +370,42 @@ class _NotifierThread:
         relayed_at = float("-inf")
         try:
             while not self._stopping.is_set():
-                try:
-                    # Changes relay their own events; this only picks up what a process that
-                    # died before relaying left behind, so it need not take the store's write
-                    # lock every round.
-                    if time.monotonic() - relayed_at >= _RELAY_EVERY_S:
-                        relayed_at = time.monotonic()
-                        self._relay()
-                    report = self._notifier.run_once(timeout=_POLL_S)
-                except Exception:  # keep delivering: the next round retries what failed
-                    _LOGGER.exception("notification round failed; retrying")
-                    report = DeliveryReport()
+                # Changes relay their own events; this only picks up what a process that
+                # died before relaying left behind, so it need not take the store's write
+                # lock every round.
+                if time.monotonic() - relayed_at >= _RELAY_EVERY_S:
+                    relayed_at = time.monotonic()
+                    self._relay_left_behind()
+                report = self._round()
                 if not (report.events or report.delivered or report.failed):
                     self._stopping.wait(self._interval_s)
         finally:
-            self._notifier.close()
+            try:
+                self._notifier.close()
+            except Exception as exc:  # the log down at shutdown: the group expires us anyway
+                _LOGGER.warning("notifier not closed cleanly: %s", exc)
+
+    def _relay_left_behind(self) -> None:
+        try:
+            self._relay()
+        except Exception as exc:  # the next catch-up retries; changes relay their own too
+            _LOGGER.warning("mesh events not relayed (will retry): %s", exc)
+        else:
+            self.heartbeats[1].progressed()
+
+    def _round(self) -> DeliveryReport:
+        try:
+            report = self._notifier.run_once(timeout=_POLL_S)
+            # Progress: events handled, deliveries tried, or nothing left to read.
+            if report.events or report.delivered or report.failed or self._notifier.idle():
+                self.heartbeats[0].progressed()
+            return report
+        except Exception:  # keep delivering: the next round retries what failed
+            _LOGGER.exception("notification round failed; retrying")
+            # Events polled in a failed round were not recorded: a new consumer resumes
+            # from the group's committed offsets, so none of them is skipped.
+            self._notifier.reset()
+            return DeliveryReport()
 
     def stop(self) -> None:
         """Stop after the current round and release the consumer group."""
@@ -371,8 +418,9 @@ def start_notifier(
     settings: NotifySettings | None = None,
     *,
     interval_s: float = 1.0,
-) -> Stoppable:
-    """Start delivering notifications in a background thread.
+) -> BackgroundWork:
+    """Start delivering notifications in a background thread (which also relays the mesh
+    events a process left unrelayed); its heartbeats are ``notifier`` and ``event-relay``.
 
     Several processes may run one each: they share the work as one consumer group.
 

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from streammesh.control import ControlPlane, OpenMesh, ProductRecord
 from streammesh.errors import MeshError
+from streammesh.heartbeat import DEFAULT_STUCK_AFTER_S, BackgroundWork, Heartbeat
 from streammesh.log import EventLog, LogError
 from streammesh.observe.ledger import SloLedger
 from streammesh.observe.slo import (
@@ -131,6 +132,10 @@ class _Running:
     def __init__(self, checker: SloChecker, interval: float) -> None:
         self._checker = checker
         self._interval = interval
+        # A pass every `interval`: stuck only once several passes in a row did not finish.
+        self.heartbeats = (
+            Heartbeat("slo-checker", stuck_after_s=max(DEFAULT_STUCK_AFTER_S, 3 * interval)),
+        )
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="streammesh-slo", daemon=True)
         self._thread.start()
@@ -141,6 +146,8 @@ class _Running:
                 self._checker.check()
             except MeshError as exc:  # the store or log is down: try again next interval
                 _LOGGER.warning("SLO check failed (will retry): %s", exc)
+            else:
+                self.heartbeats[0].progressed()
             self._stopped.wait(self._interval)
 
     def stop(self) -> None:
@@ -154,9 +161,10 @@ def start_slo_checker(
     *,
     settings: CheckerSettings | None = None,
     clock: Callable[[], datetime] | None = None,
-) -> Stoppable:
+) -> BackgroundWork:
     """Check ``mesh``'s SLOs every ``interval`` seconds in a background thread, the first
-    pass at once; call ``stop()`` on the result before closing the mesh."""
+    pass at once; call ``stop()`` on the result before closing the mesh. Its heartbeat is
+    ``slo-checker``."""
     checker = SloChecker(
         mesh.plane, mesh.log, SloLedger(mesh.store), settings=settings, clock=clock
     )

@@ -3,7 +3,7 @@
 It opens the mesh the settings name (:class:`~streammesh.runtime.MeshRuntime`: the store,
 the log, the registry and every service on them), adds the token store, and mounts the
 routes: the REST API under ``/api/v1``, the Confluent-compatible registry under ``/registry``,
-``/healthz`` and the OpenAPI document (both without credentials). The server keeps no state
+``/healthz``, ``/readyz`` and the OpenAPI document (without credentials). The server keeps no state
 of its own, so several processes can serve one store and log.
 """
 
@@ -17,11 +17,8 @@ from fastapi import FastAPI
 
 import streammesh
 from streammesh.audit import EventRelay
-from streammesh.connect import ConnectorManager, WorkerServices, start_connector_host
 from streammesh.identity import SERVER_REMEMBER_S
 from streammesh.log import LogError
-from streammesh.notify import start_notifier
-from streammesh.observe import Stoppable, start_slo_checker
 from streammesh.runtime import MeshRuntime
 from streammesh.server.api import API_PREFIX
 from streammesh.server.api import router as api_router
@@ -37,7 +34,7 @@ from streammesh.server.request_limits import limit_requests
 from streammesh.server.settings import ServerSettings
 from streammesh.server.ui import error_page as ui_error_page
 from streammesh.server.ui import router as ui_router
-from streammesh.streams import start_stream_host
+from streammesh.workers import Workers, start_workers
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,7 +63,7 @@ def build_app(
         description="Event streams as data products. The schema registry under `/registry` "
         "speaks the Confluent Schema Registry API; `/api/v1` is the mesh's REST API (data "
         "products, plan and apply, lifecycle, applications, events, domains, teams, audit). "
-        "Every endpoint but `/healthz` and "
+        "Every endpoint but `/healthz`, `/readyz` and "
         "`/openapi.json` needs an API token (Bearer, or HTTP basic with the token as the "
         "password); `/metrics` too, except from the server's own machine by default "
         "(`server.metrics` in `mesh.yaml`).",
@@ -105,14 +102,11 @@ class _MeshLifetime:
     def __init__(self, settings: ServerSettings) -> None:
         self._settings = settings
         self._mesh: MeshRuntime | None = None
-        self._slo_checker: Stoppable | None = None
-        self._notifier: Stoppable | None = None
-        self._stream_host: Stoppable | None = None
-        self._connector_host: Stoppable | None = None
+        self._workers: Workers | None = None
 
     def open(self) -> ServerContext:
         self._settings.mesh.mkdir(parents=True, exist_ok=True)
-        mesh = MeshRuntime.open(self._settings.mesh_config())
+        mesh = MeshRuntime.open(self._settings.mesh_config(), self._settings.log_config())
         try:
             _relay_pending(mesh)
             context = ServerContext(mesh, mesh.tokens(remember_s=SERVER_REMEMBER_S))
@@ -125,46 +119,15 @@ class _MeshLifetime:
     def start(self, app: FastAPI) -> None:
         if self._mesh is None:
             attach_context(app, self.open())
-        if self._mesh is not None:  # SLO checks (observe), stopped in close()
-            self._slo_checker = start_slo_checker(self._mesh)
-        if self._mesh is not None:  # notification delivery (notify), stopped in close()
-            self._notifier = start_notifier(self._mesh)
-        if self._mesh is not None and self._settings.host_streams:  # stopped in close()
-            mesh = self._mesh
-            self._stream_host = start_stream_host(
-                mesh.streams, mesh.store, mesh.log, mesh.registry, mesh.config.home
-            )
-            # Connectors placed on the server, as the stream applications (stopped in close()).
-            services = WorkerServices(
-                mesh.plane,
-                mesh.data,
-                mesh.grants,
-                mesh.log,
-                mesh.registry,
-                mesh.config.home,
-                mesh.lineage.runs,  # the tables and files hosted connectors read and write
-            )
-            self._connector_host = start_connector_host(
-                ConnectorManager(mesh.store),
-                services,
-                allowed_paths=mesh.config.connector_folders,
-            )
+        if self._mesh is not None and self._settings.run_workers:  # stopped in close()
+            self._workers = start_workers(self._mesh, hosting=self._settings.host_streams)
+        # What /readyz checks for being stuck: the workers of this process, if any.
+        app.state.streammesh_heartbeats = self._workers.heartbeats if self._workers else []
 
     def close(self) -> None:
-        # Connectors and stream applications first: each finishes and commits its batch
-        # while the mesh is open.
-        connectors, self._connector_host = self._connector_host, None
-        if connectors is not None:
-            connectors.stop()
-        host, self._stream_host = self._stream_host, None
-        if host is not None:
-            host.stop()
-        notifier, self._notifier = self._notifier, None
-        if notifier is not None:  # notification delivery (notify), started in start()
-            notifier.stop()
-        checker, self._slo_checker = self._slo_checker, None
-        if checker is not None:  # SLO checks (observe), started in start()
-            checker.stop()
+        workers, self._workers = self._workers, None
+        if workers is not None:  # each finishes its round while the mesh is open
+            workers.stop()
         mesh, self._mesh = self._mesh, None
         if mesh is not None:
             mesh.close()

@@ -1,48 +1,69 @@
-"""``/healthz``: whether the mesh behind this server can serve (no credentials).
+"""``/healthz`` (liveness) and ``/readyz`` (readiness), for a load balancer; no credentials.
 
-It answers 503 while the metadata store or the event log cannot serve: a file deleted,
-replaced, truncated or found damaged, a directory that cannot be written, a database that does
-not answer a read. And it answers fast, whatever the rest of the server is doing: the handler
-is ``async`` (it never waits for the request thread pool, which slow requests may fill) and
-only reads the result of the last probe, whose store read uses a connection of its own (not
-the pool's, which busy requests may all hold). A probe runs in a thread of its own, at most once a
-second; the handler waits for a fresh one at most :data:`FRESH_WAIT_S`, and a probe still
-running after :data:`STUCK_AFTER_S` is itself reported as a problem (a database that hangs
-cannot serve either).
+``/healthz`` says only that the process answers: a load balancer or supervisor restarts a
+process whose liveness fails, and restarting a replica because the database is down helps
+nobody. ``/readyz`` says whether this replica can serve now: 200 ``{"status": "ready"}``, or
+503 naming what failed (``store``, ``log``, ``keys``, or a stuck worker ``worker:notifier``)
+and nothing else — the reasons go to the server's log, not to anonymous callers.
+
+Each dependency check (the metadata store: its file checks and one read on a connection of
+its own; the event log: the embedded log's file checks, or a metadata request to Kafka; the
+key service, when it can be probed) runs in a daemon thread of its own, all at once, at most
+once per :data:`PROBE_INTERVAL_S`; one that has not answered within :data:`CHECK_TIMEOUT_S`
+counts as failed, and is not started again while it still hangs. So ``/readyz`` answers
+within about :data:`CHECK_TIMEOUT_S`, whatever the store or the log does, and never waits for
+the request thread pool (the handlers are ``async``). Workers are judged by their heartbeats
+(:mod:`streammesh.heartbeat`), which costs nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from streammesh.errors import MeshError
+from streammesh.heartbeat import Heartbeat
 from streammesh.server.context import ServerContext, server_context
+
+_LOGGER = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
 PROBE_INTERVAL_S = 1.0
-"""The checks run at most this often, however often ``/healthz`` is asked."""
-FRESH_WAIT_S = 0.02
-"""How long a request waits for a probe it started before answering with the last result."""
-STUCK_AFTER_S = 5.0
-"""A probe running longer than this means the store or log hangs: unhealthy."""
+"""The checks run at most this often, however often ``/readyz`` is asked."""
+CHECK_TIMEOUT_S = 2.0
+"""A check that has not answered within this long has failed (the dependency hangs)."""
 
 
-class Health(BaseModel):
-    """The server's health: ``ok``, or ``unavailable`` with what cannot serve and why."""
+class Liveness(BaseModel):
+    """The process answers."""
 
-    status: str
-    problems: list[str] = []
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    """Whether this replica can serve: ``ready``, or ``unavailable`` with what failed.
+
+    Attributes:
+        status: ``ready`` or ``unavailable``.
+        checks: Every check by name (``store``, ``log``, ``keys``, ``worker:<name>``):
+            ``ok``, ``failed`` or ``stuck``.
+        failed: The names of the checks that are not ``ok``.
+    """
+
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, Literal["ok", "failed", "stuck"]]
+    failed: list[str] = []
 
 
 @runtime_checkable
@@ -52,89 +73,162 @@ class _Checked(Protocol):
     def check(self) -> None: ...
 
 
-def mesh_problems(context: ServerContext) -> list[str]:
-    """What keeps the mesh behind ``context`` from serving, as messages (empty: healthy).
+@runtime_checkable
+class _Probed(Protocol):
+    """A key service that can say whether it answers."""
 
-    The store: its file checks, then one read on a connection of its own; the embedded log:
-    its directory and file checks (a few system calls).
+    def probe(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One dependency check: raises (anything) when the dependency cannot serve.
+
+    Attributes:
+        name: What is checked, as ``/readyz`` names it.
+        run: The check.
     """
-    problems: list[str] = []
-    checks: list[Callable[[], object]] = []
-    checks.append(context.runtime.store.probe)
-    if isinstance(context.runtime.log, _Checked):
-        checks.append(context.runtime.log.check)
-    for check in checks:
+
+    name: str
+    run: Callable[[], object]
+
+
+def dependency_checks(context: ServerContext) -> list[Check]:
+    """The checks of the mesh behind ``context``: the store, the log, and the key service
+    when it can be probed."""
+    runtime = context.runtime
+    log = runtime.log
+    checks = [Check("store", runtime.store.probe)]
+    if isinstance(log, _Checked):
+        checks.append(Check("log", log.check))
+    else:
+        # Kafka: a metadata request; it fails when no broker answers.
+        checks.append(Check("log", log.list_topics))
+    try:
+        kms: object = runtime.keys.kms
+    except MeshError:  # opened without a key service: nothing to check
+        return checks
+    if isinstance(kms, _Probed):
+        checks.append(Check("keys", kms.probe))
+    return checks
+
+
+class _Running:
+    """One check's latest run, in a daemon thread."""
+
+    def __init__(self, check: Check) -> None:
+        self.check = check
+        self.started = time.monotonic()
+        self.result: Future[str | None] = Future()  # the problem, or None when it passed
+        threading.Thread(
+            target=self._run, name=f"streammesh-readyz-{check.name}", daemon=True
+        ).start()
+
+    def _run(self) -> None:
         try:
-            check()
-        except MeshError as exc:
-            problems.append(str(exc))
-    return problems
+            self.check.run()
+        except Exception as exc:  # a check must report, never die
+            self.result.set_result(f"{type(exc).__name__}: {exc}")
+        else:
+            self.result.set_result(None)
 
 
-class HealthProbe:
-    """Runs ``check`` in its own thread at most once per :data:`PROBE_INTERVAL_S`."""
+class ReadinessProbe:
+    """Runs the dependency checks concurrently, each bounded by :data:`CHECK_TIMEOUT_S`,
+    at most once per :data:`PROBE_INTERVAL_S`; judges the workers' heartbeats."""
 
-    def __init__(self, check: Callable[[], list[str]]) -> None:
-        self._check = check
+    def __init__(
+        self,
+        checks: Callable[[], Sequence[Check]],
+        heartbeats: Callable[[], Sequence[Heartbeat]],
+    ) -> None:
+        self._checks = checks
+        self._heartbeats = heartbeats
         self._lock = threading.Lock()
-        self._running: Future[list[str]] | None = None
-        self._started = 0.0
-        self._last: list[str] = []
+        self._runs: dict[str, _Running] = {}
+        self._reported: dict[str, str | None] = {}
 
-    async def problems(self) -> list[str]:
-        """The problems found by the freshest probe that has finished."""
+    async def readiness(self) -> Readiness:
+        """This replica's readiness (waits at most :data:`CHECK_TIMEOUT_S` for the checks)."""
+        runs = self._start_due()
+        pending = [asyncio.wrap_future(run.result) for run in runs if not run.result.done()]
+        if pending:
+            deadline = max(run.started for run in runs) + CHECK_TIMEOUT_S
+            await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+        checks: dict[str, Literal["ok", "failed", "stuck"]] = {}
+        for run in runs:
+            problem = self._problem(run)
+            checks[run.check.name] = "ok" if problem is None else "failed"
+            self._log_change(run.check.name, problem)
+        for beat in self._heartbeats():
+            health = beat.health()
+            name = f"worker:{health.name}"
+            checks[name] = "stuck" if health.stuck else "ok"
+            problem = f"no progress for {health.idle_s:.0f} s" if health.stuck else None
+            self._log_change(name, problem)
+        failed = [name for name, state in checks.items() if state != "ok"]
+        return Readiness(status="unavailable" if failed else "ready", checks=checks, failed=failed)
+
+    def _start_due(self) -> list[_Running]:
         now = time.monotonic()
+        runs = []
         with self._lock:
-            running = self._running
-            if running is None or (running.done() and now - self._started >= PROBE_INTERVAL_S):
-                running = self._running = self._start()
-                self._started = now
-        if not running.done():
-            with contextlib.suppress(TimeoutError):  # answer with the last result instead
-                await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(running)), FRESH_WAIT_S)
-        if running.done():
-            self._last = running.result()
-            return self._last
-        if time.monotonic() - self._started > STUCK_AFTER_S:
-            return [
-                f"the health probe of the metadata store and event log has not finished in "
-                f"{STUCK_AFTER_S:g} s: the store or the log does not answer"
-            ]
-        return self._last
+            for check in self._checks():
+                run = self._runs.get(check.name)
+                hanging = run is not None and not run.result.done()
+                if run is None or (not hanging and now - run.started >= PROBE_INTERVAL_S):
+                    run = self._runs[check.name] = _Running(check)
+                runs.append(run)
+        return runs
 
-    def _start(self) -> Future[list[str]]:
-        future: Future[list[str]] = Future()
+    @staticmethod
+    def _problem(run: _Running) -> str | None:
+        if run.result.done():
+            return run.result.result()
+        # Still running: within its time it keeps its benefit of the doubt only while no
+        # answer is late; past it, the dependency hangs.
+        if time.monotonic() - run.started >= CHECK_TIMEOUT_S:
+            return f"no answer within {CHECK_TIMEOUT_S:g} s"
+        return None
 
-        def run() -> None:
-            try:
-                future.set_result(self._check())
-            except Exception as exc:  # a probe must report, never die
-                future.set_result([f"health probe failed: {type(exc).__name__}: {exc}"])
-
-        # A daemon thread, not the request pool: a hanging probe never blocks requests or exit.
-        threading.Thread(target=run, name="streammesh-healthz", daemon=True).start()
-        return future
+    def _log_change(self, name: str, problem: str | None) -> None:
+        # The reasons go to the operator's log (once per change), never to the response.
+        if self._reported.get(name) != problem:
+            self._reported[name] = problem
+            if problem is None:
+                _LOGGER.info("readiness: %s is ok again", name)
+            else:
+                _LOGGER.warning("readiness: %s failed: %s", name, problem)
 
 
-def _probe(request: Request) -> HealthProbe:
+def _probe(request: Request) -> ReadinessProbe:
     state = request.app.state
-    probe = getattr(state, "streammesh_health", None)
-    if not isinstance(probe, HealthProbe):
-        server_context(request)  # fail here on a wiring mistake, not in the probe thread
+    probe = getattr(state, "streammesh_readiness", None)
+    if not isinstance(probe, ReadinessProbe):
+        server_context(request)  # fail here on a wiring mistake, not in a probe thread
         # The context is read at each probe: a restarted app gets a new one.
-        probe = state.streammesh_health = HealthProbe(lambda: mesh_problems(state.streammesh))
+        probe = state.streammesh_readiness = ReadinessProbe(
+            lambda: dependency_checks(state.streammesh),
+            lambda: list(getattr(state, "streammesh_heartbeats", [])),
+        )
     return probe
 
 
+@router.get("/healthz", response_model=Liveness)
+async def healthz() -> Liveness:
+    """Liveness: ``{"status": "ok"}`` whenever the process answers, whatever its
+    dependencies do (see ``/readyz``)."""
+    return Liveness()
+
+
 @router.get(
-    "/healthz",
-    response_model=Health,
-    responses={503: {"model": Health, "description": "The mesh cannot serve."}},
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "This replica cannot serve now."}},
 )
-async def healthz(request: Request) -> JSONResponse:
-    """``{"status": "ok"}``, or 503 with the problems while the mesh cannot serve."""
-    problems = await _probe(request).problems()
-    if problems:
-        body = Health(status="unavailable", problems=problems)
-        return JSONResponse(body.model_dump(), status_code=503)
-    return JSONResponse(Health(status="ok").model_dump(exclude_defaults=True))
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: 200 ``ready`` when the store, the log and the key service answer within
+    2 s and no background worker of this process is stuck; else 503 naming what failed."""
+    readiness = await _probe(request).readiness()
+    status = 200 if readiness.status == "ready" else 503
+    return JSONResponse(readiness.model_dump(), status_code=status)

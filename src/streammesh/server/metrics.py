@@ -4,7 +4,14 @@ A custom collector asks the mesh for current values at each scrape (the server k
 state of its own, so any replica answers the same): per product version its partitions' end
 offsets, the events of the last minute, the newest event's time and its SLO statuses; per
 consumer group registered by an application, its lag. HTTP request counts and latencies of
-this process come from a middleware. ``/metrics`` holds counts and names, never event data;
+this process come from a middleware; the notifier's lag on ``_mesh.events`` and the event
+relay's backlog (audit rows not yet on the topic) show whether notifications keep up.
+
+A scrape never waits on a dependency for long: the mesh's figures are collected in a thread
+of their own, at most once per :data:`REFRESH_S`, and a scrape waits for a collection at most
+:data:`COLLECT_TIMEOUT_S`; past that it is answered with the last figures collected,
+``streammesh_up 0`` and their age in ``streammesh_metrics_age_seconds``. ``/metrics`` holds
+counts and names, never event data;
 who may read it without a token is ``server.metrics`` in ``mesh.yaml``: ``loopback`` (the
 default: a Prometheus on the server's machine scrapes without one, anyone else needs a token),
 ``token`` (always a token) or ``open`` (no token, from anywhere).
@@ -15,8 +22,13 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -25,10 +37,13 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from streammesh.audit import relay_backlog
 from streammesh.config import MetricsAccess
 from streammesh.errors import MeshError
-from streammesh.log import TopicNotFound
-from streammesh.observe import MeshMonitor, RegisteredGroup, SloStatus
+from streammesh.log import TopicNotFound, partition_lags
+from streammesh.notify import load_notify_settings
+from streammesh.observe import RegisteredGroup, SloStatus
+from streammesh.runtime import MeshRuntime
 from streammesh.server.auth import authenticate_now
 from streammesh.server.context import server_context
 
@@ -37,11 +52,23 @@ _LOGGER = logging.getLogger(__name__)
 router = APIRouter(tags=["monitoring"])
 
 
-class MeshCollector(Collector):
-    """Reads the mesh's current figures on every scrape."""
+REFRESH_S = 1.0
+"""The mesh's figures are collected at most this often, however often ``/metrics`` is read."""
+COLLECT_TIMEOUT_S = 2.0
+"""How long a scrape waits for the figures before answering with the last ones collected."""
 
-    def __init__(self, monitor: MeshMonitor) -> None:
-        self._monitor = monitor
+
+class MeshCollector(Collector):
+    """Reads the mesh's current figures when collected (see :class:`MeshFigures`).
+
+    :attr:`healthy` says whether the store and the log answered the last collection (the
+    scrape writes ``streammesh_up``, knowing also whether the figures came in time).
+    """
+
+    def __init__(self, runtime: MeshRuntime) -> None:
+        self._runtime = runtime
+        self._monitor = runtime.monitor
+        self.healthy = False
 
     def collect(self) -> Iterator[Metric]:
         end = GaugeMetricFamily(
@@ -69,11 +96,26 @@ class MeshCollector(Collector):
             "Events between a registered consumer group's committed offset and the end.",
             labels=["group", "product", "partition"],
         )
-        up = GaugeMetricFamily(
-            "streammesh_up", "1 when the mesh's store and log answered this scrape."
+        notifier = GaugeMetricFamily(
+            "streammesh_notifier_lag",
+            "Mesh events the notifier's consumer group has still to read, per partition.",
+            labels=["partition"],
+        )
+        relay_rows = GaugeMetricFamily(
+            "streammesh_event_relay_pending",
+            "Audit rows the event relay has not yet appended to the mesh events topic.",
+        )
+        relay_age = GaugeMetricFamily(
+            "streammesh_event_relay_oldest_pending_seconds",
+            "Age of the oldest audit row not yet relayed (0 when none is pending).",
         )
         healthy = 1
         try:
+            backlog = relay_backlog(self._runtime.store)
+            relay_rows.add_metric([], backlog.rows)
+            oldest = backlog.oldest_at
+            relay_age.add_metric([], (datetime.now(UTC) - oldest).total_seconds() if oldest else 0)
+            self._notifier_lag(notifier)
             self._products(end, recent, last)
             for state in self._monitor.slo_states():
                 breached = 1 if state.status is SloStatus.BREACHED else 0
@@ -86,8 +128,17 @@ class MeshCollector(Collector):
         except MeshError as exc:  # a scrape must answer; say the mesh is down instead
             _LOGGER.warning("metrics incomplete: %s", exc)
             healthy = 0
-        up.add_metric([], healthy)
-        yield from (up, end, recent, last, slo, lag)
+        self.healthy = bool(healthy)
+        yield from (end, recent, last, slo, lag, notifier, relay_rows, relay_age)
+
+    def _notifier_lag(self, notifier: GaugeMetricFamily) -> None:
+        settings = load_notify_settings(self._runtime.config.home)
+        try:
+            lags = partition_lags(self._runtime.log, settings.group, settings.topic)
+        except TopicNotFound:  # no mesh event yet: nothing to read
+            return
+        for partition in lags:
+            notifier.add_metric([str(partition.partition)], partition.lag)
 
     def _products(
         self, end: GaugeMetricFamily, recent: GaugeMetricFamily, last: GaugeMetricFamily
@@ -113,6 +164,65 @@ class MeshCollector(Collector):
                 seen.add(key)
                 unique.append(group)
         return unique
+
+
+@dataclass(frozen=True, slots=True)
+class _Collected:
+    body: bytes  # the mesh's figures but streammesh_up, in the text format
+    healthy: bool
+    at: float  # time.monotonic() when collected
+
+
+class MeshFigures:
+    """The mesh's figures, collected in a daemon thread at most once per :data:`REFRESH_S`;
+    a scrape waits for them at most :data:`COLLECT_TIMEOUT_S` (a store or log that hangs
+    holds that thread, never the scrape)."""
+
+    def __init__(self, collect: Callable[[], tuple[bytes, bool]]) -> None:
+        self._collect = collect
+        self._lock = threading.Lock()
+        self._running: Future[_Collected] | None = None
+        self._last: _Collected | None = None
+
+    def latest(self) -> tuple[bytes, bool, float | None]:
+        """The figures (text format, without ``streammesh_up``), whether the mesh answered
+        them in time, and their age in seconds (``None``: none collected yet)."""
+        with self._lock:
+            running = self._running
+            fresh = self._last is not None and time.monotonic() - self._last.at < REFRESH_S
+            if running is None or (running.done() and not fresh):
+                running = self._running = self._start()
+        with contextlib.suppress(FutureTimeout):
+            found = running.result(timeout=COLLECT_TIMEOUT_S)
+            with self._lock:
+                if self._last is None or found.at > self._last.at:
+                    self._last = found
+        last = self._last
+        if last is None:
+            return b"", False, None
+        in_time = running.done()
+        return last.body, last.healthy and in_time, time.monotonic() - last.at
+
+    def _start(self) -> Future[_Collected]:
+        future: Future[_Collected] = Future()
+
+        def run() -> None:
+            try:
+                body, healthy = self._collect()
+            except Exception as exc:  # a collection must report, never die
+                _LOGGER.warning("metrics not collected: %s", exc)
+                body, healthy = b"", False
+            future.set_result(_Collected(body, healthy, time.monotonic()))
+
+        threading.Thread(target=run, name="streammesh-metrics", daemon=True).start()
+        return future
+
+
+def _collect_mesh(runtime: MeshRuntime) -> tuple[bytes, bool]:
+    collector = MeshCollector(runtime)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    return generate_latest(registry), collector.healthy
 
 
 class HttpMetrics:
@@ -204,14 +314,44 @@ def metrics(request: Request) -> Response:
     machine (loopback) need no token and others do; `server.metrics` in `mesh.yaml` makes it
     `token` (always needs one) or `open` (never does)."""
     _check_access(request)
+    figures, healthy, age = _figures(request).latest()
+    up = GaugeMetricFamily(
+        "streammesh_up", "1 when the mesh's store and log answered the figures in time."
+    )
+    up.add_metric([], 1 if healthy else 0)
+    aged = GaugeMetricFamily(
+        "streammesh_metrics_age_seconds", "How old the mesh's figures in this answer are."
+    )
+    if age is not None:
+        aged.add_metric([], age)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(MeshCollector(server_context(request).runtime.monitor))
-    body = generate_latest(registry)
+    registry.register(_Families(up, aged))
+    body = generate_latest(registry) + figures
     http = getattr(request.app.state, "streammesh_http_metrics", None)
     if isinstance(http, HttpMetrics):
         with contextlib.suppress(ValueError):
             body += generate_latest(http.registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+class _Families(Collector):
+    def __init__(self, *families: Metric) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._families
+
+
+def _figures(request: Request) -> MeshFigures:
+    state = request.app.state
+    figures = getattr(state, "streammesh_metrics", None)
+    if not isinstance(figures, MeshFigures):
+        server_context(request)  # fail here on a wiring mistake, not in the thread
+        # The context is read at each collection: a restarted app gets a new one.
+        figures = state.streammesh_metrics = MeshFigures(
+            lambda: _collect_mesh(state.streammesh.runtime)
+        )
+    return figures
 
 
 def _check_access(request: Request) -> None:

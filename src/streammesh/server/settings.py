@@ -11,9 +11,12 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:
     from streammesh.config import MeshConfig
+    from streammesh.log import LogConfig
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+DEPENDENCY_TIMEOUT_S = 5.0
+"""How long the server waits for the Kafka cluster before the request answers 503."""
 LIMITS_SECTION = "request_limits"
 """The key under ``server`` in ``mesh.yaml`` that sets :class:`RequestLimits`."""
 
@@ -65,7 +68,14 @@ class ServerSettings(BaseModel):
         limits: request size limits; ``None`` means ``server.request_limits`` in
             ``mesh.yaml``, else the defaults of :class:`RequestLimits`.
         host_streams: whether this process hosts the stream applications deployed with
-            placement ``server`` (``streammesh up --no-streams`` serves the API only).
+            placement ``server`` (``streammesh up --no-streams`` leaves them to another
+            process).
+        run_workers: whether this process runs the background work at all (notifications,
+            SLO checks, hosting); ``streammesh up --no-workers`` serves the API only and
+            ``streammesh worker`` runs the work elsewhere.
+        dependency_timeout_s: how long a request to the Kafka cluster may take, and a
+            produced record may wait for its acknowledgement, before the request that needs
+            it answers 503 (a load balancer then sends the client elsewhere).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -77,6 +87,8 @@ class ServerSettings(BaseModel):
     store_url: str | None = None
     limits: RequestLimits | None = None
     host_streams: bool = True
+    run_workers: bool = True
+    dependency_timeout_s: float = Field(default=DEPENDENCY_TIMEOUT_S, gt=0)
 
     def request_limits(self) -> RequestLimits:
         """:attr:`limits` if given, else ``server.request_limits`` in the mesh's
@@ -121,6 +133,13 @@ class ServerSettings(BaseModel):
         from streammesh.config import MeshConfig
 
         return MeshConfig.load(self.mesh, log_url=self.log_url, store_url=self.store_url)
+
+    def log_config(self) -> LogConfig:
+        """How the server's log clients are bounded in time (:attr:`dependency_timeout_s`)."""
+        from streammesh.log import LogConfig
+
+        timeout = self.dependency_timeout_s
+        return LogConfig(request_timeout_s=timeout, delivery_timeout_s=timeout)
 
     @property
     def resolved_store_url(self) -> str:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streammesh.errors import MeshError
+from streammesh.heartbeat import Heartbeat
 from streammesh.log import EventLog
 from streammesh.registry import SchemaRegistry
 from streammesh.serde import RegistryResolver
@@ -126,12 +127,18 @@ class StreamHost:
         self.home = home
         self.timing = _Timing(poll_s, heartbeat_s, backoff_s, max_backoff_s)
         self._apps = AppStore(store)
+        self.heartbeat = Heartbeat("stream-host")  # the supervisor's reading rounds
         self._stopping = threading.Event()
         self._hosts: dict[str, _AppHost] = {}
         self._lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._supervise, name="streammesh-stream-host", daemon=True
         )
+
+    @property
+    def heartbeats(self) -> tuple[Heartbeat, ...]:
+        """The supervisor's heartbeat (see :mod:`streammesh.heartbeat`)."""
+        return (self.heartbeat,)
 
     def start(self) -> StreamHost:
         """Start supervising (returns ``self``)."""
@@ -164,6 +171,8 @@ class StreamHost:
                 self._round()
             except MeshError as exc:  # the store unreachable for a moment: try again later
                 _LOGGER.warning("stream applications not read (will retry): %s", exc)
+            else:
+                self.heartbeat.progressed()
             self._stopping.wait(self.timing.poll_s)
 
     def _round(self) -> None:

@@ -45,6 +45,7 @@ from streammesh.connect.progress import WorkerProgress, WorkerState
 from streammesh.connect.services import WorkerServices
 from streammesh.connect.worker import Worker, WorkerOptions
 from streammesh.errors import MeshError
+from streammesh.heartbeat import Heartbeat
 
 __all__ = ["ConnectorHost", "Next", "ProcessReport", "progress_document", "start_connector_host"]
 
@@ -196,12 +197,18 @@ class ConnectorHost:
         self.options = options
         self.allowed_paths = tuple(allowed_paths or (services.home,))
         self.timing = _Timing(poll_s, heartbeat_s, backoff_s, max_backoff_s)
+        self.heartbeat = Heartbeat("connector-host")  # the supervisor's reading rounds
         self._stopping = threading.Event()
         self._threads: dict[str, _ConnectorThread] = {}
         self._lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._supervise, name="streammesh-connector-host", daemon=True
         )
+
+    @property
+    def heartbeats(self) -> tuple[Heartbeat, ...]:
+        """The supervisor's heartbeat (see :mod:`streammesh.heartbeat`)."""
+        return (self.heartbeat,)
 
     def start(self) -> ConnectorHost:
         """Start supervising (returns ``self``)."""
@@ -232,6 +239,8 @@ class ConnectorHost:
                 self._round()
             except MeshError as exc:  # the store unreachable for a moment: try again later
                 _LOGGER.warning("connectors not read (will retry): %s", exc)
+            else:
+                self.heartbeat.progressed()
             self._stopping.wait(self.timing.poll_s)
 
     def _round(self) -> None:

@@ -105,6 +105,11 @@ def producer_config(bootstrap: str, config: LogConfig, options: ProducerOptions)
             "transactional.id": options.transactional_id,
             "transaction.timeout.ms": options.transaction_timeout_ms,
         }
+    if config.delivery_timeout_s is not None:
+        delivery_ms = max(int(config.delivery_timeout_s * 1000), 1)
+        if options.transactional_id is not None:  # librdkafka refuses a longer one
+            delivery_ms = min(delivery_ms, options.transaction_timeout_ms)
+        transactional["message.timeout.ms"] = delivery_ms
     return _with_overrides(
         {
             **transactional,
