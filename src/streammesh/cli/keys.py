@@ -155,7 +155,7 @@ def _target(
             )
         return LocalKms(source, KeyStore(runtime.store).wrapped_keys)
     if key_id is not None:
-        from streammesh.privacy.aws_kms import AwsKms
+        from streammesh.privacy import AwsKms
 
         if not isinstance(settings, AwsKmsSettings):
             raise NewKeyRefused(

@@ -11,6 +11,7 @@ See docs/privacy.md.
 
 from __future__ import annotations
 
+from streammesh.privacy.aws_kms import AwsKms
 from streammesh.privacy.envelope import HEADER_PREFIX, header_name
 from streammesh.privacy.errors import (
     InvalidEntityKey,
@@ -46,6 +47,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "HEADER_PREFIX",
     "MASK_TEXT",
+    "AwsKms",
     "DataKey",
     "FieldProtection",
     "Forgotten",
