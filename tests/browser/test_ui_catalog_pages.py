@@ -207,3 +207,46 @@ def test_product_page_fields_masked_events_deprecation_versions_and_snippets(
     expect(page.locator("#request-access form")).to_have_count(1)
     expect(versions.locator("[aria-current=page]")).to_contain_text("v2")
     assert problems == []
+
+
+def test_monitoring_charts_have_axes_units_values_and_explain_unchecked_objectives(
+    catalog: tuple[StreammeshServer, dict[str, str]], browser: object
+) -> None:
+    server, tokens = catalog
+    page = sign_in(browser, server.url, tokens["sam"])
+    problems = watched(page)
+    expect = sync_api.expect
+    page.goto(f"{server.url}/ui/products/{PRODUCT}.v1#health")
+    health = page.locator("#health")
+    expect(health.locator("[data-testid=last-event]")).to_have_text(
+        re.compile(r"^(just now|\d+ (s|min) ago)$")
+    )
+
+    chart = health.locator("svg[data-testid=rate-chart]")
+    expect(chart.locator("rect")).to_have_count(12)
+    expect(chart.locator("text.unit")).to_have_text(
+        ["events/s", "minutes ago, five-minute buckets"]
+    )
+    expect(chart.locator("text.y-tick")).to_have_text(["0.01", "0.005", "0"])
+    expect(chart.locator("text.x-tick").last).to_have_text("now")
+    # The three events of the fixture are in the newest bucket: 3 per 300 s.
+    expect(chart.locator("text.value")).to_have_text(["0.01"])
+    health.locator("summary", has_text="as a table").click()
+    expect(health.locator("table.rate-table tbody tr").last).to_have_text(
+        re.compile(r"now\s*0\.01")
+    )
+
+    lag = health.locator("svg.lag-chart")
+    expect(lag.locator("g[data-group=orders-audit]")).to_contain_text("2")
+    expect(lag.locator("text.unit")).to_have_text("events")
+
+    # A compacted state stream with no availability target: nothing is judged, and the
+    # page says why instead of "not checked yet".
+    freshness = health.locator("li[data-slo=freshness]")
+    expect(freshness).to_contain_text("target 15m")
+    expect(freshness.locator("[data-testid=slo-reason]")).to_contain_text("state stream")
+    expect(health.locator("li[data-slo=availability] [data-testid=slo-reason]")).to_have_text(
+        "the contract sets no availability target"
+    )
+    shot(page, "22-product-monitoring")
+    assert problems == []

@@ -32,7 +32,7 @@ def test_product_page_shows_throughput_lag_and_freshness(
     owner.goto(f"{server.url}/ui/products/{REFERENCE}")
     expect = sync_api.expect
     health = owner.locator("#health")
-    expect(health.locator("svg.bars-v rect")).to_have_count(6)
+    expect(health.locator("svg.bars-v rect")).to_have_count(12)
     expect(health.locator("[data-testid=last-event]")).not_to_contain_text("none yet")
     expect(health).to_contain_text("End offsets")
     expect(health.locator("g[data-group=orders-audit]")).to_contain_text("2")

@@ -1,6 +1,7 @@
-"""Throughput and freshness of a product for its page: events/s over the last minute in
-buckets, the newest event's time, end offsets, each registered consumer group's lag by
-offsets, and the SLO states the checker recorded.
+"""Throughput and freshness of a product for its page: events/s over the last hour in
+five-minute buckets (drawn as a chart with axes, units and values), the newest event's time,
+end offsets, each registered consumer group's lag by offsets, and each objective of the
+contract's SLA with the state the checker recorded or why it is not checked.
 
 Everything is measured when the page is asked for (the server keeps no samples): the
 buckets come from the offsets ``seek_to_timestamp`` finds at each bucket's start, read
@@ -10,17 +11,27 @@ without a consumer group, so looking at a page moves no application's offsets.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from streammesh.control import ApplicationRole, ProductRecord
+from streammesh.durations import format_ms
 from streammesh.log import ConsumerOptions, EventLog, LogError, TopicPartition
-from streammesh.observe import GroupLag, ProductMetrics, SloState
+from streammesh.observe import (
+    CheckerSettings,
+    GroupLag,
+    ProductMetrics,
+    SloKind,
+    SloState,
+    freshness_applies,
+)
+from streammesh.products import EventKind, RetentionMode, Status
 from streammesh.server.context import ServerContext
 
-BUCKETS = 6
-BUCKET_WIDTH = timedelta(seconds=10)
-"""Six buckets of ten seconds: the last minute."""
+BUCKETS = 12
+BUCKET_WIDTH = timedelta(minutes=5)
+"""Twelve buckets of five minutes: the last hour."""
 _OPTIONS = ConsumerOptions(auto_commit=False, client_id="streammesh-ui-throughput")
 
 
@@ -52,6 +63,83 @@ class Bar:
 
 
 @dataclass(frozen=True, slots=True)
+class Objective:
+    """One objective of the contract's SLA on the page.
+
+    Attributes:
+        slo: Which objective.
+        target: The promise as the contract says it (``15m``, ``99.9%``); ``None``: none.
+        state: The state the checker recorded; ``None`` when it is not checked (yet).
+        reason: Why there is no state, in words; ``None`` when there is one.
+    """
+
+    slo: SloKind
+    target: str | None
+    state: SloState | None
+    reason: str | None
+
+
+def objectives(
+    record: ProductRecord, states: tuple[SloState, ...], settings: CheckerSettings | None = None
+) -> tuple[Objective, ...]:
+    """Freshness and availability of ``record``: each one's recorded state, or why the
+    checker does not judge it (no target, not monitored, a quiet stream, too few probes)."""
+    sla = record.descriptor.sla
+    recorded = {state.slo: state for state in states}
+    unmonitored = (
+        f"a {record.status.value} product is not monitored"
+        if record.status in (Status.DRAFT, Status.RETIRED)
+        else None
+    )
+    freshness = sla.freshness
+    fresh_reason: str | None
+    if freshness is None:
+        fresh_reason = "the contract sets no freshness target"
+    elif unmonitored:
+        fresh_reason = unmonitored
+    elif not freshness_applies(record) and record.descriptor.kind is EventKind.STATE:
+        fresh_reason = (
+            "not checked on a state stream: it is quiet while no entity changes, so the age "
+            "of its newest event says nothing"
+        )
+    elif not freshness_applies(record) and (
+        record.descriptor.retention.mode is RetentionMode.COMPACTED
+    ):
+        fresh_reason = (
+            "not checked on a compacted stream: it keeps the latest event per key, so a "
+            "quiet stream is still current"
+        )
+    else:
+        fresh_reason = "not checked yet: the SLO checker judges it on its next pass"
+    availability = sla.availability
+    min_probes = (settings or CheckerSettings()).min_probes
+    if availability is None:
+        available_reason = "the contract sets no availability target"
+    elif unmonitored:
+        available_reason = unmonitored
+    else:
+        available_reason = (
+            f"not checked yet: judged once the SLO checker has probed the stream {min_probes} times"
+        )
+    found = [
+        (
+            SloKind.FRESHNESS,
+            None if freshness is None else format_ms(int(freshness.total_seconds() * 1000)),
+            fresh_reason,
+        ),
+        (
+            SloKind.AVAILABILITY,
+            None if availability is None else f"{availability:g}%",
+            available_reason,
+        ),
+    ]
+    return tuple(
+        Objective(slo, target, recorded.get(slo), None if slo in recorded else reason)
+        for slo, target, reason in found
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ProductHealth:
     """The throughput and freshness panel of a product page."""
 
@@ -59,17 +147,25 @@ class ProductHealth:
     buckets: tuple[RateBucket, ...]
     lags: tuple[GroupLag, ...]
     slos: tuple[SloState, ...]
+    objectives: tuple[Objective, ...] = ()
+
+    @property
+    def rate_axis(self) -> float:
+        """The top of the events/s axis: a round number at or above the highest bar."""
+        return nice_ceiling(max((bucket.per_second for bucket in self.buckets), default=0.0))
 
     @property
     def rate_bars(self) -> list[Bar]:
-        """Events/s per bucket, oldest first, labelled by how long ago each ended."""
-        top = max((bucket.events for bucket in self.buckets), default=0)
+        """Events/s per bucket, oldest first, labelled by how long ago each ended, each bar's
+        length a share of the axis."""
+        top = self.rate_axis
         count = len(self.buckets)
+        minutes = int(BUCKET_WIDTH.total_seconds() // 60)
         return [
             Bar(
-                f"-{(count - index - 1) * int(BUCKET_WIDTH.total_seconds())}s",
-                f"{bucket.per_second:.1f}",
-                bucket.events / top if top else 0.0,
+                f"-{(count - index - 1) * minutes} min" if index < count - 1 else "now",
+                _rate(bucket.per_second),
+                bucket.per_second / top,
             )
             for index, bucket in enumerate(self.buckets)
         ]
@@ -82,6 +178,20 @@ class ProductHealth:
             Bar(lag.group, str(lag.total), lag.total / top if top else 0.0)
             for lag in sorted(self.lags, key=lambda lag: (-lag.total, lag.group))
         ]
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2 or 5 times a power of ten that is at least ``value`` (1 for 0), so
+    an axis ends on a round number."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= value * (1 - 1e-9))
+
+
+def _rate(per_second: float) -> str:
+    """Events/s as people read it: two significant figures below 10, whole numbers above."""
+    return f"{per_second:.0f}" if per_second >= 10 else f"{per_second:.2g}"
 
 
 def product_health(
@@ -107,7 +217,8 @@ def product_health(
     for group in groups:
         with contextlib.suppress(LogError):
             lags.extend(monitor.lag(group, record.reference))
-    return ProductHealth(metrics, buckets, tuple(lags), tuple(monitor.slo_states(record.reference)))
+    states = tuple(monitor.slo_states(record.reference))
+    return ProductHealth(metrics, buckets, tuple(lags), states, objectives(record, states))
 
 
 def rate_buckets(
