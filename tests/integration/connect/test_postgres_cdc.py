@@ -225,6 +225,39 @@ def test_a_restart_from_the_stored_position_has_no_gap_and_no_duplicate(
     assert keys[-31:] == [*range(100, 130), 999]
 
 
+def test_a_restart_at_a_transactions_end_keeps_the_next_whose_commit_follows_it_at_once(
+    database_url: str, db: psycopg.Connection[Any], runner: SourceRunner
+) -> None:
+    """Two writers: ``late`` writes its rows first and commits right after ``db``'s one-row
+    transaction, so its commit record starts where that transaction ends (no WAL between).
+    A crash once the one row is on the product (position: that end) resumes with every row
+    of ``late``'s transaction, not only its last."""
+    source = cdc(database_url, runner, snapshot="never")
+    source.start(None)
+    for attempt in range(5):  # the server may log a WAL record of its own in between
+        base = 10 * (attempt + 1)
+        with psycopg.connect(database_url) as late:
+            for row in range(3):
+                late.execute("INSERT INTO orders VALUES (%s, 'late', 1, NULL)", (base + row,))
+            db.execute("INSERT INTO orders VALUES (%s, 'first', 1, NULL)", (base + 9,))
+            late.commit()
+        before = len(runner.written)
+        runner.run(source, lambda w, n=before + 1: len(w) >= n, max_records=1)
+        source.close()  # a crash right after the first transaction is on the product
+        end = runner.position
+        assert end is not None and "txn" not in end
+        source = cdc(database_url, runner, snapshot="never")
+        source.start(end)
+        runner.run(source, lambda w, n=before + 4: len(w) >= n, timeout=10)
+        resumed = runner.written[before + 1 :]
+        assert [r.key for r in resumed] == [base, base + 1, base + 2]
+        if resumed[0].position.get("txn") == end["lsn"]:
+            break  # the case: the next transaction's commit record starts at `end`
+    else:
+        pytest.fail("no attempt had a commit record right after the previous transaction")
+    source.close()
+
+
 def confirmed_flush(db: psycopg.Connection[Any]) -> str:
     row = db.execute(
         "SELECT confirmed_flush_lsn::text FROM pg_replication_slots "

@@ -142,7 +142,11 @@ def position_order(position: Position) -> tuple[int, int, int]:
         return (lsn, -1, 1 << 62) if snapshot == "last" else (lsn, -2, int(snapshot))
     if "txn" in position:
         return (pgoutput.parse_lsn(str(position["txn"])), 0, int(position["skip"]))
-    return (lsn, 1, 0)
+    # A transaction's end sorts before the records of the next one even when the next one's
+    # commit record starts right there (its rows were logged earlier, alongside): (E, 0, 0)
+    # < (E, 0, skip >= 1). With (E, 1, 0) a restart at E dropped all but that transaction's
+    # last record as already written.
+    return (lsn, 0, 0)
 
 
 @dataclass(slots=True)
@@ -663,7 +667,7 @@ class ChangeStream:
             positioned = positioned[len(written) :]
             if written and self._already_written is not None:
                 self._already_written(written)
-            if not positioned and (commit.end_lsn, 1, 0) <= suppress:
+            if not positioned and (commit.end_lsn, 0, 0) <= suppress:
                 return
             self._suppress = None
         if positioned:
