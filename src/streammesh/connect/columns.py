@@ -62,6 +62,7 @@ __all__ = [
     "record_schema",
     "row_converter",
     "to_avro_value",
+    "value_converter",
 ]
 
 Dialect = Literal["postgres", "sqlite"]
@@ -505,6 +506,14 @@ def row_converter(columns: Sequence[Column]) -> Callable[[Mapping[str, Any]], di
 
 
 _TEXT_KINDS = frozenset(("text", "varchar", "bpchar", "char", "name"))
+
+
+def value_converter(column: Column) -> Callable[[Any], Any] | None:
+    """The conversion :func:`row_converter` applies to one column's non-null values, or
+    ``None`` for a text column (its text is kept as it is); for sources that compile their
+    own row functions. The conversion raises ``ValueError``, ``TypeError`` or
+    ``ArithmeticError`` where :func:`to_avro_value` raises :class:`ColumnConversionError`."""
+    return None if _kind(column) in _TEXT_KINDS else _fast_converter(column)
 
 
 def _fast_converter(column: Column) -> Callable[[Any], Any]:

@@ -370,7 +370,6 @@ class SourceRunner:
         """Send ``record``'s event (1), or add it to ``dead`` with the reason (0)."""
         product = record.product
         self._streams.setdefault(product, set()).add(record.stream)
-        raw = _raw(record)
         reason = self._refused.get(product)
         if reason is None:
             try:
@@ -386,7 +385,7 @@ class SourceRunner:
                 self.last_error = self.definition.redact(
                     f"stream '{record.stream}' stopped: {reason}"
                 )
-            dead.append(_DeadLetter(record.stream, reason, raw, product))
+            dead.append(_DeadLetter(record.stream, reason, _raw(record), product))
             return 0
         try:
             if record.value is None:
@@ -400,16 +399,16 @@ class SourceRunner:
             else:
                 encoded = target.encoder.encode(record.value)
                 key, value, headers = encoded.key, encoded.value, encoded.headers
-            extra = tuple((name, text.encode("utf-8")) for name, text in record.headers.items())
+            if record.headers:
+                headers = (
+                    *((name, text.encode("utf-8")) for name, text in record.headers.items()),
+                    *headers,
+                )
             producer.send(
-                target.topic,
-                value,
-                key=key,
-                headers=extra + headers,
-                timestamp_ms=record.timestamp_ms,
+                target.topic, value, key=key, headers=headers, timestamp_ms=record.timestamp_ms
             )
         except (InvalidEvent, InvalidKey, InvalidRecord, _NotAnEvent) as exc:
-            dead.append(_DeadLetter(record.stream, str(exc), raw, target.reference))
+            dead.append(_DeadLetter(record.stream, str(exc), _raw(record), target.reference))
             return 0
         return 1
 

@@ -43,6 +43,7 @@ from streammesh.connect.columns import (
     row_converter,
 )
 from streammesh.connect.postgres import pgoutput
+from streammesh.connect.postgres.inserts import InsertFunction, compile_insert
 from streammesh.connect.postgres.replication import Change, ChangeStream, StreamSettings
 from streammesh.connect.postgres.settings import (
     TABLE_PATTERN,
@@ -138,6 +139,7 @@ class PostgresCdcSource:
                 state_dir=context.state_dir,
             ),
             self._records,
+            fast_inserts=self._fast_insert if config.envelope is Envelope.PLAIN else None,
         )
         self._schemas: dict[str, tuple[tuple[Column, ...], str]] = {}
         self._plain = config.envelope is Envelope.PLAIN
@@ -218,6 +220,11 @@ class PostgresCdcSource:
                 {"name": "source", "type": source},
             ],
         }
+
+    def _fast_insert(self, table: str, columns: tuple[Column, ...]) -> InsertFunction:
+        """The record of an insert into ``table`` straight from its payload, as
+        :meth:`_records` makes it (the stream takes :meth:`_records` where it gives none)."""
+        return compile_insert(self._config.tables[table], table, columns)
 
     def _records(self, change: Change) -> Sequence[SourceRecord]:
         cached = self._converters.get(change.table)

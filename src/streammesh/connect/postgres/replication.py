@@ -55,6 +55,7 @@ from streammesh.connect.postgres.errors import (
     SlotMissing,
     TableNotFound,
 )
+from streammesh.connect.postgres.inserts import InsertFunction, set_position
 
 __all__ = ["Change", "ChangeStream", "Op", "StreamSettings", "position_order"]
 
@@ -132,6 +133,10 @@ class Change(NamedTuple):
 
 Convert = Callable[[Change], Sequence[SourceRecord]]
 AlreadyWritten = Callable[[Sequence[SourceRecord]], None]
+FastInserts = Callable[[str, tuple[Column, ...]], InsertFunction | None]
+"""A table and its columns (as its Relation message lists them) → the function making the
+record of an insert into it straight from the payload (see
+:mod:`streammesh.connect.postgres.inserts`), or ``None``: every change takes ``convert``."""
 
 
 def position_order(position: Position) -> tuple[int, int, int]:
@@ -157,17 +162,21 @@ class _Transaction:
 
 class ChangeStream:
     """Publication, slot, snapshot and replication stream of a set of tables (see the
-    module); ``convert`` makes the records of each change."""
+    module); ``convert`` makes the records of each change, ``fast_inserts`` (optional)
+    those of inserts straight from their payload where it can."""
 
     def __init__(
         self,
         settings: StreamSettings,
         convert: Convert,
         already_written: AlreadyWritten | None = None,
+        fast_inserts: FastInserts | None = None,
     ) -> None:
         self._settings = settings
         self._convert = convert
         self._already_written = already_written
+        self._fast_inserts = fast_inserts
+        self._inserts: dict[int, InsertFunction] = {}
         self._sql: Any = None
         self._replication: Any = None
         self._cursor: Any = None
@@ -525,15 +534,25 @@ class ChangeStream:
             return self._next_snapshot_batch()
         deadline = time.monotonic() + timeout
         limit = self._settings.batch_size
-        while len(self._ready) < limit:
+        ready, inserts, read = self._ready, self._inserts, self._cursor.read_message
+        while len(ready) < limit:
             try:
-                message = self._cursor.read_message()
+                message = read()
             except psycopg2.Error as exc:
                 raise ReplicationUnavailable(self._settings.connector, _reason(exc)) from None
             if message is not None:
                 payload = message.payload
-                if payload[0] == _INSERT and self._insert(payload):
-                    continue
+                if payload[0] == _INSERT:
+                    # The hot path, inline: an insert into a captured table → its record.
+                    transaction = self._transaction
+                    fast = inserts.get(int.from_bytes(payload[1:5], "big"))
+                    if fast is not None and transaction is not None:
+                        record = fast(payload, transaction.begin.commit_time_ms)
+                        if record is not None:
+                            transaction.records.append(record)
+                            continue
+                    if self._insert(payload):
+                        continue
                 self._handle(pgoutput.decode(payload))
                 continue
             remaining = deadline - time.monotonic()
@@ -546,9 +565,11 @@ class ChangeStream:
         """The common case, an insert into a captured table, without the general decoder;
         ``False`` when it is not that case."""
         transaction = self._transaction
+        if transaction is None:
+            return False
         oid, values = pgoutput.decode_insert(payload)
         table = self._captured.get(oid)
-        if transaction is None or table is None:
+        if table is None:
             return False
         begin = transaction.begin
         change = Change(
@@ -577,6 +598,7 @@ class ChangeStream:
     def _relation(self, relation: pgoutput.Relation) -> None:
         self._relations[relation.oid] = relation
         self._names[relation.oid] = tuple(column.name for column in relation.columns)
+        self._inserts.pop(relation.oid, None)
         table = relation.qualified_name
         if table not in self._columns:
             return
@@ -597,6 +619,10 @@ class ChangeStream:
                 )
             )
         self._columns[table] = tuple(columns)
+        if self._fast_inserts is not None:
+            fast = self._fast_inserts(table, self._columns[table])
+            if fast is not None:
+                self._inserts[relation.oid] = fast
 
     def _type_name(self, oid: int) -> str:
         name = self._type_names.get(oid)
@@ -650,16 +676,13 @@ class ChangeStream:
         self._decoded_end = commit.end_lsn
         if transaction is None:
             return
-        records = transaction.records
-        previous = pgoutput.format_lsn(self._resume_lsn)
-        final = pgoutput.format_lsn(transaction.begin.final_lsn)
-        positioned = [
-            _positioned(record, {"lsn": previous, "txn": final, "skip": number})
-            for number, record in enumerate(records[:-1], start=1)
-        ]
+        positioned = records = transaction.records
         if records:
-            end = {"lsn": pgoutput.format_lsn(commit.end_lsn)}
-            positioned.append(_positioned(records[-1], end))
+            previous = pgoutput.format_lsn(self._resume_lsn)
+            final = pgoutput.format_lsn(transaction.begin.final_lsn)
+            for number in range(1, len(records)):
+                set_position(records[number - 1], {"lsn": previous, "txn": final, "skip": number})
+            set_position(records[-1], {"lsn": pgoutput.format_lsn(commit.end_lsn)})
         self._resume_lsn = commit.end_lsn
         suppress = self._suppress
         if suppress is not None:
@@ -705,7 +728,7 @@ def _positioned(record: SourceRecord, position: Position) -> SourceRecord:
     """``record`` with its position: set in place, not copied — the record was just made by
     the stream's ``convert`` and nobody else holds it yet, and copying every record is a
     measurable share of the source's cost."""
-    object.__setattr__(record, "position", position)
+    set_position(record, position)
     return record
 
 
