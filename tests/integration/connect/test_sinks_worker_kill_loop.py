@@ -246,6 +246,7 @@ def _mismatch(found: dict[str, int], total: int) -> str:
     return f"missing {len(missing)} {missing[:5]}, not once {twice[:5]}, unknown {extra[:5]}"
 
 
+@pytest.mark.timeout(900)  # 60 process starts: ~50 s idle, minutes on a loaded machine
 def test_parquet_and_table_sinks_land_every_event_once_after_kill_9_rounds(
     tmp_path: Path, postgres_url: str
 ) -> None:

@@ -135,14 +135,17 @@ def test_two_applications_split_the_partitions_and_process_each_record_once(
         " WHERE qty % 2 = 0;"
     )
     log.create_topic(TopicSpec(trades, partitions=PARTITIONS))
-    with log.producer() as producer:
-        for n in range(200):
-            producer.send(trades, b'{"QTY": %d}' % n, key=int_key(n % 20), timestamp_ms=1 + n)
     first = application(log, sql, name, tmp_path / "first")
     second = application(log, sql, name, tmp_path / "second")
     with first, second:
         first.start()
         second.start()
+        # Split first, then the records: on a loaded machine the first member could process
+        # them all before the second one joined.
+        drive([first, second], lambda: split([first, second]))
+        with log.producer() as producer:
+            for n in range(200):
+                producer.send(trades, b'{"QTY": %d}' % n, key=int_key(n % 20), timestamp_ms=1 + n)
         drive([first, second], lambda: split([first, second]) and processed(log, name, [trades]))
         assert len(first.stats()) == len(second.stats()) == 2
         assert first.instance is not None and second.instance is not None
