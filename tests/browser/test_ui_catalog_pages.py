@@ -250,3 +250,84 @@ def test_monitoring_charts_have_axes_units_values_and_explain_unchecked_objectiv
     )
     shot(page, "22-product-monitoring")
     assert problems == []
+
+
+PAGES = [
+    "/ui/",
+    f"/ui/products/{PRODUCT}.v1",
+    "/ui/publish",
+    "/ui/streams",
+    "/ui/streams/-/new",
+    "/ui/connectors",
+    "/ui/access",
+    f"/ui/lineage?product={PRODUCT}",
+    "/ui/governance",
+    "/ui/activity",
+    "/ui/notifications",
+]
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_every_page_fits_a_phone_with_a_collapsed_menu_and_tables_scrolling_in_their_card(
+    catalog: tuple[StreammeshServer, dict[str, str]], browser: object
+) -> None:
+    server, tokens = catalog
+    phone = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = phone.new_page()
+    problems = watched(page)
+    expect = sync_api.expect
+    page.goto(f"{server.url}/")
+    page.fill("input[name=token]", tokens["sam"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/ui/")
+
+    overflowing = {}
+    for path in PAGES:
+        page.goto(f"{server.url}{path}")
+        wider = page.evaluate(OVERFLOW)
+        if wider > 0:
+            overflowing[path] = wider
+    assert overflowing == {}, f"pages wider than the phone (px): {overflowing}"
+
+    page.goto(f"{server.url}/ui/products/{PRODUCT}.v1")
+    # The events table is wider than the phone: it scrolls inside its card.
+    table = page.locator("#events .table-scroll")
+    assert table.evaluate("box => box.scrollWidth > box.clientWidth")
+    card = page.locator("#events").bounding_box()
+    assert card is not None and card["x"] >= 0 and card["x"] + card["width"] <= 390
+    shot(page, "23-phone-product")
+
+    # The navigation collapses behind a Menu button, which opens it (keyboard too).
+    toggle = page.get_by_role("button", name="Menu")
+    links = page.locator("header nav a", has_text="Lineage")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(links).to_be_hidden()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(links).to_be_visible()
+    shot(page, "24-phone-menu")
+    links.click()
+    page.wait_for_url("**/ui/lineage")
+    expect(page.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
+    phone.close()
+
+    # At 1,920 px the menu is a row of links, no button, and nothing runs off-screen either.
+    wide = browser.new_context(viewport={"width": 1920, "height": 1080})  # type: ignore[attr-defined]
+    desk = wide.new_page()
+    desk.goto(f"{server.url}/")
+    desk.fill("input[name=token]", tokens["sam"])
+    desk.click("button[type=submit]")
+    desk.wait_for_url(f"{server.url}/ui/")
+    expect(desk.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(desk.locator("header nav a", has_text="Lineage")).to_be_visible()
+    desk.goto(f"{server.url}/ui/products/{PRODUCT}.v1")
+    assert desk.evaluate(OVERFLOW) <= 0
+    wide.close()
+    assert problems == []

@@ -88,7 +88,21 @@ function refreshLive(section) {
   setTimeout(tick, every);
 }
 
+// On a narrow screen the navigation collapses behind the Menu button (CSS hides it only when
+// this script runs, so without JavaScript the links stay listed).
+function collapsibleMenu(header) {
+  const toggle = header.querySelector(".nav-toggle");
+  if (!toggle) return;
+  document.documentElement.classList.add("js");
+  toggle.addEventListener("click", () => {
+    const open = header.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", String(open));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const header = document.querySelector("header.top");
+  if (header) collapsibleMenu(header);
   for (const section of document.querySelectorAll("[data-live]")) refreshLive(section);
   // Comparing schema versions: show the diff as soon as a version is picked.
   for (const form of document.querySelectorAll("form.diff-form")) {
