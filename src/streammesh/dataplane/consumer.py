@@ -7,11 +7,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Self
 
 from streammesh.control import ProductContract
-from streammesh.dataplane.decoding import RecordDecoder, Reveal, Revealer
+from streammesh.dataplane.decoding import RecordDecoder, Revealer
 from streammesh.dataplane.errors import ClientClosed, UnreadableEvent
 from streammesh.dataplane.events import ProductEvent
 from streammesh.errors import ConfigError
@@ -90,7 +91,7 @@ class ProductConsumer:
         self.contract = contract
         self.group = group
         self._decoder = RecordDecoder(contract, resolver)
-        self._reveal: Reveal | None = (
+        self._reveal: Revealer | None = (
             None if protection is None else Revealer(protection, clear, principal)
         )
         self._consumer: Consumer = log.consumer(
@@ -139,26 +140,53 @@ class ProductConsumer:
     def take(self, count: int, timeout: float = 10.0) -> list[ProductEvent]:
         """Up to ``count`` events: returns once it has ``count``, or after ``timeout`` seconds.
 
+        The records each poll of the log returns are decoded as one batch (the data keys
+        their classified fields need are handed out, and audited, together).
+
         Raises:
             UnreadableEvent: as :meth:`poll`, when it is the first record met; met after some
                 events, those are returned and the next call raises it.
+            ClientClosed: the consumer is closed.
         """
         events: list[ProductEvent] = []
         deadline = time.monotonic() + timeout
         while len(events) < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                event = self.poll(remaining)
-            except UnreadableEvent as exc:
-                if not events:
-                    raise
-                self._deferred = exc  # the events taken so far must not be lost with it
-                break
-            if event is not None:
-                events.append(event)
+            # The lock is held per poll, not for the whole call: close() from another thread
+            # waits for one poll at most.
+            with self._lock:
+                self._check_open()
+                self._report_alive()
+                if self._deferred is not None:
+                    deferred, self._deferred = self._deferred, None
+                    raise deferred
+                if not self._pending:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._pending.extend(self._consumer.poll(remaining))
+                if self._decode_pending(events, count):
+                    break
         return events
+
+    def _decode_pending(self, events: list[ProductEvent], count: int) -> bool:
+        """Move pending records, as events, to ``events`` until it holds ``count``; ``True``
+        when an unreadable record stopped it (raised if it came first, else deferred)."""
+        pending, delivered, event_of = self._pending, self._delivered, self._event
+        with self._together():
+            while pending and len(events) < count:
+                record = pending.popleft()
+                delivered[TopicPartition(record.topic, record.partition)] = record.offset + 1
+                try:
+                    events.append(event_of(record))
+                except UnreadableEvent as exc:
+                    if not events:
+                        raise
+                    self._deferred = exc  # the events taken so far must not be lost with it
+                    return True
+        return False
+
+    def _together(self) -> AbstractContextManager[None]:
+        return nullcontext() if self._reveal is None else self._reveal.together()
 
     def __iter__(self) -> Iterator[ProductEvent]:
         """Every event, waiting for new ones, until the consumer is closed.

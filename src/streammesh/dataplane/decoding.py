@@ -4,6 +4,7 @@ sample share."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,14 @@ class Revealer:
             clear=self.clear,
             principal=self.principal,
         )
+
+    def together(self) -> AbstractContextManager[None]:
+        """A block in which revealing several events audits their key handouts in one write
+        when it ends (see ``KeyStore.handouts_together``): for a batch revealed before any
+        of it is returned."""
+        if not self.clear:
+            return nullcontext()  # masked: no key is handed out
+        return self.protection.keys.handouts_together()
 
 
 class RecordDecoder:

@@ -16,8 +16,10 @@ principal, product version, entity key and clock hour in a process.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -98,6 +100,9 @@ class KeyStore:
         self._current: dict[tuple[str, bytes], tuple[int, float]] = {}
         self._handed_out: set[tuple[str, str, bytes]] = set()
         self._handout_hour: datetime | None = None
+        self._handout_hour_ends: datetime | None = None
+        self._together = threading.local()
+        """Per thread, the handouts of an open :meth:`handouts_together` block."""
 
     @property
     def store(self) -> MetadataStore:
@@ -282,29 +287,63 @@ class KeyStore:
             time.monotonic() + self._ttl,
         )
 
+    @contextmanager
+    def handouts_together(self) -> Iterator[None]:
+        """Audit the key handouts of this thread inside the block in one store write, when
+        the block ends (even by an exception), instead of one write each.
+
+        For a reader decrypting a batch of events before returning any of them (a consumer's
+        ``take``): every handout is still audited before the reader sees what the key
+        opened. A block inside another joins it.
+        """
+        if getattr(self._together, "pending", None) is not None:
+            yield
+            return
+        pending: dict[tuple[str, str, bytes], tuple[int, datetime]] = {}
+        self._together.pending = pending
+        try:
+            yield
+        finally:
+            self._together.pending = None
+            if pending:
+                self._write_handouts(pending)
+
     def _record_handout(
         self, product: str, entity_key: bytes, version: int, principal: str
     ) -> None:
         at = self._clock()
-        hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        if hour != self._handout_hour:
-            self._handed_out.clear()
-            self._handout_hour = hour
+        moment = at if at.tzinfo is not None else at.astimezone(UTC)  # comparable
+        ends = self._handout_hour_ends
+        if ends is None or self._handout_hour is None or not self._handout_hour <= moment < ends:
+            hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+            if hour != self._handout_hour:
+                self._handed_out.clear()
+                self._handout_hour, self._handout_hour_ends = hour, hour + timedelta(hours=1)
         seen = (principal, product, entity_key)
         if seen in self._handed_out:
             return
+        pending: dict[tuple[str, str, bytes], tuple[int, datetime]] | None = getattr(
+            self._together, "pending", None
+        )
+        if pending is not None:
+            pending.setdefault(seen, (version, at))
+            return
+        self._write_handouts({seen: (version, at)})
+
+    def _write_handouts(self, handouts: dict[tuple[str, str, bytes], tuple[int, datetime]]) -> None:
         with self._store.write(KEYS_LOCK) as connection:
-            self._audit.record(
-                connection,
-                AuditEntry(
-                    AuditAction.KEY_HANDED_OUT,
-                    product,
-                    principal or "anonymous",
-                    after={"entity_key": entity_label(entity_key), "key_version": version},
-                ),
-                at=at,
-            )
-        self._handed_out.add(seen)
+            for (principal, product, entity_key), (version, at) in handouts.items():
+                self._audit.record(
+                    connection,
+                    AuditEntry(
+                        AuditAction.KEY_HANDED_OUT,
+                        product,
+                        principal or "anonymous",
+                        after={"entity_key": entity_label(entity_key), "key_version": version},
+                    ),
+                    at=at,
+                )
+        self._handed_out.update(handouts)
 
 
 @dataclass(frozen=True, slots=True)

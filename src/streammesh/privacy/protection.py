@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from streammesh.privacy.envelope import (
-    FieldBinding,
     SealBroken,
+    cipher_for,
+    field_prefix,
     header_name,
     key_version_of,
-    open_sealed,
-    seal,
+    open_with,
+    seal_with,
 )
 from streammesh.privacy.errors import (
     NoPlaceholder,
@@ -29,7 +31,7 @@ from streammesh.privacy.errors import (
     UnsupportedFieldPath,
     UnsupportedFieldValue,
 )
-from streammesh.privacy.keys import KeyStore, entity_label
+from streammesh.privacy.keys import KeyLookup, KeyStore, entity_label
 from streammesh.privacy.placeholders import candidates, type_tokens
 from streammesh.privacy.values import UnsupportedValue, decode_value, encode_value
 from streammesh.products import Classification
@@ -47,6 +49,19 @@ SchemaCheck = Callable[[Mapping[str, Any]], None]
 """Raises ``InvalidEvent`` unless an event is valid under the product's schema."""
 
 _MISSING = object()
+_IMMUTABLE = (str, int, float, bool, bytes, type(None))
+"""Placeholder types handed out as they are (anything else is copied per event)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A protected field, with what every event's sealing of it shares."""
+
+    path: str
+    parts: tuple[str, ...]
+    header: str
+    prefix: bytes
+    """The start of its associated data (see ``envelope.field_prefix``)."""
 
 
 def encrypted_fields(classified: Mapping[str, Collection[Classification]]) -> frozenset[str]:
@@ -71,7 +86,8 @@ def fields_in_clear(
     return tuple(
         path
         for path in sorted(paths)
-        if _get(value, path) not in (_MISSING, None) and header_name(path) not in headers
+        if _get(value, tuple(path.split("."))) not in (_MISSING, None)
+        and header_name(path) not in headers
     )
 
 
@@ -115,8 +131,17 @@ class FieldProtection:
             if "[]" in path or "{}" in path:  # fail closed: never leave such a field in clear
                 raise UnsupportedFieldPath(product, path)
         self._keys = keys
+        self._fields = tuple(
+            _Field(path, tuple(path.split(".")), header_name(path), field_prefix(product, path))
+            for path in self.encrypted
+        )
         self._placeholders: dict[tuple[str, type], object] = {}
         """Per field and value type, the placeholder found valid under the schema."""
+
+    @property
+    def keys(self) -> KeyStore:
+        """The key store the data keys come from."""
+        return self._keys
 
     def protect(
         self, event: Mapping[str, Any], key: bytes, *, check: SchemaCheck | None = None
@@ -135,22 +160,29 @@ class FieldProtection:
             NoPlaceholder: no placeholder of a field keeps the event valid.
             UnsupportedFieldValue: a protected field holds a type that cannot be encrypted.
         """
-        protected: dict[str, Any] = copy.deepcopy(dict(event))
+        # Copied only along the paths written to: the caller's event is never changed, and
+        # the fields in clear are shared rather than deep-copied for every event.
+        protected: dict[str, Any] = dict(event)
+        owned = {id(protected)}
         headers: dict[str, bytes] = {}
-        for path in self.encrypted:
-            value = _get(protected, path)
+        data_key = cipher = version = None
+        for field in self._fields:
+            value = _get(protected, field.parts)
             if value is _MISSING or value is None:
                 continue  # nothing to hide
             try:
                 plaintext = encode_value(value)
             except UnsupportedValue:
-                raise UnsupportedFieldValue(self.product, path, type(value).__name__) from None
-            data_key = self._keys.current(self.product, key)
-            binding = FieldBinding(self.product, path, key)
-            headers[header_name(path)] = seal(
-                data_key.material, data_key.version, binding, plaintext
-            )
-            _set(protected, path, self._placeholder(protected, path, value, check))
+                kind = type(value).__name__
+                raise UnsupportedFieldValue(self.product, field.path, kind) from None
+            if data_key is None:  # one lookup per event: every field has the entity's key
+                data_key = self._keys.current(self.product, key)
+                cipher, version = cipher_for(data_key.material), data_key.version
+                suffix = version.to_bytes(4, "big") + key
+            assert cipher is not None and version is not None
+            headers[field.header] = seal_with(cipher, version, field.prefix + suffix, plaintext)
+            parent = _owned_parent(protected, field.parts, owned)
+            parent[field.parts[-1]] = self._placeholder(protected, field, parent, value, check)
         return protected, headers
 
     def reveal(
@@ -174,72 +206,103 @@ class FieldProtection:
                 or product — never a wrong value.
         """
         revealed: dict[str, Any] | None = None
-        for path in self.encrypted:
-            sealed = headers.get(header_name(path))
-            current = _get(value, path)
+        owned: set[int] = set()
+        lookups: dict[int, KeyLookup] = {}  # per key version: every field has the entity's key
+        for field in self._fields:
+            sealed = headers.get(field.header)
+            current = _get(value, field.parts)
             if sealed is None:
                 if clear or current is _MISSING or current is None:
                     continue
-                revealed = copy.deepcopy(value) if revealed is None else revealed
+                if revealed is None:
+                    revealed = dict(value)
+                    owned.add(id(revealed))
                 tokens = type_tokens(current)
-                _set(revealed, path, self._placeholders.get((path, type(current)), _first(tokens)))
+                placeholder = self._placeholders.get((field.path, type(current)), _first(tokens))
+                _owned_parent(revealed, field.parts, owned)[field.parts[-1]] = placeholder
                 continue
             if not clear or current is _MISSING:
                 continue  # masked, or a reader schema without the field
-            plain = self._open(path, sealed, key, principal)
+            plain = self._open(field, sealed, key, principal, lookups)
             if plain is not _MISSING:
-                revealed = copy.deepcopy(value) if revealed is None else revealed
-                _set(revealed, path, plain)
+                if revealed is None:
+                    revealed = dict(value)
+                    owned.add(id(revealed))
+                _owned_parent(revealed, field.parts, owned)[field.parts[-1]] = plain
         return value if revealed is None else revealed
 
-    def _open(self, path: str, sealed: bytes, key: bytes, principal: str) -> Any:
-        binding = FieldBinding(self.product, path, key)
+    def _open(
+        self,
+        field: _Field,
+        sealed: bytes,
+        key: bytes,
+        principal: str,
+        lookups: dict[int, KeyLookup],
+    ) -> Any:
         try:
             version = key_version_of(sealed)
-            lookup = self._keys.for_reading(self.product, key, version, principal=principal)
+            lookup = lookups.get(version)
+            if lookup is None:
+                lookup = lookups[version] = self._keys.for_reading(
+                    self.product, key, version, principal=principal
+                )
             if not lookup.exists:
                 raise SealBroken(f"the entity has no data key version {version}")
             if lookup.key is None:
                 return _MISSING  # forgotten: the placeholder stays
-            return decode_value(open_sealed(lookup.key.material, binding, sealed))
+            associated = field.prefix + version.to_bytes(4, "big") + key
+            return decode_value(open_with(cipher_for(lookup.key.material), associated, sealed))
         except (SealBroken, ValueError, KeyError) as exc:
-            raise UndecryptableField(self.product, path, entity_label(key), str(exc)) from None
+            entity = entity_label(key)
+            raise UndecryptableField(self.product, field.path, entity, str(exc)) from None
 
     def _placeholder(
-        self, event: dict[str, Any], path: str, value: object, check: SchemaCheck | None
+        self,
+        event: dict[str, Any],
+        field: _Field,
+        parent: dict[str, Any],
+        value: object,
+        check: SchemaCheck | None,
     ) -> object:
-        chosen = self._placeholders.get((path, type(value)), _MISSING)
+        chosen = self._placeholders.get((field.path, type(value)), _MISSING)
         if chosen is not _MISSING:
-            return copy.deepcopy(chosen)
+            return chosen if isinstance(chosen, _IMMUTABLE) else copy.deepcopy(chosen)
         options = candidates(value) if check is not None else type_tokens(value)
         for option in options:
             if check is not None:
-                _set(event, path, option)
+                parent[field.parts[-1]] = option
                 try:
                     check(event)
                 except InvalidEvent:
                     continue
-            self._placeholders[(path, type(value))] = option
+            self._placeholders[(field.path, type(value))] = option
             return copy.deepcopy(option)
-        raise NoPlaceholder(self.product, path, type(value).__name__)
+        raise NoPlaceholder(self.product, field.path, type(value).__name__)
 
 
 def _first(tokens: tuple[object, ...]) -> object:
     return tokens[0] if tokens else None
 
 
-def _get(event: Mapping[str, Any], path: str) -> Any:
+def _get(event: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
     node: Any = event
-    for part in path.split("."):
+    for part in parts:
         if not isinstance(node, Mapping) or part not in node:
             return _MISSING
         node = node[part]
     return node
 
 
-def _set(event: dict[str, Any], path: str, value: object) -> None:
-    *parents, last = path.split(".")
-    node: Any = event
-    for part in parents:
-        node = node[part]
-    node[last] = value
+def _owned_parent(root: dict[str, Any], parts: tuple[str, ...], owned: set[int]) -> dict[str, Any]:
+    """The mapping holding the last of ``parts`` under ``root`` (a copy this call owns),
+    copying each parent on the way that is not in ``owned`` yet, so nothing the caller passed
+    in is changed."""
+    node = root
+    for part in parts[:-1]:
+        child = node[part]
+        if id(child) not in owned:
+            child = dict(child)
+            node[part] = child
+            owned.add(id(child))
+        node = child
+    return node

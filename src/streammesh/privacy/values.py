@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 _ENCODERS: dict[type, tuple[str, Callable[[Any], str]]] = {
     bytes: ("bytes", lambda value: base64.b64encode(value).decode("ascii")),
     Decimal: ("decimal", str),
@@ -44,11 +46,22 @@ def encode_value(value: object) -> bytes:
     Raises:
         UnsupportedValue: ``value`` holds a type that is not event data.
     """
+    if type(value) is str:  # most classified fields (e-mails, names, numbers as text)
+        try:
+            return orjson.dumps(value)
+        except orjson.JSONEncodeError:  # lone surrogates: as json does below
+            pass
     return json.dumps(_tag(value), separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def decode_value(data: bytes) -> Any:
     """The value :func:`encode_value` encoded (``ValueError`` on bytes it did not write)."""
+    if data[:1] == b'"':  # a string: orjson reads it exactly (numbers it may not: 2**70)
+        try:
+            text: str = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(str(exc)) from None
+        return text
     return _untag(json.loads(data))
 
 
