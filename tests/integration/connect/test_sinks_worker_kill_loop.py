@@ -1,5 +1,6 @@
 """Exactly once through crashes, through the worker: the real ``streammesh connect run
-FILE.yaml`` of a Parquet sink, a SQLite table sink and a PostgreSQL table sink, reading a
+FILE.yaml`` (in processes forked from a warm interpreter: :mod:`tests.support.warm_processes`)
+of a Parquet sink, a SQLite table sink and a PostgreSQL table sink, reading a
 product on the embedded log that a writer keeps producing, is killed with ``kill -9`` at
 random moments, round after round (the three in each round). After each round no event is
 landed twice; at the end DuckDB reads every event exactly once in the Parquet files (two file
@@ -25,7 +26,6 @@ import random
 import re
 import signal
 import sqlite3
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -42,7 +42,7 @@ from streammesh.identity import AccountKind, Role
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk import InProcessMesh
 from tests.integration.connect.test_worker import make_repo
-from tests.support.processes import streammesh_command
+from tests.support.warm_processes import WarmProcess, WarmStarter
 
 pytestmark = pytest.mark.slow
 
@@ -151,18 +151,13 @@ def _definition(path: Path, name: str, kind: str, config: dict[str, object]) -> 
     return path
 
 
-def _start(definition: Path, home: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            *streammesh_command(),
-            *("connect", "run", str(definition), "--mesh", str(home), "--interval", "0.1"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+def _start(starter: WarmStarter, definition: Path, home: Path) -> WarmProcess:
+    return starter.start(
+        ["connect", "run", str(definition), "--mesh", str(home), "--interval", "0.1"]
     )
 
 
-def _wait_landing(process: subprocess.Popen[bytes], seed: int) -> None:
+def _wait_landing(process: WarmProcess, seed: int) -> None:
     """Until the process reports events landed (``N out`` with N > 0 in its progress line),
     or ends."""
     landing = threading.Event()
@@ -183,7 +178,9 @@ def _wait_landing(process: subprocess.Popen[bytes], seed: int) -> None:
     landing.wait(30)
     if not first or not first[0].startswith(b"running ") or process.poll() is not None:
         process.kill()
-        pytest.fail(f"seed {seed}: connect run did not land: {b''.join(first)[-3000:]!r}")
+        _, errors = process.communicate()
+        printed = b"".join(first)[-3000:] + errors[-3000:]
+        pytest.fail(f"seed {seed}: connect run did not land: {printed!r}")
 
 
 def _parquet_counts(root: Path) -> dict[str, int]:
@@ -246,7 +243,7 @@ def _mismatch(found: dict[str, int], total: int) -> str:
     return f"missing {len(missing)} {missing[:5]}, not once {twice[:5]}, unknown {extra[:5]}"
 
 
-@pytest.mark.timeout(900)  # 60 process starts: ~50 s idle, minutes on a loaded machine
+@pytest.mark.timeout(900)  # 60 process starts: ~35 s idle, minutes on a loaded machine
 def test_parquet_and_table_sinks_land_every_event_once_after_kill_9_rounds(
     tmp_path: Path, postgres_url: str
 ) -> None:
@@ -279,22 +276,27 @@ def test_parquet_and_table_sinks_land_every_event_once_after_kill_9_rounds(
     ]
     landed: list[tuple[int, int, int]] = []
     killed = 0
-    for _ in range(ROUNDS):
-        processes = [_start(definition, home) for definition in definitions]
-        try:
-            for process in processes:
-                _wait_landing(process, seed)
-            time.sleep(chance.uniform(*KILL_AFTER_S))
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    os.kill(process.pid, signal.SIGKILL)
-                    killed += 1
-                process.communicate()
-        counts = (_parquet_counts(root), _table_counts(database), _postgres_counts(postgres_url))
-        # Never a duplicate, even mid-way.
-        assert all(set(found.values()) <= {1} for found in counts), f"seed {seed}"
-        landed.append((len(counts[0]), len(counts[1]), len(counts[2])))
+    with WarmStarter("streammesh.cli.main:main") as starter:
+        for _ in range(ROUNDS):
+            processes = [_start(starter, definition, home) for definition in definitions]
+            try:
+                for process in processes:
+                    _wait_landing(process, seed)
+                time.sleep(chance.uniform(*KILL_AFTER_S))
+            finally:
+                for process in processes:
+                    if process.poll() is None:
+                        os.kill(process.pid, signal.SIGKILL)
+                        killed += 1
+                    process.communicate()
+            counts = (
+                _parquet_counts(root),
+                _table_counts(database),
+                _postgres_counts(postgres_url),
+            )
+            # Never a duplicate, even mid-way.
+            assert all(set(found.values()) <= {1} for found in counts), f"seed {seed}"
+            landed.append((len(counts[0]), len(counts[1]), len(counts[2])))
     print(f"events landed after each round (parquet, sqlite, postgres): {landed}")
     writer.stop.set()
     writer.join(30)
