@@ -8,8 +8,8 @@ and a stream-table join of each trade with its user. Each of 20 rounds starts th
 waits for its ``running`` line, appends a burst of trades a random 0.2-1.5 s later and kills
 it (SIGKILL) 0-150 ms after that, and starts the next; a producer thread appends trades (some
 out of order) all along, and the process runs with a 1.5 s group session (see
-``STREAMMESH``). A last run is left to
-finish the input and is stopped with Ctrl-C. Then the outputs are read ``read_committed`` and
+``PREAMBLE``; the processes are forked from a warm interpreter). A last run is left to finish
+the input and is stopped with Ctrl-C. Then the outputs are read ``read_committed`` and
 compared with the answer computed here from the input: per symbol and window the final count
 and sum (none missing, none twice, and the committed counts of a window only ever grow), and
 each trade joined exactly once with its user's columns.
@@ -30,8 +30,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -53,27 +51,22 @@ from streammesh.log import (
     open_log,
 )
 from streammesh.runtime import MeshRuntime
+from tests.support.warm_processes import WarmProcess, WarmStarter
 
 pytestmark = pytest.mark.slow
 
 GROUP_SESSION_MS, GROUP_HEARTBEAT_MS = 1_500, 300
-STREAMMESH = [
-    sys.executable,
-    "-c",
-    f"""
-import sys
+PREAMBLE = f"""
 from streammesh.streams.engine.application import StreamApplication
 StreamApplication.__init__.__kwdefaults__.update(
     session_timeout_ms={GROUP_SESSION_MS}, heartbeat_interval_ms={GROUP_HEARTBEAT_MS}
 )
-from streammesh.cli.main import main
-sys.argv[0] = "streammesh"
-main()
-""",
-]
-"""``streammesh``, with a 1.5 s group session instead of 6 s: a restarted process gets its
-partitions once the group has dropped the one killed before it, so with 6 s most rounds of a
-second or two would only wait for that (tests/support/tansu.py shortens sessions likewise)."""
+"""
+"""Run by the warm starter before ``streammesh``'s ``main`` is imported (its processes are
+forked from it: :mod:`tests.support.warm_processes`): a 1.5 s group session instead of 6 s.
+A restarted process gets its partitions once the group has dropped the one killed before
+it, so with 6 s most rounds of a second or two would only wait for that
+(tests/support/tansu.py shortens sessions likewise)."""
 ROUNDS = 20
 KAFKA_ROUNDS = 3
 COMMIT_TIMEOUT_S = 45.0
@@ -243,11 +236,7 @@ class Killed:
         )
 
 
-def start(command: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def wait_running(process: subprocess.Popen[bytes], seed: int) -> None:
+def wait_running(process: WarmProcess, seed: int) -> None:
     """Until the process prints its ``running`` line (it then polls its inputs)."""
     assert process.stdout is not None
     line = b""
@@ -271,6 +260,7 @@ def wait_running(process: subprocess.Popen[bytes], seed: int) -> None:
 
 
 def kill_rounds(
+    starter: WarmStarter,
     setup: Setup,
     log: EventLog,
     rounds: int,
@@ -286,7 +276,7 @@ def kill_rounds(
         appender.round = number
         before = committed_trades(log, setup)
         started = time.monotonic()
-        process = start(setup.command)
+        process = starter.start(setup.command)
         try:
             wait_running(process, setup.seed)
             if after_commit:
@@ -312,9 +302,7 @@ def kill_rounds(
     return killed
 
 
-def wait_for_commit(
-    log: EventLog, setup: Setup, process: subprocess.Popen[bytes], before: int
-) -> None:
+def wait_for_commit(log: EventLog, setup: Setup, process: WarmProcess, before: int) -> None:
     deadline = time.monotonic() + COMMIT_TIMEOUT_S
     while committed_trades(log, setup) <= before:
         assert process.poll() is None, f"seed {setup.seed}: streams run ended by itself"
@@ -479,7 +467,6 @@ def prepare(home: Path, log: EventLog, log_option: list[str], suffix: str, tmp: 
     sql = tmp / "kill-loop.sql"
     sql.write_text(_sql(topics), encoding="utf-8")
     command = [
-        *STREAMMESH,
         *log_option,
         "streams",
         "run",
@@ -508,13 +495,18 @@ def run_loop(setup: Setup, log: EventLog, rounds: int, *, after_commit: bool = F
         log, setup.topics.trades, setup.trades[FIRST_TRADES:], rounds, setup.seed + 1
     )
     appender.start()
-    killed = kill_rounds(setup, log, rounds, rng, appender, after_commit=after_commit)
-    appender.round = rounds
-    appender.join(timeout=60)
-    assert appender.error is None, f"seed {setup.seed}: the producer failed: {appender.error}"
-    assert not appender.is_alive(), f"seed {setup.seed}: the producer did not finish"
+    with WarmStarter("streammesh.cli.main:main", preamble=PREAMBLE) as starter:
+        killed = kill_rounds(starter, setup, log, rounds, rng, appender, after_commit=after_commit)
+        appender.round = rounds
+        appender.join(timeout=60)
+        assert appender.error is None, f"seed {setup.seed}: the producer failed: {appender.error}"
+        assert not appender.is_alive(), f"seed {setup.seed}: the producer did not finish"
+        last = starter.start(setup.command)
+        return _finish(setup, log, last, killed)
 
-    last = start(setup.command)
+
+def _finish(setup: Setup, log: EventLog, last: WarmProcess, killed: Killed) -> Killed:
+    """Let the last process run to the end of the input, then stop it with Ctrl-C."""
     try:
         wait_running(last, setup.seed)
         deadline = time.monotonic() + FINISH_TIMEOUT_S
