@@ -10,15 +10,27 @@ deprecated in favour of ``sales.orders.v2``.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
 
+import httpx
 import pytest
 
 from streammesh.access import AccessService, Caller
+from streammesh.config import MeshConfig
 from streammesh.identity import AccountKind, Role, TokenStore
+from streammesh.runtime import MeshRuntime
 from streammesh.sdk import Mesh
+from streammesh.server import build_app
+from streammesh.server.context import ServerContext
 from tests.browser.conftest import CHROMIUM, shot, sign_in
 from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import invoke_cli
@@ -331,3 +343,88 @@ def test_every_page_fits_a_phone_with_a_collapsed_menu_and_tables_scrolling_in_t
     assert desk.evaluate(OVERFLOW) <= 0
     wide.close()
     assert problems == []
+
+
+class _BrokenRegistry:
+    """A schema registry whose every call fails the way a bug would (not a MeshError)."""
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*_args: object, **_kwargs: object) -> NoReturn:
+            raise KeyError("secret internal detail")
+
+        return fail
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A real server (uvicorn on a loopback port, in a thread of this process so the test
+    sees its log) over a mesh with one product whose registry fails; its URL and a token."""
+    assert invoke_cli("init", "sales", "--dir", str(tmp_path / "repo")).exit_code == 0
+    descriptor = tmp_path / "repo" / "sales" / "orders.yaml"
+    descriptor.write_text(
+        descriptor.read_text(encoding="utf-8").replace("status: draft", "status: published"),
+        encoding="utf-8",
+    )
+    home = tmp_path / "mesh"
+    with Mesh.open(home, actor="owner") as operator:
+        operator.apply([tmp_path / "repo" / "sales"])
+    uvicorn = pytest.importorskip("uvicorn")
+    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+        secret = runtime.tokens().create("tester", Role.PLATFORM_ADMIN).secret
+        failing = dataclasses.replace(runtime, registry=_BrokenRegistry())  # type: ignore[arg-type]
+        app = build_app(ServerContext(failing, failing.tokens()))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        )
+        thread = threading.Thread(target=server.run, name="ui-500-server", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline, "the server did not start in 20 s"
+            time.sleep(0.02)
+        try:
+            yield f"http://127.0.0.1:{port}", secret
+        finally:
+            server.should_exit = True
+            thread.join(20)
+
+
+def test_a_failure_inside_the_ui_shows_a_page_with_a_reference_that_is_logged(
+    broken: tuple[str, str], browser: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, token = broken
+    caplog.set_level(logging.ERROR, logger="streammesh.server")
+    page = sign_in(browser, url, token)
+    exceptions: list[str] = []
+    page.on("pageerror", lambda error: exceptions.append(str(error)))  # type: ignore[attr-defined]
+    expect = sync_api.expect
+
+    answer = page.goto(f"{url}/ui/products/{PRODUCT}.v1")  # type: ignore[attr-defined]
+    assert answer is not None and answer.status == 500
+    expect(page.locator("h1")).to_have_text("Something went wrong")
+    reference = page.locator("[data-testid=reference]").inner_text()  # type: ignore[attr-defined]
+    assert re.fullmatch(r"[0-9a-f]{12}", reference)
+    content = page.content()  # type: ignore[attr-defined]
+    assert "Traceback" not in content and "secret internal detail" not in content
+    assert "KeyError" not in content
+    # The navigation is there, and Try again asks for the same page.
+    expect(page.locator("header nav a", has_text="Explore")).to_be_visible()
+    expect(page.get_by_role("link", name="Try again")).to_have_attribute(
+        "href", f"/ui/products/{PRODUCT}.v1"
+    )
+    shot(page, "25-ui-500")
+
+    # The log has the reference with the traceback, so a user's report leads to it.
+    logged = [r for r in caplog.records if reference in r.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info is not None
+    assert "secret internal detail" in caplog.text
+
+    # The API's JSON names a reference of its own the same way.
+    api = httpx.get(f"{url}/registry/schemas/types", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 500
+    named = re.search(r"reference ([0-9a-f]{12})", api.json()["message"])
+    assert named is not None and named.group(1) in caplog.text
+    assert exceptions == []

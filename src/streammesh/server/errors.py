@@ -7,12 +7,15 @@ the rest of the server (``/api/v1``) answers ``{"error": {"code": "<kind>", "mes
 "details": [...]}}``, ``details`` itemising what was wrong (plan problems, descriptor fields,
 refused events, request fields) where the error carries such a list. An unexpected
 exception is logged with its traceback and answered with 500/50001 and a message that names
-nothing internal.
+nothing internal but a reference id, which the log line carries too, so a user's report leads
+to the traceback. Under ``/ui`` errors answer the web UI's error page instead of JSON (same
+status; an unexpected one shows only the reference id).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -144,7 +147,8 @@ CONNECT_PREFIX = "/connect"
 UI_PREFIX = "/ui"
 """The web UI's pages: an invalid request there answers a page (see ``ErrorPage``)."""
 
-ErrorPage = Callable[[Request, int, str], Response]
+ErrorPage = Callable[[Request, int, str, str | None], Response]
+"""Draws the UI's error page: (request, status, message, reference id of a logged failure)."""
 """Draws the web UI's error page for a request, its HTTP status and the message."""
 _ERROR_PAGE = "streammesh_ui_error_page"
 """The Kafka Connect-shaped API: its errors are ``{"error_code": <HTTP status>, "message"}``."""
@@ -521,8 +525,34 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "invalid request: " + "; ".join(problems)
 
 
-async def _mesh_error(request: Request, exc: Exception) -> JSONResponse:
+def new_reference() -> str:
+    """A short id naming one failure in the log and in what the client is told."""
+    return uuid.uuid4().hex[:12]
+
+
+def _ui_page(request: Request) -> ErrorPage | None:
+    """The UI's error page when ``request`` is for a ``/ui`` path (and the app has one)."""
+    page: ErrorPage | None = getattr(request.app.state, _ERROR_PAGE, None)
+    return page if page is not None and is_ui_path(request) else None
+
+
+async def _mesh_error(request: Request, exc: Exception) -> Response:
     row = code_for(exc)
+    page = _ui_page(request)
+    if page is not None:
+        # A person followed a link or sent a form: a page with the navigation, not JSON.
+        reference = None
+        if row.status >= 500:
+            reference = new_reference()
+            _log.error(
+                "%s on %s %s (reference %s)",
+                row.kind,
+                request.method,
+                request.url.path,
+                reference,
+                exc_info=exc,
+            )
+        return page(request, row.status, str(exc), reference)
     headers = None
     if isinstance(exc, AuthenticationRequired):
         headers = {"WWW-Authenticate": 'Bearer realm="streammesh", Basic realm="streammesh"'}
@@ -534,10 +564,10 @@ async def _mesh_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     row = ERROR_TABLE[RequestValidationError]
-    page: ErrorPage | None = getattr(request.app.state, _ERROR_PAGE, None)
-    if page is not None and is_ui_path(request):
+    page = _ui_page(request)
+    if page is not None:
         # A person typed or followed the address: a page with the navigation, not JSON.
-        return page(request, row.status, _validation_message(exc))
+        return page(request, row.status, _validation_message(exc), None)
     return error_response(request, row, _validation_message(exc), details=details_of(exc))
 
 
@@ -550,12 +580,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, row, str(exc.detail), headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    reference = new_reference()
+    _log.error(
+        "unexpected error on %s %s (reference %s)",
+        request.method,
+        request.url.path,
+        reference,
+        exc_info=exc,
+    )
+    page = _ui_page(request)
+    if page is not None:
+        return page(request, INTERNAL_ERROR.status, "The server could not answer.", reference)
     return error_response(
         request,
         INTERNAL_ERROR,
-        "internal server error; the server log has the details",
+        f"internal server error; the server log has the details under reference {reference}",
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from streammesh.server.context import ServerContext
-from streammesh.server.ui.viewer import UI_PREFIX, find_viewer, render
+from streammesh.server.ui.viewer import UI_PREFIX, Viewer, find_viewer, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,19 +52,45 @@ def not_found_page(
     )
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+_TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 409: "Conflict"}
+
+
+def error_page(
+    request: Request, status: int, message: str, reference: str | None = None
+) -> HTMLResponse:
     """The UI's page for a request it cannot answer (``status``, e.g. 422 for a query value
-    of the wrong type), with the navigation; the server's error handlers call it for /ui."""
+    of the wrong type), with the navigation; the server's error handlers call it for /ui.
+
+    A server failure (5xx) shows no detail of it: only that it is not the user's doing and
+    ``reference``, the id the server logged the failure (and its traceback) under.
+    """
+    failed = status >= 500
     return render(
         request,
         "not_found.html",
-        find_viewer(request),
+        _viewer_if_possible(request) if failed else find_viewer(request),
         status_code=status,
-        title="Bad request",
-        heading="Bad request",
+        title="Something went wrong" if failed else _TITLES.get(status, "Bad request"),
+        heading="Something went wrong" if failed else _TITLES.get(status, "Bad request"),
         problem=message,
+        reference=reference,
+        retry=_address(request) if failed and request.method == "GET" else None,
         suggestions=[],
     )
+
+
+def _address(request: Request) -> str:
+    """The path and query the request asked for (to ask again)."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def _viewer_if_possible(request: Request) -> Viewer | None:
+    """The signed-in viewer, or None when even that fails: the failure being shown may be
+    the store's, and the error page must still be drawn."""
+    try:
+        return find_viewer(request)
+    except Exception:
+        return None
 
 
 @router.api_route(
