@@ -122,6 +122,60 @@ def seal_with(cipher: AESGCM, key_version: int, associated_data: bytes, plaintex
     )
 
 
+@dataclass(frozen=True, slots=True)
+class EntitySeal:
+    """Seals and opens fields of one entity with one version of its data key: what every
+    field of every event of that entity shares (cipher, header start, the end of the
+    associated data), built once.
+
+    Attributes:
+        cipher: The data key's AES-GCM cipher.
+        version: The data key version.
+        head: The header's first bytes (format and key version).
+        suffix: The end of the associated data: key version and entity key (a field's
+            :func:`field_prefix` goes before it).
+    """
+
+    cipher: AESGCM
+    version: int
+    head: bytes
+    suffix: bytes
+
+    @classmethod
+    def of(cls, key: bytes, key_version: int, entity_key: bytes) -> EntitySeal:
+        """The seal of ``entity_key``'s data key ``key``, version ``key_version``."""
+        return cls(
+            cipher_for(key),
+            key_version,
+            _HEAD.pack(FORMAT, key_version),
+            key_version.to_bytes(4, "big") + entity_key,
+        )
+
+    def seal(self, prefix: bytes, plaintext: bytes) -> bytes:
+        """The header value of a field whose associated data starts with ``prefix``."""
+        nonce = _nonce()
+        return self.head + nonce + self.cipher.encrypt(nonce, plaintext, prefix + self.suffix)
+
+    def open(self, prefix: bytes, header: bytes) -> bytes:
+        """The plaintext of a header sealed with this key version (check it with
+        :func:`key_version_of` first).
+
+        Raises:
+            SealBroken: it does not authenticate (altered, or sealed for another product,
+                field or entity).
+        """
+        try:
+            return self.cipher.decrypt(
+                header[_HEAD.size : _HEAD.size + _NONCE_BYTES],
+                header[_HEAD.size + _NONCE_BYTES :],
+                prefix + self.suffix,
+            )
+        except InvalidTag:
+            raise SealBroken(
+                "the ciphertext does not authenticate for this product, field and entity key"
+            ) from None
+
+
 def key_version_of(header: bytes) -> int:
     """The data key version a header was sealed with.
 

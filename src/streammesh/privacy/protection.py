@@ -17,13 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from streammesh.privacy.envelope import (
+    EntitySeal,
     SealBroken,
-    cipher_for,
     field_prefix,
     header_name,
     key_version_of,
-    open_with,
-    seal_with,
 )
 from streammesh.privacy.errors import (
     NoPlaceholder,
@@ -31,7 +29,7 @@ from streammesh.privacy.errors import (
     UnsupportedFieldPath,
     UnsupportedFieldValue,
 )
-from streammesh.privacy.keys import KeyLookup, KeyStore, entity_label
+from streammesh.privacy.keys import DataKey, KeyLookup, KeyStore, entity_label
 from streammesh.privacy.placeholders import candidates, type_tokens
 from streammesh.privacy.values import UnsupportedValue, decode_value, encode_value
 from streammesh.products import Classification
@@ -51,6 +49,8 @@ SchemaCheck = Callable[[Mapping[str, Any]], None]
 _MISSING = object()
 _IMMUTABLE = (str, int, float, bool, bytes, type(None))
 """Placeholder types handed out as they are (anything else is copied per event)."""
+_SEALS_MAX = 8_192
+"""How many entities' seals a protection keeps ready (rebuilding one costs ~1 µs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,8 @@ class _Field:
 
     path: str
     parts: tuple[str, ...]
+    top: str | None
+    """The field's name when it is a top-level field (most are): read and written directly."""
     header: str
     prefix: bytes
     """The start of its associated data (see ``envelope.field_prefix``)."""
@@ -132,9 +134,19 @@ class FieldProtection:
                 raise UnsupportedFieldPath(product, path)
         self._keys = keys
         self._fields = tuple(
-            _Field(path, tuple(path.split(".")), header_name(path), field_prefix(product, path))
+            _Field(
+                path,
+                tuple(path.split(".")),
+                None if "." in path else path,
+                header_name(path),
+                field_prefix(product, path),
+            )
             for path in self.encrypted
         )
+        self._seals: dict[tuple[bytes, int], tuple[DataKey, EntitySeal]] = {}
+        """Per entity and key version, the seal built for the data key the store handed out
+        (rebuilt whenever the store hands out another key object: a new version, a key
+        unwrapped again after its cache expired)."""
         self._placeholders: dict[tuple[str, type], object] = {}
         """Per field and value type, the placeholder found valid under the schema."""
 
@@ -163,11 +175,14 @@ class FieldProtection:
         # Copied only along the paths written to: the caller's event is never changed, and
         # the fields in clear are shared rather than deep-copied for every event.
         protected: dict[str, Any] = dict(event)
-        owned = {id(protected)}
+        owned: set[int] | None = None
         headers: dict[str, bytes] = {}
-        data_key = cipher = version = None
+        entity: EntitySeal | None = None
         for field in self._fields:
-            value = _get(protected, field.parts)
+            top = field.top
+            value = (
+                protected.get(top, _MISSING) if top is not None else _get(protected, field.parts)
+            )
             if value is _MISSING or value is None:
                 continue  # nothing to hide
             try:
@@ -175,15 +190,28 @@ class FieldProtection:
             except UnsupportedValue:
                 kind = type(value).__name__
                 raise UnsupportedFieldValue(self.product, field.path, kind) from None
-            if data_key is None:  # one lookup per event: every field has the entity's key
-                data_key = self._keys.current(self.product, key)
-                cipher, version = cipher_for(data_key.material), data_key.version
-                suffix = version.to_bytes(4, "big") + key
-            assert cipher is not None and version is not None
-            headers[field.header] = seal_with(cipher, version, field.prefix + suffix, plaintext)
+            if entity is None:  # one lookup per event: every field has the entity's key
+                entity = self._seal(self._keys.current(self.product, key), key)
+            headers[field.header] = entity.seal(field.prefix, plaintext)
+            placeholder = self._placeholders.get((field.path, type(value)), _MISSING)
+            if top is not None and isinstance(placeholder, _IMMUTABLE):
+                protected[top] = placeholder  # the common case: a known, immutable token
+                continue
+            if owned is None:
+                owned = {id(protected)}
             parent = _owned_parent(protected, field.parts, owned)
             parent[field.parts[-1]] = self._placeholder(protected, field, parent, value, check)
         return protected, headers
+
+    def _seal(self, data_key: DataKey, entity_key: bytes) -> EntitySeal:
+        known = self._seals.get((entity_key, data_key.version))
+        if known is not None and known[0] is data_key:
+            return known[1]
+        if len(self._seals) >= _SEALS_MAX:
+            self._seals.clear()
+        entity = EntitySeal.of(data_key.material, data_key.version, entity_key)
+        self._seals[(entity_key, data_key.version)] = (data_key, entity)
+        return entity
 
     def reveal(
         self,
@@ -210,7 +238,8 @@ class FieldProtection:
         lookups: dict[int, KeyLookup] = {}  # per key version: every field has the entity's key
         for field in self._fields:
             sealed = headers.get(field.header)
-            current = _get(value, field.parts)
+            top = field.top
+            current = value.get(top, _MISSING) if top is not None else _get(value, field.parts)
             if sealed is None:
                 if clear or current is _MISSING or current is None:
                     continue
@@ -228,7 +257,10 @@ class FieldProtection:
                 if revealed is None:
                     revealed = dict(value)
                     owned.add(id(revealed))
-                _owned_parent(revealed, field.parts, owned)[field.parts[-1]] = plain
+                if top is not None:
+                    revealed[top] = plain
+                else:
+                    _owned_parent(revealed, field.parts, owned)[field.parts[-1]] = plain
         return value if revealed is None else revealed
 
     def _open(
@@ -250,8 +282,7 @@ class FieldProtection:
                 raise SealBroken(f"the entity has no data key version {version}")
             if lookup.key is None:
                 return _MISSING  # forgotten: the placeholder stays
-            associated = field.prefix + version.to_bytes(4, "big") + key
-            return decode_value(open_with(cipher_for(lookup.key.material), associated, sealed))
+            return decode_value(self._seal(lookup.key, key).open(field.prefix, sealed))
         except (SealBroken, ValueError, KeyError) as exc:
             entity = entity_label(key)
             raise UndecryptableField(self.product, field.path, entity, str(exc)) from None

@@ -125,3 +125,20 @@ def test_text_values_round_trip_exactly_through_the_fast_codec() -> None:
     for value in ['a"b\\c\n\x01é€😀', "", "2**70", 2**70 + 1, float("inf")]:
         back = decode_value(encode_value(value))
         assert back == value and type(back) is type(value)
+
+
+def test_a_destroyed_key_is_never_used_again_by_a_protection_that_used_it(
+    keys: KeyStore,
+) -> None:
+    protection = FieldProtection(keys, PRODUCT, {"email": (Classification.PII,)})
+    before = protection.protect({"id": "u1", "email": "old@x.y"}, b"u1")
+    assert keys.destroy(PRODUCT, b"u1", actor="test") == 1
+    after = protection.protect({"id": "u1", "email": "new@x.y"}, b"u1")
+    header = header_name("email")
+    assert before[1][header][1:5] != after[1][header][1:5]  # a new key version
+    read = [
+        protection.reveal(*written, b"u1", clear=True, principal="app")
+        for written in (before, after)
+    ]
+    assert read[0]["email"] != "old@x.y"  # forgotten: stays masked
+    assert read[1]["email"] == "new@x.y"
