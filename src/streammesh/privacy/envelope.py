@@ -75,33 +75,30 @@ class _Ciphers:
         return cipher
 
 
-class _Nonces:
+class _Nonces(threading.local):
     """Random 96-bit nonces drawn from the OS's CSPRNG a thousand at a time (one
-    ``getrandom`` per nonce costs more than the encryption). A child process forgets the pool
-    it inherited, so parent and child never use the same nonce."""
+    ``getrandom`` per nonce costs more than the encryption), from a pool per thread. A child
+    process forgets the pool it inherited, so parent and child never use the same nonce."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pool = b""
-        self._at = 0
-        os.register_at_fork(after_in_child=self._forget)
+        self.pool = b""
+        self.at = 0
 
-    def _forget(self) -> None:
-        self._lock = threading.Lock()
-        self._pool, self._at = b"", 0
+    def forget(self) -> None:
+        self.pool, self.at = b"", 0
 
     def __call__(self) -> bytes:
-        with self._lock:
-            at = self._at
-            if at + _NONCE_BYTES > len(self._pool):
-                self._pool, at = os.urandom(_NONCE_POOL_BYTES), 0
-            self._at = at + _NONCE_BYTES
-            return self._pool[at : at + _NONCE_BYTES]
+        at = self.at
+        if at + _NONCE_BYTES > len(self.pool):
+            self.pool, at = os.urandom(_NONCE_POOL_BYTES), 0
+        self.at = at + _NONCE_BYTES
+        return self.pool[at : at + _NONCE_BYTES]
 
 
 cipher_for = _Ciphers()
 """The AES-GCM cipher of a data key's material (cached per process)."""
 _nonce = _Nonces()
+os.register_at_fork(after_in_child=_nonce.forget)  # the forking thread's pool is the child's
 
 
 def header_name(field: str) -> str:

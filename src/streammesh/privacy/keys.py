@@ -96,11 +96,15 @@ class KeyStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._ttl = cache_ttl.total_seconds()
         self._audit = AuditLog(store)
-        self._cache: dict[tuple[str, bytes, int], tuple[DataKey, float]] = {}
+        self._cache: dict[tuple[str, bytes, int], tuple[DataKey, float, KeyLookup]] = {}
+        """Unwrapped keys: the key, until when it may be used, and the lookup that hands it
+        out (built once: a reader asks for it once per event)."""
         self._current: dict[tuple[str, bytes], tuple[int, float]] = {}
         self._handed_out: set[tuple[str, str, bytes]] = set()
         self._handout_hour: datetime | None = None
         self._handout_hour_ends: datetime | None = None
+        self._names: dict[str, str] = {}
+        """Product versions by name (``product_name``), for readers asking per event."""
         self._together = threading.local()
         """Per thread, the handouts of an open :meth:`handouts_together` block."""
 
@@ -197,25 +201,27 @@ class KeyStore:
         ``product`` is the product version being read (``<name>.v<N>``), which the audit
         entry names.
         """
-        name = product_name(product)
+        name = self._names.get(product)
+        if name is None:
+            name = self._names[product] = product_name(product)
         cached = self._cache.get((name, entity_key, version))
         if cached is not None and cached[1] > time.monotonic():
-            key: DataKey | None = cached[0]
-        else:
-            with self._store.read() as connection:
-                row = connection.execute(
-                    sa.select(data_keys.c.wrapped, data_keys.c.kek_id).where(
-                        data_keys.c.product == name,
-                        data_keys.c.entity_key == entity_key,
-                        data_keys.c.version == version,
-                    )
-                ).first()
-            if row is None:
-                return KeyLookup(exists=False, key=None)
-            if row.wrapped is None:
-                return KeyLookup(exists=True, key=None)
-            key = self._unwrap(name, entity_key, version, row.wrapped, row.kek_id)
-            self._remember(key)
+            self._record_handout(product, entity_key, version, principal)
+            return cached[2]
+        with self._store.read() as connection:
+            row = connection.execute(
+                sa.select(data_keys.c.wrapped, data_keys.c.kek_id).where(
+                    data_keys.c.product == name,
+                    data_keys.c.entity_key == entity_key,
+                    data_keys.c.version == version,
+                )
+            ).first()
+        if row is None:
+            return KeyLookup(exists=False, key=None)
+        if row.wrapped is None:
+            return KeyLookup(exists=True, key=None)
+        key = self._unwrap(name, entity_key, version, row.wrapped, row.kek_id)
+        self._remember(key)
         self._record_handout(product, entity_key, version, principal)
         return KeyLookup(exists=True, key=key)
 
@@ -285,6 +291,7 @@ class KeyStore:
         self._cache[(key.product, key.entity_key, key.version)] = (
             key,
             time.monotonic() + self._ttl,
+            KeyLookup(exists=True, key=key),
         )
 
     @contextmanager
