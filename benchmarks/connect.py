@@ -171,6 +171,8 @@ def measure_parquet(count: int, passes: int) -> list[Row]:
 
 
 CDC_TXN_ROWS = 1_000
+SESSION_OPTIONS = "-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3"
+"""The session settings of the source's connections (``postgres.replication``)."""
 
 
 def _cdc_table(dsn: str) -> None:
@@ -234,13 +236,15 @@ def raw_replication_pass(dsn: str, slot: str, count: int) -> float:
     import psycopg2.extras
 
     connection = psycopg2.connect(
-        dsn, connection_factory=psycopg2.extras.LogicalReplicationConnection
+        dsn,
+        connection_factory=psycopg2.extras.LogicalReplicationConnection,
+        options=SESSION_OPTIONS,  # the server writes the values' text as for the source
     )
     cursor = connection.cursor()
-    started = time.perf_counter()
     cursor.start_replication(
         slot_name=slot, decode=False, options={"proto_version": "1", "publication_names": "raw_pub"}
     )
+    started = time.perf_counter()  # from streaming on, as the source's pass (started before)
     inserts = 0
     while inserts < count:
         message = cursor.read_message()
@@ -301,7 +305,94 @@ def collector(mode: str) -> Iterator[None]:
         gc.unfreeze()
 
 
-def measure_cdc(count: int, passes: int, gc_mode: str = "frozen") -> list[Row]:
+CDC_PRINCIPAL = "orders-cdc-sa"
+PRODUCT_DESCRIPTOR = """\
+name: shop.orders
+owner: {name: Bench, email: bench@example.com}
+team: shop-team
+description: Every change to an order, as its state after the change.
+alignment: source
+kind: state
+key: {field: id, type: long}
+schema: orders.avsc
+version: 1
+partitions: s
+retention: compacted
+sla: {tier: 3, freshness: 15m, support_hours: business-hours, contact: bench@example.com}
+quality: raw
+status: published
+"""
+
+
+@dataclass(slots=True)
+class ProductMesh:
+    """A local mesh (embedded log) with the product ``shop.orders`` the CDC worker feeds."""
+
+    runtime: Any
+
+    @classmethod
+    def open(cls, directory: Path, schema: str) -> ProductMesh:
+        from streammesh.config import MeshConfig
+        from streammesh.identity import AccountKind
+        from streammesh.runtime import MeshRuntime
+        from streammesh.sdk import InProcessMesh
+
+        folder = directory / "repo" / "shop"
+        folder.mkdir(parents=True)
+        (folder / "orders.yaml").write_text(PRODUCT_DESCRIPTOR)
+        (folder / "orders.avsc").write_text(schema)
+        runtime = MeshRuntime.open(MeshConfig.load(directory / "mesh"))
+        InProcessMesh(runtime, actor="owner").apply([folder])
+        runtime.access.create_account(
+            CDC_PRINCIPAL, AccountKind.SERVICE_ACCOUNT, team="shop-team", description="", actor="b"
+        )
+        return cls(runtime)
+
+    def worker(self, dsn: str, name: str) -> Any:
+        """A started ``postgres-cdc`` worker of its own slot (created now, before the rows)."""
+        from streammesh.connect import WorkerOptions, parse_definition
+
+        definition = parse_definition(
+            json.dumps(
+                {
+                    "name": name,
+                    "kind": "postgres-cdc",
+                    "principal": CDC_PRINCIPAL,
+                    "config": {
+                        "url": dsn,
+                        "tables": {"orders": "shop.orders"},
+                        "snapshot": "never",
+                    },
+                }
+            )
+        )
+        worker = self.runtime.connect.worker(definition, WorkerOptions())
+        worker.start()
+        return worker
+
+
+def cdc_worker_pass(worker: Any, count: int, freeze: bool) -> float:
+    """Seconds for a started worker to put ``count`` changes on the product: each step
+    polls the source, validates and encodes every event (Avro, key), and writes the events
+    and the position in one log transaction, then confirms the slot."""
+    from streammesh.connect.worker import freeze_start_up_objects
+
+    if freeze:
+        freeze_start_up_objects()  # as `streammesh connect run` does once the worker started
+    started = time.perf_counter()
+    while worker.progress().records_out < count:
+        worker.step()
+    elapsed = time.perf_counter() - started
+    progress = worker.progress()
+    if progress.dead_letters or progress.records_out != count:
+        raise RuntimeError(f"the CDC worker did not write exactly the rows: {progress}")
+    worker.close()
+    return elapsed
+
+
+def measure_cdc(
+    count: int, passes: int, gc_mode: str = "frozen", *, with_worker: bool = False
+) -> list[Row]:
     """The CDC part: rows/s of the source and of the raw replication read, and their ratio."""
     # Standalone script: the repository's ``tests.support`` starts the embedded PostgreSQL.
     root = str(Path(__file__).resolve().parent.parent)
@@ -310,13 +401,23 @@ def measure_cdc(count: int, passes: int, gc_mode: str = "frozen") -> list[Row]:
     from tests.support.postgres import EmbeddedPostgres
 
     seconds: dict[str, list[float]] = {"postgres-cdc": [], "raw-replication": []}
-    with EmbeddedPostgres(settings={"wal_level": "logical"}) as server:
+    if with_worker:
+        seconds["postgres-cdc-worker"] = []
+    with (
+        EmbeddedPostgres(settings={"wal_level": "logical"}) as server,
+        tempfile.TemporaryDirectory(prefix="bench-cdc-mesh-") as directory,
+        contextlib.ExitStack() as stack,
+    ):
         dsn = server.dsn()
         _cdc_table(dsn)
+        mesh = None
+        if with_worker:
+            mesh = ProductMesh.open(Path(directory), _derived_schema(dsn, Path(directory)))
+            stack.callback(mesh.runtime.close)
         with collector(gc_mode):
-            _cdc_passes(dsn, count, passes, seconds)
+            _cdc_passes(dsn, count, passes, seconds, mesh, freeze=gc_mode == "frozen")
     rates = {name: count / statistics.median(times) for name, times in seconds.items()}
-    return [
+    rows = [
         Row("cdc_read_throughput", "postgres-cdc", rates["postgres-cdc"], "records/s"),
         Row("cdc_read_throughput", "raw-replication", rates["raw-replication"], "records/s"),
         Row(
@@ -326,10 +427,46 @@ def measure_cdc(count: int, passes: int, gc_mode: str = "frozen") -> list[Row]:
             "ratio",
         ),
     ]
+    if with_worker:
+        worker_rate = rates["postgres-cdc-worker"]
+        rows += [
+            Row("cdc_product_throughput", "postgres-cdc-worker", worker_rate, "records/s"),
+            Row(
+                "cdc_product_throughput",
+                "postgres-cdc-worker/raw-replication",
+                worker_rate / rates["raw-replication"],
+                "ratio",
+            ),
+        ]
+    return rows
 
 
-def _cdc_passes(dsn: str, count: int, passes: int, seconds: dict[str, list[float]]) -> None:
-    """Each pass: fresh slots for both contenders, ``count`` new rows, both read them."""
+def _derived_schema(dsn: str, directory: Path) -> str:
+    """The product schema the source derives from the table (the product is made with it)."""
+    from streammesh.connect.postgres.cdc import Config as CdcConfig
+    from streammesh.connect.postgres.cdc import create as create_cdc
+
+    config = CdcConfig.model_validate(
+        {"url": dsn, "tables": {"orders": "shop.orders"}, "snapshot": "never", "slot": "schema"}
+    )
+    source = create_cdc(config, ConnectorContext("schema", directory, lambda *_: None))
+    source.start(None)
+    schema = source.schemas()["shop.orders"]
+    source.close()
+    _drop_slot(dsn, "schema")
+    return schema
+
+
+def _cdc_passes(
+    dsn: str,
+    count: int,
+    passes: int,
+    seconds: dict[str, list[float]],
+    mesh: ProductMesh | None,
+    *,
+    freeze: bool,
+) -> None:
+    """Each pass: fresh slots for every contender, ``count`` new rows, each reads them."""
     from streammesh.connect.postgres.cdc import Config as CdcConfig
     from streammesh.connect.postgres.cdc import create as create_cdc
 
@@ -343,9 +480,18 @@ def _cdc_passes(dsn: str, count: int, passes: int, seconds: dict[str, list[float
             creator.start(None)  # creates the publication and the slot before the rows
             creator.close()
         _raw_slot(dsn, f"raw_{number}")
+        worker = None if mesh is None else mesh.worker(dsn, f"bench-worker-{number}")
         _insert(dsn, number * count, count)
-        seconds["raw-replication"].append(raw_replication_pass(dsn, f"raw_{number}", count))
-        seconds["postgres-cdc"].append(cdc_source_pass(dsn, name, count))
+        # Alternately first: the second reader of the same WAL may find more of it cached.
+        contenders: list[tuple[str, Callable[[str, str, int], float], str]] = [
+            ("raw-replication", raw_replication_pass, f"raw_{number}"),
+            ("postgres-cdc", cdc_source_pass, name),
+        ]
+        for contender, run, slot in contenders if number % 2 == 0 else contenders[::-1]:
+            seconds[contender].append(run(dsn, slot, count))
+        if worker is not None:
+            seconds["postgres-cdc-worker"].append(cdc_worker_pass(worker, count, freeze))
+            _drop_slot(dsn, f"streammesh_bench_worker_{number}")
         _drop_slot(dsn, f"raw_{number}")
         _drop_slot(dsn, "streammesh_" + name.replace("-", "_"))
 
@@ -358,6 +504,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cdc-rows", type=int, help="CDC rows per pass (default 100k, quick 20k)")
     parser.add_argument(
         "--part", choices=("all", "cdc", "parquet"), default="all", help="which part to run"
+    )
+    parser.add_argument(
+        "--cdc-worker",
+        action="store_true",
+        help="also time the whole worker into a product on the embedded log",
     )
     parser.add_argument(
         "--cdc-gc",
@@ -376,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
             (
                 f"CDC: {cdc_count:,} inserted rows per pass, median of {cdc_passes} passes, "
                 f"collector {args.cdc_gc}",
-                measure_cdc(cdc_count, cdc_passes, args.cdc_gc),
+                measure_cdc(cdc_count, cdc_passes, args.cdc_gc, with_worker=args.cdc_worker),
             )
         )
     if args.part in ("all", "parquet"):

@@ -78,6 +78,7 @@ def run_command(
     connector goes on. Its service account needs the grants any producer or consumer needs.
     """
     from streammesh.connect import read_definition
+    from streammesh.connect.worker import freeze_start_up_objects
 
     definition = read_definition(file)
     with _local_runtime(ctx, mesh, store) as runtime:
@@ -88,6 +89,7 @@ def run_command(
         try:
             with GracefulInterrupt() as interrupt:
                 worker.start()
+                freeze_start_up_objects()  # this process runs this connector only
                 typer.echo(
                     f"running {definition.name} ({definition.kind.name} {definition.role}, as "
                     f"{definition.principal}); press Ctrl-C to stop."

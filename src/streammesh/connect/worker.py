@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from streammesh.connect.services import WorkerServices
 from streammesh.connect.sink_worker import SinkRunner
 from streammesh.connect.source_worker import SourceRunner
 
-__all__ = ["Worker", "WorkerOptions"]
+__all__ = ["Worker", "WorkerOptions", "freeze_start_up_objects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,3 +177,18 @@ class Worker:
             return
         self._state = WorkerState.FAILED
         self._runner.last_error = self.definition.redact(f"{type(exc).__name__}: {exc}")
+
+
+def freeze_start_up_objects() -> None:
+    """Take every object alive now out of the garbage collector's full collections
+    (``gc.freeze``), for a process that runs one connector, once it started.
+
+    A source keeps its records alive across young collections (a transaction's, a batch's),
+    so they reach the oldest generation, and every ~25 % of growth there the collector
+    walks all of it, the start-up objects included: modules, the runtime, the schemas —
+    hundreds of thousands that will never be garbage. On the CDC benchmark one such walk
+    cost as much as reading 20,000 changes; frozen, the walks cover what the connector
+    made since, and collections go on as before for it.
+    """
+    gc.collect()
+    gc.freeze()

@@ -20,7 +20,8 @@ from __future__ import annotations
 import datetime
 import decimal
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from streammesh.connect.base import Position, SourceRecord
@@ -45,6 +46,9 @@ _SETTERS = {
     for name in ("product", "key", "value", "position", "timestamp_ms", "headers", "stream")
 }
 
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+"""The headers of every record of an insert: none (one read-only mapping shared by all)."""
+
 set_position: Callable[[SourceRecord, Position], None] = _SETTERS["position"]
 """Gives a record just made its position (see :data:`_SETTERS`)."""
 
@@ -63,6 +67,7 @@ def compile_insert(product: str, table: str, columns: Sequence[Column]) -> Inser
         "_Record": SourceRecord,
         "_count": struct.pack("!h", len(columns)),
         "_product": product,
+        "_no_headers": _NO_HEADERS,
         "_table": table,
         **{f"_set_{name}": setter for name, setter in _SETTERS.items()},
     }
@@ -136,7 +141,7 @@ def compile_insert(product: str, table: str, columns: Sequence[Column]) -> Inser
         f"    _set_value(record, {row})",
         "    _set_position(record, {})",
         "    _set_timestamp_ms(record, commit_time_ms)",
-        "    _set_headers(record, {})",
+        "    _set_headers(record, _no_headers)",
         "    _set_stream(record, _table)",
         "    return record",
     ]

@@ -176,7 +176,8 @@ class ChangeStream:
         self._convert = convert
         self._already_written = already_written
         self._fast_inserts = fast_inserts
-        self._inserts: dict[int, InsertFunction] = {}
+        self._inserts: dict[bytes, InsertFunction] = {}
+        """Per relation OID (its four bytes in an Insert message), the insert function."""
         self._sql: Any = None
         self._replication: Any = None
         self._cursor: Any = None
@@ -545,7 +546,7 @@ class ChangeStream:
                 if payload[0] == _INSERT:
                     # The hot path, inline: an insert into a captured table → its record.
                     transaction = self._transaction
-                    fast = inserts.get(int.from_bytes(payload[1:5], "big"))
+                    fast = inserts.get(payload[1:5])  # the relation OID's bytes
                     if fast is not None and transaction is not None:
                         record = fast(payload, transaction.begin.commit_time_ms)
                         if record is not None:
@@ -559,7 +560,11 @@ class ChangeStream:
             if self._ready or remaining <= 0:
                 break
             select.select([self._cursor], [], [], min(remaining, 1.0))
-        return [self._ready.popleft() for _ in range(min(limit, len(self._ready)))]
+        if len(ready) <= limit:
+            batch = list(ready)
+            ready.clear()
+            return batch
+        return [ready.popleft() for _ in range(limit)]
 
     def _insert(self, payload: bytes) -> bool:
         """The common case, an insert into a captured table, without the general decoder;
@@ -598,7 +603,7 @@ class ChangeStream:
     def _relation(self, relation: pgoutput.Relation) -> None:
         self._relations[relation.oid] = relation
         self._names[relation.oid] = tuple(column.name for column in relation.columns)
-        self._inserts.pop(relation.oid, None)
+        self._inserts.pop(relation.oid.to_bytes(4, "big"), None)
         table = relation.qualified_name
         if table not in self._columns:
             return
@@ -622,7 +627,7 @@ class ChangeStream:
         if self._fast_inserts is not None:
             fast = self._fast_inserts(table, self._columns[table])
             if fast is not None:
-                self._inserts[relation.oid] = fast
+                self._inserts[relation.oid.to_bytes(4, "big")] = fast
 
     def _type_name(self, oid: int) -> str:
         name = self._type_names.get(oid)
