@@ -26,6 +26,7 @@ from streammesh.runtime import MeshRuntime
 from streammesh.sdk import InProcessMesh
 from tests.integration.connect import worker_doubles
 from tests.integration.connect.test_worker import make_repo, order_numbers, read_topic
+from tests.support.warm_processes import WarmProcess, WarmStarter
 
 ROOT = Path(__file__).resolve().parents[3]
 WRITER = "orders-ingest"
@@ -114,16 +115,22 @@ def test_credentials_are_never_printed(tmp_path: Path, home: Path) -> None:
     assert "'K1_DB_PASSWORD', which is not set" in unset.stderr
 
 
-def start(definition: Path, home: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        command("connect", "run", str(definition), "--mesh", str(home), "--interval", "0.5"),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+@pytest.fixture(scope="module")
+def starter() -> Iterator[WarmStarter]:
+    """``streammesh`` with the test kinds registered, forked from a warm interpreter (the kill
+    loop starts it 20 times)."""
+    preamble = "from tests.integration.connect.worker_doubles import register; register()"
+    with WarmStarter("streammesh.cli.main:main", preamble=preamble) as warm:
+        yield warm
+
+
+def start(starter: WarmStarter, definition: Path, home: Path) -> WarmProcess:
+    return starter.start(
+        ["connect", "run", str(definition), "--mesh", str(home), "--interval", "0.5"]
     )
 
 
-def wait_running(process: subprocess.Popen[bytes]) -> None:
+def wait_running(process: WarmProcess) -> None:
     """Until the process prints its ``running`` line."""
     line = b""
     ready = threading.Event()
@@ -148,9 +155,9 @@ def committed_position(home: Path) -> int:
     return int(json.loads(records[-1].value or b"")["position"]["n"]) if records else 0
 
 
-def test_ctrl_c_commits_and_exits_0(tmp_path: Path, home: Path) -> None:
+def test_ctrl_c_commits_and_exits_0(tmp_path: Path, home: Path, starter: WarmStarter) -> None:
     definition = write(tmp_path / "counter.yaml", total=1_000_000, batch=5, pause_s=0.01)
-    process = start(definition, home)
+    process = start(starter, definition, home)
     try:
         wait_running(process)
         time.sleep(1.0)
@@ -169,7 +176,9 @@ def test_ctrl_c_commits_and_exits_0(tmp_path: Path, home: Path) -> None:
         assert order_numbers(runtime) == list(range(1, position + 1))
 
 
-def test_kill_9_loop_writes_every_position_exactly_once(tmp_path: Path, home: Path) -> None:
+def test_kill_9_loop_writes_every_position_exactly_once(
+    tmp_path: Path, home: Path, starter: WarmStarter
+) -> None:
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
     # At most 250 positions a second: the rounds end before the total, busy.
@@ -177,7 +186,7 @@ def test_kill_9_loop_writes_every_position_exactly_once(tmp_path: Path, home: Pa
     definition = write(tmp_path / "counter.yaml", total=total, batch=5, pause_s=0.02)
     positions: list[int] = []
     for _ in range(ROUNDS):
-        process = start(definition, home)
+        process = start(starter, definition, home)
         try:
             wait_running(process)
             time.sleep(rng.uniform(*KILL_AFTER_S))
