@@ -31,7 +31,7 @@ from streammesh.runtime import MeshRuntime
 from streammesh.sdk import Mesh
 from streammesh.server import build_app
 from streammesh.server.context import ServerContext
-from tests.browser.conftest import CHROMIUM, shot, sign_in
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, shot, sign_in
 from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import invoke_cli
 
@@ -243,7 +243,7 @@ def test_monitoring_charts_have_axes_units_values_and_explain_unchecked_objectiv
     expect(chart.locator("text.x-tick").last).to_have_text("now")
     # The three events of the fixture are in the newest bucket: 3 per 300 s.
     expect(chart.locator("text.value")).to_have_text(["0.01"])
-    health.locator("summary", has_text="as a table").click()
+    health.locator("summary", has_text="Events/s over the last hour as a table").click()
     expect(health.locator("table.rate-table tbody tr").last).to_have_text(
         re.compile(r"now\s*0\.01")
     )
@@ -251,6 +251,23 @@ def test_monitoring_charts_have_axes_units_values_and_explain_unchecked_objectiv
     lag = health.locator("svg.lag-chart")
     expect(lag.locator("g[data-group=orders-audit]")).to_contain_text("2")
     expect(lag.locator("text.unit")).to_have_text("events")
+
+    # Lag over time: the SLO checker samples it as the server starts, then once a minute.
+    history = health.locator("svg[data-testid=lag-history]")
+    deadline = time.monotonic() + 20
+    while not history.count() and time.monotonic() < deadline:
+        page.reload()
+    expect(history.locator("g[data-series=orders-audit] circle").first).to_be_attached()
+    expect(history.locator("text.y-tick")).to_have_text(["2", "1", "0"])
+    expect(history.locator("text.x-tick")).to_have_text(
+        ["-60 min", "-45 min", "-30 min", "-15 min", "now"]
+    )
+    expect(history.locator("text.unit")).to_have_text(
+        ["events behind", "minutes ago, a sample a minute"]
+    )
+    expect(health.locator(".legend li[data-series=orders-audit]")).to_contain_text(
+        "orders-audit: 2 behind at"
+    )
 
     # A compacted state stream with no availability target: nothing is judged, and the
     # page says why instead of "not checked yet".
@@ -261,6 +278,7 @@ def test_monitoring_charts_have_axes_units_values_and_explain_unchecked_objectiv
         "the contract sets no availability target"
     )
     shot(page, "22-product-monitoring")
+    health.screenshot(path=str(ARTIFACTS / "22-product-monitoring-panel.png"))
     assert problems == []
 
 

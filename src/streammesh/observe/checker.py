@@ -6,6 +6,8 @@ availability, judges the SLOs (:mod:`streammesh.observe.slo`) and records them i
 :class:`~streammesh.observe.ledger.SloLedger`; a status change is audited in the same
 transaction and then relayed to ``_mesh.events``, where notifications pick it up. Several
 checkers (server replicas) may run at once: the ledger's lock makes a breach recorded once.
+Each pass also samples the lag of every consumer group registered with such a product (kept a
+day, one sample a minute) for the product page's lag-over-time chart.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from streammesh.control import ControlPlane, OpenMesh, ProductRecord
+from streammesh.control import ApplicationRole, ControlPlane, OpenMesh, ProductRecord
 from streammesh.errors import MeshError
 from streammesh.heartbeat import DEFAULT_STUCK_AFTER_S, BackgroundWork, Heartbeat
 from streammesh.log import EventLog, LogError
+from streammesh.observe.lag import group_lag
 from streammesh.observe.ledger import SloLedger
 from streammesh.observe.slo import (
     MONITORED,
@@ -31,6 +34,8 @@ from streammesh.observe.slo import (
 from streammesh.observe.throughput import measure_product
 
 _LOGGER = logging.getLogger(__name__)
+LAG_HISTORY = timedelta(days=1)
+"""How long consumer-lag samples are kept."""
 DEFAULT_INTERVAL_S = 30.0
 
 
@@ -95,13 +100,33 @@ class SloChecker:
             for evaluation in self._judge(record, now):
                 evaluations.append(evaluation)
                 changed = self._ledger.record(evaluation, now) or changed
+        self._sample_lags(now)
         self._ledger.forget_probes_before(now - self._settings.availability_window)
+        self._ledger.forget_lags_before(now - LAG_HISTORY)
         if changed:
             try:
                 self._plane.relay_events()
             except LogError as exc:
                 _LOGGER.warning("SLO events not relayed yet (will retry): %s", exc)
         return evaluations
+
+    def _sample_lags(self, now: datetime) -> None:
+        """Record the lag of each consumer group registered with a monitored product."""
+        for record in self._plane.products(statuses=MONITORED):
+            groups = {
+                app.group
+                for app, _active in self._plane.applications(record.reference)
+                if app.role is ApplicationRole.CONSUMER and app.group
+            }
+            for group in sorted(groups):
+                try:
+                    lag = group_lag(self._log, group, record.reference, record.topic)
+                except LogError as exc:  # an unreadable topic has no lag to chart
+                    _LOGGER.info(
+                        "lag of '%s' on '%s' not sampled: %s", group, record.reference, exc
+                    )
+                    continue
+                self._ledger.record_lag(group, record.name, record.version, lag.total, at=now)
 
     def _judge(self, record: ProductRecord, now: datetime) -> list[Evaluation]:
         last_event_at: datetime | None = None

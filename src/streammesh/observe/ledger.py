@@ -1,4 +1,5 @@
-"""``SloLedger``: the SLO state and availability probes kept in the metadata store.
+"""``SloLedger``: the SLO state, availability probes and consumer-lag samples kept in the
+metadata store.
 
 A status change and its audit entry (``slo.breached`` / ``slo.recovered``) are written in
 one transaction holding the ledger's lock, so two checkers (two server replicas) never both
@@ -17,7 +18,7 @@ from sqlalchemy.engine import RowMapping
 
 from streammesh.audit import AuditAction, AuditEntry, AuditLog
 from streammesh.observe.slo import Evaluation, SloKind, SloStatus
-from streammesh.observe.tables import probes, slo_states
+from streammesh.observe.tables import lag_samples, probes, slo_states
 from streammesh.store import MetadataStore
 
 LEDGER_LOCK = "observe-slo"
@@ -149,6 +150,46 @@ class SloLedger:
         """Drop probe counts older than ``before`` (outside every window)."""
         with self._store.write(LEDGER_LOCK) as connection:
             connection.execute(probes.delete().where(probes.c.minute < before.astimezone(UTC)))
+
+    def record_lag(self, group: str, name: str, version: int, lag: int, *, at: datetime) -> None:
+        """Keep ``group``'s lag on a product version as the sample of the minute of ``at``
+        (a later measurement in the same minute replaces it)."""
+        minute = at.astimezone(UTC).replace(second=0, microsecond=0)
+        c = lag_samples.c
+        where = (c.consumer_group == group, c.product == name, c.version == version)
+        with self._store.write(LEDGER_LOCK) as connection:
+            updated = connection.execute(
+                lag_samples.update().where(*where, c.minute == minute).values(lag=lag)
+            )
+            if updated.rowcount == 0:
+                connection.execute(
+                    lag_samples.insert().values(
+                        consumer_group=group, product=name, version=version, minute=minute, lag=lag
+                    )
+                )
+
+    def lag_history(
+        self, name: str, version: int, since: datetime
+    ) -> dict[str, list[tuple[datetime, int]]]:
+        """Each group's lag samples on a product version from ``since``, oldest first."""
+        c = lag_samples.c
+        query = (
+            sa.select(c.consumer_group, c.minute, c.lag)
+            .where(c.product == name, c.version == version, c.minute >= since.astimezone(UTC))
+            .order_by(c.consumer_group, c.minute)
+        )
+        found: dict[str, list[tuple[datetime, int]]] = {}
+        with self._store.read() as connection:
+            for row in connection.execute(query):
+                found.setdefault(row.consumer_group, []).append((row.minute, int(row.lag)))
+        return found
+
+    def forget_lags_before(self, before: datetime) -> None:
+        """Drop lag samples older than ``before``."""
+        with self._store.write(LEDGER_LOCK) as connection:
+            connection.execute(
+                lag_samples.delete().where(lag_samples.c.minute < before.astimezone(UTC))
+            )
 
 
 def _key(name: str, version: int, slo: SloKind) -> Iterable[sa.ColumnElement[bool]]:

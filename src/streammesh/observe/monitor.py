@@ -126,6 +126,16 @@ class MeshMonitor:
         record = self._plane.product(reference)
         return self._ledger.states(record.name, record.version)
 
+    def lag_history(self, reference: str, since: datetime) -> dict[str, list[tuple[datetime, int]]]:
+        """Each consumer group's lag on a product version as the SLO checker sampled it from
+        ``since`` (one sample a minute, oldest first), by group.
+
+        Raises:
+            ProductNotFound: No such product.
+        """
+        record = self._plane.product(reference)
+        return self._ledger.lag_history(record.name, record.version, since)
+
     def live_products(self) -> list[ProductRecord]:
         """Every product version whose stream exists (draft, published or deprecated)."""
         return self._plane.products(statuses=_LIVE)

@@ -3,7 +3,9 @@
 ``observe_slo_states`` holds each product version's current SLO status, one row per SLO, so
 a breach is recorded once — when the status changes — however often it is checked.
 ``observe_probes`` counts the availability checker's probes per product version and minute;
-the availability ratio over a window is the sum of its buckets.
+the availability ratio over a window is the sum of its buckets. ``observe_lag_samples``
+(migration ``0014``) keeps each registered consumer group's lag per product version and
+minute, as the checker last measured it in that minute.
 """
 
 from __future__ import annotations
@@ -35,4 +37,14 @@ probes = sa.Table(
     sa.Column("minute", UtcDateTime(), primary_key=True),
     sa.Column("probes", sa.Integer, nullable=False),
     sa.Column("failures", sa.Integer, nullable=False),
+)
+
+lag_samples = sa.Table(
+    "observe_lag_samples",
+    metadata,
+    sa.Column("consumer_group", sa.String(255), primary_key=True),
+    sa.Column("product", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("minute", UtcDateTime(), primary_key=True),
+    sa.Column("lag", sa.BigInteger, nullable=False),
 )

@@ -1,18 +1,22 @@
 """Throughput and freshness of a product for its page: events/s over the last hour in
 five-minute buckets (drawn as a chart with axes, units and values), the newest event's time,
-end offsets, each registered consumer group's lag by offsets, and each objective of the
-contract's SLA with the state the checker recorded or why it is not checked.
+end offsets, each registered consumer group's lag by offsets now and over the last hour, and
+each objective of the contract's SLA with the state the checker recorded or why it is not
+checked.
 
-Everything is measured when the page is asked for (the server keeps no samples): the
-buckets come from the offsets ``seek_to_timestamp`` finds at each bucket's start, read
-without a consumer group, so looking at a page moves no application's offsets.
+Throughput is measured when the page is asked for: the buckets come from the offsets
+``seek_to_timestamp`` finds at each bucket's start, read without a consumer group, so looking
+at a page moves no application's offsets. Lag over time cannot be measured after the fact
+(a group's past commits are not kept), so it is what the SLO checker sampled, once a minute,
+into the metadata store (the server itself still keeps nothing).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from streammesh.control import ApplicationRole, ProductRecord
@@ -139,6 +143,28 @@ def objectives(
     )
 
 
+LAG_WINDOW = timedelta(hours=1)
+"""How far back the lag-over-time chart looks."""
+
+
+@dataclass(frozen=True, slots=True)
+class LagPoint:
+    """One lag sample on the chart: where it sits (shares of the axes, 0..1) and its value."""
+
+    x: float
+    y: float
+    lag: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LagLine:
+    """One consumer group's lag over the last hour, oldest sample first."""
+
+    group: str
+    points: tuple[LagPoint, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class ProductHealth:
     """The throughput and freshness panel of a product page."""
@@ -148,6 +174,31 @@ class ProductHealth:
     lags: tuple[GroupLag, ...]
     slos: tuple[SloState, ...]
     objectives: tuple[Objective, ...] = ()
+    lag_history: Mapping[str, Sequence[tuple[datetime, int]]] = field(default_factory=dict)
+    """Each group's lag samples of the last hour (see :data:`LAG_WINDOW`), oldest first."""
+
+    @property
+    def lag_axis(self) -> float:
+        """The top of the lag-over-time axis: a round number at or above the largest lag."""
+        return nice_ceiling(
+            max((lag for samples in self.lag_history.values() for _at, lag in samples), default=0)
+        )
+
+    @property
+    def lag_lines(self) -> list[LagLine]:
+        """A line per group, placed on the last hour ending when the metrics were measured."""
+        start = self.metrics.measured_at - LAG_WINDOW
+        top = self.lag_axis
+        return [
+            LagLine(
+                group,
+                tuple(
+                    LagPoint(min(max((at - start) / LAG_WINDOW, 0.0), 1.0), lag / top, lag, at)
+                    for at, lag in samples
+                ),
+            )
+            for group, samples in sorted(self.lag_history.items())
+        ]
 
     @property
     def rate_axis(self) -> float:
@@ -218,7 +269,8 @@ def product_health(
         with contextlib.suppress(LogError):
             lags.extend(monitor.lag(group, record.reference))
     states = tuple(monitor.slo_states(record.reference))
-    return ProductHealth(metrics, buckets, tuple(lags), states, objectives(record, states))
+    history = monitor.lag_history(record.reference, since=moment - LAG_WINDOW)
+    return ProductHealth(metrics, buckets, tuple(lags), states, objectives(record, states), history)
 
 
 def rate_buckets(
