@@ -23,6 +23,7 @@ pid, and later with the exit status when it reaps the child.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -43,6 +44,8 @@ import importlib, json, os, select, socket, sys
 module, _, name = sys.argv[1].partition(":")
 exec(sys.argv[2])  # the preamble: patches every child should see
 entry = getattr(importlib.import_module(module), name)
+if len(os.listdir("/proc/self/task")) > 1:  # a native thread's locks would be copied held
+    sys.exit(f"warm starter: importing {sys.argv[1]} started a thread; import it in the child")
 control = socket.socket(fileno=int(sys.argv[3]))
 children = set()
 while True:
@@ -65,8 +68,8 @@ while True:
         control.close()
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        os.dup2(fds[0], 1)
-        os.dup2(fds[1], 2)
+        for target, fd in enumerate(fds, start=1):  # stdout, and stderr if captured
+            os.dup2(fd, target)
         for fd in (null, *fds):
             os.close(fd)
         sys.argv = ["streammesh", *argv]
@@ -117,25 +120,30 @@ class WarmStarter:
         self._started: list[int] = []
         self._started_ready = threading.Condition(self._lock)
         self._exits: dict[int, int] = {}
+        self._ended = False
         self._reader = threading.Thread(target=self._read, name="warm starter", daemon=True)
         self._reader.start()
 
-    def start(self, argv: Sequence[str]) -> WarmProcess:
-        """Fork a child running the entry with ``argv``; its stdout and stderr are pipes."""
-        out_read, out_write = os.pipe()
-        err_read, err_write = os.pipe()
+    def start(self, argv: Sequence[str], *, capture_stderr: bool = True) -> WarmProcess:
+        """Fork a child running the entry with ``argv``; its stdout is a pipe, its stderr
+        too unless ``capture_stderr`` is false (it then goes where the tests' stderr goes)."""
+        pipes = [os.pipe() for _ in range(2 if capture_stderr else 1)]
         try:
             with self._lock:
-                socket.send_fds(
-                    self._ours, [json.dumps(list(argv)).encode()], [out_write, err_write]
-                )
-                if not self._started_ready.wait_for(lambda: bool(self._started), timeout=30):
-                    raise RuntimeError("the warm starter did not fork a child in 30 s")
+                message = json.dumps(list(argv)).encode()
+                socket.send_fds(self._ours, [message], [write for _, write in pipes])
+                if not self._started_ready.wait_for(
+                    lambda: bool(self._started) or self._ended, timeout=60
+                ):
+                    raise RuntimeError("the warm starter did not fork a child in 60 s")
+                if not self._started:
+                    raise RuntimeError(f"the warm starter ended (exit {self._server.poll()})")
                 pid = self._started.pop(0)
         finally:
-            os.close(out_write)
-            os.close(err_write)
-        return WarmProcess(self, pid, os.fdopen(out_read, "rb"), os.fdopen(err_read, "rb"))
+            for _, write in pipes:
+                os.close(write)
+        streams = [os.fdopen(read, "rb") for read, _ in pipes]
+        return WarmProcess(self, pid, streams[0], streams[1] if capture_stderr else None)
 
     def exit_code(self, pid: int) -> int | None:
         with self._lock:
@@ -148,7 +156,8 @@ class WarmStarter:
             return self._exits[pid]
 
     def close(self) -> None:
-        self._ours.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):  # the server may have ended already
+            self._ours.shutdown(socket.SHUT_RDWR)
         self._ours.close()
         try:
             self._server.wait(timeout=10)
@@ -168,15 +177,22 @@ class WarmStarter:
         self.close()
 
     def _read(self) -> None:
-        with self._ours.makefile("rb") as lines:
-            for line in lines:
-                message: dict[str, Any] = json.loads(line)
-                with self._lock:
-                    if "started" in message:
-                        self._started.append(int(message["started"]))
-                    else:
-                        self._exits[int(message["exit"])] = int(message["code"])
-                    self._started_ready.notify_all()
+        try:
+            with self._ours.makefile("rb") as lines:
+                for line in lines:
+                    message: dict[str, Any] = json.loads(line)
+                    with self._lock:
+                        if "started" in message:
+                            self._started.append(int(message["started"]))
+                        else:
+                            self._exits[int(message["exit"])] = int(message["code"])
+                        self._started_ready.notify_all()
+        except OSError:
+            pass  # the server ended (reset: it left a start unread), or close() shut it
+        finally:
+            with self._lock:
+                self._ended = True
+                self._started_ready.notify_all()
 
 
 class WarmProcess:

@@ -16,8 +16,6 @@ import os
 import random
 import select
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,6 +24,7 @@ import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 
 from streammesh.connect.iceberg import stored_offsets
+from tests.support.warm_processes import WarmProcess, WarmStarter
 
 pytestmark = pytest.mark.slow
 
@@ -40,51 +39,53 @@ WRITER = """
 import datetime as dt, json, random, sys
 from pathlib import Path
 from streammesh.connect import ConnectorContext, SinkRecord
-from streammesh.connect.iceberg import Config, create
+import pyiceberg.catalog.sql, pyiceberg.table  # warm; not pyarrow: it starts a thread
 
-mesh, total, seed = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-topic, partitions = sys.argv[4], int(sys.argv[5])
-schema = json.dumps({"type": "record", "name": "Event", "fields": [
-    {"name": "id", "type": "long"},
-    {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-]})
-start = dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc)
-rng = random.Random(seed)
-state = mesh / "connect" / sys.argv[6]
-state.mkdir(parents=True, exist_ok=True)
-config = Config(catalog_url=f"sqlite:///{mesh / 'meta.db'}", warehouse=mesh / "warehouse")
-task = create(config, ConnectorContext(sys.argv[6], state, lambda *_: None))
-stored = task.open()
-position = {p: max(0, stored.get((topic, p), 0) - rng.randint(0, 6)) for p in range(partitions)}
-print("open", flush=True)
+def main():
+  from streammesh.connect.iceberg import Config, create  # imports pyarrow
+  mesh, total, seed = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+  topic, partitions = sys.argv[4], int(sys.argv[5])
+  schema = json.dumps({"type": "record", "name": "Event", "fields": [
+      {"name": "id", "type": "long"},
+      {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+  ]})
+  start = dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc)
+  rng = random.Random(seed)
+  state = mesh / "connect" / sys.argv[6]
+  state.mkdir(parents=True, exist_ok=True)
+  config = Config(catalog_url=f"sqlite:///{mesh / 'meta.db'}", warehouse=mesh / "warehouse")
+  task = create(config, ConnectorContext(sys.argv[6], state, lambda *_: None))
+  stored = task.open()
+  position = {p: max(0, stored.get((topic, p), 0) - rng.randint(0, 6)) for p in range(partitions)}
+  print("open", flush=True)
 
-def record(partition, offset):
-    at = start + dt.timedelta(minutes=offset)
-    return SinkRecord(
-        product="lake.events.v1", topic=topic, partition=partition, offset=offset,
-        key=None, value={"id": partition * 1_000_000 + offset, "at": at},
-        timestamp_ms=int(at.timestamp() * 1000), schema_id=1, schema=schema,
-    )
+  def record(partition, offset):
+      at = start + dt.timedelta(minutes=offset)
+      return SinkRecord(
+          product="lake.events.v1", topic=topic, partition=partition, offset=offset,
+          key=None, value={"id": partition * 1_000_000 + offset, "at": at},
+          timestamp_ms=int(at.timestamp() * 1000), schema_id=1, schema=schema,
+      )
 
-while any(position[p] < total for p in range(partitions)):
-    batch = []
-    for p in range(partitions):
-        end = min(total, position[p] + rng.randint(1, int(sys.argv[7])))
-        batch.extend(record(p, offset) for offset in range(position[p], end))
-        position[p] = end
-    task.put(batch)
-    flushed = task.flush()
-    print(json.dumps({str(p): flushed.get((topic, p), 0) for p in range(partitions)}), flush=True)
-task.close()
-print("done", flush=True)
+  while any(position[p] < total for p in range(partitions)):
+      batch = []
+      for p in range(partitions):
+          end = min(total, position[p] + rng.randint(1, int(sys.argv[7])))
+          batch.extend(record(p, offset) for offset in range(position[p], end))
+          position[p] = end
+      task.put(batch)
+      flushed = task.flush()
+      print(json.dumps({str(p): flushed.get((topic, p), 0) for p in range(partitions)}), flush=True)
+  task.close()
+  print("done", flush=True)
 """
 
 
-def writer(mesh: Path, seed: int, max_batch: int = 8) -> subprocess.Popen[str]:
-    """A writer process putting batches of 1 to ``max_batch`` records per partition."""
-    command = [sys.executable, "-c", WRITER, str(mesh), str(TOTAL), str(seed)]
-    command += [TOPIC, str(PARTITIONS), CONNECTOR, str(max_batch)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+def writer(starter: WarmStarter, mesh: Path, seed: int, max_batch: int = 8) -> WarmProcess:
+    """A writer process putting batches of 1 to ``max_batch`` records per partition (forked
+    from a warm interpreter that imported the sink once)."""
+    argv = [str(mesh), str(TOTAL), str(seed), TOPIC, str(PARTITIONS), CONNECTOR, str(max_batch)]
+    return starter.start(argv, capture_stderr=False)
 
 
 def acknowledged(lines: list[str]) -> dict[int, int]:
@@ -139,19 +140,35 @@ def test_kill_9_between_and_inside_flushes_keeps_every_record_once(tmp_path: Pat
     rng = random.Random(seed)
     mesh = tmp_path / "mesh"
     progress: list[dict[int, int]] = []
+    with WarmStarter("__main__:main", preamble=WRITER) as starter:
+        _rounds(starter, mesh, seed, rng, progress)
+        last = writer(starter, mesh, rng.randrange(1 << 30), max_batch=200)
+        out, _ = last.communicate(timeout=240)
+    assert last.returncode == 0 and out.splitlines()[-1] == b"done", f"seed {seed}: {out[-500:]!r}"
+    covered = check_exactly_covered(mesh, f"seed {seed}, final run")
+    assert covered == dict.fromkeys(range(PARTITIONS), TOTAL)
+
+
+def _rounds(
+    starter: WarmStarter,
+    mesh: Path,
+    seed: int,
+    rng: random.Random,
+    progress: list[dict[int, int]],
+) -> None:
     for round_no in range(ROUNDS):
-        child = writer(mesh, rng.randrange(1 << 30))
+        child = writer(starter, mesh, rng.randrange(1 << 30))
         assert child.stdout is not None
         try:
             ready, _, _ = select.select([child.stdout], [], [], 60)
             assert ready, f"seed {seed}, round {round_no}: the writer did not open in 60 s"
             first = child.stdout.readline()
-            assert first.strip() == "open", f"seed {seed}: writer failed (exit {child.poll()})"
+            assert first.strip() == b"open", f"seed {seed}: writer failed (exit {child.poll()})"
             time.sleep(rng.uniform(0.05, 0.8))
         finally:
             os.kill(child.pid, signal.SIGKILL)
             child.wait()
-        lines = child.stdout.read().splitlines()
+        lines = child.stdout.read().decode().splitlines()
         child.stdout.close()
         assert child.returncode == -signal.SIGKILL
         context = f"seed {seed}, round {round_no}"
@@ -164,9 +181,3 @@ def test_kill_9_between_and_inside_flushes_keeps_every_record_once(tmp_path: Pat
 
     assert progress[-1] != progress[0], f"seed {seed}: the writers made no progress"
     assert all(progress[-1][p] < TOTAL for p in range(PARTITIONS)), "no kill hit a busy writer"
-
-    last = writer(mesh, rng.randrange(1 << 30), max_batch=200)
-    out, _ = last.communicate(timeout=240)
-    assert last.returncode == 0 and out.splitlines()[-1] == "done", f"seed {seed}: {out[-500:]}"
-    covered = check_exactly_covered(mesh, f"seed {seed}, final run")
-    assert covered == dict.fromkeys(range(PARTITIONS), TOTAL)
