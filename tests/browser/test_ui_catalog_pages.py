@@ -202,6 +202,11 @@ def test_product_page_fields_masked_events_deprecation_versions_and_snippets(
     expect(events).not_to_contain_text("***")
     expect(events).not_to_contain_text("@example.com")
     expect(events.locator("[data-testid=masking-note]")).to_contain_text("customer_email (pii)")
+    expect(events.locator("td[data-testid=masked] svg[aria-label=masked]")).to_have_count(3)
+    # Times read as people read them, the exact value on hover.
+    expect(page.locator("#consumers")).to_contain_text(
+        re.compile(r"last seen (just now|\d+ (s|min) ago)")
+    )
 
     expect(page.locator("[data-testid=snippet-cli]")).to_contain_text(
         f"streammesh consume {PRODUCT}.v1 --server {server.url}"
