@@ -445,6 +445,15 @@ def test_a_failure_inside_the_ui_shows_a_page_with_a_reference_that_is_logged(
     assert len(logged) == 1 and logged[0].exc_info is not None
     assert "secret internal detail" in caplog.text
 
+    # A form sent with a stale CSRF token is refused with a page too, not JSON.
+    stale = page.request.post(  # type: ignore[attr-defined]
+        f"{url}/ui/products/{PRODUCT}.v1/access-requests",
+        form={"application": "ledger-app", "purpose": "x", "csrf": "stale"},
+    )
+    assert stale.status == 403
+    assert stale.headers["content-type"].startswith("text/html")
+    assert "Not allowed" in stale.text() and "reload it" in stale.text()
+
     # The API's JSON names a reference of its own the same way.
     api = httpx.get(f"{url}/registry/schemas/types", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 500

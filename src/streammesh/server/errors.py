@@ -571,12 +571,18 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, row, _validation_message(exc), details=details_of(exc))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     # Starlette raises these for unknown paths (404) and wrong methods (405).
     assert isinstance(exc, StarletteHTTPException)
     kind = "not-found" if exc.status_code == 404 else "http-error"
     row = ErrorCode(exc.status_code, exc.status_code, kind)
     headers: dict[str, Any] | None = dict(exc.headers) if exc.headers else None
+    page = _ui_page(request)
+    if page is not None and exc.status_code >= 400:
+        # A stale form (403) or the like under /ui: a page; a redirect (sign in) stays one.
+        answer = page(request, exc.status_code, str(exc.detail), None)
+        answer.headers.update(headers or {})
+        return answer
     return error_response(request, row, str(exc.detail), headers)
 
 

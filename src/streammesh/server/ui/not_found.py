@@ -52,7 +52,13 @@ def not_found_page(
     )
 
 
-_TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 409: "Conflict"}
+_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+}
 
 
 def error_page(
