@@ -78,6 +78,7 @@ class EmbeddedPostgres:
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._user = "nobody" if os.geteuid() == 0 else None
+        self._bin_dir = self._data = Path()
 
     def url(self, database: str = "postgres") -> str:
         """A SQLAlchemy URL (psycopg 3 driver) for ``database`` on this server."""
@@ -136,6 +137,24 @@ class EmbeddedPostgres:
         )
         # Outlives this call: closed by stop(), read by _log_tail() if the start fails.
         self._log = tempfile.TemporaryFile(prefix="postgres-log-")  # noqa: SIM115
+        self._bin_dir, self._data = bin_dir, data
+        self._launch()
+
+    def shut_down(self) -> None:
+        """Stop the server (fast shutdown: every session is cut), keeping its data for
+        :meth:`start_again`: a database outage."""
+        process, self._process = self._process, None
+        assert process is not None, "the server is not running"
+        stop_process(process, signum=signal.SIGINT, timeout_s=_STOP_TIMEOUT_S)
+
+    def start_again(self) -> None:
+        """Start a server that :meth:`shut_down` stopped, on the same port and data; return
+        once it accepts connections."""
+        assert self._process is None, "the server is running"
+        self._launch()
+
+    def _launch(self) -> None:
+        bin_dir, data = self._bin_dir, self._data
         self._process = subprocess.Popen(
             [
                 str(bin_dir / "postgres"),

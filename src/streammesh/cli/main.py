@@ -29,6 +29,7 @@ from streammesh.cli import (
     lifecycle,
     lineage,
     login,
+    migrate,
     notify,
     observe,
     owners,
@@ -41,6 +42,7 @@ from streammesh.cli import (
     topics,
     up,
     validate,
+    worker,
 )
 from streammesh.cli.interrupt import EXIT_INTERRUPTED
 from streammesh.cli.settings import LOG_ENV, CliSettings
@@ -62,6 +64,8 @@ app.command("produce")(produce.produce)
 app.command("consume")(consume.consume)
 app.command("demo")(demo.demo)
 app.command("up")(up.up)
+app.command("worker")(worker.worker)
+app.command("migrate")(migrate.migrate)
 app.command("init")(init.init)
 app.command("validate")(validate.validate)
 app.add_typer(tokens.app, name="token")

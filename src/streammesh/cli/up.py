@@ -184,9 +184,26 @@ def up(
             "(another replica does).",
         ),
     ] = False,
+    no_workers: Annotated[
+        bool,
+        typer.Option(
+            "--no-workers",
+            help="Serve the API only: no notifications, SLO checks or hosting here "
+            "('streammesh worker' runs them).",
+        ),
+    ] = False,
+    no_migrate: Annotated[
+        bool,
+        typer.Option(
+            "--no-migrate",
+            help="Refuse to start on a metadata store not at this version's schema instead "
+            "of migrating it ('streammesh migrate' does, once).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the mesh's API: the Confluent-compatible schema registry under /registry, and
-    host the stream applications deployed to the server."""
+    run the mesh's background work (notifications, SLO checks, the stream applications and
+    connectors deployed to the server) unless told --no-workers."""
     # Imported here: the web stack is heavy, and every other command starts without it.
     import uvicorn
 
@@ -197,7 +214,14 @@ def up(
     settings = server_settings(mesh, store, host, port, log)
     if no_streams:
         settings = settings.model_copy(update={"host_streams": False})
+    if no_workers:
+        settings = settings.model_copy(update={"run_workers": False})
     settings.mesh.mkdir(parents=True, exist_ok=True)
+    if no_migrate:
+        from streammesh.store import open_store
+
+        # Checked before serving; the server then finds the schema current and migrates nothing.
+        open_store(settings.resolved_store_url, migrate=False).close()
     sock = bind_socket(settings.host, settings.port)
     try:
         bound = settings.model_copy(update={"port": sock.getsockname()[1]})
@@ -209,6 +233,8 @@ def up(
         raise
     announce_admin_access(access, bound)
     typer.echo(f"streammesh serving {bound.mesh} on {bound.url} (registry: {bound.url}/registry)")
+    if no_workers:
+        typer.echo("Background work is not run here: start 'streammesh worker' for it.")
     typer.echo("Press Ctrl-C to stop.")
     config = uvicorn.Config(
         app,

@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -29,9 +29,11 @@ from streammesh.log import (
     ConsumerOptions,
     EventLog,
     OffsetReset,
+    Record,
     TopicAlreadyExists,
     TopicNotFound,
     TopicPartition,
+    partition_lags,
 )
 from streammesh.notify.audience import AudienceFinder
 from streammesh.notify.deliveries import DELIVERIES_LOCK, ClaimedDelivery, Deliveries
@@ -160,6 +162,7 @@ class Notifier:
         self._webhooks: WebhookSender | None = None
         self._email = EmailSender(settings.smtp)
         self._consumer: Consumer | None = None
+        self._group_committed: tuple[int | None, ...] | None = None
 
     def read_and_deliver(
         self, timeout: float = 1.0
@@ -173,16 +176,22 @@ class Notifier:
         records = consumer.poll(timeout, _BATCH)
         offsets: dict[TopicPartition, int] = {}
         planned = inbox = 0
-        for record in records:
-            offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
-            try:
-                event = decode_event(record)
-            except MalformedMeshEvent as exc:
-                _LOGGER.warning("skipping a record the relay did not write: %s", exc)
-                continue
-            added, new_deliveries = self._record(event)
-            inbox += added
-            planned += new_deliveries
+        try:
+            for record in records:
+                offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
+                try:
+                    event = decode_event(record)
+                except MalformedMeshEvent as exc:
+                    _LOGGER.warning("skipping a record the relay did not write: %s", exc)
+                    continue
+                added, new_deliveries = self._record(event)
+                inbox += added
+                planned += new_deliveries
+        except Exception:
+            # The store failed: read the batch again next round (what was recorded of it is
+            # skipped then), or the rest of it would be passed over for good.
+            self._rewind(consumer, records)
+            raise
         report = DeliveryReport(events=len(records), planned=planned, inbox=inbox)
         return offsets, report + self.deliver_due()
 
@@ -207,26 +216,39 @@ class Notifier:
         return all(consumer.position(partition) >= end for partition, end in ends.items())
 
     def idle(self) -> bool:
-        """Whether there is nothing for this notifier to read: caught up, or no partition
-        of the events topic assigned to it (another member of the group has it).
+        """Whether the notification work is not held up: this notifier has read everything
+        of its partitions, or (none assigned to it: another member of the group has them, or
+        the group is still joining) the group has nothing left to read or has committed
+        further since the last call.
 
         Raises:
-            LogError: The log cannot tell its end offsets.
+            LogError: The log cannot tell its offsets.
         """
         consumer = self._open_consumer()
         partitions = consumer.assignment()
-        if not partitions:
+        if partitions:
+            ends = consumer.end_offsets(list(partitions))
+            return all(consumer.position(partition) >= end for partition, end in ends.items())
+        try:
+            lags = partition_lags(self._log, self._settings.group, self._settings.topic)
+        except TopicNotFound:
             return True
-        ends = consumer.end_offsets(list(partitions))
-        return all(consumer.position(partition) >= end for partition, end in ends.items())
+        committed = tuple(lag.committed for lag in lags)
+        moved, self._group_committed = committed != self._group_committed, committed
+        return moved or not any(lag.lag for lag in lags)
 
-    def reset(self) -> None:
-        """Leave the consumer group without committing: the next round joins again and
-        resumes from the group's committed offsets (after a failed round, whose events were
-        read but not recorded)."""
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            with contextlib.suppress(Exception):  # the log may be down: nothing to release
+    def _rewind(self, consumer: Consumer, records: Sequence[Record]) -> None:
+        first: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            first[partition] = min(first.get(partition, record.offset), record.offset)
+        try:
+            for partition, offset in first.items():
+                consumer.seek(partition, offset)
+        except Exception as exc:  # leave the group instead: a new member resumes from the commit
+            _LOGGER.warning("cannot read the failed batch again (%s); rejoining the group", exc)
+            self._consumer = None
+            with contextlib.suppress(Exception):
                 consumer.close()
 
     def deliver_due(self) -> DeliveryReport:
@@ -401,10 +423,9 @@ class _NotifierThread:
                 self.heartbeats[0].progressed()
             return report
         except Exception:  # keep delivering: the next round retries what failed
+            # The same consumer goes on (it read the failed batch again): closing it and
+            # joining anew on every failure left a group whose rebalance never ended.
             _LOGGER.exception("notification round failed; retrying")
-            # Events polled in a failed round were not recorded: a new consumer resumes
-            # from the group's committed offsets, so none of them is skipped.
-            self._notifier.reset()
             return DeliveryReport()
 
     def stop(self) -> None:

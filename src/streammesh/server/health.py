@@ -68,16 +68,10 @@ class Readiness(BaseModel):
 
 @runtime_checkable
 class _Checked(Protocol):
-    """A log that can say cheaply whether it can serve (the embedded log)."""
+    """A dependency that can say cheaply whether it can serve (the embedded log, a key
+    service)."""
 
     def check(self) -> None: ...
-
-
-@runtime_checkable
-class _Probed(Protocol):
-    """A key service that can say whether it answers."""
-
-    def probe(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +102,8 @@ def dependency_checks(context: ServerContext) -> list[Check]:
         kms: object = runtime.keys.kms
     except MeshError:  # opened without a key service: nothing to check
         return checks
-    if isinstance(kms, _Probed):
-        checks.append(Check("keys", kms.probe))
+    if isinstance(kms, _Checked):
+        checks.append(Check("keys", kms.check))
     return checks
 
 

@@ -5,6 +5,7 @@ and applied by ``open_store``. Errors::
 
     StoreError
     ├── InvalidStoreUrl      the URL names no supported database
+    ├── StoreNotMigrated     the schema is not this version's and migrating was not allowed
     └── StoreUnavailable     the database cannot be opened, reached or migrated
         ├── StoreCorrupt     the database file is damaged or empty (restore it from a backup)
         └── StoreDiskFull    a write found no space left
@@ -17,9 +18,11 @@ from streammesh.store.errors import (
     StoreCorrupt,
     StoreDiskFull,
     StoreError,
+    StoreNotMigrated,
     StoreUnavailable,
 )
 from streammesh.store.generation import Generation
+from streammesh.store.migrate import head_revision, schema_revision
 from streammesh.store.open import open_store
 from streammesh.store.store import Backend, MetadataStore, lock_key
 from streammesh.store.types import UtcDateTime
@@ -33,9 +36,12 @@ __all__ = [
     "StoreCorrupt",
     "StoreDiskFull",
     "StoreError",
+    "StoreNotMigrated",
     "StoreUnavailable",
     "UtcDateTime",
     "default_store_url",
+    "head_revision",
     "lock_key",
     "open_store",
+    "schema_revision",
 ]

@@ -50,3 +50,23 @@ class StoreDiskFull(StoreUnavailable):
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(url, f"disk full ({reason}); nothing was written — free space and retry")
+
+
+class StoreNotMigrated(StoreError):
+    """The database's schema is not the one this streammesh needs, and migrating was not
+    allowed (``streammesh up --no-migrate``)."""
+
+    def __init__(self, url: str, current: str | None, head: str, *, known: bool) -> None:
+        self.url = url
+        self.current = current
+        self.head = head
+        self.newer = not known
+        """Whether a newer streammesh migrated it (this version cannot use it)."""
+        if not known:
+            advice = "it was migrated by a newer streammesh; run that version (or newer)"
+        else:
+            advice = "run 'streammesh migrate' once, then start the replicas"
+        super().__init__(
+            f"the metadata store '{url}' is at schema revision '{current or 'none'}', and this "
+            f"streammesh needs '{head}': {advice}"
+        )

@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from streammesh.store.errors import StoreNotMigrated
 from streammesh.store.store import MetadataStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,6 +35,31 @@ def upgrade_to_head(store: MetadataStore) -> None:
             return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def head_revision() -> str:
+    """The newest migration this streammesh ships."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None  # the package ships its migrations
+    return head
+
+
+def schema_revision(store: MetadataStore) -> str | None:
+    """The migration the store's tables are at (``None``: never migrated)."""
+    with store.read() as connection:
+        return _current(connection)
+
+
+def check_at_head(store: MetadataStore) -> None:
+    """Refuse a store whose tables are not at :func:`head_revision` (nothing is changed).
+
+    Raises:
+        StoreNotMigrated: behind (never migrated, or by an older streammesh) or ahead.
+    """
+    current, head = schema_revision(store), head_revision()
+    if current != head:
+        known = current is None or ScriptDirectory.from_config(_config()).get_revision(current)
+        raise StoreNotMigrated(store.url, current, head, known=bool(known))
 
 
 def _current(connection: Connection) -> str | None:

@@ -10,17 +10,19 @@ from sqlalchemy.exc import DBAPIError
 from streammesh.sqlite_file import FileProblemError, SqliteFile, is_disk_full
 from streammesh.store.engine import build_engine
 from streammesh.store.errors import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
-from streammesh.store.migrate import upgrade_to_head
+from streammesh.store.migrate import check_at_head, upgrade_to_head
 from streammesh.store.store import MetadataStore
 from streammesh.store.urls import parse_store_url, redacted
 
 
-def open_store(url: str) -> MetadataStore:
+def open_store(url: str, *, migrate: bool = True) -> MetadataStore:
     """Open the metadata database at ``url`` and apply any pending migrations.
 
     Args:
         url: ``sqlite:///<path>`` (the file is created, mode 0600, and its directory 0700) or
             ``postgresql+psycopg://user:password@host:port/database``.
+        migrate: Whether to migrate; ``False`` refuses a database that is not at this
+            version's schema instead (replicas started after ``streammesh migrate``).
 
     Raises:
         InvalidStoreUrl: the URL names no supported database.
@@ -29,6 +31,7 @@ def open_store(url: str) -> MetadataStore:
         StoreDiskFull: no space to create or migrate the database.
         StoreUnavailable: the database cannot be opened, reached or migrated.
         MissingDependency: PostgreSQL without the ``postgres`` extra.
+        StoreNotMigrated: ``migrate`` is off and the schema is not this version's.
 
     Example:
         >>> store = open_store(default_store_url(Path(".streammesh")))
@@ -37,7 +40,10 @@ def open_store(url: str) -> MetadataStore:
     file = _prepare_file(parsed)
     store = MetadataStore(build_engine(parsed), redacted(parsed), file)
     try:
-        upgrade_to_head(store)
+        if migrate:
+            upgrade_to_head(store)
+        else:
+            check_at_head(store)
     except StoreError:
         store.close()
         raise

@@ -168,7 +168,13 @@ def descriptor(name: str, team: str, *, version: int = 1, upstreams: str = "") -
     )
 
 
-def open_mesh(home: Path, *, log_url: str | None = None, topic_suffix: str = "") -> MeshRuntime:
+def open_mesh(
+    home: Path,
+    *,
+    log_url: str | None = None,
+    store_url: str | None = None,
+    topic_suffix: str = "",
+) -> MeshRuntime:
     """A mesh with ``execution.trades`` v1 and v2 (team ``execution-team``), team
     ``risk-team`` (e-mail ``risk@example.com``) whose service account ``fraud-detector``
     consumes v1."""
@@ -176,7 +182,7 @@ def open_mesh(home: Path, *, log_url: str | None = None, topic_suffix: str = "")
     config = MeshConfig(
         home=home,
         log_url=log_url or f"embedded://{home / 'log'}",
-        store_url=f"sqlite:///{home / 'meta.db'}",
+        store_url=store_url or f"sqlite:///{home / 'meta.db'}",
         lifecycle=LifecyclePolicy(
             min_published_before_deprecate=timedelta(0), min_deprecated_before_retire=timedelta(0)
         ),

@@ -1,0 +1,128 @@
+"""``streammesh worker`` runs the background work apart from the API: it says what it runs,
+delivers notifications of changes made elsewhere, and stops cleanly on SIGTERM;
+``up --no-workers`` serves the API with no worker of its own."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from streammesh.audit import AuditAction
+from streammesh.notify import NotificationService, ScopeKind
+from streammesh.server import create_app
+from streammesh.server.settings import ServerSettings
+from tests.unit.notify.servers import (
+    LOCAL_HOOKS_YAML,
+    TRADES,
+    WebhookReceiver,
+    open_mesh,
+    run_receiver,
+    settings_for,
+    wait_for,
+)
+
+LINE_WITHIN_S = 60.0
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    yield from run_receiver(WebhookReceiver())
+
+
+class _Lines:
+    """A process's output lines, read in a thread so that waiting for one has a deadline."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.seen: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        assert process.stdout is not None
+        stream = process.stdout
+
+        def pump() -> None:
+            for line in stream:
+                self._lines.put(line)
+            self._lines.put(None)
+
+        self._stream = stream
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
+
+    def close(self) -> None:
+        """Once the process has ended: the rest of its output read, the pipe closed."""
+        self._pump.join(timeout=LINE_WITHIN_S)
+        self._stream.close()
+
+    def wait_for(self, text: str, within_s: float = LINE_WITHIN_S) -> str:
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no line with {text!r} in time: {self.seen}") from None
+            if line is None:
+                raise AssertionError(f"output ended before {text!r}: {self.seen}")
+            self.seen.append(line)
+            if text in line:
+                return line
+
+
+def test_the_worker_delivers_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    home = tmp_path / "mesh"
+    mesh = open_mesh(home)
+    (home / "mesh.yaml").write_text(LOCAL_HOOKS_YAML, encoding="utf-8")
+    service = NotificationService(mesh.store, mesh.plane, settings_for(None))
+    service.subscribe(
+        "ops",
+        ScopeKind.MESH,
+        webhook_url=receiver.url,
+        actor="admin",
+        events=[AuditAction.INCIDENT_DECLARED],
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streammesh.cli", "worker", "--mesh", str(home)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    lines = _Lines(process)
+    try:
+        running = lines.wait_for("running: ")
+        assert "slo-checks, notifications, stream-apps, connectors" in running
+
+        service.declare_incident(TRADES, message="lagging", actor="ada")  # another process
+        wait_for(lambda: len(receiver.received) == 1, timeout=LINE_WITHIN_S)
+        assert receiver.received[0].json()["type"] == "incident.declared"
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=LINE_WITHIN_S) == 0, lines.seen
+        lines.wait_for("streammesh worker stopped.")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        lines.close()
+        mesh.close()
+
+
+def test_an_api_only_server_runs_no_worker(tmp_path: Path) -> None:
+    home = tmp_path / "mesh"
+    app = create_app(ServerSettings(mesh=home, run_workers=False))
+    with TestClient(app) as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    checks = set(ready.json()["checks"])
+    assert {"store", "log"} <= checks
+    assert not [name for name in checks if name.startswith("worker:")]
