@@ -17,6 +17,7 @@ before. So the records it makes are the general path's, value for value.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 import struct
@@ -45,6 +46,9 @@ _SETTERS = {
     name: getattr(SourceRecord, name).__set__
     for name in ("product", "key", "value", "position", "timestamp_ms", "headers", "stream")
 }
+if set(_SETTERS) != {field.name for field in dataclasses.fields(SourceRecord)}:
+    # A field added to SourceRecord must be set here too, or its records would lack it.
+    raise ImportError("SourceRecord's fields changed: update postgres.inserts to set them")
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 """The headers of every record of an insert: none (one read-only mapping shared by all)."""
