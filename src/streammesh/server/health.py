@@ -93,11 +93,8 @@ def dependency_checks(context: ServerContext) -> list[Check]:
     runtime = context.runtime
     log = runtime.log
     checks = [Check("store", runtime.store.probe)]
-    if isinstance(log, _Checked):
+    if isinstance(log, _Checked):  # the embedded log's files; a metadata request to Kafka
         checks.append(Check("log", log.check))
-    else:
-        # Kafka: a metadata request; it fails when no broker answers.
-        checks.append(Check("log", log.list_topics))
     try:
         kms: object = runtime.keys.kms
     except MeshError:  # opened without a key service: nothing to check

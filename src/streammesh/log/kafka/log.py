@@ -54,6 +54,14 @@ class KafkaLog:
     def capabilities(self) -> frozenset[Capability]:
         return frozenset({Capability.TRANSACTIONS})
 
+    def check(self) -> None:
+        """Raise unless a broker answers one metadata request (what readiness probes ask).
+
+        Raises:
+            LogUnavailable: No broker answered within the request timeout.
+        """
+        self._admin.partition_counts()
+
     def create_topic(self, spec: TopicSpec) -> TopicDescription:
         validate_topic_spec(spec)
         self._admin.create(spec)
