@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -42,9 +42,85 @@ def encode(schema: ProtobufSchema, event: object) -> Message:
     Raises:
         InvalidEvent: naming the dotted field path (``legs[2].price``) and the rule.
     """
+    descriptor = schema.descriptor
+    try:
+        plan = _PLANS[descriptor]
+    except KeyError:
+        plan = _PLANS[descriptor] = _flat_plan(descriptor)
+    if plan is not None and type(event) is dict:
+        message = schema.message_class()
+        if _fill_flat(message, plan, event):
+            return message
+    # Anything the flat path does not take: the walk, which also names the problem.
     message = schema.message_class()
-    _Walk(schema.name).fill(message, schema.descriptor, event, "")
+    _Walk(schema.name).fill(message, descriptor, event, "")
     return message
+
+
+_STRING, _DOUBLE, _BOOL, _BYTES = "string", "double", "bool", "bytes"
+_Kind = str | tuple[int, int]
+"""What a flat field takes: one of the names above, or an integer range."""
+_FLAT_KINDS = {
+    _FD.TYPE_STRING: _STRING,
+    _FD.TYPE_DOUBLE: _DOUBLE,
+    _FD.TYPE_BOOL: _BOOL,
+    _FD.TYPE_BYTES: _BYTES,
+}
+_PLANS: dict[Descriptor, dict[str, _Kind] | None] = {}
+"""Per message, its flat plan (see ``_flat_plan``), or ``None`` when it has none."""
+
+
+def _flat_plan(descriptor: Descriptor) -> dict[str, _Kind] | None:
+    """Field name to what it takes, when every field of the message is a singular scalar
+    outside any oneof (most event records): such events are checked and set without the
+    walk's per-field dispatch. ``None`` for any other message."""
+    plan: dict[str, _Kind] = {}
+    for field in descriptor.fields:
+        if (
+            field.is_repeated
+            or field.message_type is not None
+            or field.containing_oneof is not None
+            or field.is_required
+        ):
+            return None
+        kind = _FLAT_KINDS.get(field.type) or _INT_RANGES.get(field.type)
+        if kind is None:  # enums, float (32-bit range check): the walk
+            return None
+        plan[field.name] = kind
+    return plan
+
+
+def _fill_flat(message: Message, plan: dict[str, _Kind], event: dict[str, Any]) -> bool:
+    """Set ``event``'s fields on ``message`` if each is exactly of its field's plain type
+    (and in range); ``False`` at the first that is not, for the walk to explain or convert
+    (subclasses, bytearray, non-ASCII text, ...). What it sets is what the walk would."""
+    for name, value in event.items():
+        kind = plan.get(name)
+        if kind is None:
+            return False
+        if value is None:
+            continue  # not set, as in the walk
+        kind_of = type(value)
+        if kind is _STRING:
+            if kind_of is not str or not value.isascii():
+                return False
+        elif kind is _DOUBLE:
+            if kind_of is int:
+                value = float(value)
+            elif kind_of is not float:
+                return False
+        elif kind is _BOOL:
+            if kind_of is not bool:
+                return False
+        elif kind is _BYTES:
+            if kind_of is not bytes:
+                return False
+        else:
+            low, high = cast(tuple[int, int], kind)
+            if kind_of is not int or not low <= value <= high:
+                return False
+        setattr(message, name, value)
+    return True
 
 
 def _describe(value: object) -> str:
