@@ -1,5 +1,6 @@
 """``streammesh migrate`` migrates the metadata store once and prints its revision;
-``up --no-migrate`` refuses a store that is not at this version's schema, changing nothing."""
+``up --no-migrate`` refuses a store that is not at this version's schema, changing nothing, and
+starts on one that is (with ``--no-workers``: the API only)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import httpx
+
 from streammesh.store import head_revision
+from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import invoke_cli
 
 
@@ -42,3 +46,15 @@ def test_up_without_migrating_refuses_a_store_not_migrated_and_changes_nothing(
     assert f"is at schema revision 'none', and this streammesh needs '{head_revision()}'" in line
     assert "run 'streammesh migrate' once" in line
     assert "streammesh_schema_version" not in _tables(mesh / "meta.db")
+
+
+def test_a_replica_starts_without_migrating_or_workers_on_a_migrated_store(
+    tmp_path: Path,
+) -> None:
+    mesh = tmp_path / "mesh"
+    assert invoke_cli("migrate", "--mesh", str(mesh)).exit_code == 0
+    with StreammeshServer(mesh, "--no-migrate", "--no-workers") as server:
+        ready = httpx.get(f"{server.url}/readyz", timeout=30)
+        assert ready.status_code == 200, ready.text
+        assert not [name for name in ready.json()["checks"] if name.startswith("worker:")]
+    assert any("start 'streammesh worker'" in line for line in server.output), server.output
