@@ -7,9 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import store_template
 from tests.support.migrated_database import MigratedDatabase
 from tests.support.postgres import EmbeddedPostgres
 from tests.support.tansu import TansuBroker
+
+# A new SQLite mesh store gets a copy of the migrated schema (see the module).
+store_template.install()
 
 # A served `streammesh demo` starts no PostgreSQL in tests unless one asks for it
 # (tests/integration/test_demo_postgres.py): each would cost a server and its data directory.
