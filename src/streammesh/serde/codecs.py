@@ -12,7 +12,7 @@ so errors are exactly the format's (``InvalidEvent`` with the field path and rul
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 
 import fastavro
@@ -43,19 +43,55 @@ def decoder(writer: ParsedSchema, offset: int, reader: ParsedSchema | None) -> D
 def _avro_encoder(schema: AvroSchema, header: bytes) -> Encode:
     check, parsed, write = schema.check, schema.parsed, fastavro.schemaless_writer
     avro = format_for(schema.schema_type)
+    branches = _nullable_logical_fields(parsed)
 
     def encode(event: object) -> bytes:
         if not check(event):
             avro.validate(schema, event)  # raises InvalidEvent naming the field and rule
         buffer = io.BytesIO()
         buffer.write(header)
+        written = event
+        if branches and isinstance(event, Mapping):
+            written = dict(event)  # the caller's event stays as it was
+            for name, branch in branches:
+                value = written.get(name)
+                if value is not None:
+                    written[name] = (branch, value)
         try:
-            write(buffer, parsed, event)
+            write(buffer, parsed, written)
         except Exception:  # the format translates whatever fastavro raised into InvalidEvent
             return header + avro.serialize(schema, event)
         return buffer.getvalue()
 
     return encode
+
+
+def _nullable_logical_fields(parsed: object) -> tuple[tuple[str, str], ...]:
+    """The top-level fields typed ``["null", T]`` (either order) with ``T`` an unnamed logical
+    type (a nullable decimal, timestamp, date, uuid), and the name of ``T``'s branch.
+
+    fastavro resolves a union by trying each branch's validation, which for logical types
+    costs more than writing the value (~3.5 µs of ~11 µs for a record with a nullable decimal
+    and timestamp); the event already passed the check, so a non-null value is ``T``'s, and
+    fastavro's tuple notation (``(branch name, value)``) names the branch: the same index, the
+    same bytes. The Avro spec allows one unnamed branch per type in a union, so the type name
+    is unambiguous.
+    """
+    if not isinstance(parsed, dict) or parsed.get("type") != "record":
+        return ()
+    found = []
+    for field in parsed["fields"]:
+        union = field["type"]
+        if not (isinstance(union, list) and len(union) == 2 and "null" in union):
+            continue
+        branch = union[1] if union[0] == "null" else union[0]
+        if (
+            isinstance(branch, dict)
+            and "logicalType" in branch
+            and branch["type"] not in ("record", "enum", "fixed")  # named: not by type name
+        ):
+            found.append((field["name"], branch["type"]))
+    return tuple(found)
 
 
 def _avro_decoder(writer: AvroSchema, offset: int, reader: AvroSchema | None) -> Decode:
