@@ -116,9 +116,17 @@ class _Compiler:
             constants[constant] = frozenset(node["symbols"])
             return f"(type({variable}) is str and {variable} in {constant})"
         if isinstance(node, list):
-            tests = [self.inline(branch, variable, constants) for branch in node]
-            if all(test is not None for test in tests):
-                return "(" + " or ".join(f"({test})" for test in tests) + ")"
+            # Branches that cannot be inlined (a logical type, a record) are called, the
+            # others inlined: `["null", timestamp]` tests `x is None` before any call.
+            tests = []
+            for branch in node:
+                test = self.inline(branch, variable, constants)
+                if test is None:
+                    constant = f"branch_{len(constants)}"
+                    constants[constant] = self.build(branch)
+                    test = f"{constant}({variable})"
+                tests.append(test)
+            return "(" + " or ".join(f"({test})" for test in tests) + ")"
         return None
 
     def record(self, node: Mapping[str, Any]) -> Check:
