@@ -52,6 +52,7 @@ _LOGGER = logging.getLogger(__name__)
 _BATCH = 100
 _POLL_S = 0.2
 _RELAY_EVERY_S = 15.0
+_GROUP_CHECK_EVERY_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,8 @@ class Notifier:
         self._email = EmailSender(settings.smtp)
         self._consumer: Consumer | None = None
         self._group_committed: tuple[int | None, ...] | None = None
+        self._group_checked_at = float("-inf")
+        self._group_idle = True
 
     def read_and_deliver(
         self, timeout: float = 1.0
@@ -229,13 +232,19 @@ class Notifier:
         if partitions:
             ends = consumer.end_offsets(list(partitions))
             return all(consumer.position(partition) >= end for partition, end in ends.items())
+        # A few requests to the cluster: asked now and then, not after every empty poll.
+        now = time.monotonic()
+        if now - self._group_checked_at < _GROUP_CHECK_EVERY_S:
+            return self._group_idle
+        self._group_checked_at = now
         try:
             lags = partition_lags(self._log, self._settings.group, self._settings.topic)
         except TopicNotFound:
-            return True
+            lags = ()
         committed = tuple(lag.committed for lag in lags)
         moved, self._group_committed = committed != self._group_committed, committed
-        return moved or not any(lag.lag for lag in lags)
+        self._group_idle = moved or not any(lag.lag for lag in lags)
+        return self._group_idle
 
     def _rewind(self, consumer: Consumer, records: Sequence[Record]) -> None:
         first: dict[TopicPartition, int] = {}
