@@ -62,7 +62,7 @@ while True:
     message, fds, _, _ = socket.recv_fds(control, 65536, 2)
     if not message:
         break
-    argv = json.loads(message)
+    request = json.loads(message)
     pid = os.fork()
     if pid == 0:
         control.close()
@@ -70,9 +70,11 @@ while True:
         os.dup2(null, 0)
         for target, fd in enumerate(fds, start=1):  # stdout, and stderr if captured
             os.dup2(fd, target)
+        if request["merge"]:
+            os.dup2(1, 2)
         for fd in (null, *fds):
             os.close(fd)
-        sys.argv = ["streammesh", *argv]
+        sys.argv = ["streammesh", *request["argv"]]
         code = 0
         try:
             result = entry()
@@ -124,13 +126,17 @@ class WarmStarter:
         self._reader = threading.Thread(target=self._read, name="warm starter", daemon=True)
         self._reader.start()
 
-    def start(self, argv: Sequence[str], *, capture_stderr: bool = True) -> WarmProcess:
+    def start(
+        self, argv: Sequence[str], *, capture_stderr: bool = True, merge_stderr: bool = False
+    ) -> WarmProcess:
         """Fork a child running the entry with ``argv``; its stdout is a pipe, its stderr
-        too unless ``capture_stderr`` is false (it then goes where the tests' stderr goes)."""
+        too unless ``capture_stderr`` is false (it then goes where the tests' stderr goes)
+        or ``merge_stderr`` is true (into stdout, as ``stderr=subprocess.STDOUT``)."""
+        capture_stderr = capture_stderr and not merge_stderr
         pipes = [os.pipe() for _ in range(2 if capture_stderr else 1)]
         try:
             with self._lock:
-                message = json.dumps(list(argv)).encode()
+                message = json.dumps({"argv": list(argv), "merge": merge_stderr}).encode()
                 socket.send_fds(self._ours, [message], [write for _, write in pipes])
                 if not self._started_ready.wait_for(
                     lambda: bool(self._started) or self._ended, timeout=60

@@ -1,8 +1,9 @@
 """Exactly once through crashes, through the worker: the real ``streammesh connect run
-cdc.yaml`` of a ``postgres-cdc`` source feeding ``sales.orders`` on the embedded log is
-killed with ``kill -9`` at random moments, 20 rounds, while two writers commit transactions
-of one to five upserts into the captured table, each its own keys (each change a new ``seq``;
-now and then a transaction is rolled back). Then a worker in this process runs to the end,
+cdc.yaml`` (forked from a warm interpreter: :mod:`tests.support.warm_processes`) of a
+``postgres-cdc`` source feeding ``sales.orders`` on the embedded log is killed with
+``kill -9`` at random moments, 20 rounds, while two writers commit transactions of one to five
+upserts into the captured table, each its own keys (each change a new ``seq``; now and then a
+transaction is rolled back). Then a worker in this process runs to the end,
 and the product holds every committed change exactly once, in commit order, and nothing
 rolled back.
 
@@ -37,7 +38,6 @@ import os
 import random
 import re
 import signal
-import subprocess
 import threading
 import time
 from collections import defaultdict
@@ -56,7 +56,7 @@ from streammesh.sdk import InProcessMesh
 from tests.integration.connect.conftest import drop_database_and_slots
 from tests.integration.connect.test_worker import read_topic
 from tests.support.postgres import EmbeddedPostgres
-from tests.support.processes import streammesh_command
+from tests.support.warm_processes import WarmStarter
 from tests.unit.cli.invoking import invoke_cli
 
 pytestmark = pytest.mark.slow
@@ -212,14 +212,10 @@ class _Run:
     """A ``connect run`` process and its output lines (read by a thread: the pipe never
     fills, and a wait for a line has a deadline)."""
 
-    def __init__(self, definition: Path, home: Path) -> None:
-        self.process = subprocess.Popen(
-            [
-                *streammesh_command(),
-                *("connect", "run", str(definition), "--mesh", str(home), "--interval", "0.1"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+    def __init__(self, starter: WarmStarter, definition: Path, home: Path) -> None:
+        self.process = starter.start(
+            ["connect", "run", str(definition), "--mesh", str(home), "--interval", "0.1"],
+            merge_stderr=True,
         )
         self.lines: list[bytes] = []
         self._new_line = threading.Condition()
@@ -345,11 +341,12 @@ def test_every_committed_change_is_on_the_product_once_in_order_after_kill_9_rou
     waits: list[float] = []
     written: list[int | None] = []
     killed = 0
+    starter = WarmStarter("streammesh.cli.main:main")
     try:
         for round_number in range(ROUNDS):
             for writer in writers:
                 writer.allow(share // 2 if round_number else 0)
-            run = _Run(definition, home)
+            run = _Run(starter, definition, home)
             try:
                 # The first round's first step completes the (empty) snapshot: the changes
                 # start after it, so each one is on the product as a change, not a row.
@@ -365,6 +362,7 @@ def test_every_committed_change_is_on_the_product_once_in_order_after_kill_9_rou
         for writer in writers:
             writer.finish()
     finally:
+        starter.close()
         for writer in writers:
             if writer.is_alive():  # a round failed
                 writer.finish(drain=False)
