@@ -102,8 +102,9 @@ class _Compiler:
         return lambda value: type(value) in accepted
 
     def inline(self, node: Any, variable: str, constants: dict[str, Any]) -> str | None:
-        """Source testing ``variable`` against ``node``, for primitives, enums and unions of
-        those (``["null", "string"]`` is the most common field type); else ``None``."""
+        """Source testing ``variable`` against ``node``, for primitives, enums and unions
+        (``["null", "string"]`` is the most common field type; a branch that cannot be
+        inlined is called); else ``None``."""
         if isinstance(node, str) and node in _INLINE:
             return _INLINE[node].format(v=variable)
         if node == "float":
