@@ -1,5 +1,6 @@
 """``streammesh worker`` runs the background work apart from the API: it says what it runs,
-delivers notifications of changes made elsewhere, and stops cleanly on SIGTERM;
+answers readiness probes, delivers notifications of changes made elsewhere, and stops cleanly
+on SIGTERM;
 ``up --no-workers`` serves the API with no worker of its own."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -91,7 +93,16 @@ def test_the_worker_delivers_and_stops_cleanly_on_sigterm(
         events=[AuditAction.INCIDENT_DECLARED],
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "streammesh.cli", "worker", "--mesh", str(home)],
+        [
+            sys.executable,
+            "-m",
+            "streammesh.cli",
+            "worker",
+            "--mesh",
+            str(home),
+            "--health-port",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -101,6 +112,13 @@ def test_the_worker_delivers_and_stops_cleanly_on_sigterm(
     try:
         running = lines.wait_for("running: ")
         assert "slo-checks, notifications, stream-apps, connectors" in running
+        health_url = lines.wait_for("readiness: ").rsplit(" ", 1)[1].strip()
+        assert httpx.get(health_url.replace("/readyz", "/healthz")).json() == {"status": "ok"}
+        ready = httpx.get(health_url, timeout=LINE_WITHIN_S)
+        assert ready.status_code == 200, ready.text
+        assert {"store", "log", "worker:notifier", "worker:slo-checker"} <= set(
+            ready.json()["checks"]
+        )
 
         service.declare_incident(TRADES, message="lagging", actor="ada")  # another process
         wait_for(lambda: len(receiver.received) == 1, timeout=LINE_WITHIN_S)

@@ -37,3 +37,17 @@ class ConfirmationRequired(CliError):
             f"refusing to {action} without confirmation: stdin is not a terminal; "
             "pass --yes to confirm"
         )
+
+
+class CannotListen(CliError):
+    """The address to serve on cannot be bound (in use, or not an address of this host)."""
+
+    exit_code = 2
+
+    def __init__(self, host: str, port: int, reason: str, *, option: str = "--port") -> None:
+        self.host = host
+        self.port = port
+        self.reason = reason
+        super().__init__(
+            f"cannot listen on {host}:{port}: {reason}; pick another {option} (0 picks a free one)"
+        )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from streammesh.cli.errors import CliError
+from streammesh.cli.errors import CannotListen
 from streammesh.cli.options import LogOption, MeshOption, StoreOption
 from streammesh.cli.settings import CliSettings
 from streammesh.config import MeshConfig
@@ -29,20 +29,6 @@ from streammesh.server import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
     from streammesh.identity import IssuedToken
-
-
-class CannotListen(CliError):
-    """The address to serve on cannot be bound (in use, or not an address of this host)."""
-
-    exit_code = 2
-
-    def __init__(self, host: str, port: int, reason: str) -> None:
-        self.host = host
-        self.port = port
-        self.reason = reason
-        super().__init__(
-            f"cannot listen on {host}:{port}: {reason}; pick another --port (0 picks a free one)"
-        )
 
 
 def server_settings(

@@ -33,7 +33,8 @@ from pydantic import BaseModel
 
 from streammesh.errors import MeshError
 from streammesh.heartbeat import Heartbeat
-from streammesh.server.context import ServerContext, server_context
+from streammesh.runtime import MeshRuntime
+from streammesh.server.context import server_context
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -87,10 +88,9 @@ class Check:
     run: Callable[[], object]
 
 
-def dependency_checks(context: ServerContext) -> list[Check]:
-    """The checks of the mesh behind ``context``: the store, the log, and the key service
-    when it can be probed."""
-    runtime = context.runtime
+def dependency_checks(runtime: MeshRuntime) -> list[Check]:
+    """The checks of ``runtime``'s mesh: the store, the log, and the key service when it can
+    be checked."""
     log = runtime.log
     checks = [Check("store", runtime.store.probe)]
     if isinstance(log, _Checked):  # the embedded log's files; a metadata request to Kafka
@@ -199,7 +199,7 @@ def _probe(request: Request) -> ReadinessProbe:
         server_context(request)  # fail here on a wiring mistake, not in a probe thread
         # The context is read at each probe: a restarted app gets a new one.
         probe = state.streammesh_readiness = ReadinessProbe(
-            lambda: dependency_checks(state.streammesh),
+            lambda: dependency_checks(state.streammesh.runtime),
             lambda: list(getattr(state, "streammesh_heartbeats", [])),
         )
     return probe
