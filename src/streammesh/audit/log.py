@@ -9,7 +9,7 @@ transaction, and must not take another store lock after recording.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +68,26 @@ class AuditLog:
         inserted = connection.execute(events.insert().values(**row).returning(events.c.id))
         audit_id: int = inserted.scalar_one()
         return audit_id
+
+    def record_many(
+        self, connection: Connection, entries: Sequence[tuple[AuditEntry, datetime]]
+    ) -> None:
+        """Write several entries in the caller's open transaction, in order, with one
+        insert: :meth:`record` for many changes of one transaction (a reader's key
+        handouts), at a fraction of the cost per entry.
+
+        Raises:
+            InvalidAuditEntry: an entry has an empty or non-JSON-able field; nothing is
+                written.
+        """
+        rows = [_row(entry, at) for entry, at in entries]  # every entry checked first
+        if not rows:
+            return
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(AUDIT_LOCK)}
+            )
+        connection.execute(events.insert(), rows)
 
     def entries(
         self,

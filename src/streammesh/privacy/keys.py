@@ -338,18 +338,20 @@ class KeyStore:
         self._write_handouts({seen: (version, at)})
 
     def _write_handouts(self, handouts: dict[tuple[str, str, bytes], tuple[int, datetime]]) -> None:
+        entries = [
+            (
+                AuditEntry(
+                    AuditAction.KEY_HANDED_OUT,
+                    product,
+                    principal or "anonymous",
+                    after={"entity_key": entity_label(entity_key), "key_version": version},
+                ),
+                at,
+            )
+            for (principal, product, entity_key), (version, at) in handouts.items()
+        ]
         with self._store.write(KEYS_LOCK) as connection:
-            for (principal, product, entity_key), (version, at) in handouts.items():
-                self._audit.record(
-                    connection,
-                    AuditEntry(
-                        AuditAction.KEY_HANDED_OUT,
-                        product,
-                        principal or "anonymous",
-                        after={"entity_key": entity_label(entity_key), "key_version": version},
-                    ),
-                    at=at,
-                )
+            self._audit.record_many(connection, entries)
         self._handed_out.update(handouts)
 
 

@@ -166,3 +166,27 @@ def test_the_largest_limit_is_accepted(audit: AuditLog, commit: Callable[..., li
     commit(3)
     assert len(audit.entries(limit=1000)) == 3
     assert len(audit.entries(limit=1)) == 1
+
+
+def test_many_entries_recorded_together_are_read_back_in_order(
+    store: MetadataStore, audit: AuditLog
+) -> None:
+    with store.write("test-change") as connection:
+        audit.record(connection, entry(sequence=0), at=T0)
+        audit.record_many(
+            connection, [(entry(sequence=n), T0 + timedelta(seconds=n)) for n in range(1, 4)]
+        )
+        audit.record_many(connection, [])
+    records = audit.entries()
+    assert [record.note for record in records] == [f"change {n}" for n in range(4)]
+    assert records[3].at == T0 + timedelta(seconds=3)
+    assert [record.id for record in records] == sorted(record.id for record in records)
+
+
+def test_many_entries_with_one_refused_write_none(store: MetadataStore, audit: AuditLog) -> None:
+    bad = AuditEntry(AuditAction.PRODUCT_CREATED, "p", "admin", after={"ids": {1, 2}})
+    with store.write("test-change") as connection:
+        with pytest.raises(InvalidAuditEntry, match=r"'after\.ids'"):
+            audit.record_many(connection, [(entry(sequence=0), T0), (bad, T0)])
+        audit.record(connection, entry(sequence=1), at=T0)
+    assert [record.note for record in audit.entries()] == ["change 1"]
