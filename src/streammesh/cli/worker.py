@@ -48,7 +48,7 @@ class HealthServer:
     """
 
     def __init__(self, host: str, port: int, runtime: MeshRuntime, workers: Workers) -> None:
-        from streammesh.server.health import ReadinessProbe, dependency_checks
+        from streammesh.server import ReadinessProbe, dependency_checks
 
         probe = ReadinessProbe(lambda: dependency_checks(runtime), lambda: workers.heartbeats)
 

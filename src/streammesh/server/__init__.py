@@ -6,7 +6,9 @@ are grouped by API (``registry`` for the Confluent-compatible schema registry un
 table that maps streammesh errors to HTTP statuses and Confluent ``error_code`` values.
 
 ``create_app`` and ``build_app`` are loaded on first use: the command line imports
-``ServerSettings`` for every command, and must not pay for the web stack each time.
+``ServerSettings`` for every command, and must not pay for the web stack each time; so are
+``ReadinessProbe`` and ``dependency_checks`` (``/readyz``'s probe, which ``streammesh worker
+--health-port`` answers with too).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSetting
 
 if TYPE_CHECKING:
     from streammesh.server.app import build_app, create_app
+    from streammesh.server.health import ReadinessProbe, dependency_checks
 
 
 def __getattr__(name: str) -> Any:
@@ -24,13 +27,19 @@ def __getattr__(name: str) -> Any:
         from streammesh.server import app
 
         return getattr(app, name)
+    if name in ("ReadinessProbe", "dependency_checks"):
+        from streammesh.server import health
+
+        return getattr(health, name)
     raise AttributeError(f"module 'streammesh.server' has no attribute '{name}'")
 
 
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "ReadinessProbe",
     "ServerSettings",
     "build_app",
     "create_app",
+    "dependency_checks",
 ]
