@@ -171,6 +171,8 @@ class _Running:
                 self._checker.check()
             except MeshError as exc:  # the store or log is down: try again next interval
                 _LOGGER.warning("SLO check failed (will retry): %s", exc)
+            except Exception:  # a bug must not end the checks for good: say it, go on
+                _LOGGER.exception("SLO check failed unexpectedly (will retry)")
             else:
                 self.heartbeats[0].progressed()
             self._stopped.wait(self._interval)

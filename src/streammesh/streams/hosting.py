@@ -171,6 +171,8 @@ class StreamHost:
                 self._round()
             except MeshError as exc:  # the store unreachable for a moment: try again later
                 _LOGGER.warning("stream applications not read (will retry): %s", exc)
+            except Exception:  # a bug must not end the supervision for good: say it, go on
+                _LOGGER.exception("stream applications not read (will retry)")
             else:
                 self.heartbeat.progressed()
             self._stopping.wait(self.timing.poll_s)
