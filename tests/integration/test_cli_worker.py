@@ -78,6 +78,7 @@ class _Lines:
                 return line
 
 
+@pytest.mark.slow
 def test_the_worker_delivers_and_stops_cleanly_on_sigterm(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
