@@ -189,6 +189,7 @@ class MeshRuntime:
                 self.registry,
                 self.config.home,
                 self.lineage.runs,
+                store_url=self.config.store_url,
             )
             service = self._built.setdefault("connect", ConnectService(services))
         return cast("ConnectService", service)

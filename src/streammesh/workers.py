@@ -87,6 +87,7 @@ def start_workers(mesh: MeshRuntime, *, hosting: bool = True) -> Workers:
                 mesh.registry,
                 mesh.config.home,
                 mesh.lineage.runs,  # the tables and files hosted connectors read and write
+                store_url=mesh.config.store_url,
             )
             host = start_connector_host(
                 ConnectorManager(mesh.store),

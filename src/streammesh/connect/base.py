@@ -58,11 +58,16 @@ class ConnectorContext:
             prefix and dead-letter topic ``<name>.dead-letter``).
         state_dir: A directory of its own that survives restarts (``<mesh>/connect/<name>/``).
         dead_letter: See :data:`DeadLetter`.
+        mesh_home: The directory of the mesh whose worker runs it (``None`` outside a worker).
+        store_url: That mesh's metadata store (``None`` outside a worker): a sink may keep
+            its own tables there (the Iceberg catalog).
     """
 
     name: str
     state_dir: Path
     dead_letter: DeadLetter
+    mesh_home: Path | None = None
+    store_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

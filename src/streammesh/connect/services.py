@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from streammesh.access import AccessControl
+from streammesh.connect.base import ConnectorContext, DeadLetter
 from streammesh.control import ControlPlane
 from streammesh.dataplane import DataPlane
 from streammesh.lineage import (
@@ -51,6 +52,7 @@ class WorkerServices:
         runs: Where the connector's datasets outside the mesh are recorded for lineage (as
             OpenLineage runs: tables and files read, destinations written); ``None``: not
             recorded.
+        store_url: The mesh's metadata store, handed to the connectors it creates.
     """
 
     plane: ControlPlane
@@ -60,6 +62,13 @@ class WorkerServices:
     registry: SchemaRegistry
     home: Path
     runs: OpenLineageRuns | None = None
+    store_url: str | None = None
+
+    def context(self, name: str, dead_letter: DeadLetter) -> ConnectorContext:
+        """What a connector named ``name`` is created with."""
+        return ConnectorContext(
+            name, self.state_dir(name), dead_letter, mesh_home=self.home, store_url=self.store_url
+        )
 
     def state_dir(self, name: str) -> Path:
         """The connector's own directory (created)."""

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from streammesh.access import AccessDenied, Caller
-from streammesh.connect.base import ConnectorContext, SinkRecord, SinkTask
+from streammesh.connect.base import SinkRecord, SinkTask
 from streammesh.connect.definition import ConnectorDefinition
 from streammesh.connect.errors import ConnectError, ConnectorRefused, PrincipalNotAllowed
 from streammesh.connect.progress import PartitionLag, WorkerProgress, WorkerState
@@ -129,7 +129,7 @@ class SinkRunner:
             )
         services.ensure_topic(dead_letter_topic(name))
         self._letters = services.log.producer()
-        context = ConnectorContext(name, services.state_dir(name), self._dead_letter)
+        context = services.context(name, self._dead_letter)
         task = cast("SinkTask", self.definition.kind.create(self.definition.config, context))
         self._task = task
         stored = task.open()

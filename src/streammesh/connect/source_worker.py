@@ -163,11 +163,7 @@ class SourceRunner:
         self._evolve(task.schemas(), at_start=True)
 
     def _context(self) -> ConnectorContext:
-        return ConnectorContext(
-            self.definition.name,
-            self._services.state_dir(self.definition.name),
-            self._dead_letter,
-        )
+        return self._services.context(self.definition.name, self._dead_letter)
 
     def _dead_letter(self, stream: str, reason: str, raw: Mapping[str, Any]) -> None:
         self._dead.append(_DeadLetter(stream, reason, raw))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyiceberg.catalog.sql import SqlCatalog
 
 from streammesh.access import Caller
 from streammesh.config import MeshConfig
@@ -318,3 +319,36 @@ def test_a_worker_runs_in_a_thread_and_closes_from_another(mesh: MeshRuntime) ->
     assert sorted(record["key"] for record in records) == [f"o-{n}" for n in range(8)]
     emails = {record["value"]["customer_email"] for record in records}
     assert emails == {f"user{n}@example.com" for n in range(8)}  # a grant with classified fields
+
+
+def test_an_iceberg_sink_keeps_its_catalog_in_the_mesh_store_and_files_in_the_mesh(
+    mesh: MeshRuntime,
+) -> None:
+    request = mesh.access.request(
+        "sales.orders", OUTSIDER, purpose="lake", classified=False, caller=ADMIN
+    )
+    mesh.access.approve(request.id, caller=ADMIN)
+    produce(mesh, range(5))
+    definition = parse_definition(
+        json.dumps(
+            {
+                "name": "orders-iceberg",
+                "kind": "iceberg",
+                "principal": OUTSIDER,
+                "products": ["sales.orders"],
+                "config": {},
+            }
+        )
+    )
+    with mesh.connect.worker(definition, FAST) as worker:
+        run_until(worker, lambda p: p.records_in >= 5)
+    # The catalog is in the mesh's own store, the files under <mesh>/warehouse.
+    catalog = SqlCatalog(
+        "streammesh",
+        uri=mesh.config.store_url,
+        warehouse=(mesh.config.home / "warehouse").as_uri(),
+    )
+    rows = catalog.load_table("sales.orders").scan().to_arrow().to_pylist()
+    assert sorted(row["orders_id"] for row in rows) == [f"o-{n}" for n in range(5)]
+    assert {row["customer_email"] for row in rows} == {MASK_TEXT}  # the grant shows no pii
+    assert any((mesh.config.home / "warehouse").rglob("*.parquet"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from streammesh.config import MeshConfig
 from streammesh.connect.base import ConnectorContext, SinkTask
 from streammesh.connect.iceberg.config import Config, Partitioning, Tombstones
 from streammesh.connect.iceberg.errors import (
@@ -19,6 +18,7 @@ from streammesh.connect.iceberg.errors import (
     IcebergSinkError,
     IncompatibleSchemaChange,
     MissingKey,
+    NoCatalogGiven,
     ReservedColumn,
     UnsupportedAvroType,
 )
@@ -40,6 +40,7 @@ __all__ = [
     "IcebergSinkError",
     "IncompatibleSchemaChange",
     "MissingKey",
+    "NoCatalogGiven",
     "Partitioning",
     "ReservedColumn",
     "Tombstones",
@@ -55,17 +56,26 @@ ROLE: Final = "sink"
 def create(config: Config, context: ConnectorContext) -> SinkTask:
     """The sink task of an ``iceberg`` connector.
 
-    Defaults are resolved from the mesh the connector runs in: its state directory is
-    ``<mesh>/connect/<name>/``, so the mesh is two levels up; without ``catalog_url`` the
-    catalog goes in the store database of that mesh's configuration (``mesh.yaml``,
-    ``$STREAMMESH_STORE``), without ``warehouse`` the files go in ``<mesh>/warehouse``.
-    A worker that knows better passes both in ``config``.
+    Without ``catalog_url`` the catalog goes in the store database of the mesh whose worker
+    runs the connector, without ``warehouse`` the files go in ``<mesh>/warehouse``.
+
+    Raises:
+        NoCatalogGiven: run outside a mesh worker, a setting the mesh would give is missing.
     """
-    home = context.state_dir.parents[1]
+    missing = []
+    if config.catalog_url is None and context.store_url is None:
+        missing.append("catalog_url")
+    if config.warehouse is None and context.mesh_home is None:
+        missing.append("warehouse")
+    if missing:
+        raise NoCatalogGiven(context.name, tuple(missing))
     url = (
         config.catalog_url.get_secret_value()
         if config.catalog_url is not None
-        else MeshConfig.load(home).store_url
+        else str(context.store_url)
     )
-    warehouse = config.warehouse if config.warehouse is not None else home / "warehouse"
+    warehouse = config.warehouse
+    if warehouse is None:
+        assert context.mesh_home is not None
+        warehouse = context.mesh_home / "warehouse"
     return IcebergSink(config, context, url, warehouse)

@@ -103,3 +103,21 @@ class CatalogUnavailable(IcebergSinkError):
         super().__init__(
             f"connector '{connector}' cannot use the Iceberg catalog at {url}: {reason}"
         )
+
+
+class NoCatalogGiven(IcebergSinkError):
+    """Run outside a mesh's worker, the sink has no mesh store to keep its catalog in and
+    no mesh directory for its files, and the configuration names neither.
+
+    Attributes:
+        connector: The connector's name.
+        missing: The settings to give (``catalog_url``, ``warehouse``).
+    """
+
+    def __init__(self, connector: str, missing: tuple[str, ...]) -> None:
+        self.connector = connector
+        self.missing = missing
+        super().__init__(
+            f"iceberg connector '{connector}' runs outside a mesh worker: set "
+            + " and ".join(f"config.{name}" for name in missing)
+        )

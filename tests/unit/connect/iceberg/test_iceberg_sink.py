@@ -25,6 +25,7 @@ from streammesh.connect.iceberg import (
     Config,
     IcebergSink,
     IncompatibleSchemaChange,
+    NoCatalogGiven,
     UnsupportedAvroType,
     create,
 )
@@ -237,11 +238,17 @@ def test_tombstones_are_skipped_by_default(mesh: Path, opened: IcebergSink) -> N
     assert len(load(mesh).scan().to_arrow()) == 2
 
 
-def test_the_catalog_defaults_to_the_mesh_store_and_warehouse(
-    mesh: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("STREAMMESH_STORE", raising=False)
-    task = create(Config(), context(mesh))
+def test_the_catalog_defaults_to_the_mesh_store_and_warehouse(mesh: Path) -> None:
+    state = mesh / "connect" / "orders-lake"
+    state.mkdir(parents=True)
+    given = ConnectorContext(
+        "orders-lake",
+        state,
+        lambda *_: None,
+        mesh_home=mesh,
+        store_url=f"sqlite:///{mesh / 'meta.db'}",
+    )
+    task = create(Config(), given)
     task.open()
     task.put([order(0)])
     task.flush()
@@ -249,6 +256,13 @@ def test_the_catalog_defaults_to_the_mesh_store_and_warehouse(
         tables = db.execute("SELECT table_namespace, table_name FROM iceberg_tables").fetchall()
     assert tables == [("shop", "orders")]
     assert (mesh / "warehouse" / "shop").is_dir()
+
+
+def test_outside_a_mesh_worker_the_catalog_and_warehouse_must_be_given(mesh: Path) -> None:
+    with pytest.raises(NoCatalogGiven, match=r"set config\.catalog_url and config\.warehouse"):
+        create(Config(), context(mesh))
+    with pytest.raises(NoCatalogGiven, match=r"set config\.warehouse$"):
+        create(Config.model_validate({"catalog_url": "sqlite:///x.db"}), context(mesh))
 
 
 def test_a_catalog_in_postgresql(mesh: Path, postgres_url: str) -> None:
@@ -324,7 +338,9 @@ def test_a_decimal_iceberg_cannot_hold_is_refused_naming_the_field(mesh: Path) -
 
 def test_an_unreachable_catalog_is_named_without_its_password(mesh: Path) -> None:
     url = "postgresql+psycopg://lake:s3cret-pw@127.0.0.1:9/catalog"
-    task = create(Config.model_validate({"catalog_url": url}), context(mesh))
+    task = create(
+        Config.model_validate({"catalog_url": url, "warehouse": mesh / "wh"}), context(mesh)
+    )
     with pytest.raises(CatalogUnavailable) as caught:
         task.open()
     assert "127.0.0.1:9/catalog" in str(caught.value)
