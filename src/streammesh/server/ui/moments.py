@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from markupsafe import Markup, escape
+
 _UNITS = ((86_400, "d"), (3_600, "h"), (60, "min"), (1, "s"))
 
 
@@ -34,6 +36,31 @@ def exact(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return _aware(moment).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def when(moment: datetime | str | None) -> Markup:
+    """The template filter for every timestamp of the UI: ``moment`` (a datetime, or ISO
+    8601 text as JSON documents carry it) as :func:`readable` inside a ``<time>`` whose hover
+    and ``datetime`` hold :func:`exact`; "never" for ``None``."""
+    parsed = _parsed(moment)
+    return _time(parsed, readable(parsed))
+
+
+def since(moment: datetime | str | None, now: datetime | None = None) -> Markup:
+    """Like :func:`when` with :func:`ago` as the text ("3 s ago")."""
+    parsed = _parsed(moment)
+    return _time(parsed, ago(parsed, now))
+
+
+def _parsed(moment: datetime | str | None) -> datetime | None:
+    return datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+
+
+def _time(moment: datetime | None, text: str) -> Markup:
+    if moment is None:
+        return Markup("never")
+    value = escape(exact(moment))
+    return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(value, text)
 
 
 def _aware(moment: datetime) -> datetime:

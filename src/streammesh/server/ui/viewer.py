@@ -15,7 +15,7 @@ from streammesh.access import AccessService
 from streammesh.identity import Account, Principal, Role
 from streammesh.server.context import ServerContext, server_context
 from streammesh.server.errors import UI_PREFIX as UI_PREFIX
-from streammesh.server.ui.moments import ago, exact, readable
+from streammesh.server.ui.moments import ago, exact, readable, since, when
 from streammesh.server.ui.session import SESSION_COOKIE, SessionKeys, session_principal
 
 OVERSEER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.GOVERNANCE})
@@ -26,7 +26,7 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_templates.filters.update(ago=ago, exact=exact, readable=readable)
+_templates.filters.update(ago=ago, exact=exact, readable=readable, when=when, since=since)
 
 
 def session_keys(request: Request) -> SessionKeys:
