@@ -77,8 +77,7 @@ def run_command(
     that cannot be converted goes to the topic <name>.dead-letter with the reason, and the
     connector goes on. Its service account needs the grants any producer or consumer needs.
     """
-    from streammesh.connect import read_definition
-    from streammesh.connect.worker import freeze_start_up_objects
+    from streammesh.connect import freeze_start_up_objects, read_definition
 
     definition = read_definition(file)
     with _local_runtime(ctx, mesh, store) as runtime:

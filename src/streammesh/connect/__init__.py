@@ -68,7 +68,7 @@ from streammesh.connect.services import (
     offsets_topic,
     transactional_id,
 )
-from streammesh.connect.worker import Worker, WorkerOptions
+from streammesh.connect.worker import Worker, WorkerOptions, freeze_start_up_objects
 
 __all__ = [
     "ConnectError",
@@ -113,6 +113,7 @@ __all__ = [
     "config_from_definition",
     "consumer_group",
     "dead_letter_topic",
+    "freeze_start_up_objects",
     "kind",
     "kind_names",
     "offsets_topic",
