@@ -20,6 +20,9 @@ from streammesh.server.ui.session import SESSION_COOKIE, SessionKeys, session_pr
 
 OVERSEER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.GOVERNANCE})
 
+UNREAD_SHOWN = 99
+"""The navigation's unread badge counts up to this, then shows ``99+``."""
+
 _templates = Environment(
     loader=PackageLoader("streammesh.server", "templates"),
     autoescape=select_autoescape(["html"]),
@@ -104,9 +107,22 @@ def access_service(context: ServerContext) -> AccessService:
 def render(
     request: Request, template: str, viewer: Viewer | None, status_code: int = 200, **values: Any
 ) -> HTMLResponse:
-    """A page rendered from ``template`` with ``values``."""
+    """A page rendered from ``template`` with ``values``; a signed-in viewer's navigation
+    shows how many notifications they have not read."""
+    unread = 0
+    if viewer is not None:
+        unread = len(
+            server_context(request).runtime.notifications.inbox(
+                viewer.principal.name, unread_only=True, limit=UNREAD_SHOWN + 1
+            )
+        )
     page = _templates.get_template(template).render(
-        viewer=viewer, prefix=UI_PREFIX, path=request.url.path, **values
+        viewer=viewer,
+        prefix=UI_PREFIX,
+        path=request.url.path,
+        unread_count=unread,
+        unread_shown=UNREAD_SHOWN,
+        **values,
     )
     return HTMLResponse(
         page,
