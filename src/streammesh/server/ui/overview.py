@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from streammesh.audit import MESH_EVENTS_TOPIC, AuditAction, AuditRecord, read_mesh_events
 from streammesh.governance import ProductCompliance
 from streammesh.log import LogError
+from streammesh.products import PolicyFinding
 from streammesh.server.context import ServerContext
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render
 
@@ -35,12 +36,58 @@ PERIODS: dict[str, timedelta] = {
 """The time filter's choices (the last hour, day, week, month)."""
 
 
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    """One rule of the governance page: the products that break it, each finding with its
+    hint.
+
+    Attributes:
+        rule: The rule's id.
+        errors: How many findings block ``apply``; ``warnings`` the others.
+        findings: Every finding of the rule, errors first, then by product.
+    """
+
+    rule: str
+    errors: int
+    warnings: int
+    findings: tuple[PolicyFinding, ...]
+
+    @property
+    def products(self) -> int:
+        return len({finding.product for finding in self.findings})
+
+
+def rule_views(products: Sequence[ProductCompliance]) -> list[RuleView]:
+    """Per rule (by id), which products break it and how."""
+    found: dict[str, list[PolicyFinding]] = defaultdict(list)
+    for product in products:
+        for finding in product.findings:
+            found[finding.rule].append(finding)
+    return [
+        RuleView(
+            rule,
+            sum(1 for finding in findings if finding.is_error),
+            sum(1 for finding in findings if not finding.is_error),
+            tuple(sorted(findings, key=lambda f: (not f.is_error, f.product, f.field))),
+        )
+        for rule, findings in sorted(found.items())
+    ]
+
+
 @router.get(f"{UI_PREFIX}/governance", response_class=HTMLResponse)
-def governance(request: Request, viewer: CurrentViewer, context: Context) -> HTMLResponse:
-    """Compliance per domain, and per rule how many products break it."""
+def governance(
+    request: Request,
+    viewer: CurrentViewer,
+    context: Context,
+    domain: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """Counts per domain, per rule which products break it (with the hint), and each
+    product's findings; ``domain`` narrows the rules and products to one domain."""
     report = context.runtime.governance.report()
+    document = report.document()
+    chosen = [item for item in report.products if not domain or item.domain == domain]
     domains: dict[str, list[ProductCompliance]] = defaultdict(list)
-    for product in report.products:
+    for product in chosen:
         domains[product.domain].append(product)
     return render(
         request,
@@ -48,7 +95,10 @@ def governance(request: Request, viewer: CurrentViewer, context: Context) -> HTM
         viewer,
         title="Governance",
         report=report,
-        document=report.document(),
+        summary=document["summary"],
+        counts=document["domains"],
+        rules=rule_views(chosen),
+        domain=domain,
         domains=dict(sorted(domains.items())),
     )
 
