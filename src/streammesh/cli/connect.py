@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,14 +19,12 @@ import typer
 
 from streammesh.cli.connect_manage import RunRegistration, register
 from streammesh.cli.interrupt import GracefulInterrupt
-from streammesh.cli.mesh_connection import cli_actor, command_target, open_mesh
+from streammesh.cli.mesh_connection import cli_actor, local_runtime
 from streammesh.cli.options import MeshOption, StoreOption
 from streammesh.cli.output import stdout_console
-from streammesh.config import mesh_home
 
 if TYPE_CHECKING:
     from streammesh.connect import ConnectorDefinition, Worker, WorkerProgress
-    from streammesh.runtime import MeshRuntime
 
 app = typer.Typer(
     help="Connectors: feed products from databases and files, land them in data at rest.",
@@ -80,7 +76,7 @@ def run_command(
     from streammesh.connect import freeze_start_up_objects, read_definition
 
     definition = read_definition(file)
-    with _local_runtime(ctx, mesh, store) as runtime:
+    with local_runtime(ctx, mesh, store) as runtime:
         # Recorded as placement 'process': status, pause, resume and delete reach it.
         every = 1.0 if sys.stdout.isatty() else interval
         registration = RunRegistration(runtime, definition, actor=cli_actor(), interval_s=every)
@@ -110,20 +106,6 @@ def run_command(
         final = worker.progress()
     gone = " (the connector was deleted)" if registration.deleted else ""
     typer.echo(f"stopped {definition.name}{gone}: {_numbers(final)}, committed.")
-
-
-@contextmanager
-def _local_runtime(
-    ctx: typer.Context, mesh: Path | None, store: str | None
-) -> Iterator[MeshRuntime]:
-    """The local mesh's services: the connector runs in this process, on its log."""
-    from streammesh.sdk import InProcessMesh
-
-    target = command_target(ctx, mesh, store)
-    target = replace(target, mesh=target.mesh or mesh_home())
-    with open_mesh(target) as session:
-        assert isinstance(session.mesh, InProcessMesh)  # a local target opens in-process
-        yield session.mesh.local
 
 
 def _run(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,10 +20,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from streammesh.cli.errors import CliError
-from streammesh.cli.mesh_connection import cli_actor, command_target, open_mesh
+from streammesh.cli.mesh_connection import cli_actor, local_runtime
 from streammesh.cli.options import JsonOption, MeshOption, StoreOption
 from streammesh.cli.output import print_json, stderr_console, stderr_is_terminal, stdout_console
-from streammesh.config import AwsKmsSettings, LocalKmsSettings, mesh_home
+from streammesh.config import AwsKmsSettings, LocalKmsSettings
 
 if TYPE_CHECKING:
     from streammesh.privacy import Kms, RotationProgress
@@ -101,7 +100,7 @@ def rotate(
     ]
     if len(given) > 1:
         raise typer.BadParameter(f"give one of {', '.join(given)}, not several")
-    with _local_runtime(ctx, mesh, store) as runtime:
+    with local_runtime(ctx, mesh, store) as runtime:
         target = _target(runtime, new_key_file, new_key_env, new_key_id)
         with _progress(enabled=not as_json and stderr_is_terminal()) as show:
             summary = rotate_keys(
@@ -163,20 +162,6 @@ def _target(
             )
         return AwsKms(key_id, region=settings.region, endpoint_url=settings.endpoint_url)
     return runtime.keys.kms
-
-
-@contextmanager
-def _local_runtime(
-    ctx: typer.Context, mesh: Path | None, store: str | None
-) -> Iterator[MeshRuntime]:
-    """The local mesh's services (the master keys are where the mesh runs)."""
-    from streammesh.sdk import InProcessMesh
-
-    target = command_target(ctx, mesh, store)
-    target = replace(target, mesh=target.mesh or mesh_home())
-    with open_mesh(target) as session:
-        assert isinstance(session.mesh, InProcessMesh)  # a local target opens in-process
-        yield session.mesh.local
 
 
 @contextmanager

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from streammesh.control import ProductRecord
     from streammesh.log import ConsumerOptions
     from streammesh.registry import SchemaRegistry
+    from streammesh.runtime import MeshRuntime
     from streammesh.sdk import ProductConsumer, ProductProducer
     from streammesh.sdk.remote import RemoteMesh
 
@@ -206,6 +207,22 @@ def command_target(
     ``--log`` name."""
     log = ctx.ensure_object(CliSettings).log_url
     return MeshTarget(mesh=mesh, store=store, log=log, server=server, token=token)
+
+
+@contextmanager
+def local_runtime(
+    ctx: typer.Context, mesh: Path | None, store: str | None
+) -> Iterator[MeshRuntime]:
+    """The local mesh's services, for commands whose work runs in this process on the mesh's
+    own log and keys (stream applications, connectors, key rotation). Named explicitly: an
+    exported ``$STREAMMESH_SERVER`` does not redirect them to a server."""
+    from streammesh.sdk import InProcessMesh
+
+    target = command_target(ctx, mesh, store)
+    target = replace(target, mesh=target.mesh or mesh_home())
+    with open_mesh(target) as session:
+        assert isinstance(session.mesh, InProcessMesh)  # a local target opens in-process
+        yield session.mesh.local
 
 
 @contextmanager

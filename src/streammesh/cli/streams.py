@@ -24,7 +24,6 @@ import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,10 +31,9 @@ import typer
 
 from streammesh.cli.errors import ConfirmationRequired
 from streammesh.cli.interrupt import GracefulInterrupt
-from streammesh.cli.mesh_connection import cli_actor, command_target, open_mesh
+from streammesh.cli.mesh_connection import cli_actor, command_target, local_runtime, open_mesh
 from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.config import mesh_home
 
 if TYPE_CHECKING:
     from streammesh.runtime import MeshRuntime
@@ -131,22 +129,6 @@ def _caret_under(exc: StreamsError, sql_file: Path) -> str:
     line = lines[position.line - 1]
     prefix = "".join(c if c == "\t" else " " for c in line[: position.column - 1])
     return f"{line}\n{prefix}^"
-
-
-@contextmanager
-def _local_runtime(
-    ctx: typer.Context, mesh: Path | None, store: str | None
-) -> Iterator[MeshRuntime]:
-    """The local mesh's services: applications run in this process, on its log."""
-    from streammesh.sdk import InProcessMesh
-
-    # Named explicitly so that an exported $STREAMMESH_SERVER is not used: the queries read
-    # and write the local log.
-    target = command_target(ctx, mesh, store)
-    target = replace(target, mesh=target.mesh or mesh_home())
-    with open_mesh(target) as session:
-        assert isinstance(session.mesh, InProcessMesh)  # a local target opens in-process
-        yield session.mesh.local
 
 
 def _read_sql(sql_file: Path) -> None:
@@ -245,7 +227,7 @@ def explain_command(
         else:
             _print_explain(document)
         return
-    with _local_runtime(ctx, mesh, store) as runtime, _sql_errors(sql_file):
+    with local_runtime(ctx, mesh, store) as runtime, _sql_errors(sql_file):
         prepared = prepare_source(runtime.streams, sql_file, application, None)
         queries = _engine_view(runtime, prepared)
     document = {
@@ -358,7 +340,7 @@ def run_command(
     from streammesh.streams import StreamsRunner, prepare_source
 
     _read_sql(sql_file)
-    with _local_runtime(ctx, mesh, store) as runtime:
+    with local_runtime(ctx, mesh, store) as runtime:
         with _sql_errors(sql_file):
             prepared = prepare_source(runtime.streams, sql_file, name, principal)
         if not prepared.queries:
