@@ -31,7 +31,34 @@ def decode(schema: ProtobufSchema, payload: bytes) -> dict[str, Any]:
         raise UndecodablePayload(
             SchemaType.PROTOBUF.value, f"not a valid '{schema.name}' message: {exc}"
         ) from exc
-    return to_dict(message, schema.descriptor)
+    descriptor = schema.descriptor
+    try:
+        names = _FLAT[descriptor]
+    except KeyError:
+        names = _FLAT[descriptor] = _flat_names(descriptor)
+    if names is not None:  # every field a plain scalar that always appears: read them as is
+        return {name: getattr(message, name) for name in names}
+    return to_dict(message, descriptor)
+
+
+_FLAT: dict[Descriptor, tuple[str, ...] | None] = {}
+"""Per message, its field names when ``_flat_names`` finds it flat, else ``None``."""
+
+
+def _flat_names(descriptor: Descriptor) -> tuple[str, ...] | None:
+    """The field names of a message whose fields are all singular, non-enum scalars without
+    presence (most proto3 event records): :func:`to_dict` would return each one's value as it
+    is. ``None`` for any other message."""
+    for field in descriptor.fields:
+        if (
+            is_map(field)
+            or field.is_repeated
+            or field.message_type is not None
+            or field.enum_type is not None
+            or field.has_presence
+        ):
+            return None
+    return tuple(field.name for field in descriptor.fields)
 
 
 def to_dict(message: Message, descriptor: Descriptor) -> dict[str, Any]:

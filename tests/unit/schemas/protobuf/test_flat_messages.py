@@ -76,3 +76,26 @@ def test_flat_events_are_refused_naming_the_field_and_rule(
     with pytest.raises(InvalidEvent) as refused:
         PROTOBUF.serialize(schema, event)
     assert (refused.value.path, refused.value.rule) == (path, rule)
+
+
+def test_flat_events_read_back_with_every_field_and_proto3_defaults(
+    schema: ProtobufSchema,
+) -> None:
+    written = PROTOBUF.serialize(schema, {"account": "a-1", "quantity": 7})
+    assert PROTOBUF.deserialize(schema, written) == {
+        "account": "a-1",
+        "price": 0.0,
+        "quantity": 7,
+        "lot": 0,
+        "settled": False,
+        "memo": b"",
+    }
+
+
+def test_fields_with_presence_still_appear_only_when_set() -> None:
+    parsed = PROTOBUF.parse(FLAT.replace("bool settled = 5;", "optional bool settled = 5;"))
+    assert isinstance(parsed, ProtobufSchema)
+    unset = PROTOBUF.deserialize(parsed, PROTOBUF.serialize(parsed, {"account": "a"}))
+    assert "settled" not in unset
+    both = PROTOBUF.serialize(parsed, {"account": "a", "settled": False})
+    assert PROTOBUF.deserialize(parsed, both)["settled"] is False
