@@ -290,6 +290,18 @@ class DataPlane:
             principal=actor,
         )
 
+    def read_access(self, reference: str, reader: Caller) -> tuple[ProductRecord, bool]:
+        """The product version ``reader`` reads and whether classified fields are in clear for
+        it: the check :meth:`consumer` makes, for a reader that keeps its consumer open
+        across requests (the server's REST consume) and must be checked at each.
+
+        Raises:
+            ProductNotFound: No such product.
+            AccessDenied: ``reader`` has no grant to read the product.
+        """
+        record = self._plane.product(reference)
+        return record, self._read_clear(reader, record.reference)
+
     def sample(self, reference: str, *, reader: Caller, limit: int) -> Sample:
         """The latest ``limit`` events of the product (newest last), read without a consumer
         group, as ``reader`` may see them: classified fields in clear only through a grant

@@ -30,6 +30,7 @@ from streammesh.server.health import router as health_router
 from streammesh.server.metrics import install_http_metrics
 from streammesh.server.metrics import router as metrics_router
 from streammesh.server.registry import router as registry_router
+from streammesh.server.remote_data import close_remote_data
 from streammesh.server.request_limits import limit_requests
 from streammesh.server.settings import ServerSettings
 from streammesh.server.ui import error_page as ui_error_page
@@ -54,8 +55,11 @@ def build_app(
         try:
             yield
         finally:
-            if on_shutdown is not None:
-                on_shutdown()
+            try:
+                close_remote_data(app)  # its log clients, before the mesh closes
+            finally:
+                if on_shutdown is not None:
+                    on_shutdown()
 
     app = FastAPI(
         title="streammesh",

@@ -222,6 +222,43 @@ class RequestTooDeep(ServerError):
         )
 
 
+class InvalidIdempotencyKey(ServerError):
+    """An ``Idempotency-Key`` header that cannot be a key (HTTP 400)."""
+
+    def __init__(self, key: str, limit: int) -> None:
+        self.key = key
+        self.limit = limit
+        super().__init__(
+            f"Idempotency-Key '{key}' is not a key: give 1 to {limit} visible ASCII "
+            "characters (a UUID per logical request is a good one)"
+        )
+
+
+class IdempotencyKeyReused(ServerError):
+    """An ``Idempotency-Key`` sent again with another request: another product or other
+    events than the request that used it first (HTTP 422); nothing was written."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"Idempotency-Key '{key}' was used for another request (another product or other "
+            "events) in the last 24 hours; nothing was written. Use a new key for a new request"
+        )
+
+
+class IdempotencyKeyInProgress(ServerError):
+    """A request with the same ``Idempotency-Key`` is still being written (HTTP 409 with
+    ``Retry-After``); nothing was written by this one."""
+
+    def __init__(self, key: str, retry_after_s: int) -> None:
+        self.key = key
+        self.retry_after_s = retry_after_s
+        super().__init__(
+            f"a request with Idempotency-Key '{key}' is still being written; nothing was "
+            f"written by this one. Retry in {retry_after_s} s with the same key to get its answer"
+        )
+
+
 class OperatorApplication(ServerError):
     """A caller that does not act mesh-wide deploying or changing a stream application that
     runs as the mesh's operator (no service account, or one without a team): the operator reads
@@ -382,6 +419,9 @@ ERROR_TABLE: dict[type[BaseException], ErrorCode] = {
     InvalidApplicationName: ErrorCode(422, 422, "invalid-stream-application-name"),
     ApplicationError: ErrorCode(409, 409, "stream-application-refused"),
     OperatorApplication: ErrorCode(403, 40308, "principal-required"),
+    InvalidIdempotencyKey: ErrorCode(400, 400, "invalid-idempotency-key"),
+    IdempotencyKeyReused: ErrorCode(422, 422, "idempotency-key-reused"),
+    IdempotencyKeyInProgress: ErrorCode(409, 409, "idempotency-key-in-progress"),
     GrantMissing: ErrorCode(403, 40309, "grant-missing"),
     SqlError: ErrorCode(422, 422, "invalid-sql"),
     UnknownSource: ErrorCode(422, 422, "unknown-source"),
@@ -556,7 +596,7 @@ async def _mesh_error(request: Request, exc: Exception) -> Response:
     headers = None
     if isinstance(exc, AuthenticationRequired):
         headers = {"WWW-Authenticate": 'Bearer realm="streammesh", Basic realm="streammesh"'}
-    elif isinstance(exc, TooManyFailedSignIns | TooManyWaits):
+    elif isinstance(exc, TooManyFailedSignIns | TooManyWaits | IdempotencyKeyInProgress):
         headers = {"Retry-After": str(exc.retry_after_s)}
     return error_response(request, row, str(exc), headers, details_of(exc))
 
