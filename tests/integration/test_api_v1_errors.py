@@ -219,3 +219,24 @@ def test_a_json_value_schema_that_is_not_an_object_is_refused_by_apply(served: S
     assert "must describe an object" in detail["message"] and "admits number" in detail["message"]
     subjects = served.client.get("/registry/subjects", headers=served.headers()).json()
     assert "execution.prices.v1-value" not in subjects
+
+
+def test_idempotency_key_refusals_name_the_key_and_write_nothing(served: Served) -> None:
+    events = f"{PRODUCT}/events"
+    before = _total_events(served)
+    malformed = served.client.post(
+        events,
+        json={"events": [{"trade_id": "k-1", "symbol": "ACME", "price": 1.0}]},
+        headers={**served.headers(), "Idempotency-Key": "two words"},
+    )
+    assert "'two words'" in _error(malformed, 400, "invalid-idempotency-key")["message"]
+    key = {**served.headers(), "Idempotency-Key": "errors-table-1"}
+    first = served.client.post(
+        events, json={"events": [{"trade_id": "k-1", "symbol": "ACME", "price": 1.0}]}, headers=key
+    )
+    assert first.status_code == 200, first.text
+    reused = served.client.post(
+        events, json={"events": [{"trade_id": "k-2", "symbol": "ACME", "price": 1.0}]}, headers=key
+    )
+    assert "'errors-table-1'" in _error(reused, 422, "idempotency-key-reused")["message"]
+    assert _total_events(served) == before + 1
