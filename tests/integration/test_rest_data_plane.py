@@ -10,8 +10,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from streammesh.identity import Role
+from streammesh.sdk.remote import RemoteMesh
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
 
 NAME = "execution.restreads"
@@ -125,3 +128,40 @@ def test_batches_over_the_limits_are_refused_naming_them(embedded: Served) -> No
     )
     assert too_far.status_code == 422 and "max" in too_far.text, too_far.text
     assert _read_all(embedded, "audit") == []
+
+
+class _AnswerLostOnce(httpx.BaseTransport):
+    """The network between a client and the server: the first produce reaches the server,
+    which writes it, and its answer is lost on the way back (the client sees a timeout)."""
+
+    def __init__(self, server: httpx.Client) -> None:
+        self._server = server
+        self.produces = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self._server.request(
+            request.method, str(request.url), headers=request.headers, content=request.read()
+        )
+        response = httpx.Response(
+            answer.status_code, headers=answer.headers, content=answer.content
+        )
+        if request.method == "POST" and request.url.path.endswith("/events"):
+            self.produces += 1
+            if self.produces == 1:
+                raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+def test_mesh_connect_sends_a_batch_again_without_writing_it_twice(embedded: Served) -> None:
+    network = _AnswerLostOnce(embedded.client)
+    with (
+        httpx.Client(transport=network) as client,
+        RemoteMesh(
+            "http://testserver", embedded.tokens[Role.PLATFORM_ADMIN], client=client
+        ) as mesh,
+        mesh.producer(NAME) as producer,
+    ):
+        producer.send_many(_trades(0, 3))
+        producer.flush()
+    assert network.produces == 2  # sent again after the lost answer
+    assert sorted(_read_all(embedded, "audit")) == ["t0", "t1", "t2"]

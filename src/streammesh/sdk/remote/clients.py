@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -18,10 +19,14 @@ from streammesh.dataplane import (
     ProductEvent,
     event_fields,
 )
+from streammesh.sdk.errors import MeshUnreachable, RemoteRequestFailed
 from streammesh.sdk.remote.wire import decode_key, path_segment
 
 if TYPE_CHECKING:
     from streammesh.sdk.remote.mesh import RemoteMesh
+
+RETRY_PAUSES_S = (0.5, 1.0, 2.0)
+"""Pauses before a produce batch the server did not answer is sent again (same key)."""
 
 
 class RemoteProducer:
@@ -29,7 +34,9 @@ class RemoteProducer:
 
     Each batch is validated on the server and written all or nothing: an invalid event
     raises :class:`InvalidEvent` (indexes within the batch) and none of that batch is
-    written. :meth:`flush` returning means every event sent so far is durable.
+    written. :meth:`flush` returning means every event sent so far is durable. A batch is
+    sent with an ``Idempotency-Key`` and sent again after ``RETRY_PAUSES_S`` when the server
+    did not answer, so it is written once however often it is sent.
     """
 
     def __init__(self, mesh: RemoteMesh, record: ProductRecord, batch_size: int) -> None:
@@ -65,8 +72,27 @@ class RemoteProducer:
             raise ClientClosed("producer", self.product)
         batch, self._buffer = self._buffer, []
         if batch:
-            path = f"/products/{path_segment(self.product)}/events"
-            self._mesh.request("POST", path, reference=self.product, body={"events": batch})
+            self._send(batch)
+
+    def _send(self, batch: list[dict[str, Any]]) -> None:
+        """POST one batch with its own ``Idempotency-Key``; a batch without an answer (no
+        connection, a timeout) or still being written is sent again with the same key, so
+        the server writes it once."""
+        path = f"/products/{path_segment(self.product)}/events"
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        for pause in (*RETRY_PAUSES_S, None):
+            try:
+                self._mesh.request(
+                    "POST", path, reference=self.product, body={"events": batch}, headers=key
+                )
+                return
+            except MeshUnreachable:
+                if pause is None:
+                    raise
+            except RemoteRequestFailed as exc:
+                if pause is None or exc.code != "idempotency-key-in-progress":
+                    raise
+            time.sleep(pause)
 
     def close(self) -> None:
         """Flush and stop; a second call does nothing."""

@@ -7,10 +7,12 @@ on the server's disk). Records come back as the core types (``ProductRecord``,
 written against a local mesh runs unchanged.
 
 Remote produce buffers events and sends them in batches; ``flush()`` returning means the
-server answered that they are durable. Remote consume reads through short-lived group
-members on the server that commit the group's offsets before answering, so an event fetched
-into a consumer's buffer counts as consumed for the group even if the client stops before
-returning it (at most once for that buffer; ``batch_size=1`` narrows it to one event).
+server answered that they are durable. Each batch carries an ``Idempotency-Key``, so a batch
+the server did not answer is sent again (a few times) without being written twice. Remote
+consume reads through the group's member the server keeps open, which commits the group's
+offsets before answering, so an event fetched into a consumer's buffer counts as consumed
+for the group even if the client stops before returning it (at most once for that buffer;
+``batch_size=1`` narrows it to one event).
 
 Example:
     >>> with RemoteMesh("http://127.0.0.1:8080", token) as mesh:  # doctest: +SKIP
@@ -99,20 +101,22 @@ class RemoteMesh:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         wait: float = 0.0,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """Send one request to ``/api/v1<path>`` and return its JSON body.
+        """Send one request to ``/api/v1<path>`` (with extra ``headers``) and return its JSON
+        body.
 
         Raises:
             MeshError: the refusal as the mesh's own error class (see ``ERRORS``).
             MeshUnreachable: no answer.
         """
         content = None if body is None else json.dumps(body, default=json_default)
-        headers = dict(self._headers)
+        sent = {**self._headers, **(headers or {})}
         if content is not None:
-            headers["Content-Type"] = "application/json"
+            sent["Content-Type"] = "application/json"
         # A client given to the constructor keeps its own timeouts (test clients refuse any).
         request = self._client.build_request(
-            method, f"{self.url}{API}{path}", params=params, content=content, headers=headers
+            method, f"{self.url}{API}{path}", params=params, content=content, headers=sent
         )
         if self._owned:
             request.extensions["timeout"] = httpx.Timeout(self._timeout + wait).as_dict()
