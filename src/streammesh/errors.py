@@ -12,7 +12,8 @@ has its own base, and leaves carry structured attributes and build their own mes
     │   ├── InvalidRecord, RecordTooLarge, InvalidPartition
     │   ├── ConsumerStateError, OffsetOutOfRange
     │   ├── DeliveryFailed, LogTimeout
-    │   └── LogUnavailable       (LogCorrupt: a damaged or empty file, LogDiskFull)
+    │   └── LogUnavailable       (LogCorrupt: a damaged or empty file, LogDiskFull,
+    │                            KafkaSecurityRefused: credentials or TLS refused)
     ├── SchemaError                  streammesh.schemas, streammesh.serde
     │   ├── InvalidSchema, UnresolvedReference, InvalidEvent, UndecodablePayload
     │   └── WireFormatError, UnregisteredSchema

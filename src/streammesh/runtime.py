@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
 from streammesh.access import AccessControl, AccessService
@@ -223,7 +223,7 @@ def _open_foundations(
             private_directory(config.home)
         store = open_store(config.store_url)
         try:
-            return store, open_log(config.log_url, log_config or LogConfig())
+            return store, open_log(config.log_url, _with_security(config, log_config))
         except BaseException:
             store.close()
             raise
@@ -235,7 +235,13 @@ def _kafka_acls(config: MeshConfig, log_config: LogConfig | None) -> KafkaAcls |
         return None
     from streammesh.log.kafka import KafkaAcls
 
-    return KafkaAcls.for_log(config.log_url, log_config)
+    return KafkaAcls.for_log(config.log_url, _with_security(config, log_config))
+
+
+def _with_security(config: MeshConfig, log_config: LogConfig | None) -> LogConfig:
+    """``log_config`` with the mesh's Kafka security settings: every client the log creates
+    (admin, producers, consumers, stream tasks' and connectors' among them) gets them."""
+    return replace(log_config or LogConfig(), security=config.kafka_security)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -102,8 +103,24 @@ class TansuBroker:
     ...     open_log(f"kafka://{broker.bootstrap}")
     """
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        extra_args: Sequence[str] = (),
+        advertised_port: int | None = None,
+    ) -> None:
+        """A broker on ``port`` (default: a free one).
+
+        Args:
+            port: The port to listen on.
+            extra_args: More ``tansu broker`` options (``--authentication``, ...).
+            advertised_port: The port the broker tells clients to use (default ``port``),
+                e.g. a TLS proxy's in front of it.
+        """
         self.port = port or free_port()
+        self.advertised_port = advertised_port or self.port
+        self._extra_args = tuple(extra_args)
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
 
@@ -129,9 +146,10 @@ class TansuBroker:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://127.0.0.1:{self.advertised_port}",
             "--storage-engine",
             "memory://tansu/",
+            *self._extra_args,
         ]
         # Outlives this call: closed by stop(), read by _stderr_tail() if the start fails.
         self._stderr = tempfile.TemporaryFile(prefix="tansu-stderr-")  # noqa: SIM115

@@ -21,9 +21,9 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol
@@ -153,6 +153,7 @@ class MeshTarget:
             nor ``store`` is given, else in-process.
         token: ``--token`` / ``$STREAMMESH_TOKEN`` (with a server only); ``None`` means the
             token ``streammesh login`` stored for the server.
+        kafka_options: The global ``--kafka-*`` options (in-process only).
     """
 
     mesh: Path | None = None
@@ -160,6 +161,7 @@ class MeshTarget:
     log: str | None = None
     server: str | None = None
     token: str | None = None
+    kafka_options: Mapping[str, str] = field(default_factory=dict)
 
     def registry_target(self) -> RegistryTarget:
         """The same choice for the schema registry (the ``schemas`` commands' rules)."""
@@ -177,7 +179,9 @@ class MeshTarget:
 
     def config(self) -> MeshConfig:
         """The local mesh's configuration (``ConfigError`` when ``mesh.yaml`` is invalid)."""
-        return MeshConfig.load(self.mesh, log_url=self.log, store_url=self.store)
+        return MeshConfig.load(
+            self.mesh, log_url=self.log, store_url=self.store, kafka_options=self.kafka_options
+        )
 
     def exists(self) -> bool:
         """Whether the local mesh has been created (its SQLite store exists, or its store is
@@ -205,8 +209,15 @@ def command_target(
 ) -> MeshTarget:
     """The mesh a command's ``--mesh``/``--store``/``--server``/``--token`` and the global
     ``--log`` name."""
-    log = ctx.ensure_object(CliSettings).log_url
-    return MeshTarget(mesh=mesh, store=store, log=log, server=server, token=token)
+    settings = ctx.ensure_object(CliSettings)
+    return MeshTarget(
+        mesh=mesh,
+        store=store,
+        log=settings.log_url,
+        server=server,
+        token=token,
+        kafka_options=settings.kafka_options,
+    )
 
 
 @contextmanager
@@ -280,7 +291,11 @@ def _check_token(remote: RemoteMesh) -> None:
 def _open_local(target: MeshTarget) -> Iterator[MeshSession[CommandMesh]]:
     config = target.config()
     mesh = Mesh.open(
-        config.home, log_url=config.log_url, store_url=config.store_url, actor=cli_actor()
+        config.home,
+        log_url=config.log_url,
+        store_url=config.store_url,
+        actor=cli_actor(),
+        kafka_security=config.kafka_security,
     )
     try:
         yield MeshSession(mesh, mesh.local.registry, str(config.home))

@@ -8,7 +8,7 @@ only adds its options.
 from __future__ import annotations
 
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from streammesh.config import HOME_ENV, LOG_ENV, MeshConfig, mesh_home
@@ -33,6 +33,9 @@ class CliSettings:
     log_url: str | None = None
     debug: bool = False
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    kafka_options: dict[str, str] = field(default_factory=dict)
+    """``kafka.security`` settings given as ``--kafka-*`` options (winning over the
+    environment and ``mesh.yaml``)."""
 
     @property
     def resolved_log_url(self) -> str:
@@ -42,11 +45,24 @@ class CliSettings:
         Raises:
             ConfigError: the mesh's ``mesh.yaml`` is invalid.
         """
-        return self.log_url or MeshConfig.load(log_url=self.log_url).log_url
+        return self.log_url or self.mesh_config().log_url
+
+    def mesh_config(self) -> MeshConfig:
+        """The configuration of the mesh in ``$STREAMMESH_HOME`` with these options.
+
+        Raises:
+            ConfigError: the mesh's ``mesh.yaml`` or the Kafka security settings are invalid.
+        """
+        return MeshConfig.load(log_url=self.log_url, kafka_options=self.kafka_options)
 
     @property
     def log_config(self) -> LogConfig:
-        return LogConfig(max_record_bytes=self.max_record_bytes)
+        """How the commands that open the log directly (``topics``, ``produce`` and
+        ``consume`` of a topic) open it, the mesh's Kafka security settings included."""
+        return LogConfig(
+            max_record_bytes=self.max_record_bytes,
+            security=self.mesh_config().kafka_security,
+        )
 
     def open_log(self, url: str | None = None) -> closing[EventLog]:
         """Open the event log (``url`` or the configured one) as a context manager."""

@@ -37,6 +37,7 @@ def server_settings(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     log: str | None = None,
+    kafka_options: dict[str, str] | None = None,
 ) -> ServerSettings:
     """Settings from the command line's options, resolved as :class:`MeshConfig` resolves
     them (options, then the environment, then ``mesh.yaml``), the mesh directory absolute.
@@ -44,9 +45,14 @@ def server_settings(
     Raises:
         ConfigError: The mesh's ``mesh.yaml`` is invalid.
     """
-    config = MeshConfig.load(mesh, log_url=log, store_url=store)
+    config = MeshConfig.load(mesh, log_url=log, store_url=store, kafka_options=kafka_options)
     return ServerSettings(
-        mesh=config.home, host=host, port=port, log_url=config.log_url, store_url=config.store_url
+        mesh=config.home,
+        host=host,
+        port=port,
+        log_url=config.log_url,
+        store_url=config.store_url,
+        kafka_options=kafka_options or {},
     )
 
 
@@ -196,8 +202,10 @@ def up(
     from streammesh.server import create_app
 
     # `streammesh --log URL up` names the log too: the global option applies to every command.
-    log = log or ctx.ensure_object(CliSettings).log_url
-    settings = server_settings(mesh, store, host, port, log)
+    cli = ctx.ensure_object(CliSettings)
+    log = log or cli.log_url
+    # The global --kafka-* options too (`streammesh --kafka-sasl-username u up`).
+    settings = server_settings(mesh, store, host, port, log, cli.kafka_options)
     if no_streams:
         settings = settings.model_copy(update={"host_streams": False})
     if no_workers:

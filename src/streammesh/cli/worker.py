@@ -125,8 +125,9 @@ def worker(
     from streammesh.runtime import MeshRuntime
     from streammesh.workers import start_workers
 
-    log = log or ctx.ensure_object(CliSettings).log_url
-    config = MeshConfig.load(mesh, log_url=log, store_url=store)
+    cli = ctx.ensure_object(CliSettings)
+    log = log or cli.log_url
+    config = MeshConfig.load(mesh, log_url=log, store_url=store, kafka_options=cli.kafka_options)
     config.home.mkdir(parents=True, exist_ok=True)
     with (
         GracefulInterrupt(signal.SIGINT, signal.SIGTERM) as interrupt,

@@ -29,7 +29,13 @@ from streammesh.log.base import (
     TopicPartition,
     TopicSpec,
 )
-from streammesh.log.config import KafkaSecurity, LogConfig, SecurityProtocol, parse_log_url
+from streammesh.log.config import (
+    KafkaSecurity,
+    LogConfig,
+    SaslMechanism,
+    SecurityProtocol,
+    parse_log_url,
+)
 from streammesh.log.errors import (
     ConsumerStateError,
     DeliveryFailed,
@@ -37,6 +43,7 @@ from streammesh.log.errors import (
     InvalidRecord,
     InvalidTopicConfig,
     InvalidTopicName,
+    KafkaSecurityRefused,
     LogCorrupt,
     LogDiskFull,
     LogError,
@@ -93,6 +100,7 @@ __all__ = [
     "InvalidTopicName",
     "IsolationLevel",
     "KafkaSecurity",
+    "KafkaSecurityRefused",
     "LogConfig",
     "LogCorrupt",
     "LogDiskFull",
@@ -108,6 +116,7 @@ __all__ = [
     "ProducerOptions",
     "Record",
     "RecordTooLarge",
+    "SaslMechanism",
     "SecurityProtocol",
     "TopicAlreadyExists",
     "TopicDescription",

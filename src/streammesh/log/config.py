@@ -8,6 +8,8 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from streammesh.errors import ConfigError
 from streammesh.log.base import DEFAULT_MAX_RECORD_BYTES
 
@@ -20,18 +22,72 @@ class SecurityProtocol(StrEnum):
     SASL_PLAINTEXT = "SASL_PLAINTEXT"
     SASL_SSL = "SASL_SSL"
 
+    @property
+    def uses_sasl(self) -> bool:
+        """Whether clients authenticate with SASL on this protocol."""
+        return self in (SecurityProtocol.SASL_PLAINTEXT, SecurityProtocol.SASL_SSL)
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether connections are encrypted with TLS on this protocol."""
+        return self in (SecurityProtocol.SSL, SecurityProtocol.SASL_SSL)
+
+
+class SaslMechanism(StrEnum):
+    """The SASL mechanisms streammesh configures (Kafka's ``sasl.mechanism``)."""
+
+    PLAIN = "PLAIN"
+    SCRAM_SHA_256 = "SCRAM-SHA-256"
+    SCRAM_SHA_512 = "SCRAM-SHA-512"
+    OAUTHBEARER = "OAUTHBEARER"
+
 
 @dataclass(frozen=True, slots=True)
 class KafkaSecurity:
-    """Credentials and TLS settings for a Kafka cluster (never part of the URL)."""
+    """Credentials and TLS settings for a Kafka cluster (never part of the URL).
+
+    Built from ``kafka.security`` in ``mesh.yaml``, the ``STREAMMESH_KAFKA_*`` environment
+    and the command line by :mod:`streammesh.config`, which checks that the settings go
+    together; :func:`streammesh.log.kafka.settings.security_config` turns them into the
+    librdkafka properties every client of the mesh gets. Secrets are ``SecretStr``: they
+    print as ``**********``.
+
+    Attributes:
+        protocol: ``security.protocol``.
+        sasl_mechanism: ``sasl.mechanism`` (with a SASL protocol).
+        sasl_username: The user of PLAIN and SCRAM.
+        sasl_password: Its password.
+        oauthbearer_token_endpoint_url: OAUTHBEARER through OIDC: the identity provider's
+            token endpoint, asked with the client credentials below.
+        oauthbearer_client_id: The OIDC client id.
+        oauthbearer_client_secret: The OIDC client secret.
+        oauthbearer_scope: The scope asked for, if the provider needs one.
+        oauthbearer_extensions: SASL extensions (``key=value,...``), e.g. a logical cluster.
+        oauthbearer_config: OAUTHBEARER without an identity provider: librdkafka's unsecured
+            JWT (``principal=<name>``), for development clusters only.
+        ssl_ca_location: The CA certificate(s) (PEM) that signed the brokers' certificates;
+            ``None`` trusts the system's CAs.
+        ssl_certificate_location: The client certificate (PEM), for clusters asking for one.
+        ssl_key_location: Its private key (PEM).
+        ssl_key_password: The password of that key, if it is encrypted.
+        ssl_verify_hostname: Whether a broker's certificate must name the host connected to.
+    """
 
     protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
-    sasl_mechanism: str | None = None
+    sasl_mechanism: SaslMechanism | None = None
     sasl_username: str | None = None
-    sasl_password: str | None = field(default=None, repr=False)
+    sasl_password: SecretStr | None = None
+    oauthbearer_token_endpoint_url: str | None = None
+    oauthbearer_client_id: str | None = None
+    oauthbearer_client_secret: SecretStr | None = None
+    oauthbearer_scope: str | None = None
+    oauthbearer_extensions: str | None = None
+    oauthbearer_config: str | None = None
     ssl_ca_location: str | None = None
     ssl_certificate_location: str | None = None
     ssl_key_location: str | None = None
+    ssl_key_password: SecretStr | None = None
+    ssl_verify_hostname: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,26 @@ class LogUnavailable(LogError):
         super().__init__(f"event log '{url}' is unavailable: {reason}")
 
 
+class KafkaSecurityRefused(LogUnavailable):
+    """The Kafka cluster refused the client's credentials or TLS settings.
+
+    Raised as soon as librdkafka reports it, instead of after the request timeout: a wrong
+    password is not a cluster that is slow to answer.
+
+    Attributes:
+        url: The log's URL.
+        reason: What librdkafka reported (no secret is in it).
+        settings: The ``kafka.security`` settings to check (``mesh.yaml`` names; each is also
+            ``$STREAMMESH_KAFKA_<NAME>``).
+    """
+
+    def __init__(self, url: str, reason: str, settings: tuple[str, ...]) -> None:
+        self.settings = settings
+        names = ", ".join(f"kafka.security.{name}" for name in settings)
+        super().__init__(url, f"the cluster refused this client: {reason}; check {names}")
+        self.reason = reason
+
+
 class LogCorrupt(LogUnavailable):
     """A file of the log is damaged: not a database, truncated, or a page that does not read."""
 

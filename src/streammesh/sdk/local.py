@@ -21,7 +21,7 @@ from streammesh.control import (
 )
 from streammesh.dataplane import ProductConsumer, ProductProducer
 from streammesh.identity import Role
-from streammesh.log import ConsumerOptions, ProducerOptions
+from streammesh.log import ConsumerOptions, KafkaSecurity, ProducerOptions
 from streammesh.products import Status
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk.inprocess.access import InProcessAccess
@@ -69,11 +69,17 @@ class InProcessMesh:
         store_url: str | None = None,
         actor: str | None = None,
         principal: str | None = None,
+        kafka_security: KafkaSecurity | None = None,
     ) -> InProcessMesh:
         """Open the mesh at ``home`` (see :class:`~streammesh.config.MeshConfig`); with
-        ``principal``, produce and consume as that application, checked against its grants."""
+        ``principal``, produce and consume as that application, checked against its grants;
+        with ``kafka_security``, its Kafka clients use those settings instead of the
+        configured ones."""
         config = MeshConfig.load(
-            Path(home) if home is not None else None, log_url=log_url, store_url=store_url
+            Path(home) if home is not None else None,
+            log_url=log_url,
+            store_url=store_url,
+            kafka_security=kafka_security,
         )
         return cls(
             MeshRuntime.open(config),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from streammesh.sdk.local import InProcessMesh
 
 if TYPE_CHECKING:
+    from streammesh.log import KafkaSecurity
     from streammesh.sdk.remote import RemoteMesh
 
 
@@ -32,6 +33,7 @@ class Mesh:
         store_url: str | None = None,
         actor: str | None = None,
         principal: str | None = None,
+        kafka_security: KafkaSecurity | None = None,
     ) -> InProcessMesh:
         """The mesh at directory ``home`` (default ``$STREAMMESH_HOME``, else ``./.streammesh``),
         created when missing, used in this process.
@@ -45,9 +47,29 @@ class Mesh:
             principal: The application (a service account) to produce and consume as; its
                 grants are checked and decide whether classified fields are readable. Without
                 it you act as the mesh's operator (you hold its directory and keys).
+            kafka_security: SASL and TLS settings of the Kafka clients, instead of
+                ``kafka.security`` in ``mesh.yaml`` and ``$STREAMMESH_KAFKA_*``.
+
+        Example:
+            >>> from pydantic import SecretStr  # doctest: +SKIP
+            >>> from streammesh.log import KafkaSecurity, SaslMechanism, SecurityProtocol
+            >>> Mesh.open(  # doctest: +SKIP
+            ...     log_url="kafka://broker:9093",
+            ...     kafka_security=KafkaSecurity(
+            ...         protocol=SecurityProtocol.SASL_SSL,
+            ...         sasl_mechanism=SaslMechanism.SCRAM_SHA_512,
+            ...         sasl_username="svc-trades",
+            ...         sasl_password=SecretStr(os.environ["KAFKA_PASSWORD"]),
+            ...     ),
+            ... )
         """
         return InProcessMesh.open(
-            home, log_url=log_url, store_url=store_url, actor=actor, principal=principal
+            home,
+            log_url=log_url,
+            store_url=store_url,
+            actor=actor,
+            principal=principal,
+            kafka_security=kafka_security,
         )
 
     @staticmethod

@@ -76,6 +76,8 @@ class ServerSettings(BaseModel):
         dependency_timeout_s: how long a request to the Kafka cluster may take, and a
             produced record may wait for its acknowledgement, before the request that needs
             it answers 503 (a load balancer then sends the client elsewhere).
+        kafka_options: ``kafka.security`` settings given on the command line (``--kafka-*``),
+            winning over ``$STREAMMESH_KAFKA_*`` and ``mesh.yaml``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -89,6 +91,7 @@ class ServerSettings(BaseModel):
     host_streams: bool = True
     run_workers: bool = True
     dependency_timeout_s: float = Field(default=DEPENDENCY_TIMEOUT_S, gt=0)
+    kafka_options: dict[str, str] = {}
 
     def request_limits(self) -> RequestLimits:
         """:attr:`limits` if given, else ``server.request_limits`` in the mesh's
@@ -132,7 +135,12 @@ class ServerSettings(BaseModel):
         # configuration files, e.g. by ``--help``.
         from streammesh.config import MeshConfig
 
-        return MeshConfig.load(self.mesh, log_url=self.log_url, store_url=self.store_url)
+        return MeshConfig.load(
+            self.mesh,
+            log_url=self.log_url,
+            store_url=self.store_url,
+            kafka_options=self.kafka_options,
+        )
 
     def log_config(self) -> LogConfig:
         """How the server's log clients are bounded in time (:attr:`dependency_timeout_s`)."""

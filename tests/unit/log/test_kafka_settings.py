@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from streammesh.log import (
     CleanupPolicy,
@@ -12,6 +13,7 @@ from streammesh.log import (
     LogConfig,
     OffsetReset,
     ProducerOptions,
+    SaslMechanism,
     SecurityProtocol,
     TopicSpec,
 )
@@ -37,9 +39,9 @@ def test_plaintext_sends_no_credentials() -> None:
 def test_sasl_ssl_maps_mechanism_credentials_and_certificate_paths() -> None:
     security = KafkaSecurity(
         protocol=SecurityProtocol.SASL_SSL,
-        sasl_mechanism="SCRAM-SHA-512",
+        sasl_mechanism=SaslMechanism.SCRAM_SHA_512,
         sasl_username="svc-trades",
-        sasl_password="s3cret",
+        sasl_password=SecretStr("s3cret"),
         ssl_ca_location="/etc/kafka/ca.pem",
         ssl_certificate_location="/etc/kafka/client.pem",
         ssl_key_location="/etc/kafka/client.key",
@@ -55,6 +57,7 @@ def test_sasl_ssl_maps_mechanism_credentials_and_certificate_paths() -> None:
         "ssl.ca.location": "/etc/kafka/ca.pem",
         "ssl.certificate.location": "/etc/kafka/client.pem",
         "ssl.key.location": "/etc/kafka/client.key",
+        "ssl.endpoint.identification.algorithm": "https",
     }
 
 
@@ -62,7 +65,7 @@ def test_sasl_plaintext_defaults_to_plain_and_ignores_ssl_paths() -> None:
     security = KafkaSecurity(
         protocol=SecurityProtocol.SASL_PLAINTEXT,
         sasl_username="u",
-        sasl_password="p",
+        sasl_password=SecretStr("p"),
         ssl_ca_location="/unused/ca.pem",
     )
 

@@ -7,10 +7,11 @@ A thin layer over confluent-kafka's ``AdminClient``: every call is bounded by
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 from confluent_kafka.admin import (  # type: ignore[attr-defined]  # the stubs do not re-export it
     AdminClient,
@@ -21,6 +22,7 @@ from confluent_kafka.cimpl import NewTopic
 from streammesh.log.base import TopicPartition, TopicSpec
 from streammesh.log.config import LogConfig
 from streammesh.log.errors import LogError, LogUnavailable, TopicNotFound
+from streammesh.log.kafka.security import SecurityRefusals, client_settings_refused
 from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, admin_config
 from streammesh.log.kafka.topic_configs import SPEC_CONFIGS, spec_to_configs
 from streammesh.log.kafka.translate import committed_offsets, translate_exception
@@ -29,6 +31,9 @@ TopicConfigs = dict[str, str | None]
 
 _OFFSET_INVALID = -1001
 """librdkafka's "no offset" (nothing committed)."""
+
+_SLICE_S = 0.25
+"""How long one wait for the cluster lasts before the client's errors are looked at."""
 
 _CLUSTER_DEFAULT_REPLICATION = -1
 """Ask the cluster for its ``default.replication.factor`` (KIP-464)."""
@@ -40,7 +45,15 @@ class KafkaAdmin:
     def __init__(self, url: str, bootstrap: str, config: LogConfig) -> None:
         self._url = url
         self._timeout_s = config.request_timeout_s
-        self._client: Any = AdminClient(admin_config(bootstrap, config), logger=LIBRDKAFKA_LOGGER)
+        self._refusals = SecurityRefusals(url, config.security)
+        settings: dict[str, Any] = {
+            **admin_config(bootstrap, config),
+            "error_cb": self._refusals.record,
+        }
+        try:
+            self._client: Any = AdminClient(settings, logger=LIBRDKAFKA_LOGGER)
+        except KafkaException as exc:  # librdkafka checks files and keys when it starts
+            raise client_settings_refused(url, exc) from exc
 
     @property
     def timeout_s(self) -> float:
@@ -49,10 +62,25 @@ class KafkaAdmin:
 
     def partition_counts(self) -> dict[str, int]:
         """Every topic of the cluster (internal ones too) and its number of partitions."""
-        try:
-            metadata = self._client.list_topics(timeout=self._timeout_s)
-        except KafkaException as exc:
-            raise translate_exception(exc, url=self._url, operation="listing topics") from exc
+        deadline = time.monotonic() + self._timeout_s
+        slice_s = _SLICE_S
+        while True:
+            # In growing slices, so that a refusal of the credentials (reported at once,
+            # seen between two slices) ends the wait instead of the whole request timeout,
+            # while a slow cluster soon gets a slice long enough for its answer (each slice
+            # asks anew).
+            left = deadline - time.monotonic()
+            try:
+                metadata = self._client.list_topics(timeout=max(min(left, slice_s), 0.001))
+                break
+            except KafkaException as exc:
+                self._client.poll(0)  # serves error_cb
+                self._refusals.raise_if_any()
+                if time.monotonic() >= deadline or not _is_retriable_wait(exc):
+                    raise translate_exception(
+                        exc, url=self._url, operation="listing topics"
+                    ) from exc
+                slice_s *= 2
         return {name: len(topic.partitions) for name, topic in metadata.topics.items()}
 
     def partitions(self, topic: str) -> int:
@@ -116,8 +144,16 @@ class KafkaAdmin:
     def _result(self, future: Any, operation: str, topic: str | None) -> Any:
         # The request already carries the timeout; the margin only guards against a future
         # that is never completed, so nothing can hang forever.
+        deadline = time.monotonic() + self._timeout_s + 5.0
         try:
-            return future.result(timeout=self._timeout_s + 5.0)
+            while True:
+                try:
+                    return future.result(timeout=min(_SLICE_S, max(deadline - time.monotonic(), 0)))
+                except concurrent.futures.TimeoutError:
+                    self._client.poll(0)  # serves error_cb
+                    self._refusals.raise_if_any()
+                    if time.monotonic() >= deadline:
+                        raise
         except KafkaException as exc:
             raise translate_exception(exc, url=self._url, operation=operation, topic=topic) from exc
         except concurrent.futures.TimeoutError as exc:
@@ -126,3 +162,10 @@ class KafkaAdmin:
             ) from exc
         except (ValueError, TypeError) as exc:  # confluent-kafka's own argument checks
             raise LogError(f"Kafka log '{self._url}': {operation} failed: {exc}") from exc
+
+
+def _is_retriable_wait(exc: KafkaException) -> bool:
+    """Whether a metadata request ended only because its slice of time ran out."""
+    error = exc.args[0] if exc.args else None
+    code = error.code() if isinstance(error, KafkaError) else None
+    return code in (KafkaError._TRANSPORT, KafkaError._TIMED_OUT)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from pydantic import SecretStr
+
 from streammesh.log.base import ConsumerOptions, IsolationLevel, ProducerOptions
-from streammesh.log.config import KafkaSecurity, LogConfig, SecurityProtocol
+from streammesh.log.config import KafkaSecurity, LogConfig, SaslMechanism
 
 ClientConfig = dict[str, str | int | float | bool]
 """A librdkafka configuration as confluent-kafka takes it."""
@@ -55,23 +57,55 @@ looks again well before the queue runs dry; a look that finds it still full send
 
 
 def security_config(security: KafkaSecurity) -> ClientConfig:
-    """librdkafka's ``security.protocol``, SASL and SSL properties for ``security``."""
+    """librdkafka's ``security.protocol``, SASL and SSL properties for ``security``.
+
+    The one place where security settings become client properties: every admin, producer,
+    consumer and offset probe starts from :func:`client_config`, which includes these.
+    Settings that the protocol does not use are left out (``streammesh.config`` refuses such
+    combinations before they get here).
+    """
     config: ClientConfig = {"security.protocol": security.protocol.value}
-    if security.protocol in (SecurityProtocol.SASL_PLAINTEXT, SecurityProtocol.SASL_SSL):
-        config["sasl.mechanism"] = security.sasl_mechanism or "PLAIN"
-        if security.sasl_username is not None:
-            config["sasl.username"] = security.sasl_username
-        if security.sasl_password is not None:
-            config["sasl.password"] = security.sasl_password
-    if security.protocol in (SecurityProtocol.SSL, SecurityProtocol.SASL_SSL):
-        for name, value in (
-            ("ssl.ca.location", security.ssl_ca_location),
-            ("ssl.certificate.location", security.ssl_certificate_location),
-            ("ssl.key.location", security.ssl_key_location),
-        ):
-            if value is not None:
-                config[name] = value
+    if security.protocol.uses_sasl:
+        mechanism = security.sasl_mechanism or SaslMechanism.PLAIN
+        config["sasl.mechanism"] = mechanism.value
+        if mechanism is SaslMechanism.OAUTHBEARER:
+            config.update(_oauthbearer_config(security))
+        else:
+            _put(config, "sasl.username", security.sasl_username)
+            _put(config, "sasl.password", security.sasl_password)
+    if security.protocol.uses_tls:
+        _put(config, "ssl.ca.location", security.ssl_ca_location)
+        _put(config, "ssl.certificate.location", security.ssl_certificate_location)
+        _put(config, "ssl.key.location", security.ssl_key_location)
+        _put(config, "ssl.key.password", security.ssl_key_password)
+        config["ssl.endpoint.identification.algorithm"] = (
+            "https" if security.ssl_verify_hostname else "none"
+        )
     return config
+
+
+def _oauthbearer_config(security: KafkaSecurity) -> ClientConfig:
+    """OIDC client credentials when a token endpoint is given, else librdkafka's unsecured
+    JWT (development clusters)."""
+    config: ClientConfig = {}
+    if security.oauthbearer_token_endpoint_url is None:
+        config["enable.sasl.oauthbearer.unsecure.jwt"] = True
+        _put(config, "sasl.oauthbearer.config", security.oauthbearer_config)
+        return config
+    config["sasl.oauthbearer.method"] = "oidc"
+    _put(config, "sasl.oauthbearer.token.endpoint.url", security.oauthbearer_token_endpoint_url)
+    _put(config, "sasl.oauthbearer.client.id", security.oauthbearer_client_id)
+    _put(config, "sasl.oauthbearer.client.secret", security.oauthbearer_client_secret)
+    _put(config, "sasl.oauthbearer.scope", security.oauthbearer_scope)
+    _put(config, "sasl.oauthbearer.extensions", security.oauthbearer_extensions)
+    return config
+
+
+def _put(config: ClientConfig, name: str, value: str | SecretStr | None) -> None:
+    if isinstance(value, SecretStr):
+        config[name] = value.get_secret_value()
+    elif value is not None:
+        config[name] = value
 
 
 def client_config(bootstrap: str, config: LogConfig) -> ClientConfig:
