@@ -155,6 +155,8 @@ def test_a_full_disk_says_disk_full_and_keeps_what_was_acknowledged(small_disk: 
         assert "cannot rollback" not in message
         assert isinstance(caught.value.__cause__, LogDiskFull)
         assert acknowledged > 0
-        assert _read_all(log) == acknowledged  # every acknowledged record is there
+        # Every acknowledged record is there; of the failed flush's four, those the background
+        # writer committed before the disk filled may be too (they were never acknowledged).
+        assert acknowledged <= _read_all(log) <= acknowledged + 4
     finally:
         log.close()

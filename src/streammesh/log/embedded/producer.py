@@ -1,11 +1,16 @@
 """The embedded producer: buffers records per partition and commits them in batches.
 
-``send`` only validates and appends to an in-memory buffer. A background thread writes
-whatever has waited ``linger_ms``; ``flush`` writes the rest in the caller's thread. One write
-lock orders the writes, so records of a partition reach the log in the order they were sent
-(per-key ordering). A write is one SQLite transaction: offsets are assigned, batches inserted
-and the partition's end offset moved together, then fsync'd (``synchronous=FULL``) — once the
-commit returns the records survive ``kill -9`` or power loss, which is when ``flush`` returns.
+``send`` only validates and appends to an in-memory buffer. A background thread writes it;
+``flush`` writes the rest in the caller's thread. The linger adapts to the load: the first
+record into an empty buffer wakes the writer, which writes at once unless records are arriving
+fast (enough to fill 1/16 of ``batch_max_bytes`` within ``linger_ms``); then it waits for more,
+while they keep coming, until the batch is full or its oldest record has waited ``linger_ms``.
+A quiet producer's records are written without waiting, and a busy producer's records share
+big batches (records arriving during a commit form the next one). One write lock orders the
+writes, so records of a partition reach the log in the order they were sent (per-key ordering).
+A write is one SQLite transaction: offsets are assigned, batches inserted and the partition's
+end offset moved together, then fsync'd (``synchronous=FULL``) — once the commit returns the
+records survive ``kill -9`` or power loss, which is when ``flush`` returns.
 
 A transactional producer (``ProducerOptions(transactional_id=...)``) keeps a transaction's
 records in memory until ``commit_transaction``, which writes them, the consumer-group offsets
@@ -56,6 +61,15 @@ _time_ns = time.time_ns  # bound once: send() is the hot path
 
 # Bytes counted per record on top of key, value and headers (offset, timestamp, lengths).
 _RECORD_OVERHEAD = 24
+# The writer lingers only for records arriving fast enough to fill this share of
+# ``batch_max_bytes`` within ``linger_ms`` (64 KiB, one page of the log file, by default): more
+# slowly, waiting would add latency and save little (a commit writes whole pages and fsyncs).
+_STREAMING_SHARE = 16
+# While lingering, the writer looks this many times per ``linger_ms`` whether records are
+# still arriving that fast, and writes at once when they are not (the end of a burst).
+_LINGER_STEPS = 4
+# Rows per INSERT statement (10 parameters each, far below SQLite's 32,766).
+_ROWS_PER_INSERT = 256
 
 
 class _TopicBuffer:
@@ -106,6 +120,7 @@ class EmbeddedProducer:
         self._topics: dict[str, _TopicBuffer] = {}
         self._pending_bytes = 0
         self._oldest_pending = 0.0
+        self._last_take = time.monotonic()
         self._buffer_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._failures: list[LogError] = []
@@ -113,6 +128,7 @@ class EmbeddedProducer:
         self._closed = False
         self._wake = threading.Event()
         self._wake_requested = False
+        self._idle_check_s = max(self._linger_s, 0.005)
         self._txn = TransactionRules(options.transactional_id, options.transaction_timeout_ms)
         self._transactional = self._txn.transactional
         self._epoch = -1
@@ -183,7 +199,8 @@ class EmbeddedProducer:
                 "memory until the commit; commit smaller transactions or raise "
                 "ProducerOptions.buffer_max_bytes",
             )
-        if not self._pending_bytes:
+        first = not self._pending_bytes
+        if first:
             self._oldest_pending = time.monotonic()
         buffer.pending[partition].append((key, value, checked_headers, timestamp_ms))
         # An estimate (the writer resets it without a lock): it only decides when to write.
@@ -192,7 +209,9 @@ class EmbeddedProducer:
             return  # written by commit_transaction
         if pending_bytes >= self._buffer_max_bytes:
             self._write_pending()  # backpressure: the caller pays for the write
-        elif pending_bytes >= self._batch_max_bytes and not self._wake_requested:
+        elif (first or pending_bytes >= self._batch_max_bytes) and not self._wake_requested:
+            # The first record of a batch wakes the writer (it decides whether to linger),
+            # a full batch wakes it from lingering.
             self._wake_requested = True
             self._wake.set()
 
@@ -369,17 +388,53 @@ class EmbeddedProducer:
         return buffer
 
     def _linger_loop(self) -> None:
-        while not self._closed:
-            self._wake.wait(self._linger_s)
-            self._wake.clear()
+        wake = self._wake
+        while True:
+            if not self._pending_bytes:
+                # Idle until a send wakes this thread. The timeout only bounds the wait of a
+                # record whose wake-up was lost to the unlocked estimate (see ``send``).
+                wake.wait(self._idle_check_s)
+            wake.clear()
             self._wake_requested = False
             if self._closed:
                 return
-            if self._pending_bytes and (
-                self._pending_bytes >= self._batch_max_bytes
-                or time.monotonic() - self._oldest_pending >= self._linger_s
-            ):
-                self._write_pending()
+            if not self._pending_bytes:
+                continue
+            if self._streaming():
+                self._linger()
+                if self._closed:
+                    return  # close() writes what is pending
+            self._write_pending()
+
+    def _streaming(self) -> bool:
+        """Whether the records pending arrived, since the last write took the buffer, fast
+        enough to fill 1/``_STREAMING_SHARE`` of a batch within the linger."""
+        return self._fast(self._pending_bytes, time.monotonic() - self._last_take)
+
+    def _fast(self, arrived_bytes: int, seconds: float) -> bool:
+        # Over at least one linger step: a record or two arriving just after a write say
+        # nothing about the rate.
+        seconds = max(seconds, self._linger_s / _LINGER_STEPS)
+        return arrived_bytes * self._linger_s * _STREAMING_SHARE >= self._batch_max_bytes * seconds
+
+    def _linger(self) -> None:
+        """Wait until the batch is full, its oldest record has waited ``linger_ms``, or records
+        stopped arriving fast (over the last step of the linger)."""
+        wake = self._wake
+        deadline = self._oldest_pending + self._linger_s
+        seen = self._pending_bytes
+        while not self._closed and seen < self._batch_max_bytes:
+            started = time.monotonic()
+            remaining = deadline - started
+            if remaining <= 0:
+                return
+            wake.wait(min(self._linger_s / _LINGER_STEPS, remaining))
+            wake.clear()
+            self._wake_requested = False
+            pending = self._pending_bytes
+            if not self._fast(pending - seen, time.monotonic() - started):
+                return  # the burst is over or slowed down (or another thread wrote it)
+            seen = pending
 
     def _write_pending(self) -> None:
         with self._write_lock:
@@ -390,6 +445,7 @@ class EmbeddedProducer:
         with self._buffer_lock:
             pending = [(buffer.row, buffer.take()) for buffer in self._topics.values()]
             self._pending_bytes = 0
+            self._last_take = time.monotonic()
         pending = [(row, partitions) for row, partitions in pending if partitions]
         if not pending:
             return
@@ -426,18 +482,19 @@ class EmbeddedProducer:
         ]
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # Few statements per commit: each one hands the GIL over and back, and a writer
+            # thread waits up to the interpreter's switch interval (5 ms) for it while the
+            # application is busy sending.
+            ends = _end_offsets(conn, {row.topic_id for row, _, _ in encoded})
+            rows: list[tuple[int | bytes, ...]] = []
+            moved: list[tuple[int, int, int]] = []
             for row, partition, batches in encoded:
-                found = conn.execute(
-                    "SELECT end_offset FROM partitions WHERE topic_id = ? AND partition = ?",
-                    (row.topic_id, partition),
-                ).fetchone()
-                if found is None:
+                offset = ends.get((row.topic_id, partition))
+                if offset is None:
                     raise DeliveryFailed(
                         sum(b.count for b in batches),
                         f"topic '{row.spec.name}' was deleted before its records were written",
                     )
-                offset = found[0]
-                rows = []
                 for batch in batches:
                     rows.append(
                         (
@@ -454,15 +511,22 @@ class EmbeddedProducer:
                         )
                     )
                     offset += batch.count
-                conn.executemany(
-                    "INSERT INTO batches (topic_id, partition, base_offset, last_offset, "
-                    "record_count, min_ts, max_ts, append_ms, size, data) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+                moved.append((row.topic_id, partition, offset))
+            for i in range(0, len(rows), _ROWS_PER_INSERT):
+                chunk = rows[i : i + _ROWS_PER_INSERT]
                 conn.execute(
-                    "UPDATE partitions SET end_offset = ? WHERE topic_id = ? AND partition = ?",
-                    (offset, row.topic_id, partition),
+                    "INSERT INTO batches (topic_id, partition, base_offset, last_offset, "
+                    "record_count, min_ts, max_ts, append_ms, size, data) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)),
+                    [value for batch_row in chunk for value in batch_row],
+                )
+            if moved:  # every row exists (read above in this transaction): only updates
+                conn.execute(
+                    "INSERT INTO partitions (topic_id, partition, end_offset) VALUES "
+                    + ", ".join(["(?, ?, ?)"] * len(moved))
+                    + " ON CONFLICT (topic_id, partition) "
+                    "DO UPDATE SET end_offset = excluded.end_offset",
+                    [value for end in moved for value in end],
                 )
             if also is not None:
                 also(conn)
@@ -488,6 +552,19 @@ class _Fenced(Exception):
 
 class _Reassigned(Exception):
     """A partition whose offsets the transaction commits moved to another group member."""
+
+
+def _end_offsets(conn: sqlite3.Connection, topic_ids: set[int]) -> dict[tuple[int, int], int]:
+    """The end offset of every partition of ``topic_ids``, by (topic id, partition)."""
+    if not topic_ids:
+        return {}
+    ids = sorted(topic_ids)
+    found = conn.execute(
+        "SELECT topic_id, partition, end_offset FROM partitions WHERE topic_id IN "
+        f"({', '.join(['?'] * len(ids))})",
+        ids,
+    ).fetchall()
+    return {(topic_id, partition): end for topic_id, partition, end in found}
 
 
 def _check_owner(

@@ -1,0 +1,98 @@
+"""The embedded producer's linger adapts to the load: a quiet producer's records are written
+at once, without waiting for ``linger_ms`` or a ``flush``; a busy producer's records still
+share big batches."""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streammesh.log import (
+    ConsumerOptions,
+    EventLog,
+    ProducerOptions,
+    TopicPartition,
+    TopicSpec,
+    open_log,
+)
+
+TOPIC = "linger.events"
+# Far longer than any commit, so "written at once" and "written after the linger" differ
+# clearly even on a loaded machine.
+LONG_LINGER_MS = 2_000.0
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Iterator[EventLog]:
+    opened = open_log(f"embedded://{tmp_path / 'log'}")
+    try:
+        opened.create_topic(TopicSpec(TOPIC, partitions=1))
+        yield opened
+    finally:
+        opened.close()
+
+
+def _batch_rows(directory: Path) -> int:
+    conn = sqlite3.connect(directory / "log.db")
+    try:
+        rows: int = conn.execute("SELECT count(*) FROM batches").fetchone()[0]
+    finally:
+        conn.close()
+    return rows
+
+
+def test_a_lone_record_is_readable_without_waiting_for_the_linger(log: EventLog) -> None:
+    partition = TopicPartition(TOPIC, 0)
+    with (
+        log.producer(ProducerOptions(linger_ms=LONG_LINGER_MS)) as producer,
+        log.consumer(ConsumerOptions(auto_commit=False)) as consumer,
+    ):
+        consumer.assign([partition])
+        consumer.seek_to_beginning([partition])
+        sent = time.monotonic()
+        producer.send(TOPIC, b"alone", key=b"k")  # no flush
+
+        received = consumer.poll(timeout=LONG_LINGER_MS / 2_000)
+        waited = time.monotonic() - sent
+
+    assert [r.value for r in received] == [b"alone"]
+    assert waited < LONG_LINGER_MS / 2_000
+
+
+def test_records_sent_at_a_steady_quiet_pace_are_readable_as_they_come(log: EventLog) -> None:
+    partition = TopicPartition(TOPIC, 0)
+    latencies: list[float] = []
+    with (
+        log.producer(ProducerOptions(linger_ms=LONG_LINGER_MS)) as producer,
+        log.consumer(ConsumerOptions(auto_commit=False)) as consumer,
+    ):
+        consumer.assign([partition])
+        consumer.seek_to_beginning([partition])
+        for index in range(10):
+            sent = time.monotonic()
+            producer.send(TOPIC, b"tick-%d" % index, key=b"k")
+            received = consumer.poll(timeout=LONG_LINGER_MS / 2_000)
+            latencies.append(time.monotonic() - sent)
+            assert [r.value for r in received] == [b"tick-%d" % index]
+
+    # Each record was committed on its own, long before the linger would have run out.
+    assert statistics.median(latencies) < LONG_LINGER_MS / 10_000
+
+
+def test_records_sent_in_a_fast_stream_still_share_batches(log: EventLog, tmp_path: Path) -> None:
+    records = 50_000
+    value = b"v" * 100
+    with log.producer(ProducerOptions(linger_ms=LONG_LINGER_MS)) as producer:
+        for index in range(records):
+            producer.send(TOPIC, value, key=b"key-%d" % (index % 100))
+        producer.flush()
+
+    assert log.describe_topic(TOPIC).end_offsets == {0: records}
+    # 50,000 records of ~130 bytes are ~6.5 MB: a handful of 1 MiB batches, plus the few small
+    # ones written at once before the producer was seen to be streaming.
+    assert _batch_rows(tmp_path / "log") <= 20
