@@ -2,6 +2,10 @@
 test module (session scope: starting them once keeps the suite fast), and the helpers that
 sign in and take screenshots.
 
+Every test that uses ``browser`` fails on a console error, an uncaught exception, a failed
+request or an HTTP error status in any page of any context it opens, unless the test asked
+for that document on purpose (:func:`expect_errors`).
+
 The mesh: product ``sales.orders`` with a PII field and three events, a consuming
 application ``orders-audit`` one event in, the owning team's user ``sam`` (domain-owner)
 and the consumer team's user ``fiona`` (consumer) with service account ``ledger-app``.
@@ -93,6 +97,67 @@ def server(mesh: tuple[Path, dict[str, str]]) -> Iterator[StreammeshServer]:
         yield running
 
 
+class WatchedBrowser:
+    """Chromium, whose every new context records the problems of its pages (see the module's
+    docstring); everything else is Playwright's ``Browser``."""
+
+    def __init__(self, browser: object) -> None:
+        self._browser = browser
+        self.problems: list[str] = []
+        self.expected: set[str] = set()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._browser, name)
+
+    def new_context(self, **options: object) -> object:
+        context = self._browser.new_context(**options)  # type: ignore[attr-defined]
+        context.on("console", self._console)
+        context.on("response", self._response)
+        context.on("requestfailed", self._failed)
+        context.on("weberror", lambda error: self.problems.append(f"exception: {error.error}"))
+        return context
+
+    def _console(self, message: object) -> None:
+        where = message.location.get("url", "")  # type: ignore[attr-defined]
+        text = message.text  # type: ignore[attr-defined]
+        # Chromium logs the error status of a document as a console error too.
+        if message.type == "error" and not (  # type: ignore[attr-defined]
+            where in self.expected and "the server responded with a status of" in text
+        ):
+            self.problems.append(f"console: {text} at {where}")
+
+    def _response(self, answer: object) -> None:
+        if answer.status >= 400 and answer.url not in self.expected:  # type: ignore[attr-defined]
+            self.problems.append(f"HTTP {answer.status} for {answer.url}")  # type: ignore[attr-defined]
+
+    def _failed(self, request: object) -> None:
+        # A load the browser cancelled because the page moved on (the favicon of a page
+        # left at once) is not a failure of the server.
+        if request.failure != "net::ERR_ABORTED":  # type: ignore[attr-defined]
+            self.problems.append(f"failed: {request.url} ({request.failure})")  # type: ignore[attr-defined]
+
+
+def expect_errors(browser: object, *urls: str) -> None:
+    """The documents at ``urls`` are asked for on purpose and answer an error status (a
+    not-found page, a refused form): the one error each may cause is allowed."""
+    assert isinstance(browser, WatchedBrowser)
+    browser.expected.update(urls)
+
+
+@pytest.fixture(autouse=True)
+def _no_browser_problems(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a browser test whose pages logged an error or had a request fail."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    watched = request.getfixturevalue("browser")
+    assert isinstance(watched, WatchedBrowser)
+    watched.problems.clear()
+    watched.expected.clear()
+    yield
+    assert watched.problems == [], "the browser saw problems:\n" + "\n".join(watched.problems)
+
+
 # Per module, not per session: Playwright's sync API keeps an asyncio loop running in the
 # worker's main thread while it is open, and later tests of the same worker that call
 # asyncio.run() would find it running.
@@ -113,7 +178,7 @@ def browser() -> Iterator[object]:
             ],
         )
         try:
-            yield launched
+            yield WatchedBrowser(launched)
         finally:
             launched.close()
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.browser.conftest import CHROMIUM, shot, sign_in
+from tests.browser.conftest import CHROMIUM, expect_errors, shot, sign_in
 from tests.integration.api_v1_support import avro, descriptor, sources
 from tests.support.streammesh_server import StreammeshServer
 
@@ -104,6 +104,7 @@ def test_unknown_product_and_path_show_a_page_with_navigation(
     page = sign_in(browser, crowded.url, crowded.admin_token)
     unknown_product = f"{crowded.url}/ui/products/exectuion.trades05.v1"
     unknown_path = f"{crowded.url}/ui/no/such/page"
+    expect_errors(browser, unknown_product, unknown_path)
     problems = _watched(page, unknown_product, unknown_path)
     expect = sync_api.expect
     answer = page.goto(unknown_product)

@@ -14,7 +14,7 @@ from streammesh.access import AccessService
 from streammesh.demo import seed
 from streammesh.identity import AccountKind, Role, TokenStore
 from streammesh.sdk import InProcessMesh, Mesh
-from tests.browser.conftest import CHROMIUM, shot, sign_in
+from tests.browser.conftest import CHROMIUM, expect_errors, shot, sign_in
 from tests.support.streammesh_server import StreammeshServer
 
 pytestmark = pytest.mark.skipif(
@@ -123,6 +123,8 @@ def test_bad_sql_is_shown_on_the_form_and_nothing_is_deployed(
     browser: object, demo: tuple[StreammeshServer, str, str]
 ) -> None:
     server, admin, _ = demo
+    # The refused form answers 422, the app never made answers 404: both on purpose.
+    expect_errors(browser, f"{server.url}/ui/streams/-/new", f"{server.url}/ui/streams/broken-app")
     page = sign_in(browser, server.url, admin)
     page.goto(f"{server.url}/ui/streams/-/new")  # type: ignore[attr-defined]
     page.fill("input[name=name]", "broken-app")  # type: ignore[attr-defined]
