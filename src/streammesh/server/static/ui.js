@@ -14,7 +14,7 @@ function svgElement(name, attributes) {
 function drawLineage(section) {
   const data = JSON.parse(section.querySelector("#lineage-data").textContent);
   if (!data.nodes.length) return;
-  const column = 230, row = 54, width = 180, height = 34, margin = 12;
+  const column = 340, row = 54, width = 180, height = 34, margin = 12;
   const counts = new Map();
   const places = new Map();
   for (const node of data.nodes) {
@@ -31,6 +31,15 @@ function drawLineage(section) {
     role: "img",
     "aria-label": "lineage graph",
   });
+  // Every edge ends in an arrow head: data flows left to right, from source to sink.
+  const defs = svgElement("defs", {});
+  const marker = svgElement("marker", {
+    id: "lineage-arrow", viewBox: "0 0 10 10", refX: 10, refY: 5,
+    markerWidth: 8, markerHeight: 8, orient: "auto-start-reverse",
+  });
+  marker.appendChild(svgElement("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-head" }));
+  defs.appendChild(marker);
+  svg.appendChild(defs);
   for (const edge of data.edges) {
     const from = places.get(edge.source), to = places.get(edge.target);
     if (!from || !to) continue;
@@ -39,11 +48,19 @@ function drawLineage(section) {
     const path = svgElement("path", {
       class: `edge edge-${edge.kind}`,
       d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`,
+      "marker-end": "url(#lineage-arrow)",
+      "data-edge": `${edge.source}>${edge.target}`,
     });
     const title = svgElement("title", {});
-    title.textContent = edge.kind;
+    title.textContent = edge.label;
     path.appendChild(title);
     svg.appendChild(path);
+    // The edge's kind (and a consumer's lag) written at the curve's middle.
+    const label = svgElement("text", {
+      x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, class: "edge-label", "text-anchor": "middle",
+    });
+    label.textContent = edge.label;
+    svg.appendChild(label);
   }
   for (const node of data.nodes) {
     const place = places.get(node.id);
@@ -67,9 +84,11 @@ function drawLineage(section) {
       svg.appendChild(group);
     }
   }
+  // The same nodes and edges stay on the page as a list (for screen readers and keyboards),
+  // folded under the drawing.
   const fallback = section.querySelector(".lineage-fallback");
-  if (fallback) fallback.hidden = true;
-  section.appendChild(svg);
+  if (fallback) fallback.open = false;
+  section.insertBefore(svg, fallback);
 }
 
 // A stream application's page: its status and output sample are fetched again every few

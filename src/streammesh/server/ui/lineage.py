@@ -7,14 +7,23 @@ script draws it as SVG. Without JavaScript the page lists the same nodes and edg
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from streammesh.control import ProductNotFound
-from streammesh.lineage import Direction, LineageGraph, NodeKind
+from streammesh.lineage import (
+    Dependent,
+    Direction,
+    Edge,
+    EdgeKind,
+    LineageGraph,
+    NodeKind,
+    Origin,
+    dependents,
+)
 from streammesh.server.ui.not_found import close_products, not_found_page
 from streammesh.server.ui.viewer import UI_PREFIX, Context, CurrentViewer, render
 
@@ -66,10 +75,28 @@ def graph_view(graph: LineageGraph) -> dict[str, Any]:
             for node in sorted(graph.nodes.values(), key=lambda n: (columns[n.id], n.name))
         ],
         "edges": [
-            {"source": edge.source, "target": edge.target, "kind": edge.kind.value}
+            {
+                "source": edge.source,
+                "target": edge.target,
+                "kind": edge.kind.value,
+                "label": edge_label(edge),
+                "lag": edge.activity.lag if edge.kind is EdgeKind.CONSUMES else None,
+            }
             for edge in graph.edges
         ],
     }
+
+
+def edge_label(edge: Edge) -> str:
+    """What the drawing writes on an edge: its kind (a product's declared upstream says so)
+    and, on a consumer's edge, the events its group still has to read."""
+    if edge.kind is EdgeKind.DERIVES and Origin.DECLARED in edge.origins:
+        text = "derives (declared upstream)"
+    else:
+        text = edge.kind.value
+    if edge.kind is EdgeKind.CONSUMES and edge.activity.lag is not None:
+        text += f" · lag {edge.activity.lag:,}"
+    return text
 
 
 @router.get(f"{UI_PREFIX}/lineage", response_class=HTMLResponse)
@@ -78,14 +105,22 @@ def lineage_page(
     viewer: CurrentViewer,
     context: Context,
     product: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
+    tab: Literal["graph", "impact"] = "graph",
 ) -> HTMLResponse:
-    """The lineage of the whole mesh, or of everything up- and downstream of ``product``."""
+    """The lineage of the whole mesh, or of everything up- and downstream of ``product``;
+    for a product, the Impact tab lists every dependent with its owner, as ``streammesh
+    lineage impact`` does."""
+    lineage = context.runtime.lineage
+    impact: list[Dependent] | None = None
+    reference = None
     try:
         graph = (
-            context.runtime.lineage.graph()
-            if product is None
-            else context.runtime.lineage.around(product, Direction.BOTH, None)
+            lineage.graph() if product is None else lineage.around(product, Direction.BOTH, None)
         )
+        if product is not None:
+            reference = lineage.plane.product(product).reference
+            if tab == "impact":
+                impact = dependents(lineage, reference)
     except ProductNotFound:
         return not_found_page(
             request,
@@ -101,6 +136,9 @@ def lineage_page(
         viewer,
         title="Lineage" if product is None else f"Lineage of {product}",
         product=product,
+        reference=reference,
+        tab=tab if product is not None else "graph",
+        impact=impact,
         graph=view,
         names=names,
     )

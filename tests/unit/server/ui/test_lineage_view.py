@@ -3,7 +3,7 @@ linking to their pages."""
 
 from __future__ import annotations
 
-from streammesh.lineage import Edge, EdgeKind, LineageGraph, Node, NodeKind, Origin
+from streammesh.lineage import Activity, Edge, EdgeKind, LineageGraph, Node, NodeKind, Origin
 from streammesh.server.ui.lineage import graph_view, layers
 
 
@@ -71,4 +71,34 @@ def test_only_products_link_to_a_page() -> None:
     assert [node["layer"] for node in view["nodes"]] == sorted(
         node["layer"] for node in view["nodes"]
     )
-    assert {"source": ORDERS.id, "target": ENRICHED.id, "kind": "derives"} in view["edges"]
+    assert {
+        "source": ORDERS.id,
+        "target": ENRICHED.id,
+        "kind": "derives",
+        "label": "derives (declared upstream)",
+        "lag": None,
+    } in view["edges"]
+
+
+def test_edges_say_their_kind_a_declared_upstream_and_a_consumers_lag() -> None:
+    lagging = Edge(
+        ORDERS.id,
+        ENRICH.id,
+        EdgeKind.CONSUMES,
+        frozenset({Origin.REGISTRATION}),
+        Activity(lag=1200),
+    )
+    graph = LineageGraph.of(
+        [INGEST, ORDERS, ENRICH, ENRICHED],
+        [
+            _edge(INGEST, ORDERS, EdgeKind.PRODUCES),
+            lagging,
+            _edge(ORDERS, ENRICHED, EdgeKind.DERIVES),
+        ],
+    )
+    edges = {(edge["kind"], edge["label"], edge["lag"]) for edge in graph_view(graph)["edges"]}
+    assert edges == {
+        ("produces", "produces", None),
+        ("consumes", "consumes · lag 1,200", 1200),
+        ("derives", "derives (declared upstream)", None),
+    }
