@@ -12,16 +12,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from streammesh.access import domain_scope
-from streammesh.control import ControlPlane, Plan, ProductNotFound, ProductSource
+from streammesh.control import ControlPlane, Plan, PlanRefused, ProductNotFound, ProductSource
 from streammesh.errors import MeshError
+from streammesh.products import DescriptorInvalid
 from streammesh.registry import SchemaRegistry
 from streammesh.server.api.roles import CHANGER_ROLES
 from streammesh.server.context import ServerContext
+from streammesh.server.ui import publish_form
+from streammesh.server.ui.publish_form import FormProblem, Guided
 from streammesh.server.ui.viewer import (
     UI_PREFIX,
     Context,
@@ -68,9 +71,12 @@ def _page(
     *,
     descriptor: str,
     schema: str,
+    guided: Guided,
     plan: Plan | None = None,
     applied: tuple[str, ...] = (),
     error: str | None = None,
+    problems: list[FormProblem] | None = None,
+    composed: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
@@ -84,6 +90,18 @@ def _page(
         plan=plan,
         applied=applied,
         error=error,
+        problems=problems or [],
+        composed=composed,
+        guided=guided,
+        choices={
+            "alignment": publish_form.ALIGNMENTS,
+            "kind": publish_form.KINDS,
+            "key_type": publish_form.KEY_TYPES,
+            "quality": publish_form.QUALITIES,
+        },
+        sla_tiers=publish_form.SLA_TIERS,
+        classifications=publish_form.CLASSIFICATIONS,
+        teams=sorted({record.descriptor.team for record in plane.products()}),
         starts=team_products(plane, viewer),
         may_apply=viewer.principal.role in CHANGER_ROLES,
     )
@@ -93,17 +111,44 @@ def _page(
 def publish_page(
     request: Request, viewer: CurrentViewer, context: Context, product: str = ""
 ) -> HTMLResponse:
-    """The empty form, or the form filled with ``product``'s descriptor and schema."""
+    """The guided form from the template (its usual choices, nothing written yet), or
+    filled with ``product``'s metadata, descriptor and schema."""
     plane = _plane(context)
     descriptor = schema = ""
+    guided = Guided()
     if product:
         if product not in team_products(plane, viewer):
             raise HTTPException(404, f"no data product '{product}' of your team")
         try:
             descriptor, schema = product_texts(plane, context.runtime.registry, product)
+            guided = Guided.from_descriptor(plane.product(product).descriptor)
         except ProductNotFound:
             raise HTTPException(404, f"no data product '{product}'") from None
-    return _page(request, viewer, plane, descriptor=descriptor, schema=schema)
+    return _page(request, viewer, plane, descriptor=descriptor, schema=schema, guided=guided)
+
+
+async def guided_fields(request: Request) -> Guided:
+    """The guided form's fields of a submitted publish form."""
+    return Guided.of(dict((await request.form()).items()))
+
+
+def problems_of(exc: MeshError) -> list[FormProblem]:
+    """A refused descriptor's problems, one per field with its fix; any other error one
+    problem per line of its message."""
+    if isinstance(exc, DescriptorInvalid):
+        return [
+            FormProblem(
+                problem.path or "descriptor", problem.message, problem.hint or "", problem.line
+            )
+            for problem in exc.problems
+        ]
+    if isinstance(exc, PlanRefused):
+        return [
+            FormProblem(problem.rule, f"{problem.product}: {problem.message}", problem.hint)
+            for problem in exc.problems
+        ]
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return [FormProblem("", line, "") for line in lines]
 
 
 @router.post(f"{UI_PREFIX}/publish", response_class=HTMLResponse)
@@ -111,15 +156,37 @@ def publish(
     request: Request,
     viewer: CurrentViewer,
     context: Context,
-    descriptor: Annotated[str, Form(max_length=MAX_TEXT)],
-    schema_text: Annotated[str, Form(max_length=MAX_TEXT)],
-    action: Annotated[Literal["plan", "apply"], Form()] = "plan",
+    guided: Annotated[Guided, Depends(guided_fields)],
+    descriptor: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    schema_text: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    action: Annotated[Literal["compose", "plan", "apply", "download"], Form()] = "plan",
     csrf: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    """Plan the pasted product, or apply it (planning again first)."""
+) -> Response:
+    """Write the descriptor from the guided form and plan it, plan the descriptor as it
+    stands, apply it (planning again first), or download it as the file to commit."""
     require_csrf(request, viewer, csrf)
     plane = _plane(context)
-    texts: dict[str, Any] = {"descriptor": descriptor, "schema": schema_text}
+    if action == "download":
+        return Response(
+            descriptor,
+            media_type="application/yaml; charset=utf-8",
+            headers={
+                "Content-Disposition": "attachment; "
+                f'filename="{publish_form.download_name(descriptor)}"'
+            },
+        )
+    form_problems: list[FormProblem] = []
+    if action == "compose":
+        version = publish_form.version_in(descriptor)
+        descriptor, form_problems = publish_form.compose(guided, version=version)
+        schema_text = schema_text if schema_text.strip() else publish_form.schema_template(guided)
+        action = "plan"
+    texts: dict[str, Any] = {
+        "descriptor": descriptor,
+        "schema": schema_text,
+        "guided": guided,
+        "composed": bool(form_problems) or action == "plan",
+    }
     if action == "apply" and viewer.principal.role not in CHANGER_ROLES:
         return _page(
             request,
@@ -130,16 +197,48 @@ def publish(
             "domain owner of your team.",
             status_code=403,
         )
+    if not descriptor.strip() or not schema_text.strip():
+        missing = "descriptor" if not descriptor.strip() else "schema"
+        return _page(
+            request,
+            viewer,
+            plane,
+            **texts,
+            problems=[
+                FormProblem(
+                    missing,
+                    "is empty",
+                    "fill in the form and press 'Write the YAML', or paste the "
+                    f"{missing} in its box",
+                )
+            ],
+            status_code=422,
+        )
     try:
         source = ProductSource.parse(descriptor, schema_text, origin="publish form")
         if action == "plan":
-            return _page(request, viewer, plane, **texts, plan=plane.plan([source]))
+            return _page(
+                request,
+                viewer,
+                plane,
+                **texts,
+                plan=plane.plan([source]),
+                problems=form_problems,
+                status_code=422 if form_problems else 200,
+            )
         # The same domain rule as POST /api/v1/apply: a domain owner publishes only in the
         # domains of its teams.
         scope = domain_scope(plane.store, viewer.principal.name, viewer.principal.role)
         result = plane.apply([source], actor=viewer.principal.name, scope=scope)
     except MeshError as exc:
-        return _page(request, viewer, plane, **texts, error=str(exc), status_code=422)
+        return _page(
+            request,
+            viewer,
+            plane,
+            **texts,
+            problems=[*form_problems, *problems_of(exc)],
+            status_code=422,
+        )
     return _page(
         request,
         viewer,
