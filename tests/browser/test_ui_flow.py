@@ -1,8 +1,10 @@
 """The web UI in a real headless Chromium against a real ``streammesh up``.
 
 A consumer team's user searches, opens a product with a PII field (its events are not shown
-without a grant), asks access for their application; the owning team's user approves it in
-another browser session; the consumer then sees the events, the PII field in clear.
+without a grant), asks access for their application; the owning team's user sees which
+classified field the grant would reveal and approves it until a day in another browser
+session; the consumer then sees the events, the PII field in clear; the owner revokes the
+grant and the consumer's events are gone again.
 Screenshots of each step are kept under ``test-artifacts/browser/`` (the path is printed).
 """
 
@@ -53,15 +55,30 @@ def test_request_approve_then_unmasked(
     owner.click("nav a:has-text('Access requests')")
     request_card = owner.locator(".request", has_text="ledger-app")
     expect(request_card).to_contain_text("reconcile payments")
+    expect(request_card.locator("[data-testid=exposes]")).to_contain_text(
+        "Approving reveals customer_email pii"
+    )
     shot(owner, "3-inbox")
     request_card.locator("input[name=note]").fill("ok for billing")
+    request_card.get_by_label("Expires after").fill("2099-01-31")
     request_card.locator("button[value=approve]").click()
-    expect(owner.locator(".message")).to_contain_text("approved")
+    expect(owner.locator(".message")).to_contain_text("approved until 2099-02-01 00:00 UTC")
+    grant = owner.locator("#grants tr[data-grant]", has_text="ledger-app")
+    expect(grant.locator("[data-testid=expires] time")).to_have_attribute(
+        "title", "2099-02-01T00:00:00+00:00"
+    )
 
     consumer.reload()
     expect(consumer.locator("#events")).to_contain_text("user1@example.com")
     expect(consumer.locator("#consumers")).to_contain_text("ledger-app")
     shot(consumer, "4-product-clear")
+
+    owner.reload()
+    grant.get_by_role("button", name="Revoke").click()
+    expect(owner.locator(".message")).to_contain_text("revoked")
+    expect(owner.locator("#history tr", has_text="ledger-app")).to_contain_text("revoked")
+    consumer.reload()
+    expect(consumer.locator("#events")).not_to_contain_text("user1@example.com")
 
     owner.click("nav a:has-text('Activity')")
     expect(owner.locator("main")).to_contain_text("access.approved")
