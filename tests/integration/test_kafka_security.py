@@ -18,6 +18,7 @@ What tansu 0.6 (the test broker) can and cannot show, found by trying:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,6 +179,9 @@ def test_a_refused_scram_login_is_one_clear_error_without_the_password(
 ) -> None:
     monkeypatch.setenv("STREAMMESH_HOME", str(tmp_path))
     monkeypatch.setenv("STREAMMESH_KAFKA_SASL_PASSWORD", PASSWORD)
+    # As in a terminal, where nothing configured logging (pytest's capture would hide
+    # librdkafka's retry lines that Python's last resort prints there).
+    monkeypatch.setattr(logging.root, "handlers", [])
     started = time.monotonic()
 
     result = invoke_cli(

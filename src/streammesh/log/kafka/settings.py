@@ -21,6 +21,10 @@ ClientConfig = dict[str, str | int | float | bool]
 LIBRDKAFKA_LOGGER = logging.getLogger("streammesh.log.kafka.librdkafka")
 """librdkafka's own log lines (connection refused, ...) go here instead of stderr: pass it
 as every client's ``logger`` keyword."""
+# A library's logger: silent unless the application configures logging (the server does);
+# without a handler, Python's last resort would print each of librdkafka's retries on stderr
+# beside the one error the CLI reports.
+LIBRDKAFKA_LOGGER.addHandler(logging.NullHandler())
 
 DEFAULT_MESSAGE_MAX_BYTES = 1_000_000
 """librdkafka's default ``message.max.bytes``, the size of one produce request."""
