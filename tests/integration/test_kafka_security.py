@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from streammesh.config import MeshConfig
@@ -40,6 +41,7 @@ from streammesh.log import (
     open_log,
 )
 from streammesh.sdk import Mesh
+from streammesh.server import ServerSettings, create_app
 from tests.support.processes import free_port
 from tests.support.tansu import TansuBroker
 from tests.support.tls import Certificates, TlsProxy, make_certificates
@@ -227,3 +229,51 @@ def test_mesh_open_with_refused_credentials_fails_fast_with_the_settings_to_chec
     assert time.monotonic() - started < REFUSAL_BOUND_S
     assert refused.value.settings == ("sasl_mechanism", "sasl_username", "sasl_password")
     assert PASSWORD not in str(refused.value)
+
+
+def test_the_server_takes_kafka_options_and_is_ready_over_tls(
+    tls_bootstrap: str,
+    certificates: Certificates,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STREAMMESH_KAFKA_SSL_KEY_PASSWORD", certificates.client_key_password)
+    settings = ServerSettings(
+        mesh=tmp_path,
+        log_url=f"kafka://{tls_bootstrap}",
+        run_workers=False,
+        kafka_options={  # what `streammesh --kafka-ssl-... up` passes
+            "ssl_ca_location": str(certificates.ca),
+            "ssl_certificate_location": str(certificates.client_certificate),
+            "ssl_key_location": str(certificates.client_key),
+        },
+    )
+
+    with TestClient(create_app(settings)) as client:
+        ready = client.get("/readyz")
+
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["log"] == "ok"
+
+
+def test_a_server_whose_login_is_refused_is_not_ready_and_says_it_at_once(
+    authenticating_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STREAMMESH_KAFKA_SASL_PASSWORD", PASSWORD)
+    (tmp_path / "mesh.yaml").write_text(
+        "kafka:\n  security:\n    protocol: SASL_PLAINTEXT\n"
+        "    sasl_mechanism: SCRAM-SHA-512\n    sasl_username: mesh\n",
+        encoding="utf-8",
+    )
+    settings = ServerSettings(
+        mesh=tmp_path, log_url=f"kafka://{authenticating_bootstrap}", run_workers=False
+    )
+
+    with TestClient(create_app(settings)) as client:
+        started = time.monotonic()
+        ready = client.get("/readyz")
+
+    assert time.monotonic() - started < REFUSAL_BOUND_S
+    assert ready.status_code == 503
+    assert "log" in ready.json()["failed"]
+    assert PASSWORD not in ready.text
