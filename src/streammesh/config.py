@@ -273,7 +273,7 @@ def resolve_kafka_security(
         values[name] = _expand(value, environ, source)
         sources[name] = source
         if name in _TLS_FILES and isinstance(values[name], str):
-            values[name] = (home / values[name]).as_posix()
+            values[name] = (home / Path(values[name]).expanduser()).as_posix()
     for name in KAFKA_SECURITY_SETTINGS:
         variable = f"{KAFKA_ENV_PREFIX}{name.upper()}"
         if environ.get(variable):

@@ -137,3 +137,23 @@ def test_the_cli_reports_a_missing_password_in_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("error: ") and "needs sasl_password" in lines[0]
+
+
+def test_files_in_mesh_yaml_may_be_relative_to_the_mesh_or_the_home_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "client.pem").write_text("x", encoding="utf-8")
+    (tmp_path / "mesh").mkdir()
+    (tmp_path / "mesh" / "client.key").write_text("x", encoding="utf-8")
+    home = _mesh(
+        tmp_path / "mesh",
+        "    ssl_certificate_location: ~/client.pem\n    ssl_key_location: client.key\n",
+    )
+
+    security = MeshConfig.load(home).kafka_security
+
+    assert security.protocol is SecurityProtocol.SSL
+    assert security.ssl_certificate_location == (tmp_path / "user" / "client.pem").as_posix()
+    assert security.ssl_key_location == (tmp_path / "mesh" / "client.key").as_posix()
