@@ -49,24 +49,26 @@ class KeyPartitioner:
     """Partition choice for one topic: murmur2 for keys, round-robin for keyless records.
 
     Keys of a stream repeat (they name entities), so results are memoised in a bounded dict:
-    pure-Python murmur2 costs a few microseconds, a dict hit a few dozen nanoseconds.
+    pure-Python murmur2 costs a few microseconds, a dict hit a few dozen nanoseconds. A hot
+    path may look a key up in ``known`` itself (skipping a method call) and call
+    :meth:`partition` on a miss; it must not write to it.
     """
 
     _CACHE_LIMIT = 65_536
 
     def __init__(self, partitions: int) -> None:
         self.partitions = partitions
-        self._cache: dict[bytes, int] = {}
+        self.known: dict[bytes, int] = {}
         self._next_keyless = 0
 
     def partition(self, key: bytes | None) -> int:
         if key is None:
             self._next_keyless += 1
             return self._next_keyless % self.partitions
-        chosen = self._cache.get(key)
+        chosen = self.known.get(key)
         if chosen is None:
             chosen = partition_for_key(key, self.partitions)
-            if len(self._cache) >= self._CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = chosen
+            if len(self.known) >= self._CACHE_LIMIT:
+                self.known.clear()
+            self.known[key] = chosen
         return chosen

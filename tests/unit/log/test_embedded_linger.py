@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 import statistics
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from streammesh.log import (
     ConsumerOptions,
     EventLog,
+    Producer,
     ProducerOptions,
     TopicPartition,
     TopicSpec,
@@ -96,3 +99,42 @@ def test_records_sent_in_a_fast_stream_still_share_batches(log: EventLog, tmp_pa
     # 50,000 records of ~130 bytes are ~6.5 MB: a handful of 1 MiB batches, plus the few small
     # ones written at once before the producer was seen to be streaming.
     assert _batch_rows(tmp_path / "log") <= 20
+
+
+def test_threads_sharing_a_producer_lose_mix_or_reorder_nothing(log: EventLog) -> None:
+    # The writer takes the buffer while the threads add to it (a short linger, many writes).
+    threads, per_thread = 4, 5_000
+
+    def send_all(producer: Producer, thread: int) -> None:
+        for seq in range(per_thread):
+            key = b"thread-%d" % thread
+            producer.send(TOPIC, key + b":%d" % seq, key=key)
+
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        with log.producer(ProducerOptions(linger_ms=0.5)) as producer:
+            workers = [
+                threading.Thread(target=send_all, args=(producer, thread))
+                for thread in range(threads)
+            ]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            producer.flush()
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+    partition = TopicPartition(TOPIC, 0)
+    seen: dict[bytes, list[int]] = {}
+    with log.consumer(ConsumerOptions(auto_commit=False)) as consumer:
+        consumer.assign([partition])
+        consumer.seek_to_beginning([partition])
+        while batch := consumer.poll(timeout=0.5):
+            for record in batch:
+                assert record.key is not None and record.value is not None
+                key, _, seq = record.value.partition(b":")
+                assert key == record.key  # each value stayed with its own key
+                seen.setdefault(key, []).append(int(seq))
+    assert seen == {b"thread-%d" % t: list(range(per_thread)) for t in range(threads)}

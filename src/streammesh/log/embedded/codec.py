@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import accumulate, islice, repeat
+from typing import Any
 
 from streammesh.log.base import Header, Record
 
@@ -35,7 +36,10 @@ _HEADER_NAME = struct.Struct("<H")
 _HEADER_VALUE = struct.Struct("<I")
 
 PendingRecord = tuple[bytes | None, bytes | None, tuple[Header, ...], int]
-"""A record waiting in a producer: key, value, headers, timestamp_ms."""
+"""A record to encode: key, value, headers, timestamp_ms."""
+
+FIELDS = 4
+"""Items per record in a flat record list (see :func:`encode_flat`)."""
 
 _new_record = partial(tuple.__new__, Record)
 
@@ -55,6 +59,32 @@ def encode_batch(
 ) -> EncodedBatch:
     """Encode ``records``; ``offset_deltas`` (from the base offset) only when they have gaps."""
     keys, values, headers, timestamps = zip(*records, strict=True)
+    return encode_columns(keys, values, headers, timestamps, offset_deltas)
+
+
+def encode_flat(flat: Sequence[Any], start: int, stop: int) -> EncodedBatch:
+    """Encode the records of ``flat[start:stop]``, a flat list holding key, value, headers and
+    timestamp_ms of each record in turn (``FIELDS`` items each; ``start`` a multiple of it).
+
+    A producer buffers records so: a list grows by whole records (``extend`` is one step under
+    the GIL) and holds no tuple per record for the garbage collector to track and scan.
+    """
+    return encode_columns(
+        flat[start:stop:FIELDS],
+        flat[start + 1 : stop : FIELDS],
+        flat[start + 2 : stop : FIELDS],
+        flat[start + 3 : stop : FIELDS],
+    )
+
+
+def encode_columns(
+    keys: Sequence[bytes | None],
+    values: Sequence[bytes | None],
+    headers: Sequence[tuple[Header, ...]],
+    timestamps: Sequence[int],
+    offset_deltas: Sequence[int] | None = None,
+) -> EncodedBatch:
+    """Encode records given as columns of equal length."""
     flags = 0
     parts: list[bytes] = [b""]
     if offset_deltas is not None:
@@ -72,8 +102,8 @@ def encode_batch(
     parts.append(_joined(values))
     if header_blobs:
         parts.append(b"".join(header_blobs))
-    parts[0] = _PREFIX.pack(VERSION, flags, len(records))
-    return EncodedBatch(b"".join(parts), len(records), min(timestamps), max(timestamps))
+    parts[0] = _PREFIX.pack(VERSION, flags, len(timestamps))
+    return EncodedBatch(b"".join(parts), len(timestamps), min(timestamps), max(timestamps))
 
 
 def decode_batch(topic: str, partition: int, base_offset: int, data: bytes) -> list[Record]:

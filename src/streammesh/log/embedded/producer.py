@@ -29,11 +29,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from streammesh.log.base import GroupMetadata, Header, ProducerOptions, TopicPartition
 from streammesh.log.config import LogConfig
-from streammesh.log.embedded.codec import PendingRecord, encode_batch
+from streammesh.log.embedded.codec import FIELDS, encode_flat
 from streammesh.log.embedded.database import check_file, log_error, rollback, translated
 from streammesh.log.embedded.groups import write_offsets
 from streammesh.log.embedded.topic_rows import TopicRow, load_topic
@@ -58,6 +58,7 @@ _MAX_RECORDS_PER_BATCH = 8_192
 _MAX_TIMESTAMP_MS = 2**63 - 1
 """Kafka's timestamps are signed 64-bit integers (as ``check_record``)."""
 _time_ns = time.time_ns  # bound once: send() is the hot path
+_monotonic = time.monotonic
 
 # Bytes counted per record on top of key, value and headers (offset, timestamp, lengths).
 _RECORD_OVERHEAD = 24
@@ -80,14 +81,18 @@ class _TopicBuffer:
     def __init__(self, row: TopicRow) -> None:
         self.row = row
         self.partitioner = KeyPartitioner(row.spec.partitions)
-        self.pending: list[list[PendingRecord]] = [[] for _ in range(row.spec.partitions)]
+        # Per partition, flat: key, value, headers, timestamp_ms of each record in turn (see
+        # codec.encode_flat). No tuple per record: a producer holding many records would
+        # otherwise make the garbage collector run and scan them all, again and again.
+        self.pending: list[list[Any]] = [[] for _ in range(row.spec.partitions)]
 
-    def take(self) -> list[tuple[int, list[PendingRecord]]]:
+    def take(self) -> list[tuple[int, list[Any]]]:
         """Remove and return what the partition buffers hold.
 
-        ``send`` appends to these lists without a lock. That is safe because each list is
-        only ever appended to at its end by senders and cut at its front here: slicing and
-        ``del`` are single operations under the GIL, so a record appended between them stays.
+        ``send`` extends these lists by whole records without a lock. That is safe because
+        each list is only ever extended at its end by senders and cut at its front here:
+        ``extend``, slicing and ``del`` are single operations under the GIL, so the list
+        always holds whole records, and a record added between slice and ``del`` stays.
         """
         taken = []
         for partition, records in enumerate(self.pending):
@@ -131,6 +136,8 @@ class EmbeddedProducer:
         self._idle_check_s = max(self._linger_s, 0.005)
         self._txn = TransactionRules(options.transactional_id, options.transaction_timeout_ms)
         self._transactional = self._txn.transactional
+        # Open and not transactional: send's fast path applies (one attribute to look at).
+        self._plain = not self._transactional
         self._epoch = -1
         # Per group: the offsets to commit with the open transaction, and the member whose
         # partitions they must still be (empty: no check).
@@ -153,6 +160,56 @@ class EmbeddedProducer:
         partition: int | None = None,
     ) -> None:
         """Queue one record; see :class:`streammesh.log.base.Producer`."""
+        buffer = self._topics.get(topic)
+        if (
+            self._plain
+            and buffer is not None
+            and type(value) is bytes
+            and type(key) is bytes
+            and not headers
+            and partition is None
+            and (
+                timestamp_ms is None
+                or (type(timestamp_ms) is int and 0 <= timestamp_ms <= _MAX_TIMESTAMP_MS)
+            )
+        ):
+            # The common case on its own, checked inline (send() is the producer's hot path):
+            # open and not transactional, a known topic, a keyed record of bytes without
+            # headers, a key seen before, not too big. Anything else takes the path below.
+            chosen = buffer.partitioner.known.get(key)
+            size = len(value) + len(key)
+            if chosen is not None and size <= self._max_record_bytes:
+                if timestamp_ms is None:
+                    timestamp_ms = _time_ns() // 1_000_000
+                before = self._pending_bytes
+                if not before:
+                    self._oldest_pending = _monotonic()
+                buffer.pending[chosen].extend((key, value, (), timestamp_ms))
+                # An estimate (the writer resets it without a lock): it only decides when
+                # to write.
+                pending_bytes = self._pending_bytes = before + size + _RECORD_OVERHEAD
+                if pending_bytes >= self._buffer_max_bytes:
+                    self._write_pending()  # backpressure: the caller pays for the write
+                elif (not before or pending_bytes >= self._batch_max_bytes) and (
+                    not self._wake_requested
+                ):
+                    # The first record of a batch wakes the writer (it decides whether to
+                    # linger); a full batch wakes it from lingering.
+                    self._wake_requested = True
+                    self._wake.set()
+                return
+        self._send(topic, value, key, headers, timestamp_ms, partition)
+
+    def _send(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Sequence[Header],
+        timestamp_ms: int | None,
+        partition: int | None,
+    ) -> None:
+        """``send`` of any record, with every check."""
         if self._closed:
             raise InvalidRecord(topic, "producer", "is closed")
         if self._transactional:
@@ -168,8 +225,7 @@ class EmbeddedProducer:
                 timestamp_ms is None
                 or (type(timestamp_ms) is int and 0 <= timestamp_ms <= _MAX_TIMESTAMP_MS)
             )
-        ):  # the common case (a stream engine's too, with its own timestamps), checked
-            # inline: send() is the producer's hot path
+        ):  # the common case (a stream engine's too, with its own timestamps), checked inline
             checked_headers: tuple[Header, ...] = ()
             size = len(value) + (len(key) if key else 0)
             if size > self._max_record_bytes:
@@ -202,7 +258,7 @@ class EmbeddedProducer:
         first = not self._pending_bytes
         if first:
             self._oldest_pending = time.monotonic()
-        buffer.pending[partition].append((key, value, checked_headers, timestamp_ms))
+        buffer.pending[partition].extend((key, value, checked_headers, timestamp_ms))
         # An estimate (the writer resets it without a lock): it only decides when to write.
         pending_bytes = self._pending_bytes = self._pending_bytes + size + _RECORD_OVERHEAD
         if self._transactional:
@@ -210,9 +266,7 @@ class EmbeddedProducer:
         if pending_bytes >= self._buffer_max_bytes:
             self._write_pending()  # backpressure: the caller pays for the write
         elif (first or pending_bytes >= self._batch_max_bytes) and not self._wake_requested:
-            # The first record of a batch wakes the writer (it decides whether to linger),
-            # a full batch wakes it from lingering.
-            self._wake_requested = True
+            self._wake_requested = True  # as in send
             self._wake.set()
 
     def flush(self, timeout: float | None = None) -> None:
@@ -242,6 +296,7 @@ class EmbeddedProducer:
             self.flush()
         finally:
             self._closed = True
+            self._plain = False
             self._wake.set()
             if self._flusher is not None:
                 self._flusher.join()
@@ -455,7 +510,9 @@ class EmbeddedProducer:
             except sqlite3.Error as exc:
                 raise log_error(exc, self._url, self._file) from exc
         except (LogUnavailable, DeliveryFailed) as exc:
-            self._failed_count += sum(len(r) for _, partitions in pending for _, r in partitions)
+            self._failed_count += sum(
+                len(r) // FIELDS for _, partitions in pending for _, r in partitions
+            )
             self._failures.append(exc)
             with self._buffer_lock:  # a deleted or re-created topic is looked up afresh
                 for row, _ in pending:
@@ -463,7 +520,7 @@ class EmbeddedProducer:
 
     def _commit(
         self,
-        pending: list[tuple[TopicRow, list[tuple[int, list[PendingRecord]]]]],
+        pending: list[tuple[TopicRow, list[tuple[int, list[Any]]]]],
         also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         conn = self._conn
@@ -473,8 +530,8 @@ class EmbeddedProducer:
                 row,
                 partition,
                 [
-                    encode_batch(records[i : i + _MAX_RECORDS_PER_BATCH])
-                    for i in range(0, len(records), _MAX_RECORDS_PER_BATCH)
+                    encode_flat(records, i, i + _MAX_RECORDS_PER_BATCH * FIELDS)
+                    for i in range(0, len(records), _MAX_RECORDS_PER_BATCH * FIELDS)
                 ],
             )
             for row, partitions in pending
