@@ -97,18 +97,29 @@ def test_lineage_graph_is_drawn_and_links_to_product_pages(
     assert "no data product" in viewer.content()
 
 
-def test_notifications_inbox_lists_and_marks_read(
+def test_subscribe_from_the_ui_receive_a_notification_and_unsubscribe(
     server: StreammeshServer, mesh: tuple[Path, dict[str, str]], browser: object
 ) -> None:
     token = mesh[1]["sam"]
-    api = httpx.Client(
+    owner = sign_in(browser, server.url, token)
+    owner.click("nav a:has-text('Notifications')")
+    expect = sync_api.expect
+    badge = owner.locator("[data-testid=unread-count]")
+    # Other tests of the session may have left the team unread items (access requests).
+    before = int(badge.inner_text()) if badge.count() else 0
+    form = owner.locator("form.subscribe")
+    form.get_by_label("a product").check()
+    form.get_by_label("Product or domain").fill(PRODUCT)
+    form.get_by_label("incident.declared").check()
+    form.get_by_label("inbox").check()
+    form.get_by_role("button", name="Subscribe").click()
+    expect(owner.locator(".message")).to_contain_text(f"Subscribed to product {PRODUCT}")
+    subscription = owner.locator("#subscriptions tr[data-subscription]", has_text=PRODUCT)
+    expect(subscription).to_contain_text("incident.declared")
+
+    with httpx.Client(
         base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {token}"}
-    )
-    with api:
-        made = api.post(
-            "/subscriptions", json={"scope": "product", "target": PRODUCT, "inbox": True}
-        )
-        assert made.status_code == 201, made.text
+    ) as api:
         incident = api.post(
             f"/products/{REFERENCE}/incidents", json={"message": "late orders from the shop"}
         )
@@ -118,9 +129,10 @@ def test_notifications_inbox_lists_and_marks_read(
             assert time.monotonic() < deadline, "the notifier delivered nothing to the inbox"
             time.sleep(0.3)
 
-    owner = sign_in(browser, server.url, token)
+    # The navigation says there is something unread, on any page.
+    owner.click("nav a:has-text('Explore')")
+    expect(badge).to_have_text(str(before + 1))
     owner.click("nav a:has-text('Notifications')")
-    expect = sync_api.expect
     notice = owner.locator(".notice", has_text="late orders from the shop")
     expect(notice).to_contain_text("unread")
     shot(owner, "8-notifications")
@@ -129,8 +141,18 @@ def test_notifications_inbox_lists_and_marks_read(
     expect(owner.locator(".notice", has_text="late orders from the shop")).not_to_contain_text(
         "unread"
     )
+    if before:
+        expect(badge).to_have_text(str(before))
+    else:
+        expect(badge).to_have_count(0)
     owner.click("a:has-text('Only unread')")
     expect(owner.locator("main")).not_to_contain_text("late orders from the shop")
+
+    owner.locator("#subscriptions tr[data-subscription]", has_text=PRODUCT).get_by_role(
+        "button", name="Unsubscribe"
+    ).click()
+    expect(owner.locator(".message")).to_contain_text(f"Unsubscribed from product {PRODUCT}")
+    expect(owner.locator("#subscriptions")).to_contain_text("No subscription yet.")
 
 
 def test_publish_from_the_guided_form_download_the_yaml_and_apply(
