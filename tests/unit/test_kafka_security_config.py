@@ -157,3 +157,27 @@ def test_files_in_mesh_yaml_may_be_relative_to_the_mesh_or_the_home_directory(
     assert security.protocol is SecurityProtocol.SSL
     assert security.ssl_certificate_location == (tmp_path / "user" / "client.pem").as_posix()
     assert security.ssl_key_location == (tmp_path / "mesh" / "client.key").as_posix()
+
+
+@pytest.mark.parametrize("command", ["up", "worker"])
+def test_up_and_worker_take_the_options_too_over_the_global_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.setenv("STREAMMESH_HOME", str(tmp_path))
+
+    result = invoke_cli(
+        "--kafka-security-protocol",
+        "SASL_SSL",
+        "--kafka-sasl-mechanism",
+        "PLAIN",
+        command,
+        "--log",
+        "kafka://127.0.0.1:9",
+        "--kafka-security-protocol",
+        "PLAINTEXT",
+    )
+
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "sasl_mechanism given but protocol PLAINTEXT uses no SASL" in lines[0]

@@ -45,12 +45,20 @@ from streammesh.cli import (
     worker,
 )
 from streammesh.cli.interrupt import EXIT_INTERRUPTED
+from streammesh.cli.kafka_options import (
+    KafkaCaOption,
+    KafkaCertificateOption,
+    KafkaKeyOption,
+    KafkaMechanismOption,
+    KafkaProtocolOption,
+    KafkaUsernameOption,
+    kafka_options,
+)
 from streammesh.cli.settings import LOG_ENV, CliSettings
 from streammesh.errors import MeshError
 from streammesh.log import DEFAULT_MAX_RECORD_BYTES, parse_log_url
 
 PROG_NAME = "streammesh"
-_KAFKA_PANEL = "Kafka security (every command; also kafka.security in mesh.yaml)"
 
 app = typer.Typer(
     name=PROG_NAME,
@@ -136,68 +144,12 @@ def _global_options(
             help="Largest record (key + value + headers) accepted.",
         ),
     ] = DEFAULT_MAX_RECORD_BYTES,
-    kafka_security_protocol: Annotated[
-        str | None,
-        typer.Option(
-            "--kafka-security-protocol",
-            metavar="PROTOCOL",
-            show_default=False,
-            rich_help_panel=_KAFKA_PANEL,
-            help="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (kafka.security.protocol).",
-        ),
-    ] = None,
-    kafka_sasl_mechanism: Annotated[
-        str | None,
-        typer.Option(
-            "--kafka-sasl-mechanism",
-            metavar="MECHANISM",
-            show_default=False,
-            rich_help_panel=_KAFKA_PANEL,
-            help="PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER; the password comes "
-            "from $STREAMMESH_KAFKA_SASL_PASSWORD or mesh.yaml, never from an option.",
-        ),
-    ] = None,
-    kafka_sasl_username: Annotated[
-        str | None,
-        typer.Option(
-            "--kafka-sasl-username",
-            metavar="USER",
-            show_default=False,
-            rich_help_panel=_KAFKA_PANEL,
-            help="SASL user (PLAIN, SCRAM).",
-        ),
-    ] = None,
-    kafka_ssl_ca_location: Annotated[
-        str | None,
-        typer.Option(
-            "--kafka-ssl-ca-location",
-            metavar="FILE",
-            show_default=False,
-            rich_help_panel=_KAFKA_PANEL,
-            help="CA certificate(s) (PEM) of the brokers; default: the system's CAs.",
-        ),
-    ] = None,
-    kafka_ssl_certificate_location: Annotated[
-        str | None,
-        typer.Option(
-            "--kafka-ssl-certificate-location",
-            metavar="FILE",
-            show_default=False,
-            rich_help_panel=_KAFKA_PANEL,
-            help="Client certificate (PEM), for clusters that ask for one.",
-        ),
-    ] = None,
-    kafka_ssl_key_location: Annotated[
-        str | None,
-        typer.Option(
-            "--kafka-ssl-key-location",
-            metavar="FILE",
-            show_default=False,
-            rich_help_panel=_KAFKA_PANEL,
-            help="Private key (PEM) of the client certificate; its password comes from "
-            "$STREAMMESH_KAFKA_SSL_KEY_PASSWORD.",
-        ),
-    ] = None,
+    kafka_security_protocol: KafkaProtocolOption = None,
+    kafka_sasl_mechanism: KafkaMechanismOption = None,
+    kafka_sasl_username: KafkaUsernameOption = None,
+    kafka_ssl_ca_location: KafkaCaOption = None,
+    kafka_ssl_certificate_location: KafkaCertificateOption = None,
+    kafka_ssl_key_location: KafkaKeyOption = None,
     debug: Annotated[
         bool,
         typer.Option(
@@ -216,15 +168,15 @@ def _global_options(
         parse_log_url(log)  # a bad URL is reported before any command starts
     settings.log_url = log
     settings.max_record_bytes = max_record_bytes
-    kafka_options = {
-        "protocol": kafka_security_protocol,
-        "sasl_mechanism": kafka_sasl_mechanism,
-        "sasl_username": kafka_sasl_username,
-        "ssl_ca_location": kafka_ssl_ca_location,
-        "ssl_certificate_location": kafka_ssl_certificate_location,
-        "ssl_key_location": kafka_ssl_key_location,
-    }
-    settings.kafka_options = {name: value for name, value in kafka_options.items() if value}
+    settings.kafka_options = kafka_options(
+        ctx,
+        protocol=kafka_security_protocol,
+        sasl_mechanism=kafka_sasl_mechanism,
+        sasl_username=kafka_sasl_username,
+        ssl_ca_location=kafka_ssl_ca_location,
+        ssl_certificate_location=kafka_ssl_certificate_location,
+        ssl_key_location=kafka_ssl_key_location,
+    )
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit()

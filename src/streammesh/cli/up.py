@@ -22,6 +22,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from streammesh.cli.errors import CannotListen
+from streammesh.cli.kafka_options import (
+    KafkaCaOption,
+    KafkaCertificateOption,
+    KafkaKeyOption,
+    KafkaMechanismOption,
+    KafkaProtocolOption,
+    KafkaUsernameOption,
+    kafka_options,
+)
 from streammesh.cli.options import LogOption, MeshOption, StoreOption
 from streammesh.cli.settings import CliSettings
 from streammesh.config import MeshConfig
@@ -168,6 +177,12 @@ def up(
     ] = DEFAULT_PORT,
     store: StoreOption = None,
     log: LogOption = None,
+    kafka_security_protocol: KafkaProtocolOption = None,
+    kafka_sasl_mechanism: KafkaMechanismOption = None,
+    kafka_sasl_username: KafkaUsernameOption = None,
+    kafka_ssl_ca_location: KafkaCaOption = None,
+    kafka_ssl_certificate_location: KafkaCertificateOption = None,
+    kafka_ssl_key_location: KafkaKeyOption = None,
     no_streams: Annotated[
         bool,
         typer.Option(
@@ -202,10 +217,18 @@ def up(
     from streammesh.server import create_app
 
     # `streammesh --log URL up` names the log too: the global option applies to every command.
-    cli = ctx.ensure_object(CliSettings)
-    log = log or cli.log_url
-    # The global --kafka-* options too (`streammesh --kafka-sasl-username u up`).
-    settings = server_settings(mesh, store, host, port, log, cli.kafka_options)
+    log = log or ctx.ensure_object(CliSettings).log_url
+    # This command's --kafka-* options, over the global ones (`streammesh --kafka-... up`).
+    security = kafka_options(
+        ctx,
+        protocol=kafka_security_protocol,
+        sasl_mechanism=kafka_sasl_mechanism,
+        sasl_username=kafka_sasl_username,
+        ssl_ca_location=kafka_ssl_ca_location,
+        ssl_certificate_location=kafka_ssl_certificate_location,
+        ssl_key_location=kafka_ssl_key_location,
+    )
+    settings = server_settings(mesh, store, host, port, log, security)
     if no_streams:
         settings = settings.model_copy(update={"host_streams": False})
     if no_workers:

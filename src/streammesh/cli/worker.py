@@ -24,6 +24,15 @@ import typer
 
 from streammesh.cli.errors import CannotListen
 from streammesh.cli.interrupt import GracefulInterrupt
+from streammesh.cli.kafka_options import (
+    KafkaCaOption,
+    KafkaCertificateOption,
+    KafkaKeyOption,
+    KafkaMechanismOption,
+    KafkaProtocolOption,
+    KafkaUsernameOption,
+    kafka_options,
+)
 from streammesh.cli.options import LogOption, MeshOption, StoreOption
 from streammesh.cli.settings import CliSettings
 from streammesh.config import MeshConfig
@@ -96,6 +105,12 @@ def worker(
     mesh: MeshOption = None,
     store: StoreOption = None,
     log: LogOption = None,
+    kafka_security_protocol: KafkaProtocolOption = None,
+    kafka_sasl_mechanism: KafkaMechanismOption = None,
+    kafka_sasl_username: KafkaUsernameOption = None,
+    kafka_ssl_ca_location: KafkaCaOption = None,
+    kafka_ssl_certificate_location: KafkaCertificateOption = None,
+    kafka_ssl_key_location: KafkaKeyOption = None,
     no_streams: Annotated[
         bool,
         typer.Option(
@@ -125,9 +140,17 @@ def worker(
     from streammesh.runtime import MeshRuntime
     from streammesh.workers import start_workers
 
-    cli = ctx.ensure_object(CliSettings)
-    log = log or cli.log_url
-    config = MeshConfig.load(mesh, log_url=log, store_url=store, kafka_options=cli.kafka_options)
+    log = log or ctx.ensure_object(CliSettings).log_url
+    security = kafka_options(
+        ctx,
+        protocol=kafka_security_protocol,
+        sasl_mechanism=kafka_sasl_mechanism,
+        sasl_username=kafka_sasl_username,
+        ssl_ca_location=kafka_ssl_ca_location,
+        ssl_certificate_location=kafka_ssl_certificate_location,
+        ssl_key_location=kafka_ssl_key_location,
+    )
+    config = MeshConfig.load(mesh, log_url=log, store_url=store, kafka_options=security)
     config.home.mkdir(parents=True, exist_ok=True)
     with (
         GracefulInterrupt(signal.SIGINT, signal.SIGTERM) as interrupt,
