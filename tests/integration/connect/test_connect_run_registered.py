@@ -15,9 +15,10 @@ from streammesh.config import MeshConfig
 from streammesh.connect import ConnectorManager, unregister_kind
 from streammesh.runtime import MeshRuntime
 from tests.integration.connect import worker_doubles
-from tests.integration.connect.test_connect_cli import home, start, wait_running, write
+from tests.integration.connect.test_connect_cli import home, start, starter, wait_running, write
+from tests.support.warm_processes import WarmStarter
 
-__all__ = ["home"]  # the fixture, used by name
+__all__ = ["home", "starter"]  # the fixtures, used by name
 
 
 @pytest.fixture(autouse=True)
@@ -49,10 +50,10 @@ def _wait(what: str, done: Callable[[Any], bool], home: Path, timeout_s: float =
 
 
 def test_a_run_process_is_recorded_paused_resumed_and_stopped_by_a_delete(
-    home: Path, tmp_path: Path
+    home: Path, tmp_path: Path, starter: WarmStarter
 ) -> None:
     definition = write(tmp_path / "counter.yaml", total=1_000_000, batch=5, pause_s=0.05)
-    process = start(definition, home)
+    process = start(starter, definition, home)
     try:
         wait_running(process)
         running = _wait(
