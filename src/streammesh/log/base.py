@@ -133,7 +133,9 @@ class Record(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ProducerOptions:
-    """How a producer batches. ``linger_ms`` is how long a record may wait to share a batch.
+    """How a producer batches. ``linger_ms`` is how long a record may wait to share a batch: on
+    Kafka a fixed wait (librdkafka's ``linger.ms``); the embedded log writes at once unless
+    records arrive fast, and lingers only while they keep coming (``docs/event-log.md``).
 
     With a ``transactional_id`` the producer is transactional: it sends only inside
     transactions (``init_transactions`` once, then ``begin_transaction`` ...
