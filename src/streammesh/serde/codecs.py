@@ -19,6 +19,7 @@ import fastavro
 
 from streammesh.schemas import ParsedSchema, format_for
 from streammesh.schemas.avro import AvroSchema
+from streammesh.serde.avro_writer import Declined, compile_writer
 
 Encode = Callable[[object], bytes]
 Decode = Callable[[bytes], object]
@@ -44,10 +45,16 @@ def _avro_encoder(schema: AvroSchema, header: bytes) -> Encode:
     check, parsed, write = schema.check, schema.parsed, fastavro.schemaless_writer
     avro = format_for(schema.schema_type)
     branches = _nullable_logical_fields(parsed)
+    compiled = compile_writer(parsed, header)
 
     def encode(event: object) -> bytes:
         if not check(event):
             avro.validate(schema, event)  # raises InvalidEvent naming the field and rule
+        if compiled is not None and type(event) is dict:
+            try:
+                return compiled(event)
+            except (Declined, KeyError):  # a value it does not write as fastavro: fastavro
+                pass
         buffer = io.BytesIO()
         buffer.write(header)
         written = event
