@@ -13,31 +13,44 @@ import struct
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
+_UNPACK = tuple(struct.Struct(f"<{words}I").unpack_from for words in range(64))
+"""Little-endian words of keys up to 255 bytes, by word count (no format built per call)."""
+_PAIR = struct.Struct("<2I").unpack
+_H8 = ((_SEED ^ 8) * _M) & _MASK
+"""The hash of an 8-byte key (a ``long`` key) before its first word: a constant."""
 
 
 def murmur2(data: bytes) -> int:
     """Kafka's 32-bit murmur2 of ``data``, as a signed int like Java's ``Utils.murmur2``."""
+    # Constants are literals and an 8-byte key (every long key) is unrolled: the keys of a
+    # CDC stream are all new, so the partitioner's cache misses and this runs per record.
     length = len(data)
-    h = (_SEED ^ length) & _MASK
-    words = length // 4
-    for k in struct.unpack_from(f"<{words}I", data):
-        k = (k * _M) & _MASK
-        k ^= k >> 24
-        k = (k * _M) & _MASK
-        h = ((h * _M) & _MASK) ^ k
-    tail = length & ~3
-    remaining = length & 3
-    if remaining == 3:
-        h ^= data[tail + 2] << 16
-    if remaining >= 2:
-        h ^= data[tail + 1] << 8
-    if remaining >= 1:
-        h ^= data[tail]
-        h = (h * _M) & _MASK
+    h: int
+    if length == 8:
+        first, second = _PAIR(data)
+        first = (first * 0x5BD1E995) & 0xFFFFFFFF
+        second = (second * 0x5BD1E995) & 0xFFFFFFFF
+        h = _H8 ^ (((first ^ (first >> 24)) * 0x5BD1E995) & 0xFFFFFFFF)
+        h = ((h * 0x5BD1E995) & 0xFFFFFFFF) ^ (((second ^ (second >> 24)) * 0x5BD1E995) & _MASK)
+    else:
+        h = _SEED ^ length
+        words = length >> 2
+        unpack = _UNPACK[words] if words < 64 else struct.Struct(f"<{words}I").unpack_from
+        for k in unpack(data):
+            k = (k * 0x5BD1E995) & 0xFFFFFFFF
+            h = ((h * 0x5BD1E995) & 0xFFFFFFFF) ^ (((k ^ (k >> 24)) * 0x5BD1E995) & 0xFFFFFFFF)
+        remaining = length & 3
+        if remaining:
+            tail = length & ~3
+            if remaining == 3:
+                h ^= data[tail + 2] << 16
+            if remaining >= 2:
+                h ^= data[tail + 1] << 8
+            h = ((h ^ data[tail]) * 0x5BD1E995) & 0xFFFFFFFF
     h ^= h >> 13
-    h = (h * _M) & _MASK
+    h = (h * 0x5BD1E995) & 0xFFFFFFFF
     h ^= h >> 15
-    return h - (1 << 32) if h & 0x80000000 else h
+    return h - 0x100000000 if h & 0x80000000 else h
 
 
 def partition_for_key(key: bytes, partitions: int) -> int:
