@@ -78,6 +78,11 @@ class ProductEncoder:
                 not fit the key type (the problem names the field path).
         """
         try:
+            if self._protection is None and type(event) is dict:
+                # The common case in one call (a source worker's, per record): what
+                # encode_fields does for a plain dict and no protection.
+                value = self._serializer.serialize(event)  # first: it names problems best
+                return EncodedEvent(self.keys.key_of(event), value, ())
             key, value, headers = self.encode_fields(event)
         except (SchemaInvalidEvent, InvalidKey) as exc:
             raise self.invalid([problem_of(exc, None)], 1) from exc

@@ -25,6 +25,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as attribute
 from typing import Any
 
 from streammesh.dataplane.errors import InvalidKey
@@ -52,12 +53,24 @@ class KeyCodec:
     """Dotted path of the key field in an event (``account.id``)."""
     key_type: KeyType
 
+    _top: bool = attribute(init=False, repr=False, compare=False)
+    """Whether the key field is a top-level field (no dot in its path)."""
+    _encoder: Callable[[str, object], bytes] = attribute(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_top", "." not in self.field)
+        object.__setattr__(self, "_encoder", _ENCODERS[self.key_type])
+
     def key_of(self, event: Mapping[str, Any]) -> bytes:
         """The key bytes of ``event``.
 
         Raises:
             InvalidKey: the field is missing or null, or its value does not fit the key type.
         """
+        if self._top and type(event) is dict:  # per event: the plain case without the walk
+            value = event.get(self.field)
+            if value is not None:
+                return self._encoder(self.field, value)
         return self.encode(_field_value(event, self.field))
 
     def encode(self, value: object) -> bytes:

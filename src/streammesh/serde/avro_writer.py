@@ -34,7 +34,7 @@ _SMALL = 1 << 14
 than the loop."""
 
 
-def _varint(number: int) -> bytes:
+def _varint_loop(number: int) -> bytes:
     out = bytearray()
     while number > 0x7F:
         out.append((number & 0x7F) | 0x80)
@@ -43,7 +43,27 @@ def _varint(number: int) -> bytes:
     return bytes(out)
 
 
-_VARINTS = tuple(_varint(number) for number in range(_SMALL))
+_VARINTS = tuple(_varint_loop(number) for number in range(_SMALL))
+_LOW_GROUPS = tuple(bytes(((low & 0x7F) | 0x80, (low >> 7) | 0x80)) for low in range(_SMALL))
+"""The two varint bytes of 14 low bits with more bits to follow (both continued)."""
+
+
+def _varint(
+    number: int,
+    small: int = _SMALL,
+    varints: tuple[bytes, ...] = _VARINTS,
+    low_groups: tuple[bytes, ...] = _LOW_GROUPS,
+) -> bytes:
+    """The varint of ``number`` (>= 0): 14 bits per step, two bytes looked up (a timestamp in
+    µs takes 3 steps instead of 8 of a 7-bit loop, ~0.27 instead of ~0.5 µs)."""
+    if number < small:
+        return varints[number]
+    parts = []
+    while number >= small:
+        parts.append(low_groups[number & 0x3FFF])
+        number >>= 14
+    parts.append(varints[number])
+    return b"".join(parts)
 
 
 def _long(value: int) -> bytes:
