@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Self
 
 import httpx
+import orjson
 
 from streammesh.catalog import SearchResult
 from streammesh.control import (
@@ -125,8 +126,8 @@ class RemoteMesh:
         except httpx.HTTPError as exc:
             raise MeshUnreachable(self.url, str(exc) or type(exc).__name__) from None
         try:
-            answer = response.json()
-        except ValueError:
+            answer = orjson.loads(response.content)  # a consume's 10,000 events parse fast
+        except orjson.JSONDecodeError:
             answer = None
         if response.is_success:
             return answer
