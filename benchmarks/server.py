@@ -21,6 +21,7 @@ p50/p99/max (the target: under 100 ms). See ``benchmarks/README.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import sys
@@ -28,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +128,7 @@ class Outcome:
     """The first answer of each status that is not 200 (to say what went wrong)."""
 
 
-def _events(worker: int, start: int) -> list[dict[str, Any]]:
+def _events(worker: int, start: int, batch: int = BATCH) -> list[dict[str, Any]]:
     return [
         {
             "trade_id": f"w{worker}-{start + i}",
@@ -135,20 +137,22 @@ def _events(worker: int, start: int) -> list[dict[str, Any]]:
             "quantity": 10 + i % 90,
             "venue": "XNAS",
         }
-        for i in range(BATCH)
+        for i in range(batch)
     ]
 
 
 def _request(client: httpx.Client, job: Job, worker: int, sent: int) -> httpx.Response:
     """One request of ``job.kind``."""
     if job.kind == "produce":
+        batch = int(job.params.get("batch", BATCH))
         return client.post(
-            f"/api/v1/products/{PRODUCT}/events", json={"events": _events(worker, sent)}
+            f"/api/v1/products/{PRODUCT}/events", json={"events": _events(worker, sent, batch)}
         )
     if job.kind == "consume":
+        prefix = job.params.get("group_prefix", "bench-reader")
         return client.get(
             f"/api/v1/products/{PRODUCT}/events",
-            params={"group": f"bench-reader-{worker}", "max": CONSUME_MAX, "timeout": 1},
+            params={"group": f"{prefix}-{worker}", "max": CONSUME_MAX, "timeout": 1},
         )
     if job.kind == "registry":
         return client.get(f"/registry/schemas/ids/{job.params['schema_id']}")
@@ -176,7 +180,10 @@ def run_job(job: Job) -> Outcome:
     lock = threading.Lock()
     end_at = job.start_at + job.seconds
 
-    def work(worker: int) -> None:
+    first = int(job.params.get("first", 0))
+
+    def work(thread: int) -> None:
+        worker = first + thread
         token = job.tokens[worker % len(job.tokens)]
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=job.url, headers=headers, timeout=120) as client:
@@ -190,7 +197,7 @@ def run_job(job: Job) -> Outcome:
                 except httpx.HTTPError as exc:
                     answer, status, text = None, type(exc).__name__, str(exc)
                 elapsed = time.perf_counter() - started
-                sent += BATCH
+                sent += int(job.params.get("batch", BATCH))
                 with lock:
                     outcome.statuses[status] += 1
                     if answer is None or answer.status_code != 200:
@@ -229,9 +236,9 @@ class Mesh:
     schema_id: int
 
 
-def prepare(directory: Path) -> Mesh:
+def prepare(directory: Path, *extra_args: str) -> Mesh:
     """Start ``streammesh up`` over a fresh mesh, apply the product, create tokens."""
-    server = StreammeshServer(directory)
+    server = StreammeshServer(directory, *extra_args)
     server.__enter__()
     assert server.admin_token is not None
     admin = {"Authorization": f"Bearer {server.admin_token}"}
@@ -401,13 +408,194 @@ def _load_average() -> str:
         return "unknown"
 
 
+# -- the remote data plane: batches of 500 from 16 clients, against the SDK in-process ----------
+
+REMOTE_BATCH = 500
+REMOTE_CLIENTS = 16
+REMOTE_PROCESSES = 4
+SDK_GROUP_OPTIONS = {"session_timeout_ms": 6_000, "heartbeat_interval_ms": 500}
+"""The SDK's consumer on the test broker: a join takes ~3 s with these, ~22 s with defaults."""
+
+
+@contextlib.contextmanager
+def _log_for(backend: str) -> Iterator[str | None]:
+    """``None`` (the embedded log) or the URL of a fresh tansu broker."""
+    if backend == "embedded":
+        yield None
+        return
+    from tests.support.tansu import TansuBroker
+
+    with TansuBroker() as broker:
+        yield f"kafka://{broker.bootstrap}"
+
+
+def _merged(outcomes: list[Outcome]) -> Outcome:
+    merged = Outcome(outcomes[0].kind)
+    for outcome in outcomes:
+        merged.latencies.extend(outcome.latencies)
+        merged.events += outcome.events
+        merged.statuses.update(outcome.statuses)
+        for status, text in outcome.samples.items():
+            merged.samples.setdefault(status, text)
+    return merged
+
+
+def _remote_window(mesh: Mesh, kind: str, seconds: float, pool: ProcessPoolExecutor) -> Outcome:
+    """``REMOTE_CLIENTS`` client threads of ``kind`` in ``REMOTE_PROCESSES`` processes."""
+    start_at = time.time() + 1.0
+    per = REMOTE_CLIENTS // REMOTE_PROCESSES
+    jobs = [
+        Job(
+            kind,
+            mesh.server.url,
+            mesh.writers[:1],
+            per,
+            start_at,
+            seconds,
+            {"batch": REMOTE_BATCH, "first": 100 + p * per, "group_prefix": "bench-remote"},
+        )
+        for p in range(REMOTE_PROCESSES)
+    ]
+    return _merged([f.result() for f in [pool.submit(run_job, job) for job in jobs]])
+
+
+def _join_groups(mesh: Mesh) -> None:
+    """One consume per group of the consume window, before its clock: the server's member of
+    each group joins then (~3 s on the test broker), as the SDK consumers below join before
+    theirs. Each reads one event."""
+
+    def first(worker: int) -> None:
+        headers = {"Authorization": f"Bearer {mesh.writers[0]}"}
+        deadline = time.monotonic() + 60
+        with httpx.Client(base_url=mesh.server.url, headers=headers, timeout=90) as client:
+            while time.monotonic() < deadline:
+                answer = client.get(
+                    f"/api/v1/products/{PRODUCT}/events",
+                    params={"group": f"bench-remote-{worker}", "max": 1, "timeout": 10},
+                )
+                if answer.status_code == 200 and answer.json()["events"]:
+                    return
+
+    threads = [threading.Thread(target=first, args=(100 + i,)) for i in range(REMOTE_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _sdk_rates(log_url: str | None, directory: Path, events: int) -> tuple[float, float]:
+    """(produce, consume) events/s of ``Mesh.open``'s producer (``send_many`` of
+    ``REMOTE_BATCH``, flushed) and consumer (``take``) over a mesh of its own, same product
+    and events, one thread."""
+    from streammesh.log import ConsumerOptions
+    from streammesh.sdk import Mesh as Sdk
+
+    repo = directory / "repo"
+    repo.mkdir(parents=True)
+    (repo / "trades.yaml").write_text(DESCRIPTOR, encoding="utf-8")
+    (repo / "stocktrades.avsc").write_text(SCHEMA, encoding="utf-8")
+    with Sdk.open(directory / "mesh", log_url=log_url, actor="bench") as sdk:
+        sdk.apply([repo])
+        batches = [_events(7, start, REMOTE_BATCH) for start in range(0, events, REMOTE_BATCH)]
+        with sdk.producer(PRODUCT) as producer:
+            started = time.perf_counter()
+            for batch in batches:
+                producer.send_many(batch)
+                producer.flush()  # as a REST produce: durable before the next batch
+            produce = events / (time.perf_counter() - started)
+        options = ConsumerOptions(**SDK_GROUP_OPTIONS)  # type: ignore[arg-type]
+        with sdk.consumer(PRODUCT, "bench-sdk", options=options) as consumer:
+            consumer.take(1, timeout=60)  # joined, first fetch done: time the reading
+            started = time.perf_counter()
+            read = 1 + len(consumer.take(events - 1, timeout=60))
+            consume = read / (time.perf_counter() - started)
+    return produce, consume
+
+
+def _connect_rate(mesh: Mesh, events: int) -> float:
+    """Events/s of ``Mesh.connect``'s consumer reading ``events`` (one thread)."""
+    from streammesh.sdk import Mesh as Sdk
+
+    with Sdk.connect(mesh.server.url, token=mesh.writers[0]) as remote:
+        consumer = remote.consumer(PRODUCT, "bench-connect")
+        consumer.take(1, timeout=60)  # as above: the first answer holds the group's join
+        started = time.perf_counter()
+        read = 1 + len(consumer.take(events - 1, timeout=60))
+        return read / (time.perf_counter() - started)
+
+
+def run_remote(backend: str, seconds: float, pool: ProcessPoolExecutor) -> list[Row]:
+    """The remote data plane rows of one log: REST produce and consume (``REMOTE_CLIENTS``
+    clients, batches of ``REMOTE_BATCH``), the SDK in-process, ``Mesh.connect``."""
+    rows: list[Row] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="streammesh-bench-") as directory,
+        _log_for(backend) as log_url,
+    ):
+        extra = () if log_url is None else ("--log", log_url)
+        progress(f"{backend}: starting streammesh up ...")
+        mesh = prepare(Path(directory) / "mesh", *extra)
+        try:
+            progress(f"{backend}: REST produce, {REMOTE_CLIENTS} clients x {REMOTE_BATCH} ...")
+            produced = _remote_window(mesh, "produce", seconds, pool)
+            progress(f"{backend}: each group's first consume (its member joins) ...")
+            _join_groups(mesh)
+            progress(f"{backend}: REST consume, {REMOTE_CLIENTS} groups ...")
+            consumed = _remote_window(mesh, "consume", seconds, pool)
+            sample = min(max(produced.events, REMOTE_BATCH * 4), 50_000)
+            progress(f"{backend}: Mesh.connect consumer, {sample} events ...")
+            connect = _connect_rate(mesh, sample)
+        finally:
+            mesh.server.stop()
+        for kind, outcome in (("produce", produced), ("consume", consumed)):
+            for status, text in outcome.samples.items():
+                progress(f"{backend} {kind} {status}: {text}")
+    with (
+        tempfile.TemporaryDirectory(prefix="streammesh-bench-") as directory,
+        _log_for(backend) as log_url,
+    ):
+        progress(f"{backend}: the SDK in-process, {sample} events ...")
+        sdk_produce, sdk_consume = _sdk_rates(log_url, Path(directory), sample)
+
+    rest = f"{backend}:rest"
+    for kind, outcome, sdk_rate in (
+        ("produce", produced, sdk_produce),
+        ("consume", consumed, sdk_consume),
+    ):
+        rate = outcome.events / seconds
+        ms = [s * 1000 for s in outcome.latencies]
+        rows.append(Row(f"{kind}_throughput", rest, rate, "events/s", BENCH))
+        rows.append(Row(f"{kind}_latency_p50", rest, percentile(ms, 50), "ms", BENCH))
+        rows.append(Row(f"{kind}_latency_p99", rest, percentile(ms, 99), "ms", BENCH))
+        rows.append(Row(f"{kind}_throughput", f"{backend}:sdk", sdk_rate, "events/s", BENCH))
+        rows.append(
+            Row(f"{kind}_throughput", f"{backend}:rest/sdk", rate / sdk_rate, "ratio", BENCH)
+        )
+    rows.append(Row("consume_throughput", f"{backend}:connect", connect, "events/s", BENCH))
+    rows.append(
+        Row("consume_throughput", f"{backend}:connect/open", connect / sdk_consume, "ratio", BENCH)
+    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="6 s per scenario (under 60 s)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--seconds", type=float, help="seconds per scenario (default 6 / 30)")
+    parser.add_argument(
+        "--remote",
+        action="store_true",
+        help="only the remote data plane: REST produce/consume with batches of 500 from 16"
+        " clients, the SDK in-process and Mesh.connect, on each log of --logs",
+    )
+    parser.add_argument("--logs", default="embedded,kafka", help="with --remote (comma list)")
     args = parser.parse_args(argv)
     load = Load(seconds=args.seconds or (6.0 if args.quick else 30.0))
+    if args.remote:
+        return main_remote(
+            args.logs.split(","), args.seconds or (4.0 if args.quick else 20.0), args.json
+        )
 
     rows: list[Row] = []
     notes: list[str] = []
@@ -461,6 +649,33 @@ def main(argv: list[str] | None = None) -> int:
             progress(note)
     if failed:
         progress(f"/healthz took {HEALTH_TARGET_MS:.0f} ms or more at least once (see max)")
+    return 0
+
+
+def main_remote(logs: list[str], seconds: float, as_json: bool) -> int:
+    """The ``--remote`` rows (see :func:`run_remote`)."""
+    rows: list[Row] = []
+    progress(f"load average before the run {_load_average()} (2 cores: 2.0 is busy)")
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=REMOTE_PROCESSES, mp_context=context) as pool:
+        for ready in [pool.submit(time.sleep, 0.5) for _ in range(REMOTE_PROCESSES)]:
+            ready.result()
+        for backend in logs:
+            rows.extend(run_remote(backend, seconds, pool))
+    progress(f"load average after the run {_load_average()}")
+    if as_json:
+        for row in rows:
+            print(row.to_json(), flush=True)
+        return 0
+    console = Console()
+    console.print(f"machine: {machine()}; {seconds:.0f} s per window")
+    table = Table(title=f"{BENCH} --remote")
+    for column in ("metric", "backend", "value", "unit"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for row in rows:
+        value = f"{row.value:,.2f}" if row.unit in ("ms", "ratio") else f"{row.value:,.0f}"
+        table.add_row(row.metric, row.backend, value, row.unit)
+    console.print(table)
     return 0
 
 
