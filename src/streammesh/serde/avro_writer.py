@@ -66,16 +66,6 @@ def _varint(
     return b"".join(parts)
 
 
-def _long(value: int) -> bytes:
-    """The zig-zag varint of a 64-bit ``value`` (fastavro's ``write_long``)."""
-    number = (value << 1) ^ (value >> 63)
-    if 0 <= number < _SMALL:
-        return _VARINTS[number]
-    if number >> 64:  # outside a long (negative or too wide): fastavro raises
-        raise Declined
-    return _varint(number)
-
-
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "string", "bytes"})
 
 
@@ -87,7 +77,7 @@ def compile_writer(parsed: Any, header: bytes) -> Write | None:
     lines = ["def write(event):", "    out = bytearray(HEADER)"]
     constants: dict[str, Any] = {
         "HEADER": header,
-        "long": _long,
+        "LOW_GROUPS": _LOW_GROUPS,
         "VARINTS": _VARINTS,
         "SMALL": _SMALL,
         "varint": _varint,
@@ -143,13 +133,31 @@ def _value(kind: Any, value: str, pad: str) -> list[str] | None:
         return [
             f"{pad}if type({value}) is datetime and {value}.tzinfo is not None:",
             f"{pad}    d = {value} - EPOCH",
-            f"{pad}    out += long((d.days * 86400 + d.seconds) * {unit} + {rest})",
+            *_long_lines(f"(d.days * 86400 + d.seconds) * {unit} + {rest}", f"{pad}    "),
             f"{pad}elif type({value}) is int:",
-            f"{pad}    out += long({value})",
+            *_long_lines(value, f"{pad}    "),
             f"{pad}else:",
             f"{pad}    raise Declined",  # naive datetimes: fastavro goes through mktime
         ]
     return None
+
+
+def _long_lines(value: str, pad: str) -> list[str]:
+    """Lines writing the zig-zag varint of the 64-bit ``value`` (fastavro's ``write_long``),
+    inline: a function call per field costs as much as writing a small one."""
+    return [
+        f"{pad}n = {value}",
+        f"{pad}n = (n << 1) ^ (n >> 63)",
+        f"{pad}if 0 <= n < SMALL:",
+        f"{pad}    out += VARINTS[n]",
+        f"{pad}else:",
+        f"{pad}    if n < 0 or n >> 64:",  # outside a long: fastavro raises
+        f"{pad}        raise Declined",
+        f"{pad}    while n >= SMALL:",
+        f"{pad}        out += LOW_GROUPS[n & 0x3FFF]",
+        f"{pad}        n >>= 14",
+        f"{pad}    out += VARINTS[n]",
+    ]
 
 
 def _primitive(kind: str, value: str, pad: str) -> list[str]:
@@ -168,7 +176,7 @@ def _primitive(kind: str, value: str, pad: str) -> list[str]:
         return [
             f"{pad}if type({value}) is not int:",
             f"{pad}    raise Declined",
-            f"{pad}out += long({value})",
+            *_long_lines(value, pad),
         ]
     if kind in ("float", "double"):
         pack = "pack_double" if kind == "double" else "pack_float"
