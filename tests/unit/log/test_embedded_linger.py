@@ -138,3 +138,23 @@ def test_threads_sharing_a_producer_lose_mix_or_reorder_nothing(log: EventLog) -
                 assert key == record.key  # each value stayed with its own key
                 seen.setdefault(key, []).append(int(seq))
     assert seen == {b"thread-%d" % t: list(range(per_thread)) for t in range(threads)}
+
+
+def test_one_write_to_hundreds_of_partitions_moves_every_end_offset(log: EventLog) -> None:
+    # One commit of 400 batches: more rows than one SQL statement takes parameters for.
+    log.create_topic(TopicSpec("wide.events", partitions=400))
+    with log.producer(ProducerOptions(linger_ms=LONG_LINGER_MS)) as producer:
+        for round_ in range(2):
+            for partition in range(400):
+                producer.send("wide.events", b"%d" % round_, partition=partition)
+        producer.flush()
+
+    assert log.describe_topic("wide.events").end_offsets == dict.fromkeys(range(400), 2)
+    partitions = [TopicPartition("wide.events", p) for p in (0, 399)]
+    with log.consumer(ConsumerOptions(auto_commit=False)) as consumer:
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(partitions)
+        records = consumer.poll(timeout=1.0)
+    assert sorted((r.partition, r.offset, r.value) for r in records) == [
+        (p, o, b"%d" % o) for p in (0, 399) for o in range(2)
+    ]

@@ -27,9 +27,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from streammesh.log.base import GroupMetadata, Header, ProducerOptions, TopicPartition
 from streammesh.log.config import LogConfig
@@ -69,8 +69,8 @@ _STREAMING_SHARE = 16
 # While lingering, the writer looks this many times per ``linger_ms`` whether records are
 # still arriving that fast, and writes at once when they are not (the end of a burst).
 _LINGER_STEPS = 4
-# Rows per INSERT statement (10 parameters each, far below SQLite's 32,766).
-_ROWS_PER_INSERT = 256
+# Parameters per statement: SQLite before 3.32 allows at most 999.
+_MAX_PARAMETERS = 999
 
 
 class _TopicBuffer:
@@ -569,21 +569,21 @@ class EmbeddedProducer:
                     )
                     offset += batch.count
                 moved.append((row.topic_id, partition, offset))
-            for i in range(0, len(rows), _ROWS_PER_INSERT):
-                chunk = rows[i : i + _ROWS_PER_INSERT]
+            for chunk in _chunks(rows, 10):
                 conn.execute(
                     "INSERT INTO batches (topic_id, partition, base_offset, last_offset, "
                     "record_count, min_ts, max_ts, append_ms, size, data) VALUES "
                     + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)),
                     [value for batch_row in chunk for value in batch_row],
                 )
-            if moved:  # every row exists (read above in this transaction): only updates
+            # Every row exists (read above in this transaction): the upsert only updates.
+            for ends_chunk in _chunks(moved, 3):
                 conn.execute(
                     "INSERT INTO partitions (topic_id, partition, end_offset) VALUES "
-                    + ", ".join(["(?, ?, ?)"] * len(moved))
+                    + ", ".join(["(?, ?, ?)"] * len(ends_chunk))
                     + " ON CONFLICT (topic_id, partition) "
                     "DO UPDATE SET end_offset = excluded.end_offset",
-                    [value for end in moved for value in end],
+                    [value for end in ends_chunk for value in end],
                 )
             if also is not None:
                 also(conn)
@@ -613,15 +613,25 @@ class _Reassigned(Exception):
 
 def _end_offsets(conn: sqlite3.Connection, topic_ids: set[int]) -> dict[tuple[int, int], int]:
     """The end offset of every partition of ``topic_ids``, by (topic id, partition)."""
-    if not topic_ids:
-        return {}
-    ids = sorted(topic_ids)
-    found = conn.execute(
-        "SELECT topic_id, partition, end_offset FROM partitions WHERE topic_id IN "
-        f"({', '.join(['?'] * len(ids))})",
-        ids,
-    ).fetchall()
-    return {(topic_id, partition): end for topic_id, partition, end in found}
+    ends: dict[tuple[int, int], int] = {}
+    for ids in _chunks(sorted(topic_ids), 1):
+        found = conn.execute(
+            "SELECT topic_id, partition, end_offset FROM partitions WHERE topic_id IN "
+            f"({', '.join(['?'] * len(ids))})",
+            ids,
+        ).fetchall()
+        ends.update(((topic_id, partition), end) for topic_id, partition, end in found)
+    return ends
+
+
+_T = TypeVar("_T")
+
+
+def _chunks(items: list[_T], parameters_each: int) -> Iterator[list[_T]]:
+    """``items`` in runs small enough for one statement with ``parameters_each`` per item."""
+    size = _MAX_PARAMETERS // parameters_each
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _check_owner(
