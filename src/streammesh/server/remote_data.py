@@ -9,9 +9,11 @@ server keeps them:
   each, so a failed flush fails only its request) and gives back; the validation, keys,
   encryption and grant check stay per request.
 - :class:`ConsumerMembers`: one long-lived member per consumer group, product and
-  principal, reused by every consume of that group on this server and closed after
-  ``MEMBER_IDLE_S`` without a request (leaving the group, so its partitions go to the
-  group's other members). The grant is checked at every request.
+  principal, reused by the consumes of that group on this server while the group has a
+  backlog: a consume that answers a full batch keeps it for the next, one that answers fewer
+  events than asked (caught up) leaves the group, and so does one unused for
+  ``MEMBER_IDLE_S`` (its partitions go to the group's other members, on other replicas
+  too). The grant is checked at every request.
 
 Nothing here is state a client relies on: the group's committed offsets (in the log) say
 where a consume continues, whichever replica answers it.
@@ -53,13 +55,13 @@ POOLED_PRODUCERS = 16
 PARTITIONS_FRESH_S = 5.0
 """How long a topic's partition count is reused before it is asked again."""
 
-MEMBER_IDLE_S = 30.0
+MEMBER_IDLE_S = 10.0
 """A consumer member unused this long leaves its group (its partitions go to other members)."""
 
 MAX_MEMBERS = 256
 """Consumer members one server keeps; beyond it the least recently used idle one leaves."""
 
-_SWEEP_EVERY_S = 5.0
+_SWEEP_EVERY_S = 2.0
 _MORE_S = 0.05
 """Once events arrived, how long a consume waits for more before answering."""
 
@@ -222,13 +224,20 @@ class ConsumerMembers:
                 left = max(timeout - (time.monotonic() - started), 0.0)
                 return self.consume(reference, group, reader, count, left)
             left = max(timeout - (time.monotonic() - started), 0.0)
-            return record.reference, _take_and_commit(member.consumer, count, left)
+            events = _take_and_commit(member.consumer, count, left)
         except UnreadableEvent:
             raise
         except BaseException:
             # A member that failed (the log unavailable, ...) is not trusted again.
             self._drop(key, member)
             raise
+        else:
+            if len(events) < count:
+                # Caught up: leave the group now. A member kept without being asked holds
+                # its partitions and holds up the joins of the group's other members (on
+                # another replica): those read what comes next.
+                self._drop(key, member)
+            return record.reference, events
         finally:
             member.used_at = time.monotonic()
             member.lock.release()

@@ -106,15 +106,16 @@ def produce(
 
 
 _CONSUME_DOC = """Up to `max` events for consumer group `group`, from where the group left off
-(a new group starts at the oldest event). Answers as soon as events arrived (or after `timeout`
-seconds without any), with the group's offsets committed past them. A deprecated product
-refuses a new group (409 `not-accepting-consumers`). Reading needs a grant (403 `access-
-denied`); classified fields are in clear only when the grant includes them. Platform admins
-without a grant may read, with classified fields masked. A group belongs to the principal that
-registered it with the product first: reading (and so committing) under another principal's
-group is refused, platform admins included (403 `consumer-group- taken`). The server keeps one
-member of the group open between requests (it leaves the group after 30 s without one), so
-successive consumes do not join the group again."""
+(a new group starts at the oldest event). Answers as soon as events arrived (or after
+`timeout` seconds without any), with the group's offsets committed past them. A deprecated
+product refuses a new group (409 `not-accepting-consumers`). Reading needs a grant (403
+`access-denied`); classified fields are in clear only when the grant includes them. Platform
+admins without a grant may read, with classified fields masked. A group belongs to the
+principal that registered it with the product first: reading (and so committing) under
+another principal's group is refused, platform admins included (403 `consumer-group-taken`).
+While a group reads full batches (`max` events each), the server keeps its member of the
+group open for the next consume (up to 10 s), so those do not join the group again; a consume
+that answers fewer events (caught up) leaves the group."""
 
 
 @router.get(
