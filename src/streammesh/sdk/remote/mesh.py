@@ -63,7 +63,11 @@ from streammesh.sdk.remote.tokens import RemoteTokens
 from streammesh.sdk.remote.wire import API, json_default, path_segment
 
 DEFAULT_BATCH = 500
-"""Events per request of a remote producer or consumer."""
+"""Events per request of a remote producer."""
+
+CONSUME_BATCH = 2_000
+"""Events per request of a remote consumer: a request costs the server a few milliseconds
+besides its events (token, grant, product), so larger reads go faster."""
 
 
 class RemoteMesh:
@@ -272,7 +276,7 @@ class RemoteMesh:
         return RemoteProducer(self, self.product(reference), batch_size)
 
     def consumer(
-        self, reference: str, group: str, *, batch_size: int = DEFAULT_BATCH
+        self, reference: str, group: str, *, batch_size: int = CONSUME_BATCH
     ) -> RemoteConsumer:
         """A consumer of the product as member of consumer ``group`` (registered as a
         consuming application on the first read)."""
