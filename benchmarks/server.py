@@ -459,13 +459,48 @@ def _remote_window(mesh: Mesh, kind: str, seconds: float, pool: ProcessPoolExecu
     return _merged([f.result() for f in [pool.submit(run_job, job) for job in jobs]])
 
 
-def _join_groups(mesh: Mesh) -> None:
+SINGLE_REQUESTS = 30
+SINGLE_BATCH = 100
+
+
+def _one_client(mesh: Mesh) -> dict[str, list[float]]:
+    """Seconds per request of one client alone: ``SINGLE_REQUESTS`` produces of
+    ``SINGLE_BATCH`` events one after the other, then as many consumes of ``SINGLE_BATCH``
+    by one group with a backlog (its first consume, which joins, not timed)."""
+    headers = {"Authorization": f"Bearer {mesh.writers[0]}"}
+    path = f"/api/v1/products/{PRODUCT}/events"
+    timed: dict[str, list[float]] = {"produce": [], "consume": []}
+    with httpx.Client(base_url=mesh.server.url, headers=headers, timeout=90) as client:
+        for n in range(SINGLE_REQUESTS):
+            started = time.perf_counter()
+            client.post(
+                path, json={"events": _events(500, n * SINGLE_BATCH, SINGLE_BATCH)}
+            ).raise_for_status()
+            timed["produce"].append(time.perf_counter() - started)
+        params = {"group": "bench-one-client", "max": SINGLE_BATCH, "timeout": 10}
+        client.get(path, params=params).raise_for_status()
+        for _ in range(SINGLE_REQUESTS):
+            started = time.perf_counter()
+            client.get(path, params=params).raise_for_status()
+            timed["consume"].append(time.perf_counter() - started)
+    return timed
+
+
+def _join_groups(mesh: Mesh, *, produce: bool = False) -> None:
     """One consume per group of the consume window, before its clock: the server's member of
     each group joins then (~3 s on the test broker), as the SDK consumers below join before
-    theirs. Each reads one event."""
+    theirs. Each reads one event. With ``produce``, one produce per client at once instead:
+    the server's pooled producers connect then, as the SDK's producer below connects before
+    its clock."""
+    headers = {"Authorization": f"Bearer {mesh.writers[0]}"}
 
     def first(worker: int) -> None:
-        headers = {"Authorization": f"Bearer {mesh.writers[0]}"}
+        if worker < 0:  # a produce: the server's producer pool grows to the clients' number
+            with httpx.Client(base_url=mesh.server.url, headers=headers, timeout=90) as client:
+                client.post(
+                    f"/api/v1/products/{PRODUCT}/events", json={"events": _events(900, worker, 1)}
+                ).raise_for_status()
+            return
         deadline = time.monotonic() + 60
         with httpx.Client(base_url=mesh.server.url, headers=headers, timeout=90) as client:
             while time.monotonic() < deadline:
@@ -536,12 +571,15 @@ def run_remote(backend: str, seconds: float, pool: ProcessPoolExecutor) -> list[
         progress(f"{backend}: starting streammesh up ...")
         mesh = prepare(Path(directory) / "mesh", *extra)
         try:
+            _join_groups(mesh, produce=True)
             progress(f"{backend}: REST produce, {REMOTE_CLIENTS} clients x {REMOTE_BATCH} ...")
             produced = _remote_window(mesh, "produce", seconds, pool)
             progress(f"{backend}: each group's first consume (its member joins) ...")
             _join_groups(mesh)
             progress(f"{backend}: REST consume, {REMOTE_CLIENTS} groups ...")
             consumed = _remote_window(mesh, "consume", seconds, pool)
+            progress(f"{backend}: one client alone, {SINGLE_REQUESTS} produces and consumes ...")
+            single = _one_client(mesh)
             sample = min(max(produced.events, REMOTE_BATCH * 4), 50_000)
             progress(f"{backend}: Mesh.connect consumer, {sample} events ...")
             connect = _connect_rate(mesh, sample)
@@ -571,6 +609,18 @@ def run_remote(backend: str, seconds: float, pool: ProcessPoolExecutor) -> list[
         rows.append(
             Row(f"{kind}_throughput", f"{backend}:rest/sdk", rate / sdk_rate, "ratio", BENCH)
         )
+    for kind, latencies in single.items():
+        ms = [x * 1000 for x in latencies]
+        for pct in (50, 99):
+            rows.append(
+                Row(
+                    f"{kind}_latency_p{pct}",
+                    f"{backend}:rest-1-client",
+                    percentile(ms, pct),
+                    "ms",
+                    BENCH,
+                )
+            )
     rows.append(Row("consume_throughput", f"{backend}:connect", connect, "events/s", BENCH))
     rows.append(
         Row("consume_throughput", f"{backend}:connect/open", connect / sdk_consume, "ratio", BENCH)
