@@ -365,7 +365,10 @@ class SourceRunner:
     def _write(self, record: SourceRecord, producer: Producer, dead: list[_DeadLetter]) -> int:
         """Send ``record``'s event (1), or add it to ``dead`` with the reason (0)."""
         product = record.product
-        self._streams.setdefault(product, set()).add(record.stream)
+        streams = self._streams.get(product)
+        if streams is None:  # not setdefault: it would build a set per record
+            streams = self._streams[product] = set()
+        streams.add(record.stream)
         reason = self._refused.get(product)
         if reason is None:
             try:
@@ -393,8 +396,7 @@ class SourceRunner:
                 key, value = target.encoder.keys.encode(record.key), None
                 headers: tuple[Header, ...] = ()
             else:
-                encoded = target.encoder.encode(record.value)
-                key, value, headers = encoded.key, encoded.value, encoded.headers
+                key, value, headers = target.encoder.encode_record(record.value)
             if record.headers:
                 headers = (
                     *((name, text.encode("utf-8")) for name, text in record.headers.items()),

@@ -77,16 +77,23 @@ class ProductEncoder:
             InvalidEvent: ``event`` breaks the schema, or its key is missing, null or does
                 not fit the key type (the problem names the field path).
         """
+        return EncodedEvent(*self.encode_record(event))
+
+    def encode_record(
+        self, event: Mapping[str, Any] | object
+    ) -> tuple[bytes, bytes, tuple[Header, ...]]:
+        """:meth:`encode` as a plain ``(key, value, headers)`` tuple, for a caller that sends
+        each record at once (no object to build per event); raises as :meth:`encode` does."""
         try:
             if self._protection is None and type(event) is dict:
                 # The common case in one call (a source worker's, per record): what
                 # encode_fields does for a plain dict and no protection.
                 value = self._serializer.serialize(event)  # first: it names problems best
-                return EncodedEvent(self.keys.key_of(event), value, ())
+                return self.keys.key_of(event), value, ()
             key, value, headers = self.encode_fields(event)
         except (SchemaInvalidEvent, InvalidKey) as exc:
             raise self.invalid([problem_of(exc, None)], 1) from exc
-        return EncodedEvent(key, value, tuple(headers.items()))
+        return key, value, tuple(headers.items())
 
     def encode_fields(self, event: object) -> tuple[bytes, bytes, dict[str, bytes]]:
         """The key and value bytes of ``event`` and the headers protection adds; raises the
