@@ -63,11 +63,9 @@ from streammesh.sdk.remote.tokens import RemoteTokens
 from streammesh.sdk.remote.wire import API, json_default, path_segment
 
 DEFAULT_BATCH = 500
-"""Events per request of a remote producer."""
-
-CONSUME_BATCH = 2_000
-"""Events per request of a remote consumer: a request costs the server a few milliseconds
-besides its events (token, grant, product), so larger reads go faster."""
+"""Events per request of a remote producer or consumer (a consumer's read that comes back
+short of it, as larger ones do on Kafka while the fetch catches up, makes the server's member
+of the group leave, and the next read joins again)."""
 
 
 class RemoteMesh:
@@ -276,7 +274,7 @@ class RemoteMesh:
         return RemoteProducer(self, self.product(reference), batch_size)
 
     def consumer(
-        self, reference: str, group: str, *, batch_size: int = CONSUME_BATCH
+        self, reference: str, group: str, *, batch_size: int = DEFAULT_BATCH
     ) -> RemoteConsumer:
         """A consumer of the product as member of consumer ``group`` (registered as a
         consuming application on the first read)."""
