@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+import httpx
 import pytest
 
 from streammesh.connect import ConnectorDesired, ConnectorManager, ConnectorPlacement
@@ -146,8 +148,11 @@ def test_a_served_demo_with_postgres_off_says_how_to_turn_it_on(home: Path) -> N
                 printed.append(line)
                 if line.startswith("Press Ctrl-C"):
                     break
+            # Stopped once it serves: a Ctrl-C during the server's start-up (its stream apps
+            # and connectors starting, slow on a loaded machine) waits for the start-up first.
+            _wait_serving("".join(printed))
             process.send_signal(signal.SIGINT)
-            process.communicate(timeout=30)
+            process.communicate(timeout=60)
         finally:
             stop_process(process)
     summary = "".join(printed)
@@ -156,3 +161,18 @@ def test_a_served_demo_with_postgres_off_says_how_to_turn_it_on(home: Path) -> N
     )
     assert "STREAMMESH_DEMO_POSTGRES=postgresql://" in summary
     assert not (home / "postgres").exists()
+
+
+def _wait_serving(printed: str, timeout_s: float = 60.0) -> None:
+    """Until the demo whose output is ``printed`` answers ``/healthz``."""
+    found = re.search(r"Web UI: (http://\S+)/ui", printed)
+    assert found, printed
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{found.group(1)}/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, f"the demo did not serve within {timeout_s} s"
+        time.sleep(0.1)
