@@ -482,9 +482,14 @@ class MeshConfig:
         file = _read(directory / CONFIG_FILE)
         log = log_url or os.environ.get(LOG_ENV) or file.log
         store = store_url or os.environ.get(STORE_ENV) or file.store
+        log = log or f"embedded://{(directory / 'log').as_posix()}"
+        # The environment's Kafka settings count for a Kafka log only: a variable exported
+        # for another mesh must not stop an embedded one from opening. The file's and the
+        # options' are still checked: they were written for this mesh.
+        environ = os.environ if log.startswith("kafka:") else {}
         return cls(
             home=directory,
-            log_url=log or f"embedded://{(directory / 'log').as_posix()}",
+            log_url=log,
             store_url=store or f"sqlite:///{(directory / 'meta.db').as_posix()}",
             lifecycle=LifecyclePolicy(
                 file.lifecycle.min_published_before_deprecate,
@@ -496,9 +501,7 @@ class MeshConfig:
             connect_paths=tuple(directory / path for path in file.connect.allowed_paths),
             kms=file.privacy.kms,
             kafka_security=kafka_security
-            or resolve_kafka_security(
-                file.kafka.security, directory, os.environ, kafka_options or {}
-            ),
+            or resolve_kafka_security(file.kafka.security, directory, environ, kafka_options or {}),
         )
 
 

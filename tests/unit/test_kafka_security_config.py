@@ -111,10 +111,24 @@ def test_a_bad_value_from_the_environment_names_the_variable_not_the_secret(
     monkeypatch.setenv("STREAMMESH_KAFKA_SASL_PASSWORD", SECRET)
 
     with pytest.raises(ConfigError) as error:
-        MeshConfig.load(tmp_path)
+        MeshConfig.load(tmp_path, log_url="kafka://127.0.0.1:9")
 
     assert "$STREAMMESH_KAFKA_SASL_MECHANISM" in str(error.value)
     assert SECRET not in str(error.value)
+
+
+def test_kafka_variables_of_the_environment_do_not_concern_an_embedded_mesh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Exported for another (Kafka) mesh: a password without a mechanism.
+    monkeypatch.setenv("STREAMMESH_KAFKA_SASL_PASSWORD", SECRET)
+
+    config = MeshConfig.load(tmp_path)
+
+    assert config.log_url.startswith("embedded://")
+    assert config.kafka_security.sasl_password is None
+    with pytest.raises(ConfigError):  # the same variables still count for a Kafka log
+        MeshConfig.load(tmp_path, log_url="kafka://127.0.0.1:9")
 
 
 def test_the_cli_reports_a_missing_password_in_one_line(
