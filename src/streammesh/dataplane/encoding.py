@@ -93,6 +93,8 @@ class ProductEncoder:
             key, value, headers = self.encode_fields(event)
         except (SchemaInvalidEvent, InvalidKey) as exc:
             raise self.invalid([problem_of(exc, None)], 1) from exc
+        except RecursionError:
+            raise self.invalid([problem_of(self._too_deep(), None)], 1) from None
         return key, value, tuple(headers.items())
 
     def encode_fields(self, event: object) -> tuple[bytes, bytes, dict[str, bytes]]:
@@ -107,17 +109,30 @@ class ProductEncoder:
                 f"is a {type(event).__name__}; give a mapping of fields, a dataclass or a "
                 "pydantic model",
             )
-        if self._protection is None:
-            value = self._serializer.serialize(fields)  # first: the schema names problems best
-            return self.keys.key_of(fields), value, {}
-        self._check(fields)  # the event as given: errors name real problems, not placeholders
-        key = self.keys.key_of(fields)
-        protected, headers = self._protection.protect(fields, key, check=self._check)
-        return key, self._serializer.serialize(protected), headers
+        try:
+            if self._protection is None:
+                value = self._serializer.serialize(fields)  # first: it names problems best
+                return self.keys.key_of(fields), value, {}
+            self._check(fields)  # the event as given: errors name real problems
+            key = self.keys.key_of(fields)
+            protected, headers = self._protection.protect(fields, key, check=self._check)
+            return key, self._serializer.serialize(protected), headers
+        except RecursionError:
+            raise self._too_deep() from None
 
     def invalid(self, problems: list[EventProblem], events: int) -> InvalidEvent:
         """The error refusing ``events`` events for ``problems``."""
         return InvalidEvent(self.contract.reference, self._serializer.schema.name, problems, events)
+
+    def _too_deep(self) -> SchemaInvalidEvent:
+        """The problem of an event nested too deeply to be checked and written (its check
+        and serialization recurse once per level: Python's stack ends near 1,000)."""
+        return SchemaInvalidEvent(
+            self._serializer.schema.name,
+            "",
+            "event.depth",
+            "nests objects or arrays too deeply to be checked (keep it well under 1,000 levels)",
+        )
 
     def _check(self, event: Mapping[str, Any]) -> None:
         """Raise the schema's ``InvalidEvent`` unless ``event`` is valid."""
