@@ -145,7 +145,11 @@ def _connection(session: MeshSession[MeshClient], record: ProductRecord) -> dict
         )
         return document
     assert isinstance(mesh, InProcessMesh)  # open_mesh opens one or the other
-    endpoint = endpoint_of(mesh.local.log.url, f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+    endpoint = endpoint_of(
+        mesh.local.log.url,
+        f"http://{DEFAULT_HOST}:{DEFAULT_PORT}",
+        mesh.local.config.kafka_security,
+    )
     details = connection_details(
         record.descriptor,
         schema_id=record.schema_id,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streammesh.log import parse_log_url
+from streammesh.log import KafkaSecurity, SecurityProtocol, parse_log_url
 from streammesh.products.descriptor import Descriptor, KeyType, SchemaFormatName
 
 TOKEN_ENV = "STREAMMESH_TOKEN"
@@ -81,10 +81,39 @@ class MeshEndpoint:
         server_url: The streammesh server's base URL (REST API and ``/registry``).
         bootstrap_servers: The Kafka bootstrap servers (``host:port,...``) when the mesh's log
             is Kafka; ``None`` for an embedded mesh, which is read through the REST API only.
+        security_protocol: The cluster's ``security.protocol`` (``PLAINTEXT``: none to set).
+        sasl_mechanism: Its ``sasl.mechanism`` with a SASL protocol. A consumer logs in as
+            itself: the snippets name where its own credentials go, never the mesh's.
     """
 
     server_url: str
     bootstrap_servers: str | None = None
+    security_protocol: str = SecurityProtocol.PLAINTEXT.value
+    sasl_mechanism: str | None = None
+
+    def client_settings(self) -> list[tuple[str, str | None]]:
+        """The librdkafka settings a consumer of this cluster adds to ``bootstrap.servers``:
+        (name, value), the value ``None`` where the consumer fills in its own (a user, a
+        secret, the CA file on its machine)."""
+        protocol = self.security_protocol
+        if protocol == SecurityProtocol.PLAINTEXT.value:
+            return []
+        settings: list[tuple[str, str | None]] = [("security.protocol", protocol)]
+        if protocol.startswith("SASL"):
+            mechanism = self.sasl_mechanism or "PLAIN"
+            settings.append(("sasl.mechanism", mechanism))
+            if mechanism == "OAUTHBEARER":
+                settings += [
+                    ("sasl.oauthbearer.method", "oidc"),
+                    ("sasl.oauthbearer.client.id", None),
+                    ("sasl.oauthbearer.client.secret", None),
+                    ("sasl.oauthbearer.token.endpoint.url", None),
+                ]
+            else:
+                settings += [("sasl.username", None), ("sasl.password", None)]
+        if protocol.endswith("SSL"):
+            settings.append(("ssl.ca.location", None))
+        return settings
 
     @property
     def registry_url(self) -> str:
@@ -217,6 +246,7 @@ class ConnectionDetails:
             "consumer = DeserializingConsumer(\n"
             "    {\n"
             f'        "bootstrap.servers": "{self.endpoint.bootstrap_servers}",\n'
+            f"{self._python_security()}"
             f'        "group.id": "{self.group}",\n'
             '        "auto.offset.reset": "earliest",\n'
             f"{key_line}"
@@ -233,9 +263,23 @@ class ConnectionDetails:
             "    consumer.close()\n"
         )
 
+    def _python_security(self) -> str:
+        lines = []
+        for name, value in self.endpoint.client_settings():
+            if value is not None:
+                lines.append(f'        "{name}": "{value}",\n')
+            else:  # the consumer's own: from its environment, never the mesh's
+                lines.append(f'        "{name}": os.environ["{_variable(name)}"],\n')
+        return "".join(lines)
+
     def _java(self) -> str:
+        security = "".join(
+            f"{name}={value if value is not None else '${' + _variable(name) + '}'}\n"
+            for name, value in self.endpoint.client_settings()
+        )
         return (
             f"bootstrap.servers={self.endpoint.bootstrap_servers}\n"
+            f"{security}"
             f"group.id={self.group}\n"
             "auto.offset.reset=earliest\n"
             f"key.deserializer={_JAVA_KEY_DESERIALIZERS[self.key_type]}\n"
@@ -246,8 +290,13 @@ class ConnectionDetails:
         )
 
     def _kcat(self) -> str:
+        security = "".join(
+            f"  -X {name}={value if value is not None else '$' + _variable(name)} \\\n"
+            for name, value in self.endpoint.client_settings()
+        )
         command = (
             f"kcat -C -b {self.endpoint.bootstrap_servers} -G {self.group} {self.topic} \\\n"
+            f"{security}"
             "  -f 'key=%k partition=%p offset=%o %s\\n'"
         )
         if self.schema_format is SchemaFormatName.AVRO:
@@ -288,11 +337,27 @@ def connection_details(
     )
 
 
-def endpoint_of(log_url: str, server_url: str) -> MeshEndpoint:
-    """The endpoint of a mesh whose log is at ``log_url``, served at ``server_url``."""
+def endpoint_of(
+    log_url: str, server_url: str, security: KafkaSecurity | None = None
+) -> MeshEndpoint:
+    """The endpoint of a mesh whose log is at ``log_url``, served at ``server_url``; a Kafka
+    cluster's ``security`` (the mesh's own settings) gives the protocol and mechanism its
+    consumers need too — none of the mesh's credentials."""
     location = parse_log_url(log_url)
-    bootstrap = location.target if location.scheme == "kafka" else None
-    return MeshEndpoint(server_url=server_url.rstrip("/"), bootstrap_servers=bootstrap)
+    if location.scheme != "kafka":
+        return MeshEndpoint(server_url=server_url.rstrip("/"))
+    given = security or KafkaSecurity()
+    return MeshEndpoint(
+        server_url=server_url.rstrip("/"),
+        bootstrap_servers=location.target,
+        security_protocol=given.protocol.value,
+        sasl_mechanism=None if given.sasl_mechanism is None else given.sasl_mechanism.value,
+    )
+
+
+def _variable(setting: str) -> str:
+    """The environment variable a snippet reads a consumer's own ``setting`` from."""
+    return "KAFKA_" + setting.replace(".", "_").upper()
 
 
 __all__ = [

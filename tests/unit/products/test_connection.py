@@ -8,7 +8,9 @@ import ast
 
 import pytest
 import yaml
+from pydantic import SecretStr
 
+from streammesh.log import KafkaSecurity, SaslMechanism, SecurityProtocol
 from streammesh.products.connection import (
     MeshEndpoint,
     connection_details,
@@ -101,3 +103,46 @@ def test_an_embedded_mesh_is_reached_over_rest_only() -> None:
     assert document["snippets"]["python_confluent_kafka"] is None
     assert document["snippets"]["kcat"] is None
     assert endpoint_of("kafka://b:9092", "http://h").bootstrap_servers == "b:9092"
+
+
+def test_a_secured_clusters_snippets_carry_its_protocol_and_the_consumers_own_credentials() -> None:
+    security = KafkaSecurity(
+        protocol=SecurityProtocol.SASL_SSL,
+        sasl_mechanism=SaslMechanism.SCRAM_SHA_512,
+        sasl_username="svc-mesh",
+        sasl_password=SecretStr("the-mesh-s-own-password"),
+    )
+    endpoint = endpoint_of("kafka://broker-1:9093", "https://mesh.example.com", security)
+    details = connection_details(
+        _descriptor("trades.avsc", "string"), schema_id=7, endpoint=endpoint, principal="risk-app"
+    )
+    snippets = details.snippets()
+    everything = "".join(text or "" for text in snippets.values())
+
+    confluent = snippets["python_confluent_kafka"]
+    assert confluent is not None
+    ast.parse(confluent)  # still Python
+    assert '"security.protocol": "SASL_SSL",' in confluent
+    assert '"sasl.mechanism": "SCRAM-SHA-512",' in confluent
+    assert '"sasl.username": os.environ["KAFKA_SASL_USERNAME"],' in confluent
+    assert '"sasl.password": os.environ["KAFKA_SASL_PASSWORD"],' in confluent
+    assert '"ssl.ca.location": os.environ["KAFKA_SSL_CA_LOCATION"],' in confluent
+    java = snippets["java_properties"]
+    assert java is not None
+    assert "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n" in java
+    assert "sasl.password=${KAFKA_SASL_PASSWORD}\n" in java
+    kcat = snippets["kcat"]
+    assert kcat is not None
+    assert (
+        "-X security.protocol=SASL_SSL" in kcat and "-X sasl.password=$KAFKA_SASL_PASSWORD" in kcat
+    )
+    # The mesh's own credentials are never shown.
+    assert "svc-mesh" not in everything and "the-mesh-s-own-password" not in everything
+
+
+def test_a_plaintext_cluster_needs_no_security_settings() -> None:
+    endpoint = endpoint_of("kafka://broker-1:9092", "http://mesh.example.com:8080")
+    details = connection_details(
+        _descriptor("trades.avsc", "string"), schema_id=7, endpoint=endpoint, principal="risk-app"
+    )
+    assert "security.protocol" not in "".join(text or "" for text in details.snippets().values())

@@ -30,6 +30,7 @@ from streammesh.server.api.models.products import (
 from streammesh.server.api.responses import errors
 from streammesh.server.api.services import Log, Plane, Registry
 from streammesh.server.auth import Reader
+from streammesh.server.context import server_context
 
 router = APIRouter(tags=["products"])
 
@@ -185,7 +186,9 @@ def connection(
     details = connection_details(
         record.descriptor,
         schema_id=record.schema_id,
-        endpoint=endpoint_of(log.url, str(request.base_url)),
+        endpoint=endpoint_of(
+            log.url, str(request.base_url), server_context(request).runtime.config.kafka_security
+        ),
         principal=principal.name,
     )
     return details.document()

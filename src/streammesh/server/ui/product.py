@@ -159,7 +159,9 @@ def _connection(
     details = connection_details(
         record.descriptor,
         schema_id=record.schema_id,
-        endpoint=endpoint_of(context.runtime.log.url, str(request.base_url)),
+        endpoint=endpoint_of(
+            context.runtime.log.url, str(request.base_url), context.runtime.config.kafka_security
+        ),
         principal=viewer.principal.name,
     )
     return details.document()
