@@ -124,11 +124,7 @@ class ProductConsumer:
             ClientClosed: the consumer is closed.
         """
         with self._lock:
-            self._check_open()
-            self._report_alive()
-            if self._deferred is not None:
-                deferred, self._deferred = self._deferred, None
-                raise deferred
+            self._before_poll()
             if not self._pending:
                 self._pending.extend(self._consumer.poll(timeout))
                 if not self._pending:
@@ -136,6 +132,15 @@ class ProductConsumer:
             record = self._pending.popleft()
             self._delivered[TopicPartition(record.topic, record.partition)] = record.offset + 1
             return self._event(record)
+
+    def _before_poll(self) -> None:
+        """What every poll of the log starts with (the lock held): refuse a closed consumer,
+        report it alive, and raise the unreadable record an earlier ``take`` stopped at."""
+        self._check_open()
+        self._report_alive()
+        if self._deferred is not None:
+            deferred, self._deferred = self._deferred, None
+            raise deferred
 
     def take(self, count: int, timeout: float = 10.0) -> list[ProductEvent]:
         """Up to ``count`` events: returns once it has ``count``, or after ``timeout`` seconds.
@@ -154,11 +159,7 @@ class ProductConsumer:
             # The lock is held per poll, not for the whole call: close() from another thread
             # waits for one poll at most.
             with self._lock:
-                self._check_open()
-                self._report_alive()
-                if self._deferred is not None:
-                    deferred, self._deferred = self._deferred, None
-                    raise deferred
+                self._before_poll()
                 if not self._pending:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
