@@ -149,43 +149,31 @@ def parse_definition(
     problems = list(_duplicates(root))
     secrets: set[str] = set()
     config_node = _child(root, "config")
+    unset: list[Problem] = []
     if config_node is not None:
-        problems.extend(
+        unset.extend(
             _substitute(
                 config_node, ("config",), os.environ if environ is None else environ, secrets
             )
         )
+    problems.extend(unset)
     data = yaml.SafeLoader.construct_document(_Constructor(), root)
+    document: _Document | None = None
     try:
         document = _Document.model_validate(data)
     except ValidationError as exc:
         problems.extend(_problem(error, root, ()) for error in exc.errors(include_url=False))
-        raise DefinitionInvalid(origin, _sorted(problems)) from None
-    if problems:
+    # The kind, its config and the products rule are checked even when the top level has
+    # problems, so that one `connect validate` names every problem of the file.
+    found = _found_kind(data, root, problems)
+    config = None
+    # With a variable unset the config is not what will run: its model would only repeat it.
+    if found is not None and not unset and isinstance(data.get("config", {}), dict):
+        config = _kind_config(found, data.get("config", {}), root, secrets, problems)
+    if found is not None and isinstance(data.get("products", []), list):
+        problems.extend(_products_problems(found, data.get("products", []), root))
+    if problems or document is None or found is None or config is None:
         raise DefinitionInvalid(origin, _sorted(problems))
-    try:
-        found = kind(document.kind)
-    except (UnknownKind, KindInvalid) as exc:
-        line, column = _position(root, ("kind",))
-        raise DefinitionInvalid(origin, [(line, column, "kind", str(exc))]) from None
-    try:
-        config = found.config.model_validate(document.config)
-    except ValidationError as exc:
-        problems = [_problem(error, root, ("config",)) for error in exc.errors(include_url=False)]
-        # A validator's message may quote the value it refused: never a substituted secret.
-        hidden = [(*problem[:3], _redact(problem[3], secrets)) for problem in problems]
-        raise DefinitionInvalid(origin, _sorted(hidden)) from None
-    line, column = _position(root, ("products",))
-    if found.role is Role.SINK and not document.products:
-        raise DefinitionInvalid(
-            origin,
-            [(line, column, "products", "is required for a sink: list the products it reads")],
-        )
-    if found.role is Role.SOURCE and document.products:
-        raise DefinitionInvalid(
-            origin,
-            [(line, column, "products", "is for sinks; a source names products in its config")],
-        )
     return ConnectorDefinition(
         document.name,
         found,
@@ -196,6 +184,46 @@ def parse_definition(
         text,
         frozenset(secrets),
     )
+
+
+def _found_kind(data: Any, root: yaml.Node, problems: list[Problem]) -> ConnectorKind | None:
+    """The definition's connector kind, or ``None`` with a problem added when it has none."""
+    name = data.get("kind")
+    if not isinstance(name, str) or not name:
+        return None  # the top-level model names a missing or wrong-typed kind
+    try:
+        return kind(name)
+    except (UnknownKind, KindInvalid) as exc:
+        line, column = _position(root, ("kind",))
+        problems.append((line, column, "kind", str(exc)))
+        return None
+
+
+def _kind_config(
+    found: ConnectorKind,
+    config: dict[str, Any],
+    root: yaml.Node,
+    secrets: set[str],
+    problems: list[Problem],
+) -> BaseModel | None:
+    """``config:`` validated by the kind's model, or ``None`` with its problems added."""
+    try:
+        return found.config.model_validate(config)
+    except ValidationError as exc:
+        refused = [_problem(error, root, ("config",)) for error in exc.errors(include_url=False)]
+        # A validator's message may quote the value it refused: never a substituted secret.
+        problems.extend((*problem[:3], _redact(problem[3], secrets)) for problem in refused)
+        return None
+
+
+def _products_problems(found: ConnectorKind, products: list[Any], root: yaml.Node) -> list[Problem]:
+    """A sink must list the products it reads; a source names its products in its config."""
+    line, column = _position(root, ("products",))
+    if found.role is Role.SINK and not products:
+        return [(line, column, "products", "is required for a sink: list the products it reads")]
+    if found.role is Role.SOURCE and products:
+        return [(line, column, "products", "is for sinks; a source names products in its config")]
+    return []
 
 
 class _Constructor(yaml.SafeLoader):

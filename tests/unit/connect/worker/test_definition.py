@@ -147,3 +147,25 @@ def test_every_built_in_kind_loads_with_its_four_names(name: str) -> None:
     found = kinds.kind(name)
     assert (found.name, found.origin) == (name, kinds.BUILTIN[name])
     assert issubclass(found.config, BaseModel)
+
+
+def test_every_problem_of_a_definition_is_named_at_once() -> None:
+    text = (
+        "name: Orders_CDC\n"
+        "kind: test-table\n"
+        "principal: orders-sa\n"
+        "products: [shop.orders]\n"
+        "config:\n"
+        "  url: postgresql://localhost/shop\n"
+        "  tables: [orders]\n"
+        "  batch: lots\n"
+    )
+
+    with pytest.raises(DefinitionInvalid) as caught:
+        parse_definition(text, origin="d.yaml")
+
+    assert [problem[:3] for problem in caught.value.problems] == [
+        (1, 1, "name"),
+        (4, 1, "products"),
+        (8, 3, "config.batch"),
+    ]
