@@ -44,7 +44,7 @@ from streammesh.dataplane import (
 from streammesh.log import ConsumerOptions, EventLog, Producer, partition_for_key
 from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
 from streammesh.server.context import server_context
-from streammesh.server.idempotency import IdempotencyKeys
+from streammesh.server.idempotency import IdempotencyKeys, KeyedWrite
 from streammesh.store import MetadataStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -135,9 +135,12 @@ def produce(
     events: Sequence[Mapping[str, Any]],
     *,
     principal: str,
+    keyed: KeyedWrite | None = None,
 ) -> Produced:
     """Validate every event, write them all (or none), and return once they are durable:
-    :meth:`DataPlane.produce` on a pooled log producer.
+    :meth:`DataPlane.produce` on a pooled log producer. With ``keyed`` (an
+    ``Idempotency-Key``), each record names the key's claim and its index, and events an
+    earlier request with the key wrote already are not written again.
 
     Raises:
         ProductNotFound: No such product.
@@ -158,12 +161,22 @@ def produce(
             problems.append(EventProblem(exc.path, exc.rule, exc.reason, index))
     if problems:
         raise encoder.invalid(problems, len(events))
+    written: dict[int, int] = {} if keyed is None else keyed.written(topic, count)
     with pool.borrowed() as producer:
         send = producer.send
-        for key, value, headers in encoded:
-            send(topic, value, key=key, headers=tuple(headers.items()))
+        if keyed is None:
+            for key, value, headers in encoded:
+                send(topic, value, key=key, headers=tuple(headers.items()))
+        else:
+            for index, (key, value, headers) in enumerate(encoded):
+                if index not in written:
+                    claim = keyed.header(index)
+                    send(topic, value, key=key, headers=(*headers.items(), claim))
         producer.flush()
-    partitions = tuple(partition_for_key(key, count) for key, _, _ in encoded)
+    partitions = tuple(
+        written.get(index, partition_for_key(key, count))
+        for index, (key, _, _) in enumerate(encoded)
+    )
     return Produced(encoder.contract.reference, len(encoded), encoder.schema_id, partitions)
 
 
@@ -366,7 +379,7 @@ class RemoteDataPlane:
     def __init__(self, log: EventLog, data: DataPlane, store: MetadataStore) -> None:
         self.producers = ProducerPool(log)
         self.members = ConsumerMembers(data)
-        self.idempotency = IdempotencyKeys(store)
+        self.idempotency = IdempotencyKeys(store, log)
 
     def close(self) -> None:
         """Close every kept log client (the app stops, before its mesh closes)."""

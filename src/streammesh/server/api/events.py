@@ -27,7 +27,7 @@ from streammesh.server.api.responses import errors
 from streammesh.server.api.roles import ProducerPrincipal
 from streammesh.server.api.services import Data
 from streammesh.server.auth import Reader
-from streammesh.server.idempotency import HEADER, checked_key, fingerprint
+from streammesh.server.idempotency import HEADER, KeyedWrite, checked_key, fingerprint
 from streammesh.server.remote_data import produce as produce_events
 from streammesh.server.remote_data import remote_data
 from streammesh.server.waiting import server_waits
@@ -80,19 +80,20 @@ def produce(
     `idempotency-key-in-progress` with `Retry-After`."""
     kept = remote_data(request)
     raw_key = request.headers.get(HEADER)
-    claim = None
+    keyed = None
     if raw_key is not None:
         key = checked_key(raw_key)
         claim = kept.idempotency.claim(principal.name, key, fingerprint(reference, body.events))
         if claim.answer is not None:
             return claim.answer  # the first request's answer; nothing written again
+        keyed = KeyedWrite(kept.idempotency, claim)
     try:
         produced = produce_events(
-            data, kept.producers, reference, body.events, principal=principal.name
+            data, kept.producers, reference, body.events, principal=principal.name, keyed=keyed
         )
     except BaseException:
-        if claim is not None:
-            kept.idempotency.release(claim)
+        if keyed is not None:
+            keyed.release()
         raise
     answer = {
         "product": produced.product,
@@ -100,8 +101,8 @@ def produce(
         "schema_id": produced.schema_id,
         "partitions": list(produced.partitions),
     }
-    if claim is not None:
-        kept.idempotency.record(claim, answer)
+    if keyed is not None:
+        keyed.record(answer)
     return answer
 
 
