@@ -17,17 +17,21 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from streammesh.identity import Role, TokenStore
-from streammesh.products.asyncapi import ExportedProduct, asyncapi_document
+from streammesh.log import KafkaSecurity, SaslMechanism, SecurityProtocol
+from streammesh.products.asyncapi import ExportedProduct, asyncapi_document, endpoint_of_document
 from streammesh.products.connection import endpoint_of
 from streammesh.sdk.local import InProcessMesh
+from streammesh.server import create_app
 from streammesh.server.settings import ServerSettings
 from streammesh.store import open_store
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
 from tests.support.streammesh_server import StreammeshServer
+from tests.support.tls import Certificates, make_certificates
 from tests.unit.cli.invoking import invoke_cli
 from tests.unit.cli.product_workspace import MESH_YAML, make_workspace
 
@@ -282,3 +286,163 @@ def test_through_server_the_cli_exports_the_servers_documents(
     assert [channel["address"] for channel in whole["channels"].values()] == [
         f"{workspace.name}.v1"
     ]
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("certificates"))
+
+
+def _secure_mesh(served: Served, security_yaml: str) -> None:
+    """Point ``served``'s mesh at a secured Kafka cluster (its products stay in its store:
+    the export reads them and the cluster's settings, never the cluster itself)."""
+    (served.mesh / "mesh.yaml").write_text(
+        f"{MESH_YAML}log: kafka://broker-1:9093,broker-2:9093\n"
+        f"kafka:\n  security:\n{security_yaml}",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.slow  # the server's start and stop with a Kafka log: ~6 s
+def test_a_sasl_ssl_scram_clusters_export_names_its_scheme_and_tls_not_its_credentials(
+    served: Served,
+    validate_asyncapi: Validate,
+    certificates: Certificates,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MESH_KAFKA_PASSWORD", "the-mesh-s-own-password")
+    _secure_mesh(
+        served,
+        "    protocol: SASL_SSL\n"
+        "    sasl_mechanism: SCRAM-SHA-512\n"
+        "    sasl_username: svc-mesh\n"
+        "    sasl_password: ${MESH_KAFKA_PASSWORD}\n"
+        f"    ssl_ca_location: {certificates.ca}\n",
+    )
+
+    one = invoke_cli("products", "export", TRADES, "--output", "json", "--mesh", str(served.mesh))
+    domain = invoke_cli("products", "export", "--domain", "execution", "--mesh", str(served.mesh))
+    settings = ServerSettings(mesh=served.mesh, run_workers=False)
+    with TestClient(create_app(settings)) as client:  # never reaches the cluster
+        answer = client.get(f"{API}/products/{TRADES}/asyncapi", headers=served.headers())
+
+    assert one.exit_code == 0, one.stderr
+    assert domain.exit_code == 0, domain.stderr
+    assert answer.status_code == 200, answer.text
+    documents = (json.loads(one.stdout), yaml.safe_load(domain.stdout), answer.json())
+    for document in documents:
+        validate_asyncapi(document)
+        _parse(document)
+        assert set(document["servers"]) == {"kafka-1", "kafka-2"}
+        for server in document["servers"].values():
+            assert server["protocol"] == "kafka-secure"
+            assert server["security"] == [
+                {"$ref": "#/components/securitySchemes/sasl-scram-sha-512"}
+            ]
+            assert server["x-streammesh-kafka-security"] == {
+                "security.protocol": "SASL_SSL",
+                "sasl.mechanism": "SCRAM-SHA-512",
+                "sasl.username": None,
+                "sasl.password": None,
+                "ssl.ca.location": None,
+            }
+        scheme = document["components"]["securitySchemes"]["sasl-scram-sha-512"]
+        assert scheme["type"] == "scramSha512"
+    everything = one.stdout + domain.stdout + answer.text
+    assert "svc-mesh" not in everything
+    assert "the-mesh-s-own-password" not in everything
+    assert str(certificates.ca) not in everything
+
+
+@pytest.mark.parametrize(
+    ("security_yaml", "protocol", "scheme"),
+    [
+        (
+            "    protocol: SASL_PLAINTEXT\n    sasl_mechanism: PLAIN\n"
+            "    sasl_username: svc-mesh\n    sasl_password: the-mesh-s-own-password\n",
+            "kafka",
+            {"sasl-plain": "plain"},
+        ),
+        (
+            "    sasl_mechanism: SCRAM-SHA-256\n"
+            "    sasl_username: svc-mesh\n    sasl_password: the-mesh-s-own-password\n",
+            "kafka-secure",
+            {"sasl-scram-sha-256": "scramSha256"},
+        ),
+        (
+            "    sasl_mechanism: OAUTHBEARER\n"
+            "    oauthbearer_token_endpoint_url: https://svc-mesh:pw@idp.example.com/token\n"
+            "    oauthbearer_client_id: svc-mesh\n"
+            "    oauthbearer_client_secret: the-mesh-s-own-password\n"
+            "    oauthbearer_scope: kafka\n",
+            "kafka-secure",
+            {"sasl-oauthbearer": "oauth2"},
+        ),
+        (
+            "    ssl_certificate_location: {cert}\n    ssl_key_location: {key}\n"
+            "    ssl_key_password: {password}\n",
+            "kafka-secure",
+            {"tls-client-certificate": "X509"},
+        ),
+        ("    protocol: SSL\n", "kafka-secure", {}),
+    ],
+    ids=["sasl-plaintext-plain", "scram-256", "oauthbearer", "mtls", "tls-only"],
+)
+def test_every_security_setting_is_valid_asyncapi_naming_the_clients_own_credentials(
+    served: Served,
+    validate_asyncapi: Validate,
+    certificates: Certificates,
+    security_yaml: str,
+    protocol: str,
+    scheme: dict[str, str],
+) -> None:
+    files = {
+        "cert": certificates.client_certificate,
+        "key": certificates.client_key,
+        "password": certificates.client_key_password,
+    }
+    _secure_mesh(served, security_yaml.format(**files))
+
+    exported = invoke_cli(
+        "products", "export", TRADES, "--output", "json", "--mesh", str(served.mesh)
+    )
+
+    assert exported.exit_code == 0, exported.stderr
+    document = json.loads(exported.stdout)
+    validate_asyncapi(document)
+    _parse(document)
+    server = document["servers"]["kafka-1"]
+    assert server["protocol"] == protocol
+    schemes = document["components"].get("securitySchemes", {})
+    assert {name: value["type"] for name, value in schemes.items()} == scheme
+    assert server.get("security", []) == [
+        {"$ref": f"#/components/securitySchemes/{name}"} for name in scheme
+    ]
+    assert "svc-mesh" not in exported.stdout
+    assert "the-mesh-s-own-password" not in exported.stdout
+    assert certificates.client_key_password not in exported.stdout
+    if "sasl-oauthbearer" in schemes:
+        oauth = schemes["sasl-oauthbearer"]
+        assert oauth["flows"]["clientCredentials"]["tokenUrl"] == "https://idp.example.com/token"
+        assert oauth["scopes"] == ["kafka"]
+
+
+def test_a_documents_endpoint_is_its_cluster_with_its_security() -> None:
+    """What the CLI combines the server's documents of a domain with, through --server."""
+    security = KafkaSecurity(
+        protocol=SecurityProtocol.SASL_SSL,
+        sasl_mechanism=SaslMechanism.OAUTHBEARER,
+        oauthbearer_token_endpoint_url="https://idp.example.com/token",
+        oauthbearer_scope="kafka",
+    )
+    endpoint = endpoint_of("kafka://b-1:9093,b-2:9093", "https://mesh.example.com", security)
+
+    assert (
+        endpoint_of_document({"servers": {}}, "https://mesh.example.com/").bootstrap_servers is None
+    )
+    assert (
+        endpoint_of_document(
+            asyncapi_document([], endpoint, title="mesh"), "https://mesh.example.com"
+        )
+        == endpoint
+    )

@@ -29,13 +29,13 @@ from streammesh.cli.output import print_json, stdout_console
 from streammesh.products import (
     Alignment,
     ExportedProduct,
-    MeshEndpoint,
     QualityTier,
     Status,
     asyncapi_document,
     combine_documents,
     connection_details,
     endpoint_of,
+    endpoint_of_document,
 )
 from streammesh.server import DEFAULT_HOST, DEFAULT_PORT
 
@@ -549,25 +549,18 @@ def _asyncapi(
         ]
         if title is None:
             return documents[0]
-        server = documents[0]["servers"] if documents else {}
-        endpoint = _endpoint_of_servers(server, mesh.url)
+        endpoint = endpoint_of_document(documents[0] if documents else None, mesh.url)
         return combine_documents(documents, endpoint, title=title)
     assert isinstance(mesh, InProcessMesh)  # open_mesh opens one or the other
     local = mesh.local
-    endpoint = endpoint_of(local.log.url, f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+    endpoint = endpoint_of(
+        local.log.url, f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", local.config.kafka_security
+    )
     products = [
         ExportedProduct(record=record, schema=local.registry.schema(record.schema_id).schema)
         for record in records
     ]
     return asyncapi_document(products, endpoint, title=title)
-
-
-def _endpoint_of_servers(servers: dict[str, Any], server_url: str) -> MeshEndpoint:
-    """The mesh endpoint the server's own documents name (its Kafka brokers, if any)."""
-    brokers = [s["host"] for s in servers.values() if s.get("protocol") == "kafka"]
-    return MeshEndpoint(
-        server_url=server_url.rstrip("/"), bootstrap_servers=",".join(brokers) or None
-    )
 
 
 @app.command("export")

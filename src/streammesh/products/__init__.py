@@ -10,7 +10,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from streammesh.products.asyncapi import ExportedProduct, asyncapi_document, combine_documents
+from streammesh.products.asyncapi import (
+    ExportedProduct,
+    asyncapi_document,
+    combine_documents,
+    endpoint_of_document,
+)
 from streammesh.products.connection import MeshEndpoint, connection_details, endpoint_of
 from streammesh.products.descriptor import (
     SCHEMA_EXTENSIONS,
@@ -159,6 +164,7 @@ __all__ = [
     "deprecate",
     "descriptor_json_schema",
     "endpoint_of",
+    "endpoint_of_document",
     "export_contract",
     "find_descriptors",
     "format_duration",

@@ -5,6 +5,11 @@ REST API (``/products/{reference}/asyncapi``). It is pure: the caller gives the 
 records, their registered schema text and where the mesh is; the server URLs, schema subject
 and key encoding come from :mod:`streammesh.products.connection`, so the AsyncAPI document and
 the connection details always agree.
+
+On a secured Kafka cluster each server is ``kafka-secure`` (TLS) or ``kafka`` and names the
+Security Scheme a client satisfies (``plain``, ``scramSha256``, ``scramSha512``, ``oauth2`` for
+OAUTHBEARER, ``X509`` for a client certificate) in ``components.securitySchemes``; a client
+logs in as itself, so none of the mesh's own credentials is ever in a document.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from streammesh.log import SaslMechanism, SecurityProtocol
 from streammesh.products.connection import MeshEndpoint, connection_details
 from streammesh.products.descriptor import Descriptor, KeyType, SchemaFormatName, Status
 
@@ -27,6 +33,9 @@ SCHEMA_FORMATS: dict[SchemaFormatName, str] = {
     SchemaFormatName.PROTOBUF: "application/vnd.google.protobuf;version=3",
 }
 """The AsyncAPI ``schemaFormat`` of each registry format."""
+SECURITY_EXTENSION = "x-streammesh-kafka-security"
+"""The server extension with a secured cluster's client settings (``security.protocol``,
+``sasl.mechanism``, and ``null`` for each one a client fills in with its own)."""
 _KEY_SCHEMAS: dict[KeyType, dict[str, Any]] = {
     KeyType.STRING: {"type": "string"},
     KeyType.UUID: {"type": "string", "format": "uuid"},
@@ -76,6 +85,108 @@ class ExportedProduct:
     schema: str
 
 
+_SASL_SCHEMES: dict[str, tuple[str, dict[str, Any]]] = {
+    # sasl.mechanism -> (components.securitySchemes name, the AsyncAPI Security Scheme)
+    "PLAIN": (
+        "sasl-plain",
+        {
+            "type": "plain",
+            "description": "SASL/PLAIN: log in with your application's own Kafka user "
+            "and password (sasl.username, sasl.password).",
+        },
+    ),
+    "SCRAM-SHA-256": (
+        "sasl-scram-sha-256",
+        {
+            "type": "scramSha256",
+            "description": "SASL/SCRAM-SHA-256: log in with your application's own Kafka user "
+            "and password (sasl.username, sasl.password).",
+        },
+    ),
+    "SCRAM-SHA-512": (
+        "sasl-scram-sha-512",
+        {
+            "type": "scramSha512",
+            "description": "SASL/SCRAM-SHA-512: log in with your application's own Kafka user "
+            "and password (sasl.username, sasl.password).",
+        },
+    ),
+}
+_TLS_CLIENT_SCHEME = (
+    "tls-client-certificate",
+    {
+        "type": "X509",
+        "description": "TLS client certificate: present your application's own certificate "
+        "and key (ssl.certificate.location, ssl.key.location).",
+    },
+)
+
+
+def _oauth_scheme(endpoint: MeshEndpoint) -> tuple[str, dict[str, Any]]:
+    """SASL/OAUTHBEARER as an OAuth 2 scheme: the client credentials flow at the identity
+    provider's token endpoint when the mesh names one (never its client id or secret)."""
+    flows: dict[str, Any] = {}
+    if endpoint.oauth_token_url is not None:
+        scopes = (
+            {endpoint.oauth_scope: "Asked by the mesh's clients."} if endpoint.oauth_scope else {}
+        )
+        flows["clientCredentials"] = {
+            "tokenUrl": endpoint.oauth_token_url,
+            "availableScopes": scopes,
+        }
+    scheme: dict[str, Any] = {
+        "type": "oauth2",
+        "description": "SASL/OAUTHBEARER: log in with a token your application obtains with its "
+        "own OAuth client credentials (sasl.oauthbearer.client.id, "
+        "sasl.oauthbearer.client.secret).",
+        "flows": flows,
+    }
+    if endpoint.oauth_scope:
+        scheme["scopes"] = [endpoint.oauth_scope]
+    return "sasl-oauthbearer", scheme
+
+
+def security_schemes(endpoint: MeshEndpoint) -> dict[str, dict[str, Any]]:
+    """The AsyncAPI Security Schemes a client of the mesh's Kafka cluster satisfies, by their
+    ``components.securitySchemes`` name: the cluster's SASL mechanism, or on TLS without SASL
+    a client certificate if the cluster asks for one. Empty for a PLAINTEXT cluster and an
+    embedded mesh. A client logs in as itself: nothing here is the mesh's own credential."""
+    if endpoint.bootstrap_servers is None:
+        return {}
+    protocol = SecurityProtocol(endpoint.security_protocol)
+    if protocol.uses_sasl:
+        mechanism = endpoint.sasl_mechanism or SaslMechanism.PLAIN.value
+        if mechanism == SaslMechanism.OAUTHBEARER.value:
+            name, scheme = _oauth_scheme(endpoint)
+        else:
+            name, scheme = _SASL_SCHEMES[mechanism]
+        return {name: scheme}
+    if protocol.uses_tls and endpoint.client_certificate:
+        name, scheme = _TLS_CLIENT_SCHEME
+        return {name: scheme}
+    return {}
+
+
+def _kafka_server(endpoint: MeshEndpoint, broker: str, bindings: dict[str, Any]) -> dict[str, Any]:
+    protocol = SecurityProtocol(endpoint.security_protocol)
+    server: dict[str, Any] = {
+        "host": broker,
+        "protocol": "kafka-secure" if protocol.uses_tls else "kafka",
+        "description": "Kafka bootstrap server of the mesh.",
+    }
+    if protocol is SecurityProtocol.PLAINTEXT:
+        server["bindings"] = bindings
+        return server
+    schemes = security_schemes(endpoint)
+    if schemes:
+        server["security"] = [{"$ref": f"#/components/securitySchemes/{name}"} for name in schemes]
+    server["bindings"] = bindings
+    # AsyncAPI has no word for SASL without TLS nor for the CA file: the exact librdkafka
+    # settings (those of the connection snippets) say it, null where the client puts its own.
+    server[SECURITY_EXTENSION] = dict(endpoint.client_settings())
+    return server
+
+
 def _servers(endpoint: MeshEndpoint) -> dict[str, Any]:
     if endpoint.bootstrap_servers is not None:
         brokers = [host.strip() for host in endpoint.bootstrap_servers.split(",") if host.strip()]
@@ -90,12 +201,7 @@ def _servers(endpoint: MeshEndpoint) -> dict[str, Any]:
             ["kafka"] if len(brokers) == 1 else [f"kafka-{n}" for n in range(1, len(brokers) + 1)]
         )
         return {
-            name: {
-                "host": broker,
-                "protocol": "kafka",
-                "description": "Kafka bootstrap server of the mesh.",
-                "bindings": bindings,
-            }
+            name: _kafka_server(endpoint, broker, bindings)
             for name, broker in zip(names, brokers, strict=True)
         }
     url = urlsplit(endpoint.server_url)
@@ -241,8 +347,16 @@ def _single(product: ExportedProduct, endpoint: MeshEndpoint) -> dict[str, Any]:
         "servers": _servers(endpoint),
         "channels": {channel_id: channel},
         "operations": pieces["operations"],
-        "components": {"messages": {message_id: message}},
+        "components": _components(endpoint, {message_id: message}),
     }
+
+
+def _components(endpoint: MeshEndpoint, messages: dict[str, Any]) -> dict[str, Any]:
+    components: dict[str, Any] = {"messages": messages}
+    schemes = security_schemes(endpoint)
+    if schemes:
+        components["securitySchemes"] = schemes
+    return components
 
 
 def combine_documents(
@@ -279,14 +393,50 @@ def combine_documents(
         "servers": _servers(endpoint),
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": _components(endpoint, messages),
     }
+
+
+def endpoint_of_document(document: Mapping[str, Any] | None, server_url: str) -> MeshEndpoint:
+    """The mesh endpoint a document of :func:`asyncapi_document` describes: its Kafka brokers
+    and their security, or the REST API at ``server_url`` (also without a document).
+
+    The CLI combines the server's own single-product documents through ``--server`` with it.
+
+    Args:
+        document: One of the mesh's documents, or ``None`` when it has none.
+        server_url: The streammesh server's base URL.
+    """
+    servers: Mapping[str, Any] = {} if document is None else document.get("servers", {})
+    kafka = [s for s in servers.values() if s.get("protocol") in ("kafka", "kafka-secure")]
+    brokers = ",".join(server["host"] for server in kafka) or None
+    settings: Mapping[str, Any] = kafka[0].get(SECURITY_EXTENSION, {}) if kafka else {}
+    protocol = settings.get("security.protocol", SecurityProtocol.PLAINTEXT.value)
+    token_url = scope = None
+    schemes = {} if document is None else document.get("components", {})
+    oauth = schemes.get("securitySchemes", {}).get("sasl-oauthbearer")
+    if oauth is not None:
+        flow = oauth["flows"].get("clientCredentials", {})
+        token_url = flow.get("tokenUrl")
+        scope = next(iter(oauth.get("scopes", ())), None)
+    return MeshEndpoint(
+        server_url=server_url.rstrip("/"),
+        bootstrap_servers=brokers,
+        security_protocol=protocol,
+        sasl_mechanism=settings.get("sasl.mechanism"),
+        client_certificate="ssl.certificate.location" in settings,
+        oauth_token_url=token_url,
+        oauth_scope=scope,
+    )
 
 
 __all__ = [
     "ASYNCAPI_VERSION",
     "SCHEMA_FORMATS",
+    "SECURITY_EXTENSION",
     "ExportedProduct",
     "asyncapi_document",
     "combine_documents",
+    "endpoint_of_document",
+    "security_schemes",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from streammesh.log import KafkaSecurity, SecurityProtocol, parse_log_url
 from streammesh.products.descriptor import Descriptor, KeyType, SchemaFormatName
@@ -84,12 +85,20 @@ class MeshEndpoint:
         security_protocol: The cluster's ``security.protocol`` (``PLAINTEXT``: none to set).
         sasl_mechanism: Its ``sasl.mechanism`` with a SASL protocol. A consumer logs in as
             itself: the snippets name where its own credentials go, never the mesh's.
+        client_certificate: Whether the cluster asks clients for a TLS certificate (the mesh
+            presents one); a consumer presents its own.
+        oauth_token_url: OAUTHBEARER through OIDC: the identity provider's token endpoint
+            (a public address, without any user or password it was written with).
+        oauth_scope: The scope asked of that provider, if it needs one.
     """
 
     server_url: str
     bootstrap_servers: str | None = None
     security_protocol: str = SecurityProtocol.PLAINTEXT.value
     sasl_mechanism: str | None = None
+    client_certificate: bool = False
+    oauth_token_url: str | None = None
+    oauth_scope: str | None = None
 
     def client_settings(self) -> list[tuple[str, str | None]]:
         """The librdkafka settings a consumer of this cluster adds to ``bootstrap.servers``:
@@ -113,6 +122,8 @@ class MeshEndpoint:
                 settings += [("sasl.username", None), ("sasl.password", None)]
         if protocol.endswith("SSL"):
             settings.append(("ssl.ca.location", None))
+            if self.client_certificate:
+                settings += [("ssl.certificate.location", None), ("ssl.key.location", None)]
         return settings
 
     @property
@@ -352,7 +363,23 @@ def endpoint_of(
         bootstrap_servers=location.target,
         security_protocol=given.protocol.value,
         sasl_mechanism=None if given.sasl_mechanism is None else given.sasl_mechanism.value,
+        client_certificate=given.protocol.uses_tls and given.ssl_certificate_location is not None,
+        oauth_token_url=_public_url(given.oauthbearer_token_endpoint_url),
+        oauth_scope=given.oauthbearer_scope,
     )
+
+
+def _public_url(url: str | None) -> str | None:
+    """``url`` without the user and password it may have been written with."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _variable(setting: str) -> str:

@@ -146,3 +146,22 @@ def test_a_plaintext_cluster_needs_no_security_settings() -> None:
         _descriptor("trades.avsc", "string"), schema_id=7, endpoint=endpoint, principal="risk-app"
     )
     assert "security.protocol" not in "".join(text or "" for text in details.snippets().values())
+
+
+def test_a_cluster_asking_for_client_certificates_has_consumers_present_their_own() -> None:
+    security = KafkaSecurity(
+        protocol=SecurityProtocol.SSL,
+        ssl_ca_location="/etc/kafka/ca.pem",
+        ssl_certificate_location="/etc/kafka/mesh.pem",
+        ssl_key_location="/etc/kafka/mesh.key",
+    )
+    endpoint = endpoint_of("kafka://broker-1:9093", "https://mesh.example.com", security)
+    details = connection_details(
+        _descriptor("trades.avsc", "string"), schema_id=7, endpoint=endpoint, principal="risk-app"
+    )
+    java = details.snippets()["java_properties"]
+
+    assert java is not None
+    assert "ssl.certificate.location=${KAFKA_SSL_CERTIFICATE_LOCATION}\n" in java
+    assert "ssl.key.location=${KAFKA_SSL_KEY_LOCATION}\n" in java
+    assert "/etc/kafka" not in java

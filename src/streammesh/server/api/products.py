@@ -216,7 +216,8 @@ def asyncapi(
     as `x-streammesh-*` extensions. JSON, or YAML when `Accept` names `application/yaml`."""
     record = plane.product(reference)
     product = ExportedProduct(record=record, schema=registry.schema(record.schema_id).schema)
-    document = asyncapi_document([product], endpoint_of(log.url, str(request.base_url)))
+    security = server_context(request).runtime.config.kafka_security
+    document = asyncapi_document([product], endpoint_of(log.url, str(request.base_url), security))
     accept = request.headers.get("accept", "")
     if any(kind in accept for kind in _YAML_TYPES):
         return Response(
