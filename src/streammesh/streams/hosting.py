@@ -31,7 +31,6 @@ import os
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +52,7 @@ from streammesh.streams.apps import (
 from streammesh.streams.plan import PlanError
 from streammesh.streams.runner import QueryProgress, StreamsRunner
 from streammesh.streams.service import PreparedApplication, StreamsService
+from streammesh.supervision import Backoff, Supervisor
 
 __all__ = ["StreamHost", "check_runnable", "start_stream_host"]
 
@@ -88,8 +88,7 @@ def check_runnable(prepared: PreparedApplication, log: EventLog, registry: Schem
 class _Timing:
     poll_s: float
     heartbeat_s: float
-    backoff_s: float
-    max_backoff_s: float
+    backoff: Backoff
 
 
 class StreamHost:
@@ -125,14 +124,16 @@ class StreamHost:
         self.log = log
         self.registry = registry
         self.home = home
-        self.timing = _Timing(poll_s, heartbeat_s, backoff_s, max_backoff_s)
+        self.timing = _Timing(poll_s, heartbeat_s, Backoff(backoff_s, max_backoff_s))
         self._apps = AppStore(store)
         self.heartbeat = Heartbeat("stream-host")  # the supervisor's reading rounds
-        self._stopping = threading.Event()
-        self._hosts: dict[str, _AppHost] = {}
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(
-            target=self._supervise, name="streammesh-stream-host", daemon=True
+        self._supervisor = Supervisor(
+            "stream applications",
+            self._wanted,
+            lambda name, stopping: _AppHost(self, name, stopping),
+            poll_s=poll_s,
+            heartbeat=self.heartbeat,
+            logger=_LOGGER,
         )
 
     @property
@@ -142,55 +143,26 @@ class StreamHost:
 
     def start(self) -> StreamHost:
         """Start supervising (returns ``self``)."""
-        self._thread.start()
+        self._supervisor.start()
         return self
 
     def hosted(self) -> list[str]:
         """The applications this process runs now (a host thread alive), by name."""
-        with self._lock:
-            return sorted(name for name, host in self._hosts.items() if host.is_alive())
+        return self._supervisor.running()
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop supervising; every application hosted here finishes and commits its batch,
         closes and leaves. Waits up to ``timeout_s`` seconds for them all: one still busy
         then (a long restore) is left to die with the process — its open transaction is
         never committed, so nothing is output twice."""
-        self._stopping.set()
-        deadline = time.monotonic() + timeout_s
-        self._thread.join(timeout_s)
-        with self._lock:
-            hosts = list(self._hosts.values())
-        for host in hosts:
-            host.join(max(0.0, deadline - time.monotonic()))
-            if host.is_alive():
-                _LOGGER.warning("stream application %s did not stop in time", host.app)
+        self._supervisor.stop(timeout_s)
 
-    def _supervise(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._round()
-            except MeshError as exc:  # the store unreachable for a moment: try again later
-                _LOGGER.warning("stream applications not read (will retry): %s", exc)
-            except Exception:  # a bug must not end the supervision for good: say it, go on
-                _LOGGER.exception("stream applications not read (will retry)")
-            else:
-                self.heartbeat.progressed()
-            self._stopping.wait(self.timing.poll_s)
-
-    def _round(self) -> None:
-        wanted = [
-            app.name
-            for app in self._apps.apps()
-            if app.placement is Placement.SERVER and app.desired is Desired.RUNNING
+    def _wanted(self) -> list[str]:
+        return [
+            item.name
+            for item in self._apps.apps()
+            if item.placement is Placement.SERVER and item.desired is Desired.RUNNING
         ]
-        with self._lock:
-            for name in [name for name, host in self._hosts.items() if not host.is_alive()]:
-                del self._hosts[name]
-            for name in wanted:
-                if name not in self._hosts and not self._stopping.is_set():
-                    host = _AppHost(self, name, self._stopping)
-                    self._hosts[name] = host
-                    host.start()
 
 
 class _AppHost(threading.Thread):
@@ -221,11 +193,7 @@ class _AppHost(threading.Thread):
                 failures += 1
                 self._error = f"{type(exc).__name__}: {exc}"
                 _LOGGER.warning("stream application %s failed: %s", self._app, self._error)
-                delay = min(
-                    self._owner.timing.max_backoff_s,
-                    self._owner.timing.backoff_s * 2 ** (failures - 1),
-                )
-                if not self._back_off(delay):
+                if not self._back_off(self._owner.timing.backoff.delay(failures)):
                     return
                 continue
             failures = 0

@@ -46,6 +46,7 @@ from streammesh.connect.services import WorkerServices
 from streammesh.connect.worker import Worker, WorkerOptions
 from streammesh.errors import MeshError
 from streammesh.heartbeat import Heartbeat
+from streammesh.supervision import Backoff, Supervisor
 
 __all__ = ["ConnectorHost", "Next", "ProcessReport", "progress_document", "start_connector_host"]
 
@@ -159,8 +160,7 @@ class ProcessReport:
 class _Timing:
     poll_s: float
     heartbeat_s: float
-    backoff_s: float
-    max_backoff_s: float
+    backoff: Backoff
 
 
 class ConnectorHost:
@@ -196,13 +196,15 @@ class ConnectorHost:
         self.services = services
         self.options = options
         self.allowed_paths = tuple(allowed_paths or (services.home,))
-        self.timing = _Timing(poll_s, heartbeat_s, backoff_s, max_backoff_s)
+        self.timing = _Timing(poll_s, heartbeat_s, Backoff(backoff_s, max_backoff_s))
         self.heartbeat = Heartbeat("connector-host")  # the supervisor's reading rounds
-        self._stopping = threading.Event()
-        self._threads: dict[str, _ConnectorThread] = {}
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(
-            target=self._supervise, name="streammesh-connector-host", daemon=True
+        self._supervisor = Supervisor(
+            "connectors",
+            self._wanted,
+            lambda name, stopping: _ConnectorThread(self, name, stopping),
+            poll_s=poll_s,
+            heartbeat=self.heartbeat,
+            logger=_LOGGER,
         )
 
     @property
@@ -212,53 +214,24 @@ class ConnectorHost:
 
     def start(self) -> ConnectorHost:
         """Start supervising (returns ``self``)."""
-        self._thread.start()
+        self._supervisor.start()
         return self
 
     def hosted(self) -> list[str]:
         """The connectors this process runs now, by name."""
-        with self._lock:
-            return sorted(name for name, item in self._threads.items() if item.is_alive())
+        return self._supervisor.running()
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop supervising; every connector hosted here finishes its step, closes (a sink
         flushes) and leaves. Waits up to ``timeout_s`` seconds for them all."""
-        self._stopping.set()
-        deadline = time.monotonic() + timeout_s
-        self._thread.join(timeout_s)
-        with self._lock:
-            threads = list(self._threads.values())
-        for item in threads:
-            item.join(max(0.0, deadline - time.monotonic()))
-            if item.is_alive():
-                _LOGGER.warning("connector %s did not stop in time", item.connector)
+        self._supervisor.stop(timeout_s)
 
-    def _supervise(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._round()
-            except MeshError as exc:  # the store unreachable for a moment: try again later
-                _LOGGER.warning("connectors not read (will retry): %s", exc)
-            except Exception:  # a bug must not end the supervision for good: say it, go on
-                _LOGGER.exception("connectors not read (will retry)")
-            else:
-                self.heartbeat.progressed()
-            self._stopping.wait(self.timing.poll_s)
-
-    def _round(self) -> None:
-        wanted = [
+    def _wanted(self) -> list[str]:
+        return [
             item.name
             for item in self.manager.connectors()
             if item.placement is Placement.SERVER and item.desired is Desired.RUNNING
         ]
-        with self._lock:
-            for name in [name for name, item in self._threads.items() if not item.is_alive()]:
-                del self._threads[name]
-            for name in wanted:
-                if name not in self._threads and not self._stopping.is_set():
-                    thread = _ConnectorThread(self, name, self._stopping)
-                    self._threads[name] = thread
-                    thread.start()
 
 
 class _ConnectorThread(threading.Thread):
@@ -293,11 +266,7 @@ class _ConnectorThread(threading.Thread):
                 text = f"{type(exc).__name__}: {exc}"
                 self._error = definition.redact(text) if definition is not None else text
                 _LOGGER.warning("connector %s failed: %s", self.connector, self._error)
-                delay = min(
-                    self._owner.timing.max_backoff_s,
-                    self._owner.timing.backoff_s * 2 ** (failures - 1),
-                )
-                if not self._back_off(delay):
+                if not self._back_off(self._owner.timing.backoff.delay(failures)):
                     return
                 continue
             failures = 0
