@@ -2,68 +2,89 @@
 died between writing its events and recording its answer (its replica was killed): once the
 claim's lease is over, the retry writes only the events the dead request did not write, and
 answers the partition of every event. The dead request is played here by a claim row and the
-records it would have written (all, some or none of the batch), on the embedded log."""
+records it would have written (all, some or none of the batch), on both logs."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import secrets
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
-from streammesh.log import partition_for_key
+from streammesh.log import ConsumerOptions, TopicPartition, partition_for_key
 from streammesh.runtime import MeshRuntime
 from streammesh.server.idempotency import fingerprint, idempotency_keys
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
 
-NAME = "execution.takeovers"
-PRODUCT = f"{NAME}.v1"
-EVENTS = f"/api/v1/products/{PRODUCT}/events"
 PRINCIPAL = "platform-admin-user"
 RECORD_HEADER = "streammesh-idempotency"
 BATCH = [{"trade_id": f"t{i}", "symbol": "ACME", "price": float(i)} for i in range(4)]
 
 
+@dataclass(frozen=True)
+class Product:
+    """A served mesh and the product the tests write to (a name of its own: the session's
+    broker is shared)."""
+
+    served: Served
+    reference: str
+
+    @property
+    def runtime(self) -> MeshRuntime:
+        runtime: MeshRuntime = self.served.client.app.state.streammesh.runtime
+        return runtime
+
+    def produce(self, key: str) -> httpx.Response:
+        headers = {**self.served.headers(), "Idempotency-Key": key}
+        return self.served.client.post(self.events, json={"events": BATCH}, headers=headers)
+
+    @property
+    def events(self) -> str:
+        return f"/api/v1/products/{self.reference}/events"
+
+
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    for running in serve(tmp_path / "mesh"):
-        body = sources((descriptor(NAME), avro()))
-        applied = running.client.post("/api/v1/apply", json=body, headers=running.headers())
+def product(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Product]:
+    log_url = None
+    if getattr(request, "param", "embedded") == "kafka":
+        log_url = f"kafka://{request.getfixturevalue('kafka_bootstrap')}"
+    name = f"execution.takeovers{secrets.token_hex(3)}"
+    for served in serve(tmp_path / "mesh", log_url=log_url):
+        body = sources((descriptor(name), avro()))
+        applied = served.client.post("/api/v1/apply", json=body, headers=served.headers())
         assert applied.status_code == 200, applied.text
-        yield running
-
-
-def _runtime(served: Served) -> MeshRuntime:
-    runtime: MeshRuntime = served.client.app.state.streammesh.runtime  # type: ignore[attr-defined]
-    return runtime
+        yield Product(served, f"{name}.v1")
 
 
 def _claim_token(key: str) -> str:
     return hashlib.sha256(f"{PRINCIPAL}\0{key}".encode()).hexdigest()[:32]
 
 
-def _dead_request(served: Served, key: str, written: tuple[int, ...], age_s: float) -> None:
+def _dead_request(product: Product, key: str, written: tuple[int, ...], age_s: float) -> None:
     """What a request that claimed ``key`` ``age_s`` ago left behind when its server died
     after writing the events at ``written``: a claim without an answer, and those records."""
-    runtime = _runtime(served)
+    runtime = product.runtime
     claimed = datetime.now(UTC) - timedelta(seconds=age_s)
     with runtime.store.write("test") as connection:
         connection.execute(
             sa.insert(idempotency_keys).values(
                 principal=PRINCIPAL,
                 idempotency_key=key,
-                fingerprint=fingerprint(PRODUCT, BATCH),
+                fingerprint=fingerprint(product.reference, BATCH),
                 result=None,
                 claimed_at=claimed,
                 created_at=claimed,
             )
         )
-    encoder = runtime.data.encoder(PRODUCT, principal=PRINCIPAL)
+    encoder = runtime.data.encoder(product.reference, principal=PRINCIPAL)
     with runtime.log.producer() as producer:
         for index in written:
             event_key, value, headers = encoder.encode_fields(BATCH[index])
@@ -74,32 +95,50 @@ def _dead_request(served: Served, key: str, written: tuple[int, ...], age_s: flo
         producer.flush()
 
 
-def _read_all(served: Served) -> list[tuple[str, str]]:
-    """Every event of the product: its key and its claim header."""
-    answer = served.client.get(
-        EVENTS, params={"group": "audit", "max": 100, "timeout": 2}, headers=served.headers()
-    )
-    assert answer.status_code == 200, answer.text
-    read = []
-    for event in answer.json()["events"]:
-        claims = [h["value"] for h in event["headers"] if h["name"] == RECORD_HEADER]
-        read.append((event["key"], base64.b64decode(claims[0]).decode() if claims else ""))
-    return sorted(read)
+def _on_the_log(product: Product) -> list[tuple[str, str]]:
+    """Every record of the product, read straight from the log: the event's ``trade_id`` and
+    the record's claim header."""
+    runtime = product.runtime
+    encoder = runtime.data.encoder(product.reference, principal=PRINCIPAL)
+    names = {encoder.encode_fields(event)[0]: str(event["trade_id"]) for event in BATCH}
+    topic = encoder.contract.topic
+    partitions = runtime.log.describe_topic(topic).partitions
+    targets = [TopicPartition(topic, partition) for partition in range(partitions)]
+    found: list[tuple[str, str]] = []
+    with runtime.log.consumer(ConsumerOptions(auto_commit=False)) as consumer:
+        consumer.assign(targets)
+        consumer.seek_to_beginning(targets)
+        ends = consumer.end_offsets(targets)
+        deadline = time.monotonic() + 30
+        while any(consumer.position(tp) < ends[tp] for tp in targets):
+            assert time.monotonic() < deadline, "the log was not read to its end in 30 s"
+            for record in consumer.poll(0.5):
+                claims = [value.decode() for name, value in record.headers if name == RECORD_HEADER]
+                assert record.key is not None
+                found.append((names[record.key], claims[0] if claims else ""))
+    return sorted(found)
 
 
-@pytest.mark.parametrize("written", [(0, 1, 2, 3), (0, 2), ()], ids=["all", "some", "none"])
+@pytest.mark.parametrize(
+    ("product", "written"),
+    [
+        pytest.param("embedded", (0, 1, 2, 3), id="embedded-all"),
+        pytest.param("embedded", (0, 2), id="embedded-some"),
+        pytest.param("embedded", (), id="embedded-none"),
+        pytest.param("kafka", (0, 2), id="kafka-some", marks=pytest.mark.kafka),
+    ],
+    indirect=["product"],
+)
 def test_a_retry_after_the_lease_writes_only_what_the_dead_request_did_not(
-    served: Served, written: tuple[int, ...]
+    product: Product, written: tuple[int, ...]
 ) -> None:
     key = str(uuid.uuid4())
     # Its server died 40 s ago, within what a client retrying behind a load balancer waits.
-    _dead_request(served, key, written, age_s=40)
-    retried = served.client.post(
-        EVENTS, json={"events": BATCH}, headers={**served.headers(), "Idempotency-Key": key}
-    )
+    _dead_request(product, key, written, age_s=40)
+    retried = product.produce(key)
     assert retried.status_code == 200, retried.text
-    encoder = _runtime(served).data.encoder(PRODUCT, principal=PRINCIPAL)
-    partitions = _runtime(served).log.describe_topic(encoder.contract.topic).partitions
+    encoder = product.runtime.data.encoder(product.reference, principal=PRINCIPAL)
+    partitions = product.runtime.log.describe_topic(encoder.contract.topic).partitions
     keys = [encoder.encode_fields(event)[0] for event in BATCH]
     expected = [partition_for_key(event_key, partitions) for event_key in keys]
     assert len(set(expected)) > 1  # the answer's partitions say something
@@ -107,23 +146,19 @@ def test_a_retry_after_the_lease_writes_only_what_the_dead_request_did_not(
     assert retried.json()["partitions"] == expected
 
     token = _claim_token(key)
-    assert _read_all(served) == [(f"t{i}", f"{token}:{i}") for i in range(4)]
+    assert _on_the_log(product) == [(f"t{i}", f"{token}:{i}") for i in range(4)]
 
     # The answer is kept: the next retry writes nothing.
-    again = served.client.post(
-        EVENTS, json={"events": BATCH}, headers={**served.headers(), "Idempotency-Key": key}
-    )
+    again = product.produce(key)
     assert again.json() == retried.json()
-    assert _read_all(served) == []
+    assert len(_on_the_log(product)) == 4
 
 
-def test_a_claim_within_its_lease_is_still_in_progress(served: Served) -> None:
+def test_a_claim_within_its_lease_is_still_in_progress(product: Product) -> None:
     key = str(uuid.uuid4())
-    _dead_request(served, key, (0,), age_s=5)
-    busy = served.client.post(
-        EVENTS, json={"events": BATCH}, headers={**served.headers(), "Idempotency-Key": key}
-    )
+    _dead_request(product, key, (0,), age_s=5)
+    busy = product.produce(key)
     assert busy.status_code == 409, busy.text
     assert busy.json()["error"]["code"] == "idempotency-key-in-progress"
     assert busy.headers["Retry-After"] == "1"
-    assert [event for event, _ in _read_all(served)] == ["t0"]
+    assert [event for event, _ in _on_the_log(product)] == ["t0"]
