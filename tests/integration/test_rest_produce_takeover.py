@@ -7,21 +7,25 @@ records it would have written (all, some or none of the batch), on both logs."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from streammesh.identity import Role
 from streammesh.log import ConsumerOptions, TopicPartition, partition_for_key
 from streammesh.runtime import MeshRuntime
-from streammesh.server.idempotency import fingerprint, idempotency_keys
+from streammesh.sdk.remote import RemoteMesh
+from streammesh.server.idempotency import CLAIM_LEASE_S, fingerprint, idempotency_keys
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
 
 PRINCIPAL = "platform-admin-user"
@@ -68,7 +72,15 @@ def _claim_token(key: str) -> str:
     return hashlib.sha256(f"{PRINCIPAL}\0{key}".encode()).hexdigest()[:32]
 
 
-def _dead_request(product: Product, key: str, written: tuple[int, ...], age_s: float) -> None:
+def _dead_request(
+    product: Product,
+    key: str,
+    written: tuple[int, ...],
+    age_s: float,
+    *,
+    reference: str | None = None,
+    events: Sequence[Mapping[str, Any]] = BATCH,
+) -> None:
     """What a request that claimed ``key`` ``age_s`` ago left behind when its server died
     after writing the events at ``written``: a claim without an answer, and those records."""
     runtime = product.runtime
@@ -78,7 +90,7 @@ def _dead_request(product: Product, key: str, written: tuple[int, ...], age_s: f
             sa.insert(idempotency_keys).values(
                 principal=PRINCIPAL,
                 idempotency_key=key,
-                fingerprint=fingerprint(product.reference, BATCH),
+                fingerprint=fingerprint(reference or product.reference, events),
                 result=None,
                 claimed_at=claimed,
                 created_at=claimed,
@@ -87,7 +99,7 @@ def _dead_request(product: Product, key: str, written: tuple[int, ...], age_s: f
     encoder = runtime.data.encoder(product.reference, principal=PRINCIPAL)
     with runtime.log.producer() as producer:
         for index in written:
-            event_key, value, headers = encoder.encode_fields(BATCH[index])
+            event_key, value, headers = encoder.encode_fields(events[index])
             claim = (RECORD_HEADER, f"{_claim_token(key)}:{index}".encode())
             producer.send(
                 encoder.contract.topic, value, key=event_key, headers=(*headers.items(), claim)
@@ -162,3 +174,51 @@ def test_a_claim_within_its_lease_is_still_in_progress(product: Product) -> None
     assert busy.json()["error"]["code"] == "idempotency-key-in-progress"
     assert busy.headers["Retry-After"] == "1"
     assert [event for event, _ in _on_the_log(product)] == ["t0"]
+
+
+class _ServerDiesOnce(httpx.BaseTransport):
+    """A load balancer in front of two replicas: the first produce goes to a replica that
+    claims its key, writes its events and dies before answering (the client sees the
+    connection drop); every later request goes to the replica that lives."""
+
+    def __init__(self, product: Product, left_s: float) -> None:
+        self._product = product
+        self._left_s = left_s
+        self.produces = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        if request.method == "POST" and request.url.path.endswith("/events"):
+            self.produces += 1
+            if self.produces == 1:
+                events = json.loads(body)["events"]
+                _dead_request(
+                    self._product,
+                    request.headers["Idempotency-Key"],
+                    tuple(range(len(events))),
+                    CLAIM_LEASE_S - self._left_s,
+                    reference=request.url.path.split("/")[-2],
+                    events=events,
+                )
+                raise httpx.RemoteProtocolError("the server went away", request=request)
+        answer = self._product.served.client.request(
+            request.method, str(request.url), headers=request.headers, content=body
+        )
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+
+@pytest.mark.slow
+def test_mesh_connect_waits_out_the_claim_of_a_replica_that_died(product: Product) -> None:
+    # Its claim has 5 s of lease left when the producer sends the batch again: more than the
+    # pauses the producer waits for an unanswered batch (3.5 s in all).
+    network = _ServerDiesOnce(product, left_s=5)
+    token = product.served.tokens[Role.PLATFORM_ADMIN]
+    with (
+        httpx.Client(transport=network) as client,
+        RemoteMesh("http://testserver", token, client=client) as mesh,
+        mesh.producer(product.reference) as producer,
+    ):
+        producer.send_many(BATCH)
+        producer.flush()
+    assert network.produces > 2  # answered 409 while the dead replica's claim lasted
+    assert [event for event, _ in _on_the_log(product)] == ["t0", "t1", "t2", "t3"]

@@ -26,7 +26,14 @@ if TYPE_CHECKING:
     from streammesh.sdk.remote.mesh import RemoteMesh
 
 RETRY_PAUSES_S = (0.5, 1.0, 2.0)
-"""Pauses before a produce batch the server did not answer is sent again (same key)."""
+"""Pauses before a produce batch the server did not answer (no connection, a timeout, HTTP
+502-504) is sent again (same key)."""
+IN_PROGRESS_WAIT_S = 45.0
+"""How long a batch answered 409 ``idempotency-key-in-progress`` is sent again (every
+``IN_PROGRESS_PAUSE_S``): a batch whose first request died with its server (a replica behind
+a load balancer) is in progress until the server's claim lease (30 s) is over."""
+IN_PROGRESS_PAUSE_S = 1.0
+_RETRIED_STATUSES = frozenset({502, 503, 504})
 
 
 class RemoteProducer:
@@ -36,7 +43,9 @@ class RemoteProducer:
     raises :class:`InvalidEvent` (indexes within the batch) and none of that batch is
     written. :meth:`flush` returning means every event sent so far is durable. A batch is
     sent with an ``Idempotency-Key`` and sent again after ``RETRY_PAUSES_S`` when the server
-    did not answer, so it is written once however often it is sent.
+    did not answer (or answered 502-504), and for up to ``IN_PROGRESS_WAIT_S`` while the
+    server says an earlier sending of it is still in progress, so it is written once however
+    often it is sent.
     """
 
     def __init__(self, mesh: RemoteMesh, record: ProductRecord, batch_size: int) -> None:
@@ -80,17 +89,33 @@ class RemoteProducer:
         the server writes it once."""
         path = f"/products/{path_segment(self.product)}/events"
         key = {"Idempotency-Key": str(uuid.uuid4())}
-        for pause in (*RETRY_PAUSES_S, None):
+        pauses = iter(RETRY_PAUSES_S)
+        in_progress_since: float | None = None
+        while True:
             try:
                 self._mesh.request(
                     "POST", path, reference=self.product, body={"events": batch}, headers=key
                 )
                 return
             except MeshUnreachable:
+                pause = next(pauses, None)
                 if pause is None:
                     raise
             except RemoteRequestFailed as exc:
-                if pause is None or exc.code != "idempotency-key-in-progress":
+                if exc.code == "idempotency-key-in-progress":
+                    # Its first sending may be held by a server that died: the claim is
+                    # taken over once its lease is over, without writing it twice.
+                    now = time.monotonic()
+                    if in_progress_since is None:
+                        in_progress_since = now
+                    if now - in_progress_since >= IN_PROGRESS_WAIT_S:
+                        raise
+                    pause = IN_PROGRESS_PAUSE_S
+                elif exc.status in _RETRIED_STATUSES:
+                    pause = next(pauses, None)
+                    if pause is None:
+                        raise
+                else:
                     raise
             time.sleep(pause)
 
