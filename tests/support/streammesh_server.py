@@ -80,6 +80,12 @@ class StreammeshServer:
             time.sleep(0.05)
         return self
 
+    def kill(self) -> None:
+        """``kill -9`` the server, as a crash would; :meth:`stop` then collects its output."""
+        assert self._process is not None
+        self._process.kill()
+        self._process.wait()
+
     def stop(self) -> int:
         """Press Ctrl-C and wait; the exit code."""
         assert self._process is not None
