@@ -15,12 +15,10 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from streammesh.access import Caller
-from streammesh.dataplane import ProductEvent
-from streammesh.server.api.event_json import event_document
+from streammesh.server.api.event_json import events_json
 from streammesh.server.api.models.events import ConsumeReply, ProduceBody, ProduceReply
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors
@@ -77,7 +75,9 @@ def produce(
     first request's result and writes nothing: a client may retry a request it got no
     answer for. The same key with another product or other events is refused (422
     `idempotency-key-reused`); while the first request is still being written, 409
-    `idempotency-key-in-progress` with `Retry-After`."""
+    `idempotency-key-in-progress` with `Retry-After`. If that request's server died, the key
+    is taken over 30 s after it began: the retry writes only the events not on the log yet
+    (records of keyed produces carry a `streammesh-idempotency` header for that)."""
     kept = remote_data(request)
     raw_key = request.headers.get(HEADER)
     keyed = None
@@ -142,18 +142,7 @@ async def consume(
     def consume_now() -> Response:
         product, events = members.consume(reference, group, reader, max_events, timeout)
         # Rendered in this thread too (on the event loop it would hold every request up).
-        document = {
-            "product": product,
-            "group": group,
-            "events": [_event_json(event) for event in events],
-        }
-        return Response(orjson.dumps(document, option=orjson.OPT_UTC_Z), media_type=_JSON)
+        document = {"product": product, "group": group}
+        return Response(events_json(document, events), media_type=_JSON)
 
     return await server_waits(request).run_blocking(consume_now)
-
-
-def _event_json(event: ProductEvent) -> dict[str, Any]:
-    """``event_document`` with the timestamp left to orjson (written as pydantic would)."""
-    document = event_document(event)
-    document["timestamp"] = event.timestamp
-    return document
