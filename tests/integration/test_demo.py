@@ -1,18 +1,15 @@
-"""``streammesh demo``: the seeded mesh, its live traffic, reruns, and the served process."""
+"""``streammesh demo``: the seeded mesh, its live traffic and reruns (the served process:
+``test_demo_served.py``)."""
 
 from __future__ import annotations
 
 import re
 import shlex
-import signal
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from streammesh.access import AccessService, AccessState
@@ -21,7 +18,6 @@ from streammesh.demo import LAKE, REFERENCE_APPS
 from streammesh.log.base import ConsumerOptions, OffsetReset
 from streammesh.products.descriptor import QualityTier, Status
 from streammesh.sdk import InProcessMesh, Mesh
-from tests.support.processes import stop_process, streammesh_command
 from tests.unit.cli.invoking import CliResult, invoke_cli
 
 PRODUCTS = {
@@ -172,47 +168,6 @@ def test_the_demo_descriptors_pass_governance(runs: Runs) -> None:
     result = invoke_cli("validate", str(runs.home / "demo-products"), "--mesh", str(runs.home))
     assert result.exit_code == 0, result.stdout
     assert "0 errors" in result.stdout
-
-
-def test_the_served_demo_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    home = tmp_path / "mesh"
-    with subprocess.Popen(
-        [*streammesh_command(), "demo", "--mesh", str(home), "--port", "0", "--rate", "5"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            printed: list[str] = []
-            for line in process.stdout:
-                printed.append(line)
-                if line.startswith("Press Ctrl-C"):
-                    break
-            text = "".join(printed)
-            api = re.search(r"API:\s+(http://\S+/api/v1)", text)
-            token = re.search(r"Admin token .*: (\S+)", text)
-            assert api and token, text
-            response = httpx.get(
-                f"{api.group(1)}/products",
-                headers={"Authorization": f"Bearer {token.group(1)}"},
-                timeout=10,
-            )
-            assert response.status_code == 200
-            assert {p["reference"] for p in response.json()} == set(PRODUCTS)
-            ui = re.search(r"Web UI:\s+(http://\S+/ui)", text)
-            assert ui, text
-            assert httpx.get(f"{ui.group(1)}/sign-in", timeout=10).status_code == 200
-            started = time.monotonic()
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=10) == 0
-            assert time.monotonic() - started < 10
-            rest = process.stdout.read()
-            assert "streammesh demo stopped." in rest
-            assert process.stderr is not None
-            assert "Traceback" not in process.stderr.read()
-        finally:
-            stop_process(process)
 
 
 def test_grants_decide_who_reads_classified_fields_in_clear(mesh: InProcessMesh) -> None:

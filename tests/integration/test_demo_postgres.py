@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import queue
-import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-import httpx
 import pytest
 
 from streammesh.connect import ConnectorDesired, ConnectorManager, ConnectorPlacement
@@ -129,50 +127,3 @@ def test_without_postgres_the_summary_says_how_to_have_the_orders_captured(
     result = invoke_cli("demo", "--mesh", str(tmp_path / "mesh"), "--no-serve", "--duration", "0")
     assert result.exit_code == 0, result.stderr
     assert "served, the demo captures them from a PostgreSQL table by CDC" in result.stdout
-
-
-@pytest.mark.slow
-def test_a_served_demo_with_postgres_off_says_how_to_turn_it_on(home: Path) -> None:
-    env = {**os.environ, "STREAMMESH_DEMO_POSTGRES": "off"}
-    with subprocess.Popen(
-        [*streammesh_command(), "demo", "--mesh", str(home), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            printed = []
-            for line in process.stdout:
-                printed.append(line)
-                if line.startswith("Press Ctrl-C"):
-                    break
-            # Stopped once it serves: a Ctrl-C during the server's start-up (its stream apps
-            # and connectors starting, slow on a loaded machine) waits for the start-up first.
-            _wait_serving("".join(printed))
-            process.send_signal(signal.SIGINT)
-            process.communicate(timeout=60)
-        finally:
-            stop_process(process)
-    summary = "".join(printed)
-    assert "Orders are produced directly: to capture them from a PostgreSQL table by CDC, set" in (
-        summary
-    )
-    assert "STREAMMESH_DEMO_POSTGRES=postgresql://" in summary
-    assert not (home / "postgres").exists()
-
-
-def _wait_serving(printed: str, timeout_s: float = 60.0) -> None:
-    """Until the demo whose output is ``printed`` answers ``/healthz``."""
-    found = re.search(r"Web UI: (http://\S+)/ui", printed)
-    assert found, printed
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if httpx.get(f"{found.group(1)}/healthz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, f"the demo did not serve within {timeout_s} s"
-        time.sleep(0.1)
