@@ -73,8 +73,6 @@ delivery after its dependency timeout (5 s), so a live request is done (or faile
 SCAN_SLACK_S = 10.0
 """How much earlier than the first claim :func:`find_written` starts reading (record
 timestamps come from the writing server's clock, or the broker's)."""
-SCAN_TIMEOUT_S = 20.0
-"""How long :func:`find_written` may read before the request answers 503."""
 _SCAN_BATCH = 5_000
 _ABANDONED = datetime(1970, 1, 1, tzinfo=UTC)
 """``claimed_at`` of a claim whose request failed after it may have written: the next request
@@ -291,7 +289,8 @@ def find_written(log: EventLog, topic: str, partitions: int, claim: Claim) -> di
     from shortly before the key was first claimed up to the end of each partition now.
 
     Raises:
-        LogTimeout: reading took longer than ``SCAN_TIMEOUT_S``.
+        LogTimeout: reading did not end ``WRITE_START_S`` after the claim (the write must
+            start by then).
         LogError: the topic could not be read.
     """
     prefix = f"{claim.token}:".encode()
@@ -300,7 +299,7 @@ def find_written(log: EventLog, topic: str, partitions: int, claim: Claim) -> di
     options = ConsumerOptions(
         auto_commit=False, max_poll_records=_SCAN_BATCH, client_id="streammesh-idempotency"
     )
-    deadline = time.monotonic() + SCAN_TIMEOUT_S
+    deadline = claim.started + WRITE_START_S
     found: dict[int, int] = {}
     with log.consumer(options) as consumer:
         consumer.assign(targets)
@@ -311,7 +310,7 @@ def find_written(log: EventLog, topic: str, partitions: int, claim: Claim) -> di
             if time.monotonic() > deadline:
                 raise LogTimeout(
                     f"looking in '{topic}' for the events of Idempotency-Key '{claim.key}'",
-                    SCAN_TIMEOUT_S,
+                    WRITE_START_S,
                 )
             for record in consumer.poll(0.5, _SCAN_BATCH):
                 for name, value in record.headers:
