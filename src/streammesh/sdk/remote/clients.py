@@ -19,6 +19,7 @@ from streammesh.dataplane import (
     ProductEvent,
     event_fields,
 )
+from streammesh.products import KeyType
 from streammesh.sdk.errors import MeshUnreachable, RemoteRequestFailed
 from streammesh.sdk.remote.wire import decode_key, path_segment
 
@@ -205,19 +206,34 @@ class RemoteConsumer:
             params={"group": self.group, "max": min(count, 10_000), "timeout": wait},
             wait=wait,
         )
-        self._pending.extend(self._event(document) for document in answer["events"])
+        self._pending.extend(self._events(answer["events"]))
 
-    def _event(self, document: Mapping[str, Any]) -> ProductEvent:
-        return ProductEvent(
-            product=document["product"],
-            key=decode_key(self._key_type, document["key"]),
-            value=document["value"],
-            partition=document["partition"],
-            offset=document["offset"],
-            timestamp=datetime.fromisoformat(document["timestamp"]),
-            schema_id=document["schema_id"],
-            headers=tuple(
-                (header["name"], base64.b64decode(header["value"]))
-                for header in document["headers"]
-            ),
-        )
+    def _events(self, documents: list[dict[str, Any]]) -> list[ProductEvent]:
+        """The events of a consume answer (the per-event work of a remote consumer, so the
+        key decoding is chosen once and the few timestamps of a batch are parsed once)."""
+        key_type = self._key_type
+        text_key = key_type is KeyType.STRING
+        times: dict[str, datetime] = {}
+        events = []
+        for document in documents:
+            key = document["key"]
+            stamp = document["timestamp"]
+            timestamp = times.get(stamp)
+            if timestamp is None:
+                timestamp = times[stamp] = datetime.fromisoformat(stamp)
+            headers = document["headers"]
+            events.append(
+                ProductEvent(
+                    document["product"],
+                    key if text_key and type(key) is str else decode_key(key_type, key),
+                    document["value"],
+                    document["partition"],
+                    document["offset"],
+                    timestamp,
+                    document["schema_id"],
+                    tuple((h["name"], base64.b64decode(h["value"])) for h in headers)
+                    if headers
+                    else (),
+                )
+            )
+        return events
