@@ -453,7 +453,8 @@ def _customers(home: Path, tmp_path: Path) -> None:
 def test_run_reads_classified_input_in_clear_with_a_classified_grant_and_encrypts_the_output(
     home: Path, tmp_path: Path
 ) -> None:
-    from streammesh.privacy import HEADER_PREFIX
+    from streammesh.privacy import EVENT_HEADER, HEADER_PREFIX
+    from streammesh.privacy.envelope import sealed_fields
 
     _customers(home, tmp_path)
     _grant(home, "crm.customers", classified=True)
@@ -473,8 +474,9 @@ def test_run_reads_classified_input_in_clear_with_a_classified_grant_and_encrypt
         assert len(raw) == 1
         assert SECRET_EMAIL.encode() not in (raw[0].value or b"")
         assert [name for name, _ in raw[0].headers if name.startswith(HEADER_PREFIX)] == [
-            f"{HEADER_PREFIX}EMAIL"
+            EVENT_HEADER
         ]
+        assert sealed_fields(dict(raw[0].headers)[EVENT_HEADER]) == ("EMAIL",)
         request = runtime.access.request(
             "analytics.contacts", "reader-sa", purpose="t", classified=False, caller=ADMIN
         )

@@ -22,12 +22,12 @@ from streammesh.audit import AuditAction, AuditLog
 from streammesh.dataplane import ProductConsumer, ProductProducer, UnreadableEvent
 from streammesh.log.base import ConsumerOptions, OffsetReset, Record, TopicSpec
 from streammesh.privacy import (
+    EVENT_HEADER,
     MASK_TEXT,
     FieldProtection,
     KeyStore,
     LocalKms,
     UndecryptableField,
-    header_name,
 )
 from streammesh.products.descriptor import Classification
 from streammesh.schemas.formats import format_for
@@ -271,7 +271,7 @@ def test_a_header_moved_or_altered_is_refused_never_misread(shop: Shop) -> None:
             {"customer_email": MASK_TEXT}, stolen, b"o-3", clear=True, principal="app"
         )
     tampered = dict(stolen)
-    name = header_name("customer_email")
+    name = EVENT_HEADER
     tampered[name] = tampered[name][:-1] + bytes([tampered[name][-1] ^ 1])
     with pytest.raises(UndecryptableField, match="does not authenticate"):
         protection.reveal(

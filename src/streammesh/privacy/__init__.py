@@ -12,7 +12,7 @@ See docs/privacy.md.
 from __future__ import annotations
 
 from streammesh.privacy.aws_kms import AwsKms
-from streammesh.privacy.envelope import HEADER_PREFIX, header_name
+from streammesh.privacy.envelope import EVENT_HEADER, HEADER_PREFIX, header_name
 from streammesh.privacy.errors import (
     InvalidEntityKey,
     KmsError,
@@ -45,6 +45,7 @@ from streammesh.privacy.tokens import Tokenizer
 __all__ = [
     "ENCRYPTED_CLASSIFICATIONS",
     "ENTRY_POINT_GROUP",
+    "EVENT_HEADER",
     "HEADER_PREFIX",
     "MASK_TEXT",
     "AwsKms",

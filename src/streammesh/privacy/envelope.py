@@ -1,12 +1,25 @@
-"""Sealed fields: the bytes of a ``streammesh-enc-<field>`` header, and what they are bound to.
+"""Sealed fields: the bytes of the ciphertext headers, and what they are bound to.
 
-Layout of a header value (format 1)::
+Format 2 (what producers write): one ``streammesh-enc-*`` header per event seals every
+classified field of the event in one AES-256-GCM call::
+
+    0x02 | key version (4 bytes, big-endian) | length of the field list (2 bytes, big-endian)
+         | field list (the sealed field paths, sorted, UTF-8, joined by NUL)
+         | nonce (12 bytes) | AES-256-GCM ciphertext + tag
+
+The plaintext is the fields' values as one JSON object, field path → value (see
+:func:`streammesh.privacy.values.encode_fields`). The associated data is a label, the product
+version, every byte of the header before the nonce (format, key version, field list) and the
+entity key: a header copied onto another entity's record or another product, or with a field
+added to or removed from its list, fails authentication instead of revealing a wrong value.
+
+Format 1 (written before; still read): one ``streammesh-enc-<field path>`` header per field::
 
     0x01 | key version (4 bytes, big-endian) | nonce (12 bytes) | AES-256-GCM ciphertext + tag
 
-The associated data binds the ciphertext to the product version, the field path, the key
-version and the entity key: a header copied onto another field, another entity's record or
-another product fails authentication instead of revealing a wrong value.
+its associated data binding the product version, the field path, the key version and the
+entity key. The first byte of a header value says its format: a (hypothetical) field named
+``*`` sealed in format 1 shares the event header's name, never its format.
 """
 
 from __future__ import annotations
@@ -22,8 +35,20 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 HEADER_PREFIX = "streammesh-enc-"
 """Record headers carrying a field's ciphertext are named this prefix plus the field path."""
 
+EVENT_HEADER = HEADER_PREFIX + "*"
+"""The header sealing every classified field of an event (format 2). Under ``HEADER_PREFIX``
+like field headers, so whatever drops ciphertext headers by their prefix drops it too."""
+
 FORMAT = 1
+EVENT_FORMAT = 2
 _HEAD = struct.Struct(">BI")
+_EVENT_HEAD = struct.Struct(">BIH")
+_EVENT_FORMAT_BYTE = bytes([EVENT_FORMAT])
+_EVENT_AAD_LABEL = b"streammesh/event/v2\x00"
+_TAG_BYTES = 16
+_LISTS_MAX = 1_024
+"""How many distinct field lists a process keeps parsed (a product has one per combination
+of fields present: usually one)."""
 _NONCE_BYTES = 12
 _AAD_LABEL = b"streammesh/field/v1\x00"
 _CIPHERS_MAX = 8_192
@@ -50,6 +75,66 @@ class FieldBinding:
             + key_version.to_bytes(4, "big")
             + (self.entity_key)
         )
+
+
+def event_prefix(product: str) -> bytes:
+    """The start of the associated data of every format-2 header of ``product``."""
+    return _EVENT_AAD_LABEL + product.encode() + b"\x00"
+
+
+def field_list(paths: tuple[str, ...]) -> bytes:
+    """The field list of a format-2 header sealing ``paths`` (sorted), with its length.
+
+    Raises:
+        ValueError: a path holds NUL (the separator) or the list is longer than 65,535 bytes.
+    """
+    if any("\x00" in path for path in paths):
+        raise ValueError("a field path holds NUL")
+    joined = "\x00".join(sorted(paths)).encode()
+    if len(joined) > 0xFFFF:
+        raise ValueError(f"the field list is {len(joined)} bytes, more than 65,535")
+    return len(joined).to_bytes(2, "big") + joined
+
+
+_lists: dict[bytes, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
+def sealed_fields(header: bytes) -> tuple[str, ...]:
+    """The field paths a format-2 header seals (sorted).
+
+    Raises:
+        SealBroken: the bytes are not a format-2 header.
+    """
+    return _parse_event(header)[1][0]
+
+
+def is_event_header(header: bytes) -> bool:
+    """Whether a header value is in format 2 (one header for every field of an event)."""
+    return header[:1] == _EVENT_FORMAT_BYTE
+
+
+def _parse_event(header: bytes) -> tuple[int, tuple[tuple[str, ...], frozenset[str]], int]:
+    """Key version, sealed field paths (sorted, and as a set) and where the nonce starts, of
+    a format-2 header."""
+    if len(header) < _EVENT_HEAD.size + _NONCE_BYTES + _TAG_BYTES:
+        raise SealBroken(f"the header is {len(header)} bytes, too short for sealed fields")
+    form, version, size = _EVENT_HEAD.unpack_from(header)
+    if form != EVENT_FORMAT:
+        raise SealBroken(f"the header is in format {form}, not {EVENT_FORMAT}")
+    end = _EVENT_HEAD.size + size
+    if len(header) < end + _NONCE_BYTES + _TAG_BYTES:
+        raise SealBroken(f"the header is {len(header)} bytes, too short for its field list")
+    listed = header[_EVENT_HEAD.size : end]
+    paths = _lists.get(listed)
+    if paths is None:
+        try:
+            split = tuple(listed.decode().split("\x00"))
+        except UnicodeDecodeError:
+            raise SealBroken("the header's field list is not UTF-8") from None
+        if len(_lists) >= _LISTS_MAX:
+            _lists.clear()
+        paths = _lists[listed] = (split, frozenset(split))
+    return version, paths, end
 
 
 def field_prefix(product: str, field_path: str) -> bytes:
@@ -137,6 +222,9 @@ class EntitySeal:
     version: int
     head: bytes
     suffix: bytes
+    event_head: bytes
+    """A format-2 header's first bytes (format and key version)."""
+    entity_key: bytes
 
     @classmethod
     def of(cls, key: bytes, key_version: int, entity_key: bytes) -> EntitySeal:
@@ -146,7 +234,42 @@ class EntitySeal:
             key_version,
             _HEAD.pack(FORMAT, key_version),
             key_version.to_bytes(4, "big") + entity_key,
+            _EVENT_FORMAT_BYTE + key_version.to_bytes(4, "big"),
+            entity_key,
         )
+
+    def seal_event(self, prefix: bytes, fields: bytes, plaintext: bytes) -> bytes:
+        """The format-2 header of an event's fields.
+
+        Args:
+            prefix: The product's :func:`event_prefix`.
+            fields: The :func:`field_list` of the fields ``plaintext`` holds.
+            plaintext: The fields' values (``values.encode_fields``).
+        """
+        clear = self.event_head + fields
+        nonce = _nonce()
+        return (
+            clear + nonce + self.cipher.encrypt(nonce, plaintext, prefix + clear + self.entity_key)
+        )
+
+    def open_event(self, prefix: bytes, header: bytes, nonce_at: int) -> bytes:
+        """The plaintext of a format-2 header sealed with this key version (parse it with
+        :func:`open_event_header` first, which gives ``nonce_at``).
+
+        Raises:
+            SealBroken: it does not authenticate (altered, its field list changed, or sealed
+                for another product or entity).
+        """
+        try:
+            return self.cipher.decrypt(
+                header[nonce_at : nonce_at + _NONCE_BYTES],
+                header[nonce_at + _NONCE_BYTES :],
+                prefix + header[:nonce_at] + self.entity_key,
+            )
+        except InvalidTag:
+            raise SealBroken(
+                "the ciphertext does not authenticate for this product, field list and entity key"
+            ) from None
 
     def seal(self, prefix: bytes, plaintext: bytes) -> bytes:
         """The header value of a field whose associated data starts with ``prefix``."""
@@ -171,6 +294,16 @@ class EntitySeal:
             raise SealBroken(
                 "the ciphertext does not authenticate for this product, field and entity key"
             ) from None
+
+
+def open_event_header(header: bytes) -> tuple[int, tuple[tuple[str, ...], frozenset[str]], int]:
+    """What a format-2 header says in clear: the data key version, the sealed field paths
+    (sorted, and as a set) and where its nonce starts (for :meth:`EntitySeal.open_event`).
+
+    Raises:
+        SealBroken: the bytes are not a format-2 header.
+    """
+    return _parse_event(header)
 
 
 def key_version_of(header: bytes) -> int:

@@ -17,16 +17,19 @@ class UndecryptableField(PrivacyError):
     (its key was destroyed), or this error is raised.
     """
 
-    def __init__(self, product: str, field: str, entity: str, reason: str) -> None:
+    def __init__(
+        self, product: str, field: str, entity: str, reason: str, header: str | None = None
+    ) -> None:
         self.product = product
-        self.field = field
+        self.field = field  # a header sealing several fields: their paths, comma-separated
         self.entity = entity
         self.reason = reason
+        self.header = header  # the header that did not open; None: streammesh-enc-<field>
         super().__init__(
             f"field '{field}' of product '{product}' (entity key '{entity}') cannot be "
-            f"decrypted: {reason}; the record's 'streammesh-enc-{field}' header was altered, "
-            "moved from another field or entity, or comes from another mesh — read the "
-            "original record"
+            f"decrypted: {reason}; the record's '{header or 'streammesh-enc-' + field}' header "
+            "was altered, moved from another field or entity, or comes from another mesh — "
+            "read the original record"
         )
 
 
@@ -155,11 +158,15 @@ class InvalidEntityKey(PrivacyError):
 class UnsupportedFieldPath(PrivacyError):
     """A field to encrypt lies inside an array or map, which field encryption cannot reach."""
 
-    def __init__(self, product: str, field: str) -> None:
+    def __init__(self, product: str, field: str, why: str | None = None) -> None:
         self.product = product
         self.field = field
+        self.why = why
         super().__init__(
-            f"field '{field}' of product '{product}' is to be encrypted but lies inside an "
-            "array or map, which field encryption does not reach yet; classify the enclosing "
-            "field instead (it is then encrypted whole)"
+            f"field '{field}' of product '{product}' is to be encrypted but "
+            + (
+                why
+                or "lies inside an array or map, which field encryption does not reach yet; "
+                "classify the enclosing field instead (it is then encrypted whole)"
+            )
         )

@@ -39,6 +39,8 @@ DEFAULT_CACHE_TTL = timedelta(minutes=5)
 CURRENT_RECHECK = timedelta(seconds=30)
 """How long a producer trusts its cached current key version before re-reading it."""
 _KEY_BYTES = 32
+_FAST_MAX = 65_536
+"""How many entities' keys a store keeps at hand for producers and readers asking per event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +96,23 @@ class KeyStore:
         self._store = store
         self._kms = kms
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._real_clock = clock is None
+        """Whether the audit's clock hours can be followed on the monotonic clock (a clock
+        given by a caller may jump: then every handout asks it)."""
         self._ttl = cache_ttl.total_seconds()
         self._audit = AuditLog(store)
         self._cache: dict[tuple[str, bytes, int], tuple[DataKey, float, KeyLookup]] = {}
         """Unwrapped keys: the key, until when it may be used, and the lookup that hands it
         out (built once: a reader asks for it once per event)."""
         self._current: dict[tuple[str, bytes], tuple[int, float]] = {}
+        self._writing: dict[tuple[str, bytes], tuple[DataKey, float]] = {}
+        """Per product version and entity: the current key, until when a producer asking
+        per event may use it without looking further (the earlier of the recheck and the
+        cache's expiry)."""
+        self._reading: dict[tuple[str, bytes, int, str], tuple[KeyLookup, float]] = {}
+        """Per product version, entity, key version and principal: a lookup whose handout is
+        audited for the current clock hour, until when (the earlier of the hour's end and
+        the cache's expiry); only with the real clock."""
         self._handed_out: set[tuple[str, str, bytes]] = set()
         self._handout_hour: datetime | None = None
         self._handout_hour_ends: datetime | None = None
@@ -145,6 +158,20 @@ class KeyStore:
         producer in another process stops encrypting with a destroyed key soon after
         ``forget`` (events it wrote meanwhile read as forgotten).
         """
+        ready = self._writing.get((product, entity_key))
+        if ready is not None and ready[1] > time.monotonic():
+            return ready[0]  # what the rest finds, looked up once per recheck
+        key = self._current_of(product, entity_key)
+        cached = self._cache.get((key.product, key.entity_key, key.version))
+        until = self._current[(key.product, entity_key)][1]
+        if cached is not None and cached[0] is key:
+            until = min(until, cached[1])
+            if len(self._writing) >= _FAST_MAX:
+                self._writing.clear()
+            self._writing[(product, entity_key)] = (key, until)
+        return key
+
+    def _current_of(self, product: str, entity_key: bytes) -> DataKey:
         name = product_name(product)
         now = time.monotonic()
         known = self._current.get((name, entity_key))
@@ -201,12 +228,16 @@ class KeyStore:
         ``product`` is the product version being read (``<name>.v<N>``), which the audit
         entry names.
         """
+        ready = self._reading.get((product, entity_key, version, principal))
+        if ready is not None and ready[1] > time.monotonic():
+            return ready[0]  # handed out and audited this hour
         name = self._names.get(product)
         if name is None:
             name = self._names[product] = product_name(product)
         cached = self._cache.get((name, entity_key, version))
         if cached is not None and cached[1] > time.monotonic():
-            self._record_handout(product, entity_key, version, principal)
+            if self._record_handout(product, entity_key, version, principal):
+                self._audited(product, entity_key, version, principal, cached[2], cached[1])
             return cached[2]
         with self._store.read() as connection:
             row = connection.execute(
@@ -256,6 +287,12 @@ class KeyStore:
         for cached in [k for k in self._cache if k[0] == name and k[1] == entity_key]:
             del self._cache[cached]
         self._current.pop((name, entity_key), None)
+        for ready in [k for k in self._writing if k[1] == entity_key]:
+            if product_name(ready[0]) == name:
+                del self._writing[ready]
+        for readable in [k for k in self._reading if k[1] == entity_key]:
+            if product_name(readable[0]) == name:
+                del self._reading[readable]
         return int(destroyed)
 
     def product_secret(self, product: str) -> bytes:
@@ -315,9 +352,30 @@ class KeyStore:
             if pending:
                 self._write_handouts(pending)
 
+    def _audited(
+        self,
+        product: str,
+        entity_key: bytes,
+        version: int,
+        principal: str,
+        lookup: KeyLookup,
+        expires: float,
+    ) -> None:
+        """Remember that ``lookup`` was handed out to ``principal`` and audited this clock
+        hour, so that the next asks until the hour ends find it at once."""
+        if not self._real_clock or self._handout_hour_ends is None:
+            return
+        left = (self._handout_hour_ends - datetime.now(UTC)).total_seconds()
+        if len(self._reading) >= _FAST_MAX:
+            self._reading.clear()
+        until = min(expires, time.monotonic() + left)
+        self._reading[(product, entity_key, version, principal)] = (lookup, until)
+
     def _record_handout(
         self, product: str, entity_key: bytes, version: int, principal: str
-    ) -> None:
+    ) -> bool:
+        """Audit a handout unless it was this hour; whether it is audited already (not
+        merely pending in a :meth:`handouts_together` block)."""
         at = self._clock()
         moment = at if at.tzinfo is not None else at.astimezone(UTC)  # comparable
         ends = self._handout_hour_ends
@@ -328,14 +386,15 @@ class KeyStore:
                 self._handout_hour, self._handout_hour_ends = hour, hour + timedelta(hours=1)
         seen = (principal, product, entity_key)
         if seen in self._handed_out:
-            return
+            return True
         pending: dict[tuple[str, str, bytes], tuple[int, datetime]] | None = getattr(
             self._together, "pending", None
         )
         if pending is not None:
             pending.setdefault(seen, (version, at))
-            return
+            return False
         self._write_handouts({seen: (version, at)})
+        return True
 
     def _write_handouts(self, handouts: dict[tuple[str, str, bytes], tuple[int, datetime]]) -> None:
         entries = [

@@ -1,12 +1,14 @@
 """``FieldProtection``: classified fields encrypted at produce time, revealed or masked on read.
 
-A protected field's value moves out of the event into a record header,
-``streammesh-enc-<field path>``, sealed with the entity's data key (see
-:mod:`streammesh.privacy.envelope`); in the event it is replaced by a schema-valid placeholder
-(see :mod:`streammesh.privacy.placeholders`). So every record — and every copy of it, in a
-compacted topic, a backup or a file — validates under the product's schema for any format,
-keeps its other fields in clear, and holds the classified values only as ciphertext. Once
-the entity's key is destroyed (``streammesh forget``), every copy reads as masked.
+The values of an event's protected fields move out of the event into one record header,
+``streammesh-enc-*``, sealed together with the entity's data key (format 2, see
+:mod:`streammesh.privacy.envelope`; records written earlier with one
+``streammesh-enc-<field path>`` header per field are read too); in the event each is replaced
+by a schema-valid placeholder (see :mod:`streammesh.privacy.placeholders`). So every
+record — and every copy of it, in a compacted topic, a backup or a file — validates under
+the product's schema for any format, keeps its other fields in clear, and holds the
+classified values only as ciphertext. Once the entity's key is destroyed
+(``streammesh forget``), every copy reads as masked.
 """
 
 from __future__ import annotations
@@ -17,11 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from streammesh.privacy.envelope import (
+    EVENT_HEADER,
     EntitySeal,
     SealBroken,
+    event_prefix,
+    field_list,
     field_prefix,
     header_name,
+    is_event_header,
     key_version_of,
+    open_event_header,
+    sealed_fields,
 )
 from streammesh.privacy.errors import (
     NoPlaceholder,
@@ -31,7 +39,13 @@ from streammesh.privacy.errors import (
 )
 from streammesh.privacy.keys import DataKey, KeyLookup, KeyStore, entity_label
 from streammesh.privacy.placeholders import candidates, type_tokens
-from streammesh.privacy.values import UnsupportedValue, decode_value, encode_value
+from streammesh.privacy.values import (
+    UnsupportedValue,
+    decode_fields,
+    decode_value,
+    encode_fields,
+    encode_value,
+)
 from streammesh.products import Classification
 from streammesh.schemas import InvalidEvent
 
@@ -78,18 +92,29 @@ def fields_in_clear(
 ) -> tuple[str, ...]:
     """The ``paths`` that ``value`` holds in clear: a value, and no ciphertext header.
 
-    A field protected when the event was written has a placeholder and its header; one
-    written before it was protected (or while a policy did not protect it) has neither.
+    A field protected when the event was written has a placeholder and is sealed in the
+    event's header (or, written before format 2, its own header); one written before it was
+    protected (or while a policy did not protect it) has neither.
 
     Example:
         >>> fields_in_clear({"id": "u1", "diagnosis": "flu"}, {}, ["diagnosis"])
         ('diagnosis',)
     """
+    sealed: tuple[str, ...] = ()
+    field_headers: Collection[str] = headers
+    event_header = headers.get(EVENT_HEADER)
+    if event_header is not None and is_event_header(event_header):
+        field_headers = set(headers) - {EVENT_HEADER}  # a field named '*' has no header then
+        try:
+            sealed = sealed_fields(event_header)
+        except SealBroken:
+            sealed = ()  # not a header this version wrote: its fields count as in clear
     return tuple(
         path
         for path in sorted(paths)
         if _get(value, tuple(path.split("."))) not in (_MISSING, None)
-        and header_name(path) not in headers
+        and path not in sealed
+        and header_name(path) not in field_headers
     )
 
 
@@ -132,6 +157,15 @@ class FieldProtection:
         for path in self.encrypted:
             if "[]" in path or "{}" in path:  # fail closed: never leave such a field in clear
                 raise UnsupportedFieldPath(product, path)
+        try:
+            self._all_fields = field_list(self.encrypted)
+        except ValueError as exc:
+            path = next((path for path in self.encrypted if "\x00" in path), "")
+            raise UnsupportedFieldPath(product, path, f"cannot be sealed: {exc}") from None
+        self._event_prefix = event_prefix(product)
+        self._all_top = all("." not in path for path in self.encrypted)
+        self._lists: dict[tuple[str, ...], bytes] = {self.encrypted: self._all_fields}
+        """Per set of fields present in an event, its header's field list."""
         self._keys = keys
         self._fields = tuple(
             _Field(
@@ -159,7 +193,8 @@ class FieldProtection:
         self, event: Mapping[str, Any], key: bytes, *, check: SchemaCheck | None = None
     ) -> tuple[dict[str, Any], dict[str, bytes]]:
         """The event to write, with protected fields replaced by placeholders, and the
-        headers carrying their ciphertext.
+        header sealing their values (``streammesh-enc-*``; none when every protected field
+        is missing or null).
 
         Args:
             event: A valid event of the product (validate it first: errors then name the
@@ -176,8 +211,7 @@ class FieldProtection:
         # the fields in clear are shared rather than deep-copied for every event.
         protected: dict[str, Any] = dict(event)
         owned: set[int] | None = None
-        headers: dict[str, bytes] = {}
-        entity: EntitySeal | None = None
+        values: dict[str, Any] = {}
         for field in self._fields:
             top = field.top
             value = (
@@ -185,23 +219,51 @@ class FieldProtection:
             )
             if value is _MISSING or value is None:
                 continue  # nothing to hide
-            try:
-                plaintext = encode_value(value)
-            except UnsupportedValue:
-                kind = type(value).__name__
-                raise UnsupportedFieldValue(self.product, field.path, kind) from None
-            if entity is None:  # one lookup per event: every field has the entity's key
-                entity = self._seal(self._keys.current(self.product, key), key)
-            headers[field.header] = entity.seal(field.prefix, plaintext)
+            values[field.path] = value
             placeholder = self._placeholders.get((field.path, type(value)), _MISSING)
             if top is not None and isinstance(placeholder, _IMMUTABLE):
                 protected[top] = placeholder  # the common case: a known, immutable token
                 continue
+            if placeholder is _MISSING:  # a type first seen: refuse what cannot be sealed
+                try:
+                    encode_value(value)
+                except UnsupportedValue:
+                    kind = type(value).__name__
+                    raise UnsupportedFieldValue(self.product, field.path, kind) from None
             if owned is None:
                 owned = {id(protected)}
             parent = _owned_parent(protected, field.parts, owned)
             parent[field.parts[-1]] = self._placeholder(protected, field, parent, value, check)
-        return protected, headers
+        if not values:
+            return protected, {}
+        try:
+            plaintext = encode_fields(values)
+        except UnsupportedValue:
+            raise self._unsupported(values) from None
+        if len(values) == len(self._fields):
+            fields = self._all_fields  # the common case: every protected field has a value
+        else:
+            present = tuple(values)  # in the fields' order: sorted
+            fields = self._lists.get(present) or self._list_of(present)
+        # One key lookup and one seal per event, whatever the number of fields.
+        entity = self._seal(self._keys.current(self.product, key), key)
+        return protected, {EVENT_HEADER: entity.seal_event(self._event_prefix, fields, plaintext)}
+
+    def _list_of(self, present: tuple[str, ...]) -> bytes:
+        if len(self._lists) >= _SEALS_MAX:
+            self._lists.clear()
+        fields = self._lists[present] = field_list(present)
+        return fields
+
+    def _unsupported(self, values: Mapping[str, Any]) -> UnsupportedFieldValue:
+        """The error naming the first field whose value cannot be encrypted."""
+        path, value = next(iter(values.items()))
+        for path, value in values.items():  # noqa: B007 - the loop finds the pair
+            try:
+                encode_value(value)
+            except UnsupportedValue:
+                break
+        return UnsupportedFieldValue(self.product, path, type(value).__name__)
 
     def _seal(self, data_key: DataKey, entity_key: bytes) -> EntitySeal:
         known = self._seals.get((entity_key, data_key.version))
@@ -224,35 +286,68 @@ class FieldProtection:
     ) -> dict[str, Any]:
         """The event as ``principal`` may see it.
 
-        With ``clear``, each protected field whose entity key still exists is decrypted
-        (the key handout is audited) and restored; a field whose key was destroyed stays
+        With ``clear``, the protected fields whose entity key still exists are decrypted
+        (the key handout is audited) and restored; fields whose key was destroyed stay
         masked. Without ``clear``, protected fields stay masked; a protected field found in
-        clear (written without protection) is masked too.
+        clear (written without protection) is masked too. Both header formats are read: the
+        event's ``streammesh-enc-*`` and, from records written before it, one
+        ``streammesh-enc-<field>`` per field.
 
         Raises:
             UndecryptableField: a header was altered, or moved from another field, entity
                 or product — never a wrong value.
         """
+        sealed: tuple[str, ...] = ()
+        opened: dict[str, Any] | None = None
+        event_header = headers.get(EVENT_HEADER)
+        if event_header is not None and is_event_header(event_header):
+            if clear:
+                sealed, opened = self._open_event(event_header, key, principal)
+                if (
+                    opened is not None
+                    and sealed == self.encrypted
+                    and self._all_top
+                    and value.keys() >= opened.keys()
+                ):
+                    return {**value, **opened}  # the common case: every field, top-level
+            else:
+                try:
+                    sealed = sealed_fields(event_header)
+                except SealBroken:
+                    sealed = ()  # masked either way: every field found is masked below
+        else:
+            event_header = None
         revealed: dict[str, Any] | None = None
         owned: set[int] = set()
         lookups: dict[int, KeyLookup] = {}  # per key version: every field has the entity's key
         for field in self._fields:
-            sealed = headers.get(field.header)
             top = field.top
             current = value.get(top, _MISSING) if top is not None else _get(value, field.parts)
-            if sealed is None:
-                if clear or current is _MISSING or current is None:
+            if field.path in sealed:
+                # Sealed in the event's header: masked unless opened (a reader schema without
+                # the field leaves it out).
+                if opened is None or current is _MISSING:
                     continue
-                if revealed is None:
-                    revealed = dict(value)
-                    owned.add(id(revealed))
-                tokens = type_tokens(current)
-                placeholder = self._placeholders.get((field.path, type(current)), _first(tokens))
-                _owned_parent(revealed, field.parts, owned)[field.parts[-1]] = placeholder
-                continue
-            if not clear or current is _MISSING:
-                continue  # masked, or a reader schema without the field
-            plain = self._open(field, sealed, key, principal, lookups)
+                plain = opened.get(field.path, _MISSING)
+            else:
+                sealed_field = headers.get(field.header)
+                if sealed_field is not None and field.header == EVENT_HEADER and event_header:
+                    sealed_field = None  # a field named '*': the event's header, not its own
+                if sealed_field is None:
+                    if clear or current is _MISSING or current is None:
+                        continue
+                    if revealed is None:
+                        revealed = dict(value)
+                        owned.add(id(revealed))
+                    tokens = type_tokens(current)
+                    placeholder = self._placeholders.get(
+                        (field.path, type(current)), _first(tokens)
+                    )
+                    _owned_parent(revealed, field.parts, owned)[field.parts[-1]] = placeholder
+                    continue
+                if not clear or current is _MISSING:
+                    continue  # masked, or a reader schema without the field
+                plain = self._open(field, sealed_field, key, principal, lookups)
             if plain is not _MISSING:
                 if revealed is None:
                     revealed = dict(value)
@@ -262,6 +357,33 @@ class FieldProtection:
                 else:
                     _owned_parent(revealed, field.parts, owned)[field.parts[-1]] = plain
         return value if revealed is None else revealed
+
+    def _open_event(
+        self, header: bytes, key: bytes, principal: str
+    ) -> tuple[tuple[str, ...], dict[str, Any] | None]:
+        """The fields a format-2 header seals and their values (``None``: the entity was
+        forgotten, they stay masked)."""
+        paths: tuple[str, ...] = ()
+        try:
+            version, (paths, expected), nonce_at = open_event_header(header)
+            lookup = self._keys.for_reading(self.product, key, version, principal=principal)
+            if not lookup.exists:
+                raise SealBroken(f"the entity has no data key version {version}")
+            if lookup.key is None:
+                return paths, None  # forgotten: the placeholders stay
+            entity = self._seal(lookup.key, key)
+            plain = decode_fields(entity.open_event(self._event_prefix, header, nonce_at))
+            if plain.keys() != expected:
+                raise SealBroken("the sealed values are not those of the header's field list")
+            return paths, plain
+        except (SealBroken, ValueError, KeyError) as exc:
+            raise UndecryptableField(
+                self.product,
+                ", ".join(paths or self.encrypted),
+                entity_label(key),
+                str(exc),
+                header=EVENT_HEADER,
+            ) from None
 
     def _open(
         self,

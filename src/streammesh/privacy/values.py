@@ -1,4 +1,4 @@
-"""The plaintext of an encrypted field: any event value, as tagged JSON bytes.
+"""The plaintext of encrypted fields: any event value, as tagged JSON bytes.
 
 Field values are plain Python data (see :mod:`streammesh.schemas.base`) plus the types Avro's
 logical types give (``Decimal``, ``datetime``, ``date``, ``time``, ``UUID``). JSON carries the
@@ -63,6 +63,48 @@ def decode_value(data: bytes) -> Any:
             raise ValueError(str(exc)) from None
         return text
     return _untag(json.loads(data))
+
+
+_PLAIN = (str, int, bool)
+"""Value types orjson writes and reads back exactly (an int beyond 64 bits it refuses to
+write; a float it would write NaN of as null)."""
+_TAGGED = b"t"
+
+
+def encode_fields(values: Mapping[str, object]) -> bytes:
+    """The bytes that :func:`decode_fields` turns back into ``values`` (field path → value):
+    one JSON object, written by orjson when every value is text, an integer or a boolean
+    (most classified fields), else tagged (as :func:`encode_value`) after a ``t``.
+
+    Raises:
+        UnsupportedValue: a value holds a type that is not event data.
+    """
+    for value in values.values():
+        if type(value) not in _PLAIN:
+            break
+    else:
+        try:
+            return orjson.dumps(values)
+        except orjson.JSONEncodeError:  # an int beyond 64 bits, lone surrogates: tagged
+            pass
+    tagged = {path: _tag(value) for path, value in values.items()}
+    return _TAGGED + json.dumps(tagged, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_fields(data: bytes) -> dict[str, Any]:
+    """The values :func:`encode_fields` encoded (``ValueError`` on bytes it did not write)."""
+    try:
+        if data[:1] == b"{":
+            plain = orjson.loads(data)
+            if type(plain) is dict:
+                return plain
+        elif data[:1] == _TAGGED:
+            tagged = json.loads(data[1:])
+            if type(tagged) is dict:
+                return {path: _untag(value) for path, value in tagged.items()}
+    except (orjson.JSONDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(str(exc)) from None
+    raise ValueError("the plaintext is not an object of fields")
 
 
 def _tag(value: object) -> Any:

@@ -21,8 +21,8 @@ from streammesh.privacy import (
     UndecryptableField,
     UnsupportedFieldPath,
     encrypted_fields,
-    header_name,
 )
+from streammesh.privacy.envelope import EVENT_HEADER, sealed_fields
 from streammesh.privacy.values import decode_value, encode_value
 from streammesh.products.descriptor import Classification
 from streammesh.schemas.base import SchemaType
@@ -93,9 +93,8 @@ def test_placeholders_are_the_first_value_the_schema_accepts(keys: KeyStore) -> 
         "address": {"street": MASK_TEXT},
     }
     assert event["email"] == "a@example.com"  # the caller's event is left alone
-    assert sorted(headers) == [
-        header_name(path) for path in ("address.street", "age", "email", "phone")
-    ]
+    assert list(headers) == [EVENT_HEADER]
+    assert sealed_fields(headers[EVENT_HEADER]) == ("address.street", "age", "email", "phone")
     check(protected)
     revealed = protection.reveal(protected, headers, b"u1", clear=True, principal="app")
     assert revealed == event
@@ -146,7 +145,7 @@ def test_every_classified_field_is_encrypted_by_default(keys: KeyStore) -> None:
     protection = FieldProtection(keys, "customers.profiles.v1", classified)
     event = {"email": "a", "iban": "CH00", "notes": "n", "diagnosis": "flu", "verdict": "v"}
     protected, headers = protection.protect(event, b"u1")
-    assert sorted(headers) == sorted(header_name(path) for path in classified)
+    assert sealed_fields(headers[EVENT_HEADER]) == tuple(sorted(classified))
     assert set(protected.values()) == {MASK_TEXT}
     chosen = FieldProtection(keys, "customers.profiles.v1", classified, encrypted={"notes"})
     protected, headers = chosen.protect(event, b"u1")
