@@ -57,11 +57,12 @@ class Product:
 
 @pytest.fixture
 def product(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Product]:
-    log_url = None
-    if getattr(request, "param", "embedded") == "kafka":
+    log_url = store_url = None
+    if getattr(request, "param", "embedded") == "kafka":  # as replicas run: PostgreSQL too
         log_url = f"kafka://{request.getfixturevalue('kafka_bootstrap')}"
+        store_url = request.getfixturevalue("postgres_url")
     name = f"execution.takeovers{secrets.token_hex(3)}"
-    for served in serve(tmp_path / "mesh", log_url=log_url):
+    for served in serve(tmp_path / "mesh", log_url=log_url, store_url=store_url):
         body = sources((descriptor(name), avro()))
         applied = served.client.post("/api/v1/apply", json=body, headers=served.headers())
         assert applied.status_code == 200, applied.text
@@ -137,7 +138,7 @@ def _on_the_log(product: Product) -> list[tuple[str, str]]:
         pytest.param("embedded", (0, 1, 2, 3), id="embedded-all"),
         pytest.param("embedded", (0, 2), id="embedded-some"),
         pytest.param("embedded", (), id="embedded-none"),
-        pytest.param("kafka", (0, 2), id="kafka-some", marks=pytest.mark.kafka),
+        pytest.param("kafka", (0, 2), id="kafka-postgres-some", marks=pytest.mark.kafka),
     ],
     indirect=["product"],
 )
