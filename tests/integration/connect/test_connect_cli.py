@@ -196,9 +196,10 @@ def test_kill_9_loop_writes_every_position_exactly_once(
                 os.kill(process.pid, signal.SIGKILL)
             process.communicate()
         positions.append(committed_position(home))
-    # Then to the end, in this process.
+    # Then to the end, in this process, unpaced (the pause only made the rounds end busy).
+    rest = write(tmp_path / "rest.yaml", total=total, batch=100, pause_s=0)
     with MeshRuntime.open(MeshConfig.load(home)) as runtime:
-        worker_definition = parse_definition(definition.read_text(), origin=str(definition))
+        worker_definition = parse_definition(rest.read_text(), origin=str(rest))
         options = WorkerOptions(poll_timeout_s=0.05)
         with runtime.connect.worker(worker_definition, options) as worker:
             worker.run(lambda: worker.progress().position == {"n": total})
