@@ -120,10 +120,6 @@ class Claim:
         """The claim's name on the log: a hash of the principal and the key."""
         return claim_token(self.principal, self.key)
 
-    def header(self, index: int) -> Header:
-        """The header of the record of the request's ``index``-th event."""
-        return (RECORD_HEADER, f"{self.token}:{index}".encode())
-
 
 def claim_token(principal: str, key: str) -> str:
     """The name of ``principal``'s key on the log (128 bits of SHA-256, in hex): another
@@ -264,6 +260,10 @@ class KeyedWrite:
     keys: IdempotencyKeys
     claim: Claim
     began: bool = False
+    _prefix: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._prefix = f"{self.claim.token}:"  # hashed once, not per record
 
     def written(self, topic: str, partitions: int) -> dict[int, int]:
         """See :meth:`IdempotencyKeys.written`; from here on, the request may have written."""
@@ -273,7 +273,7 @@ class KeyedWrite:
 
     def header(self, index: int) -> Header:
         """The header of the record of the request's ``index``-th event."""
-        return self.claim.header(index)
+        return (RECORD_HEADER, f"{self._prefix}{index}".encode())
 
     def record(self, answer: Mapping[str, Any]) -> None:
         """The events are durable: keep ``answer`` for retries."""
