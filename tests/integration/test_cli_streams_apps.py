@@ -23,13 +23,13 @@ from tests.integration.test_cli_streams_run import (
     _TRADES,
     ACCOUNT,
     BIG_TRADES_TOPIC,
-    STREAMMESH,
     _grant,
     _output,
     _produce,
     _sql,
     _start,
 )
+from tests.unit.cli.invoking import invoke_cli
 
 
 @pytest.fixture
@@ -54,14 +54,11 @@ def home(tmp_path: Path) -> Path:
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*STREAMMESH, "streams", *args, "--mesh", str(home)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    """``streams ARGS`` in this process: the commands that manage recorded applications only
+    read and write the mesh (``streams run`` is started as a real process)."""
+    command = ["streams", *args, "--mesh", str(home)]
+    result = invoke_cli(*command)
+    return subprocess.CompletedProcess(command, result.exit_code, result.stdout, result.stderr)
 
 
 def _json(home: Path, *args: str) -> Any:

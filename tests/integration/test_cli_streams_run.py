@@ -26,6 +26,7 @@ from streammesh.log import ConsumerOptions, IsolationLevel, TopicNotFound
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk import Mesh
 from tests.support.processes import streammesh_command
+from tests.unit.cli.invoking import invoke_cli
 
 STREAMMESH = streammesh_command()
 ADMIN = Caller("admin", Role.PLATFORM_ADMIN)
@@ -248,11 +249,11 @@ def test_a_missing_grant_refuses_to_start_naming_it(home: Path, tmp_path: Path) 
 
 
 def _explain(home: Path, sql: Path, *extra: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [*STREAMMESH, "streams", "explain", str(sql), "--mesh", str(home), *extra],
-        capture_output=True,
-        timeout=30,
-        check=False,
+    """``streams explain`` in this process (it only reads; ``run`` is tested as a process)."""
+    args = ["streams", "explain", str(sql), "--mesh", str(home), *extra]
+    result = invoke_cli(*args)
+    return subprocess.CompletedProcess(
+        args, result.exit_code, result.stdout.encode(), result.stderr.encode()
     )
 
 
