@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ import pytest
 
 from streammesh.identity.tokens import SERVER_REMEMBER_S
 from tests.support.streammesh_server import StreammeshServer
+from tests.unit.cli.invoking import invoke_cli
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +23,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServe
         yield running
 
 
+@pytest.fixture(autouse=True)
+def _no_stored_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No stored login or server from the environment; wide enough for the table."""
+    for name in [name for name in os.environ if name.startswith("STREAMMESH_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", "/nonexistent")
+    monkeypatch.setenv("COLUMNS", "200")
+
+
 def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "streammesh.cli", *args],
-        capture_output=True,
-        text=True,
-        check=check,
-        # No stored login or server from the environment; wide enough for the table.
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("STREAMMESH_")},
-            "HOME": "/nonexistent",
-            "COLUMNS": "200",
-        },
-    )
+    """``streammesh ARGS`` in this process (the server it talks to is a real process)."""
+    result = invoke_cli(*args)
+    done = subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+    if check:
+        done.check_returncode()
+    return done
 
 
 def _whoami(server: StreammeshServer, secret: str) -> httpx.Response:
