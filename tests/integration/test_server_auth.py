@@ -23,6 +23,7 @@ from streammesh.runtime import MeshRuntime
 from streammesh.server import build_app
 from streammesh.server.context import ServerContext
 from tests.support.streammesh_server import StreammeshServer
+from tests.unit.cli.invoking import invoke_cli
 
 # /readyz answers only "ready" or the names of what failed (store, log, keys, a worker): a load
 # balancer probes it without credentials (docs/decisions.md).
@@ -57,9 +58,11 @@ def anonymous(server: StreammeshServer) -> Iterator[httpx.Client]:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "streammesh.cli", *args], capture_output=True, text=True, check=True
-    )
+    """``streammesh ARGS`` in this process, on the server's mesh directory."""
+    result = invoke_cli(*args)
+    done = subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+    done.check_returncode()
+    return done
 
 
 def _token_create(server: StreammeshServer, role: str) -> str:
