@@ -5,6 +5,12 @@ names are the column names; reading matches property names to columns in any cas
 first match, and a missing property is NULL. A single key column, or a single value column with
 ``WRAP_SINGLE_VALUE=false``, is written as the bare JSON value. Payloads that JSON_SR wrote
 (magic byte 0 and a schema id before the JSON) are read too, as ksqlDB's JSON format does.
+
+Numbers are read exactly (fractions as ``Decimal``, as Jackson's ``BigDecimal``). When no
+column needs that (no DECIMAL, ARRAY, MAP or STRUCT column) records are parsed by orjson,
+fractions as doubles, and only a record whose floats could read differently is parsed again
+exactly (see ``values.float_reader_for``); rows of scalar columns are written by orjson
+(see ``json_compiled``). Either way the rows, bytes and errors are the exact path's.
 """
 
 from __future__ import annotations
@@ -16,18 +22,23 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import cast
 
+import orjson
+
 from streammesh.streams.formats.base import Column, FormatName, Row
 from streammesh.streams.formats.errors import DeserializationFailed, SerializationFailed
+from streammesh.streams.formats.json_compiled import compile_reader, compile_writer
 from streammesh.streams.formats.values import (
+    InexactNumber,
     ValueMismatch,
     describe,
     dumps,
+    float_reader_for,
     from_json,
     java_double,
     reader_for,
     writer_for,
 )
-from streammesh.streams.types import SqlType
+from streammesh.streams.types import BaseType, SqlType
 
 _WIRE_HEADER = 5
 _DECODER = json.JSONDecoder(parse_float=Decimal)
@@ -41,6 +52,20 @@ _NAME_CACHE_MAX = 1_024
 _Match = tuple[tuple[int, bool], ...]
 """The columns one property name matches: (column index, whether the name is exact)."""
 _Reader = Callable[[object, SqlType, str], object]
+_FLAT = frozenset(
+    {
+        BaseType.BOOLEAN,
+        BaseType.INTEGER,
+        BaseType.BIGINT,
+        BaseType.DOUBLE,
+        BaseType.STRING,
+        BaseType.BYTES,
+        BaseType.DATE,
+        BaseType.TIME,
+        BaseType.TIMESTAMP,
+    }
+)
+"""Types whose JSON form is one bool, int, float or str (what orjson can write)."""
 
 
 class JsonSerde:
@@ -48,10 +73,13 @@ class JsonSerde:
 
     __slots__ = (
         "_columns",
+        "_float_plans",
+        "_float_readers",
         "_folded",
         "_format",
         "_keys",
         "_matches",
+        "_orjson_writer",
         "_plans",
         "_readers",
         "_typed",
@@ -89,6 +117,27 @@ class JsonSerde:
         self._writers = tuple(writer_for(column.type, column.name) for column in self._columns)
         # Property names as written: Jackson-compatible, ASCII-escaped like ``dumps``.
         self._keys = tuple(json.dumps(column.name) + ":" for column in self._columns)
+        # Chosen once per schema (see deserialize): orjson parses the records when no column
+        # needs every digit of a fraction (no DECIMAL, ARRAY, MAP or STRUCT column).
+        floats = [float_reader_for(column.type) for column in self._columns]
+        self._float_readers: tuple[_Reader, ...] | None = None
+        if all(reader is not None for reader in floats):
+            self._float_readers = tuple(cast(list[_Reader], floats))
+        # Per sequence of property names seen, the compiled reader of such objects.
+        self._float_plans: dict[tuple[str, ...], Callable[[dict[str, object]], Row]] = {}
+        # And orjson writes rows whose values are all scalars and whose property names it
+        # writes as ``json.dumps`` does (see serialize).
+        names = [column.name for column in self._columns]
+        self._orjson_writer: Callable[[Sequence[object]], object] | None = None
+        if (
+            all(type(column.type) is SqlType and column.type.base in _FLAT for column in columns)
+            and len(set(names)) == len(names)
+            and all(
+                orjson.dumps(name) == key[:-1].encode()
+                for name, key in zip(names, self._keys, strict=True)
+            )
+        ):
+            self._orjson_writer = compile_writer(self._columns, wrapped=wrapped)
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -128,6 +177,20 @@ class JsonSerde:
         """UTF-8 JSON text of ``row``; ``None`` (and a bare NULL) is a null record."""
         if row is None:
             return None
+        write = self._orjson_writer
+        if write is not None and len(row) == len(self._columns):
+            # The same bytes from orjson (see json_compiled): it writes ints, strings
+            # (escaped as ``encode_basestring``), true/false/null and plain-range doubles as
+            # Jackson does, and is given Java's text for any other double.
+            try:
+                if self._wrapped:
+                    return cast(bytes, write(row))
+                value = write(row)
+                return None if value is None else orjson.dumps(value)
+            except ValueMismatch as exc:
+                raise SerializationFailed(self._format, exc.path, exc.reason) from None
+            except orjson.JSONEncodeError:
+                pass  # a lone surrogate, which orjson refuses: the text below as ever
         values = self._json_values(row)
         if not self._wrapped:
             if values[0] is None:
@@ -197,21 +260,42 @@ class JsonSerde:
             raise DeserializationFailed(self._format, exc.reason, exc.path) from None
         return tuple(values)
 
+    def _float_row(self, document: dict[str, object]) -> Row:
+        """:meth:`from_document` of an object orjson parsed (see :func:`float_reader_for`).
+
+        Raises:
+            InexactNumber: a value needs the exact parse.
+            DeserializationFailed: as :meth:`from_document`.
+        """
+        names = tuple(document)
+        read = self._float_plans.get(names)
+        if read is None:
+            assert self._float_readers is not None
+            taken, found = self._taken(names)
+            present = [name if found[i] else None for i, name in enumerate(taken)]
+            read = compile_reader(self._columns, self._float_readers, cast(list[str], present))
+            if len(self._float_plans) >= _NAME_CACHE_MAX:
+                self._float_plans.clear()
+            self._float_plans[names] = read
+        try:
+            return read(document)
+        except ValueMismatch as exc:
+            raise DeserializationFailed(self._format, exc.reason, exc.path) from None
+
+    def _checked(self, read: _Reader, value: object, kind: SqlType, name: str) -> object:
+        """One bare value through ``read``, a mismatch as the format's error."""
+        if value is None:
+            return None
+        try:
+            return read(value, kind, name)
+        except ValueMismatch as exc:
+            raise DeserializationFailed(self._format, exc.reason, exc.path) from None
+
     def _plan(self, names: tuple[object, ...]) -> Callable[[dict[str, object]], list[object]]:
         """For documents with exactly these property names, in this order: the values each
         column takes, by the rule of :meth:`from_document` (the exact name, else the first
         property of another case), as one C-level item getter."""
-        taken: list[object] = [None] * len(self._columns)
-        found = [0] * len(self._columns)
-        for name in names:
-            match = self._matches.get(name)
-            if match is None:
-                match = self._match(name)
-            for index, exact in match:
-                if exact:
-                    taken[index], found[index] = name, 2
-                elif not found[index]:
-                    taken[index], found[index] = name, 1
+        taken, found = self._taken(names)
         plan: Callable[[dict[str, object]], list[object]]
         if not all(found):
             present = [(index, name) for index, name in enumerate(taken) if found[index]]
@@ -234,6 +318,22 @@ class JsonSerde:
             self._plans.clear()
         self._plans[names] = plan
         return plan
+
+    def _taken(self, names: tuple[object, ...]) -> tuple[list[object], list[int]]:
+        """The property each column takes among ``names`` and how it was found (0 none, 1
+        another case, 2 the exact name), by the rule of :meth:`from_document`."""
+        taken: list[object] = [None] * len(self._columns)
+        found = [0] * len(self._columns)
+        for name in names:
+            match = self._matches.get(name)
+            if match is None:
+                match = self._match(name)
+            for index, exact in match:
+                if exact:
+                    taken[index], found[index] = name, 2
+                elif not found[index]:
+                    taken[index], found[index] = name, 1
+        return taken, found
 
     def _match(self, name: object) -> _Match:
         """The columns the property ``name`` matches, remembered for the next records."""
@@ -259,6 +359,28 @@ class JsonSerde:
         """The row of a JSON record (``None`` for a null record or a JSON ``null``)."""
         if data is None:
             return None
+        if self._float_readers is not None:
+            # orjson first: anything it refuses (NaN, a number beyond a double, a lone
+            # surrogate, a byte order mark, bad UTF-8) and any value whose float it cannot
+            # vouch for (a fraction, or an integer beyond 64 bits, read into anything but a
+            # DOUBLE) are left to the exact parse below: the same row or error as ever.
+            payload = data[_WIRE_HEADER:] if data[:1] == b"\x00" else data
+            try:
+                document = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                if document is None:
+                    return None
+                try:
+                    if not self._wrapped:
+                        column = self._columns[0]
+                        read = self._float_readers[0]
+                        return (self._checked(read, document, column.type, column.name),)
+                    if type(document) is dict:
+                        return self._float_row(document)
+                except InexactNumber:
+                    pass
         document = parse_json(data, self._format)
         if document is None:
             return None

@@ -305,6 +305,63 @@ _FAST_READERS: dict[BaseType, Callable[[object, SqlType, str], object]] = {
 }
 
 
+class InexactNumber(Exception):
+    """A reader of :func:`float_reader_for` met a number parsed as a binary float where the
+    exact reading (the number's text, as ``Decimal``) could give another value or message.
+
+    Internal to the JSON format: it then parses the record again, exactly.
+    """
+
+
+def float_reader_for(kind: SqlType) -> Callable[[object, SqlType, str], object] | None:
+    """A reader like :func:`reader_for`'s for values parsed with fractions as binary floats
+    (orjson), or ``None`` when ``kind`` needs the exact reading (DECIMAL, ARRAY, MAP, STRUCT).
+
+    A DOUBLE takes a float as it is: a correctly rounded parse of the text gives the same
+    double as ``float(Decimal(text))``. Any other type met with a float, and a STRING met
+    with an array or object (written back as JSON text, digits included), raises
+    :class:`InexactNumber`: ``1.50`` read exactly is the text ``1.50`` and the integer of
+    ``1e20`` is exact, so only the exact parse gives ksqlDB's answer. Values of other JSON
+    kinds are parsed alike by both, and read by the usual reader.
+    """
+    reader = _READERS.get(kind.base)
+    if reader is None or type(kind) is not SqlType:
+        return None
+    if kind.base is BaseType.DOUBLE:
+        return _fast_double
+    if kind.base in _INT_RANGES:
+        low, high = _INT_RANGES[kind.base]
+
+        def integer(value: object, kind: SqlType, path: str) -> object:
+            kind_of = type(value)
+            if kind_of is int and low <= value <= high:  # type: ignore[operator]
+                return value
+            if kind_of is float:
+                raise InexactNumber
+            return _integer(value, kind, path)
+
+        return integer
+    if kind.base is BaseType.STRING:
+        return _float_string
+    general = reader
+
+    def other(value: object, kind: SqlType, path: str) -> object:
+        if type(value) is float:
+            raise InexactNumber
+        return general(value, kind, path)
+
+    return other
+
+
+def _float_string(value: object, kind: SqlType, path: str) -> object:
+    kind_of = type(value)
+    if kind_of is str:
+        return value
+    if kind_of is float or kind_of is list or kind_of is dict:
+        raise InexactNumber
+    return _string(value, kind, path)
+
+
 # --- writing: column values to the JSON form -------------------------------------------------
 
 
