@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from streammesh.log.errors import LogCorrupt, LogDiskFull, LogUnavailable
 from streammesh.sqlite_file import (
@@ -168,6 +169,67 @@ def rollback(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+_WRITERS: dict[str, threading.Lock] = {}
+"""One lock per log file: the write transactions of this process's connections to it."""
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(str(path), threading.Lock())
+
+
+class _LogConnection(sqlite3.Connection):
+    """A connection whose write transactions (``BEGIN IMMEDIATE`` to its end) take turns
+    with the process's other connections to the file on a lock before asking SQLite.
+
+    SQLite makes a writer that finds the file locked sleep and retry, each sleep longer (up
+    to 100 ms), while a writer that just arrived may take the lock at once: with a dozen
+    producers and group members of one server writing (the REST data plane), some requests
+    lost that race for seconds. Waiting on a lock in the process instead, a writer is woken
+    as soon as the file is free. Writers of other processes still meet SQLite's busy wait.
+    """
+
+    _writers: threading.Lock | None = None
+    _holding = False
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if sql == "BEGIN IMMEDIATE" and self._writers is not None and not self._holding:
+            self._writers.acquire()
+            self._holding = True
+        try:
+            return super().execute(sql, parameters)
+        finally:
+            if self._holding and not self.in_transaction:
+                self._release()
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        finally:
+            if self._holding and not self.in_transaction:
+                self._release()
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        try:
+            return super().executescript(script)
+        finally:
+            if self._holding and not self.in_transaction:
+                self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._holding:
+                self._release()
+
+    def _release(self) -> None:
+        self._holding = False
+        if self._writers is not None:
+            self._writers.release()
+
+
 def connect(directory: Path, url: str, file: SqliteFile | None = None) -> sqlite3.Connection:
     """Open a connection to the log database in ``directory``, creating it on first use.
 
@@ -184,9 +246,11 @@ def connect(directory: Path, url: str, file: SqliteFile | None = None) -> sqlite
             timeout=_BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
             check_same_thread=False,
+            factory=_LogConnection,
         )
     except sqlite3.Error as exc:
         raise log_error(exc, url, file) from exc
+    conn._writers = _writer_lock(file.path)
     try:
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")
