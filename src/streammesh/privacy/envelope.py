@@ -108,6 +108,17 @@ def sealed_fields(header: bytes) -> tuple[str, ...]:
     return _parse_event(header)[1][0]
 
 
+def event_key_version(header: bytes) -> int:
+    """The data key version of a format-2 header (check :func:`is_event_header` first).
+
+    Raises:
+        SealBroken: it is too short to be one.
+    """
+    if len(header) < _EVENT_HEAD.size + _NONCE_BYTES + _TAG_BYTES:
+        raise SealBroken(f"the header is {len(header)} bytes, too short for sealed fields")
+    return int(_HEAD.unpack_from(header)[1])
+
+
 def is_event_header(header: bytes) -> bool:
     """Whether a header value is in format 2 (one header for every field of an event)."""
     return header[:1] == _EVENT_FORMAT_BYTE
@@ -304,6 +315,52 @@ def open_event_header(header: bytes) -> tuple[int, tuple[tuple[str, ...], frozen
         SealBroken: the bytes are not a format-2 header.
     """
     return _parse_event(header)
+
+
+@dataclass(frozen=True, slots=True)
+class EventSeal:
+    """Seals and opens the format-2 headers of one entity, key version, product and field
+    list: the header's clear part and the associated data, which every event of the entity
+    with the same fields shares, built once.
+
+    Attributes:
+        cipher: The data key's AES-GCM cipher.
+        clear: The header's bytes before the nonce (format, key version, field list).
+        associated_data: What the ciphertext is bound to (see the module).
+    """
+
+    cipher: AESGCM
+    clear: bytes
+    associated_data: bytes
+
+    @classmethod
+    def of(cls, entity: EntitySeal, prefix: bytes, fields: bytes) -> EventSeal:
+        """The seal of ``entity``'s headers listing ``fields`` (a :func:`field_list`) for the
+        product whose :func:`event_prefix` is ``prefix``."""
+        clear = entity.event_head + fields
+        return cls(entity.cipher, clear, prefix + clear + entity.entity_key)
+
+    def seal(self, plaintext: bytes) -> bytes:
+        """The header sealing ``plaintext`` (``values.encode_fields`` of the listed fields)."""
+        nonce = _nonce()
+        return self.clear + nonce + self.cipher.encrypt(nonce, plaintext, self.associated_data)
+
+    def open(self, header: bytes) -> bytes:
+        """The plaintext of a header that starts with :attr:`clear`.
+
+        Raises:
+            SealBroken: it does not authenticate (altered, or sealed for another product or
+                entity).
+        """
+        at = len(self.clear)
+        try:
+            return self.cipher.decrypt(
+                header[at : at + _NONCE_BYTES], header[at + _NONCE_BYTES :], self.associated_data
+            )
+        except (InvalidTag, ValueError):
+            raise SealBroken(
+                "the ciphertext does not authenticate for this product, field list and entity key"
+            ) from None
 
 
 def key_version_of(header: bytes) -> int:

@@ -21,7 +21,9 @@ from typing import Any
 from streammesh.privacy.envelope import (
     EVENT_HEADER,
     EntitySeal,
+    EventSeal,
     SealBroken,
+    event_key_version,
     event_prefix,
     field_list,
     field_prefix,
@@ -164,6 +166,7 @@ class FieldProtection:
             raise UnsupportedFieldPath(product, path, f"cannot be sealed: {exc}") from None
         self._event_prefix = event_prefix(product)
         self._all_top = all("." not in path for path in self.encrypted)
+        self._all_set = frozenset(self.encrypted)
         self._lists: dict[tuple[str, ...], bytes] = {self.encrypted: self._all_fields}
         """Per set of fields present in an event, its header's field list."""
         self._keys = keys
@@ -177,10 +180,11 @@ class FieldProtection:
             )
             for path in self.encrypted
         )
-        self._seals: dict[tuple[bytes, int], tuple[DataKey, EntitySeal]] = {}
-        """Per entity and key version, the seal built for the data key the store handed out
+        self._seals: dict[tuple[bytes, int], tuple[DataKey, EntitySeal, EventSeal]] = {}
+        """Per entity and key version, the seals built for the data key the store handed out
         (rebuilt whenever the store hands out another key object: a new version, a key
-        unwrapped again after its cache expired)."""
+        unwrapped again after its cache expired): any header's, and the header's listing
+        every protected field (the common case)."""
         self._placeholders: dict[tuple[str, type], object] = {}
         """Per field and value type, the placeholder found valid under the schema."""
 
@@ -240,14 +244,13 @@ class FieldProtection:
             plaintext = encode_fields(values)
         except UnsupportedValue:
             raise self._unsupported(values) from None
-        if len(values) == len(self._fields):
-            fields = self._all_fields  # the common case: every protected field has a value
-        else:
-            present = tuple(values)  # in the fields' order: sorted
-            fields = self._lists.get(present) or self._list_of(present)
         # One key lookup and one seal per event, whatever the number of fields.
-        entity = self._seal(self._keys.current(self.product, key), key)
-        return protected, {EVENT_HEADER: entity.seal_event(self._event_prefix, fields, plaintext)}
+        seals = self._seals_of(self._keys.current(self.product, key), key)
+        if len(values) == len(self._fields):  # the common case: every protected field is set
+            return protected, {EVENT_HEADER: seals[2].seal(plaintext)}
+        present = tuple(values)  # in the fields' order: sorted
+        fields = self._lists.get(present) or self._list_of(present)
+        return protected, {EVENT_HEADER: seals[1].seal_event(self._event_prefix, fields, plaintext)}
 
     def _list_of(self, present: tuple[str, ...]) -> bytes:
         if len(self._lists) >= _SEALS_MAX:
@@ -266,14 +269,20 @@ class FieldProtection:
         return UnsupportedFieldValue(self.product, path, type(value).__name__)
 
     def _seal(self, data_key: DataKey, entity_key: bytes) -> EntitySeal:
+        return self._seals_of(data_key, entity_key)[1]
+
+    def _seals_of(
+        self, data_key: DataKey, entity_key: bytes
+    ) -> tuple[DataKey, EntitySeal, EventSeal]:
         known = self._seals.get((entity_key, data_key.version))
         if known is not None and known[0] is data_key:
-            return known[1]
+            return known
         if len(self._seals) >= _SEALS_MAX:
             self._seals.clear()
         entity = EntitySeal.of(data_key.material, data_key.version, entity_key)
-        self._seals[(entity_key, data_key.version)] = (data_key, entity)
-        return entity
+        every = EventSeal.of(entity, self._event_prefix, self._all_fields)
+        known = self._seals[(entity_key, data_key.version)] = (data_key, entity, every)
+        return known
 
     def reveal(
         self,
@@ -365,14 +374,19 @@ class FieldProtection:
         forgotten, they stay masked)."""
         paths: tuple[str, ...] = ()
         try:
-            version, (paths, expected), nonce_at = open_event_header(header)
+            version = event_key_version(header)
             lookup = self._keys.for_reading(self.product, key, version, principal=principal)
             if not lookup.exists:
                 raise SealBroken(f"the entity has no data key version {version}")
             if lookup.key is None:
-                return paths, None  # forgotten: the placeholders stay
-            entity = self._seal(lookup.key, key)
-            plain = decode_fields(entity.open_event(self._event_prefix, header, nonce_at))
+                return open_event_header(header)[1][0], None  # forgotten: they stay masked
+            seals = self._seals_of(lookup.key, key)
+            if header.startswith(seals[2].clear):  # the common case: every protected field
+                paths, expected = self.encrypted, self._all_set
+                plain = decode_fields(seals[2].open(header))
+            else:
+                _, (paths, expected), nonce_at = open_event_header(header)
+                plain = decode_fields(seals[1].open_event(self._event_prefix, header, nonce_at))
             if plain.keys() != expected:
                 raise SealBroken("the sealed values are not those of the header's field list")
             return paths, plain
