@@ -167,7 +167,6 @@ class EmbeddedProducer:
             and type(value) is bytes
             and type(key) is bytes
             and not headers
-            and partition is None
             and (
                 timestamp_ms is None
                 or (type(timestamp_ms) is int and 0 <= timestamp_ms <= _MAX_TIMESTAMP_MS)
@@ -175,8 +174,15 @@ class EmbeddedProducer:
         ):
             # The common case on its own, checked inline (send() is the producer's hot path):
             # open and not transactional, a known topic, a keyed record of bytes without
-            # headers, a key seen before, not too big. Anything else takes the path below.
-            chosen = buffer.partitioner.known.get(key)
+            # headers, a key seen before or a partition given that exists (the REST produce
+            # computes it once for its answer), not too big. Anything else takes the path
+            # below.
+            if partition is None:
+                chosen = buffer.partitioner.known.get(key)
+            elif type(partition) is int and 0 <= partition < buffer.partitioner.partitions:
+                chosen = partition
+            else:
+                chosen = None
             size = len(value) + len(key)
             if chosen is not None and size <= self._max_record_bytes:
                 if timestamp_ms is None:
