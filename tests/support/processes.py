@@ -8,6 +8,10 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.support.warm_processes import WarmProcess
 
 
 def streammesh_command() -> list[str]:
@@ -29,7 +33,7 @@ def free_port() -> int:
 
 
 def stop_process(
-    process: subprocess.Popen[bytes] | subprocess.Popen[str],
+    process: subprocess.Popen[bytes] | subprocess.Popen[str] | WarmProcess,
     *,
     signum: int = signal.SIGTERM,
     timeout_s: float = 10.0,

@@ -7,11 +7,11 @@ admin token and the URL from what it prints (the way a person would), waits for
 
 from __future__ import annotations
 
+import atexit
+import io
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -19,9 +19,26 @@ from types import TracebackType
 import httpx
 
 from tests.support.processes import stop_process
+from tests.support.warm_processes import WarmProcess, WarmStarter
 
 _TOKEN = re.compile(r"^\s+(sm_\S+)\s*$")
 _URL = re.compile(r" on (http://\S+) \(registry: ")
+
+
+_STARTER: list[WarmStarter] = []
+_PRELOADED = "import streammesh.server, streammesh.runtime, uvicorn"
+"""What ``up`` imports before it serves, imported once per test process (none starts a
+thread)."""
+
+
+def _warm_starter() -> WarmStarter:
+    """The test process's warm ``streammesh`` (see :mod:`tests.support.warm_processes`): a
+    server start forks from it instead of importing the server's modules again (~1 s of CPU
+    each, for some fifty servers in the suite)."""
+    if not _STARTER:
+        _STARTER.append(WarmStarter("streammesh.cli.main:main", preamble=_PRELOADED))
+        atexit.register(_STARTER[0].close)
+    return _STARTER[0]
 
 
 class StreammeshServer:
@@ -34,7 +51,8 @@ class StreammeshServer:
         self.url = ""
         self.admin_token: str | None = None
         self.output: list[str] = []
-        self._process: subprocess.Popen[str] | None = None
+        self._process: WarmProcess | None = None
+        self._stdout: io.TextIOWrapper | None = None
 
     @property
     def registry_url(self) -> str:
@@ -42,27 +60,13 @@ class StreammeshServer:
 
     def __enter__(self) -> StreammeshServer:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streammesh.cli",
-                "up",
-                "--mesh",
-                str(self.mesh),
-                "--port",
-                "0",
-                *self.extra_args,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
+        argv = ["up", "--mesh", str(self.mesh), "--port", "0", *self.extra_args]
+        self._process = _warm_starter().start(argv, merge_stderr=True, env=env, cwd=os.getcwd())
         assert self._process.stdout is not None
+        self._stdout = io.TextIOWrapper(self._process.stdout, encoding="utf-8")
         deadline = time.monotonic() + self.startup_timeout
         while not self.url:
-            line = self._process.stdout.readline()
+            line = self._stdout.readline()
             if not line:
                 raise AssertionError(f"streammesh up exited early: {''.join(self.output)}")
             self.output.append(line)
@@ -89,13 +93,14 @@ class StreammeshServer:
     def stop(self) -> int:
         """Press Ctrl-C and wait; the exit code."""
         assert self._process is not None
-        if self._process.stdout is None or self._process.stdout.closed:
+        if self._stdout is None or self._stdout.closed:
+            assert self._process.returncode is not None
             return self._process.returncode  # already stopped
         stop_process(self._process, signum=signal.SIGINT, timeout_s=20)  # Ctrl-C
-        assert self._process.stdout is not None
         # Read through the buffered pipe: it may hold lines that readline() already fetched.
-        self.output.append(self._process.stdout.read())
-        self._process.stdout.close()
+        self.output.append(self._stdout.read())
+        self._stdout.close()
+        assert self._process.returncode is not None
         return self._process.returncode
 
     def __exit__(

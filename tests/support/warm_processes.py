@@ -74,6 +74,11 @@ while True:
             os.dup2(1, 2)
         for fd in (null, *fds):
             os.close(fd)
+        if request.get("env") is not None:  # the environment of this start, not the server's
+            os.environ.clear()
+            os.environ.update(request["env"])
+        if request.get("cwd") is not None:
+            os.chdir(request["cwd"])
         sys.argv = ["streammesh", *request["argv"]]
         code = 0
         try:
@@ -127,16 +132,29 @@ class WarmStarter:
         self._reader.start()
 
     def start(
-        self, argv: Sequence[str], *, capture_stderr: bool = True, merge_stderr: bool = False
+        self,
+        argv: Sequence[str],
+        *,
+        capture_stderr: bool = True,
+        merge_stderr: bool = False,
+        env: dict[str, str] | None = None,
+        cwd: str | Path | None = None,
     ) -> WarmProcess:
         """Fork a child running the entry with ``argv``; its stdout is a pipe, its stderr
         too unless ``capture_stderr`` is false (it then goes where the tests' stderr goes)
-        or ``merge_stderr`` is true (into stdout, as ``stderr=subprocess.STDOUT``)."""
+        or ``merge_stderr`` is true (into stdout, as ``stderr=subprocess.STDOUT``). ``env``
+        and ``cwd`` are the child's environment and directory (default: the server's)."""
         capture_stderr = capture_stderr and not merge_stderr
         pipes = [os.pipe() for _ in range(2 if capture_stderr else 1)]
         try:
             with self._lock:
-                message = json.dumps({"argv": list(argv), "merge": merge_stderr}).encode()
+                request = {
+                    "argv": list(argv),
+                    "merge": merge_stderr,
+                    "env": env,
+                    "cwd": None if cwd is None else str(cwd),
+                }
+                message = json.dumps(request).encode()
                 socket.send_fds(self._ours, [message], [write for _, write in pipes])
                 if not self._started_ready.wait_for(
                     lambda: bool(self._started) or self._ended, timeout=60
