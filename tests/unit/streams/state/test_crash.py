@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -22,63 +21,18 @@ import pytest
 
 from streammesh.log import ConsumerOptions, IsolationLevel, ProducerOptions, open_log
 from streammesh.streams.state import KeyValueStore, StoreContext, TaskId
+from tests.support.warm_processes import WarmStarter
+from tests.unit.streams.state.crash_writer import KEYS, TRANSACTIONAL_ID
 
-KEYS = 50
-TRANSACTIONAL_ID = "app-0_0"
+WRITER = "tests.unit.streams.state.crash_writer"
+
 COMMITTED = re.compile(r"committed \d+")
-
-# argv: log url, state dir, "plain" | "transactional", how to end: "loop" (until killed),
-# "kill-unflushed" or "kill-flushed" (in the second batch). Each batch sets every key to the
-# batch number, then commits as the engine would.
-WRITER = (
-    textwrap.dedent(
-        """
-    import os, signal, sys
-    from pathlib import Path
-    from streammesh.log import (
-        ConsumerOptions, IsolationLevel, ProducerOptions, open_log,
-    )
-    from streammesh.streams.state import KeyValueStore, StoreContext, TaskId
-
-    url, state_dir, producing, mode = sys.argv[1:5]
-    transactional = producing == "transactional"
-    log = open_log(url)
-    if transactional:
-        producer = log.producer(ProducerOptions(transactional_id="TRANSACTIONAL_ID"))
-        producer.init_transactions()
-        reader = log.consumer(ConsumerOptions(isolation_level=IsolationLevel.READ_COMMITTED))
-    else:
-        producer, reader = log.producer(), log.consumer()
-    context = StoreContext(log, Path(state_dir), "app", TaskId(0, 0), 1, producer, reader)
-    store = KeyValueStore(context, "totals")
-    batch = int(store.get(b"batch") or b"0")
-
-    while True:
-        batch += 1
-        if transactional:
-            producer.begin_transaction()
-        for key in range(KEYS):
-            store.put(b"k%d" % key, b"%d" % batch)
-        store.put(b"batch", b"%d" % batch)
-        if mode == "kill-unflushed" and batch > 1:
-            os.kill(os.getpid(), signal.SIGKILL)
-        store.flush()
-        producer.flush()
-        if mode == "kill-flushed" and batch > 1:
-            os.kill(os.getpid(), signal.SIGKILL)
-        if transactional:
-            producer.commit_transaction()
-        store.commit()
-        print("committed", batch, flush=True)
-    """
-    )
-    .replace("TRANSACTIONAL_ID", TRANSACTIONAL_ID)
-    .replace("KEYS", str(KEYS))
-)
+PRELOADED = "import streammesh.log, streammesh.streams.state"
 
 
 def writer_command(url: str, state_dir: Path, producing: str, mode: str) -> list[str]:
-    return [sys.executable, "-c", WRITER, url, str(state_dir), producing, mode]
+    """The writer (:mod:`crash_writer`) as a process of its own."""
+    return [sys.executable, "-m", WRITER, url, str(state_dir), producing, mode]
 
 
 def restored_batches(url: str, state_dir: Path, producing: str) -> dict[bytes, int]:
@@ -138,29 +92,33 @@ def test_killed_after_sending_before_committing(
 def test_kill_at_random_moments_then_restore(tmp_path: Path, producing: str) -> None:
     url, state_dir = f"embedded://{tmp_path / 'log'}", tmp_path / "state"
     rng = random.Random(12)
-    for _round in range(8):
-        writer = subprocess.Popen(
-            writer_command(url, state_dir, producing, "loop"),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        assert writer.stdout is not None
-        first = writer.stdout.readline()  # started, restored and committed once
-        assert first.startswith(b"committed"), writer.stderr.read() if writer.stderr else b""
-        time.sleep(rng.uniform(0.0, 0.4))
-        writer.send_signal(signal.SIGKILL)
-        out, _ = writer.communicate(timeout=30)
-        lines = (first + out).decode().splitlines()
-        committed = max(int(line.split()[1]) for line in lines if COMMITTED.fullmatch(line))
+    # Forked from a warm interpreter: the rounds test the kills, not the imports.
+    with WarmStarter(f"{WRITER}:main", preamble=PRELOADED) as starter:
+        for _round in range(8):
+            _kill_and_restore(starter, rng, url, state_dir, producing)
 
-        batches = restored_batches(url, state_dir, producing)
-        assert len(batches) == KEYS + 1
-        # Never older than the last commit; newer by at most the batch it was sending (whose
-        # commit may have happened before the kill, the print not).
-        assert min(batches.values()) >= committed
-        assert max(batches.values()) <= committed + 1
-        if producing == "transactional":
-            assert len(set(batches.values())) == 1, f"a torn state: {batches}"
-        # The local file and the changelog agree: a rebuild from scratch gives the same.
-        shutil.rmtree(state_dir)
-        assert restored_batches(url, state_dir, producing) == batches
+
+def _kill_and_restore(
+    starter: WarmStarter, rng: random.Random, url: str, state_dir: Path, producing: str
+) -> None:
+    writer = starter.start([url, str(state_dir), producing, "loop"])
+    assert writer.stdout is not None
+    first = writer.stdout.readline()  # started, restored and committed once
+    assert first.startswith(b"committed"), writer.stderr.read() if writer.stderr else b""
+    time.sleep(rng.uniform(0.0, 0.4))
+    writer.send_signal(signal.SIGKILL)
+    out, _ = writer.communicate(timeout=30)
+    lines = (first + out).decode().splitlines()
+    committed = max(int(line.split()[1]) for line in lines if COMMITTED.fullmatch(line))
+
+    batches = restored_batches(url, state_dir, producing)
+    assert len(batches) == KEYS + 1
+    # Never older than the last commit; newer by at most the batch it was sending (whose
+    # commit may have happened before the kill, the print not).
+    assert min(batches.values()) >= committed
+    assert max(batches.values()) <= committed + 1
+    if producing == "transactional":
+        assert len(set(batches.values())) == 1, f"a torn state: {batches}"
+    # The local file and the changelog agree: a rebuild from scratch gives the same.
+    shutil.rmtree(state_dir)
+    assert restored_batches(url, state_dir, producing) == batches
