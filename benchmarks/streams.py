@@ -46,7 +46,7 @@ from streamsbench.workload import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
-    from streammesh.log import EventLog
+    from streammesh.log import Consumer, ConsumerOptions, EventLog, Record
 
 BENCH = "streams"
 PIPELINES = {
@@ -157,21 +157,64 @@ class Timed:
     events: int
     seconds: float
     outputs: int
+    first_wait: float = 0.0
+    """streammesh: how long the poll that returned the first events had waited for them
+    (before 2026-12-07 17:00 the clock included it; Quix's never did)."""
 
     @property
     def rate(self) -> float:
         return self.events / self.seconds
 
 
+class ClockedLog:
+    """The benchmark's log as ``StreamApplication`` sees it: every call goes to ``log``, and
+    the application's group consumer notes when its poll first returns records of ``topic``
+    — the moment the first events enter the pipeline, where the Quix runner's clock starts
+    too (its first message handed to the dataframe)."""
+
+    def __init__(self, log: EventLog, topic: str) -> None:
+        self._log = log
+        self.topic = topic
+        self.first: float | None = None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._log, name)
+
+    def consumer(self, options: ConsumerOptions | None = None) -> Consumer:
+        consumer = self._log.consumer(options)
+        if options is None or options.group is None:
+            return consumer
+        return _ClockedConsumer(consumer, self)  # type: ignore[return-value]
+
+
+class _ClockedConsumer:
+    """A consumer that notes its first records of the clock's topic (see ``ClockedLog``)."""
+
+    def __init__(self, consumer: Consumer, clock: ClockedLog) -> None:
+        self._consumer = consumer
+        self._clock = clock
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._consumer, name)
+
+    def poll(self, timeout: float = 1.0, max_records: int | None = None) -> list[Record]:
+        records = self._consumer.poll(timeout=timeout, max_records=max_records)
+        clock = self._clock
+        if records and clock.first is None and records[0].topic == clock.topic:
+            clock.first = time.perf_counter()
+        return records
+
+
 def run_streammesh(log: EventLog, pipeline: str, name: str, events: int) -> Timed:
     """Run the pipeline's statement with ``StreamApplication`` until every event is processed.
 
     First an untimed run of the same statement over ``bench.warmup`` (imports, first calls).
-    The clock starts with the poll that reads the first events (after the consumer group's
-    join, as in the Quix runner) and stops when the transaction holding the last event has
-    committed its outputs with its input offsets (the engine keeps a transaction open
-    across polls for its commit interval, 100 ms; ``commit()`` ends the last one, as Quix's
-    last checkpoint does).
+    The clock starts when the application's consumer returns the first events (after the
+    consumer group's join and the first fetch, as in the Quix runner, whose clock starts
+    when the first message enters its pipeline) and stops when the transaction holding the
+    last event has committed its outputs with its input offsets (the engine keeps a
+    transaction open across polls for its commit interval, 100 ms; ``commit()`` ends the
+    last one, as Quix's last checkpoint does).
     """
     _application_run(log, pipeline, f"{name}-warmup", WARMUP_TOPIC, min(events, WARMUP_EVENTS))
     return _application_run(log, pipeline, name, SOURCE_TOPIC, events)
@@ -185,8 +228,9 @@ def _application_run(log: EventLog, pipeline: str, name: str, source: str, event
     sink = f"{name}.out"
     sql = SOURCE_SQL.format(source=source) + PIPELINE_SQL[pipeline].format(sink=sink)
     script = plan_statements(parse_statements(sql), text=sql)
+    clock = ClockedLog(log, source)
     try:
-        application = StreamApplication(log, script.queries[0], name)
+        application = StreamApplication(clock, script.queries[0], name)  # type: ignore[arg-type]
     except UnsupportedPlan as exc:
         raise NotMeasured(f"the engine refuses the statement: {exc}") from exc
     with application:
@@ -209,12 +253,17 @@ def _application_run(log: EventLog, pipeline: str, name: str, source: str, event
                     f"{name} processed {processed} of {events} events, then stalled"
                 )
         application.commit()
-        assert start is not None
-        elapsed = time.perf_counter() - start
+        end = time.perf_counter()
+        assert start is not None and clock.first is not None
+        elapsed = end - clock.first
         guarantee = application.guarantee
     outputs = count_records(log, sink)
-    progress(f"  {name}: {guarantee}, {processed:,} events in {elapsed:.3f} s, {outputs:,} outputs")
-    return Timed(processed, elapsed, outputs)
+    waited = clock.first - start
+    progress(
+        f"  {name}: {guarantee}, {processed:,} events in {elapsed:.3f} s, {outputs:,} outputs"
+        f" (the first poll waited {waited:.3f} s for them before)"
+    )
+    return Timed(processed, elapsed, outputs, waited)
 
 
 # --- Quix Streams ---------------------------------------------------------------------------
