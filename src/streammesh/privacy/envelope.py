@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import struct
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
@@ -171,30 +171,35 @@ class _Ciphers:
         return cipher
 
 
-class _Nonces(threading.local):
-    """Random 96-bit nonces drawn from the OS's CSPRNG a thousand at a time (one
-    ``getrandom`` per nonce costs more than the encryption), from a pool per thread. A child
-    process forgets the pool it inherited, so parent and child never use the same nonce."""
+_NONCE_SLICES = tuple(
+    slice(at, at + _NONCE_BYTES) for at in range(0, _NONCE_POOL_BYTES, _NONCE_BYTES)
+)
+_next_nonce: Callable[[], bytes] = iter(()).__next__
+"""The next nonce of the current pool: a C iterator, so that threads sharing it never get
+the same slice (the GIL is held through each step)."""
 
-    def __init__(self) -> None:
-        self.pool = b""
-        self.at = 0
 
-    def forget(self) -> None:
-        self.pool, self.at = b"", 0
+def _nonce() -> bytes:
+    """A random 96-bit nonce, drawn from the OS's CSPRNG a thousand at a time (one
+    ``getrandom`` per nonce costs more than the encryption). A child process forgets the
+    pool it inherited, so parent and child never use the same nonce."""
+    global _next_nonce
+    try:
+        return _next_nonce()
+    except StopIteration:  # used up (or forgotten): a new pool
+        pool = os.urandom(_NONCE_POOL_BYTES)
+        _next_nonce = map(pool.__getitem__, _NONCE_SLICES).__next__
+        return _next_nonce()
 
-    def __call__(self) -> bytes:
-        at = self.at
-        if at + _NONCE_BYTES > len(self.pool):
-            self.pool, at = os.urandom(_NONCE_POOL_BYTES), 0
-        self.at = at + _NONCE_BYTES
-        return self.pool[at : at + _NONCE_BYTES]
+
+def _forget_nonces() -> None:
+    global _next_nonce
+    _next_nonce = iter(()).__next__
 
 
 cipher_for = _Ciphers()
 """The AES-GCM cipher of a data key's material (cached per process)."""
-_nonce = _Nonces()
-os.register_at_fork(after_in_child=_nonce.forget)  # the forking thread's pool is the child's
+os.register_at_fork(after_in_child=_forget_nonces)
 
 
 def header_name(field: str) -> str:

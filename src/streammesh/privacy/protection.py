@@ -18,7 +18,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from streammesh.privacy.envelope import (
+    EVENT_FORMAT,
     EVENT_HEADER,
     EntitySeal,
     EventSeal,
@@ -65,6 +68,7 @@ SchemaCheck = Callable[[Mapping[str, Any]], None]
 _MISSING = object()
 _IMMUTABLE = (str, int, float, bool, bytes, type(None))
 """Placeholder types handed out as they are (anything else is copied per event)."""
+_EVENT_FORMAT = bytes([EVENT_FORMAT])
 _SEALS_MAX = 8_192
 """How many entities' seals a protection keeps ready (rebuilding one costs ~1 µs)."""
 
@@ -167,6 +171,9 @@ class FieldProtection:
         self._event_prefix = event_prefix(product)
         self._all_top = all("." not in path for path in self.encrypted)
         self._all_set = frozenset(self.encrypted)
+        self._ready: dict[str, dict[type, object]] = {path: {} for path in self.encrypted}
+        """Per top-level field, the immutable placeholder known valid for each value type."""
+        self._tops = tuple(self._ready.items()) if self._all_top else None
         self._lists: dict[tuple[str, ...], bytes] = {self.encrypted: self._all_fields}
         """Per set of fields present in an event, its header's field list."""
         self._keys = keys
@@ -214,8 +221,21 @@ class FieldProtection:
         # Copied only along the paths written to: the caller's event is never changed, and
         # the fields in clear are shared rather than deep-copied for every event.
         protected: dict[str, Any] = dict(event)
-        owned: set[int] | None = None
         values: dict[str, Any] = {}
+        if self._tops is not None:  # top-level fields only: placeholders known by type
+            for path, ready in self._tops:
+                value = protected.get(path)
+                if value is None:
+                    continue  # nothing to hide
+                placeholder = ready.get(type(value), _MISSING)
+                if placeholder is _MISSING:
+                    break  # a type first seen: the general way below
+                values[path] = value
+                protected[path] = placeholder
+            else:
+                return self._sealed(protected, values, key)
+            protected, values = dict(event), {}
+        owned: set[int] | None = None
         for field in self._fields:
             top = field.top
             value = (
@@ -226,7 +246,9 @@ class FieldProtection:
             values[field.path] = value
             placeholder = self._placeholders.get((field.path, type(value)), _MISSING)
             if top is not None and isinstance(placeholder, _IMMUTABLE):
-                protected[top] = placeholder  # the common case: a known, immutable token
+                protected[top] = placeholder  # a known, immutable token
+                if self._tops is not None:
+                    self._ready[top][type(value)] = placeholder  # for the next event
                 continue
             if placeholder is _MISSING:  # a type first seen: refuse what cannot be sealed
                 try:
@@ -238,6 +260,13 @@ class FieldProtection:
                 owned = {id(protected)}
             parent = _owned_parent(protected, field.parts, owned)
             parent[field.parts[-1]] = self._placeholder(protected, field, parent, value, check)
+        return self._sealed(protected, values, key)
+
+    def _sealed(
+        self, protected: dict[str, Any], values: dict[str, Any], key: bytes
+    ) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """``protected`` and the header sealing ``values``, the protected fields' values
+        (none: no header)."""
         if not values:
             return protected, {}
         try:
@@ -309,12 +338,12 @@ class FieldProtection:
         sealed: tuple[str, ...] = ()
         opened: dict[str, Any] | None = None
         event_header = headers.get(EVENT_HEADER)
-        if event_header is not None and is_event_header(event_header):
+        if event_header is not None and event_header[:1] == _EVENT_FORMAT:
             if clear:
                 sealed, opened = self._open_event(event_header, key, principal)
                 if (
-                    opened is not None
-                    and sealed == self.encrypted
+                    sealed is self.encrypted  # every protected field is sealed in it
+                    and opened is not None
                     and self._all_top
                     and value.keys() >= opened.keys()
                 ):
@@ -383,7 +412,11 @@ class FieldProtection:
             seals = self._seals_of(lookup.key, key)
             if header.startswith(seals[2].clear):  # the common case: every protected field
                 paths, expected = self.encrypted, self._all_set
-                plain = decode_fields(seals[2].open(header))
+                plaintext = seals[2].open(header)
+                # Text, integers and booleans (orjson's object) in one call; else tagged.
+                plain = orjson.loads(plaintext) if plaintext[:1] == b"{" else None
+                if type(plain) is not dict:
+                    plain = decode_fields(plaintext)
             else:
                 _, (paths, expected), nonce_at = open_event_header(header)
                 plain = decode_fields(seals[1].open_event(self._event_prefix, header, nonce_at))
