@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from streammesh.log.base import Header
 from streammesh.log.errors import InvalidRecord, RecordTooLarge
 
-_HEADER_OVERHEAD = 8
+HEADER_OVERHEAD = 8
+"""What a header adds to a record's size besides its name and value."""
+_HEADER_OVERHEAD = HEADER_OVERHEAD
 _MAX_TIMESTAMP_MS = 2**63 - 1
 """Kafka stores timestamps as signed 64-bit integers."""
 

@@ -179,11 +179,21 @@ def _slices(data: bytes, pos: int, lengths: list[int]) -> tuple[list[bytes | Non
     return items, bounds[-1]
 
 
+_NAMES_MAX = 4_096
+_names: dict[str, bytes] = {}
+"""Header names as written (length and UTF-8), by name: a topic's records repeat a few."""
+
+
 def _encode_headers(headers: tuple[Header, ...]) -> bytes:
     parts: list[bytes] = []
     for name, value in headers:
-        encoded = name.encode()
-        parts += (_HEADER_NAME.pack(len(encoded)), encoded, _HEADER_VALUE.pack(len(value)), value)
+        head = _names.get(name)
+        if head is None:
+            encoded = name.encode()
+            head = _HEADER_NAME.pack(len(encoded)) + encoded
+            if len(_names) < _NAMES_MAX:
+                _names[name] = head
+        parts += (head, _HEADER_VALUE.pack(len(value)), value)
     return b"".join(parts)
 
 

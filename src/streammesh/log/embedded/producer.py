@@ -48,6 +48,7 @@ from streammesh.log.errors import (
     TransactionStateError,
 )
 from streammesh.log.partitioner import KeyPartitioner
+from streammesh.log.records import HEADER_OVERHEAD as _HEADER_OVERHEAD
 from streammesh.log.records import check_headers, check_record
 from streammesh.log.topics import validate_topic_name
 from streammesh.log.transactions import TransactionRules, TransactionState, transaction_offsets
@@ -161,12 +162,15 @@ class EmbeddedProducer:
     ) -> None:
         """Queue one record; see :class:`streammesh.log.base.Producer`."""
         buffer = self._topics.get(topic)
+        # Headers as a producer of classified fields gives them (a tuple of (str, bytes)
+        # pairs) stay on the inline path; anything else is checked below, naming what is bad.
+        extra = _headers_size(headers) if headers else 0
         if (
             self._plain
             and buffer is not None
             and type(value) is bytes
             and type(key) is bytes
-            and not headers
+            and extra >= 0
             and (
                 timestamp_ms is None
                 or (type(timestamp_ms) is int and 0 <= timestamp_ms <= _MAX_TIMESTAMP_MS)
@@ -174,23 +178,23 @@ class EmbeddedProducer:
         ):
             # The common case on its own, checked inline (send() is the producer's hot path):
             # open and not transactional, a known topic, a keyed record of bytes without
-            # headers, a key seen before or a partition given that exists (the REST produce
-            # computes it once for its answer), not too big. Anything else takes the path
-            # below.
+            # headers or with well-formed ones, a key seen before or a partition given that
+            # exists (the REST produce computes it once for its answer), not too big.
+            # Anything else takes the path below.
             if partition is None:
                 chosen = buffer.partitioner.known.get(key)
             elif type(partition) is int and 0 <= partition < buffer.partitioner.partitions:
                 chosen = partition
             else:
                 chosen = None
-            size = len(value) + len(key)
+            size = len(value) + len(key) + extra
             if chosen is not None and size <= self._max_record_bytes:
                 if timestamp_ms is None:
                     timestamp_ms = _time_ns() // 1_000_000
                 before = self._pending_bytes
                 if not before:
                     self._oldest_pending = _monotonic()
-                buffer.pending[chosen].extend((key, value, (), timestamp_ms))
+                buffer.pending[chosen].extend((key, value, headers or (), timestamp_ms))
                 # An estimate (the writer resets it without a lock): it only decides when
                 # to write.
                 pending_bytes = self._pending_bytes = before + size + _RECORD_OVERHEAD
@@ -653,3 +657,22 @@ def _check_owner(
                 f"'{tp.topic}' partition {tp.partition} is no longer assigned to this member "
                 f"of group '{group}' (a rebalance moved it); its new owner processes its records"
             )
+
+
+def _headers_size(headers: Sequence[Header]) -> int:
+    """The bytes ``headers`` add to a record's size (as ``check_record`` counts them) when
+    they are a tuple of ``(str, bytes)`` pairs, else -1: the checked path then names the bad
+    one."""
+    if type(headers) is not tuple:
+        return -1
+    size = 0
+    for header in headers:
+        if (
+            type(header) is not tuple
+            or len(header) != 2
+            or type(header[0]) is not str
+            or type(header[1]) is not bytes
+        ):
+            return -1
+        size += len(header[0]) + len(header[1]) + _HEADER_OVERHEAD
+    return size
