@@ -19,6 +19,12 @@ Rows: ``metric`` is ``<log>_<format>_<produce|consume>_throughput``; ``backend``
 ``benchmarks/README.md``.
 
     python benchmarks/dataplane.py --quick --json
+
+With ``--cpu``, the figures are instead the SDK's own CPU time per event on the embedded log
+(``time.thread_time``, best of 5 passes over the same events, keys and placeholders settled
+first): encoding (validate, key, protect, serialize), ``send``, and decoding a record with
+its fields revealed as the operator sees them, for the unclassified and the classified Avro
+product — steadier than throughput on a shared machine.
 """
 
 from __future__ import annotations
@@ -491,6 +497,12 @@ class Run:
         reasons = [self.missing[(metric, b)] for b in (ours, theirs) if (metric, b) in self.missing]
         self.rows.append(Row(metric, name, None, "ratio", "; ".join(reasons) or "a side failed"))
 
+    def cpu(self, metric: str, backend: str, micros: float) -> None:
+        """Record a CPU time per event (µs); its ratio row compares events per CPU second."""
+        self.rates[(metric, backend)] = 1 / micros
+        self.rows.append(Row(metric, backend, round(micros, 2), "us/event"))
+        progress(f"{metric} {backend}: {micros:.2f} µs CPU per event")
+
 
 def group_name(name: str, repetition: int) -> str:
     """A fresh consumer group (a valid application name) per reader and repetition."""
@@ -595,6 +607,68 @@ def bench_confluent(
     return ok
 
 
+CPU_PASSES = 5
+
+
+def cpu_per_event(action: Callable[[], None], count: int) -> float:
+    """The µs of this thread's CPU per event of ``action`` (over ``count`` events): the best
+    of :data:`CPU_PASSES`, with the collector off."""
+    best = float("inf")
+    for _ in range(CPU_PASSES):
+        with collector_off():
+            started = time.thread_time()
+            action()
+            best = min(best, time.thread_time() - started)
+    return best / count * 1e6
+
+
+def over(action: Callable[[Any], object], items: list[Any]) -> Callable[[], None]:
+    """One pass of ``action`` over every item, its results dropped."""
+
+    def one_pass() -> None:
+        for item in items:
+            action(item)
+
+    return one_pass
+
+
+def bench_cpu(run: Run, mesh: InProcessMesh, events: list[dict[str, Any]]) -> None:
+    """Per-event CPU of the SDK's encoding, ``send`` and decoding (with reveal), for the
+    unclassified and the classified Avro product, and their ratios."""
+    from streammesh.dataplane import ProductDecoder, ProductEncoder, protection_for
+    from streammesh.log import Record
+    from streammesh.serde import RegistryResolver
+
+    runtime = mesh.local
+    resolver = RegistryResolver(runtime.registry)
+    backends = (("streammesh", False), ("streammesh-classified", True))
+    for backend, classified in backends:
+        product = mesh.product(product_name("avro", classified=classified))
+        protection = protection_for(runtime.keys, runtime.policies, product)
+        encode = ProductEncoder(resolver, product.contract, protection=protection).encode_fields
+        encoded = [encode(event) for event in events]  # keys made, placeholders chosen
+        cpu = cpu_per_event(over(encode, events), len(events))
+        run.cpu("embedded_avro_encode_cpu", backend, cpu)
+        with mesh.producer(product.reference) as producer:
+            send_all = over(producer.send, events)
+            send_all()
+            producer.flush()
+            run.cpu("embedded_avro_send_cpu", backend, cpu_per_event(send_all, len(events)))
+        records = [
+            Record(product.topic, 0, offset, key, value, tuple(headers.items()), 0)
+            for offset, (key, value, headers) in enumerate(encoded)
+        ]
+        decoder = ProductDecoder(
+            product.contract, resolver, protection, clear=True, principal="bench"
+        )
+        decode_all = over(decoder.event, records)
+        decode_all()  # each entity's key handout audited once, untimed
+        run.cpu("embedded_avro_decode_cpu", backend, cpu_per_event(decode_all, len(records)))
+    for what in ("encode", "send", "decode"):
+        metric = f"embedded_avro_{what}_cpu"
+        run.ratio(metric, "streammesh-classified", "streammesh", "classified/unclassified")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small run, under 60 s")
@@ -608,6 +682,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--logs", default="embedded,kafka", help="which logs to measure (embedded,kafka)"
     )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="per-event CPU of the SDK (embedded log, Avro, unclassified and classified) instead",
+    )
     args = parser.parse_args(argv)
     count = args.events or (QUICK_EVENTS if args.quick else FULL_EVENTS)
     if args.repetitions:
@@ -615,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         repetitions = Repetitions(3, 1 if args.quick else 3)
     logs = [name.strip() for name in args.logs.split(",") if name.strip()]
+    if args.cpu:
+        logs = ["embedded"]
 
     started = time.perf_counter()
     events = make_events(count)
@@ -637,6 +718,9 @@ def main(argv: list[str] | None = None) -> int:
                         Mesh.open(workdir / where, log_url=log_url, actor="bench")
                     )
                     mesh.apply([workdir / "repo" / DOMAIN])
+                    if args.cpu:
+                        bench_cpu(run, mesh, events)
+                        continue
                     ok &= bench_log(run, where, mesh, events, repetitions, bootstrap)
             except BenchmarkFailed as exc:
                 ok = False
@@ -687,7 +771,7 @@ def print_table(run: Run, count: int, repetitions: Repetitions, total: float) ->
         if row.value is None:
             reasons.append(f"{row.metric} {row.backend}: not measured: {row.not_measured}")
             value = f"not measured ({len(reasons)})"
-        elif row.unit == "ratio":
+        elif row.unit in ("ratio", "us/event"):
             value = f"{row.value:,.2f}"
         else:
             value = f"{row.value:,.0f}"
