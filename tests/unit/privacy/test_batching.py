@@ -5,6 +5,7 @@ caller's event is never changed."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +128,23 @@ def test_nonces_never_repeat_not_even_in_a_forked_child() -> None:
     os.waitpid(child, 0)
     assert len(from_child) == 12
     assert from_child != nonce()  # the parent's next one: the pool was not shared
+
+
+def test_nonces_never_repeat_across_threads_sharing_the_pool() -> None:
+    cipher = cipher_for(b"t" * 32)
+    drawn: list[list[bytes]] = [[] for _ in range(4)]
+
+    def draw(into: list[bytes]) -> None:
+        for _ in range(3_000):  # several pools' worth, refilled while others draw
+            into.append(seal_with(cipher, 1, b"ad", b"x")[5:17])
+
+    threads = [threading.Thread(target=draw, args=(into,)) for into in drawn]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [nonce for into in drawn for nonce in into]
+    assert len(every) == 12_000 and len(set(every)) == 12_000
 
 
 def test_text_values_round_trip_exactly_through_the_fast_codec() -> None:
