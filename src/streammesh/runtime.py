@@ -32,7 +32,7 @@ from streammesh.observe import MeshMonitor, SloLedger
 from streammesh.privacy import KeyStore, KmsContext, open_kms
 from streammesh.registry import SqlSchemaRegistry
 from streammesh.sqlite_file import private_directory
-from streammesh.store import MetadataStore, open_store
+from streammesh.store import MAINTENANCE, MetadataStore, StoreTimeouts, open_store
 
 if TYPE_CHECKING:
     from streammesh.connect import ConnectService
@@ -89,8 +89,16 @@ class MeshRuntime:
     """Services built on first use (see :attr:`streams`)."""
 
     @classmethod
-    def open(cls, config: MeshConfig, log_config: LogConfig | None = None) -> MeshRuntime:
+    def open(
+        cls,
+        config: MeshConfig,
+        log_config: LogConfig | None = None,
+        store_timeouts: StoreTimeouts = MAINTENANCE,
+    ) -> MeshRuntime:
         """Open (creating when missing) the mesh ``config`` describes.
+
+        ``log_config`` and ``store_timeouts`` bound the log's and the store's waits: a
+        server's requests are bounded, the CLI's and the SDK's maintenance work is not.
 
         The mesh directory is made private (0700) and what is created in it while opening is
         private too (0600 files, 0700 directories), whatever the process umask.
@@ -108,7 +116,7 @@ class MeshRuntime:
                 service.
         """
         acls = _kafka_acls(config, log_config)  # a bad setting fails before anything opens
-        store, log = _open_foundations(config, log_config)
+        store, log = _open_foundations(config, log_config, store_timeouts)
         try:
             return cls._wire(config, store, log, acls)
         except BaseException:
@@ -214,14 +222,14 @@ class MeshRuntime:
 
 
 def _open_foundations(
-    config: MeshConfig, log_config: LogConfig | None
+    config: MeshConfig, log_config: LogConfig | None, store_timeouts: StoreTimeouts
 ) -> tuple[MetadataStore, EventLog]:
     """The store and the log, their files private; the store is closed if the log fails."""
     with _private_files():
         if config.store_url.startswith("sqlite:") or config.embedded:
             # Also tightens an existing mesh made before its files were private.
             private_directory(config.home)
-        store = open_store(config.store_url)
+        store = open_store(config.store_url, timeouts=store_timeouts)
         try:
             return store, open_log(config.log_url, _with_security(config, log_config))
         except BaseException:

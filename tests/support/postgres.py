@@ -183,6 +183,31 @@ class EmbeddedPostgres:
             self.stop()
             raise
 
+    def pause(self) -> None:
+        """Freeze the server without closing anything (SIGSTOP to the postmaster and every
+        process it started, sessions' backends included): it still accepts TCP connections,
+        as its kernel does, but answers nothing — a hung, not a down, database."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a server that :meth:`pause` froze run again (SIGCONT to the same processes)."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
+
+    def _processes(self) -> list[int]:
+        """The postmaster, then the processes it forked (read from ``/proc``)."""
+        assert self._process is not None, "the server is not running"
+        postmaster = self._process.pid
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                # "pid (comm) state ppid ...": comm may hold spaces, so split after ")".
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == postmaster:
+                    children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
     def create_database(self) -> str:
         """Create a new, empty database and return its SQLAlchemy URL."""
         name = f"t_{uuid.uuid4().hex[:16]}"

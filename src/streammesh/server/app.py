@@ -110,7 +110,10 @@ class _MeshLifetime:
 
     def open(self) -> ServerContext:
         self._settings.mesh.mkdir(parents=True, exist_ok=True)
-        mesh = MeshRuntime.open(self._settings.mesh_config(), self._settings.log_config())
+        settings = self._settings
+        mesh = MeshRuntime.open(
+            settings.mesh_config(), settings.log_config(), settings.store_timeouts()
+        )
         try:
             _relay_pending(mesh)
             context = ServerContext(mesh, mesh.tokens(remember_s=SERVER_REMEMBER_S))

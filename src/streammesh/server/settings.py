@@ -12,6 +12,7 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError
 if TYPE_CHECKING:
     from streammesh.config import MeshConfig
     from streammesh.log import LogConfig
+    from streammesh.store import StoreTimeouts
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -75,7 +76,8 @@ class ServerSettings(BaseModel):
             ``streammesh worker`` runs the work elsewhere.
         dependency_timeout_s: how long a request to the Kafka cluster may take, and a
             produced record may wait for its acknowledgement, before the request that needs
-            it answers 503 (a load balancer then sends the client elsewhere).
+            it answers 503 (a load balancer then sends the client elsewhere); a statement on
+            PostgreSQL may run as long (see :meth:`store_timeouts`).
         kafka_options: ``kafka.security`` settings given on the command line (``--kafka-*``),
             winning over ``$STREAMMESH_KAFKA_*`` and ``mesh.yaml``.
     """
@@ -148,6 +150,13 @@ class ServerSettings(BaseModel):
 
         timeout = self.dependency_timeout_s
         return LogConfig(request_timeout_s=timeout, delivery_timeout_s=timeout)
+
+    def store_timeouts(self) -> StoreTimeouts:
+        """How the server's PostgreSQL waits are bounded (:attr:`dependency_timeout_s`): a
+        request needing a database that does not answer answers 503 within it plus 3 s."""
+        from streammesh.store import StoreTimeouts
+
+        return StoreTimeouts.for_requests(self.dependency_timeout_s)
 
     @property
     def resolved_store_url(self) -> str:

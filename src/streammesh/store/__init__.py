@@ -25,10 +25,12 @@ from streammesh.store.generation import Generation
 from streammesh.store.migrate import head_revision, schema_revision
 from streammesh.store.open import open_store
 from streammesh.store.store import Backend, MetadataStore, lock_key
+from streammesh.store.timeouts import MAINTENANCE, StoreTimeouts
 from streammesh.store.types import UtcDateTime
 from streammesh.store.urls import default_store_url
 
 __all__ = [
+    "MAINTENANCE",
     "Backend",
     "Generation",
     "InvalidStoreUrl",
@@ -37,6 +39,7 @@ __all__ = [
     "StoreDiskFull",
     "StoreError",
     "StoreNotMigrated",
+    "StoreTimeouts",
     "StoreUnavailable",
     "UtcDateTime",
     "default_store_url",

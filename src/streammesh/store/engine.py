@@ -1,5 +1,8 @@
 """Building the SQLAlchemy engine for a store URL, with the session settings each database needs.
 
+PostgreSQL: :mod:`streammesh.store.postgres`, every wait bounded per use
+(:mod:`streammesh.store.timeouts`).
+
 SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout so concurrent
 processes wait for each other instead of failing, and transactions we begin ourselves so a
 writer can take the database lock up front (``BEGIN IMMEDIATE``) — pysqlite's own implicit
@@ -15,22 +18,23 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.pool import StaticPool
 
 from streammesh.errors import MissingDependency
+from streammesh.store.timeouts import MAINTENANCE, StoreTimeouts
 
 BUSY_TIMEOUT_MS = 30_000
 IMMEDIATE = "streammesh_sqlite_immediate"
 """Execution option: begin this connection's transactions with ``BEGIN IMMEDIATE`` (SQLite)."""
 
 
-def build_engine(url: URL) -> Engine:
-    """An engine for ``url`` (already normalized by ``parse_store_url``)."""
+def build_engine(url: URL, timeouts: StoreTimeouts = MAINTENANCE) -> Engine:
+    """An engine for ``url`` (already normalized by ``parse_store_url``); PostgreSQL's waits
+    are bounded by ``timeouts`` (SQLite's by its busy timeout)."""
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     try:
-        import psycopg  # noqa: F401  (only to name the missing extra)
+        from streammesh.store.postgres import postgres_engine
     except ImportError as exc:
         raise MissingDependency("A PostgreSQL metadata store", "postgres") from exc
-    # Fail fast on an unreachable host instead of waiting for the OS TCP timeout.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    return postgres_engine(url, timeouts)
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -12,10 +12,13 @@ from streammesh.store.engine import build_engine
 from streammesh.store.errors import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
 from streammesh.store.migrate import check_at_head, upgrade_to_head
 from streammesh.store.store import MetadataStore
+from streammesh.store.timeouts import MAINTENANCE, StoreTimeouts
 from streammesh.store.urls import parse_store_url, redacted
 
 
-def open_store(url: str, *, migrate: bool = True) -> MetadataStore:
+def open_store(
+    url: str, *, migrate: bool = True, timeouts: StoreTimeouts = MAINTENANCE
+) -> MetadataStore:
     """Open the metadata database at ``url`` and apply any pending migrations.
 
     Args:
@@ -23,6 +26,10 @@ def open_store(url: str, *, migrate: bool = True) -> MetadataStore:
             ``postgresql+psycopg://user:password@host:port/database``.
         migrate: Whether to migrate; ``False`` refuses a database that is not at this
             version's schema instead (replicas started after ``streammesh migrate``).
+        timeouts: How long PostgreSQL may take (:data:`~streammesh.store.timeouts.MAINTENANCE`:
+            connecting and a gone peer only; a server bounds its requests with
+            :meth:`StoreTimeouts.for_requests`). Migrations always run unbounded, on a
+            connection of their own.
 
     Raises:
         InvalidStoreUrl: the URL names no supported database.
@@ -38,9 +45,13 @@ def open_store(url: str, *, migrate: bool = True) -> MetadataStore:
     """
     parsed = parse_store_url(url)
     file = _prepare_file(parsed)
-    store = MetadataStore(build_engine(parsed), redacted(parsed), file)
+    store = MetadataStore(build_engine(parsed, timeouts), redacted(parsed), file)
     try:
-        if migrate:
+        if migrate and timeouts.bounded and store.backend == "postgresql":
+            # A migration may rewrite a big table: longer than a request's statement.
+            with MetadataStore(build_engine(parsed), store.url) as maintenance:
+                upgrade_to_head(maintenance)
+        elif migrate:
             upgrade_to_head(store)
         else:
             check_at_head(store)

@@ -12,11 +12,13 @@ from typing import Literal
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool
 
 from streammesh.sqlite_file import SqliteFile, classify
 from streammesh.store.engine import IMMEDIATE
 from streammesh.store.errors import StoreCorrupt, StoreDiskFull, StoreError, StoreUnavailable
+from streammesh.store.timeouts import PROBE
 
 Backend = Literal["sqlite", "postgresql"]
 
@@ -118,12 +120,16 @@ class MetadataStore:
         """
         self.check()
         if self._probe_engine is None:
-            timeout = {"timeout": 5} if self.backend == "sqlite" else {"connect_timeout": 5}
-            self._probe_engine = create_engine(
-                self._engine.url, poolclass=NullPool, connect_args=timeout
-            )
+            self._probe_engine = self._new_probe_engine()
         with self._translated(), self._probe_engine.connect() as connection:
             connection.execute(text(f"SELECT count(*) FROM {_PROBE_TABLE}")).scalar()
+
+    def _new_probe_engine(self) -> Engine:
+        if self.backend == "sqlite":
+            return create_engine(self._engine.url, poolclass=NullPool, connect_args={"timeout": 5})
+        from streammesh.store.postgres import postgres_engine
+
+        return postgres_engine(self._engine.url, PROBE, pooled=False)
 
     def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
@@ -140,6 +146,11 @@ class MetadataStore:
             if translated is None:
                 raise  # constraint violations and the like: the caller's to handle
             raise translated from exc
+        except PoolTimeout as exc:
+            # Every pooled connection is busy (or waits for a server that does not answer).
+            raise StoreUnavailable(
+                self.url, f"no database connection became free in time ({exc})"
+            ) from exc
 
     def _translate(self, exc: DBAPIError) -> StoreError | None:
         reason = str(exc.orig or exc).strip()
