@@ -15,18 +15,23 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from streammesh.access import Caller
 from streammesh.server.api.event_json import events_json
-from streammesh.server.api.models.events import ConsumeReply, ProduceBody, ProduceReply
+from streammesh.server.api.models.events import (
+    ConsumeReply,
+    ProduceBody,
+    ProduceReply,
+    produce_events,
+)
 from streammesh.server.api.products import Reference
 from streammesh.server.api.responses import errors
 from streammesh.server.api.roles import ProducerPrincipal
 from streammesh.server.api.services import Data
 from streammesh.server.auth import Reader
 from streammesh.server.idempotency import HEADER, KeyedWrite, checked_key, fingerprint
-from streammesh.server.remote_data import produce as produce_events
+from streammesh.server.remote_data import produce as write_events
 from streammesh.server.remote_data import remote_data
 from streammesh.server.waiting import server_waits
 
@@ -52,15 +57,28 @@ TimeoutQuery = Annotated[
 ]
 
 
+async def _body(request: Request) -> bytes:
+    return await request.body()
+
+
+_PRODUCE_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": ProduceBody.model_json_schema()}},
+}
+
+
 @router.post(
     "/products/{reference}/events",
     response_model=ProduceReply,
     responses=errors(400, 403, 404),
+    # The body is read as bytes and parsed in the request's thread (produce_events), not by
+    # FastAPI on the event loop; the document still describes it.
+    openapi_extra={"requestBody": _PRODUCE_BODY},
 )
 def produce(
     request: Request,
     reference: Reference,
-    body: ProduceBody,
+    raw: Annotated[bytes, Depends(_body)],
     principal: ProducerPrincipal,
     data: Data,
 ) -> dict[str, Any]:
@@ -78,18 +96,19 @@ def produce(
     `idempotency-key-in-progress` with `Retry-After`. If that request's server died, the key
     is taken over 30 s after it began: the retry writes only the events not on the log yet
     (records of keyed produces carry a `streammesh-idempotency` header for that)."""
+    events = produce_events(raw, request.headers.get("content-type"))
     kept = remote_data(request)
     raw_key = request.headers.get(HEADER)
     keyed = None
     if raw_key is not None:
         key = checked_key(raw_key)
-        claim = kept.idempotency.claim(principal.name, key, fingerprint(reference, body.events))
+        claim = kept.idempotency.claim(principal.name, key, fingerprint(reference, events))
         if claim.answer is not None:
             return claim.answer  # the first request's answer; nothing written again
         keyed = KeyedWrite(kept.idempotency, claim)
     try:
-        produced = produce_events(
-            data, kept.producers, reference, body.events, principal=principal.name, keyed=keyed
+        produced = write_events(
+            data, kept.producers, reference, events, principal=principal.name, keyed=keyed
         )
     except BaseException:
         if keyed is not None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import orjson
+from fastapi import HTTPException
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_EVENTS_PER_REQUEST = 10_000
 
@@ -20,6 +24,61 @@ class ProduceBody(BaseModel):
         max_length=MAX_EVENTS_PER_REQUEST,
         description="The events as JSON objects of the product's fields.",
     )
+
+
+def produce_events(body: bytes, content_type: str | None) -> list[dict[str, Any]]:
+    """The events of a produce request's body, as FastAPI would read a :class:`ProduceBody`
+    parameter, and refused with the same 422 errors; but parsed with orjson and, when the
+    body has the expected shape, without pydantic copying each event (a 500-event body:
+    ~0.9 ms of FastAPI's parse and validation, on the event loop).
+
+    Raises:
+        RequestValidationError: the body is not JSON, or not a ``ProduceBody``.
+    """
+    value: Any = body
+    if body and _is_json(content_type):
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            value = _stdlib_json(body)  # what orjson refuses and json takes (NaN, ...)
+        if type(value) is dict and len(value) == 1:
+            events = value.get("events")
+            if (
+                type(events) is list
+                and 1 <= len(events) <= MAX_EVENTS_PER_REQUEST
+                and all(type(event) is dict for event in events)
+            ):
+                return events
+    elif not body:
+        missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
+        raise RequestValidationError([missing])
+    try:  # the shape is wrong: pydantic names what is
+        return ProduceBody.model_validate(value).events
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors, body=value) from None
+
+
+def _is_json(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    main, _, subtype = media_type.partition("/")
+    return main == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _stdlib_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        error = {
+            "type": "json_invalid",
+            "loc": ("body", exc.pos),
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": exc.msg},
+        }
+        raise RequestValidationError([error], body=exc.doc) from None
+    except ValueError:  # not UTF-8 (nor UTF-16/32): what FastAPI answers for a body it cannot read
+        raise HTTPException(400, "There was an error parsing the body") from None
 
 
 class ProduceReply(BaseModel):
