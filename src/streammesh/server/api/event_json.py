@@ -87,7 +87,7 @@ def events_json(document: dict[str, Any], events: list[ProductEvent]) -> bytes:
     rendered = [
         {
             "product": event.product,
-            "key": json_key(event.key),
+            "key": key if type(key := event.key) is str else json_key(key),
             "value": event.value,
             "partition": event.partition,
             "offset": event.offset,
