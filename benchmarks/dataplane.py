@@ -530,16 +530,18 @@ def bench_log(
     repetitions: Repetitions,
     bootstrap: str | None,
 ) -> bool:
-    """Every product on one log: per format the SDK, then (on Kafka) confluent-kafka; then
-    the classified Avro product."""
+    """Every product on one log: per format the SDK, then (on Kafka) confluent-kafka; the
+    classified Avro product just before the unclassified one, so that the two sides of
+    each ratio are measured seconds apart (the machine's load drifts)."""
     ok = True
+    classified = product_name("avro", classified=True)
+    backend = "streammesh-classified"
     for fmt in FORMATS:
+        if fmt == "avro":
+            ok &= bench_sdk(run, where, mesh, "avro", classified, backend, events, repetitions)
         ok &= bench_sdk(run, where, mesh, fmt, product_name(fmt), "streammesh", events, repetitions)
         if bootstrap is not None:
             ok &= bench_confluent(run, mesh, fmt, bootstrap, events, repetitions)
-    classified = product_name("avro", classified=True)
-    backend = "streammesh-classified"
-    ok &= bench_sdk(run, where, mesh, "avro", classified, backend, events, repetitions)
     for direction in ("produce", "consume"):
         metric = f"{where}_avro_{direction}_throughput"
         run.ratio(metric, backend, "streammesh", "classified/unclassified")
