@@ -85,9 +85,9 @@ class ExportedProduct:
     schema: str
 
 
-_SASL_SCHEMES: dict[str, tuple[str, dict[str, Any]]] = {
+_SASL_SCHEMES: dict[SaslMechanism, tuple[str, dict[str, Any]]] = {
     # sasl.mechanism -> (components.securitySchemes name, the AsyncAPI Security Scheme)
-    "PLAIN": (
+    SaslMechanism.PLAIN: (
         "sasl-plain",
         {
             "type": "plain",
@@ -95,7 +95,7 @@ _SASL_SCHEMES: dict[str, tuple[str, dict[str, Any]]] = {
             "and password (sasl.username, sasl.password).",
         },
     ),
-    "SCRAM-SHA-256": (
+    SaslMechanism.SCRAM_SHA_256: (
         "sasl-scram-sha-256",
         {
             "type": "scramSha256",
@@ -103,7 +103,7 @@ _SASL_SCHEMES: dict[str, tuple[str, dict[str, Any]]] = {
             "and password (sasl.username, sasl.password).",
         },
     ),
-    "SCRAM-SHA-512": (
+    SaslMechanism.SCRAM_SHA_512: (
         "sasl-scram-sha-512",
         {
             "type": "scramSha512",
@@ -155,8 +155,8 @@ def security_schemes(endpoint: MeshEndpoint) -> dict[str, dict[str, Any]]:
         return {}
     protocol = SecurityProtocol(endpoint.security_protocol)
     if protocol.uses_sasl:
-        mechanism = endpoint.sasl_mechanism or SaslMechanism.PLAIN.value
-        if mechanism == SaslMechanism.OAUTHBEARER.value:
+        mechanism = SaslMechanism(endpoint.sasl_mechanism or SaslMechanism.PLAIN)
+        if mechanism is SaslMechanism.OAUTHBEARER:
             name, scheme = _oauth_scheme(endpoint)
         else:
             name, scheme = _SASL_SCHEMES[mechanism]
