@@ -29,6 +29,7 @@ class KeyValueStore(ChangelogStore[bytes]):
 
     kind: ClassVar[StoreKind] = StoreKind.KEY_VALUE
     _TABLE: ClassVar[str] = "entries"
+    _POINT_READS: ClassVar[bool] = True
     _DDL: ClassVar[str] = """
     CREATE TABLE IF NOT EXISTS entries (
         key   BLOB PRIMARY KEY,

@@ -47,6 +47,9 @@ _log = logging.getLogger(__name__)
 _RESTORE_BATCH = 5_000
 _RESYNC_S = 30.0
 """At most this long between real lookups of a changelog's end at commits (see commit)."""
+_FILE_KEYS_MAX = 100_000
+"""How many keys a store remembers its local file holds (see ``_file_keys``); past that it
+forgets them and asks the file again."""
 
 
 class ChangelogStore(ABC, Generic[K]):
@@ -55,6 +58,8 @@ class ChangelogStore(ABC, Generic[K]):
     kind: ClassVar[StoreKind]
     _DDL: ClassVar[str]
     _TABLE: ClassVar[str]
+    _POINT_READS: ClassVar[bool] = False
+    """Whether the store answers point reads of absent keys from ``_file_keys``."""
 
     def __init__(self, context: StoreContext, name: str) -> None:
         check_name("store", name)
@@ -91,11 +96,19 @@ class ChangelogStore(ABC, Generic[K]):
         self._known_end: int | None = None
         self._known_at = 0.0
         self._sent = 0
+        # A superset of the keys the local file holds, or None (unknown): a point read of a
+        # key outside it (a group or window not seen yet: most reads of a growing state)
+        # needs no SQLite query. Known from an empty file on; a flush adds its puts at
+        # once, its deletes leave at the commit (an abort brings them back).
+        self._file_keys: set[K] | None = None
+        self._deleted: set[K] = set()
         try:
             self.restored = self._restore()
         except BaseException:
             self._db.close()
             raise
+        if self._POINT_READS and not self._db.rows(f"SELECT 1 FROM {self._TABLE} LIMIT 1"):
+            self._file_keys = set()
 
     # -- what each kind of store defines --------------------------------------------------------
 
@@ -154,6 +167,9 @@ class ChangelogStore(ABC, Generic[K]):
             return True, self._cache[key]
         if key in self._written:
             return True, self._written[key]
+        file_keys = self._file_keys
+        if file_keys is not None and key not in file_keys:
+            return True, None
         return False, None
 
     def _overlay(
@@ -211,6 +227,15 @@ class ChangelogStore(ABC, Generic[K]):
             else:
                 puts.append((key, value))
         self._write_rows(puts, deletes)
+        file_keys = self._file_keys
+        if file_keys is not None:
+            if len(file_keys) + len(puts) > _FILE_KEYS_MAX:
+                self._file_keys = None
+            else:
+                written = [key for key, _value in puts]
+                file_keys.update(written)
+                self._deleted.difference_update(written)
+                self._deleted.update(deletes)
         if len(self._written) + len(self._cache) > self._context.cache_max_entries:
             self._written.clear()
         self._written.update(self._cache)
@@ -232,6 +257,9 @@ class ChangelogStore(ABC, Generic[K]):
         end = self._changelog_end()
         self._db.commit(end)
         self._uncommitted = False
+        if self._file_keys is not None:
+            self._file_keys.difference_update(self._deleted)
+        self._deleted.clear()
 
     def _changelog_end(self) -> int:
         """The changelog's end after the engine's commit of what :meth:`flush` sent.
@@ -262,6 +290,7 @@ class ChangelogStore(ABC, Generic[K]):
         self._groups.clear()
         self._written.clear()
         self._db.rollback()
+        self._deleted.clear()  # back in the file, and still in _file_keys
         self._uncommitted = False
         # Records sent before the abort may hold offsets (Kafka keeps aborted records; a
         # store without transactions sent them for good): look the end up at the next commit.

@@ -31,6 +31,7 @@ class WindowStore(ChangelogStore[WindowKey]):
 
     kind: ClassVar[StoreKind] = StoreKind.WINDOW
     _TABLE: ClassVar[str] = "windows"
+    _POINT_READS: ClassVar[bool] = True
     _DDL: ClassVar[str] = """
     CREATE TABLE IF NOT EXISTS windows (
         key   BLOB NOT NULL,
