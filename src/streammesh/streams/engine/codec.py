@@ -16,6 +16,8 @@ from decimal import Decimal
 from json.encoder import encode_basestring_ascii as _ascii_string
 from typing import Any
 
+import orjson
+
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 """``json.dumps(..., separators=...)`` builds an encoder per call; one does for all."""
 
@@ -28,11 +30,33 @@ def encode_state(value: Any) -> bytes:
     """
     if type(value) is list:
         # The usual group key and state (text and numbers, a list of them): the same bytes
-        # as the tagged path, written without the encoder's per-call setup.
+        # as the tagged path, written without the encoder's per-call setup — by orjson when
+        # the text is ASCII (orjson escapes it as ``encode_basestring_ascii`` does) and the
+        # integers fit in 64 bits (it refuses larger ones).
+        if _plain(value):
+            try:
+                return orjson.dumps(value)
+            except orjson.JSONEncodeError:
+                pass
         text = _plain_text(value)
         if text is not None:
             return text.encode("ascii")
     return _ENCODE(_tagged(value)).encode("utf-8")
+
+
+def _plain(items: list[Any], depth: int = 0) -> bool:
+    """Whether ``items`` holds only ASCII text (but DEL), integers, booleans, None and lists
+    of those (what orjson writes as the tagged path does)."""
+    for item in items:
+        kind = type(item)
+        if kind is int or item is None or kind is bool:
+            continue
+        if kind is str:
+            if not item.isascii() or "\x7f" in item:  # orjson writes DEL as it is
+                return False
+        elif kind is not list or depth >= _PLAIN_DEPTH or not _plain(item, depth + 1):
+            return False
+    return True
 
 
 def _plain_text(items: list[Any], depth: int = 0) -> str | None:
