@@ -45,14 +45,8 @@ class Revealer:
         Raises:
             UndecryptableField: a ciphertext header was altered or moved from elsewhere.
         """
-        headers = record.headers
-        return self.protection.reveal(
-            value,
-            # One header (the event's sealed fields) is the common case: no loop to build it.
-            {headers[0][0]: headers[0][1]} if len(headers) == 1 else dict(headers),
-            record.key or b"",
-            clear=self.clear,
-            principal=self.principal,
+        return self.protection.reveal_record(
+            value, record.headers, record.key or b"", self.clear, self.principal
         )
 
     def together(self) -> AbstractContextManager[None]:

@@ -236,3 +236,26 @@ def test_a_topic_holding_both_formats_is_read_by_consumers_and_forgotten_alike(
         ("o-2", "new2@example.com", "shipped"),
         ("o-2", "old2@example.com", "shipped"),
     ]
+
+
+def test_a_consumers_per_record_reveal_refuses_what_reveal_refuses(keys: KeyStore) -> None:
+    protection = FieldProtection(keys, PRODUCT, {"email": CLASSIFIED["email"]})
+    protected, headers = protection.protect({"id": "u1", "email": "a@b.c"}, b"u1")
+    record_headers = tuple(headers.items())
+    assert protection.reveal_record(protected, record_headers, b"u1", True, "app") == {
+        "id": "u1",
+        "email": "a@b.c",
+    }
+    assert protection.reveal_record(protected, record_headers, b"u1", False, "app") == protected
+    # A reader schema without the field: it is not added.
+    assert protection.reveal_record({"id": "u1"}, record_headers, b"u1", True, "app") == {
+        "id": "u1"
+    }
+    with pytest.raises(UndecryptableField, match="entity key 'u2'"):
+        protection.reveal_record(protected, record_headers, b"u2", True, "app")
+    sealed = headers[EVENT_HEADER]
+    flipped = ((EVENT_HEADER, sealed[:-1] + bytes([sealed[-1] ^ 1])),)
+    with pytest.raises(UndecryptableField, match="does not authenticate"):
+        protection.reveal_record(protected, flipped, b"u1", True, "app")
+    keys.destroy(PRODUCT, b"u1", actor="dpo")
+    assert protection.reveal_record(protected, record_headers, b"u1", True, "app") == protected
