@@ -51,7 +51,7 @@ def encode_value(value: object) -> bytes:
             return orjson.dumps(value)
         except orjson.JSONEncodeError:  # lone surrogates: as json does below
             pass
-    return json.dumps(_tag(value), separators=(",", ":"), ensure_ascii=False).encode()
+    return _json(_tag(value))
 
 
 def decode_value(data: bytes) -> Any:
@@ -59,9 +59,10 @@ def decode_value(data: bytes) -> Any:
     if data[:1] == b'"':  # a string: orjson reads it exactly (numbers it may not: 2**70)
         try:
             text: str = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise ValueError(str(exc)) from None
-        return text
+        except orjson.JSONDecodeError:
+            pass  # an escaped lone surrogate, which json reads (or not JSON: it raises)
+        else:
+            return text
     return _untag(json.loads(data))
 
 
@@ -87,8 +88,17 @@ def encode_fields(values: Mapping[str, object]) -> bytes:
             return orjson.dumps(values)
         except orjson.JSONEncodeError:  # an int beyond 64 bits, lone surrogates: tagged
             pass
-    tagged = {path: _tag(value) for path, value in values.items()}
-    return _TAGGED + json.dumps(tagged, separators=(",", ":"), ensure_ascii=False).encode()
+    return _TAGGED + _json({path: _tag(value) for path, value in values.items()})
+
+
+def _json(tagged: object) -> bytes:
+    """JSON bytes of tagged values: UTF-8, or escaped where text holds lone surrogates
+    (which UTF-8 cannot carry and ``json.loads`` reads back exactly)."""
+    text = json.dumps(tagged, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(tagged, separators=(",", ":")).encode()
 
 
 def decode_fields(data: bytes) -> dict[str, Any]:

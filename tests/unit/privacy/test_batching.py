@@ -148,7 +148,7 @@ def test_nonces_never_repeat_across_threads_sharing_the_pool() -> None:
 
 
 def test_text_values_round_trip_exactly_through_the_fast_codec() -> None:
-    for value in ['a"b\\c\n\x01é€😀', "", "2**70", 2**70 + 1, float("inf")]:
+    for value in ['a"b\\c\n\x01é€😀', "", "\ud800", "2**70", 2**70 + 1, float("inf")]:
         back = decode_value(encode_value(value))
         assert back == value and type(back) is type(value)
 

@@ -5,6 +5,7 @@ field in one AES-GCM call, bound to product, field list and entity; records writ
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +26,7 @@ from streammesh.privacy import (
     header_name,
 )
 from streammesh.privacy.envelope import EntitySeal, field_prefix, sealed_fields
-from streammesh.privacy.values import encode_value
+from streammesh.privacy.values import decode_fields, encode_fields, encode_value
 from streammesh.products.descriptor import Classification
 from streammesh.sdk import Mesh
 from streammesh.sdk.local import InProcessMesh
@@ -259,3 +260,25 @@ def test_a_consumers_per_record_reveal_refuses_what_reveal_refuses(keys: KeyStor
         protection.reveal_record(protected, flipped, b"u1", True, "app")
     keys.destroy(PRODUCT, b"u1", actor="dpo")
     assert protection.reveal_record(protected, record_headers, b"u1", True, "app") == protected
+
+
+def test_the_fields_codec_keeps_every_value_and_type_exactly() -> None:
+    values: dict[str, object] = {
+        "text": 'a"b\\c\n\x01é€😀',
+        "lone": "\ud800",  # not UTF-8: orjson refuses it, the tagged JSON keeps it
+        "big": 2**70 + 1,  # beyond 64 bits: orjson would read it back as a float
+        "small": -(2**63),
+        "flag": True,
+        "ratio": 2.5,
+        "inf": float("inf"),
+        "money": Decimal("12.30"),
+        "raw": b"\x00\xff",
+        "day": dt.date(2026, 1, 2),
+        "nested": [1, {"$": "not a tag", "at": dt.time(3, 4)}],
+    }
+    for chosen in (values, {"text": "plain", "flag": False, "small": 7}):
+        back = decode_fields(encode_fields(chosen))
+        assert back == chosen
+        assert [type(value) for value in back.values()] == [type(v) for v in chosen.values()]
+    nan = decode_fields(encode_fields({"nan": float("nan")}))["nan"]
+    assert isinstance(nan, float) and math.isnan(nan)  # never null
