@@ -489,16 +489,20 @@ def _one_client(mesh: Mesh) -> dict[str, list[float]]:
 def _join_groups(mesh: Mesh, *, produce: bool = False) -> None:
     """One consume per group of the consume window, before its clock: the server's member of
     each group joins then (~3 s on the test broker), as the SDK consumers below join before
-    theirs. Each reads one event. With ``produce``, one produce per client at once instead:
-    the server's pooled producers connect then, as the SDK's producer below connects before
-    its clock."""
+    theirs. Each reads one event. With ``produce``, one produce of a full batch per client at
+    once instead: the server's pooled producers connect (~1 s each on the test broker) and
+    take a first batch of the window's size then, as the SDK's producer below connects before
+    its clock. (Until 2026-12-07 17:00 UTC ``produce`` was ignored: the warm-up waited 60 s
+    for events to consume instead, and the Kafka window's first requests paid the producers'
+    connects, ~1.4 s, which was the window's p99.)"""
     headers = {"Authorization": f"Bearer {mesh.writers[0]}"}
 
     def first(worker: int) -> None:
         if worker < 0:  # a produce: the server's producer pool grows to the clients' number
             with httpx.Client(base_url=mesh.server.url, headers=headers, timeout=90) as client:
+                events = _events(-worker, 0, REMOTE_BATCH)
                 client.post(
-                    f"/api/v1/products/{PRODUCT}/events", json={"events": _events(900, worker, 1)}
+                    f"/api/v1/products/{PRODUCT}/events", json={"events": events}
                 ).raise_for_status()
             return
         deadline = time.monotonic() + 60
@@ -511,7 +515,8 @@ def _join_groups(mesh: Mesh, *, produce: bool = False) -> None:
                 if answer.status_code == 200 and answer.json()["events"]:
                     return
 
-    threads = [threading.Thread(target=first, args=(100 + i,)) for i in range(REMOTE_CLIENTS)]
+    workers = [-(100 + i) if produce else 100 + i for i in range(REMOTE_CLIENTS)]
+    threads = [threading.Thread(target=first, args=(worker,)) for worker in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
