@@ -159,7 +159,7 @@ class Timed:
     outputs: int
     before_clock: float = 0.0
     """streammesh: the wait for the first events and the opening of its tasks, which the
-    clock counted before 2026-12-07 17:00 (Quix's never did)."""
+    clock counted before 2026-12-07 16:40 (Quix's never did)."""
 
     @property
     def rate(self) -> float:
@@ -252,7 +252,7 @@ def _application_run(log: EventLog, pipeline: str, name: str, source: str, event
     with application:
         application.start()
         processed = 0
-        # Where the clock started before 2026-12-07 17:00: the poll_once that read the
+        # Where the clock started before 2026-12-07 16:40: the poll_once that read the
         # first events (its wait for them and the tasks it opened included).
         start: float | None = None
         last_progress = time.perf_counter()
@@ -279,7 +279,7 @@ def _application_run(log: EventLog, pipeline: str, name: str, source: str, event
     progress(
         f"  {name}: {guarantee}, {processed:,} events in {elapsed:.3f} s, {outputs:,} outputs"
         f" (+ {before_clock:.3f} s before the clock: the first fetch and opening tasks;"
-        f" {processed / (elapsed + before_clock):,.0f}/s on the clock used before 17:00)"
+        f" {processed / (elapsed + before_clock):,.0f}/s on the clock used before 16:40)"
     )
     return Timed(processed, elapsed, outputs, before_clock)
 
