@@ -7,11 +7,28 @@ from collections.abc import Sequence
 from streammesh.log.base import Header
 from streammesh.log.errors import InvalidRecord, RecordTooLarge
 
-HEADER_OVERHEAD = 8
-"""What a header adds to a record's size besides its name and value."""
-_HEADER_OVERHEAD = HEADER_OVERHEAD
+_HEADER_OVERHEAD = 8
 _MAX_TIMESTAMP_MS = 2**63 - 1
 """Kafka stores timestamps as signed 64-bit integers."""
+
+
+def plain_headers_size(headers: Sequence[Header]) -> int:
+    """The bytes ``headers`` add to a record's size (as :func:`check_record` counts them) when
+    they are a tuple of ``(str, bytes)`` pairs — what a producer's inline path takes — else
+    -1: the checked path then names the bad one."""
+    if type(headers) is not tuple:
+        return -1
+    size = 0
+    for header in headers:
+        if (
+            type(header) is not tuple
+            or len(header) != 2
+            or type(header[0]) is not str
+            or type(header[1]) is not bytes
+        ):
+            return -1
+        size += len(header[0]) + len(header[1]) + _HEADER_OVERHEAD
+    return size
 
 
 def check_headers(topic: str, headers: Sequence[Header]) -> tuple[Header, ...]:

@@ -48,8 +48,7 @@ from streammesh.log.errors import (
     TransactionStateError,
 )
 from streammesh.log.partitioner import KeyPartitioner
-from streammesh.log.records import HEADER_OVERHEAD as _HEADER_OVERHEAD
-from streammesh.log.records import check_headers, check_record
+from streammesh.log.records import check_headers, check_record, plain_headers_size
 from streammesh.log.topics import validate_topic_name
 from streammesh.log.transactions import TransactionRules, TransactionState, transaction_offsets
 from streammesh.sqlite_file import SqliteFile
@@ -164,7 +163,7 @@ class EmbeddedProducer:
         buffer = self._topics.get(topic)
         # Headers as a producer of classified fields gives them (a tuple of (str, bytes)
         # pairs) stay on the inline path; anything else is checked below, naming what is bad.
-        extra = _headers_size(headers) if headers else 0
+        extra = plain_headers_size(headers) if headers else 0
         if (
             self._plain
             and buffer is not None
@@ -657,22 +656,3 @@ def _check_owner(
                 f"'{tp.topic}' partition {tp.partition} is no longer assigned to this member "
                 f"of group '{group}' (a rebalance moved it); its new owner processes its records"
             )
-
-
-def _headers_size(headers: Sequence[Header]) -> int:
-    """The bytes ``headers`` add to a record's size (as ``check_record`` counts them) when
-    they are a tuple of ``(str, bytes)`` pairs, else -1: the checked path then names the bad
-    one."""
-    if type(headers) is not tuple:
-        return -1
-    size = 0
-    for header in headers:
-        if (
-            type(header) is not tuple
-            or len(header) != 2
-            or type(header[0]) is not str
-            or type(header[1]) is not bytes
-        ):
-            return -1
-        size += len(header[0]) + len(header[1]) + _HEADER_OVERHEAD
-    return size

@@ -44,7 +44,7 @@ from streammesh.log.kafka.admin import KafkaAdmin
 from streammesh.log.kafka.settings import LIBRDKAFKA_LOGGER, client_config, producer_config
 from streammesh.log.kafka.topic_configs import CLEANUP_POLICY, spec_from_configs
 from streammesh.log.kafka.translate import describe_error, translate_exception
-from streammesh.log.records import check_headers, check_record
+from streammesh.log.records import check_headers, check_record, plain_headers_size
 from streammesh.log.topics import validate_topic_name
 from streammesh.log.transactions import TransactionRules, TransactionState, transaction_offsets
 
@@ -129,8 +129,11 @@ class KafkaProducer:
         info = self._topics.get(topic)
         if info is None:
             info = self._lookup(topic)
+        # Headers as a producer of classified fields gives them (a tuple of (str, bytes)
+        # pairs) stay on the inline path; anything else is checked below, naming what is bad.
+        extra = plain_headers_size(headers) if headers else 0
         if (
-            not headers
+            extra >= 0
             and type(value) is bytes
             and (type(key) is bytes or (key is None and not info.compacted))
             and (partition is None or (type(partition) is int and 0 <= partition < info.partitions))
@@ -138,7 +141,7 @@ class KafkaProducer:
                 timestamp_ms is None
                 or (type(timestamp_ms) is int and 0 <= timestamp_ms <= _MAX_TIMESTAMP_MS)
             )
-            and len(value) + (len(key) if key else 0) <= self._max_record_bytes
+            and len(value) + (len(key) if key else 0) + extra <= self._max_record_bytes
         ):  # the common case (a stream engine's too: its own timestamps and partitions),
             # checked inline: send() is the producer's hot path
             self._produce(
@@ -147,7 +150,7 @@ class KafkaProducer:
                 key,
                 partition=_UNASSIGNED_PARTITION if partition is None else partition,
                 timestamp_ms=time.time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms,
-                headers=None,
+                headers=list(headers) if headers else None,
             )
             return
         checked_headers = check_headers(topic, headers) if headers else ()
