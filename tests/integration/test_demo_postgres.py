@@ -9,16 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
 
@@ -26,7 +23,7 @@ from streammesh.connect import ConnectorDesired, ConnectorManager, ConnectorPlac
 from streammesh.demo import ORDERS_CDC
 from streammesh.log import ConsumerOptions, IsolationLevel, TopicPartition
 from streammesh.sdk import Mesh
-from tests.support.processes import stop_process, streammesh_command
+from tests.support.processes import OutputLines, stop_process, streammesh_command
 from tests.unit.cli.invoking import invoke_cli
 
 
@@ -56,12 +53,6 @@ def topic_values(mesh: Mesh, topic: str) -> list[bytes | None]:
     return found
 
 
-def _lines(stream: IO[str], into: queue.Queue[str | None]) -> None:
-    for line in stream:
-        into.put(line)
-    into.put(None)
-
-
 @pytest.mark.slow
 def test_the_served_demo_captures_orders_from_its_postgres_table(home: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "STREAMMESH_DEMO_POSTGRES"}
@@ -75,28 +66,19 @@ def test_the_served_demo_captures_orders_from_its_postgres_table(home: Path) -> 
     ) as process:
         try:
             assert process.stdout is not None
-            printed: list[str] = []
-            lines: queue.Queue[str | None] = queue.Queue()
-            threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
-            deadline = time.monotonic() + 60  # never wait forever on a demo that serves on
-            while not printed or not printed[-1].startswith("PostgreSQL ready"):
-                try:
-                    line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    pytest.fail(f"no 'PostgreSQL ready' within 60 s: {''.join(printed)}")
-                if line is None:
-                    pytest.fail(f"the demo ended before PostgreSQL was ready: {''.join(printed)}")
-                printed.append(line)
+            lines = OutputLines(process.stdout)
+            # Never wait forever on a demo that serves on.
+            printed = lines.until("PostgreSQL ready", 60)
             time.sleep(6)  # orders are written; the hosted connector captures them
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)
-            rest = "".join(iter(lambda: lines.get(timeout=5) or "", ""))
+            rest = lines.rest()
             assert process.stderr is not None
             errors = process.stderr.read()
             assert process.returncode == 0, errors
         finally:
             stop_process(process)
-    summary = "".join(printed) + rest
+    summary = printed + rest
     assert "PostgreSQL CDC orders-cdc (placement server): orders are written to the table " in (
         summary
     )

@@ -6,24 +6,21 @@ served demo costs a mesh seed and a server start-up."""
 from __future__ import annotations
 
 import os
-import queue
 import re
 import shlex
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import duckdb
 import httpx
 import pytest
 
 from streammesh.sdk import Mesh
-from tests.support.processes import stop_process, streammesh_command
+from tests.support.processes import OutputLines, stop_process, streammesh_command
 
 PRODUCTS = {
     "execution.stocktrades.v1",
@@ -54,26 +51,6 @@ class ServedDemo:
     errors: str
 
 
-def _lines(stream: IO[str], into: queue.Queue[str | None]) -> None:
-    for line in stream:
-        into.put(line)
-    into.put(None)
-
-
-def _until_press_ctrl_c(lines: queue.Queue[str | None]) -> str:
-    printed: list[str] = []
-    deadline = time.monotonic() + START_S
-    while not printed or not printed[-1].startswith("Press Ctrl-C"):
-        try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            pytest.fail(f"the demo did not print 'Press Ctrl-C' within {START_S} s: {printed}")
-        if line is None:
-            pytest.fail(f"the demo ended before serving: {''.join(printed)}")
-        printed.append(line)
-    return "".join(printed)
-
-
 def _wait_serving(base: str) -> None:
     deadline = time.monotonic() + START_S
     while True:
@@ -96,9 +73,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDemo]:
     ) as process:
         try:
             assert process.stdout is not None and process.stderr is not None
-            lines: queue.Queue[str | None] = queue.Queue()
-            threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
-            summary = _until_press_ctrl_c(lines)
+            lines = OutputLines(process.stdout)
+            summary = lines.until("Press Ctrl-C", START_S)
             api = re.search(r"API:\s+(http://\S+/api/v1)", summary)
             token = re.search(r"Admin token .*: (\S+)", summary)
             ui = re.search(r"Web UI:\s+(http://\S+)/ui", summary)
@@ -117,7 +93,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDemo]:
             process.send_signal(signal.SIGINT)  # the sink closes: its files complete
             returncode = process.wait(timeout=30)
             stopped_in_s = time.monotonic() - started
-            rest = "".join(iter(lambda: lines.get(timeout=5) or "", ""))
+            rest = lines.rest()
             errors = process.stderr.read()
         finally:
             stop_process(process)
