@@ -73,6 +73,7 @@ class JsonSerde:
 
     __slots__ = (
         "_columns",
+        "_compiled",
         "_float_plans",
         "_float_readers",
         "_folded",
@@ -125,6 +126,9 @@ class JsonSerde:
             self._float_readers = tuple(cast(list[_Reader], floats))
         # Per sequence of property names seen, the compiled reader of such objects.
         self._float_plans: dict[tuple[str, ...], Callable[[dict[str, object]], Row]] = {}
+        # The compiled readers by the property each column takes: documents of ever new
+        # shapes (extra properties) share one, so compiling stays rare.
+        self._compiled: dict[tuple[object, ...], Callable[[dict[str, object]], Row]] = {}
         # And orjson writes rows whose values are all scalars and whose property names it
         # writes as ``json.dumps`` does (see serialize).
         names = [column.name for column in self._columns]
@@ -272,8 +276,13 @@ class JsonSerde:
         if read is None:
             assert self._float_readers is not None
             taken, found = self._taken(names)
-            present = [name if found[i] else None for i, name in enumerate(taken)]
-            read = compile_reader(self._columns, self._float_readers, cast(list[str], present))
+            present = tuple(name if found[i] else None for i, name in enumerate(taken))
+            read = self._compiled.get(present)
+            if read is None:
+                read = compile_reader(self._columns, self._float_readers, cast(list[str], present))
+                if len(self._compiled) >= _NAME_CACHE_MAX:
+                    self._compiled.clear()
+                self._compiled[present] = read
             if len(self._float_plans) >= _NAME_CACHE_MAX:
                 self._float_plans.clear()
             self._float_plans[names] = read
