@@ -16,6 +16,7 @@ exactly (see ``values.float_reader_for``); rows of scalar columns are written by
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from json.encoder import encode_basestring
@@ -116,8 +117,11 @@ class JsonSerde:
         # Per sequence of property names seen, the property each column takes (see _plan).
         self._plans: dict[tuple[object, ...], Callable[[dict[str, object]], list[object]]] = {}
         self._writers = tuple(writer_for(column.type, column.name) for column in self._columns)
-        # Property names as written: Jackson-compatible, ASCII-escaped like ``dumps``.
-        self._keys = tuple(json.dumps(column.name) + ":" for column in self._columns)
+        # Property names as written: JSON strings as ``dumps`` writes them (UTF-8, not
+        # ASCII-escaped; as_jackson_writes escapes what Jackson escapes).
+        self._keys = tuple(
+            json.dumps(column.name, ensure_ascii=False) + ":" for column in self._columns
+        )
         # Chosen once per schema (see deserialize): orjson parses the records when no column
         # needs every digit of a fraction (no DECIMAL, ARRAY, MAP or STRUCT column).
         floats = [float_reader_for(column.type) for column in self._columns]
@@ -188,9 +192,9 @@ class JsonSerde:
             # Jackson does, and is given Java's text for any other double.
             try:
                 if self._wrapped:
-                    return cast(bytes, write(row))
+                    return as_jackson_writes(cast(bytes, write(row)))
                 value = write(row)
-                return None if value is None else orjson.dumps(value)
+                return None if value is None else as_jackson_writes(orjson.dumps(value))
             except ValueMismatch as exc:
                 raise SerializationFailed(self._format, exc.path, exc.reason) from None
             except orjson.JSONEncodeError:
@@ -199,10 +203,10 @@ class JsonSerde:
         if not self._wrapped:
             if values[0] is None:
                 return None
-            return _dump(values[0]).encode("utf-8")
+            return as_jackson_writes(_dump(values[0]).encode("utf-8", "surrogatepass"))
         # The text ``dumps(self.to_document(row))`` writes, built in one pass over the columns.
         parts = [key + _dump(value) for key, value in zip(self._keys, values, strict=True)]
-        return ("{" + ",".join(parts) + "}").encode("utf-8")
+        return as_jackson_writes(("{" + ",".join(parts) + "}").encode("utf-8", "surrogatepass"))
 
     def from_document(self, document: object) -> Row:
         """The row a parsed JSON document holds.
@@ -427,6 +431,39 @@ def parse_json(data: bytes, format_name: str) -> object:
         raise DeserializationFailed(
             format_name, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+
+
+_JACKSON_ESCAPES = re.compile(
+    rb"\\\\|\\u00([01][a-f])|[\xf0-\xf4][\x80-\xbf]{3}|\xed[\xa0-\xbf][\x80-\xbf]"
+)
+"""What Jackson's UTF-8 writer (``UTF8JsonGenerator``) writes otherwise than orjson and
+``json``: the hex digits of a control character's escape in upper case (``\\u001F``), and
+each UTF-16 surrogate as an escape of its own (``\\uD83D\\uDE00`` for U+1F600, ``\\uD800``
+for a lone surrogate) rather than as UTF-8 bytes. An escaped backslash (``\\\\``) is matched
+first so that the text after it is never taken for an escape."""
+
+
+def as_jackson_writes(text: bytes) -> bytes:
+    """JSON text (UTF-8, lone surrogates as ``surrogatepass`` writes them) with its escapes
+    as ksqlDB's Jackson writes them (see ``_JACKSON_ESCAPES``); the same object when there is
+    nothing to change, which is most text (ASCII without a backslash)."""
+    if text.isascii() and b"\\" not in text:
+        return text
+    return _JACKSON_ESCAPES.sub(_jackson_escape, text)
+
+
+def _jackson_escape(found: re.Match[bytes]) -> bytes:
+    matched = found.group()
+    if matched == b"\\\\":
+        return matched
+    digits = found.group(1)
+    if digits is not None:
+        return b"\\u00" + digits.upper()
+    code = ord(matched.decode("utf-8", "surrogatepass"))
+    if code > 0xFFFF:  # two UTF-16 units, as a Java string holds it
+        code -= 0x10000
+        return b"\\u%04X\\u%04X" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+    return b"\\u%04X" % code
 
 
 def _dump(value: object) -> str:

@@ -483,12 +483,16 @@ def dumps(value: object) -> str:
     """Compact JSON text as ksqlDB (Jackson) writes it: decimals in plain notation with their
     scale (``1.50``), doubles as Java prints them (``1.0E7``)."""
     if isinstance(value, Mapping):
-        items = (f"{json.dumps(str(key))}:{dumps(item)}" for key, item in value.items())
+        items = (
+            f"{json.dumps(str(key), ensure_ascii=False)}:{dumps(item)}"
+            for key, item in value.items()
+        )
         return "{" + ",".join(items) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(dumps(item) for item in value) + "]"
     if isinstance(value, Decimal):
-        return format(value, "f")
+        # A BigDecimal has no negative zero: ``-0.00`` is written ``0.00``.
+        return format(value.copy_abs() if value.is_zero() else value, "f")
     if isinstance(value, float):
         return java_double(value)
     return json.dumps(value, ensure_ascii=False)
