@@ -1,7 +1,9 @@
 """``InputDecryption``: an input product's classified fields as the application may read them.
 
 The data plane's producer writes a product's classified fields encrypted per entity key into
-``streammesh-enc-<field>`` record headers, with a schema-valid placeholder in the value. A
+a ``streammesh-enc-*`` record header (one sealing every classified field of the event; records
+written before it carry one ``streammesh-enc-<field>`` header per field, and are read alike),
+with a schema-valid placeholder in the value. A
 stream application reads those fields exactly as ``mesh.consumer(product)`` shows them to its
 service account: in clear with a grant that includes classified fields (or as the mesh's
 operator), as their placeholders otherwise — a field found in clear without its header is
