@@ -42,7 +42,7 @@ _PRODUCE = re.compile(r"/api/v1/products/[^/]+/events/?")
 # brackets inside them are not counted.
 _JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 _ESCAPES = re.compile(rb"\\.", re.DOTALL)  # cut first, so that \" cannot end a string
-_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_NOT_MARKS = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 _SQUARE = bytes.maketrans(b"{}", b"[]")  # only the depth matters, not the kind of bracket
 _STEPS = bytes.maketrans(b"[]", b"\x02\x00")
 _ROUNDS = 4
@@ -62,15 +62,24 @@ def family_of(method: str, path: str) -> Family:
 def json_too_deep(body: bytes, max_depth: int) -> int | None:
     """The offset in ``body`` where its brackets nest deeper than ``max_depth``, else ``None``.
 
-    Linear, without recursion and mostly in C: escapes and strings are cut out, the innermost
-    empty pairs (most brackets of an event batch) are removed a few rounds, each lowering the
-    depth by one, and the depth of what is left is summed. Invalid JSON is left to the parser.
+    Linear, without recursion and mostly in C: escapes are cut out and only quotes and
+    brackets kept; pairs of adjacent quotes are dropped (which keeps every bracket on its side
+    of a string), so only the quotes around brackets inside strings remain, and those strings
+    are cut out. The innermost empty pairs (most brackets of an event batch) are removed a few
+    rounds, each lowering the depth by one, and the depth of what is left is summed. Invalid
+    JSON is left to the parser.
     """
-    if body.count(b"[") + body.count(b"{") <= max_depth:
+    unescaped = _ESCAPES.sub(b"", body) if b"\\" in body else body
+    marks = unescaped.translate(None, _NOT_MARKS)
+    if marks.count(b"[") + marks.count(b"{") <= max_depth:
         return None
-    # Every other piece between quotes is outside a string, once escaped quotes are gone.
-    outside = b"".join(_ESCAPES.sub(b"", body).split(b'"')[::2])
-    brackets = outside.translate(_SQUARE, _NOT_BRACKETS)
+    # Two quotes in a row end and open strings (or open and end an empty one) with no bracket
+    # between them: dropping them leaves which brackets are inside a string as it was. In a
+    # body without brackets in its strings (an event batch) no quote is left at all.
+    marks = marks.replace(b'""', b"")
+    if b'"' in marks:  # every other piece between quotes is outside a string
+        marks = b"".join(marks.split(b'"')[::2])
+    brackets = marks.translate(_SQUARE)
     removed = 0
     while removed < _ROUNDS and (inner := brackets.replace(b"[]", b"")) != brackets:
         brackets, removed = inner, removed + 1

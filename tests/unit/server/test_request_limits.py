@@ -35,6 +35,10 @@ def test_json_depth_counts_brackets_outside_strings_only() -> None:
     assert json_too_deep(b'{"a": [[[1]]]}', 3) == 8
     assert json_too_deep(b'{"a": "[[[[[[\\"[[[["}', 2) is None
     assert json_too_deep(b'[{"a": "]]]]"}, ' + b"[" * 5000, 64) == 79  # never closed
+    # Empty strings and strings of brackets side by side, an escaped quote before a bracket.
+    assert json_too_deep(b'{"": "[[[", "b": ""}', 1) is None
+    assert json_too_deep(b'[["", "]"], [[[""]]], "\\"["]', 4) is None
+    assert json_too_deep(b'[["", "]"], [[[""]]], "\\"["]', 3) == 14
     batch = b'{"events": [' + b'{"id": "e", "tags": ["x"]}, ' * 10_000 + b"{}]}"
     assert json_too_deep(batch, 4) is None
     assert json_too_deep(batch, 3) == 32
