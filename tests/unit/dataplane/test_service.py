@@ -210,3 +210,22 @@ def test_an_encoder_and_a_decoder_write_and_read_as_producers_and_consumers_do(
 
 def written_partitions(runtime: MeshRuntime) -> int:
     return runtime.log.describe_topic(runtime.plane.product(PRODUCT).topic).partitions
+
+
+def test_an_encoder_encodes_a_batch_naming_each_invalid_event_by_index(
+    mesh: MeshRuntime,
+) -> None:
+    """What a REST produce does with its batch: every event encoded in one pass, the valid
+    ones in order and each invalid one as a problem with its index and field path."""
+    encoder = mesh.data.encoder(PRODUCT, principal=WRITER)
+    without_key = {field: value for field, value in order(2).items() if field != "orders_id"}
+    events: list[object] = [order(0), {**order(1), "status": 7}, without_key, ["o-3"], order(4)]
+    encoded, problems = encoder.encode_batch(events)
+    assert [(problem.index, problem.path) for problem in problems] == [
+        (1, "status"),
+        (2, "orders_id"),
+        (3, ""),
+    ]
+    assert [key for key, _, _ in encoded] == [b"o-0", b"o-4"]
+    assert all(b"@example.com" not in value for _, value, _ in encoded)  # encrypted
+    assert all(headers for _, _, headers in encoded)

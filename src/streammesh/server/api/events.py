@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from streammesh.access import Caller
@@ -81,7 +82,7 @@ def produce(
     raw: Annotated[bytes, Depends(_body)],
     principal: ProducerPrincipal,
     data: Data,
-) -> dict[str, Any]:
+) -> Response:
     """Validate every event against the product's current schema and key, then write them
     all; one invalid event refuses the batch (422 `invalid-event`, each refused event's
     index and field path in `details`) and nothing is written. Answers once the events are
@@ -104,7 +105,7 @@ def produce(
         key = checked_key(raw_key)
         claim = kept.idempotency.claim(principal.name, key, fingerprint(reference, events))
         if claim.answer is not None:
-            return claim.answer  # the first request's answer; nothing written again
+            return _answer(claim.answer)  # the first request's answer; nothing written again
         keyed = KeyedWrite(kept.idempotency, claim)
     try:
         produced = write_events(
@@ -122,7 +123,14 @@ def produce(
     }
     if keyed is not None:
         keyed.record(answer)
-    return answer
+    return _answer(answer)
+
+
+def _answer(answer: dict[str, Any]) -> Response:
+    """A produce's answer rendered here, in the request's thread: FastAPI would check it
+    against ``ProduceReply`` and render it on the event loop (~0.2 ms for 500 partitions),
+    and it is a ``ProduceReply`` by construction."""
+    return Response(orjson.dumps(answer), media_type=_JSON)
 
 
 _CONSUME_DOC = """Up to `max` events for consumer group `group`, from where the group left off
