@@ -9,6 +9,7 @@ import json
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,10 @@ from tests.integration.test_cli_streams_run import (
     _grant,
     _output,
     _produce,
+    _Running,
     _sql,
-    _start,
 )
+from tests.integration.test_cli_streams_run import _start as _start_process
 from tests.unit.cli.invoking import invoke_cli
 
 
@@ -51,6 +53,26 @@ def home(tmp_path: Path) -> Path:
             ACCOUNT, AccountKind.SERVICE_ACCOUNT, team="analytics-team", description="", actor="a"
         )
     return home
+
+
+_STARTED: list[_Running] = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_what_was_started() -> Iterator[None]:
+    """A test that fails midway leaves no ``streams run`` process (nor its pipes) behind."""
+    yield
+    while _STARTED:
+        running = _STARTED.pop()
+        stdout = running.process.stdout
+        if stdout is not None and not stdout.closed:  # not stopped by the test
+            running.stop()
+
+
+def _start(home: Path, sql: Path, name: str, *extra: str) -> _Running:
+    running = _start_process(home, sql, name, *extra)
+    _STARTED.append(running)
+    return running
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -84,7 +106,9 @@ def test_stop_ends_a_running_process_and_reset_makes_the_next_run_start_over(
     sql = _sql(tmp_path, BIG_TRADES_TOPIC)
     name = f"big-{uuid.uuid4().hex[:6]}"
 
-    running = _start(home, sql, name, "--principal", ACCOUNT, "--interval", "0.2")
+    # Heartbeats every second: alive while the last is at most 3 s old, which a loaded
+    # machine keeps (0.2 s gave a 0.6 s window that a CI stall outlasted).
+    running = _start(home, sql, name, "--principal", ACCOUNT, "--interval", "1")
     assert running.first_line().startswith(f"running {name}")
     assert len(_output(home, "big_trades", 3, timeout=10)) == 3
     status = _wait_status(home, name, lambda s: s["records_in"] == 5)
