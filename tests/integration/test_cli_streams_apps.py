@@ -31,7 +31,7 @@ from tests.integration.test_cli_streams_run import (
     _sql,
 )
 from tests.integration.test_cli_streams_run import _start as _start_process
-from tests.unit.cli.invoking import invoke_cli
+from tests.unit.cli.invoking import completed_cli
 
 
 @pytest.fixture
@@ -78,9 +78,7 @@ def _start(home: Path, sql: Path, name: str, *extra: str) -> _Running:
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``streams ARGS`` in this process: the commands that manage recorded applications only
     read and write the mesh (``streams run`` is started as a real process)."""
-    command = ["streams", *args, "--mesh", str(home)]
-    result = invoke_cli(*command)
-    return subprocess.CompletedProcess(command, result.exit_code, result.stdout, result.stderr)
+    return completed_cli("streams", *args, "--mesh", str(home))
 
 
 def _json(home: Path, *args: str) -> Any:

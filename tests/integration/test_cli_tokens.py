@@ -14,7 +14,7 @@ import pytest
 
 from streammesh.identity.tokens import SERVER_REMEMBER_S
 from tests.support.streammesh_server import StreammeshServer
-from tests.unit.cli.invoking import invoke_cli
+from tests.unit.cli.invoking import completed_cli
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,7 @@ def _no_stored_login(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """``streammesh ARGS`` in this process (the server it talks to is a real process)."""
-    result = invoke_cli(*args)
-    done = subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+    done = completed_cli(*args)
     if check:
         done.check_returncode()
     return done

@@ -23,7 +23,7 @@ from streammesh.runtime import MeshRuntime
 from streammesh.server import build_app
 from streammesh.server.context import ServerContext
 from tests.support.streammesh_server import StreammeshServer
-from tests.unit.cli.invoking import invoke_cli
+from tests.unit.cli.invoking import completed_cli
 
 # /readyz answers only "ready" or the names of what failed (store, log, keys, a worker): a load
 # balancer probes it without credentials (docs/decisions.md).
@@ -59,8 +59,7 @@ def anonymous(server: StreammeshServer) -> Iterator[httpx.Client]:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     """``streammesh ARGS`` in this process, on the server's mesh directory."""
-    result = invoke_cli(*args)
-    done = subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+    done = completed_cli(*args)
     done.check_returncode()
     return done
 

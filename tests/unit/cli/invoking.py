@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,3 +50,10 @@ def invoke_cli(*args: str, stdin: bytes = b"", terminal: bool = False) -> CliRes
     ):
         exit_code = run(list(args))
     return CliResult(exit_code, stdout.getvalue(), stderr.getvalue())
+
+
+def completed_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """:func:`invoke_cli`'s result as ``subprocess.run(..., text=True)`` gives it, for tests
+    written against a process that now run the command in-process."""
+    result = invoke_cli(*args)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
