@@ -43,6 +43,11 @@ ORDER BY 1, 2
 """
 """The other objects a test could add: schemas, functions, triggers, constraints, types."""
 
+_COUNTERS = {"public.store_generation": "UPDATE public.store_generation SET generation = 0"}
+"""Seeded rows every write changes (the store generation, migration 0016): set back to the
+migrations' values when the database is emptied, not compared (a change is no reason to
+make the database again)."""
+
 _TABLES = """
 SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
 WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1
@@ -78,7 +83,9 @@ class MigratedDatabase:
         self._server.disconnect_all(self._url)
         with self._connect() as connection:
             if self._read_shape(connection) != self._shape or any(
-                self._rows(connection, table) != rows for table, rows in self._seeded.items()
+                self._rows(connection, table) != rows
+                for table, rows in self._seeded.items()
+                if table not in _COUNTERS
             ):
                 changed = True
             else:
@@ -121,6 +128,10 @@ class MigratedDatabase:
                 connection.execute(f"DELETE FROM {table}")  # type: ignore[arg-type]
             for sequence in self._sequences:
                 connection.execute(f"ALTER SEQUENCE {sequence} RESTART")  # type: ignore[arg-type]
+        # After the DELETEs' commit: their triggers (fired ALWAYS, at commit) bump it.
+        for table, reset in _COUNTERS.items():
+            if table in self._seeded:
+                connection.execute(reset)  # type: ignore[arg-type]
 
     @staticmethod
     def _read_shape(connection: psycopg.Connection[tuple[Any, ...]]) -> tuple[Any, ...]:

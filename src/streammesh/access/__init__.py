@@ -39,7 +39,7 @@ from streammesh.access.acl_bindings import (
 from streammesh.access.acl_sync import AclInventory, AclSyncReport, sync_acls
 from streammesh.access.authority import OVERSEERS, Caller
 from streammesh.access.contents import ContentAccess, ReadBasis, content_access
-from streammesh.access.control import AccessControl
+from streammesh.access.control import AccessControl, WritePermission
 from streammesh.access.errors import (
     AccessDenied,
     AccessError,
@@ -93,6 +93,7 @@ __all__ = [
     "NotAllowedToDecide",
     "OutsideDomain",
     "ReadBasis",
+    "WritePermission",
     "Writer",
     "acl_change",
     "content_access",

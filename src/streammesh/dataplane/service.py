@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from streammesh.access import AccessControl, AccessDenied, Caller, ContentAccess, content_access
@@ -41,6 +41,7 @@ from streammesh.log import ConsumerOptions, EventLog, ProducerOptions, partition
 from streammesh.privacy import FieldProtection, KeyStore
 from streammesh.registry import SchemaRegistry
 from streammesh.serde import RegistryResolver
+from streammesh.store import GenerationMemo
 
 _MINUTE_MS = 60_000
 
@@ -138,6 +139,9 @@ class DataPlane:
         self._grants = grants
         self._keys = keys
         self._policies = policies
+        # The per-request reads of encoder() and read_access(), kept while the store's
+        # generation stays the same (any writer anywhere bumps it; see store.changes).
+        self._memo = GenerationMemo(plane.store)
 
     def protection(self, record: ProductRecord) -> FieldProtection | None:
         """The field protection of ``record``'s product version, or ``None`` when the mesh's
@@ -172,17 +176,34 @@ class DataPlane:
 
     def encoder(self, reference: str, *, principal: str | None) -> ProductEncoder:
         """What a producer of the product's current (or named) version does to an event, for
-        a writer with its own log producer (a connector writing inside its transactions).
+        a writer with its own log producer (a connector writing inside its transactions, the
+        server's REST produce, per request).
+
+        The product, the write permission, the governance policy and the latest schema are
+        read once per store generation (one statement per call while nothing they depend on
+        changed, whoever changes it); a permission resting on a token's expiry is judged
+        against the clock at every call.
 
         Raises:
             ProductNotFound: No such product.
             AccessDenied: ``principal`` may not write to the product (see :meth:`producer`).
             SubjectNotFound: The product has no registered value schema.
         """
-        record = self._plane.product(reference)
+        remembered = self._memo.current()
+        record = remembered.get(("product", reference), lambda: self._plane.product(reference))
         if principal is not None:
-            self._grants.check_write(principal, record.reference, record.descriptor.team)
-        return ProductEncoder(self._resolver, record.contract, protection=self.protection(record))
+            team = record.descriptor.team
+            permission = remembered.get(
+                ("writer", principal, record.reference, team),
+                lambda: self._grants.write_permission(principal, record.reference, team),
+            )
+            permission.check(datetime.now(UTC))
+        return remembered.get(
+            ("encoder", record.reference),
+            lambda: ProductEncoder(
+                self._resolver, record.contract, protection=self.protection(record)
+            ),
+        )
 
     def decoder(self, reference: str, *, reader: Caller | None, actor: str) -> ProductDecoder:
         """How ``reader`` reads records of the product's topic as events, for a reader with
@@ -295,12 +316,25 @@ class DataPlane:
         it: the check :meth:`consumer` makes, for a reader that keeps its consumer open
         across requests (the server's REST consume) and must be checked at each.
 
+        The product and the reader's approved grants are read once per store generation (as
+        in :meth:`encoder`); whether a grant has expired is judged at every call.
+
         Raises:
             ProductNotFound: No such product.
             AccessDenied: ``reader`` has no grant to read the product.
         """
-        record = self._plane.product(reference)
-        return record, self._read_clear(reader, record.reference)
+        remembered = self._memo.current()
+        record = remembered.get(("product", reference), lambda: self._plane.product(reference))
+        approved = remembered.get(
+            ("approved", reader.name, record.reference),
+            lambda: self._grants.approved(reader.name, record.reference),
+        )
+        grant = self._grants.active_grant(approved)
+        if grant is not None:
+            return record, grant.classified
+        if reader.role is Role.PLATFORM_ADMIN:
+            return record, False
+        raise AccessDenied(reader.name, record.reference)
 
     def sample(self, reference: str, *, reader: Caller, limit: int) -> Sample:
         """The latest ``limit`` events of the product (newest last), read without a consumer

@@ -290,17 +290,24 @@ class TokenStore:
 
     def roles_of(self, principal: str) -> frozenset[Role]:
         """The roles ``principal`` holds through its active tokens (empty when none)."""
-        t = tables.tokens.c
         now = datetime.now(UTC)
+        return frozenset(
+            role
+            for role, expires in self.unrevoked_roles(principal)
+            if expires is None or expires > now
+        )
+
+    def unrevoked_roles(self, principal: str) -> builtins.list[tuple[Role, datetime | None]]:
+        """The role and expiry (``None``: none) of each token of ``principal`` that is not
+        revoked, expired ones included: for a caller that judges the expiry itself, later."""
+        t = tables.tokens.c
         with self._store.read() as connection:
             rows = connection.execute(
                 sa.select(t.role, t.expires_at).where(
                     t.principal == principal, t.revoked_at.is_(None)
                 )
             ).all()
-        return frozenset(
-            Role(row.role) for row in rows if row.expires_at is None or row.expires_at > now
-        )
+        return [(Role(row.role), row.expires_at) for row in rows]
 
     def ensure_admin(self) -> IssuedToken | None:
         """Create the first platform-admin token of a store that has no tokens at all;

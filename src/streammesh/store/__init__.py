@@ -13,6 +13,7 @@ and applied by ``open_store``. Errors::
 
 from __future__ import annotations
 
+from streammesh.store.changes import WATCHED_TABLES, GenerationMemo, Remembered, store_generation
 from streammesh.store.errors import (
     InvalidStoreUrl,
     StoreCorrupt,
@@ -31,10 +32,13 @@ from streammesh.store.urls import default_store_url
 
 __all__ = [
     "MAINTENANCE",
+    "WATCHED_TABLES",
     "Backend",
     "Generation",
+    "GenerationMemo",
     "InvalidStoreUrl",
     "MetadataStore",
+    "Remembered",
     "StoreCorrupt",
     "StoreDiskFull",
     "StoreError",
@@ -47,4 +51,5 @@ __all__ = [
     "lock_key",
     "open_store",
     "schema_revision",
+    "store_generation",
 ]
