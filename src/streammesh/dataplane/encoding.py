@@ -23,6 +23,9 @@ from streammesh.schemas import format_for
 from streammesh.schemas.avro import AvroSchema
 from streammesh.serde import SchemaResolver, Serializer
 
+ProtectValid = Callable[[dict[str, Any], bytes], tuple[dict[str, Any], dict[str, bytes]] | None]
+"""``FieldProtection.protect_valid``."""
+
 
 @dataclass(frozen=True, slots=True)
 class EncodedEvent:
@@ -66,6 +69,15 @@ class ProductEncoder:
         )
         """Avro's compiled check, asked first (the format's validate asks it too, after a
         dispatch that costs as much): only a refused event goes on to find its problem."""
+        self._protect_valid: tuple[Callable[[object], bool], ProtectValid] | None = (
+            (self._accepts, protection.protect_valid)
+            if protection is not None and self._accepts is not None
+            else None
+        )
+        """With protection of an Avro product: an event the check accepted as given gets
+        placeholders the check chose for their fields, and is written without a second
+        check (Avro checks each field on its own; a JSON Schema rule across fields could
+        refuse the placeholders, so JSON Schema events are checked again)."""
 
     @property
     def schema_id(self) -> int:
@@ -120,8 +132,15 @@ class ProductEncoder:
             if self._protection is None:
                 value = self._serializer.serialize(fields)  # first: it names problems best
                 return self.keys.key_of(fields), value, {}
-            self._check(fields)  # the event as given: errors name real problems
-            key = self.keys.key_of(fields)
+            valid = self._protect_valid
+            if valid is not None and valid[0](fields):
+                key = self.keys.key_of(fields)
+                done = valid[1](fields, key)
+                if done is not None:
+                    return key, self._serializer.serialize_valid(done[0]), done[1]
+            else:
+                self._check(fields)  # the event as given: errors name real problems
+                key = self.keys.key_of(fields)
             protected, headers = self._protection.protect(fields, key, check=self._check)
             return key, self._serializer.serialize(protected), headers
         except RecursionError:

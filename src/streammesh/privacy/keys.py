@@ -120,6 +120,9 @@ class KeyStore:
         """Product versions by name (``product_name``), for readers asking per event."""
         self._together = threading.local()
         """Per thread, the handouts of an open :meth:`handouts_together` block."""
+        self._generation = 0
+        """Bumped by every :meth:`destroy` in this process: a caller keeping keys of its own
+        (see :meth:`current_until`) drops them when it changed."""
 
     @property
     def store(self) -> MetadataStore:
@@ -151,6 +154,12 @@ class KeyStore:
             ).scalar_one()
         return int(live) + int(secrets_)
 
+    @property
+    def generation(self) -> int:
+        """How many times :meth:`destroy` ran in this process: a key a caller kept from
+        :meth:`current_until` or :meth:`for_reading_until` is stale once it changed."""
+        return self._generation
+
     def current(self, product: str, entity_key: bytes) -> DataKey:
         """The key new events of the entity are encrypted with; created on first use.
 
@@ -158,9 +167,15 @@ class KeyStore:
         producer in another process stops encrypting with a destroyed key soon after
         ``forget`` (events it wrote meanwhile read as forgotten).
         """
+        return self.current_until(product, entity_key)[0]
+
+    def current_until(self, product: str, entity_key: bytes) -> tuple[DataKey, float]:
+        """:meth:`current`, and until when (``time.monotonic()``) the caller may keep using
+        that key without asking again, as long as :attr:`generation` stays the same (0: ask
+        every time). For a producer asking per event, which keeps what it builds per key."""
         ready = self._writing.get((product, entity_key))
         if ready is not None and ready[1] > time.monotonic():
-            return ready[0]  # what the rest finds, looked up once per recheck
+            return ready  # what the rest finds, looked up once per recheck
         key = self._current_of(product, entity_key)
         cached = self._cache.get((key.product, key.entity_key, key.version))
         until = self._current[(key.product, entity_key)][1]
@@ -169,7 +184,8 @@ class KeyStore:
             if len(self._writing) >= _FAST_MAX:
                 self._writing.clear()
             self._writing[(product, entity_key)] = (key, until)
-        return key
+            return key, until
+        return key, 0.0
 
     def _current_of(self, product: str, entity_key: bytes) -> DataKey:
         name = product_name(product)
@@ -228,17 +244,28 @@ class KeyStore:
         ``product`` is the product version being read (``<name>.v<N>``), which the audit
         entry names.
         """
+        return self.for_reading_until(product, entity_key, version, principal=principal)[0]
+
+    def for_reading_until(
+        self, product: str, entity_key: bytes, version: int, *, principal: str
+    ) -> tuple[KeyLookup, float]:
+        """:meth:`for_reading`, and until when (``time.monotonic()``) the caller may hand
+        the same key to ``principal`` again without asking, as long as :attr:`generation`
+        stays the same (0: ask every time; the handout is not audited yet). For a reader
+        asking per event, which keeps what it builds per key."""
         ready = self._reading.get((product, entity_key, version, principal))
         if ready is not None and ready[1] > time.monotonic():
-            return ready[0]  # handed out and audited this hour
+            return ready  # handed out and audited this hour
         name = self._names.get(product)
         if name is None:
             name = self._names[product] = product_name(product)
         cached = self._cache.get((name, entity_key, version))
         if cached is not None and cached[1] > time.monotonic():
             if self._record_handout(product, entity_key, version, principal):
-                self._audited(product, entity_key, version, principal, cached[2], cached[1])
-            return cached[2]
+                return cached[2], self._audited(
+                    product, entity_key, version, principal, cached[2], cached[1]
+                )
+            return cached[2], 0.0
         with self._store.read() as connection:
             row = connection.execute(
                 sa.select(data_keys.c.wrapped, data_keys.c.kek_id).where(
@@ -248,13 +275,13 @@ class KeyStore:
                 )
             ).first()
         if row is None:
-            return KeyLookup(exists=False, key=None)
+            return KeyLookup(exists=False, key=None), 0.0
         if row.wrapped is None:
-            return KeyLookup(exists=True, key=None)
+            return KeyLookup(exists=True, key=None), 0.0
         key = self._unwrap(name, entity_key, version, row.wrapped, row.kek_id)
         self._remember(key)
         self._record_handout(product, entity_key, version, principal)
-        return KeyLookup(exists=True, key=key)
+        return KeyLookup(exists=True, key=key), 0.0
 
     def destroy(self, product: str, entity_key: bytes, *, actor: str) -> int:
         """Destroy every version of the entity's key (crypto-shredding); audited.
@@ -264,6 +291,7 @@ class KeyStore:
         """
         name = product_name(product)
         at = self._clock()
+        self._generation += 1  # before and after: a key kept meanwhile is dropped either way
         with self._store.write(KEYS_LOCK) as connection:
             destroyed = connection.execute(
                 data_keys.update()
@@ -293,6 +321,7 @@ class KeyStore:
         for readable in [k for k in self._reading if k[1] == entity_key]:
             if product_name(readable[0]) == name:
                 del self._reading[readable]
+        self._generation += 1
         return int(destroyed)
 
     def product_secret(self, product: str) -> bytes:
@@ -360,16 +389,18 @@ class KeyStore:
         principal: str,
         lookup: KeyLookup,
         expires: float,
-    ) -> None:
+    ) -> float:
         """Remember that ``lookup`` was handed out to ``principal`` and audited this clock
-        hour, so that the next asks until the hour ends find it at once."""
+        hour, so that the next asks until the hour ends find it at once; until when (0: not
+        remembered)."""
         if not self._real_clock or self._handout_hour_ends is None:
-            return
+            return 0.0
         left = (self._handout_hour_ends - datetime.now(UTC)).total_seconds()
         if len(self._reading) >= _FAST_MAX:
             self._reading.clear()
         until = min(expires, time.monotonic() + left)
         self._reading[(product, entity_key, version, principal)] = (lookup, until)
+        return until
 
     def _record_handout(
         self, product: str, entity_key: bytes, version: int, principal: str

@@ -14,11 +14,13 @@ classified values only as ciphertext. Once the entity's key is destroyed
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cryptography.exceptions import InvalidTag
 
 from streammesh.privacy.envelope import (
     EVENT_FORMAT,
@@ -45,6 +47,7 @@ from streammesh.privacy.errors import (
 from streammesh.privacy.keys import DataKey, KeyLookup, KeyStore, entity_label
 from streammesh.privacy.placeholders import candidates, type_tokens
 from streammesh.privacy.values import (
+    PLAIN_TYPES,
     UnsupportedValue,
     decode_fields,
     decode_value,
@@ -71,6 +74,22 @@ _IMMUTABLE = (str, int, float, bool, bytes, type(None))
 _EVENT_FORMAT = bytes([EVENT_FORMAT])
 _SEALS_MAX = 8_192
 """How many entities' seals a protection keeps ready (rebuilding one costs ~1 µs)."""
+_NONCE_BYTES = 12
+_monotonic = time.monotonic
+
+
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    """What a reader needs to open an entity's usual header (every protected field) without
+    asking the key store: kept per reader and entity while the store says the handout is
+    audited and the key may be used."""
+
+    clear: bytes
+    """The header's bytes before the nonce (format, key version, field list)."""
+    decrypt: Callable[[bytes, bytes, bytes], bytes]
+    associated_data: bytes
+    until: float
+    generation: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +213,14 @@ class FieldProtection:
         every protected field (the common case)."""
         self._placeholders: dict[tuple[str, type], object] = {}
         """Per field and value type, the placeholder found valid under the schema."""
+        self._checked: set[tuple[str, type]] = set()
+        """The placeholders of ``_placeholders`` that the schema's check chose (the others
+        are type tokens, for callers without a check): only those go into ``_ready``."""
+        self._writing: dict[bytes, tuple[EventSeal, float, int, EntitySeal]] = {}
+        """Per entity: its current key's seals, until when and for which key store
+        generation they may be used without asking the store (``KeyStore.current_until``)."""
+        self._opening: dict[str, dict[bytes, _Opening]] = {}
+        """Per reader (principal) and entity: how to open its usual header."""
 
     @property
     def keys(self) -> KeyStore:
@@ -218,23 +245,14 @@ class FieldProtection:
             NoPlaceholder: no placeholder of a field keeps the event valid.
             UnsupportedFieldValue: a protected field holds a type that cannot be encrypted.
         """
+        if self._tops is not None:  # top-level fields only: placeholders known by type
+            done = self.protect_valid(event, key)
+            if done is not None:
+                return done
         # Copied only along the paths written to: the caller's event is never changed, and
         # the fields in clear are shared rather than deep-copied for every event.
         protected: dict[str, Any] = dict(event)
         values: dict[str, Any] = {}
-        if self._tops is not None:  # top-level fields only: placeholders known by type
-            for path, ready in self._tops:
-                value = protected.get(path)
-                if value is None:
-                    continue  # nothing to hide
-                placeholder = ready.get(type(value), _MISSING)
-                if placeholder is _MISSING:
-                    break  # a type first seen: the general way below
-                values[path] = value
-                protected[path] = placeholder
-            else:
-                return self._sealed(protected, values, key)
-            protected, values = dict(event), {}
         owned: set[int] | None = None
         for field in self._fields:
             top = field.top
@@ -247,7 +265,7 @@ class FieldProtection:
             placeholder = self._placeholders.get((field.path, type(value)), _MISSING)
             if top is not None and isinstance(placeholder, _IMMUTABLE):
                 protected[top] = placeholder  # a known, immutable token
-                if self._tops is not None:
+                if self._tops is not None and (top, type(value)) in self._checked:
                     self._ready[top][type(value)] = placeholder  # for the next event
                 continue
             if placeholder is _MISSING:  # a type first seen: refuse what cannot be sealed
@@ -262,6 +280,42 @@ class FieldProtection:
             parent[field.parts[-1]] = self._placeholder(protected, field, parent, value, check)
         return self._sealed(protected, values, key)
 
+    def protect_valid(
+        self, event: Mapping[str, Any], key: bytes
+    ) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+        """:meth:`protect` of an event, when every placeholder it puts in was chosen by the
+        schema's check for that field and value type; ``None`` when one was not (a type
+        seen first, a nested field): call :meth:`protect` with the check then.
+
+        For a schema whose fields are checked one by one (Avro, Protobuf), an event the
+        schema accepted as given stays valid with such placeholders, so it can be written
+        without checking it again; a JSON Schema rule across fields could still refuse it.
+
+        Raises:
+            UnsupportedFieldValue: as :meth:`protect`.
+        """
+        tops = self._tops
+        if tops is None:
+            return None
+        protected: dict[str, Any] = dict(event)
+        values: dict[str, Any] = {}
+        plain = True
+        for path, ready in tops:
+            value = protected.get(path)
+            if value is None:
+                continue  # nothing to hide
+            kind = type(value)
+            placeholder = ready.get(kind, _MISSING)
+            if placeholder is _MISSING:
+                return None
+            values[path] = value
+            protected[path] = placeholder
+            if kind not in PLAIN_TYPES:
+                plain = False
+        if not values:
+            return protected, {}
+        return protected, self._header(values, key, plain)
+
     def _sealed(
         self, protected: dict[str, Any], values: dict[str, Any], key: bytes
     ) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -269,17 +323,41 @@ class FieldProtection:
         (none: no header)."""
         if not values:
             return protected, {}
+        return protected, self._header(values, key, False)
+
+    def _header(self, values: dict[str, Any], key: bytes, plain: bool) -> dict[str, bytes]:
+        """The header sealing ``values`` (``plain``: text, integers and booleans only)."""
         try:
-            plaintext = encode_fields(values)
+            if plain:  # what encode_fields writes for them, without its look at each type
+                try:
+                    plaintext = orjson.dumps(values)
+                except orjson.JSONEncodeError:  # an int beyond 64 bits, lone surrogates
+                    plaintext = encode_fields(values)
+            else:
+                plaintext = encode_fields(values)
         except UnsupportedValue:
             raise self._unsupported(values) from None
         # One key lookup and one seal per event, whatever the number of fields.
-        seals = self._seals_of(self._keys.current(self.product, key), key)
+        writing = self._writing.get(key)
+        if writing is None or writing[1] <= _monotonic() or writing[2] != self._keys.generation:
+            writing = self._writing_of(key)
         if len(values) == len(self._fields):  # the common case: every protected field is set
-            return protected, {EVENT_HEADER: seals[2].seal(plaintext)}
+            return {EVENT_HEADER: writing[0].seal(plaintext)}
         present = tuple(values)  # in the fields' order: sorted
         fields = self._lists.get(present) or self._list_of(present)
-        return protected, {EVENT_HEADER: seals[1].seal_event(self._event_prefix, fields, plaintext)}
+        return {EVENT_HEADER: writing[3].seal_event(self._event_prefix, fields, plaintext)}
+
+    def _writing_of(self, key: bytes) -> tuple[EventSeal, float, int, EntitySeal]:
+        """The entity's current seals, asked from the key store (kept while it allows)."""
+        generation = self._keys.generation  # first: a key destroyed meanwhile is not kept
+        data_key, until = self._keys.current_until(self.product, key)
+        _, entity, every = self._seals_of(data_key, key)
+        writing = (every, until, generation, entity)
+        if until:
+            if len(self._writing) >= _SEALS_MAX:
+                self._writing.clear()
+            self._writing[key] = writing
+        return writing
 
     def _list_of(self, present: tuple[str, ...]) -> bytes:
         if len(self._lists) >= _SEALS_MAX:
@@ -330,21 +408,66 @@ class FieldProtection:
         """
         if clear and self._tops is not None and len(headers) == 1:
             name, header = headers[0]
-            if name == EVENT_HEADER and header[:1] == _EVENT_FORMAT:
-                try:
-                    version = event_key_version(header)
-                    lookup = self._keys.for_reading(self.product, key, version, principal=principal)
-                    if lookup.key is not None:
-                        every = self._seals_of(lookup.key, key)[2]
-                        if header.startswith(every.clear):
-                            plaintext = every.open(header)
-                            if plaintext[:1] == b"{":
-                                plain = orjson.loads(plaintext)
-                                if plain.keys() == self._all_set and value.keys() >= plain.keys():
-                                    return {**value, **plain}
-                except (SealBroken, ValueError):
-                    pass  # revealed below, which names what is wrong
+            if name == EVENT_HEADER:
+                opening = self._opening.get(principal)
+                if opening is None:
+                    opening = self._opening[principal] = {}
+                ready = opening.get(key)
+                if (
+                    ready is None
+                    or not header.startswith(ready.clear)
+                    or ready.until <= _monotonic()
+                    or ready.generation != self._keys.generation
+                ):
+                    ready = self._opening_of(header, key, principal, opening)
+                if ready is not None:
+                    at = len(ready.clear)
+                    try:
+                        plaintext = ready.decrypt(
+                            header[at : at + _NONCE_BYTES],
+                            header[at + _NONCE_BYTES :],
+                            ready.associated_data,
+                        )
+                        plain = orjson.loads(plaintext) if plaintext[:1] == b"{" else None
+                    except (InvalidTag, ValueError):
+                        plain = None  # revealed below, which names what is wrong
+                    if (
+                        type(plain) is dict
+                        and plain.keys() == self._all_set
+                        and value.keys() >= plain.keys()
+                    ):
+                        return value | plain
         return self.reveal(value, dict(headers), key, clear=clear, principal=principal)
+
+    def _opening_of(
+        self, header: bytes, key: bytes, principal: str, opening: dict[bytes, _Opening]
+    ) -> _Opening | None:
+        """How ``principal`` opens ``header`` when it is the usual one (format 2, every
+        protected field) of a live key, asked from the key store (which audits the
+        handout); kept while the store allows. ``None``: :meth:`reveal` reads it."""
+        if header[:1] != _EVENT_FORMAT:
+            return None
+        try:
+            version = event_key_version(header)
+        except SealBroken:
+            return None
+        generation = self._keys.generation  # first: a key destroyed meanwhile is not kept
+        lookup, until = self._keys.for_reading_until(
+            self.product, key, version, principal=principal
+        )
+        if lookup.key is None:
+            return None  # forgotten (masked) or unknown (refused): reveal says which
+        every = self._seals_of(lookup.key, key)[2]
+        if not header.startswith(every.clear):
+            return None
+        ready = _Opening(
+            every.clear, every.cipher.decrypt, every.associated_data, until, generation
+        )
+        if until:
+            if len(opening) >= _SEALS_MAX:
+                opening.clear()
+            opening[key] = ready
+        return ready
 
     def reveal(
         self,
@@ -509,6 +632,8 @@ class FieldProtection:
                 except InvalidEvent:
                     continue
             self._placeholders[(field.path, type(value))] = option
+            if check is not None:
+                self._checked.add((field.path, type(value)))
             return copy.deepcopy(option)
         raise NoPlaceholder(self.product, field.path, type(value).__name__)
 

@@ -66,7 +66,7 @@ def decode_value(data: bytes) -> Any:
     return _untag(json.loads(data))
 
 
-_PLAIN = (str, int, bool)
+PLAIN_TYPES = (str, int, bool)
 """Value types orjson writes and reads back exactly (an int beyond 64 bits it refuses to
 write; a float it would write NaN of as null)."""
 _TAGGED = b"t"
@@ -81,7 +81,7 @@ def encode_fields(values: Mapping[str, object]) -> bytes:
         UnsupportedValue: a value holds a type that is not event data.
     """
     for value in values.values():
-        if type(value) not in _PLAIN:
+        if type(value) not in PLAIN_TYPES:
             break
     else:
         try:

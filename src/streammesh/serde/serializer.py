@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from streammesh.registry import SchemaReference
 from streammesh.schemas import ParsedSchema, SchemaType
-from streammesh.serde.codecs import Decode, decoder, encoder
+from streammesh.serde.codecs import Decode, Encode, decoder, encoder, valid_encoder
 from streammesh.serde.resolver import SchemaResolver
 from streammesh.serde.wire import (
     HEADER_SIZE,
@@ -31,7 +31,7 @@ class Serializer:
         >>> data = serializer.serialize({"symbol": "ACME", "price": 12.5})  # doctest: +SKIP
     """
 
-    __slots__ = ("_encode", "schema", "schema_id", "subject")
+    __slots__ = ("_encode", "_encode_valid", "schema", "schema_id", "subject")
 
     def __init__(
         self,
@@ -60,15 +60,12 @@ class Serializer:
             schema_id = resolver.id_for(
                 subject, schema, register=auto_register, references=references
             )
-        indexes = (
-            _protobuf(schema).message_indexes()
-            if schema.schema_type is SchemaType.PROTOBUF
-            else None
-        )
+        indexes = _indexes(schema)
         self.subject = subject
         self.schema = schema
         self.schema_id = schema_id
         self._encode = encoder(schema, encode_header(schema_id, indexes))
+        self._encode_valid: Encode | None = None
 
     def serialize(self, event: object) -> bytes:
         """The framed bytes of ``event``.
@@ -78,6 +75,21 @@ class Serializer:
                 Nothing is returned, so nothing can be written.
         """
         return self._encode(event)
+
+    def serialize_valid(self, event: object) -> bytes:
+        """:meth:`serialize` of an event the schema accepted as given and whose fields were
+        then replaced only by values each valid for its own field (a protected field's
+        placeholder, chosen by the schema's check): an Avro event is written without a
+        second check, since Avro checks each field on its own; other formats check again.
+
+        Raises:
+            InvalidEvent: as :meth:`serialize` (a format that checks again).
+        """
+        encode = self._encode_valid
+        if encode is None:  # built at first use: most serializers never need it
+            header = encode_header(self.schema_id, _indexes(self.schema))
+            encode = self._encode_valid = valid_encoder(self.schema, header)
+        return encode(event)
 
 
 class Deserializer:
@@ -144,6 +156,13 @@ class Deserializer:
         decode = decoder(message, 0, self.reader)
         self._protobuf_decoders[(schema_id, tuple(indexes))] = decode
         return decode
+
+
+def _indexes(schema: ParsedSchema) -> list[int] | None:
+    """The message indexes a Protobuf schema's header carries (``None``: not Protobuf)."""
+    if schema.schema_type is SchemaType.PROTOBUF:
+        return _protobuf(schema).message_indexes()
+    return None
 
 
 def _protobuf(schema: ParsedSchema) -> ProtobufSchema:
