@@ -23,6 +23,7 @@ from streammesh.config import MeshConfig
 from streammesh.control import ProductSource
 from streammesh.control.records import ApplicationRole
 from streammesh.identity import AccountKind, AccountStore
+from streammesh.log import LogConfig
 from streammesh.notify import AllowedTarget, NotifySettings, SmtpSettings, WebhookTargets
 from streammesh.products.lifecycle import LifecyclePolicy
 from streammesh.products.loading import parse_descriptor
@@ -174,10 +175,11 @@ def open_mesh(
     log_url: str | None = None,
     store_url: str | None = None,
     topic_suffix: str = "",
+    log_config: LogConfig | None = None,
 ) -> MeshRuntime:
     """A mesh with ``execution.trades`` v1 and v2 (team ``execution-team``), team
     ``risk-team`` (e-mail ``risk@example.com``) whose service account ``fraud-detector``
-    consumes v1."""
+    consumes v1; its log opened with ``log_config``."""
     home.mkdir(parents=True, exist_ok=True)
     config = MeshConfig(
         home=home,
@@ -187,7 +189,7 @@ def open_mesh(
             min_published_before_deprecate=timedelta(0), min_deprecated_before_retire=timedelta(0)
         ),
     )
-    mesh = MeshRuntime.open(config)
+    mesh = MeshRuntime.open(config, log_config)
     mesh.plane.apply(
         [ProductSource(parse_descriptor(descriptor(TRADES, "execution-team")), _SCHEMA, "t1")],
         actor="admin",
