@@ -18,10 +18,12 @@ from streammesh.dataplane.events import event_fields
 from streammesh.dataplane.keys import KeyCodec
 from streammesh.log import Header
 from streammesh.privacy import FieldProtection
+from streammesh.privacy.values import PLAIN_TYPES
 from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
 from streammesh.schemas import format_for
 from streammesh.schemas.avro import AvroSchema
 from streammesh.serde import SchemaResolver, Serializer
+from streammesh.serde.codecs import EncodeHiding
 
 ProtectValid = Callable[[dict[str, Any], bytes], tuple[dict[str, Any], dict[str, bytes]] | None]
 """``FieldProtection.protect_valid``."""
@@ -78,6 +80,11 @@ class ProductEncoder:
         placeholders the check chose for their fields, and is written without a second
         check (Avro checks each field on its own; a JSON Schema rule across fields could
         refuse the placeholders, so JSON Schema events are checked again)."""
+        self._hiding: EncodeHiding | None = None
+        """Once every protected field's placeholder is known: a writer that writes them as
+        fixed bytes and hands back the values to seal (no copy of the event)."""
+        self._hiding_plain = False
+        self._hiding_tried = False
 
     @property
     def schema_id(self) -> int:
@@ -135,8 +142,17 @@ class ProductEncoder:
             valid = self._protect_valid
             if valid is not None and valid[0](fields):
                 key = self.keys.key_of(fields)
+                hiding = self._hiding
+                if hiding is not None:
+                    written = hiding(fields)
+                    if written is not None:
+                        value, values = written
+                        plain = self._hiding_plain
+                        return key, value, self._protection.seal_fields(values, key, plain=plain)
                 done = valid[1](fields, key)
                 if done is not None:
+                    if not self._hiding_tried:
+                        self._hiding_ready()
                     return key, self._serializer.serialize_valid(done[0]), done[1]
             else:
                 self._check(fields)  # the event as given: errors name real problems
@@ -170,6 +186,17 @@ class ProductEncoder:
             except RecursionError:
                 problems.append(problem_of(self._too_deep(), index))
         return encoded, problems
+
+    def _hiding_ready(self) -> None:
+        """Build the writer of :attr:`_hiding` once the protection knows one placeholder
+        per field (tried once: a schema it does not cover stays on the other path)."""
+        assert self._protection is not None  # only called with protection
+        single = self._protection.single_placeholders()
+        if single is None:
+            return
+        self._hiding_tried = True
+        self._hiding = self._serializer.hiding_writer(single)
+        self._hiding_plain = all(kind in PLAIN_TYPES for kind, _ in single.values())
 
     def invalid(self, problems: list[EventProblem], events: int) -> InvalidEvent:
         """The error refusing ``events`` events for ``problems``."""

@@ -316,6 +316,35 @@ class FieldProtection:
             return protected, {}
         return protected, self._header(values, key, plain)
 
+    def single_placeholders(self) -> dict[str, tuple[type, object]] | None:
+        """Per protected field (all top-level), the one value type it was seen with and the
+        placeholder the schema's check chose for it, for a writer that writes the
+        placeholders itself (then :meth:`seal_fields`); ``None`` unless every field has
+        exactly one such placeholder so far."""
+        if self._tops is None:
+            return None
+        single: dict[str, tuple[type, object]] = {}
+        for path, ready in self._tops:
+            if len(ready) != 1:
+                return None
+            ((kind, placeholder),) = ready.items()
+            single[path] = (kind, placeholder)
+        return single
+
+    def seal_fields(
+        self, values: dict[str, Any], key: bytes, *, plain: bool = False
+    ) -> dict[str, bytes]:
+        """The header sealing ``values`` (protected field path → value, sorted by path, no
+        nulls) of an event of entity ``key``, as :meth:`protect` seals them (none: no
+        header); ``plain``: every value is text, an integer or a boolean.
+
+        Raises:
+            UnsupportedFieldValue: a value holds a type that cannot be encrypted.
+        """
+        if not values:
+            return {}
+        return self._header(values, key, plain)
+
     def _sealed(
         self, protected: dict[str, Any], values: dict[str, Any], key: bytes
     ) -> tuple[dict[str, Any], dict[str, bytes]]:

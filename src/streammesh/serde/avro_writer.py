@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["Declined", "compile_writer"]
+__all__ = ["Declined", "compile_hiding_writer", "compile_writer"]
 
 Write = Callable[[dict[str, Any]], bytes]
+WriteHiding = Callable[[dict[str, Any]], tuple[bytes, dict[str, Any]]]
 
 
 class Declined(Exception):  # not a MeshError: a signal to the caller, never raised past it
@@ -72,6 +73,43 @@ _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "s
 def compile_writer(parsed: Any, header: bytes) -> Write | None:
     """A function writing ``header`` + the Avro payload of a record event under ``parsed``
     (fastavro's parsed schema), or ``None`` when the schema has a field it does not cover."""
+    return _compile(parsed, header, {})  # type: ignore[return-value]
+
+
+def compile_hiding_writer(
+    parsed: Any, header: bytes, hidden: dict[str, tuple[type, object]]
+) -> WriteHiding | None:
+    """:func:`compile_writer` for an event some of whose top-level fields are written as
+    another value, each the same for every event (a protected field's placeholder): for
+    each field of ``hidden``, a value of the given exact type is written as the given
+    value's bytes (worked out once, by the same writer) and returned in a dict, field name
+    to value, in the names' sorted order; a null is written as usual and not returned; a
+    value of another type raises :class:`Declined`. ``None`` when the schema or a hidden
+    value is not covered."""
+    placeholders: dict[str, bytes] = {}
+    for field in parsed.get("fields", ()) if isinstance(parsed, dict) else ():
+        name = field["name"]
+        if name in hidden:
+            alone = {"type": "record", "name": "Alone", "fields": [field]}
+            write = compile_writer(alone, b"")
+            if write is None:
+                return None
+            try:
+                placeholders[name] = write({name: hidden[name][1]})
+            except (Declined, KeyError):
+                return None
+    if placeholders.keys() != hidden.keys():
+        return None
+    kinds = {name: kind for name, (kind, _) in hidden.items()}
+    return _compile(parsed, header, placeholders, kinds)  # type: ignore[return-value]
+
+
+def _compile(
+    parsed: Any,
+    header: bytes,
+    placeholders: dict[str, bytes],
+    kinds: dict[str, type] | None = None,
+) -> Write | WriteHiding | None:
     if not isinstance(parsed, dict) or parsed.get("type") != "record":
         return None
     lines = ["def write(event):", "    out = bytearray(HEADER)"]
@@ -88,29 +126,51 @@ def compile_writer(parsed: Any, header: bytes) -> Write | None:
         "pack_double": struct.Struct("<d").pack,
         "pack_float": struct.Struct("<f").pack,
     }
+    hidden_at: dict[str, str] = {}
     for number, field in enumerate(parsed["fields"]):
-        kind = field["type"]
-        value = f"v{number}"
-        lines.append(f"    {value} = event[{field['name']!r}]")
+        kind, name, value = field["type"], field["name"], f"v{number}"
+        lines.append(f"    {value} = event[{name!r}]")
+        null = "        raise Declined"  # a null where the field is not nullable
         if isinstance(kind, list):
             if len(kind) != 2 or "null" not in kind or kind[0] == kind[1]:
                 return None
             null_index = kind.index("null")
-            branch = kind[1 - null_index]
-            body = _value(branch, value, "        ")
+            body = _value(kind[1 - null_index], value, "        ")
             if body is None:
                 return None
-            lines.append(f"    if {value} is None:")
-            lines.append(f"        out.append({null_index << 1})")  # the index, zig-zagged
-            lines.append("    else:")
-            lines.append(f"        out.append({(1 - null_index) << 1})")
-            lines += body
-        else:
+            null = f"        out.append({null_index << 1})"  # the index, zig-zagged
+            body = [f"        out.append({(1 - null_index) << 1})", *body]
+            if name not in placeholders:
+                lines += [f"    if {value} is None:", null, "    else:", *body]
+        elif name not in placeholders:
             body = _value(kind, value, "    ")
             if body is None:
                 return None
             lines += body
-    lines.append("    return bytes(out)")
+        if name in placeholders and kinds is not None:
+            # The field's bytes are its placeholder's, whatever its value (of the type
+            # the placeholder was chosen for): the value is handed back instead.
+            hidden_at[name] = f"h{number}"
+            constants[f"P{number}"] = placeholders[name]
+            constants[f"T{number}"] = kinds[name]
+            lines += [
+                f"    h{number} = None",
+                f"    if type({value}) is T{number}:",
+                f"        out += P{number}",
+                f"        h{number} = {value}",
+                f"    elif {value} is None:",
+                null,
+                "    else:",
+                "        raise Declined",
+            ]
+    if kinds is None:
+        lines.append("    return bytes(out)")
+    else:
+        lines.append("    hidden = {}")
+        for name in sorted(hidden_at):
+            variable = hidden_at[name]
+            lines += [f"    if {variable} is not None:", f"        hidden[{name!r}] = {variable}"]
+        lines.append("    return bytes(out), hidden")
     exec(compile("\n".join(lines), f"<avro writer of {parsed['name']}>", "exec"), constants)
     return constants["write"]  # type: ignore[no-any-return]
 

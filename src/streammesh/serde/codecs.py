@@ -14,14 +14,18 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import fastavro
 
 from streammesh.schemas import ParsedSchema, format_for
 from streammesh.schemas.avro import AvroSchema
-from streammesh.serde.avro_writer import Declined, compile_writer
+from streammesh.serde.avro_writer import Declined, compile_hiding_writer, compile_writer
 
 Encode = Callable[[object], bytes]
+EncodeHiding = Callable[[dict[str, Any]], tuple[bytes, dict[str, Any]] | None]
+"""An event to its framed bytes with some fields written as fixed placeholders, and those
+fields' values; ``None`` when it cannot (write the event with its placeholders then)."""
 Decode = Callable[[bytes], object]
 
 
@@ -67,6 +71,28 @@ def valid_encoder(schema: ParsedSchema, header: bytes) -> Encode:
         return encode(event)
 
     return encode_valid
+
+
+def hiding_encoder(
+    schema: ParsedSchema, header: bytes, hidden: dict[str, tuple[type, object]]
+) -> EncodeHiding | None:
+    """For an Avro schema whose fields the compiled writer covers: a function writing an
+    event the schema accepted with each field of ``hidden`` (top-level name → the one
+    value type expected and its placeholder) written as its placeholder, returning the
+    bytes and those fields' values (see ``compile_hiding_writer``); else ``None``."""
+    if type(schema) is not AvroSchema:
+        return None
+    compiled = compile_hiding_writer(schema.parsed, header, hidden)
+    if compiled is None:
+        return None
+
+    def encode_hiding(event: dict[str, Any]) -> tuple[bytes, dict[str, Any]] | None:
+        try:
+            return compiled(event)
+        except (Declined, KeyError):  # another type, a missing field: the caller's way
+            return None
+
+    return encode_hiding
 
 
 def decoder(writer: ParsedSchema, offset: int, reader: ParsedSchema | None) -> Decode:

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 
 from streammesh.registry import SchemaReference
 from streammesh.schemas import ParsedSchema, SchemaType
-from streammesh.serde.codecs import Decode, Encode, decoder, encoder, valid_encoder
+from streammesh.serde.codecs import (
+    Decode,
+    Encode,
+    EncodeHiding,
+    decoder,
+    encoder,
+    hiding_encoder,
+    valid_encoder,
+)
 from streammesh.serde.resolver import SchemaResolver
 from streammesh.serde.wire import (
     HEADER_SIZE,
@@ -90,6 +98,16 @@ class Serializer:
             header = encode_header(self.schema_id, _indexes(self.schema))
             encode = self._encode_valid = valid_encoder(self.schema, header)
         return encode(event)
+
+    def hiding_writer(self, hidden: dict[str, tuple[type, object]]) -> EncodeHiding | None:
+        """A function writing an event the schema accepted with each field of ``hidden``
+        (top-level field name → the one value type expected, and the placeholder to write
+        instead, valid for that field) written as its placeholder: the framed bytes and
+        those fields' values (by name, sorted; nulls are written as usual and left out),
+        or ``None`` for an event it does not cover (another type, a missing field). For
+        Avro schemas the compiled writer covers; ``None`` for any other."""
+        header = encode_header(self.schema_id, _indexes(self.schema))
+        return hiding_encoder(self.schema, header, hidden)
 
 
 class Deserializer:

@@ -75,7 +75,7 @@ def test_every_classified_avro_record_holds_the_bytes_of_its_event_with_placehol
     mesh: InProcessMesh,
 ) -> None:
     encoder, serializer = _encoder(mesh)
-    for number in range(3):  # the first event picks the placeholders, the next reuse them
+    for number in range(5):  # the first events pick the placeholders, the next reuse them
         key, value, headers = encoder.encode_fields(_order(number))
         masked = _order(number, customer_email=MASK_TEXT, status=MASK_TEXT)
         assert value == serializer.serialize(masked)  # what the checked writer writes

@@ -16,7 +16,7 @@ import pytest
 from streammesh.schemas import InvalidEvent, SchemaType
 from streammesh.schemas.formats import format_for
 from streammesh.serde import Serializer
-from streammesh.serde.avro_writer import compile_writer
+from streammesh.serde.avro_writer import Declined, compile_hiding_writer, compile_writer
 from streammesh.serde.wire import encode_header
 from tests.unit.serde.test_serializer import MemoryResolver
 
@@ -144,3 +144,38 @@ def test_an_event_missing_a_defaulted_field_is_written_with_the_default() -> Non
     serializer = Serializer(resolver, "rows-value")
     event = {name: value for name, value in BASE.items() if name not in ("amount", "note")}
     assert serializer.serialize(event) == _fastavro(event, encode_header(serializer.schema_id))
+
+
+HIDDEN: dict[str, tuple[type, object]] = {
+    "name": (str, "***"),  # a string written as a fixed placeholder
+    "note": (str, None),  # nullable: its placeholder is null
+    "price": (decimal.Decimal, decimal.Decimal(0)),  # a logical type
+    "id": (int, 0),
+}
+
+
+@pytest.mark.parametrize("change", VARIATIONS)
+def test_a_hiding_writer_writes_the_bytes_of_the_event_with_its_placeholders(
+    change: dict[str, Any],
+) -> None:
+    parsed = fastavro.parse_schema(SCHEMA)
+    hiding = compile_hiding_writer(parsed, b"\x00\x00\x00\x00\x07", HIDDEN)
+    assert hiding is not None
+    event = {**BASE, **change}
+    value, hidden = hiding(event)
+    shown = {name: event[name] for name in sorted(HIDDEN) if event[name] is not None}
+    assert list(hidden.items()) == list(shown.items())  # by name, sorted; no nulls
+    placeholders = {name: placeholder for name, (_, placeholder) in HIDDEN.items()}
+    expected = io.BytesIO()
+    fastavro.schemaless_writer(expected, parsed, {**event, **placeholders})
+    assert value == b"\x00\x00\x00\x00\x07" + expected.getvalue()
+
+
+def test_a_hiding_writer_declines_a_value_of_another_type_than_its_placeholders() -> None:
+    parsed = fastavro.parse_schema(SCHEMA)
+    hiding = compile_hiding_writer(parsed, b"", HIDDEN)
+    assert hiding is not None
+    with pytest.raises(Declined):
+        hiding({**BASE, "id": True})
+    schema = {"type": "record", "name": "E", "fields": [{"name": "e", "type": "string"}]}
+    assert compile_hiding_writer(fastavro.parse_schema(schema), b"", {"e": (str, 5)}) is None
