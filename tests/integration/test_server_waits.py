@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ POLLS = 45
 WAIT_S = 25
 # Not a timing bound: only "answers at all while the polls are pending" (they last 25 s).
 ANSWER_TIMEOUT_S = 10.0
+CONSUME_WAIT_S = 25
+"""A REST consume's wait for its first event; the event produced ends it long before."""
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +109,7 @@ class _Polls:
 
 def _catch_up(server: StreammeshServer, group: str) -> None:
     """Read the product as ``group``, which answers the group's pending polls."""
+    held = sum(_end_offsets(server).values())
     answer = httpx.get(
         f"{server.url}/api/v1/products/{PRODUCT}/events",
         params={"group": group, "max": 100, "timeout": 2},
@@ -113,7 +117,7 @@ def _catch_up(server: StreammeshServer, group: str) -> None:
         timeout=60,
     )
     assert answer.status_code == 200, answer.text
-    assert len(answer.json()["events"]) == 8
+    assert len(answer.json()["events"]) == held
 
 
 def _wait_until_pending(server: StreammeshServer, polls: _Polls, expected: int) -> None:
@@ -188,20 +192,25 @@ def test_a_token_may_hold_four_caught_up_waits_at_once(server: StreammeshServer)
 def test_the_server_answers_while_45_rest_consumes_wait_for_events(
     server: StreammeshServer,
 ) -> None:
-    _catch_up(server, "idle-readers")  # nothing left to read: each consume below waits
+    # A group each, caught up: every consume below waits, and one event produced afterwards
+    # answers them all at once (more consumes than the server's pool for blocking waits, 32:
+    # the rest queue there, holding no worker thread, and find the event when they run).
+    groups = [f"idle-reader-{n}" for n in range(POLLS)]
+    with ThreadPoolExecutor(8) as pool:  # each joins a group of its own: they may overlap
+        list(pool.map(lambda group: _catch_up(server, group), groups))
     answers: list[httpx.Response] = []
 
-    def consume() -> None:
+    def consume(group: str) -> None:
         answers.append(
             httpx.get(
                 f"{server.url}/api/v1/products/{PRODUCT}/events",
-                params={"group": "idle-readers", "max": 10, "timeout": 15},
+                params={"group": group, "max": 10, "timeout": CONSUME_WAIT_S},
                 headers=_headers(server.admin_token),
                 timeout=120,
             )
         )
 
-    threads = [threading.Thread(target=consume) for _ in range(POLLS)]
+    threads = [threading.Thread(target=consume, args=(group,)) for group in groups]
     for thread in threads:
         thread.start()
     try:
@@ -215,11 +224,20 @@ def test_the_server_answers_while_45_rest_consumes_wait_for_events(
         )
         assert products.status_code == 200, products.text
         assert not answers  # the consumes were still waiting meanwhile
+        event = {"trade_id": "late", "symbol": "ACME", "price": 2.0}
+        produced = httpx.post(
+            f"{server.url}/api/v1/products/{PRODUCT}/events",
+            json={"events": [event]},
+            headers=_headers(server.admin_token),
+            timeout=30,
+        )
+        assert produced.status_code == 200, produced.text
     finally:
         for thread in threads:
             thread.join()
     assert [a.status_code for a in answers] == [200] * POLLS
-    assert all(a.json()["events"] == [] for a in answers)
+    read = [[e["value"]["trade_id"] for e in a.json()["events"]] for a in answers]
+    assert read == [["late"]] * POLLS
 
 
 def test_metrics_answer_loopback_clients_without_a_token(server: StreammeshServer) -> None:
