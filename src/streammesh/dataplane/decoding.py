@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from streammesh.control import ProductContract
@@ -14,6 +14,7 @@ from streammesh.dataplane.events import ProductEvent, timestamp_of
 from streammesh.dataplane.keys import KeyCodec
 from streammesh.log import Record
 from streammesh.privacy import FieldProtection, UndecryptableField
+from streammesh.privacy.protection import RevealRecord
 from streammesh.registry import SchemaNotFound
 from streammesh.schemas import SchemaError
 from streammesh.serde import Deserializer, SchemaResolver, decode_schema_id
@@ -38,6 +39,12 @@ class Revealer:
     protection: FieldProtection
     clear: bool
     principal: str
+    _reveal: RevealRecord = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The protection's per-reader function, found once: it runs per record.
+        reveal = self.protection.record_revealer(clear=self.clear, principal=self.principal)
+        object.__setattr__(self, "_reveal", reveal)
 
     def __call__(self, value: dict[str, Any], record: Record) -> dict[str, Any]:
         """``value``, the decoded value of ``record``, as the reader may see it.
@@ -45,9 +52,7 @@ class Revealer:
         Raises:
             UndecryptableField: a ciphertext header was altered or moved from elsewhere.
         """
-        return self.protection.reveal_record(
-            value, record.headers, record.key or b"", self.clear, self.principal
-        )
+        return self._reveal(value, record.headers, record.key or b"")
 
     def together(self) -> AbstractContextManager[None]:
         """A block in which revealing several events audits their key handouts in one write

@@ -65,6 +65,9 @@ Each label of the descriptor's vocabulary (``pii``, ``financial``, ``health``,
 public is simply not classified. Only the governance group's global policy can narrow the
 set (``fields.protected``); a domain may only add to it."""
 
+RevealRecord = Callable[[dict[str, Any], Sequence[tuple[str, bytes]], bytes], dict[str, Any]]
+"""A record's decoded value, headers and key to the value as one reader may see it."""
+
 SchemaCheck = Callable[[Mapping[str, Any]], None]
 """Raises ``InvalidEvent`` unless an event is valid under the product's schema."""
 
@@ -221,6 +224,7 @@ class FieldProtection:
         generation they may be used without asking the store (``KeyStore.current_until``)."""
         self._opening: dict[str, dict[bytes, _Opening]] = {}
         """Per reader (principal) and entity: how to open its usual header."""
+        self._revealers: dict[tuple[bool, str], RevealRecord] = {}
 
     @property
     def keys(self) -> KeyStore:
@@ -435,38 +439,63 @@ class FieldProtection:
         Raises:
             UndecryptableField: as :meth:`reveal`.
         """
-        if clear and self._tops is not None and len(headers) == 1:
-            name, header = headers[0]
-            if name == EVENT_HEADER:
-                opening = self._opening.get(principal)
-                if opening is None:
-                    opening = self._opening[principal] = {}
-                ready = opening.get(key)
-                if (
-                    ready is None
-                    or not header.startswith(ready.clear)
-                    or ready.until <= _monotonic()
-                    or ready.generation != self._keys.generation
-                ):
-                    ready = self._opening_of(header, key, principal, opening)
-                if ready is not None:
-                    at = len(ready.clear)
-                    try:
-                        plaintext = ready.decrypt(
-                            header[at : at + _NONCE_BYTES],
-                            header[at + _NONCE_BYTES :],
-                            ready.associated_data,
-                        )
-                        plain = orjson.loads(plaintext) if plaintext[:1] == b"{" else None
-                    except (InvalidTag, ValueError):
-                        plain = None  # revealed below, which names what is wrong
+        return self.record_revealer(clear=clear, principal=principal)(value, headers, key)
+
+    def record_revealer(self, *, clear: bool, principal: str) -> RevealRecord:
+        """:meth:`reveal_record` for one reader, as one function (built once per reader:
+        it is called per record)."""
+        built = self._revealers.get((clear, principal))
+        if built is None:
+            built = self._revealers[(clear, principal)] = self._record_revealer(clear, principal)
+        return built
+
+    def _record_revealer(self, clear: bool, principal: str) -> RevealRecord:
+        reveal = self.reveal
+        if not clear or self._tops is None:
+
+            def reveal_any(
+                value: dict[str, Any], headers: Sequence[tuple[str, bytes]], key: bytes
+            ) -> dict[str, Any]:
+                return reveal(value, dict(headers), key, clear=clear, principal=principal)
+
+            return reveal_any
+        opening: dict[bytes, _Opening] = self._opening.setdefault(principal, {})
+        keys, all_set, opening_of = self._keys, self._all_set, self._opening_of
+
+        def reveal_usual(
+            value: dict[str, Any], headers: Sequence[tuple[str, bytes]], key: bytes
+        ) -> dict[str, Any]:
+            if len(headers) == 1:
+                name, header = headers[0]
+                if name == EVENT_HEADER:
+                    ready = opening.get(key)
                     if (
-                        type(plain) is dict
-                        and plain.keys() == self._all_set
-                        and value.keys() >= plain.keys()
+                        ready is None
+                        or not header.startswith(ready.clear)
+                        or ready.until <= _monotonic()
+                        or ready.generation != keys.generation
                     ):
-                        return value | plain
-        return self.reveal(value, dict(headers), key, clear=clear, principal=principal)
+                        ready = opening_of(header, key, principal, opening)
+                    if ready is not None:
+                        at = len(ready.clear)
+                        try:
+                            plaintext = ready.decrypt(
+                                header[at : at + _NONCE_BYTES],
+                                header[at + _NONCE_BYTES :],
+                                ready.associated_data,
+                            )
+                            plain = orjson.loads(plaintext) if plaintext[:1] == b"{" else None
+                        except (InvalidTag, ValueError):
+                            plain = None  # revealed below, which names what is wrong
+                        if (
+                            type(plain) is dict
+                            and plain.keys() == all_set
+                            and value.keys() >= plain.keys()
+                        ):
+                            return value | plain
+            return reveal(value, dict(headers), key, clear=True, principal=principal)
+
+        return reveal_usual
 
     def _opening_of(
         self, header: bytes, key: bytes, principal: str, opening: dict[bytes, _Opening]
