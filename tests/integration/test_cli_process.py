@@ -1,4 +1,8 @@
-"""The installed ``streammesh`` command as a real process: pipes, exit codes, Ctrl-C."""
+"""The installed ``streammesh`` command as a real process: pipes, exit codes, Ctrl-C.
+
+What only prepares a test or checks its outcome (creating the topic, producing its records,
+reading the group's position back) runs in-process (``invoke_cli``): a process start costs
+seconds of imports, and those steps are not about the process."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.processes import streammesh_command
+from tests.unit.cli.invoking import CliResult, invoke_cli
 
 STREAMMESH = streammesh_command()
 
@@ -38,6 +43,10 @@ def streammesh(log_url: str, *args: str, stdin: bytes = b"") -> subprocess.Compl
         timeout=120,
         check=False,
     )
+
+
+def in_process(log_url: str, *args: str, stdin: bytes = b"") -> CliResult:
+    return invoke_cli("--log", log_url, *args, stdin=stdin)
 
 
 def _read_lines(process: subprocess.Popen[bytes], count: int, timeout: float) -> list[bytes]:
@@ -65,7 +74,7 @@ def test_version_from_the_installed_command() -> None:
 
 
 def test_pipe_records_in_and_out(log_url: str, topic: str) -> None:
-    assert streammesh(log_url, "topics", "create", topic, "--partitions", "2").returncode == 0
+    assert in_process(log_url, "topics", "create", topic, "--partitions", "2").exit_code == 0
     produced = streammesh(log_url, "produce", topic, "--key-separator", "|", stdin=b"k1|a\nk2|b\n")
     assert produced.returncode == 0, produced.stderr
     consumed = streammesh(
@@ -104,9 +113,9 @@ def test_a_usage_error_exits_2() -> None:
 
 
 def test_ctrl_c_stops_a_consumer_cleanly_and_keeps_its_position(log_url: str, topic: str) -> None:
-    assert streammesh(log_url, "topics", "create", topic).returncode == 0
+    assert in_process(log_url, "topics", "create", topic).exit_code == 0
     lines = b"".join(b"before %d\n" % n for n in range(5))
-    assert streammesh(log_url, "produce", topic, stdin=lines).returncode == 0
+    assert in_process(log_url, "produce", topic, stdin=lines).exit_code == 0
 
     with subprocess.Popen(
         [
@@ -135,8 +144,8 @@ def test_ctrl_c_stops_a_consumer_cleanly_and_keeps_its_position(log_url: str, to
     assert b"Traceback" not in stderr
 
     # The group resumes after what was printed: only the new record comes next.
-    assert streammesh(log_url, "produce", topic, stdin=b"after\n").returncode == 0
-    resumed = streammesh(
+    assert in_process(log_url, "produce", topic, stdin=b"after\n").exit_code == 0
+    resumed = in_process(
         log_url,
         "consume",
         topic,
@@ -149,5 +158,5 @@ def test_ctrl_c_stops_a_consumer_cleanly_and_keeps_its_position(log_url: str, to
         "30",
         "--json",
     )
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.exit_code == 0, resumed.stderr
     assert json.loads(resumed.stdout)["value"] == "after", resumed.stdout
