@@ -88,12 +88,12 @@ class ProductProducer:
             key, value, protected = self._encoder.encode_fields(event)
         except (SchemaInvalidEvent, InvalidKey) as exc:
             raise self._encoder.invalid([problem_of(exc, None)], 1) from exc
+        if headers is None:  # the usual call: only what protection added
+            sent = tuple(protected.items()) if protected else ()
+        else:
+            sent = _headers(headers) + tuple(protected.items())
         self._producer.send(
-            self.contract.topic,
-            value,
-            key=key,
-            headers=_headers(headers) + tuple(protected.items()),
-            timestamp_ms=timestamp_ms,
+            self.contract.topic, value, key=key, headers=sent, timestamp_ms=timestamp_ms
         )
 
     def send_many(self, events: Iterable[Mapping[str, Any] | object]) -> int:
