@@ -50,6 +50,7 @@ from streammesh.log import (
 )
 
 url, source, sink, partitions = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+largest = int(sys.argv[5])
 rng = random.Random()
 log = open_log(url)
 producer = log.producer(ProducerOptions(transactional_id="task"))
@@ -63,7 +64,7 @@ tps = [TopicPartition(source, p) for p in range(partitions)]
 consumer.assign(tps)
 ends = consumer.end_offsets(tps)
 while True:
-    records = consumer.poll(timeout=0.2, max_records=rng.randint(1, 64))
+    records = consumer.poll(timeout=0.2, max_records=rng.randint(1, largest))
     if not records:
         if all(consumer.position(tp) >= ends[tp] for tp in tps):
             print("done", flush=True)
@@ -81,9 +82,10 @@ while True:
 """
 
 
-def start_task(url: str) -> subprocess.Popen[str]:
+def start_task(url: str, largest_batch: int = 64) -> subprocess.Popen[str]:
+    """The task, reading batches of 1 to ``largest_batch`` records (one transaction each)."""
     return subprocess.Popen(
-        [sys.executable, "-c", TASK, url, INPUT, OUTPUT, str(INPUT_PARTITIONS)],
+        [sys.executable, "-c", TASK, url, INPUT, OUTPUT, str(INPUT_PARTITIONS), str(largest_batch)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -165,7 +167,9 @@ def test_a_killed_task_never_leaves_a_partial_or_repeated_transaction(tmp_path: 
             log.close()
     assert progress[-1] > progress[0], f"the task made no progress across rounds: {progress}"
 
-    finish = start_task(url)
+    # Larger transactions: the rest of the input in fewer of them (the rounds killed small
+    # ones; this run only shows the task finishes from where they left off).
+    finish = start_task(url, largest_batch=1024)
     out, _ = finish.communicate(timeout=300)
     assert finish.returncode == 0 and out.splitlines()[-1] == "done"
     log = open_log(url)
