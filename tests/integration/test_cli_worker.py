@@ -5,11 +5,10 @@ on SIGTERM;
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,8 @@ from streammesh.audit import AuditAction
 from streammesh.notify import NotificationService, ScopeKind
 from streammesh.server import create_app
 from streammesh.server.settings import ServerSettings
+from tests.support.streammesh_server import warm_streammesh
+from tests.support.warm_processes import WarmProcess
 from tests.unit.notify.servers import (
     LOCAL_HOOKS_YAML,
     TRADES,
@@ -44,11 +45,11 @@ def receiver() -> Iterator[WebhookReceiver]:
 class _Lines:
     """A process's output lines, read in a thread so that waiting for one has a deadline."""
 
-    def __init__(self, process: subprocess.Popen[str]) -> None:
+    def __init__(self, process: WarmProcess) -> None:
         self.seen: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
         assert process.stdout is not None
-        stream = process.stdout
+        stream = io.TextIOWrapper(process.stdout, encoding="utf-8")
 
         def pump() -> None:
             for line in stream:
@@ -93,21 +94,12 @@ def test_the_worker_delivers_and_stops_cleanly_on_sigterm(
         actor="admin",
         events=[AuditAction.INCIDENT_DECLARED],
     )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streammesh.cli",
-            "worker",
-            "--mesh",
-            str(home),
-            "--health-port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    # A process of its own, forked from the warm interpreter the server tests start from.
+    process = warm_streammesh().start(
+        ["worker", "--mesh", str(home), "--health-port", "0"],
+        merge_stderr=True,
         env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        cwd=os.getcwd(),
     )
     lines = _Lines(process)
     try:

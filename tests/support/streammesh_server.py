@@ -31,10 +31,11 @@ _PRELOADED = "import streammesh.server, streammesh.runtime, uvicorn"
 thread)."""
 
 
-def _warm_starter() -> WarmStarter:
+def warm_streammesh() -> WarmStarter:
     """The test process's warm ``streammesh`` (see :mod:`tests.support.warm_processes`): a
     server start forks from it instead of importing the server's modules again (~1 s of CPU
-    each, for some fifty servers in the suite)."""
+    each, for some fifty servers in the suite); other long-running commands (``worker``) may
+    fork from it too."""
     if not _STARTER:
         _STARTER.append(WarmStarter("streammesh.cli.main:main", preamble=_PRELOADED))
         atexit.register(_STARTER[0].close)
@@ -61,7 +62,7 @@ class StreammeshServer:
     def __enter__(self) -> StreammeshServer:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         argv = ["up", "--mesh", str(self.mesh), "--port", "0", *self.extra_args]
-        self._process = _warm_starter().start(argv, merge_stderr=True, env=env, cwd=os.getcwd())
+        self._process = warm_streammesh().start(argv, merge_stderr=True, env=env, cwd=os.getcwd())
         assert self._process.stdout is not None
         self._stdout = io.TextIOWrapper(self._process.stdout, encoding="utf-8")
         deadline = time.monotonic() + self.startup_timeout
