@@ -1,6 +1,10 @@
 """``streammesh streams run`` and ``streams explain`` as real processes over a real embedded
 mesh: products applied from descriptors, events produced with the SDK, the output product
-consumed, Ctrl-C, a restart without duplicates, grants, and SQL errors."""
+consumed, Ctrl-C, a restart without duplicates, grants, and SQL errors.
+
+A run that is stopped or interrupted is a process of its own, forked from the warm interpreter
+the server tests start from (no second import of the services); a command that only refuses
+(bad SQL, a missing grant) runs in-process."""
 
 from __future__ import annotations
 
@@ -26,9 +30,13 @@ from streammesh.log import ConsumerOptions, IsolationLevel, TopicNotFound
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk import Mesh
 from tests.support.processes import streammesh_command
+from tests.support.streammesh_server import warm_streammesh
+from tests.support.warm_processes import WarmProcess
 from tests.unit.cli.invoking import invoke_cli
 
 STREAMMESH = streammesh_command()
+PROGRESS = ("--interval", "0.3")
+"""A progress line every 0.3 s: a test waits for the one that shows its events were read."""
 ADMIN = Caller("admin", Role.PLATFORM_ADMIN)
 ACCOUNT = "big-trades-sa"
 
@@ -141,11 +149,12 @@ class _Running:
     """A ``streams run`` process and the lines it prints (read by a thread: select() cannot
     see lines already pulled into the pipe's buffer)."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: WarmProcess) -> None:
         assert process.stdout is not None
         stdout = process.stdout
         self.process = process
         self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
         self.reader = threading.Thread(
             target=lambda: [self.lines.put(line.decode()) for line in stdout], daemon=True
         )
@@ -153,6 +162,19 @@ class _Running:
 
     def first_line(self) -> str:
         return self.lines.get(timeout=15)
+
+    def wait_for(self, *texts: str, within_s: float = 30.0) -> None:
+        """Read progress lines until one holds every text in ``texts`` (kept for
+        :meth:`stop`)."""
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no line with {texts} in time: {self.seen}") from None
+            self.seen.append(line)
+            if all(text in line for text in texts):
+                return
 
     def stop(self) -> tuple[int, str]:
         """Ctrl-C; the exit code and everything printed after the first line."""
@@ -168,19 +190,15 @@ class _Running:
             errors = self.process.stderr.read().decode()
             self.process.stdout.close()
             self.process.stderr.close()
-        seen = []
+        seen = self.seen
         while not self.lines.empty():
             seen.append(self.lines.get())
         return code, "".join(seen) + errors
 
 
 def _start(home: Path, sql: Path, name: str, *extra: str) -> _Running:
-    process = subprocess.Popen(
-        [*STREAMMESH, "streams", "run", str(sql), "--name", name, "--mesh", str(home), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    return _Running(process)
+    argv = ["streams", "run", str(sql), "--name", name, "--mesh", str(home), *extra]
+    return _Running(warm_streammesh().start(argv))
 
 
 def _sql(tmp_path: Path, text: str) -> Path:
@@ -223,25 +241,10 @@ def test_run_publishes_the_output_stops_cleanly_and_restarts_without_duplicates(
 
 def test_a_missing_grant_refuses_to_start_naming_it(home: Path, tmp_path: Path) -> None:
     sql = _sql(tmp_path, BIG_TRADES)
-    result = subprocess.run(
-        [
-            *STREAMMESH,
-            "streams",
-            "run",
-            str(sql),
-            "--name",
-            "nogrant",
-            "--mesh",
-            str(home),
-            "--principal",
-            ACCOUNT,
-        ],
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 1
-    error = result.stderr.decode()
+    args = ["streams", "run", str(sql), "--name", "nogrant", "--mesh", str(home)]
+    result = invoke_cli(*args, "--principal", ACCOUNT)
+    assert result.exit_code == 1
+    error = result.stderr
     assert error.startswith("error: ")
     assert f"'{ACCOUNT}' has no read grant on 'execution.trades.v1'" in error
     with MeshRuntime.open(MeshConfig.load(home)) as runtime:  # nothing was published
@@ -300,14 +303,9 @@ def test_bad_sql_points_at_line_and_column_with_a_caret(home: Path, tmp_path: Pa
     sql = _sql(tmp_path, "CREATE STREAM big AS SELECT symbol\nFROM execution.trades WHERE > 5;")
     for command in ("explain", "run"):
         extra = ["--name", "bad"] if command == "run" else []
-        result = subprocess.run(
-            [*STREAMMESH, "streams", command, str(sql), "--mesh", str(home), *extra],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-        assert result.returncode == 1
-        lines = result.stderr.decode().splitlines()
+        result = invoke_cli("streams", command, str(sql), "--mesh", str(home), *extra)
+        assert result.exit_code == 1
+        lines = result.stderr.splitlines()
         assert lines[0].startswith(f"error: {sql}: line 2:")
         assert lines[1] == "FROM execution.trades WHERE > 5;"
         assert lines[2].strip() == "^"
@@ -337,9 +335,11 @@ def test_an_expression_error_points_at_its_column_with_a_caret(home: Path, tmp_p
 def test_run_writes_the_output_product_in_its_schema(home: Path, tmp_path: Path) -> None:
     _grant(home, "execution.trades")
     _produce(home, [100, 600, 700])
-    running = _start(home, _sql(tmp_path, BIG_TRADES), "big-product", "--principal", ACCOUNT)
+    running = _start(
+        home, _sql(tmp_path, BIG_TRADES), "big-product", "--principal", ACCOUNT, *PROGRESS
+    )
     assert running.first_line().startswith("running big-product")
-    time.sleep(2.0)
+    running.wait_for(": in 3 (", "out 2 (")
     code, printed = running.stop()
     assert code == 0, printed
     assert "stopped big-product: 3 events in, 2 out, committed." in printed
@@ -459,9 +459,11 @@ def test_run_reads_classified_input_in_clear_with_a_classified_grant_and_encrypt
 
     _customers(home, tmp_path)
     _grant(home, "crm.customers", classified=True)
-    running = _start(home, _sql(tmp_path, CONTACTS), "contacts-app", "--principal", ACCOUNT)
+    running = _start(
+        home, _sql(tmp_path, CONTACTS), "contacts-app", "--principal", ACCOUNT, *PROGRESS
+    )
     assert running.first_line().startswith("running contacts-app")
-    time.sleep(2.0)
+    running.wait_for(": in 2 (", "out 1 (")
     code, printed = running.stop()
     assert code == 0, printed
     # The WHERE saw the clear e-mails: only the example.com customer is a contact.
@@ -500,9 +502,11 @@ def test_run_without_a_classified_grant_computes_over_the_placeholders(
 ) -> None:
     _customers(home, tmp_path)
     _grant(home, "crm.customers")
-    running = _start(home, _sql(tmp_path, CONTACTS), "contacts-app", "--principal", ACCOUNT)
+    running = _start(
+        home, _sql(tmp_path, CONTACTS), "contacts-app", "--principal", ACCOUNT, *PROGRESS
+    )
     assert running.first_line().startswith("running contacts-app")
-    time.sleep(2.0)
+    running.wait_for(": in 2 (")
     code, printed = running.stop()
     assert code == 0, printed
     # The e-mails are placeholders to this application: none is at example.com.
@@ -536,9 +540,8 @@ def test_a_grant_revoked_while_running_stops_the_run_committing_nothing_more(
     with MeshRuntime.open(MeshConfig.load(home)) as runtime:  # status shows why, a while
         [instance] = runtime.streams.status(name).instances
         assert instance.error is not None and "GrantRevoked: " in instance.error
-    _produce(home, [800, 900])
-    time.sleep(1.5)
-    assert len(_output(home, "big_trades", 3, timeout=2)) == 2  # nothing after the revocation
+    _produce(home, [800, 900])  # no run is left to read them
+    assert len(_output(home, "big_trades", 2, timeout=10)) == 2  # nothing after the revocation
     with MeshRuntime.open(MeshConfig.load(home)) as runtime:
         # The new events wait, uncommitted, for a run with a grant.
         assert runtime.streams.status(name).lag == 2
