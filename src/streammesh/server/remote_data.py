@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 
 from streammesh.access import Caller
@@ -46,6 +47,12 @@ from streammesh.server.idempotency import IdempotencyKeys, KeyedWrite
 from streammesh.store import MetadataStore
 
 _LOGGER = logging.getLogger(__name__)
+
+PRODUCES_AT_ONCE = 4
+"""REST produces a server process works on at once; later ones wait their turn, in order, on
+the event loop. Their work is mostly CPU under one interpreter lock: 16 at once shared it
+unevenly (a long tail) and switched more; a few at once still overlap one's log commit
+(fsync, no lock held) with the others' encoding."""
 
 POOLED_PRODUCERS = 16
 """Log producers kept for reuse; more concurrent produce requests open (and close) their own."""
@@ -389,7 +396,9 @@ class RemoteDataPlane:
     """The producers and consumer members of one app's REST data plane."""
 
     def __init__(self, log: EventLog, data: DataPlane, store: MetadataStore) -> None:
+        """Made on the event loop (its produce turns belong to it)."""
         self.producers = ProducerPool(log)
+        self.produce_turns = anyio.CapacityLimiter(PRODUCES_AT_ONCE)
         self.members = ConsumerMembers(data)
         self.idempotency = IdempotencyKeys(store, log)
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any
 
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from streammesh.access import Caller
+from streammesh.dataplane import DataPlane
 from streammesh.server.api.event_json import events_json
 from streammesh.server.api.models.events import (
     ConsumeReply,
@@ -32,8 +34,8 @@ from streammesh.server.api.roles import ProducerPrincipal
 from streammesh.server.api.services import Data
 from streammesh.server.auth import Reader
 from streammesh.server.idempotency import HEADER, KeyedWrite, checked_key, fingerprint
+from streammesh.server.remote_data import RemoteDataPlane, remote_data
 from streammesh.server.remote_data import produce as write_events
-from streammesh.server.remote_data import remote_data
 from streammesh.server.waiting import server_waits
 
 router = APIRouter(tags=["events"])
@@ -76,7 +78,7 @@ _PRODUCE_BODY = {
     # FastAPI on the event loop; the document still describes it.
     openapi_extra={"requestBody": _PRODUCE_BODY},
 )
-def produce(
+async def produce(
     request: Request,
     reference: Reference,
     raw: Annotated[bytes, Depends(_body)],
@@ -97,19 +99,40 @@ def produce(
     `idempotency-key-in-progress` with `Retry-After`. If that request's server died, the key
     is taken over 30 s after it began: the retry writes only the events not on the log yet
     (records of keyed produces carry a `streammesh-idempotency` header for that)."""
-    events = produce_events(raw, request.headers.get("content-type"))
     kept = remote_data(request)
+    content_type = request.headers.get("content-type")
     raw_key = request.headers.get(HEADER)
+
+    def write_now() -> Response:
+        return _write(kept, data, reference, raw, content_type, raw_key, principal.name)
+
+    # A few produces at a time, the others waiting their turn in order on the event loop
+    # (holding no thread): the work is CPU-bound under one interpreter lock, so more at once
+    # only share it less evenly (a longer tail) and switch more.
+    return await anyio.to_thread.run_sync(write_now, limiter=kept.produce_turns)
+
+
+def _write(
+    kept: RemoteDataPlane,
+    data: DataPlane,
+    reference: str,
+    raw: bytes,
+    content_type: str | None,
+    raw_key: str | None,
+    principal: str,
+) -> Response:
+    """The produce of one request, in a worker thread (see :func:`produce`)."""
+    events = produce_events(raw, content_type)
     keyed = None
     if raw_key is not None:
         key = checked_key(raw_key)
-        claim = kept.idempotency.claim(principal.name, key, fingerprint(reference, events))
+        claim = kept.idempotency.claim(principal, key, fingerprint(reference, events))
         if claim.answer is not None:
             return _answer(claim.answer)  # the first request's answer; nothing written again
         keyed = KeyedWrite(kept.idempotency, claim)
     try:
         produced = write_events(
-            data, kept.producers, reference, events, principal=principal.name, keyed=keyed
+            data, kept.producers, reference, events, principal=principal, keyed=keyed
         )
     except BaseException:
         if keyed is not None:
