@@ -10,8 +10,6 @@ import queue
 import re
 import signal
 import struct
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -29,11 +27,11 @@ from streammesh.log import (
     TopicSpec,
 )
 from streammesh.runtime import MeshRuntime
-from tests.support.processes import streammesh_command
+from tests.support.streammesh_server import warm_streammesh
+from tests.support.warm_processes import WarmStarter
 
 pytestmark = pytest.mark.slow
 
-STREAMMESH = streammesh_command()
 PARTITIONS = 4
 KEYS = 16
 WAIT_S = 30.0
@@ -49,14 +47,11 @@ class _Running:
     """A ``streams run`` process and the lines it prints (read by a thread)."""
 
     def __init__(
-        self, home: Path, sql: Path, name: str, streammesh: list[str] = STREAMMESH
+        self, home: Path, sql: Path, name: str, starter: WarmStarter | None = None
     ) -> None:
-        command = [*streammesh, "streams", "run", str(sql), "--name", name, "--mesh", str(home)]
-        self.process = subprocess.Popen(
-            [*command, "--interval", "0.3"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        command = ["streams", "run", str(sql), "--name", name, "--mesh", str(home)]
+        # A process of its own, forked from a warm interpreter (no second import).
+        self.process = (starter or warm_streammesh()).start([*command, "--interval", "0.3"])
         assert self.process.stdout is not None
         stdout = self.process.stdout
         self.lines: queue.Queue[str] = queue.Queue()
@@ -196,20 +191,12 @@ def test_two_processes_share_an_application_and_one_takes_over_after_a_kill(
 
 
 LONG_SESSION_S = 30
-LONG_SESSION = [
-    sys.executable,
-    "-c",
-    f"""
-import sys
+LONG_SESSION = f"""
 from streammesh.streams.engine.application import StreamApplication
 StreamApplication.__init__.__kwdefaults__.update(session_timeout_ms={LONG_SESSION_S * 1000})
-from streammesh.cli.main import main
-sys.argv[0] = "streammesh"
-main()
-""",
-]
-"""``streammesh`` whose group sessions last 30 s: a restart that waited for the session of the
-process killed before it would take that long."""
+"""
+"""A preamble for ``streammesh`` whose group sessions last 30 s: a restart that waited for the
+session of the process killed before it would take that long."""
 
 
 def test_a_killed_process_restarted_takes_its_partitions_back_at_once(tmp_path: Path) -> None:
@@ -217,16 +204,19 @@ def test_a_killed_process_restarted_takes_its_partitions_back_at_once(tmp_path: 
     sql = tmp_path / "counts.sql"
     sql.write_text(COUNTS, encoding="utf-8")
     name = f"counts-{uuid.uuid4().hex[:6]}"
-    with MeshRuntime.open(MeshConfig.load(home)) as runtime:
+    with (
+        WarmStarter("streammesh.cli.main:main", preamble=LONG_SESSION) as long_sessions,
+        MeshRuntime.open(MeshConfig.load(home)) as runtime,
+    ):
         runtime.log.create_topic(TopicSpec("clicks", partitions=PARTITIONS))
-        first = _Running(home, sql, name, LONG_SESSION)
+        first = _Running(home, sql, name, long_sessions)
         first.started()
         _produce(runtime, 0, 400)
         _wait_for_counts(runtime, 400)
         code, _ = first.finish(signal.SIGKILL)  # gone without leaving its group
         assert code == -signal.SIGKILL
 
-        again = _Running(home, sql, name, LONG_SESSION)  # same mesh: the same instance id
+        again = _Running(home, sql, name, long_sessions)  # same mesh: the same instance id
         try:
             again.started()
             restarted = time.monotonic()
