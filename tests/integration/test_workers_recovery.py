@@ -21,7 +21,7 @@ from streammesh.audit import AuditAction
 from streammesh.log import LogConfig
 from streammesh.notify import NotificationService, ScopeKind, start_notifier
 from tests.support.postgres import EmbeddedPostgres
-from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS, TansuBroker
+from tests.support.tansu import GROUP_SESSION_TIMEOUT_MS, SHORT_GROUP_SESSIONS, TansuBroker
 from tests.unit.notify.servers import (
     TRADES,
     WebhookReceiver,
@@ -33,12 +33,7 @@ from tests.unit.notify.servers import (
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-SHORT_SESSIONS = LogConfig(
-    kafka_overrides={
-        "session.timeout.ms": str(GROUP_SESSION_TIMEOUT_MS),
-        "heartbeat.interval.ms": str(GROUP_HEARTBEAT_INTERVAL_MS),
-    }
-)
+SHORT_SESSIONS = LogConfig(kafka_overrides=SHORT_GROUP_SESSIONS)
 BROKER_PAUSE_S = 3 * GROUP_SESSION_TIMEOUT_MS / 1000
 """Well over the group's session timeout: the broker drops the member, which must rejoin."""
 READ_WITHIN_S = 60.0

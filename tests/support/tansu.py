@@ -30,6 +30,13 @@ member killed without leaving is noticed after it. Ten heartbeats fit in it."""
 GROUP_HEARTBEAT_INTERVAL_MS = 200
 """The heartbeat interval that goes with :data:`GROUP_SESSION_TIMEOUT_MS`."""
 
+SHORT_GROUP_SESSIONS = {
+    "session.timeout.ms": str(GROUP_SESSION_TIMEOUT_MS),
+    "heartbeat.interval.ms": str(GROUP_HEARTBEAT_INTERVAL_MS),
+}
+"""``LogConfig.kafka_overrides`` giving every consumer of a mesh the short sessions above, for
+workers whose own session is longer (the notifier's 6 s: a ~3 s join on tansu)."""
+
 _SHORT_SESSIONS_PRELUDE = f"""
 import runpy, sys
 import confluent_kafka
