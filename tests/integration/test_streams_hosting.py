@@ -278,7 +278,8 @@ def test_a_redeployed_application_runs_its_new_script(api: httpx.Client) -> None
     _produce(api, [600.0, 900.0], first=100)
     output = _Output(api, product="execution.dear_trades", group="dear-check")
     _wait("the result", lambda: "t101" in output.read())
-    time.sleep(2)
+    # Both events read and committed (with their outputs, in one transaction): all is out.
+    _wait("both events read", lambda: _ok(api.get("/streams/dear-trades"))["lag"] == 0)
     assert "t100" not in output.read()  # 600 passed the old script, not the new one
     _ok(api.post("/streams/dear-trades/stop"))
     _wait("no instance", lambda: _ok(api.get("/streams/dear-trades"))["alive"] == 0)
