@@ -40,6 +40,8 @@ from streammesh.log import ConsumerOptions, open_log
 
 url, topic, group = sys.argv[1], sys.argv[2], sys.argv[3]
 session_ms, heartbeat_ms = int(sys.argv[4]), int(sys.argv[5])
+if sys.stdin.readline() != "join\\n":  # started ahead of its turn, which never came
+    sys.exit(0)
 log = open_log(url)
 consumer = log.consumer(
     ConsumerOptions(group=group, session_timeout_ms=session_ms, heartbeat_interval_ms=heartbeat_ms)
@@ -62,7 +64,12 @@ print(json.dumps({"closed": True}), flush=True)
 
 
 class Member:
-    """One group member process and what it reported so far."""
+    """One group member process and what it reported so far.
+
+    The process starts (importing its modules) at once, and joins the group when told to
+    (:meth:`join`): a test starts its members ahead of their turn, so that their start-up
+    overlaps what comes before instead of adding to it.
+    """
 
     def __init__(self, url: str, topic: str, group: str) -> None:
         self.process = subprocess.Popen(
@@ -91,6 +98,13 @@ class Member:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self._reports.put(json.loads(line))
+
+    def join(self) -> Member:
+        """Subscribe to the topic (joining the group) now."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("join\n")
+        self.process.stdin.flush()
+        return self
 
     def update(self) -> None:
         """Take in every report that has arrived."""
@@ -232,13 +246,14 @@ def run_scenario(
         ends = log.describe_topic(topic).end_offsets
         return {(p, o) for p, end in ends.items() for o in range(end)}
 
-    first = start(topic, group)
+    first, joining, doomed = (start(topic, group) for _ in range(3))
+    first.join()
     wait_for([first], holds_all(first), "the first member")
     expected = produce(100)
     wait_for([first], all_read([first], expected), "the first member to read")
 
     # A member joins: partitions move to it.
-    joining = start(topic, group)
+    joining.join()
     wait_for([first, joining], split([first, joining]), "partitions to move to the new member")
     expected = produce(100)
     wait_for([first, joining], all_read([first, joining], expected), "both members to read")
@@ -251,7 +266,7 @@ def run_scenario(
     wait_for([first], all_read([first, joining], expected), "the survivor to read")
 
     # Another joins, then dies without leaving: the survivor takes over after the timeout.
-    doomed = start(topic, group)
+    doomed.join()
     wait_for([first, doomed], split([first, doomed]), "partitions to move to the third member")
     expected = produce(100)
     wait_for([first, doomed], all_read([first, joining, doomed], expected), "the third to read")
