@@ -198,7 +198,8 @@ class _Running:
 
 def _start(home: Path, sql: Path, name: str, *extra: str) -> _Running:
     argv = ["streams", "run", str(sql), "--name", name, "--mesh", str(home), *extra]
-    return _Running(warm_streammesh().start(argv))
+    # This test's environment and directory, not those of the test that started the server.
+    return _Running(warm_streammesh().start(argv, env=dict(os.environ), cwd=os.getcwd()))
 
 
 def _sql(tmp_path: Path, text: str) -> Path:

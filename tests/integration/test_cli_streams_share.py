@@ -6,6 +6,7 @@ every count update is output once, none missing."""
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
 import signal
@@ -51,7 +52,9 @@ class _Running:
     ) -> None:
         command = ["streams", "run", str(sql), "--name", name, "--mesh", str(home)]
         # A process of its own, forked from a warm interpreter (no second import).
-        self.process = (starter or warm_streammesh()).start([*command, "--interval", "0.3"])
+        self.process = (starter or warm_streammesh()).start(
+            [*command, "--interval", "0.3"], env=dict(os.environ), cwd=os.getcwd()
+        )
         assert self.process.stdout is not None
         stdout = self.process.stdout
         self.lines: queue.Queue[str] = queue.Queue()
