@@ -48,6 +48,10 @@ class AccessControl:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._tokens = TokenStore(store)
 
+    def now(self) -> datetime:
+        """The time grants and write permissions are judged at."""
+        return self._clock()
+
     def read_grant(self, principal: str, product: str) -> Grant | None:
         """The active grant of ``principal`` on ``product`` (``<name>.v<N>``), or ``None``.
 

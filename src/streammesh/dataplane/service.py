@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from streammesh.access import AccessControl, AccessDenied, Caller, ContentAccess, content_access
@@ -197,7 +197,7 @@ class DataPlane:
                 ("writer", principal, record.reference, team),
                 lambda: self._grants.write_permission(principal, record.reference, team),
             )
-            permission.check(datetime.now(UTC))
+            permission.check(self._grants.now())
         return remembered.get(
             ("encoder", record.reference),
             lambda: ProductEncoder(

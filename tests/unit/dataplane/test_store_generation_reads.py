@@ -8,13 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
-from streammesh.access import AccessDenied, AccessService, Caller
+from streammesh.access import AccessControl, AccessDenied, AccessService, Caller
+from streammesh.dataplane import DataPlane
 from streammesh.identity import AccountKind, Role, TokenStore
 from streammesh.runtime import MeshRuntime
 from streammesh.sdk import Mesh
@@ -95,3 +97,36 @@ def test_every_watched_table_has_the_triggers_that_bump_the_generation(home: Pat
             "AND sql LIKE '%store_generation%' GROUP BY tbl_name"
         ).all()
     assert dict(triggers) == dict.fromkeys(WATCHED_TABLES, 3)  # insert, update, delete
+
+
+def test_remembered_grants_and_write_permissions_still_expire_at_their_time(home: Path) -> None:
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    admin = Caller("admin", Role.PLATFORM_ADMIN)
+    reader = Caller("billing-app", Role.CONSUMER)
+    with Mesh.open(home, actor="owner") as opened:
+        mesh = opened.local
+        access = AccessService(mesh.store, mesh.plane)
+        access.create_account(
+            "billing-app",
+            AccountKind.SERVICE_ACCOUNT,
+            team="sales-team",
+            description="",
+            actor="admin",
+        )
+        asked = access.request(
+            PRODUCT, "billing-app", purpose="bills", classified=True, caller=admin
+        )
+        access.approve(asked.id, caller=admin, expires_at=soon)
+        TokenStore(mesh.store).create("temp-admin", Role.PLATFORM_ADMIN, expires_at=soon)
+        clock = [datetime.now(UTC)]
+        grants = AccessControl(mesh.store, clock=lambda: clock[0])
+        data = DataPlane(mesh.plane, mesh.log, mesh.registry, grants, mesh.keys, mesh.policies)
+        assert data.read_access(PRODUCT, reader)[1] is True
+        data.encoder(PRODUCT, principal="temp-admin")
+
+        clock[0] = soon + timedelta(seconds=1)  # nothing in the store changed meanwhile
+
+        with pytest.raises(AccessDenied):
+            data.read_access(PRODUCT, reader)
+        with pytest.raises(AccessDenied):
+            data.encoder(PRODUCT, principal="temp-admin")
