@@ -71,6 +71,7 @@ def demo(
         yield running, admin, consumer
 
 
+@pytest.mark.slow
 def test_create_an_app_from_a_use_case_and_see_its_first_results(
     browser: object, demo: tuple[StreammeshServer, str, str]
 ) -> None:

@@ -250,6 +250,7 @@ def test_no_descriptors_is_an_error(tmp_path: Path, workspace: Workspace) -> Non
     assert "path.no-descriptors" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.kafka
 def test_the_workflow_on_kafka_and_postgresql(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kafka_bootstrap: str, postgres_url: str

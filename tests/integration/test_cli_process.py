@@ -73,6 +73,7 @@ def test_version_from_the_installed_command() -> None:
     assert result.stdout.decode().startswith("streammesh ")
 
 
+@pytest.mark.slow
 def test_pipe_records_in_and_out(log_url: str, topic: str) -> None:
     assert in_process(log_url, "topics", "create", topic, "--partitions", "2").exit_code == 0
     produced = streammesh(log_url, "produce", topic, "--key-separator", "|", stdin=b"k1|a\nk2|b\n")
@@ -112,6 +113,7 @@ def test_a_usage_error_exits_2() -> None:
     assert line.startswith("error: Invalid value for '--max'")
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_consumer_cleanly_and_keeps_its_position(log_url: str, topic: str) -> None:
     assert in_process(log_url, "topics", "create", topic).exit_code == 0
     lines = b"".join(b"before %d\n" % n for n in range(5))

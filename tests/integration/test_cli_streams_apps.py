@@ -96,6 +96,7 @@ def _wait_status(home: Path, name: str, done: Any, timeout: float = 15) -> dict[
         time.sleep(0.3)
 
 
+@pytest.mark.slow
 def test_stop_ends_a_running_process_and_reset_makes_the_next_run_start_over(
     home: Path, tmp_path: Path
 ) -> None:

@@ -77,6 +77,7 @@ def _wait_alive(server: StreammeshServer, admin: str, name: str, alive: int) -> 
         time.sleep(0.5)
 
 
+@pytest.mark.slow
 def test_deploy_and_the_lifecycle_through_the_server(
     prepared: StreammeshServer, admin: str, tmp_path: Path
 ) -> None:

@@ -208,6 +208,7 @@ def _sql(tmp_path: Path, text: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_run_publishes_the_output_stops_cleanly_and_restarts_without_duplicates(
     home: Path, tmp_path: Path
 ) -> None:
@@ -300,6 +301,7 @@ def test_explain_shows_the_state_stores_of_a_windowed_count(home: Path, tmp_path
     assert "Aggregate" in text
 
 
+@pytest.mark.slow
 def test_bad_sql_points_at_line_and_column_with_a_caret(home: Path, tmp_path: Path) -> None:
     sql = _sql(tmp_path, "CREATE STREAM big AS SELECT symbol\nFROM execution.trades WHERE > 5;")
     for command in ("explain", "run"):
@@ -452,6 +454,7 @@ def _customers(home: Path, tmp_path: Path) -> None:
         producer.flush()
 
 
+@pytest.mark.slow
 def test_run_reads_classified_input_in_clear_with_a_classified_grant_and_encrypts_the_output(
     home: Path, tmp_path: Path
 ) -> None:
@@ -514,6 +517,7 @@ def test_run_without_a_classified_grant_computes_over_the_placeholders(
     assert "stopped contacts-app: 2 events in, 0 out, committed." in printed
 
 
+@pytest.mark.slow
 def test_a_grant_revoked_while_running_stops_the_run_committing_nothing_more(
     home: Path, tmp_path: Path
 ) -> None:

@@ -74,6 +74,7 @@ def test_a_start_whose_mesh_cannot_open_closes_its_socket_and_creates_no_token(
         assert _whoami(server, server.admin_token).status_code == 200
 
 
+@pytest.mark.slow
 def test_a_mesh_whose_admin_tokens_are_revoked_says_how_to_make_one(tmp_path: Path) -> None:
     mesh = tmp_path / "mesh"
     with StreammeshServer(mesh) as first:

@@ -289,6 +289,7 @@ def test_background_notifier_delivers_new_events(
     assert receiver.received[0].json()["subject"] == f"{TRADES}.v2"
 
 
+@pytest.mark.slow
 @pytest.mark.kafka
 def test_delivery_from_a_kafka_log(
     tmp_path: Path, kafka_bootstrap: str, receiver: WebhookReceiver

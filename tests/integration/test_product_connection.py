@@ -186,6 +186,7 @@ def test_the_download_without_access_is_refused_like_the_sample(served: Served) 
     assert SECRET_NOTE not in answer.text and "ACME" not in answer.text
 
 
+@pytest.mark.slow
 def test_the_python_sdk_snippet_reads_the_product_from_a_real_server(tmp_path: Path) -> None:
     """The snippet as the connection document gives it, run as a script against ``streammesh
     up`` with only ``$STREAMMESH_TOKEN`` set, prints the product's event."""

@@ -189,6 +189,7 @@ def test_a_token_may_hold_four_caught_up_waits_at_once(server: StreammeshServer)
     assert again.status_code == 200 and again.json()["caught_up"] is True
 
 
+@pytest.mark.slow
 def test_the_server_answers_while_45_rest_consumes_wait_for_events(
     server: StreammeshServer,
 ) -> None:

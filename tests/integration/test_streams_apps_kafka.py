@@ -56,6 +56,7 @@ def _run(log: EventLog, sql: str, name: str, records: int, state: Path) -> int:
         return sum(item.records_out for item in runner.progress())
 
 
+@pytest.mark.slow
 def test_lag_and_reset_on_kafka(log: EventLog, store: MetadataStore, tmp_path: Path) -> None:
     suffix = uuid.uuid4().hex[:8]
     trades, counts, name = f"trades-{suffix}", f"counts-{suffix}", f"counts-app-{suffix}"

@@ -114,6 +114,7 @@ def _status(client: httpx.Client) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.slow
 def test_the_server_hosts_a_deployed_application(api: httpx.Client) -> None:
     deployed = _ok(
         api.post("/streams", json={"name": "big-app", "sql": SQL, "principal": "big-sa"})
@@ -207,6 +208,7 @@ def _delete_topic(mesh: Path, topic: str) -> None:
         log.close()
 
 
+@pytest.mark.slow
 def test_a_server_started_with_no_streams_hosts_nothing(tmp_path: Path) -> None:
     mesh = tmp_path / "mesh"
     mesh.mkdir()
@@ -226,6 +228,7 @@ def test_a_server_started_with_no_streams_hosts_nothing(tmp_path: Path) -> None:
     assert status["desired"] == "running" and status["alive"] == 0
 
 
+@pytest.mark.slow
 def test_two_servers_over_one_mesh_share_the_partitions(tmp_path: Path) -> None:
     mesh = tmp_path / "mesh"
     mesh.mkdir()
@@ -259,6 +262,7 @@ def test_two_servers_over_one_mesh_share_the_partitions(tmp_path: Path) -> None:
     assert sorted(results) == sorted(f"t{n}" for n in range(40))
 
 
+@pytest.mark.slow
 def test_a_redeployed_application_runs_its_new_script(api: httpx.Client) -> None:
     sql = SQL.replace("big", "dear").replace("big_trades", "dear_trades")
     _ok(api.post("/streams", json={"name": "dear-trades", "sql": sql, "principal": "big-sa"}))
@@ -309,6 +313,7 @@ def test_stopping_the_server_commits_and_leaves(tmp_path: Path) -> None:
     assert status.app.desired.value == "running"
 
 
+@pytest.mark.slow
 def test_a_grant_revoked_while_hosted_stops_the_application_until_granted_again(
     tmp_path: Path,
 ) -> None:
@@ -351,6 +356,7 @@ def test_a_grant_revoked_while_hosted_stops_the_application_until_granted_again(
             assert sorted(output.read()) == ["t0", "t1", "t10"]
 
 
+@pytest.mark.slow
 @pytest.mark.kafka
 def test_the_server_hosts_an_application_on_kafka_and_postgresql(
     tmp_path: Path, kafka_bootstrap: str, migrated_postgres_url: str

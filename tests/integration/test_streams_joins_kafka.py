@@ -47,6 +47,7 @@ def read_all(log: EventLog, topic: str, partitions: int) -> list[Any]:
     return [json.loads(record.value or b"null") for record in found]
 
 
+@pytest.mark.slow
 def test_stream_table_join_on_kafka_is_exactly_once_across_a_restart(
     log: EventLog, tmp_path: Path
 ) -> None:

@@ -57,6 +57,7 @@ TANSU = (
 )
 
 
+@pytest.mark.slow
 def test_a_restarted_static_member_takes_its_partitions_back_at_once(
     request: pytest.FixtureRequest,
     backend: str,

@@ -176,6 +176,7 @@ def test_ctrl_c_commits_and_exits_0(tmp_path: Path, home: Path, starter: WarmSta
         assert order_numbers(runtime) == list(range(1, position + 1))
 
 
+@pytest.mark.slow
 def test_kill_9_loop_writes_every_position_exactly_once(
     tmp_path: Path, home: Path, starter: WarmStarter
 ) -> None:

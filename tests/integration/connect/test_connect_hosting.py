@@ -95,6 +95,7 @@ def _status(served: Served, name: str) -> Any:
     return _ok(served, "GET", f"/connect/connectors/{name}/status")
 
 
+@pytest.mark.slow
 def test_a_hosted_files_source_feeds_its_product_pauses_and_resumes(
     served: Served, tmp_path: Path
 ) -> None:

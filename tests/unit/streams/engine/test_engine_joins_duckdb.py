@@ -26,6 +26,7 @@ from collections import Counter
 from typing import Any
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,8 @@ from streammesh.log import ConsumerOptions, IsolationLevel, TopicPartition, Topi
 from streammesh.streams.engine import StreamApplication
 from streammesh.streams.planner import plan_statements
 from streammesh.streams.sql import parse_statements
+
+pytestmark = pytest.mark.slow  # each property runs ~6-10 s against DuckDB
 
 Sent = tuple[str, bytes | None, dict[str, Any] | None, int]
 """A record produced: topic, key, JSON value (``None``: a tombstone), timestamp."""
