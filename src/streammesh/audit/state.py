@@ -17,11 +17,17 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
+import orjson
+
 from streammesh.audit.errors import InvalidAuditEntry
 
 MAX_STATE_BYTES = 256 * 1024
 """The largest ``before`` or ``after`` accepted: both together stay far below the log's 1 MiB
 record limit, so a recorded row can always be relayed and never blocks the ones after it."""
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_FLAT = frozenset({str, int, type(None)})
+"""Value types written as they are (exactly these: a bool, an enum or a float is checked)."""
 
 
 def encode_state(subject: str, field: str, state: Mapping[str, Any] | None) -> str | None:
@@ -32,10 +38,23 @@ def encode_state(subject: str, field: str, state: Mapping[str, Any] | None) -> s
     """
     if state is None:
         return None
+    if type(state) is dict and all(
+        type(key) is str and type(value) in _FLAT for key, value in state.items()
+    ):
+        # The common flat state (a key handout's): nothing to convert, so encoded as it is
+        # in C. orjson refuses what json would write differently (an int beyond 64 bits,
+        # a lone surrogate): that takes the way below.
+        try:
+            encoded = orjson.dumps(state, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
+        else:
+            if len(encoded) <= MAX_STATE_BYTES:
+                return encoded.decode()
     if not isinstance(state, Mapping):
         raise InvalidAuditEntry(subject, field, f"must be a mapping or None, not {_kind(state)}")
     plain = _plain(subject, field, state)
-    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = _ENCODER.encode(plain)
     size = len(text.encode())
     if size > MAX_STATE_BYTES:
         raise InvalidAuditEntry(

@@ -190,3 +190,51 @@ def test_many_entries_with_one_refused_write_none(store: MetadataStore, audit: A
             audit.record_many(connection, [(entry(sequence=0), T0), (bad, T0)])
         audit.record(connection, entry(sequence=1), at=T0)
     assert [record.note for record in audit.entries()] == ["change 1"]
+
+
+def test_a_batch_recorded_together_reads_back_like_entries_recorded_one_by_one(
+    store: MetadataStore, audit: AuditLog
+) -> None:
+    paris = timezone(timedelta(hours=1))
+    batch = [
+        (
+            AuditEntry(
+                AuditAction.KEY_HANDED_OUT,
+                "bench.trades.v1",
+                "svc:reader" if n % 2 else "cli:zoë",
+                before={"flag": True, "status": Status.PUBLISHED} if n % 3 == 0 else None,
+                after={
+                    "entity_key": f'acct-{n:04d}-é\u2028"',
+                    "key_version": 2**70 if n == 999 else n,
+                    "gone": None,
+                },
+                note=None if n % 2 else f"handout {n}",
+            ),
+            datetime(2026, 11, 23, 10, 30, 0, n, tzinfo=paris) + timedelta(seconds=n),
+        )
+        for n in range(1000)
+    ]
+    with store.write("test-change") as connection:
+        audit.record_many(connection, batch)
+    with store.write("test-change") as connection:
+        for one, at in batch[:3]:
+            audit.record(connection, one, at=at)
+
+    records = audit.entries(limit=1000)
+    assert len(records) == 1000
+    for record, (one, at) in zip(records, batch, strict=True):
+        assert (record.action, record.subject, record.actor, record.note) == (
+            one.action,
+            one.subject,
+            one.actor,
+            one.note,
+        )
+        assert record.at == at and record.at.utcoffset() == timedelta(0)
+        assert record.before == (
+            None if one.before is None else {"flag": True, "status": "published"}
+        )
+        assert record.after == one.after
+    singles = audit.entries(after_id=records[-1].id)
+    assert [r.document() | {"id": 0} for r in singles] == [
+        r.document() | {"id": 0} for r in records[:3]
+    ]
