@@ -15,12 +15,14 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any
 
+import anyio
 import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from streammesh.access import Caller
 from streammesh.dataplane import DataPlane
+from streammesh.log import LogTimeout
 from streammesh.server.api.event_json import events_json
 from streammesh.server.api.models.events import (
     ConsumeReply,
@@ -41,6 +43,9 @@ from streammesh.server.waiting import server_waits
 router = APIRouter(tags=["events"])
 
 MAX_TAKE = 10_000
+TURN_WAIT_S = 30.0
+"""How long a produce waits for its turn (:data:`~streammesh.server.remote_data.PRODUCES_AT_ONCE`
+run at once) before it answers 503 ``log-timeout``."""
 MAX_WAIT_S = 30.0
 _JSON = "application/json"
 
@@ -108,8 +113,17 @@ async def produce(
 
     # A few produces at a time, the others waiting their turn in order on the event loop
     # (holding no thread): the work is CPU-bound under one interpreter lock, so more at once
-    # only share it less evenly (a longer tail) and switch more.
-    return await anyio.to_thread.run_sync(write_now, limiter=kept.produce_turns)
+    # only share it less evenly (a longer tail) and switch more. Turns held long mean a slow
+    # log: a request that waited too long answers 503 (retryable) instead of waiting on.
+    turns = kept.produce_turns
+    with anyio.move_on_after(TURN_WAIT_S) as waiting:
+        await turns.acquire()
+    if waiting.cancelled_caught:
+        raise LogTimeout("waiting for a turn to write the events", TURN_WAIT_S)
+    try:
+        return await anyio.to_thread.run_sync(write_now)
+    finally:
+        turns.release()
 
 
 def _write(
