@@ -66,7 +66,8 @@ public is simply not classified. Only the governance group's global policy can n
 set (``fields.protected``); a domain may only add to it."""
 
 RevealRecord = Callable[[dict[str, Any], Sequence[tuple[str, bytes]], bytes], dict[str, Any]]
-"""A record's decoded value, headers and key to the value as one reader may see it."""
+"""A record's decoded value, headers and key to the value as one reader may see it (the
+decoded value, which the caller hands over, may be updated in place and returned)."""
 
 SchemaCheck = Callable[[Mapping[str, Any]], None]
 """Raises ``InvalidEvent`` unless an event is valid under the product's schema."""
@@ -93,6 +94,8 @@ class _Opening:
     associated_data: bytes
     until: float
     generation: int
+    nonce_ends: int
+    """Where the nonce ends in the header (the ciphertext follows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,22 +480,26 @@ class FieldProtection:
                     ):
                         ready = opening_of(header, key, principal, opening)
                     if ready is not None:
-                        at = len(ready.clear)
+                        ends = ready.nonce_ends
                         try:
-                            plaintext = ready.decrypt(
-                                header[at : at + _NONCE_BYTES],
-                                header[at + _NONCE_BYTES :],
-                                ready.associated_data,
+                            # Anything but a JSON object of every protected field is read
+                            # again below, which names what is wrong.
+                            plain = orjson.loads(
+                                ready.decrypt(
+                                    header[ends - _NONCE_BYTES : ends],
+                                    header[ends:],
+                                    ready.associated_data,
+                                )
                             )
-                            plain = orjson.loads(plaintext) if plaintext[:1] == b"{" else None
-                        except (InvalidTag, ValueError):
-                            plain = None  # revealed below, which names what is wrong
+                        except (InvalidTag, ValueError):  # orjson's error is a ValueError
+                            plain = None
                         if (
                             type(plain) is dict
                             and plain.keys() == all_set
                             and value.keys() >= plain.keys()
                         ):
-                            return value | plain
+                            value.update(plain)  # the caller's own decoded value: no copy
+                            return value
             return reveal(value, dict(headers), key, clear=True, principal=principal)
 
         return reveal_usual
@@ -519,7 +526,12 @@ class FieldProtection:
         if not header.startswith(every.clear):
             return None
         ready = _Opening(
-            every.clear, every.cipher.decrypt, every.associated_data, until, generation
+            every.clear,
+            every.cipher.decrypt,
+            every.associated_data,
+            until,
+            generation,
+            len(every.clear) + _NONCE_BYTES,
         )
         if until:
             if len(opening) >= _SEALS_MAX:
