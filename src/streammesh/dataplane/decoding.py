@@ -13,8 +13,7 @@ from streammesh.dataplane.errors import InvalidKey, UnreadableEvent
 from streammesh.dataplane.events import ProductEvent, timestamp_of
 from streammesh.dataplane.keys import KeyCodec
 from streammesh.log import Record
-from streammesh.privacy import FieldProtection, UndecryptableField
-from streammesh.privacy.protection import RevealRecord
+from streammesh.privacy import FieldProtection, RevealRecord, UndecryptableField
 from streammesh.registry import SchemaNotFound
 from streammesh.schemas import SchemaError
 from streammesh.serde import Deserializer, SchemaResolver, decode_schema_id

@@ -17,13 +17,11 @@ from streammesh.dataplane.errors import EventProblem, InvalidEvent, InvalidKey
 from streammesh.dataplane.events import event_fields
 from streammesh.dataplane.keys import KeyCodec
 from streammesh.log import Header
-from streammesh.privacy import FieldProtection
-from streammesh.privacy.values import PLAIN_TYPES
+from streammesh.privacy import PLAIN_TYPES, FieldProtection
 from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
 from streammesh.schemas import format_for
 from streammesh.schemas.avro import AvroSchema
-from streammesh.serde import SchemaResolver, Serializer
-from streammesh.serde.codecs import EncodeHiding
+from streammesh.serde import EncodeHiding, SchemaResolver, Serializer
 
 ProtectValid = Callable[[dict[str, Any], bytes], tuple[dict[str, Any], dict[str, bytes]] | None]
 """``FieldProtection.protect_valid``."""

@@ -35,12 +35,14 @@ from streammesh.privacy.placeholders import MASK_TEXT
 from streammesh.privacy.protection import (
     ENCRYPTED_CLASSIFICATIONS,
     FieldProtection,
+    RevealRecord,
     SchemaCheck,
     encrypted_fields,
     fields_in_clear,
 )
 from streammesh.privacy.rotation import RotationProgress, RotationSummary, rotate_keys
 from streammesh.privacy.tokens import Tokenizer
+from streammesh.privacy.values import PLAIN_TYPES
 
 __all__ = [
     "ENCRYPTED_CLASSIFICATIONS",
@@ -48,6 +50,7 @@ __all__ = [
     "EVENT_HEADER",
     "HEADER_PREFIX",
     "MASK_TEXT",
+    "PLAIN_TYPES",
     "AwsKms",
     "DataKey",
     "FieldProtection",
@@ -65,6 +68,7 @@ __all__ = [
     "MasterKeySource",
     "NoPlaceholder",
     "PrivacyError",
+    "RevealRecord",
     "RotationProgress",
     "RotationSummary",
     "SchemaCheck",
