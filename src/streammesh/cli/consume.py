@@ -43,7 +43,6 @@ from streammesh.cli.options import ServerOption, TokenOption
 from streammesh.cli.output import stderr_is_terminal
 from streammesh.cli.record_output import record_document, record_text
 from streammesh.cli.settings import CliSettings
-from streammesh.control import ApplicationRole
 from streammesh.log import (
     Consumer,
     ConsumerOptions,
@@ -53,9 +52,9 @@ from streammesh.log import (
     TopicPartition,
 )
 from streammesh.products import accepts_new_consumers
-from streammesh.sdk import InProcessMesh
 
 if TYPE_CHECKING:
+    # The SDK and the control plane are imported when a product is read, not for ``--help``.
     from streammesh.control import ProductRecord
     from streammesh.sdk import MeshClient, ProductConsumer, ProductEvent
     from streammesh.sdk.remote import RemoteConsumer, RemoteMesh
@@ -220,6 +219,7 @@ def _consume_events(
             "its topic's records as they are",
             param_hint="'--group'",
         )
+    from streammesh.sdk import InProcessMesh
     from streammesh.sdk.remote import RemoteMesh  # httpx: only when a product is read
 
     mesh = session.mesh
@@ -285,6 +285,8 @@ def _consume_through(
 
 def _group_known(mesh: RemoteMesh, record: ProductRecord, group: str) -> bool:
     """Whether ``group`` is registered as a consumer of the product version (it has read it)."""
+    from streammesh.control import ApplicationRole
+
     return any(
         application.role is ApplicationRole.CONSUMER and application.group == group
         for application, _active in mesh.applications(record.reference)

@@ -18,7 +18,7 @@ from streammesh.cli.mesh_connection import command_target, open_mesh
 from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.errors import ConfigError
-from streammesh.governance import ProposalStatus, parse_policy
+from streammesh.governance import ProposalStatus
 
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -63,6 +63,8 @@ def set_policy(
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read policy file '{file}': {exc.strerror or exc}") from exc
+    from streammesh.governance import parse_policy  # loads pydantic's policy model
+
     policy = parse_policy(text, origin=str(file))
     with open_mesh(command_target(ctx, mesh, store, server=server, token=token)) as session:
         stored = session.mesh.governance.set_policy(policy.explicit(), domain=domain)

@@ -7,7 +7,7 @@ routes; both print the same JSON with ``--json``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,7 +24,10 @@ from streammesh.cli.options import (
     TokenOption,
 )
 from streammesh.cli.output import print_json, stdout_console
-from streammesh.lineage import Direction
+
+if TYPE_CHECKING:
+    # The lineage package loads the control plane: imported when a command runs.
+    from streammesh.lineage import Direction
 
 
 class _ShowByDefault(typer.core.TyperGroup):
@@ -74,6 +77,8 @@ def show(
     """
     if upstream and downstream:
         raise typer.BadParameter("give --upstream or --downstream, not both (neither: both ways)")
+    from streammesh.lineage import Direction
+
     direction = (
         Direction.UPSTREAM if upstream else Direction.DOWNSTREAM if downstream else Direction.BOTH
     )
@@ -143,6 +148,8 @@ def export(
 def render_tree(document: dict[str, Any], direction: Direction) -> Tree:
     """A product's lineage graph document as a Rich tree: upstream and downstream branches
     under the product, each line naming the node, the edge kind and its activity."""
+    from streammesh.lineage import Direction
+
     nodes = {node["id"]: node for node in document["nodes"]}
     center = document["center"]
     root = Tree(Text(nodes[center]["name"], style="bold"))
@@ -167,6 +174,8 @@ def _grow(
     nodes: dict[str, dict[str, Any]],
     seen: set[str],
 ) -> None:
+    from streammesh.lineage import Direction
+
     near, far = ("target", "source") if way is Direction.UPSTREAM else ("source", "target")
     for edge in edges:
         if edge[near] != node_id or edge[far] in seen:

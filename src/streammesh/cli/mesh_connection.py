@@ -41,23 +41,18 @@ from streammesh.cli.registry_connection import (
 )
 from streammesh.cli.settings import CliSettings
 from streammesh.config import MeshConfig, mesh_home
-from streammesh.control import ProductNotFound
 from streammesh.products import SEGMENT_PATTERN
 from streammesh.registry import RegistryAuthenticationFailed, RegistryPermissionDenied
-from streammesh.sdk import (
-    AuthenticationFailed,
-    Mesh,
-    MeshClient,
-    RemotePermissionDenied,
-    RemoteRequestFailed,
-)
 
 if TYPE_CHECKING:
+    # The SDK (and the control plane under it) is imported by the functions that open a
+    # mesh, not here: every command module imports this one, and ``--help`` or
+    # ``--version`` must not pay for loading the whole mesh.
     from streammesh.control import ProductRecord
     from streammesh.log import ConsumerOptions
     from streammesh.registry import SchemaRegistry
     from streammesh.runtime import MeshRuntime
-    from streammesh.sdk import ProductConsumer, ProductProducer
+    from streammesh.sdk import MeshClient, ProductConsumer, ProductProducer
     from streammesh.sdk.remote import RemoteMesh
 
 ACTOR_PREFIX = "cli:"
@@ -75,25 +70,28 @@ def cli_actor() -> str:
     return f"{ACTOR_PREFIX}{user}"
 
 
-class CommandMesh(MeshClient, Protocol):
-    """The SDK's in-process mesh as ``produce``/``consume`` use it: the control plane, plus
-    producers and consumers on the local log."""
+if TYPE_CHECKING:
 
-    def producer(self, reference: str) -> ProductProducer: ...
+    class CommandMesh(MeshClient, Protocol):
+        """The SDK's in-process mesh as ``produce``/``consume`` use it: the control plane,
+        plus producers and consumers on the local log."""
 
-    def consumer(
-        self,
-        reference: str,
-        group: str,
-        *,
-        from_beginning: bool = True,
-        options: ConsumerOptions | None = None,
-    ) -> ProductConsumer: ...
+        def producer(self, reference: str) -> ProductProducer: ...
+
+        def consumer(
+            self,
+            reference: str,
+            group: str,
+            *,
+            from_beginning: bool = True,
+            options: ConsumerOptions | None = None,
+        ) -> ProductConsumer: ...
 
 
 # A bare ``MeshSession`` is the in-process one ``_open_local`` opens; ``open_mesh`` (and so
 # ``open_product``) answers the narrower ``MeshSession[MeshClient]``, in-process or remote.
-MeshT = TypeVar("MeshT", bound=MeshClient, default=CommandMesh, covariant=True)
+# The bound and default are named, not given: the SDK is loaded only when a mesh is opened.
+MeshT = TypeVar("MeshT", bound="MeshClient", default="CommandMesh", covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +250,8 @@ def open_mesh(target: MeshTarget) -> Iterator[MeshSession[MeshClient]]:
         MeshUnreachable: The server does not answer (``RegistryUnreachable`` when the
             registry is asked first).
     """
+    from streammesh.sdk import AuthenticationFailed, Mesh, RemotePermissionDenied
+
     server = target.remote_server()
     if server is None:
         with _open_local(target) as session:
@@ -280,6 +280,8 @@ def _check_token(remote: RemoteMesh) -> None:
     Without it, ``plan``/``apply`` would meet a refused token first in their validation,
     which reports it as one finding among others; this makes it the command's one error.
     """
+    from streammesh.sdk import RemoteRequestFailed
+
     try:
         remote.request("GET", WHOAMI)
     except RemoteRequestFailed as exc:
@@ -289,6 +291,8 @@ def _check_token(remote: RemoteMesh) -> None:
 
 @contextmanager
 def _open_local(target: MeshTarget) -> Iterator[MeshSession[CommandMesh]]:
+    from streammesh.sdk import Mesh
+
     config = target.config()
     mesh = Mesh.open(
         config.home,
@@ -322,6 +326,8 @@ def open_product(
         ProductNotFound: Through a server, ``name`` is no product of its mesh.
         (and what :func:`open_mesh` raises)
     """
+    from streammesh.control import ProductNotFound
+
     if target.server is None:
         # The mesh named explicitly, so that an exported server is not used (see above).
         target = replace(target, mesh=target.mesh or mesh_home())
@@ -343,7 +349,6 @@ def open_product(
 
 
 __all__ = [
-    "CommandMesh",
     "MeshSession",
     "MeshTarget",
     "ServerRefusedOperation",

@@ -32,24 +32,16 @@ from streammesh.cli.mesh_connection import MeshSession, command_target, open_mes
 from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOption, TokenOption
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.validate import print_report as print_validation_report
-from streammesh.control import Action, PlanProblem, PlanRefused, PlanSummary, Severity
 from streammesh.errors import MeshError
 from streammesh.products import validate_products
 
 if TYPE_CHECKING:
-    from streammesh.control import Change, ProductPlanSummary
+    # The control plane is imported where a plan is made or shown, not for ``--help``.
+    from streammesh.control import Change, PlanProblem, PlanSummary, ProductPlanSummary
     from streammesh.products import ValidationReport
     from streammesh.sdk import MeshClient
 
 NO_CHANGES = "No changes. The mesh matches the descriptors."
-
-_MARKS = {
-    Action.CREATE: ("+", "green"),
-    Action.UPDATE: ("~", "yellow"),
-    Action.DELETE: ("-", "red"),
-    Action.NONE: ("=", "dim"),
-}
-_SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow"}
 
 PathsArgument = Annotated[
     list[Path] | None,
@@ -84,6 +76,8 @@ def _document(summary: PlanSummary, report: ValidationReport) -> dict[str, Any]:
 
 def _refuse_invalid(report: ValidationReport, as_json: bool) -> None:
     """Print the validation report and exit 1 (nothing is planned for invalid products)."""
+    from streammesh.control import PlanSummary
+
     if as_json:
         print_json(_document(PlanSummary((), ()), report))
     else:
@@ -114,7 +108,15 @@ def _plan_at_once(session: MeshSession[MeshClient], paths: list[Path]) -> PlanSu
 
 
 def _change_line(change: Change, width: int) -> Text:
-    mark, style = _MARKS[change.action]
+    from streammesh.control import Action
+
+    marks = {
+        Action.CREATE: ("+", "green"),
+        Action.UPDATE: ("~", "yellow"),
+        Action.DELETE: ("-", "red"),
+        Action.NONE: ("=", "dim"),
+    }
+    mark, style = marks[change.action]
     line = Text("  ")
     line.append(f"{mark} {change.action.value:<7}", style=style)
     line.append(
@@ -128,8 +130,11 @@ def _change_line(change: Change, width: int) -> Text:
 
 
 def _print_problem(console: Console, problem: PlanProblem) -> None:
+    from streammesh.control import Severity
+
+    styles = {Severity.ERROR: "bold red", Severity.WARNING: "yellow"}
     line = Text("  ")
-    line.append(f"{problem.severity.value:<7}", style=_SEVERITY_STYLES[problem.severity])
+    line.append(f"{problem.severity.value:<7}", style=styles[problem.severity])
     line.append(f" {problem.message} ")
     line.append(f"[{problem.rule}]", style="dim")
     console.print(line)
@@ -140,6 +145,8 @@ def _print_problem(console: Console, problem: PlanProblem) -> None:
 
 
 def _print_product(console: Console, plan: ProductPlanSummary, show_all: bool) -> None:
+    from streammesh.control import Action
+
     shown = [c for c in plan.changes if show_all or c.action is not Action.NONE]
     heading = Text(plan.product, style="bold")
     heading.append(f"  ({plan.origin})", style="dim")
@@ -294,6 +301,8 @@ def _apply_at_once(
 ) -> PlanSummary | None:
     """``apply --yes``: apply, then show the plan it carried out (``apply`` plans under its
     own lock, so planning first would check every descriptor twice); ``None``: no changes."""
+    from streammesh.control import PlanRefused, PlanSummary
+
     try:
         applied = session.mesh.apply(paths)
     except PlanRefused as refused:
@@ -322,6 +331,8 @@ def _apply_confirmed(
     session: MeshSession[MeshClient], paths: list[Path], shown: _Output
 ) -> PlanSummary | None:
     """``apply`` without ``--yes``: show the plan, ask, then apply; ``None``: no changes."""
+    from streammesh.control import PlanRefused, PlanSummary
+
     if shown.report is None:
         planned = _plan_at_once(session, paths)
         print_plan(planned, show_all=shown.show_all)

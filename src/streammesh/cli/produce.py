@@ -37,7 +37,6 @@ from streammesh.cli.options import JsonOption, ServerOption, TokenOption
 from streammesh.cli.output import print_json, stderr_console, stderr_is_terminal, stdout_console
 from streammesh.cli.record_input import InputFormat, InputRecord, parse_records
 from streammesh.cli.settings import CliSettings
-from streammesh.dataplane import EventProblem, InvalidKey, KeyCodec
 from streammesh.log import (
     InvalidPartition,
     InvalidRecord,
@@ -48,13 +47,13 @@ from streammesh.log import (
     partition_for_key,
 )
 from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
-from streammesh.sdk import InProcessMesh, InvalidEvent
 from streammesh.serde import RegistryResolver, Serializer
 
 if TYPE_CHECKING:
+    # The SDK and the data plane are imported when a product is written, not for ``--help``.
     from streammesh.control import ProductRecord
     from streammesh.registry import SchemaRegistry
-    from streammesh.sdk import MeshClient
+    from streammesh.sdk import InvalidEvent, MeshClient
     from streammesh.sdk.remote import RemoteMesh
 
 STDIN_NAME = "<stdin>"
@@ -218,6 +217,7 @@ def _produce_events(
 ) -> None:
     events = _parse_events(data, source)
     lines = [number for number, _ in events]
+    from streammesh.sdk import InProcessMesh, InvalidEvent
     from streammesh.sdk.remote import RemoteMesh  # httpx: only when a product is written
 
     mesh = session.mesh
@@ -247,6 +247,9 @@ def _check_events(
     A server writes each batch all or nothing, but an input of many batches would be written
     up to its first bad batch: checking the whole input first keeps "nothing is written".
     """
+    from streammesh.dataplane import EventProblem, InvalidKey, KeyCodec
+    from streammesh.sdk import InvalidEvent
+
     contract = record.contract
     serializer = Serializer(RegistryResolver(registry), contract.value_subject)
     keys = KeyCodec(contract.key_field, contract.key_type)
@@ -270,6 +273,7 @@ def _send_through(
     source: str,
 ) -> None:
     """Send the checked events in batches; each returns once the server made it durable."""
+    from streammesh.sdk import InvalidEvent
     from streammesh.sdk.remote import DEFAULT_BATCH
 
     with mesh.producer(record.reference, batch_size=DEFAULT_BATCH) as producer:

@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,28 +22,9 @@ from streammesh.governance.errors import (
     ProposalTransitionRefused,
 )
 from streammesh.governance.policies import GOVERNANCE_LOCK, relay_quietly
+from streammesh.governance.proposal_status import NEXT_STATUSES, ProposalStatus
 from streammesh.governance.tables import proposals
 from streammesh.store import MetadataStore
-
-
-class ProposalStatus(StrEnum):
-    """Where a proposal is in its life."""
-
-    DRAFT = "draft"
-    IN_REVIEW = "in-review"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    IMPLEMENTED = "implemented"
-
-
-NEXT_STATUSES: dict[ProposalStatus, tuple[ProposalStatus, ...]] = {
-    ProposalStatus.DRAFT: (ProposalStatus.IN_REVIEW,),
-    ProposalStatus.IN_REVIEW: (ProposalStatus.ACCEPTED, ProposalStatus.REJECTED),
-    ProposalStatus.ACCEPTED: (ProposalStatus.IMPLEMENTED,),
-    ProposalStatus.REJECTED: (),
-    ProposalStatus.IMPLEMENTED: (),
-}
-"""The statuses each status can move to."""
 
 
 @dataclass(frozen=True, slots=True)
