@@ -33,7 +33,6 @@ from streammesh.cli.options import JsonOption, MeshOption, ServerOption, StoreOp
 from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.validate import print_report as print_validation_report
 from streammesh.errors import MeshError
-from streammesh.products import validate_products
 
 if TYPE_CHECKING:
     # The control plane is imported where a plan is made or shown, not for ``--help``.
@@ -63,6 +62,8 @@ class _Checked:
 
 
 def _validate(session: MeshSession[MeshClient], paths: list[Path]) -> _Checked:
+    from streammesh.products import validate_products  # loads jsonschema: not for --help
+
     report = validate_products(paths, session.registry, registry_name=session.location)
     return _Checked(report, [Path(file) for file in report.descriptors])
 

@@ -47,7 +47,6 @@ from streammesh.log import (
     partition_for_key,
 )
 from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
-from streammesh.serde import RegistryResolver, Serializer
 
 if TYPE_CHECKING:
     # The SDK and the data plane are imported when a product is written, not for ``--help``.
@@ -249,6 +248,7 @@ def _check_events(
     """
     from streammesh.dataplane import EventProblem, InvalidKey, KeyCodec
     from streammesh.sdk import InvalidEvent
+    from streammesh.serde import RegistryResolver, Serializer
 
     contract = record.contract
     serializer = Serializer(RegistryResolver(registry), contract.value_subject)

@@ -30,7 +30,7 @@ from streammesh.cli.output import print_json, stdout_console
 from streammesh.cli.registry_connection import RegistryTarget, open_registry
 from streammesh.cli.up import server_settings
 from streammesh.errors import ConfigError
-from streammesh.products import Finding, Severity, ValidationReport, validate_products
+from streammesh.products import Finding, Severity, ValidationReport
 
 if TYPE_CHECKING:
     from streammesh.registry import SchemaRegistry
@@ -167,6 +167,8 @@ def validate(
 
     Exit code 0 when nothing is an error (warnings are allowed), 1 otherwise.
     """
+    from streammesh.products import validate_products  # loads jsonschema: not for --help
+
     target = RegistryTarget(mesh=mesh, store=store, server=server, token=token)
     with (
         _registry(offline, target) as selected,

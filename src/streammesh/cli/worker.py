@@ -13,11 +13,9 @@ heartbeats, as a replica's ``/readyz``) over plain HTTP, for a supervisor's prob
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -57,6 +55,10 @@ class HealthServer:
     """
 
     def __init__(self, host: str, port: int, runtime: MeshRuntime, workers: Workers) -> None:
+        # Here, not at the top: asyncio and http.server are only for ``--health-port``.
+        import asyncio
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
         from streammesh.server import ReadinessProbe, dependency_checks
 
         probe = ReadinessProbe(lambda: dependency_checks(runtime), lambda: workers.heartbeats)
