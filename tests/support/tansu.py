@@ -74,6 +74,8 @@ def with_short_group_sessions(script: Path) -> list[str]:
 _START_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 1.0
 """tansu drains client connections on SIGTERM; memory storage has nothing to lose to a kill."""
+_START_ATTEMPTS = 3
+"""Starts on freshly chosen ports before giving up (see ``TansuBroker.start``)."""
 _STDERR_TAIL_BYTES = 4_000
 
 
@@ -125,7 +127,9 @@ class TansuBroker:
             advertised_port: The port the broker tells clients to use (default ``port``),
                 e.g. a TLS proxy's in front of it.
         """
+        self._port_chosen = port is None
         self.port = port or free_port()
+        self._advertised_port = advertised_port
         self.advertised_port = advertised_port or self.port
         self._extra_args = tuple(extra_args)
         self._process: subprocess.Popen[bytes] | None = None
@@ -142,9 +146,25 @@ class TansuBroker:
         return self._process is not None and self._process.poll() is None
 
     def start(self) -> None:
-        """Start the broker and return once it accepts connections."""
+        """Start the broker and return once it accepts connections.
+
+        A free port can be taken by another process between its choice and the broker's bind
+        (the suite starts brokers and servers in four workers at once); the broker then exits,
+        and a port this broker chose itself is chosen again, up to three times.
+        """
         if self._process is not None:
             raise BrokerStartError(f"the broker on port {self.port} was started already")
+        for attempt in range(_START_ATTEMPTS):
+            try:
+                self._start_once()
+                return
+            except BrokerStartError:
+                if not self._port_chosen or attempt == _START_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()
+                self.advertised_port = self._advertised_port or self.port
+
+    def _start_once(self) -> None:
         url = f"tcp://{self.bootstrap}"
         # Explicit arguments win over tansu's environment variables (LISTENER_URL, ...).
         command = [
@@ -217,7 +237,16 @@ class TansuBroker:
                 )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    pass
+                # Whoever answered must be this broker: another process that took the port
+                # first would answer too, and pausing or stopping this one would not touch it.
+                if _listens_on(process.pid, self.port):
                     return
+                if time.monotonic() >= deadline:
+                    raise BrokerStartError(
+                        f"another process listens on {self.bootstrap}, not this tansu"
+                    )
+                time.sleep(0.02)
             except OSError:
                 if time.monotonic() >= deadline:
                     raise BrokerStartError(
@@ -233,3 +262,34 @@ class TansuBroker:
         size = self._stderr.seek(0, os.SEEK_END)
         self._stderr.seek(max(size - _STDERR_TAIL_BYTES, 0))
         return self._stderr.read().decode("utf-8", errors="replace") or "(stderr is empty)"
+
+
+def _listens_on(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a socket listening on loopback TCP ``port`` (Linux:
+    ``/proc``; elsewhere assumed)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    listening: set[str] = set()
+    local = f"0100007F:{port:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            columns = row.split()
+            # local_address rem_address st ... inode (column 9); 0A is LISTEN.
+            if columns[3] == "0A" and (columns[1] == local or columns[1].endswith(f":{port:04X}")):
+                listening.add(columns[9])
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in listening:
+            return True
+    return False
