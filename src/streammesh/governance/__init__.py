@@ -16,7 +16,6 @@ loaded on first use, so that the command line's ``--help`` (whose ``--status`` c
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
 from streammesh.governance.errors import (
@@ -31,6 +30,7 @@ from streammesh.governance.errors import (
 )
 from streammesh.governance.findings import RuleId
 from streammesh.governance.proposal_status import NEXT_STATUSES, ProposalStatus
+from streammesh.lazy_exports import loaded_on_first_use
 from streammesh.products import FindingSeverity, PolicyFinding
 
 if TYPE_CHECKING:
@@ -87,13 +87,7 @@ _LOADED_ON_FIRST_USE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LOADED_ON_FIRST_USE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'streammesh.governance' has no attribute '{name}'")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = loaded_on_first_use(__name__, _LOADED_ON_FIRST_USE)
 
 
 __all__ = [

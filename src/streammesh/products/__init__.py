@@ -7,9 +7,9 @@ importers of the descriptor model (and the command line's start) must not pay fo
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from streammesh.lazy_exports import loaded_on_first_use
 from streammesh.products.asyncapi import (
     ExportedProduct,
     asyncapi_document,
@@ -98,13 +98,7 @@ _LOADED_ON_FIRST_USE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LOADED_ON_FIRST_USE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'streammesh.products' has no attribute '{name}'")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = loaded_on_first_use(__name__, _LOADED_ON_FIRST_USE)
 
 
 __all__ = [

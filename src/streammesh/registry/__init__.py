@@ -7,9 +7,9 @@ errors, and must not pay for SQLAlchemy's ORM or httpx each time.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from streammesh.lazy_exports import loaded_on_first_use
 from streammesh.registry.base import (
     DEFAULT_COMPATIBILITY,
     CompatibilityLevel,
@@ -61,13 +61,7 @@ _LOADED_ON_FIRST_USE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LOADED_ON_FIRST_USE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'streammesh.registry' has no attribute '{name}'")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = loaded_on_first_use(__name__, _LOADED_ON_FIRST_USE)
 
 
 __all__ = [
