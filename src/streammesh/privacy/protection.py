@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from cryptography.exceptions import InvalidTag
 
 from streammesh.privacy.envelope import (
     EVENT_FORMAT,
@@ -78,7 +77,6 @@ _IMMUTABLE = (str, int, float, bool, bytes, type(None))
 _EVENT_FORMAT = bytes([EVENT_FORMAT])
 _SEALS_MAX = 8_192
 """How many entities' seals a protection keeps ready (rebuilding one costs ~1 µs)."""
-_NONCE_BYTES = 12
 _monotonic = time.monotonic
 
 
@@ -88,14 +86,10 @@ class _Opening:
     asking the key store: kept per reader and entity while the store says the handout is
     audited and the key may be used."""
 
-    clear: bytes
-    """The header's bytes before the nonce (format, key version, field list)."""
-    decrypt: Callable[[bytes, bytes, bytes], bytes]
-    associated_data: bytes
+    seal: EventSeal
+    """The entity's seal of every protected field (its ``clear`` starts the header)."""
     until: float
     generation: int
-    nonce_ends: int
-    """Where the nonce ends in the header (the ciphertext follows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,24 +468,17 @@ class FieldProtection:
                     ready = opening.get(key)
                     if (
                         ready is None
-                        or not header.startswith(ready.clear)
+                        or not header.startswith(ready.seal.clear)
                         or ready.until <= _monotonic()
                         or ready.generation != keys.generation
                     ):
                         ready = opening_of(header, key, principal, opening)
                     if ready is not None:
-                        ends = ready.nonce_ends
                         try:
                             # Anything but a JSON object of every protected field is read
                             # again below, which names what is wrong.
-                            plain = orjson.loads(
-                                ready.decrypt(
-                                    header[ends - _NONCE_BYTES : ends],
-                                    header[ends:],
-                                    ready.associated_data,
-                                )
-                            )
-                        except (InvalidTag, ValueError):  # orjson's error is a ValueError
+                            plain = orjson.loads(ready.seal.open(header))
+                        except (SealBroken, ValueError):  # orjson's error is a ValueError
                             plain = None
                         if (
                             type(plain) is dict
@@ -525,14 +512,7 @@ class FieldProtection:
         every = self._seals_of(lookup.key, key)[2]
         if not header.startswith(every.clear):
             return None
-        ready = _Opening(
-            every.clear,
-            every.cipher.decrypt,
-            every.associated_data,
-            until,
-            generation,
-            len(every.clear) + _NONCE_BYTES,
-        )
+        ready = _Opening(every, until, generation)
         if until:
             if len(opening) >= _SEALS_MAX:
                 opening.clear()
