@@ -40,7 +40,13 @@ from streammesh.dataplane import (
     ProductEvent,
     UnreadableEvent,
 )
-from streammesh.log import ConsumerOptions, EventLog, Producer, ProducerOptions, murmur2
+from streammesh.log import (
+    ConsumerOptions,
+    EventLog,
+    Producer,
+    ProducerOptions,
+    partition_for_key,
+)
 from streammesh.log.embedded import EmbeddedLog
 from streammesh.server.context import server_context
 from streammesh.server.idempotency import IdempotencyKeys, KeyedWrite
@@ -168,9 +174,8 @@ def produce(
         raise encoder.invalid(problems, len(events))
     written: dict[int, int] = {} if keyed is None else keyed.written(topic, count)
     # Each key's partition is computed once, for the answer and the log producer (murmur2
-    # in Python is ~1 us a key, and the keys of a batch are mostly new to the producer);
-    # partition_for_key inline, without a call per key.
-    partitions = [(murmur2(key) & 0x7FFFFFFF) % count for key, _, _ in encoded]
+    # in Python is ~1 us a key, and the keys of a batch are mostly new to the producer).
+    partitions = [partition_for_key(key, count) for key, _, _ in encoded]
     with pool.borrowed() as producer:
         send = producer.send
         if keyed is None:
