@@ -24,6 +24,30 @@ def test_record_round_trips_key_value_headers_and_timestamp(
     assert record == Record(topic, 0, 0, b"key-1", b"value-1", tuple(headers), timestamp)
 
 
+def test_records_with_one_header_each_round_trip(
+    new_topic: Callable[..., str], producer: Producer, read_all: Callable[[str], list[Record]]
+) -> None:
+    # One header per record is what a producer of classified fields writes: the usual case,
+    # next to records with none, several, an empty name or value, and a non-ASCII name.
+    topic = new_topic()
+    sent: list[tuple[tuple[str, bytes], ...]] = [
+        (("streammesh-enc-*", bytes(range(140))),),
+        (),
+        (("", b""),),
+        (("naïve-ünïcode", b"\x00"),),
+        (("streammesh-enc-*", b"short"),),
+        (("a", b""), ("a", b"")),
+        (("streammesh-enc-*", b"x" * 70_000),),
+    ]
+    for index, headers in enumerate(sent):
+        producer.send(topic, b"v", key=b"k", headers=headers)
+        if index == 3:
+            producer.flush()  # two batches
+    producer.flush()
+
+    assert [record.headers for record in read_all(topic)] == sent
+
+
 def test_tombstone_and_empty_value_stay_distinct(
     new_topic: Callable[..., str], producer: Producer, read_all: Callable[[str], list[Record]]
 ) -> None:

@@ -182,31 +182,58 @@ def _slices(data: bytes, pos: int, lengths: list[int]) -> tuple[list[bytes | Non
 _NAMES_MAX = 4_096
 _names: dict[str, bytes] = {}
 """Header names as written (length and UTF-8), by name: a topic's records repeat a few."""
+_read_names: dict[bytes, str] = {}
+"""Header names read back, by their UTF-8."""
 
 
 def _encode_headers(headers: tuple[Header, ...]) -> bytes:
+    if len(headers) == 1:  # the usual record with headers (a producer of classified fields)
+        name, value = headers[0]
+        head = _names.get(name) or _name_head(name)
+        return b"".join((head, _HEADER_VALUE.pack(len(value)), value))
     parts: list[bytes] = []
     for name, value in headers:
-        head = _names.get(name)
-        if head is None:
-            encoded = name.encode()
-            head = _HEADER_NAME.pack(len(encoded)) + encoded
-            if len(_names) < _NAMES_MAX:
-                _names[name] = head
+        head = _names.get(name) or _name_head(name)
         parts += (head, _HEADER_VALUE.pack(len(value)), value)
     return b"".join(parts)
 
 
+def _name_head(name: str) -> bytes:
+    """A header name as written: its length and UTF-8 (kept for the next record)."""
+    encoded = name.encode()
+    head = _HEADER_NAME.pack(len(encoded)) + encoded
+    if len(_names) < _NAMES_MAX:
+        _names[name] = head
+    return head
+
+
 def _decode_headers(blob: bytes) -> tuple[Header, ...]:
+    (name_length,) = _HEADER_NAME.unpack_from(blob)
+    name_end = _HEADER_NAME.size + name_length
+    (value_length,) = _HEADER_VALUE.unpack_from(blob, name_end)
+    value_at = name_end + _HEADER_VALUE.size
+    if value_at + value_length == len(blob):  # one header: the usual record with headers
+        encoded = blob[_HEADER_NAME.size : name_end]
+        return ((_read_names.get(encoded) or _name_of(encoded), blob[value_at:]),)
     headers: list[Header] = []
     pos = 0
     while pos < len(blob):
         (name_length,) = _HEADER_NAME.unpack_from(blob, pos)
         pos += _HEADER_NAME.size
-        name = blob[pos : pos + name_length].decode()
+        name = _name_of(blob[pos : pos + name_length])
         pos += name_length
         (value_length,) = _HEADER_VALUE.unpack_from(blob, pos)
         pos += _HEADER_VALUE.size
         headers.append((name, blob[pos : pos + value_length]))
         pos += value_length
     return tuple(headers)
+
+
+def _name_of(encoded: bytes) -> str:
+    """A header name read back (decoded once per name, kept for the next record)."""
+    name = _read_names.get(encoded)
+    if name is None:
+        name = encoded.decode()
+        if len(_read_names) < _NAMES_MAX:
+            _read_names[encoded] = name
+    return name
