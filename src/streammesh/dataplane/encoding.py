@@ -25,6 +25,7 @@ from streammesh.serde import EncodeHiding, SchemaResolver, Serializer
 
 ProtectValid = Callable[[dict[str, Any], bytes], tuple[dict[str, Any], dict[str, bytes]] | None]
 """``FieldProtection.protect_valid``."""
+SealedRecord = Callable[[dict[str, Any]], tuple[bytes, bytes, tuple[Header, ...]] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,9 @@ class ProductEncoder:
         fixed bytes and hands back the values to seal (no copy of the event)."""
         self._hiding_plain = False
         self._hiding_tried = False
+        self._sealed_record: SealedRecord | None = None
+        """With :attr:`_hiding`: :meth:`encode_record` of a valid dict event in one call
+        (``None`` back: the event takes the general path, which names its problem)."""
 
     @property
     def schema_id(self) -> int:
@@ -109,11 +113,17 @@ class ProductEncoder:
         """:meth:`encode` as a plain ``(key, value, headers)`` tuple, for a caller that sends
         each record at once (no object to build per event); raises as :meth:`encode` does."""
         try:
-            if self._protection is None and type(event) is dict:
-                # The common case in one call (a source worker's, per record): what
-                # encode_fields does for a plain dict and no protection.
-                value = self._serializer.serialize(event)  # first: it names problems best
-                return self.keys.key_of(event), value, ()
+            if type(event) is dict:
+                sealed = self._sealed_record
+                if sealed is not None:  # protected fields, their placeholders known
+                    done = sealed(event)
+                    if done is not None:
+                        return done
+                elif self._protection is None:
+                    # The common case in one call (a source worker's, per record): what
+                    # encode_fields does for a plain dict and no protection.
+                    value = self._serializer.serialize(event)  # first: it names problems best
+                    return self.keys.key_of(event), value, ()
             key, value, headers = self.encode_fields(event)
         except (SchemaInvalidEvent, InvalidKey) as exc:
             raise self.invalid([problem_of(exc, None)], 1) from exc
@@ -193,8 +203,12 @@ class ProductEncoder:
         if single is None:
             return
         self._hiding_tried = True
-        self._hiding = self._serializer.hiding_writer(single)
-        self._hiding_plain = all(kind in PLAIN_TYPES for kind, _ in single.values())
+        self._hiding = hiding = self._serializer.hiding_writer(single)
+        self._hiding_plain = plain = all(kind in PLAIN_TYPES for kind, _ in single.values())
+        if hiding is not None and self._accepts is not None:
+            self._sealed_record = _sealed_record(
+                self._accepts, self.keys.key_of, hiding, self._protection.sealed_headers, plain
+            )
 
     def invalid(self, problems: list[EventProblem], events: int) -> InvalidEvent:
         """The error refusing ``events`` events for ``problems``."""
@@ -215,6 +229,29 @@ class ProductEncoder:
         accepts = self._accepts
         if accepts is None or not accepts(event):
             self._format.validate(self._serializer.schema, event)
+
+
+def _sealed_record(
+    accepts: Callable[[object], bool],
+    key_of: Callable[[Mapping[str, Any]], bytes],
+    hiding: EncodeHiding,
+    sealed_headers: Callable[[dict[str, Any], bytes, bool], tuple[Header, ...]],
+    plain: bool,
+) -> SealedRecord:
+    """The record of a protected event in one function: checked as given, keyed, written
+    with its placeholders as fixed bytes, its values sealed in one header."""
+
+    def sealed_record(event: dict[str, Any]) -> tuple[bytes, bytes, tuple[Header, ...]] | None:
+        if not accepts(event):
+            return None  # the general path names the problem
+        key = key_of(event)
+        written = hiding(event)
+        if written is None:
+            return None  # a value of another type than the placeholders were chosen for
+        value, values = written
+        return key, value, sealed_headers(values, key, plain)
+
+    return sealed_record
 
 
 def problem_of(exc: SchemaInvalidEvent | InvalidKey, index: int | None) -> EventProblem:

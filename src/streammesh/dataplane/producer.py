@@ -54,6 +54,7 @@ class ProductProducer:
         """
         log.describe_topic(contract.topic)  # fail here, not at the first flush
         self.contract = contract
+        self._topic = contract.topic
         self._encoder = ProductEncoder(resolver, contract, protection=protection)
         self._producer = log.producer(options)
         self._closed = False
@@ -83,18 +84,17 @@ class ProductProducer:
             InvalidRecord: ``headers`` or ``timestamp_ms`` are malformed; nothing is written.
             ClientClosed: the producer is closed.
         """
-        self._check_open()
-        try:
-            key, value, protected = self._encoder.encode_fields(event)
-        except (SchemaInvalidEvent, InvalidKey) as exc:
-            raise self._encoder.invalid([problem_of(exc, None)], 1) from exc
-        if headers is None:  # the usual call: only what protection added
-            sent = tuple(protected.items()) if protected else ()
+        if self._closed:
+            raise ClientClosed("producer", self.contract.reference)
+        if headers is None:  # the usual call: only the headers protection adds
+            key, value, sent = self._encoder.encode_record(event)
         else:
+            try:
+                key, value, protected = self._encoder.encode_fields(event)
+            except (SchemaInvalidEvent, InvalidKey) as exc:
+                raise self._encoder.invalid([problem_of(exc, None)], 1) from exc
             sent = _headers(headers) + tuple(protected.items())
-        self._producer.send(
-            self.contract.topic, value, key=key, headers=sent, timestamp_ms=timestamp_ms
-        )
+        self._producer.send(self._topic, value, key=key, headers=sent, timestamp_ms=timestamp_ms)
 
     def send_many(self, events: Iterable[Mapping[str, Any] | object]) -> int:
         """Validate every event, then queue them all; if any is invalid, queue none.

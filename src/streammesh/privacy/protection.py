@@ -72,6 +72,8 @@ SchemaCheck = Callable[[Mapping[str, Any]], None]
 """Raises ``InvalidEvent`` unless an event is valid under the product's schema."""
 
 _MISSING = object()
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+"""Types of decrypted values that several events may share (none can be changed)."""
 _IMMUTABLE = (str, int, float, bool, bytes, type(None))
 """Placeholder types handed out as they are (anything else is copied per event)."""
 _EVENT_FORMAT = bytes([EVENT_FORMAT])
@@ -80,7 +82,7 @@ _SEALS_MAX = 8_192
 _monotonic = time.monotonic
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Opening:
     """What a reader needs to open an entity's usual header (every protected field) without
     asking the key store: kept per reader and entity while the store says the handout is
@@ -90,6 +92,32 @@ class _Opening:
     """The entity's seal of every protected field (its ``clear`` starts the header)."""
     until: float
     generation: int
+    last: tuple[bytes, dict[str, Any]] | None = None
+    """The header opened last and its values, when they are all text, numbers, booleans or
+    null (shared by every event they are put in: nothing in them can be changed): the same
+    header again — a producer writes the same one while the entity's values stay the
+    same — is not decrypted again."""
+
+
+@dataclass(slots=True)
+class _Writing:
+    """What a producer needs to seal an entity's events without asking the key store: kept
+    per entity while the store allows (``KeyStore.current_until``), with the header of the
+    values it sealed last."""
+
+    every: EventSeal
+    """The entity's seal of every protected field (the usual header)."""
+    entity: EntitySeal
+    """The entity's seal of any field list."""
+    until: float
+    generation: int
+    last: tuple[bytes, bytes] | None = None
+    """The plaintext sealed last with :attr:`every`, and its header. An event whose values
+    are the same (an entity's email or account number rarely changes) gets the same header
+    again instead of a new nonce and ciphertext: what that shows is only that the values
+    did not change since the entity's previous event (the entity's key is its own, so no
+    two entities' headers compare), and AES-GCM's rule — never one nonce for two different
+    plaintexts under one key — holds (see docs/decisions.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +244,7 @@ class FieldProtection:
         self._checked: set[tuple[str, type]] = set()
         """The placeholders of ``_placeholders`` that the schema's check chose (the others
         are type tokens, for callers without a check): only those go into ``_ready``."""
-        self._writing: dict[bytes, tuple[EventSeal, float, int, EntitySeal]] = {}
+        self._writing: dict[bytes, _Writing] = {}
         """Per entity: its current key's seals, until when and for which key store
         generation they may be used without asking the store (``KeyStore.current_until``)."""
         self._opening: dict[str, dict[bytes, _Opening]] = {}
@@ -315,7 +343,7 @@ class FieldProtection:
                 plain = False
         if not values:
             return protected, {}
-        return protected, self._header(values, key, plain)
+        return protected, {EVENT_HEADER: self._header(values, key, plain)}
 
     def single_placeholders(self) -> dict[str, tuple[type, object]] | None:
         """Per protected field (all top-level), the one value type it was seen with and the
@@ -344,7 +372,16 @@ class FieldProtection:
         """
         if not values:
             return {}
-        return self._header(values, key, plain)
+        return {EVENT_HEADER: self._header(values, key, plain)}
+
+    def sealed_headers(
+        self, values: dict[str, Any], key: bytes, plain: bool = False
+    ) -> tuple[tuple[str, bytes], ...]:
+        """:meth:`seal_fields` as the record headers a log producer takes (a tuple of
+        ``(name, value)`` pairs), for a producer's per-event path; raises as it does."""
+        if not values:
+            return ()
+        return ((EVENT_HEADER, self._header(values, key, plain)),)
 
     def _sealed(
         self, protected: dict[str, Any], values: dict[str, Any], key: bytes
@@ -353,10 +390,11 @@ class FieldProtection:
         (none: no header)."""
         if not values:
             return protected, {}
-        return protected, self._header(values, key, False)
+        return protected, {EVENT_HEADER: self._header(values, key, False)}
 
-    def _header(self, values: dict[str, Any], key: bytes, plain: bool) -> dict[str, bytes]:
-        """The header sealing ``values`` (``plain``: text, integers and booleans only)."""
+    def _header(self, values: dict[str, Any], key: bytes, plain: bool) -> bytes:
+        """The value of the header sealing ``values`` (``plain``: text, integers and
+        booleans only)."""
         try:
             if plain:  # what encode_fields writes for them, without its look at each type
                 try:
@@ -369,20 +407,29 @@ class FieldProtection:
             raise self._unsupported(values) from None
         # One key lookup and one seal per event, whatever the number of fields.
         writing = self._writing.get(key)
-        if writing is None or writing[1] <= _monotonic() or writing[2] != self._keys.generation:
+        if (
+            writing is None
+            or writing.until <= _monotonic()
+            or writing.generation != self._keys.generation
+        ):
             writing = self._writing_of(key)
         if len(values) == len(self._fields):  # the common case: every protected field is set
-            return {EVENT_HEADER: writing[0].seal(plaintext)}
+            last = writing.last
+            if last is not None and last[0] == plaintext:
+                return last[1]  # the entity's values did not change: the header it had
+            header = writing.every.seal(plaintext)
+            writing.last = (plaintext, header)  # one assignment: threads see both or neither
+            return header
         present = tuple(values)  # in the fields' order: sorted
         fields = self._lists.get(present) or self._list_of(present)
-        return {EVENT_HEADER: writing[3].seal_event(self._event_prefix, fields, plaintext)}
+        return writing.entity.seal_event(self._event_prefix, fields, plaintext)
 
-    def _writing_of(self, key: bytes) -> tuple[EventSeal, float, int, EntitySeal]:
+    def _writing_of(self, key: bytes) -> _Writing:
         """The entity's current seals, asked from the key store (kept while it allows)."""
         generation = self._keys.generation  # first: a key destroyed meanwhile is not kept
         data_key, until = self._keys.current_until(self.product, key)
         _, entity, every = self._seals_of(data_key, key)
-        writing = (every, until, generation, entity)
+        writing = _Writing(every, entity, until, generation)
         if until:
             if len(self._writing) >= _SEALS_MAX:
                 self._writing.clear()
@@ -474,12 +521,22 @@ class FieldProtection:
                     ):
                         ready = opening_of(header, key, principal, opening)
                     if ready is not None:
-                        try:
-                            # Anything but a JSON object of every protected field is read
-                            # again below, which names what is wrong.
-                            plain = orjson.loads(ready.seal.open(header))
-                        except (SealBroken, ValueError):  # orjson's error is a ValueError
-                            plain = None
+                        last = ready.last
+                        if last is not None and last[0] == header:
+                            plain = last[1]  # authenticated already, with the same key
+                        else:
+                            try:
+                                # Anything but a JSON object of every protected field is
+                                # read again below, which names what is wrong.
+                                plain = orjson.loads(ready.seal.open(header))
+                            except (SealBroken, ValueError):  # orjson's error: a ValueError
+                                plain = None
+                            if (
+                                type(plain) is dict
+                                and plain.keys() == all_set
+                                and all(type(item) in _SCALARS for item in plain.values())
+                            ):
+                                ready.last = (header, plain)
                         if (
                             type(plain) is dict
                             and plain.keys() == all_set
