@@ -513,6 +513,18 @@ class FieldProtection:
                 name, header = headers[0]
                 if name == EVENT_HEADER:
                     ready = opening.get(key)
+                    if ready is not None:
+                        last = ready.last
+                        if (
+                            last is not None
+                            and last[0] == header
+                            and ready.until > _monotonic()
+                            and ready.generation == keys.generation
+                            and value.keys() >= last[1].keys()
+                        ):
+                            # The entity's header opened last (checked then), same key.
+                            value.update(last[1])
+                            return value
                     if (
                         ready is None
                         or not header.startswith(ready.seal.clear)
