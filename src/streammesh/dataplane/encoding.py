@@ -9,6 +9,7 @@ Confluent wire format. Connectors use it to write events inside their own log tr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,6 +182,9 @@ class ProductEncoder:
         append = encoded.append
         encode_fields = self.encode_fields
         plain = self._protection is None
+        if self._protection is not None:
+            events = list(events)
+            self._protection.prepare(self._entity_keys(events))
         serialize, key_of = self._serializer.serialize, self.keys.key_of
         for index, event in enumerate(events):
             try:
@@ -194,6 +198,17 @@ class ProductEncoder:
             except RecursionError:
                 problems.append(problem_of(self._too_deep(), index))
         return encoded, problems
+
+    def _entity_keys(self, events: list[object]) -> list[bytes]:
+        """The keys of the events that have one (the others are refused while encoding)."""
+        keys: list[bytes] = []
+        key_of = self.keys.key_of
+        for event in events:
+            fields = event if type(event) is dict else event_fields(event)
+            if fields is not None:
+                with suppress(InvalidKey, RecursionError):  # encoding it names the problem
+                    keys.append(key_of(fields))
+        return keys
 
     def _hiding_ready(self) -> None:
         """Build the writer of :attr:`_hiding` once the protection knows one placeholder

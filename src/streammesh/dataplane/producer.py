@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from streammesh.control import ProductContract
 from streammesh.dataplane.encoding import ProductEncoder, problem_of
-from streammesh.dataplane.errors import ClientClosed, EventProblem, InvalidKey
+from streammesh.dataplane.errors import ClientClosed, InvalidKey
 from streammesh.log import EventLog, Header, ProducerOptions
 from streammesh.privacy import FieldProtection
 from streammesh.schemas import InvalidEvent as SchemaInvalidEvent
@@ -108,15 +108,9 @@ class ProductProducer:
             ClientClosed: the producer is closed.
         """
         self._check_open()
-        encoded: list[tuple[bytes, bytes, dict[str, bytes]]] = []
-        problems: list[EventProblem] = []
-        count = 0
-        for index, event in enumerate(events):
-            count += 1
-            try:
-                encoded.append(self._encoder.encode_fields(event))
-            except (SchemaInvalidEvent, InvalidKey) as exc:
-                problems.append(problem_of(exc, index))
+        listed = list(events)
+        encoded, problems = self._encoder.encode_batch(listed)
+        count = len(listed)
         if problems:
             raise self._encoder.invalid(problems, count)
         topic, send = self.contract.topic, self._producer.send

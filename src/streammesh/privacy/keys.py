@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -187,6 +187,55 @@ class KeyStore:
             return key, until
         return key, 0.0
 
+    def prepare_current(self, product: str, entity_keys: Iterable[bytes]) -> None:
+        """Have the current key of every entity of ``entity_keys`` at hand, as
+        :meth:`current` would, asking the store once for all of them and creating every
+        missing one in one write (one transaction instead of one per new entity): for a
+        producer about to encrypt a batch of events. Entities whose key is at hand already
+        cost nothing.
+        """
+        name = product_name(product)
+        now = time.monotonic()
+        wanted: list[bytes] = []
+        for entity_key in dict.fromkeys(entity_keys):
+            ready = self._writing.get((product, entity_key))
+            if ready is not None and ready[1] > now:
+                continue
+            known = self._current.get((name, entity_key))
+            if known is not None and known[1] > now:
+                cached = self._cache.get((name, entity_key, known[0]))
+                if cached is not None and cached[1] > now:
+                    continue
+            wanted.append(entity_key)
+        if len(wanted) < 2:
+            return  # one entity: current() asks as cheaply
+        with self._store.read() as connection:
+            latest = _latest_many(connection, name, wanted)
+        made: dict[bytes, DataKey] = {}
+        missing = [key for key in wanted if (row := latest.get(key)) is None or row.wrapped is None]
+        if missing:
+            with self._store.write(KEYS_LOCK) as connection:
+                latest.update(_latest_many(connection, name, missing))  # another may have won
+                rows: list[dict[str, object]] = []
+                for entity_key in missing:
+                    row = latest.get(entity_key)
+                    if row is None or row.wrapped is None:
+                        version = 1 if row is None else row.version + 1
+                        key, values = self._new_key(name, entity_key, version)
+                        made[entity_key] = key
+                        rows.append(values)
+                if rows:
+                    connection.execute(data_keys.insert(), rows)
+        recheck = min(self._ttl, CURRENT_RECHECK.total_seconds())
+        for entity_key in wanted:
+            key = made.get(entity_key) or self._live_row(name, entity_key, latest[entity_key])
+            self._remember(key)
+            self._current[(name, entity_key)] = (key.version, time.monotonic() + recheck)
+
+    def _live_row(self, name: str, entity_key: bytes, row: _KeyRow) -> DataKey:
+        assert row.wrapped is not None  # only live rows are unwrapped
+        return self._live(name, entity_key, row.version, row.wrapped, row.kek_id)
+
     def _current_of(self, product: str, entity_key: bytes) -> DataKey:
         name = product_name(product)
         now = time.monotonic()
@@ -223,18 +272,24 @@ class KeyStore:
     def _create(
         self, connection: Connection, name: str, entity_key: bytes, version: int
     ) -> DataKey:
+        key, values = self._new_key(name, entity_key, version)
+        connection.execute(data_keys.insert().values(**values))
+        return key
+
+    def _new_key(
+        self, name: str, entity_key: bytes, version: int
+    ) -> tuple[DataKey, dict[str, object]]:
+        """A new data key and the row that stores it wrapped."""
         material = secrets.token_bytes(_KEY_BYTES)
-        connection.execute(
-            data_keys.insert().values(
-                product=name,
-                entity_key=entity_key,
-                version=version,
-                wrapped=self.kms.wrap(material, data_key_context(name, entity_key, version)),
-                kek_id=self.kms.key_id,
-                created_at=self._clock(),
-            )
-        )
-        return DataKey(name, entity_key, version, material)
+        row: dict[str, object] = {
+            "product": name,
+            "entity_key": entity_key,
+            "version": version,
+            "wrapped": self.kms.wrap(material, data_key_context(name, entity_key, version)),
+            "kek_id": self.kms.key_id,
+            "created_at": self._clock(),
+        }
+        return DataKey(name, entity_key, version, material), row
 
     def for_reading(
         self, product: str, entity_key: bytes, version: int, *, principal: str
@@ -461,6 +516,34 @@ def _latest(connection: Connection, name: str, entity_key: bytes) -> _KeyRow | N
         .limit(1)
     ).first()
     return None if row is None else _KeyRow(row.version, row.wrapped, row.kek_id)
+
+
+_IN_CHUNK = 500
+"""Entity keys per ``IN (...)`` list (SQLite before 3.32 allows 999 parameters)."""
+
+
+def _latest_many(
+    connection: Connection, name: str, entity_keys: list[bytes]
+) -> dict[bytes, _KeyRow]:
+    """The newest version row of each entity's key that has one."""
+    latest: dict[bytes, _KeyRow] = {}
+    for start in range(0, len(entity_keys), _IN_CHUNK):
+        rows = connection.execute(
+            sa.select(
+                data_keys.c.entity_key,
+                data_keys.c.version,
+                data_keys.c.wrapped,
+                data_keys.c.kek_id,
+            ).where(
+                data_keys.c.product == name,
+                data_keys.c.entity_key.in_(entity_keys[start : start + _IN_CHUNK]),
+            )
+        )
+        for row in rows:
+            known = latest.get(row.entity_key)
+            if known is None or row.version > known.version:
+                latest[row.entity_key] = _KeyRow(row.version, row.wrapped, row.kek_id)
+    return latest
 
 
 def data_key_context(name: str, entity_key: bytes, version: int) -> bytes:

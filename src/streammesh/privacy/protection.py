@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -359,6 +359,24 @@ class FieldProtection:
             ((kind, placeholder),) = ready.items()
             single[path] = (kind, placeholder)
         return single
+
+    def prepare(self, entity_keys: Iterable[bytes]) -> None:
+        """Have the current data key of every entity of ``entity_keys`` at hand before
+        sealing their events one by one: the key store is asked once for the entities not
+        at hand (``KeyStore.prepare_current``), so a batch meeting many new entities creates
+        their keys in one store write instead of one each."""
+        now = _monotonic()
+        generation = self._keys.generation
+        writing = self._writing
+        absent = [
+            key
+            for key in entity_keys
+            if (ready := writing.get(key)) is None
+            or ready.until <= now
+            or ready.generation != generation
+        ]
+        if len(absent) > 1:
+            self._keys.prepare_current(self.product, absent)
 
     def seal_fields(
         self, values: dict[str, Any], key: bytes, *, plain: bool = False
