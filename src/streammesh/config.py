@@ -24,6 +24,8 @@ set the lifecycle rules::
         ssl_ca_location: /etc/kafka/ca.pem
     connect:
       allowed_paths: [/srv/lake]   # folders server-hosted connectors may use (docs/connectors.md)
+    streams:
+      hosting_interval: 2s   # the server's reads of deployed applications (docs/streams.md)
     privacy:
       kms: {type: local, key_env: STREAMMESH_MASTER_KEY}   # who wraps data keys (docs/privacy.md)
 
@@ -102,6 +104,13 @@ class _Connect(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     allowed_paths: list[Path] = []
     """Folders connectors hosted by the server may use besides the mesh directory."""
+
+
+class _Streams(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    hosting_interval: Duration = timedelta(seconds=2)
+    """How often a hosting server reads the deployed applications, and how often each
+    hosted application heartbeats (docs/streams.md, "Hosted by the server")."""
 
 
 class _KmsModel(BaseModel):
@@ -200,6 +209,7 @@ class _ConfigFile(BaseModel):
     server: _Server = _Server()
     kafka: _Kafka = _Kafka()
     connect: _Connect = _Connect()
+    streams: _Streams = _Streams()
     privacy: _Privacy = _Privacy()
     notifications: dict[str, Any] | None = None
     """SMTP and delivery settings, validated by ``streammesh.notify`` (``load_notify_settings``)."""
@@ -430,6 +440,9 @@ class MeshConfig:
             (``kafka.acls``; a Kafka log only).
         connect_paths: Folders connectors hosted by the server may use besides ``home``
             (``connect.allowed_paths``; relative ones are inside ``home``).
+        streams_hosting_interval: The time between a hosting server's reads of the deployed
+            stream applications, and between a hosted application's heartbeats
+            (``streams.hosting_interval``, 2 s by default).
         kms: The key service wrapping data keys (``privacy.kms``; the local master key file
             ``privacy/master.key`` by default).
         kafka_security: SASL and TLS settings of every client of a Kafka log
@@ -444,6 +457,7 @@ class MeshConfig:
     metrics_access: MetricsAccess = MetricsAccess.LOOPBACK
     kafka_acls: bool = False
     connect_paths: tuple[Path, ...] = ()
+    streams_hosting_interval: timedelta = timedelta(seconds=2)
     kms: KmsSettings = field(default_factory=LocalKmsSettings)
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
@@ -499,6 +513,7 @@ class MeshConfig:
             metrics_access=file.server.metrics,
             kafka_acls=file.kafka.acls,
             connect_paths=tuple(directory / path for path in file.connect.allowed_paths),
+            streams_hosting_interval=file.streams.hosting_interval,
             kms=file.privacy.kms,
             kafka_security=kafka_security
             or resolve_kafka_security(file.kafka.security, directory, environ, kafka_options or {}),

@@ -71,11 +71,18 @@ def start_workers(mesh: MeshRuntime, *, hosting: bool = True) -> Workers:
         started.append(_Started("slo-checks", start_slo_checker(mesh)))
         started.append(_Started("notifications", start_notifier(mesh)))
         if hosting:
+            interval_s = mesh.config.streams_hosting_interval.total_seconds()
             started.append(
                 _Started(
                     "stream-apps",
                     start_stream_host(
-                        mesh.streams, mesh.store, mesh.log, mesh.registry, mesh.config.home
+                        mesh.streams,
+                        mesh.store,
+                        mesh.log,
+                        mesh.registry,
+                        mesh.config.home,
+                        poll_s=interval_s,
+                        heartbeat_s=interval_s,
                     ),
                 )
             )

@@ -20,6 +20,12 @@ from tests.integration.api_v1_support import MESH_YAML, avro, descriptor, source
 from tests.support.streammesh_server import StreammeshServer
 from tests.support.tansu import GROUP_HEARTBEAT_INTERVAL_MS, GROUP_SESSION_TIMEOUT_MS
 
+HOSTING_INTERVAL_S = 0.25
+"""The servers' ``streams.hosting_interval`` here: they read the deployed applications and
+heartbeat each one every 0.25 s instead of the default 2 s, so the waits for what a read or a
+heartbeat does are short; what a test waits out on purpose is counted in these intervals."""
+HOSTING_YAML = MESH_YAML + f"streams:\n  hosting_interval: {int(HOSTING_INTERVAL_S * 1000)}ms\n"
+
 TRADES = "execution.stocktrades"
 BIG = "execution.big_trades"
 SQL = f"""\
@@ -34,7 +40,7 @@ CREATE STREAM big WITH (product='{BIG}') AS
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServer]:
     mesh = tmp_path_factory.mktemp("hosting") / "mesh"
     mesh.mkdir()
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    (mesh / "mesh.yaml").write_text(HOSTING_YAML, encoding="utf-8")
     with StreammeshServer(mesh) as running:
         yield running
 
@@ -133,7 +139,8 @@ def test_the_server_hosts_a_deployed_application(api: httpx.Client) -> None:
     assert stopped["desired"] == "stopped"
     _wait("no instance", lambda: _status(api)["alive"] == 0)
     _produce(api, [900.0, 1.0], first=10)
-    time.sleep(3)  # stopped: nothing of the new events is output
+    # Stopped: nothing of the new events is output (six reads of the records meanwhile).
+    time.sleep(6 * HOSTING_INTERVAL_S)
     assert sorted(output.read()) == ["t1", "t2"]
     assert _status(api)["lag"] == 2
 
@@ -212,7 +219,7 @@ def _delete_topic(mesh: Path, topic: str) -> None:
 def test_a_server_started_with_no_streams_hosts_nothing(tmp_path: Path) -> None:
     mesh = tmp_path / "mesh"
     mesh.mkdir()
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    (mesh / "mesh.yaml").write_text(HOSTING_YAML, encoding="utf-8")
     _create_topic(mesh, "raw_prices")
     sql = (
         "CREATE STREAM raw (id INT KEY, price INT) WITH (kafka_topic='raw_prices', "
@@ -223,7 +230,9 @@ def test_a_server_started_with_no_streams_hosts_nothing(tmp_path: Path) -> None:
         headers = {"Authorization": f"Bearer {running.admin_token}"}
         with httpx.Client(base_url=f"{running.url}/api/v1", headers=headers) as client:
             _ok(client.post("/streams", json={"name": "idle-app", "sql": sql}))
-            time.sleep(5)  # a hosting server starts it within 2 s
+            # A hosting server of this mesh would read it within one interval (0.25 s) and
+            # show it alive about a second later.
+            time.sleep(3)
             status = _ok(client.get("/streams/idle-app"))
     assert status["desired"] == "running" and status["alive"] == 0
 
@@ -232,7 +241,7 @@ def test_a_server_started_with_no_streams_hosts_nothing(tmp_path: Path) -> None:
 def test_two_servers_over_one_mesh_share_the_partitions(tmp_path: Path) -> None:
     mesh = tmp_path / "mesh"
     mesh.mkdir()
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    (mesh / "mesh.yaml").write_text(HOSTING_YAML, encoding="utf-8")
     with StreammeshServer(mesh) as first, StreammeshServer(mesh) as second:
         headers = {"Authorization": f"Bearer {first.admin_token}"}
         with (
@@ -278,7 +287,9 @@ def test_a_redeployed_application_runs_its_new_script(api: httpx.Client) -> None
         return status["alive"] == 1 and status["sql"] == dearer
 
     _wait("the new script", running_new)
-    time.sleep(3)  # the host notices the new record at its next heartbeat (2 s)
+    # The host notices the new record at its next heartbeat (one interval); the old run
+    # then stops: the same second of slack as with the default 2 s.
+    time.sleep(HOSTING_INTERVAL_S + 1)
     _produce(api, [600.0, 900.0], first=100)
     output = _Output(api, product="execution.dear_trades", group="dear-check")
     _wait("the result", lambda: "t101" in output.read())
@@ -295,7 +306,7 @@ def test_stopping_the_server_commits_and_leaves(tmp_path: Path) -> None:
 
     mesh = tmp_path / "mesh"
     mesh.mkdir()
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    (mesh / "mesh.yaml").write_text(HOSTING_YAML, encoding="utf-8")
     with StreammeshServer(mesh) as running:
         headers = {"Authorization": f"Bearer {running.admin_token}"}
         with httpx.Client(base_url=f"{running.url}/api/v1", headers=headers, timeout=30) as api:
@@ -319,7 +330,7 @@ def test_a_grant_revoked_while_hosted_stops_the_application_until_granted_again(
 ) -> None:
     mesh = tmp_path / "mesh"
     mesh.mkdir()
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    (mesh / "mesh.yaml").write_text(HOSTING_YAML, encoding="utf-8")
     with StreammeshServer(mesh) as running:
         headers = {"Authorization": f"Bearer {running.admin_token}"}
         with httpx.Client(base_url=f"{running.url}/api/v1", headers=headers, timeout=30) as api:
@@ -340,7 +351,9 @@ def test_a_grant_revoked_while_hosted_stops_the_application_until_granted_again(
             [error] = _wait("the recorded error", stopped_for_the_grant, timeout=20)
             assert error.startswith(("GrantRevoked: ", "GrantMissing: ")), error
             _produce(api, [800.0], first=10)
-            time.sleep(4)  # two heartbeats: the host retries, refused without the grant
+            # The host retries 1 s after the failure (the first backoff), refused without the
+            # grant; its error is heartbeated meanwhile.
+            time.sleep(2.5)
             assert sorted(output.read()) == ["t0", "t1"]  # nothing after the revocation
             assert _status(api)["lag"] == 1
 
@@ -366,7 +379,7 @@ def test_the_server_hosts_an_application_on_kafka_and_postgresql(
     trades, big = f"{domain}.stocktrades", f"{domain}.big_trades"
     mesh = tmp_path / "mesh"
     mesh.mkdir()
-    (mesh / "mesh.yaml").write_text(MESH_YAML, encoding="utf-8")
+    (mesh / "mesh.yaml").write_text(HOSTING_YAML, encoding="utf-8")
     log_url = f"kafka://{kafka_bootstrap}"
     with StreammeshServer(mesh, "--log", log_url, "--store", migrated_postgres_url) as running:
         headers = {"Authorization": f"Bearer {running.admin_token}"}
