@@ -24,7 +24,7 @@ from streammesh.log.base import (
 from streammesh.log.consumer_rules import ConsumerRules, not_assigned
 from streammesh.log.embedded.codec import decode_batch
 from streammesh.log.embedded.database import connect, log_file, translating
-from streammesh.log.embedded.groups import GroupMembership, write_offsets
+from streammesh.log.embedded.groups import GroupMembership, offset_commits, write_offsets
 from streammesh.log.embedded.topic_rows import TopicRow, load_topic
 from streammesh.log.errors import (
     InvalidPartition,
@@ -85,6 +85,7 @@ class EmbeddedConsumer:
                 self._options.session_timeout_ms,
                 self._options.heartbeat_interval_ms,
                 self._options.group_instance_id,
+                offset_commits(str(self._file.path)),
             )
         self._membership.join(names)
         self._rules.subscribed = True

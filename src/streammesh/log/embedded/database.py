@@ -229,6 +229,31 @@ class _LogConnection(sqlite3.Connection):
         if self._writers is not None:
             self._writers.release()
 
+    def write_alone(self, sql: str, parameters: Any = ()) -> int:
+        """Run one writing statement as its own transaction, in turn with the process's other
+        writers; how many rows it changed.
+
+        One statement holds the turn for one call into SQLite: the interpreter lock, given up
+        for every call into SQLite and taken back after it, can take a switch interval (5 ms)
+        to come back while other threads run Python, and a transaction of several statements
+        held every other writer of the process up for each of them.
+        """
+        if self._holding or self.in_transaction:
+            return super().execute(sql, parameters).rowcount
+        writers = self._writers
+        if writers is None:
+            return super().execute(sql, parameters).rowcount
+        with writers:
+            return super().execute(sql, parameters).rowcount
+
+
+def write_alone(conn: sqlite3.Connection, sql: str, parameters: Any = ()) -> int:
+    """``sql`` as a transaction of its own on ``conn`` (see :meth:`_LogConnection.write_alone`);
+    how many rows it changed."""
+    if isinstance(conn, _LogConnection):
+        return conn.write_alone(sql, parameters)
+    return conn.execute(sql, parameters).rowcount
+
 
 def connect(directory: Path, url: str, file: SqliteFile | None = None) -> sqlite3.Connection:
     """Open a connection to the log database in ``directory``, creating it on first use.

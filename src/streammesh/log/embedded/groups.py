@@ -26,12 +26,44 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from streammesh.log.base import TopicPartition
-from streammesh.log.embedded.database import rollback
+from streammesh.log.embedded.database import rollback, write_alone
 from streammesh.log.errors import ConsumerStateError
+
+_CLAIMS_OF = """
+SELECT json_group_array(json_array(c.group_id, c.member_id, c.topic, c.partition))
+FROM group_claims AS c
+WHERE c.group_id IN (SELECT json_extract(m.value, '$[0]') FROM json_each(?1) AS m)
+"""
+"""The claims of the groups named in ``?1`` (JSON ``[[group, member], ...]``), as one JSON
+array ``[[group, member, topic, partition], ...]``."""
+
+_WRITE_OFFSETS = """
+INSERT INTO group_offsets (group_id, topic, partition, committed, committed_ms)
+SELECT json_extract(o.value, '$[0]'), json_extract(o.value, '$[1]'),
+       json_extract(o.value, '$[2]'), json_extract(o.value, '$[3]'), ?2
+FROM json_each(?1) AS o WHERE true
+ON CONFLICT (group_id, topic, partition)
+DO UPDATE SET committed = excluded.committed, committed_ms = excluded.committed_ms
+"""
+"""Upsert the offsets in ``?1`` (JSON ``[[group, topic, partition, offset], ...]``)."""
+
+_GROUP_STATE = """
+SELECT
+    (SELECT json_group_array(json_array(joined_ms, member_id, topics,
+                                        heartbeat_ms + session_timeout_ms))
+     FROM group_members WHERE group_id = ?1),
+    (SELECT json_group_array(json_array(topic, partition, member_id))
+     FROM group_claims WHERE group_id = ?1),
+    (SELECT json_group_array(json_array(name, partitions)) FROM topics
+     WHERE name IN (SELECT j.value FROM group_members AS m, json_each(m.topics) AS j
+                    WHERE m.group_id = ?1))
+"""
+"""A group's members (join time, id, topics, when it expires), claims and the partition
+counts of its topics, as three JSON arrays of one snapshot."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +102,144 @@ def target_assignment(
     return assignment
 
 
+@dataclass(slots=True, eq=False)
+class _Commit:
+    """One member's commit, waiting for the transaction that writes it."""
+
+    group: str
+    member_id: str
+    offsets: Mapping[TopicPartition, int]
+    strict: bool
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    """Set (with ``done``) when this commit's thread is to write the next transaction."""
+    error: BaseException | None = None
+
+
+class OffsetCommits:
+    """Group commit: the offset commits that members of one log file in this process ask
+    for while a transaction is being written go in the next one, together.
+
+    Every commit pays for a write transaction (a turn among the process's writers, an
+    ``fsync``), and each call into SQLite inside it gives up the interpreter lock, which
+    can take a switch interval (5 ms) to come back while other threads run Python: the 16
+    consumer groups of a loaded REST server spent most of a consume waiting for the turns
+    of the others' commits. Here the first commit to come waits for the turn and then
+    writes one transaction with every commit waiting by then; those arriving while it is
+    written wait, and the first of them writes the next. Each commit is answered only once
+    the transaction holding it is durable; one whose partition is not its member's
+    (``strict``) is refused alone, and a transaction that fails fails every commit in it
+    with its error (the error a commit alone would get).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: list[_Commit] = []
+        self._writing = False
+
+    def commit(self, conn: sqlite3.Connection, commit: _Commit) -> None:
+        """Write ``commit`` (in a transaction on ``conn``, or on another waiting member's
+        connection) and return once it is durable.
+
+        Raises:
+            ConsumerStateError: ``commit.strict``, and a partition is not its member's.
+            sqlite3.Error: the transaction failed.
+        """
+        with self._lock:
+            self._waiting.append(commit)
+            writes = not self._writing
+            self._writing = True
+        if not writes:
+            commit.done.wait()
+            writes = commit.lead
+        if writes:
+            try:
+                _write_commits(conn, self._take)
+            finally:
+                with self._lock:
+                    if self._waiting:
+                        successor = self._waiting[0]
+                        successor.lead = True
+                        successor.done.set()
+                    else:
+                        self._writing = False
+        if commit.error is not None:
+            raise commit.error
+
+    @property
+    def waiting(self) -> int:
+        """How many commits wait for a transaction (the one being written holds none)."""
+        with self._lock:
+            return len(self._waiting)
+
+    def _take(self) -> list[_Commit]:
+        with self._lock:
+            batch, self._waiting = self._waiting, []
+        return batch
+
+
+def _write_commits(conn: sqlite3.Connection, take: Callable[[], list[_Commit]]) -> None:
+    """Write the commits ``take`` hands out once this thread's turn to write has come (those
+    arriving while it waited for it go in too), in one transaction on ``conn``; each is
+    marked done, with its error if it failed."""
+    batch: list[_Commit] = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        batch = take()
+        try:
+            members = sorted({(c.group, c.member_id) for c in batch})
+            found = conn.execute(_CLAIMS_OF, (json.dumps(members),)).fetchone()[0]
+            owned = {(g, m, t, p) for g, m, t, p in json.loads(found)}
+            rows: list[tuple[str, str, int, int]] = []
+            for commit in batch:
+                mine = [
+                    (commit.group, tp.topic, tp.partition, offset)
+                    for tp, offset in commit.offsets.items()
+                    if (commit.group, commit.member_id, tp.topic, tp.partition) in owned
+                ]
+                if commit.strict and len(mine) < len(commit.offsets):
+                    commit.error = _not_assigned(commit, owned)
+                else:
+                    rows.extend(mine)
+            if rows:
+                conn.execute(_WRITE_OFFSETS, (json.dumps(rows), _now_ms()))
+            conn.execute("COMMIT")
+        except BaseException:
+            rollback(conn)
+            raise
+    except BaseException as exc:
+        batch = batch or take()  # the turn never came: the commits waiting fail with it
+        for commit in batch:
+            if commit.error is None:
+                commit.error = exc
+    finally:
+        for commit in batch:
+            commit.done.set()
+
+
+def _not_assigned(commit: _Commit, owned: set[tuple[str, str, str, int]]) -> ConsumerStateError:
+    tp = next(
+        tp
+        for tp in commit.offsets
+        if (commit.group, commit.member_id, tp.topic, tp.partition) not in owned
+    )
+    return ConsumerStateError(
+        f"cannot commit '{tp.topic}' partition {tp.partition}: it is no longer "
+        f"assigned to this member of group '{commit.group}' (a rebalance moved it); "
+        "its records will be delivered to its new owner"
+    )
+
+
+_COMMITS: dict[str, OffsetCommits] = {}
+_COMMITS_GUARD = threading.Lock()
+
+
+def offset_commits(path: str) -> OffsetCommits:
+    """The group commit of the log file at ``path`` in this process."""
+    with _COMMITS_GUARD:
+        return _COMMITS.setdefault(path, OffsetCommits())
+
+
 class GroupMembership:
     """One consumer's membership in a group stored in the embedded log's database."""
 
@@ -81,8 +251,10 @@ class GroupMembership:
         session_timeout_ms: int,
         heartbeat_interval_ms: int,
         instance_id: str | None = None,
+        commits: OffsetCommits | None = None,
     ) -> None:
         self.group = group
+        self._commits = commits or OffsetCommits()
         # A static member's id starts with its instance id, length-prefixed so that no instance
         # id's prefix is another's.
         self._static_prefix = (
@@ -117,6 +289,11 @@ class GroupMembership:
 
     def sync(self, commit_offsets: Mapping[TopicPartition, int]) -> SyncResult:
         """Expire dead members, rebalance, and commit ``commit_offsets`` of owned partitions."""
+        if not commit_offsets:
+            unchanged = self._unchanged()
+            if unchanged is not None:
+                previous, self._owned = self._owned, unchanged
+                return SyncResult(unchanged, unchanged - previous, previous - unchanged)
         conn = self._conn
         now = _now_ms()
         conn.execute("BEGIN IMMEDIATE")
@@ -164,32 +341,48 @@ class GroupMembership:
         previous, self._owned = self._owned, owned
         return SyncResult(owned, owned - previous, previous - owned)
 
+    def _unchanged(self) -> frozenset[TopicPartition] | None:
+        """What this member owns, if a sync would change nothing now: no member expired, no
+        claim of a member gone, this member listed and owning exactly its target; else
+        ``None``.
+
+        Read in one statement (one snapshot), without a write transaction: most syncs of a
+        steady group change nothing, and a write transaction of ten statements held every
+        other writer of the process up (see ``write_alone``). Deciding on a snapshot is
+        deciding as a sync at that moment would have.
+        """
+        now = _now_ms()
+        members_json, claims_json, counts_json = self._conn.execute(
+            _GROUP_STATE, (self.group,)
+        ).fetchone()
+        members = sorted(json.loads(members_json))
+        if any(expires < now for _, _, _, expires in members):
+            return None
+        live = [(member, frozenset(json.loads(topics))) for _, member, topics, _ in members]
+        names = {member for member, _ in live}
+        if self.member_id not in names:
+            return None
+        owned: set[TopicPartition] = set()
+        for topic, partition, member in json.loads(claims_json):
+            if member not in names:
+                return None
+            if member == self.member_id:
+                owned.add(TopicPartition(topic, partition))
+        counts = {name: partitions for name, partitions in json.loads(counts_json)}
+        target = target_assignment(live, counts).get(self.member_id, set())
+        return frozenset(owned) if owned == target else None
+
     def commit(self, offsets: Mapping[TopicPartition, int], *, strict: bool) -> None:
-        """Commit offsets of partitions this member owns; with ``strict``, refuse others."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            owned = {
-                TopicPartition(topic, partition)
-                for topic, partition in conn.execute(
-                    "SELECT topic, partition FROM group_claims "
-                    "WHERE group_id = ? AND member_id = ?",
-                    (self.group, self.member_id),
-                )
-            }
-            foreign = [tp for tp in offsets if tp not in owned]
-            if foreign and strict:
-                tp = foreign[0]
-                raise ConsumerStateError(
-                    f"cannot commit '{tp.topic}' partition {tp.partition}: it is no longer "
-                    f"assigned to this member of group '{self.group}' (a rebalance moved it); "
-                    "its records will be delivered to its new owner"
-                )
-            self._write_offsets({tp: o for tp, o in offsets.items() if tp in owned}, _now_ms())
-            conn.execute("COMMIT")
-        except BaseException:
-            rollback(conn)
-            raise
+        """Commit offsets of partitions this member owns; with ``strict``, refuse others
+        (and then commit none). Durable when it returns; written in one transaction with the
+        commits other members of this process ask for meanwhile (see :class:`OffsetCommits`).
+
+        Raises:
+            ConsumerStateError: ``strict``, and a partition is not this member's.
+            sqlite3.Error: the transaction failed (every commit in it fails with it).
+        """
+        if offsets:
+            self._commits.commit(self._conn, _Commit(self.group, self.member_id, offsets, strict))
 
     def leave(self, final_offsets: Mapping[TopicPartition, int]) -> None:
         """Commit ``final_offsets``, give up every partition and leave the group."""
@@ -308,7 +501,8 @@ class GroupMembership:
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self._heartbeat_s):
             try:
-                self._heartbeat_conn.execute(
+                write_alone(
+                    self._heartbeat_conn,
                     "UPDATE group_members SET heartbeat_ms = ? "
                     "WHERE group_id = ? AND member_id = ?",
                     (_now_ms(), self.group, self.member_id),
