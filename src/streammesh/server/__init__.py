@@ -8,7 +8,8 @@ table that maps streammesh errors to HTTP statuses and Confluent ``error_code`` 
 ``create_app`` and ``build_app`` are loaded on first use: the command line imports
 ``ServerSettings`` for every command, and must not pay for the web stack each time; so are
 ``ReadinessProbe`` and ``dependency_checks`` (``/readyz``'s probe, which ``streammesh worker
---health-port`` answers with too).
+--health-port`` answers with too). ``settle_heap`` sets the garbage collector of the process
+``streammesh up`` serves from.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from streammesh.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSetting
 if TYPE_CHECKING:
     from streammesh.server.app import build_app, create_app
     from streammesh.server.health import ReadinessProbe, dependency_checks
+    from streammesh.server.heap import settle_heap
 
 
 def __getattr__(name: str) -> Any:
@@ -31,6 +33,10 @@ def __getattr__(name: str) -> Any:
         from streammesh.server import health
 
         return getattr(health, name)
+    if name == "settle_heap":
+        from streammesh.server import heap
+
+        return heap.settle_heap
     raise AttributeError(f"module 'streammesh.server' has no attribute '{name}'")
 
 
@@ -42,4 +48,5 @@ __all__ = [
     "build_app",
     "create_app",
     "dependency_checks",
+    "settle_heap",
 ]
