@@ -42,9 +42,13 @@ typecheck: $(STAMP)
 
 # Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: every process a test starts
 # would otherwise compile streammesh again, and every worker rewrite the tests' asserts again.
-# One collection first writes those rewritten tests once instead of once per worker.
+# So it is written once first: compileall for streammesh and the test helpers, and pytest's
+# rewritten test modules by a collection that rewrites without running them
+# (tests/support/precompile.py: ~6 s of CPU instead of ~19 s for a plain --collect-only).
 pytest: $(STAMP)
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest --collect-only -qq >/dev/null || true
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m compileall -q -j 0 src tests >/dev/null || true
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest --collect-only -qq -p no:schemathesis \
+		-p tests.support.precompile >/dev/null || true
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n 4 --dist worksteal
 
 bench: $(STAMP)
