@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.integration.api_v1_support import avro, descriptor, sources
+from tests.integration.api_v1_support import MESH_YAML, avro, descriptor, sources
 from tests.support.streammesh_server import StreammeshServer
 from tests.unit.cli.invoking import CliResult, invoke_cli
 
@@ -25,6 +26,18 @@ CREATE STREAM big WITH (product='remotestreams.big_trades') AS
   FROM {TRADES}
   WHERE price > 500 EMIT CHANGES;
 """
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreammeshServer]:
+    """The module's server (as tests/integration/conftest.py's), reading the deployed
+    applications and heartbeating each every 250 ms instead of 2 s
+    (``streams.hosting_interval``), so a start or a stop is seen sooner."""
+    mesh = tmp_path_factory.mktemp("server-mesh")
+    yaml = MESH_YAML + "streams:\n  hosting_interval: 250ms\n"
+    (mesh / "mesh.yaml").write_text(yaml, encoding="utf-8")
+    with StreammeshServer(mesh) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +87,7 @@ def _wait_alive(server: StreammeshServer, admin: str, name: str, alive: int) -> 
         if status["alive"] == alive or time.monotonic() > deadline:
             assert status["alive"] == alive, status
             return status
-        time.sleep(0.5)
+        time.sleep(0.25)
 
 
 @pytest.mark.slow
