@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from streammesh.identity import Role
+from streammesh.log import open_log
 from streammesh.sdk.remote import RemoteMesh
 from tests.integration.api_v1_support import Served, avro, descriptor, serve, sources
 
@@ -113,6 +114,57 @@ def test_successive_consumes_of_a_group_read_on_without_joining_again(either: Se
     assert sorted(first + second + third) == sorted(f"t{i}" for i in range(10))
     # No group join in the second request (a join takes a second or more on Kafka).
     assert took < 1.0, f"the second consume took {took:.2f} s"
+
+
+SHORT = "execution.restshort"  # a topic of its own: the Kafka broker outlives each test
+SHORT_EVENTS = f"/api/v1/products/{SHORT}.v1/events"
+
+
+@pytest.fixture
+def one_partition_on_kafka(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Served]:
+    for served in serve(tmp_path / "mesh", log_url=f"kafka://{kafka_bootstrap}"):
+        applied = served.client.post(
+            "/api/v1/apply",
+            json=sources((descriptor(SHORT).replace("partitions: s", "partitions: xs"), avro())),
+            headers=served.headers(),
+        )
+        assert applied.status_code == 200, applied.text
+        yield served
+
+
+@pytest.mark.kafka
+def test_a_short_answer_with_more_on_the_log_keeps_the_groups_member(
+    one_partition_on_kafka: Served, kafka_bootstrap: str
+) -> None:
+    served, headers = one_partition_on_kafka, one_partition_on_kafka.headers()
+    served.client.post(SHORT_EVENTS, json={"events": _trades(0, 3)}, headers=headers)
+    log = open_log(f"kafka://{kafka_bootstrap}")
+    try:
+        with log.producer() as raw:
+            raw.send(f"{SHORT}.v1", b"not an event", key=b"t3")
+            raw.flush()
+    finally:
+        log.close()
+    served.client.post(SHORT_EVENTS, json={"events": _trades(4, 7)}, headers=headers)
+
+    def consume() -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        answer = served.client.get(
+            SHORT_EVENTS, params={"group": "risk", "max": 100, "timeout": 10}, headers=headers
+        )
+        return answer, time.monotonic() - started
+
+    first, _ = consume()  # joins the group; stops short at the record that is no event
+    refused, took = consume()
+    third, _ = consume()
+    assert first.status_code == third.status_code == 200, third.text
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "unreadable-event"
+    keys = [e["key"] for answer in (first, third) for e in answer.json()["events"]]
+    assert keys == [f"t{i}" for i in (0, 1, 2, 4, 5, 6)]
+    # The short first answer did not make the member leave, since the log held more for the
+    # group: no join again (~3 s on the test broker) before the next answer.
+    assert took < 1.0, f"the consume after the short answer took {took:.2f} s"
 
 
 def test_batches_over_the_limits_are_refused_naming_them(embedded: Served) -> None:

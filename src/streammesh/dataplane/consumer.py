@@ -206,6 +206,21 @@ class ProductConsumer:
             if event is not None:
                 yield event
 
+    def caught_up(self) -> bool:
+        """Whether every event of this consumer's partitions there is now was returned:
+        none fetched and held back, and no partition behind its end (on Kafka, one round
+        trip to the cluster for the ends).
+
+        Raises:
+            ClientClosed: the consumer is closed.
+            LogError: the log cannot say where its partitions end.
+        """
+        with self._lock:
+            self._check_open()
+            if self._pending or self._deferred is not None:
+                return False
+            return not any(self._consumer.lag().values())
+
     def commit(self) -> None:
         """Commit, for the group, the position after the last event returned per partition.
 

@@ -268,7 +268,9 @@ class KafkaConsumer:
             chosen = dict(self._positions)
         else:
             chosen = {TopicPartition(*tp): offset for tp, offset in offsets.items()}
-            self._check_partitions(list(chosen))
+            # A partition assigned to this consumer exists: only others are asked of the
+            # cluster (a metadata round trip, once per commit of a REST consume before).
+            self._check_partitions([tp for tp in chosen if tp not in self._positions])
             for tp, offset in chosen.items():
                 if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
                     raise OffsetOutOfRange(tp.topic, tp.partition, offset, "cannot be committed")

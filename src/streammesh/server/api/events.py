@@ -180,7 +180,7 @@ principal that registered it with the product first: reading (and so committing)
 another principal's group is refused, platform admins included (403 `consumer-group-taken`).
 While a group reads full batches (`max` events each), the server keeps its member of the
 group open for the next consume (up to 10 s), so those do not join the group again; a consume
-that answers fewer events (caught up) leaves the group."""
+that answers fewer events and finds no more there (caught up) leaves the group."""
 
 
 @router.get(
