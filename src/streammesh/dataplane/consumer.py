@@ -145,8 +145,8 @@ class ProductConsumer:
     def take(self, count: int, timeout: float = 10.0) -> list[ProductEvent]:
         """Up to ``count`` events: returns once it has ``count``, or after ``timeout`` seconds.
 
-        The records each poll of the log returns are decoded as one batch (the data keys
-        their classified fields need are handed out, and audited, together).
+        The data keys the events' classified fields need are handed out, and audited,
+        together: one audit write for the whole call, before it returns any event.
 
         Raises:
             UnreadableEvent: as :meth:`poll`, when it is the first record met; met after some
@@ -155,18 +155,19 @@ class ProductConsumer:
         """
         events: list[ProductEvent] = []
         deadline = time.monotonic() + timeout
-        while len(events) < count:
-            # The lock is held per poll, not for the whole call: close() from another thread
-            # waits for one poll at most.
-            with self._lock:
-                self._before_poll()
-                if not self._pending:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
+        with self._together():  # each poll's batch joins it
+            while len(events) < count:
+                # The lock is held per poll, not for the whole call: close() from another
+                # thread waits for one poll at most.
+                with self._lock:
+                    self._before_poll()
+                    if not self._pending:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        self._pending.extend(self._consumer.poll(remaining))
+                    if self._decode_pending(events, count):
                         break
-                    self._pending.extend(self._consumer.poll(remaining))
-                if self._decode_pending(events, count):
-                    break
         return events
 
     def _decode_pending(self, events: list[ProductEvent], count: int) -> bool:

@@ -1,5 +1,6 @@
 """A batch of classified events meeting many new entities (``send_many``, a REST produce)
-creates their data keys in one store write, not one each, and every event reads back."""
+creates their data keys in one store write, not one each, and every event reads back; a
+consumer's ``take`` audits the key handouts of all its events in one write."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Connection
 
+from streammesh.audit import AuditAction, AuditLog
 from streammesh.dataplane.errors import InvalidEvent
+from streammesh.log import ConsumerOptions
 from streammesh.privacy import EVENT_HEADER, MASK_TEXT, KeyStore, LocalKms
 from streammesh.privacy.envelope import event_key_version
 from streammesh.privacy.keys import KEYS_LOCK
@@ -133,3 +136,23 @@ def test_keys_prepared_together_are_the_keys_each_entity_gets_alone(key_store: K
     # What another process reads from the store: the very keys handed out here.
     other = KeyStore(key_store.store, key_store.kms)
     assert all(other.current(product, entity) == key for entity, key in prepared.items())
+
+
+def test_a_take_over_several_polls_audits_its_key_handouts_in_one_write_before_returning(
+    mesh: InProcessMesh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with mesh.producer("sales.orders") as producer:
+        producer.send_many([_order(number) for number in range(1, 61)])
+    locks = _count_key_writes(mesh, monkeypatch)
+    handouts = AuditLog(mesh.local.keys.store)
+
+    options = ConsumerOptions(max_poll_records=10)  # six polls of ten new entities
+    with mesh.consumer("sales.orders", "reader", options=options) as consumer:
+        events = consumer.take(60, timeout=10)
+        audited = handouts.entries(actions=[AuditAction.KEY_HANDED_OUT])
+
+    assert {event.value["customer_email"] for event in events} == {
+        f"c{number}@example.com" for number in range(1, 61)
+    }
+    assert len(audited) == 60  # every handout audited by the time take returned
+    assert locks.count(KEYS_LOCK) == 1
