@@ -12,7 +12,7 @@ import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -192,6 +192,7 @@ class _LogConnection(sqlite3.Connection):
 
     _writers: threading.Lock | None = None
     _holding = False
+    _in_turn = False
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         if sql == "BEGIN IMMEDIATE" and self._writers is not None and not self._holding:
@@ -200,21 +201,21 @@ class _LogConnection(sqlite3.Connection):
         try:
             return super().execute(sql, parameters)
         finally:
-            if self._holding and not self.in_transaction:
+            if self._holding and not self._in_turn and not self.in_transaction:
                 self._release()
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
         try:
             return super().executemany(sql, parameters)
         finally:
-            if self._holding and not self.in_transaction:
+            if self._holding and not self._in_turn and not self.in_transaction:
                 self._release()
 
     def executescript(self, script: str, /) -> sqlite3.Cursor:
         try:
             return super().executescript(script)
         finally:
-            if self._holding and not self.in_transaction:
+            if self._holding and not self._in_turn and not self.in_transaction:
                 self._release()
 
     def close(self) -> None:
@@ -229,30 +230,39 @@ class _LogConnection(sqlite3.Connection):
         if self._writers is not None:
             self._writers.release()
 
-    def write_alone(self, sql: str, parameters: Any = ()) -> int:
-        """Run one writing statement as its own transaction, in turn with the process's other
-        writers; how many rows it changed.
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the process's writer turn on the file for every statement run inside, each
+        its own transaction unless a ``BEGIN IMMEDIATE`` opens one (held already: nothing).
 
-        One statement holds the turn for one call into SQLite: the interpreter lock, given up
-        for every call into SQLite and taken back after it, can take a switch interval (5 ms)
-        to come back while other threads run Python, and a transaction of several statements
-        held every other writer of the process up for each of them.
+        A statement alone holds the turn for one call into SQLite: the interpreter lock, given
+        up for every call into SQLite and taken back after it, can take a switch interval
+        (5 ms) to come back while other threads run Python, and a transaction of several
+        statements held every other writer of the process up for each of them.
         """
-        if self._holding or self.in_transaction:
-            return super().execute(sql, parameters).rowcount
-        writers = self._writers
-        if writers is None:
-            return super().execute(sql, parameters).rowcount
-        with writers:
-            return super().execute(sql, parameters).rowcount
+        if self._writers is None or self._holding:
+            yield
+            return
+        self._writers.acquire()
+        self._holding = self._in_turn = True
+        try:
+            yield
+        finally:
+            self._in_turn = False
+            if not self.in_transaction:
+                self._release()
+
+
+def writer_turn(conn: sqlite3.Connection) -> AbstractContextManager[None]:
+    """The process's writer turn on ``conn``'s file (see :meth:`_LogConnection.turn`)."""
+    return conn.turn() if isinstance(conn, _LogConnection) else nullcontext()
 
 
 def write_alone(conn: sqlite3.Connection, sql: str, parameters: Any = ()) -> int:
-    """``sql`` as a transaction of its own on ``conn`` (see :meth:`_LogConnection.write_alone`);
-    how many rows it changed."""
-    if isinstance(conn, _LogConnection):
-        return conn.write_alone(sql, parameters)
-    return conn.execute(sql, parameters).rowcount
+    """``sql`` as a transaction of its own on ``conn``, in the process's writer turn; how many
+    rows it changed."""
+    with writer_turn(conn):
+        return conn.execute(sql, parameters).rowcount
 
 
 def connect(directory: Path, url: str, file: SqliteFile | None = None) -> sqlite3.Connection:

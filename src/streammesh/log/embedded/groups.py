@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from streammesh.log.base import TopicPartition
-from streammesh.log.embedded.database import rollback, write_alone
+from streammesh.log.embedded.database import rollback, write_alone, writer_turn
 from streammesh.log.errors import ConsumerStateError
 
 _CLAIMS_OF = """
@@ -40,6 +40,24 @@ WHERE c.group_id IN (SELECT json_extract(m.value, '$[0]') FROM json_each(?1) AS 
 """
 """The claims of the groups named in ``?1`` (JSON ``[[group, member], ...]``), as one JSON
 array ``[[group, member, topic, partition], ...]``."""
+
+_WRITE_IF_ALL_OWNED = """
+INSERT INTO group_offsets (group_id, topic, partition, committed, committed_ms)
+SELECT json_extract(o.value, '$[0]'), json_extract(o.value, '$[2]'),
+       json_extract(o.value, '$[3]'), json_extract(o.value, '$[4]'), ?2
+FROM json_each(?1) AS o
+WHERE (
+    SELECT count(*) FROM json_each(?1) AS a, group_claims AS c
+    WHERE c.group_id = json_extract(a.value, '$[0]')
+      AND c.member_id = json_extract(a.value, '$[1]')
+      AND c.topic = json_extract(a.value, '$[2]')
+      AND c.partition = json_extract(a.value, '$[3]')
+) = json_array_length(?1)
+ON CONFLICT (group_id, topic, partition)
+DO UPDATE SET committed = excluded.committed, committed_ms = excluded.committed_ms
+"""
+"""Upsert the offsets in ``?1`` (JSON ``[[group, member, topic, partition, offset], ...]``)
+if every partition named is its member's, else none: one statement, so all or nothing."""
 
 _WRITE_OFFSETS = """
 INSERT INTO group_offsets (group_id, topic, partition, committed, committed_ms)
@@ -180,33 +198,26 @@ class OffsetCommits:
 
 def _write_commits(conn: sqlite3.Connection, take: Callable[[], list[_Commit]]) -> None:
     """Write the commits ``take`` hands out once this thread's turn to write has come (those
-    arriving while it waited for it go in too), in one transaction on ``conn``; each is
-    marked done, with its error if it failed."""
+    arriving while it waited for it go in too); each is marked done, with its error if it
+    failed.
+
+    First as one statement that writes every offset if every partition is its member's,
+    else nothing (one call into SQLite in the turn); only when it wrote nothing, again in a
+    transaction that refuses the commits naming a partition not their member's and writes
+    the others.
+    """
     batch: list[_Commit] = []
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        batch = take()
-        try:
-            members = sorted({(c.group, c.member_id) for c in batch})
-            found = conn.execute(_CLAIMS_OF, (json.dumps(members),)).fetchone()[0]
-            owned = {(g, m, t, p) for g, m, t, p in json.loads(found)}
-            rows: list[tuple[str, str, int, int]] = []
-            for commit in batch:
-                mine = [
-                    (commit.group, tp.topic, tp.partition, offset)
-                    for tp, offset in commit.offsets.items()
-                    if (commit.group, commit.member_id, tp.topic, tp.partition) in owned
-                ]
-                if commit.strict and len(mine) < len(commit.offsets):
-                    commit.error = _not_assigned(commit, owned)
-                else:
-                    rows.extend(mine)
-            if rows:
-                conn.execute(_WRITE_OFFSETS, (json.dumps(rows), _now_ms()))
-            conn.execute("COMMIT")
-        except BaseException:
-            rollback(conn)
-            raise
+        with writer_turn(conn):
+            batch = take()
+            rows = [
+                (c.group, c.member_id, tp.topic, tp.partition, offset)
+                for c in batch
+                for tp, offset in c.offsets.items()
+            ]
+            written = conn.execute(_WRITE_IF_ALL_OWNED, (json.dumps(rows), _now_ms())).rowcount
+            if written != len(rows):
+                _write_owned(conn, batch)
     except BaseException as exc:
         batch = batch or take()  # the turn never came: the commits waiting fail with it
         for commit in batch:
@@ -215,6 +226,34 @@ def _write_commits(conn: sqlite3.Connection, take: Callable[[], list[_Commit]]) 
     finally:
         for commit in batch:
             commit.done.set()
+
+
+def _write_owned(conn: sqlite3.Connection, batch: Sequence[_Commit]) -> None:
+    """``batch`` in one transaction: a ``strict`` commit naming a partition not its member's
+    refused (its ``error`` set, nothing of it written), the owned offsets of the others
+    written."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        members = sorted({(c.group, c.member_id) for c in batch})
+        found = conn.execute(_CLAIMS_OF, (json.dumps(members),)).fetchone()[0]
+        owned = {(g, m, t, p) for g, m, t, p in json.loads(found)}
+        rows: list[tuple[str, str, int, int]] = []
+        for commit in batch:
+            mine = [
+                (commit.group, tp.topic, tp.partition, offset)
+                for tp, offset in commit.offsets.items()
+                if (commit.group, commit.member_id, tp.topic, tp.partition) in owned
+            ]
+            if commit.strict and len(mine) < len(commit.offsets):
+                commit.error = _not_assigned(commit, owned)
+            else:
+                rows.extend(mine)
+        if rows:
+            conn.execute(_WRITE_OFFSETS, (json.dumps(rows), _now_ms()))
+        conn.execute("COMMIT")
+    except BaseException:
+        rollback(conn)
+        raise
 
 
 def _not_assigned(commit: _Commit, owned: set[tuple[str, str, str, int]]) -> ConsumerStateError:
