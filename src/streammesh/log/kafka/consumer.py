@@ -25,6 +25,7 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 from streammesh.log.base import (
     ConsumerOptions,
     GroupMetadata,
+    IsolationLevel,
     OffsetReset,
     Record,
     TopicPartition,
@@ -246,8 +247,35 @@ class KafkaConsumer:
 
     def lag(self) -> dict[TopicPartition, int]:
         positions = {tp: self._past_control_records(tp, at) for tp, at in self._positions.items()}
-        ends = self._offset_probe().ends(list(positions))
+        ends = self._fetched_ends(positions)
+        asked = [tp for tp in positions if tp not in ends]
+        if asked:
+            ends.update(self._offset_probe().ends(asked))
         return {tp: max(ends[tp] - position, 0) for tp, position in positions.items()}
+
+    def _fetched_ends(self, positions: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+        """The partitions whose high watermark in the last fetch response (librdkafka keeps
+        it: no request) is beyond the position, and that watermark.
+
+        Such a partition has records to read, whatever came since: its lag is at least what
+        the watermark says. The others' ends are asked of the cluster (the probe: a listing
+        and a confirming fetch, ~100-200 ms on a loaded test broker), so whether a lag is 0
+        is always the cluster's answer. Not for ``read_committed``: its end is the last
+        stable offset, which the high watermark may be beyond.
+        """
+        if self._options.isolation_level is not IsolationLevel.READ_UNCOMMITTED:
+            return {}
+        found: dict[TopicPartition, int] = {}
+        for tp, position in positions.items():
+            try:
+                marks = self._client.get_watermark_offsets(
+                    KafkaTopicPartition(tp.topic, tp.partition), cached=True
+                )
+            except KafkaException:
+                continue
+            if marks is not None and int(marks[1]) > position:
+                found[tp] = int(marks[1])
+        return found
 
     def group_metadata(self) -> GroupMetadata:
         self._rules.check_open()
