@@ -12,9 +12,10 @@ A body within the limits is handed to the application unchanged.
 
 from __future__ import annotations
 
+import copy
 import re
 from itertools import accumulate
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
@@ -170,6 +171,35 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, error: ServerError
 
 
 def limit_requests(app: FastAPI, limits: RequestLimits) -> FastAPI:
-    """Install the request limits on ``app`` (outermost, before any route reads a body)."""
+    """Install the request limits on ``app`` (outermost, before any route reads a body), and
+    document their answer on every operation that takes a body."""
     app.add_middleware(RequestLimiter, limits=limits)
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()  # built once, then FastAPI's cached copy: the loop below is idempotent
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    _document_too_large(operation.setdefault("responses", {}))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _document_too_large(responses: dict[str, Any]) -> None:
+    """Add the 413 answer, in the shape of the operation's other errors, to ``responses``."""
+    if "413" in responses:
+        return
+    answer: dict[str, Any] = {
+        "description": "The request body is over the size limit of its route family "
+        "(`request-too-large`; `server.request_limits` in `mesh.yaml`)."
+    }
+    shaped = next(
+        (responses[status] for status in ("422", "400") if "content" in responses.get(status, {})),
+        None,
+    )
+    if shaped is not None:
+        answer["content"] = copy.deepcopy(shaped["content"])
+    responses["413"] = answer
