@@ -168,3 +168,24 @@ def test_a_destroyed_key_is_never_used_again_by_a_protection_that_used_it(
     ]
     assert read[0]["email"] != "old@x.y"  # forgotten: stays masked
     assert read[1]["email"] == "new@x.y"
+
+
+def test_a_reader_reuses_a_pending_handout_only_inside_its_batch_and_never_after_forget(
+    keys: KeyStore, store: MetadataStore
+) -> None:
+    protection = FieldProtection(keys, PRODUCT, {"email": (Classification.PII,)})
+    event, headers = protection.protect({"id": "u1", "email": "a@x.y"}, b"u1")
+    record = tuple(headers.items())
+    reveal = protection.record_revealer(clear=True, principal="app")
+
+    with keys.handouts_together():
+        first = reveal(dict(event), record, b"u1")
+        again = reveal(dict(event), record, b"u1")  # the batch's kept opening
+        assert _handouts(store) == []  # pending until the batch ends
+        assert keys.destroy(PRODUCT, b"u1", actor="dpo") == 1
+        after_forget = reveal(dict(event), record, b"u1")
+    outside = reveal(dict(event), record, b"u1")
+
+    assert first["email"] == again["email"] == "a@x.y"
+    assert after_forget["email"] != "a@x.y" and outside["email"] != "a@x.y"
+    assert _handouts(store) == [("app", "u1")]
