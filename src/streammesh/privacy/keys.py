@@ -429,23 +429,21 @@ class KeyStore:
             return
         pending: dict[tuple[str, str, bytes], tuple[int, datetime]] = {}
         self._together.pending = pending
-        self._together.memo = {}
         try:
             yield
         finally:
             self._together.pending = None
-            self._together.memo = None
             if pending:
                 self._write_handouts(pending)
 
-    def block_memo(self) -> dict[object, object] | None:
-        """A dict that lives as long as this thread's :meth:`handouts_together` block (``None``
-        outside one), for a reader to keep what it built from a key whose handout the block
-        audits when it ends: until then it may reuse it for the block's other events (not
-        longer — the audit write could fail — and not in another thread, whose events the
+    def open_batch(self) -> object | None:
+        """This thread's open :meth:`handouts_together` block, as a token (``None`` outside
+        one): a reader may keep what it built from a key whose handout the block audits when
+        it ends while this is still the same token — for the block's other events, not
+        longer (the audit write could fail) and not in another thread (whose events the
         block's audit does not precede)."""
-        memo: dict[object, object] | None = getattr(self._together, "memo", None)
-        return memo
+        batch: object | None = getattr(self._together, "pending", None)
+        return batch
 
     def _audited(
         self,

@@ -92,6 +92,9 @@ class _Opening:
     """The entity's seal of every protected field (its ``clear`` starts the header)."""
     until: float
     generation: int
+    batch: object | None = None
+    """With ``until`` 0: the key store's open batch (``KeyStore.open_batch``) that audits the
+    handout when it ends; usable only while it is the reader's open batch."""
     last: tuple[bytes, dict[str, Any]] | None = None
     """The header opened last and its values, when they are all text, numbers, booleans or
     null (shared by every event they are put in: nothing in them can be changed): the same
@@ -523,6 +526,7 @@ class FieldProtection:
             return reveal_any
         opening: dict[bytes, _Opening] = self._opening.setdefault(principal, {})
         keys, all_set, opening_of = self._keys, self._all_set, self._opening_of
+        open_batch = keys.open_batch
 
         def reveal_usual(
             value: dict[str, Any], headers: Sequence[tuple[str, bytes]], key: bytes
@@ -531,24 +535,27 @@ class FieldProtection:
                 name, header = headers[0]
                 if name == EVENT_HEADER:
                     ready = opening.get(key)
+                    if ready is not None and (
+                        ready.generation != keys.generation  # a key destroyed since
+                        or (
+                            ready.until <= _monotonic()  # to be asked again
+                            and (ready.batch is None or ready.batch is not open_batch())
+                        )
+                    ):
+                        ready = None
                     if ready is not None:
                         last = ready.last
                         if (
                             last is not None
                             and last[0] == header
-                            and ready.until > _monotonic()
-                            and ready.generation == keys.generation
                             and value.keys() >= last[1].keys()
                         ):
                             # The entity's header opened last (checked then), same key.
                             value.update(last[1])
                             return value
-                    if (
-                        ready is None
-                        or not header.startswith(ready.seal.clear)
-                        or ready.until <= _monotonic()
-                        or ready.generation != keys.generation
-                    ):
+                        if not header.startswith(ready.seal.clear):
+                            ready = None  # another key version or field list
+                    if ready is None:
                         ready = opening_of(header, key, principal, opening)
                     if ready is not None:
                         last = ready.last
@@ -586,15 +593,6 @@ class FieldProtection:
         handout); kept while the store allows. ``None``: :meth:`reveal` reads it."""
         if header[:1] != _EVENT_FORMAT:
             return None
-        memo = self._keys.block_memo()
-        if memo is not None:  # in a batch whose handouts are audited when it ends
-            kept = memo.get((self, principal, key))
-            if (
-                isinstance(kept, _Opening)
-                and header.startswith(kept.seal.clear)
-                and kept.generation == self._keys.generation
-            ):
-                return kept
         try:
             version = event_key_version(header)
         except SealBroken:
@@ -608,13 +606,14 @@ class FieldProtection:
         every = self._seals_of(lookup.key, key)[2]
         if not header.startswith(every.clear):
             return None
-        ready = _Opening(every, until, generation)
-        if until:
+        # Kept while the store allows, or, when the handout is pending in this thread's
+        # batch, for the batch's other events.
+        batch = None if until else self._keys.open_batch()
+        ready = _Opening(every, until, generation, batch)
+        if until or batch is not None:
             if len(opening) >= _SEALS_MAX:
                 opening.clear()
             opening[key] = ready
-        elif memo is not None:  # its handout is pending in this thread's batch
-            memo[(self, principal, key)] = ready
         return ready
 
     def reveal(
