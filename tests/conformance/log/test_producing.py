@@ -48,6 +48,22 @@ def test_records_with_one_header_each_round_trip(
     assert [record.headers for record in read_all(topic)] == sent
 
 
+def test_a_batch_of_records_each_with_one_header_round_trips(
+    new_topic: Callable[..., str], producer: Producer, read_all: Callable[[str], list[Record]]
+) -> None:
+    # Every record of a batch with one header of one name (a classified product's batch),
+    # then a batch whose single headers have two names.
+    topic = new_topic()
+    same = [(("streammesh-enc-*", bytes([n % 256]) * n),) for n in range(0, 300, 7)]
+    mixed = [(("a", b"1"),), (("b", b""),), (("a", b"22"),)]
+    for batch in (same, mixed):
+        for headers in batch:
+            producer.send(topic, b"v", key=b"k", headers=headers)
+        producer.flush()
+
+    assert [record.headers for record in read_all(topic)] == same + mixed
+
+
 def test_tombstone_and_empty_value_stay_distinct(
     new_topic: Callable[..., str], producer: Producer, read_all: Callable[[str], list[Record]]
 ) -> None:

@@ -22,7 +22,8 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import accumulate, islice, repeat
+from itertools import accumulate, chain, islice, repeat
+from operator import itemgetter
 from typing import Any
 
 from streammesh.log.base import Header, Record
@@ -42,6 +43,8 @@ FIELDS = 4
 """Items per record in a flat record list (see :func:`encode_flat`)."""
 
 _new_record = partial(tuple.__new__, Record)
+_first = itemgetter(0)
+_second = itemgetter(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,15 +96,19 @@ def encode_columns(
     parts.append(array("q", timestamps).tobytes())
     parts.append(_lengths(keys))
     parts.append(_lengths(values))
-    header_blobs: list[bytes] = []
+    header_bytes = b""
     if any(headers):
         flags |= HEADERS
-        header_blobs = [_encode_headers(h) for h in headers]
-        parts.append(array("i", map(len, header_blobs)).tobytes())
+        columns = _one_header_each(headers)
+        if columns is None:
+            header_blobs = [_encode_headers(h) for h in headers]
+            columns = array("i", map(len, header_blobs)).tobytes(), b"".join(header_blobs)
+        parts.append(columns[0])
+        header_bytes = columns[1]
     parts.append(_joined(keys))
     parts.append(_joined(values))
-    if header_blobs:
-        parts.append(b"".join(header_blobs))
+    if header_bytes:
+        parts.append(header_bytes)
     parts[0] = _PREFIX.pack(VERSION, flags, len(timestamps))
     return EncodedBatch(b"".join(parts), len(timestamps), min(timestamps), max(timestamps))
 
@@ -184,6 +191,27 @@ _names: dict[str, bytes] = {}
 """Header names as written (length and UTF-8), by name: a topic's records repeat a few."""
 _read_names: dict[bytes, str] = {}
 """Header names read back, by their UTF-8."""
+
+
+def _one_header_each(headers: Sequence[tuple[Header, ...]]) -> tuple[bytes, bytes] | None:
+    """The header lengths column and the header bytes of records that each carry exactly one
+    header, all of one name (what a producer of classified fields writes), built without a
+    Python step per record; ``None`` for any other mix (encoded record by record)."""
+    if set(map(len, headers)) != {1}:
+        return None
+    pairs = list(map(_first, headers))
+    names = set(map(_first, pairs))
+    if len(names) != 1:
+        return None
+    (name,) = names
+    head = _names.get(name) or _name_head(name)
+    values = list(map(_second, pairs))
+    value_lengths = list(map(len, values))
+    record_lengths = array("i", map((len(head) + _HEADER_VALUE.size).__add__, value_lengths))
+    body = b"".join(
+        chain.from_iterable(zip(repeat(head), map(_HEADER_VALUE.pack, value_lengths), values))
+    )
+    return record_lengths.tobytes(), body
 
 
 def _encode_headers(headers: tuple[Header, ...]) -> bytes:
