@@ -52,16 +52,18 @@ def test_a_batch_of_records_each_with_one_header_round_trips(
     new_topic: Callable[..., str], producer: Producer, read_all: Callable[[str], list[Record]]
 ) -> None:
     # Every record of a batch with one header of one name (a classified product's batch),
-    # then a batch whose single headers have two names.
+    # then a batch whose single headers have two names, then one where a record has a
+    # second header after one of the first record's name, and one has none.
     topic = new_topic()
     same = [(("streammesh-enc-*", bytes([n % 256]) * n),) for n in range(0, 300, 7)]
     mixed = [(("a", b"1"),), (("b", b""),), (("a", b"22"),)]
-    for batch in (same, mixed):
+    more_after_one = [(("a", b"1"),), (("a", b"2"), ("a", b"3")), ()]
+    for batch in (same, mixed, more_after_one):
         for headers in batch:
             producer.send(topic, b"v", key=b"k", headers=headers)
         producer.flush()
 
-    assert [record.headers for record in read_all(topic)] == same + mixed
+    assert [record.headers for record in read_all(topic)] == same + mixed + more_after_one
 
 
 def test_tombstone_and_empty_value_stay_distinct(

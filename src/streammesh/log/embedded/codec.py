@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import accumulate, chain, islice, repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from streammesh.log.base import Header, Record
 
@@ -141,7 +141,10 @@ def decode_batch(topic: str, partition: int, base_offset: int, data: bytes) -> l
     headers: Iterable[tuple[Header, ...]] = repeat(())
     if header_lengths is not None:
         blobs, pos = _slices(data, pos, header_lengths)
-        headers = [_decode_headers(blob) if blob else () for blob in blobs]
+        header_blobs = cast(list[bytes], blobs)  # a header length is never -1
+        headers = _one_header_each_read(header_blobs) or [
+            _decode_headers(blob) if blob else () for blob in header_blobs
+        ]
     return list(
         map(
             _new_record,
@@ -212,6 +215,28 @@ def _one_header_each(headers: Sequence[tuple[Header, ...]]) -> tuple[bytes, byte
         chain.from_iterable(zip(repeat(head), map(_HEADER_VALUE.pack, value_lengths), values))
     )
     return record_lengths.tobytes(), body
+
+
+def _one_header_each_read(blobs: list[bytes]) -> list[tuple[Header, ...]] | None:
+    """The headers of records whose blobs each hold exactly one header of the first blob's
+    name (what :func:`_one_header_each` wrote), read without parsing each blob in Python;
+    ``None`` for any other mix (read blob by blob)."""
+    first = blobs[0]
+    if not first or len(first) < _HEADER_NAME.size:
+        return None
+    (name_length,) = _HEADER_NAME.unpack_from(first)
+    value_at = _HEADER_NAME.size + name_length + _HEADER_VALUE.size
+    head = first[: _HEADER_NAME.size + name_length]
+    try:
+        if not all(map(bytes.startswith, blobs, repeat(head))):
+            return None
+        lengths = list(map(_HEADER_VALUE.unpack_from, blobs, repeat(len(head))))
+    except struct.error:  # a blob cut short
+        return None
+    if list(map(len, blobs)) != [value_at + length for (length,) in lengths]:
+        return None  # a second header after the first
+    name = _read_names.get(head[_HEADER_NAME.size :]) or _name_of(head[_HEADER_NAME.size :])
+    return [((name, blob[value_at:]),) for blob in blobs]
 
 
 def _encode_headers(headers: tuple[Header, ...]) -> bytes:
