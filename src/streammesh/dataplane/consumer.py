@@ -94,6 +94,7 @@ class ProductConsumer:
         self._reveal: Revealer | None = (
             None if protection is None else Revealer(protection, clear, principal)
         )
+        self._per_record = None if self._reveal is None else self._reveal.per_record
         self._consumer: Consumer = log.consumer(
             dataclasses.replace(options, group=group, auto_offset_reset=reset)
         )
@@ -273,7 +274,7 @@ class ProductConsumer:
                 self._consumer.seek(tp, offset)
 
     def _event(self, record: Record) -> ProductEvent:
-        return self._decoder.event(record, self._reveal)
+        return self._decoder.event(record, self._per_record)
 
     def _report_alive(self) -> None:
         if self._on_alive is not None and time.monotonic() - self._alive_at >= ALIVE_EVERY_S:

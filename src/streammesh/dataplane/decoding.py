@@ -22,6 +22,11 @@ Reveal = Callable[[dict[str, Any], Record], dict[str, Any]]
 """Turns a decoded value into what its reader may see of it (protected fields revealed or
 masked); may raise ``UndecryptableField``."""
 
+RevealValue = RevealRecord
+"""What :meth:`RecordDecoder.event` calls per record: the decoded value (updated in place
+and returned), the record's headers and its key (``b""`` for none) to the value as its
+reader may see it; may raise ``UndecryptableField``."""
+
 
 @dataclass(frozen=True, slots=True)
 class Revealer:
@@ -38,12 +43,13 @@ class Revealer:
     protection: FieldProtection
     clear: bool
     principal: str
-    _reveal: RevealRecord = field(init=False, repr=False, compare=False)
+    per_record: RevealValue = field(init=False, repr=False, compare=False)
+    """The protection's per-reader function, found once (it runs per record): what
+    :meth:`RecordDecoder.event` calls."""
 
     def __post_init__(self) -> None:
-        # The protection's per-reader function, found once: it runs per record.
         reveal = self.protection.record_revealer(clear=self.clear, principal=self.principal)
-        object.__setattr__(self, "_reveal", reveal)
+        object.__setattr__(self, "per_record", reveal)
 
     def __call__(self, value: dict[str, Any], record: Record) -> dict[str, Any]:
         """``value``, the decoded value of ``record``, as the reader may see it.
@@ -51,7 +57,7 @@ class Revealer:
         Raises:
             UndecryptableField: a ciphertext header was altered or moved from elsewhere.
         """
-        return self._reveal(value, record.headers, record.key or b"")
+        return self.per_record(value, record.headers, record.key or b"")
 
     def together(self) -> AbstractContextManager[None]:
         """A block in which revealing several events audits their key handouts in one write
@@ -71,8 +77,9 @@ class RecordDecoder:
         self._keys = KeyCodec(contract.key_field, contract.key_type)
         self._deserializer = Deserializer(resolver)
 
-    def event(self, record: Record, reveal: Reveal | None = None) -> ProductEvent:
-        """``record`` as an event of the product, its value passed through ``reveal``.
+    def event(self, record: Record, reveal: RevealValue | None = None) -> ProductEvent:
+        """``record`` as an event of the product, its value passed through ``reveal`` (a
+        :attr:`Revealer.per_record`).
 
         Raises:
             UnreadableEvent: It is not an event of the product (not in the wire format, an
@@ -96,7 +103,7 @@ class RecordDecoder:
             )
         if reveal is not None and value is not None:
             try:
-                value = reveal(value, record)
+                value = reveal(value, record.headers, record.key or b"")
             except UndecryptableField as exc:
                 raise self._unreadable(record, str(exc)) from exc
         return ProductEvent(
@@ -135,8 +142,8 @@ class ProductDecoder:
     ) -> None:
         self.contract = contract
         self._decoder = RecordDecoder(contract, resolver)
-        self._reveal: Reveal | None = (
-            None if protection is None else Revealer(protection, clear, principal)
+        self._reveal: RevealValue | None = (
+            None if protection is None else Revealer(protection, clear, principal).per_record
         )
 
     def event(self, record: Record) -> ProductEvent:

@@ -4,6 +4,7 @@ offsets, so looking at a product never moves any application's offsets."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from streammesh.access import ContentAccess
@@ -11,7 +12,7 @@ from streammesh.control import ProductContract
 from streammesh.dataplane.decoding import RecordDecoder
 from streammesh.dataplane.errors import UnreadableEvent
 from streammesh.dataplane.events import ProductEvent
-from streammesh.log import ConsumerOptions, EventLog, Record, TopicPartition
+from streammesh.log import ConsumerOptions, EventLog, Header, Record, TopicPartition
 from streammesh.privacy import FieldProtection, PrivacyError
 from streammesh.serde import SchemaResolver
 
@@ -80,11 +81,12 @@ class SampleDecoder:
         except UnreadableEvent:
             return None
 
-    def _shown(self, value: dict[str, Any], record: Record) -> dict[str, Any]:
+    def _shown(
+        self, value: dict[str, Any], record_headers: Sequence[Header], key: bytes
+    ) -> dict[str, Any]:
         """``value`` with protected fields revealed or masked for the reader."""
         assert self._protection is not None  # only used with protection
-        headers = dict(record.headers)
-        key = record.key or b""
+        headers = dict(record_headers)
         reveal = self._protection.reveal
         principal = self._reading.principal
         if self._reading.clear:
