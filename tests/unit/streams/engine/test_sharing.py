@@ -233,6 +233,10 @@ def test_a_stream_table_join_moves_to_the_remaining_application_with_its_table(
             both = [staying, leaving]
             drive(both, lambda: split(both) and processed(log, name, [trades, users]))
             assert len(leaving.stats()) == 2
+        # The remaining application takes every partition over first: a rebalance in the
+        # middle of its transactions would abort one, and tansu (unlike Kafka) hands an
+        # aborted transaction's records to read_committed readers (seen once under load).
+        drive([staying], lambda: split([staying]))
         # Trades of the users whose rows the closed application held: joined only if the
         # table is restored from its changelog.
         send(60, 60)
