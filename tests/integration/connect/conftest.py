@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -11,12 +12,12 @@ from tests.support.postgres import EmbeddedPostgres
 
 
 @pytest.fixture(scope="session")
-def logical_postgres(postgres_server: EmbeddedPostgres) -> EmbeddedPostgres:
-    """A PostgreSQL server of the session with ``wal_level=logical`` (change data capture):
-    the session's one server (tests/conftest.py); tests create a database each
-    (``create_database``) and drop their replication slots with it."""
-    assert postgres_server.settings.get("wal_level") == "logical"
-    return postgres_server
+def logical_postgres() -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL server of the session with ``wal_level=logical`` (change data capture),
+    on a free loopback port; tests create a database each (``create_database``)."""
+    settings = {"wal_level": "logical", "max_replication_slots": "40", "max_wal_senders": "40"}
+    with EmbeddedPostgres(settings=settings) as server:
+        yield server
 
 
 def drop_slot_once_released(url: str, slot: str, timeout_s: float = 15.0) -> None:
