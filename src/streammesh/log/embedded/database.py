@@ -295,11 +295,13 @@ def connect(directory: Path, url: str, file: SqliteFile | None = None) -> sqlite
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA wal_autocheckpoint = 1000")
         conn.executescript(_DDL)
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
         found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if found is None:  # a new log: written once (a write would wait for any writer)
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if found is None or int(found[0]) != SCHEMA_VERSION:
             raise LogUnavailable(
                 url, f"the log's format version is {found}, this streammesh reads {SCHEMA_VERSION}"
