@@ -235,15 +235,11 @@ def _one_header_each_read(blobs: list[bytes]) -> list[tuple[Header, ...]] | None
         return None
     if list(map(len, blobs)) != [value_at + length for (length,) in lengths]:
         return None  # a second header after the first
-    name = _read_names.get(head[_HEADER_NAME.size :]) or _name_of(head[_HEADER_NAME.size :])
+    name = _name_of(head[_HEADER_NAME.size :])
     return [((name, blob[value_at:]),) for blob in blobs]
 
 
 def _encode_headers(headers: tuple[Header, ...]) -> bytes:
-    if len(headers) == 1:  # the usual record with headers (a producer of classified fields)
-        name, value = headers[0]
-        head = _names.get(name) or _name_head(name)
-        return b"".join((head, _HEADER_VALUE.pack(len(value)), value))
     parts: list[bytes] = []
     for name, value in headers:
         head = _names.get(name) or _name_head(name)
@@ -261,13 +257,6 @@ def _name_head(name: str) -> bytes:
 
 
 def _decode_headers(blob: bytes) -> tuple[Header, ...]:
-    (name_length,) = _HEADER_NAME.unpack_from(blob)
-    name_end = _HEADER_NAME.size + name_length
-    (value_length,) = _HEADER_VALUE.unpack_from(blob, name_end)
-    value_at = name_end + _HEADER_VALUE.size
-    if value_at + value_length == len(blob):  # one header: the usual record with headers
-        encoded = blob[_HEADER_NAME.size : name_end]
-        return ((_read_names.get(encoded) or _name_of(encoded), blob[value_at:]),)
     headers: list[Header] = []
     pos = 0
     while pos < len(blob):
